@@ -1,0 +1,28 @@
+//! Entry points for the cargo-fuzz targets in `fuzz/` (feature `fuzzing`).
+//!
+//! Each target in `fuzz/fuzz_targets/<name>.rs` calls the function registered
+//! under `<name>` in [`TARGETS`]; `tests/fuzz_corpus.rs` replays every file of
+//! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
+//! must never panic, whatever its input.
+
+/// A fuzz entry point: takes arbitrary bytes, must not panic.
+pub type Target = fn(&[u8]);
+
+/// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
+/// corpus directory in `fuzz/corpus/`.
+pub const TARGETS: &[(&str, Target)] = &[
+];
+
+/// Runs the target registered under `name` on `data`.
+///
+/// # Panics
+///
+/// When no target has that name: a wiring mistake in `fuzz/`, never a reaction
+/// to the data.
+pub fn run(name: &str, data: &[u8]) {
+    let (_, target) = TARGETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no fuzz target named {name}"));
+    target(data);
+}

@@ -1,0 +1,26 @@
+//! # oma-im
+//!
+//! Sans-IO state machines for **OMA SIMPLE IM** (Instant Messaging using SIMPLE,
+//! OMA-TS-SIMPLE_IM V1.0) and the SIP, SDP, MSRP, CPIM and XML-body codecs they
+//! stand on.
+//!
+//! The crate opens no socket, reads no clock, spawns no thread and needs no async
+//! runtime. The embedding program owns I/O and time; the crate owns protocol
+//! correctness. Parsed messages, user commands and timer expiries go in; messages
+//! for the wire, events and deadlines come out.
+//!
+//! ## Layers
+//!
+//! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
+//!   access, a writer, and stream framing for TCP.
+//!
+//! ## Bounded input
+//!
+//! Everything that grows with input is limited by a `Limits` value; input over a
+//! limit is rejected with a typed error in time linear in its length.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
