@@ -6,3 +6,4 @@
 //! writer appends to a caller's `Vec<u8>`.
 
 pub mod mime;
+pub mod multipart;
