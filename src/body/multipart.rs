@@ -159,6 +159,7 @@ fn boundary_for(counter: u64) -> Boundary {
 ///
 /// let sdp = b"v=0\r\n";
 /// let list = b"<resource-lists/>";
+/// let mut out = Vec::new();
 /// let mut body = Multipart::new();
 /// body.parts.push(Part::new("application/sdp", sdp).unwrap());
 /// body.parts.push(
@@ -167,7 +168,6 @@ fn boundary_for(counter: u64) -> Boundary {
 ///         .with_header("Content-Disposition", "recipient-list")
 ///         .unwrap(),
 /// );
-/// let mut out = Vec::new();
 /// let boundary = body.write(7, &mut out);
 ///
 /// let parsed = Multipart::parse(&out, boundary.as_str(), &Default::default()).unwrap();
