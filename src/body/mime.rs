@@ -324,7 +324,10 @@ impl<'a> HeaderBlock<'a> {
 
     /// The values of every field named `name` (case-insensitive), in order.
     pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.fields.iter().filter(move |f| f.is(name)).map(|f| f.value())
+        self.fields
+            .iter()
+            .filter(move |f| f.is(name))
+            .map(|f| f.value())
     }
 
     /// The `Content-Type` field, parsed; `None` when there is none.
@@ -335,13 +338,18 @@ impl<'a> HeaderBlock<'a> {
     /// The `Content-Disposition` field (RFC 2183), parsed; `None` when there is
     /// none.
     pub fn content_disposition(&self) -> Option<Result<ContentDisposition<'_>, MimeError>> {
-        self.get("Content-Disposition").map(ContentDisposition::parse)
+        self.get("Content-Disposition")
+            .map(ContentDisposition::parse)
     }
 
     /// The same block, owning its text.
     pub fn into_owned(self) -> HeaderBlock<'static> {
         HeaderBlock {
-            fields: self.fields.into_iter().map(HeaderField::into_owned).collect(),
+            fields: self
+                .fields
+                .into_iter()
+                .map(HeaderField::into_owned)
+                .collect(),
         }
     }
 
@@ -389,7 +397,10 @@ impl<'a> HeaderBlock<'a> {
 
 /// Parses one header field (with its continuation lines) at the start of
 /// `input`; returns it and the bytes consumed, line end included.
-fn parse_field<'a>(input: &'a [u8], limits: &MimeLimits) -> Result<(HeaderField<'a>, usize), MimeError> {
+fn parse_field<'a>(
+    input: &'a [u8],
+    limits: &MimeLimits,
+) -> Result<(HeaderField<'a>, usize), MimeError> {
     // Find the end of the field: the first line end not followed by WSP.
     let window = &input[..input.len().min(limits.max_header_len.saturating_add(2))];
     let mut end = None;
@@ -404,7 +415,11 @@ fn parse_field<'a>(input: &'a [u8], limits: &MimeLimits) -> Result<(HeaderField<
     }
     let (content_end, consumed) = match end {
         Some(nl) => {
-            let content_end = if nl > 0 && input.get(nl - 1) == Some(&b'\r') { nl - 1 } else { nl };
+            let content_end = if nl > 0 && input.get(nl - 1) == Some(&b'\r') {
+                nl - 1
+            } else {
+                nl
+            };
             (content_end, nl + 1)
         }
         None if input.len() <= limits.max_header_len => (input.len(), input.len()),
@@ -427,9 +442,8 @@ fn parse_field<'a>(input: &'a [u8], limits: &MimeLimits) -> Result<(HeaderField<
         .map_err(|e| MimeError::new(MimeErrorKind::InvalidUtf8, value_start + e.valid_up_to()))?;
     let trimmed = trim_wsp(value);
     let lead = value.len() - value.trim_start_matches([' ', '\t', '\r', '\n']).len();
-    check_field_value(trimmed).map_err(|at| {
-        MimeError::new(MimeErrorKind::InvalidHeaderValue, value_start + lead + at)
-    })?;
+    check_field_value(trimmed)
+        .map_err(|at| MimeError::new(MimeErrorKind::InvalidHeaderValue, value_start + lead + at))?;
     Ok((
         HeaderField {
             name: Cow::Borrowed(name),
@@ -503,11 +517,7 @@ fn is_lws(c: char) -> bool {
 
 /// Parses `*( ";" parameter )` from `s` (`base` is the offset of `s` in the
 /// field value, for errors).
-fn parse_params<'a>(
-    s: &'a str,
-    base: usize,
-    limits: &MimeLimits,
-) -> Result<Params<'a>, MimeError> {
+fn parse_params<'a>(s: &'a str, base: usize, limits: &MimeLimits) -> Result<Params<'a>, MimeError> {
     let mut params = Params::new();
     let mut rest = s;
     loop {
@@ -527,7 +537,9 @@ fn parse_params<'a>(
         if params.len() >= limits.max_params {
             return Err(MimeError::new(MimeErrorKind::TooManyParams, at));
         }
-        let name_end = after.find(|c: char| !is_token_byte_char(c)).unwrap_or(after.len());
+        let name_end = after
+            .find(|c: char| !is_token_byte_char(c))
+            .unwrap_or(after.len());
         let name = &after[..name_end];
         let after_name = after[name_end..].trim_start_matches(is_lws);
         let Some(after_eq) = after_name.strip_prefix('=') else {
@@ -539,15 +551,29 @@ fn parse_params<'a>(
         let v = after_eq.trim_start_matches(is_lws);
         let value_at = base + (s.len() - v.len());
         let (value, tail) = if let Some(q) = v.strip_prefix('"') {
-            let end = quoted_end(q)
-                .ok_or(MimeError::new(MimeErrorKind::UnterminatedQuotedString, value_at))?;
-            (ParamValue { raw: &q[..end], quoted: true }, &q[end + 1..])
+            let end = quoted_end(q).ok_or(MimeError::new(
+                MimeErrorKind::UnterminatedQuotedString,
+                value_at,
+            ))?;
+            (
+                ParamValue {
+                    raw: &q[..end],
+                    quoted: true,
+                },
+                &q[end + 1..],
+            )
         } else {
             let end = v.find(|c: char| !is_token_byte_char(c)).unwrap_or(v.len());
             if end == 0 {
                 return Err(MimeError::new(MimeErrorKind::InvalidParameter, value_at));
             }
-            (ParamValue { raw: &v[..end], quoted: false }, &v[end..])
+            (
+                ParamValue {
+                    raw: &v[..end],
+                    quoted: false,
+                },
+                &v[end..],
+            )
         };
         params.push(Param { name, value });
         rest = tail;
@@ -631,7 +657,11 @@ pub struct MediaType<'a> {
 impl<'a> MediaType<'a> {
     /// `top_level/subtype` without parameters.
     pub fn new(top_level: &'a str, subtype: &'a str) -> Self {
-        MediaType { top_level, subtype, params: Params::new() }
+        MediaType {
+            top_level,
+            subtype,
+            params: Params::new(),
+        }
     }
 
     /// Parses a `Content-Type` value with [`MimeLimits::default`].
@@ -647,7 +677,10 @@ impl<'a> MediaType<'a> {
         let top_level = &v[..top_end];
         let after_top = v[top_end..].trim_start_matches(is_lws);
         let Some(after_slash) = after_top.strip_prefix('/') else {
-            return Err(MimeError::new(MimeErrorKind::InvalidMediaType, start + top_end));
+            return Err(MimeError::new(
+                MimeErrorKind::InvalidMediaType,
+                start + top_end,
+            ));
         };
         let after_slash = after_slash.trim_start_matches(is_lws);
         let sub_end = after_slash
@@ -659,7 +692,11 @@ impl<'a> MediaType<'a> {
         }
         let rest = &after_slash[sub_end..];
         let params = parse_params(rest, value.len() - rest.len(), limits)?;
-        Ok(MediaType { top_level, subtype, params })
+        Ok(MediaType {
+            top_level,
+            subtype,
+            params,
+        })
     }
 
     /// Whether this is `top_level/subtype` (case-insensitive).
@@ -688,7 +725,10 @@ impl<'a> MediaType<'a> {
 }
 
 fn find_param<'a>(params: &[Param<'a>], name: &str) -> Option<ParamValue<'a>> {
-    params.iter().find(|p| p.name.eq_ignore_ascii_case(name)).map(|p| p.value)
+    params
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name))
+        .map(|p| p.value)
 }
 
 /// A `Content-Disposition` value (RFC 2183): `disposition-type *( ";"
@@ -727,7 +767,10 @@ impl<'a> ContentDisposition<'a> {
         }
         let rest = &v[end..];
         let params = parse_params(rest, start + end, limits)?;
-        Ok(ContentDisposition { disposition_type: &v[..end], params })
+        Ok(ContentDisposition {
+            disposition_type: &v[..end],
+            params,
+        })
     }
 
     /// Whether the disposition type is `ty` (case-insensitive).
@@ -758,7 +801,10 @@ mod tests {
         assert!(ended);
         assert_eq!(&input[used..], b"body");
         assert_eq!(block.len(), 2);
-        assert_eq!(block.get("content-type"), Some("text/plain;\r\n charset=us-ascii"));
+        assert_eq!(
+            block.get("content-type"),
+            Some("text/plain;\r\n charset=us-ascii")
+        );
         assert_eq!(block.get("x-a"), Some("b"));
         let ct = block.content_type().unwrap().unwrap();
         assert_eq!(ct.param("charset").unwrap().raw(), "us-ascii");
@@ -779,7 +825,11 @@ mod tests {
 
     #[test]
     fn header_limits() {
-        let limits = MimeLimits { max_headers: 2, max_header_len: 10, ..MimeLimits::default() };
+        let limits = MimeLimits {
+            max_headers: 2,
+            max_header_len: 10,
+            ..MimeLimits::default()
+        };
         let e = HeaderBlock::parse(b"A: 1\r\nB: 2\r\nC: 3\r\n\r\n", &limits).unwrap_err();
         assert_eq!(e, MimeError::new(MimeErrorKind::TooManyHeaders, 12));
         let e = HeaderBlock::parse(b"A: 123456789\r\n\r\n", &limits).unwrap_err();
@@ -813,8 +863,14 @@ mod tests {
 
     #[test]
     fn media_type_errors() {
-        assert_eq!(MediaType::parse("text").unwrap_err().kind, MimeErrorKind::InvalidMediaType);
-        assert_eq!(MediaType::parse("/x").unwrap_err().kind, MimeErrorKind::InvalidMediaType);
+        assert_eq!(
+            MediaType::parse("text").unwrap_err().kind,
+            MimeErrorKind::InvalidMediaType
+        );
+        assert_eq!(
+            MediaType::parse("/x").unwrap_err().kind,
+            MimeErrorKind::InvalidMediaType
+        );
         assert_eq!(
             MediaType::parse("a/b; c=\"x").unwrap_err(),
             MimeError::new(MimeErrorKind::UnterminatedQuotedString, 7)
@@ -823,7 +879,10 @@ mod tests {
             MediaType::parse("a/b; c").unwrap_err().kind,
             MimeErrorKind::InvalidParameter
         );
-        let limits = MimeLimits { max_params: 1, ..MimeLimits::default() };
+        let limits = MimeLimits {
+            max_params: 1,
+            ..MimeLimits::default()
+        };
         assert_eq!(
             MediaType::parse_with("a/b;c=d;e=f", &limits).unwrap_err(),
             MimeError::new(MimeErrorKind::TooManyParams, 7)
@@ -837,7 +896,9 @@ mod tests {
         assert!(cd.params.is_empty());
         assert!(ContentDisposition::parse(";x=y").is_err());
         let mut out = Vec::new();
-        ContentDisposition::parse("render ; handling=\"optional\"").unwrap().write(&mut out);
+        ContentDisposition::parse("render ; handling=\"optional\"")
+            .unwrap()
+            .write(&mut out);
         assert_eq!(out, b"render;handling=optional");
     }
 }

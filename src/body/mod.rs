@@ -5,5 +5,6 @@
 //! Every parser borrows its input and is bounded by [`mime::MimeLimits`]; every
 //! writer appends to a caller's `Vec<u8>`.
 
+pub mod cpim;
 pub mod mime;
 pub mod multipart;

@@ -123,7 +123,9 @@ fn check_boundary(boundary: &str) -> Result<(), MimeError> {
     let ok = !boundary.is_empty()
         && boundary.len() <= MAX_BOUNDARY_LEN
         && !boundary.ends_with(' ')
-        && boundary.bytes().all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b));
+        && boundary
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -220,7 +222,11 @@ impl<'a> Multipart<'a> {
         let finder = memmem::Finder::new(&dash_boundary[..]);
         let mut parts = SmallVec::new();
 
-        let mut lines = DelimiterLines { body, finder: &finder, search_from: 0 };
+        let mut lines = DelimiterLines {
+            body,
+            finder: &finder,
+            search_from: 0,
+        };
         // The first delimiter line: at the start of the body or of a line.
         let first = lines
             .next_delimiter(0)
@@ -235,7 +241,10 @@ impl<'a> Multipart<'a> {
             }
             let part_start = line.next;
             let Some(next) = lines.next_delimiter(part_start) else {
-                return Err(MimeError::new(MimeErrorKind::MissingCloseDelimiter, body.len()));
+                return Err(MimeError::new(
+                    MimeErrorKind::MissingCloseDelimiter,
+                    body.len(),
+                ));
             };
             if parts.len() >= limits.max_parts {
                 return Err(MimeError::new(MimeErrorKind::TooManyParts, line.start));
@@ -251,7 +260,10 @@ impl<'a> Multipart<'a> {
             let content = body.get(part_start..part_end).unwrap_or_default();
             let (headers, used, _) =
                 HeaderBlock::parse(content, limits).map_err(|e| e.shifted(part_start))?;
-            parts.push(Part { headers, body: content.get(used..).unwrap_or_default() });
+            parts.push(Part {
+                headers,
+                body: content.get(used..).unwrap_or_default(),
+            });
             line = next;
         }
     }
@@ -355,9 +367,16 @@ impl DelimiterLines<'_, '_> {
             let rest = body.get(after..).unwrap_or_default();
             if rest.starts_with(b"--") {
                 self.search_from = after;
-                return Some(DelimiterLine { start: found, next: body.len(), close: true });
+                return Some(DelimiterLine {
+                    start: found,
+                    next: body.len(),
+                    close: true,
+                });
             }
-            let pad = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            let pad = rest
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
             let tail = rest.get(pad..).unwrap_or_default();
             let line_end = if tail.starts_with(b"\r\n") {
                 Some(2)
@@ -371,7 +390,11 @@ impl DelimiterLines<'_, '_> {
             if let Some(len) = line_end {
                 let next = after + pad + len;
                 self.search_from = next;
-                return Some(DelimiterLine { start: found, next, close: false });
+                return Some(DelimiterLine {
+                    start: found,
+                    next,
+                    close: false,
+                });
             }
         }
     }
@@ -396,8 +419,12 @@ fn find_part<'a>(
         return Ok(None);
     }
     let multipart = Multipart::parse_content_type(body, content_type, limits)?;
-    let mut candidates = multipart.parts.iter().filter(|p| p.is_type(top_level, subtype));
-    let preferred = prefer_disposition.and_then(|d| candidates.clone().find(|p| p.has_disposition(d)));
+    let mut candidates = multipart
+        .parts
+        .iter()
+        .filter(|p| p.is_type(top_level, subtype));
+    let preferred =
+        prefer_disposition.and_then(|d| candidates.clone().find(|p| p.has_disposition(d)));
     Ok(preferred.or_else(|| candidates.next()).map(|p| p.body))
 }
 
@@ -479,12 +506,27 @@ mod tests {
             parse(b"--b\r\n\r\nx\r\n", "b").unwrap_err(),
             MimeError::new(MimeErrorKind::MissingCloseDelimiter, 10)
         );
-        assert_eq!(parse(b"nothing", "b").unwrap_err().kind, MimeErrorKind::MissingDelimiter);
-        assert_eq!(parse(b"--b--", "b").unwrap_err().kind, MimeErrorKind::NoBodyPart);
-        assert_eq!(parse(b"", "").unwrap_err().kind, MimeErrorKind::InvalidBoundary);
-        assert_eq!(parse(b"", "a ").unwrap_err().kind, MimeErrorKind::InvalidBoundary);
+        assert_eq!(
+            parse(b"nothing", "b").unwrap_err().kind,
+            MimeErrorKind::MissingDelimiter
+        );
+        assert_eq!(
+            parse(b"--b--", "b").unwrap_err().kind,
+            MimeErrorKind::NoBodyPart
+        );
+        assert_eq!(
+            parse(b"", "").unwrap_err().kind,
+            MimeErrorKind::InvalidBoundary
+        );
+        assert_eq!(
+            parse(b"", "a ").unwrap_err().kind,
+            MimeErrorKind::InvalidBoundary
+        );
         let long = "x".repeat(71);
-        assert_eq!(parse(b"", &long).unwrap_err().kind, MimeErrorKind::InvalidBoundary);
+        assert_eq!(
+            parse(b"", &long).unwrap_err().kind,
+            MimeErrorKind::InvalidBoundary
+        );
         assert_eq!(
             parse(b"--b\r\nbad header\r\n--b--", "b").unwrap_err(),
             MimeError::new(MimeErrorKind::MissingColon, 5)
@@ -493,13 +535,19 @@ mod tests {
 
     #[test]
     fn max_parts() {
-        let limits = MimeLimits { max_parts: 2, ..MimeLimits::default() };
+        let limits = MimeLimits {
+            max_parts: 2,
+            ..MimeLimits::default()
+        };
         let body = b"--b\r\n\r\n1\r\n--b\r\n\r\n2\r\n--b\r\n\r\n3\r\n--b--";
         assert_eq!(
             Multipart::parse(body, "b", &limits).unwrap_err(),
             MimeError::new(MimeErrorKind::TooManyParts, 20)
         );
-        let limits = MimeLimits { max_parts: 3, ..limits };
+        let limits = MimeLimits {
+            max_parts: 3,
+            ..limits
+        };
         assert_eq!(Multipart::parse(body, "b", &limits).unwrap().parts.len(), 3);
     }
 
@@ -520,7 +568,8 @@ mod tests {
         let first = boundary_for(42);
         let text = format!("x--{}y", first.as_str());
         let mut m = Multipart::new();
-        m.parts.push(Part::new("text/plain", text.as_bytes()).unwrap());
+        m.parts
+            .push(Part::new("text/plain", text.as_bytes()).unwrap());
         let chosen = m.choose_boundary(42);
         assert_ne!(chosen, first);
         assert_eq!(chosen, boundary_for(43));
@@ -532,20 +581,29 @@ mod tests {
     fn nested_multipart_only_when_asked() {
         let inner = b"--in\r\n\r\ninner\r\n--in--";
         let mut outer = Multipart::new();
-        outer.parts.push(Part::new("multipart/alternative;boundary=in", inner).unwrap());
+        outer
+            .parts
+            .push(Part::new("multipart/alternative;boundary=in", inner).unwrap());
         let mut out = Vec::new();
         let b = outer.write(1, &mut out);
         let parsed = parse(&out, b.as_str()).unwrap();
         assert_eq!(parsed.parts[0].body, inner);
-        let nested = parsed.parts[0].as_multipart(&MimeLimits::default()).unwrap().unwrap();
+        let nested = parsed.parts[0]
+            .as_multipart(&MimeLimits::default())
+            .unwrap()
+            .unwrap();
         assert_eq!(nested.parts[0].body, b"inner");
-        assert!(Part::new("text/plain", b"").unwrap().as_multipart(&MimeLimits::default()).is_none());
+        assert!(Part::new("text/plain", b"")
+            .unwrap()
+            .as_multipart(&MimeLimits::default())
+            .is_none());
     }
 
     #[test]
     fn resource_lists_prefers_recipient_list() {
         let mut m = Multipart::new();
-        m.parts.push(Part::new("application/resource-lists+xml", b"first").unwrap());
+        m.parts
+            .push(Part::new("application/resource-lists+xml", b"first").unwrap());
         m.parts.push(
             Part::new("application/resource-lists+xml", b"second")
                 .unwrap()
@@ -558,7 +616,10 @@ mod tests {
         b.write_content_type(&mut ct);
         let ct = String::from_utf8(ct).unwrap();
         let limits = MimeLimits::default();
-        assert_eq!(find_resource_lists(&ct, &out, &limits).unwrap(), Some(&b"second"[..]));
+        assert_eq!(
+            find_resource_lists(&ct, &out, &limits).unwrap(),
+            Some(&b"second"[..])
+        );
         assert_eq!(find_sdp(&ct, &out, &limits).unwrap(), None);
         assert_eq!(find_sdp("text/plain", b"x", &limits).unwrap(), None);
     }
