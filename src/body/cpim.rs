@@ -180,7 +180,7 @@ pub struct CpimParam<'a> {
 
 /// Any header but the ones RFC 3862 defines, such as the namespaced
 /// `MyFeatures.VitalMessageOption: Confirmation-requested`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Eq)]
 pub struct CpimHeader<'a> {
     /// The header name, with its namespace prefix if any.
     pub name: CpimName<'a>,
@@ -188,6 +188,20 @@ pub struct CpimHeader<'a> {
     pub params: SmallVec<[CpimParam<'a>; 1]>,
     /// The value, escapes removed.
     pub value: Cow<'a, str>,
+}
+
+impl<'b> PartialEq<CpimHeader<'b>> for CpimHeader<'_> {
+    fn eq(&self, other: &CpimHeader<'b>) -> bool {
+        self.name.0 == other.name.0
+            && self.value == other.value
+            && slices_eq(&self.params, &other.params)
+    }
+}
+
+/// Slice equality for element types that only differ in the lifetime of the
+/// text they borrow (they are covariant, so both coerce to a common one).
+fn slices_eq<T: PartialEq>(a: &[T], b: &[T]) -> bool {
+    a == b
 }
 
 /// A `DateTime` value (RFC 3339 `date-time`) split into its fields.
@@ -353,7 +367,9 @@ impl CpimDateTime {
 /// Parsed messages borrow their input; [`CpimMessageBuf`] is the owned form
 /// ([`CpimMessage::into_owned`]), for instance for the History Function, which
 /// keeps a stored message's original `From`, `To` and `DateTime`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Messages compare equal when their fields do, whatever buffers they borrow.
+#[derive(Debug, Clone, Default, Eq)]
 pub struct CpimMessage<'a> {
     /// `From`: the sender.
     pub from: Option<CpimAddress<'a>>,
@@ -375,6 +391,27 @@ pub struct CpimMessage<'a> {
     pub mime_headers: HeaderBlock<'a>,
     /// The content, as octets.
     pub content: Cow<'a, [u8]>,
+}
+
+impl<'b> PartialEq<CpimMessage<'b>> for CpimMessage<'_> {
+    fn eq(&self, other: &CpimMessage<'b>) -> bool {
+        let from_eq = match (&self.from, &other.from) {
+            (Some(a), Some(b)) => slices_eq(std::slice::from_ref(a), std::slice::from_ref(b)),
+            (None, None) => true,
+            _ => false,
+        };
+        from_eq
+            && slices_eq(&self.to, &other.to)
+            && slices_eq(&self.cc, &other.cc)
+            && self.date_time == other.date_time
+            && slices_eq(&self.subject, &other.subject)
+            && slices_eq(&self.ns, &other.ns)
+            && slices_eq(&self.require, &other.require)
+            && self.extensions.len() == other.extensions.len()
+            && self.extensions.iter().zip(other.extensions.iter()).all(|(a, b)| a == b)
+            && self.mime_headers == other.mime_headers
+            && self.content == other.content
+    }
 }
 
 /// An owned [`CpimMessage`].

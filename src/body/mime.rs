@@ -286,9 +286,23 @@ fn trim_wsp(s: &str) -> &str {
 }
 
 /// A header block: header fields in their order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Blocks compare equal when they hold the same fields in the same order,
+/// whatever buffers they borrow.
+#[derive(Debug, Clone, Default, Eq)]
 pub struct HeaderBlock<'a> {
     fields: SmallVec<[HeaderField<'a>; 4]>,
+}
+
+impl<'b> PartialEq<HeaderBlock<'b>> for HeaderBlock<'_> {
+    fn eq(&self, other: &HeaderBlock<'b>) -> bool {
+        self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(other.fields.iter())
+                .all(|(a, b)| a.name == b.name && a.value == b.value)
+    }
 }
 
 impl<'a> HeaderBlock<'a> {

@@ -26,13 +26,19 @@ use super::mime::{HeaderBlock, HeaderField, MediaType, MimeError, MimeErrorKind,
 pub const MAX_BOUNDARY_LEN: usize = 70;
 
 /// One body part: its header fields and its content.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Eq)]
 pub struct Part<'a> {
     /// The part's header fields (`Content-Type`, `Content-Disposition`,
     /// `Content-ID`, and any other).
     pub headers: HeaderBlock<'a>,
     /// The part's content, as octets.
     pub body: &'a [u8],
+}
+
+impl<'b> PartialEq<Part<'b>> for Part<'_> {
+    fn eq(&self, other: &Part<'b>) -> bool {
+        self.headers == other.headers && self.body == other.body
+    }
 }
 
 impl<'a> Part<'a> {
@@ -176,10 +182,17 @@ fn boundary_for(counter: u64) -> Boundary {
 /// assert_eq!(parsed, body);
 /// assert!(parsed.parts[1].has_disposition("recipient-list"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Eq)]
 pub struct Multipart<'a> {
     /// The body parts.
     pub parts: SmallVec<[Part<'a>; 4]>,
+}
+
+impl<'b> PartialEq<Multipart<'b>> for Multipart<'_> {
+    fn eq(&self, other: &Multipart<'b>) -> bool {
+        self.parts.len() == other.parts.len()
+            && self.parts.iter().zip(other.parts.iter()).all(|(a, b)| a == b)
+    }
 }
 
 impl<'a> Multipart<'a> {
