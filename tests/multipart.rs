@@ -9,14 +9,20 @@ use oma_im::body::multipart::{find_resource_lists, find_sdp, Multipart, Part};
 use proptest::prelude::*;
 
 fn data(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mime").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/mime")
+        .join(name);
     fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Splits a message (SIP request line or none, then headers, an empty line and
 /// the body) into its headers and body.
 fn split_message(msg: &[u8], has_start_line: bool) -> (HeaderBlock<'_>, &[u8]) {
-    let start = if has_start_line { msg.iter().position(|&b| b == b'\n').unwrap() + 1 } else { 0 };
+    let start = if has_start_line {
+        msg.iter().position(|&b| b == b'\n').unwrap() + 1
+    } else {
+        0
+    };
     let (headers, used, ended) = HeaderBlock::parse(&msg[start..], &MimeLimits::default()).unwrap();
     assert!(ended);
     (headers, &msg[start + used..])
@@ -54,14 +60,27 @@ fn rfc2046_simple_boundary_example() {
 #[test]
 fn rfc2046_example_with_lf_only_line_ends() {
     let msg = data("rfc2046_simple_boundary.eml");
-    let lf: Vec<u8> = String::from_utf8(msg).unwrap().replace("\r\n", "\n").into_bytes();
+    let lf: Vec<u8> = String::from_utf8(msg)
+        .unwrap()
+        .replace("\r\n", "\n")
+        .into_bytes();
     let (headers, body) = split_message(&lf, false);
-    let m = Multipart::parse_content_type(body, headers.get("content-type").unwrap(), &MimeLimits::default())
-        .unwrap();
+    let m = Multipart::parse_content_type(
+        body,
+        headers.get("content-type").unwrap(),
+        &MimeLimits::default(),
+    )
+    .unwrap();
     assert_eq!(m.parts.len(), 2);
-    assert_eq!(m.parts[0].body, b"This is implicitly typed plain US-ASCII text.\nIt does NOT end with a linebreak.");
+    assert_eq!(
+        m.parts[0].body,
+        b"This is implicitly typed plain US-ASCII text.\nIt does NOT end with a linebreak."
+    );
     assert!(m.parts[1].is_type("TEXT", "Plain"));
-    assert_eq!(m.parts[1].body, b"This is explicitly typed plain US-ASCII text.\nIt DOES end with a linebreak.\n");
+    assert_eq!(
+        m.parts[1].body,
+        b"This is explicitly typed plain US-ASCII text.\nIt DOES end with a linebreak.\n"
+    );
 }
 
 #[test]
@@ -91,13 +110,24 @@ fn rfc5366_invite_body() {
 fn rfc5366_body_without_close_delimiter() {
     let msg = data("rfc5366_invite.sip");
     let (headers, body) = split_message(&msg, true);
-    let cut = String::from_utf8_lossy(body).rfind("--boundary1--").unwrap();
+    let cut = String::from_utf8_lossy(body)
+        .rfind("--boundary1--")
+        .unwrap();
     let truncated = &body[..cut];
-    let err = Multipart::parse_content_type(truncated, headers.get("Content-Type").unwrap(), &MimeLimits::default())
-        .unwrap_err();
+    let err = Multipart::parse_content_type(
+        truncated,
+        headers.get("Content-Type").unwrap(),
+        &MimeLimits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, MimeErrorKind::MissingCloseDelimiter);
     assert_eq!(err.offset, truncated.len());
-    let err = find_sdp(headers.get("Content-Type").unwrap(), truncated, &MimeLimits::default()).unwrap_err();
+    let err = find_sdp(
+        headers.get("Content-Type").unwrap(),
+        truncated,
+        &MimeLimits::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind, MimeErrorKind::MissingCloseDelimiter);
 }
 
@@ -106,13 +136,22 @@ fn rfc5366_body_over_limits() {
     let msg = data("rfc5366_invite.sip");
     let (headers, body) = split_message(&msg, true);
     let ct = headers.get("Content-Type").unwrap();
-    let one_part = MimeLimits { max_parts: 1, ..MimeLimits::default() };
+    let one_part = MimeLimits {
+        max_parts: 1,
+        ..MimeLimits::default()
+    };
     let err = Multipart::parse_content_type(body, ct, &one_part).unwrap_err();
     assert_eq!(err.kind, MimeErrorKind::TooManyParts);
-    let one_header = MimeLimits { max_headers: 1, ..MimeLimits::default() };
+    let one_header = MimeLimits {
+        max_headers: 1,
+        ..MimeLimits::default()
+    };
     let err = Multipart::parse_content_type(body, ct, &one_header).unwrap_err();
     assert_eq!(err.kind, MimeErrorKind::TooManyHeaders);
-    let short_headers = MimeLimits { max_header_len: 20, ..MimeLimits::default() };
+    let short_headers = MimeLimits {
+        max_header_len: 20,
+        ..MimeLimits::default()
+    };
     let err = Multipart::parse_content_type(body, ct, &short_headers).unwrap_err();
     assert_eq!(err.kind, MimeErrorKind::HeaderTooLong);
 }
@@ -120,20 +159,32 @@ fn rfc5366_body_over_limits() {
 #[test]
 fn direct_bodies_of_the_searched_type() {
     let limits = MimeLimits::default();
-    assert_eq!(find_sdp("Application/SDP", b"v=0\r\n", &limits).unwrap(), Some(&b"v=0\r\n"[..]));
+    assert_eq!(
+        find_sdp("Application/SDP", b"v=0\r\n", &limits).unwrap(),
+        Some(&b"v=0\r\n"[..])
+    );
     assert_eq!(
         find_resource_lists("application/resource-lists+xml", b"<x/>", &limits).unwrap(),
         Some(&b"<x/>"[..])
     );
-    assert_eq!(find_resource_lists("application/sdp", b"v=0", &limits).unwrap(), None);
-    assert_eq!(find_sdp("no type", b"", &limits).unwrap_err().kind, MimeErrorKind::InvalidMediaType);
+    assert_eq!(
+        find_resource_lists("application/sdp", b"v=0", &limits).unwrap(),
+        None
+    );
+    assert_eq!(
+        find_sdp("no type", b"", &limits).unwrap_err().kind,
+        MimeErrorKind::InvalidMediaType
+    );
 }
 
 fn header_strategy() -> impl Strategy<Value = (String, String)> {
     ("[A-Za-z][A-Za-z0-9-]{0,15}", "[ -~]{0,30}")
 }
 
-fn parts_strategy() -> impl Strategy<Value = Vec<(Vec<(String, String)>, Vec<u8>)>> {
+/// A part's header fields (name, value) and body.
+type PartSpec = (Vec<(String, String)>, Vec<u8>);
+
+fn parts_strategy() -> impl Strategy<Value = Vec<PartSpec>> {
     proptest::collection::vec(
         (
             proptest::collection::vec(header_strategy(), 0..4),
@@ -143,14 +194,17 @@ fn parts_strategy() -> impl Strategy<Value = Vec<(Vec<(String, String)>, Vec<u8>
     )
 }
 
-fn build<'a>(parts: &'a [(Vec<(String, String)>, Vec<u8>)]) -> Multipart<'a> {
+fn build(parts: &[PartSpec]) -> Multipart<'_> {
     let mut m = Multipart::new();
     for (headers, body) in parts {
         let mut block = HeaderBlock::new();
         for (name, value) in headers {
             block.push(HeaderField::new(name.as_str(), value.as_str()).unwrap());
         }
-        m.parts.push(Part { headers: block, body });
+        m.parts.push(Part {
+            headers: block,
+            body,
+        });
     }
     m
 }

@@ -408,7 +408,11 @@ impl<'b> PartialEq<CpimMessage<'b>> for CpimMessage<'_> {
             && slices_eq(&self.ns, &other.ns)
             && slices_eq(&self.require, &other.require)
             && self.extensions.len() == other.extensions.len()
-            && self.extensions.iter().zip(other.extensions.iter()).all(|(a, b)| a == b)
+            && self
+                .extensions
+                .iter()
+                .zip(other.extensions.iter())
+                .all(|(a, b)| a == b)
             && self.mime_headers == other.mime_headers
             && self.content == other.content
     }
@@ -516,7 +520,7 @@ impl<'a> CpimMessage<'a> {
             at += 1;
         }
         let raw = &line[at..];
-        if let Some(i) = raw.find(|c: char| c.is_control() && c != '\t') {
+        if let Some(i) = find_control(raw) {
             return Err(invalid(at + i));
         }
         let header = name.as_str();
@@ -707,6 +711,18 @@ impl<'a> CpimMessage<'a> {
     }
 }
 
+/// Offset of the first control character other than HTAB in `s` (C0, DEL or
+/// C1), if any.
+fn find_control(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    bytes.iter().enumerate().find_map(|(i, &b)| {
+        let c0 = (b < 0x20 && b != b'\t') || b == 0x7f;
+        // C1 controls U+0080..U+009F are encoded 0xC2 0x80..0x9F.
+        let c1 = b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..0xa0).contains(n));
+        (c0 || c1).then_some(i)
+    })
+}
+
 /// Parses `Param-name "=" Param-value` starting at `at` (just after `;`);
 /// returns it and the offset after it.
 fn parse_param(line: &str, at: usize) -> Result<(CpimParam<'_>, usize), MimeError> {
@@ -801,6 +817,13 @@ fn unescape(s: &str) -> Result<Cow<'_, str>, MimeError> {
 /// Appends `s` with RFC 3862 escapes for `\` and control characters (and `"`
 /// when `in_quotes`).
 fn write_escaped(out: &mut Vec<u8>, s: &str, in_quotes: bool) {
+    let plain = s
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\' && !(in_quotes && b == b'"'));
+    if plain {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
     for c in s.chars() {
         match c {
             '\\' => out.extend_from_slice(b"\\\\"),
@@ -846,6 +869,11 @@ fn is_uri_byte(b: u8) -> bool {
 /// cannot hold (controls, space, `<`, `>`).
 fn write_uri(out: &mut Vec<u8>, uri: &str) {
     out.push(b'<');
+    if uri.bytes().all(is_uri_byte) && uri.is_ascii() {
+        out.extend_from_slice(uri.as_bytes());
+        out.push(b'>');
+        return;
+    }
     for c in uri.chars() {
         let mut buf = [0u8; 4];
         let bytes = c.encode_utf8(&mut buf).as_bytes();

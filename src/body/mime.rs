@@ -551,9 +551,7 @@ fn parse_params<'a>(s: &'a str, base: usize, limits: &MimeLimits) -> Result<Para
         if params.len() >= limits.max_params {
             return Err(MimeError::new(MimeErrorKind::TooManyParams, at));
         }
-        let name_end = after
-            .find(|c: char| !is_token_byte_char(c))
-            .unwrap_or(after.len());
+        let name_end = token_len(after);
         let name = &after[..name_end];
         let after_name = after[name_end..].trim_start_matches(is_lws);
         let Some(after_eq) = after_name.strip_prefix('=') else {
@@ -577,7 +575,7 @@ fn parse_params<'a>(s: &'a str, base: usize, limits: &MimeLimits) -> Result<Para
                 &q[end + 1..],
             )
         } else {
-            let end = v.find(|c: char| !is_token_byte_char(c)).unwrap_or(v.len());
+            let end = token_len(v);
             if end == 0 {
                 return Err(MimeError::new(MimeErrorKind::InvalidParameter, value_at));
             }
@@ -594,8 +592,9 @@ fn parse_params<'a>(s: &'a str, base: usize, limits: &MimeLimits) -> Result<Para
     }
 }
 
-fn is_token_byte_char(c: char) -> bool {
-    c.is_ascii() && is_token_byte(c as u8)
+/// Length of the token at the start of `s` (a byte count: tokens are ASCII).
+fn token_len(s: &str) -> usize {
+    s.bytes().position(|b| !is_token_byte(b)).unwrap_or(s.len())
 }
 
 /// Index of the closing `"` in `s` (which starts just after the opening one),
@@ -687,7 +686,7 @@ impl<'a> MediaType<'a> {
     pub fn parse_with(value: &'a str, limits: &MimeLimits) -> Result<Self, MimeError> {
         let start = value.len() - value.trim_start_matches(is_lws).len();
         let v = &value[start..];
-        let top_end = v.find(|c: char| !is_token_byte_char(c)).unwrap_or(v.len());
+        let top_end = token_len(v);
         let top_level = &v[..top_end];
         let after_top = v[top_end..].trim_start_matches(is_lws);
         let Some(after_slash) = after_top.strip_prefix('/') else {
@@ -697,9 +696,7 @@ impl<'a> MediaType<'a> {
             ));
         };
         let after_slash = after_slash.trim_start_matches(is_lws);
-        let sub_end = after_slash
-            .find(|c: char| !is_token_byte_char(c))
-            .unwrap_or(after_slash.len());
+        let sub_end = token_len(after_slash);
         let subtype = &after_slash[..sub_end];
         if top_level.is_empty() || subtype.is_empty() {
             return Err(MimeError::new(MimeErrorKind::InvalidMediaType, start));
@@ -775,7 +772,7 @@ impl<'a> ContentDisposition<'a> {
     pub fn parse_with(value: &'a str, limits: &MimeLimits) -> Result<Self, MimeError> {
         let start = value.len() - value.trim_start_matches(is_lws).len();
         let v = &value[start..];
-        let end = v.find(|c: char| !is_token_byte_char(c)).unwrap_or(v.len());
+        let end = token_len(v);
         if end == 0 {
             return Err(MimeError::new(MimeErrorKind::InvalidDisposition, start));
         }

@@ -191,7 +191,11 @@ pub struct Multipart<'a> {
 impl<'b> PartialEq<Multipart<'b>> for Multipart<'_> {
     fn eq(&self, other: &Multipart<'b>) -> bool {
         self.parts.len() == other.parts.len()
-            && self.parts.iter().zip(other.parts.iter()).all(|(a, b)| a == b)
+            && self
+                .parts
+                .iter()
+                .zip(other.parts.iter())
+                .all(|(a, b)| a == b)
     }
 }
 
