@@ -625,10 +625,15 @@ mod tests {
             Part::new("application/resource-lists+xml", b"second")
                 .unwrap()
                 .with_header("Content-Disposition", "recipient-list")
+                .unwrap()
+                .with_header("Content-ID", "<list@example.com>")
                 .unwrap(),
         );
         let mut out = Vec::new();
         let b = m.write(9, &mut out);
+        let parsed = parse(&out, b.as_str()).unwrap();
+        assert_eq!(parsed.parts[1].content_id(), Some("<list@example.com>"));
+        assert_eq!(parsed.parts[0].content_id(), None);
         let mut ct = Vec::new();
         b.write_content_type(&mut ct);
         let ct = String::from_utf8(ct).unwrap();
