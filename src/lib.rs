@@ -13,6 +13,8 @@
 //!
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
+//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
+//!   (RFC 3862), over shared MIME header and media-type parsing.
 //!
 //! * [`rng`]: the seedable generator every identifier comes from.
 //!
@@ -24,6 +26,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod rng;
