@@ -13,6 +13,8 @@
 //!
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
+//! * [`body`]: message bodies: resource-lists (RFC 4826/5366) and
+//!   conference-info (RFC 4575) XML.
 //!
 //! ## Bounded input
 //!
@@ -22,5 +24,6 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
