@@ -9,5 +9,6 @@
 //! * [`xml`]: what both share: [`xml::XmlLimits`], [`xml::XmlError`], and the
 //!   reading rules (no DOCTYPE, no entity expansion, bounded input).
 
+pub mod conference_info;
 pub mod resource_lists;
 pub mod xml;
