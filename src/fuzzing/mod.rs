@@ -5,12 +5,16 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod xml;
+
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
 pub const TARGETS: &[(&str, Target)] = &[
+    ("resource_lists_parse", xml::resource_lists_parse),
+    ("conference_info_parse", xml::conference_info_parse),
 ];
 
 /// Runs the target registered under `name` on `data`.
