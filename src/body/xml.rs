@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use quick_xml::events::attributes::Attributes;
-use quick_xml::events::{BytesRef, Event};
+use quick_xml::events::{BytesEnd, BytesRef, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 use smallvec::SmallVec;
@@ -257,10 +257,13 @@ impl<'i> Element<'i> {
 }
 
 /// The `&'i str` of `input` that `part` is a sub-slice of, if it is one.
-fn reborrow<'i>(input: &'i str, part: &str) -> Option<&'i str> {
+fn reborrow<'i>(input: &'i [u8], part: &str) -> Option<&'i str> {
     let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
     let slice = input.get(start..start.checked_add(part.len())?)?;
-    (slice.as_ptr() == part.as_ptr()).then_some(slice)
+    if slice.as_ptr() != part.as_ptr() {
+        return None;
+    }
+    std::str::from_utf8(slice).ok()
 }
 
 /// A pull reader over one document. After [`XmlReader::root`] or
@@ -268,14 +271,18 @@ fn reborrow<'i>(input: &'i str, part: &str) -> Option<&'i str> {
 /// exactly one of: calling `next_child` until `None`, [`XmlReader::text`], or
 /// [`XmlReader::skip`].
 pub(crate) struct XmlReader<'i> {
-    input: &'i str,
+    input: &'i [u8],
     reader: NsReader<&'i [u8]>,
     limits: XmlLimits,
     depth: usize,
+    /// An empty-element tag was just returned: its end comes next.
+    pending_end: bool,
 }
 
 impl<'i> XmlReader<'i> {
-    /// Checks the size and encoding of `input` and prepares to read it.
+    /// Checks the size of `input` and prepares to read it. UTF-8 is checked piece by
+    /// piece as the document is read, so a document rejected early is not scanned
+    /// to its end.
     pub fn new(input: &'i [u8], limits: XmlLimits) -> Result<Self, XmlError> {
         if input.len() > limits.max_document_size {
             return Err(XmlError::new(
@@ -285,11 +292,11 @@ impl<'i> XmlReader<'i> {
                 limits.max_document_size,
             ));
         }
-        let input = std::str::from_utf8(input)
-            .map_err(|e| XmlError::new(XmlErrorKind::InvalidUtf8, e.valid_up_to()))?;
-        let mut reader = NsReader::from_str(input);
+        let mut reader = NsReader::from_reader(input);
         let config = reader.config_mut();
-        config.expand_empty_elements = true;
+        // Empty-element tags are expanded here rather than by quick-xml, whose
+        // expansion allocates the name of every such element.
+        config.expand_empty_elements = false;
         config.check_end_names = true;
         config.trim_text(false);
         Ok(XmlReader {
@@ -297,6 +304,7 @@ impl<'i> XmlReader<'i> {
             reader,
             limits,
             depth: 0,
+            pending_end: false,
         })
     }
 
@@ -309,12 +317,21 @@ impl<'i> XmlReader<'i> {
     }
 
     fn read(&mut self) -> Result<Event<'i>, XmlError> {
+        if self.pending_end {
+            self.pending_end = false;
+            return Ok(Event::End(BytesEnd::new("")));
+        }
         match self.reader.read_event() {
+            Ok(Event::Empty(start)) => {
+                self.pending_end = true;
+                Ok(Event::Start(start))
+            }
             Ok(Event::DocType(_)) => Err(self.error(XmlErrorKind::DoctypeNotAllowed)),
             Ok(event) => Ok(event),
             Err(e) => {
                 let kind = match e {
                     quick_xml::Error::Escape(_) => XmlErrorKind::UnknownEntity,
+                    quick_xml::Error::Encoding(_) => XmlErrorKind::InvalidUtf8,
                     _ => XmlErrorKind::Malformed,
                 };
                 let offset = usize::try_from(self.reader.error_position()).unwrap_or(usize::MAX);
@@ -379,6 +396,7 @@ impl<'i> XmlReader<'i> {
         let tag = self
             .input
             .get(start..end)
+            .and_then(|t| std::str::from_utf8(t).ok())
             .and_then(|t| t.strip_prefix('<'))
             .and_then(|t| t.strip_suffix('>'))
             .ok_or(XmlError::new(XmlErrorKind::Malformed, start))?;
@@ -400,11 +418,12 @@ impl<'i> XmlReader<'i> {
             .ok_or(XmlError::new(XmlErrorKind::Malformed, start))?;
         let attrs_offset = start + 1 + name_len;
         let mut attrs = SmallVec::new();
-        let mut count = 0usize;
-        for attr in Attributes::new(raw_attrs, 0) {
+        // Duplicates are checked here rather than by quick-xml, whose check allocates
+        // for every element; the attribute count is bounded, so this stays cheap.
+        let mut keys: SmallVec<[&str; 8]> = SmallVec::new();
+        for attr in Attributes::new(raw_attrs, 0).with_checks(false) {
             let attr = attr.map_err(|_| XmlError::new(XmlErrorKind::Malformed, attrs_offset))?;
-            count += 1;
-            if count > self.limits.max_attributes {
+            if keys.len() >= self.limits.max_attributes {
                 return Err(XmlError::new(
                     XmlErrorKind::TooManyAttributes {
                         limit: self.limits.max_attributes,
@@ -412,9 +431,12 @@ impl<'i> XmlReader<'i> {
                     attrs_offset,
                 ));
             }
-            let offset = reborrow(self.input, attr.key.into_inner())
-                .map(|k| k.as_ptr() as usize - self.input.as_ptr() as usize)
-                .unwrap_or(attrs_offset);
+            let key = attr.key.into_inner();
+            let offset = attrs_offset + (key.as_ptr() as usize).saturating_sub(raw_attrs.as_ptr() as usize);
+            if keys.contains(&key) {
+                return Err(XmlError::new(XmlErrorKind::Malformed, offset));
+            }
+            keys.push(key);
             if attr.value.len() > self.limits.max_text_len {
                 return Err(XmlError::new(
                     XmlErrorKind::TextTooLong {
@@ -768,10 +790,14 @@ mod tests {
         assert_eq!(r.root().unwrap_err().kind, XmlErrorKind::UnknownPrefix);
         let mut r = reader("<?xml version='1.0' encoding='ISO-8859-1'?><a/>");
         assert_eq!(r.root().unwrap_err().kind, XmlErrorKind::UnsupportedEncoding);
-        assert_eq!(
-            XmlReader::new(b"<a>\xff</a>", XmlLimits::default()).err().unwrap(),
-            XmlError::new(XmlErrorKind::InvalidUtf8, 3)
-        );
+        let mut r = XmlReader::new(b"<a>\xff</a>", XmlLimits::default()).unwrap();
+        r.root().unwrap();
+        assert_eq!(r.text().unwrap_err().kind, XmlErrorKind::InvalidUtf8);
+        let mut r = XmlReader::new(b"<a\xff/>", XmlLimits::default()).unwrap();
+        assert_eq!(r.root().unwrap_err().kind, XmlErrorKind::InvalidUtf8);
+        let mut r = reader("<a b='1' c='2' b='3'/>");
+        let err = r.root().unwrap_err();
+        assert_eq!(err, XmlError::new(XmlErrorKind::Malformed, 15));
     }
 
     #[test]
