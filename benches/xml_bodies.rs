@@ -51,7 +51,13 @@ fn main() {
     });
 
     let five = conference_info(5);
-    assert_eq!(ConferenceInfo::parse(&five, &limits).unwrap().users().count(), 5);
+    assert_eq!(
+        ConferenceInfo::parse(&five, &limits)
+            .unwrap()
+            .users()
+            .count(),
+        5
+    );
     support::measure("conference-info parse, 5 users (full)", 10, 10_000, || {
         ConferenceInfo::parse(black_box(&five), &limits).map(|c| c.version)
     });
@@ -66,10 +72,16 @@ fn main() {
         XmlErrorKind::TooManyEntries { limit: 100 }
     );
     println!("(100 000-entry list: {} bytes)", huge.len());
-    support::measure("resource-lists reject 100 000 entries (limit 100)", 10, 2_000, || {
-        ResourceLists::parse(black_box(&huge), &big_limits).is_err()
-    });
-    support::measure("resource-lists reject 100 000 entries (size limit)", 10, 2_000, || {
-        ResourceLists::parse(black_box(&huge), &limits).is_err()
-    });
+    support::measure(
+        "resource-lists reject 100 000 entries (limit 100)",
+        10,
+        2_000,
+        || ResourceLists::parse(black_box(&huge), &big_limits).is_err(),
+    );
+    support::measure(
+        "resource-lists reject 100 000 entries (size limit)",
+        10,
+        2_000,
+        || ResourceLists::parse(black_box(&huge), &limits).is_err(),
+    );
 }

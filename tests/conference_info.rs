@@ -36,7 +36,10 @@ fn rfc4575_basic_example_reads_as_described() {
     assert_eq!(info.state, ElementState::Full);
     assert_eq!(info.version, Some(1));
     let description = info.description.as_ref().unwrap();
-    assert_eq!(description.subject.as_deref(), Some("Agenda: This month's goals"));
+    assert_eq!(
+        description.subject.as_deref(),
+        Some("Agenda: This month's goals")
+    );
     let service = &description.service_uris.as_ref().unwrap().entries[0];
     assert_eq!(service.uri, "http://sharepoint/salesgroup/");
     assert_eq!(service.purpose.as_deref(), Some("web-page"));
@@ -51,7 +54,10 @@ fn rfc4575_basic_example_reads_as_described() {
     assert_eq!(laptop.state, ElementState::Full);
     assert_eq!(laptop.display_text.as_deref(), Some("Bob's Laptop"));
     assert_eq!(laptop.status, Some(EndpointStatus::Disconnected));
-    assert_eq!(laptop.disconnection_method, Some(DisconnectionMethod::Departed));
+    assert_eq!(
+        laptop.disconnection_method,
+        Some(DisconnectionMethod::Departed)
+    );
     assert_eq!(
         laptop.disconnection_info,
         Some(ExecutionInfo {
@@ -117,12 +123,18 @@ fn partial_notification_merges_into_the_full_example() {
     let alice = roster.user("sip:alice@example.com").unwrap();
     let phone = &alice.endpoints[0];
     assert_eq!(phone.status, Some(EndpointStatus::Disconnected));
-    assert_eq!(phone.disconnection_method, Some(DisconnectionMethod::Booted));
+    assert_eq!(
+        phone.disconnection_method,
+        Some(DisconnectionMethod::Booted)
+    );
     assert_eq!(phone.joining_method, Some(JoiningMethod::DialedOut));
 
     let carol = roster.user("sip:carol@example.com").unwrap();
     assert_eq!(carol.display_text.as_deref(), Some("Carol & Co"));
-    assert_eq!(carol.roles.as_deref(), Some(&["participant".to_owned()][..]));
+    assert_eq!(
+        carol.roles.as_deref(),
+        Some(&["participant".to_owned()][..])
+    );
     assert_eq!(roster.users().count(), 3);
 }
 
@@ -144,7 +156,10 @@ fn keyed_elements_follow_their_state() {
     let mut roster = full_example();
     // deleted removes the user, full replaces it wholesale.
     let mut bob = User::new("sip:bob@example.com", ElementState::Full);
-    bob.endpoints.push(Endpoint::new("sip:bob@phone.example.com", ElementState::Full));
+    bob.endpoints.push(Endpoint::new(
+        "sip:bob@phone.example.com",
+        ElementState::Full,
+    ));
     let alice = User::new("sip:alice@example.com", ElementState::Deleted);
     roster.apply(partial_users(2, vec![bob, alice])).unwrap();
     assert!(roster.user("sip:alice@example.com").is_none());
@@ -155,7 +170,10 @@ fn keyed_elements_follow_their_state() {
 
     // A deleted endpoint inside a partial user, and a new media by id.
     let mut bob = User::new("sip:bob@example.com", ElementState::Partial);
-    bob.endpoints.push(Endpoint::new("sip:bob@phone.example.com", ElementState::Deleted));
+    bob.endpoints.push(Endpoint::new(
+        "sip:bob@phone.example.com",
+        ElementState::Deleted,
+    ));
     let mut laptop = Endpoint::new("sip:bob@laptop.example.com", ElementState::Partial);
     laptop.media.push(Media::new("7"));
     bob.endpoints.push(laptop);
@@ -266,14 +284,21 @@ fn server_helpers_build_what_the_client_merges() {
     assert_eq!(present, ["sip:carol@example.com"]);
     let bob_endpoint = &client.user("sip:bob@example.com").unwrap().endpoints[0];
     assert_eq!(bob_endpoint.entity, "sip:bob@192.0.2.4;transport=tcp");
-    assert_eq!(bob_endpoint.disconnection_method, Some(DisconnectionMethod::Booted));
+    assert_eq!(
+        bob_endpoint.disconnection_method,
+        Some(DisconnectionMethod::Booted)
+    );
     let alice_endpoint = &client.user("sip:alice@example.com").unwrap().endpoints[0];
     assert_eq!(
         alice_endpoint.disconnection_method,
         Some(DisconnectionMethod::Departed)
     );
     assert_eq!(
-        client.user("sip:alice@example.com").unwrap().display_text.as_deref(),
+        client
+            .user("sip:alice@example.com")
+            .unwrap()
+            .display_text
+            .as_deref(),
         Some("Alice")
     );
     assert_eq!(CONTENT_TYPE, "application/conference-info+xml");
@@ -288,7 +313,9 @@ fn limits_and_hostile_input() {
     };
     let mut three = full_example();
     let users = three.users.as_mut().unwrap();
-    users.users.push(User::new("sip:carol@example.com", ElementState::Full));
+    users
+        .users
+        .push(User::new("sip:carol@example.com", ElementState::Full));
     let mut body = Vec::new();
     three.write(&mut body);
     let err = ConferenceInfo::parse(&body, &limits).unwrap_err();
@@ -312,9 +339,16 @@ fn limits_and_hostile_input() {
     let err = ConferenceInfo::parse(laughs, &XmlLimits::default()).unwrap_err();
     assert_eq!(err.kind, XmlErrorKind::DoctypeNotAllowed);
 
-    let kind = |body: &str| ConferenceInfo::parse(body.as_bytes(), &XmlLimits::default()).unwrap_err().kind;
+    let kind = |body: &str| {
+        ConferenceInfo::parse(body.as_bytes(), &XmlLimits::default())
+            .unwrap_err()
+            .kind
+    };
     let ns = "xmlns=\"urn:ietf:params:xml:ns:conference-info\"";
-    assert_eq!(kind("<conference-info entity='x'/>"), XmlErrorKind::UnexpectedRoot);
+    assert_eq!(
+        kind("<conference-info entity='x'/>"),
+        XmlErrorKind::UnexpectedRoot
+    );
     assert_eq!(
         kind(&format!("<conference-info {ns}/>")),
         XmlErrorKind::MissingAttribute("entity")
@@ -328,7 +362,9 @@ fn limits_and_hostile_input() {
         XmlErrorKind::InvalidValue("version")
     );
     assert_eq!(
-        kind(&format!("<conference-info {ns} entity='x' version='4294967296'/>")),
+        kind(&format!(
+            "<conference-info {ns} entity='x' version='4294967296'/>"
+        )),
         XmlErrorKind::InvalidValue("version")
     );
     assert_eq!(
@@ -399,19 +435,26 @@ fn media() -> impl Strategy<Value = Media> {
         opt_text(),
         proptest::option::of(proptest::sample::select(MediaStatus::ALL)),
     )
-        .prop_map(|(id, display_text, media_type, label, src_id, status)| Media {
-            id,
-            display_text,
-            media_type,
-            label,
-            src_id,
-            status,
-        })
+        .prop_map(
+            |(id, display_text, media_type, label, src_id, status)| Media {
+                id,
+                display_text,
+                media_type,
+                label,
+                src_id,
+                status,
+            },
+        )
 }
 
 fn endpoint() -> impl Strategy<Value = Endpoint> {
     (
-        (text(), state(), opt_text(), proptest::option::of(execution())),
+        (
+            text(),
+            state(),
+            opt_text(),
+            proptest::option::of(execution()),
+        ),
         (
             proptest::option::of(proptest::sample::select(EndpointStatus::ALL)),
             proptest::option::of(proptest::sample::select(JoiningMethod::ALL)),
@@ -460,7 +503,13 @@ fn user() -> impl Strategy<Value = User> {
         proptest::collection::vec(endpoint(), 0..3),
     )
         .prop_map(
-            |((entity, state, display_text, associated_aors), roles, languages, cascaded_focus, endpoints)| User {
+            |(
+                (entity, state, display_text, associated_aors),
+                roles,
+                languages,
+                cascaded_focus,
+                endpoints,
+            )| User {
                 entity,
                 state,
                 display_text,
@@ -481,7 +530,12 @@ fn conference_info() -> impl Strategy<Value = ConferenceInfo> {
         proptest::option::of(any::<u32>()),
     )
         .prop_map(
-            |((display_text, subject, free_text, keywords), conf_uris, service_uris, maximum_user_count)| {
+            |(
+                (display_text, subject, free_text, keywords),
+                conf_uris,
+                service_uris,
+                maximum_user_count,
+            )| {
                 ConferenceDescription {
                     display_text,
                     subject,
@@ -522,7 +576,14 @@ fn conference_info() -> impl Strategy<Value = ConferenceInfo> {
         proptest::option::of(uris()),
     )
         .prop_map(
-            |((entity, state, version), description, host_info, conference_state, users, sidebars_by_ref)| {
+            |(
+                (entity, state, version),
+                description,
+                host_info,
+                conference_state,
+                users,
+                sidebars_by_ref,
+            )| {
                 ConferenceInfo {
                     entity,
                     state,

@@ -45,7 +45,9 @@ fn rfc4826_example_keeps_nested_lists_and_references() {
     let ListItem::EntryRef(reference) = &friends.items[1] else {
         panic!("second item is the entry-ref");
     };
-    assert!(reference.target.starts_with("resource-lists/users/sip:bill@example.com/"));
+    assert!(reference
+        .target
+        .starts_with("resource-lists/users/sip:bill@example.com/"));
     let ListItem::List(close) = &friends.items[2] else {
         panic!("third item is the nested list");
     };
@@ -108,7 +110,9 @@ fn writer_emits_namespaces_and_escapes() {
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<resource-lists"));
     assert!(text.contains("xmlns=\"urn:ietf:params:xml:ns:resource-lists\""));
     assert!(text.contains("xmlns:cp=\"urn:ietf:params:xml:ns:copycontrol\""));
-    assert!(text.contains("uri=\"sip:conf@example.com?Replaces=abc%40host%3Bto-tag%3D1&amp;x=&quot;y&quot;\""));
+    assert!(text.contains(
+        "uri=\"sip:conf@example.com?Replaces=abc%40host%3Bto-tag%3D1&amp;x=&quot;y&quot;\""
+    ));
     assert!(text.contains("cp:copyControl=\"bcc\" cp:anonymize=\"true\" cp:count=\"3\""));
     assert!(text.contains("<display-name>Tom &amp; &lt;Jerry&gt;</display-name>"));
     let parsed = ResourceLists::parse(&out, &XmlLimits::default()).unwrap();
@@ -116,7 +120,10 @@ fn writer_emits_namespaces_and_escapes() {
     // Decoded values are owned, the others borrow the body.
     let first = parsed.entries().next().unwrap();
     assert!(matches!(first.uri, Cow::Owned(_)));
-    assert!(matches!(parsed.entries().nth(1).unwrap().uri, Cow::Borrowed(_)));
+    assert!(matches!(
+        parsed.entries().nth(1).unwrap().uri,
+        Cow::Borrowed(_)
+    ));
     // No copy-control attribute: no copy-control namespace.
     let mut plain = Vec::new();
     ResourceLists::from_entries([Entry::new("sip:a@b")]).write(&mut plain);
@@ -168,7 +175,10 @@ fn a_100000_entry_list_is_rejected_at_the_entry_past_the_limit() {
     assert!(err.offset < body.len() / 100, "rejected near the start");
     assert_eq!(
         err.to_string(),
-        format!("too many participants: more than 100 list entries at byte {}", err.offset)
+        format!(
+            "too many participants: more than 100 list entries at byte {}",
+            err.offset
+        )
     );
     // Not a timing assertion: printed for the record (see benches/xml_bodies.rs).
     println!("rejected {} bytes in {elapsed:?}", body.len());
@@ -230,13 +240,15 @@ fn entry() -> impl Strategy<Value = Entry<'static>> {
         proptest::option::of(any::<bool>()),
         proptest::option::of(any::<u32>()),
     )
-        .prop_map(|(uri, display_name, copy_control, anonymize, count)| Entry {
-            uri: Cow::Owned(uri),
-            display_name: display_name.map(Cow::Owned),
-            copy_control,
-            anonymize,
-            count,
-        })
+        .prop_map(
+            |(uri, display_name, copy_control, anonymize, count)| Entry {
+                uri: Cow::Owned(uri),
+                display_name: display_name.map(Cow::Owned),
+                copy_control,
+                anonymize,
+                count,
+            },
+        )
 }
 
 fn reference() -> impl Strategy<Value = Reference<'static>> {

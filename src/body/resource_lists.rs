@@ -493,9 +493,8 @@ mod tests {
     use super::*;
 
     fn entry_list(n: usize) -> String {
-        let mut doc = String::from(
-            "<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>",
-        );
+        let mut doc =
+            String::from("<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>");
         for i in 0..n {
             doc.push_str(&format!("<entry uri=\"sip:u{i}@example.com\"/>"));
         }
@@ -510,7 +509,12 @@ mod tests {
             ..XmlLimits::default()
         };
         let doc = entry_list(2);
-        assert_eq!(ResourceLists::parse(doc.as_bytes(), &limits).unwrap().entry_count(), 2);
+        assert_eq!(
+            ResourceLists::parse(doc.as_bytes(), &limits)
+                .unwrap()
+                .entry_count(),
+            2
+        );
         let doc = entry_list(3);
         let err = ResourceLists::parse(doc.as_bytes(), &limits).unwrap_err();
         assert_eq!(err.kind, XmlErrorKind::TooManyEntries { limit: 2 });
@@ -565,7 +569,10 @@ mod tests {
             </resource-lists>"#;
         let lists = ResourceLists::parse(doc, &XmlLimits::default()).unwrap();
         let uris: Vec<&str> = lists.entries().map(|e| &*e.uri).collect();
-        assert_eq!(uris, ["sip:1@x", "sip:2@x", "sip:3@x", "sip:4@x", "sip:5@x"]);
+        assert_eq!(
+            uris,
+            ["sip:1@x", "sip:2@x", "sip:3@x", "sip:4@x", "sip:5@x"]
+        );
         assert_eq!(lists.first_reference().unwrap().target, "r");
     }
 }

@@ -251,8 +251,10 @@ impl<'i> Element<'i> {
 
     /// The value of the required unprefixed attribute `local`.
     pub fn required(&self, local: &'static str) -> Result<&Attr<'i>, XmlError> {
-        self.attr(Ns::None, local)
-            .ok_or(XmlError::new(XmlErrorKind::MissingAttribute(local), self.offset))
+        self.attr(Ns::None, local).ok_or(XmlError::new(
+            XmlErrorKind::MissingAttribute(local),
+            self.offset,
+        ))
     }
 }
 
@@ -348,8 +350,8 @@ impl<'i> XmlReader<'i> {
             match self.read()? {
                 Event::Decl(decl) => {
                     if let Some(encoding) = decl.encoding() {
-                        let encoding = encoding
-                            .map_err(|_| XmlError::new(XmlErrorKind::Malformed, start))?;
+                        let encoding =
+                            encoding.map_err(|_| XmlError::new(XmlErrorKind::Malformed, start))?;
                         if !encoding.eq_ignore_ascii_case("utf-8") {
                             return Err(XmlError::new(XmlErrorKind::UnsupportedEncoding, start));
                         }
@@ -432,7 +434,8 @@ impl<'i> XmlReader<'i> {
                 ));
             }
             let key = attr.key.into_inner();
-            let offset = attrs_offset + (key.as_ptr() as usize).saturating_sub(raw_attrs.as_ptr() as usize);
+            let offset =
+                attrs_offset + (key.as_ptr() as usize).saturating_sub(raw_attrs.as_ptr() as usize);
             if keys.contains(&key) {
                 return Err(XmlError::new(XmlErrorKind::Malformed, offset));
             }
@@ -492,7 +495,8 @@ impl<'i> XmlReader<'i> {
                 Event::Text(t) => self.check_len(t.len(), start)?,
                 Event::CData(t) => self.check_len(t.len(), start)?,
                 Event::GeneralRef(r) => {
-                    resolve_reference(&r).ok_or(XmlError::new(XmlErrorKind::UnknownEntity, start))?;
+                    resolve_reference(&r)
+                        .ok_or(XmlError::new(XmlErrorKind::UnknownEntity, start))?;
                 }
                 Event::Comment(_) | Event::PI(_) => {}
                 Event::Eof => return Err(XmlError::new(XmlErrorKind::Malformed, start)),
@@ -584,7 +588,8 @@ impl<'i> XmlReader<'i> {
                 }
                 Event::End(_) => self.depth = self.depth.saturating_sub(1),
                 Event::GeneralRef(r) => {
-                    resolve_reference(&r).ok_or(XmlError::new(XmlErrorKind::UnknownEntity, start))?;
+                    resolve_reference(&r)
+                        .ok_or(XmlError::new(XmlErrorKind::UnknownEntity, start))?;
                 }
                 Event::Eof | Event::Decl(_) | Event::DocType(_) => {
                     return Err(XmlError::new(XmlErrorKind::Malformed, start))
@@ -725,7 +730,10 @@ mod tests {
         assert!(root.attrs.is_empty());
         let e = r.next_child().unwrap().unwrap();
         assert!(e.is(Ns::ResourceLists, "e"));
-        assert!(matches!(e.required("uri").unwrap().value, Cow::Borrowed("sip:a@b")));
+        assert!(matches!(
+            e.required("uri").unwrap().value,
+            Cow::Borrowed("sip:a@b")
+        ));
         assert_eq!(e.attr(Ns::CopyControl, "copyControl").unwrap().value, "cc");
         assert_eq!(e.attr(Ns::None, "esc").unwrap().value, "a<b");
         assert_eq!(&doc[e.attr(Ns::None, "esc").unwrap().offset..][..3], "esc");
@@ -781,7 +789,10 @@ mod tests {
 
     #[test]
     fn structure_errors() {
-        assert_eq!(reader("").root().unwrap_err().kind, XmlErrorKind::MissingRoot);
+        assert_eq!(
+            reader("").root().unwrap_err().kind,
+            XmlErrorKind::MissingRoot
+        );
         let mut r = reader("<a/><b/>");
         r.root().unwrap();
         assert!(r.next_child().unwrap().is_none());
@@ -789,7 +800,10 @@ mod tests {
         let mut r = reader("<p:a/>");
         assert_eq!(r.root().unwrap_err().kind, XmlErrorKind::UnknownPrefix);
         let mut r = reader("<?xml version='1.0' encoding='ISO-8859-1'?><a/>");
-        assert_eq!(r.root().unwrap_err().kind, XmlErrorKind::UnsupportedEncoding);
+        assert_eq!(
+            r.root().unwrap_err().kind,
+            XmlErrorKind::UnsupportedEncoding
+        );
         let mut r = XmlReader::new(b"<a>\xff</a>", XmlLimits::default()).unwrap();
         r.root().unwrap();
         assert_eq!(r.text().unwrap_err().kind, XmlErrorKind::InvalidUtf8);

@@ -111,7 +111,10 @@ impl ConferenceInfo {
             merge_host_info(self.host_info.get_or_insert_with(Default::default), h);
         }
         if let Some(s) = n.conference_state {
-            merge_conference_state(self.conference_state.get_or_insert_with(Default::default), s);
+            merge_conference_state(
+                self.conference_state.get_or_insert_with(Default::default),
+                s,
+            );
         }
         if let Some(u) = n.users {
             merge_users(&mut self.users, u);

@@ -428,7 +428,9 @@ impl Endpoint {
     pub fn is_present(&self) -> bool {
         matches!(
             self.status,
-            Some(EndpointStatus::Connected | EndpointStatus::OnHold | EndpointStatus::MutedViaFocus)
+            Some(
+                EndpointStatus::Connected | EndpointStatus::OnHold | EndpointStatus::MutedViaFocus
+            )
         )
     }
 }
