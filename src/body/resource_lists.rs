@@ -50,6 +50,8 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use super::xml::{
     self, Element, Ns, XmlError, XmlErrorKind, XmlLimits, XmlReader, COPY_CONTROL_NS,
     RESOURCE_LISTS_NS,
@@ -220,7 +222,7 @@ impl<'a> ResourceLists<'a> {
     pub fn entries(&self) -> Entries<'_, 'a> {
         Entries {
             lists: self.lists.iter(),
-            stack: Vec::new(),
+            stack: SmallVec::new(),
         }
     }
 
@@ -304,7 +306,7 @@ impl Reference<'_> {
 #[derive(Debug, Clone)]
 pub struct Entries<'l, 'a> {
     lists: std::slice::Iter<'l, List<'a>>,
-    stack: Vec<std::slice::Iter<'l, ListItem<'a>>>,
+    stack: SmallVec<[std::slice::Iter<'l, ListItem<'a>>; 4]>,
 }
 
 impl<'l, 'a> Iterator for Entries<'l, 'a> {
@@ -460,7 +462,7 @@ fn write_entry(out: &mut Vec<u8>, entry: &Entry<'_>) {
         xml::write_attr(out, "cp:anonymize", if a { "true" } else { "false" });
     }
     if let Some(n) = entry.count {
-        xml::write_attr(out, "cp:count", &n.to_string());
+        xml::write_attr_u32(out, "cp:count", n);
     }
     match &entry.display_name {
         Some(d) => {

@@ -686,6 +686,31 @@ pub(crate) fn write_attr(out: &mut Vec<u8>, name: &str, value: &str) {
     out.push(b'"');
 }
 
+/// Appends the decimal digits of `n` without going through a `String`.
+pub(crate) fn write_u32(out: &mut Vec<u8>, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends ` name="n"`.
+pub(crate) fn write_attr_u32(out: &mut Vec<u8>, name: &str, n: u32) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    write_u32(out, n);
+    out.push(b'"');
+}
+
 /// Appends `<name>text</name>` with the text escaped.
 pub(crate) fn write_text_element(out: &mut Vec<u8>, name: &str, text: &str) {
     out.push(b'<');
@@ -819,6 +844,12 @@ mod tests {
         let mut out = Vec::new();
         write_attr(&mut out, "v", "a\"<&>\t\n\r'");
         assert_eq!(out, b" v=\"a&quot;&lt;&amp;&gt;&#9;&#10;&#13;'\"");
+        out.clear();
+        for n in [0, 7, 10, 4_294_967_295] {
+            write_u32(&mut out, n);
+            out.push(b',');
+        }
+        assert_eq!(out, b"0,7,10,4294967295,");
         out.clear();
         write_text(&mut out, "x<y\r\n");
         assert_eq!(out, b"x&lt;y&#13;\n");

@@ -16,7 +16,7 @@ impl ConferenceInfo {
         xml::write_attr(out, "entity", &self.entity);
         xml::write_attr(out, "state", self.state.as_str());
         if let Some(v) = self.version {
-            xml::write_attr(out, "version", &v.to_string());
+            xml::write_attr_u32(out, "version", v);
         }
         out.push(b'>');
         if let Some(d) = &self.description {
@@ -58,7 +58,9 @@ fn text(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
 
 fn number(out: &mut Vec<u8>, name: &str, value: Option<u32>) {
     if let Some(v) = value {
-        xml::write_text_element(out, name, &v.to_string());
+        open(out, name);
+        xml::write_u32(out, v);
+        close(out, name);
     }
 }
 
