@@ -146,6 +146,13 @@ fn other_namespaces_are_skipped() {
     assert_eq!(uris, ["sip:a@example.com"]);
 }
 
+fn err_offset_of(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("needle present")
+}
+
 fn big_list(entries: usize) -> Vec<u8> {
     let mut doc = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
@@ -182,6 +189,13 @@ fn a_100000_entry_list_is_rejected_at_the_entry_past_the_limit() {
     );
     // Not a timing assertion: printed for the record (see benches/xml_bodies.rs).
     println!("rejected {} bytes in {elapsed:?}", body.len());
+    // Nothing after the offending entry is looked at: broken XML and invalid UTF-8
+    // placed after it do not change the answer.
+    let after_101st = err_offset_of(&body, b"<entry uri=\"sip:user101@");
+    let mut broken = body[..after_101st].to_vec();
+    broken.extend_from_slice(b"\xff\xfe<<<&undefined;</mismatched>");
+    let err = ResourceLists::parse(&broken, &limits).unwrap_err();
+    assert_eq!(err.kind, XmlErrorKind::TooManyEntries { limit: 100 });
     // With the default size limit the same body is refused before any parsing.
     let err = ResourceLists::parse(&body, &XmlLimits::default()).unwrap_err();
     assert_eq!(err.kind, XmlErrorKind::TooLarge { limit: 1 << 20 });
