@@ -258,16 +258,6 @@ impl<'i> Element<'i> {
     }
 }
 
-/// The `&'i str` of `input` that `part` is a sub-slice of, if it is one.
-fn reborrow<'i>(input: &'i [u8], part: &str) -> Option<&'i str> {
-    let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
-    let slice = input.get(start..start.checked_add(part.len())?)?;
-    if slice.as_ptr() != part.as_ptr() {
-        return None;
-    }
-    std::str::from_utf8(slice).ok()
-}
-
 /// A pull reader over one document. After [`XmlReader::root`] or
 /// [`XmlReader::next_child`] returns an element, its content must be consumed by
 /// exactly one of: calling `next_child` until `None`, [`XmlReader::text`], or
@@ -416,8 +406,7 @@ impl<'i> XmlReader<'i> {
                 return Err(XmlError::new(XmlErrorKind::UnknownPrefix, start))
             }
         };
-        let local = reborrow(self.input, local.into_inner())
-            .ok_or(XmlError::new(XmlErrorKind::Malformed, start))?;
+        let local = local.into_inner();
         let attrs_offset = start + 1 + name_len;
         let mut attrs = SmallVec::new();
         // Duplicates are checked here rather than by quick-xml, whose check allocates
@@ -460,8 +449,7 @@ impl<'i> XmlReader<'i> {
                     return Err(XmlError::new(XmlErrorKind::UnknownPrefix, offset))
                 }
             };
-            let local = reborrow(self.input, local.into_inner())
-                .ok_or(XmlError::new(XmlErrorKind::Malformed, offset))?;
+            let local = local.into_inner();
             let value = attr
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|_| XmlError::new(XmlErrorKind::UnknownEntity, offset))?;
