@@ -39,7 +39,9 @@ pub struct XmlLimits {
     /// Most `<entry>`, `<entry-ref>` and `<external>` elements in a resource-lists
     /// document, counted over all its (nested) lists. Over it is
     /// [`XmlErrorKind::TooManyEntries`], which a controlling IM Server answers with
-    /// `486 Busy Here` ("too many participants").
+    /// `486 Busy Here` ("too many participants"): the server sets this to its
+    /// maximum number of participants of an Ad-hoc IM Group Session, the client to
+    /// its provisioned `MAX-ADHOC-GROUP-SIZE`.
     pub max_list_entries: usize,
     /// Most `<user>` elements in a conference-info document.
     pub max_users: usize,
