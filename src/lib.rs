@@ -13,9 +13,8 @@
 //!
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
-//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
-//!   (RFC 3862), over shared MIME header and media-type parsing.
-//!
+//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
+//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
 //! * [`rng`]: the seedable generator every identifier comes from.
 //!
 //! ## Bounded input

@@ -1,0 +1,49 @@
+//! Fuzz entry points for the XML bodies: parse, and when the input parses,
+//! check that write → parse gives the same value.
+
+use crate::body::conference_info::{ConferenceInfo, ElementState};
+use crate::body::resource_lists::ResourceLists;
+use crate::body::xml::XmlLimits;
+
+/// `resource_lists_parse`: parses a resource-lists document; a parsed document
+/// must survive write → parse unchanged, and its flattened entries must be within
+/// the entry limit.
+pub fn resource_lists_parse(data: &[u8]) {
+    let limits = XmlLimits::default();
+    let Ok(lists) = ResourceLists::parse(data, &limits) else {
+        return;
+    };
+    assert!(lists.entry_count() <= limits.max_list_entries);
+    let mut out = Vec::new();
+    lists.write(&mut out);
+    let again = ResourceLists::parse(&out, &limits).expect("written resource-lists must parse");
+    assert_eq!(again, lists, "resource-lists round trip");
+}
+
+/// `conference_info_parse`: parses a conference-info document; a parsed document
+/// must survive write → parse unchanged, and must merge into itself when re-sent as
+/// the next partial notification.
+pub fn conference_info_parse(data: &[u8]) {
+    let limits = XmlLimits::default();
+    let Ok(info) = ConferenceInfo::parse(data, &limits) else {
+        return;
+    };
+    let mut out = Vec::new();
+    info.write(&mut out);
+    let again = ConferenceInfo::parse(&out, &limits).expect("written conference-info must parse");
+    assert_eq!(again, info, "conference-info round trip");
+
+    // Re-sent as the next partial notification, the document must be accepted.
+    let Some(next) = info.version.and_then(|v| v.checked_add(1)) else {
+        return;
+    };
+    let mut local = info.clone();
+    local.state = ElementState::Full;
+    let mut notification = info;
+    notification.state = ElementState::Partial;
+    notification.version = Some(next);
+    local
+        .apply(notification)
+        .expect("the next version merges into its predecessor");
+    assert_eq!(local.version, Some(next));
+}
