@@ -13,6 +13,8 @@
 //!
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
+//! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
+//!   writer, and the offer/answer rules of an IM session (RFC 3264).
 //!
 //! ## Bounded input
 //!
@@ -24,3 +26,4 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod sdp;
