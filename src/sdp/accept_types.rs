@@ -73,21 +73,38 @@ impl<'a> AcceptTypes<'a> {
     ///
     /// let offer = AcceptTypes::from_iter(["message/cpim", "text/*"]);
     /// let local = AcceptTypes::from_iter(["text/plain", "message/cpim", "image/png"]);
-    /// let both: Vec<&str> = offer.intersection(&local).iter().collect();
-    /// assert_eq!(both, ["message/cpim", "text/plain"]);
+    /// let both = offer.intersection(&local);
+    /// assert_eq!(both.iter().collect::<Vec<_>>(), ["message/cpim", "text/plain"]);
     /// ```
-    pub fn intersection(&self, other: &AcceptTypes<'a>) -> AcceptTypes<'a> {
+    ///
+    /// The entries are cloned, which copies no text when they borrow it; use
+    /// [`borrowed`](Self::borrowed) first to intersect lists of unrelated
+    /// lifetimes.
+    pub fn intersection<'o>(&self, other: &AcceptTypes<'o>) -> AcceptTypes<'o>
+    where
+        'a: 'o,
+    {
         let mut out = AcceptTypes::new();
         for mine in &self.entries {
             for theirs in &other.entries {
-                if range_covers(theirs, mine) {
-                    out.push(mine.clone());
+                let kept: &Cow<'o, str> = if range_covers(theirs, mine) {
+                    mine
                 } else if range_covers(mine, theirs) {
-                    out.push(theirs.clone());
-                }
+                    theirs
+                } else {
+                    continue;
+                };
+                out.push(kept.clone());
             }
         }
         out
+    }
+
+    /// A copy borrowing this list's text (no string is copied).
+    pub fn borrowed(&self) -> AcceptTypes<'_> {
+        AcceptTypes {
+            entries: self.iter().map(Cow::Borrowed).collect(),
+        }
     }
 
     /// Parses a space-separated list starting at byte `offset` of the input.

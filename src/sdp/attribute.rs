@@ -309,6 +309,23 @@ impl<'a> Attribute<'a> {
         out.extend_from_slice(b"\r\n");
     }
 
+    /// A copy borrowing this attribute's text (no string is copied).
+    pub fn borrowed(&self) -> Attribute<'_> {
+        match self {
+            Self::AcceptTypes(t) => Attribute::AcceptTypes(t.borrowed()),
+            Self::AcceptWrappedTypes(t) => Attribute::AcceptWrappedTypes(t.borrowed()),
+            Self::MaxSize(n) => Attribute::MaxSize(*n),
+            Self::Path(uris) => Attribute::Path(uris.iter().map(|u| Cow::Borrowed(&**u)).collect()),
+            Self::Setup(r) => Attribute::Setup(*r),
+            Self::Connection(c) => Attribute::Connection(*c),
+            Self::Direction(d) => Attribute::Direction(*d),
+            Self::Other { name, value } => Attribute::Other {
+                name: Cow::Borrowed(name),
+                value: value.as_deref().map(Cow::Borrowed),
+            },
+        }
+    }
+
     /// The same attribute, owning its text.
     pub fn into_owned(self) -> Attribute<'static> {
         match self {

@@ -11,6 +11,11 @@ use super::text::{own, push_u64};
 /// A parsed or built session description. Text borrows the parsed input
 /// (`Cow::Borrowed`) or is owned; [`into_owned`](Self::into_owned) gives a
 /// `'static` copy a state machine can keep.
+///
+/// The type is invariant in `'a` (its small inline vectors are), so two
+/// descriptions borrowing different buffers do not compare directly:
+/// compare [`to_owned_description`](Self::to_owned_description) copies, or the
+/// written bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDescription<'a> {
     /// `o=`: originator and session identifier.
@@ -177,14 +182,15 @@ impl<'a> Media<'a> {
     }
 
     /// The same media type, proto and formats with port 0 and nothing else:
-    /// how an answer rejects this stream (RFC 3264 §6).
-    pub fn rejected(&self) -> Media<'a> {
-        Self {
-            media: self.media.clone(),
+    /// how an answer rejects this stream (RFC 3264 §6). Borrows this line's
+    /// text.
+    pub fn rejected(&self) -> Media<'_> {
+        Media {
+            media: Cow::Borrowed(&self.media),
             port: 0,
             port_count: None,
-            proto: self.proto.clone(),
-            formats: self.formats.clone(),
+            proto: Cow::Borrowed(&self.proto),
+            formats: self.formats.iter().map(|f| Cow::Borrowed(&**f)).collect(),
             information: None,
             connection: None,
             bandwidths: Vec::new(),
@@ -393,6 +399,15 @@ impl Timing<'_> {
         push_u64(out, self.stop);
         out.extend_from_slice(b"\r\n");
         write_all(out, b"r=", &self.repeats);
+    }
+
+    /// A copy borrowing these lines' text.
+    pub fn borrowed(&self) -> Timing<'_> {
+        Timing {
+            start: self.start,
+            stop: self.stop,
+            repeats: self.repeats.iter().map(|r| Cow::Borrowed(&**r)).collect(),
+        }
     }
 
     /// The same lines, owning their text.

@@ -25,7 +25,8 @@
 //! let answer_body = answer(&received, &bob).to_bytes();
 //! let answered = SessionDescription::parse(&answer_body)?;
 //!
-//! let for_alice = negotiate(&offer(&alice), &answered, Side::Offerer).expect("negotiated");
+//! let alice_offer = offer(&alice);
+//! let for_alice = negotiate(&alice_offer, &answered, Side::Offerer).expect("negotiated");
 //! assert_eq!(for_alice.setup, SetupRole::Passive); // Bob answered actpass with active
 //! assert_eq!(for_alice.remote_path[0], "msrp://[2001:db8::2]:8888/b2;tcp");
 //! assert!(for_alice.remote_accept_types.matches("message/cpim"));
@@ -40,7 +41,7 @@ use smallvec::SmallVec;
 use super::description::address_type_of;
 use super::{
     AcceptTypes, Attribute, Connection, ConnectionAttribute, Direction, Limits, Media,
-    MsrpTransport, Origin, SdpError, SessionDescription, SetupRole,
+    MsrpTransport, Origin, SdpError, SessionDescription, SetupRole, Timing,
 };
 
 /// What the local end puts in its offer or answer.
@@ -115,39 +116,45 @@ impl<'a> LocalParameters<'a> {
 
     /// `v=`, `o=`, `s=-`, `c=` and `t=0 0` of a description from these
     /// parameters, without media.
-    fn skeleton(&self) -> SessionDescription<'a> {
+    fn skeleton(&self) -> SessionDescription<'_> {
         let mut description = SessionDescription::new(Origin {
-            username: self.username.clone(),
+            username: Cow::Borrowed(&self.username),
             session_id: self.session_id,
             session_version: self.session_version,
             net_type: Cow::Borrowed("IN"),
             addr_type: Cow::Borrowed(address_type_of(&self.address)),
-            unicast_address: self.address.clone(),
+            unicast_address: Cow::Borrowed(&self.address),
         });
-        description.connection = Some(Connection::internet(self.address.clone()));
+        description.connection = Some(Connection::internet(&*self.address));
         description
+    }
+
+    /// The `a=path` attribute, borrowing the URIs.
+    fn path_attribute(&self) -> Attribute<'_> {
+        Attribute::Path(self.path.iter().map(|u| Cow::Borrowed(&**u)).collect())
     }
 }
 
 /// The offer of an IM session: one `m=message <port> TCP/MSRP *` (or
 /// `TCP/TLS/MSRP`) line with, in this order, `a=accept-types`,
 /// `a=accept-wrapped-types` (if any), `a=max-size` (if any), `a=path`,
-/// `a=setup`, `a=connection` (if any) and the direction attribute.
-pub fn offer<'a>(local: &LocalParameters<'a>) -> SessionDescription<'a> {
+/// `a=setup`, `a=connection` (if any) and the direction attribute. The
+/// description borrows the text of `local`.
+pub fn offer<'o>(local: &'o LocalParameters<'_>) -> SessionDescription<'o> {
     let mut description = local.skeleton();
     let mut media = Media::msrp(local.port, local.transport);
     media
         .attributes
-        .push(Attribute::AcceptTypes(local.accept_types.clone()));
+        .push(Attribute::AcceptTypes(local.accept_types.borrowed()));
     if let Some(wrapped) = &local.accept_wrapped_types {
         media
             .attributes
-            .push(Attribute::AcceptWrappedTypes(wrapped.clone()));
+            .push(Attribute::AcceptWrappedTypes(wrapped.borrowed()));
     }
     if let Some(size) = local.max_size {
         media.attributes.push(Attribute::MaxSize(size));
     }
-    media.attributes.push(Attribute::Path(local.path.clone()));
+    media.attributes.push(local.path_attribute());
     media.attributes.push(Attribute::Setup(local.setup));
     if let Some(connection) = local.connection {
         media.attributes.push(Attribute::Connection(connection));
@@ -179,12 +186,14 @@ pub fn offer<'a>(local: &LocalParameters<'a>) -> SessionDescription<'a> {
 /// Every other line — another media type or proto, a second MSRP line, an
 /// MSRP line with nothing in common — is rejected: same media type, proto
 /// and formats, port 0, no attributes. `t=` is copied from the offer.
-pub fn answer<'a>(
-    offer: &SessionDescription<'a>,
-    local: &LocalParameters<'a>,
-) -> SessionDescription<'a> {
+///
+/// The answer borrows the text of `offer` and `local`; no string is copied.
+pub fn answer<'o>(
+    offer: &'o SessionDescription<'_>,
+    local: &'o LocalParameters<'_>,
+) -> SessionDescription<'o> {
     let mut description = local.skeleton();
-    description.times = offer.times.clone();
+    description.times = offer.times.iter().map(Timing::borrowed).collect();
     let mut accepted = false;
     for media in &offer.media {
         let line = if accepted {
@@ -200,28 +209,33 @@ pub fn answer<'a>(
     description
 }
 
-/// Parses `body` under `limits` and [answers](answer) it. A body that is not
-/// a session description gives its typed [`SdpError`]
-/// ([`SdpErrorKind::NotSdp`](super::SdpErrorKind::NotSdp) when it does not
-/// start with `v=`).
-pub fn answer_body<'a>(
-    body: &'a [u8],
-    local: &LocalParameters<'a>,
+/// Parses the offer `body` under `limits` and appends the body of the
+/// [answer](answer) to `out`. A body that is not a session description gives
+/// its typed [`SdpError`] ([`SdpErrorKind::NotSdp`](super::SdpErrorKind::NotSdp)
+/// when it does not start with `v=`) and leaves `out` untouched.
+pub fn answer_body(
+    body: &[u8],
+    local: &LocalParameters<'_>,
     limits: &Limits,
-) -> Result<SessionDescription<'a>, SdpError> {
+    out: &mut Vec<u8>,
+) -> Result<(), SdpError> {
     let offer = SessionDescription::parse_with_limits(body, limits)?;
-    Ok(answer(&offer, local))
+    answer(&offer, local).write(out);
+    Ok(())
 }
 
-fn answer_media<'a>(
-    offer: &SessionDescription<'a>,
-    media: &Media<'a>,
-    local: &LocalParameters<'a>,
-) -> Option<Media<'a>> {
+fn answer_media<'o>(
+    offer: &'o SessionDescription<'_>,
+    media: &'o Media<'_>,
+    local: &'o LocalParameters<'_>,
+) -> Option<Media<'o>> {
     if media.port == 0 || media.msrp_transport()? != local.transport {
         return None;
     }
-    let types = media.accept_types()?.intersection(&local.accept_types);
+    let types = media
+        .accept_types()?
+        .borrowed()
+        .intersection(&local.accept_types.borrowed());
     if types.is_empty() {
         return None;
     }
@@ -230,12 +244,15 @@ fn answer_media<'a>(
     if let (Some(offered), Some(wished)) =
         (media.accept_wrapped_types(), &local.accept_wrapped_types)
     {
-        push_wrapped(&mut line, offered.intersection(wished));
+        push_wrapped(
+            &mut line,
+            offered.borrowed().intersection(&wished.borrowed()),
+        );
     }
     if let Some(size) = local.max_size {
         line.attributes.push(Attribute::MaxSize(size));
     }
-    line.attributes.push(Attribute::Path(local.path.clone()));
+    line.attributes.push(local.path_attribute());
     line.attributes.push(Attribute::Setup(SetupRole::answer(
         media.setup(),
         local.setup,
@@ -291,13 +308,15 @@ fn push_wrapped<'a>(line: &mut Media<'a>, wrapped: AcceptTypes<'a>) {
 ///
 /// Every other media line of the inviter's offer is rejected with port 0, in
 /// order. When the invitee accepted no MSRP line, every line is rejected.
-pub fn answer_for_inviter<'a>(
-    inviter_offer: &SessionDescription<'a>,
-    invitee_answer: &SessionDescription<'a>,
-    local: &LocalParameters<'a>,
-) -> SessionDescription<'a> {
+///
+/// The answer borrows the text of its three inputs; no string is copied.
+pub fn answer_for_inviter<'o>(
+    inviter_offer: &'o SessionDescription<'_>,
+    invitee_answer: &'o SessionDescription<'_>,
+    local: &'o LocalParameters<'_>,
+) -> SessionDescription<'o> {
     let mut description = local.skeleton();
-    description.times = inviter_offer.times.clone();
+    description.times = inviter_offer.times.iter().map(Timing::borrowed).collect();
     let invitee = invitee_answer.msrp_media().map(|(_, m)| m);
     let mut accepted = false;
     for media in &inviter_offer.media {
@@ -315,20 +334,21 @@ pub fn answer_for_inviter<'a>(
     description
 }
 
-fn inviter_media<'a>(
-    inviter_offer: &SessionDescription<'a>,
-    media: &Media<'a>,
-    invitee_answer: &SessionDescription<'a>,
-    invitee: &Media<'a>,
-    local: &LocalParameters<'a>,
-) -> Option<Media<'a>> {
+fn inviter_media<'o>(
+    inviter_offer: &'o SessionDescription<'_>,
+    media: &'o Media<'_>,
+    invitee_answer: &'o SessionDescription<'_>,
+    invitee: &'o Media<'_>,
+    local: &'o LocalParameters<'_>,
+) -> Option<Media<'o>> {
     if media.port == 0 || media.msrp_transport()? != local.transport {
         return None;
     }
     let types = media
         .accept_types()?
-        .intersection(invitee.accept_types()?)
-        .intersection(&local.accept_types);
+        .borrowed()
+        .intersection(&invitee.accept_types()?.borrowed())
+        .intersection(&local.accept_types.borrowed());
     if types.is_empty() {
         return None;
     }
@@ -337,9 +357,9 @@ fn inviter_media<'a>(
     if let (Some(offered), Some(answered)) =
         (media.accept_wrapped_types(), invitee.accept_wrapped_types())
     {
-        let wrapped = offered.intersection(answered);
+        let wrapped = offered.borrowed().intersection(&answered.borrowed());
         let wrapped = match &local.accept_wrapped_types {
-            Some(wished) => wrapped.intersection(wished),
+            Some(wished) => wrapped.intersection(&wished.borrowed()),
             None => wrapped,
         };
         push_wrapped(&mut line, wrapped);
@@ -351,7 +371,7 @@ fn inviter_media<'a>(
     if let Some(size) = max_size {
         line.attributes.push(Attribute::MaxSize(size));
     }
-    line.attributes.push(Attribute::Path(local.path.clone()));
+    line.attributes.push(local.path_attribute());
     line.attributes.push(Attribute::Setup(SetupRole::answer(
         media.setup(),
         local.setup,
@@ -367,17 +387,16 @@ fn inviter_media<'a>(
             towards_inviter.sends() && invitee_direction.sends(),
             towards_inviter.receives() && invitee_direction.receives(),
         )));
-    for attribute in media.attributes.iter().chain(&invitee.attributes) {
-        if let Attribute::Other { name, value } = attribute {
-            let seen = line.attributes.iter().any(|a| match a {
-                Attribute::Other { name: n, value: v } => {
-                    n.eq_ignore_ascii_case(name) && v == value
-                }
-                _ => false,
-            });
-            if !seen {
-                line.attributes.push(attribute.clone());
-            }
+    let offered = media.attributes.iter().map(Attribute::borrowed);
+    for attribute in offered.chain(invitee.attributes.iter().map(Attribute::borrowed)) {
+        let Attribute::Other { name, value } = &attribute else {
+            continue;
+        };
+        let seen = line.attributes.iter().any(|a| {
+            matches!(a, Attribute::Other { name: n, value: v } if n.eq_ignore_ascii_case(name) && v == value)
+        });
+        if !seen {
+            line.attributes.push(attribute);
         }
     }
     Some(line)
@@ -495,11 +514,11 @@ impl std::error::Error for NegotiationError {}
 /// A missing `a=setup` counts as `active` in an offer and `passive` in an
 /// answer (RFC 4145 §4.1). When the local end said `actpass`, it takes the
 /// opposite of the remote role.
-pub fn negotiate<'a>(
-    local: &SessionDescription<'a>,
-    remote: &SessionDescription<'a>,
+pub fn negotiate<'s>(
+    local: &'s SessionDescription<'_>,
+    remote: &'s SessionDescription<'_>,
     side: Side,
-) -> Result<NegotiatedSession<'a>, NegotiationError> {
+) -> Result<NegotiatedSession<'s>, NegotiationError> {
     let (media_index, (mine, theirs)) = local
         .media
         .iter()
@@ -514,14 +533,18 @@ pub fn negotiate<'a>(
     if theirs.msrp_transport() != Some(transport) {
         return Err(NegotiationError::TransportMismatch);
     }
-    let path = |m: &Media<'a>| {
+    let path = |m: &'s Media<'_>| {
         m.path()
-            .map(|p| p.iter().cloned().collect::<SmallVec<_>>())
+            .map(|p| {
+                p.iter()
+                    .map(|u| Cow::Borrowed(&**u))
+                    .collect::<SmallVec<_>>()
+            })
             .ok_or(NegotiationError::MissingPath)
     };
-    let types = |m: &Media<'a>| {
+    let types = |m: &'s Media<'_>| {
         m.accept_types()
-            .cloned()
+            .map(AcceptTypes::borrowed)
             .ok_or(NegotiationError::MissingAcceptTypes)
     };
     let (local_default, remote_default) = match side {
@@ -550,8 +573,8 @@ pub fn negotiate<'a>(
         remote_path: path(theirs)?,
         local_accept_types: types(mine)?,
         remote_accept_types: types(theirs)?,
-        local_accept_wrapped_types: mine.accept_wrapped_types().cloned(),
-        remote_accept_wrapped_types: theirs.accept_wrapped_types().cloned(),
+        local_accept_wrapped_types: mine.accept_wrapped_types().map(AcceptTypes::borrowed),
+        remote_accept_wrapped_types: theirs.accept_wrapped_types().map(AcceptTypes::borrowed),
         local_max_size: mine.max_size(),
         remote_max_size: theirs.max_size(),
         setup,
