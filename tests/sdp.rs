@@ -1050,7 +1050,7 @@ mod properties {
             "2001:db8(:[0-9a-f]{1,4}){1,3}",
             "[a-z]{1,8}\\.example\\.com",
         ]
-        .prop_map(|address| oma_im::sdp::Connection::internet(address))
+        .prop_map(oma_im::sdp::Connection::internet)
     }
 
     fn media(needs_connection: bool) -> impl Strategy<Value = Media<'static>> {

@@ -160,7 +160,7 @@ pub struct Media<'a> {
     /// `k=`, as written.
     pub key: Option<Cow<'a, str>>,
     /// `a=` lines, in order.
-    pub attributes: SmallVec<[Attribute<'a>; 6]>,
+    pub attributes: SmallVec<[Attribute<'a>; 8]>,
 }
 
 impl<'a> Media<'a> {

@@ -210,7 +210,7 @@ pub fn answer<'o>(
 }
 
 /// Parses the offer `body` under `limits` and appends the body of the
-/// [answer](answer) to `out`. A body that is not a session description gives
+/// [`answer`] to `out`. A body that is not a session description gives
 /// its typed [`SdpError`] ([`SdpErrorKind::NotSdp`](super::SdpErrorKind::NotSdp)
 /// when it does not start with `v=`) and leaves `out` untouched.
 pub fn answer_body(
