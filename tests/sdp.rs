@@ -646,6 +646,9 @@ m=message 7002 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=path:msrp://192.0.
     }
     let reparsed = SessionDescription::parse(text.as_bytes()).expect("answer parses");
     assert_eq!(reparsed.media.len(), 5);
+    let summary = negotiate(&answer, &offer, Side::Answerer).expect("negotiated");
+    assert_eq!(summary.media_index, 3);
+    assert_eq!(summary.remote_path[0], "msrp://192.0.2.1:7777/o;tcp");
 }
 
 #[test]

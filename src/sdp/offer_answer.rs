@@ -480,7 +480,7 @@ impl NegotiatedSession<'_> {
 pub enum NegotiationError {
     /// No media line index holds an MSRP line in both descriptions.
     NoMsrpMedia,
-    /// The MSRP line was rejected (port 0).
+    /// Every MSRP line was rejected (port 0).
     Rejected,
     /// The two MSRP lines use different transports.
     TransportMismatch,
@@ -509,7 +509,7 @@ impl std::error::Error for NegotiationError {}
 
 /// The MSRP session `local` and `remote` settled on; `side` says whether
 /// `local` was the offer or the answer. The MSRP line is the first index
-/// holding an MSRP line in both.
+/// holding an MSRP line with a non-zero port in both.
 ///
 /// A missing `a=setup` counts as `active` in an offer and `passive` in an
 /// answer (RFC 4145 §4.1). When the local end said `actpass`, it takes the
@@ -519,16 +519,19 @@ pub fn negotiate<'s>(
     remote: &'s SessionDescription<'_>,
     side: Side,
 ) -> Result<NegotiatedSession<'s>, NegotiationError> {
-    let (media_index, (mine, theirs)) = local
+    let mut pairs = local
         .media
         .iter()
         .zip(&remote.media)
         .enumerate()
-        .find(|(_, (m, r))| m.msrp_transport().is_some() && r.msrp_transport().is_some())
-        .ok_or(NegotiationError::NoMsrpMedia)?;
-    if mine.port == 0 || theirs.port == 0 {
-        return Err(NegotiationError::Rejected);
+        .filter(|(_, (m, r))| m.msrp_transport().is_some() && r.msrp_transport().is_some())
+        .peekable();
+    if pairs.peek().is_none() {
+        return Err(NegotiationError::NoMsrpMedia);
     }
+    let (media_index, (mine, theirs)) = pairs
+        .find(|(_, (m, r))| m.port != 0 && r.port != 0)
+        .ok_or(NegotiationError::Rejected)?;
     let transport = mine.msrp_transport().ok_or(NegotiationError::NoMsrpMedia)?;
     if theirs.msrp_transport() != Some(transport) {
         return Err(NegotiationError::TransportMismatch);
