@@ -54,8 +54,8 @@ pub struct LocalParameters<'a> {
     /// `o=` session version, chosen by the caller (increment it for each new
     /// offer of the same session).
     pub session_version: u64,
-    /// The address for `o=` and `c=`: IPv4, IPv6 (written `IN IP6`) or a host
-    /// name (written `IN IP4`).
+    /// The address for `o=` and `c=`: IPv4, IPv6 without brackets (written
+    /// `IN IP6`, RFC 5118 §4.6) or a host name (written `IN IP4`).
     pub address: Cow<'a, str>,
     /// The `m=` port.
     pub port: u16,
