@@ -178,6 +178,58 @@ impl ConnectionAttribute {
             Self::Existing => "existing",
         }
     }
+
+    fn from_name(name: &str) -> Option<Self> {
+        [Self::New, Self::Existing]
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The value attributes this module types.
+#[derive(Clone, Copy)]
+enum Known {
+    AcceptTypes,
+    AcceptWrappedTypes,
+    MaxSize,
+    Path,
+    Setup,
+    Connection,
+}
+
+impl Known {
+    fn from_name(name: &str) -> Option<Self> {
+        [
+            ("accept-types", Self::AcceptTypes),
+            ("accept-wrapped-types", Self::AcceptWrappedTypes),
+            ("max-size", Self::MaxSize),
+            ("path", Self::Path),
+            ("setup", Self::Setup),
+            ("connection", Self::Connection),
+        ]
+        .into_iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, known)| known)
+    }
+}
+
+/// The space-separated URIs of `a=path`, at least one.
+fn parse_path<'a>(
+    value: &'a str,
+    offset: usize,
+    limits: &Limits,
+) -> Result<SmallVec<[Cow<'a, str>; 2]>, SdpError> {
+    let mut uris = SmallVec::new();
+    for (at, uri) in tokens(value, offset) {
+        if uris.len() == limits.max_path_uris {
+            return Err(SdpError::new(SdpErrorKind::TooManyPathUris, at));
+        }
+        uris.push(Cow::Borrowed(uri));
+    }
+    if uris.is_empty() {
+        return Err(SdpError::new(SdpErrorKind::InvalidAttribute, offset));
+    }
+    Ok(uris)
 }
 
 impl<'a> Attribute<'a> {
@@ -211,60 +263,34 @@ impl<'a> Attribute<'a> {
         if name.is_empty() || name.contains(super::text::is_space) {
             return Err(invalid(name_offset));
         }
-        let known = |n: &str| name.eq_ignore_ascii_case(n);
         if let Some(direction) = Direction::from_name(name) {
             return match value {
                 None => Ok(Self::Direction(direction)),
                 Some((at, _)) => Err(invalid(at)),
             };
         }
-        let is_msrp_or_tcp = [
-            "accept-types",
-            "accept-wrapped-types",
-            "max-size",
-            "path",
-            "setup",
-            "connection",
-        ]
-        .into_iter()
-        .any(known);
-        if !is_msrp_or_tcp {
+        let Some(known) = Known::from_name(name) else {
             return Ok(Self::Other {
                 name: Cow::Borrowed(name),
                 value: value.map(|(_, v)| Cow::Borrowed(v)),
             });
-        }
+        };
         let (at, value) = value.ok_or_else(|| invalid(name_offset))?;
-        if known("accept-types") {
-            AcceptTypes::parse(value, at, limits).map(Self::AcceptTypes)
-        } else if known("accept-wrapped-types") {
-            AcceptTypes::parse(value, at, limits).map(Self::AcceptWrappedTypes)
-        } else if known("max-size") {
-            parse_u64(value)
+        match known {
+            Known::AcceptTypes => AcceptTypes::parse(value, at, limits).map(Self::AcceptTypes),
+            Known::AcceptWrappedTypes => {
+                AcceptTypes::parse(value, at, limits).map(Self::AcceptWrappedTypes)
+            }
+            Known::MaxSize => parse_u64(value)
                 .map(Self::MaxSize)
-                .ok_or_else(|| invalid(at))
-        } else if known("path") {
-            let mut uris = SmallVec::new();
-            for (uri_at, uri) in tokens(value, at) {
-                if uris.len() == limits.max_path_uris {
-                    return Err(SdpError::new(SdpErrorKind::TooManyPathUris, uri_at));
-                }
-                uris.push(Cow::Borrowed(uri));
-            }
-            if uris.is_empty() {
-                return Err(invalid(at));
-            }
-            Ok(Self::Path(uris))
-        } else if known("setup") {
-            SetupRole::from_name(value)
+                .ok_or_else(|| invalid(at)),
+            Known::Path => parse_path(value, at, limits).map(Self::Path),
+            Known::Setup => SetupRole::from_name(value)
                 .map(Self::Setup)
-                .ok_or_else(|| invalid(at))
-        } else if value.eq_ignore_ascii_case("new") {
-            Ok(Self::Connection(ConnectionAttribute::New))
-        } else if value.eq_ignore_ascii_case("existing") {
-            Ok(Self::Connection(ConnectionAttribute::Existing))
-        } else {
-            Err(invalid(at))
+                .ok_or_else(|| invalid(at)),
+            Known::Connection => ConnectionAttribute::from_name(value)
+                .map(Self::Connection)
+                .ok_or_else(|| invalid(at)),
         }
     }
 
