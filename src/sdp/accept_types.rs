@@ -31,7 +31,9 @@ impl<'a> AcceptTypes<'a> {
     }
 
     /// Appends one entry (`*`, `type/*` or `type/subtype`), unless an equal
-    /// one (ignoring ASCII case) is already there.
+    /// one (ignoring ASCII case) is already there. The entry is written as
+    /// given: it is the caller's to keep it well formed. (A parsed list keeps
+    /// its entries as received, duplicates included.)
     pub fn push(&mut self, entry: impl Into<Cow<'a, str>>) {
         let entry = entry.into();
         if !self.entries.iter().any(|e| e.eq_ignore_ascii_case(&entry)) {
@@ -161,17 +163,13 @@ fn is_token(s: &str) -> bool {
 }
 
 /// `*`, `type/*` or `type/subtype`.
-pub(crate) fn is_media_range(entry: &str) -> bool {
+fn is_media_range(entry: &str) -> bool {
     if entry == "*" {
         return true;
     }
     match entry.split_once('/') {
         Some((ty, sub)) => {
-            ty != "*"
-                && !ty.contains('*')
-                && is_token(ty)
-                && is_token(sub)
-                && (sub == "*" || !sub.contains('*'))
+            !ty.contains('*') && is_token(ty) && is_token(sub) && (sub == "*" || !sub.contains('*'))
         }
         None => false,
     }
