@@ -16,6 +16,8 @@
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
 //!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
 //! * [`rng`]: the seedable generator every identifier comes from.
+//! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
+//!   writer, and the offer/answer rules of an IM session (RFC 3264).
 //!
 //! ## Bounded input
 //!
@@ -29,3 +31,4 @@ pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod rng;
+pub mod sdp;

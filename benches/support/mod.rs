@@ -41,7 +41,10 @@ unsafe impl GlobalAlloc for Counting {
 
 /// Allocations and allocated bytes so far.
 pub fn allocation_counts() -> (u64, u64) {
-    (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed))
+    (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    )
 }
 
 /// One measured operation.

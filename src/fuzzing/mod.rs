@@ -6,6 +6,7 @@
 //! must never panic, whatever its input.
 
 pub mod mime;
+pub mod sdp;
 pub mod xml;
 
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
@@ -14,6 +15,11 @@ pub type Target = fn(&[u8]);
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
 pub const TARGETS: &[(&str, Target)] = &[
+    ("conference_info_parse", xml::conference_info_parse),
+    ("cpim_parse", mime::cpim_parse),
+    ("multipart_parse", mime::multipart_parse),
+    ("resource_lists_parse", xml::resource_lists_parse),
+    ("sdp_parse", sdp::sdp_parse),
 ];
 
 /// Runs the target registered under `name` on `data`.
