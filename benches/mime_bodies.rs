@@ -10,6 +10,9 @@ static A: support::Counting = support::Counting;
 use oma_im::body::cpim::CpimMessage;
 use oma_im::body::mime::MimeLimits;
 use oma_im::body::multipart::{find_resource_lists, find_sdp, Multipart};
+use oma_im::body::resource_lists::ResourceLists;
+use oma_im::body::xml::XmlLimits;
+use oma_im::sdp::SessionDescription;
 
 const CONTENT_TYPE: &str = "multipart/mixed;boundary=\"oma-im-4b1d2c3e\"";
 
@@ -116,4 +119,16 @@ fn main() {
         CpimMessage::parse(CPIM).unwrap().write(&mut out);
         out.len()
     });
+    let xml_limits = XmlLimits::default();
+    support::measure(
+        "INVITE body: multipart + SDP + resource-lists",
+        10,
+        20_000,
+        || {
+            let parts = Multipart::parse_content_type(&body, CONTENT_TYPE, &limits).unwrap();
+            let sdp = SessionDescription::parse(parts.parts[0].body).unwrap();
+            let list = ResourceLists::parse(parts.parts[1].body, &xml_limits).unwrap();
+            (sdp.media.len(), list.entry_count())
+        },
+    );
 }
