@@ -13,6 +13,8 @@
 //!
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
+//! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
+//!   chunking and reassembly, and the response/REPORT rules.
 //!
 //! ## Bounded input
 //!
@@ -24,3 +26,4 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod msrp;
