@@ -1,15 +1,17 @@
 //! The parsed view of an MSRP message and its writer.
 
-use smallvec::SmallVec;
-
 use super::fields::{
     ByteRange, ContinuationFlag, FailureReport, Header, Method, StartLine, Status, SuccessReport,
 };
+use super::list::List;
 use super::syntax::write_3digit;
 use super::uri::MsrpUri;
 
 /// The URIs of a To-Path or From-Path header, in order.
-pub type Path<'a> = SmallVec<[MsrpUri<'a>; 2]>;
+pub type Path<'a> = List<MsrpUri<'a>, 2>;
+
+/// Header fields kept by name and value, in order.
+pub type Headers<'a> = List<Header<'a>, 4>;
 
 /// The start line and header section of an MSRP request or response,
 /// borrowing the bytes it was parsed from.
@@ -40,9 +42,9 @@ pub struct MsrpHead<'a> {
     /// Content-Type (required when there is a body).
     pub content_type: Option<&'a str>,
     /// Other MIME headers (`Content-*`), in order.
-    pub mime_headers: SmallVec<[Header<'a>; 2]>,
+    pub mime_headers: Headers<'a>,
     /// Extension headers, in order.
-    pub ext_headers: SmallVec<[Header<'a>; 2]>,
+    pub ext_headers: Headers<'a>,
 }
 
 /// A complete MSRP request or response: head, optional body and the end-line's
@@ -125,8 +127,8 @@ impl<'a> MsrpHead<'a> {
             failure_report: None,
             status: None,
             content_type: None,
-            mime_headers: SmallVec::new(),
-            ext_headers: SmallVec::new(),
+            mime_headers: List::new(),
+            ext_headers: List::new(),
         }
     }
 

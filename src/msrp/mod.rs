@@ -17,6 +17,7 @@
 mod chunk;
 mod error;
 mod fields;
+mod list;
 mod message;
 mod parse;
 mod reassembly;
@@ -30,7 +31,8 @@ pub use error::{Limit, MsrpError, MsrpErrorKind};
 pub use fields::{
     ByteRange, ContinuationFlag, FailureReport, Header, Method, StartLine, Status, SuccessReport,
 };
-pub use message::{end_line_in_body, write_end_line, MsrpHead, MsrpMessage, Path};
+pub use list::List;
+pub use message::{end_line_in_body, write_end_line, Headers, MsrpHead, MsrpMessage, Path};
 pub use parse::{parse_message, parse_message_prefix, parse_message_with};
 pub use reassembly::{Progress, ReassembledMessage, Reassembler, ReassemblyError};
 pub use report::{reason_phrase, report, response, response_owed, success_report_owed};
