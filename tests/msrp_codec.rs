@@ -481,8 +481,7 @@ fn stream_parser_ignores_other_transactions_end_lines_in_a_body() {
             .collect(),
     );
     head.content_type = Some("application/octet-stream");
-    // The body holds "-------abc+" but not after a CRLF followed by a flag
-    // and CRLF... it does: "\r\n-------abc+\r\n". So "abc" is unusable:
+    // "abc" is unusable: the body holds its exact end-line "\r\n-------abc+\r\n".
     assert!(end_line_in_body(body, "abc"));
     head.transact_id = "abcdef";
     assert!(!end_line_in_body(body, "abcdef"));

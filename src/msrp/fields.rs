@@ -25,8 +25,12 @@ impl<'a> Method<'a> {
             Method::Other(name) => name,
         }
     }
+}
 
-    pub(crate) fn from_name(name: &'a str) -> Self {
+impl<'a> From<&'a str> for Method<'a> {
+    /// `SEND` and `REPORT` (exact, upper case) become their variants, any
+    /// other name [`Method::Other`].
+    fn from(name: &'a str) -> Self {
         match name {
             "SEND" => Method::Send,
             "REPORT" => Method::Report,
@@ -235,7 +239,7 @@ pub struct Status<'a> {
     pub namespace: u16,
     /// The status code (100..=999).
     pub code: u16,
-    /// The reason text.
+    /// The reason text (never empty when parsed).
     pub reason: Option<&'a str>,
 }
 
@@ -250,7 +254,7 @@ impl<'a> Status<'a> {
         let code = s.get(4..7).and_then(parse_3digit).ok_or(bad(4))?;
         let reason = match s.as_bytes().get(7) {
             None => None,
-            Some(b' ') => Some(&s[8..]),
+            Some(b' ') => Some(&s[8..]).filter(|r| !r.is_empty()),
             Some(_) => return Err(bad(7)),
         };
         if reason.is_some_and(|r| !is_utf8text(r)) {

@@ -280,7 +280,7 @@ fn parse_start_line<'a>(
     if comment.is_some() || word.is_empty() || !word.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(MsrpError::new(MsrpErrorKind::InvalidMethod, word_at));
     }
-    Ok((tid, StartLine::Request(Method::from_name(word))))
+    Ok((tid, StartLine::Request(Method::from(word))))
 }
 
 /// Splits `name ":" [SP] value`; returns (line offset, name, value, value offset).
