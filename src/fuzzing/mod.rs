@@ -5,12 +5,16 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod msrp;
+
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
 pub const TARGETS: &[(&str, Target)] = &[
+    ("msrp_parse_message", msrp::parse_message_target),
+    ("msrp_stream", msrp::stream_target),
 ];
 
 /// Runs the target registered under `name` on `data`.
