@@ -371,7 +371,7 @@ proptest! {
         }
         let (one, err) = one_shot(&wire);
         let wire = &wire;
-        prop_assert_eq!(streamed(&wire, &[wire.len() / 2, wire.len() / 3]), (one, err));
+        prop_assert_eq!(streamed(wire, &[wire.len() / 2, wire.len() / 3]), (one, err));
     }
 
     #[test]

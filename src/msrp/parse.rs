@@ -2,7 +2,6 @@
 //! parser), header section, body and end-line.
 
 use memchr::memchr;
-use memchr::memmem;
 
 use super::error::{Limit, MsrpError, MsrpErrorKind};
 use super::fields::{
@@ -381,8 +380,15 @@ pub fn parse_message_prefix<'a>(
         } => {
             let head = parse_head(&input[..head_len], true, limits)?;
             let rest = &input[body_start..];
-            let (body_len, flag, used) = find_end_line(rest, head.transact_id)
-                .ok_or(MsrpError::new(MsrpErrorKind::Incomplete, input.len()))?;
+            let EndScan::Found {
+                at: body_len,
+                flag,
+                len,
+            } = scan_end_line(rest, head.transact_id.as_bytes())
+            else {
+                return Err(MsrpError::new(MsrpErrorKind::Incomplete, input.len()));
+            };
+            let used = body_len + len;
             if body_len > limits.max_chunk_size {
                 return Err(MsrpError::new(
                     MsrpErrorKind::LimitExceeded(Limit::ChunkSize),
@@ -402,19 +408,56 @@ pub fn parse_message_prefix<'a>(
     }
 }
 
-/// Finds the first exact end-line `CRLF "-------" tid flag CRLF` in a body
-/// and returns (body length, flag, bytes up to the end of the end-line).
-pub(crate) fn find_end_line(data: &[u8], tid: &str) -> Option<(usize, ContinuationFlag, usize)> {
-    memmem::find_iter(data, b"\r\n-------").find_map(|at| {
-        let after = data.get(at + 9..)?;
-        let rest = after.strip_prefix(tid.as_bytes())?;
-        match rest {
-            [flag, b'\r', b'\n', ..] => {
-                ContinuationFlag::from_byte(*flag).map(|f| (at, f, at + 9 + tid.len() + 3))
-            }
-            _ => None,
+/// What [`scan_end_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndScan {
+    /// The end-line's leading CRLF is at `at`; it is `len` bytes long
+    /// (both CRLFs included).
+    Found {
+        at: usize,
+        flag: ContinuationFlag,
+        len: usize,
+    },
+    /// The bytes from `at` on are the start of what may be the end-line.
+    Partial { at: usize },
+    /// No end-line, and no start of one at the end of the data.
+    None,
+}
+
+const HYPHENS: &[u8] = b"\r\n-------";
+
+/// Finds the first exact end-line `CRLF "-------" tid flag CRLF` in body
+/// bytes. Each CR is checked once against a pattern of bounded length, so
+/// the scan is linear in the data.
+pub(crate) fn scan_end_line(data: &[u8], tid: &[u8]) -> EndScan {
+    let fixed = HYPHENS.len() + tid.len();
+    for at in memchr::memchr_iter(b'\r', data) {
+        let rest = &data[at..];
+        let n = rest.len().min(HYPHENS.len());
+        if rest[..n] != HYPHENS[..n] {
+            continue;
         }
-    })
+        let id = rest.get(HYPHENS.len()..).unwrap_or_default();
+        let n = id.len().min(tid.len());
+        if id[..n] != tid[..n] {
+            continue;
+        }
+        let flag = rest.get(fixed).map(|&f| ContinuationFlag::from_byte(f));
+        match (flag, rest.get(fixed + 1), rest.get(fixed + 2)) {
+            (Some(Some(flag)), Some(b'\r'), Some(b'\n')) => {
+                return EndScan::Found {
+                    at,
+                    flag,
+                    len: fixed + 3,
+                };
+            }
+            (None, ..) | (Some(Some(_)), None, _) | (Some(Some(_)), Some(b'\r'), None) => {
+                return EndScan::Partial { at };
+            }
+            _ => {}
+        }
+    }
+    EndScan::None
 }
 
 /// Parses one complete MSRP request or response (RFC 4975 §9) with the

@@ -70,6 +70,14 @@ impl RangeSet {
         if start >= end {
             return;
         }
+        // In-order arrival: the chunk extends the last range.
+        if let Some(mut last) = self.0.last_entry() {
+            if *last.key() <= start && start <= *last.get() {
+                let e = last.get_mut();
+                *e = (*e).max(end);
+                return;
+            }
+        }
         if let Some((&s, &e)) = self.0.range(..=start).next_back() {
             if e >= start {
                 start = s;
@@ -235,7 +243,12 @@ impl Reassembler {
         {
             return Err(E::LimitExceeded(Limit::PartialMessages));
         }
-        let p = self.partial.entry(message_id.into()).or_default();
+        if !self.partial.contains_key(message_id) {
+            self.partial.insert(message_id.into(), Partial::default());
+        }
+        let Some(p) = self.partial.get_mut(message_id) else {
+            return Ok(Progress::Incomplete);
+        };
         if let Some(t) = range.total {
             if p.total.is_some_and(|old| old != t) {
                 return Err(E::InconsistentTotal);

@@ -1,11 +1,9 @@
 //! Incremental parsing of an MSRP byte stream (a TCP or TLS connection).
 
-use memchr::memmem;
-
 use super::error::{Limit, MsrpError, MsrpErrorKind};
 use super::fields::ContinuationFlag;
 use super::message::MsrpHead;
-use super::parse::{check_end_line, parse_head, HeadEnd, HeadScanner};
+use super::parse::{check_end_line, parse_head, scan_end_line, EndScan, HeadEnd, HeadScanner};
 use super::Limits;
 
 /// What the stream parser found next.
@@ -86,8 +84,8 @@ pub struct MsrpStreamParser {
     pos: usize,
     /// Stream offset of `buf[0]`.
     base: usize,
-    /// `CRLF "-------" transact-id` of the current message.
-    needle: Vec<u8>,
+    /// The transact-id of the current message.
+    tid: Vec<u8>,
     state: State,
 }
 
@@ -99,7 +97,7 @@ impl MsrpStreamParser {
             buf: Vec::new(),
             pos: 0,
             base: 0,
-            needle: Vec::new(),
+            tid: Vec::new(),
             state: State::Head(HeadScanner::default()),
         }
     }
@@ -171,7 +169,7 @@ impl MsrpStreamParser {
             }
         };
         // Field-level borrows: the head borrows `buf` while `state` and
-        // `needle` are updated.
+        // `tid` are updated.
         let buf = &self.buf;
         let head = match parse_head(&buf[start..start + head_len], has_body, &self.limits) {
             Ok(head) => head,
@@ -182,9 +180,8 @@ impl MsrpStreamParser {
             }
         };
         if has_body {
-            self.needle.clear();
-            self.needle.extend_from_slice(b"\r\n-------");
-            self.needle.extend_from_slice(head.transact_id.as_bytes());
+            self.tid.clear();
+            self.tid.extend_from_slice(head.transact_id.as_bytes());
         } else {
             match check_end_line(&buf[start + head_len..self.pos], head.transact_id, head_len) {
                 Ok(flag) => self.state = State::End(flag),
@@ -207,25 +204,11 @@ impl MsrpStreamParser {
             return Ok(None);
         };
         let data = &self.buf[self.pos..];
-        let n = self.needle.len();
-        let mut end = None;
-        let mut safe = data.len().saturating_sub(n - 1);
-        for at in memmem::find_iter(data, &self.needle) {
-            match data.get(at + n..at + n + 3) {
-                None => {
-                    safe = at;
-                    break;
-                }
-                Some([flag, b'\r', b'\n']) => {
-                    if let Some(flag) = ContinuationFlag::from_byte(*flag) {
-                        safe = at;
-                        end = Some(flag);
-                        break;
-                    }
-                }
-                Some(_) => {}
-            }
-        }
+        let (safe, end) = match scan_end_line(data, &self.tid) {
+            EndScan::Found { at, flag, len } => (at, Some((flag, len))),
+            EndScan::Partial { at } => (at, None),
+            EndScan::None => (data.len(), None),
+        };
         let total = body_len.saturating_add(safe);
         if total > self.limits.max_chunk_size {
             let at = body_offset.saturating_add(self.limits.max_chunk_size);
@@ -244,8 +227,8 @@ impl MsrpStreamParser {
             return Ok(Some(StreamEvent::BodyData(&self.buf[from..from + safe])));
         }
         match end {
-            Some(flag) => {
-                self.pos += n + 3;
+            Some((flag, len)) => {
+                self.pos += len;
                 self.state = State::Head(HeadScanner::default());
                 Ok(Some(StreamEvent::End(flag)))
             }
