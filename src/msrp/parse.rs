@@ -227,7 +227,8 @@ impl<'a> Iterator for Lines<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
-        let end = rest.find("\r\n").unwrap_or(rest.len());
+        // Every LF of a head follows a CR (checked by the head scanner).
+        let end = memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |lf| lf.saturating_sub(1));
         let at = self.at;
         self.at += end + 2;
         Some((at, &rest[..end]))
