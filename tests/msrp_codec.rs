@@ -6,10 +6,11 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 
 use oma_im::msrp::{
-    chunks, end_line_in_body, parse_message, parse_message_prefix, parse_message_with, report,
-    response, response_owed, success_report_owed, ByteRange, ContinuationFlag, FailureReport,
-    Limit, Limits, Method, MsrpErrorKind, MsrpHead, MsrpMessage, MsrpStreamParser, MsrpUri,
-    Progress, Reassembler, Scheme, StartLine, Status, StreamEvent, SuccessReport,
+    chunks, end_line_in_body, failure_report_owed, parse_message, parse_message_prefix,
+    parse_message_with, report, response, response_owed, success_report_owed, ByteRange,
+    ContinuationFlag, FailureReport, Limit, Limits, Method, MsrpErrorKind, MsrpHead, MsrpMessage,
+    MsrpStreamParser, MsrpUri, Progress, Reassembler, Scheme, StartLine, Status, StreamEvent,
+    SuccessReport,
 };
 
 fn data(name: &str) -> Vec<u8> {
@@ -121,11 +122,15 @@ fn rfc4975_success_report_is_what_the_builder_produces() {
 fn failure_report_values_decide_the_response() {
     let wire = data("rfc4975_s4_send.msrp");
     let mut send = parse_message(&wire).expect("send").head;
+    assert!(response_owed(&send, 200), "absent Failure-Report means yes");
+    assert!(failure_report_owed(&send));
     send.failure_report = Some(FailureReport::Partial);
     assert!(!response_owed(&send, 200));
     assert!(response_owed(&send, 413));
+    assert!(failure_report_owed(&send));
     send.failure_report = Some(FailureReport::No);
     assert!(!response_owed(&send, 413));
+    assert!(!failure_report_owed(&send));
     let mut out = Vec::new();
     response(&send, 413).write(&mut out);
     assert!(out.starts_with(b"MSRP a786hjs2 413 Stop-sending-message\r\n"));

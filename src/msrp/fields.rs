@@ -133,6 +133,16 @@ impl ByteRange {
         Ok(range)
     }
 
+    /// `1-total/total`: the whole of a message of `total` bytes (the range a
+    /// success REPORT carries).
+    pub const fn whole(total: u64) -> Self {
+        ByteRange {
+            start: 1,
+            end: Some(total),
+            total: Some(total),
+        }
+    }
+
     /// Whether start ≥ 1, end ≥ start - 1, end ≤ total and start - 1 ≤ total.
     pub fn is_consistent(&self) -> bool {
         let before = match self.start.checked_sub(1) {

@@ -35,7 +35,9 @@ pub use list::List;
 pub use message::{end_line_in_body, write_end_line, Headers, MsrpHead, MsrpMessage, Path};
 pub use parse::{parse_message, parse_message_prefix, parse_message_with};
 pub use reassembly::{Progress, ReassembledMessage, Reassembler, ReassemblyError};
-pub use report::{reason_phrase, report, response, response_owed, success_report_owed};
+pub use report::{
+    failure_report_owed, reason_phrase, report, response, response_owed, success_report_owed,
+};
 pub use stream::{MsrpStreamParser, StreamEvent};
 pub use uri::{MsrpUri, Scheme};
 

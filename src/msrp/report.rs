@@ -87,11 +87,18 @@ pub fn success_report_owed(send: &MsrpHead<'_>, whole_message_received: bool) ->
         && whole_message_received
 }
 
+/// Whether a failure REPORT may be sent for `send` when delivery fails
+/// after its transaction: it is a SEND whose Failure-Report is `yes` (the
+/// default) or `partial`, not `no`.
+pub fn failure_report_owed(send: &MsrpHead<'_>) -> bool {
+    send.method() == Some(Method::Send) && send.failure_report != Some(FailureReport::No)
+}
+
 /// A REPORT about `send` (RFC 4975 §7.1.2): new transact-id from the caller,
 /// To-Path the SEND's From-Path, From-Path the first URI of its To-Path, the
 /// SEND's Message-ID, `byte_range`, and `Status: 000 <code> <reason>`.
 ///
-/// For a success REPORT use code 200 and [`ByteRange`] `1-T/T` of the whole
+/// For a success REPORT use code 200 and [`ByteRange::whole`] of the
 /// message; for a failure REPORT the failure's code and the range it
 /// concerns.
 ///
@@ -102,7 +109,7 @@ pub fn success_report_owed(send: &MsrpHead<'_>, whole_message_received: bool) ->
 /// To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
 /// From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
 /// Message-ID: 12339sdqwer\r\nSuccess-Report: yes\r\n-------d93kswow$\r\n")?;
-/// let whole = ByteRange { start: 1, end: Some(106), total: Some(106) };
+/// let whole = ByteRange::whole(106);
 /// let mut out = Vec::new();
 /// report(&send.head, "dkei38sd", whole, 200).write(&mut out);
 /// assert_eq!(out, b"MSRP dkei38sd REPORT\r\n\
