@@ -199,6 +199,20 @@ Content-Type: text/plain\r\n\r\nhi\r\n-------abcd#\r\n"
 }
 
 #[test]
+fn an_end_line_right_after_the_blank_line_is_an_empty_body() {
+    let wire = format!("MSRP abcd SEND\r\n{TP}{FP}Content-Type: a/b\r\n\r\n-------abcd$\r\n");
+    let msg = parse_message(wire.as_bytes()).expect("parse");
+    assert_eq!(msg.body, Some(&b""[..]));
+    let canonical = rewrite(&msg);
+    assert!(canonical.ends_with(b"Content-Type: a/b\r\n\r\n\r\n-------abcd$\r\n"));
+    assert_eq!(parse_message(&canonical).expect("reparse"), msg);
+    let pieces: Vec<&[u8]> = wire.as_bytes().chunks(1).collect();
+    let streamed = run_stream(&pieces);
+    assert_eq!(streamed.len(), 1);
+    assert_eq!(streamed[0].1.as_deref(), Some(&b""[..]));
+}
+
+#[test]
 fn uri_comparison_follows_rfc4975_6_1() {
     let a = MsrpUri::parse("msrp://Alice@Example.COM:7777/Sess1;TCP").unwrap();
     let b = MsrpUri::parse("MSRP://bob@example.com:7777/Sess1;tcp;p=q").unwrap();

@@ -216,21 +216,27 @@ pub fn write_end_line(out: &mut Vec<u8>, transact_id: &str, flag: ContinuationFl
 }
 
 /// Whether `body` contains the text that would end a message with this
-/// transact-id early: CRLF, seven hyphens and the transact-id (RFC 4975
-/// §7.1.1 asks the sender to pick a transact-id for which this is `false`).
-/// The check is conservative: it ignores the flag character after the id.
+/// transact-id early (RFC 4975 §7.1.1 asks the sender to pick a transact-id
+/// for which this is `false`): CRLF, seven hyphens and the transact-id, or a
+/// body starting with the hyphens and the transact-id (a receiver may read
+/// that as an end-line right after the blank line). The check is
+/// conservative: it ignores the flag character after the id.
 ///
 /// ```
 /// use oma_im::msrp::end_line_in_body;
 ///
 /// assert!(end_line_in_body(b"x\r\n-------abcd$\r\n", "abcd"));
+/// assert!(end_line_in_body(b"-------abcd+", "abcd"));
 /// assert!(!end_line_in_body(b"x\r\n-------abcd$\r\n", "wxyz"));
 /// ```
 pub fn end_line_in_body(body: &[u8], transact_id: &str) -> bool {
-    memchr::memmem::find_iter(body, b"\r\n-------").any(|at| {
-        body.get(at + 9..)
-            .is_some_and(|rest| rest.starts_with(transact_id.as_bytes()))
-    })
+    let id = transact_id.as_bytes();
+    let at_start = body
+        .strip_prefix(b"-------")
+        .is_some_and(|rest| rest.starts_with(id));
+    at_start
+        || memchr::memmem::find_iter(body, b"\r\n-------")
+            .any(|at| body.get(at + 9..).is_some_and(|rest| rest.starts_with(id)))
 }
 
 fn write_header(out: &mut Vec<u8>, name: &str, value: &str) {

@@ -385,7 +385,7 @@ pub fn parse_message_prefix<'a>(
                 at: body_len,
                 flag,
                 len,
-            } = scan_end_line(rest, head.transact_id.as_bytes())
+            } = scan_end_line(rest, head.transact_id.as_bytes(), true)
             else {
                 return Err(MsrpError::new(MsrpErrorKind::Incomplete, input.len()));
             };
@@ -427,35 +427,56 @@ pub(crate) enum EndScan {
 
 const HYPHENS: &[u8] = b"\r\n-------";
 
+/// What one candidate position holds.
+enum Candidate {
+    EndLine(ContinuationFlag, usize),
+    Partial,
+    No,
+}
+
+/// Matches `lead` (CRLF and/or hyphens), the transact-id, a flag and CRLF at
+/// the start of `rest`; `Partial` when `rest` ends inside a possible match.
+fn candidate(rest: &[u8], lead: &[u8], tid: &[u8]) -> Candidate {
+    let n = rest.len().min(lead.len());
+    if rest[..n] != lead[..n] {
+        return Candidate::No;
+    }
+    let id = rest.get(lead.len()..).unwrap_or_default();
+    let n = id.len().min(tid.len());
+    if id[..n] != tid[..n] {
+        return Candidate::No;
+    }
+    let fixed = lead.len() + tid.len();
+    let flag = rest.get(fixed).map(|&f| ContinuationFlag::from_byte(f));
+    match (flag, rest.get(fixed + 1), rest.get(fixed + 2)) {
+        (Some(Some(flag)), Some(b'\r'), Some(b'\n')) => Candidate::EndLine(flag, fixed + 3),
+        (None, ..) | (Some(Some(_)), None, _) | (Some(Some(_)), Some(b'\r'), None) => {
+            Candidate::Partial
+        }
+        _ => Candidate::No,
+    }
+}
+
 /// Finds the first exact end-line `CRLF "-------" tid flag CRLF` in body
 /// bytes. Each CR is checked once against a pattern of bounded length, so
 /// the scan is linear in the data.
-pub(crate) fn scan_end_line(data: &[u8], tid: &[u8]) -> EndScan {
-    let fixed = HYPHENS.len() + tid.len();
+///
+/// At the very start of a body (`at_body_start`) the end-line may also
+/// follow the blank line directly, without a CRLF of its own: an empty body
+/// as some senders write it.
+pub(crate) fn scan_end_line(data: &[u8], tid: &[u8], at_body_start: bool) -> EndScan {
+    if at_body_start {
+        match candidate(data, &HYPHENS[2..], tid) {
+            Candidate::EndLine(flag, len) => return EndScan::Found { at: 0, flag, len },
+            Candidate::Partial => return EndScan::Partial { at: 0 },
+            Candidate::No => {}
+        }
+    }
     for at in memchr::memchr_iter(b'\r', data) {
-        let rest = &data[at..];
-        let n = rest.len().min(HYPHENS.len());
-        if rest[..n] != HYPHENS[..n] {
-            continue;
-        }
-        let id = rest.get(HYPHENS.len()..).unwrap_or_default();
-        let n = id.len().min(tid.len());
-        if id[..n] != tid[..n] {
-            continue;
-        }
-        let flag = rest.get(fixed).map(|&f| ContinuationFlag::from_byte(f));
-        match (flag, rest.get(fixed + 1), rest.get(fixed + 2)) {
-            (Some(Some(flag)), Some(b'\r'), Some(b'\n')) => {
-                return EndScan::Found {
-                    at,
-                    flag,
-                    len: fixed + 3,
-                };
-            }
-            (None, ..) | (Some(Some(_)), None, _) | (Some(Some(_)), Some(b'\r'), None) => {
-                return EndScan::Partial { at };
-            }
-            _ => {}
+        match candidate(&data[at..], HYPHENS, tid) {
+            Candidate::EndLine(flag, len) => return EndScan::Found { at, flag, len },
+            Candidate::Partial => return EndScan::Partial { at },
+            Candidate::No => {}
         }
     }
     EndScan::None

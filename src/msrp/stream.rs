@@ -204,7 +204,7 @@ impl MsrpStreamParser {
             return Ok(None);
         };
         let data = &self.buf[self.pos..];
-        let (safe, end) = match scan_end_line(data, &self.tid) {
+        let (safe, end) = match scan_end_line(data, &self.tid, body_len == 0) {
             EndScan::Found { at, flag, len } => (at, Some((flag, len))),
             EndScan::Partial { at } => (at, None),
             EndScan::None => (data.len(), None),
