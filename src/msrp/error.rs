@@ -40,7 +40,8 @@ pub enum MsrpErrorKind {
     InvalidTransactId,
     /// The method is not `1*UPALPHA`.
     InvalidMethod,
-    /// The status code of a response is not three digits.
+    /// The status code of a response is not three digits from 100 up, or
+    /// its comment holds control characters.
     InvalidStatusCode,
     /// A header line has no colon, an invalid name or an invalid value.
     InvalidHeader,

@@ -323,8 +323,8 @@ fn parse_path<'a>(value: &'a str, at: usize, limits: &Limits) -> Result<Path<'a>
     Ok(path)
 }
 
-/// `type "/" subtype *( ";" gen-param )`; parameters are checked for
-/// balanced quoting only.
+/// `type "/" subtype *( ";" gen-param )`: the type and subtype must be
+/// tokens; the parameters are kept as written.
 fn check_media_type(value: &str, at: usize) -> Result<(), MsrpError> {
     let bad = MsrpError::new(MsrpErrorKind::InvalidContentType, at);
     let media = value
