@@ -13,6 +13,62 @@
 //!   RFC 4975 §7 answers for a received SEND.
 //!
 //! Everything that grows with input is bounded by [`Limits`].
+//!
+//! # Receiving on a connection
+//!
+//! ```
+//! use oma_im::msrp::{
+//!     response, response_owed, ByteRange, Limits, MsrpStreamParser, Progress, Reassembler,
+//!     StreamEvent,
+//! };
+//!
+//! // Two chunks of one message, as read from TCP.
+//! let wire = b"MSRP tid1a SEND\r\n\
+//! To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+//! From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+//! Message-ID: 12339sdqwer\r\nByte-Range: 1-6/11\r\nContent-Type: text/plain\r\n\r\n\
+//! Hello \r\n-------tid1a+\r\n\
+//! MSRP tid2b SEND\r\n\
+//! To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+//! From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+//! Message-ID: 12339sdqwer\r\nByte-Range: 7-11/11\r\nContent-Type: text/plain\r\n\r\n\
+//! Alice\r\n-------tid2b$\r\n";
+//!
+//! let limits = Limits::default();
+//! let mut parser = MsrpStreamParser::new(limits);
+//! let mut reassembler = Reassembler::new(limits);
+//! let mut to_send = Vec::new(); // transaction responses for the wire
+//! let mut chunk = Vec::new(); // the current chunk's body (≤ max_chunk_size)
+//! let mut current = None; // (Message-ID, Byte-Range) of the current chunk
+//! let mut messages = Vec::new();
+//!
+//! for read in wire.chunks(50) {
+//!     parser.feed(read);
+//!     while let Some(event) = parser.next_event()? {
+//!         match event {
+//!             StreamEvent::Head { head, .. } => {
+//!                 if response_owed(&head, 200) {
+//!                     response(&head, 200).write(&mut to_send);
+//!                 }
+//!                 let range = head.byte_range.unwrap_or(ByteRange { start: 1, end: None, total: None });
+//!                 current = head.message_id.map(|id| (id.to_owned(), range));
+//!                 chunk.clear();
+//!             }
+//!             StreamEvent::BodyData(data) => chunk.extend_from_slice(data),
+//!             StreamEvent::End(flag) => {
+//!                 if let Some((id, range)) = current.take() {
+//!                     if let Progress::Complete(m) = reassembler.push(&id, range, &chunk, flag)? {
+//!                         messages.push(m.data);
+//!                     }
+//!                 }
+//!             }
+//!         }
+//!     }
+//! }
+//! assert_eq!(messages, [b"Hello Alice".to_vec()]);
+//! assert!(to_send.starts_with(b"MSRP tid1a 200 OK\r\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod chunk;
 mod error;
