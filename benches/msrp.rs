@@ -32,12 +32,17 @@ fn main() {
     let template = head("d93kswow", to, from);
 
     // One 4 KiB SEND chunk on the wire.
-    let first = chunks(&body[..KIB4], NonZeroUsize::new(KIB4).expect("size")).next().expect("chunk");
+    let first = chunks(&body[..KIB4], NonZeroUsize::new(KIB4).expect("size"))
+        .next()
+        .expect("chunk");
     let send = first.message(&template, "d93kswow");
     let mut wire = Vec::new();
     send.write(&mut wire);
     support::measure("parse_message: SEND with 4 KiB body", 5, 20_000, || {
-        parse_message(black_box(&wire)).expect("parse").body.map(<[u8]>::len)
+        parse_message(black_box(&wire))
+            .expect("parse")
+            .body
+            .map(<[u8]>::len)
     });
 
     let mut out = Vec::with_capacity(8192);
@@ -54,22 +59,27 @@ fn main() {
         chunk.message(&template, tid).write(&mut stream);
     }
     let mut parser = MsrpStreamParser::new(Limits::default());
-    let m = support::measure("stream: 1 MiB as 256 x 4 KiB chunks, 16 KiB reads", 5, 50, || {
-        let mut ends = 0usize;
-        let mut bytes = 0usize;
-        for read in stream.chunks(16 * 1024) {
-            parser.feed(read);
-            while let Some(event) = parser.next_event().expect("stream") {
-                match event {
-                    StreamEvent::Head { head, .. } => bytes += head.transact_id.len(),
-                    StreamEvent::BodyData(data) => bytes += data.len(),
-                    StreamEvent::End(_) => ends += 1,
+    let m = support::measure(
+        "stream: 1 MiB as 256 x 4 KiB chunks, 16 KiB reads",
+        5,
+        50,
+        || {
+            let mut ends = 0usize;
+            let mut bytes = 0usize;
+            for read in stream.chunks(16 * 1024) {
+                parser.feed(read);
+                while let Some(event) = parser.next_event().expect("stream") {
+                    match event {
+                        StreamEvent::Head { head, .. } => bytes += head.transact_id.len(),
+                        StreamEvent::BodyData(data) => bytes += data.len(),
+                        StreamEvent::End(_) => ends += 1,
+                    }
                 }
             }
-        }
-        assert_eq!(ends, 256);
-        bytes
-    });
+            assert_eq!(ends, 256);
+            bytes
+        },
+    );
     println!(
         "{:<48} {:>12.1} MiB/s {:>8.3} allocs/chunk",
         "  => stream throughput",
@@ -79,17 +89,22 @@ fn main() {
 
     // Chunk a 1 MiB message into 4 KiB chunks and reassemble it.
     let mut reassembler = Reassembler::new(Limits::default());
-    let m = support::measure("chunk + reassemble: 1 MiB message, 4 KiB chunks", 5, 50, || {
-        let mut done = None;
-        for chunk in chunks(&body, NonZeroUsize::new(KIB4).expect("size")) {
-            let msg: MsrpMessage<'_> = chunk.message(&template, "tid00001");
-            if let Progress::Complete(m) = reassembler.push_message(&msg).expect("push") {
-                done = Some(m.data.len());
+    let m = support::measure(
+        "chunk + reassemble: 1 MiB message, 4 KiB chunks",
+        5,
+        50,
+        || {
+            let mut done = None;
+            for chunk in chunks(&body, NonZeroUsize::new(KIB4).expect("size")) {
+                let msg: MsrpMessage<'_> = chunk.message(&template, "tid00001");
+                if let Progress::Complete(m) = reassembler.push_message(&msg).expect("push") {
+                    done = Some(m.data.len());
+                }
+                debug_assert!(msg.flag != ContinuationFlag::Aborted);
             }
-            debug_assert!(msg.flag != ContinuationFlag::Aborted);
-        }
-        done.expect("complete")
-    });
+            done.expect("complete")
+        },
+    );
     println!(
         "{:<48} {:>12.1} MiB/s {:>8.3} allocs/chunk",
         "  => reassembly throughput",
