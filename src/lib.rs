@@ -18,6 +18,8 @@
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
 //!   writer, and the offer/answer rules of an IM session (RFC 3264).
+//! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
+//!   chunking and reassembly, and the response/REPORT rules.
 //!
 //! ## Bounded input
 //!
@@ -30,5 +32,6 @@
 pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod msrp;
 pub mod rng;
 pub mod sdp;

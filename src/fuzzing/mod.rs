@@ -6,6 +6,7 @@
 //! must never panic, whatever its input.
 
 pub mod mime;
+pub mod msrp;
 pub mod sdp;
 pub mod xml;
 

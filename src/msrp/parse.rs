@@ -1,0 +1,503 @@
+//! Parsing of one MSRP message: head scanning (shared with the stream
+//! parser), header section, body and end-line.
+
+use memchr::memchr;
+
+use super::error::{Limit, MsrpError, MsrpErrorKind};
+use super::fields::{
+    ByteRange, ContinuationFlag, FailureReport, Header, Method, StartLine, Status, SuccessReport,
+};
+use super::message::{MsrpHead, MsrpMessage, Path};
+use super::syntax::{is_ident, is_token, is_token_str, is_utf8text, parse_3digit};
+use super::uri::MsrpUri;
+use super::Limits;
+
+/// Where the head of a message ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadEnd {
+    /// A blank line ends the headers; the body starts at `body_start`.
+    Body { head_len: usize, body_start: usize },
+    /// An end-line follows the headers directly (no body); it spans
+    /// `head_len..line_end` (CRLF included).
+    EndLine { head_len: usize, line_end: usize },
+}
+
+/// Finds the end of a head line by line, keeping its place between calls so
+/// that a stream parser never rescans a line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeadScanner {
+    /// Start of the first line not yet seen complete.
+    line_start: usize,
+}
+
+impl HeadScanner {
+    /// Scans `buf` (the bytes of this message received so far, from its
+    /// first byte). `Ok(None)`: more bytes are needed.
+    pub(crate) fn scan(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+    ) -> Result<Option<HeadEnd>, MsrpError> {
+        let max = limits.max_header_size;
+        loop {
+            let rest = buf.get(self.line_start..).unwrap_or_default();
+            let Some(i) = memchr(b'\n', rest) else {
+                if buf.len() > max {
+                    return Err(MsrpError::new(
+                        MsrpErrorKind::LimitExceeded(Limit::HeaderSize),
+                        max,
+                    ));
+                }
+                return Ok(None);
+            };
+            let lf = self.line_start + i;
+            if lf >= max {
+                return Err(MsrpError::new(
+                    MsrpErrorKind::LimitExceeded(Limit::HeaderSize),
+                    max,
+                ));
+            }
+            if i == 0 || rest[i - 1] != b'\r' {
+                return Err(MsrpError::new(MsrpErrorKind::InvalidLineEnding, lf));
+            }
+            let line = &rest[..i - 1];
+            let start = self.line_start;
+            self.line_start = lf + 1;
+            if start == 0 {
+                continue;
+            }
+            if line.is_empty() {
+                return Ok(Some(HeadEnd::Body {
+                    head_len: start,
+                    body_start: lf + 1,
+                }));
+            }
+            if line.starts_with(b"-------") {
+                return Ok(Some(HeadEnd::EndLine {
+                    head_len: start,
+                    line_end: lf + 1,
+                }));
+            }
+        }
+    }
+}
+
+/// Checks an end-line (`line`, CRLF included, found at `offset`) against the
+/// transact-id and returns its flag.
+pub(crate) fn check_end_line(
+    line: &[u8],
+    transact_id: &str,
+    offset: usize,
+) -> Result<ContinuationFlag, MsrpError> {
+    let tid = transact_id.as_bytes();
+    let inner = line
+        .strip_prefix(b"-------")
+        .and_then(|l| l.strip_suffix(b"\r\n"))
+        .ok_or(MsrpError::new(MsrpErrorKind::InvalidEndLine, offset))?;
+    let (flag, id) = match inner.split_last() {
+        Some((&flag, id)) => (flag, id),
+        None => return Err(MsrpError::new(MsrpErrorKind::InvalidEndLine, offset + 7)),
+    };
+    if id != tid {
+        return Err(MsrpError::new(
+            MsrpErrorKind::TransactIdMismatch,
+            offset + 7,
+        ));
+    }
+    ContinuationFlag::from_byte(flag).ok_or(MsrpError::new(
+        MsrpErrorKind::InvalidEndLine,
+        offset + 7 + id.len(),
+    ))
+}
+
+/// Parses the start line and header lines (`head`: each line ends in CRLF,
+/// without the blank line or end-line after them).
+pub(crate) fn parse_head<'a>(
+    head: &'a [u8],
+    has_body: bool,
+    limits: &Limits,
+) -> Result<MsrpHead<'a>, MsrpError> {
+    let text = std::str::from_utf8(head)
+        .map_err(|e| MsrpError::new(MsrpErrorKind::InvalidUtf8, e.valid_up_to()))?;
+    let mut lines = Lines { text, at: 0 };
+    let (at, start_line) = lines
+        .next()
+        .ok_or(MsrpError::new(MsrpErrorKind::NotMsrp, 0))?;
+    let (transact_id, start) = parse_start_line(start_line, at, limits)?;
+
+    let mut headers = lines.map(|(at, line)| split_header(line, at));
+    let to_path = match headers.next().transpose()? {
+        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("To-Path") => {
+            parse_path(value, v_at, limits)?
+        }
+        Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, at)),
+        None => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, head.len())),
+    };
+    let from_path = match headers.next().transpose()? {
+        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => {
+            parse_path(value, v_at, limits)?
+        }
+        Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, at)),
+        None => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, head.len())),
+    };
+    let mut msg = MsrpHead::request(transact_id, Method::Send, to_path, from_path);
+    msg.start = start;
+    let mut count = 2usize;
+    for header in headers {
+        let (at, name, value, v_at) = header?;
+        count += 1;
+        if count > limits.max_headers {
+            return Err(MsrpError::new(
+                MsrpErrorKind::LimitExceeded(Limit::Headers),
+                at,
+            ));
+        }
+        let dup = MsrpError::new(MsrpErrorKind::DuplicateHeader, at);
+        if name.eq_ignore_ascii_case("Message-ID") {
+            if msg.message_id.is_some() {
+                return Err(dup);
+            }
+            if value.len() > limits.max_message_id_len {
+                return Err(MsrpError::new(
+                    MsrpErrorKind::LimitExceeded(Limit::MessageIdLength),
+                    v_at,
+                ));
+            }
+            if !is_ident(value) {
+                return Err(MsrpError::new(MsrpErrorKind::InvalidMessageId, v_at));
+            }
+            msg.message_id = Some(value);
+        } else if name.eq_ignore_ascii_case("Byte-Range") {
+            if msg.byte_range.is_some() {
+                return Err(dup);
+            }
+            msg.byte_range = Some(ByteRange::parse(value).map_err(|e| e.shifted(v_at))?);
+        } else if name.eq_ignore_ascii_case("Success-Report") {
+            if msg.success_report.is_some() {
+                return Err(dup);
+            }
+            msg.success_report = Some(
+                SuccessReport::parse(value)
+                    .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
+            );
+        } else if name.eq_ignore_ascii_case("Failure-Report") {
+            if msg.failure_report.is_some() {
+                return Err(dup);
+            }
+            msg.failure_report = Some(
+                FailureReport::parse(value)
+                    .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
+            );
+        } else if name.eq_ignore_ascii_case("Status") {
+            if msg.status.is_some() {
+                return Err(dup);
+            }
+            msg.status = Some(Status::parse(value).map_err(|e| e.shifted(v_at))?);
+        } else if name.eq_ignore_ascii_case("Content-Type") {
+            if msg.content_type.is_some() {
+                return Err(dup);
+            }
+            check_media_type(value, v_at)?;
+            msg.content_type = Some(value);
+        } else if name.eq_ignore_ascii_case("To-Path") || name.eq_ignore_ascii_case("From-Path") {
+            return Err(dup);
+        } else if name.len() >= 8 && name[..8].eq_ignore_ascii_case("Content-") {
+            msg.mime_headers.push(Header { name, value });
+        } else {
+            msg.ext_headers.push(Header { name, value });
+        }
+    }
+    if has_body && msg.content_type.is_none() {
+        return Err(MsrpError::new(
+            MsrpErrorKind::BodyWithoutContentType,
+            head.len(),
+        ));
+    }
+    Ok(msg)
+}
+
+/// Lines of a head, each with its offset, CRLF removed.
+struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
+        // Every LF of a head follows a CR (checked by the head scanner).
+        let end = memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |lf| lf.saturating_sub(1));
+        let at = self.at;
+        self.at += end + 2;
+        Some((at, &rest[..end]))
+    }
+}
+
+fn parse_start_line<'a>(
+    line: &'a str,
+    at: usize,
+    limits: &Limits,
+) -> Result<(&'a str, StartLine<'a>), MsrpError> {
+    let rest = line
+        .strip_prefix("MSRP ")
+        .ok_or(MsrpError::new(MsrpErrorKind::NotMsrp, at))?;
+    let tid_at = at + 5;
+    let (tid, rest) = rest.split_once(' ').ok_or(MsrpError::new(
+        MsrpErrorKind::InvalidMethod,
+        at + line.len(),
+    ))?;
+    if tid.len() > limits.max_transact_id_len {
+        return Err(MsrpError::new(
+            MsrpErrorKind::LimitExceeded(Limit::TransactIdLength),
+            tid_at,
+        ));
+    }
+    if !is_ident(tid) {
+        return Err(MsrpError::new(MsrpErrorKind::InvalidTransactId, tid_at));
+    }
+    let word_at = tid_at + tid.len() + 1;
+    let (word, comment) = match rest.split_once(' ') {
+        Some((w, c)) => (w, Some(c)),
+        None => (rest, None),
+    };
+    if let Some(code) = parse_3digit(word) {
+        if code < 100 {
+            return Err(MsrpError::new(MsrpErrorKind::InvalidStatusCode, word_at));
+        }
+        if comment.is_some_and(|c| !is_utf8text(c)) {
+            return Err(MsrpError::new(
+                MsrpErrorKind::InvalidStatusCode,
+                word_at + 4,
+            ));
+        }
+        return Ok((tid, StartLine::Response { code, comment }));
+    }
+    if word.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        return Err(MsrpError::new(MsrpErrorKind::InvalidStatusCode, word_at));
+    }
+    if comment.is_some() || word.is_empty() || !word.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(MsrpError::new(MsrpErrorKind::InvalidMethod, word_at));
+    }
+    Ok((tid, StartLine::Request(Method::from(word))))
+}
+
+/// Splits `name ":" [SP] value`; returns (line offset, name, value, value offset).
+fn split_header(line: &str, at: usize) -> Result<(usize, &str, &str, usize), MsrpError> {
+    let bad = |o| MsrpError::new(MsrpErrorKind::InvalidHeader, o);
+    let colon = line.find(':').ok_or(bad(at))?;
+    let name = &line[..colon];
+    if !name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) || !name.bytes().all(is_token)
+    {
+        return Err(bad(at));
+    }
+    let raw = &line[colon + 1..];
+    let value = raw.trim_start_matches([' ', '\t']);
+    let v_at = at + colon + 1 + (raw.len() - value.len());
+    let value = value.trim_end_matches([' ', '\t']);
+    if !is_utf8text(value) {
+        return Err(bad(v_at));
+    }
+    Ok((at, name, value, v_at))
+}
+
+fn parse_path<'a>(value: &'a str, at: usize, limits: &Limits) -> Result<Path<'a>, MsrpError> {
+    let mut path = Path::new();
+    let mut offset = at;
+    for part in value.split(' ') {
+        if !part.is_empty() {
+            if path.len() == limits.max_path_uris {
+                return Err(MsrpError::new(
+                    MsrpErrorKind::LimitExceeded(Limit::PathUris),
+                    offset,
+                ));
+            }
+            path.push(MsrpUri::parse(part).map_err(|e| e.shifted(offset))?);
+        }
+        offset += part.len() + 1;
+    }
+    if path.is_empty() {
+        return Err(MsrpError::new(MsrpErrorKind::InvalidUri, at));
+    }
+    Ok(path)
+}
+
+/// `type "/" subtype *( ";" gen-param )`: the type and subtype must be
+/// tokens; the parameters are kept as written.
+fn check_media_type(value: &str, at: usize) -> Result<(), MsrpError> {
+    let bad = MsrpError::new(MsrpErrorKind::InvalidContentType, at);
+    let media = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches([' ', '\t']);
+    let (ty, sub) = media.split_once('/').ok_or(bad.clone())?;
+    if !is_token_str(ty) || !is_token_str(sub) {
+        return Err(bad);
+    }
+    Ok(())
+}
+
+/// Parses one message at the start of `input` and returns it with the
+/// number of bytes it spans (end-line CRLF included); bytes after it are
+/// left alone.
+///
+/// ```
+/// use oma_im::msrp::{parse_message_prefix, Limits};
+///
+/// let wire = b"MSRP a786hjs2 200 OK\r\n\
+/// To-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
+/// From-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+/// -------a786hjs2$\r\nMSRP next";
+/// let (msg, used) = parse_message_prefix(wire, &Limits::default())?;
+/// assert_eq!(&wire[used..], b"MSRP next");
+/// assert_eq!(msg.body, None);
+/// # Ok::<(), oma_im::msrp::MsrpError>(())
+/// ```
+pub fn parse_message_prefix<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<(MsrpMessage<'a>, usize), MsrpError> {
+    let end = HeadScanner::default()
+        .scan(input, limits)?
+        .ok_or(MsrpError::new(MsrpErrorKind::Incomplete, input.len()))?;
+    match end {
+        HeadEnd::EndLine { head_len, line_end } => {
+            let head = parse_head(&input[..head_len], false, limits)?;
+            let flag = check_end_line(&input[head_len..line_end], head.transact_id, head_len)?;
+            Ok((
+                MsrpMessage {
+                    head,
+                    body: None,
+                    flag,
+                },
+                line_end,
+            ))
+        }
+        HeadEnd::Body {
+            head_len,
+            body_start,
+        } => {
+            let head = parse_head(&input[..head_len], true, limits)?;
+            let rest = &input[body_start..];
+            let EndScan::Found {
+                at: body_len,
+                flag,
+                len,
+            } = scan_end_line(rest, head.transact_id.as_bytes(), true)
+            else {
+                return Err(MsrpError::new(MsrpErrorKind::Incomplete, input.len()));
+            };
+            let used = body_len + len;
+            if body_len > limits.max_chunk_size {
+                return Err(MsrpError::new(
+                    MsrpErrorKind::LimitExceeded(Limit::ChunkSize),
+                    body_start + limits.max_chunk_size,
+                ));
+            }
+            let body = &rest[..body_len];
+            Ok((
+                MsrpMessage {
+                    head,
+                    body: Some(body),
+                    flag,
+                },
+                body_start + used,
+            ))
+        }
+    }
+}
+
+/// What [`scan_end_line`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndScan {
+    /// The end-line's leading CRLF is at `at`; it is `len` bytes long
+    /// (both CRLFs included).
+    Found {
+        at: usize,
+        flag: ContinuationFlag,
+        len: usize,
+    },
+    /// The bytes from `at` on are the start of what may be the end-line.
+    Partial { at: usize },
+    /// No end-line, and no start of one at the end of the data.
+    None,
+}
+
+const HYPHENS: &[u8] = b"\r\n-------";
+
+/// What one candidate position holds.
+enum Candidate {
+    EndLine(ContinuationFlag, usize),
+    Partial,
+    No,
+}
+
+/// Matches `lead` (CRLF and/or hyphens), the transact-id, a flag and CRLF at
+/// the start of `rest`; `Partial` when `rest` ends inside a possible match.
+fn candidate(rest: &[u8], lead: &[u8], tid: &[u8]) -> Candidate {
+    let n = rest.len().min(lead.len());
+    if rest[..n] != lead[..n] {
+        return Candidate::No;
+    }
+    let id = rest.get(lead.len()..).unwrap_or_default();
+    let n = id.len().min(tid.len());
+    if id[..n] != tid[..n] {
+        return Candidate::No;
+    }
+    let fixed = lead.len() + tid.len();
+    let flag = rest.get(fixed).map(|&f| ContinuationFlag::from_byte(f));
+    match (flag, rest.get(fixed + 1), rest.get(fixed + 2)) {
+        (Some(Some(flag)), Some(b'\r'), Some(b'\n')) => Candidate::EndLine(flag, fixed + 3),
+        (None, ..) | (Some(Some(_)), None, _) | (Some(Some(_)), Some(b'\r'), None) => {
+            Candidate::Partial
+        }
+        _ => Candidate::No,
+    }
+}
+
+/// Finds the first exact end-line `CRLF "-------" tid flag CRLF` in body
+/// bytes. Each CR is checked once against a pattern of bounded length, so
+/// the scan is linear in the data.
+///
+/// At the very start of a body (`at_body_start`) the end-line may also
+/// follow the blank line directly, without a CRLF of its own: an empty body
+/// as some senders write it.
+pub(crate) fn scan_end_line(data: &[u8], tid: &[u8], at_body_start: bool) -> EndScan {
+    if at_body_start {
+        match candidate(data, &HYPHENS[2..], tid) {
+            Candidate::EndLine(flag, len) => return EndScan::Found { at: 0, flag, len },
+            Candidate::Partial => return EndScan::Partial { at: 0 },
+            Candidate::No => {}
+        }
+    }
+    for at in memchr::memchr_iter(b'\r', data) {
+        match candidate(&data[at..], HYPHENS, tid) {
+            Candidate::EndLine(flag, len) => return EndScan::Found { at, flag, len },
+            Candidate::Partial => return EndScan::Partial { at },
+            Candidate::No => {}
+        }
+    }
+    EndScan::None
+}
+
+/// Parses one complete MSRP request or response (RFC 4975 §9) with the
+/// default [`Limits`]; `input` must end right after the end-line.
+///
+/// See [`MsrpMessage`] for an example.
+pub fn parse_message(input: &[u8]) -> Result<MsrpMessage<'_>, MsrpError> {
+    parse_message_with(input, &Limits::default())
+}
+
+/// [`parse_message`] with the given limits.
+pub fn parse_message_with<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<MsrpMessage<'a>, MsrpError> {
+    let (msg, used) = parse_message_prefix(input, limits)?;
+    if used != input.len() {
+        return Err(MsrpError::new(MsrpErrorKind::TrailingData, used));
+    }
+    Ok(msg)
+}

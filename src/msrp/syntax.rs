@@ -1,0 +1,101 @@
+//! Character classes and small lexical rules of the RFC 4975 §9 grammar.
+
+use super::error::{MsrpError, MsrpErrorKind};
+
+/// `token` of RFC 4975 §9.
+pub(crate) const fn is_token(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x27 | 0x2A | 0x2B | 0x2D | 0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
+}
+
+/// `unreserved` of RFC 3986.
+pub(crate) const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// `sub-delims` of RFC 3986.
+pub(crate) const fn is_sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
+/// `ident-char` of RFC 4975 §9.
+pub(crate) const fn is_ident_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'%' | b'=')
+}
+
+/// Whether `s` is an `ident` (`ALPHANUM *ident-char`) of 1 to `max` bytes.
+///
+/// The RFC asks for 4 to 32 characters; shorter ones are accepted (parse
+/// leniently), longer ones up to the configured limit.
+pub(crate) fn is_ident(s: &str) -> bool {
+    let b = s.as_bytes();
+    matches!(b.first(), Some(c) if c.is_ascii_alphanumeric()) && b.iter().all(|&c| is_ident_char(c))
+}
+
+/// `utf8text` of RFC 4975 §9 (already known to be UTF-8): no control
+/// characters other than HTAB.
+pub(crate) fn is_utf8text(s: &str) -> bool {
+    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
+}
+
+/// Whether `s` is a non-empty run of `token` characters.
+pub(crate) fn is_token_str(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_token)
+}
+
+/// Parses `1*DIGIT` into a `u64`, rejecting overflow.
+pub(crate) fn parse_u64(s: &str, kind: MsrpErrorKind, offset: usize) -> Result<u64, MsrpError> {
+    if s.is_empty() {
+        return Err(MsrpError::new(kind, offset));
+    }
+    let mut n: u64 = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let digit = match b {
+            b'0'..=b'9' => u64::from(b - b'0'),
+            _ => return Err(MsrpError::new(kind, offset + i)),
+        };
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(digit))
+            .ok_or(MsrpError::new(kind, offset))?;
+    }
+    Ok(n)
+}
+
+/// Parses exactly three digits (a status code or a Status namespace).
+pub(crate) fn parse_3digit(s: &str) -> Option<u16> {
+    match s.as_bytes() {
+        [a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// Appends a status code as exactly three digits.
+pub(crate) fn write_3digit(out: &mut Vec<u8>, n: u16) {
+    let n = n % 1000;
+    out.extend_from_slice(&[
+        b'0' + (n / 100) as u8,
+        b'0' + (n / 10 % 10) as u8,
+        b'0' + (n % 10) as u8,
+    ]);
+}
