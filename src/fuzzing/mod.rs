@@ -18,6 +18,8 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
+    ("msrp_parse_message", msrp::msrp_parse_message),
+    ("msrp_stream", msrp::msrp_stream),
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),

@@ -8,7 +8,7 @@ use crate::msrp::{
 /// `msrp_parse_message`: parses `data` as one message; on success, writing
 /// it and parsing the output must give an equal message, and writing that
 /// must give the same bytes (the written form is canonical).
-pub fn parse_message_target(data: &[u8]) {
+pub fn msrp_parse_message(data: &[u8]) {
     let Ok(msg) = parse_message(data) else {
         return;
     };
@@ -84,7 +84,7 @@ fn streamed(wire: &[u8], cuts: &[usize]) -> Outcome {
 /// `msrp_stream`: the first byte chooses how to split the rest; the stream
 /// parser fed those pieces must yield exactly the messages (and the error)
 /// of parsing the same bytes one message at a time.
-pub fn stream_target(data: &[u8]) {
+pub fn msrp_stream(data: &[u8]) {
     let Some((&seed, wire)) = data.split_first() else {
         return;
     };
