@@ -24,3 +24,4 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod sip;
