@@ -29,12 +29,14 @@
 //! ```
 
 mod error;
+pub mod framing;
 mod header_name;
 mod limits;
 mod message;
 mod parse;
 
 pub use error::{SipError, SipErrorKind};
+pub use framing::{Framer, Framing};
 pub use header_name::HeaderName;
 pub use limits::Limits;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};

@@ -3,6 +3,7 @@
 //! RFC 4475 ask a receiver to make, and the body.
 
 mod fields;
+pub(crate) use fields::content_length_of;
 mod start_line;
 pub(crate) mod syntax;
 
@@ -176,43 +177,78 @@ fn field_end(head: &[u8], pos: usize, fields_end: usize) -> usize {
     }
 }
 
-/// Splits the header field `head[pos..end]` into its name and trimmed value.
-fn split_field(head: &str, pos: usize, end: usize) -> Result<(&str, HeaderValue<'_>), SipError> {
-    let field = head.get(pos..end).unwrap_or_default();
-    let bytes = field.as_bytes();
-    let name_len = bytes
+/// Where the name and the trimmed value of a header field are, relative to
+/// the field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldParts {
+    /// Length of the name (a token, so ASCII).
+    pub(crate) name_len: usize,
+    /// Start of the value, after the colon and any LWS.
+    pub(crate) value_start: usize,
+    /// End of the value, before any trailing LWS.
+    pub(crate) value_end: usize,
+}
+
+/// Splits a header field (without its final CRLF) into `name HCOLON value`,
+/// tolerating LWS (even folded) before the colon. On error, the cause and its
+/// offset in `field`.
+pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
+    let name_len = field
         .iter()
         .position(|&b| !syntax::is_token_byte(b))
-        .unwrap_or(bytes.len());
+        .unwrap_or(field.len());
     if name_len == 0 {
-        return Err(SipError::new(SipErrorKind::InvalidHeaderName, pos));
+        return Err((SipErrorKind::InvalidHeaderName, 0));
     }
-    // HCOLON = *( SP / HTAB ) ":" SWS, tolerating folding before the colon.
-    let colon = bytes
+    let after_name = field.get(name_len..).unwrap_or_default();
+    let colon = after_name
         .iter()
-        .skip(name_len)
         .position(|&b| !syntax::is_lws(b))
-        .map(|i| name_len + i)
-        .filter(|&i| bytes.get(i) == Some(&b':'));
-    let Some(colon) = colon else {
-        let kind = if bytes
-            .get(name_len)
+        .map(|i| name_len + i);
+    let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
+        let kind = if after_name
+            .first()
             .is_some_and(|&b| syntax::is_lws(b) || b == b':')
         {
             SipErrorKind::MissingColon
         } else {
             SipErrorKind::InvalidHeaderName
         };
-        return Err(SipError::new(kind, pos + name_len));
+        return Err((kind, name_len));
     };
-    let raw_value = field.get(colon + 1..).unwrap_or_default();
-    let (value, cut) = syntax::trim_lws(raw_value);
-    let name = field.get(..name_len).unwrap_or_default();
+    let value = field.get(colon + 1..).unwrap_or_default();
+    let lead = value
+        .iter()
+        .position(|&b| !syntax::is_lws(b))
+        .unwrap_or(value.len());
+    let trail = value
+        .iter()
+        .rev()
+        .position(|&b| !syntax::is_lws(b))
+        .unwrap_or(0);
+    let value_start = colon + 1 + lead;
+    let value_end = (field.len() - trail).max(value_start);
+    Ok(FieldParts {
+        name_len,
+        value_start,
+        value_end,
+    })
+}
+
+/// Splits the header field `head[pos..end]` into its name and trimmed value.
+fn split_field(head: &str, pos: usize, end: usize) -> Result<(&str, HeaderValue<'_>), SipError> {
+    let field = head.get(pos..end).unwrap_or_default();
+    let parts =
+        field_parts(field.as_bytes()).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+    let name = field.get(..parts.name_len).unwrap_or_default();
+    let value = field
+        .get(parts.value_start..parts.value_end)
+        .unwrap_or_default();
     Ok((
         name,
         HeaderValue {
             value,
-            offset: pos + colon + 1 + cut,
+            offset: pos + parts.value_start,
         },
     ))
 }

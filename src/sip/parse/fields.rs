@@ -66,10 +66,17 @@ pub(super) fn retry_after(v: &HeaderValue<'_>) -> Result<(), SipError> {
 
 /// Content-Length = 1*DIGIT, as a `usize`.
 pub(super) fn content_length(v: &HeaderValue<'_>) -> Result<usize, SipError> {
-    decimal(v.value, usize::MAX as u64)
+    content_length_of(v.value.as_bytes())
+        .ok_or(SipError::new(SipErrorKind::InvalidContentLength, v.offset))
+}
+
+/// A trimmed Content-Length value as a `usize`; `None` when it is not
+/// 1*DIGIT or does not fit.
+pub(crate) fn content_length_of(value: &[u8]) -> Option<usize> {
+    let digits = core::str::from_utf8(value).ok()?;
+    decimal(digits, usize::MAX as u64)
         .ok()
         .and_then(|n| usize::try_from(n).ok())
-        .ok_or(SipError::new(SipErrorKind::InvalidContentLength, v.offset))
 }
 
 fn scalar(v: &HeaderValue<'_>, name: HeaderName<'static>, max: u64) -> Result<(), SipError> {

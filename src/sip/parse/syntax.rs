@@ -81,14 +81,6 @@ pub(crate) fn is_lws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
-/// `s` without leading and trailing LWS, and how many bytes were cut at the
-/// front.
-pub(crate) fn trim_lws(s: &str) -> (&str, usize) {
-    let start = s.bytes().position(|b| !is_lws(b)).unwrap_or(s.len());
-    let end = s.bytes().rposition(|b| !is_lws(b)).map_or(start, |i| i + 1);
-    (s.get(start..end).unwrap_or_default(), start)
-}
-
 /// A run of decimal digits as a `u64`, `None` when empty, not all digits, or
 /// over `max`. Stops multiplying as soon as the value passes `max`.
 pub(crate) fn decimal(digits: &str, max: u64) -> Result<u64, DecimalError> {
@@ -171,11 +163,5 @@ mod tests {
             Err(DecimalError::NotDecimal)
         );
         assert_eq!(decimal("", 10), Err(DecimalError::NotDecimal));
-    }
-
-    #[test]
-    fn trimming() {
-        assert_eq!(trim_lws(" \t a b\r\n "), ("a b", 3));
-        assert_eq!(trim_lws("   "), ("", 3));
     }
 }
