@@ -458,6 +458,14 @@ pub(crate) fn whole_number(s: &str, max: u64) -> Result<u64, ValueError> {
     Ok(n)
 }
 
+/// Offset of the sub-slice `part` in `whole` (0 if it is not one).
+pub(crate) fn offset_in(whole: &str, part: &str) -> usize {
+    (part.as_ptr() as usize)
+        .checked_sub(whole.as_ptr() as usize)
+        .filter(|o| *o <= whole.len())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
