@@ -34,6 +34,7 @@ mod header_name;
 mod limits;
 mod message;
 mod parse;
+mod accessors;
 mod lex;
 mod method;
 mod name_addr;
