@@ -139,6 +139,10 @@ impl<'a> NameAddr<'a> {
                     .position(|c| matches!(c, b';' | b',') || lex::is_lws_byte(*c))
                     .map_or(s.len(), |p| p + i);
                 let text = s.get(i..end).unwrap_or_default();
+                // A URI with headers must be enclosed in <> (RFC 3261 §20.10).
+                if let Some(q) = text.find('?') {
+                    return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i + q));
+                }
                 let uri = Uri::parse(text).map_err(|e| e.shifted(i))?;
                 Ok((None, uri, end))
             }
