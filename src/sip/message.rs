@@ -173,8 +173,8 @@ impl<'a> SipMessage<'a> {
     }
 }
 
-impl PartialEq for SipMessage<'_> {
-    fn eq(&self, other: &SipMessage<'_>) -> bool {
+impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
+    fn eq(&self, other: &SipMessage<'b>) -> bool {
         self.start_line == other.start_line
             && self.body == other.body
             && self.headers.len() == other.headers.len()

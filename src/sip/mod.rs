@@ -30,6 +30,7 @@
 
 mod error;
 pub mod framing;
+pub mod writer;
 mod header_name;
 mod limits;
 mod message;
@@ -42,7 +43,7 @@ mod uri;
 pub mod value;
 
 pub use error::{SipError, SipErrorKind};
-pub use framing::{Framer, Framing};
+pub use framing::{frame, Framer, Framing};
 pub use header_name::HeaderName;
 pub use limits::Limits;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};

@@ -263,7 +263,8 @@ struct HeaderScan<'a> {
     call_id: Option<HeaderValue<'a>>,
     cseq: Option<HeaderValue<'a>>,
     max_forwards: bool,
-    content_length: Option<usize>,
+    /// The Content-Length and the offset of its (first) value.
+    content_length: Option<(usize, usize)>,
 }
 
 impl<'a> HeaderScan<'a> {
@@ -310,14 +311,14 @@ impl<'a> HeaderScan<'a> {
             }
             HeaderName::ContentLength => {
                 let length = fields::content_length(&value)?;
-                if self
-                    .content_length
-                    .is_some_and(|previous| previous != length)
-                {
-                    let kind = SipErrorKind::DuplicateHeader(HeaderName::ContentLength);
-                    return Err(SipError::new(kind, value.offset));
+                match self.content_length {
+                    Some((previous, _)) if previous != length => {
+                        let kind = SipErrorKind::DuplicateHeader(HeaderName::ContentLength);
+                        return Err(SipError::new(kind, value.offset));
+                    }
+                    Some(_) => {}
+                    None => self.content_length = Some((length, value.offset)),
                 }
-                self.content_length = Some(length);
             }
             HeaderName::Expires => fields::expires(&value)?,
             HeaderName::RetryAfter => fields::retry_after(&value)?,
@@ -344,20 +345,27 @@ impl<'a> HeaderScan<'a> {
         if !self.via {
             return Err(missing(HeaderName::Via));
         }
-        fields::call_id(&call_id)?;
+        for entry in self.headers.iter().filter(|e| e.name == HeaderName::Via) {
+            let offset = entry.offset as usize;
+            fields::via(&HeaderValue {
+                value: entry.value,
+                offset,
+            })?;
+        }
         fields::name_addr(&from, HeaderName::From)?;
         fields::name_addr(&to, HeaderName::To)?;
-        let cseq_method = fields::cseq(&cseq)?;
+        fields::call_id(&call_id)?;
+        let cseq_method = fields::cseq(&cseq)?.method;
         if let StartLine::Request(line) = &self.start_line {
-            if line.method != cseq_method {
+            if line.method != cseq_method.as_str() {
                 return Err(SipError::new(SipErrorKind::CSeqMethodMismatch, cseq.offset));
             }
         }
         let rest = input.get(head_end..).unwrap_or_default();
         let body = match self.content_length {
-            Some(length) => rest
+            Some((length, offset)) => rest
                 .get(..length)
-                .ok_or(SipError::new(SipErrorKind::BodyTruncated, input.len()))?,
+                .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
             None => rest,
         };
         Ok(SipMessage {

@@ -3,7 +3,9 @@
 use crate::sip::message::{RequestLine, StartLine, StatusLine};
 use crate::sip::{SipError, SipErrorKind};
 
-use super::syntax::{is_token, valid_request_uri};
+use crate::sip::Uri;
+
+use super::syntax::is_token;
 
 /// Parses the start line `line` (without its CRLF), found at `base` in the input.
 pub(super) fn parse(line: &str, base: usize) -> Result<StartLine<'_>, SipError> {
@@ -38,7 +40,7 @@ fn request_line(line: &str, base: usize) -> Result<RequestLine<'_>, SipError> {
             version_at.saturating_sub(1),
         );
     }
-    if uri.contains(' ') || !valid_request_uri(uri) {
+    if uri.contains(' ') || Uri::parse(uri).is_err() {
         return err(SipErrorKind::InvalidRequestUri, uri_at);
     }
     check_version(version, base + version_at)?;
