@@ -5,10 +5,9 @@
 //! RFC 3261 §19.1.4.
 
 use crate::sip::{
-    CommaSplit, ValueError,
-    AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
-    MaxForwards, MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList, SessionExpires,
-    SubscriptionState, Uri, Via, Warning,
+    AcceptContact, CSeq, CallId, CommaSplit, Contact, ContentDisposition, ContentType, Event,
+    Expires, MaxForwards, MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList,
+    SessionExpires, SubscriptionState, Uri, ValueError, Via, Warning,
 };
 
 /// Checks that the canonical form `canonical` gives for `text` (if `text`
@@ -43,7 +42,9 @@ macro_rules! canonical {
 
 /// `sip_uri`: the input as a URI and as a name-addr.
 pub fn sip_uri_target(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(uri) = Uri::parse(text) {
         assert!(uri.uri_eq(&uri), "uri_eq is not reflexive for {text:?}");
         let mut out = Vec::new();
@@ -65,8 +66,12 @@ pub fn sip_uri_target(data: &[u8]) {
 
 /// `sip_values`: the first byte picks a header value type, the rest is the value.
 pub fn sip_values_target(data: &[u8]) {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
     match selector % 20 {
         0 => list_round_trip(text, canonical!(Via)),
         1 => list_round_trip(text, canonical!(Contact)),
