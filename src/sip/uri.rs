@@ -629,7 +629,7 @@ impl<'a> SipUri<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            out.extend_from_slice(p.to_string().as_bytes());
+            super::lex::write_decimal(u32::from(p), out);
         }
         self.params.write(out);
         for (k, h) in self.headers.iter().enumerate() {

@@ -78,7 +78,7 @@ impl<'a> Warning<'a> {
 
     /// Appends `code agent "text"`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.code.to_string().as_bytes());
+        lex::write_decimal(u32::from(self.code), out);
         out.push(b' ');
         out.extend_from_slice(self.agent.as_bytes());
         out.push(b' ');
