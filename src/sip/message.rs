@@ -58,22 +58,15 @@ pub enum StartLine<'a> {
     Response(StatusLine<'a>),
 }
 
-/// One header field of a parsed message: its name and where its value is.
+/// One header field of a parsed message: its name and where its value is
+/// in the message's header section.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeaderEntry<'a> {
     pub(crate) name: HeaderName<'a>,
-    pub(crate) value: &'a str,
-    pub(crate) offset: u32,
-}
-
-impl<'a> HeaderEntry<'a> {
-    fn value(&self) -> HeaderValue<'a> {
-        // Offsets fit in u32: the parser rejects larger inputs.
-        HeaderValue {
-            value: self.value,
-            offset: self.offset as usize,
-        }
-    }
+    /// Offset of the value's first octet in the parsed input.
+    pub(crate) start: u32,
+    /// Offset just past the value's last octet.
+    pub(crate) end: u32,
 }
 
 /// A parsed SIP request or response, borrowing the bytes it was parsed from.
@@ -88,12 +81,23 @@ impl<'a> HeaderEntry<'a> {
 /// not compared.
 #[derive(Debug, Clone)]
 pub struct SipMessage<'a> {
+    /// The input up to the end of the header section, as text.
+    pub(crate) head: &'a str,
     pub(crate) start_line: StartLine<'a>,
     pub(crate) headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]>,
     pub(crate) body: &'a [u8],
 }
 
 impl<'a> SipMessage<'a> {
+    /// The value of `entry`, from the header section.
+    fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
+        let (start, end) = (entry.start as usize, entry.end as usize);
+        HeaderValue {
+            value: self.head.get(start..end).unwrap_or_default(),
+            offset: start,
+        }
+    }
+
     /// The start line: a Request-Line or a Status-Line.
     pub fn start_line(&self) -> &StartLine<'a> {
         &self.start_line
@@ -133,7 +137,9 @@ impl<'a> SipMessage<'a> {
     /// Every header field in message order, with its name as recognised
     /// (compact forms become the long name's variant).
     pub fn headers(&self) -> impl Iterator<Item = (HeaderName<'a>, HeaderValue<'a>)> + '_ {
-        self.headers.iter().map(|entry| (entry.name, entry.value()))
+        self.headers
+            .iter()
+            .map(|entry| (entry.name, self.value(entry)))
     }
 
     /// Every value of the header field `name`, in message order, whatever
@@ -153,7 +159,7 @@ impl<'a> SipMessage<'a> {
                 None => core::mem::discriminant(&entry.name) == wanted,
                 Some(other) => other.eq_ignore_ascii_case(entry.name.as_str()),
             })
-            .map(HeaderEntry::value)
+            .map(|entry| self.value(entry))
     }
 
     /// The first value of the header field `name`.
@@ -182,7 +188,7 @@ impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
                 .headers
                 .iter()
                 .zip(other.headers.iter())
-                .all(|(a, b)| a.name == b.name && a.value == b.value)
+                .all(|(a, b)| a.name == b.name && self.value(a).value == other.value(b).value)
     }
 }
 

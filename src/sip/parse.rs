@@ -69,35 +69,138 @@ pub fn parse_message_with<'a>(
         return Err(SipError::new(SipErrorKind::MessageTooLarge, max_size));
     }
     let start = skip_keepalives(input);
-    let head_end = find_head_end(input, start)?;
-    let head = head_str(input, head_end)?;
-    check_line_endings(head)?;
+    let mut lines = Lines::new(input, start, limits.max_header_len);
 
-    // Start line: up to the first CRLF.
-    let line_end = memchr::memchr(b'\n', head.as_bytes().get(start..).unwrap_or_default())
-        .map_or(head.len(), |i| start + i - 1);
-    if line_end - start > limits.max_header_len {
-        return Err(SipError::new(SipErrorKind::HeaderTooLong, start));
-    }
-    let start_line = start_line::parse(head.get(start..line_end).unwrap_or_default(), start)?;
+    // The start line: up to the first CRLF, with no folding.
+    let line_end = lines.line(start, false)?;
+    let line = input.get(start..line_end).unwrap_or_default();
+    let line = core::str::from_utf8(line)
+        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
+    let start_line = start_line::parse(line, start)?;
 
-    let mut scan = HeaderScan::new(&start_line);
-    // Header fields: from after the start line's CRLF to the blank line.
-    let fields_end = head_end - 2;
+    // First pass, on the octets: cut the header fields (each with its folded
+    // continuation lines) up to the empty line, and recognise their names.
+    let mut message = SipMessage {
+        head: "",
+        start_line,
+        headers: SmallVec::new(),
+        body: &[],
+    };
     let mut pos = line_end + 2;
-    while pos < fields_end {
-        let field_end = field_end(head.as_bytes(), pos, fields_end);
-        if field_end - pos > limits.max_header_len {
-            return Err(SipError::new(SipErrorKind::HeaderTooLong, pos));
-        }
-        if scan.headers.len() == limits.max_headers {
+    while input.get(pos..pos + 2) != Some(b"\r\n") {
+        if message.headers.len() == limits.max_headers {
             return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
         }
-        let (name, value) = split_field(head, pos, field_end)?;
-        scan.add(HeaderName::parse(name), value)?;
+        let field_end = lines.line(pos, true)?;
+        let field = input.get(pos..field_end).unwrap_or_default();
+        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+        let name = field.get(..parts.name_len).unwrap_or_default();
+        let name = HeaderName::known(name).unwrap_or_else(|| {
+            // A token: ASCII, so always text.
+            HeaderName::Other(core::str::from_utf8(name).unwrap_or_default())
+        });
+        // Offsets fit in u32: larger inputs were rejected above.
+        let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
+        message.headers.push(HeaderEntry {
+            name,
+            start: at(parts.value_start),
+            end: at(parts.value_end),
+        });
         pos = field_end + 2;
     }
-    scan.finish(input, head_end)
+    let head_end = pos + 2;
+    lines.line_feeds += 1;
+
+    // Second pass: the header section as text, then the checks.
+    message.head = lines.head(head_end)?;
+    let mut seen = Seen::default();
+    for (name, value) in message.headers() {
+        seen.add(name, &value)?;
+    }
+    seen.check(&message, head_end)?;
+    let rest = input.get(head_end..).unwrap_or_default();
+    message.body = match seen.content_length {
+        Some((length, offset)) => rest
+            .get(..length)
+            .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
+        None => rest,
+    };
+    Ok(message)
+}
+
+/// Cuts CRLF-terminated lines out of the input, front to back.
+struct Lines<'a> {
+    input: &'a [u8],
+    /// Longest line or header field (without its final CRLF).
+    max_len: usize,
+    /// LFs seen so far (each checked to follow a CR).
+    line_feeds: usize,
+    /// Where the `line_feed` iterator starts in `input`.
+    base: usize,
+    /// The LFs after `base`, in order: one search for the whole header
+    /// section rather than one per line.
+    line_feed: memchr::Memchr<'a>,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input` from `start`, which follows any keep-alive CRLFs.
+    fn new(input: &'a [u8], start: usize, max_len: usize) -> Self {
+        let rest = input.get(start..).unwrap_or_default();
+        let line_feed = memchr::memchr_iter(b'\n', rest);
+        Lines {
+            input,
+            max_len,
+            line_feeds: start / 2,
+            base: start,
+            line_feed,
+        }
+    }
+
+    /// The end (offset of the final CR) of the line starting at `start`,
+    /// just after the previous line — with `fold`, of the header field: the
+    /// line and its continuation lines (those starting with SP or HT). Every
+    /// LF must follow a CR.
+    fn line(&mut self, start: usize, fold: bool) -> Result<usize, SipError> {
+        let input = self.input;
+        let too_long = |end: usize| end - start > self.max_len;
+        loop {
+            let Some(lf) = self.line_feed.next().map(|i| self.base + i) else {
+                return Err(if too_long(input.len()) {
+                    SipError::new(SipErrorKind::HeaderTooLong, start)
+                } else {
+                    SipError::new(SipErrorKind::UnterminatedHeaders, input.len())
+                });
+            };
+            if lf == start || input.get(lf - 1) != Some(&b'\r') {
+                return Err(SipError::new(SipErrorKind::BareLineEnding, lf));
+            }
+            if too_long(lf - 1) {
+                return Err(SipError::new(SipErrorKind::HeaderTooLong, start));
+            }
+            self.line_feeds += 1;
+            if !(fold && matches!(input.get(lf + 1), Some(b' ' | b'\t'))) {
+                return Ok(lf - 1);
+            }
+        }
+    }
+
+    /// The input up to `head_end` as text, once every line has been cut: it
+    /// must be UTF-8 and hold no CR but those of its CRLFs.
+    fn head(&self, head_end: usize) -> Result<&'a str, SipError> {
+        let bytes = self.input.get(..head_end).unwrap_or_default();
+        let head = core::str::from_utf8(bytes)
+            .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, e.valid_up_to()))?;
+        // Each LF was checked to follow a CR: as many CRs means none alone.
+        let carriage_returns = memchr::memchr_iter(b'\r', bytes).count();
+        if carriage_returns != self.line_feeds {
+            let lone = bytes
+                .windows(2)
+                .position(|w| w[0] == b'\r' && w[1] != b'\n')
+                .unwrap_or(bytes.len());
+            return Err(SipError::new(SipErrorKind::BareLineEnding, lone));
+        }
+        Ok(head)
+    }
 }
 
 impl<'a> SipMessage<'a> {
@@ -120,61 +223,6 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
         at += 2;
     }
     at
-}
-
-/// Offset just after the empty line closing the header section.
-fn find_head_end(input: &[u8], start: usize) -> Result<usize, SipError> {
-    let rest = input.get(start..).unwrap_or_default();
-    if let Some(at) = memchr::memmem::find(rest, b"\r\n\r\n") {
-        return Ok(start + at + 4);
-    }
-    // Say why: a bare line ending, or simply no empty line.
-    let bare =
-        memchr::memchr_iter(b'\n', rest).find(|&i| i == 0 || rest.get(i - 1) != Some(&b'\r'));
-    match bare {
-        Some(i) => Err(SipError::new(SipErrorKind::BareLineEnding, start + i)),
-        None => Err(SipError::new(
-            SipErrorKind::UnterminatedHeaders,
-            input.len(),
-        )),
-    }
-}
-
-/// The start line and header section as text.
-fn head_str(input: &[u8], head_end: usize) -> Result<&str, SipError> {
-    let head = input.get(..head_end).unwrap_or_default();
-    core::str::from_utf8(head)
-        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, e.valid_up_to()))
-}
-
-/// Every CR in the head is followed by LF and every LF preceded by CR.
-fn check_line_endings(head: &str) -> Result<(), SipError> {
-    let b = head.as_bytes();
-    for i in memchr::memchr2_iter(b'\r', b'\n', b) {
-        let ok = match b.get(i) {
-            Some(b'\r') => b.get(i + 1) == Some(&b'\n'),
-            _ => i > 0 && b.get(i - 1) == Some(&b'\r'),
-        };
-        if !ok {
-            return Err(SipError::new(SipErrorKind::BareLineEnding, i));
-        }
-    }
-    Ok(())
-}
-
-/// End (offset of the CR) of the header field starting at `pos`, following
-/// folded continuation lines (CRLF followed by SP or HT).
-fn field_end(head: &[u8], pos: usize, fields_end: usize) -> usize {
-    let mut at = pos;
-    loop {
-        let rest = head.get(at..fields_end).unwrap_or_default();
-        match memchr::memchr(b'\n', rest) {
-            // Line endings are checked: the LF is preceded by CR.
-            Some(i) if matches!(head.get(at + i + 1), Some(b' ' | b'\t')) => at += i + 1,
-            Some(i) => return at + i - 1,
-            None => return fields_end,
-        }
-    }
 }
 
 /// Where the name and the trimmed value of a header field are, relative to
@@ -235,28 +283,9 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
     })
 }
 
-/// Splits the header field `head[pos..end]` into its name and trimmed value.
-fn split_field(head: &str, pos: usize, end: usize) -> Result<(&str, HeaderValue<'_>), SipError> {
-    let field = head.get(pos..end).unwrap_or_default();
-    let parts =
-        field_parts(field.as_bytes()).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
-    let name = field.get(..parts.name_len).unwrap_or_default();
-    let value = field
-        .get(parts.value_start..parts.value_end)
-        .unwrap_or_default();
-    Ok((
-        name,
-        HeaderValue {
-            value,
-            offset: pos + parts.value_start,
-        },
-    ))
-}
-
-/// The header fields collected so far and what the checks need to remember.
-struct HeaderScan<'a> {
-    start_line: StartLine<'a>,
-    headers: SmallVec<[HeaderEntry<'a>; super::message::INLINE_HEADERS]>,
+/// What the checks remember about the header fields seen so far.
+#[derive(Default)]
+struct Seen<'a> {
     via: bool,
     from: Option<HeaderValue<'a>>,
     to: Option<HeaderValue<'a>>,
@@ -267,76 +296,60 @@ struct HeaderScan<'a> {
     content_length: Option<(usize, usize)>,
 }
 
-impl<'a> HeaderScan<'a> {
-    fn new(start_line: &StartLine<'a>) -> Self {
-        HeaderScan {
-            start_line: *start_line,
-            headers: SmallVec::new(),
-            via: false,
-            from: None,
-            to: None,
-            call_id: None,
-            cseq: None,
-            max_forwards: false,
-            content_length: None,
-        }
-    }
-
-    /// Records one header field, checking single-instance fields and the
+impl<'a> Seen<'a> {
+    /// Notes one header field, checking single-instance fields and the
     /// scalars as they come.
-    fn add(&mut self, name: HeaderName<'a>, value: HeaderValue<'a>) -> Result<(), SipError> {
-        let once = |slot: &mut Option<HeaderValue<'a>>, name: HeaderName<'static>| match slot {
-            Some(_) => Err(SipError::new(
+    fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {
+        let duplicate = |name| {
+            Err(SipError::new(
                 SipErrorKind::DuplicateHeader(name),
                 value.offset,
-            )),
-            None => {
-                *slot = Some(value);
-                Ok(())
-            }
+            ))
         };
-        match name {
-            HeaderName::Via => self.via = true,
-            HeaderName::From => once(&mut self.from, HeaderName::From)?,
-            HeaderName::To => once(&mut self.to, HeaderName::To)?,
-            HeaderName::CallId => once(&mut self.call_id, HeaderName::CallId)?,
-            HeaderName::CSeq => once(&mut self.cseq, HeaderName::CSeq)?,
+        let (slot, once) = match name {
+            HeaderName::Via => {
+                self.via = true;
+                return Ok(());
+            }
+            HeaderName::From => (&mut self.from, HeaderName::From),
+            HeaderName::To => (&mut self.to, HeaderName::To),
+            HeaderName::CallId => (&mut self.call_id, HeaderName::CallId),
+            HeaderName::CSeq => (&mut self.cseq, HeaderName::CSeq),
             HeaderName::MaxForwards => {
                 if self.max_forwards {
-                    let kind = SipErrorKind::DuplicateHeader(HeaderName::MaxForwards);
-                    return Err(SipError::new(kind, value.offset));
+                    return duplicate(HeaderName::MaxForwards);
                 }
                 self.max_forwards = true;
-                fields::max_forwards(&value)?;
+                return fields::max_forwards(value);
             }
             HeaderName::ContentLength => {
-                let length = fields::content_length(&value)?;
-                match self.content_length {
+                let length = fields::content_length(value)?;
+                return match self.content_length {
                     Some((previous, _)) if previous != length => {
-                        let kind = SipErrorKind::DuplicateHeader(HeaderName::ContentLength);
-                        return Err(SipError::new(kind, value.offset));
+                        duplicate(HeaderName::ContentLength)
                     }
-                    Some(_) => {}
-                    None => self.content_length = Some((length, value.offset)),
-                }
+                    Some(_) => Ok(()),
+                    None => {
+                        self.content_length = Some((length, value.offset));
+                        Ok(())
+                    }
+                };
             }
-            HeaderName::Expires => fields::expires(&value)?,
-            HeaderName::RetryAfter => fields::retry_after(&value)?,
-            HeaderName::Warning => fields::warning(&value)?,
-            _ => {}
+            HeaderName::Expires => return fields::expires(value),
+            HeaderName::RetryAfter => return fields::retry_after(value),
+            HeaderName::Warning => return fields::warning(value),
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return duplicate(once);
         }
-        // The parser rejects inputs longer than u32::MAX before scanning.
-        let offset = u32::try_from(value.offset).unwrap_or(u32::MAX);
-        self.headers.push(HeaderEntry {
-            name,
-            value: value.value,
-            offset,
-        });
+        *slot = Some(*value);
         Ok(())
     }
 
-    /// Checks the mandatory fields and cuts the body.
-    fn finish(self, input: &'a [u8], head_end: usize) -> Result<SipMessage<'a>, SipError> {
+    /// Checks the mandatory fields of `message`, whose header section ends
+    /// at `head_end`.
+    fn check(&self, message: &SipMessage<'a>, head_end: usize) -> Result<(), SipError> {
         let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
         let call_id = self.call_id.ok_or_else(|| missing(HeaderName::CallId))?;
         let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
@@ -345,33 +358,18 @@ impl<'a> HeaderScan<'a> {
         if !self.via {
             return Err(missing(HeaderName::Via));
         }
-        for entry in self.headers.iter().filter(|e| e.name == HeaderName::Via) {
-            let offset = entry.offset as usize;
-            fields::via(&HeaderValue {
-                value: entry.value,
-                offset,
-            })?;
+        for via in message.header_values(HeaderName::Via) {
+            fields::via(&via)?;
         }
         fields::name_addr(&from, HeaderName::From)?;
         fields::name_addr(&to, HeaderName::To)?;
         fields::call_id(&call_id)?;
         let cseq_method = fields::cseq(&cseq)?.method;
-        if let StartLine::Request(line) = &self.start_line {
+        if let StartLine::Request(line) = message.start_line() {
             if line.method != cseq_method.as_str() {
                 return Err(SipError::new(SipErrorKind::CSeqMethodMismatch, cseq.offset));
             }
         }
-        let rest = input.get(head_end..).unwrap_or_default();
-        let body = match self.content_length {
-            Some((length, offset)) => rest
-                .get(..length)
-                .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
-            None => rest,
-        };
-        Ok(SipMessage {
-            start_line: self.start_line,
-            headers: self.headers,
-            body,
-        })
+        Ok(())
     }
 }
