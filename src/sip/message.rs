@@ -181,7 +181,7 @@ impl<'a> SipMessage<'a> {
 
 impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
     fn eq(&self, other: &SipMessage<'b>) -> bool {
-        self.start_line == other.start_line
+        same_start_line(&self.start_line, &other.start_line)
             && self.body == other.body
             && self.headers.len() == other.headers.len()
             && self
@@ -193,3 +193,58 @@ impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
 }
 
 impl Eq for SipMessage<'_> {}
+
+/// Start lines equal in everything but offsets.
+fn same_start_line(a: &StartLine<'_>, b: &StartLine<'_>) -> bool {
+    match (a, b) {
+        (StartLine::Request(a), StartLine::Request(b)) => a.method == b.method && a.uri == b.uri,
+        (StartLine::Response(a), StartLine::Response(b)) => {
+            a.code == b.code && a.reason == b.reason
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sip::{parse_message, HeaderName};
+
+    const OPTIONS: &[u8] = b"OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\nv: SIP/2.0/UDP g.example.com\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nX-Other: x\r\nl: 0\r\n\r\n";
+
+    #[test]
+    fn equality_ignores_offsets_but_not_content() {
+        let plain = parse_message(OPTIONS).unwrap();
+        let mut shifted = b"\r\n\r\n".to_vec();
+        shifted.extend_from_slice(OPTIONS);
+        let shifted = parse_message(&shifted).unwrap();
+        assert_eq!(
+            plain.request_line().unwrap().uri_offset + 4,
+            shifted.request_line().unwrap().uri_offset
+        );
+        assert_eq!(plain, shifted);
+        let other = String::from_utf8_lossy(OPTIONS).replace("X-Other: x", "X-Other: y");
+        assert_ne!(plain, parse_message(other.as_bytes()).unwrap());
+    }
+
+    #[test]
+    fn header_lookup_by_any_spelling() {
+        let m = parse_message(OPTIONS).unwrap();
+        let vias: Vec<_> = m.header_values(HeaderName::Via).map(|v| v.value).collect();
+        assert_eq!(
+            vias,
+            [
+                "SIP/2.0/UDP h.example.com;branch=z9hG4bK1",
+                "SIP/2.0/UDP g.example.com"
+            ]
+        );
+        assert_eq!(m.header(HeaderName::Other("x-OTHER")).unwrap().value, "x");
+        assert_eq!(m.header(HeaderName::Other("via")).unwrap().value, vias[0]);
+        let cl = m.header(HeaderName::ContentLength).unwrap();
+        assert_eq!(&OPTIONS[cl.offset..cl.offset + 1], b"0");
+        assert!(m.header(HeaderName::Subject).is_none());
+        assert_eq!(m.headers().count(), m.header_count());
+    }
+}
