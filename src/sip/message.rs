@@ -90,7 +90,7 @@ pub struct SipMessage<'a> {
 
 impl<'a> SipMessage<'a> {
     /// The value of `entry`, from the header section.
-    fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
+    pub(crate) fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
         let (start, end) = (entry.start as usize, entry.end as usize);
         HeaderValue {
             value: self.head.get(start..end).unwrap_or_default(),

@@ -114,8 +114,10 @@ pub fn parse_message_with<'a>(
     // Second pass: the header section as text, then the checks.
     message.head = lines.head(head_end)?;
     let mut seen = Seen::default();
-    for (name, value) in message.headers() {
-        seen.add(name, &value)?;
+    for entry in &message.headers {
+        if Seen::watches(entry.name) {
+            seen.add(entry.name, &message.value(entry))?;
+        }
     }
     seen.check(&message, head_end)?;
     let rest = input.get(head_end..).unwrap_or_default();
@@ -297,6 +299,23 @@ struct Seen<'a> {
 }
 
 impl<'a> Seen<'a> {
+    /// `true` for the header fields [`Seen::add`] looks at.
+    fn watches(name: HeaderName<'_>) -> bool {
+        matches!(
+            name,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+                | HeaderName::ContentLength
+                | HeaderName::Expires
+                | HeaderName::RetryAfter
+                | HeaderName::Warning
+        )
+    }
+
     /// Notes one header field, checking single-instance fields and the
     /// scalars as they come.
     fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {

@@ -42,7 +42,10 @@ impl SipMessage<'_> {
     /// field in order under its long name with its value as parsed (folded
     /// line breaks inside a value are kept), an empty line and the body.
     ///
-    /// What it writes parses back to a message equal (`==`) to this one.
+    /// Header fields are written as they were received: a message that came
+    /// without Content-Length (allowed in a datagram) is written without one,
+    /// its body still last. What it writes parses back to a message equal
+    /// (`==`) to this one, and writing that again gives the same octets.
     pub fn write(&self, out: &mut Vec<u8>) {
         match self.start_line() {
             StartLine::Request(line) => write_request_line(out, line.method, line.uri),
