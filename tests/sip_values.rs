@@ -626,6 +626,8 @@ fn warning_and_products() {
     assert_eq!((w.code, w.agent), (399, "im.example.com"));
     assert_eq!(w.text(), "Function not allowed");
     assert!(Warning::parse("399 h \"unterminated").is_err());
+    // A code below 100 keeps its three digits.
+    assert_eq!(Warning::parse("037 h \"x\"").unwrap().to_string(), "037 h \"x\"");
     // mpart01 User-Agent.
     let ua = ProductList::parse("SIPimp.org/0.2.5 (curses)").unwrap();
     assert_eq!(
