@@ -55,8 +55,9 @@ pub fn parse_message(input: &[u8]) -> Result<SipMessage<'_>, SipError> {
 /// Request-Line's; CSeq, Max-Forwards, Expires and Retry-After values out of
 /// range; warn-codes that are not three digits; a Content-Length that is not
 /// a number, that differs between two occurrences, or that is larger than the
-/// octets received. A request without Max-Forwards is accepted (RFC 4475
-/// §3.1.1.13, an RFC 2543 request).
+/// octets received; a Request-URI, From or To that is not a valid URI or
+/// name-addr; a malformed Via or Call-ID. A request without Max-Forwards is
+/// accepted (RFC 4475 §3.4.1, an RFC 2543 request; RFC 3261 §16.3).
 ///
 /// Work is linear in the input; the header count limit is enforced while
 /// scanning. No heap allocation for messages of up to 24 header fields.
