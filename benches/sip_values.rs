@@ -20,7 +20,8 @@ const URI: &str = "sip:alice@atlanta.example.com:5061;transport=tls;lr;maddr=192
 const URI_V6: &str = "sips:bob@[2001:db8::10]:5061;transport=tcp?subject=project%20x";
 const FROM: &str = "\"Alice \\\"A\\\" Smith\" <sip:alice@example.com;user=phone>;tag=1928301774";
 const VIA: &str = "SIP/2.0/UDP proxy.example.com:5060;branch=z9hG4bK2d4790.1;received=192.0.2.1;rport=5060, SIP/2.0/TCP [2001:db8::9:1];branch=z9hG4bKnashds8";
-const CONTACT: &str = "<sip:conf-1@im.example.com;gr>;isfocus;+g.oma.sip-im;+g.oma.sip-im.large-message;expires=3600";
+const CONTACT: &str =
+    "<sip:conf-1@im.example.com;gr>;isfocus;+g.oma.sip-im;+g.oma.sip-im.large-message;expires=3600";
 const ACCEPT_CONTACT: &str = "*;+g.oma.sip-im;require;explicit";
 const CONTENT_TYPE: &str = "multipart/mixed;boundary=\"boundary1\"";
 
@@ -88,20 +89,31 @@ fn main() {
         NameAddr::parse(black_box(FROM)).is_ok()
     });
     support::measure("value::list::<Via> (2 vias)", ROUNDS, ITERS, || {
-        value::list::<Via>(black_box(VIA)).filter(Result::is_ok).count()
+        value::list::<Via>(black_box(VIA))
+            .filter(Result::is_ok)
+            .count()
     });
-    support::measure("Contact::parse (focus, 3 feature tags)", ROUNDS, ITERS, || {
-        Contact::parse(black_box(CONTACT)).is_ok()
-    });
+    support::measure(
+        "Contact::parse (focus, 3 feature tags)",
+        ROUNDS,
+        ITERS,
+        || Contact::parse(black_box(CONTACT)).is_ok(),
+    );
     support::measure("AcceptContact::parse", ROUNDS, ITERS, || {
         AcceptContact::parse(black_box(ACCEPT_CONTACT)).is_ok()
     });
-    support::measure("ContentType::parse (quoted boundary)", ROUNDS, ITERS, || {
-        ContentType::parse(black_box(CONTENT_TYPE)).is_ok()
-    });
+    support::measure(
+        "ContentType::parse (quoted boundary)",
+        ROUNDS,
+        ITERS,
+        || ContentType::parse(black_box(CONTENT_TYPE)).is_ok(),
+    );
     let msg = parse_message(INVITE).expect("bench INVITE");
     assert_eq!(read_all(&msg), 22, "every accessor reads its header");
-    support::measure("accessors: 14 typed headers of an INVITE", ROUNDS, ITERS / 10, || {
-        read_all(black_box(&msg))
-    });
+    support::measure(
+        "accessors: 14 typed headers of an INVITE",
+        ROUNDS,
+        ITERS / 10,
+        || read_all(black_box(&msg)),
+    );
 }

@@ -99,10 +99,9 @@ impl<'a> Host<'a> {
             let inner = inner
                 .strip_suffix(']')
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 0))?;
-            return inner
-                .parse::<Ipv6Addr>()
+            return parse_ipv6_reference(inner)
                 .map(Host::Ipv6)
-                .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 1));
+                .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
         if s.contains(':') {
             if bare_ipv6 {
@@ -159,6 +158,23 @@ impl<'a> Host<'a> {
             _ => false,
         }
     }
+}
+
+/// Parses the inside of an IPv6 reference. Besides standard text forms, it
+/// tolerates the three-colon form `hexpart ":" IPv4address` with a hexpart
+/// ending in `::` (`2001:db8:::192.0.2.1`), which the RFC 3261 ABNF allows by
+/// mistake; RFC 5118 §4.10 asks receivers to treat it as the two-colon form.
+fn parse_ipv6_reference(s: &str) -> Option<Ipv6Addr> {
+    if let Ok(a) = s.parse() {
+        return Some(a);
+    }
+    let (head, ipv4) = s.split_once(":::")?;
+    ipv4.parse::<Ipv4Addr>().ok()?;
+    let mut fixed = arrayvec::ArrayString::<64>::new();
+    fixed.try_push_str(head).ok()?;
+    fixed.try_push_str("::").ok()?;
+    fixed.try_push_str(ipv4).ok()?;
+    fixed.parse().ok()
 }
 
 impl fmt::Display for Host<'_> {
