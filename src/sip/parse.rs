@@ -259,7 +259,7 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
     let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
         let kind = if after_name
             .first()
-            .is_some_and(|&b| syntax::is_lws(b) || b == b':')
+            .is_none_or(|&b| syntax::is_lws(b) || b == b':')
         {
             SipErrorKind::MissingColon
         } else {
@@ -391,5 +391,178 @@ impl<'a> Seen<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n";
+
+    fn with(extra: &str) -> Vec<u8> {
+        format!("{HEAD}{extra}").into_bytes()
+    }
+
+    fn error(input: &[u8], limits: &Limits) -> SipError {
+        parse_message_with(input, limits).expect_err("rejected")
+    }
+
+    #[test]
+    fn limits_are_enforced_where_they_are_crossed() {
+        let limits = Limits {
+            max_message_size: 400,
+            max_headers: 7,
+            max_header_len: 60,
+        };
+        let ok = with("l: 0\r\n\r\n");
+        assert!(parse_message_with(&ok, &limits).is_ok());
+
+        let many = with("A: 1\r\nB: 2\r\nC: 3\r\nl: 0\r\n\r\n");
+        let err = error(&many, &limits);
+        assert_eq!(err.kind, SipErrorKind::TooManyHeaders);
+        // Seven fields are allowed: the eighth is the error.
+        assert_eq!(
+            err.offset,
+            many.windows(4).position(|w| w == b"C: 3").unwrap()
+        );
+
+        let long = with(&format!("X: {}\r\nl: 0\r\n\r\n", "y".repeat(60)));
+        let err = error(&long, &limits);
+        assert_eq!(err.kind, SipErrorKind::HeaderTooLong);
+        assert_eq!(err.offset, HEAD.len());
+
+        let folded = with(&format!(
+            "X: {}\r\n {}\r\nl: 0\r\n\r\n",
+            "y".repeat(30),
+            "z".repeat(30)
+        ));
+        assert_eq!(error(&folded, &limits).kind, SipErrorKind::HeaderTooLong);
+
+        let big = with(&format!("l: 300\r\n\r\n{}", "b".repeat(300)));
+        assert_eq!(error(&big, &limits).kind, SipErrorKind::MessageTooLarge);
+    }
+
+    #[test]
+    fn line_endings_and_text_are_checked() {
+        let kind = |input: &[u8]| error(input, &Limits::default()).kind;
+        assert_eq!(
+            kind(&with("X: a\rb\r\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        assert_eq!(
+            kind(&with("X: a\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        let mut latin1 = with("X: caf");
+        latin1.extend_from_slice(b"\xe9\r\nl: 0\r\n\r\n");
+        let err = error(&latin1, &Limits::default());
+        assert_eq!(
+            (err.kind, err.offset),
+            (SipErrorKind::InvalidUtf8, HEAD.len() + 6)
+        );
+        assert_eq!(kind(&with("l: 0\r\n")), SipErrorKind::UnterminatedHeaders);
+        // A line starting with SP continues the field before it...
+        assert_eq!(
+            kind(&with(" 2\r\n\r\n")),
+            SipErrorKind::MalformedHeader(HeaderName::CSeq)
+        );
+        // ...and the start line cannot be continued.
+        let folded_start = HEAD.replacen("\r\n", "\r\n folded\r\n", 1) + "\r\n";
+        assert_eq!(
+            kind(folded_start.as_bytes()),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(
+            kind(&with("X-No-Colon\r\n\r\n")),
+            SipErrorKind::MissingColon
+        );
+        assert_eq!(
+            kind(&with("X@Y: z\r\n\r\n")),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(kind(b""), SipErrorKind::UnterminatedHeaders);
+        assert_eq!(kind(b"\r\n\r\n"), SipErrorKind::UnterminatedHeaders);
+        let utf8 = with("Subject: caf\u{e9} \u{4e2d}\r\nl: 0\r\n\r\n");
+        let message = parse_message(&utf8).unwrap();
+        assert_eq!(
+            message.header(HeaderName::Subject).unwrap().value,
+            "caf\u{e9} \u{4e2d}"
+        );
+    }
+
+    #[test]
+    fn mandatory_fields_are_checked() {
+        let kind = |input: &str| error(input.as_bytes(), &Limits::default()).kind;
+        let without = |name: &str| {
+            let mut text = String::new();
+            for line in HEAD.split_inclusive("\r\n") {
+                if !line.starts_with(name) {
+                    text.push_str(line);
+                }
+            }
+            text + "l: 0\r\n\r\n"
+        };
+        assert_eq!(
+            kind(&without("Via")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+        assert_eq!(
+            kind(&without("From")),
+            SipErrorKind::MissingHeader(HeaderName::From)
+        );
+        assert_eq!(
+            kind(&without("To")),
+            SipErrorKind::MissingHeader(HeaderName::To)
+        );
+        assert_eq!(
+            kind(&without("Call-ID")),
+            SipErrorKind::MissingHeader(HeaderName::CallId)
+        );
+        assert_eq!(
+            kind(&without("CSeq")),
+            SipErrorKind::MissingHeader(HeaderName::CSeq)
+        );
+        let twice = |extra: &str| error(&with(extra), &Limits::default()).kind;
+        assert_eq!(
+            twice("t: <sip:c@d>\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::To)
+        );
+        assert_eq!(
+            twice("Max-Forwards: 1\r\nMax-Forwards: 1\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::MaxForwards)
+        );
+        assert_eq!(
+            twice("l: 0\r\nContent-Length: 1\r\n\r\nx"),
+            SipErrorKind::DuplicateHeader(HeaderName::ContentLength)
+        );
+        assert!(parse_message(&with("l: 0\r\nContent-Length: 00\r\n\r\n")).is_ok());
+        assert_eq!(
+            twice("Expires: 99999999999\r\n\r\n"),
+            SipErrorKind::ValueOutOfRange(HeaderName::Expires)
+        );
+        // Responses need the same fields.
+        let response = HEAD.replace("OPTIONS sip:b@example.com SIP/2.0", "SIP/2.0 200 OK");
+        assert!(parse_message(format!("{response}\r\n").as_bytes()).is_ok());
+        let no_via = response.replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n", "");
+        assert_eq!(
+            kind(&format!("{no_via}\r\n")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+    }
+
+    #[test]
+    fn body_follows_content_length_or_takes_the_rest() {
+        let exact = with("l: 3\r\n\r\nabcdef");
+        assert_eq!(parse_message(&exact).unwrap().body(), b"abc");
+        let rest = with("\r\n\x00\x01binary");
+        assert_eq!(parse_message(&rest).unwrap().body(), b"\x00\x01binary");
+        let short = with("l: 10\r\n\r\nabc");
+        let err = error(&short, &Limits::default());
+        assert_eq!(err.kind, SipErrorKind::BodyTruncated);
+        assert_eq!(&short[err.offset..err.offset + 2], b"10");
     }
 }
