@@ -12,7 +12,8 @@ macro_rules! header_names {
         /// recognises the long names below and the compact forms of RFC 3261 §7.3.3
         /// and the IANA registry; anything else is kept as [`HeaderName::Other`],
         /// which compares case-insensitively. [`HeaderName::as_str`] gives the
-        /// canonical long name.
+        /// canonical long name. Build names from text with [`HeaderName::parse`]:
+        /// `HeaderName::Other("v")` is a header named `v`, not Via.
         ///
         /// ```
         /// use oma_im::sip::HeaderName;
