@@ -707,7 +707,9 @@ Expires: 120\r\n\
 User-Agent: IM-client/OMA1.0 (test)\r\n\
 Server: IM-server/OMA1.0\r\n\
 Warning: 399 im.example.com \"a, b\", 301 isi.edu \"c\"\r\n\
+Reply-To: Bob <sip:bob@biloxi.com>\r\n\
 Content-Type: application/resource-lists+xml\r\n\
+Content-Disposition: recipient-list\r\n\
 Content-Length: 0\r\n\r\n";
 
 #[test]
@@ -775,6 +777,17 @@ fn accessors_cover_every_header() {
     assert_eq!(routes.len(), 3);
     assert_eq!(msg.record_route().count(), 1);
     assert!(msg.reject_contact().next().is_none());
+    assert!(msg
+        .content_disposition()
+        .unwrap()
+        .unwrap()
+        .is("recipient-list"));
+    assert_eq!(
+        msg.reply_to().unwrap().unwrap().display_name,
+        Some(DisplayName::Tokens("Bob"))
+    );
+    let allow: Allow = msg.allow().unwrap().unwrap();
+    assert!(allow.contains(Method::Invite));
     assert!(msg.unsupported().is_none());
 }
 

@@ -78,9 +78,10 @@ pub use name_addr::{DisplayName, NameAddr};
 pub use parse::{parse_message, parse_message_with};
 pub use uri::{percent_decode, Host, SipUri, TelUri, Uri, UriHeader};
 pub use value::{
-    AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires, FromTo,
-    MaxForwards, MinSe, OptionTag, OptionTags, PAssertedIdentity, PPreferredIdentity, PrivValue,
-    Privacy, Product, ProductItem, ProductList, ProxyRequire, RecordRoute, ReferTo, ReferredBy,
-    Refresher, RejectContact, Require, Route, SessionExpires, SubState, SubscriptionState,
-    Supported, Unsupported, ValueError, ValueErrorKind, ValueLimits, Via, Warning,
+    AcceptContact, Allow, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
+    FromTo, MaxForwards, MinSe, OptionTag, OptionTags, PAssertedIdentity, PPreferredIdentity,
+    PrivValue, Privacy, Product, ProductItem, ProductList, ProxyRequire, RecordRoute, ReferTo,
+    ReferredBy, Refresher, RejectContact, Require, Route, SessionExpires, SubState,
+    SubscriptionState, Supported, Unsupported, ValueError, ValueErrorKind, ValueLimits, Via,
+    Warning,
 };
