@@ -1015,3 +1015,92 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- RFC 4475 messages
+
+/// Every typed accessor over a message; the names of those that failed.
+fn failing_accessors(msg: &SipMessage<'_>) -> Vec<String> {
+    let mut failed = Vec::new();
+    let mut check = |name: &str, ok: bool| {
+        if !ok {
+            failed.push(name.to_owned());
+        }
+    };
+    check("Via", msg.via().all(|v| v.is_ok()));
+    check("From", msg.from().is_none_or(|v| v.is_ok()));
+    check("To", msg.to().is_none_or(|v| v.is_ok()));
+    check("Call-ID", msg.call_id().is_none_or(|v| v.is_ok()));
+    check("CSeq", msg.cseq().is_none_or(|v| v.is_ok()));
+    check("Max-Forwards", msg.max_forwards().is_none_or(|v| v.is_ok()));
+    check("Contact", msg.contact().all(|v| v.is_ok()));
+    check("Route", msg.route().all(|v| v.is_ok()));
+    check("Record-Route", msg.record_route().all(|v| v.is_ok()));
+    check("Allow", msg.allow().is_none_or(|v| v.is_ok()));
+    check("Supported", msg.supported().is_none_or(|v| v.is_ok()));
+    check("Require", msg.require().is_none_or(|v| v.is_ok()));
+    check(
+        "Proxy-Require",
+        msg.proxy_require().is_none_or(|v| v.is_ok()),
+    );
+    check("Expires", msg.expires().is_none_or(|v| v.is_ok()));
+    check("Content-Type", msg.content_type().is_none_or(|v| v.is_ok()));
+    check("Warning", msg.warning().all(|v| v.is_ok()));
+    check("User-Agent", msg.user_agent().is_none_or(|v| v.is_ok()));
+    check("Server", msg.server().is_none_or(|v| v.is_ok()));
+    failed
+}
+
+#[test]
+fn rfc4475_valid_messages_read_through_every_accessor() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475");
+    // The messages RFC 4475 §3.1.1 calls valid (wsinv, intmeth, esc01, ...).
+    for name in [
+        "wsinv",
+        "intmeth",
+        "esc01",
+        "escnull",
+        "esc02",
+        "lwsdisp",
+        "longreq",
+        "semiuri",
+        "transports",
+        "mpart01",
+        "unreason",
+        "noreason",
+        "unkscm",
+        "novelsc",
+        "regescrt",
+        "sdp01",
+        "dblreq",
+        "inv2543",
+        "cparam01",
+        "cparam02",
+        "bext01",
+        "bcast",
+    ] {
+        let path = dir.join(format!("{name}.dat"));
+        let Ok(data) = std::fs::read(&path) else {
+            panic!("{}: missing", path.display())
+        };
+        let msg = parse_message(&data).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(failing_accessors(&msg), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn rfc4475_invalid_values_are_reported_by_the_accessors() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475");
+    for entry in std::fs::read_dir(&dir).expect("rfc4475 data") {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("file");
+        // Whatever the message parser decides, no accessor may panic, and
+        // the values the parser leaves to them are reported.
+        if path.file_stem().is_some_and(|s| s == "regbadct") {
+            let msg = parse_message(&data).expect("regbadct parses; its Contact is lazy");
+            assert_eq!(failing_accessors(&msg), ["Contact"]);
+        }
+        if let Ok(msg) = parse_message(&data) {
+            let _ = failing_accessors(&msg);
+        };
+    }
+}
