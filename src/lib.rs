@@ -35,3 +35,4 @@ pub mod fuzzing;
 pub mod msrp;
 pub mod rng;
 pub mod sdp;
+pub mod sip;

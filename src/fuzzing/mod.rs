@@ -8,6 +8,8 @@
 pub mod mime;
 pub mod msrp;
 pub mod sdp;
+pub mod sip;
+pub mod sip_values;
 pub mod xml;
 
 /// A fuzz entry point: takes arbitrary bytes, must not panic.

@@ -1,0 +1,250 @@
+//! The parsed SIP message: a zero-copy view of a request or a response.
+
+use smallvec::SmallVec;
+
+use super::HeaderName;
+
+/// How many header fields a [`SipMessage`] holds without allocating.
+pub(crate) const INLINE_HEADERS: usize = 24;
+
+/// The raw value of one header field, as found in the message.
+///
+/// `value` is trimmed of surrounding linear white space but may still contain
+/// folded line breaks (`CRLF` followed by SP or HT, RFC 3261 §7.3.1), which the
+/// value parsers treat as LWS. Comma-separated list values are not split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderValue<'a> {
+    /// The value, borrowed from the message.
+    pub value: &'a str,
+    /// Byte offset of `value` in the parsed input.
+    pub offset: usize,
+}
+
+impl<'a> HeaderValue<'a> {
+    /// The value text (same as the `value` field).
+    pub fn as_str(&self) -> &'a str {
+        self.value
+    }
+}
+
+/// The Request-Line of a request (RFC 3261 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLine<'a> {
+    /// The Method token, case-sensitive (`INVITE`, `MESSAGE`, or any
+    /// extension method).
+    pub method: &'a str,
+    /// The Request-URI, unparsed (its syntax has been checked).
+    pub uri: &'a str,
+    /// Byte offset of the Request-URI in the parsed input.
+    pub uri_offset: usize,
+}
+
+/// The Status-Line of a response (RFC 3261 §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusLine<'a> {
+    /// The Status-Code, in `100..=699`.
+    pub code: u16,
+    /// The Reason-Phrase, possibly empty, possibly UTF-8.
+    pub reason: &'a str,
+}
+
+/// The first line of a SIP message. The SIP-Version is always `SIP/2.0`:
+/// any other version is rejected by the parser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// A request's Request-Line.
+    Request(RequestLine<'a>),
+    /// A response's Status-Line.
+    Response(StatusLine<'a>),
+}
+
+/// One header field of a parsed message: its name and where its value is
+/// in the message's header section.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderEntry<'a> {
+    pub(crate) name: HeaderName<'a>,
+    /// Offset of the value's first octet in the parsed input.
+    pub(crate) start: u32,
+    /// Offset just past the value's last octet.
+    pub(crate) end: u32,
+}
+
+/// A parsed SIP request or response, borrowing the bytes it was parsed from.
+///
+/// Built by [`parse_message`](super::parse_message) (or [`SipMessage::parse`]),
+/// which has already checked the start line, the header syntax, the presence
+/// and uniqueness of the mandatory header fields, the CSeq, Max-Forwards and
+/// Content-Length values, and found the body.
+///
+/// Two messages are equal (`==`) when their start lines, header fields (names
+/// as [`HeaderName`]s, values as text) and bodies are equal; byte offsets are
+/// not compared.
+#[derive(Debug, Clone)]
+pub struct SipMessage<'a> {
+    /// The input up to the end of the header section, as text.
+    pub(crate) head: &'a str,
+    pub(crate) start_line: StartLine<'a>,
+    pub(crate) headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]>,
+    pub(crate) body: &'a [u8],
+}
+
+impl<'a> SipMessage<'a> {
+    /// The value of `entry`, from the header section.
+    pub(crate) fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
+        let (start, end) = (entry.start as usize, entry.end as usize);
+        HeaderValue {
+            value: self.head.get(start..end).unwrap_or_default(),
+            offset: start,
+        }
+    }
+
+    /// The start line: a Request-Line or a Status-Line.
+    pub fn start_line(&self) -> &StartLine<'a> {
+        &self.start_line
+    }
+
+    /// `true` for a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start_line, StartLine::Request(_))
+    }
+
+    /// The Request-Line, for a request.
+    pub fn request_line(&self) -> Option<&RequestLine<'a>> {
+        match &self.start_line {
+            StartLine::Request(line) => Some(line),
+            StartLine::Response(_) => None,
+        }
+    }
+
+    /// The Status-Line, for a response.
+    pub fn status_line(&self) -> Option<&StatusLine<'a>> {
+        match &self.start_line {
+            StartLine::Request(_) => None,
+            StartLine::Response(line) => Some(line),
+        }
+    }
+
+    /// The Method of a request's Request-Line.
+    pub fn method(&self) -> Option<&'a str> {
+        self.request_line().map(|line| line.method)
+    }
+
+    /// The Status-Code of a response.
+    pub fn status_code(&self) -> Option<u16> {
+        self.status_line().map(|line| line.code)
+    }
+
+    /// Every header field in message order, with its name as recognised
+    /// (compact forms become the long name's variant).
+    pub fn headers(&self) -> impl Iterator<Item = (HeaderName<'a>, HeaderValue<'a>)> + '_ {
+        self.headers
+            .iter()
+            .map(|entry| (entry.name, self.value(entry)))
+    }
+
+    /// Every value of the header field `name`, in message order, whatever
+    /// form (long, compact, any case) each occurrence used.
+    pub fn header_values<'s>(
+        &'s self,
+        name: HeaderName<'s>,
+    ) -> impl Iterator<Item = HeaderValue<'a>> + 's {
+        let other = match name {
+            HeaderName::Other(other) => Some(other),
+            _ => None,
+        };
+        let wanted = core::mem::discriminant(&name);
+        self.headers
+            .iter()
+            .filter(move |entry| match other {
+                None => core::mem::discriminant(&entry.name) == wanted,
+                Some(other) => other.eq_ignore_ascii_case(entry.name.as_str()),
+            })
+            .map(|entry| self.value(entry))
+    }
+
+    /// The first value of the header field `name`.
+    pub fn header(&self, name: HeaderName<'_>) -> Option<HeaderValue<'a>> {
+        self.header_values(name).next()
+    }
+
+    /// How many header fields the message has.
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// The message body: the octets announced by Content-Length, or (in a
+    /// datagram without Content-Length) every octet after the header section.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+}
+
+impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
+    fn eq(&self, other: &SipMessage<'b>) -> bool {
+        same_start_line(&self.start_line, &other.start_line)
+            && self.body == other.body
+            && self.headers.len() == other.headers.len()
+            && self
+                .headers
+                .iter()
+                .zip(other.headers.iter())
+                .all(|(a, b)| a.name == b.name && self.value(a).value == other.value(b).value)
+    }
+}
+
+impl Eq for SipMessage<'_> {}
+
+/// Start lines equal in everything but offsets.
+fn same_start_line(a: &StartLine<'_>, b: &StartLine<'_>) -> bool {
+    match (a, b) {
+        (StartLine::Request(a), StartLine::Request(b)) => a.method == b.method && a.uri == b.uri,
+        (StartLine::Response(a), StartLine::Response(b)) => {
+            a.code == b.code && a.reason == b.reason
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sip::{parse_message, HeaderName};
+
+    const OPTIONS: &[u8] = b"OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\nv: SIP/2.0/UDP g.example.com\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nX-Other: x\r\nl: 0\r\n\r\n";
+
+    #[test]
+    fn equality_ignores_offsets_but_not_content() {
+        let plain = parse_message(OPTIONS).unwrap();
+        let mut shifted = b"\r\n\r\n".to_vec();
+        shifted.extend_from_slice(OPTIONS);
+        let shifted = parse_message(&shifted).unwrap();
+        assert_eq!(
+            plain.request_line().unwrap().uri_offset + 4,
+            shifted.request_line().unwrap().uri_offset
+        );
+        assert_eq!(plain, shifted);
+        let other = String::from_utf8_lossy(OPTIONS).replace("X-Other: x", "X-Other: y");
+        assert_ne!(plain, parse_message(other.as_bytes()).unwrap());
+    }
+
+    #[test]
+    fn header_lookup_by_any_spelling() {
+        let m = parse_message(OPTIONS).unwrap();
+        let vias: Vec<_> = m.header_values(HeaderName::Via).map(|v| v.value).collect();
+        assert_eq!(
+            vias,
+            [
+                "SIP/2.0/UDP h.example.com;branch=z9hG4bK1",
+                "SIP/2.0/UDP g.example.com"
+            ]
+        );
+        assert_eq!(m.header(HeaderName::Other("x-OTHER")).unwrap().value, "x");
+        assert_eq!(m.header(HeaderName::Other("via")).unwrap().value, vias[0]);
+        let cl = m.header(HeaderName::ContentLength).unwrap();
+        assert_eq!(&OPTIONS[cl.offset..cl.offset + 1], b"0");
+        assert!(m.header(HeaderName::Subject).is_none());
+        assert_eq!(m.headers().count(), m.header_count());
+    }
+}

@@ -1,0 +1,568 @@
+//! Parsing one complete SIP message (a datagram, or a message the stream
+//! framer has cut out): start line, header fields, the checks RFC 3261 and
+//! RFC 4475 ask a receiver to make, and the body.
+
+mod fields;
+pub(crate) use fields::content_length_of;
+mod start_line;
+pub(crate) mod syntax;
+
+use smallvec::SmallVec;
+
+use super::message::{HeaderEntry, HeaderValue, SipMessage, StartLine};
+use super::{HeaderName, Limits, SipError, SipErrorKind};
+
+/// Parses one complete SIP message with the default [`Limits`].
+///
+/// See [`parse_message_with`].
+///
+/// ```
+/// use oma_im::sip::{parse_message, HeaderName};
+///
+/// let datagram = b"MESSAGE sip:bob@example.com SIP/2.0\r\n\
+///     Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776sgdkse\r\n\
+///     Max-Forwards: 70\r\n\
+///     f: <sip:alice@example.com>;tag=49583\r\n\
+///     t: <sip:bob@example.com>\r\n\
+///     i: asd88asd77a@1.2.3.4\r\n\
+///     CSeq: 1 MESSAGE\r\n\
+///     c: text/plain\r\n\
+///     l: 5\r\n\
+///     \r\n\
+///     Hello";
+/// let message = parse_message(datagram)?;
+/// assert_eq!(message.method(), Some("MESSAGE"));
+/// assert_eq!(message.header(HeaderName::From).unwrap().value, "<sip:alice@example.com>;tag=49583");
+/// assert_eq!(message.body(), b"Hello");
+/// # Ok::<(), oma_im::sip::SipError>(())
+/// ```
+pub fn parse_message(input: &[u8]) -> Result<SipMessage<'_>, SipError> {
+    parse_message_with(input, &Limits::default())
+}
+
+/// Parses one complete SIP message from `input`, borrowing it.
+///
+/// `input` is a datagram or a message cut out of a stream by the
+/// [framer](super::framing). CRLFs before the start line are skipped
+/// (RFC 3261 §7.5). The body is the number of octets Content-Length
+/// announces; octets after them are ignored (RFC 4475 §3.1.1.8, a datagram
+/// holding more than one message). Without Content-Length the body is every
+/// remaining octet.
+///
+/// Besides syntax, this checks what RFC 4475 asks a receiver to reject:
+/// an unsupported SIP-Version; a missing or repeated Call-ID, From, To or
+/// CSeq; a repeated Max-Forwards; a missing Via; a CSeq method other than the
+/// Request-Line's; CSeq, Max-Forwards, Expires and Retry-After values out of
+/// range; warn-codes that are not three digits; a Content-Length that is not
+/// a number, that differs between two occurrences, or that is larger than the
+/// octets received; a Request-URI, From or To that is not a valid URI or
+/// name-addr; a malformed Via or Call-ID. A request without Max-Forwards is
+/// accepted (RFC 4475 §3.4.1, an RFC 2543 request; RFC 3261 §16.3).
+///
+/// Work is linear in the input; the header count limit is enforced while
+/// scanning. No heap allocation for messages of up to 24 header fields.
+pub fn parse_message_with<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+) -> Result<SipMessage<'a>, SipError> {
+    let max_size = limits.max_message_size.min(u32::MAX as usize);
+    if input.len() > max_size {
+        return Err(SipError::new(SipErrorKind::MessageTooLarge, max_size));
+    }
+    let start = skip_keepalives(input);
+    let mut lines = Lines::new(input, start, limits.max_header_len);
+
+    // The start line: up to the first CRLF, with no folding.
+    let line_end = lines.line(start, false)?;
+    let line = input.get(start..line_end).unwrap_or_default();
+    let line = core::str::from_utf8(line)
+        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
+    let start_line = start_line::parse(line, start)?;
+
+    // First pass, on the octets: cut the header fields (each with its folded
+    // continuation lines) up to the empty line, and recognise their names.
+    let mut message = SipMessage {
+        head: "",
+        start_line,
+        headers: SmallVec::new(),
+        body: &[],
+    };
+    let mut pos = line_end + 2;
+    while input.get(pos..pos + 2) != Some(b"\r\n") {
+        if message.headers.len() == limits.max_headers {
+            return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
+        }
+        let field_end = lines.line(pos, true)?;
+        let field = input.get(pos..field_end).unwrap_or_default();
+        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+        let name = field.get(..parts.name_len).unwrap_or_default();
+        let name = HeaderName::known(name).unwrap_or_else(|| {
+            // A token: ASCII, so always text.
+            HeaderName::Other(core::str::from_utf8(name).unwrap_or_default())
+        });
+        // Offsets fit in u32: larger inputs were rejected above.
+        let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
+        message.headers.push(HeaderEntry {
+            name,
+            start: at(parts.value_start),
+            end: at(parts.value_end),
+        });
+        pos = field_end + 2;
+    }
+    let head_end = pos + 2;
+    lines.line_feeds += 1;
+
+    // Second pass: the header section as text, then the checks.
+    message.head = lines.head(head_end)?;
+    let mut seen = Seen::default();
+    for entry in &message.headers {
+        if Seen::watches(entry.name) {
+            seen.add(entry.name, &message.value(entry))?;
+        }
+    }
+    seen.check(&message, head_end)?;
+    let rest = input.get(head_end..).unwrap_or_default();
+    message.body = match seen.content_length {
+        Some((length, offset)) => rest
+            .get(..length)
+            .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
+        None => rest,
+    };
+    Ok(message)
+}
+
+/// Cuts CRLF-terminated lines out of the input, front to back.
+struct Lines<'a> {
+    input: &'a [u8],
+    /// Longest line or header field (without its final CRLF).
+    max_len: usize,
+    /// LFs seen so far (each checked to follow a CR).
+    line_feeds: usize,
+    /// Where the `line_feed` iterator starts in `input`.
+    base: usize,
+    /// The LFs after `base`, in order: one search for the whole header
+    /// section rather than one per line.
+    line_feed: memchr::Memchr<'a>,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input` from `start`, which follows any keep-alive CRLFs.
+    fn new(input: &'a [u8], start: usize, max_len: usize) -> Self {
+        let rest = input.get(start..).unwrap_or_default();
+        let line_feed = memchr::memchr_iter(b'\n', rest);
+        Lines {
+            input,
+            max_len,
+            line_feeds: start / 2,
+            base: start,
+            line_feed,
+        }
+    }
+
+    /// The end (offset of the final CR) of the line starting at `start`,
+    /// just after the previous line — with `fold`, of the header field: the
+    /// line and its continuation lines (those starting with SP or HT). Every
+    /// LF must follow a CR.
+    fn line(&mut self, start: usize, fold: bool) -> Result<usize, SipError> {
+        let input = self.input;
+        let too_long = |end: usize| end - start > self.max_len;
+        loop {
+            let Some(lf) = self.line_feed.next().map(|i| self.base + i) else {
+                return Err(if too_long(input.len()) {
+                    SipError::new(SipErrorKind::HeaderTooLong, start)
+                } else {
+                    SipError::new(SipErrorKind::UnterminatedHeaders, input.len())
+                });
+            };
+            if lf == start || input.get(lf - 1) != Some(&b'\r') {
+                return Err(SipError::new(SipErrorKind::BareLineEnding, lf));
+            }
+            if too_long(lf - 1) {
+                return Err(SipError::new(SipErrorKind::HeaderTooLong, start));
+            }
+            self.line_feeds += 1;
+            if !(fold && matches!(input.get(lf + 1), Some(b' ' | b'\t'))) {
+                return Ok(lf - 1);
+            }
+        }
+    }
+
+    /// The input up to `head_end` as text, once every line has been cut: it
+    /// must be UTF-8 and hold no CR but those of its CRLFs.
+    fn head(&self, head_end: usize) -> Result<&'a str, SipError> {
+        let bytes = self.input.get(..head_end).unwrap_or_default();
+        let head = core::str::from_utf8(bytes)
+            .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, e.valid_up_to()))?;
+        // Each LF was checked to follow a CR: as many CRs means none alone.
+        let carriage_returns = memchr::memchr_iter(b'\r', bytes).count();
+        if carriage_returns != self.line_feeds {
+            let lone = bytes
+                .windows(2)
+                .position(|w| w[0] == b'\r' && w[1] != b'\n')
+                .unwrap_or(bytes.len());
+            return Err(SipError::new(SipErrorKind::BareLineEnding, lone));
+        }
+        Ok(head)
+    }
+}
+
+impl<'a> SipMessage<'a> {
+    /// Parses one complete SIP message; the same as [`parse_message`].
+    pub fn parse(input: &'a [u8]) -> Result<SipMessage<'a>, SipError> {
+        parse_message(input)
+    }
+
+    /// Parses one complete SIP message under `limits`; the same as
+    /// [`parse_message_with`].
+    pub fn parse_with(input: &'a [u8], limits: &Limits) -> Result<SipMessage<'a>, SipError> {
+        parse_message_with(input, limits)
+    }
+}
+
+/// Offset of the first octet after any leading CRLFs.
+pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
+    let mut at = 0;
+    while input.get(at..at + 2) == Some(b"\r\n") {
+        at += 2;
+    }
+    at
+}
+
+/// Where the name and the trimmed value of a header field are, relative to
+/// the field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FieldParts {
+    /// Length of the name (a token, so ASCII).
+    pub(crate) name_len: usize,
+    /// Start of the value, after the colon and any LWS.
+    pub(crate) value_start: usize,
+    /// End of the value, before any trailing LWS.
+    pub(crate) value_end: usize,
+}
+
+/// Splits a header field (without its final CRLF) into `name HCOLON value`,
+/// tolerating LWS (even folded) before the colon. On error, the cause and its
+/// offset in `field`.
+pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
+    let name_len = field
+        .iter()
+        .position(|&b| !syntax::is_token_byte(b))
+        .unwrap_or(field.len());
+    if name_len == 0 {
+        return Err((SipErrorKind::InvalidHeaderName, 0));
+    }
+    let after_name = field.get(name_len..).unwrap_or_default();
+    let colon = after_name
+        .iter()
+        .position(|&b| !syntax::is_lws(b))
+        .map(|i| name_len + i);
+    let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
+        let kind = if after_name
+            .first()
+            .is_none_or(|&b| syntax::is_lws(b) || b == b':')
+        {
+            SipErrorKind::MissingColon
+        } else {
+            SipErrorKind::InvalidHeaderName
+        };
+        return Err((kind, name_len));
+    };
+    let value = field.get(colon + 1..).unwrap_or_default();
+    let lead = value
+        .iter()
+        .position(|&b| !syntax::is_lws(b))
+        .unwrap_or(value.len());
+    let trail = value
+        .iter()
+        .rev()
+        .position(|&b| !syntax::is_lws(b))
+        .unwrap_or(0);
+    let value_start = colon + 1 + lead;
+    let value_end = (field.len() - trail).max(value_start);
+    Ok(FieldParts {
+        name_len,
+        value_start,
+        value_end,
+    })
+}
+
+/// What the checks remember about the header fields seen so far.
+#[derive(Default)]
+struct Seen<'a> {
+    via: bool,
+    from: Option<HeaderValue<'a>>,
+    to: Option<HeaderValue<'a>>,
+    call_id: Option<HeaderValue<'a>>,
+    cseq: Option<HeaderValue<'a>>,
+    max_forwards: bool,
+    /// The Content-Length and the offset of its (first) value.
+    content_length: Option<(usize, usize)>,
+}
+
+impl<'a> Seen<'a> {
+    /// `true` for the header fields [`Seen::add`] looks at.
+    fn watches(name: HeaderName<'_>) -> bool {
+        matches!(
+            name,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+                | HeaderName::ContentLength
+                | HeaderName::Expires
+                | HeaderName::RetryAfter
+                | HeaderName::Warning
+        )
+    }
+
+    /// Notes one header field, checking single-instance fields and the
+    /// scalars as they come.
+    fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {
+        let duplicate = |name| {
+            Err(SipError::new(
+                SipErrorKind::DuplicateHeader(name),
+                value.offset,
+            ))
+        };
+        let (slot, once) = match name {
+            HeaderName::Via => {
+                self.via = true;
+                return Ok(());
+            }
+            HeaderName::From => (&mut self.from, HeaderName::From),
+            HeaderName::To => (&mut self.to, HeaderName::To),
+            HeaderName::CallId => (&mut self.call_id, HeaderName::CallId),
+            HeaderName::CSeq => (&mut self.cseq, HeaderName::CSeq),
+            HeaderName::MaxForwards => {
+                if self.max_forwards {
+                    return duplicate(HeaderName::MaxForwards);
+                }
+                self.max_forwards = true;
+                return fields::max_forwards(value);
+            }
+            HeaderName::ContentLength => {
+                let length = fields::content_length(value)?;
+                return match self.content_length {
+                    Some((previous, _)) if previous != length => {
+                        duplicate(HeaderName::ContentLength)
+                    }
+                    Some(_) => Ok(()),
+                    None => {
+                        self.content_length = Some((length, value.offset));
+                        Ok(())
+                    }
+                };
+            }
+            HeaderName::Expires => return fields::expires(value),
+            HeaderName::RetryAfter => return fields::retry_after(value),
+            HeaderName::Warning => return fields::warning(value),
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return duplicate(once);
+        }
+        *slot = Some(*value);
+        Ok(())
+    }
+
+    /// Checks the mandatory fields of `message`, whose header section ends
+    /// at `head_end`.
+    fn check(&self, message: &SipMessage<'a>, head_end: usize) -> Result<(), SipError> {
+        let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
+        let call_id = self.call_id.ok_or_else(|| missing(HeaderName::CallId))?;
+        let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
+        let to = self.to.ok_or_else(|| missing(HeaderName::To))?;
+        let cseq = self.cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
+        if !self.via {
+            return Err(missing(HeaderName::Via));
+        }
+        for via in message.header_values(HeaderName::Via) {
+            fields::via(&via)?;
+        }
+        fields::name_addr(&from, HeaderName::From)?;
+        fields::name_addr(&to, HeaderName::To)?;
+        fields::call_id(&call_id)?;
+        let cseq_method = fields::cseq(&cseq)?.method;
+        if let StartLine::Request(line) = message.start_line() {
+            if line.method != cseq_method.as_str() {
+                return Err(SipError::new(SipErrorKind::CSeqMethodMismatch, cseq.offset));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n";
+
+    fn with(extra: &str) -> Vec<u8> {
+        format!("{HEAD}{extra}").into_bytes()
+    }
+
+    fn error(input: &[u8], limits: &Limits) -> SipError {
+        parse_message_with(input, limits).expect_err("rejected")
+    }
+
+    #[test]
+    fn limits_are_enforced_where_they_are_crossed() {
+        let limits = Limits {
+            max_message_size: 400,
+            max_headers: 7,
+            max_header_len: 60,
+        };
+        let ok = with("l: 0\r\n\r\n");
+        assert!(parse_message_with(&ok, &limits).is_ok());
+
+        let many = with("A: 1\r\nB: 2\r\nC: 3\r\nl: 0\r\n\r\n");
+        let err = error(&many, &limits);
+        assert_eq!(err.kind, SipErrorKind::TooManyHeaders);
+        // Seven fields are allowed: the eighth is the error.
+        assert_eq!(
+            err.offset,
+            many.windows(4).position(|w| w == b"C: 3").unwrap()
+        );
+
+        let long = with(&format!("X: {}\r\nl: 0\r\n\r\n", "y".repeat(60)));
+        let err = error(&long, &limits);
+        assert_eq!(err.kind, SipErrorKind::HeaderTooLong);
+        assert_eq!(err.offset, HEAD.len());
+
+        let folded = with(&format!(
+            "X: {}\r\n {}\r\nl: 0\r\n\r\n",
+            "y".repeat(30),
+            "z".repeat(30)
+        ));
+        assert_eq!(error(&folded, &limits).kind, SipErrorKind::HeaderTooLong);
+
+        let big = with(&format!("l: 300\r\n\r\n{}", "b".repeat(300)));
+        assert_eq!(error(&big, &limits).kind, SipErrorKind::MessageTooLarge);
+    }
+
+    #[test]
+    fn line_endings_and_text_are_checked() {
+        let kind = |input: &[u8]| error(input, &Limits::default()).kind;
+        assert_eq!(
+            kind(&with("X: a\rb\r\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        assert_eq!(
+            kind(&with("X: a\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        let mut latin1 = with("X: caf");
+        latin1.extend_from_slice(b"\xe9\r\nl: 0\r\n\r\n");
+        let err = error(&latin1, &Limits::default());
+        assert_eq!(
+            (err.kind, err.offset),
+            (SipErrorKind::InvalidUtf8, HEAD.len() + 6)
+        );
+        assert_eq!(kind(&with("l: 0\r\n")), SipErrorKind::UnterminatedHeaders);
+        // A line starting with SP continues the field before it...
+        assert_eq!(
+            kind(&with(" 2\r\n\r\n")),
+            SipErrorKind::MalformedHeader(HeaderName::CSeq)
+        );
+        // ...and the start line cannot be continued.
+        let folded_start = HEAD.replacen("\r\n", "\r\n folded\r\n", 1) + "\r\n";
+        assert_eq!(
+            kind(folded_start.as_bytes()),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(
+            kind(&with("X-No-Colon\r\n\r\n")),
+            SipErrorKind::MissingColon
+        );
+        assert_eq!(
+            kind(&with("X@Y: z\r\n\r\n")),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(kind(b""), SipErrorKind::UnterminatedHeaders);
+        assert_eq!(kind(b"\r\n\r\n"), SipErrorKind::UnterminatedHeaders);
+        let utf8 = with("Subject: caf\u{e9} \u{4e2d}\r\nl: 0\r\n\r\n");
+        let message = parse_message(&utf8).unwrap();
+        assert_eq!(
+            message.header(HeaderName::Subject).unwrap().value,
+            "caf\u{e9} \u{4e2d}"
+        );
+    }
+
+    #[test]
+    fn mandatory_fields_are_checked() {
+        let kind = |input: &str| error(input.as_bytes(), &Limits::default()).kind;
+        let without = |name: &str| {
+            let mut text = String::new();
+            for line in HEAD.split_inclusive("\r\n") {
+                if !line.starts_with(name) {
+                    text.push_str(line);
+                }
+            }
+            text + "l: 0\r\n\r\n"
+        };
+        assert_eq!(
+            kind(&without("Via")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+        assert_eq!(
+            kind(&without("From")),
+            SipErrorKind::MissingHeader(HeaderName::From)
+        );
+        assert_eq!(
+            kind(&without("To")),
+            SipErrorKind::MissingHeader(HeaderName::To)
+        );
+        assert_eq!(
+            kind(&without("Call-ID")),
+            SipErrorKind::MissingHeader(HeaderName::CallId)
+        );
+        assert_eq!(
+            kind(&without("CSeq")),
+            SipErrorKind::MissingHeader(HeaderName::CSeq)
+        );
+        let twice = |extra: &str| error(&with(extra), &Limits::default()).kind;
+        assert_eq!(
+            twice("t: <sip:c@d>\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::To)
+        );
+        assert_eq!(
+            twice("Max-Forwards: 1\r\nMax-Forwards: 1\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::MaxForwards)
+        );
+        assert_eq!(
+            twice("l: 0\r\nContent-Length: 1\r\n\r\nx"),
+            SipErrorKind::DuplicateHeader(HeaderName::ContentLength)
+        );
+        assert!(parse_message(&with("l: 0\r\nContent-Length: 00\r\n\r\n")).is_ok());
+        assert_eq!(
+            twice("Expires: 99999999999\r\n\r\n"),
+            SipErrorKind::ValueOutOfRange(HeaderName::Expires)
+        );
+        // Responses need the same fields.
+        let response = HEAD.replace("OPTIONS sip:b@example.com SIP/2.0", "SIP/2.0 200 OK");
+        assert!(parse_message(format!("{response}\r\n").as_bytes()).is_ok());
+        let no_via = response.replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n", "");
+        assert_eq!(
+            kind(&format!("{no_via}\r\n")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+    }
+
+    #[test]
+    fn body_follows_content_length_or_takes_the_rest() {
+        let exact = with("l: 3\r\n\r\nabcdef");
+        assert_eq!(parse_message(&exact).unwrap().body(), b"abc");
+        let rest = with("\r\n\x00\x01binary");
+        assert_eq!(parse_message(&rest).unwrap().body(), b"\x00\x01binary");
+        let short = with("l: 10\r\n\r\nabc");
+        let err = error(&short, &Limits::default());
+        assert_eq!(err.kind, SipErrorKind::BodyTruncated);
+        assert_eq!(&short[err.offset..err.offset + 2], b"10");
+    }
+}
