@@ -25,6 +25,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
+    ("sip_parse_message", sip::sip_parse_message),
+    ("sip_stream_framing", sip::sip_stream_framing),
+    ("sip_uri", sip_values::sip_uri),
+    ("sip_values", sip_values::sip_values),
 ];
 
 /// Runs the target registered under `name` on `data`.

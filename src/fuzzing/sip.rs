@@ -5,7 +5,7 @@ use crate::sip::{frame, parse_message, Framer, Framing, HeaderName, Limits};
 /// `sip_parse_message`: parses `data` as a datagram; a message that parses
 /// is written, parsed again, and must come back equal, and written again
 /// identically.
-pub fn parse_message_target(data: &[u8]) {
+pub fn sip_parse_message(data: &[u8]) {
     let Ok(message) = parse_message(data) else {
         return;
     };
@@ -26,7 +26,7 @@ pub fn parse_message_target(data: &[u8]) {
 /// give, at every read, what one-shot [`frame`] gives on the same octets;
 /// each complete message must parse (when it does) with its body ending the
 /// framed octets and its Content-Length equal to the body length.
-pub fn stream_framing_target(data: &[u8]) {
+pub fn sip_stream_framing(data: &[u8]) {
     let Some((&seed, mut stream)) = data.split_first() else {
         return;
     };

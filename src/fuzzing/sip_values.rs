@@ -41,7 +41,7 @@ macro_rules! canonical {
 }
 
 /// `sip_uri`: the input as a URI and as a name-addr.
-pub fn sip_uri_target(data: &[u8]) {
+pub fn sip_uri(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -65,7 +65,7 @@ pub fn sip_uri_target(data: &[u8]) {
 }
 
 /// `sip_values`: the first byte picks a header value type, the rest is the value.
-pub fn sip_values_target(data: &[u8]) {
+pub fn sip_values(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
