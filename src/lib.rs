@@ -16,6 +16,8 @@
 //! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
 //!   chunking and reassembly, and the response/REPORT rules.
 //!
+//! * [`rng`]: the seedable generator every identifier comes from.
+//!
 //! ## Bounded input
 //!
 //! Everything that grows with input is limited by a `Limits` value; input over a
@@ -27,3 +29,4 @@
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod msrp;
+pub mod rng;
