@@ -17,6 +17,8 @@
 //!   chunking and reassembly, and the response/REPORT rules.
 //!
 //! * [`rng`]: the seedable generator every identifier comes from.
+//! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
+//!   writer, and the offer/answer rules of an IM session (RFC 3264).
 //!
 //! ## Bounded input
 //!
@@ -30,3 +32,4 @@
 pub mod fuzzing;
 pub mod msrp;
 pub mod rng;
+pub mod sdp;

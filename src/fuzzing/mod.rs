@@ -8,9 +8,11 @@
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
+pub mod sdp;
+
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, Target)] = &[];
+pub const TARGETS: &[(&str, Target)] = &[("sdp_parse", sdp::sdp_parse)];
 
 /// Runs the target registered under `name` on `data`.
 ///
