@@ -19,6 +19,8 @@
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
 //!   writer, and the offer/answer rules of an IM session (RFC 3264).
+//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
+//!   (RFC 3862), over shared MIME header and media-type parsing.
 //!
 //! ## Bounded input
 //!
@@ -28,6 +30,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod msrp;
