@@ -11,6 +11,8 @@
 //!   [`Reassembler`]: chunks in any order back into messages.
 //! * [`response_owed`], [`response`], [`success_report_owed`], [`report`]:
 //!   RFC 4975 §7 answers for a received SEND.
+//! * [`session::MsrpSession`]: the endpoint session over one connection
+//!   (sans-IO state machine).
 //!
 //! Everything that grows with input is bounded by [`Limits`].
 
@@ -22,6 +24,7 @@ mod message;
 mod parse;
 mod reassembly;
 mod report;
+pub mod session;
 mod stream;
 mod syntax;
 mod uri;
