@@ -163,8 +163,8 @@ impl SessionParams {
                 return Err(ConfigError::EmptyPath(which));
             }
             for uri in path {
-                let parsed =
-                    MsrpUri::parse(uri).map_err(|error| ConfigError::InvalidUri { which, error })?;
+                let parsed = MsrpUri::parse(uri)
+                    .map_err(|error| ConfigError::InvalidUri { which, error })?;
                 if (parsed.scheme == Scheme::Msrps) != self.tls {
                     return Err(ConfigError::SchemeMismatch(which));
                 }

@@ -98,8 +98,8 @@ pub use config::{
     RESPONSE_TIMEOUT,
 };
 pub use output::{
-    Authority, Deadline, DeliveryFailure, Event, Output, ReceivedMessage, SendError,
-    SendErrorKind, TimerReason, Transmit,
+    Authority, Deadline, DeliveryFailure, Event, Output, ReceivedMessage, SendError, SendErrorKind,
+    TimerReason, Transmit,
 };
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -780,7 +780,10 @@ impl MsrpSession {
             end: None,
             total: None,
         });
-        match self.reassembler.push(&inc.message_id, range, &self.chunk, flag) {
+        match self
+            .reassembler
+            .push(&inc.message_id, range, &self.chunk, flag)
+        {
             Ok(Progress::Incomplete) => 200,
             Ok(Progress::Aborted { message_id }) => {
                 self.event(Event::MessageAborted { message_id });
@@ -846,7 +849,13 @@ impl MsrpSession {
             return;
         }
         let mut out = Vec::with_capacity(192);
-        write_response(&mut out, &inc.transact_id, code, &inc.from_first, &inc.to_first);
+        write_response(
+            &mut out,
+            &inc.transact_id,
+            code,
+            &inc.from_first,
+            &inc.to_first,
+        );
         self.transmit(out);
     }
 
@@ -931,9 +940,7 @@ fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: &mut Incomi
             Some(Method::Report) => Verdict::Ignore,
             _ => Verdict::Reject(481),
         },
-        StartLine::Request(Method::Report) => {
-            Verdict::Report(head.status.map_or(200, |s| s.code))
-        }
+        StartLine::Request(Method::Report) => Verdict::Report(head.status.map_or(200, |s| s.code)),
         StartLine::Request(Method::Other(_)) => Verdict::Reject(501),
         StartLine::Request(Method::Send) => {
             let total = head.byte_range.and_then(|r| r.total).unwrap_or(0);

@@ -179,15 +179,32 @@ mod tests {
             content_type: Some("text/plain"),
         };
         let mut out = Vec::new();
-        write_send(&mut out, "tid1", &to, &from, &fields, Some(b"hi"), ContinuationFlag::Complete);
+        write_send(
+            &mut out,
+            "tid1",
+            &to,
+            &from,
+            &fields,
+            Some(b"hi"),
+            ContinuationFlag::Complete,
+        );
         let msg = parse_message(&out).expect("SEND parses");
         assert_eq!(msg.head.start, StartLine::Request(Method::Send));
         assert_eq!(msg.body, Some(&b"hi"[..]));
         assert_eq!(msg.head.success_report, Some(SuccessReport::Yes));
 
         out.clear();
-        write_response(&mut out, "tid1", 415, "msrp://a.example.com:2/t;tcp", "msrp://b.example.com:1/s;tcp");
+        write_response(
+            &mut out,
+            "tid1",
+            415,
+            "msrp://a.example.com:2/t;tcp",
+            "msrp://b.example.com:1/s;tcp",
+        );
         let msg = parse_message(&out).expect("response parses");
-        assert!(matches!(msg.head.start, StartLine::Response { code: 415, .. }));
+        assert!(matches!(
+            msg.head.start,
+            StartLine::Response { code: 415, .. }
+        ));
     }
 }
