@@ -13,6 +13,8 @@
 //!   RFC 4975 §7 answers for a received SEND.
 //! * [`session::MsrpSession`]: the endpoint session over one connection
 //!   (sans-IO state machine).
+//! * [`switch::MsrpSwitch`]: the controlling IM Server's fan-out of messages
+//!   from one participant's leg to all the others.
 //!
 //! Everything that grows with input is bounded by [`Limits`].
 
@@ -26,6 +28,7 @@ mod reassembly;
 mod report;
 pub mod session;
 mod stream;
+pub mod switch;
 mod syntax;
 mod uri;
 

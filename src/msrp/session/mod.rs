@@ -33,26 +33,24 @@
 //! bob.handle_input(Input::Connected, now);
 //! alice.send_message("text/plain", b"Hey Bob, are you there?", SendOptions::default(), now)?;
 //!
-//! // The run loop: drain each side's output, move bytes across, until idle.
-//! let mut received = Vec::new();
-//! loop {
+//! // The run loop: drain one side's output into the other, both ways,
+//! // until neither has anything left.
+//! fn pump(from: &mut MsrpSession, to: &mut MsrpSession, now: Instant, got: &mut Vec<Vec<u8>>) -> bool {
 //!     let mut moved = false;
-//!     for (from, to) in [(&mut alice, &mut bob), (&mut bob, &mut alice)] {
-//!         while let Some(output) = from.poll_output() {
-//!             match output {
-//!                 Output::Transmit(t) => {
-//!                     to.handle_input(Input::Bytes(&t.data), now);
-//!                     moved = true;
-//!                 }
-//!                 Output::Event(Event::MessageReceived(m)) => received.push(m.body),
-//!                 Output::Event(_) => {}
+//!     while let Some(output) = from.poll_output() {
+//!         match output {
+//!             Output::Transmit(t) => {
+//!                 to.handle_input(Input::Bytes(&t.data), now);
+//!                 moved = true;
 //!             }
+//!             Output::Event(Event::MessageReceived(m)) => got.push(m.body),
+//!             Output::Event(_) => {}
 //!         }
 //!     }
-//!     if !moved {
-//!         break;
-//!     }
+//!     moved
 //! }
+//! let mut received = Vec::new();
+//! while pump(&mut alice, &mut bob, now, &mut received) | pump(&mut bob, &mut alice, now, &mut received) {}
 //! assert_eq!(received, [b"Hey Bob, are you there?".to_vec()]);
 //!
 //! // Nothing is pending: no deadline is left.
@@ -90,6 +88,7 @@
 //!   only its own connection.
 
 mod config;
+pub(crate) mod incoming;
 mod output;
 pub(crate) mod wire;
 
@@ -109,11 +108,12 @@ use std::time::Instant;
 
 use crate::body::cpim::{CpimAddress, CpimMessage};
 use crate::msrp::{
-    chunks, ByteRange, ContinuationFlag, FailureReport, Method, MsrpHead, MsrpStreamParser,
-    MsrpUri, Progress, Reassembler, ReassemblyError, StartLine, StreamEvent, SuccessReport,
+    chunks, ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, MsrpUri, Progress,
+    Reassembler, ReassemblyError, StreamEvent, SuccessReport,
 };
 use crate::rng::Rng;
 
+use incoming::{classify, Incoming, Local, Verdict};
 use wire::{fresh_transact_id, path_line, write_report, write_response, write_send, SendFields};
 
 /// Input to [`MsrpSession::handle_input`].
@@ -169,65 +169,6 @@ struct Outgoing {
 struct Transaction {
     message_id: String,
     deadline: (Instant, u64),
-}
-
-/// What to do with the request or response being received.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// A SEND to reassemble.
-    Accept,
-    /// A SEND without body (binding or keep-alive): answer 200, no message.
-    Empty,
-    /// Answer with this code.
-    Reject(u16),
-    /// A response to one of our transactions.
-    Response(u16),
-    /// A REPORT about one of our messages.
-    Report(u16),
-    /// Nothing to do (a request we ignore silently).
-    Ignore,
-}
-
-/// The owned parts of the head being received.
-#[derive(Debug, Clone)]
-struct Incoming {
-    verdict: Verdict,
-    transact_id: String,
-    message_id: String,
-    content_type: String,
-    to_first: String,
-    from_first: String,
-    byte_range: Option<ByteRange>,
-    success_report: Option<SuccessReport>,
-    failure_report: Option<FailureReport>,
-    /// Whether the request got past session matching (binds the connection).
-    matched: bool,
-}
-
-impl Incoming {
-    fn empty() -> Self {
-        Self {
-            verdict: Verdict::Ignore,
-            transact_id: String::new(),
-            message_id: String::new(),
-            content_type: String::new(),
-            to_first: String::new(),
-            from_first: String::new(),
-            byte_range: None,
-            success_report: None,
-            failure_report: None,
-            matched: false,
-        }
-    }
-}
-
-/// What session matching needs, apart from the parser.
-#[derive(Debug, Clone)]
-struct Local {
-    local_uri: String,
-    remote_uri: String,
-    accept_types: crate::sdp::AcceptTypes<'static>,
-    max_size: u64,
 }
 
 /// One MSRP session over one connection. See the [module docs](self) for
@@ -899,70 +840,4 @@ impl MsrpSession {
             });
         }
     }
-}
-
-fn set(dst: &mut String, src: &str) {
-    dst.clear();
-    dst.push_str(src);
-}
-
-fn set_uri(dst: &mut String, uri: Option<&MsrpUri<'_>>) {
-    dst.clear();
-    if let Some(uri) = uri {
-        let mut bytes = std::mem::take(dst).into_bytes();
-        uri.write(&mut bytes);
-        *dst = String::from_utf8(bytes).unwrap_or_default();
-    }
-}
-
-/// Session matching and the checks of RFC 4975 §7.2/§7.3 on a head.
-fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: &mut Incoming) {
-    set(&mut inc.transact_id, head.transact_id);
-    set(&mut inc.message_id, head.message_id.unwrap_or(""));
-    set(&mut inc.content_type, head.content_type.unwrap_or(""));
-    set_uri(&mut inc.to_first, head.to_path.first());
-    set_uri(&mut inc.from_first, head.from_path.first());
-    inc.byte_range = head.byte_range;
-    inc.success_report = head.success_report;
-    inc.failure_report = head.failure_report;
-    let to_matches = match (MsrpUri::parse(&local.local_uri), head.to_path.first()) {
-        (Ok(mine), Some(to)) => mine.matches(to),
-        _ => false,
-    };
-    let from_matches = match (MsrpUri::parse(&local.remote_uri), head.from_path.last()) {
-        (Ok(theirs), Some(from)) => theirs.matches(from),
-        _ => false,
-    };
-    inc.matched = to_matches && from_matches;
-    inc.verdict = match head.start {
-        StartLine::Response { code, .. } => Verdict::Response(code),
-        _ if !inc.matched => match head.method() {
-            Some(Method::Report) => Verdict::Ignore,
-            _ => Verdict::Reject(481),
-        },
-        StartLine::Request(Method::Report) => Verdict::Report(head.status.map_or(200, |s| s.code)),
-        StartLine::Request(Method::Other(_)) => Verdict::Reject(501),
-        StartLine::Request(Method::Send) => {
-            let total = head.byte_range.and_then(|r| r.total).unwrap_or(0);
-            if head.message_id.is_none() {
-                Verdict::Reject(400)
-            } else if !has_body {
-                if head.byte_range.is_some_and(|r| r.start > 1) {
-                    // A body-less chunk of a longer message (e.g. an abort).
-                    Verdict::Accept
-                } else {
-                    Verdict::Empty
-                }
-            } else if !head
-                .content_type
-                .is_some_and(|ct| local.accept_types.matches(ct))
-            {
-                Verdict::Reject(415)
-            } else if total > local.max_size {
-                Verdict::Reject(413)
-            } else {
-                Verdict::Accept
-            }
-        }
-    };
 }

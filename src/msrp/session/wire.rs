@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(msg.body, Some(&b"hi"[..]));
         assert_eq!(msg.head.success_report, Some(SuccessReport::Yes));
 
-        out.clear();
+        let mut out = Vec::new();
         write_response(
             &mut out,
             "tid1",
