@@ -584,3 +584,30 @@ proptest! {
         prop_assert_eq!(&got[0].body, &body);
     }
 }
+
+#[test]
+fn rfc4975_example_send_is_answered() {
+    // RFC 4975 §10.1: Alice's SEND to Bob (tests/data/msrp, from the RFC text).
+    let send = include_bytes!("data/msrp/rfc4975_s10_1_send.msrp");
+    let now = Instant::now();
+    let mut bob = MsrpSession::new(SessionParams::new(BOB, ALICE, false), config(2)).expect("bob");
+    bob.handle_input(Input::Connected, now);
+    for piece in send.chunks(11) {
+        bob.handle_input(Input::Bytes(piece), now);
+    }
+    let outputs: Vec<_> = std::iter::from_fn(|| bob.poll_output()).collect();
+    let response = outputs
+        .iter()
+        .find_map(|o| match o {
+            Output::Transmit(t) => Some(t.data.clone()),
+            Output::Event(_) => None,
+        })
+        .expect("a response");
+    let expected = include_bytes!("data/msrp/rfc4975_s10_1_200.msrp");
+    assert_eq!(
+        String::from_utf8_lossy(&response),
+        String::from_utf8_lossy(expected)
+    );
+    assert!(outputs.iter().any(|o| matches!(o,
+        Output::Event(Event::MessageReceived(m)) if m.body == b"Hi, I'm Alice!" && m.message_id == "12339sdqwer")));
+}

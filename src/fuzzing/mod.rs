@@ -8,11 +8,15 @@
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
+pub mod msrp_session;
 pub mod sdp;
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, Target)] = &[("sdp_parse", sdp::sdp_parse)];
+pub const TARGETS: &[(&str, Target)] = &[
+    ("sdp_parse", sdp::sdp_parse),
+    ("msrp_session_events", msrp_session::msrp_session_events),
+];
 
 /// Runs the target registered under `name` on `data`.
 ///

@@ -196,6 +196,8 @@ pub struct MsrpSession {
     sequence: u64,
     outputs: VecDeque<Output>,
     queued_bytes: usize,
+    /// Chunks of the messages in `queued`.
+    queued_chunks: usize,
 }
 
 impl MsrpSession {
@@ -246,6 +248,7 @@ impl MsrpSession {
             sequence: 0,
             outputs: VecDeque::new(),
             queued_bytes: 0,
+            queued_chunks: 0,
             params,
             config,
         })
@@ -418,7 +421,12 @@ impl MsrpSession {
         let bytes = body.len().saturating_add(overhead);
         let limits = &self.config.limits;
         if self.queued_bytes.saturating_add(bytes) > limits.max_queued_bytes
-            || self.transactions.len().saturating_add(chunk_count) > limits.max_pending_transactions
+            || self
+                .transactions
+                .len()
+                .saturating_add(self.queued_chunks)
+                .saturating_add(chunk_count)
+                > limits.max_pending_transactions
             || self.outgoing.len().saturating_add(self.queued.len()) >= limits.max_outgoing_messages
         {
             return Err(SendError::new(K::WouldBlock));
@@ -434,6 +442,7 @@ impl MsrpSession {
             self.emit(&queued, now)?;
         } else {
             self.queued_bytes = self.queued_bytes.saturating_add(queued.body.len());
+            self.queued_chunks = self.queued_chunks.saturating_add(chunk_count);
             self.queued.push_back(queued);
         }
         Ok(message_id)
@@ -547,6 +556,7 @@ impl MsrpSession {
     }
 
     fn flush_queued(&mut self, now: Instant) {
+        self.queued_chunks = 0;
         while let Some(q) = self.queued.pop_front() {
             self.queued_bytes = self.queued_bytes.saturating_sub(q.body.len());
             if let Err(e) = self.emit(&q, now) {
@@ -643,6 +653,7 @@ impl MsrpSession {
         for id in ids {
             self.fail_message(&id, DeliveryFailure::ConnectionClosed);
         }
+        self.queued_chunks = 0;
         for q in std::mem::take(&mut self.queued) {
             self.event(Event::DeliveryFailed {
                 message_id: q.message_id,
@@ -716,11 +727,18 @@ impl MsrpSession {
 
     fn reassemble(&mut self, flag: ContinuationFlag) -> u16 {
         let inc = &self.incoming;
-        let range = inc.byte_range.unwrap_or(ByteRange {
+        let whole = ByteRange {
             start: 1,
             end: None,
             total: None,
-        });
+        };
+        // A chunk from byte 1 that ends the message is the whole message,
+        // whatever its end and total say: lenient with senders (and with
+        // the example of RFC 4975 §10.1, `1-16/16` over 14 bytes).
+        let range = match inc.byte_range {
+            Some(r) if !(r.start == 1 && flag == ContinuationFlag::Complete) => r,
+            _ => whole,
+        };
         match self
             .reassembler
             .push(&inc.message_id, range, &self.chunk, flag)
