@@ -1,7 +1,10 @@
 //! Session matching and the per-request checks of RFC 4975 §7.2/§7.3, on a
 //! received head, into reused owned fields.
 
-use crate::msrp::{ByteRange, FailureReport, Method, MsrpHead, MsrpUri, StartLine, SuccessReport};
+use crate::msrp::{
+    ByteRange, FailureReport, Method, MsrpError, MsrpHead, MsrpUri, Scheme, StartLine,
+    SuccessReport,
+};
 use crate::sdp::AcceptTypes;
 
 /// What to do with the request or response being received.
@@ -57,8 +60,8 @@ impl Incoming {
 /// What session matching needs, apart from the parser.
 #[derive(Debug, Clone)]
 pub(crate) struct Local {
-    pub(crate) local_uri: String,
-    pub(crate) remote_uri: String,
+    pub(crate) local_uri: UriKey,
+    pub(crate) remote_uri: UriKey,
     pub(crate) accept_types: AcceptTypes<'static>,
     pub(crate) max_size: u64,
 }
@@ -87,14 +90,14 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
     inc.byte_range = head.byte_range;
     inc.success_report = head.success_report;
     inc.failure_report = head.failure_report;
-    let to_matches = match (MsrpUri::parse(&local.local_uri), head.to_path.first()) {
-        (Ok(mine), Some(to)) => mine.matches(to),
-        _ => false,
-    };
-    let from_matches = match (MsrpUri::parse(&local.remote_uri), head.from_path.last()) {
-        (Ok(theirs), Some(from)) => theirs.matches(from),
-        _ => false,
-    };
+    let to_matches = head
+        .to_path
+        .first()
+        .is_some_and(|to| local.local_uri.matches(to));
+    let from_matches = head
+        .from_path
+        .last()
+        .is_some_and(|from| local.remote_uri.matches(from));
     inc.matched = to_matches && from_matches;
     inc.verdict = match head.start {
         StartLine::Response { code, .. } => Verdict::Response(code),
@@ -127,4 +130,62 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
             }
         }
     };
+}
+
+/// The parts of an MSRP URI that the comparison of RFC 4975 §6.1 looks at,
+/// owned, so that a session compares received URIs without parsing its own
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UriKey {
+    scheme: Scheme,
+    host: String,
+    port: Option<u16>,
+    session_id: Option<String>,
+    transport: String,
+}
+
+impl UriKey {
+    /// The key of `uri`, or why it is not an MSRP URI.
+    pub(crate) fn parse(uri: &str) -> Result<Self, MsrpError> {
+        let uri = MsrpUri::parse(uri)?;
+        Ok(Self {
+            scheme: uri.scheme,
+            host: uri.host.to_owned(),
+            port: uri.port,
+            session_id: uri.session_id.map(str::to_owned),
+            transport: uri.transport.to_owned(),
+        })
+    }
+
+    /// [`MsrpUri::matches`] against this key.
+    pub(crate) fn matches(&self, other: &MsrpUri<'_>) -> bool {
+        self.scheme == other.scheme
+            && self.host.eq_ignore_ascii_case(other.host)
+            && self.port == other.port
+            && self.session_id.as_deref() == other.session_id
+            && self.transport.eq_ignore_ascii_case(other.transport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UriKey;
+    use crate::msrp::MsrpUri;
+
+    #[test]
+    fn key_matches_as_msrp_uri_matches() {
+        let mine = "msrp://Bob.example.com:8888/9di4eae923wzd;tcp";
+        let key = UriKey::parse(mine).expect("valid");
+        for other in [
+            "msrp://bob.EXAMPLE.com:8888/9di4eae923wzd;TCP;x=1",
+            "msrp://bob.example.com:8888/9DI4eae923wzd;tcp",
+            "msrps://bob.example.com:8888/9di4eae923wzd;tcp",
+            "msrp://bob.example.com:8889/9di4eae923wzd;tcp",
+            "msrp://bob.example.com:8888;tcp",
+        ] {
+            let other = MsrpUri::parse(other).expect("valid");
+            let reference = MsrpUri::parse(mine).expect("valid").matches(&other);
+            assert_eq!(key.matches(&other), reference, "{other}");
+        }
+    }
 }

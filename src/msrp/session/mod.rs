@@ -113,7 +113,7 @@ use crate::msrp::{
 };
 use crate::rng::Rng;
 
-use incoming::{classify, Incoming, Local, Verdict};
+use incoming::{classify, Incoming, Local, UriKey, Verdict};
 use wire::{fresh_transact_id, path_line, write_report, write_response, write_send, SendFields};
 
 /// Input to [`MsrpSession::handle_input`].
@@ -225,8 +225,8 @@ impl MsrpSession {
         let local_uri = last(&params.local_path);
         Ok(Self {
             local: Local {
-                local_uri: local_uri.clone(),
-                remote_uri: last(&params.remote_path),
+                local_uri: uri_key(&local_uri, PathSide::Local)?,
+                remote_uri: uri_key(&last(&params.remote_path), PathSide::Remote)?,
                 accept_types: params.local_accept_types.clone(),
                 max_size,
             },
@@ -858,4 +858,8 @@ impl MsrpSession {
             });
         }
     }
+}
+
+fn uri_key(uri: &str, which: PathSide) -> Result<UriKey, ConfigError> {
+    UriKey::parse(uri).map_err(|error| ConfigError::InvalidUri { which, error })
 }

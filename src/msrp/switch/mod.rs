@@ -96,7 +96,7 @@ use std::time::Instant;
 
 use smallvec::SmallVec;
 
-use super::session::incoming::{classify, Incoming, Local, Verdict};
+use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
 use super::session::wire::{
     fresh_transact_id, path_line, write_response, write_send, SendFields, ID_LEN,
 };
@@ -212,11 +212,14 @@ impl MsrpSwitch {
             return Err(JoinError::TooManyLegs);
         }
         config.validate()?;
+        let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
+        let local_uri = key(&config.local_uri)?;
+        let remote_uri = key(config.remote_path.last().map_or("", String::as_str))?;
         let limits = self.shared.config.limits.msrp;
         let leg = Leg {
             local: Local {
-                local_uri: config.local_uri.clone(),
-                remote_uri: config.remote_path.last().cloned().unwrap_or_default(),
+                local_uri,
+                remote_uri,
                 accept_types: AcceptTypes::from_iter(["message/cpim"]),
                 max_size: limits.max_message_size,
             },
