@@ -476,3 +476,57 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_aborted_message_is_relayed_as_aborted() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=2 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    let cpim = b"From: <sip:x@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhello";
+    let mut first = format!(
+        "MSRP t0001 SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m9\r\n\
+         Byte-Range: 1-{}/*\r\nContent-Type: message/cpim\r\n\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        cpim.len()
+    )
+    .into_bytes();
+    first.extend_from_slice(cpim);
+    first.extend_from_slice(b"\r\n-------t0001+\r\n");
+    let abort = format!(
+        "MSRP t0002 SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m9\r\n\
+         Byte-Range: {}-*/*\r\n-------t0002#\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        cpim.len() + 1
+    );
+    switch.handle_input(LegId(1), LegInput::Bytes(&first), now);
+    switch.handle_input(LegId(1), LegInput::Bytes(abort.as_bytes()), now);
+    let mut to_two = Vec::new();
+    while let Some(out) = switch.poll_output() {
+        if let SwitchOutput::Transmit(t) = out {
+            if t.leg == LegId(2) {
+                to_two.push(t.data);
+            }
+        }
+    }
+    assert_eq!(to_two.len(), 2);
+    let relayed = oma_im::msrp::parse_message(&to_two[1]).expect("relayed abort parses");
+    assert_eq!(relayed.flag, oma_im::msrp::ContinuationFlag::Aborted);
+    assert_eq!(relayed.body, None);
+    let first = oma_im::msrp::parse_message(&to_two[0]).expect("first chunk");
+    let shifted = first.body.expect("body").len() as u64 + 1;
+    assert_eq!(
+        relayed.head.byte_range.map(|r| r.start),
+        Some(shifted),
+        "start shifted by the From rewrite"
+    );
+}

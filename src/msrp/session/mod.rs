@@ -102,7 +102,6 @@ pub use output::{
 };
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -306,6 +305,10 @@ impl MsrpSession {
                 }
             }
             Input::Bytes(data) => {
+                if self.connection == Connection::Waiting {
+                    // Bytes can only come over a connection that is up.
+                    self.handle_input(Input::Connected, now);
+                }
                 if self.connection != Connection::Connected || self.failed {
                     return;
                 }
@@ -574,7 +577,7 @@ impl MsrpSession {
     /// Chunks a message into transmits and tracks its transactions.
     fn emit(&mut self, q: &Queued, now: Instant) -> Result<(), SendError> {
         let tracked = q.failure_report.is_none_or(|f| f == FailureReport::Yes);
-        let size = NonZeroUsize::new(self.config.chunk_size.get()).unwrap_or(NonZeroUsize::MIN);
+        let size = self.config.chunk_size;
         let mut count = 0usize;
         let mut tid = String::new();
         for chunk in chunks(&q.body, size) {

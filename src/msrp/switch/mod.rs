@@ -551,19 +551,16 @@ impl MsrpSwitch {
         };
         let shifted = ByteRange { start, end, total };
         let body: &[u8] = if first { &self.first_body } else { chunk };
+        // A body-less chunk (an abort, `#`) is relayed body-less.
+        let content = (!content_type.is_empty()).then_some((content_type, body));
         let mut delivered = Targets::new();
         for target in &relay.targets {
             let Some(t) = self.legs.get_mut(target) else {
                 continue;
             };
-            let sent = self.shared.send(
-                *target,
-                t,
-                &relay.message_id,
-                shifted,
-                Some((content_type, body)),
-                flag,
-            );
+            let sent = self
+                .shared
+                .send(*target, t, &relay.message_id, shifted, content, flag);
             if sent {
                 track(
                     &mut self.shared,
