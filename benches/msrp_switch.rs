@@ -99,7 +99,10 @@ fn main() {
 
     switch.handle_input(LegId(0), LegInput::Bytes(&first), now);
     let relayed = drain(&mut switch, &mut responses);
-    assert!(relayed >= CHUNK * LEGS as usize, "the first chunk reached every leg");
+    assert!(
+        relayed >= CHUNK * LEGS as usize,
+        "the first chunk reached every leg"
+    );
     answer(&mut switch, &mut responses);
 
     // Check once that a continuation chunk goes out to all 10 legs.
@@ -110,13 +113,22 @@ fn main() {
     answer(&mut switch, &mut responses);
 
     let iters = 2_000;
-    let relay = support::measure("switch: relay 4 KiB chunk to 10 legs (+200s)", 5, iters, || {
-        switch.handle_input(LegId(0), LegInput::Bytes(&next), now);
-        let n = drain(&mut switch, &mut responses);
-        answer(&mut switch, &mut responses);
-        n
-    });
-    assert_eq!(switch.queued_bytes(LegId(1)), Some(0), "nothing left behind");
+    let relay = support::measure(
+        "switch: relay 4 KiB chunk to 10 legs (+200s)",
+        5,
+        iters,
+        || {
+            switch.handle_input(LegId(0), LegInput::Bytes(&next), now);
+            let n = drain(&mut switch, &mut responses);
+            answer(&mut switch, &mut responses);
+            n
+        },
+    );
+    assert_eq!(
+        switch.queued_bytes(LegId(1)),
+        Some(0),
+        "nothing left behind"
+    );
 
     let mut buf = Vec::with_capacity(CHUNK * LEGS as usize);
     let copy = support::measure("memcpy: 10 copies of a 4 KiB chunk", 5, iters * 10, || {

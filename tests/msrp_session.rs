@@ -109,7 +109,7 @@ impl Pair {
         self.b_events
             .iter()
             .filter_map(|e| match e {
-                Event::MessageReceived(m) => Some(m),
+                Event::MessageReceived(m) => Some(&**m),
                 _ => None,
             })
             .collect()

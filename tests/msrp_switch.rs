@@ -249,7 +249,7 @@ fn legs_join_and_leave_while_a_chunked_message_flows() {
     net.leave(2);
     net.run();
     for n in [3, 4, 5] {
-        assert_eq!(net.got_ids(n), [id.clone()], "participant {n}");
+        assert_eq!(net.got_ids(n), std::slice::from_ref(&id), "participant {n}");
         assert_eq!(net.got[&n][0].content, body);
     }
     assert!(net.got[&6].is_empty(), "joined mid-message: not this one");
@@ -261,7 +261,7 @@ fn legs_join_and_leave_while_a_chunked_message_flows() {
     // The next message reaches the newcomer.
     let next = net.send(1, b"welcome");
     net.run();
-    assert_eq!(net.got_ids(6), [next.clone()]);
+    assert_eq!(net.got_ids(6), std::slice::from_ref(&next));
     assert_eq!(net.got_ids(3), [id, next]);
 }
 

@@ -792,12 +792,12 @@ impl MsrpSession {
             self.transmit(out);
         }
         let content_type = self.incoming.content_type.clone();
-        self.event(Event::MessageReceived(ReceivedMessage {
+        self.event(Event::MessageReceived(Box::new(ReceivedMessage {
             message_id,
             content_type,
             body,
             cpim,
-        }));
+        })));
     }
 
     fn respond(&mut self, code: u16) {

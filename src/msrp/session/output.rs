@@ -73,8 +73,8 @@ pub enum Event {
     /// The passive end received the first request of its peer on the
     /// connection: the connection is bound to the session (RFC 4975 §5.4).
     Bound,
-    /// A message arrived whole.
-    MessageReceived(ReceivedMessage),
+    /// A message arrived whole (boxed: it holds the parsed CPIM wrapper).
+    MessageReceived(Box<ReceivedMessage>),
     /// The peer aborted a message (`#`); what had arrived is dropped.
     MessageAborted {
         /// Its Message-ID.

@@ -86,14 +86,11 @@ pub(crate) fn write_send(
         range.write(out);
         out.extend_from_slice(b"\r\n");
     }
-    match (body, fields.content_type) {
-        (Some(body), Some(ct)) => {
-            header(out, b"Content-Type", ct.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(body);
-            out.extend_from_slice(b"\r\n");
-        }
-        _ => {}
+    if let (Some(body), Some(ct)) = (body, fields.content_type) {
+        header(out, b"Content-Type", ct.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
     }
     write_end_line(out, transact_id, flag);
 }
