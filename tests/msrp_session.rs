@@ -611,3 +611,127 @@ fn rfc4975_example_send_is_answered() {
     assert!(outputs.iter().any(|o| matches!(o,
         Output::Event(Event::MessageReceived(m)) if m.body == b"Hi, I'm Alice!" && m.message_id == "12339sdqwer")));
 }
+
+#[test]
+fn sessions_built_from_an_sdp_offer_answer_exchange() {
+    use oma_im::sdp::offer_answer::{answer, negotiate, offer, LocalParameters, Side};
+    use oma_im::sdp::SessionDescription;
+
+    let alice_local = LocalParameters::new(1, 1, "alicepc.example.com", 7777, ALICE);
+    let bob_local = LocalParameters::new(2, 1, "bob.example.com", 8888, BOB);
+    let offer_body = offer(&alice_local).to_bytes();
+    let received_offer = SessionDescription::parse(&offer_body).expect("offer");
+    let answer_body = answer(&received_offer, &bob_local).to_bytes();
+    let received_answer = SessionDescription::parse(&answer_body).expect("answer");
+    let alice_offer = offer(&alice_local);
+    let for_alice = negotiate(&alice_offer, &received_answer, Side::Offerer).expect("alice");
+    let bob_answer = answer(&received_offer, &bob_local);
+    let for_bob = negotiate(&bob_answer, &received_offer, Side::Answerer).expect("bob");
+
+    let a_config = SessionConfig {
+        cpim: Some(CpimIdentities {
+            from: "sip:alice@example.com".to_owned(),
+            to: "sip:bob@example.com".to_owned(),
+        }),
+        ..config(1)
+    };
+    let a = MsrpSession::from_negotiated(&for_alice, a_config).expect("alice");
+    let b = MsrpSession::from_negotiated(&for_bob, config(2)).expect("bob");
+    // Bob answered actpass with active: Bob opens the connection.
+    assert!(!a.params().active);
+    assert!(b.params().active);
+    let now = Instant::now();
+    let mut p = Pair {
+        a,
+        b,
+        now,
+        a_wire: Vec::new(),
+        b_wire: Vec::new(),
+        a_events: Vec::new(),
+        b_events: Vec::new(),
+        split: 9,
+    };
+    p.a.handle_input(Input::Connected, now);
+    p.b.handle_input(Input::Connected, now);
+    p.run();
+    assert!(p.a_events.contains(&Event::Bound), "Alice is passive");
+    // message/cpim is all Bob accepts (the default accept-types): Alice wraps.
+    p.a.send_message("text/plain", b"via SDP", SendOptions::default(), now)
+        .expect("sent");
+    p.run();
+    let got = p.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].content_type, "message/cpim");
+    let cpim = got[0].cpim.clone().expect("CPIM").expect("parses");
+    assert_eq!(&cpim.content[..], b"via SDP");
+}
+
+/// Feeds raw bytes to a bound Bob and returns what he wrote and saw.
+fn bob_answers(wire: &[u8]) -> (Vec<Vec<u8>>, Vec<Event>) {
+    let now = Instant::now();
+    let mut bob = MsrpSession::new(SessionParams::new(BOB, ALICE, false), config(2)).expect("bob");
+    bob.handle_input(Input::Connected, now);
+    bob.handle_input(Input::Bytes(wire), now);
+    let (mut sent, mut events) = (Vec::new(), Vec::new());
+    while let Some(o) = bob.poll_output() {
+        match o {
+            Output::Transmit(t) => sent.push(t.data),
+            Output::Event(e) => events.push(e),
+        }
+    }
+    (sent, events)
+}
+
+#[test]
+fn unknown_method_gets_501_and_a_failure_report_fails_the_message() {
+    let other =
+        format!("MSRP x1y2 NICKNAME\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\n-------x1y2$\r\n");
+    let (sent, _) = bob_answers(other.as_bytes());
+    assert_eq!(response_codes(&sent), [501]);
+
+    // Alice's message failed at Bob's end: a failure REPORT comes back.
+    let mut p = Pair::plain();
+    p.run();
+    let id =
+        p.a.send_message("text/plain", b"x", SendOptions::default(), p.now)
+            .expect("sent");
+    while p.a.poll_output().is_some() {}
+    let report = format!(
+        "MSRP r9r9 REPORT\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\nMessage-ID: {id}\r\n\
+         Byte-Range: 1-1/1\r\nStatus: 000 413 Stop-sending-message\r\n-------r9r9$\r\n"
+    );
+    p.a.handle_input(Input::Bytes(report.as_bytes()), p.now);
+    let events: Vec<_> = std::iter::from_fn(|| p.a.poll_output()).collect();
+    assert_eq!(
+        events,
+        [Output::Event(Event::DeliveryFailed {
+            message_id: id,
+            cause: DeliveryFailure::Report(413)
+        })],
+        "no response to a REPORT, the message failed"
+    );
+    assert_eq!(p.a.pending_transactions(), 0);
+}
+
+#[test]
+fn aborted_message_is_dropped_with_an_event() {
+    let first = format!(
+        "MSRP t1t1 SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: m77\r\n\
+         Byte-Range: 1-5/10\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t1t1+\r\n"
+    );
+    let abort = format!(
+        "MSRP t2t2 SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: m77\r\n\
+         Byte-Range: 6-10/10\r\nContent-Type: text/plain\r\n\r\nworld\r\n-------t2t2#\r\n"
+    );
+    let (sent, events) = bob_answers(format!("{first}{abort}").as_bytes());
+    assert_eq!(response_codes(&sent), [200, 200]);
+    assert_eq!(
+        events,
+        [
+            Event::Bound,
+            Event::MessageAborted {
+                message_id: "m77".to_owned()
+            }
+        ]
+    );
+}

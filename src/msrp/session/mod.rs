@@ -68,8 +68,10 @@
 //!   nothing until the first request of its peer arrives on the connection
 //!   ([`Event::Bound`]); messages given to it before are queued.
 //! * **Sending**: content is wrapped in `message/cpim` when
-//!   [`SessionConfig::cpim`] is set and the peer accepts `message/cpim`;
-//!   a content type the peer does not accept is refused
+//!   [`SessionConfig::cpim`] is set and the peer accepts `message/cpim`
+//!   (the wrapped type must then be in the peer's `a=accept-wrapped-types`
+//!   or `a=accept-types`, or the peer announced no wrapped types); a content
+//!   type the peer does not accept is refused
 //!   ([`SendErrorKind::NotAccepted`]). Messages are split into chunks of
 //!   [`SessionConfig::chunk_size`], each a transaction with a fresh
 //!   transact-id and a response timeout; [`Event::MessageSent`] when all are
@@ -471,11 +473,14 @@ impl MsrpSession {
             }
             return Ok((content_type.to_owned(), body.to_vec()));
         };
+        // The peer accepts the wrapper. Inside it, what its
+        // `a=accept-wrapped-types` lists, or its `a=accept-types`; without
+        // `a=accept-wrapped-types` it put no restriction on wrapped content.
         let wrapped_ok = self
             .params
             .remote_accept_wrapped_types
             .as_ref()
-            .is_some_and(|w| w.matches(content_type));
+            .is_none_or(|w| w.matches(content_type));
         if !wrapped_ok && !remote.matches(content_type) {
             return Err(SendError::new(SendErrorKind::NotAccepted));
         }
