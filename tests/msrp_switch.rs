@@ -443,6 +443,35 @@ fn the_switch_answers_non_cpim_with_415_and_unknown_paths_with_481() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
+    /// Arbitrary bytes on any leg never panic, and every transmit the
+    /// switch hands out is one MSRP message that parses.
+    #[test]
+    fn arbitrary_bytes_on_legs_never_panic(
+        feeds in proptest::collection::vec((1u64..4, proptest::collection::vec(any::<u8>(), 0..300)), 0..12)
+    ) {
+        let mut switch = MsrpSwitch::new(SwitchConfig::default());
+        let now = Instant::now();
+        for n in 1..=3 {
+            switch
+                .join(LegId(n), LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)), now)
+                .expect("join");
+        }
+        let header = format!(
+            "MSRP abcd SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m1\r\n",
+            switch_uri(1),
+            participant_uri(1)
+        );
+        switch.handle_input(LegId(1), LegInput::Bytes(header.as_bytes()), now);
+        for (leg, bytes) in feeds {
+            switch.handle_input(LegId(leg), LegInput::Bytes(&bytes), now);
+            while let Some(out) = switch.poll_output() {
+                if let SwitchOutput::Transmit(t) = out {
+                    prop_assert!(oma_im::msrp::parse_message(&t.data).is_ok());
+                }
+            }
+        }
+    }
+
     /// Any sequence of joins, leaves and sends never panics, and a present
     /// leg gets each message at most once, never its own.
     #[test]

@@ -386,6 +386,7 @@ impl MsrpSession {
         now: Instant,
     ) -> Result<String, SendError> {
         use SendErrorKind as K;
+        self.handle_timeout(now);
         if self.connection == Connection::Closed {
             return Err(SendError::new(K::Closed));
         }
