@@ -7,6 +7,7 @@
 
 pub mod mime;
 pub mod msrp;
+pub mod msrp_session;
 pub mod sdp;
 pub mod sip;
 pub mod sip_values;
@@ -21,6 +22,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
     ("msrp_parse_message", msrp::msrp_parse_message),
+    ("msrp_session_events", msrp_session::msrp_session_events),
     ("msrp_stream", msrp::msrp_stream),
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
