@@ -14,6 +14,8 @@
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
 //!
+//! * [`rng`]: the seedable generator every identifier comes from.
+//!
 //! ## Bounded input
 //!
 //! Everything that grows with input is limited by a `Limits` value; input over a
@@ -25,3 +27,4 @@
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod sip;
+pub mod rng;

@@ -16,7 +16,8 @@ fn root() -> &'static Path {
 }
 
 fn requirement_ids() -> Vec<(String, String)> {
-    let text = fs::read_to_string(root().join("tests/data/requirements.tsv")).expect("requirements.tsv");
+    let text =
+        fs::read_to_string(root().join("tests/data/requirements.tsv")).expect("requirements.tsv");
     text.lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
@@ -34,7 +35,10 @@ fn test_refs(cell: &str) -> Vec<(String, String)> {
     cell.split('`')
         .skip(1)
         .step_by(2)
-        .filter_map(|r| r.split_once(".rs::").map(|(p, f)| (format!("{p}.rs"), f.to_owned())))
+        .filter_map(|r| {
+            r.split_once(".rs::")
+                .map(|(p, f)| (format!("{p}.rs"), f.to_owned()))
+        })
         .collect()
 }
 
@@ -42,15 +46,28 @@ fn trace_rows() -> BTreeMap<String, Row> {
     let text = fs::read_to_string(root().join("spec-trace.md")).expect("spec-trace.md");
     let mut rows = BTreeMap::new();
     for line in text.lines().filter(|l| l.starts_with('|')) {
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         if cells.len() != 5 || cells[0] == "ID" || cells[0].starts_with("---") {
             continue;
         }
         let previous = rows.insert(
             cells[0].to_owned(),
-            Row { strength: cells[1].to_owned(), tests: test_refs(cells[3]), status: cells[4].to_owned() },
+            Row {
+                strength: cells[1].to_owned(),
+                tests: test_refs(cells[3]),
+                status: cells[4].to_owned(),
+            },
         );
-        assert!(previous.is_none(), "spec-trace.md has two rows for {}", cells[0]);
+        assert!(
+            previous.is_none(),
+            "spec-trace.md has two rows for {}",
+            cells[0]
+        );
     }
     rows
 }
@@ -67,19 +84,32 @@ fn defines_test_fn(source: &str, name: &str) -> bool {
 fn every_requirement_has_a_row_with_its_strength() {
     let rows = trace_rows();
     let ids = requirement_ids();
-    assert_eq!(ids.len(), 128, "requirements.tsv holds the change request's 128 statements");
+    assert_eq!(
+        ids.len(),
+        128,
+        "requirements.tsv holds the change request's 128 statements"
+    );
     for (id, strength) in &ids {
-        let row = rows.get(id).unwrap_or_else(|| panic!("spec-trace.md has no row for {id}"));
+        let row = rows
+            .get(id)
+            .unwrap_or_else(|| panic!("spec-trace.md has no row for {id}"));
         assert_eq!(&row.strength, strength, "strength of {id}");
         assert!(
             matches!(row.status.as_str(), "pending" | "done" | "partial"),
             "status of {id} is {:?}",
             row.status
         );
-        assert!(row.status == "pending" || !row.tests.is_empty(), "{id} is {} but names no test", row.status);
+        assert!(
+            row.status == "pending" || !row.tests.is_empty(),
+            "{id} is {} but names no test",
+            row.status
+        );
     }
     for id in rows.keys() {
-        assert!(ids.iter().any(|(i, _)| i == id), "spec-trace.md row {id} is not in requirements.tsv");
+        assert!(
+            ids.iter().any(|(i, _)| i == id),
+            "spec-trace.md row {id} is not in requirements.tsv"
+        );
     }
 }
 
@@ -89,7 +119,10 @@ fn every_named_test_exists() {
         for (path, name) in &row.tests {
             let source = fs::read_to_string(root().join(path))
                 .unwrap_or_else(|e| panic!("{id}: {path}: {e}"));
-            assert!(defines_test_fn(&source, name), "{id}: {path} defines no fn {name}");
+            assert!(
+                defines_test_fn(&source, name),
+                "{id}: {path} defines no fn {name}"
+            );
         }
     }
 }

@@ -10,8 +10,7 @@ pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, Target)] = &[
-];
+pub const TARGETS: &[(&str, Target)] = &[];
 
 /// Runs the target registered under `name` on `data`.
 ///
