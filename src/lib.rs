@@ -14,6 +14,9 @@
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
 //!   access, a writer, and stream framing for TCP.
 //!
+//! * [`transaction`]: RFC 3261 §17 client and server transactions, their
+//!   timers A to K, and the stateless answers owed to bad requests.
+//!
 //! * [`rng`]: the seedable generator every identifier comes from.
 //!
 //! ## Bounded input
@@ -26,5 +29,6 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod sip;
 pub mod rng;
+pub mod sip;
+pub mod transaction;
