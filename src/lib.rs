@@ -17,6 +17,11 @@
 //! * [`transaction`]: RFC 3261 §17 client and server transactions, their
 //!   timers A to K, and the stateless answers owed to bad requests.
 //!
+//! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
+//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
+//!   `poll_output` / `poll_timeout` interface, with its drain contract and
+//!   run loop documented there.
+//!
 //! * [`rng`]: the seedable generator every identifier comes from.
 //!
 //! ## Bounded input
@@ -29,6 +34,7 @@
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod dialog;
 pub mod rng;
 pub mod sip;
 pub mod transaction;

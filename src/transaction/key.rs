@@ -1,7 +1,7 @@
 //! Transaction keys: how a message finds its transaction (RFC 3261 §17.1.3
 //! for responses, §17.2.3 for requests, with the RFC 2543 fallback).
 
-use crate::sip::{HeaderName, Method, SipError, SipErrorKind, SipMessage};
+use crate::sip::{HeaderName, SipError, SipErrorKind, SipMessage};
 
 /// The magic cookie that starts every RFC 3261 branch (§8.1.1.7).
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -141,9 +141,4 @@ fn cseq<'a>(msg: &SipMessage<'a>) -> Result<crate::sip::CSeq<'a>, SipError> {
         SipErrorKind::MissingHeader(HeaderName::CSeq),
         0,
     )))
-}
-
-/// The method of `msg`'s CSeq, if it parses.
-pub(crate) fn cseq_method<'a>(msg: &SipMessage<'a>) -> Option<Method<'a>> {
-    msg.cseq().and_then(Result::ok).map(|c| c.method)
 }

@@ -16,7 +16,7 @@
 //! A timer due at or before `now` fires in the call that receives `now`, so
 //! zero-length timers (D, I, J and K on TCP) never leave a deadline behind.
 //!
-//! The user agent of the `dialog` layer keeps its transactions in
+//! The [`UserAgent`](crate::dialog::UserAgent) keeps its transactions in
 //! maps keyed by [`ClientKey`] and [`ServerKey`] and drives them for you;
 //! use these types directly to build another kind of SIP element.
 //!
@@ -72,13 +72,14 @@ mod timers;
 mod transport;
 
 pub use build::reason_phrase;
-pub(crate) use build::{cancel_for, push_number, response_to, MessageWriter};
+pub(crate) use build::{cancel_for, push_number, MessageWriter};
 pub use client::{ClientState, ClientTransaction};
 pub use key::{ClientKey, ServerKey, MAGIC_COOKIE};
 pub use owned::OwnedMessage;
 pub use server::{
     response_destination, RespondError, ResponseWriter, ServerState, ServerTransaction,
 };
+pub(crate) use stateless::reject_bytes;
 pub use stateless::{check_request, stateless_answer, Capabilities, Rejection};
 pub(crate) use timers::Timers;
 pub use timers::{Timer, TimerConfig};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
+use crate::sip::{parse_message_with, Limits, SipError, SipMessage, StartLine};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
@@ -40,6 +40,41 @@ impl OwnedMessage {
     pub fn with_limits(bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
         parse_message_with(&bytes, &limits)?;
         Ok(OwnedMessage { bytes, limits })
+    }
+
+    /// Copies a parsed message: its start line, header fields (as written)
+    /// and body.
+    pub fn from_message(message: &SipMessage<'_>, limits: Limits) -> Result<Self, SipError> {
+        let mut bytes = Vec::with_capacity(512 + message.body().len());
+        match message.start_line() {
+            StartLine::Request(line) => {
+                bytes.extend_from_slice(line.method.as_bytes());
+                bytes.push(b' ');
+                bytes.extend_from_slice(line.uri.as_bytes());
+                bytes.extend_from_slice(b" SIP/2.0\r\n");
+            }
+            StartLine::Response(line) => {
+                bytes.extend_from_slice(b"SIP/2.0 ");
+                super::push_number(&mut bytes, u64::from(line.code));
+                bytes.push(b' ');
+                bytes.extend_from_slice(line.reason.as_bytes());
+                bytes.extend_from_slice(b"\r\n");
+            }
+        }
+        for (name, value) in message.headers() {
+            bytes.extend_from_slice(name.as_str().as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value.value.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(message.body());
+        Self::with_limits(bytes, limits)
+    }
+
+    /// Wraps bytes the caller has just parsed successfully under `limits`.
+    pub(crate) fn validated(bytes: Vec<u8>, limits: Limits) -> Self {
+        OwnedMessage { bytes, limits }
     }
 
     /// The zero-copy view of the message.

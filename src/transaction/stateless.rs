@@ -171,7 +171,7 @@ pub fn check_request(request: &SipMessage<'_>, caps: &Capabilities) -> Result<()
 
 /// The response to `request` that carries `rejection`, with `to_tag` added
 /// to a To without a tag and the top Via stamped for `source`.
-pub(crate) fn reject(
+pub(crate) fn reject_bytes(
     request: &SipMessage<'_>,
     rejection: &Rejection,
     to_tag: &str,

@@ -75,7 +75,7 @@ impl TimerConfig {
 }
 
 /// The transaction timers of RFC 3261 §17 (Table 4), named by their letter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Timer {
     /// INVITE client: request retransmission interval (UDP only), doubling.
     A,
@@ -127,14 +127,6 @@ impl Timers {
     /// Stops every timer.
     pub(crate) fn clear(&mut self) {
         self.slots.clear();
-    }
-
-    /// When `timer` fires, if scheduled.
-    pub(crate) fn get(&self, timer: Timer) -> Option<std::time::Instant> {
-        self.slots
-            .iter()
-            .find(|(t, _)| *t == timer)
-            .map(|(_, at)| *at)
     }
 
     /// The earliest scheduled timer.
