@@ -97,8 +97,6 @@ struct DialogEntry {
     /// UAC: the ACK of the 2xx, sent again for each retransmitted 2xx.
     ack: Option<(u32, Vec<u8>)>,
     pending_2xx: Option<Pending2xx>,
-    /// UAS: keys of INVITEs answered with 2xx, absorbing their retransmissions.
-    accepted: SmallVec<[ServerKey; 1]>,
     invite_set: Option<InviteSetKey>,
     /// Why the BYE we sent was sent, reported when it completes.
     bye_reason: Option<TerminationReason>,
@@ -185,7 +183,12 @@ pub struct UserAgent {
     dialogs: HashMap<DialogId, DialogEntry>,
     dialog_keys: HashMap<DialogKey, DialogId>,
     invite_sets: HashMap<InviteSetKey, InviteSet>,
+    /// INVITEs answered with 2xx, by key, for 64*T1 (RFC 6026 §8.7's
+    /// Accepted state): their retransmissions get the 2xx again or are
+    /// absorbed, never taken for new calls.
     accepted: HashMap<ServerKey, DialogId>,
+    /// When each accepted INVITE is forgotten, oldest first.
+    accepted_expiry: VecDeque<(Instant, ServerKey)>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
     deadline_seq: u64,
     out: VecDeque<Output>,
@@ -206,6 +209,7 @@ impl UserAgent {
             dialog_keys: HashMap::new(),
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
+            accepted_expiry: VecDeque::new(),
             deadlines: BinaryHeap::new(),
             deadline_seq: 0,
             out: VecDeque::new(),
@@ -525,6 +529,7 @@ impl UserAgent {
                 .get(&dialog)
                 .and_then(|e| e.pending_2xx.as_ref())
                 .is_some_and(|p| p.deadline() == at),
+            DeadlineReason::AcceptedInvite => self.accepted_expiry.front().is_some_and(|(t, _)| *t == at),
         }
     }
 
@@ -565,6 +570,13 @@ impl UserAgent {
                     self.drive_server(transaction);
                 }
                 DeadlineReason::Retransmit2xx { dialog } => self.on_2xx_timer(dialog, now),
+                DeadlineReason::AcceptedInvite => {
+                    while self.accepted_expiry.front().is_some_and(|(t, _)| *t <= now) {
+                        if let Some((_, key)) = self.accepted_expiry.pop_front() {
+                            self.accepted.remove(&key);
+                        }
+                    }
+                }
             }
             self.cleanup();
         }
@@ -776,7 +788,6 @@ impl UserAgent {
                 dialog,
                 ack: None,
                 pending_2xx: None,
-                accepted: SmallVec::new(),
                 invite_set,
                 bye_reason: None,
             },
@@ -788,9 +799,6 @@ impl UserAgent {
             return;
         };
         self.dialog_keys.remove(&entry.dialog.key());
-        for key in &entry.accepted {
-            self.accepted.remove(key);
-        }
         if let Some(key) = entry.invite_set {
             if let Some(set) = self.invite_sets.get_mut(&key) {
                 set.dialogs.retain(|d| *d != id);
@@ -817,7 +825,6 @@ impl UserAgent {
         let Some(entry) = self.dialogs.get_mut(&dialog) else {
             return;
         };
-        entry.accepted.push(key.clone());
         if !transport.is_reliable() {
             let pending = Pending2xx {
                 transmit: Transmit {
@@ -833,7 +840,10 @@ impl UserAgent {
             entry.pending_2xx = Some(pending);
             self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         }
-        self.accepted.insert(key, dialog);
+        let expiry = now + timers.timeout();
+        self.accepted.insert(key.clone(), dialog);
+        self.accepted_expiry.push_back((expiry, key));
+        self.schedule(expiry, DeadlineReason::AcceptedInvite);
     }
 
     /// The 2xx retransmission timer of `dialog` fired (§13.3.1.4).

@@ -200,6 +200,9 @@ pub enum DeadlineReason {
         /// The dialog.
         dialog: DialogId,
     },
+    /// Forgetting an INVITE answered with 2xx, 64*T1 after the answer
+    /// (retransmissions of it are absorbed until then, RFC 6026).
+    AcceptedInvite,
 }
 
 /// A scheduled deadline and why it exists.
