@@ -18,6 +18,7 @@
 //!   the wire, for assertions.
 #![allow(dead_code)]
 
+pub mod msg;
 mod ua;
 
 use std::cmp::Reverse;
