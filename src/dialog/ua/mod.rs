@@ -22,7 +22,7 @@ pub use types::{
 use super::state::{is_target_refresh, DialogKey};
 use super::{Dialog, DialogId, DialogState};
 use crate::rng::Rng;
-use crate::sip::{parse_message_with, Method};
+use crate::sip::{parse_message_with, HeaderName, Method};
 use crate::transaction::{
     cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction,
     OwnedMessage, ServerKey, ServerState, ServerTransaction, Timer, TransactionOutput, Transmit,
@@ -365,6 +365,12 @@ impl UserAgent {
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
         let mut w = entry.tx.response(code, reason, to_tag);
+        if creating {
+            // §12.1.1: the Record-Route of the request goes back unchanged.
+            for rr in msg.header_values(HeaderName::RecordRoute) {
+                w.header("Record-Route", rr.value);
+            }
+        }
         if creating || refresh {
             w.header("Contact", &outgoing::contact(&self.config));
             w.header("Allow", &self.config.capabilities.allow.to_string());
