@@ -217,6 +217,15 @@ impl ClientTransaction {
         }
     }
 
+    /// Notes that a CANCEL for this INVITE was sent (§9.1): if no final
+    /// response arrives within 64*T1, the transaction times out (timer B is
+    /// restarted, also in Proceeding, where it otherwise does not run).
+    pub fn cancel_sent(&mut self, now: Instant) {
+        if self.invite && matches!(self.state, ClientState::Calling | ClientState::Proceeding) {
+            self.timers.set(Timer::B, now + self.config.timeout());
+        }
+    }
+
     /// Reports that the transport could not send the request (§17.1.4): the
     /// transaction user is told and the transaction terminates.
     pub fn handle_transport_error(&mut self) {

@@ -652,11 +652,13 @@ impl UserAgent {
             return;
         };
         entry.cancel = CancelState::Sent;
+        entry.tx.cancel_sent(now);
         let bytes = cancel_for(&entry.tx.request().message());
         let branch = entry.key.branch.clone();
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
             self.start_client(cancel, branch, None, None, true, now);
         }
+        self.drive_client(invite, now);
     }
 
     /// Moves a client transaction's outputs out and reacts to its end.
