@@ -152,13 +152,14 @@ impl ClientTransaction {
                 false
             }
             (_, ClientState::Completed, _) => false,
-            (true, _, 100..=199) => {
+            (true, ClientState::Calling, 100..=199) => {
                 self.state = ClientState::Proceeding;
                 self.timers.cancel(Timer::A);
                 // Timer B only bounds the wait in Calling (Figure 5).
                 self.timers.cancel(Timer::B);
                 true
             }
+            (true, _, 100..=199) => true,
             (true, _, 200..=299) => {
                 self.terminate();
                 true
