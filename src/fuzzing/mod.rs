@@ -5,12 +5,14 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod ua;
+
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, Target)] = &[];
+pub const TARGETS: &[(&str, Target)] = &[("ua_events", ua::ua_events)];
 
 /// Runs the target registered under `name` on `data`.
 ///

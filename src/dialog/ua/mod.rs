@@ -242,8 +242,8 @@ impl UserAgent {
                 transport,
             } => {
                 let limits = self.config.limits.sip;
-                match OwnedMessage::from_message(message, limits) {
-                    Ok(owned) => self.on_message(message, move || owned, source, transport, now),
+                match OwnedMessage::from_message(&message, limits) {
+                    Ok(owned) => self.on_message(&message, move || owned, source, transport, now),
                     Err(error) => self.event(Event::MessageDropped {
                         source,
                         reason: DropReason::Malformed(error),

@@ -26,7 +26,7 @@ pub enum TransactionId {
 }
 
 /// A message from the network.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Input<'a> {
     /// One complete SIP message as received: a UDP datagram, or a message
     /// cut out of a TCP stream by the [`Framer`](crate::sip::Framer). The UA
@@ -40,10 +40,11 @@ pub enum Input<'a> {
         /// How it came.
         transport: Transport,
     },
-    /// A message already parsed by the caller.
+    /// A message already parsed by the caller (the zero-copy view, moved
+    /// in).
     Message {
         /// The message.
-        message: &'a SipMessage<'a>,
+        message: SipMessage<'a>,
         /// Who sent it.
         source: SocketAddr,
         /// How it came.
