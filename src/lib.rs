@@ -32,9 +32,9 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod dialog;
 pub mod rng;
 pub mod sip;
 pub mod transaction;

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
-    Config, DialogId, DialogRequestSpec, Event, Input, RequestSpec, ResponseSpec, TerminationReason, UserAgent,
+    Config, DialogId, DialogRequestSpec, Event, Input, RequestSpec, ResponseSpec,
+    TerminationReason, UserAgent,
 };
 use oma_im::sip::{parse_message, Method, SipMessage};
 use oma_im::transaction::Transport;
@@ -20,11 +21,23 @@ fn peer() -> SocketAddr {
 }
 
 fn bob() -> UserAgent {
-    UserAgent::new(Config::new(SocketAddr::from(([192, 0, 2, 2], 5060)), peer(), Transport::Udp, 21))
+    UserAgent::new(Config::new(
+        SocketAddr::from(([192, 0, 2, 2], 5060)),
+        peer(),
+        Transport::Udp,
+        21,
+    ))
 }
 
 fn deliver(ua: &mut UserAgent, bytes: &[u8], now: Instant) {
-    ua.handle_input(Input::Datagram { bytes, source: peer(), transport: Transport::Udp }, now);
+    ua.handle_input(
+        Input::Datagram {
+            bytes,
+            source: peer(),
+            transport: Transport::Udp,
+        },
+        now,
+    );
 }
 
 fn request(method: &str, seq: u32, to_tag: &str, extra: &str) -> Vec<u8> {
@@ -48,8 +61,11 @@ fn accepted_call(ua: &mut UserAgent, record_route: &str, now: Instant) -> (Dialo
     let extra = format!("Contact: <sip:alice@192.0.2.50>\r\nRecord-Route: {record_route}\r\n");
     deliver(ua, &request("INVITE", 10, "", &extra), now);
     let (_, events) = drain(ua);
-    let Some(Event::RequestReceived { transaction, .. }) = events.first() else { panic!("{events:?}") };
-    ua.respond(*transaction, ResponseSpec::new(200), now).unwrap();
+    let Some(Event::RequestReceived { transaction, .. }) = events.first() else {
+        panic!("{events:?}")
+    };
+    ua.respond(*transaction, ResponseSpec::new(200), now)
+        .unwrap();
     let (transmits, events) = drain(ua);
     let ok = parse_message(&transmits[0].bytes).unwrap();
     assert_eq!(ok.status_code(), Some(200));
@@ -57,11 +73,20 @@ fn accepted_call(ua: &mut UserAgent, record_route: &str, now: Instant) -> (Dialo
     assert!(ok.contact().next().is_some());
     assert_eq!(ok.record_route().count(), 2);
     let tag = ok.to().unwrap().unwrap().tag().unwrap().to_owned();
-    let dialog = events.iter().find_map(|e| match e { Event::DialogEstablished { dialog } => Some(*dialog), _ => None }).unwrap();
+    let dialog = events
+        .iter()
+        .find_map(|e| match e {
+            Event::DialogEstablished { dialog } => Some(*dialog),
+            _ => None,
+        })
+        .unwrap();
     deliver(ua, &request("ACK", 10, &format!(";tag={tag}"), ""), now);
     let (transmits, events) = drain(ua);
     assert!(transmits.is_empty());
-    assert!(matches!(events.as_slice(), [Event::AckReceived { .. }]), "{events:?}");
+    assert!(
+        matches!(events.as_slice(), [Event::AckReceived { .. }]),
+        "{events:?}"
+    );
     (dialog, tag)
 }
 
@@ -79,21 +104,44 @@ fn routes(msg: &SipMessage<'_>) -> Vec<String> {
 fn uas_requests_follow_the_record_route_in_order_with_increasing_cseq() {
     let mut ua = bob();
     let now = Instant::now();
-    let (dialog, tag) = accepted_call(&mut ua, "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", now);
+    let (dialog, tag) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+        now,
+    );
     let d = ua.dialog(dialog).unwrap();
-    assert_eq!(d.route_set(), ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]);
+    assert_eq!(
+        d.route_set(),
+        ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]
+    );
     assert_eq!(d.remote_target(), "sip:alice@192.0.2.50");
-    for (k, method) in [Method::Info, Method::Message, Method::Notify, Method::Refer, Method::Update].into_iter().enumerate() {
-        ua.send_in_dialog(dialog, DialogRequestSpec::new(method), now).unwrap();
+    for (k, method) in [
+        Method::Info,
+        Method::Message,
+        Method::Notify,
+        Method::Refer,
+        Method::Update,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ua.send_in_dialog(dialog, DialogRequestSpec::new(method), now)
+            .unwrap();
         let bytes = sent(&mut ua);
         let msg = parse_message(&bytes).unwrap();
         assert_eq!(msg.method(), Some(method.as_str()));
         assert_eq!(msg.request_line().unwrap().uri, "sip:alice@192.0.2.50");
-        assert_eq!(routes(&msg), ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]);
+        assert_eq!(
+            routes(&msg),
+            ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr>"]
+        );
         assert_eq!(msg.cseq().unwrap().unwrap().seq, k as u32 + 1);
         assert_eq!(msg.from().unwrap().unwrap().tag(), Some(tag.as_str()));
         assert_eq!(msg.to().unwrap().unwrap().tag(), Some("alicetag"));
-        assert_eq!(msg.header(oma_im::sip::HeaderName::CallId).unwrap().value, "dialog-test-1");
+        assert_eq!(
+            msg.header(oma_im::sip::HeaderName::CallId).unwrap().value,
+            "dialog-test-1"
+        );
     }
 }
 
@@ -101,50 +149,105 @@ fn uas_requests_follow_the_record_route_in_order_with_increasing_cseq() {
 fn strict_route_becomes_the_request_uri() {
     let mut ua = bob();
     let now = Instant::now();
-    let (dialog, _) = accepted_call(&mut ua, "<sip:p1.example.com>, <sip:p2.example.com;lr>", now);
-    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now).unwrap();
+    let (dialog, _) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com>, <sip:p2.example.com;lr>",
+        now,
+    );
+    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now)
+        .unwrap();
     let bytes = sent(&mut ua);
     let msg = parse_message(&bytes).unwrap();
     assert_eq!(msg.request_line().unwrap().uri, "sip:p1.example.com");
-    assert_eq!(routes(&msg), ["<sip:p2.example.com;lr>", "<sip:alice@192.0.2.50>"]);
+    assert_eq!(
+        routes(&msg),
+        ["<sip:p2.example.com;lr>", "<sip:alice@192.0.2.50>"]
+    );
 }
 
 #[test]
 fn lower_remote_cseq_gets_500_and_target_refresh_updates_the_remote_target() {
     let mut ua = bob();
     let now = Instant::now();
-    let (dialog, tag) = accepted_call(&mut ua, "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", now);
+    let (dialog, tag) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+        now,
+    );
     let to = format!(";tag={tag}");
     deliver(&mut ua, &request("INFO", 5, &to, ""), now);
     let (transmits, events) = drain(&mut ua);
-    assert_eq!(parse_message(&transmits[0].bytes).unwrap().status_code(), Some(500));
+    assert_eq!(
+        parse_message(&transmits[0].bytes).unwrap().status_code(),
+        Some(500)
+    );
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(ua.dialog(dialog).unwrap().remote_seq(), Some(10));
-    deliver(&mut ua, &request("UPDATE", 11, &to, "Contact: <sip:alice@192.0.2.60:5070>\r\n"), now);
+    deliver(
+        &mut ua,
+        &request(
+            "UPDATE",
+            11,
+            &to,
+            "Contact: <sip:alice@192.0.2.60:5070>\r\n",
+        ),
+        now,
+    );
     let (_, events) = drain(&mut ua);
-    let Some(Event::RequestReceived { transaction, dialog: Some(d), .. }) = events.first() else { panic!("{events:?}") };
+    let Some(Event::RequestReceived {
+        transaction,
+        dialog: Some(d),
+        ..
+    }) = events.first()
+    else {
+        panic!("{events:?}")
+    };
     assert_eq!(*d, dialog);
     assert_eq!(ua.dialog(dialog).unwrap().remote_seq(), Some(11));
-    assert_eq!(ua.dialog(dialog).unwrap().remote_target(), "sip:alice@192.0.2.60:5070");
-    ua.respond(*transaction, ResponseSpec::new(200), now).unwrap();
+    assert_eq!(
+        ua.dialog(dialog).unwrap().remote_target(),
+        "sip:alice@192.0.2.60:5070"
+    );
+    ua.respond(*transaction, ResponseSpec::new(200), now)
+        .unwrap();
     let (transmits, _) = drain(&mut ua);
     // The 2xx to a target refresh carries our Contact.
-    assert!(parse_message(&transmits[0].bytes).unwrap().contact().next().is_some());
-    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now).unwrap();
+    assert!(parse_message(&transmits[0].bytes)
+        .unwrap()
+        .contact()
+        .next()
+        .is_some());
+    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now)
+        .unwrap();
     let bytes = sent(&mut ua);
-    assert_eq!(parse_message(&bytes).unwrap().request_line().unwrap().uri, "sip:alice@192.0.2.60:5070");
+    assert_eq!(
+        parse_message(&bytes).unwrap().request_line().unwrap().uri,
+        "sip:alice@192.0.2.60:5070"
+    );
 }
 
 #[test]
 fn a_481_to_an_in_dialog_request_ends_the_dialog() {
     let mut ua = bob();
     let now = Instant::now();
-    let (dialog, _) = accepted_call(&mut ua, "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", now);
-    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now).unwrap();
+    let (dialog, _) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+        now,
+    );
+    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Info), now)
+        .unwrap();
     let bytes = sent(&mut ua);
-    deliver(&mut ua, &response_for(&parse_message(&bytes).unwrap(), 481, None, &[]), now);
+    deliver(
+        &mut ua,
+        &response_for(&parse_message(&bytes).unwrap(), 481, None, &[]),
+        now,
+    );
     let (_, events) = drain(&mut ua);
-    assert!(events.contains(&Event::DialogTerminated { dialog, reason: TerminationReason::RequestFailed(481) }));
+    assert!(events.contains(&Event::DialogTerminated {
+        dialog,
+        reason: TerminationReason::RequestFailed(481)
+    }));
     assert!(ua.dialog(dialog).is_none());
 }
 
@@ -152,7 +255,11 @@ fn a_481_to_an_in_dialog_request_ends_the_dialog() {
 fn an_in_dialog_request_timing_out_ends_the_dialog() {
     let mut ua = bob();
     let now = Instant::now();
-    let (dialog, _) = accepted_call(&mut ua, "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>", now);
+    let (dialog, _) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+        now,
+    );
     ua.bye(dialog, now).unwrap();
     drain(&mut ua);
     while let Some(at) = ua.poll_timeout() {
@@ -162,21 +269,38 @@ fn an_in_dialog_request_timing_out_ends_the_dialog() {
         }
     }
     let (_, events) = drain(&mut ua);
-    assert!(events.contains(&Event::DialogTerminated { dialog, reason: TerminationReason::Timeout }), "{events:?}");
+    assert!(
+        events.contains(&Event::DialogTerminated {
+            dialog,
+            reason: TerminationReason::Timeout
+        }),
+        "{events:?}"
+    );
 }
 
 #[test]
 fn uas_retransmits_its_2xx_doubling_to_t2_then_byes_after_64_t1() {
     let mut ua = bob();
     let t0 = Instant::now();
-    deliver(&mut ua, &request("INVITE", 1, "", "Contact: <sip:alice@192.0.2.50>\r\n"), t0);
+    deliver(
+        &mut ua,
+        &request("INVITE", 1, "", "Contact: <sip:alice@192.0.2.50>\r\n"),
+        t0,
+    );
     let (_, events) = drain(&mut ua);
-    let Some(Event::RequestReceived { transaction, .. }) = events.first() else { panic!() };
-    ua.respond(*transaction, ResponseSpec::new(200), t0).unwrap();
+    let Some(Event::RequestReceived { transaction, .. }) = events.first() else {
+        panic!()
+    };
+    ua.respond(*transaction, ResponseSpec::new(200), t0)
+        .unwrap();
     let (first, _) = drain(&mut ua);
     // An INVITE retransmission is answered with the 2xx, never taken for a
     // new call.
-    deliver(&mut ua, &request("INVITE", 1, "", "Contact: <sip:alice@192.0.2.50>\r\n"), t0 + Duration::from_millis(100));
+    deliver(
+        &mut ua,
+        &request("INVITE", 1, "", "Contact: <sip:alice@192.0.2.50>\r\n"),
+        t0 + Duration::from_millis(100),
+    );
     let (again, events) = drain(&mut ua);
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(again.len(), 1);
@@ -200,23 +324,46 @@ fn uas_retransmits_its_2xx_doubling_to_t2_then_byes_after_64_t1() {
             }
         }
     }
-    assert_eq!(retransmissions, [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    assert_eq!(
+        retransmissions,
+        [500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]
+    );
     assert_eq!(bye, Some(32_000));
 }
 
 #[test]
 fn uac_acks_every_2xx_retransmission() {
     let proxy = SocketAddr::from(([192, 0, 2, 9], 5060));
-    let mut ua = UserAgent::new(Config::new(SocketAddr::from(([192, 0, 2, 1], 5060)), proxy, Transport::Udp, 3));
+    let mut ua = UserAgent::new(Config::new(
+        SocketAddr::from(([192, 0, 2, 1], 5060)),
+        proxy,
+        Transport::Udp,
+        3,
+    ));
     let now = Instant::now();
-    ua.send_request(RequestSpec::new(Method::Invite, "sip:bob@example.com", "<sip:a@example.com>", "<sip:bob@example.com>"), now)
-        .unwrap();
+    ua.send_request(
+        RequestSpec::new(
+            Method::Invite,
+            "sip:bob@example.com",
+            "<sip:a@example.com>",
+            "<sip:bob@example.com>",
+        ),
+        now,
+    )
+    .unwrap();
     let (t, _) = drain(&mut ua);
     let invite = parse_message(&t[0].bytes).unwrap();
     let ok = response_for(&invite, 200, Some("b1"), &["Contact: <sip:bob@192.0.2.2>"]);
     let mut acks = Vec::new();
     for _ in 0..3 {
-        ua.handle_input(Input::Datagram { bytes: &ok, source: proxy, transport: Transport::Udp }, now);
+        ua.handle_input(
+            Input::Datagram {
+                bytes: &ok,
+                source: proxy,
+                transport: Transport::Udp,
+            },
+            now,
+        );
         let (t, _) = drain(&mut ua);
         assert_eq!(t.len(), 1);
         acks.push(t[0].bytes.clone());
@@ -234,26 +381,67 @@ fn re_invite_between_two_user_agents_is_acked() {
     net.add(b, UserAgent::new(Config::new(b, a, Transport::Udp, 2)));
     let now = net.now;
     net.node(0)
-        .send_request(RequestSpec::new(Method::Invite, "sip:bob@192.0.2.2", "<sip:a@example.com>", "<sip:b@example.com>"), now)
+        .send_request(
+            RequestSpec::new(
+                Method::Invite,
+                "sip:bob@192.0.2.2",
+                "<sip:a@example.com>",
+                "<sip:b@example.com>",
+            ),
+            now,
+        )
         .unwrap();
     let answer = |i: usize, ua: &mut UserAgent, e: &Event, now: Instant| {
-        if let (1, Event::RequestReceived { transaction, request, .. }) = (i, e) {
+        if let (
+            1,
+            Event::RequestReceived {
+                transaction,
+                request,
+                ..
+            },
+        ) = (i, e)
+        {
             if request.message().method() == Some("INVITE") {
-                ua.respond(*transaction, ResponseSpec::new(200), now).unwrap();
+                ua.respond(*transaction, ResponseSpec::new(200), now)
+                    .unwrap();
             }
         }
     };
     net.run_until(now + Duration::from_millis(10), answer);
     let dialog = net.node(0).dialogs().next().unwrap().id();
     let now = net.now;
-    net.node(0).send_in_dialog(dialog, DialogRequestSpec::new(Method::Invite), now).unwrap();
+    net.node(0)
+        .send_in_dialog(dialog, DialogRequestSpec::new(Method::Invite), now)
+        .unwrap();
     net.run_until(now + Duration::from_millis(10), answer);
-    let acks = net.events.iter().filter(|(i, e)| *i == 1 && matches!(e, Event::AckReceived { .. })).count();
-    assert_eq!(acks, 2, "the initial INVITE and the re-INVITE are both ACKed");
+    let acks = net
+        .events
+        .iter()
+        .filter(|(i, e)| *i == 1 && matches!(e, Event::AckReceived { .. }))
+        .count();
+    assert_eq!(
+        acks, 2,
+        "the initial INVITE and the re-INVITE are both ACKed"
+    );
     let lines = net.lines(0, 1);
     assert_eq!(lines.len(), 4);
-    assert!(lines[2].starts_with("INVITE sip:192.0.2.2:5060"), "{lines:?}");
+    assert!(
+        lines[2].starts_with("INVITE sip:192.0.2.2:5060"),
+        "{lines:?}"
+    );
     assert!(lines[3].starts_with("ACK"));
-    let reinvite = parse_message(&net.wire.iter().filter(|r| r.from == a).nth(2).unwrap().bytes).unwrap().cseq().unwrap().unwrap().seq;
+    let reinvite = parse_message(
+        &net.wire
+            .iter()
+            .filter(|r| r.from == a)
+            .nth(2)
+            .unwrap()
+            .bytes,
+    )
+    .unwrap()
+    .cseq()
+    .unwrap()
+    .unwrap()
+    .seq;
     assert_eq!(reinvite, 2);
 }

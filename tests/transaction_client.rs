@@ -394,10 +394,19 @@ fn after_cancel_timer_b_bounds_the_wait_in_proceeding() {
     let t0 = Instant::now();
     let mut tx = start("INVITE", Transport::Udp, t0);
     drain(&mut tx);
-    tx.handle_response(&parse_message(&response(180, "INVITE", Transport::Udp)).unwrap(), t0);
+    tx.handle_response(
+        &parse_message(&response(180, "INVITE", Transport::Udp)).unwrap(),
+        t0,
+    );
     assert_eq!(tx.poll_timeout(), None);
     tx.cancel_sent(t0 + ms(1000));
     assert_eq!(tx.poll_timeout(), Some((t0 + ms(33_000), Timer::B)));
     let (_, last) = run_out(&mut tx, t0);
-    assert_eq!(last, [TransactionOutput::TimedOut(Timer::B), TransactionOutput::Terminated]);
+    assert_eq!(
+        last,
+        [
+            TransactionOutput::TimedOut(Timer::B),
+            TransactionOutput::Terminated
+        ]
+    );
 }

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
-    Config, DeadlineReason, DialogState, Event, RequestSpec, ResponseSpec, TerminationReason, UserAgent,
+    Config, DeadlineReason, DialogState, Event, RequestSpec, ResponseSpec, TerminationReason,
+    UserAgent,
 };
 use oma_im::sip::{parse_message, Method};
 use oma_im::transaction::Transport;
@@ -22,25 +23,58 @@ fn addr(n: u8) -> SocketAddr {
 
 fn pair(conditions: Conditions, seed: u64, transport: Transport) -> Network<UserAgent> {
     let mut net = Network::new(conditions, seed);
-    net.add(addr(1), UserAgent::new(Config::new(addr(1), addr(2), transport, seed.wrapping_mul(3))));
-    net.add(addr(2), UserAgent::new(Config::new(addr(2), addr(1), transport, seed.wrapping_mul(7) + 1)));
+    net.add(
+        addr(1),
+        UserAgent::new(Config::new(
+            addr(1),
+            addr(2),
+            transport,
+            seed.wrapping_mul(3),
+        )),
+    );
+    net.add(
+        addr(2),
+        UserAgent::new(Config::new(
+            addr(2),
+            addr(1),
+            transport,
+            seed.wrapping_mul(7) + 1,
+        )),
+    );
     net
 }
 
 fn invite() -> RequestSpec {
-    RequestSpec::new(Method::Invite, "sip:bob@192.0.2.2", "Alice <sip:alice@example.com>", "Bob <sip:bob@example.com>")
-        .with_body("application/sdp", SDP.to_vec())
+    RequestSpec::new(
+        Method::Invite,
+        "sip:bob@192.0.2.2",
+        "Alice <sip:alice@example.com>",
+        "Bob <sip:bob@example.com>",
+    )
+    .with_body("application/sdp", SDP.to_vec())
 }
 
 /// Bob answers every INVITE with 180 then 200; Alice hangs up as soon as
 /// her dialog is established.
 fn call_hook(i: usize, ua: &mut UserAgent, event: &Event, now: Instant) {
     match (i, event) {
-        (1, Event::RequestReceived { transaction, request, dialog: None }) => {
+        (
+            1,
+            Event::RequestReceived {
+                transaction,
+                request,
+                dialog: None,
+            },
+        ) => {
             assert_eq!(request.message().method(), Some("INVITE"));
-            ua.respond(*transaction, ResponseSpec::new(180), now).unwrap();
-            ua.respond(*transaction, ResponseSpec::new(200).with_body("application/sdp", SDP.to_vec()), now)
+            ua.respond(*transaction, ResponseSpec::new(180), now)
                 .unwrap();
+            ua.respond(
+                *transaction,
+                ResponseSpec::new(200).with_body("application/sdp", SDP.to_vec()),
+                now,
+            )
+            .unwrap();
         }
         (0, Event::DialogEstablished { dialog }) => {
             ua.bye(*dialog, now).unwrap();
@@ -50,7 +84,10 @@ fn call_hook(i: usize, ua: &mut UserAgent, event: &Event, now: Instant) {
 }
 
 fn count(net: &Network<UserAgent>, node: usize, f: impl Fn(&Event) -> bool) -> usize {
-    net.events.iter().filter(|(i, e)| *i == node && f(e)).count()
+    net.events
+        .iter()
+        .filter(|(i, e)| *i == node && f(e))
+        .count()
 }
 
 fn assert_call_completed(net: &Network<UserAgent>) {
@@ -58,18 +95,33 @@ fn assert_call_completed(net: &Network<UserAgent>) {
     assert_eq!(count(net, 0, established), 1, "alice: one dialog");
     assert_eq!(count(net, 1, established), 1, "bob: one dialog");
     assert_eq!(
-        count(net, 0, |e| matches!(e, Event::DialogTerminated { reason: TerminationReason::ByeSent, .. })),
+        count(net, 0, |e| matches!(
+            e,
+            Event::DialogTerminated {
+                reason: TerminationReason::ByeSent,
+                ..
+            }
+        )),
         1
     );
     assert_eq!(
-        count(net, 1, |e| matches!(e, Event::DialogTerminated { reason: TerminationReason::ByeReceived, .. })),
+        count(net, 1, |e| matches!(
+            e,
+            Event::DialogTerminated {
+                reason: TerminationReason::ByeReceived,
+                ..
+            }
+        )),
         1
     );
     let ok = count(net, 0, |e| match e {
         Event::ResponseReceived { response, .. } => response.message().status_code() == Some(200),
         _ => false,
     });
-    assert_eq!(ok, 2, "alice sees the 200 to INVITE and the 200 to BYE once each");
+    assert_eq!(
+        ok, 2,
+        "alice sees the 200 to INVITE and the 200 to BYE once each"
+    );
     assert!(net.is_idle());
 }
 
@@ -82,28 +134,55 @@ fn call_on_a_perfect_udp_network() {
     assert_call_completed(&net);
     assert_eq!(
         net.lines(0, 1),
-        ["INVITE sip:bob@192.0.2.2 SIP/2.0", "ACK sip:192.0.2.2:5060 SIP/2.0", "BYE sip:192.0.2.2:5060 SIP/2.0"]
+        [
+            "INVITE sip:bob@192.0.2.2 SIP/2.0",
+            "ACK sip:192.0.2.2:5060 SIP/2.0",
+            "BYE sip:192.0.2.2:5060 SIP/2.0"
+        ]
     );
     assert_eq!(
         net.lines(1, 0),
-        ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK", "SIP/2.0 200 OK"]
+        [
+            "SIP/2.0 100 Trying",
+            "SIP/2.0 180 Ringing",
+            "SIP/2.0 200 OK",
+            "SIP/2.0 200 OK"
+        ]
     );
     // The ACK and the BYE are in the dialog: same Call-ID and tags, CSeq of
     // the INVITE for the ACK and the next one for the BYE.
     let wire = &net.wire;
     let invite = parse_message(&wire[0].bytes).unwrap();
-    let ok = wire.iter().find(|r| r.start_line() == "SIP/2.0 200 OK").unwrap();
+    let ok = wire
+        .iter()
+        .find(|r| r.start_line() == "SIP/2.0 200 OK")
+        .unwrap();
     let ok = parse_message(&ok.bytes).unwrap();
-    let ack = wire.iter().find(|r| r.start_line().starts_with("ACK")).unwrap();
+    let ack = wire
+        .iter()
+        .find(|r| r.start_line().starts_with("ACK"))
+        .unwrap();
     let ack = parse_message(&ack.bytes).unwrap();
-    let bye = wire.iter().find(|r| r.start_line().starts_with("BYE")).unwrap();
+    let bye = wire
+        .iter()
+        .find(|r| r.start_line().starts_with("BYE"))
+        .unwrap();
     let bye = parse_message(&bye.bytes).unwrap();
     let to_tag = ok.to().unwrap().unwrap().tag().unwrap();
     assert_eq!(ack.to().unwrap().unwrap().tag(), Some(to_tag));
     assert_eq!(bye.to().unwrap().unwrap().tag(), Some(to_tag));
-    assert_eq!(ack.cseq().unwrap().unwrap().seq, invite.cseq().unwrap().unwrap().seq);
-    assert_eq!(bye.cseq().unwrap().unwrap().seq, invite.cseq().unwrap().unwrap().seq + 1);
-    assert_ne!(ack.top_via().unwrap().unwrap().branch(), invite.top_via().unwrap().unwrap().branch());
+    assert_eq!(
+        ack.cseq().unwrap().unwrap().seq,
+        invite.cseq().unwrap().unwrap().seq
+    );
+    assert_eq!(
+        bye.cseq().unwrap().unwrap().seq,
+        invite.cseq().unwrap().unwrap().seq + 1
+    );
+    assert_ne!(
+        ack.top_via().unwrap().unwrap().branch(),
+        invite.top_via().unwrap().unwrap().branch()
+    );
     assert_eq!(ok.body(), SDP);
 }
 
@@ -121,7 +200,10 @@ fn call_over_tcp_sends_every_message_once() {
         assert_eq!(net.node(i).server_transaction_count(), 0);
     }
     assert_eq!(net.node(0).next_deadline(), None);
-    assert_eq!(net.node(1).next_deadline().unwrap().reason, DeadlineReason::AcceptedInvite);
+    assert_eq!(
+        net.node(1).next_deadline().unwrap().reason,
+        DeadlineReason::AcceptedInvite
+    );
     net.run_until_idle(Duration::from_secs(120), call_hook);
     assert_call_completed(&net);
     assert_eq!(net.wire.len(), 7);
@@ -131,7 +213,11 @@ fn call_over_tcp_sends_every_message_once() {
 #[test]
 fn call_completes_with_loss_duplication_and_reordering_for_50_seeds() {
     for seed in 0..50 {
-        let mut net = pair(Conditions::lossy(20, 20, Duration::from_millis(300)), seed, Transport::Udp);
+        let mut net = pair(
+            Conditions::lossy(20, 20, Duration::from_millis(300)),
+            seed,
+            Transport::Udp,
+        );
         let now = net.now;
         net.node(0).send_request(invite(), now).unwrap();
         net.run_until_idle(Duration::from_secs(600), call_hook);
@@ -154,7 +240,8 @@ fn early_dialog_then_confirmed_on_both_sides() {
     let mut bob_tx = None;
     net.run_until(now + Duration::from_millis(1), |i, ua, e, now| {
         if let (1, Event::RequestReceived { transaction, .. }) = (i, e) {
-            ua.respond(*transaction, ResponseSpec::new(180), now).unwrap();
+            ua.respond(*transaction, ResponseSpec::new(180), now)
+                .unwrap();
             bob_tx = Some(*transaction);
         }
     });
@@ -168,10 +255,18 @@ fn early_dialog_then_confirmed_on_both_sides() {
     assert_eq!(alice_dialog.remote_target(), "sip:192.0.2.2:5060");
     assert_eq!(bob_dialog.remote_target(), "sip:192.0.2.1:5060");
     let now = net.now;
-    net.node(1).respond(bob_tx.unwrap(), ResponseSpec::new(200), now).unwrap();
+    net.node(1)
+        .respond(bob_tx.unwrap(), ResponseSpec::new(200), now)
+        .unwrap();
     net.run_until(now + Duration::from_millis(1), |_, _, _, _| {});
-    assert_eq!(net.node(0).dialog(alice_dialog.id()).unwrap().state(), DialogState::Confirmed);
-    assert_eq!(net.node(1).dialog(bob_dialog.id()).unwrap().state(), DialogState::Confirmed);
+    assert_eq!(
+        net.node(0).dialog(alice_dialog.id()).unwrap().state(),
+        DialogState::Confirmed
+    );
+    assert_eq!(
+        net.node(1).dialog(bob_dialog.id()).unwrap().state(),
+        DialogState::Confirmed
+    );
     // Bob hangs up this time.
     let now = net.now;
     net.node(1).bye(bob_dialog.id(), now).unwrap();

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
-    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec, ResponseSpec, ServerTxId,
-    UserAgent,
+    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec,
+    ResponseSpec, ServerTxId, UserAgent,
 };
 use oma_im::sip::Method;
 use oma_im::transaction::Transport;
@@ -57,7 +57,10 @@ struct World {
 
 impl World {
     fn new(transport: Transport, seed: u64) -> Self {
-        let addrs = [SocketAddr::from(([192, 0, 2, 1], 5060)), SocketAddr::from(([192, 0, 2, 2], 5060))];
+        let addrs = [
+            SocketAddr::from(([192, 0, 2, 1], 5060)),
+            SocketAddr::from(([192, 0, 2, 2], 5060)),
+        ];
         World {
             uas: [
                 UserAgent::new(Config::new(addrs[0], addrs[1], transport, seed)),
@@ -84,10 +87,12 @@ impl World {
                         assert_eq!(t.destination, self.addrs[1 - i]);
                         self.flight.push((1 - i, t.bytes, t.transport));
                     }
-                    Output::Event(Event::RequestReceived { transaction, .. }) => self.pending.push((i, transaction)),
-                    Output::Event(Event::DialogEarly { dialog } | Event::DialogEstablished { dialog }) => {
-                        self.dialogs.push((i, dialog))
+                    Output::Event(Event::RequestReceived { transaction, .. }) => {
+                        self.pending.push((i, transaction))
                     }
+                    Output::Event(
+                        Event::DialogEarly { dialog } | Event::DialogEstablished { dialog },
+                    ) => self.dialogs.push((i, dialog)),
                     Output::Event(_) => {}
                 }
             }
@@ -99,13 +104,29 @@ impl World {
             return;
         }
         let k = k % self.flight.len();
-        let (to, bytes, transport) = if keep { self.flight[k].clone() } else { self.flight.remove(k) };
+        let (to, bytes, transport) = if keep {
+            self.flight[k].clone()
+        } else {
+            self.flight.remove(k)
+        };
         let source = self.addrs[1 - to];
-        self.uas[to].handle_input(Input::Datagram { bytes: &bytes, source, transport }, self.now);
+        self.uas[to].handle_input(
+            Input::Datagram {
+                bytes: &bytes,
+                source,
+                transport,
+            },
+            self.now,
+        );
     }
 
     fn spec(method: Method<'static>) -> RequestSpec {
-        RequestSpec::new(method, "sip:peer@192.0.2.9", "<sip:me@example.com>", "<sip:peer@example.com>")
+        RequestSpec::new(
+            method,
+            "sip:peer@192.0.2.9",
+            "<sip:me@example.com>",
+            "<sip:peer@example.com>",
+        )
     }
 
     fn apply(&mut self, op: Op) {
@@ -117,7 +138,10 @@ impl World {
                 }
             }
             Op::Message(i) => {
-                let _ = self.uas[i].send_request(Self::spec(Method::Message).with_body("text/plain", b"hi".to_vec()), now);
+                let _ = self.uas[i].send_request(
+                    Self::spec(Method::Message).with_body("text/plain", b"hi".to_vec()),
+                    now,
+                );
             }
             Op::Deliver(k) => self.deliver(k, false),
             Op::Duplicate(k) => self.deliver(k, true),
@@ -153,12 +177,20 @@ impl World {
             Op::InDialog(k) => {
                 if !self.dialogs.is_empty() {
                     let (i, d) = self.dialogs[k % self.dialogs.len()];
-                    let _ = self.uas[i].send_in_dialog(d, DialogRequestSpec::new(Method::Info), now);
+                    let _ =
+                        self.uas[i].send_in_dialog(d, DialogRequestSpec::new(Method::Info), now);
                 }
             }
             Op::Garbage(i, bytes) => {
                 let source = self.addrs[1 - i];
-                self.uas[i].handle_input(Input::Datagram { bytes: &bytes, source, transport: Transport::Udp }, now);
+                self.uas[i].handle_input(
+                    Input::Datagram {
+                        bytes: &bytes,
+                        source,
+                        transport: Transport::Udp,
+                    },
+                    now,
+                );
             }
         }
         self.pump();
@@ -222,4 +254,3 @@ proptest! {
         }
     }
 }
-

@@ -14,7 +14,12 @@ use oma_im::transaction::Transport;
 use support::msg::{drain, rfc4475};
 
 fn bob() -> UserAgent {
-    let mut config = Config::new(SocketAddr::from(([192, 0, 2, 2], 5060)), SocketAddr::from(([192, 0, 2, 9], 5060)), Transport::Udp, 5);
+    let mut config = Config::new(
+        SocketAddr::from(([192, 0, 2, 2], 5060)),
+        SocketAddr::from(([192, 0, 2, 9], 5060)),
+        Transport::Udp,
+        5,
+    );
     config.capabilities.supported.insert(OptionTag::Timer);
     UserAgent::new(config)
 }
@@ -27,12 +32,22 @@ fn source() -> SocketAddr {
 /// must be the only output besides a `StatelessAnswerSent` event.
 fn answer(bytes: &[u8]) -> Vec<u8> {
     let mut ua = bob();
-    ua.handle_input(Input::Datagram { bytes, source: source(), transport: Transport::Udp }, Instant::now());
+    ua.handle_input(
+        Input::Datagram {
+            bytes,
+            source: source(),
+            transport: Transport::Udp,
+        },
+        Instant::now(),
+    );
     let (transmits, events) = drain(&mut ua);
     assert_eq!(transmits.len(), 1, "{events:?}");
     // Read from the Status-Line: the answer to a request missing mandatory
     // fields cannot have them either.
-    let status: u16 = std::str::from_utf8(&transmits[0].bytes[8..11]).unwrap().parse().unwrap();
+    let status: u16 = std::str::from_utf8(&transmits[0].bytes[8..11])
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(
         matches!(events.as_slice(), [Event::StatelessAnswerSent { status: s, .. }] if *s == status),
         "{events:?}"
@@ -42,7 +57,9 @@ fn answer(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn header<'a>(msg: &oma_im::sip::SipMessage<'a>, name: HeaderName<'_>) -> &'a str {
-    msg.header(name).unwrap_or_else(|| panic!("no {name}")).value
+    msg.header(name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .value
 }
 
 #[test]
@@ -50,7 +67,10 @@ fn rfc4475_badvers_gets_505() {
     let bytes = answer(&rfc4475("badvers"));
     let msg = parse_message(&bytes).unwrap();
     assert_eq!(msg.status_code(), Some(505));
-    assert_eq!(header(&msg, HeaderName::CallId), "badvers.31417@c.example.com");
+    assert_eq!(
+        header(&msg, HeaderName::CallId),
+        "badvers.31417@c.example.com"
+    );
 }
 
 #[test]
@@ -67,7 +87,10 @@ fn rfc4475_mismatch01_gets_400_naming_the_cause() {
 fn rfc4475_insuf_gets_400_naming_the_missing_header() {
     let bytes = answer(&rfc4475("insuf"));
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.starts_with("SIP/2.0 400 Bad Request (missing "), "{text}");
+    assert!(
+        text.starts_with("SIP/2.0 400 Bad Request (missing "),
+        "{text}"
+    );
     assert!(text.contains("Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n"));
 }
 
@@ -86,18 +109,32 @@ fn rfc4475_bext01_unknown_require_gets_420_with_unsupported() {
     let bytes = answer(&rfc4475("bext01"));
     let msg = parse_message(&bytes).unwrap();
     assert_eq!(msg.status_code(), Some(420));
-    assert_eq!(header(&msg, HeaderName::Unsupported), "nothingSupportsThis, nothingSupportsThisEither");
+    assert_eq!(
+        header(&msg, HeaderName::Unsupported),
+        "nothingSupportsThis, nothingSupportsThisEither"
+    );
 }
 
 #[test]
 fn supported_require_is_accepted() {
-    let text = String::from_utf8(rfc4475("bext01"))
-        .unwrap()
-        .replace("Require: nothingSupportsThis, nothingSupportsThisEither", "Require: timer");
+    let text = String::from_utf8(rfc4475("bext01")).unwrap().replace(
+        "Require: nothingSupportsThis, nothingSupportsThisEither",
+        "Require: timer",
+    );
     let mut ua = bob();
-    ua.handle_input(Input::Datagram { bytes: text.as_bytes(), source: source(), transport: Transport::Udp }, Instant::now());
+    ua.handle_input(
+        Input::Datagram {
+            bytes: text.as_bytes(),
+            source: source(),
+            transport: Transport::Udp,
+        },
+        Instant::now(),
+    );
     let (_, events) = drain(&mut ua);
-    assert!(matches!(events.as_slice(), [Event::RequestReceived { .. }]), "{events:?}");
+    assert!(
+        matches!(events.as_slice(), [Event::RequestReceived { .. }]),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -116,7 +153,10 @@ fn rfc4475_unkscm_unknown_uri_scheme_gets_416() {
     let bytes = answer(&rfc4475("unkscm"));
     let msg = parse_message(&bytes).unwrap();
     assert_eq!(msg.status_code(), Some(416));
-    assert_eq!(header(&msg, HeaderName::CallId), "unkscm.nasdfasser0q239nwsdfasdkl34");
+    assert_eq!(
+        header(&msg, HeaderName::CallId),
+        "unkscm.nasdfasser0q239nwsdfasdkl34"
+    );
 }
 
 #[test]
@@ -131,14 +171,28 @@ fn request_for_an_unknown_dialog_gets_481() {
         Content-Length: 0\r\n\r\n";
     let mut ua = bob();
     let now = Instant::now();
-    ua.handle_input(Input::Datagram { bytes: bye, source: source(), transport: Transport::Udp }, now);
+    ua.handle_input(
+        Input::Datagram {
+            bytes: bye,
+            source: source(),
+            transport: Transport::Udp,
+        },
+        now,
+    );
     let (transmits, events) = drain(&mut ua);
     assert!(events.is_empty(), "{events:?}");
     let msg = parse_message(&transmits[0].bytes).unwrap();
     assert_eq!(msg.status_code(), Some(481));
     assert_eq!(msg.to().unwrap().unwrap().tag(), Some("nosuchdialog"));
     // The 481 went through a server transaction: a retransmitted BYE gets it again.
-    ua.handle_input(Input::Datagram { bytes: bye, source: source(), transport: Transport::Udp }, now);
+    ua.handle_input(
+        Input::Datagram {
+            bytes: bye,
+            source: source(),
+            transport: Transport::Udp,
+        },
+        now,
+    );
     let (again, _) = drain(&mut ua);
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].bytes, transmits[0].bytes);
@@ -155,18 +209,38 @@ fn cancel_matching_nothing_gets_481() {
         CSeq: 1 CANCEL\r\n\
         Content-Length: 0\r\n\r\n";
     let mut ua = bob();
-    ua.handle_input(Input::Datagram { bytes: cancel, source: source(), transport: Transport::Udp }, Instant::now());
+    ua.handle_input(
+        Input::Datagram {
+            bytes: cancel,
+            source: source(),
+            transport: Transport::Udp,
+        },
+        Instant::now(),
+    );
     let (transmits, _) = drain(&mut ua);
-    assert_eq!(parse_message(&transmits[0].bytes).unwrap().status_code(), Some(481));
+    assert_eq!(
+        parse_message(&transmits[0].bytes).unwrap().status_code(),
+        Some(481)
+    );
 }
 
 #[test]
 fn garbage_and_bad_responses_are_dropped_with_an_event() {
     let mut ua = bob();
     for bytes in [&b"\x00\x01garbage"[..], b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n"] {
-        ua.handle_input(Input::Datagram { bytes, source: source(), transport: Transport::Udp }, Instant::now());
+        ua.handle_input(
+            Input::Datagram {
+                bytes,
+                source: source(),
+                transport: Transport::Udp,
+            },
+            Instant::now(),
+        );
         let (transmits, events) = drain(&mut ua);
         assert!(transmits.is_empty());
-        assert!(matches!(events.as_slice(), [Event::MessageDropped { .. }]), "{events:?}");
+        assert!(
+            matches!(events.as_slice(), [Event::MessageDropped { .. }]),
+            "{events:?}"
+        );
     }
 }

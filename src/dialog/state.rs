@@ -237,7 +237,10 @@ impl Dialog {
 /// Whether a request of `method` refreshes the remote target (§12.2,
 /// RFC 3311 UPDATE, RFC 6665 SUBSCRIBE/NOTIFY).
 pub(crate) fn is_target_refresh(method: &str) -> bool {
-    matches!(method, "INVITE" | "UPDATE" | "SUBSCRIBE" | "NOTIFY" | "REFER")
+    matches!(
+        method,
+        "INVITE" | "UPDATE" | "SUBSCRIBE" | "NOTIFY" | "REFER"
+    )
 }
 
 /// The canonical text of `uri`.
@@ -251,7 +254,11 @@ pub(crate) fn uri_text(uri: &Uri<'_>) -> String {
 fn without_tag(addr: &NameAddr<'_>) -> String {
     let mut copy = addr.clone();
     let mut params = crate::sip::Params::new();
-    for p in addr.params.iter().filter(|p| !p.name.eq_ignore_ascii_case("tag")) {
+    for p in addr
+        .params
+        .iter()
+        .filter(|p| !p.name.eq_ignore_ascii_case("tag"))
+    {
         params.push(*p);
     }
     copy.params = params;

@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::dialog::{
-    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec, ResponseSpec, ServerTxId,
-    UserAgent,
+    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec,
+    ResponseSpec, ServerTxId, UserAgent,
 };
 use crate::sip::{parse_message, Method};
 use crate::transaction::Transport;
@@ -42,7 +42,13 @@ impl Reader<'_> {
 }
 
 const STATUSES: [u16; 12] = [100, 180, 183, 200, 202, 302, 404, 481, 486, 487, 500, 603];
-const METHODS: [Method<'static>; 5] = [Method::Invite, Method::Message, Method::Options, Method::Subscribe, Method::Refer];
+const METHODS: [Method<'static>; 5] = [
+    Method::Invite,
+    Method::Message,
+    Method::Options,
+    Method::Subscribe,
+    Method::Refer,
+];
 
 struct World {
     uas: [UserAgent; 2],
@@ -56,7 +62,10 @@ struct World {
 
 impl World {
     fn new(transport: Transport) -> Self {
-        let addrs = [SocketAddr::from(([192, 0, 2, 1], 5060)), SocketAddr::from(([192, 0, 2, 2], 5060))];
+        let addrs = [
+            SocketAddr::from(([192, 0, 2, 1], 5060)),
+            SocketAddr::from(([192, 0, 2, 2], 5060)),
+        ];
         let mut configs = [
             Config::new(addrs[0], addrs[1], transport, 1),
             Config::new(addrs[1], addrs[0], transport, 2),
@@ -90,10 +99,12 @@ impl World {
                             self.flight.push((1 - i, t.bytes, t.transport));
                         }
                     }
-                    Output::Event(Event::RequestReceived { transaction, .. }) => self.pending.push((i, transaction)),
-                    Output::Event(Event::DialogEarly { dialog } | Event::DialogEstablished { dialog }) => {
-                        self.dialogs.push((i, dialog))
+                    Output::Event(Event::RequestReceived { transaction, .. }) => {
+                        self.pending.push((i, transaction))
                     }
+                    Output::Event(
+                        Event::DialogEarly { dialog } | Event::DialogEstablished { dialog },
+                    ) => self.dialogs.push((i, dialog)),
                     Output::Event(_) => {}
                 }
             }
@@ -165,7 +176,12 @@ impl World {
             7 => {
                 let from = usize::from(r.u8() & 1);
                 let method = METHODS[usize::from(r.u8()) % METHODS.len()];
-                let spec = RequestSpec::new(method, "sip:peer@192.0.2.9", "<sip:me@example.com>", "<sip:peer@example.com>");
+                let spec = RequestSpec::new(
+                    method,
+                    "sip:peer@192.0.2.9",
+                    "<sip:me@example.com>",
+                    "<sip:peer@example.com>",
+                );
                 if let Ok(tx) = self.uas[from].send_request(spec, now) {
                     if method == Method::Invite {
                         self.invites.push((from, tx));
@@ -232,7 +248,11 @@ impl World {
 /// The `ua_events` entry point.
 pub fn ua_events(data: &[u8]) {
     let mut r = Reader(data);
-    let transport = if r.u8() & 1 == 1 { Transport::Tcp } else { Transport::Udp };
+    let transport = if r.u8() & 1 == 1 {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
     let mut world = World::new(transport);
     let mut steps = 0;
     while !r.0.is_empty() && steps < 512 {

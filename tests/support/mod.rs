@@ -120,7 +120,11 @@ pub struct WireRecord {
 impl WireRecord {
     /// The start line.
     pub fn start_line(&self) -> &str {
-        let end = self.bytes.windows(2).position(|w| w == b"\r\n").unwrap_or(self.bytes.len());
+        let end = self
+            .bytes
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .unwrap_or(self.bytes.len());
         std::str::from_utf8(&self.bytes[..end]).unwrap_or("<not utf-8>")
     }
 }
@@ -211,7 +215,10 @@ impl<N: Node> Network<N> {
         let reliable = t.transport.is_reliable();
         let c = self.conditions;
         let lost = !reliable && c.loss_percent > 0 && self.rng.below(100) < c.loss_percent;
-        let dup = !reliable && !lost && c.duplicate_percent > 0 && self.rng.below(100) < c.duplicate_percent;
+        let dup = !reliable
+            && !lost
+            && c.duplicate_percent > 0
+            && self.rng.below(100) < c.duplicate_percent;
         self.wire.push(WireRecord {
             sent_at: self.elapsed(),
             from,
@@ -237,7 +244,8 @@ impl<N: Node> Network<N> {
             };
             self.seq += 1;
             let at = self.now + c.latency + jitter;
-            self.in_flight.push(Reverse(InFlightKey { at, seq: self.seq }));
+            self.in_flight
+                .push(Reverse(InFlightKey { at, seq: self.seq }));
             self.payloads.insert(
                 self.seq,
                 InFlight {
@@ -276,9 +284,13 @@ impl<N: Node> Network<N> {
             }
             self.in_flight.pop();
             progress = true;
-            let Some(d) = self.payloads.remove(&key.seq) else { continue };
+            let Some(d) = self.payloads.remove(&key.seq) else {
+                continue;
+            };
             match self.by_addr.get(&d.to) {
-                Some(&j) => self.nodes[j].1.deliver(&d.bytes, d.from, d.transport, self.now),
+                Some(&j) => self.nodes[j]
+                    .1
+                    .deliver(&d.bytes, d.from, d.transport, self.now),
                 None => self.undeliverable += 1,
             }
         }
@@ -288,15 +300,26 @@ impl<N: Node> Network<N> {
     /// Runs until every node is idle and nothing is in flight, jumping the
     /// clock to the earliest deadline whenever nothing moves. Panics when
     /// that takes longer than `bound` of virtual time (or too many steps).
-    pub fn run_until_idle(&mut self, bound: Duration, mut hook: impl FnMut(usize, &mut N, &N::Event, Instant)) {
+    pub fn run_until_idle(
+        &mut self,
+        bound: Duration,
+        mut hook: impl FnMut(usize, &mut N, &N::Event, Instant),
+    ) {
         let limit = self.now + bound;
         let mut steps = 0u64;
         loop {
             while self.step(&mut hook) {
                 steps += 1;
-                assert!(steps < 1_000_000, "the network keeps moving without time passing");
+                assert!(
+                    steps < 1_000_000,
+                    "the network keeps moving without time passing"
+                );
             }
-            let next_node = self.nodes.iter().filter_map(|(_, n)| n.poll_timeout()).min();
+            let next_node = self
+                .nodes
+                .iter()
+                .filter_map(|(_, n)| n.poll_timeout())
+                .min();
             let next_datagram = self.in_flight.peek().map(|Reverse(k)| k.at);
             let Some(next) = next_node.into_iter().chain(next_datagram).min() else {
                 break;
@@ -308,7 +331,10 @@ impl<N: Node> Network<N> {
             );
             // Never spin: after being driven at `now`, no node keeps a
             // deadline at or before `now`.
-            assert!(next > self.now, "a deadline at or before now was left behind");
+            assert!(
+                next > self.now,
+                "a deadline at or before now was left behind"
+            );
             self.now = self.now.max(next);
             let now = self.now;
             for (_, node) in &mut self.nodes {
@@ -318,10 +344,18 @@ impl<N: Node> Network<N> {
     }
 
     /// Runs until the virtual clock reaches `until` (or everything is idle).
-    pub fn run_until(&mut self, until: Instant, mut hook: impl FnMut(usize, &mut N, &N::Event, Instant)) {
+    pub fn run_until(
+        &mut self,
+        until: Instant,
+        mut hook: impl FnMut(usize, &mut N, &N::Event, Instant),
+    ) {
         loop {
             while self.step(&mut hook) {}
-            let next_node = self.nodes.iter().filter_map(|(_, n)| n.poll_timeout()).min();
+            let next_node = self
+                .nodes
+                .iter()
+                .filter_map(|(_, n)| n.poll_timeout())
+                .min();
             let next_datagram = self.in_flight.peek().map(|Reverse(k)| k.at);
             match next_node.into_iter().chain(next_datagram).min() {
                 Some(next) if next <= until => {

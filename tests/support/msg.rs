@@ -9,25 +9,41 @@ use oma_im::transaction::Transmit;
 
 /// A message of RFC 4475 §3, as stored in `tests/data/rfc4475/<name>.dat`.
 pub fn rfc4475(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475").join(format!("{name}.dat"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/rfc4475")
+        .join(format!("{name}.dat"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A response to `request` as a peer would write it: its Via, From,
 /// Call-ID and CSeq, its To with `to_tag`, then `extra` header lines.
-pub fn response_for(request: &SipMessage<'_>, code: u16, to_tag: Option<&str>, extra: &[&str]) -> Vec<u8> {
+pub fn response_for(
+    request: &SipMessage<'_>,
+    code: u16,
+    to_tag: Option<&str>,
+    extra: &[&str],
+) -> Vec<u8> {
     let mut text = format!("SIP/2.0 {code} Reason\r\n");
     for via in request.header_values(HeaderName::Via) {
         text.push_str(&format!("Via: {}\r\n", via.value));
     }
-    text.push_str(&format!("From: {}\r\n", request.header(HeaderName::From).unwrap().value));
+    text.push_str(&format!(
+        "From: {}\r\n",
+        request.header(HeaderName::From).unwrap().value
+    ));
     let to = request.header(HeaderName::To).unwrap().value;
     match to_tag {
         Some(tag) => text.push_str(&format!("To: {to};tag={tag}\r\n")),
         None => text.push_str(&format!("To: {to}\r\n")),
     }
-    text.push_str(&format!("Call-ID: {}\r\n", request.header(HeaderName::CallId).unwrap().value));
-    text.push_str(&format!("CSeq: {}\r\n", request.header(HeaderName::CSeq).unwrap().value));
+    text.push_str(&format!(
+        "Call-ID: {}\r\n",
+        request.header(HeaderName::CallId).unwrap().value
+    ));
+    text.push_str(&format!(
+        "CSeq: {}\r\n",
+        request.header(HeaderName::CSeq).unwrap().value
+    ));
     for line in extra {
         text.push_str(line);
         text.push_str("\r\n");

@@ -66,7 +66,12 @@ pub struct Config {
 
 impl Config {
     /// A configuration with default timers, capabilities and limits.
-    pub fn new(local_addr: SocketAddr, outbound_proxy: SocketAddr, transport: Transport, seed: u64) -> Self {
+    pub fn new(
+        local_addr: SocketAddr,
+        outbound_proxy: SocketAddr,
+        transport: Transport,
+        seed: u64,
+    ) -> Self {
         Config {
             local_addr,
             outbound_proxy,

@@ -21,7 +21,13 @@ use super::ResponseSpec;
 impl UserAgent {
     /// A datagram the parser rejected: answered statelessly if it is a
     /// request (400/505), else dropped.
-    pub(super) fn on_unparsable(&mut self, bytes: &[u8], error: SipError, source: SocketAddr, transport: Transport) {
+    pub(super) fn on_unparsable(
+        &mut self,
+        bytes: &[u8],
+        error: SipError,
+        source: SocketAddr,
+        transport: Transport,
+    ) {
         match stateless_answer(bytes, &error) {
             Some(answer) => {
                 let rejection = Rejection::of_error(&error);
@@ -59,7 +65,13 @@ impl UserAgent {
     }
 
     /// Answers `request` without a transaction.
-    fn reject(&mut self, request: &SipMessage<'_>, rejection: Rejection, source: SocketAddr, transport: Transport) {
+    fn reject(
+        &mut self,
+        request: &SipMessage<'_>,
+        rejection: Rejection,
+        source: SocketAddr,
+        transport: Transport,
+    ) {
         let to_tag = self.rng.token(10);
         let bytes = crate::transaction::reject_bytes(request, &rejection, &to_tag, source);
         let destination = response_destination(request, source, transport);
@@ -86,7 +98,9 @@ impl UserAgent {
         let method = request.method().unwrap_or_default();
         let key = match ServerKey::of_request(request) {
             Ok(key) => key,
-            Err(error) if method != "ACK" => return self.reject(request, Rejection::of_error(&error), source, transport),
+            Err(error) if method != "ACK" => {
+                return self.reject(request, Rejection::of_error(&error), source, transport)
+            }
             Err(error) => {
                 return self.event(Event::MessageDropped {
                     source,
@@ -106,7 +120,11 @@ impl UserAgent {
         }
         // A retransmitted INVITE whose 2xx the UAS core is retransmitting.
         if let Some(&dialog) = self.accepted.get(&key) {
-            if let Some(p) = self.dialogs.get(&dialog).and_then(|e| e.pending_2xx.as_ref()) {
+            if let Some(p) = self
+                .dialogs
+                .get(&dialog)
+                .and_then(|e| e.pending_2xx.as_ref())
+            {
                 let transmit = p.transmit.clone();
                 self.transmit(transmit);
             }
@@ -123,7 +141,10 @@ impl UserAgent {
             };
             return self.reject(request, busy, source, transport);
         }
-        let to_tag = request.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned));
+        let to_tag = request
+            .to()
+            .and_then(Result::ok)
+            .and_then(|to| to.tag().map(str::to_owned));
         if method == "CANCEL" {
             let id = self.new_server(owned(), key, None, source, transport, now);
             return self.on_cancel(request, id, now);
@@ -179,8 +200,16 @@ impl UserAgent {
     }
 
     /// The ACK of a 2xx: ends the 2xx retransmission of its dialog.
-    fn on_2xx_ack(&mut self, request: &SipMessage<'_>, owned: impl FnOnce() -> OwnedMessage, source: SocketAddr) {
-        let to_tag = request.to().and_then(Result::ok).and_then(|to| to.tag().map(str::to_owned));
+    fn on_2xx_ack(
+        &mut self,
+        request: &SipMessage<'_>,
+        owned: impl FnOnce() -> OwnedMessage,
+        source: SocketAddr,
+    ) {
+        let to_tag = request
+            .to()
+            .and_then(Result::ok)
+            .and_then(|to| to.tag().map(str::to_owned));
         let dialog = to_tag
             .and_then(|tag| request_dialog_key(request, &tag))
             .and_then(|k| self.dialog_keys.get(&k).copied());
@@ -214,7 +243,9 @@ impl UserAgent {
             Some(invite) => {
                 self.respond_internal(id, 200, now);
                 self.respond_internal(invite, 487, now);
-                self.event(Event::RequestCancelled { transaction: invite });
+                self.event(Event::RequestCancelled {
+                    transaction: invite,
+                });
             }
             None => self.respond_internal(id, 481, now),
         }
@@ -301,7 +332,13 @@ impl UserAgent {
     }
 
     /// A response the transaction passes up: dialog effects, then the event.
-    fn response_up(&mut self, id: ClientTxId, response: &SipMessage<'_>, owned: OwnedMessage, now: Instant) {
+    fn response_up(
+        &mut self,
+        id: ClientTxId,
+        response: &SipMessage<'_>,
+        owned: OwnedMessage,
+        now: Instant,
+    ) {
         let Some(entry) = self.clients.get(&id) else {
             return;
         };
@@ -354,7 +391,10 @@ impl UserAgent {
         code: u16,
         now: Instant,
     ) -> Option<DialogId> {
-        let to_tag = response.to().and_then(Result::ok).and_then(|t| t.tag().map(str::to_owned));
+        let to_tag = response
+            .to()
+            .and_then(Result::ok)
+            .and_then(|t| t.tag().map(str::to_owned));
         if code >= 300 {
             let early: Vec<DialogId> = self
                 .invite_sets
@@ -399,7 +439,12 @@ impl UserAgent {
                 }
                 let id = DialogId(self.fresh_id());
                 let request = self.invite_sets.get(set_key)?.request.clone();
-                let d = Dialog::from_response(id, &request.message(), response, self.config.limits.max_route_set)?;
+                let d = Dialog::from_response(
+                    id,
+                    &request.message(),
+                    response,
+                    self.config.limits.max_route_set,
+                )?;
                 let confirmed = d.state == DialogState::Confirmed;
                 self.insert_dialog(d, Some(set_key.clone()));
                 self.event(if confirmed {
@@ -416,12 +461,20 @@ impl UserAgent {
             let others: Vec<DialogId> = match self.invite_sets.get_mut(set_key) {
                 Some(set) => {
                     set.confirmed.get_or_insert(dialog);
-                    set.dialogs.iter().copied().filter(|d| *d != dialog).collect()
+                    set.dialogs
+                        .iter()
+                        .copied()
+                        .filter(|d| *d != dialog)
+                        .collect()
                 }
                 None => Vec::new(),
             };
             for d in others {
-                if self.dialogs.get(&d).is_some_and(|e| e.dialog.state == DialogState::Early) {
+                if self
+                    .dialogs
+                    .get(&d)
+                    .is_some_and(|e| e.dialog.state == DialogState::Early)
+                {
                     self.remove_dialog(d, TerminationReason::FinalResponse(code));
                 }
             }
@@ -450,9 +503,18 @@ impl UserAgent {
     /// again) or another fork's answer (ACK it, then BYE, §13.2.2.4).
     fn on_stray_2xx(&mut self, response: &SipMessage<'_>, source: SocketAddr, now: Instant) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
-        let from_tag = response.from().and_then(Result::ok).and_then(|f| f.tag().map(str::to_owned));
-        let to_tag = response.to().and_then(Result::ok).and_then(|t| t.tag().map(str::to_owned));
-        let call_id = response.call_id().and_then(Result::ok).map(|c| c.to_string());
+        let from_tag = response
+            .from()
+            .and_then(Result::ok)
+            .and_then(|f| f.tag().map(str::to_owned));
+        let to_tag = response
+            .to()
+            .and_then(Result::ok)
+            .and_then(|t| t.tag().map(str::to_owned));
+        let call_id = response
+            .call_id()
+            .and_then(Result::ok)
+            .map(|c| c.to_string());
         let (Some(call_id), Some(from_tag), Some(to_tag)) = (call_id, from_tag, to_tag) else {
             return self.event(Event::MessageDropped {
                 source,
@@ -490,7 +552,12 @@ impl UserAgent {
             return;
         }
         let id = DialogId(self.fresh_id());
-        let Some(dialog) = Dialog::from_response(id, &request.message(), response, self.config.limits.max_route_set) else {
+        let Some(dialog) = Dialog::from_response(
+            id,
+            &request.message(),
+            response,
+            self.config.limits.max_route_set,
+        ) else {
             return;
         };
         self.insert_dialog(dialog, Some(set_key));

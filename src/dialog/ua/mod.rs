@@ -24,9 +24,8 @@ use super::{Dialog, DialogId, DialogState};
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
 use crate::transaction::{
-    cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction,
-    OwnedMessage, ServerKey, ServerState, ServerTransaction, Timer, TransactionOutput, Transmit,
-    Transport,
+    cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
+    ServerState, ServerTransaction, Timer, TransactionOutput, Transmit, Transport,
 };
 
 /// A client transaction and what the UA core knows about it.
@@ -274,7 +273,10 @@ impl UserAgent {
     pub fn next_deadline(&self) -> Option<Deadline> {
         self.deadlines
             .peek()
-            .map(|Reverse((at, _, reason))| Deadline { at: *at, reason: *reason })
+            .map(|Reverse((at, _, reason))| Deadline {
+                at: *at,
+                reason: *reason,
+            })
     }
 
     /// Sends a request outside any dialog; an INVITE may create dialogs.
@@ -288,9 +290,17 @@ impl UserAgent {
         let call_id = self.rng.token(20);
         let seq = 1;
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
-        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip).map_err(UaError::InvalidMessage)?;
-        let invite_set = (spec.method == Method::Invite).then(|| (call_id, from_tag));
-        let id = self.start_client(request.clone(), branch, None, invite_set.clone(), false, now);
+        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
+        let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
+        let id = self.start_client(
+            request.clone(),
+            branch,
+            None,
+            invite_set.clone(),
+            false,
+            now,
+        );
         if let Some(key) = invite_set {
             self.invite_sets.insert(
                 key,
@@ -328,7 +338,10 @@ impl UserAgent {
     /// Cancels a pending INVITE (§9.1): the CANCEL goes now if a provisional
     /// response arrived, else on the first one.
     pub fn cancel(&mut self, invite: ClientTxId, now: Instant) -> Result<(), UaError> {
-        let entry = self.clients.get_mut(&invite).ok_or(UaError::UnknownTransaction)?;
+        let entry = self
+            .clients
+            .get_mut(&invite)
+            .ok_or(UaError::UnknownTransaction)?;
         if !entry.tx.is_invite() || entry.cancel != CancelState::None {
             return Err(UaError::NotCancellable);
         }
@@ -345,12 +358,23 @@ impl UserAgent {
     /// but 100; a 1xx (other than 100) or 2xx to INVITE, SUBSCRIBE or REFER
     /// outside a dialog creates one (early for 1xx) and carries a Contact;
     /// a 2xx to INVITE is retransmitted until the ACK (§13.3.1.4).
-    pub fn respond(&mut self, transaction: ServerTxId, spec: ResponseSpec, now: Instant) -> Result<(), UaError> {
+    pub fn respond(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+    ) -> Result<(), UaError> {
         if !(100..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
         }
-        let entry = self.servers.get(&transaction).ok_or(UaError::UnknownTransaction)?;
-        if !matches!(entry.tx.state(), ServerState::Trying | ServerState::Proceeding) {
+        let entry = self
+            .servers
+            .get(&transaction)
+            .ok_or(UaError::UnknownTransaction)?;
+        if !matches!(
+            entry.tx.state(),
+            ServerState::Trying | ServerState::Proceeding
+        ) {
             return Err(UaError::AlreadyFinal);
         }
         let code = spec.status;
@@ -361,7 +385,8 @@ impl UserAgent {
         let creating = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
             && entry.dialog.is_none()
             && ((invite && code > 100) || (200..300).contains(&code));
-        let refresh = entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
+        let refresh =
+            entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
         let mut w = entry.tx.response(code, reason, to_tag);
@@ -382,7 +407,8 @@ impl UserAgent {
             w.header("Content-Type", ct);
         }
         let bytes = w.finish(&spec.body);
-        OwnedMessage::with_limits(bytes.clone(), self.config.limits.sip).map_err(UaError::InvalidMessage)?;
+        OwnedMessage::with_limits(bytes.clone(), self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).
         let mut dialog = entry.dialog;
@@ -395,7 +421,13 @@ impl UserAgent {
             }
             let id = DialogId(self.fresh_id());
             let confirmed = code >= 200;
-            if let Some(d) = Dialog::from_request(id, &msg, &to_tag, confirmed, self.config.limits.max_route_set) {
+            if let Some(d) = Dialog::from_request(
+                id,
+                &msg,
+                &to_tag,
+                confirmed,
+                self.config.limits.max_route_set,
+            ) {
                 self.insert_dialog(d, None);
                 dialog = Some(id);
                 if let Some(e) = self.servers.get_mut(&transaction) {
@@ -421,7 +453,10 @@ impl UserAgent {
             }
         }
         if let (true, Some(id)) = (invite, dialog) {
-            let early = self.dialogs.get(&id).is_some_and(|e| e.dialog.state == DialogState::Early);
+            let early = self
+                .dialogs
+                .get(&id)
+                .is_some_and(|e| e.dialog.state == DialogState::Early);
             if code >= 300 && early {
                 self.remove_dialog(id, TerminationReason::FinalResponse(code));
             } else if (200..300).contains(&code) {
@@ -516,7 +551,8 @@ impl UserAgent {
 
     fn schedule(&mut self, at: Instant, reason: DeadlineReason) {
         self.deadline_seq = self.deadline_seq.wrapping_add(1);
-        self.deadlines.push(Reverse((at, self.deadline_seq, reason)));
+        self.deadlines
+            .push(Reverse((at, self.deadline_seq, reason)));
     }
 
     /// Whether a heap entry still describes a scheduled deadline.
@@ -535,7 +571,9 @@ impl UserAgent {
                 .get(&dialog)
                 .and_then(|e| e.pending_2xx.as_ref())
                 .is_some_and(|p| p.deadline() == at),
-            DeadlineReason::AcceptedInvite => self.accepted_expiry.front().is_some_and(|(t, _)| *t == at),
+            DeadlineReason::AcceptedInvite => {
+                self.accepted_expiry.front().is_some_and(|(t, _)| *t == at)
+            }
         }
     }
 
@@ -636,10 +674,19 @@ impl UserAgent {
         }
         self.check_client_room()?;
         let branch = outgoing::new_branch(&mut self.rng);
-        let entry = self.dialogs.get_mut(&dialog).ok_or(UaError::UnknownDialog)?;
-        let seq = entry.dialog.local_seq.checked_add(1).ok_or(UaError::NotAllowed)?.max(1);
+        let entry = self
+            .dialogs
+            .get_mut(&dialog)
+            .ok_or(UaError::UnknownDialog)?;
+        let seq = entry
+            .dialog
+            .local_seq
+            .checked_add(1)
+            .ok_or(UaError::NotAllowed)?
+            .max(1);
         let bytes = outgoing::in_dialog(&self.config, &entry.dialog, spec, &branch, seq);
-        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip).map_err(UaError::InvalidMessage)?;
+        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
         entry.dialog.local_seq = seq;
         if spec.method == Method::Bye && entry.bye_reason.is_none() {
             entry.bye_reason = Some(TerminationReason::ByeSent);
@@ -702,7 +749,13 @@ impl UserAgent {
             if next != entry.scheduled {
                 entry.scheduled = next;
                 if let Some((at, timer)) = next {
-                    self.schedule(at, DeadlineReason::Client { transaction: id, timer });
+                    self.schedule(
+                        at,
+                        DeadlineReason::Client {
+                            transaction: id,
+                            timer,
+                        },
+                    );
                 }
             }
         }
@@ -734,7 +787,13 @@ impl UserAgent {
             let early: SmallVec<[DialogId; 2]> = self
                 .invite_sets
                 .get(&key)
-                .map(|s| s.dialogs.iter().copied().filter(|d| Some(*d) != s.confirmed).collect())
+                .map(|s| {
+                    s.dialogs
+                        .iter()
+                        .copied()
+                        .filter(|d| Some(*d) != s.confirmed)
+                        .collect()
+                })
                 .unwrap_or_default();
             for d in early {
                 self.remove_dialog(d, TerminationReason::Timeout);
@@ -767,7 +826,13 @@ impl UserAgent {
             if next != entry.scheduled {
                 entry.scheduled = next;
                 if let Some((at, timer)) = next {
-                    self.schedule(at, DeadlineReason::Server { transaction: id, timer });
+                    self.schedule(
+                        at,
+                        DeadlineReason::Server {
+                            transaction: id,
+                            timer,
+                        },
+                    );
                 }
             }
         }
@@ -787,7 +852,10 @@ impl UserAgent {
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
         self.dialog_keys.insert(dialog.key(), id);
-        if let Some(set) = invite_set.as_ref().and_then(|k| self.invite_sets.get_mut(k)) {
+        if let Some(set) = invite_set
+            .as_ref()
+            .and_then(|k| self.invite_sets.get_mut(k))
+        {
             set.dialogs.push(id);
         }
         self.dialogs.insert(

@@ -26,6 +26,9 @@ pub enum TransactionId {
 }
 
 /// A message from the network.
+// An `Input` lives on the stack for one call; boxing the parsed view would
+// cost an allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Input<'a> {
     /// One complete SIP message as received: a UDP datagram, or a message
