@@ -244,3 +244,61 @@ fn garbage_and_bad_responses_are_dropped_with_an_event() {
         );
     }
 }
+
+#[test]
+fn over_the_transaction_limit_requests_get_503_and_commands_fail() {
+    let mut config = Config::new(
+        SocketAddr::from(([192, 0, 2, 2], 5060)),
+        source(),
+        Transport::Udp,
+        8,
+    );
+    config.limits.max_transactions = 1;
+    let mut ua = UserAgent::new(config);
+    let now = Instant::now();
+    let message = |branch: &str| {
+        format!(
+            "MESSAGE sip:bob@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.21;branch=z9hG4bK{branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\n\
+             Call-ID: {branch}\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    ua.handle_input(
+        Input::Datagram {
+            bytes: message("one").as_bytes(),
+            source: source(),
+            transport: Transport::Udp,
+        },
+        now,
+    );
+    let (_, events) = drain(&mut ua);
+    assert!(matches!(events.as_slice(), [Event::RequestReceived { .. }]));
+    ua.handle_input(
+        Input::Datagram {
+            bytes: message("two").as_bytes(),
+            source: source(),
+            transport: Transport::Udp,
+        },
+        now,
+    );
+    let (transmits, events) = drain(&mut ua);
+    assert_eq!(
+        parse_message(&transmits[0].bytes).unwrap().status_code(),
+        Some(503)
+    );
+    assert!(matches!(
+        events.as_slice(),
+        [Event::StatelessAnswerSent { status: 503, .. }]
+    ));
+    let spec = oma_im::dialog::RequestSpec::new(
+        oma_im::sip::Method::Options,
+        "sip:x@example.com",
+        "<sip:b@example.com>",
+        "<sip:x@example.com>",
+    );
+    ua.send_request(spec.clone(), now).unwrap();
+    assert_eq!(
+        ua.send_request(spec, now),
+        Err(oma_im::dialog::UaError::TooManyTransactions)
+    );
+}
