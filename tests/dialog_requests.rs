@@ -445,3 +445,59 @@ fn re_invite_between_two_user_agents_is_acked() {
     .seq;
     assert_eq!(reinvite, 2);
 }
+
+#[test]
+fn subscribe_2xx_creates_a_dialog_on_both_sides_and_notify_uses_it() {
+    let a = SocketAddr::from(([192, 0, 2, 1], 5060));
+    let b = SocketAddr::from(([192, 0, 2, 2], 5060));
+    let mut net = Network::new(Conditions::PERFECT, 4);
+    net.add(a, UserAgent::new(Config::new(a, b, Transport::Udp, 1)));
+    net.add(b, UserAgent::new(Config::new(b, a, Transport::Udp, 2)));
+    let now = net.now;
+    let spec = RequestSpec::new(
+        Method::Subscribe,
+        "sip:conf@192.0.2.2",
+        "<sip:a@example.com>",
+        "<sip:conf@example.com>",
+    )
+    .with_header("Event", "conference")
+    .with_header("Expires", "600");
+    net.node(0).send_request(spec, now).unwrap();
+    net.run_until(now + Duration::from_millis(10), |i, ua, e, now| {
+        if let (1, Event::RequestReceived { transaction, .. }) = (i, e) {
+            ua.respond(
+                *transaction,
+                ResponseSpec::new(200).with_header("Expires", "600"),
+                now,
+            )
+            .unwrap();
+        }
+    });
+    let notifier = net.node(1).dialogs().next().unwrap().id();
+    assert!(net.node(0).dialogs().next().is_some());
+    let now = net.now;
+    let notify = DialogRequestSpec::new(Method::Notify)
+        .with_header("Event", "conference")
+        .with_header("Subscription-State", "active;expires=600");
+    net.node(1).send_in_dialog(notifier, notify, now).unwrap();
+    net.run_until(now + Duration::from_millis(10), |i, ua, e, now| {
+        if let (
+            0,
+            Event::RequestReceived {
+                transaction,
+                dialog,
+                ..
+            },
+        ) = (i, e)
+        {
+            assert!(dialog.is_some(), "the NOTIFY is in the subscriber's dialog");
+            ua.respond(*transaction, ResponseSpec::new(200), now)
+                .unwrap();
+        }
+    });
+    let statuses: Vec<_> = net.lines(0, 1);
+    assert_eq!(
+        statuses,
+        ["SUBSCRIBE sip:conf@192.0.2.2 SIP/2.0", "SIP/2.0 200 OK"]
+    );
+}

@@ -353,6 +353,11 @@ impl UserAgent {
         }
         if let Some(set_key) = invite_set {
             dialog = self.invite_response(&set_key, response, code, now);
+        } else if dialog.is_none()
+            && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
+            && (200..300).contains(&code)
+        {
+            dialog = self.subscription_dialog(id, response);
         } else if let Some(d) = dialog {
             if (200..300).contains(&code) && is_target_refresh(&method) {
                 if let Some(e) = self.dialogs.get_mut(&d) {
@@ -480,6 +485,32 @@ impl UserAgent {
             }
         }
         Some(dialog)
+    }
+
+    /// The dialog a 2xx to an out-of-dialog SUBSCRIBE or REFER creates
+    /// (RFC 6665 §4.1.2.1, RFC 3515), unless it exists already.
+    fn subscription_dialog(
+        &mut self,
+        id: ClientTxId,
+        response: &SipMessage<'_>,
+    ) -> Option<DialogId> {
+        if self.dialogs.len() >= self.config.limits.max_dialogs {
+            return None;
+        }
+        let request = self.clients.get(&id)?.tx.request().clone();
+        let dialog_id = DialogId(self.fresh_id());
+        let dialog = Dialog::from_response(
+            dialog_id,
+            &request.message(),
+            response,
+            self.config.limits.max_route_set,
+        )?;
+        if let Some(&existing) = self.dialog_keys.get(&dialog.key()) {
+            return Some(existing);
+        }
+        self.insert_dialog(dialog, None);
+        self.event(Event::DialogEstablished { dialog: dialog_id });
+        Some(dialog_id)
     }
 
     /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps the ACK for its
