@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::dialog::{
     ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec,
-    ResponseSpec, ServerTxId, UserAgent,
+    ResponseSpec, ServerTxId, UaError, UserAgent,
 };
 use crate::sip::{parse_message, Method};
 use crate::transaction::Transport;
@@ -224,7 +224,10 @@ impl World {
                 let _ = self.uas[i].respond(tx, ResponseSpec::new(486), now);
             }
             for (i, d) in std::mem::take(&mut self.dialogs) {
-                let _ = self.uas[i].bye(d, now);
+                // Over the transaction limit: hang up once some have ended.
+                if self.uas[i].bye(d, now) == Err(UaError::TooManyTransactions) {
+                    self.dialogs.push((i, d));
+                }
             }
             for (i, tx) in std::mem::take(&mut self.invites) {
                 let _ = self.uas[i].cancel(tx, now);
