@@ -5,6 +5,8 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod sip;
+pub mod sip_values;
 pub mod ua;
 
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
@@ -12,7 +14,13 @@ pub type Target = fn(&[u8]);
 
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
 /// corpus directory in `fuzz/corpus/`.
-pub const TARGETS: &[(&str, Target)] = &[("ua_events", ua::ua_events)];
+pub const TARGETS: &[(&str, Target)] = &[
+    ("sip_uri", sip_values::sip_uri_target),
+    ("sip_values", sip_values::sip_values_target),
+    ("sip_parse_message", sip::parse_message_target),
+    ("sip_stream_framing", sip::stream_framing_target),
+    ("ua_events", ua::ua_events),
+];
 
 /// Runs the target registered under `name` on `data`.
 ///

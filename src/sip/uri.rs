@@ -99,10 +99,9 @@ impl<'a> Host<'a> {
             let inner = inner
                 .strip_suffix(']')
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 0))?;
-            return inner
-                .parse::<Ipv6Addr>()
+            return parse_ipv6_reference(inner)
                 .map(Host::Ipv6)
-                .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 1));
+                .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
         if s.contains(':') {
             if bare_ipv6 {
@@ -161,6 +160,23 @@ impl<'a> Host<'a> {
     }
 }
 
+/// Parses the inside of an IPv6 reference. Besides standard text forms, it
+/// tolerates the three-colon form `hexpart ":" IPv4address` with a hexpart
+/// ending in `::` (`2001:db8:::192.0.2.1`), which the RFC 3261 ABNF allows by
+/// mistake; RFC 5118 §4.10 asks receivers to treat it as the two-colon form.
+fn parse_ipv6_reference(s: &str) -> Option<Ipv6Addr> {
+    if let Ok(a) = s.parse() {
+        return Some(a);
+    }
+    let (head, ipv4) = s.split_once(":::")?;
+    ipv4.parse::<Ipv4Addr>().ok()?;
+    let mut fixed = arrayvec::ArrayString::<64>::new();
+    fixed.try_push_str(head).ok()?;
+    fixed.try_push_str("::").ok()?;
+    fixed.try_push_str(ipv4).ok()?;
+    fixed.parse().ok()
+}
+
 impl fmt::Display for Host<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -198,7 +214,12 @@ const fn is_header_byte(b: u8) -> bool {
 
 /// Checks that every byte of `s` (at `base` in the URI) is allowed by `ok` or
 /// is a valid `%hh` escape.
-fn check_chars(s: &str, base: usize, ok: fn(u8) -> bool, kind: ValueErrorKind) -> Result<(), ValueError> {
+fn check_chars(
+    s: &str,
+    base: usize,
+    ok: fn(u8) -> bool,
+    kind: ValueErrorKind,
+) -> Result<(), ValueError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -239,7 +260,10 @@ struct Decoded<'a> {
 
 impl<'a> Decoded<'a> {
     fn new(s: &'a str) -> Self {
-        Self { b: s.as_bytes(), i: 0 }
+        Self {
+            b: s.as_bytes(),
+            i: 0,
+        }
     }
 }
 
@@ -248,8 +272,14 @@ impl Iterator for Decoded<'_> {
     fn next(&mut self) -> Option<u8> {
         let c = *self.b.get(self.i)?;
         if c == b'%' {
-            let hi = self.b.get(self.i + 1).and_then(|h| (*h as char).to_digit(16));
-            let lo = self.b.get(self.i + 2).and_then(|h| (*h as char).to_digit(16));
+            let hi = self
+                .b
+                .get(self.i + 1)
+                .and_then(|h| (*h as char).to_digit(16));
+            let lo = self
+                .b
+                .get(self.i + 2)
+                .and_then(|h| (*h as char).to_digit(16));
             if let (Some(hi), Some(lo)) = (hi, lo) {
                 self.i += 3;
                 // Two hex digits are at most 0xFF.
@@ -318,7 +348,10 @@ impl<'a> Uri<'a> {
                 .bytes()
                 .position(|c| !c.is_ascii_graphic() || matches!(c, b'<' | b'>' | b'"'))
             {
-                return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + bad));
+                return Err(ValueError::new(
+                    ValueErrorKind::UnexpectedCharacter,
+                    base + bad,
+                ));
             }
             Ok(Uri::Other { scheme, rest })
         }
@@ -371,8 +404,14 @@ impl<'a> Uri<'a> {
             (Uri::Sip(a), Uri::Sip(b)) => a.uri_eq(b),
             (Uri::Tel(a), Uri::Tel(b)) => a.uri_eq(b),
             (
-                Uri::Other { scheme: s1, rest: r1 },
-                Uri::Other { scheme: s2, rest: r2 },
+                Uri::Other {
+                    scheme: s1,
+                    rest: r1,
+                },
+                Uri::Other {
+                    scheme: s2,
+                    rest: r2,
+                },
             ) => s1.eq_ignore_ascii_case(s2) && r1 == r2,
             _ => false,
         }
@@ -399,10 +438,7 @@ impl<'a> SipUri<'a> {
             Some(at) => {
                 let userinfo = s.get(..at).unwrap_or_default();
                 let (user, password) = match userinfo.find(':') {
-                    Some(c) => (
-                        userinfo.get(..c).unwrap_or_default(),
-                        userinfo.get(c + 1..),
-                    ),
+                    Some(c) => (userinfo.get(..c).unwrap_or_default(), userinfo.get(c + 1..)),
                     None => (userinfo, None),
                 };
                 if user.is_empty() {
@@ -476,10 +512,18 @@ impl<'a> SipUri<'a> {
             if name.is_empty() {
                 return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
             }
-            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            check_chars(
+                name,
+                base + start,
+                is_param_byte,
+                ValueErrorKind::UnexpectedCharacter,
+            )?;
             if let Some(v) = value {
                 if v.is_empty() {
-                    return Err(ValueError::new(ValueErrorKind::InvalidParamValue, base + end));
+                    return Err(ValueError::new(
+                        ValueErrorKind::InvalidParamValue,
+                        base + end,
+                    ));
                 }
                 check_chars(
                     v,
@@ -487,6 +531,12 @@ impl<'a> SipUri<'a> {
                     is_param_byte,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
+            }
+            if params.contains(name) {
+                return Err(ValueError::new(
+                    ValueErrorKind::DuplicateParam,
+                    base + start,
+                ));
             }
             params.push_limited(Param { name, value }, limits, base + i)?;
             i = end;
@@ -510,7 +560,12 @@ impl<'a> SipUri<'a> {
                 if name.is_empty() {
                     return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
                 }
-                check_chars(name, base + start, is_header_byte, ValueErrorKind::UnexpectedCharacter)?;
+                check_chars(
+                    name,
+                    base + start,
+                    is_header_byte,
+                    ValueErrorKind::UnexpectedCharacter,
+                )?;
                 check_chars(
                     value,
                     base + start + eq + 1,
@@ -527,7 +582,10 @@ impl<'a> SipUri<'a> {
                 start = end + 1;
             }
         } else if i < s.len() {
-            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + i));
+            return Err(ValueError::new(
+                ValueErrorKind::UnexpectedCharacter,
+                base + i,
+            ));
         }
         Ok(SipUri {
             secure,
@@ -567,7 +625,10 @@ impl<'a> SipUri<'a> {
 
     /// The `ttl` uri-parameter, when it is a number in `0..=255`.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
+        self.params
+            .get("ttl")
+            .flatten()
+            .and_then(|t| t.parse().ok())
     }
 
     /// Appends the URI in canonical form.
@@ -584,7 +645,7 @@ impl<'a> SipUri<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            out.extend_from_slice(p.to_string().as_bytes());
+            super::lex::write_decimal(u32::from(p), out);
         }
         self.params.write(out);
         for (k, h) in self.headers.iter().enumerate() {
@@ -606,39 +667,37 @@ impl<'a> SipUri<'a> {
             return false;
         }
         // Parameters in both must match; user, ttl, method and maddr must be
-        // in both or in neither; others in only one are ignored.
+        // in both or in neither; others in only one are ignored. Names and
+        // values compare case-insensitively after decoding escapes.
+        fn find<'p>(ps: &Params<'p>, name: &str) -> Option<Option<&'p str>> {
+            ps.iter()
+                .find(|q| decoded_eq(q.name, name, true))
+                .map(|q| q.value)
+        }
+        let restricted = |name: &str| {
+            ["user", "ttl", "method", "maddr"]
+                .iter()
+                .any(|n| decoded_eq(name, n, true))
+        };
         for p in &self.params {
-            match other.params.find(p.name) {
-                Some(q) => {
-                    if !opt_eq(p.value, q.value, true) {
-                        return false;
-                    }
-                }
-                None => {
-                    if ["user", "ttl", "method", "maddr"]
-                        .iter()
-                        .any(|n| p.name.eq_ignore_ascii_case(n))
-                    {
-                        return false;
-                    }
-                }
+            match find(&other.params, p.name) {
+                Some(v) if !opt_eq(p.value, v, true) => return false,
+                None if restricted(p.name) => return false,
+                _ => {}
             }
         }
-        for q in &other.params {
-            if self.params.find(q.name).is_none()
-                && ["user", "ttl", "method", "maddr"]
-                    .iter()
-                    .any(|n| q.name.eq_ignore_ascii_case(n))
-            {
-                return false;
-            }
+        if other
+            .params
+            .iter()
+            .any(|q| restricted(q.name) && find(&self.params, q.name).is_none())
+        {
+            return false;
         }
         // Headers are never ignored: the same set on both sides.
         let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
             a.iter().all(|h| {
-                b.iter().any(|g| {
-                    decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true)
-                })
+                b.iter()
+                    .any(|g| decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true))
             })
         };
         covered(&self.headers, &other.headers) && covered(&other.headers, &self.headers)
@@ -679,7 +738,12 @@ impl<'a> TelUri<'a> {
         if number.is_empty() {
             return Err(ValueError::new(ValueErrorKind::Empty, base));
         }
-        check_chars(number, base, is_tel_number_byte, ValueErrorKind::UnexpectedCharacter)?;
+        check_chars(
+            number,
+            base,
+            is_tel_number_byte,
+            ValueErrorKind::UnexpectedCharacter,
+        )?;
         let mut params = Params::new();
         let mut i = end;
         let b = s.as_bytes();
@@ -697,7 +761,12 @@ impl<'a> TelUri<'a> {
             if name.is_empty() {
                 return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
             }
-            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            check_chars(
+                name,
+                base + start,
+                is_param_byte,
+                ValueErrorKind::UnexpectedCharacter,
+            )?;
             if let Some(v) = value {
                 check_chars(
                     v,
@@ -705,6 +774,12 @@ impl<'a> TelUri<'a> {
                     is_param_byte,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
+            }
+            if params.contains(name) {
+                return Err(ValueError::new(
+                    ValueErrorKind::DuplicateParam,
+                    base + start,
+                ));
             }
             params.push_limited(Param { name, value }, limits, base + i)?;
             i = e;
@@ -722,7 +797,10 @@ impl<'a> TelUri<'a> {
     /// RFC 3966 §4 comparison: numbers equal ignoring visual separators,
     /// parameters equal as sets (names and values case-insensitive).
     pub fn uri_eq(&self, other: &TelUri<'_>) -> bool {
-        let digits = |n: &'a str| n.bytes().filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'));
+        let digits = |n: &'a str| {
+            n.bytes()
+                .filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'))
+        };
         let mut x = digits(self.number);
         let mut y = other
             .number
@@ -773,7 +851,13 @@ mod tests {
         assert_eq!(u.method(), Some("INVITE"));
         assert!(u.lr());
         assert_eq!(u.headers.len(), 2);
-        assert_eq!(u.headers[0], UriHeader { name: "subject", value: "project%20x" });
+        assert_eq!(
+            u.headers[0],
+            UriHeader {
+                name: "subject",
+                value: "project%20x"
+            }
+        );
     }
 
     #[test]
@@ -807,25 +891,38 @@ mod tests {
             sip("sip:[::ffff:192.0.2.1]").host,
             Host::Ipv6("::ffff:192.0.2.1".parse().unwrap())
         );
-        assert_eq!(
-            sip("sip:u@[2001:db8::192.0.2.1]:5060").port,
-            Some(5060)
-        );
+        assert_eq!(sip("sip:u@[2001:db8::192.0.2.1]:5060").port, Some(5060));
     }
 
     #[test]
     fn comparison_rules() {
         let eq = |a: &str, b: &str| Uri::parse(a).unwrap().uri_eq(&Uri::parse(b).unwrap());
-        assert!(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
-        assert!(eq("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
-            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"));
-        assert!(eq("sip:alice@atlanta.com?subject=project%20x&priority=urgent",
-            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"));
-        assert!(!eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+        assert!(eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"
+        ));
+        assert!(eq(
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"
+        ));
+        assert!(!eq(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
         assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
         assert!(!eq("sip:bob@biloxi.com", "sips:bob@biloxi.com"));
-        assert!(!eq("sip:carol@chicago.com", "sip:carol@chicago.com;security=on;maddr=1.2.3.4"));
-        assert!(!eq("sip:carol@chicago.com?Subject=next%20meeting", "sip:carol@chicago.com"));
+        assert!(!eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;security=on;maddr=1.2.3.4"
+        ));
+        assert!(!eq(
+            "sip:carol@chicago.com?Subject=next%20meeting",
+            "sip:carol@chicago.com"
+        ));
         assert!(eq("sip:[::1]", "sip:[0:0:0:0:0:0:0:1]"));
         assert!(eq("tel:+1-201-555-0123", "tel:+1.201.555.0123"));
         assert!(!eq("tel:+12015550123", "sip:+12015550123@h"));
@@ -835,7 +932,10 @@ mod tests {
     fn other_scheme_is_opaque() {
         assert_eq!(
             Uri::parse("im:alice@example.com").unwrap(),
-            Uri::Other { scheme: "im", rest: "alice@example.com" }
+            Uri::Other {
+                scheme: "im",
+                rest: "alice@example.com"
+            }
         );
         assert!(Uri::parse("urn:a b").is_err());
     }

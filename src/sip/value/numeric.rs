@@ -34,14 +34,15 @@ impl<'a> CSeq<'a> {
         let (m, m_end) = lex::token(value, m_at)?;
         lex::expect_end(value, m_end)?;
         Ok(CSeq {
-            seq: u32::try_from(n).map_err(|_| ValueError::new(ValueErrorKind::NumberOutOfRange, i))?,
+            seq: u32::try_from(n)
+                .map_err(|_| ValueError::new(ValueErrorKind::NumberOutOfRange, i))?,
             method: Method::parse(m).map_err(|e| e.shifted(m_at))?,
         })
     }
 
     /// Appends `seq METHOD`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.seq.to_string().as_bytes());
+        lex::write_decimal(self.seq, out);
         out.push(b' ');
         self.method.write(out);
     }
@@ -64,7 +65,7 @@ impl MaxForwards {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.to_string().as_bytes());
+        lex::write_decimal(u32::from(self.0), out);
     }
 }
 
@@ -85,7 +86,7 @@ impl Expires {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.to_string().as_bytes());
+        lex::write_decimal(self.0, out);
     }
 }
 
@@ -105,7 +106,18 @@ const fn is_word_byte(b: u8) -> bool {
     lex::is_token_byte(b)
         || matches!(
             b,
-            b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}'
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
         )
 }
 

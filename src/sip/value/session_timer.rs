@@ -61,12 +61,14 @@ impl<'a> SessionExpires<'a> {
 
     /// The `refresher` parameter.
     pub fn refresher(&self) -> Option<Refresher> {
-        self.params.find("refresher").and_then(|p| refresher(p.value))
+        self.params
+            .find("refresher")
+            .and_then(|p| refresher(p.value))
     }
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.delta_seconds.to_string().as_bytes());
+        lex::write_decimal(self.delta_seconds, out);
         self.params.write(out);
     }
 }
@@ -102,7 +104,7 @@ impl<'a> MinSe<'a> {
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.delta_seconds.to_string().as_bytes());
+        lex::write_decimal(self.delta_seconds, out);
         self.params.write(out);
     }
 }

@@ -160,7 +160,10 @@ impl<'a> Via<'a> {
 
     /// The `ttl` parameter.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
+        self.params
+            .get("ttl")
+            .flatten()
+            .and_then(|t| t.parse().ok())
     }
 
     /// Appends the via-parm in canonical form.
@@ -174,7 +177,7 @@ impl<'a> Via<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            out.extend_from_slice(p.to_string().as_bytes());
+            lex::write_decimal(u32::from(p), out);
         }
         self.params.write(out);
     }
