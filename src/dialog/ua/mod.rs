@@ -253,6 +253,44 @@ impl UserAgent {
         self.process_due(now);
     }
 
+    /// Reports that the transport could not deliver to `destination` (a
+    /// failed send, a TCP connection lost): every transaction sending there
+    /// over `transport` fails (§17.1.4, §17.2.4) with
+    /// [`Event::TransportError`]; a failed request in a dialog ends it. This
+    /// rare path visits every live transaction.
+    pub fn handle_transport_error(
+        &mut self,
+        destination: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
+        let clients: Vec<ClientTxId> = self
+            .clients
+            .iter()
+            .filter(|(_, e)| e.tx.destination() == destination && e.tx.transport() == transport)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in clients {
+            if let Some(e) = self.clients.get_mut(&id) {
+                e.tx.handle_transport_error();
+            }
+            self.drive_client(id, now);
+        }
+        let servers: Vec<ServerTxId> = self
+            .servers
+            .iter()
+            .filter(|(_, e)| e.tx.destination() == destination && e.tx.transport() == transport)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in servers {
+            if let Some(e) = self.servers.get_mut(&id) {
+                e.tx.handle_transport_error();
+            }
+            self.drive_server(id);
+        }
+        self.process_due(now);
+    }
+
     /// Handles the deadlines due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.process_due(now);
