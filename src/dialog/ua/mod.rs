@@ -274,7 +274,7 @@ impl UserAgent {
             if let Some(e) = self.clients.get_mut(&id) {
                 e.tx.handle_transport_error();
             }
-            self.drive_client(id, now);
+            self.drive_client(id);
         }
         let servers: Vec<ServerTxId> = self
             .servers
@@ -642,7 +642,7 @@ impl UserAgent {
                         e.scheduled = None;
                         e.tx.handle_timeout(now);
                     }
-                    self.drive_client(transaction, now);
+                    self.drive_client(transaction);
                 }
                 DeadlineReason::Server { transaction, .. } => {
                     if let Some(e) = self.servers.get_mut(&transaction) {
@@ -696,7 +696,7 @@ impl UserAgent {
                 scheduled: None,
             },
         );
-        self.drive_client(id, now);
+        self.drive_client(id);
         id
     }
 
@@ -743,11 +743,11 @@ impl UserAgent {
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
             self.start_client(cancel, branch, None, None, true, now);
         }
-        self.drive_client(invite, now);
+        self.drive_client(invite);
     }
 
     /// Moves a client transaction's outputs out and reacts to its end.
-    fn drive_client(&mut self, id: ClientTxId, now: Instant) {
+    fn drive_client(&mut self, id: ClientTxId) {
         let mut terminated = false;
         let mut failure = None;
         while let Some(output) = self.clients.get_mut(&id).and_then(|e| e.tx.poll_output()) {
@@ -797,7 +797,6 @@ impl UserAgent {
                 }
             }
         }
-        let _ = now;
     }
 
     /// A client transaction timed out or failed: its dialog effects (§12.2.1.2).
