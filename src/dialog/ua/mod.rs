@@ -435,8 +435,8 @@ impl UserAgent {
             }
         }
         if creating || refresh {
-            w.header("Contact", &outgoing::contact(&self.config));
-            w.header("Allow", &self.config.capabilities.allow.to_string());
+            w.header_with("Contact", |out| outgoing::write_contact(out, &self.config));
+            w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }
         for (name, value) in &spec.headers {
             w.header(name, value);
