@@ -13,6 +13,15 @@
 //!
 //! Dependencies point down this list; codecs never depend on state machines.
 //!
+//! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
+//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
+//!   `poll_output` / `poll_timeout` interface, with its drain contract and
+//!   run loop documented there.
+//! * [`transaction`]: RFC 3261 §17 client and server transactions, their
+//!   timers A to K, and the stateless answers owed to bad requests.
+//! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser with the RFC 4475
+//!   and RFC 5118 verdicts, typed header access, a writer, and stream framing for
+//!   TCP.
 //! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
 //!   chunking and reassembly, the response/REPORT rules, the endpoint session
 //!   ([`msrp::session::MsrpSession`]) and the switch that fans messages out to
@@ -22,9 +31,6 @@
 //!   the controlling IM Server's answer of OMA 7.2.1.2 step 2.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
 //!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
-//! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser with the RFC 4475
-//!   and RFC 5118 verdicts, typed header access, a writer, and stream framing for
-//!   TCP.
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`Limits`]: every bound of every layer in one value.
 //!
@@ -48,6 +54,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
+pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod limits;
@@ -55,6 +62,7 @@ pub mod msrp;
 pub mod rng;
 pub mod sdp;
 pub mod sip;
+pub mod transaction;
 
 pub use limits::Limits;
 

@@ -11,6 +11,7 @@ pub mod msrp_session;
 pub mod sdp;
 pub mod sip;
 pub mod sip_values;
+pub mod ua;
 pub mod xml;
 
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
@@ -31,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sip_stream_framing", sip::sip_stream_framing),
     ("sip_uri", sip_values::sip_uri),
     ("sip_values", sip_values::sip_values),
+    ("ua_events", ua::ua_events),
 ];
 
 /// Runs the target registered under `name` on `data`.
