@@ -15,6 +15,13 @@
 //!   access, a writer, and stream framing for TCP.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
 //!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
+//!
+//! * [`transaction`]: RFC 3261 §17 client and server transactions, their
+//!   timers A to K, and the stateless answers owed to bad requests.
+//! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
+//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
+//!   `poll_output` / `poll_timeout` interface, with its drain contract and
+//!   run loop documented there.
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
 //!   writer, and the offer/answer rules of an IM session (RFC 3264).
@@ -30,8 +37,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
+pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod msrp;
 pub mod rng;
 pub mod sdp;
+pub mod sip;
+pub mod transaction;

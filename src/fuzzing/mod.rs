@@ -8,6 +8,7 @@
 pub mod mime;
 pub mod msrp;
 pub mod sdp;
+pub mod ua;
 pub mod xml;
 
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
@@ -23,6 +24,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
+    ("ua_events", ua::ua_events),
 ];
 
 /// Runs the target registered under `name` on `data`.

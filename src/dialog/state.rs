@@ -1,0 +1,285 @@
+//! One dialog (RFC 3261 §12): its identifiers, route set, remote target and
+//! sequence numbers, and how it is created and refreshed from messages.
+
+use std::fmt;
+
+use crate::sip::{NameAddr, SipMessage, Uri};
+
+/// Identifies a dialog inside one [`UserAgent`](super::UserAgent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DialogId(pub(crate) u64);
+
+impl fmt::Display for DialogId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dialog#{}", self.0)
+    }
+}
+
+/// The state of a dialog (§12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogState {
+    /// Created by a provisional response with a To tag; may still end
+    /// with the final response.
+    Early,
+    /// Created or confirmed by a 2xx.
+    Confirmed,
+}
+
+/// Which side of the dialog-creating transaction this user agent was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialogRole {
+    /// This UA sent the request that created the dialog.
+    Uac,
+    /// This UA received it.
+    Uas,
+}
+
+/// The dialog key of §12: Call-ID, local tag, remote tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct DialogKey {
+    pub(crate) call_id: String,
+    pub(crate) local_tag: String,
+    pub(crate) remote_tag: String,
+}
+
+/// The state a dialog keeps (§12.1): identifiers, the route set, the remote
+/// target and both sequence numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialog {
+    pub(crate) id: DialogId,
+    pub(crate) state: DialogState,
+    pub(crate) role: DialogRole,
+    pub(crate) call_id: String,
+    pub(crate) local_tag: String,
+    pub(crate) remote_tag: String,
+    pub(crate) local_uri: String,
+    pub(crate) remote_uri: String,
+    pub(crate) remote_target: String,
+    pub(crate) route_set: Vec<String>,
+    pub(crate) local_seq: u32,
+    pub(crate) remote_seq: Option<u32>,
+    pub(crate) invite_seq: Option<u32>,
+}
+
+impl Dialog {
+    /// The dialog's identifier in its user agent.
+    pub fn id(&self) -> DialogId {
+        self.id
+    }
+    /// Early or confirmed.
+    pub fn state(&self) -> DialogState {
+        self.state
+    }
+    /// UAC or UAS of the creating transaction.
+    pub fn role(&self) -> DialogRole {
+        self.role
+    }
+    /// The Call-ID.
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+    /// The local tag (From tag of our requests).
+    pub fn local_tag(&self) -> &str {
+        &self.local_tag
+    }
+    /// The remote tag (To tag of our requests).
+    pub fn remote_tag(&self) -> &str {
+        &self.remote_tag
+    }
+    /// The local URI (From of our requests, without tag), as a name-addr.
+    pub fn local_uri(&self) -> &str {
+        &self.local_uri
+    }
+    /// The remote URI (To of our requests, without tag), as a name-addr.
+    pub fn remote_uri(&self) -> &str {
+        &self.remote_uri
+    }
+    /// The remote target: the URI of the peer's Contact.
+    pub fn remote_target(&self) -> &str {
+        &self.remote_target
+    }
+    /// The route set, in the order of our requests' Route header: the
+    /// Record-Route of the creating response reversed (UAC), or of the
+    /// creating request as is (UAS).
+    pub fn route_set(&self) -> &[String] {
+        &self.route_set
+    }
+    /// The last CSeq number we sent.
+    pub fn local_seq(&self) -> u32 {
+        self.local_seq
+    }
+    /// The last CSeq number the peer sent, if any.
+    pub fn remote_seq(&self) -> Option<u32> {
+        self.remote_seq
+    }
+
+    pub(crate) fn key(&self) -> DialogKey {
+        DialogKey {
+            call_id: self.call_id.clone(),
+            local_tag: self.local_tag.clone(),
+            remote_tag: self.remote_tag.clone(),
+        }
+    }
+
+    /// The dialog a UAC creates from a response with a To tag to `request`
+    /// (§12.1.2). `None` when a field it needs is missing or malformed.
+    pub(crate) fn from_response(
+        id: DialogId,
+        request: &SipMessage<'_>,
+        response: &SipMessage<'_>,
+        max_routes: usize,
+    ) -> Option<Dialog> {
+        let from = request.from()?.ok()?;
+        let to = response.to()?.ok()?;
+        let code = response.status_code()?;
+        let mut routes = route_set(response, max_routes)?;
+        routes.reverse();
+        let seq = request.cseq()?.ok()?.seq;
+        Some(Dialog {
+            id,
+            state: if code < 200 {
+                DialogState::Early
+            } else {
+                DialogState::Confirmed
+            },
+            role: DialogRole::Uac,
+            call_id: request.call_id()?.ok()?.to_string(),
+            local_tag: from.tag()?.to_owned(),
+            remote_tag: to.tag()?.to_owned(),
+            local_uri: without_tag(&from),
+            remote_uri: without_tag(&to),
+            remote_target: contact_uri(response)
+                .or_else(|| request.request_line().map(|l| l.uri.to_owned()))?,
+            route_set: routes,
+            local_seq: seq,
+            remote_seq: None,
+            invite_seq: (request.method() == Some("INVITE")).then_some(seq),
+        })
+    }
+
+    /// The dialog a UAS creates when it answers `request` with a To tag
+    /// `local_tag` (§12.1.1). `None` when a field it needs is missing.
+    pub(crate) fn from_request(
+        id: DialogId,
+        request: &SipMessage<'_>,
+        local_tag: &str,
+        confirmed: bool,
+        max_routes: usize,
+    ) -> Option<Dialog> {
+        let from = request.from()?.ok()?;
+        let to = request.to()?.ok()?;
+        let seq = request.cseq()?.ok()?.seq;
+        Some(Dialog {
+            id,
+            state: if confirmed {
+                DialogState::Confirmed
+            } else {
+                DialogState::Early
+            },
+            role: DialogRole::Uas,
+            call_id: request.call_id()?.ok()?.to_string(),
+            local_tag: local_tag.to_owned(),
+            remote_tag: from.tag()?.to_owned(),
+            local_uri: without_tag(&to),
+            remote_uri: without_tag(&from),
+            remote_target: contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
+            route_set: route_set(request, max_routes)?,
+            local_seq: 0,
+            remote_seq: Some(seq),
+            invite_seq: (request.method() == Some("INVITE")).then_some(seq),
+        })
+    }
+
+    /// Confirms an early UAC dialog with its 2xx: the route set is
+    /// recomputed from it and the remote target taken from its Contact
+    /// (§12.1.2, §13.2.2.4).
+    pub(crate) fn confirm_with(&mut self, response: &SipMessage<'_>, max_routes: usize) {
+        self.state = DialogState::Confirmed;
+        if let Some(mut routes) = route_set(response, max_routes) {
+            routes.reverse();
+            self.route_set = routes;
+        }
+        self.refresh_target(response);
+    }
+
+    /// Takes the remote target from the Contact of a target-refresh request
+    /// or its 2xx (§12.2.1.2, §12.2.2).
+    pub(crate) fn refresh_target(&mut self, message: &SipMessage<'_>) {
+        if let Some(target) = contact_uri(message) {
+            self.remote_target = target;
+        }
+    }
+
+    /// The Request-URI and Route values of a request in this dialog
+    /// (§12.2.1.1): loose routing when the first route has `lr`, else the
+    /// strict-routing form (first route as Request-URI, remote target last).
+    pub(crate) fn request_target(&self) -> (String, Vec<String>) {
+        let Some(first) = self.route_set.first() else {
+            return (self.remote_target.clone(), Vec::new());
+        };
+        let strict = NameAddr::parse(first)
+            .ok()
+            .and_then(|na| na.uri.as_sip().map(|u| !u.lr()))
+            .unwrap_or(false);
+        if strict {
+            let uri = NameAddr::parse(first)
+                .map(|na| uri_text(&na.uri))
+                .unwrap_or_default();
+            let mut routes: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
+            routes.push(format!("<{}>", self.remote_target));
+            (uri, routes)
+        } else {
+            (self.remote_target.clone(), self.route_set.clone())
+        }
+    }
+}
+
+/// Whether a request of `method` refreshes the remote target (§12.2,
+/// RFC 3311 UPDATE, RFC 6665 SUBSCRIBE/NOTIFY).
+pub(crate) fn is_target_refresh(method: &str) -> bool {
+    matches!(
+        method,
+        "INVITE" | "UPDATE" | "SUBSCRIBE" | "NOTIFY" | "REFER"
+    )
+}
+
+/// The canonical text of `uri`.
+pub(crate) fn uri_text(uri: &Uri<'_>) -> String {
+    let mut out = Vec::with_capacity(48);
+    uri.write(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A From or To address without its tag parameter, canonical.
+fn without_tag(addr: &NameAddr<'_>) -> String {
+    let mut copy = addr.clone();
+    let mut params = crate::sip::Params::new();
+    for p in addr
+        .params
+        .iter()
+        .filter(|p| !p.name.eq_ignore_ascii_case("tag"))
+    {
+        params.push(*p);
+    }
+    copy.params = params;
+    copy.to_string()
+}
+
+/// The URI of the first Contact of `message`.
+fn contact_uri(message: &SipMessage<'_>) -> Option<String> {
+    let contact = message.contact().next()?.ok()?;
+    Some(uri_text(&contact.address()?.uri))
+}
+
+/// Every Record-Route value of `message`, in order, canonical; `None` when
+/// one is malformed or there are more than `max_routes`.
+fn route_set(message: &SipMessage<'_>, max_routes: usize) -> Option<Vec<String>> {
+    let mut routes = Vec::new();
+    for rr in message.record_route() {
+        if routes.len() == max_routes {
+            return None;
+        }
+        routes.push(rr.ok()?.to_string());
+    }
+    Some(routes)
+}

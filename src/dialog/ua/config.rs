@@ -1,0 +1,86 @@
+//! The configuration of a [`UserAgent`](super::UserAgent).
+
+use std::net::SocketAddr;
+
+use crate::transaction::{Capabilities, TimerConfig, Transport};
+
+/// Bounds on what a user agent keeps. Over a bound, an incoming request is
+/// refused statelessly (503) and a command fails with
+/// [`UaError::TooManyTransactions`](super::UaError::TooManyTransactions) or
+/// [`UaError::TooManyDialogs`](super::UaError::TooManyDialogs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bounds on every SIP message parsed.
+    pub sip: crate::sip::Limits,
+    /// Most live client transactions, and most live server transactions.
+    pub max_transactions: usize,
+    /// Most dialogs (early and confirmed).
+    pub max_dialogs: usize,
+    /// Most entries in a dialog's route set (Record-Route values).
+    pub max_route_set: usize,
+}
+
+impl Default for Limits {
+    /// Default SIP limits, 1024 transactions each way, 256 dialogs,
+    /// 16 routes.
+    fn default() -> Self {
+        Limits {
+            sip: crate::sip::Limits::default(),
+            max_transactions: 1024,
+            max_dialogs: 256,
+            max_route_set: 16,
+        }
+    }
+}
+
+/// How a user agent is set up.
+///
+/// ```
+/// use oma_im::dialog::Config;
+/// use oma_im::transaction::Transport;
+///
+/// let config = Config::new("192.0.2.1:5060".parse().unwrap(),
+///     "192.0.2.100:5060".parse().unwrap(), Transport::Udp, 42);
+/// assert_eq!(config.timers.t1.as_millis(), 500);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The address this UA sends from and receives on: the sent-by of its
+    /// Via and the host of its Contact.
+    pub local_addr: SocketAddr,
+    /// The outbound proxy (the SIP/IP Core) every request goes to.
+    pub outbound_proxy: SocketAddr,
+    /// The transport to the outbound proxy.
+    pub transport: Transport,
+    /// T1, T2 and T4.
+    pub timers: TimerConfig,
+    /// Seed of the generator of tags, branches and Call-IDs.
+    pub seed: u64,
+    /// Supported methods, option tags, body types and URI schemes.
+    pub capabilities: Capabilities,
+    /// Bounds on kept state.
+    pub limits: Limits,
+    /// The user part of the Contact URI, if any.
+    pub contact_user: Option<String>,
+}
+
+impl Config {
+    /// A configuration with default timers, capabilities and limits.
+    pub fn new(
+        local_addr: SocketAddr,
+        outbound_proxy: SocketAddr,
+        transport: Transport,
+        seed: u64,
+    ) -> Self {
+        Config {
+            local_addr,
+            outbound_proxy,
+            transport,
+            timers: TimerConfig::default(),
+            seed,
+            capabilities: Capabilities::default(),
+            limits: Limits::default(),
+            contact_user: None,
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! Messages from the network: requests (§8.2, §12.2.2, §9.2, §13.3) and
+//! responses (§8.1.3, §12.1.2, §13.2.2).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::{
+    outgoing, CancelState, ClientTxId, DropReason, Event, ServerEntry, ServerTxId,
+    TerminationReason, UserAgent,
+};
+use crate::dialog::state::{is_target_refresh, DialogKey};
+use crate::dialog::{Dialog, DialogId, DialogState};
+use crate::sip::{SipError, SipMessage};
+use crate::transaction::{
+    check_request, response_destination, stateless_answer, ClientKey, OwnedMessage, Rejection,
+    ServerKey, ServerState, ServerTransaction, Transmit, Transport,
+};
+
+use super::ResponseSpec;
+
+impl UserAgent {
+    /// A datagram the parser rejected: answered statelessly if it is a
+    /// request (400/505), else dropped.
+    pub(super) fn on_unparsable(
+        &mut self,
+        bytes: &[u8],
+        error: SipError,
+        source: SocketAddr,
+        transport: Transport,
+    ) {
+        match stateless_answer(bytes, &error) {
+            Some(answer) => {
+                let rejection = Rejection::of_error(&error);
+                self.transmit(Transmit {
+                    destination: source,
+                    transport,
+                    bytes: answer,
+                });
+                self.event(Event::StatelessAnswerSent {
+                    status: rejection.status,
+                    reason: rejection.reason,
+                    destination: source,
+                });
+            }
+            None => self.event(Event::MessageDropped {
+                source,
+                reason: DropReason::Malformed(error),
+            }),
+        }
+    }
+
+    pub(super) fn on_message(
+        &mut self,
+        message: &SipMessage<'_>,
+        owned: impl FnOnce() -> OwnedMessage,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
+        if message.is_request() {
+            self.on_request(message, owned, source, transport, now);
+        } else {
+            self.on_response(message, owned, source, now);
+        }
+    }
+
+    /// Answers `request` without a transaction.
+    fn reject(
+        &mut self,
+        request: &SipMessage<'_>,
+        rejection: Rejection,
+        source: SocketAddr,
+        transport: Transport,
+    ) {
+        let to_tag = self.rng.token(10);
+        let bytes = crate::transaction::reject_bytes(request, &rejection, &to_tag, source);
+        let destination = response_destination(request, source, transport);
+        self.transmit(Transmit {
+            destination,
+            transport,
+            bytes,
+        });
+        self.event(Event::StatelessAnswerSent {
+            status: rejection.status,
+            reason: rejection.reason,
+            destination,
+        });
+    }
+
+    fn on_request(
+        &mut self,
+        request: &SipMessage<'_>,
+        owned: impl FnOnce() -> OwnedMessage,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
+        let method = request.method().unwrap_or_default();
+        let key = match ServerKey::of_request(request) {
+            Ok(key) => key,
+            Err(error) if method != "ACK" => {
+                return self.reject(request, Rejection::of_error(&error), source, transport)
+            }
+            Err(error) => {
+                return self.event(Event::MessageDropped {
+                    source,
+                    reason: DropReason::Malformed(error),
+                })
+            }
+        };
+        // A retransmission, or the ACK of a non-2xx final response.
+        if let Some(&id) = self.server_keys.get(&key) {
+            if let Some(entry) = self.servers.get_mut(&id) {
+                entry.tx.handle_request(request, now);
+            }
+            return self.drive_server(id);
+        }
+        if method == "ACK" {
+            return self.on_2xx_ack(request, owned, source);
+        }
+        // A retransmitted INVITE whose 2xx the UAS core is retransmitting.
+        if let Some(&dialog) = self.accepted.get(&key) {
+            if let Some(p) = self
+                .dialogs
+                .get(&dialog)
+                .and_then(|e| e.pending_2xx.as_ref())
+            {
+                let transmit = p.transmit.clone();
+                self.transmit(transmit);
+            }
+            return;
+        }
+        if let Err(rejection) = check_request(request, &self.config.capabilities) {
+            return self.reject(request, rejection, source, transport);
+        }
+        if self.servers.len() >= self.config.limits.max_transactions {
+            let busy = Rejection {
+                status: 503,
+                reason: "Service Unavailable".to_owned(),
+                header: Some(("Retry-After", "5".to_owned())),
+            };
+            return self.reject(request, busy, source, transport);
+        }
+        let to_tag = request
+            .to()
+            .and_then(Result::ok)
+            .and_then(|to| to.tag().map(str::to_owned));
+        if method == "CANCEL" {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.on_cancel(request, id, now);
+        }
+        let Some(to_tag) = to_tag else {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            let request = self.servers.get(&id).map(|e| e.tx.request().clone());
+            if let Some(request) = request {
+                self.event(Event::RequestReceived {
+                    transaction: id,
+                    dialog: None,
+                    request,
+                });
+            }
+            return;
+        };
+        // A request inside a dialog (§12.2.2).
+        let dialog_key = request_dialog_key(request, &to_tag);
+        let dialog = dialog_key.and_then(|k| self.dialog_keys.get(&k).copied());
+        let Some(dialog) = dialog else {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.respond_internal(id, 481, now);
+        };
+        let seq = request.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
+        let out_of_order = self
+            .dialogs
+            .get(&dialog)
+            .and_then(|e| e.dialog.remote_seq)
+            .is_some_and(|remote| seq < remote);
+        let id = self.new_server(owned(), key, Some(dialog), source, transport, now);
+        if out_of_order {
+            return self.respond_internal(id, 500, now);
+        }
+        if let Some(entry) = self.dialogs.get_mut(&dialog) {
+            entry.dialog.remote_seq = Some(seq);
+            if is_target_refresh(method) {
+                entry.dialog.refresh_target(request);
+            }
+        }
+        let request = self.servers.get(&id).map(|e| e.tx.request().clone());
+        if let Some(request) = request {
+            self.event(Event::RequestReceived {
+                transaction: id,
+                dialog: Some(dialog),
+                request,
+            });
+        }
+        if method == "BYE" {
+            // §15.1.2: the UAS core answers BYE itself and ends the dialog.
+            self.respond_internal(id, 200, now);
+            self.remove_dialog(dialog, TerminationReason::ByeReceived);
+        }
+    }
+
+    /// The ACK of a 2xx: ends the 2xx retransmission of its dialog.
+    fn on_2xx_ack(
+        &mut self,
+        request: &SipMessage<'_>,
+        owned: impl FnOnce() -> OwnedMessage,
+        source: SocketAddr,
+    ) {
+        let to_tag = request
+            .to()
+            .and_then(Result::ok)
+            .and_then(|to| to.tag().map(str::to_owned));
+        let dialog = to_tag
+            .and_then(|tag| request_dialog_key(request, &tag))
+            .and_then(|k| self.dialog_keys.get(&k).copied());
+        match dialog.and_then(|d| self.dialogs.get_mut(&d).map(|e| (d, e))) {
+            Some((dialog, entry)) => {
+                entry.pending_2xx = None;
+                self.event(Event::AckReceived {
+                    dialog,
+                    request: owned(),
+                });
+                self.cleanup();
+            }
+            None => self.event(Event::MessageDropped {
+                source,
+                reason: DropReason::NoMatch,
+            }),
+        }
+    }
+
+    /// CANCEL (§9.2): 200 and 487 for a pending INVITE, else 481.
+    fn on_cancel(&mut self, cancel: &SipMessage<'_>, id: ServerTxId, now: Instant) {
+        let invite = ServerKey::of_cancelled_invite(cancel)
+            .ok()
+            .and_then(|k| self.server_keys.get(&k).copied())
+            .filter(|i| {
+                self.servers
+                    .get(i)
+                    .is_some_and(|e| e.tx.is_invite() && e.tx.state() == ServerState::Proceeding)
+            });
+        match invite {
+            Some(invite) => {
+                self.respond_internal(id, 200, now);
+                self.respond_internal(invite, 487, now);
+                self.event(Event::RequestCancelled {
+                    transaction: invite,
+                });
+            }
+            None => self.respond_internal(id, 481, now),
+        }
+    }
+
+    fn respond_internal(&mut self, id: ServerTxId, status: u16, now: Instant) {
+        // The transaction was created or checked pending just before.
+        let _ = self.respond(id, ResponseSpec::new(status), now);
+    }
+
+    fn new_server(
+        &mut self,
+        request: OwnedMessage,
+        key: ServerKey,
+        dialog: Option<DialogId>,
+        source: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) -> ServerTxId {
+        let id = ServerTxId(self.fresh_id());
+        let to_tag = request
+            .message()
+            .to()
+            .and_then(Result::ok)
+            .and_then(|to| to.tag().map(str::to_owned))
+            .unwrap_or_else(|| self.rng.token(10));
+        let tx = ServerTransaction::new(request, source, transport, self.config.timers, now);
+        self.server_keys.insert(key.clone(), id);
+        self.servers.insert(
+            id,
+            ServerEntry {
+                tx,
+                key,
+                dialog,
+                to_tag,
+                scheduled: None,
+            },
+        );
+        self.drive_server(id);
+        id
+    }
+
+    fn on_response(
+        &mut self,
+        response: &SipMessage<'_>,
+        owned: impl FnOnce() -> OwnedMessage,
+        source: SocketAddr,
+        now: Instant,
+    ) {
+        // §8.1.3.3: a response with more than one Via is not for us.
+        if response.via().count() != 1 {
+            return self.event(Event::MessageDropped {
+                source,
+                reason: DropReason::NotForUs,
+            });
+        }
+        let key = match ClientKey::of_response(response) {
+            Ok(key) => key,
+            Err(error) => {
+                return self.event(Event::MessageDropped {
+                    source,
+                    reason: DropReason::Malformed(error),
+                })
+            }
+        };
+        let Some(&id) = self.client_keys.get(&key) else {
+            let code = response.status_code().unwrap_or(0);
+            if (200..300).contains(&code) && key.method == "INVITE" {
+                return self.on_stray_2xx(response, source, now);
+            }
+            return self.event(Event::MessageDropped {
+                source,
+                reason: DropReason::NoMatch,
+            });
+        };
+        let pass = self
+            .clients
+            .get_mut(&id)
+            .is_some_and(|e| e.tx.handle_response(response, now));
+        if pass {
+            self.response_up(id, response, owned(), now);
+        }
+        self.drive_client(id, now);
+    }
+
+    /// A response the transaction passes up: dialog effects, then the event.
+    fn response_up(
+        &mut self,
+        id: ClientTxId,
+        response: &SipMessage<'_>,
+        owned: OwnedMessage,
+        now: Instant,
+    ) {
+        let Some(entry) = self.clients.get(&id) else {
+            return;
+        };
+        let code = response.status_code().unwrap_or(0);
+        let method = entry.key.method.clone();
+        let internal = entry.internal;
+        let invite_set = entry.invite_set.clone();
+        let mut dialog = entry.dialog;
+        let cancel = entry.cancel;
+        if method == "INVITE" && code < 200 && cancel == CancelState::Pending {
+            self.send_cancel(id, now);
+        }
+        if let Some(set_key) = invite_set {
+            dialog = self.invite_response(&set_key, response, code, now);
+        } else if dialog.is_none()
+            && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
+            && (200..300).contains(&code)
+        {
+            dialog = self.subscription_dialog(id, response);
+        } else if let Some(d) = dialog {
+            if (200..300).contains(&code) && is_target_refresh(&method) {
+                if let Some(e) = self.dialogs.get_mut(&d) {
+                    e.dialog.refresh_target(response);
+                }
+            }
+            if method == "INVITE" && (200..300).contains(&code) {
+                self.send_ack(d, response, now);
+            }
+            if method == "BYE" && code >= 200 {
+                let reason = self
+                    .dialogs
+                    .get(&d)
+                    .and_then(|e| e.bye_reason)
+                    .unwrap_or(TerminationReason::ByeSent);
+                self.remove_dialog(d, reason);
+            } else if code == 481 || code == 408 {
+                self.remove_dialog(d, TerminationReason::RequestFailed(code));
+            }
+        }
+        if !internal {
+            self.event(Event::ResponseReceived {
+                transaction: id,
+                dialog,
+                response: owned,
+            });
+        }
+    }
+
+    /// A response to an out-of-dialog INVITE: early dialogs, the confirmed
+    /// dialog and its ACK, early dialogs ended by a final response.
+    fn invite_response(
+        &mut self,
+        set_key: &(String, String),
+        response: &SipMessage<'_>,
+        code: u16,
+        now: Instant,
+    ) -> Option<DialogId> {
+        let to_tag = response
+            .to()
+            .and_then(Result::ok)
+            .and_then(|t| t.tag().map(str::to_owned));
+        if code >= 300 {
+            let early: Vec<DialogId> = self
+                .invite_sets
+                .get(set_key)
+                .map(|s| s.dialogs.to_vec())
+                .unwrap_or_default();
+            for d in early {
+                self.remove_dialog(d, TerminationReason::FinalResponse(code));
+            }
+            return None;
+        }
+        let to_tag = to_tag?;
+        if code == 100 {
+            return None;
+        }
+        let key = DialogKey {
+            call_id: set_key.0.clone(),
+            local_tag: set_key.1.clone(),
+            remote_tag: to_tag,
+        };
+        let existing = self.dialog_keys.get(&key).copied();
+        let dialog = match existing {
+            Some(d) => {
+                let max = self.config.limits.max_route_set;
+                let mut established = false;
+                if let Some(e) = self.dialogs.get_mut(&d) {
+                    if code >= 200 && e.dialog.state == DialogState::Early {
+                        e.dialog.confirm_with(response, max);
+                        established = true;
+                    } else {
+                        e.dialog.refresh_target(response);
+                    }
+                }
+                if established {
+                    self.event(Event::DialogEstablished { dialog: d });
+                }
+                d
+            }
+            None => {
+                if self.dialogs.len() >= self.config.limits.max_dialogs {
+                    return None;
+                }
+                let id = DialogId(self.fresh_id());
+                let request = self.invite_sets.get(set_key)?.request.clone();
+                let d = Dialog::from_response(
+                    id,
+                    &request.message(),
+                    response,
+                    self.config.limits.max_route_set,
+                )?;
+                let confirmed = d.state == DialogState::Confirmed;
+                self.insert_dialog(d, Some(set_key.clone()));
+                self.event(if confirmed {
+                    Event::DialogEstablished { dialog: id }
+                } else {
+                    Event::DialogEarly { dialog: id }
+                });
+                id
+            }
+        };
+        if code >= 200 {
+            self.send_ack(dialog, response, now);
+            // The first 2xx wins; the other forks' early dialogs end.
+            let others: Vec<DialogId> = match self.invite_sets.get_mut(set_key) {
+                Some(set) => {
+                    set.confirmed.get_or_insert(dialog);
+                    set.dialogs
+                        .iter()
+                        .copied()
+                        .filter(|d| *d != dialog)
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            for d in others {
+                if self
+                    .dialogs
+                    .get(&d)
+                    .is_some_and(|e| e.dialog.state == DialogState::Early)
+                {
+                    self.remove_dialog(d, TerminationReason::FinalResponse(code));
+                }
+            }
+        }
+        Some(dialog)
+    }
+
+    /// The dialog a 2xx to an out-of-dialog SUBSCRIBE or REFER creates
+    /// (RFC 6665 §4.1.2.1, RFC 3515), unless it exists already.
+    fn subscription_dialog(
+        &mut self,
+        id: ClientTxId,
+        response: &SipMessage<'_>,
+    ) -> Option<DialogId> {
+        if self.dialogs.len() >= self.config.limits.max_dialogs {
+            return None;
+        }
+        let request = self.clients.get(&id)?.tx.request().clone();
+        let dialog_id = DialogId(self.fresh_id());
+        let dialog = Dialog::from_response(
+            dialog_id,
+            &request.message(),
+            response,
+            self.config.limits.max_route_set,
+        )?;
+        if let Some(&existing) = self.dialog_keys.get(&dialog.key()) {
+            return Some(existing);
+        }
+        self.insert_dialog(dialog, None);
+        self.event(Event::DialogEstablished { dialog: dialog_id });
+        Some(dialog_id)
+    }
+
+    /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps the ACK for its
+    /// retransmissions.
+    fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>, _now: Instant) {
+        let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
+        let branch = outgoing::new_branch(&mut self.rng);
+        let Some(entry) = self.dialogs.get_mut(&dialog) else {
+            return;
+        };
+        let bytes = outgoing::ack(&self.config, &entry.dialog, &branch, seq);
+        entry.ack = Some((seq, bytes.clone()));
+        self.transmit(Transmit {
+            destination: self.config.outbound_proxy,
+            transport: self.config.transport,
+            bytes,
+        });
+    }
+
+    /// A 2xx to INVITE without a transaction: a retransmission (ACK it
+    /// again) or another fork's answer (ACK it, then BYE, §13.2.2.4).
+    fn on_stray_2xx(&mut self, response: &SipMessage<'_>, source: SocketAddr, now: Instant) {
+        let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
+        let from_tag = response
+            .from()
+            .and_then(Result::ok)
+            .and_then(|f| f.tag().map(str::to_owned));
+        let to_tag = response
+            .to()
+            .and_then(Result::ok)
+            .and_then(|t| t.tag().map(str::to_owned));
+        let call_id = response
+            .call_id()
+            .and_then(Result::ok)
+            .map(|c| c.to_string());
+        let (Some(call_id), Some(from_tag), Some(to_tag)) = (call_id, from_tag, to_tag) else {
+            return self.event(Event::MessageDropped {
+                source,
+                reason: DropReason::NoMatch,
+            });
+        };
+        let key = DialogKey {
+            call_id,
+            local_tag: from_tag,
+            remote_tag: to_tag,
+        };
+        if let Some(&d) = self.dialog_keys.get(&key) {
+            let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
+            match ack {
+                Some((ack_seq, bytes)) if ack_seq == seq => self.transmit(Transmit {
+                    destination: self.config.outbound_proxy,
+                    transport: self.config.transport,
+                    bytes,
+                }),
+                _ => self.send_ack(d, response, now),
+            }
+            return;
+        }
+        let set_key = (key.call_id, key.local_tag);
+        let request = match self.invite_sets.get(&set_key) {
+            Some(set) if set.seq == seq => set.request.clone(),
+            _ => {
+                return self.event(Event::MessageDropped {
+                    source,
+                    reason: DropReason::NoMatch,
+                })
+            }
+        };
+        if self.dialogs.len() >= self.config.limits.max_dialogs {
+            return;
+        }
+        let id = DialogId(self.fresh_id());
+        let Some(dialog) = Dialog::from_response(
+            id,
+            &request.message(),
+            response,
+            self.config.limits.max_route_set,
+        ) else {
+            return;
+        };
+        self.insert_dialog(dialog, Some(set_key));
+        self.send_ack(id, response, now);
+        if let Some(e) = self.dialogs.get_mut(&id) {
+            e.bye_reason = Some(TerminationReason::ForkReleased);
+        }
+        let bye = super::DialogRequestSpec::new(crate::sip::Method::Bye);
+        if self.request_in_dialog(id, &bye, now).is_err() {
+            self.remove_dialog(id, TerminationReason::ForkReleased);
+        }
+    }
+}
+
+/// The dialog key of a request received with To tag `to_tag`: Call-ID, the
+/// To tag (ours) and the From tag (theirs).
+fn request_dialog_key(request: &SipMessage<'_>, to_tag: &str) -> Option<DialogKey> {
+    Some(DialogKey {
+        call_id: request.call_id()?.ok()?.to_string(),
+        local_tag: to_tag.to_owned(),
+        remote_tag: request.from()?.ok()?.tag()?.to_owned(),
+    })
+}

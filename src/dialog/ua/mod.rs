@@ -1,0 +1,951 @@
+//! The user agent core (RFC 3261 §8, §12 to §15): transactions and dialogs
+//! behind one sans-IO interface.
+
+mod config;
+mod incoming;
+mod outgoing;
+mod types;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use smallvec::SmallVec;
+
+pub use config::{Config, Limits};
+pub use types::{
+    ClientTxId, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input, Output,
+    RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
+};
+
+use super::state::{is_target_refresh, DialogKey};
+use super::{Dialog, DialogId, DialogState};
+use crate::rng::Rng;
+use crate::sip::{parse_message_with, HeaderName, Method};
+use crate::transaction::{
+    cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
+    ServerState, ServerTransaction, Timer, TransactionOutput, Transmit, Transport,
+};
+
+/// A client transaction and what the UA core knows about it.
+#[derive(Debug)]
+struct ClientEntry {
+    tx: ClientTransaction,
+    key: ClientKey,
+    /// The dialog of an in-dialog request.
+    dialog: Option<DialogId>,
+    /// The INVITE set of an out-of-dialog INVITE: (Call-ID, From tag).
+    invite_set: Option<InviteSetKey>,
+    cancel: CancelState,
+    /// CANCELs are the UA's own business: no events for them.
+    internal: bool,
+    scheduled: Option<(Instant, Timer)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CancelState {
+    None,
+    /// CANCEL asked before any provisional: sent on the first one (§9.1).
+    Pending,
+    Sent,
+}
+
+/// A server transaction and what the UA core knows about it.
+#[derive(Debug)]
+struct ServerEntry {
+    tx: ServerTransaction,
+    key: ServerKey,
+    dialog: Option<DialogId>,
+    /// The To tag of our responses.
+    to_tag: String,
+    scheduled: Option<(Instant, Timer)>,
+}
+
+type InviteSetKey = (String, String);
+
+/// The dialogs an INVITE this UA sent created, across forks (§13.2.2.4).
+#[derive(Debug)]
+struct InviteSet {
+    request: OwnedMessage,
+    seq: u32,
+    tx: Option<ClientTxId>,
+    dialogs: SmallVec<[DialogId; 2]>,
+    confirmed: Option<DialogId>,
+}
+
+/// The UAS core's retransmission of a 2xx to INVITE (§13.3.1.4).
+#[derive(Debug)]
+struct Pending2xx {
+    transmit: Transmit,
+    interval: Duration,
+    next: Instant,
+    give_up: Instant,
+}
+
+impl Pending2xx {
+    fn deadline(&self) -> Instant {
+        self.next.min(self.give_up)
+    }
+}
+
+/// A dialog and the UA core's state around it.
+#[derive(Debug)]
+struct DialogEntry {
+    dialog: Dialog,
+    /// UAC: the ACK of the 2xx, sent again for each retransmitted 2xx.
+    ack: Option<(u32, Vec<u8>)>,
+    pending_2xx: Option<Pending2xx>,
+    invite_set: Option<InviteSetKey>,
+    /// Why the BYE we sent was sent, reported when it completes.
+    bye_reason: Option<TerminationReason>,
+}
+
+/// A SIP user agent core: client and server transactions, dialogs, CANCEL,
+/// stateless answers, over any transport, without I/O.
+///
+/// # The drain contract
+///
+/// After **every** call that takes `now` (`handle_input`, `handle_timeout`
+/// and the commands), drain [`poll_output`](Self::poll_output) until it
+/// returns `None`: send each [`Output::Transmit`] and act on each
+/// [`Output::Event`]. Then sleep until [`poll_timeout`](Self::poll_timeout)
+/// (or the next datagram) and call [`handle_timeout`](Self::handle_timeout)
+/// with the time it is then. A deadline at or before `now` is handled by the
+/// call that receives `now`: after any call, `poll_timeout` is in the future
+/// (or `None`), so the loop never spins.
+/// [`next_deadline`](Self::next_deadline) says why the next deadline exists.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use oma_im::dialog::{Config, Event, Input, Output, RequestSpec, ResponseSpec, UserAgent};
+/// use oma_im::sip::Method;
+/// use oma_im::transaction::Transport;
+///
+/// let addrs = ["192.0.2.1:5060".parse().unwrap(), "192.0.2.2:5060".parse().unwrap()];
+/// // Each one's outbound proxy is the other: a direct link.
+/// let mut uas = [
+///     UserAgent::new(Config::new(addrs[0], addrs[1], Transport::Udp, 1)),
+///     UserAgent::new(Config::new(addrs[1], addrs[0], Transport::Udp, 2)),
+/// ];
+/// let mut now = Instant::now();
+/// uas[0].send_request(RequestSpec::new(Method::Message, "sip:bob@192.0.2.2",
+///     "<sip:alice@192.0.2.1>", "<sip:bob@192.0.2.2>")
+///     .with_body("text/plain", b"Hello".to_vec()), now)?;
+///
+/// // The run loop: drain each side, deliver what crossed the wire, answer
+/// // requests; when nothing moves, jump to the earliest deadline.
+/// let mut answered = false;
+/// loop {
+///     let mut progress = false;
+///     for me in 0..2 {
+///         while let Some(output) = uas[me].poll_output() {
+///             progress = true;
+///             match output {
+///                 Output::Transmit(t) => uas[1 - me].handle_input(Input::Datagram {
+///                     bytes: &t.bytes, source: addrs[me], transport: t.transport }, now),
+///                 Output::Event(Event::RequestReceived { transaction, request, .. }) => {
+///                     assert_eq!(request.message().body(), b"Hello");
+///                     uas[me].respond(transaction, ResponseSpec::new(200), now)?;
+///                 }
+///                 Output::Event(Event::ResponseReceived { response, .. }) => {
+///                     answered = response.message().status_code() == Some(200);
+///                 }
+///                 Output::Event(_) => {}
+///             }
+///         }
+///     }
+///     if progress {
+///         continue;
+///     }
+///     match uas.iter().filter_map(UserAgent::poll_timeout).min() {
+///         Some(deadline) => {
+///             now = now.max(deadline);
+///             uas.iter_mut().for_each(|ua| ua.handle_timeout(now));
+///         }
+///         None => break,
+///     }
+/// }
+/// assert!(answered);
+/// assert!(uas.iter().all(UserAgent::is_idle));
+/// # Ok::<(), oma_im::dialog::UaError>(())
+/// ```
+#[derive(Debug)]
+pub struct UserAgent {
+    config: Config,
+    rng: Rng,
+    next_id: u64,
+    clients: HashMap<ClientTxId, ClientEntry>,
+    client_keys: HashMap<ClientKey, ClientTxId>,
+    servers: HashMap<ServerTxId, ServerEntry>,
+    server_keys: HashMap<ServerKey, ServerTxId>,
+    dialogs: HashMap<DialogId, DialogEntry>,
+    dialog_keys: HashMap<DialogKey, DialogId>,
+    invite_sets: HashMap<InviteSetKey, InviteSet>,
+    /// INVITEs answered with 2xx, by key, for 64*T1 (RFC 6026 §8.7's
+    /// Accepted state): their retransmissions get the 2xx again or are
+    /// absorbed, never taken for new calls.
+    accepted: HashMap<ServerKey, DialogId>,
+    /// When each accepted INVITE is forgotten, oldest first.
+    accepted_expiry: VecDeque<(Instant, ServerKey)>,
+    deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
+    deadline_seq: u64,
+    out: VecDeque<Output>,
+}
+
+impl UserAgent {
+    /// A user agent with no transaction and no dialog.
+    pub fn new(config: Config) -> Self {
+        UserAgent {
+            rng: Rng::new(config.seed),
+            config,
+            next_id: 1,
+            clients: HashMap::new(),
+            client_keys: HashMap::new(),
+            servers: HashMap::new(),
+            server_keys: HashMap::new(),
+            dialogs: HashMap::new(),
+            dialog_keys: HashMap::new(),
+            invite_sets: HashMap::new(),
+            accepted: HashMap::new(),
+            accepted_expiry: VecDeque::new(),
+            deadlines: BinaryHeap::new(),
+            deadline_seq: 0,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Handles a message from the network.
+    pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
+        match input {
+            Input::Datagram {
+                bytes,
+                source,
+                transport,
+            } => match parse_message_with(bytes, &self.config.limits.sip) {
+                Ok(message) => {
+                    let limits = self.config.limits.sip;
+                    let owned = move || OwnedMessage::validated(bytes.to_vec(), limits);
+                    self.on_message(&message, owned, source, transport, now);
+                }
+                Err(error) => self.on_unparsable(bytes, error, source, transport),
+            },
+            Input::Message {
+                message,
+                source,
+                transport,
+            } => {
+                let limits = self.config.limits.sip;
+                match OwnedMessage::from_message(&message, limits) {
+                    Ok(owned) => self.on_message(&message, move || owned, source, transport, now),
+                    Err(error) => self.event(Event::MessageDropped {
+                        source,
+                        reason: DropReason::Malformed(error),
+                    }),
+                }
+            }
+        }
+        self.process_due(now);
+    }
+
+    /// Handles the deadlines due at `now`; leaves none at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.process_due(now);
+    }
+
+    /// The next output; drain until `None` after every call.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
+    /// then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline().map(|d| d.at)
+    }
+
+    /// The earliest deadline and why it exists.
+    pub fn next_deadline(&self) -> Option<Deadline> {
+        self.deadlines
+            .peek()
+            .map(|Reverse((at, _, reason))| Deadline {
+                at: *at,
+                reason: *reason,
+            })
+    }
+
+    /// Sends a request outside any dialog; an INVITE may create dialogs.
+    pub fn send_request(&mut self, spec: RequestSpec, now: Instant) -> Result<ClientTxId, UaError> {
+        if matches!(spec.method, Method::Ack | Method::Cancel) {
+            return Err(UaError::NotAllowed);
+        }
+        self.check_client_room()?;
+        let branch = outgoing::new_branch(&mut self.rng);
+        let from_tag = self.rng.token(10);
+        let call_id = self.rng.token(20);
+        let seq = 1;
+        let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
+        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
+        let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
+        let id = self.start_client(
+            request.clone(),
+            branch,
+            None,
+            invite_set.clone(),
+            false,
+            now,
+        );
+        if let Some(key) = invite_set {
+            self.invite_sets.insert(
+                key,
+                InviteSet {
+                    request,
+                    seq,
+                    tx: Some(id),
+                    dialogs: SmallVec::new(),
+                    confirmed: None,
+                },
+            );
+        }
+        self.process_due(now);
+        Ok(id)
+    }
+
+    /// Sends a request inside a dialog (BYE, re-INVITE, UPDATE, INFO,
+    /// REFER, NOTIFY, MESSAGE, ...), with the next local CSeq.
+    pub fn send_in_dialog(
+        &mut self,
+        dialog: DialogId,
+        spec: DialogRequestSpec,
+        now: Instant,
+    ) -> Result<ClientTxId, UaError> {
+        let id = self.request_in_dialog(dialog, &spec, now)?;
+        self.process_due(now);
+        Ok(id)
+    }
+
+    /// Sends BYE in `dialog`; it is terminated when the BYE completes.
+    pub fn bye(&mut self, dialog: DialogId, now: Instant) -> Result<ClientTxId, UaError> {
+        self.send_in_dialog(dialog, DialogRequestSpec::new(Method::Bye), now)
+    }
+
+    /// Cancels a pending INVITE (§9.1): the CANCEL goes now if a provisional
+    /// response arrived, else on the first one.
+    pub fn cancel(&mut self, invite: ClientTxId, now: Instant) -> Result<(), UaError> {
+        let entry = self
+            .clients
+            .get_mut(&invite)
+            .ok_or(UaError::UnknownTransaction)?;
+        if !entry.tx.is_invite() || entry.cancel != CancelState::None {
+            return Err(UaError::NotCancellable);
+        }
+        match entry.tx.state() {
+            ClientState::Calling => entry.cancel = CancelState::Pending,
+            ClientState::Proceeding => self.send_cancel(invite, now),
+            _ => return Err(UaError::NotCancellable),
+        }
+        self.process_due(now);
+        Ok(())
+    }
+
+    /// Responds on a server transaction. A To tag is added to every response
+    /// but 100; a 1xx (other than 100) or 2xx to INVITE, SUBSCRIBE or REFER
+    /// outside a dialog creates one (early for 1xx) and carries a Contact;
+    /// a 2xx to INVITE is retransmitted until the ACK (§13.3.1.4).
+    pub fn respond(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        if !(100..=699).contains(&spec.status) {
+            return Err(UaError::NotAllowed);
+        }
+        let entry = self
+            .servers
+            .get(&transaction)
+            .ok_or(UaError::UnknownTransaction)?;
+        if !matches!(
+            entry.tx.state(),
+            ServerState::Trying | ServerState::Proceeding
+        ) {
+            return Err(UaError::AlreadyFinal);
+        }
+        let code = spec.status;
+        let request = entry.tx.request().clone();
+        let msg = request.message();
+        let method = msg.method().unwrap_or_default();
+        let invite = method == "INVITE";
+        let creating = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
+            && entry.dialog.is_none()
+            && ((invite && code > 100) || (200..300).contains(&code));
+        let refresh =
+            entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
+        let to_tag = (code > 100).then_some(entry.to_tag.as_str());
+        let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
+        let mut w = entry.tx.response(code, reason, to_tag);
+        if creating {
+            // §12.1.1: the Record-Route of the request goes back unchanged.
+            for rr in msg.header_values(HeaderName::RecordRoute) {
+                w.header("Record-Route", rr.value);
+            }
+        }
+        if creating || refresh {
+            w.header("Contact", &outgoing::contact(&self.config));
+            w.header("Allow", &self.config.capabilities.allow.to_string());
+        }
+        for (name, value) in &spec.headers {
+            w.header(name, value);
+        }
+        if let Some(ct) = &spec.content_type {
+            w.header("Content-Type", ct);
+        }
+        let bytes = w.finish(&spec.body);
+        OwnedMessage::with_limits(bytes.clone(), self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
+
+        // Dialog state (§12.1.1, §13.3.1).
+        let mut dialog = entry.dialog;
+        let to_tag = entry.to_tag.clone();
+        let key = entry.key.clone();
+        let (destination, transport) = (entry.tx.destination(), entry.tx.transport());
+        if creating {
+            if self.dialogs.len() >= self.config.limits.max_dialogs {
+                return Err(UaError::TooManyDialogs);
+            }
+            let id = DialogId(self.fresh_id());
+            let confirmed = code >= 200;
+            if let Some(d) = Dialog::from_request(
+                id,
+                &msg,
+                &to_tag,
+                confirmed,
+                self.config.limits.max_route_set,
+            ) {
+                self.insert_dialog(d, None);
+                dialog = Some(id);
+                if let Some(e) = self.servers.get_mut(&transaction) {
+                    e.dialog = Some(id);
+                }
+                self.event(if confirmed {
+                    Event::DialogEstablished { dialog: id }
+                } else {
+                    Event::DialogEarly { dialog: id }
+                });
+            }
+        } else if let Some(id) = dialog {
+            let established = match self.dialogs.get_mut(&id) {
+                Some(e) if (200..300).contains(&code) => {
+                    let was_early = e.dialog.state == DialogState::Early;
+                    e.dialog.state = DialogState::Confirmed;
+                    was_early
+                }
+                _ => false,
+            };
+            if established {
+                self.event(Event::DialogEstablished { dialog: id });
+            }
+        }
+        if let (true, Some(id)) = (invite, dialog) {
+            let early = self
+                .dialogs
+                .get(&id)
+                .is_some_and(|e| e.dialog.state == DialogState::Early);
+            if code >= 300 && early {
+                self.remove_dialog(id, TerminationReason::FinalResponse(code));
+            } else if (200..300).contains(&code) {
+                self.accept_invite(id, key, bytes.clone(), destination, transport, now);
+            }
+        }
+        if let Some(e) = self.servers.get_mut(&transaction) {
+            // The state was checked above and the bytes are a response.
+            let _ = e.tx.respond(bytes, now);
+        }
+        self.drive_server(transaction);
+        self.process_due(now);
+        Ok(())
+    }
+
+    /// Forgets `dialog` at once, sending nothing (for dialog usages ended by
+    /// other means, such as an expired subscription).
+    pub fn terminate_dialog(&mut self, dialog: DialogId) -> Result<(), UaError> {
+        if !self.dialogs.contains_key(&dialog) {
+            return Err(UaError::UnknownDialog);
+        }
+        self.remove_dialog(dialog, TerminationReason::Local);
+        self.cleanup();
+        Ok(())
+    }
+
+    /// The dialog `id`, if it is alive.
+    pub fn dialog(&self, id: DialogId) -> Option<&Dialog> {
+        self.dialogs.get(&id).map(|e| &e.dialog)
+    }
+
+    /// Every live dialog.
+    pub fn dialogs(&self) -> impl Iterator<Item = &Dialog> {
+        self.dialogs.values().map(|e| &e.dialog)
+    }
+
+    /// How many client transactions are alive.
+    pub fn client_transaction_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// How many server transactions are alive.
+    pub fn server_transaction_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// The state of a live client transaction.
+    pub fn client_state(&self, id: ClientTxId) -> Option<ClientState> {
+        self.clients.get(&id).map(|e| e.tx.state())
+    }
+
+    /// The state of a live server transaction.
+    pub fn server_state(&self, id: ServerTxId) -> Option<ServerState> {
+        self.servers.get(&id).map(|e| e.tx.state())
+    }
+
+    /// `true` when nothing is alive: no transaction, no dialog, no deadline,
+    /// no output waiting.
+    pub fn is_idle(&self) -> bool {
+        self.clients.is_empty()
+            && self.servers.is_empty()
+            && self.dialogs.is_empty()
+            && self.invite_sets.is_empty()
+            && self.accepted.is_empty()
+            && self.deadlines.is_empty()
+            && self.out.is_empty()
+    }
+
+    // ----- plumbing -----
+
+    fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    fn event(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    fn transmit(&mut self, transmit: Transmit) {
+        self.out.push_back(Output::Transmit(transmit));
+    }
+
+    fn check_client_room(&self) -> Result<(), UaError> {
+        if self.clients.len() >= self.config.limits.max_transactions {
+            Err(UaError::TooManyTransactions)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn schedule(&mut self, at: Instant, reason: DeadlineReason) {
+        self.deadline_seq = self.deadline_seq.wrapping_add(1);
+        self.deadlines
+            .push(Reverse((at, self.deadline_seq, reason)));
+    }
+
+    /// Whether a heap entry still describes a scheduled deadline.
+    fn is_live(&self, at: Instant, reason: DeadlineReason) -> bool {
+        match reason {
+            DeadlineReason::Client { transaction, timer } => self
+                .clients
+                .get(&transaction)
+                .is_some_and(|e| e.scheduled == Some((at, timer))),
+            DeadlineReason::Server { transaction, timer } => self
+                .servers
+                .get(&transaction)
+                .is_some_and(|e| e.scheduled == Some((at, timer))),
+            DeadlineReason::Retransmit2xx { dialog } => self
+                .dialogs
+                .get(&dialog)
+                .and_then(|e| e.pending_2xx.as_ref())
+                .is_some_and(|p| p.deadline() == at),
+            DeadlineReason::AcceptedInvite => {
+                self.accepted_expiry.front().is_some_and(|(t, _)| *t == at)
+            }
+        }
+    }
+
+    /// Drops stale deadlines from the top of the heap.
+    fn cleanup(&mut self) {
+        while let Some(Reverse((at, _, reason))) = self.deadlines.peek().copied() {
+            if self.is_live(at, reason) {
+                break;
+            }
+            self.deadlines.pop();
+        }
+    }
+
+    /// Handles every deadline due at `now`.
+    fn process_due(&mut self, now: Instant) {
+        self.cleanup();
+        while let Some(Reverse((at, _, reason))) = self.deadlines.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            if !self.is_live(at, reason) {
+                continue;
+            }
+            match reason {
+                DeadlineReason::Client { transaction, .. } => {
+                    if let Some(e) = self.clients.get_mut(&transaction) {
+                        e.scheduled = None;
+                        e.tx.handle_timeout(now);
+                    }
+                    self.drive_client(transaction, now);
+                }
+                DeadlineReason::Server { transaction, .. } => {
+                    if let Some(e) = self.servers.get_mut(&transaction) {
+                        e.scheduled = None;
+                        e.tx.handle_timeout(now);
+                    }
+                    self.drive_server(transaction);
+                }
+                DeadlineReason::Retransmit2xx { dialog } => self.on_2xx_timer(dialog, now),
+                DeadlineReason::AcceptedInvite => {
+                    while self.accepted_expiry.front().is_some_and(|(t, _)| *t <= now) {
+                        if let Some((_, key)) = self.accepted_expiry.pop_front() {
+                            self.accepted.remove(&key);
+                        }
+                    }
+                }
+            }
+            self.cleanup();
+        }
+    }
+
+    fn start_client(
+        &mut self,
+        request: OwnedMessage,
+        branch: String,
+        dialog: Option<DialogId>,
+        invite_set: Option<InviteSetKey>,
+        internal: bool,
+        now: Instant,
+    ) -> ClientTxId {
+        let id = ClientTxId(self.fresh_id());
+        let method = request.message().method().unwrap_or_default().to_owned();
+        let key = ClientKey { branch, method };
+        let tx = ClientTransaction::start(
+            request,
+            self.config.outbound_proxy,
+            self.config.transport,
+            self.config.timers,
+            now,
+        );
+        self.client_keys.insert(key.clone(), id);
+        self.clients.insert(
+            id,
+            ClientEntry {
+                tx,
+                key,
+                dialog,
+                invite_set,
+                cancel: CancelState::None,
+                internal,
+                scheduled: None,
+            },
+        );
+        self.drive_client(id, now);
+        id
+    }
+
+    /// Builds and starts an in-dialog request.
+    fn request_in_dialog(
+        &mut self,
+        dialog: DialogId,
+        spec: &DialogRequestSpec,
+        now: Instant,
+    ) -> Result<ClientTxId, UaError> {
+        if matches!(spec.method, Method::Ack | Method::Cancel) {
+            return Err(UaError::NotAllowed);
+        }
+        self.check_client_room()?;
+        let branch = outgoing::new_branch(&mut self.rng);
+        let entry = self
+            .dialogs
+            .get_mut(&dialog)
+            .ok_or(UaError::UnknownDialog)?;
+        let seq = entry
+            .dialog
+            .local_seq
+            .checked_add(1)
+            .ok_or(UaError::NotAllowed)?
+            .max(1);
+        let bytes = outgoing::in_dialog(&self.config, &entry.dialog, spec, &branch, seq);
+        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)?;
+        entry.dialog.local_seq = seq;
+        if spec.method == Method::Bye && entry.bye_reason.is_none() {
+            entry.bye_reason = Some(TerminationReason::ByeSent);
+        }
+        Ok(self.start_client(request, branch, Some(dialog), None, false, now))
+    }
+
+    fn send_cancel(&mut self, invite: ClientTxId, now: Instant) {
+        let Some(entry) = self.clients.get_mut(&invite) else {
+            return;
+        };
+        entry.cancel = CancelState::Sent;
+        entry.tx.cancel_sent(now);
+        let bytes = cancel_for(&entry.tx.request().message());
+        let branch = entry.key.branch.clone();
+        if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
+            self.start_client(cancel, branch, None, None, true, now);
+        }
+        self.drive_client(invite, now);
+    }
+
+    /// Moves a client transaction's outputs out and reacts to its end.
+    fn drive_client(&mut self, id: ClientTxId, now: Instant) {
+        let mut terminated = false;
+        let mut failure = None;
+        while let Some(output) = self.clients.get_mut(&id).and_then(|e| e.tx.poll_output()) {
+            match output {
+                TransactionOutput::Transmit(t) => self.transmit(t),
+                TransactionOutput::TimedOut(timer) => {
+                    failure = Some(408);
+                    self.event(Event::TransactionTimedOut {
+                        transaction: TransactionId::Client(id),
+                        timer,
+                    });
+                }
+                TransactionOutput::TransportError => {
+                    failure = Some(503);
+                    self.event(Event::TransportError {
+                        transaction: TransactionId::Client(id),
+                    });
+                }
+                TransactionOutput::Terminated => terminated = true,
+            }
+        }
+        if let Some(code) = failure {
+            self.on_client_failure(id, code);
+        }
+        if terminated {
+            if let Some(entry) = self.clients.remove(&id) {
+                self.client_keys.remove(&entry.key);
+                if let Some(key) = entry.invite_set {
+                    if let Some(set) = self.invite_sets.get_mut(&key) {
+                        set.tx = None;
+                    }
+                    self.release_invite_set(&key);
+                }
+            }
+        } else if let Some(entry) = self.clients.get_mut(&id) {
+            let next = entry.tx.poll_timeout();
+            if next != entry.scheduled {
+                entry.scheduled = next;
+                if let Some((at, timer)) = next {
+                    self.schedule(
+                        at,
+                        DeadlineReason::Client {
+                            transaction: id,
+                            timer,
+                        },
+                    );
+                }
+            }
+        }
+        let _ = now;
+    }
+
+    /// A client transaction timed out or failed: its dialog effects (§12.2.1.2).
+    fn on_client_failure(&mut self, id: ClientTxId, code: u16) {
+        let Some((dialog, method, invite_set)) = self
+            .clients
+            .get(&id)
+            .map(|e| (e.dialog, e.key.method.clone(), e.invite_set.clone()))
+        else {
+            return;
+        };
+        if let Some(dialog) = dialog {
+            let reason = if method == "BYE" {
+                self.dialogs
+                    .get(&dialog)
+                    .and_then(|d| d.bye_reason)
+                    .filter(|r| *r != TerminationReason::ByeSent)
+                    .unwrap_or(TerminationReason::Timeout)
+            } else {
+                TerminationReason::RequestFailed(code)
+            };
+            self.remove_dialog(dialog, reason);
+        }
+        if let Some(key) = invite_set {
+            let early: SmallVec<[DialogId; 2]> = self
+                .invite_sets
+                .get(&key)
+                .map(|s| {
+                    s.dialogs
+                        .iter()
+                        .copied()
+                        .filter(|d| Some(*d) != s.confirmed)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for d in early {
+                self.remove_dialog(d, TerminationReason::Timeout);
+            }
+        }
+    }
+
+    /// Moves a server transaction's outputs out and reacts to its end.
+    fn drive_server(&mut self, id: ServerTxId) {
+        let mut terminated = false;
+        while let Some(output) = self.servers.get_mut(&id).and_then(|e| e.tx.poll_output()) {
+            match output {
+                TransactionOutput::Transmit(t) => self.transmit(t),
+                TransactionOutput::TimedOut(timer) => self.event(Event::TransactionTimedOut {
+                    transaction: TransactionId::Server(id),
+                    timer,
+                }),
+                TransactionOutput::TransportError => self.event(Event::TransportError {
+                    transaction: TransactionId::Server(id),
+                }),
+                TransactionOutput::Terminated => terminated = true,
+            }
+        }
+        if terminated {
+            if let Some(entry) = self.servers.remove(&id) {
+                self.server_keys.remove(&entry.key);
+            }
+        } else if let Some(entry) = self.servers.get_mut(&id) {
+            let next = entry.tx.poll_timeout();
+            if next != entry.scheduled {
+                entry.scheduled = next;
+                if let Some((at, timer)) = next {
+                    self.schedule(
+                        at,
+                        DeadlineReason::Server {
+                            transaction: id,
+                            timer,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Drops an INVITE set once its transaction and its dialogs are gone.
+    fn release_invite_set(&mut self, key: &InviteSetKey) {
+        if self
+            .invite_sets
+            .get(key)
+            .is_some_and(|s| s.tx.is_none() && s.dialogs.is_empty())
+        {
+            self.invite_sets.remove(key);
+        }
+    }
+
+    fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
+        let id = dialog.id;
+        self.dialog_keys.insert(dialog.key(), id);
+        if let Some(set) = invite_set
+            .as_ref()
+            .and_then(|k| self.invite_sets.get_mut(k))
+        {
+            set.dialogs.push(id);
+        }
+        self.dialogs.insert(
+            id,
+            DialogEntry {
+                dialog,
+                ack: None,
+                pending_2xx: None,
+                invite_set,
+                bye_reason: None,
+            },
+        );
+    }
+
+    fn remove_dialog(&mut self, id: DialogId, reason: TerminationReason) {
+        let Some(entry) = self.dialogs.remove(&id) else {
+            return;
+        };
+        self.dialog_keys.remove(&entry.dialog.key());
+        if let Some(key) = entry.invite_set {
+            if let Some(set) = self.invite_sets.get_mut(&key) {
+                set.dialogs.retain(|d| *d != id);
+                if set.confirmed == Some(id) {
+                    set.confirmed = None;
+                }
+            }
+            self.release_invite_set(&key);
+        }
+        self.event(Event::DialogTerminated { dialog: id, reason });
+    }
+
+    /// Starts the UAS core's retransmission of a 2xx to INVITE.
+    fn accept_invite(
+        &mut self,
+        dialog: DialogId,
+        key: ServerKey,
+        bytes: Vec<u8>,
+        destination: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
+        let timers = self.config.timers;
+        let Some(entry) = self.dialogs.get_mut(&dialog) else {
+            return;
+        };
+        if !transport.is_reliable() {
+            let pending = Pending2xx {
+                transmit: Transmit {
+                    destination,
+                    transport,
+                    bytes,
+                },
+                interval: timers.t1,
+                next: now + timers.t1,
+                give_up: now + timers.timeout(),
+            };
+            let at = pending.deadline();
+            entry.pending_2xx = Some(pending);
+            self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
+        }
+        let expiry = now + timers.timeout();
+        self.accepted.insert(key.clone(), dialog);
+        self.accepted_expiry.push_back((expiry, key));
+        self.schedule(expiry, DeadlineReason::AcceptedInvite);
+    }
+
+    /// The 2xx retransmission timer of `dialog` fired (§13.3.1.4).
+    fn on_2xx_timer(&mut self, dialog: DialogId, now: Instant) {
+        let t2 = self.config.timers.t2;
+        let Some(entry) = self.dialogs.get_mut(&dialog) else {
+            return;
+        };
+        let Some(pending) = entry.pending_2xx.as_mut() else {
+            return;
+        };
+        if now >= pending.give_up {
+            entry.pending_2xx = None;
+            entry.bye_reason = Some(TerminationReason::AckTimeout);
+            // The dialog is confirmed, but the session must end (§13.3.1.4).
+            let bye = DialogRequestSpec::new(Method::Bye);
+            if self.request_in_dialog(dialog, &bye, now).is_err() {
+                self.remove_dialog(dialog, TerminationReason::AckTimeout);
+            }
+            return;
+        }
+        let transmit = pending.transmit.clone();
+        pending.interval = pending.interval.saturating_mul(2).min(t2);
+        pending.next = now + pending.interval;
+        let at = pending.deadline();
+        self.transmit(transmit);
+        self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
+    }
+}

@@ -1,0 +1,143 @@
+//! The requests the UA core writes: out-of-dialog requests from a
+//! [`RequestSpec`], in-dialog requests (§12.2.1.1) and the ACK of a 2xx
+//! (§13.2.2.4).
+
+use super::{Config, DialogRequestSpec, RequestSpec};
+use crate::dialog::Dialog;
+use crate::rng::Rng;
+use crate::transaction::{push_number, MessageWriter, MAGIC_COOKIE};
+
+/// A new branch: the magic cookie and a random token (§8.1.1.7).
+pub(crate) fn new_branch(rng: &mut Rng) -> String {
+    let mut branch = String::with_capacity(MAGIC_COOKIE.len() + 16);
+    branch.push_str(MAGIC_COOKIE);
+    rng.fill_token(&mut branch, 16);
+    branch
+}
+
+/// Appends our Via (with `rport`, RFC 3581) and Max-Forwards.
+fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
+    w.header_with("Via", |out| {
+        out.extend_from_slice(b"SIP/2.0/");
+        out.extend_from_slice(config.transport.as_str().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(config.local_addr.to_string().as_bytes());
+        out.extend_from_slice(b";branch=");
+        out.extend_from_slice(branch.as_bytes());
+        out.extend_from_slice(b";rport");
+    });
+    w.header("Max-Forwards", "70");
+}
+
+/// Our Contact value: `<sip:[user@]local-addr[;transport=tcp]>`.
+pub(crate) fn contact(config: &Config) -> String {
+    let mut c = String::with_capacity(48);
+    c.push_str("<sip:");
+    if let Some(user) = &config.contact_user {
+        c.push_str(user);
+        c.push('@');
+    }
+    c.push_str(&config.local_addr.to_string());
+    if config.transport.is_reliable() {
+        c.push_str(";transport=tcp");
+    }
+    c.push('>');
+    c
+}
+
+fn cseq(w: &mut MessageWriter, seq: u32, method: &str) {
+    w.header_with("CSeq", |out| {
+        push_number(out, u64::from(seq));
+        out.push(b' ');
+        out.extend_from_slice(method.as_bytes());
+    });
+}
+
+fn tagged(w: &mut MessageWriter, name: &str, addr: &str, tag: &str) {
+    w.header_with(name, |out| {
+        out.extend_from_slice(addr.as_bytes());
+        if !tag.is_empty() {
+            out.extend_from_slice(b";tag=");
+            out.extend_from_slice(tag.as_bytes());
+        }
+    });
+}
+
+fn extras(w: &mut MessageWriter, headers: &[(String, String)], content_type: Option<&str>) {
+    for (name, value) in headers {
+        w.header(name, value);
+    }
+    if let Some(ct) = content_type {
+        w.header("Content-Type", ct);
+    }
+}
+
+/// Appends Allow and Supported, for requests and responses that establish
+/// or refresh a dialog.
+pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
+    w.header("Allow", &config.capabilities.allow.to_string());
+    if !config.capabilities.supported.is_empty() {
+        w.header("Supported", &config.capabilities.supported.to_string());
+    }
+}
+
+/// An out-of-dialog request (§8.1.1): new branch, From tag and Call-ID.
+pub(crate) fn request(
+    config: &Config,
+    spec: &RequestSpec,
+    branch: &str,
+    from_tag: &str,
+    call_id: &str,
+    seq: u32,
+) -> Vec<u8> {
+    let method = spec.method.as_str();
+    let mut w = MessageWriter::request(method, &spec.target);
+    via(&mut w, config, branch);
+    tagged(&mut w, "From", &spec.from, from_tag);
+    w.header("To", &spec.to);
+    w.header("Call-ID", call_id);
+    cseq(&mut w, seq, method);
+    w.header("Contact", &contact(config));
+    capabilities(&mut w, config);
+    extras(&mut w, &spec.headers, spec.content_type.as_deref());
+    w.finish(&spec.body)
+}
+
+/// A request inside `dialog` with CSeq `seq` (§12.2.1.1): Request-URI and
+/// Route from the route set and remote target, From/To/Call-ID of the
+/// dialog; a Contact for target-refresh methods.
+pub(crate) fn in_dialog(
+    config: &Config,
+    dialog: &Dialog,
+    spec: &DialogRequestSpec,
+    branch: &str,
+    seq: u32,
+) -> Vec<u8> {
+    let method = spec.method.as_str();
+    let mut w = head(config, dialog, method, branch, seq);
+    if crate::dialog::state::is_target_refresh(method) {
+        w.header("Contact", &contact(config));
+    }
+    extras(&mut w, &spec.headers, spec.content_type.as_deref());
+    w.finish(&spec.body)
+}
+
+/// The ACK of a 2xx to the INVITE with CSeq `seq` (§13.2.2.4): a new
+/// branch, routed like any request of the dialog.
+pub(crate) fn ack(config: &Config, dialog: &Dialog, branch: &str, seq: u32) -> Vec<u8> {
+    head(config, dialog, "ACK", branch, seq).finish(b"")
+}
+
+fn head(config: &Config, dialog: &Dialog, method: &str, branch: &str, seq: u32) -> MessageWriter {
+    let (uri, routes) = dialog.request_target();
+    let mut w = MessageWriter::request(method, &uri);
+    via(&mut w, config, branch);
+    for route in &routes {
+        w.header("Route", route);
+    }
+    tagged(&mut w, "From", dialog.local_uri(), dialog.local_tag());
+    tagged(&mut w, "To", dialog.remote_uri(), dialog.remote_tag());
+    w.header("Call-ID", dialog.call_id());
+    cseq(&mut w, seq, method);
+    w
+}

@@ -1,0 +1,244 @@
+//! Typed, on-demand accessors on [`SipMessage`]: each parses the raw values of
+//! one header field when asked, borrowing the message, without allocating.
+//!
+//! List-valued headers yield every element, across commas and repeated header
+//! fields alike. A malformed value yields a [`SipError`] whose kind names the
+//! header ([`SipErrorKind::MalformedHeader`], or [`SipErrorKind::ValueOutOfRange`]
+//! for a number too large) and whose offset is the absolute byte offset of the
+//! problem in the parsed message.
+
+use super::value::{self, ParseValue};
+use super::{
+    AcceptContact, CSeq, CallId, Contact, ContentType, Event, Expires, HeaderName, MaxForwards,
+    MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList, SessionExpires, SipError,
+    SipErrorKind, SipMessage, SubscriptionState, ValueError, ValueErrorKind, ValueLimits, Via,
+    Warning,
+};
+
+/// The message-level error for a value error found in a value of `name` that
+/// starts at `base` in the message.
+fn to_sip_error(name: HeaderName<'static>, base: usize, e: ValueError) -> SipError {
+    let kind = match e.kind {
+        ValueErrorKind::NumberOutOfRange => SipErrorKind::ValueOutOfRange(name),
+        _ => SipErrorKind::MalformedHeader(name),
+    };
+    SipError::new(kind, base.saturating_add(e.offset))
+}
+
+impl<'a> SipMessage<'a> {
+    /// The first value of `name`, parsed as `T`.
+    fn single<T: ParseValue<'a>>(&self, name: HeaderName<'static>) -> Option<Result<T, SipError>> {
+        let hv = self.header(name)?;
+        Some(
+            T::parse_value(hv.value, &ValueLimits::DEFAULT)
+                .map_err(|e| to_sip_error(name, hv.offset, e)),
+        )
+    }
+
+    /// Every comma-separated element of every value of `name`, parsed as `T`.
+    fn elements<'s, T: ParseValue<'a> + 'a>(
+        &'s self,
+        name: HeaderName<'static>,
+    ) -> impl Iterator<Item = Result<T, SipError>> + use<'s, 'a, T> {
+        self.header_values(name).flat_map(move |hv| {
+            value::list::<T>(hv.value).map(move |r| r.map_err(|e| to_sip_error(name, hv.offset, e)))
+        })
+    }
+
+    /// Folds every value of `name` into one set with `extend`.
+    fn merged<S: Default>(
+        &self,
+        name: HeaderName<'static>,
+        extend: impl Fn(&mut S, &'a str) -> Result<(), ValueError>,
+    ) -> Option<Result<S, SipError>> {
+        let mut values = self.header_values(name).peekable();
+        values.peek()?;
+        let mut set = S::default();
+        for hv in values {
+            if let Err(e) = extend(&mut set, hv.value) {
+                return Some(Err(to_sip_error(name, hv.offset, e)));
+            }
+        }
+        Some(Ok(set))
+    }
+
+    /// Every Via element, topmost first, across commas and repeated headers.
+    ///
+    /// ```
+    /// use oma_im::sip::parse_message;
+    ///
+    /// let msg = parse_message(b"MESSAGE sip:bob@example.com SIP/2.0\r\n\
+    ///     Via: SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2,\r\n SIP/2.0/UDP [2001:db8::1]:5062;branch=z9hG4bK1;received=192.0.2.4\r\n\
+    ///     v: SIP/2.0/UDP ua.example.com;branch=z9hG4bK0\r\n\
+    ///     Max-Forwards: 69\r\n\
+    ///     To: <sip:bob@example.com>\r\n\
+    ///     From: \"Alice\" <sip:alice@example.com>;tag=1928301774\r\n\
+    ///     Call-ID: a84b4c76e66710\r\n\
+    ///     CSeq: 1 MESSAGE\r\n\
+    ///     Allow: INVITE, ACK\r\n\
+    ///     Allow: MESSAGE\r\n\
+    ///     Content-Length: 0\r\n\r\n")?;
+    /// let branches: Vec<_> = msg.via().map(|v| v.map(|v| v.branch())).collect::<Result<_, _>>()?;
+    /// assert_eq!(branches, [Some("z9hG4bK2"), Some("z9hG4bK1"), Some("z9hG4bK0")]);
+    /// assert_eq!(msg.top_via().unwrap()?.transport, "TCP");
+    /// assert_eq!(msg.from().unwrap()?.tag(), Some("1928301774"));
+    /// assert_eq!(msg.cseq().unwrap()?.seq, 1);
+    /// assert_eq!(msg.allow().unwrap()?.len(), 3);
+    /// # Ok::<(), oma_im::sip::SipError>(())
+    /// ```
+    pub fn via(&self) -> impl Iterator<Item = Result<Via<'a>, SipError>> + '_ {
+        self.elements(HeaderName::Via)
+    }
+
+    /// The topmost Via element.
+    pub fn top_via(&self) -> Option<Result<Via<'a>, SipError>> {
+        self.via().next()
+    }
+
+    /// The From value.
+    pub fn from(&self) -> Option<Result<NameAddr<'a>, SipError>> {
+        self.single(HeaderName::From)
+    }
+
+    /// The To value.
+    pub fn to(&self) -> Option<Result<NameAddr<'a>, SipError>> {
+        self.single(HeaderName::To)
+    }
+
+    /// The Call-ID.
+    pub fn call_id(&self) -> Option<Result<CallId<'a>, SipError>> {
+        self.single(HeaderName::CallId)
+    }
+
+    /// The CSeq.
+    pub fn cseq(&self) -> Option<Result<CSeq<'a>, SipError>> {
+        self.single(HeaderName::CSeq)
+    }
+
+    /// The Max-Forwards.
+    pub fn max_forwards(&self) -> Option<Result<MaxForwards, SipError>> {
+        self.single(HeaderName::MaxForwards)
+    }
+
+    /// The Expires.
+    pub fn expires(&self) -> Option<Result<Expires, SipError>> {
+        self.single(HeaderName::Expires)
+    }
+
+    /// Every Contact element (`*` included), across commas and repeated headers.
+    pub fn contact(&self) -> impl Iterator<Item = Result<Contact<'a>, SipError>> + '_ {
+        self.elements(HeaderName::Contact)
+    }
+
+    /// Every Accept-Contact element (RFC 3841).
+    pub fn accept_contact(&self) -> impl Iterator<Item = Result<AcceptContact<'a>, SipError>> + '_ {
+        self.elements(HeaderName::AcceptContact)
+    }
+
+    /// Every Reject-Contact element (RFC 3841).
+    pub fn reject_contact(&self) -> impl Iterator<Item = Result<AcceptContact<'a>, SipError>> + '_ {
+        self.elements(HeaderName::RejectContact)
+    }
+
+    /// The methods of every Allow header, merged; `None` without Allow.
+    pub fn allow(&self) -> Option<Result<MethodSet<'a>, SipError>> {
+        self.merged(HeaderName::Allow, MethodSet::extend_from)
+    }
+
+    /// The option tags of every Supported header, merged.
+    pub fn supported(&self) -> Option<Result<OptionTags<'a>, SipError>> {
+        self.merged(HeaderName::Supported, OptionTags::extend_from)
+    }
+
+    /// The option tags of every Require header, merged.
+    pub fn require(&self) -> Option<Result<OptionTags<'a>, SipError>> {
+        self.merged(HeaderName::Require, OptionTags::extend_from)
+    }
+
+    /// The option tags of every Proxy-Require header, merged.
+    pub fn proxy_require(&self) -> Option<Result<OptionTags<'a>, SipError>> {
+        self.merged(HeaderName::ProxyRequire, OptionTags::extend_from)
+    }
+
+    /// The option tags of every Unsupported header, merged.
+    pub fn unsupported(&self) -> Option<Result<OptionTags<'a>, SipError>> {
+        self.merged(HeaderName::Unsupported, OptionTags::extend_from)
+    }
+
+    /// The Session-Expires (RFC 4028).
+    pub fn session_expires(&self) -> Option<Result<SessionExpires<'a>, SipError>> {
+        self.single(HeaderName::SessionExpires)
+    }
+
+    /// The Min-SE (RFC 4028).
+    pub fn min_se(&self) -> Option<Result<MinSe<'a>, SipError>> {
+        self.single(HeaderName::MinSe)
+    }
+
+    /// The priv-values of every Privacy header, merged (RFC 3323).
+    pub fn privacy(&self) -> Option<Result<Privacy<'a>, SipError>> {
+        self.merged(HeaderName::Privacy, Privacy::extend_from)
+    }
+
+    /// Every P-Asserted-Identity element (RFC 3325).
+    pub fn p_asserted_identity(&self) -> impl Iterator<Item = Result<NameAddr<'a>, SipError>> + '_ {
+        self.elements(HeaderName::PAssertedIdentity)
+    }
+
+    /// Every P-Preferred-Identity element (RFC 3325).
+    pub fn p_preferred_identity(
+        &self,
+    ) -> impl Iterator<Item = Result<NameAddr<'a>, SipError>> + '_ {
+        self.elements(HeaderName::PPreferredIdentity)
+    }
+
+    /// The Refer-To (RFC 3515).
+    pub fn refer_to(&self) -> Option<Result<NameAddr<'a>, SipError>> {
+        self.single(HeaderName::ReferTo)
+    }
+
+    /// The Referred-By (RFC 3892).
+    pub fn referred_by(&self) -> Option<Result<NameAddr<'a>, SipError>> {
+        self.single(HeaderName::ReferredBy)
+    }
+
+    /// The Event (RFC 6665).
+    pub fn event(&self) -> Option<Result<Event<'a>, SipError>> {
+        self.single(HeaderName::Event)
+    }
+
+    /// The Subscription-State (RFC 6665).
+    pub fn subscription_state(&self) -> Option<Result<SubscriptionState<'a>, SipError>> {
+        self.single(HeaderName::SubscriptionState)
+    }
+
+    /// The Content-Type.
+    pub fn content_type(&self) -> Option<Result<ContentType<'a>, SipError>> {
+        self.single(HeaderName::ContentType)
+    }
+
+    /// Every Warning element.
+    pub fn warning(&self) -> impl Iterator<Item = Result<Warning<'a>, SipError>> + '_ {
+        self.elements(HeaderName::Warning)
+    }
+
+    /// The Server products and comments.
+    pub fn server(&self) -> Option<Result<ProductList<'a>, SipError>> {
+        self.single(HeaderName::Server)
+    }
+
+    /// The User-Agent products and comments.
+    pub fn user_agent(&self) -> Option<Result<ProductList<'a>, SipError>> {
+        self.single(HeaderName::UserAgent)
+    }
+
+    /// Every Route element, in order.
+    pub fn route(&self) -> impl Iterator<Item = Result<NameAddr<'a>, SipError>> + '_ {
+        self.elements(HeaderName::Route)
+    }
+
+    /// Every Record-Route element, in order.
+    pub fn record_route(&self) -> impl Iterator<Item = Result<NameAddr<'a>, SipError>> + '_ {
+        self.elements(HeaderName::RecordRoute)
+    }
+}

@@ -1,0 +1,443 @@
+//! Header field names (RFC 3261 §7.3, §20 and the IANA "Header Fields"
+//! registry): recognition of long and compact forms, canonical spelling.
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+macro_rules! header_names {
+    ($( $(#[$doc:meta])* $variant:ident => $name:literal, )*) => {
+        /// The name of a SIP header field.
+        ///
+        /// Header names are case-insensitive (RFC 3261 §7.3.1). [`HeaderName::parse`]
+        /// recognises the long names below and the compact forms of RFC 3261 §7.3.3
+        /// and the IANA registry; anything else is kept as [`HeaderName::Other`],
+        /// which compares case-insensitively. [`HeaderName::as_str`] gives the
+        /// canonical long name.
+        ///
+        /// ```
+        /// use oma_im::sip::HeaderName;
+        ///
+        /// assert_eq!(HeaderName::parse("v"), HeaderName::Via);
+        /// assert_eq!(HeaderName::parse("cALL-iD"), HeaderName::CallId);
+        /// assert_eq!(HeaderName::CallId.as_str(), "Call-ID");
+        /// assert_eq!(HeaderName::parse("X-Foo"), HeaderName::Other("x-FOO"));
+        /// ```
+        #[derive(Debug, Clone, Copy)]
+        #[non_exhaustive]
+        pub enum HeaderName<'a> {
+            $( $(#[$doc])* $variant, )*
+            /// Any other header field, spelled as in the message.
+            Other(&'a str),
+        }
+
+        impl<'a> HeaderName<'a> {
+            /// The canonical long name (the spelling of RFC 3261 / the IANA
+            /// registry); for [`HeaderName::Other`], the name as given.
+            pub fn as_str(&self) -> &'a str {
+                match *self {
+                    $( HeaderName::$variant => $name, )*
+                    HeaderName::Other(name) => name,
+                }
+            }
+        }
+
+        #[cfg(test)]
+        const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
+    };
+}
+
+header_names! {
+    /// `Accept` (RFC 3261 §20.1).
+    Accept => "Accept",
+    /// `Accept-Contact` (RFC 3841), compact `a`.
+    AcceptContact => "Accept-Contact",
+    /// `Accept-Encoding` (RFC 3261 §20.2).
+    AcceptEncoding => "Accept-Encoding",
+    /// `Accept-Language` (RFC 3261 §20.3).
+    AcceptLanguage => "Accept-Language",
+    /// `Alert-Info` (RFC 3261 §20.4).
+    AlertInfo => "Alert-Info",
+    /// `Allow` (RFC 3261 §20.5).
+    Allow => "Allow",
+    /// `Allow-Events` (RFC 6665), compact `u`.
+    AllowEvents => "Allow-Events",
+    /// `Authentication-Info` (RFC 3261 §20.6).
+    AuthenticationInfo => "Authentication-Info",
+    /// `Authorization` (RFC 3261 §20.7).
+    Authorization => "Authorization",
+    /// `Call-ID` (RFC 3261 §20.8), compact `i`.
+    CallId => "Call-ID",
+    /// `Call-Info` (RFC 3261 §20.9).
+    CallInfo => "Call-Info",
+    /// `Contact` (RFC 3261 §20.10), compact `m`.
+    Contact => "Contact",
+    /// `Content-Disposition` (RFC 3261 §20.11).
+    ContentDisposition => "Content-Disposition",
+    /// `Content-Encoding` (RFC 3261 §20.12), compact `e`.
+    ContentEncoding => "Content-Encoding",
+    /// `Content-ID` (RFC 2045, used by OMA IM).
+    ContentId => "Content-ID",
+    /// `Content-Language` (RFC 3261 §20.13).
+    ContentLanguage => "Content-Language",
+    /// `Content-Length` (RFC 3261 §20.14), compact `l`.
+    ContentLength => "Content-Length",
+    /// `Content-Type` (RFC 3261 §20.15), compact `c`.
+    ContentType => "Content-Type",
+    /// `CSeq` (RFC 3261 §20.16).
+    CSeq => "CSeq",
+    /// `Date` (RFC 3261 §20.17).
+    Date => "Date",
+    /// `Error-Info` (RFC 3261 §20.18).
+    ErrorInfo => "Error-Info",
+    /// `Event` (RFC 6665), compact `o`.
+    Event => "Event",
+    /// `Expires` (RFC 3261 §20.19).
+    Expires => "Expires",
+    /// `From` (RFC 3261 §20.20), compact `f`.
+    From => "From",
+    /// `Identity` (RFC 4474), compact `y`.
+    Identity => "Identity",
+    /// `Identity-Info` (RFC 4474), compact `n`.
+    IdentityInfo => "Identity-Info",
+    /// `In-Reply-To` (RFC 3261 §20.21).
+    InReplyTo => "In-Reply-To",
+    /// `Max-Forwards` (RFC 3261 §20.22).
+    MaxForwards => "Max-Forwards",
+    /// `MIME-Version` (RFC 3261 §20.24).
+    MimeVersion => "MIME-Version",
+    /// `Min-Expires` (RFC 3261 §20.23).
+    MinExpires => "Min-Expires",
+    /// `Min-SE` (RFC 4028).
+    MinSe => "Min-SE",
+    /// `Organization` (RFC 3261 §20.25).
+    Organization => "Organization",
+    /// `P-Asserted-Identity` (RFC 3325).
+    PAssertedIdentity => "P-Asserted-Identity",
+    /// `P-Preferred-Identity` (RFC 3325).
+    PPreferredIdentity => "P-Preferred-Identity",
+    /// `Priority` (RFC 3261 §20.26).
+    Priority => "Priority",
+    /// `Privacy` (RFC 3323).
+    Privacy => "Privacy",
+    /// `Proxy-Authenticate` (RFC 3261 §20.27).
+    ProxyAuthenticate => "Proxy-Authenticate",
+    /// `Proxy-Authorization` (RFC 3261 §20.28).
+    ProxyAuthorization => "Proxy-Authorization",
+    /// `Proxy-Require` (RFC 3261 §20.29).
+    ProxyRequire => "Proxy-Require",
+    /// `Reason` (RFC 3326).
+    Reason => "Reason",
+    /// `Record-Route` (RFC 3261 §20.30).
+    RecordRoute => "Record-Route",
+    /// `Refer-To` (RFC 3515), compact `r`.
+    ReferTo => "Refer-To",
+    /// `Referred-By` (RFC 3892), compact `b`.
+    ReferredBy => "Referred-By",
+    /// `Reject-Contact` (RFC 3841), compact `j`.
+    RejectContact => "Reject-Contact",
+    /// `Reply-To` (RFC 3261 §20.31).
+    ReplyTo => "Reply-To",
+    /// `Request-Disposition` (RFC 3841), compact `d`.
+    RequestDisposition => "Request-Disposition",
+    /// `Require` (RFC 3261 §20.32).
+    Require => "Require",
+    /// `Retry-After` (RFC 3261 §20.33).
+    RetryAfter => "Retry-After",
+    /// `Route` (RFC 3261 §20.34).
+    Route => "Route",
+    /// `Server` (RFC 3261 §20.35).
+    Server => "Server",
+    /// `Session-Expires` (RFC 4028), compact `x`.
+    SessionExpires => "Session-Expires",
+    /// `Subject` (RFC 3261 §20.36), compact `s`.
+    Subject => "Subject",
+    /// `Subscription-State` (RFC 6665).
+    SubscriptionState => "Subscription-State",
+    /// `Supported` (RFC 3261 §20.37), compact `k`.
+    Supported => "Supported",
+    /// `Timestamp` (RFC 3261 §20.38).
+    Timestamp => "Timestamp",
+    /// `To` (RFC 3261 §20.39), compact `t`.
+    To => "To",
+    /// `Unsupported` (RFC 3261 §20.40).
+    Unsupported => "Unsupported",
+    /// `User-Agent` (RFC 3261 §20.41).
+    UserAgent => "User-Agent",
+    /// `Via` (RFC 3261 §20.42), compact `v`.
+    Via => "Via",
+    /// `Warning` (RFC 3261 §20.43).
+    Warning => "Warning",
+    /// `WWW-Authenticate` (RFC 3261 §20.44).
+    WwwAuthenticate => "WWW-Authenticate",
+}
+
+/// `true` when `name` equals `known` ignoring ASCII case (lengths first).
+#[inline]
+fn is(name: &[u8], known: &str) -> bool {
+    name.len() == known.len() && name.eq_ignore_ascii_case(known.as_bytes())
+}
+
+impl<'a> HeaderName<'a> {
+    /// Recognises a header name, long or compact form, ignoring ASCII case.
+    /// Unknown names become [`HeaderName::Other`] borrowing `name`.
+    ///
+    /// Dispatches on the first byte, then compares lengths before bytes: no
+    /// allocation, a handful of comparisons.
+    pub fn parse(name: &'a str) -> HeaderName<'a> {
+        let b = name.as_bytes();
+        let Some(&first) = b.first() else {
+            return HeaderName::Other(name);
+        };
+        if b.len() == 1 {
+            return Self::compact(first).unwrap_or(HeaderName::Other(name));
+        }
+        let known = match first.to_ascii_lowercase() {
+            b'a' => match b.len() {
+                5 if is(b, "Allow") => Some(HeaderName::Allow),
+                6 if is(b, "Accept") => Some(HeaderName::Accept),
+                10 if is(b, "Alert-Info") => Some(HeaderName::AlertInfo),
+                12 if is(b, "Allow-Events") => Some(HeaderName::AllowEvents),
+                13 if is(b, "Authorization") => Some(HeaderName::Authorization),
+                14 if is(b, "Accept-Contact") => Some(HeaderName::AcceptContact),
+                15 if is(b, "Accept-Encoding") => Some(HeaderName::AcceptEncoding),
+                15 if is(b, "Accept-Language") => Some(HeaderName::AcceptLanguage),
+                19 if is(b, "Authentication-Info") => Some(HeaderName::AuthenticationInfo),
+                _ => None,
+            },
+            b'c' => match b.len() {
+                4 if is(b, "CSeq") => Some(HeaderName::CSeq),
+                7 if is(b, "Call-ID") => Some(HeaderName::CallId),
+                7 if is(b, "Contact") => Some(HeaderName::Contact),
+                9 if is(b, "Call-Info") => Some(HeaderName::CallInfo),
+                10 if is(b, "Content-ID") => Some(HeaderName::ContentId),
+                12 if is(b, "Content-Type") => Some(HeaderName::ContentType),
+                14 if is(b, "Content-Length") => Some(HeaderName::ContentLength),
+                16 if is(b, "Content-Encoding") => Some(HeaderName::ContentEncoding),
+                16 if is(b, "Content-Language") => Some(HeaderName::ContentLanguage),
+                19 if is(b, "Content-Disposition") => Some(HeaderName::ContentDisposition),
+                _ => None,
+            },
+            b'd' if is(b, "Date") => Some(HeaderName::Date),
+            b'e' => match b.len() {
+                5 if is(b, "Event") => Some(HeaderName::Event),
+                7 if is(b, "Expires") => Some(HeaderName::Expires),
+                10 if is(b, "Error-Info") => Some(HeaderName::ErrorInfo),
+                _ => None,
+            },
+            b'f' if is(b, "From") => Some(HeaderName::From),
+            b'i' => match b.len() {
+                8 if is(b, "Identity") => Some(HeaderName::Identity),
+                11 if is(b, "In-Reply-To") => Some(HeaderName::InReplyTo),
+                13 if is(b, "Identity-Info") => Some(HeaderName::IdentityInfo),
+                _ => None,
+            },
+            b'm' => match b.len() {
+                6 if is(b, "Min-SE") => Some(HeaderName::MinSe),
+                11 if is(b, "Min-Expires") => Some(HeaderName::MinExpires),
+                12 if is(b, "Max-Forwards") => Some(HeaderName::MaxForwards),
+                12 if is(b, "MIME-Version") => Some(HeaderName::MimeVersion),
+                _ => None,
+            },
+            b'o' if is(b, "Organization") => Some(HeaderName::Organization),
+            b'p' => match b.len() {
+                7 if is(b, "Privacy") => Some(HeaderName::Privacy),
+                8 if is(b, "Priority") => Some(HeaderName::Priority),
+                13 if is(b, "Proxy-Require") => Some(HeaderName::ProxyRequire),
+                18 if is(b, "Proxy-Authenticate") => Some(HeaderName::ProxyAuthenticate),
+                19 if is(b, "P-Asserted-Identity") => Some(HeaderName::PAssertedIdentity),
+                19 if is(b, "Proxy-Authorization") => Some(HeaderName::ProxyAuthorization),
+                20 if is(b, "P-Preferred-Identity") => Some(HeaderName::PPreferredIdentity),
+                _ => None,
+            },
+            b'r' => match b.len() {
+                5 if is(b, "Route") => Some(HeaderName::Route),
+                6 if is(b, "Reason") => Some(HeaderName::Reason),
+                7 if is(b, "Require") => Some(HeaderName::Require),
+                8 if is(b, "Refer-To") => Some(HeaderName::ReferTo),
+                8 if is(b, "Reply-To") => Some(HeaderName::ReplyTo),
+                11 if is(b, "Referred-By") => Some(HeaderName::ReferredBy),
+                11 if is(b, "Retry-After") => Some(HeaderName::RetryAfter),
+                12 if is(b, "Record-Route") => Some(HeaderName::RecordRoute),
+                14 if is(b, "Reject-Contact") => Some(HeaderName::RejectContact),
+                19 if is(b, "Request-Disposition") => Some(HeaderName::RequestDisposition),
+                _ => None,
+            },
+            b's' => match b.len() {
+                6 if is(b, "Server") => Some(HeaderName::Server),
+                7 if is(b, "Subject") => Some(HeaderName::Subject),
+                9 if is(b, "Supported") => Some(HeaderName::Supported),
+                15 if is(b, "Session-Expires") => Some(HeaderName::SessionExpires),
+                18 if is(b, "Subscription-State") => Some(HeaderName::SubscriptionState),
+                _ => None,
+            },
+            b't' => match b.len() {
+                2 if is(b, "To") => Some(HeaderName::To),
+                9 if is(b, "Timestamp") => Some(HeaderName::Timestamp),
+                _ => None,
+            },
+            b'u' => match b.len() {
+                10 if is(b, "User-Agent") => Some(HeaderName::UserAgent),
+                11 if is(b, "Unsupported") => Some(HeaderName::Unsupported),
+                _ => None,
+            },
+            b'v' if is(b, "Via") => Some(HeaderName::Via),
+            b'w' => match b.len() {
+                7 if is(b, "Warning") => Some(HeaderName::Warning),
+                16 if is(b, "WWW-Authenticate") => Some(HeaderName::WwwAuthenticate),
+                _ => None,
+            },
+            _ => None,
+        };
+        known.unwrap_or(HeaderName::Other(name))
+    }
+
+    /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
+    /// the IANA registry), ignoring case.
+    pub fn compact(letter: u8) -> Option<HeaderName<'static>> {
+        Some(match letter.to_ascii_lowercase() {
+            b'a' => HeaderName::AcceptContact,
+            b'b' => HeaderName::ReferredBy,
+            b'c' => HeaderName::ContentType,
+            b'd' => HeaderName::RequestDisposition,
+            b'e' => HeaderName::ContentEncoding,
+            b'f' => HeaderName::From,
+            b'i' => HeaderName::CallId,
+            b'j' => HeaderName::RejectContact,
+            b'k' => HeaderName::Supported,
+            b'l' => HeaderName::ContentLength,
+            b'm' => HeaderName::Contact,
+            b'n' => HeaderName::IdentityInfo,
+            b'o' => HeaderName::Event,
+            b'r' => HeaderName::ReferTo,
+            b's' => HeaderName::Subject,
+            b't' => HeaderName::To,
+            b'u' => HeaderName::AllowEvents,
+            b'v' => HeaderName::Via,
+            b'x' => HeaderName::SessionExpires,
+            b'y' => HeaderName::Identity,
+            _ => return None,
+        })
+    }
+
+    /// `true` for [`HeaderName::Other`].
+    pub fn is_other(&self) -> bool {
+        matches!(self, HeaderName::Other(_))
+    }
+}
+
+impl<'a> From<&'a str> for HeaderName<'a> {
+    fn from(name: &'a str) -> Self {
+        HeaderName::parse(name)
+    }
+}
+
+impl PartialEq for HeaderName<'_> {
+    /// Known names compare by identity; [`HeaderName::Other`] compares with
+    /// anything by its name, ignoring ASCII case.
+    fn eq(&self, other: &HeaderName<'_>) -> bool {
+        match (self, other) {
+            (HeaderName::Other(a), b) => a.eq_ignore_ascii_case(b.as_str()),
+            (a, HeaderName::Other(b)) => b.eq_ignore_ascii_case(a.as_str()),
+            (a, b) => core::mem::discriminant(a) == core::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for HeaderName<'_> {}
+
+impl Hash for HeaderName<'_> {
+    /// Hashes the name's ASCII-lowercased bytes, consistently with `==`.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for b in self.as_str().bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
+}
+
+impl fmt::Display for HeaderName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_name_is_recognised_in_any_case() {
+        for known in ALL_KNOWN {
+            let name = known.as_str();
+            assert_eq!(HeaderName::parse(name), *known, "{name}");
+            assert!(!HeaderName::parse(name).is_other(), "{name}");
+            let lower = name.to_ascii_lowercase();
+            assert!(!HeaderName::parse(&lower).is_other(), "{lower}");
+            assert_eq!(HeaderName::parse(&lower).as_str(), name);
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(HeaderName::parse(&upper).as_str(), name);
+        }
+    }
+
+    #[test]
+    fn compact_forms_map_to_their_long_names() {
+        let pairs = [
+            ("i", "Call-ID"),
+            ("m", "Contact"),
+            ("e", "Content-Encoding"),
+            ("l", "Content-Length"),
+            ("c", "Content-Type"),
+            ("f", "From"),
+            ("s", "Subject"),
+            ("k", "Supported"),
+            ("t", "To"),
+            ("v", "Via"),
+            ("o", "Event"),
+            ("r", "Refer-To"),
+            ("b", "Referred-By"),
+            ("a", "Accept-Contact"),
+            ("j", "Reject-Contact"),
+            ("d", "Request-Disposition"),
+            ("x", "Session-Expires"),
+            ("u", "Allow-Events"),
+            ("y", "Identity"),
+            ("n", "Identity-Info"),
+        ];
+        for (short, long) in pairs {
+            assert_eq!(HeaderName::parse(short).as_str(), long);
+            assert_eq!(
+                HeaderName::parse(&short.to_ascii_uppercase()).as_str(),
+                long
+            );
+        }
+        assert!(HeaderName::parse("g").is_other());
+        assert!(HeaderName::parse("").is_other());
+    }
+
+    #[test]
+    fn other_names_compare_ignoring_case() {
+        assert_eq!(HeaderName::Other("X-Custom"), HeaderName::parse("x-cUSTOM"));
+        assert_ne!(
+            HeaderName::Other("X-Custom"),
+            HeaderName::Other("X-Custom2")
+        );
+        assert_eq!(HeaderName::Other("via"), HeaderName::Via);
+        assert_ne!(HeaderName::Via, HeaderName::To);
+        assert_eq!(
+            HeaderName::parse("NewFangledHeader").as_str(),
+            "NewFangledHeader"
+        );
+    }
+
+    #[test]
+    fn hash_agrees_with_eq() {
+        use std::collections::hash_map::DefaultHasher;
+        let h = |n: HeaderName<'_>| {
+            let mut s = DefaultHasher::new();
+            n.hash(&mut s);
+            s.finish()
+        };
+        assert_eq!(h(HeaderName::Other("CALL-id")), h(HeaderName::CallId));
+        assert_eq!(h(HeaderName::Other("x-a")), h(HeaderName::Other("X-A")));
+    }
+}

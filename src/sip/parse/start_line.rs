@@ -1,0 +1,181 @@
+//! The start line: Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
+
+use crate::sip::message::{RequestLine, StartLine, StatusLine};
+use crate::sip::{SipError, SipErrorKind};
+
+use super::syntax::{is_token, valid_request_uri};
+
+/// Parses the start line `line` (without its CRLF), found at `base` in the input.
+pub(super) fn parse(line: &str, base: usize) -> Result<StartLine<'_>, SipError> {
+    let is_status = line
+        .as_bytes()
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
+    if is_status {
+        status_line(line, base).map(StartLine::Response)
+    } else {
+        request_line(line, base).map(StartLine::Request)
+    }
+}
+
+/// `Method SP Request-URI SP SIP-Version`, single SPs only.
+fn request_line(line: &str, base: usize) -> Result<RequestLine<'_>, SipError> {
+    let err = |kind, at: usize| Err(SipError::new(kind, base + at));
+    let Some((method, rest)) = line.split_once(' ') else {
+        return err(SipErrorKind::InvalidRequestLine, line.len());
+    };
+    if !is_token(method) {
+        return err(SipErrorKind::InvalidMethod, 0);
+    }
+    let uri_at = method.len() + 1;
+    let Some((uri, version)) = rest.rsplit_once(' ') else {
+        return err(SipErrorKind::InvalidRequestLine, line.len());
+    };
+    let version_at = uri_at + uri.len() + 1;
+    if uri.is_empty() || version.is_empty() {
+        return err(
+            SipErrorKind::InvalidRequestLine,
+            version_at.saturating_sub(1),
+        );
+    }
+    if uri.contains(' ') || !valid_request_uri(uri) {
+        return err(SipErrorKind::InvalidRequestUri, uri_at);
+    }
+    check_version(version, base + version_at)?;
+    Ok(RequestLine {
+        method,
+        uri,
+        uri_offset: base + uri_at,
+    })
+}
+
+/// `SIP-Version SP Status-Code SP Reason-Phrase`; a missing SP before an
+/// empty Reason-Phrase is tolerated.
+fn status_line(line: &str, base: usize) -> Result<StatusLine<'_>, SipError> {
+    let Some((version, rest)) = line.split_once(' ') else {
+        return Err(SipError::new(
+            SipErrorKind::InvalidStatusLine,
+            base + line.len(),
+        ));
+    };
+    check_version(version, base)?;
+    let code_at = base + version.len() + 1;
+    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+    let code = match code.as_bytes() {
+        &[a, b, c] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+        }
+        _ => return Err(SipError::new(SipErrorKind::InvalidStatusCode, code_at)),
+    };
+    if !(100..=699).contains(&code) {
+        return Err(SipError::new(SipErrorKind::InvalidStatusCode, code_at));
+    }
+    // Reason-Phrase: any text but control characters other than HT.
+    if let Some(bad) = reason
+        .bytes()
+        .position(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    {
+        return Err(SipError::new(
+            SipErrorKind::InvalidReasonPhrase,
+            code_at + 4 + bad,
+        ));
+    }
+    Ok(StatusLine { code, reason })
+}
+
+/// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`, which must be 2.0.
+fn check_version(version: &str, at: usize) -> Result<(), SipError> {
+    if version.eq_ignore_ascii_case("SIP/2.0") {
+        return Ok(());
+    }
+    let numbers = version
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("SIP/"))
+        .and_then(|_| version.get(4..));
+    let well_formed = numbers
+        .and_then(|n| n.split_once('.'))
+        .is_some_and(|(major, minor)| {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            digits(major) && digits(minor)
+        });
+    let kind = if well_formed {
+        SipErrorKind::UnsupportedVersion
+    } else {
+        SipErrorKind::InvalidVersion
+    };
+    Err(SipError::new(kind, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(line: &str) -> SipErrorKind {
+        parse(line, 0).expect_err(line).kind
+    }
+
+    #[test]
+    fn request_line_parts() {
+        let StartLine::Request(line) = parse("INVITE sip:bob@example.com SIP/2.0", 10).unwrap()
+        else {
+            panic!("not a request");
+        };
+        assert_eq!(line.method, "INVITE");
+        assert_eq!(line.uri, "sip:bob@example.com");
+        assert_eq!(line.uri_offset, 17);
+        assert!(parse("MESSAGE sip:a@b sip/2.0", 0).is_ok());
+    }
+
+    #[test]
+    fn status_line_parts() {
+        let cases = [
+            ("SIP/2.0 200 OK", 200, "OK"),
+            ("SIP/2.0 100 ", 100, ""),
+            ("SIP/2.0 180", 180, ""),
+        ];
+        for (text, code, reason) in cases {
+            let StartLine::Response(line) = parse(text, 0).unwrap() else {
+                panic!("not a response");
+            };
+            assert_eq!((line.code, line.reason), (code, reason));
+        }
+    }
+
+    #[test]
+    fn malformed_start_lines() {
+        assert_eq!(
+            kind("INVITE  sip:a@b SIP/2.0"),
+            SipErrorKind::InvalidRequestUri
+        );
+        assert_eq!(
+            kind("INVITE sip:a@b SIP/2.0  "),
+            SipErrorKind::InvalidRequestLine
+        );
+        assert_eq!(
+            kind("INVITE sip:a@b; lr SIP/2.0"),
+            SipErrorKind::InvalidRequestUri
+        );
+        assert_eq!(
+            kind("INVITE <sip:a@b> SIP/2.0"),
+            SipErrorKind::InvalidRequestUri
+        );
+        assert_eq!(kind("INV@TE sip:a@b SIP/2.0"), SipErrorKind::InvalidMethod);
+        assert_eq!(
+            kind("OPTIONS sip:a@b SIP/7.0"),
+            SipErrorKind::UnsupportedVersion
+        );
+        assert_eq!(
+            kind("OPTIONS sip:a@b HTTP/1.1"),
+            SipErrorKind::InvalidVersion
+        );
+        assert_eq!(
+            kind("SIP/2.0 4294967301 big"),
+            SipErrorKind::InvalidStatusCode
+        );
+        assert_eq!(kind("SIP/2.0 700 Big"), SipErrorKind::InvalidStatusCode);
+        assert_eq!(kind("SIP/2.0 099 Small"), SipErrorKind::InvalidStatusCode);
+        assert_eq!(kind("SIP/3.0 200 OK"), SipErrorKind::UnsupportedVersion);
+        assert_eq!(kind("SIP/2.0"), SipErrorKind::InvalidStatusLine);
+        assert_eq!(kind("INVITE"), SipErrorKind::InvalidRequestLine);
+    }
+}

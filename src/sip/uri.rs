@@ -1,0 +1,842 @@
+//! URIs as they appear in SIP: `sip:` / `sips:` (RFC 3261 §19.1, IPv6 per
+//! RFC 5118), `tel:` (RFC 3966), and any other scheme kept opaque.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use smallvec::SmallVec;
+
+use super::lex::{Param, Params};
+use super::value::{ValueError, ValueErrorKind, ValueLimits};
+
+/// A parsed URI, borrowing the text it was parsed from.
+///
+/// ```
+/// use oma_im::sip::{Host, Uri};
+///
+/// let uri = Uri::parse("sip:alice@[2001:db8::10]:5070;transport=tcp;lr").unwrap();
+/// let Uri::Sip(sip) = &uri else { panic!("not a SIP URI") };
+/// assert_eq!(sip.user, Some("alice"));
+/// assert_eq!(sip.host, Host::Ipv6("2001:db8::10".parse().unwrap()));
+/// assert_eq!(sip.port, Some(5070));
+/// assert_eq!(sip.transport(), Some("tcp"));
+/// assert!(sip.lr());
+/// assert_eq!(uri.to_string(), "sip:alice@[2001:db8::10]:5070;transport=tcp;lr");
+///
+/// // Angle brackets belong to name-addr, not to the URI.
+/// assert!(Uri::parse("<sip:a@b>").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uri<'a> {
+    /// A `sip:` or `sips:` URI.
+    Sip(SipUri<'a>),
+    /// A `tel:` URI.
+    Tel(TelUri<'a>),
+    /// Any other scheme, kept as written.
+    Other {
+        /// The scheme, without the `:`.
+        scheme: &'a str,
+        /// Everything after the `:`.
+        rest: &'a str,
+    },
+}
+
+/// A `sip:` or `sips:` URI (RFC 3261 §19.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipUri<'a> {
+    /// `true` for `sips:`.
+    pub secure: bool,
+    /// The user part, escapes kept (see [`percent_decode`]).
+    pub user: Option<&'a str>,
+    /// The password after `user:`, escapes kept.
+    pub password: Option<&'a str>,
+    /// The host.
+    pub host: Host<'a>,
+    /// The port, if given.
+    pub port: Option<u16>,
+    /// The uri-parameters, in order, escapes kept.
+    pub params: Params<'a>,
+    /// The headers after `?`, in order, escapes kept.
+    pub headers: SmallVec<[UriHeader<'a>; 2]>,
+}
+
+/// One `hname=hvalue` header of a SIP URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UriHeader<'a> {
+    /// The header name, escapes kept.
+    pub name: &'a str,
+    /// The header value, escapes kept (may be empty).
+    pub value: &'a str,
+}
+
+/// A `tel:` URI (RFC 3966): the number and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelUri<'a> {
+    /// The global (`+...`) or local number, visual separators kept.
+    pub number: &'a str,
+    /// The parameters (`;phone-context=...`, `;ext=...`, ...), in order.
+    pub params: Params<'a>,
+}
+
+/// The host of a SIP URI or of a Via sent-by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host<'a> {
+    /// A host name, as written.
+    Domain(&'a str),
+    /// An IPv4 address.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address (written `[...]` in a URI, RFC 5118).
+    Ipv6(Ipv6Addr),
+}
+
+impl<'a> Host<'a> {
+    /// Parses a host: a domain name, an IPv4 address, or an IPv6 reference in
+    /// brackets. With `bare_ipv6`, an IPv6 address without brackets is also
+    /// accepted (the Via `received` parameter, RFC 5118 §4.5).
+    pub fn parse(s: &'a str, bare_ipv6: bool) -> Result<Self, ValueError> {
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 0))?;
+            return inner
+                .parse::<Ipv6Addr>()
+                .map(Host::Ipv6)
+                .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 1));
+        }
+        if s.contains(':') {
+            if bare_ipv6 {
+                return s
+                    .parse::<Ipv6Addr>()
+                    .map(Host::Ipv6)
+                    .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 0));
+            }
+            return Err(ValueError::new(ValueErrorKind::InvalidIpv6, 0));
+        }
+        if s.is_empty() {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if let Some(bad) = s
+            .bytes()
+            .position(|c| !(c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'))
+        {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, bad));
+        }
+        if s.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+            // All digits and dots: must be an IPv4address, a toplabel never
+            // starts with a digit.
+            return s
+                .parse::<Ipv4Addr>()
+                .map(Host::Ipv4)
+                .map_err(|_| ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if s.starts_with('.') || s.contains("..") {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        Ok(Host::Domain(s))
+    }
+
+    /// Appends the host: IPv6 in brackets.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing into a Vec cannot fail.
+        let _ = match self {
+            Host::Domain(d) => {
+                out.extend_from_slice(d.as_bytes());
+                Ok(())
+            }
+            Host::Ipv4(a) => write!(out, "{a}"),
+            Host::Ipv6(a) => write!(out, "[{a}]"),
+        };
+    }
+
+    /// RFC 3261 host comparison: domain names case-insensitively, addresses by value.
+    pub fn matches(&self, other: &Host<'_>) -> bool {
+        match (self, other) {
+            (Host::Domain(a), Host::Domain(b)) => a.eq_ignore_ascii_case(b),
+            (Host::Ipv4(a), Host::Ipv4(b)) => a == b,
+            (Host::Ipv6(a), Host::Ipv6(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Host<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// `unreserved` = alphanum / mark.
+const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
+}
+
+const fn is_user_byte(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/')
+}
+
+const fn is_password_byte(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'&' | b'=' | b'+' | b'$' | b',')
+}
+
+const fn is_param_byte(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$')
+}
+
+const fn is_header_byte(b: u8) -> bool {
+    is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
+}
+
+/// Checks that every byte of `s` (at `base` in the URI) is allowed by `ok` or
+/// is a valid `%hh` escape.
+fn check_chars(s: &str, base: usize, ok: fn(u8) -> bool, kind: ValueErrorKind) -> Result<(), ValueError> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return Err(ValueError::new(ValueErrorKind::InvalidEscape, base + i));
+            }
+            i += 3;
+        } else if ok(c) {
+            i += 1;
+        } else {
+            return Err(ValueError::new(kind, base + i));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes the `%hh` escapes of `s`; borrows when there is none. Invalid
+/// escapes are kept as written.
+///
+/// ```
+/// use oma_im::sip::percent_decode;
+/// assert_eq!(&*percent_decode("sips%3Auser%40example.com"), b"sips:user@example.com");
+/// ```
+pub fn percent_decode(s: &str) -> Cow<'_, [u8]> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s.as_bytes());
+    }
+    Cow::Owned(Decoded::new(s).collect())
+}
+
+/// Iterator over the bytes of `s` with `%hh` escapes decoded (no allocation).
+struct Decoded<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Decoded<'a> {
+    fn new(s: &'a str) -> Self {
+        Self { b: s.as_bytes(), i: 0 }
+    }
+}
+
+impl Iterator for Decoded<'_> {
+    type Item = u8;
+    fn next(&mut self) -> Option<u8> {
+        let c = *self.b.get(self.i)?;
+        if c == b'%' {
+            let hi = self.b.get(self.i + 1).and_then(|h| (*h as char).to_digit(16));
+            let lo = self.b.get(self.i + 2).and_then(|h| (*h as char).to_digit(16));
+            if let (Some(hi), Some(lo)) = (hi, lo) {
+                self.i += 3;
+                // Two hex digits are at most 0xFF.
+                return u8::try_from(hi * 16 + lo).ok();
+            }
+        }
+        self.i += 1;
+        Some(c)
+    }
+}
+
+/// Byte-wise equality after decoding escapes; case-insensitive for ASCII if `ci`.
+fn decoded_eq(a: &str, b: &str, ci: bool) -> bool {
+    let mut x = Decoded::new(a);
+    let mut y = Decoded::new(b);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q || (ci && p.eq_ignore_ascii_case(&q)) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn scheme_end(s: &str) -> Result<usize, ValueError> {
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Err(ValueError::new(ValueErrorKind::InvalidScheme, 0));
+    }
+    let mut i = 1;
+    while b
+        .get(i)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return Err(ValueError::new(ValueErrorKind::InvalidScheme, i));
+    }
+    Ok(i)
+}
+
+impl<'a> Uri<'a> {
+    /// Parses a URI with the default [`ValueLimits`]. The whole string must be
+    /// the URI: no surrounding white space or angle brackets.
+    pub fn parse(s: &'a str) -> Result<Self, ValueError> {
+        Self::parse_with(s, &ValueLimits::DEFAULT)
+    }
+
+    /// Parses a URI under `limits`.
+    pub fn parse_with(s: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        let colon = scheme_end(s)?;
+        let scheme = s.get(..colon).unwrap_or_default();
+        let rest = s.get(colon + 1..).unwrap_or_default();
+        let base = colon + 1;
+        if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+            let secure = scheme.len() == 4;
+            SipUri::parse_rest(rest, base, secure, limits).map(Uri::Sip)
+        } else if scheme.eq_ignore_ascii_case("tel") {
+            TelUri::parse_rest(rest, base, limits).map(Uri::Tel)
+        } else {
+            if rest.is_empty() {
+                return Err(ValueError::new(ValueErrorKind::Empty, base));
+            }
+            if let Some(bad) = rest
+                .bytes()
+                .position(|c| !c.is_ascii_graphic() || matches!(c, b'<' | b'>' | b'"'))
+            {
+                return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + bad));
+            }
+            Ok(Uri::Other { scheme, rest })
+        }
+    }
+
+    /// The scheme, in canonical lower case for `sip`, `sips` and `tel`.
+    pub fn scheme(&self) -> &'a str {
+        match self {
+            Uri::Sip(u) if u.secure => "sips",
+            Uri::Sip(_) => "sip",
+            Uri::Tel(_) => "tel",
+            Uri::Other { scheme, .. } => scheme,
+        }
+    }
+
+    /// The SIP URI, if this is one.
+    pub fn as_sip(&self) -> Option<&SipUri<'a>> {
+        match self {
+            Uri::Sip(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Appends the URI in canonical form (lower-case scheme).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Uri::Sip(u) => u.write(out),
+            Uri::Tel(t) => t.write(out),
+            Uri::Other { scheme, rest } => {
+                out.extend_from_slice(scheme.as_bytes());
+                out.push(b':');
+                out.extend_from_slice(rest.as_bytes());
+            }
+        }
+    }
+
+    /// URI comparison of RFC 3261 §19.1.4 for SIP URIs (RFC 3966 §4 for `tel:`;
+    /// other schemes: scheme case-insensitive, rest byte for byte).
+    ///
+    /// ```
+    /// use oma_im::sip::Uri;
+    /// let a = Uri::parse("sip:%61lice@ATLANTA.com;transport=TCP").unwrap();
+    /// let b = Uri::parse("sip:alice@AtLanTa.CoM;Transport=tcp").unwrap();
+    /// assert!(a.uri_eq(&b));
+    /// let c = Uri::parse("sip:alice@atlanta.com:5060").unwrap();
+    /// assert!(!b.uri_eq(&c)); // an explicit default port still differs
+    /// ```
+    pub fn uri_eq(&self, other: &Uri<'_>) -> bool {
+        match (self, other) {
+            (Uri::Sip(a), Uri::Sip(b)) => a.uri_eq(b),
+            (Uri::Tel(a), Uri::Tel(b)) => a.uri_eq(b),
+            (
+                Uri::Other { scheme: s1, rest: r1 },
+                Uri::Other { scheme: s2, rest: r2 },
+            ) => s1.eq_ignore_ascii_case(s2) && r1 == r2,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Uri<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Vec::new();
+        self.write(&mut out);
+        f.write_str(&String::from_utf8_lossy(&out))
+    }
+}
+
+impl<'a> SipUri<'a> {
+    fn parse_rest(
+        s: &'a str,
+        base: usize,
+        secure: bool,
+        limits: &ValueLimits,
+    ) -> Result<Self, ValueError> {
+        // userinfo: up to the first '@', if any.
+        let (user, password, host_at) = match s.find('@') {
+            Some(at) => {
+                let userinfo = s.get(..at).unwrap_or_default();
+                let (user, password) = match userinfo.find(':') {
+                    Some(c) => (
+                        userinfo.get(..c).unwrap_or_default(),
+                        userinfo.get(c + 1..),
+                    ),
+                    None => (userinfo, None),
+                };
+                if user.is_empty() {
+                    return Err(ValueError::new(ValueErrorKind::InvalidUserinfo, base));
+                }
+                check_chars(user, base, is_user_byte, ValueErrorKind::InvalidUserinfo)?;
+                if let Some(p) = password {
+                    let p_at = base + user.len() + 1;
+                    check_chars(p, p_at, is_password_byte, ValueErrorKind::InvalidUserinfo)?;
+                }
+                (Some(user), password, at + 1)
+            }
+            None => (None, None, 0),
+        };
+        let b = s.as_bytes();
+        // hostport: up to ';' or '?'.
+        let hp_end = b
+            .iter()
+            .skip(host_at)
+            .position(|c| *c == b';' || *c == b'?')
+            .map_or(s.len(), |p| p + host_at);
+        let hostport = s.get(host_at..hp_end).unwrap_or_default();
+        let hp_base = base + host_at;
+        let (host_str, port_str) = if hostport.starts_with('[') {
+            match hostport.find(']') {
+                Some(close) => {
+                    let after = hostport.get(close + 1..).unwrap_or_default();
+                    let port = match after.strip_prefix(':') {
+                        Some(p) => Some((p, close + 2)),
+                        None if after.is_empty() => None,
+                        None => {
+                            return Err(ValueError::new(
+                                ValueErrorKind::UnexpectedCharacter,
+                                hp_base + close + 1,
+                            ))
+                        }
+                    };
+                    (hostport.get(..=close).unwrap_or_default(), port)
+                }
+                None => return Err(ValueError::new(ValueErrorKind::InvalidIpv6, hp_base)),
+            }
+        } else {
+            match hostport.find(':') {
+                Some(c) => (
+                    hostport.get(..c).unwrap_or_default(),
+                    Some((hostport.get(c + 1..).unwrap_or_default(), c + 1)),
+                ),
+                None => (hostport, None),
+            }
+        };
+        let host = Host::parse(host_str, false).map_err(|e| e.shifted(hp_base))?;
+        let port = match port_str {
+            Some((p, at)) => Some(parse_port(p).map_err(|e| e.shifted(hp_base + at))?),
+            None => None,
+        };
+        // uri-parameters
+        let mut params = Params::new();
+        let mut i = hp_end;
+        while b.get(i) == Some(&b';') {
+            let start = i + 1;
+            let end = b
+                .iter()
+                .skip(start)
+                .position(|c| *c == b';' || *c == b'?')
+                .map_or(s.len(), |p| p + start);
+            let text = s.get(start..end).unwrap_or_default();
+            let (name, value) = match text.find('=') {
+                Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
+                None => (text, None),
+            };
+            if name.is_empty() {
+                return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
+            }
+            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            if let Some(v) = value {
+                if v.is_empty() {
+                    return Err(ValueError::new(ValueErrorKind::InvalidParamValue, base + end));
+                }
+                check_chars(
+                    v,
+                    base + start + name.len() + 1,
+                    is_param_byte,
+                    ValueErrorKind::UnexpectedCharacter,
+                )?;
+            }
+            params.push_limited(Param { name, value }, limits, base + i)?;
+            i = end;
+        }
+        // headers
+        let mut headers = SmallVec::new();
+        if b.get(i) == Some(&b'?') {
+            let mut start = i + 1;
+            loop {
+                let end = b
+                    .iter()
+                    .skip(start)
+                    .position(|c| *c == b'&')
+                    .map_or(s.len(), |p| p + start);
+                let text = s.get(start..end).unwrap_or_default();
+                let Some(eq) = text.find('=') else {
+                    return Err(ValueError::new(ValueErrorKind::Expected('='), base + end));
+                };
+                let name = text.get(..eq).unwrap_or_default();
+                let value = text.get(eq + 1..).unwrap_or_default();
+                if name.is_empty() {
+                    return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
+                }
+                check_chars(name, base + start, is_header_byte, ValueErrorKind::UnexpectedCharacter)?;
+                check_chars(
+                    value,
+                    base + start + eq + 1,
+                    is_header_byte,
+                    ValueErrorKind::UnexpectedCharacter,
+                )?;
+                if headers.len() >= limits.max_uri_headers {
+                    return Err(ValueError::new(ValueErrorKind::TooManyItems, base + start));
+                }
+                headers.push(UriHeader { name, value });
+                if end >= s.len() {
+                    break;
+                }
+                start = end + 1;
+            }
+        } else if i < s.len() {
+            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + i));
+        }
+        Ok(SipUri {
+            secure,
+            user,
+            password,
+            host,
+            port,
+            params,
+            headers,
+        })
+    }
+
+    /// The `transport` uri-parameter.
+    pub fn transport(&self) -> Option<&'a str> {
+        self.params.get("transport").flatten()
+    }
+
+    /// True when the `lr` uri-parameter is present (loose routing).
+    pub fn lr(&self) -> bool {
+        self.params.contains("lr")
+    }
+
+    /// The `maddr` uri-parameter.
+    pub fn maddr(&self) -> Option<&'a str> {
+        self.params.get("maddr").flatten()
+    }
+
+    /// The `user` uri-parameter (`phone`, `ip`, ...).
+    pub fn user_param(&self) -> Option<&'a str> {
+        self.params.get("user").flatten()
+    }
+
+    /// The `method` uri-parameter.
+    pub fn method(&self) -> Option<&'a str> {
+        self.params.get("method").flatten()
+    }
+
+    /// The `ttl` uri-parameter, when it is a number in `0..=255`.
+    pub fn ttl(&self) -> Option<u8> {
+        self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
+    }
+
+    /// Appends the URI in canonical form.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if self.secure { b"sips:" } else { b"sip:" });
+        if let Some(u) = self.user {
+            out.extend_from_slice(u.as_bytes());
+            if let Some(p) = self.password {
+                out.push(b':');
+                out.extend_from_slice(p.as_bytes());
+            }
+            out.push(b'@');
+        }
+        self.host.write(out);
+        if let Some(p) = self.port {
+            out.push(b':');
+            out.extend_from_slice(p.to_string().as_bytes());
+        }
+        self.params.write(out);
+        for (k, h) in self.headers.iter().enumerate() {
+            out.push(if k == 0 { b'?' } else { b'&' });
+            out.extend_from_slice(h.name.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(h.value.as_bytes());
+        }
+    }
+
+    /// URI comparison of RFC 3261 §19.1.4.
+    pub fn uri_eq(&self, other: &SipUri<'_>) -> bool {
+        if self.secure != other.secure
+            || !opt_eq(self.user, other.user, false)
+            || !opt_eq(self.password, other.password, false)
+            || !self.host.matches(&other.host)
+            || self.port != other.port
+        {
+            return false;
+        }
+        // Parameters in both must match; user, ttl, method and maddr must be
+        // in both or in neither; others in only one are ignored.
+        for p in &self.params {
+            match other.params.find(p.name) {
+                Some(q) => {
+                    if !opt_eq(p.value, q.value, true) {
+                        return false;
+                    }
+                }
+                None => {
+                    if ["user", "ttl", "method", "maddr"]
+                        .iter()
+                        .any(|n| p.name.eq_ignore_ascii_case(n))
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        for q in &other.params {
+            if self.params.find(q.name).is_none()
+                && ["user", "ttl", "method", "maddr"]
+                    .iter()
+                    .any(|n| q.name.eq_ignore_ascii_case(n))
+            {
+                return false;
+            }
+        }
+        // Headers are never ignored: the same set on both sides.
+        let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
+            a.iter().all(|h| {
+                b.iter().any(|g| {
+                    decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true)
+                })
+            })
+        };
+        covered(&self.headers, &other.headers) && covered(&other.headers, &self.headers)
+    }
+}
+
+fn opt_eq(a: Option<&str>, b: Option<&str>, ci: bool) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => decoded_eq(x, y, ci),
+        _ => false,
+    }
+}
+
+pub(crate) fn parse_port(p: &str) -> Result<u16, ValueError> {
+    if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(ValueError::new(ValueErrorKind::InvalidPort, 0));
+    }
+    let mut n: u32 = 0;
+    for c in p.bytes() {
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u32::from(c - b'0')))
+            .filter(|n| *n <= u32::from(u16::MAX))
+            .ok_or(ValueError::new(ValueErrorKind::InvalidPort, 0))?;
+    }
+    u16::try_from(n).map_err(|_| ValueError::new(ValueErrorKind::InvalidPort, 0))
+}
+
+const fn is_tel_number_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || matches!(b, b'*' | b'#' | b'+' | b'-' | b'.' | b'(' | b')')
+}
+
+impl<'a> TelUri<'a> {
+    fn parse_rest(s: &'a str, base: usize, limits: &ValueLimits) -> Result<Self, ValueError> {
+        let end = s.find(';').unwrap_or(s.len());
+        let number = s.get(..end).unwrap_or_default();
+        if number.is_empty() {
+            return Err(ValueError::new(ValueErrorKind::Empty, base));
+        }
+        check_chars(number, base, is_tel_number_byte, ValueErrorKind::UnexpectedCharacter)?;
+        let mut params = Params::new();
+        let mut i = end;
+        let b = s.as_bytes();
+        while b.get(i) == Some(&b';') {
+            let start = i + 1;
+            let e = s
+                .get(start..)
+                .and_then(|r| r.find(';'))
+                .map_or(s.len(), |p| p + start);
+            let text = s.get(start..e).unwrap_or_default();
+            let (name, value) = match text.find('=') {
+                Some(q) => (text.get(..q).unwrap_or_default(), text.get(q + 1..)),
+                None => (text, None),
+            };
+            if name.is_empty() {
+                return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
+            }
+            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            if let Some(v) = value {
+                check_chars(
+                    v,
+                    base + start + name.len() + 1,
+                    is_param_byte,
+                    ValueErrorKind::UnexpectedCharacter,
+                )?;
+            }
+            params.push_limited(Param { name, value }, limits, base + i)?;
+            i = e;
+        }
+        Ok(TelUri { number, params })
+    }
+
+    /// Appends `tel:number;params`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"tel:");
+        out.extend_from_slice(self.number.as_bytes());
+        self.params.write(out);
+    }
+
+    /// RFC 3966 §4 comparison: numbers equal ignoring visual separators,
+    /// parameters equal as sets (names and values case-insensitive).
+    pub fn uri_eq(&self, other: &TelUri<'_>) -> bool {
+        let digits = |n: &'a str| n.bytes().filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'));
+        let mut x = digits(self.number);
+        let mut y = other
+            .number
+            .bytes()
+            .filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'));
+        loop {
+            match (x.next(), y.next()) {
+                (None, None) => break,
+                (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+                _ => return false,
+            }
+        }
+        let covered = |a: &Params<'_>, b: &Params<'_>| {
+            a.iter().all(|p| {
+                b.find(p.name)
+                    .is_some_and(|q| opt_eq(p.value, q.value, true))
+            })
+        };
+        self.params.len() == other.params.len()
+            && covered(&self.params, &other.params)
+            && covered(&other.params, &self.params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sip(s: &str) -> SipUri<'_> {
+        match Uri::parse(s) {
+            Ok(Uri::Sip(u)) => u,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_sip_uri() {
+        let u = sip("sips:alice:secret@atlanta.com:5061;transport=tcp;maddr=239.255.255.1;ttl=15;user=ip;method=INVITE;lr?subject=project%20x&priority=urgent");
+        assert!(u.secure);
+        assert_eq!(u.user, Some("alice"));
+        assert_eq!(u.password, Some("secret"));
+        assert_eq!(u.host, Host::Domain("atlanta.com"));
+        assert_eq!(u.port, Some(5061));
+        assert_eq!(u.transport(), Some("tcp"));
+        assert_eq!(u.maddr(), Some("239.255.255.1"));
+        assert_eq!(u.ttl(), Some(15));
+        assert_eq!(u.user_param(), Some("ip"));
+        assert_eq!(u.method(), Some("INVITE"));
+        assert!(u.lr());
+        assert_eq!(u.headers.len(), 2);
+        assert_eq!(u.headers[0], UriHeader { name: "subject", value: "project%20x" });
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for bad in [
+            "<sip:a@b>",
+            "sip:a b@c",
+            "sip:a@b c",
+            "sip:@b",
+            "sip:a@",
+            "sip:a@b:99999",
+            "sip:a@b:",
+            "sip:a@[::1",
+            "sip:a@[2001:db8:::1]",
+            "sip:a@2001:db8::1",
+            "sip:a@b;=x",
+            "sip:a@b?x",
+            "sip:a%zz@b",
+            "sip:a@256.1.1.1",
+            "1sip:a@b",
+            "nocolon",
+            "tel:",
+        ] {
+            assert!(Uri::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms() {
+        assert_eq!(
+            sip("sip:[::ffff:192.0.2.1]").host,
+            Host::Ipv6("::ffff:192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            sip("sip:u@[2001:db8::192.0.2.1]:5060").port,
+            Some(5060)
+        );
+    }
+
+    #[test]
+    fn comparison_rules() {
+        let eq = |a: &str, b: &str| Uri::parse(a).unwrap().uri_eq(&Uri::parse(b).unwrap());
+        assert!(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
+        assert!(eq("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"));
+        assert!(eq("sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"));
+        assert!(!eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+        assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
+        assert!(!eq("sip:bob@biloxi.com", "sips:bob@biloxi.com"));
+        assert!(!eq("sip:carol@chicago.com", "sip:carol@chicago.com;security=on;maddr=1.2.3.4"));
+        assert!(!eq("sip:carol@chicago.com?Subject=next%20meeting", "sip:carol@chicago.com"));
+        assert!(eq("sip:[::1]", "sip:[0:0:0:0:0:0:0:1]"));
+        assert!(eq("tel:+1-201-555-0123", "tel:+1.201.555.0123"));
+        assert!(!eq("tel:+12015550123", "sip:+12015550123@h"));
+    }
+
+    #[test]
+    fn other_scheme_is_opaque() {
+        assert_eq!(
+            Uri::parse("im:alice@example.com").unwrap(),
+            Uri::Other { scheme: "im", rest: "alice@example.com" }
+        );
+        assert!(Uri::parse("urn:a b").is_err());
+    }
+}

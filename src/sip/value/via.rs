@@ -1,0 +1,201 @@
+//! Via (RFC 3261 §20.42; IPv6 per RFC 5118; `rport` per RFC 3581).
+
+use std::net::IpAddr;
+
+use crate::sip::lex::{self, Params};
+use crate::sip::uri::{parse_port, Host};
+use crate::sip::{ValueError, ValueErrorKind, ValueLimits};
+
+use super::value_type;
+
+/// One via-parm: `SIP/2.0/UDP host:port;branch=...;received=...`.
+///
+/// A Via header may hold several, comma-separated: parse them with
+/// [`value::list`](super::list) or the message accessor `via()`.
+///
+/// ```
+/// use oma_im::sip::{Host, Via};
+///
+/// let via = Via::parse("SIP / 2.0 / UDP [2001:db8::9:1];branch=z9hG4bKas3-111;received=2001:db8::9:255;rport").unwrap();
+/// assert_eq!(via.transport, "UDP");
+/// assert_eq!(via.host, Host::Ipv6("2001:db8::9:1".parse().unwrap()));
+/// assert_eq!(via.branch(), Some("z9hG4bKas3-111"));
+/// assert_eq!(via.received(), Some("2001:db8::9:255".parse().unwrap()));
+/// assert_eq!(via.rport(), Some(None));
+/// assert_eq!(via.to_string(), "SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111;received=2001:db8::9:255;rport");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via<'a> {
+    /// The protocol name, normally `SIP`.
+    pub protocol_name: &'a str,
+    /// The protocol version, normally `2.0`.
+    pub protocol_version: &'a str,
+    /// The transport (`UDP`, `TCP`, `TLS`, `SCTP`, ...), as written.
+    pub transport: &'a str,
+    /// The sent-by host.
+    pub host: Host<'a>,
+    /// The sent-by port.
+    pub port: Option<u16>,
+    /// The via-params, in order. `received`, `rport`, `maddr` and `ttl` were
+    /// checked when parsing.
+    pub params: Params<'a>,
+}
+
+impl<'a> Via<'a> {
+    /// Parses one via-parm under `limits`.
+    pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        let b = value.as_bytes();
+        let (protocol_name, i) = lex::token(value, lex::skip_lws(value, 0))?;
+        let i = slash(value, i)?;
+        let (protocol_version, i) = lex::token(value, i)?;
+        let i = slash(value, i)?;
+        let (transport, i) = lex::token(value, i)?;
+        let start = lex::skip_lws(value, i);
+        if start == i {
+            return Err(ValueError::new(ValueErrorKind::Expected(' '), i));
+        }
+        // sent-by host: to ':' (outside brackets), ';', ',' or LWS.
+        let mut end = start;
+        if b.get(start) == Some(&b'[') {
+            end = value
+                .get(start..)
+                .and_then(|r| r.find(']'))
+                .map(|p| start + p + 1)
+                .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, start))?;
+        } else {
+            while b
+                .get(end)
+                .is_some_and(|c| !matches!(c, b':' | b';' | b',') && !lex::is_lws_byte(*c))
+            {
+                end += 1;
+            }
+        }
+        let host_text = value.get(start..end).unwrap_or_default();
+        let host = Host::parse(host_text, false).map_err(|e| e.shifted(start))?;
+        let mut i = end;
+        let mut port = None;
+        let c = lex::skip_lws(value, i);
+        if b.get(c) == Some(&b':') {
+            let p_at = lex::skip_lws(value, c + 1);
+            let mut p_end = p_at;
+            while b.get(p_end).is_some_and(u8::is_ascii_digit) {
+                p_end += 1;
+            }
+            let digits = value.get(p_at..p_end).unwrap_or_default();
+            port = Some(parse_port(digits).map_err(|e| e.shifted(p_at))?);
+            i = p_end;
+        }
+        let (params, end) = lex::generic_params(value, i, limits)?;
+        lex::expect_end(value, end)?;
+        let via = Via {
+            protocol_name,
+            protocol_version,
+            transport,
+            host,
+            port,
+            params,
+        };
+        via.check_params(value)?;
+        Ok(via)
+    }
+
+    /// Checks the values of the parameters with a defined syntax.
+    fn check_params(&self, value: &str) -> Result<(), ValueError> {
+        let at = |v: &str| lex::offset_in(value, v);
+        for p in &self.params {
+            let ok = match p.value {
+                None => !["received", "maddr", "ttl", "branch"]
+                    .iter()
+                    .any(|n| p.name.eq_ignore_ascii_case(n)),
+                Some(v) => {
+                    if p.name.eq_ignore_ascii_case("received") {
+                        parse_ip(v).is_some()
+                    } else if p.name.eq_ignore_ascii_case("rport") {
+                        parse_port(v).is_ok()
+                    } else if p.name.eq_ignore_ascii_case("ttl") {
+                        v.parse::<u8>().is_ok() && v.bytes().all(|c| c.is_ascii_digit())
+                    } else if p.name.eq_ignore_ascii_case("maddr") {
+                        Host::parse(v, false).is_ok()
+                    } else {
+                        true
+                    }
+                }
+            };
+            if !ok {
+                return Err(ValueError::new(
+                    ValueErrorKind::InvalidParamValue,
+                    p.value.map_or(at(p.name), at),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&'a str> {
+        self.params.get("branch").flatten()
+    }
+
+    /// The `received` parameter: an IPv4 address, or an IPv6 address with or
+    /// without brackets (RFC 5118 §4.5).
+    pub fn received(&self) -> Option<IpAddr> {
+        self.params.get("received").flatten().and_then(parse_ip)
+    }
+
+    /// The `rport` parameter (RFC 3581): `Some(None)` when present without a
+    /// value (a request asking for it), `Some(Some(port))` when filled in.
+    pub fn rport(&self) -> Option<Option<u16>> {
+        self.params
+            .get("rport")
+            .map(|v| v.and_then(|p| parse_port(p).ok()))
+    }
+
+    /// The `maddr` parameter.
+    pub fn maddr(&self) -> Option<Host<'a>> {
+        self.params
+            .get("maddr")
+            .flatten()
+            .and_then(|h| Host::parse(h, false).ok())
+    }
+
+    /// The `ttl` parameter.
+    pub fn ttl(&self) -> Option<u8> {
+        self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
+    }
+
+    /// Appends the via-parm in canonical form.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.protocol_name.as_bytes());
+        out.push(b'/');
+        out.extend_from_slice(self.protocol_version.as_bytes());
+        out.push(b'/');
+        out.extend_from_slice(self.transport.as_bytes());
+        out.push(b' ');
+        self.host.write(out);
+        if let Some(p) = self.port {
+            out.push(b':');
+            out.extend_from_slice(p.to_string().as_bytes());
+        }
+        self.params.write(out);
+    }
+}
+
+value_type!(Via<'a>);
+
+/// Skips `LWS "/" LWS`.
+fn slash(s: &str, i: usize) -> Result<usize, ValueError> {
+    let j = lex::skip_lws(s, i);
+    if s.as_bytes().get(j) != Some(&b'/') {
+        return Err(ValueError::new(ValueErrorKind::InvalidProtocol, j));
+    }
+    Ok(lex::skip_lws(s, j + 1))
+}
+
+/// An IPv4 address, or an IPv6 address with or without brackets.
+fn parse_ip(v: &str) -> Option<IpAddr> {
+    let inner = v
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(v);
+    inner.parse().ok()
+}

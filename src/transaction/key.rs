@@ -1,0 +1,144 @@
+//! Transaction keys: how a message finds its transaction (RFC 3261 §17.1.3
+//! for responses, §17.2.3 for requests, with the RFC 2543 fallback).
+
+use crate::sip::{HeaderName, SipError, SipErrorKind, SipMessage};
+
+/// The magic cookie that starts every RFC 3261 branch (§8.1.1.7).
+pub const MAGIC_COOKIE: &str = "z9hG4bK";
+
+/// The key of a client transaction (§17.1.3): the branch of the top Via the
+/// client sent and the method of the request (CANCEL and INVITE share a
+/// branch but not a transaction).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    /// The branch parameter, with the magic cookie.
+    pub branch: String,
+    /// The method of the request; from a response, the CSeq method.
+    pub method: String,
+}
+
+impl ClientKey {
+    /// The key a response matches: its top Via branch and CSeq method.
+    pub fn of_response(response: &SipMessage<'_>) -> Result<ClientKey, SipError> {
+        let via = top_via(response)?;
+        let branch = via.branch().ok_or(SipError::new(
+            SipErrorKind::MalformedHeader(HeaderName::Via),
+            0,
+        ))?;
+        let cseq = cseq(response)?;
+        Ok(ClientKey {
+            branch: branch.to_owned(),
+            method: cseq.method.as_str().to_owned(),
+        })
+    }
+}
+
+/// The key of a server transaction (§17.2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServerKey {
+    /// A request whose top Via branch starts with the magic cookie: the
+    /// branch, the sent-by (host lower-cased, port) and the method, with ACK
+    /// counted as INVITE.
+    Branch {
+        /// The branch parameter.
+        branch: String,
+        /// The sent-by of the top Via, `host:port`, host in lower case.
+        sent_by: String,
+        /// The method (`INVITE` for ACK).
+        method: String,
+    },
+    /// An RFC 2543 request (no magic cookie): Request-URI, From tag, Call-ID,
+    /// CSeq number and method (INVITE for ACK) and the top Via; the To tag
+    /// for requests other than INVITE and ACK (the ACK's To tag is the one
+    /// the server added, checked separately).
+    Rfc2543 {
+        /// The Request-URI as written.
+        request_uri: String,
+        /// The To tag (empty for INVITE and ACK).
+        to_tag: String,
+        /// The From tag.
+        from_tag: String,
+        /// The Call-ID.
+        call_id: String,
+        /// The CSeq number.
+        cseq: u32,
+        /// The method (`INVITE` for ACK).
+        method: String,
+        /// The top Via in canonical form.
+        top_via: String,
+    },
+}
+
+impl ServerKey {
+    /// The key of the transaction `request` belongs to; for ACK, the INVITE
+    /// transaction it acknowledges.
+    pub fn of_request(request: &SipMessage<'_>) -> Result<ServerKey, SipError> {
+        let method = request.method().unwrap_or_default();
+        let method = if method == "ACK" { "INVITE" } else { method };
+        Self::with_method(request, method)
+    }
+
+    /// The key of the INVITE transaction a CANCEL cancels (§9.2): the
+    /// CANCEL's key with method INVITE.
+    pub fn of_cancelled_invite(cancel: &SipMessage<'_>) -> Result<ServerKey, SipError> {
+        Self::with_method(cancel, "INVITE")
+    }
+
+    fn with_method(request: &SipMessage<'_>, method: &str) -> Result<ServerKey, SipError> {
+        let via = top_via(request)?;
+        if let Some(branch) = via.branch().filter(|b| b.starts_with(MAGIC_COOKIE)) {
+            let mut sent_by = String::with_capacity(32);
+            let mut host = Vec::with_capacity(24);
+            via.host.write(&mut host);
+            sent_by.push_str(&String::from_utf8_lossy(&host).to_ascii_lowercase());
+            sent_by.push(':');
+            sent_by.push_str(&via.port.unwrap_or(0).to_string());
+            return Ok(ServerKey::Branch {
+                branch: branch.to_owned(),
+                sent_by,
+                method: method.to_owned(),
+            });
+        }
+        let tag =
+            |r: Option<Result<crate::sip::NameAddr<'_>, SipError>>| -> Result<String, SipError> {
+                match r {
+                    Some(Ok(a)) => Ok(a.tag().unwrap_or_default().to_owned()),
+                    Some(Err(e)) => Err(e),
+                    None => Ok(String::new()),
+                }
+            };
+        let to_tag = if method == "INVITE" {
+            String::new()
+        } else {
+            tag(request.to())?
+        };
+        let call_id = match request.call_id() {
+            Some(Ok(c)) => c.to_string(),
+            Some(Err(e)) => return Err(e),
+            None => String::new(),
+        };
+        Ok(ServerKey::Rfc2543 {
+            request_uri: request.request_line().map_or("", |l| l.uri).to_owned(),
+            to_tag,
+            from_tag: tag(request.from())?,
+            call_id,
+            cseq: cseq(request)?.seq,
+            method: method.to_owned(),
+            top_via: via.to_string(),
+        })
+    }
+}
+
+fn top_via<'a>(msg: &SipMessage<'a>) -> Result<crate::sip::Via<'a>, SipError> {
+    msg.top_via().unwrap_or(Err(SipError::new(
+        SipErrorKind::MissingHeader(HeaderName::Via),
+        0,
+    )))
+}
+
+fn cseq<'a>(msg: &SipMessage<'a>) -> Result<crate::sip::CSeq<'a>, SipError> {
+    msg.cseq().unwrap_or(Err(SipError::new(
+        SipErrorKind::MissingHeader(HeaderName::CSeq),
+        0,
+    )))
+}

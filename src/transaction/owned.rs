@@ -1,0 +1,106 @@
+//! [`OwnedMessage`]: a validated SIP message that owns its bytes.
+
+use std::fmt;
+
+use crate::sip::{parse_message_with, Limits, SipError, SipMessage, StartLine};
+
+/// A SIP message that owns its bytes, validated by the parser once.
+///
+/// Events carry these, so the application can keep them after the call that
+/// produced them; [`OwnedMessage::message`] gives the zero-copy
+/// [`SipMessage`] view back.
+///
+/// ```
+/// use oma_im::transaction::OwnedMessage;
+///
+/// let bytes = b"OPTIONS sip:bob@example.com SIP/2.0\r\n\
+///     Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKhjhs8ass877\r\n\
+///     To: <sip:bob@example.com>\r\n\
+///     From: <sip:alice@example.com>;tag=1928301774\r\n\
+///     Call-ID: a84b4c76e66710\r\n\
+///     CSeq: 63104 OPTIONS\r\n\
+///     Content-Length: 0\r\n\r\n".to_vec();
+/// let owned = OwnedMessage::new(bytes)?;
+/// assert_eq!(owned.message().method(), Some("OPTIONS"));
+/// # Ok::<(), oma_im::sip::SipError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct OwnedMessage {
+    bytes: Vec<u8>,
+    limits: Limits,
+}
+
+impl OwnedMessage {
+    /// Validates `bytes` as one SIP message under the default [`Limits`].
+    pub fn new(bytes: Vec<u8>) -> Result<Self, SipError> {
+        Self::with_limits(bytes, Limits::default())
+    }
+
+    /// Validates `bytes` as one SIP message under `limits`.
+    pub fn with_limits(bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
+        parse_message_with(&bytes, &limits)?;
+        Ok(OwnedMessage { bytes, limits })
+    }
+
+    /// Copies a parsed message: its start line, header fields (as written)
+    /// and body.
+    pub fn from_message(message: &SipMessage<'_>, limits: Limits) -> Result<Self, SipError> {
+        let mut bytes = Vec::with_capacity(512 + message.body().len());
+        match message.start_line() {
+            StartLine::Request(line) => {
+                bytes.extend_from_slice(line.method.as_bytes());
+                bytes.push(b' ');
+                bytes.extend_from_slice(line.uri.as_bytes());
+                bytes.extend_from_slice(b" SIP/2.0\r\n");
+            }
+            StartLine::Response(line) => {
+                bytes.extend_from_slice(b"SIP/2.0 ");
+                super::push_number(&mut bytes, u64::from(line.code));
+                bytes.push(b' ');
+                bytes.extend_from_slice(line.reason.as_bytes());
+                bytes.extend_from_slice(b"\r\n");
+            }
+        }
+        for (name, value) in message.headers() {
+            bytes.extend_from_slice(name.as_str().as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value.value.as_bytes());
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(b"\r\n");
+        bytes.extend_from_slice(message.body());
+        Self::with_limits(bytes, limits)
+    }
+
+    /// Wraps bytes the caller has just parsed successfully under `limits`.
+    pub(crate) fn validated(bytes: Vec<u8>, limits: Limits) -> Self {
+        OwnedMessage { bytes, limits }
+    }
+
+    /// The zero-copy view of the message.
+    pub fn message(&self) -> SipMessage<'_> {
+        // The bytes are immutable and were accepted by the same (pure)
+        // parser under the same limits in the constructor, so parsing them
+        // again gives the same, successful, result.
+        parse_message_with(&self.bytes, &self.limits)
+            .expect("an OwnedMessage holds bytes its constructor validated")
+    }
+
+    /// The message as sent or received on the wire.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Gives the bytes back.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+impl fmt::Debug for OwnedMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OwnedMessage")
+            .field(&String::from_utf8_lossy(&self.bytes))
+            .finish()
+    }
+}
