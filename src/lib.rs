@@ -27,6 +27,8 @@
 //!   writer, and the offer/answer rules of an IM session (RFC 3264).
 //! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
 //!   chunking and reassembly, and the response/REPORT rules.
+//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
+//!   (RFC 3862), over shared MIME header and media-type parsing.
 //!
 //! ## Bounded input
 //!

@@ -7,6 +7,7 @@
 
 pub mod mime;
 pub mod msrp;
+pub mod msrp_session;
 pub mod sdp;
 pub mod ua;
 pub mod xml;
@@ -14,17 +15,17 @@ pub mod xml;
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
-/// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
-/// corpus directory in `fuzz/corpus/`.
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
     ("msrp_parse_message", msrp::msrp_parse_message),
+    ("msrp_session_events", msrp_session::msrp_session_events),
     ("msrp_stream", msrp::msrp_stream),
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
     ("ua_events", ua::ua_events),
+];
 ];
 
 /// Runs the target registered under `name` on `data`.

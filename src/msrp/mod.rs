@@ -11,6 +11,10 @@
 //!   [`Reassembler`]: chunks in any order back into messages.
 //! * [`response_owed`], [`response`], [`success_report_owed`], [`report`]:
 //!   RFC 4975 §7 answers for a received SEND.
+//! * [`session::MsrpSession`]: the endpoint session over one connection
+//!   (sans-IO state machine).
+//! * [`switch::MsrpSwitch`]: the controlling IM Server's fan-out of messages
+//!   from one participant's leg to all the others.
 //!
 //! Everything that grows with input is bounded by [`Limits`].
 //!
@@ -78,7 +82,9 @@ mod message;
 mod parse;
 mod reassembly;
 mod report;
+pub mod session;
 mod stream;
+pub mod switch;
 mod syntax;
 mod uri;
 

@@ -1,0 +1,191 @@
+//! Session matching and the per-request checks of RFC 4975 §7.2/§7.3, on a
+//! received head, into reused owned fields.
+
+use crate::msrp::{
+    ByteRange, FailureReport, Method, MsrpError, MsrpHead, MsrpUri, Scheme, StartLine,
+    SuccessReport,
+};
+use crate::sdp::AcceptTypes;
+
+/// What to do with the request or response being received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// A SEND to reassemble.
+    Accept,
+    /// A SEND without body (binding or keep-alive): answer 200, no message.
+    Empty,
+    /// Answer with this code.
+    Reject(u16),
+    /// A response to one of our transactions.
+    Response(u16),
+    /// A REPORT about one of our messages.
+    Report(u16),
+    /// Nothing to do (a request we ignore silently).
+    Ignore,
+}
+
+/// The owned parts of the head being received.
+#[derive(Debug, Clone)]
+pub(crate) struct Incoming {
+    pub(crate) verdict: Verdict,
+    pub(crate) transact_id: String,
+    pub(crate) message_id: String,
+    pub(crate) content_type: String,
+    pub(crate) to_first: String,
+    pub(crate) from_first: String,
+    pub(crate) byte_range: Option<ByteRange>,
+    pub(crate) success_report: Option<SuccessReport>,
+    pub(crate) failure_report: Option<FailureReport>,
+    /// Whether the request got past session matching (binds the connection).
+    pub(crate) matched: bool,
+}
+
+impl Incoming {
+    pub(crate) fn empty() -> Self {
+        Self {
+            verdict: Verdict::Ignore,
+            transact_id: String::new(),
+            message_id: String::new(),
+            content_type: String::new(),
+            to_first: String::new(),
+            from_first: String::new(),
+            byte_range: None,
+            success_report: None,
+            failure_report: None,
+            matched: false,
+        }
+    }
+}
+
+/// What session matching needs, apart from the parser.
+#[derive(Debug, Clone)]
+pub(crate) struct Local {
+    pub(crate) local_uri: UriKey,
+    pub(crate) remote_uri: UriKey,
+    pub(crate) accept_types: AcceptTypes<'static>,
+    pub(crate) max_size: u64,
+}
+
+fn set(dst: &mut String, src: &str) {
+    dst.clear();
+    dst.push_str(src);
+}
+
+fn set_uri(dst: &mut String, uri: Option<&MsrpUri<'_>>) {
+    dst.clear();
+    if let Some(uri) = uri {
+        let mut bytes = std::mem::take(dst).into_bytes();
+        uri.write(&mut bytes);
+        *dst = String::from_utf8(bytes).unwrap_or_default();
+    }
+}
+
+/// Session matching and the checks of RFC 4975 §7.2/§7.3 on a head.
+pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: &mut Incoming) {
+    set(&mut inc.transact_id, head.transact_id);
+    set(&mut inc.message_id, head.message_id.unwrap_or(""));
+    set(&mut inc.content_type, head.content_type.unwrap_or(""));
+    set_uri(&mut inc.to_first, head.to_path.first());
+    set_uri(&mut inc.from_first, head.from_path.first());
+    inc.byte_range = head.byte_range;
+    inc.success_report = head.success_report;
+    inc.failure_report = head.failure_report;
+    let to_matches = head
+        .to_path
+        .first()
+        .is_some_and(|to| local.local_uri.matches(to));
+    let from_matches = head
+        .from_path
+        .last()
+        .is_some_and(|from| local.remote_uri.matches(from));
+    inc.matched = to_matches && from_matches;
+    inc.verdict = match head.start {
+        StartLine::Response { code, .. } => Verdict::Response(code),
+        _ if !inc.matched => match head.method() {
+            Some(Method::Report) => Verdict::Ignore,
+            _ => Verdict::Reject(481),
+        },
+        StartLine::Request(Method::Report) => Verdict::Report(head.status.map_or(200, |s| s.code)),
+        StartLine::Request(Method::Other(_)) => Verdict::Reject(501),
+        StartLine::Request(Method::Send) => {
+            let total = head.byte_range.and_then(|r| r.total).unwrap_or(0);
+            if head.message_id.is_none() {
+                Verdict::Reject(400)
+            } else if !has_body {
+                if head.byte_range.is_some_and(|r| r.start > 1) {
+                    // A body-less chunk of a longer message (e.g. an abort).
+                    Verdict::Accept
+                } else {
+                    Verdict::Empty
+                }
+            } else if !head
+                .content_type
+                .is_some_and(|ct| local.accept_types.matches(ct))
+            {
+                Verdict::Reject(415)
+            } else if total > local.max_size {
+                Verdict::Reject(413)
+            } else {
+                Verdict::Accept
+            }
+        }
+    };
+}
+
+/// The parts of an MSRP URI that the comparison of RFC 4975 §6.1 looks at,
+/// owned, so that a session compares received URIs without parsing its own
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UriKey {
+    scheme: Scheme,
+    host: String,
+    port: Option<u16>,
+    session_id: Option<String>,
+    transport: String,
+}
+
+impl UriKey {
+    /// The key of `uri`, or why it is not an MSRP URI.
+    pub(crate) fn parse(uri: &str) -> Result<Self, MsrpError> {
+        let uri = MsrpUri::parse(uri)?;
+        Ok(Self {
+            scheme: uri.scheme,
+            host: uri.host.to_owned(),
+            port: uri.port,
+            session_id: uri.session_id.map(str::to_owned),
+            transport: uri.transport.to_owned(),
+        })
+    }
+
+    /// [`MsrpUri::matches`] against this key.
+    pub(crate) fn matches(&self, other: &MsrpUri<'_>) -> bool {
+        self.scheme == other.scheme
+            && self.host.eq_ignore_ascii_case(other.host)
+            && self.port == other.port
+            && self.session_id.as_deref() == other.session_id
+            && self.transport.eq_ignore_ascii_case(other.transport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UriKey;
+    use crate::msrp::MsrpUri;
+
+    #[test]
+    fn key_matches_as_msrp_uri_matches() {
+        let mine = "msrp://Bob.example.com:8888/9di4eae923wzd;tcp";
+        let key = UriKey::parse(mine).expect("valid");
+        for other in [
+            "msrp://bob.EXAMPLE.com:8888/9di4eae923wzd;TCP;x=1",
+            "msrp://bob.example.com:8888/9DI4eae923wzd;tcp",
+            "msrps://bob.example.com:8888/9di4eae923wzd;tcp",
+            "msrp://bob.example.com:8889/9di4eae923wzd;tcp",
+            "msrp://bob.example.com:8888;tcp",
+        ] {
+            let other = MsrpUri::parse(other).expect("valid");
+            let reference = MsrpUri::parse(mine).expect("valid").matches(&other);
+            assert_eq!(key.matches(&other), reference, "{other}");
+        }
+    }
+}

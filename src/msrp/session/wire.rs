@@ -1,0 +1,207 @@
+//! Writing the requests and responses a session or the switch sends, from
+//! pre-serialized path header lines, into a caller's buffer.
+
+use crate::msrp::{
+    end_line_in_body, reason_phrase, write_end_line, ByteRange, ContinuationFlag, FailureReport,
+    SuccessReport,
+};
+use crate::rng::Rng;
+
+/// Length of the transact-ids and Message-IDs this crate draws.
+pub(crate) const ID_LEN: usize = 16;
+
+/// How many fresh transact-ids are drawn before giving up on a body that
+/// holds every one of them (it cannot happen by chance).
+const ID_ATTEMPTS: usize = 64;
+
+/// `name: uri SP uri ... CRLF`.
+pub(crate) fn path_line(name: &str, uris: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    for (i, uri) in uris.iter().enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(uri.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// Puts into `out` a fresh transact-id that does not end `body` early
+/// (RFC 4975 §7.1.1). `false` when none was found.
+pub(crate) fn fresh_transact_id(rng: &mut Rng, body: &[u8], out: &mut String) -> bool {
+    for _ in 0..ID_ATTEMPTS {
+        out.clear();
+        rng.fill_token(out, ID_LEN);
+        if !end_line_in_body(body, out) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The headers of a SEND besides its paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendFields<'a> {
+    pub message_id: &'a str,
+    pub success_report: Option<SuccessReport>,
+    pub failure_report: Option<FailureReport>,
+    pub byte_range: Option<ByteRange>,
+    pub content_type: Option<&'a str>,
+}
+
+fn header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A SEND in the header order of [`MsrpHead::write`](crate::msrp::MsrpHead::write).
+pub(crate) fn write_send(
+    out: &mut Vec<u8>,
+    transact_id: &str,
+    to_line: &[u8],
+    from_line: &[u8],
+    fields: &SendFields<'_>,
+    body: Option<&[u8]>,
+    flag: ContinuationFlag,
+) {
+    out.extend_from_slice(b"MSRP ");
+    out.extend_from_slice(transact_id.as_bytes());
+    out.extend_from_slice(b" SEND\r\n");
+    out.extend_from_slice(to_line);
+    out.extend_from_slice(from_line);
+    header(out, b"Message-ID", fields.message_id.as_bytes());
+    if let Some(report) = fields.success_report {
+        header(out, b"Success-Report", report.as_str().as_bytes());
+    }
+    if let Some(report) = fields.failure_report {
+        header(out, b"Failure-Report", report.as_str().as_bytes());
+    }
+    if let Some(range) = fields.byte_range {
+        out.extend_from_slice(b"Byte-Range: ");
+        range.write(out);
+        out.extend_from_slice(b"\r\n");
+    }
+    if let (Some(body), Some(ct)) = (body, fields.content_type) {
+        header(out, b"Content-Type", ct.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    write_end_line(out, transact_id, flag);
+}
+
+/// The transaction response of RFC 4975 §7.2: To-Path the first URI of the
+/// request's From-Path, From-Path the first URI of its To-Path.
+pub(crate) fn write_response(
+    out: &mut Vec<u8>,
+    transact_id: &str,
+    code: u16,
+    to_uri: &str,
+    from_uri: &str,
+) {
+    out.extend_from_slice(b"MSRP ");
+    out.extend_from_slice(transact_id.as_bytes());
+    out.push(b' ');
+    write_code(out, code);
+    if let Some(phrase) = reason_phrase(code) {
+        out.push(b' ');
+        out.extend_from_slice(phrase.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    header(out, b"To-Path", to_uri.as_bytes());
+    header(out, b"From-Path", from_uri.as_bytes());
+    write_end_line(out, transact_id, ContinuationFlag::Complete);
+}
+
+/// A REPORT (RFC 4975 §7.1.2) with `Status: 000 <code> <reason>`.
+pub(crate) fn write_report(
+    out: &mut Vec<u8>,
+    transact_id: &str,
+    to_line: &[u8],
+    from_line: &[u8],
+    message_id: &str,
+    byte_range: ByteRange,
+    code: u16,
+) {
+    out.extend_from_slice(b"MSRP ");
+    out.extend_from_slice(transact_id.as_bytes());
+    out.extend_from_slice(b" REPORT\r\n");
+    out.extend_from_slice(to_line);
+    out.extend_from_slice(from_line);
+    header(out, b"Message-ID", message_id.as_bytes());
+    out.extend_from_slice(b"Byte-Range: ");
+    byte_range.write(out);
+    out.extend_from_slice(b"\r\nStatus: 000 ");
+    write_code(out, code);
+    if let Some(phrase) = reason_phrase(code) {
+        out.push(b' ');
+        out.extend_from_slice(phrase.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    write_end_line(out, transact_id, ContinuationFlag::Complete);
+}
+
+fn write_code(out: &mut Vec<u8>, code: u16) {
+    let code = code.min(999);
+    out.extend_from_slice(&[
+        b'0' + (code / 100) as u8,
+        b'0' + (code / 10 % 10) as u8,
+        b'0' + (code % 10) as u8,
+    ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msrp::{parse_message, Method, StartLine};
+
+    #[test]
+    fn written_send_and_response_parse_back() {
+        let to = path_line("To-Path", &["msrp://b.example.com:1/s;tcp".to_owned()]);
+        let from = path_line("From-Path", &["msrp://a.example.com:2/t;tcp".to_owned()]);
+        let fields = SendFields {
+            message_id: "m1",
+            success_report: Some(SuccessReport::Yes),
+            failure_report: None,
+            byte_range: Some(ByteRange {
+                start: 1,
+                end: Some(2),
+                total: Some(2),
+            }),
+            content_type: Some("text/plain"),
+        };
+        let mut out = Vec::new();
+        write_send(
+            &mut out,
+            "tid1",
+            &to,
+            &from,
+            &fields,
+            Some(b"hi"),
+            ContinuationFlag::Complete,
+        );
+        let msg = parse_message(&out).expect("SEND parses");
+        assert_eq!(msg.head.start, StartLine::Request(Method::Send));
+        assert_eq!(msg.body, Some(&b"hi"[..]));
+        assert_eq!(msg.head.success_report, Some(SuccessReport::Yes));
+
+        let mut out = Vec::new();
+        write_response(
+            &mut out,
+            "tid1",
+            415,
+            "msrp://a.example.com:2/t;tcp",
+            "msrp://b.example.com:1/s;tcp",
+        );
+        let msg = parse_message(&out).expect("response parses");
+        assert!(matches!(
+            msg.head.start,
+            StartLine::Response { code: 415, .. }
+        ));
+    }
+}

@@ -1,0 +1,739 @@
+//! The MSRP switch of the controlling IM Server: messages arriving from one
+//! participant's leg are relayed to every other leg.
+//!
+//! Each leg is one MSRP connection between the switch and one participant,
+//! with its own paths and the participant's identity. A SEND from a leg is
+//! answered by the switch itself (200, or 400/413/415/481 per RFC 4975
+//! §7.2) and relayed to every other leg, chunk by chunk, each copy a new
+//! transaction with that leg's To-Path and From-Path.
+//!
+//! # Exact relaying rules
+//!
+//! * Only `message/cpim` is relayed (415 otherwise): the sender is
+//!   identified by the CPIM `From`, which the switch sets to the leg's
+//!   [identity](LegConfig::from_identity) (the anonymous one when the
+//!   participant asked for anonymity), whatever the sender wrote.
+//! * The CPIM header block must be in the message's first chunk (Byte-Range
+//!   starting at 1), which is rewritten: its `From` lines are replaced by one
+//!   `From: <identity>` line. The size difference `d` is kept per message,
+//!   and every later chunk is relayed unchanged with its Byte-Range shifted
+//!   by `d` (start, end and total). Nothing but the chunk being relayed is
+//!   buffered. A later chunk of a message whose first chunk was not seen
+//!   gets 400.
+//! * The legs a message goes to are fixed by its first chunk: a leg that
+//!   joins mid-message gets only messages that start after it joined; a leg
+//!   that leaves is dropped from every message in flight. When the sending
+//!   leg leaves mid-message, the receiving legs get a body-less `#` chunk
+//!   (the message is aborted) and a [`LegFailure::SenderLeft`] event each.
+//!
+//! # Backpressure
+//!
+//! Every leg has a queue of bytes bounded by [`LegConfig::max_queued_bytes`],
+//! and at most [`SwitchLimits::max_pending_per_leg`] relayed transactions
+//! awaiting its response. The application tells the switch when a leg's
+//! socket cannot take more ([`LegInput::Blocked`]) and when it can again
+//! ([`LegInput::Writable`]); [`poll_output`](MsrpSwitch::poll_output) hands
+//! out transmits only for writable legs, round robin. When a chunk does not
+//! fit in a leg's queue, it is dropped **and so is the rest of that message
+//! for that leg** ([`SwitchEvent::DeliveryFailed`] with
+//! [`LegFailure::Congested`]; [`SwitchEvent::LegCongested`] once until the
+//! queue empties). Memory per leg never exceeds its bound, whatever the leg
+//! does, and the other legs are unaffected.
+//!
+//! # The drain contract
+//!
+//! As for [`MsrpSession`](super::session::MsrpSession): after every call
+//! that takes input, call `poll_output` until `None`, then sleep until
+//! `poll_timeout` or new input.
+//!
+//! ```
+//! use std::time::Instant;
+//! use oma_im::msrp::switch::{LegConfig, LegId, LegInput, MsrpSwitch, SwitchConfig, SwitchEvent, SwitchOutput};
+//!
+//! let mut switch = MsrpSwitch::new(SwitchConfig::default());
+//! let now = Instant::now();
+//! for (n, who) in [(1, "alice"), (2, "bob")] {
+//!     let local = format!("msrp://switch.example.com:2855/leg{n};tcp");
+//!     let remote = format!("msrp://{who}.example.com:7777/s{n};tcp");
+//!     let identity = format!("sip:{who}@example.com");
+//!     switch.join(LegId(n), LegConfig::new(&local, &remote, &identity), now)?;
+//! }
+//! // Alice's client sends a CPIM message on leg 1.
+//! let cpim = b"From: <sip:mallory@example.com>\r\nTo: <sip:conf@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhi";
+//! let mut send = format!("MSRP t1 SEND\r\nTo-Path: msrp://switch.example.com:2855/leg1;tcp\r\n\
+//!     From-Path: msrp://alice.example.com:7777/s1;tcp\r\nMessage-ID: m1\r\n\
+//!     Byte-Range: 1-{}/{}\r\nContent-Type: message/cpim\r\n\r\n", cpim.len(), cpim.len()).into_bytes();
+//! send.extend_from_slice(cpim);
+//! send.extend_from_slice(b"\r\n-------t1$\r\n");
+//! switch.handle_input(LegId(1), LegInput::Bytes(&send), now);
+//!
+//! let mut to_bob = Vec::new();
+//! while let Some(output) = switch.poll_output() {
+//!     match output {
+//!         SwitchOutput::Transmit(t) if t.leg == LegId(2) => to_bob.push(t.data),
+//!         SwitchOutput::Transmit(t) => assert!(t.data.starts_with(b"MSRP t1 200")),
+//!         SwitchOutput::Event(SwitchEvent::MessageRelayed { to_legs, .. }) => assert_eq!(to_legs, [LegId(2)]),
+//!         SwitchOutput::Event(_) => {}
+//!     }
+//! }
+//! let text = String::from_utf8(to_bob.concat()).unwrap();
+//! assert!(text.contains("To-Path: msrp://bob.example.com:7777/s2;tcp\r\n"));
+//! assert!(text.contains("From: <sip:alice@example.com>\r\n"));
+//! # Ok::<(), oma_im::msrp::switch::JoinError>(())
+//! ```
+
+mod config;
+mod cpim_from;
+mod output;
+
+pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
+pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Instant;
+
+use smallvec::SmallVec;
+
+use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
+use super::session::wire::{
+    fresh_transact_id, path_line, write_response, write_send, SendFields, ID_LEN,
+};
+use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
+use crate::rng::Rng;
+use crate::sdp::AcceptTypes;
+use cpim_from::rewrite_from;
+
+type TransactId = [u8; ID_LEN];
+
+/// Legs a message goes to.
+type Targets = SmallVec<[LegId; 16]>;
+
+/// A message from a leg whose first chunk was relayed and last not yet.
+#[derive(Debug, Clone)]
+struct Relay {
+    message_id: Arc<str>,
+    targets: Targets,
+    /// Size change of the first chunk, added to every later Byte-Range.
+    delta: i64,
+    /// The next byte position (after the shift) and the shifted total.
+    next_start: u64,
+    total: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    message_id: Arc<str>,
+    from_leg: Option<LegId>,
+    deadline: (Instant, u64),
+}
+
+#[derive(Debug, Clone)]
+struct Leg {
+    config: LegConfig,
+    local: Local,
+    to_line: Vec<u8>,
+    from_line: Vec<u8>,
+    parser: MsrpStreamParser,
+    incoming: Incoming,
+    chunk: Vec<u8>,
+    queue: VecDeque<Vec<u8>>,
+    queued_bytes: usize,
+    writable: bool,
+    congested: bool,
+    failed: bool,
+    relays: HashMap<Box<str>, Relay>,
+    pending: HashMap<TransactId, Pending>,
+}
+
+/// What every leg operation shares, apart from the legs.
+#[derive(Debug, Clone)]
+struct Shared {
+    config: SwitchConfig,
+    rng: Rng,
+    events: VecDeque<SwitchEvent>,
+    deadlines: BTreeMap<(Instant, u64), (LegId, TransactId)>,
+    sequence: u64,
+    tid: String,
+}
+
+/// The MSRP switch: legs in, relayed chunks out. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct MsrpSwitch {
+    legs: BTreeMap<LegId, Leg>,
+    shared: Shared,
+    cursor: Option<LegId>,
+    first_body: Vec<u8>,
+}
+
+/// Input for one leg, to [`MsrpSwitch::handle_input`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegInput<'a> {
+    /// The leg's connection is up (an active leg then sends its binding
+    /// SEND).
+    Connected,
+    /// Bytes read from the leg's connection, split anywhere.
+    Bytes(&'a [u8]),
+    /// The leg's socket takes no more bytes: hold its transmits.
+    Blocked,
+    /// The leg's socket takes bytes again (legs start writable).
+    Writable,
+    /// The leg's connection closed: the leg leaves.
+    Closed,
+}
+
+impl MsrpSwitch {
+    /// A switch without legs.
+    pub fn new(config: SwitchConfig) -> Self {
+        Self {
+            legs: BTreeMap::new(),
+            shared: Shared {
+                rng: Rng::new(config.rng_seed),
+                config,
+                events: VecDeque::new(),
+                deadlines: BTreeMap::new(),
+                sequence: 0,
+                tid: String::new(),
+            },
+            cursor: None,
+            first_body: Vec::new(),
+        }
+    }
+
+    /// Adds a leg. It gets only messages whose first chunk arrives from now
+    /// on.
+    pub fn join(&mut self, id: LegId, config: LegConfig, now: Instant) -> Result<(), JoinError> {
+        self.handle_timeout(now);
+        if self.legs.contains_key(&id) {
+            return Err(JoinError::DuplicateLeg);
+        }
+        if self.legs.len() >= self.shared.config.limits.max_legs {
+            return Err(JoinError::TooManyLegs);
+        }
+        config.validate()?;
+        let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
+        let local_uri = key(&config.local_uri)?;
+        let remote_uri = key(config.remote_path.last().map_or("", String::as_str))?;
+        let limits = self.shared.config.limits.msrp;
+        let leg = Leg {
+            local: Local {
+                local_uri,
+                remote_uri,
+                accept_types: AcceptTypes::from_iter(["message/cpim"]),
+                max_size: limits.max_message_size,
+            },
+            to_line: path_line("To-Path", &config.remote_path),
+            from_line: path_line("From-Path", std::slice::from_ref(&config.local_uri)),
+            parser: MsrpStreamParser::new(limits),
+            incoming: Incoming::empty(),
+            chunk: Vec::new(),
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            writable: true,
+            congested: false,
+            failed: false,
+            relays: HashMap::new(),
+            pending: HashMap::new(),
+            config,
+        };
+        self.legs.insert(id, leg);
+        self.shared.events.push_back(SwitchEvent::LegJoined(id));
+        Ok(())
+    }
+
+    /// Removes a leg: what was queued for it is dropped, messages in flight
+    /// to it are dropped for it only, and messages it was sending are
+    /// aborted on the other legs. `false` when there is no such leg.
+    pub fn leave(&mut self, id: LegId) -> bool {
+        let Some(leg) = self.legs.remove(&id) else {
+            return false;
+        };
+        for pending in leg.pending.values() {
+            self.shared.deadlines.remove(&pending.deadline);
+        }
+        for other in self.legs.values_mut() {
+            for relay in other.relays.values_mut() {
+                relay.targets.retain(|t| *t != id);
+            }
+        }
+        let mut relays: Vec<&Relay> = leg.relays.values().collect();
+        relays.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+        for relay in relays {
+            let range = ByteRange {
+                start: relay.next_start.max(1),
+                end: None,
+                total: relay.total,
+            };
+            for target in &relay.targets {
+                if let Some(t) = self.legs.get_mut(target) {
+                    // The abort is best effort: a full queue drops it.
+                    let _ = self.shared.send(
+                        *target,
+                        t,
+                        &relay.message_id,
+                        range,
+                        None,
+                        ContinuationFlag::Aborted,
+                    );
+                }
+                self.shared.events.push_back(SwitchEvent::DeliveryFailed {
+                    leg: *target,
+                    message_id: relay.message_id.clone(),
+                    cause: LegFailure::SenderLeft,
+                });
+            }
+        }
+        self.shared.events.push_back(SwitchEvent::LegLeft(id));
+        true
+    }
+
+    /// Whether a leg with this id is there.
+    pub fn has_leg(&self, id: LegId) -> bool {
+        self.legs.contains_key(&id)
+    }
+
+    /// Bytes queued for a leg (`None` without such a leg).
+    pub fn queued_bytes(&self, id: LegId) -> Option<usize> {
+        self.legs.get(&id).map(|l| l.queued_bytes)
+    }
+
+    /// Takes input for one leg; input for an unknown leg is ignored.
+    pub fn handle_input(&mut self, id: LegId, input: LegInput<'_>, now: Instant) {
+        self.handle_timeout(now);
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return;
+        };
+        match input {
+            LegInput::Connected => {
+                if leg.config.active {
+                    let message_id: Arc<str> = Arc::from(self.shared.rng.token(ID_LEN));
+                    let range = ByteRange {
+                        start: 1,
+                        end: Some(0),
+                        total: Some(0),
+                    };
+                    let _ = self.shared.send(
+                        id,
+                        leg,
+                        &message_id,
+                        range,
+                        None,
+                        ContinuationFlag::Complete,
+                    );
+                    if let Some(leg) = self.legs.get_mut(&id) {
+                        track(&mut self.shared, id, leg, message_id, None, now);
+                    }
+                }
+            }
+            LegInput::Bytes(data) => {
+                if !leg.failed {
+                    leg.parser.feed(data);
+                    self.receive(id, now);
+                }
+            }
+            LegInput::Blocked => leg.writable = false,
+            LegInput::Writable => leg.writable = true,
+            LegInput::Closed => {
+                self.leave(id);
+            }
+        }
+    }
+
+    /// Handles every deadline at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(entry) = self.shared.deadlines.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (leg_id, tid) = entry.remove();
+            let Some(leg) = self.legs.get_mut(&leg_id) else {
+                continue;
+            };
+            if let Some(p) = leg.pending.remove(&tid) {
+                self.failed_delivery(leg_id, p, LegFailure::Timeout);
+            }
+        }
+    }
+
+    /// The next output: events first, then one transmit of a writable leg
+    /// with queued bytes, legs taken round robin.
+    pub fn poll_output(&mut self) -> Option<SwitchOutput> {
+        if let Some(event) = self.shared.events.pop_front() {
+            return Some(SwitchOutput::Event(event));
+        }
+        let after = match self.cursor {
+            Some(c) => (Bound::Excluded(c), Bound::Unbounded),
+            None => (Bound::Unbounded, Bound::Unbounded),
+        };
+        let ready = |(_, l): &(&LegId, &Leg)| l.writable && !l.queue.is_empty();
+        let id = self
+            .legs
+            .range(after)
+            .find(ready)
+            .or_else(|| self.legs.iter().find(ready))
+            .map(|(id, _)| *id)?;
+        let leg = self.legs.get_mut(&id)?;
+        let data = leg.queue.pop_front()?;
+        leg.queued_bytes = leg.queued_bytes.saturating_sub(data.len());
+        if leg.queue.is_empty() {
+            leg.congested = false;
+        }
+        self.cursor = Some(id);
+        Some(SwitchOutput::Transmit(LegTransmit { leg: id, data }))
+    }
+
+    /// The earliest deadline, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.shared.deadlines.keys().next().map(|k| k.0)
+    }
+
+    /// The earliest deadline and why it exists.
+    pub fn poll_deadline(&self) -> Option<SwitchDeadline> {
+        let (key, (leg, tid)) = self.shared.deadlines.iter().next()?;
+        let message_id = self
+            .legs
+            .get(leg)
+            .and_then(|l| l.pending.get(tid))
+            .map(|p| p.message_id.clone())
+            .unwrap_or_else(|| Arc::from(""));
+        Some(SwitchDeadline {
+            at: key.0,
+            reason: SwitchTimer::ResponseTimeout {
+                leg: *leg,
+                message_id,
+            },
+        })
+    }
+
+    fn receive(&mut self, id: LegId, now: Instant) {
+        loop {
+            let Some(leg) = self.legs.get_mut(&id) else {
+                return;
+            };
+            let flag = match leg.parser.next_event() {
+                Err(error) => {
+                    leg.failed = true;
+                    self.shared
+                        .events
+                        .push_back(SwitchEvent::ProtocolError { leg: id, error });
+                    return;
+                }
+                Ok(None) => return,
+                Ok(Some(StreamEvent::Head { head, has_body })) => {
+                    classify(&head, has_body, &leg.local, &mut leg.incoming);
+                    leg.chunk.clear();
+                    continue;
+                }
+                Ok(Some(StreamEvent::BodyData(data))) => {
+                    if leg.incoming.verdict == Verdict::Accept {
+                        leg.chunk.extend_from_slice(data);
+                    }
+                    continue;
+                }
+                Ok(Some(StreamEvent::End(flag))) => flag,
+            };
+            self.finish(id, flag, now);
+        }
+    }
+
+    fn finish(&mut self, id: LegId, flag: ContinuationFlag, now: Instant) {
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let code = match leg.incoming.verdict {
+            Verdict::Ignore | Verdict::Report(_) => return,
+            Verdict::Response(code) => {
+                self.on_response(id, code);
+                return;
+            }
+            Verdict::Reject(code) => code,
+            Verdict::Empty => 200,
+            Verdict::Accept => self.relay(id, flag, now),
+        };
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let inc = &leg.incoming;
+        let owed = match inc.failure_report.unwrap_or(FailureReport::Yes) {
+            FailureReport::Yes => true,
+            FailureReport::No => false,
+            FailureReport::Partial => code != 200,
+        };
+        if owed {
+            let mut out = Vec::with_capacity(64 + inc.from_first.len() + inc.to_first.len());
+            write_response(
+                &mut out,
+                &inc.transact_id,
+                code,
+                &inc.from_first,
+                &inc.to_first,
+            );
+            self.shared.enqueue(id, leg, out);
+        }
+    }
+
+    /// Relays the chunk just received on leg `id`; returns the code to
+    /// answer it with.
+    fn relay(&mut self, id: LegId, flag: ContinuationFlag, now: Instant) -> u16 {
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return 481;
+        };
+        let range = leg.incoming.byte_range.unwrap_or(ByteRange {
+            start: 1,
+            end: None,
+            total: None,
+        });
+        let chunk = std::mem::take(&mut leg.chunk);
+        let message_id = std::mem::take(&mut leg.incoming.message_id);
+        let content_type = std::mem::take(&mut leg.incoming.content_type);
+        let code = self.relay_chunk(id, range, &chunk, &message_id, &content_type, flag, now);
+        if let Some(leg) = self.legs.get_mut(&id) {
+            leg.chunk = chunk;
+            leg.incoming.message_id = message_id;
+            leg.incoming.content_type = content_type;
+        }
+        code
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn relay_chunk(
+        &mut self,
+        id: LegId,
+        range: ByteRange,
+        chunk: &[u8],
+        message_id: &str,
+        content_type: &str,
+        flag: ContinuationFlag,
+        now: Instant,
+    ) -> u16 {
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return 481;
+        };
+        let first = range.start == 1;
+        let mut relay = if first {
+            if !leg.relays.contains_key(message_id)
+                && leg.relays.len() >= self.shared.config.limits.max_relayed_messages_per_leg
+            {
+                return 413;
+            }
+            let identity = leg.config.from_identity();
+            if rewrite_from(chunk, identity, &mut self.first_body).is_none() {
+                return 400;
+            }
+            let delta = i64::try_from(self.first_body.len()).unwrap_or(i64::MAX)
+                - i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+            Relay {
+                message_id: Arc::from(message_id),
+                targets: self.legs.keys().copied().filter(|t| *t != id).collect(),
+                delta,
+                next_start: 1,
+                total: None,
+            }
+        } else {
+            match leg.relays.get(message_id) {
+                Some(relay) => relay.clone(),
+                None => return 400,
+            }
+        };
+        let shift = |n: u64| n.checked_add_signed(relay.delta);
+        let shifted = ByteRange {
+            start: if first { 1 } else { range.start },
+            end: range.end,
+            total: range.total,
+        };
+        let (Some(start), Some(end), Some(total)) = (
+            if first { Some(1) } else { shift(shifted.start) },
+            shifted.end.map_or(Some(None), |e| shift(e).map(Some)),
+            shifted.total.map_or(Some(None), |t| shift(t).map(Some)),
+        ) else {
+            return 400;
+        };
+        let shifted = ByteRange { start, end, total };
+        let body: &[u8] = if first { &self.first_body } else { chunk };
+        // A body-less chunk (an abort, `#`) is relayed body-less.
+        let content = (!content_type.is_empty()).then_some((content_type, body));
+        let mut delivered = Targets::new();
+        for target in &relay.targets {
+            let Some(t) = self.legs.get_mut(target) else {
+                continue;
+            };
+            let sent = self
+                .shared
+                .send(*target, t, &relay.message_id, shifted, content, flag);
+            if sent {
+                track(
+                    &mut self.shared,
+                    *target,
+                    t,
+                    relay.message_id.clone(),
+                    Some(id),
+                    now,
+                );
+                delivered.push(*target);
+            } else {
+                self.shared.events.push_back(SwitchEvent::DeliveryFailed {
+                    leg: *target,
+                    message_id: relay.message_id.clone(),
+                    cause: LegFailure::Congested,
+                });
+            }
+        }
+        relay.targets = delivered;
+        relay.next_start = end.map_or(start, |e| e.saturating_add(1));
+        relay.total = total;
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return 200;
+        };
+        match flag {
+            ContinuationFlag::Continuation => {
+                if let Some(existing) = leg.relays.get_mut(message_id) {
+                    *existing = relay;
+                } else {
+                    leg.relays.insert(Box::from(message_id), relay);
+                }
+            }
+            ContinuationFlag::Complete => {
+                leg.relays.remove(message_id);
+                self.shared.events.push_back(SwitchEvent::MessageRelayed {
+                    from_leg: id,
+                    message_id: relay.message_id,
+                    to_legs: relay.targets.to_vec(),
+                });
+            }
+            ContinuationFlag::Aborted => {
+                leg.relays.remove(message_id);
+            }
+        }
+        200
+    }
+
+    fn on_response(&mut self, id: LegId, code: u16) {
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return;
+        };
+        let Ok(tid) = TransactId::try_from(leg.incoming.transact_id.as_bytes()) else {
+            return;
+        };
+        let Some(p) = leg.pending.remove(&tid) else {
+            return;
+        };
+        self.shared.deadlines.remove(&p.deadline);
+        if code != 200 {
+            self.failed_delivery(id, p, LegFailure::Response(code));
+        }
+    }
+
+    /// A relayed transaction to `leg` failed: the rest of that message is
+    /// not sent to it.
+    fn failed_delivery(&mut self, leg: LegId, p: Pending, cause: LegFailure) {
+        let Some(from) = p.from_leg else {
+            return;
+        };
+        if let Some(relay) = self
+            .legs
+            .get_mut(&from)
+            .and_then(|l| l.relays.get_mut(&*p.message_id))
+        {
+            relay.targets.retain(|t| *t != leg);
+        }
+        self.shared.events.push_back(SwitchEvent::DeliveryFailed {
+            leg,
+            message_id: p.message_id,
+            cause,
+        });
+    }
+}
+
+/// Records the transaction just sent to `leg` (its id is `shared.tid`).
+fn track(
+    shared: &mut Shared,
+    id: LegId,
+    leg: &mut Leg,
+    message_id: Arc<str>,
+    from_leg: Option<LegId>,
+    now: Instant,
+) {
+    let Ok(tid) = TransactId::try_from(shared.tid.as_bytes()) else {
+        return;
+    };
+    shared.sequence = shared.sequence.wrapping_add(1);
+    let key = (now + shared.config.response_timeout, shared.sequence);
+    shared.deadlines.insert(key, (id, tid));
+    leg.pending.insert(
+        tid,
+        Pending {
+            message_id,
+            from_leg,
+            deadline: key,
+        },
+    );
+}
+
+impl Shared {
+    /// Queues `data` for `leg` if it fits; else marks the leg congested.
+    fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: Vec<u8>) -> bool {
+        let fits = leg
+            .queued_bytes
+            .checked_add(data.len())
+            .is_some_and(|n| n <= leg.config.max_queued_bytes);
+        if !fits {
+            if !leg.congested {
+                leg.congested = true;
+                self.events.push_back(SwitchEvent::LegCongested(id));
+            }
+            return false;
+        }
+        leg.queued_bytes += data.len();
+        leg.queue.push_back(data);
+        true
+    }
+
+    /// Writes a SEND for `leg` with a fresh transact-id (left in
+    /// `self.tid`) and queues it; `false` when the leg is congested.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &mut self,
+        id: LegId,
+        leg: &mut Leg,
+        message_id: &str,
+        range: ByteRange,
+        content: Option<(&str, &[u8])>,
+        flag: ContinuationFlag,
+    ) -> bool {
+        if leg.pending.len() >= self.config.limits.max_pending_per_leg {
+            if !leg.congested {
+                leg.congested = true;
+                self.events.push_back(SwitchEvent::LegCongested(id));
+            }
+            return false;
+        }
+        let body = content.map(|(_, b)| b);
+        if !fresh_transact_id(&mut self.rng, body.unwrap_or_default(), &mut self.tid) {
+            return false;
+        }
+        let size = leg.to_line.len()
+            + leg.from_line.len()
+            + body.map_or(0, <[u8]>::len)
+            + message_id.len()
+            + 160;
+        let mut out = Vec::with_capacity(size);
+        let fields = SendFields {
+            message_id,
+            success_report: None,
+            failure_report: None,
+            byte_range: Some(range),
+            content_type: content.map(|(ct, _)| ct),
+        };
+        write_send(
+            &mut out,
+            &self.tid,
+            &leg.to_line,
+            &leg.from_line,
+            &fields,
+            body,
+            flag,
+        );
+        self.enqueue(id, leg, out)
+    }
+}

@@ -1,0 +1,561 @@
+//! The MSRP switch with participant legs, each leg's far end an
+//! `MsrpSession`, everything moved as bytes split at odd points.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroUsize;
+use std::time::Instant;
+
+use oma_im::msrp::session::{
+    CpimIdentities, Event, Input, MsrpSession, Output, SendOptions, SessionConfig, SessionParams,
+};
+use oma_im::msrp::switch::{
+    LegConfig, LegFailure, LegId, LegInput, MsrpSwitch, SwitchConfig, SwitchEvent, SwitchOutput,
+};
+use oma_im::sdp::AcceptTypes;
+use proptest::prelude::*;
+
+fn switch_uri(n: u64) -> String {
+    format!("msrp://switch.example.com:2855/leg{n};tcp")
+}
+
+fn participant_uri(n: u64) -> String {
+    format!("msrp://ue{n}.example.com:7777/p{n};tcp")
+}
+
+fn identity(n: u64) -> String {
+    format!("sip:user{n}@example.com")
+}
+
+/// A received message: Message-ID, CPIM From, inner content.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Got {
+    message_id: String,
+    from: String,
+    content: Vec<u8>,
+}
+
+struct Net {
+    switch: MsrpSwitch,
+    parts: BTreeMap<u64, MsrpSession>,
+    got: BTreeMap<u64, Vec<Got>>,
+    part_events: BTreeMap<u64, Vec<Event>>,
+    switch_events: Vec<SwitchEvent>,
+    now: Instant,
+    /// The largest queue seen per leg.
+    peak_queue: BTreeMap<u64, usize>,
+}
+
+impl Net {
+    fn new() -> Self {
+        Net {
+            switch: MsrpSwitch::new(SwitchConfig {
+                rng_seed: 99,
+                ..SwitchConfig::default()
+            }),
+            parts: BTreeMap::new(),
+            got: BTreeMap::new(),
+            part_events: BTreeMap::new(),
+            switch_events: Vec::new(),
+            now: Instant::now(),
+            peak_queue: BTreeMap::new(),
+        }
+    }
+
+    /// Adds participant `n`, connected to its own leg of the switch.
+    fn join(&mut self, n: u64, leg: LegConfig) {
+        self.switch.join(LegId(n), leg, self.now).expect("join");
+        let mut params = SessionParams::new(&participant_uri(n), &switch_uri(n), true);
+        params.local_accept_types = AcceptTypes::from_iter(["message/cpim"]);
+        params.remote_accept_types = AcceptTypes::from_iter(["message/cpim"]);
+        params.remote_accept_wrapped_types = Some(AcceptTypes::from_iter(["text/plain"]));
+        let config = SessionConfig {
+            rng_seed: 1000 + n,
+            chunk_size: NonZeroUsize::new(1024).expect("non-zero"),
+            // What the participant claims; the switch writes the leg's
+            // identity instead (a different length: later chunks shift).
+            cpim: Some(CpimIdentities {
+                from: format!("sip:claimed-{n}@elsewhere.example.org"),
+                to: "sip:conference@example.com".to_owned(),
+            }),
+            ..SessionConfig::default()
+        };
+        let mut part = MsrpSession::new(params, config).expect("participant");
+        part.handle_input(Input::Connected, self.now);
+        self.switch
+            .handle_input(LegId(n), LegInput::Connected, self.now);
+        self.parts.insert(n, part);
+        self.got.entry(n).or_default();
+    }
+
+    fn join_plain(&mut self, n: u64) {
+        self.join(
+            n,
+            LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+        );
+    }
+
+    fn leave(&mut self, n: u64) {
+        assert!(self.switch.leave(LegId(n)));
+        self.parts.remove(&n);
+    }
+
+    fn send(&mut self, n: u64, text: &[u8]) -> String {
+        let now = self.now;
+        self.parts
+            .get_mut(&n)
+            .expect("participant")
+            .send_message("text/plain", text, SendOptions::default(), now)
+            .expect("sent")
+    }
+
+    /// Feeds one participant's pending output to the switch, at most
+    /// `limit` transmits.
+    fn feed_from(&mut self, n: u64, limit: usize) -> usize {
+        let mut fed = 0;
+        while fed < limit {
+            let Some(part) = self.parts.get_mut(&n) else {
+                break;
+            };
+            let Some(out) = part.poll_output() else {
+                break;
+            };
+            match out {
+                Output::Transmit(t) => {
+                    for piece in t.data.chunks(101) {
+                        self.switch
+                            .handle_input(LegId(n), LegInput::Bytes(piece), self.now);
+                    }
+                    fed += 1;
+                }
+                Output::Event(e) => self.record(n, e),
+            }
+        }
+        fed
+    }
+
+    fn record(&mut self, n: u64, e: Event) {
+        if let Event::MessageReceived(m) = &e {
+            let cpim = m.cpim.clone().expect("CPIM").expect("parses");
+            self.got.entry(n).or_default().push(Got {
+                message_id: m.message_id.clone(),
+                from: cpim.from.expect("From").uri.into_owned(),
+                content: cpim.content.into_owned(),
+            });
+        }
+        self.part_events.entry(n).or_default().push(e);
+    }
+
+    fn run(&mut self) {
+        for _ in 0..100_000 {
+            let mut moved = false;
+            let ids: Vec<u64> = self.parts.keys().copied().collect();
+            for n in ids {
+                moved |= self.feed_from(n, usize::MAX) > 0;
+            }
+            for (id, _) in self.parts.iter() {
+                let q = self.switch.queued_bytes(LegId(*id)).unwrap_or(0);
+                let peak = self.peak_queue.entry(*id).or_default();
+                *peak = (*peak).max(q);
+            }
+            while let Some(out) = self.switch.poll_output() {
+                match out {
+                    SwitchOutput::Transmit(t) => {
+                        moved = true;
+                        let n = t.leg.0;
+                        let now = self.now;
+                        if let Some(part) = self.parts.get_mut(&n) {
+                            for piece in t.data.chunks(57) {
+                                part.handle_input(Input::Bytes(piece), now);
+                            }
+                        }
+                    }
+                    SwitchOutput::Event(e) => self.switch_events.push(e),
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network did not go idle");
+    }
+
+    fn got_ids(&self, n: u64) -> Vec<String> {
+        self.got[&n].iter().map(|g| g.message_id.clone()).collect()
+    }
+}
+
+#[test]
+fn five_legs_every_message_reaches_every_other_leg_once_with_its_sender_in_from() {
+    let mut net = Net::new();
+    for n in 1..=5 {
+        net.join_plain(n);
+    }
+    net.run();
+    let mut sent = Vec::new();
+    for n in [1, 3, 5, 3] {
+        let text = format!("hello from {n}").into_bytes();
+        sent.push((n, net.send(n, &text), text));
+    }
+    let big: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    sent.push((2, net.send(2, &big), big));
+    net.run();
+    for receiver in 1..=5u64 {
+        let mut expected: Vec<Got> = sent
+            .iter()
+            .filter(|(from, _, _)| *from != receiver)
+            .map(|(from, id, text)| Got {
+                message_id: id.clone(),
+                from: identity(*from),
+                content: text.clone(),
+            })
+            .collect();
+        expected.sort();
+        let mut got = net.got[&receiver].clone();
+        got.sort();
+        assert_eq!(got, expected, "participant {receiver}");
+    }
+    let relayed: Vec<_> = net
+        .switch_events
+        .iter()
+        .filter_map(|e| match e {
+            SwitchEvent::MessageRelayed {
+                from_leg, to_legs, ..
+            } => Some((*from_leg, to_legs.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relayed.len(), sent.len());
+    assert!(relayed.iter().all(|(_, n)| *n == 4));
+    // Every sender saw its messages acknowledged.
+    for (n, id, _) in &sent {
+        assert!(net.part_events[n].contains(&Event::MessageSent {
+            message_id: id.clone()
+        }));
+    }
+}
+
+#[test]
+fn legs_join_and_leave_while_a_chunked_message_flows() {
+    let mut net = Net::new();
+    for n in 1..=5 {
+        net.join_plain(n);
+    }
+    net.run();
+    let body: Vec<u8> = (0..8_000u32).map(|i| (i % 251) as u8 | 1).collect();
+    let id = net.send(1, &body);
+    // The first chunks reach the switch, then the membership changes.
+    assert_eq!(net.feed_from(1, 3), 3);
+    net.join_plain(6);
+    net.leave(2);
+    net.run();
+    for n in [3, 4, 5] {
+        assert_eq!(net.got_ids(n), std::slice::from_ref(&id), "participant {n}");
+        assert_eq!(net.got[&n][0].content, body);
+    }
+    assert!(net.got[&6].is_empty(), "joined mid-message: not this one");
+    assert!(net.switch_events.contains(&SwitchEvent::MessageRelayed {
+        from_leg: LegId(1),
+        message_id: id.clone().into(),
+        to_legs: vec![LegId(3), LegId(4), LegId(5)],
+    }));
+    // The next message reaches the newcomer.
+    let next = net.send(1, b"welcome");
+    net.run();
+    assert_eq!(net.got_ids(6), std::slice::from_ref(&next));
+    assert_eq!(net.got_ids(3), [id, next]);
+}
+
+#[test]
+fn a_sender_leaving_mid_message_aborts_it_for_the_others() {
+    let mut net = Net::new();
+    for n in 1..=3 {
+        net.join_plain(n);
+    }
+    net.run();
+    let id = net.send(1, &[b'q'; 5000]);
+    net.feed_from(1, 2);
+    net.run_switch_only();
+    net.leave(1);
+    net.run();
+    for n in [2, 3] {
+        assert!(net.got[&n].is_empty());
+        assert!(
+            net.part_events[&n].contains(&Event::MessageAborted {
+                message_id: id.clone()
+            }),
+            "participant {n}: {:?}",
+            net.part_events[&n]
+        );
+        assert!(net.switch_events.contains(&SwitchEvent::DeliveryFailed {
+            leg: LegId(n),
+            message_id: id.clone().into(),
+            cause: LegFailure::SenderLeft,
+        }));
+    }
+    assert_eq!(net.parts[&2].partial_messages(), 0);
+}
+
+impl Net {
+    /// Moves the switch's output only (participants' output stays queued).
+    fn run_switch_only(&mut self) {
+        while let Some(out) = self.switch.poll_output() {
+            match out {
+                SwitchOutput::Transmit(t) => {
+                    let now = self.now;
+                    if let Some(part) = self.parts.get_mut(&t.leg.0) {
+                        part.handle_input(Input::Bytes(&t.data), now);
+                    }
+                }
+                SwitchOutput::Event(e) => self.switch_events.push(e),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_slow_leg_stays_within_its_bound_and_does_not_block_the_others() {
+    let mut net = Net::new();
+    let bound = 64 * 1024;
+    for n in 1..=5 {
+        let mut leg = LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n));
+        leg.max_queued_bytes = bound;
+        net.join(n, leg);
+    }
+    net.run();
+    // Leg 5's socket never takes another byte.
+    net.switch
+        .handle_input(LegId(5), LegInput::Blocked, net.now);
+    let mut ids = Vec::new();
+    for round in 0..40 {
+        for _ in 0..5 {
+            let text = vec![b'0' + (round % 10) as u8; 4096];
+            ids.push(net.send(1, &text));
+        }
+        net.run();
+        assert!(net.switch.queued_bytes(LegId(5)).expect("leg 5") <= bound);
+    }
+    assert!(net.peak_queue[&5] <= bound);
+    for n in 2..=4 {
+        assert_eq!(
+            net.got_ids(n),
+            ids,
+            "participant {n} got everything in order"
+        );
+    }
+    assert!(net.got[&5].len() < ids.len());
+    assert!(net
+        .switch_events
+        .contains(&SwitchEvent::LegCongested(LegId(5))));
+    assert!(net.switch_events.iter().any(|e| matches!(
+        e,
+        SwitchEvent::DeliveryFailed {
+            leg: LegId(5),
+            cause: LegFailure::Congested,
+            ..
+        }
+    )));
+    assert!(!net.switch_events.iter().any(|e| matches!(e,
+        SwitchEvent::LegCongested(l) if *l != LegId(5))));
+    // Once writable again, what was queued drains and new messages flow.
+    net.switch
+        .handle_input(LegId(5), LegInput::Writable, net.now);
+    net.run();
+    assert_eq!(net.switch.queued_bytes(LegId(5)), Some(0));
+    let last = net.send(2, b"after the jam");
+    net.run();
+    assert_eq!(net.got[&5].last().map(|g| g.message_id.clone()), Some(last));
+}
+
+#[test]
+fn anonymity_rewrites_from() {
+    let mut net = Net::new();
+    net.join_plain(1);
+    let mut anonymous = LegConfig::new(&switch_uri(2), &participant_uri(2), &identity(2));
+    anonymous.anonymous_identity = Some("sip:anonymous@anonymous.invalid".to_owned());
+    net.join(2, anonymous);
+    net.join_plain(3);
+    net.run();
+    net.send(2, b"guess who");
+    net.send(1, b"not anonymous");
+    let long: Vec<u8> = (0..5000u32).map(|i| b'A' + (i % 26) as u8).collect();
+    net.send(2, &long);
+    net.run();
+    assert_eq!(
+        net.got[&3].iter().filter(|g| g.content == long).count(),
+        1,
+        "chunked, shifted, reassembled"
+    );
+    let from_of = |n: u64, text: &[u8]| {
+        net.got[&n]
+            .iter()
+            .find(|g| g.content == text)
+            .map(|g| g.from.clone())
+            .expect("received")
+    };
+    assert_eq!(from_of(1, b"guess who"), "sip:anonymous@anonymous.invalid");
+    assert_eq!(from_of(3, b"guess who"), "sip:anonymous@anonymous.invalid");
+    assert_eq!(from_of(2, b"not anonymous"), identity(1));
+}
+
+#[test]
+fn the_switch_answers_non_cpim_with_415_and_unknown_paths_with_481() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=2 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    let send = |to: &str, ct: &str| {
+        format!(
+            "MSRP abcd SEND\r\nTo-Path: {to}\r\nFrom-Path: {}\r\nMessage-ID: m1\r\n\
+             Byte-Range: 1-2/2\r\nContent-Type: {ct}\r\n\r\nhi\r\n-------abcd$\r\n",
+            participant_uri(1)
+        )
+    };
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(send(&switch_uri(1), "text/plain").as_bytes()),
+        now,
+    );
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(send(&switch_uri(2), "message/cpim").as_bytes()),
+        now,
+    );
+    let mut codes = Vec::new();
+    while let Some(out) = switch.poll_output() {
+        if let SwitchOutput::Transmit(t) = out {
+            assert_eq!(t.leg, LegId(1), "nothing relayed");
+            let msg = oma_im::msrp::parse_message(&t.data).expect("response");
+            if let oma_im::msrp::StartLine::Response { code, .. } = msg.head.start {
+                codes.push(code);
+            }
+        }
+    }
+    assert_eq!(codes, [415, 481]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes on any leg never panic, and every transmit the
+    /// switch hands out is one MSRP message that parses.
+    #[test]
+    fn arbitrary_bytes_on_legs_never_panic(
+        feeds in proptest::collection::vec((1u64..4, proptest::collection::vec(any::<u8>(), 0..300)), 0..12)
+    ) {
+        let mut switch = MsrpSwitch::new(SwitchConfig::default());
+        let now = Instant::now();
+        for n in 1..=3 {
+            switch
+                .join(LegId(n), LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)), now)
+                .expect("join");
+        }
+        let header = format!(
+            "MSRP abcd SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m1\r\n",
+            switch_uri(1),
+            participant_uri(1)
+        );
+        switch.handle_input(LegId(1), LegInput::Bytes(header.as_bytes()), now);
+        for (leg, bytes) in feeds {
+            switch.handle_input(LegId(leg), LegInput::Bytes(&bytes), now);
+            while let Some(out) = switch.poll_output() {
+                if let SwitchOutput::Transmit(t) = out {
+                    prop_assert!(oma_im::msrp::parse_message(&t.data).is_ok());
+                }
+            }
+        }
+    }
+
+    /// Any sequence of joins, leaves and sends never panics, and a present
+    /// leg gets each message at most once, never its own.
+    #[test]
+    fn join_leave_send_sequences(ops in proptest::collection::vec((0u8..3, 1u64..7, 1usize..3000), 1..40)) {
+        let mut net = Net::new();
+        let mut sent_by: BTreeMap<String, u64> = BTreeMap::new();
+        for (op, n, size) in ops {
+            match op {
+                0 if !net.parts.contains_key(&n) => net.join_plain(n),
+                1 if net.parts.contains_key(&n) => net.leave(n),
+                2 if net.parts.contains_key(&n) => {
+                    let body = vec![b'a' + (size % 26) as u8; size];
+                    let now = net.now;
+                    if let Ok(id) = net.parts.get_mut(&n).expect("present")
+                        .send_message("text/plain", &body, SendOptions::default(), now) {
+                        sent_by.insert(id, n);
+                    }
+                    // Part of the message reaches the switch before the next op.
+                    net.feed_from(n, 1);
+                }
+                _ => {}
+            }
+        }
+        net.run();
+        for (n, got) in &net.got {
+            let ids: BTreeSet<&String> = got.iter().map(|g| &g.message_id).collect();
+            prop_assert_eq!(ids.len(), got.len(), "participant {} got a message twice", n);
+            for g in got {
+                prop_assert_ne!(sent_by.get(&g.message_id), Some(n), "own message echoed");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_aborted_message_is_relayed_as_aborted() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=2 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    let cpim = b"From: <sip:x@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhello";
+    let mut first = format!(
+        "MSRP t0001 SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m9\r\n\
+         Byte-Range: 1-{}/*\r\nContent-Type: message/cpim\r\n\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        cpim.len()
+    )
+    .into_bytes();
+    first.extend_from_slice(cpim);
+    first.extend_from_slice(b"\r\n-------t0001+\r\n");
+    let abort = format!(
+        "MSRP t0002 SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m9\r\n\
+         Byte-Range: {}-*/*\r\n-------t0002#\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        cpim.len() + 1
+    );
+    switch.handle_input(LegId(1), LegInput::Bytes(&first), now);
+    switch.handle_input(LegId(1), LegInput::Bytes(abort.as_bytes()), now);
+    let mut to_two = Vec::new();
+    while let Some(out) = switch.poll_output() {
+        if let SwitchOutput::Transmit(t) = out {
+            if t.leg == LegId(2) {
+                to_two.push(t.data);
+            }
+        }
+    }
+    assert_eq!(to_two.len(), 2);
+    let relayed = oma_im::msrp::parse_message(&to_two[1]).expect("relayed abort parses");
+    assert_eq!(relayed.flag, oma_im::msrp::ContinuationFlag::Aborted);
+    assert_eq!(relayed.body, None);
+    let first = oma_im::msrp::parse_message(&to_two[0]).expect("first chunk");
+    let shifted = first.body.expect("body").len() as u64 + 1;
+    assert_eq!(
+        relayed.head.byte_range.map(|r| r.start),
+        Some(shifted),
+        "start shifted by the From rewrite"
+    );
+}
