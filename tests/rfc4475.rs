@@ -47,9 +47,21 @@ const CASES: &[(&str, &str, Verdict)] = &[
     ("unreason", "3.1.1.12", Accept),
     ("noreason", "3.1.1.13", Accept),
     // 3.1.2 Invalid messages
-    ("badinv01", "3.1.2.1", Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::Via)))),
-    ("clerr", "3.1.2.2", Reject(|k| matches!(k, SipErrorKind::BodyTruncated))),
-    ("ncl", "3.1.2.3", Reject(|k| matches!(k, SipErrorKind::InvalidContentLength))),
+    (
+        "badinv01",
+        "3.1.2.1",
+        Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::Via))),
+    ),
+    (
+        "clerr",
+        "3.1.2.2",
+        Reject(|k| matches!(k, SipErrorKind::BodyTruncated)),
+    ),
+    (
+        "ncl",
+        "3.1.2.3",
+        Reject(|k| matches!(k, SipErrorKind::InvalidContentLength)),
+    ),
     (
         "scalar02",
         "3.1.2.4",
@@ -71,8 +83,16 @@ const CASES: &[(&str, &str, Verdict)] = &[
             )
         }),
     ),
-    ("quotbal", "3.1.2.6", Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::To)))),
-    ("ltgtruri", "3.1.2.7", Reject(|k| matches!(k, SipErrorKind::InvalidRequestUri))),
+    (
+        "quotbal",
+        "3.1.2.6",
+        Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::To))),
+    ),
+    (
+        "ltgtruri",
+        "3.1.2.7",
+        Reject(|k| matches!(k, SipErrorKind::InvalidRequestUri)),
+    ),
     (
         "lwsruri",
         "3.1.2.8",
@@ -88,26 +108,61 @@ const CASES: &[(&str, &str, Verdict)] = &[
     (
         "lwsstart",
         "3.1.2.9",
-        Reject(|k| matches!(k, SipErrorKind::InvalidRequestLine | SipErrorKind::InvalidRequestUri)),
+        Reject(|k| {
+            matches!(
+                k,
+                SipErrorKind::InvalidRequestLine | SipErrorKind::InvalidRequestUri
+            )
+        }),
     ),
     (
         "trws",
         "3.1.2.10",
-        Reject(|k| matches!(k, SipErrorKind::InvalidRequestLine | SipErrorKind::InvalidVersion)),
+        Reject(|k| {
+            matches!(
+                k,
+                SipErrorKind::InvalidRequestLine | SipErrorKind::InvalidVersion
+            )
+        }),
     ),
     ("escruri", "3.1.2.11", Accept),
     ("baddate", "3.1.2.12", Accept),
     ("regbadct", "3.1.2.13", Accept),
-    ("badaspec", "3.1.2.14", Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::To)))),
+    (
+        "badaspec",
+        "3.1.2.14",
+        Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::To))),
+    ),
     (
         "baddn",
         "3.1.2.15",
-        Reject(|k| matches!(k, SipErrorKind::MalformedHeader(HeaderName::From | HeaderName::To))),
+        Reject(|k| {
+            matches!(
+                k,
+                SipErrorKind::MalformedHeader(HeaderName::From | HeaderName::To)
+            )
+        }),
     ),
-    ("badvers", "3.1.2.16", Reject(|k| matches!(k, SipErrorKind::UnsupportedVersion))),
-    ("mismatch01", "3.1.2.17", Reject(|k| matches!(k, SipErrorKind::CSeqMethodMismatch))),
-    ("mismatch02", "3.1.2.18", Reject(|k| matches!(k, SipErrorKind::CSeqMethodMismatch))),
-    ("bigcode", "3.1.2.19", Reject(|k| matches!(k, SipErrorKind::InvalidStatusCode))),
+    (
+        "badvers",
+        "3.1.2.16",
+        Reject(|k| matches!(k, SipErrorKind::UnsupportedVersion)),
+    ),
+    (
+        "mismatch01",
+        "3.1.2.17",
+        Reject(|k| matches!(k, SipErrorKind::CSeqMethodMismatch)),
+    ),
+    (
+        "mismatch02",
+        "3.1.2.18",
+        Reject(|k| matches!(k, SipErrorKind::CSeqMethodMismatch)),
+    ),
+    (
+        "bigcode",
+        "3.1.2.19",
+        Reject(|k| matches!(k, SipErrorKind::InvalidStatusCode)),
+    ),
     // 3.2 Transaction layer semantics
     ("badbranch", "3.2.1", Accept),
     // 3.3 Application-layer semantics
@@ -159,7 +214,9 @@ const CASES: &[(&str, &str, Verdict)] = &[
 ];
 
 fn read(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc4475").join(format!("{name}.dat"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/rfc4475")
+        .join(format!("{name}.dat"));
     fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -182,9 +239,15 @@ fn every_message_of_section_3_gets_the_rfc_verdict() {
         match (parse_message(data), verdict) {
             (Ok(_), Accept) => {}
             (Err(e), Reject(cause)) if cause(&e.kind) => {
-                assert!(e.offset <= data.len(), "{name}: offset {} beyond the input", e.offset);
+                assert!(
+                    e.offset <= data.len(),
+                    "{name}: offset {} beyond the input",
+                    e.offset
+                );
             }
-            (Err(e), Reject(_)) => failures.push(format!("{section} {name}: rejected for another cause: {e}")),
+            (Err(e), Reject(_)) => {
+                failures.push(format!("{section} {name}: rejected for another cause: {e}"))
+            }
             (Err(e), Accept) => failures.push(format!("{section} {name}: must parse, got {e}")),
             (Ok(_), Reject(_)) => failures.push(format!("{section} {name}: must be rejected")),
         }
@@ -197,17 +260,31 @@ fn wsinv_reads_through_folding_compact_names_and_odd_whitespace() {
     let data = read("wsinv");
     let msg = parse(&data);
     assert_eq!(msg.method(), Some("INVITE"));
-    assert_eq!(msg.request_line().unwrap().uri, "sip:vivekg@chair-dnrc.example.com;unknownparam");
+    assert_eq!(
+        msg.request_line().unwrap().uri,
+        "sip:vivekg@chair-dnrc.example.com;unknownparam"
+    );
     // `v:` (compact) and `Via  :` are the same header; one holds two values.
     assert_eq!(values(&msg, HeaderName::Via).len(), 2);
     assert_eq!(values(&msg, HeaderName::MaxForwards), ["0068"]);
-    assert_eq!(values(&msg, HeaderName::Subject), [""], "`s :` is an empty Subject");
+    assert_eq!(
+        values(&msg, HeaderName::Subject),
+        [""],
+        "`s :` is an empty Subject"
+    );
     let newfangled = values(&msg, HeaderName::Other("newfangledheader"));
     assert_eq!(newfangled.len(), 1);
     assert!(newfangled[0].starts_with("newfangled value"));
     assert!(newfangled[0].ends_with("continued newfangled value"));
-    assert_eq!(values(&msg, HeaderName::Other("UnknownHeaderWithUnusualValue")), [";;,,;;,;"]);
-    assert_eq!(values(&msg, HeaderName::Contact).len(), 1, "`m:` is Contact");
+    assert_eq!(
+        values(&msg, HeaderName::Other("UnknownHeaderWithUnusualValue")),
+        [";;,,;;,;"]
+    );
+    assert_eq!(
+        values(&msg, HeaderName::Contact).len(),
+        1,
+        "`m:` is Contact"
+    );
     assert_eq!(msg.body().len(), 150);
 }
 
@@ -215,12 +292,21 @@ fn wsinv_reads_through_folding_compact_names_and_odd_whitespace() {
 fn intmeth_keeps_the_unusual_method_and_the_utf8_extension_header() {
     let data = read("intmeth");
     let msg = parse(&data);
-    assert_eq!(msg.method(), Some("!interesting-Method0123456789_*+`.%indeed'~"));
-    assert_eq!(values(&msg, HeaderName::CSeq), ["139122385 !interesting-Method0123456789_*+`.%indeed'~"]);
+    assert_eq!(
+        msg.method(),
+        Some("!interesting-Method0123456789_*+`.%indeed'~")
+    );
+    assert_eq!(
+        values(&msg, HeaderName::CSeq),
+        ["139122385 !interesting-Method0123456789_*+`.%indeed'~"]
+    );
     assert_eq!(values(&msg, HeaderName::MaxForwards), ["255"]);
     let ext = values(&msg, HeaderName::Other("extensionHeader-!.%*+_`'~"));
     assert_eq!(ext, ["\u{feff}大停電"]);
-    assert_eq!(values(&msg, HeaderName::CallId), ["intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"]);
+    assert_eq!(
+        values(&msg, HeaderName::CallId),
+        ["intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"]
+    );
 }
 
 #[test]
@@ -228,7 +314,11 @@ fn esc02_method_is_an_extension_not_register() {
     let data = read("esc02");
     let msg = parse(&data);
     assert_eq!(msg.method(), Some("RE%47IST%45R"));
-    assert_eq!(values(&msg, HeaderName::Contact).len(), 2, "C%6Fntact is another header");
+    assert_eq!(
+        values(&msg, HeaderName::Contact).len(),
+        2,
+        "C%6Fntact is another header"
+    );
     assert_eq!(values(&msg, HeaderName::Other("C%6Fntact")).len(), 1);
 }
 
@@ -255,7 +345,10 @@ fn unreason_and_noreason_keep_their_reason_phrases() {
     let msg = parse(&data);
     let status = msg.status_line().unwrap();
     assert_eq!(status.code, 200);
-    assert_eq!(status.reason, "= 2**3 * 5**2 но сто девяносто девять - простое");
+    assert_eq!(
+        status.reason,
+        "= 2**3 * 5**2 но сто девяносто девять - простое"
+    );
 
     let data = read("noreason");
     let msg = parse(&data);
@@ -265,10 +358,17 @@ fn unreason_and_noreason_keep_their_reason_phrases() {
 
 #[test]
 fn rejections_name_the_offending_header_line() {
-    for (name, needle) in [("clerr", "Content-Length: 9999"), ("ncl", "Content-Length: -999"), ("quotbal", "To: ")] {
+    for (name, needle) in [
+        ("clerr", "Content-Length: 9999"),
+        ("ncl", "Content-Length: -999"),
+        ("quotbal", "To: "),
+    ] {
         let data = read(name);
         let err = parse_message(&data).expect_err(name);
-        let line_start = data.windows(needle.len()).position(|w| w == needle.as_bytes()).expect(needle);
+        let line_start = data
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+            .expect(needle);
         let line_end = line_start + data[line_start..].iter().position(|&b| b == b'\r').unwrap();
         assert!(
             (line_start..=line_end).contains(&err.offset),

@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
 fn read(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc5118").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/rfc5118")
+        .join(name);
     fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -22,7 +24,9 @@ fn request_uri<'a>(msg: &SipMessage<'a>) -> Uri<'a> {
 }
 
 fn vias<'a>(msg: &SipMessage<'a>) -> Vec<Via<'a>> {
-    msg.via().map(|v| v.unwrap_or_else(|e| panic!("Via: {e}"))).collect()
+    msg.via()
+        .map(|v| v.unwrap_or_else(|e| panic!("Via: {e}")))
+        .collect()
 }
 
 fn v6(s: &str) -> Ipv6Addr {
@@ -37,7 +41,13 @@ fn with_content_length_corrected(data: &[u8]) -> Vec<u8> {
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let head: Vec<String> = head
         .split("\r\n")
-        .map(|l| if l.starts_with("Content-Length:") { format!("Content-Length: {}", body.len()) } else { l.to_owned() })
+        .map(|l| {
+            if l.starts_with("Content-Length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
         .collect();
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }
@@ -72,7 +82,9 @@ fn s4_7_mixed_ipv4_and_ipv6_vias() {
     let vias = vias(&msg);
     assert!(vias.iter().any(|v| matches!(v.host, Host::Ipv6(_))));
     assert!(vias.iter().any(|v| matches!(v.host, Host::Ipv4(_))));
-    assert!(vias.iter().any(|v| matches!(v.host, Host::Ipv6(_)) && matches!(v.received(), Some(IpAddr::V4(_)))));
+    assert!(vias
+        .iter()
+        .any(|v| matches!(v.host, Host::Ipv6(_)) && matches!(v.received(), Some(IpAddr::V4(_)))));
 }
 
 #[test]
@@ -92,6 +104,9 @@ fn s4_10_three_colon_and_two_colon_forms_are_the_same_address() {
     let two = read("ipv6-correct-abnf-2-colons.dat");
     let (a, b) = (parse(&three), parse(&two));
     let (ua, ub) = (request_uri(&a), request_uri(&b));
-    assert_eq!(ua.as_sip().unwrap().host, Host::Ipv6(v6("2001:db8::192.0.2.1")));
+    assert_eq!(
+        ua.as_sip().unwrap().host,
+        Host::Ipv6(v6("2001:db8::192.0.2.1"))
+    );
     assert!(ua.uri_eq(&ub));
 }

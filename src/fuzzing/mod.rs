@@ -15,6 +15,8 @@ pub mod xml;
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
+/// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and of its
+/// corpus directory in `fuzz/corpus/`.
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
@@ -25,7 +27,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
     ("ua_events", ua::ua_events),
-];
 ];
 
 /// Runs the target registered under `name` on `data`.

@@ -75,12 +75,7 @@ pub(crate) fn quoted_string(s: &str, i: usize) -> Result<(&str, usize), ValueErr
                 // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
                 match b.get(j + 1) {
                     Some(&n) if n < 0x80 && n != b'\r' && n != b'\n' => j += 2,
-                    _ => {
-                        return Err(ValueError::new(
-                            ValueErrorKind::UnexpectedCharacter,
-                            j + 1,
-                        ))
-                    }
+                    _ => return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, j + 1)),
                 }
             }
             _ => j += 1,
@@ -275,7 +270,8 @@ pub struct Param<'a> {
 impl<'a> Param<'a> {
     /// True when the value is a quoted-string.
     pub fn is_quoted(&self) -> bool {
-        self.value.is_some_and(|v| v.len() >= 2 && v.starts_with('"') && v.ends_with('"'))
+        self.value
+            .is_some_and(|v| v.len() >= 2 && v.starts_with('"') && v.ends_with('"'))
     }
 
     /// The value without its quotes and escapes.
@@ -520,7 +516,9 @@ mod tests {
             ValueErrorKind::NumberOutOfRange
         );
         assert_eq!(
-            whole_number("99999999999999999999999", u64::MAX).unwrap_err().kind,
+            whole_number("99999999999999999999999", u64::MAX)
+                .unwrap_err()
+                .kind,
             ValueErrorKind::NumberOutOfRange
         );
     }

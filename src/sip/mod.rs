@@ -28,34 +28,33 @@
 //! # Ok::<(), oma_im::sip::SipError>(())
 //! ```
 
+mod accessors;
 mod error;
 pub mod framing;
 mod header_name;
+mod lex;
 mod limits;
 mod message;
-mod parse;
-mod accessors;
-mod lex;
 mod method;
 mod name_addr;
+mod parse;
 mod uri;
 pub mod value;
 
 pub use error::{SipError, SipErrorKind};
 pub use framing::{Framer, Framing};
 pub use header_name::HeaderName;
+pub use lex::{unquote, CommaSplit, Param, Params};
 pub use limits::Limits;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};
-pub use parse::{parse_message, parse_message_with};
-pub use lex::{unquote, CommaSplit, Param, Params};
 pub use method::{Method, MethodSet, MAX_EXTENSION_METHODS};
 pub use name_addr::{DisplayName, NameAddr};
+pub use parse::{parse_message, parse_message_with};
 pub use uri::{percent_decode, Host, SipUri, TelUri, Uri, UriHeader};
 pub use value::{
-    AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
-    FromTo, MaxForwards, MinSe, OptionTag, OptionTags, PAssertedIdentity, PPreferredIdentity,
-    PrivValue, Privacy, Product, ProductItem, ProductList, ProxyRequire, RecordRoute, ReferTo,
-    ReferredBy, Refresher, RejectContact, Require, Route, SessionExpires, SubState,
-    SubscriptionState, Supported, Unsupported, ValueError, ValueErrorKind, ValueLimits, Via,
-    Warning,
+    AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires, FromTo,
+    MaxForwards, MinSe, OptionTag, OptionTags, PAssertedIdentity, PPreferredIdentity, PrivValue,
+    Privacy, Product, ProductItem, ProductList, ProxyRequire, RecordRoute, ReferTo, ReferredBy,
+    Refresher, RejectContact, Require, Route, SessionExpires, SubState, SubscriptionState,
+    Supported, Unsupported, ValueError, ValueErrorKind, ValueLimits, Via, Warning,
 };

@@ -111,9 +111,10 @@ impl<'a> NameAddr<'a> {
                     j += 1;
                 }
                 if b.get(j) == Some(&b'<') {
-                    let name = s.get(i..j).unwrap_or_default().trim_end_matches(
-                        |c: char| c.is_ascii() && lex::is_lws_byte(c as u8),
-                    );
+                    let name = s
+                        .get(i..j)
+                        .unwrap_or_default()
+                        .trim_end_matches(|c: char| c.is_ascii() && lex::is_lws_byte(c as u8));
                     (Some(DisplayName::Tokens(name)), Some(j))
                 } else {
                     (None, None)
@@ -126,7 +127,10 @@ impl<'a> NameAddr<'a> {
                 let close = s
                     .get(start..)
                     .and_then(|r| r.find('>'))
-                    .ok_or(ValueError::new(ValueErrorKind::UnterminatedAngleBracket, lt))?;
+                    .ok_or(ValueError::new(
+                        ValueErrorKind::UnterminatedAngleBracket,
+                        lt,
+                    ))?;
                 let text = s.get(start..start + close).unwrap_or_default();
                 let uri = Uri::parse(text).map_err(|e| e.shifted(start))?;
                 Ok((display_name, uri, start + close + 1))
@@ -180,7 +184,11 @@ impl<'a> NameAddr<'a> {
 }
 
 /// Appends `[display-name SP] "<" uri ">"`.
-pub(crate) fn write_address(display_name: Option<&DisplayName<'_>>, uri: &Uri<'_>, out: &mut Vec<u8>) {
+pub(crate) fn write_address(
+    display_name: Option<&DisplayName<'_>>,
+    uri: &Uri<'_>,
+    out: &mut Vec<u8>,
+) {
     if let Some(d) = display_name {
         d.write(out);
         out.push(b' ');
@@ -217,7 +225,10 @@ mod tests {
     #[test]
     fn errors() {
         let kind = |s| NameAddr::parse(s).unwrap_err().kind;
-        assert_eq!(kind(r#""Bob <sip:b@c>"#), ValueErrorKind::UnterminatedQuotedString);
+        assert_eq!(
+            kind(r#""Bob <sip:b@c>"#),
+            ValueErrorKind::UnterminatedQuotedString
+        );
         assert_eq!(kind("<sip:b@c"), ValueErrorKind::UnterminatedAngleBracket);
         assert_eq!(kind(r#""Bob" sip:b@c"#), ValueErrorKind::Expected('<'));
         assert_eq!(kind("<sip:b@c> x"), ValueErrorKind::TrailingData);

@@ -198,7 +198,12 @@ const fn is_header_byte(b: u8) -> bool {
 
 /// Checks that every byte of `s` (at `base` in the URI) is allowed by `ok` or
 /// is a valid `%hh` escape.
-fn check_chars(s: &str, base: usize, ok: fn(u8) -> bool, kind: ValueErrorKind) -> Result<(), ValueError> {
+fn check_chars(
+    s: &str,
+    base: usize,
+    ok: fn(u8) -> bool,
+    kind: ValueErrorKind,
+) -> Result<(), ValueError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
@@ -239,7 +244,10 @@ struct Decoded<'a> {
 
 impl<'a> Decoded<'a> {
     fn new(s: &'a str) -> Self {
-        Self { b: s.as_bytes(), i: 0 }
+        Self {
+            b: s.as_bytes(),
+            i: 0,
+        }
     }
 }
 
@@ -248,8 +256,14 @@ impl Iterator for Decoded<'_> {
     fn next(&mut self) -> Option<u8> {
         let c = *self.b.get(self.i)?;
         if c == b'%' {
-            let hi = self.b.get(self.i + 1).and_then(|h| (*h as char).to_digit(16));
-            let lo = self.b.get(self.i + 2).and_then(|h| (*h as char).to_digit(16));
+            let hi = self
+                .b
+                .get(self.i + 1)
+                .and_then(|h| (*h as char).to_digit(16));
+            let lo = self
+                .b
+                .get(self.i + 2)
+                .and_then(|h| (*h as char).to_digit(16));
             if let (Some(hi), Some(lo)) = (hi, lo) {
                 self.i += 3;
                 // Two hex digits are at most 0xFF.
@@ -318,7 +332,10 @@ impl<'a> Uri<'a> {
                 .bytes()
                 .position(|c| !c.is_ascii_graphic() || matches!(c, b'<' | b'>' | b'"'))
             {
-                return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + bad));
+                return Err(ValueError::new(
+                    ValueErrorKind::UnexpectedCharacter,
+                    base + bad,
+                ));
             }
             Ok(Uri::Other { scheme, rest })
         }
@@ -371,8 +388,14 @@ impl<'a> Uri<'a> {
             (Uri::Sip(a), Uri::Sip(b)) => a.uri_eq(b),
             (Uri::Tel(a), Uri::Tel(b)) => a.uri_eq(b),
             (
-                Uri::Other { scheme: s1, rest: r1 },
-                Uri::Other { scheme: s2, rest: r2 },
+                Uri::Other {
+                    scheme: s1,
+                    rest: r1,
+                },
+                Uri::Other {
+                    scheme: s2,
+                    rest: r2,
+                },
             ) => s1.eq_ignore_ascii_case(s2) && r1 == r2,
             _ => false,
         }
@@ -399,10 +422,7 @@ impl<'a> SipUri<'a> {
             Some(at) => {
                 let userinfo = s.get(..at).unwrap_or_default();
                 let (user, password) = match userinfo.find(':') {
-                    Some(c) => (
-                        userinfo.get(..c).unwrap_or_default(),
-                        userinfo.get(c + 1..),
-                    ),
+                    Some(c) => (userinfo.get(..c).unwrap_or_default(), userinfo.get(c + 1..)),
                     None => (userinfo, None),
                 };
                 if user.is_empty() {
@@ -476,10 +496,18 @@ impl<'a> SipUri<'a> {
             if name.is_empty() {
                 return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
             }
-            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            check_chars(
+                name,
+                base + start,
+                is_param_byte,
+                ValueErrorKind::UnexpectedCharacter,
+            )?;
             if let Some(v) = value {
                 if v.is_empty() {
-                    return Err(ValueError::new(ValueErrorKind::InvalidParamValue, base + end));
+                    return Err(ValueError::new(
+                        ValueErrorKind::InvalidParamValue,
+                        base + end,
+                    ));
                 }
                 check_chars(
                     v,
@@ -510,7 +538,12 @@ impl<'a> SipUri<'a> {
                 if name.is_empty() {
                     return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
                 }
-                check_chars(name, base + start, is_header_byte, ValueErrorKind::UnexpectedCharacter)?;
+                check_chars(
+                    name,
+                    base + start,
+                    is_header_byte,
+                    ValueErrorKind::UnexpectedCharacter,
+                )?;
                 check_chars(
                     value,
                     base + start + eq + 1,
@@ -527,7 +560,10 @@ impl<'a> SipUri<'a> {
                 start = end + 1;
             }
         } else if i < s.len() {
-            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, base + i));
+            return Err(ValueError::new(
+                ValueErrorKind::UnexpectedCharacter,
+                base + i,
+            ));
         }
         Ok(SipUri {
             secure,
@@ -567,7 +603,10 @@ impl<'a> SipUri<'a> {
 
     /// The `ttl` uri-parameter, when it is a number in `0..=255`.
     pub fn ttl(&self) -> Option<u8> {
-        self.params.get("ttl").flatten().and_then(|t| t.parse().ok())
+        self.params
+            .get("ttl")
+            .flatten()
+            .and_then(|t| t.parse().ok())
     }
 
     /// Appends the URI in canonical form.
@@ -636,9 +675,8 @@ impl<'a> SipUri<'a> {
         // Headers are never ignored: the same set on both sides.
         let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
             a.iter().all(|h| {
-                b.iter().any(|g| {
-                    decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true)
-                })
+                b.iter()
+                    .any(|g| decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true))
             })
         };
         covered(&self.headers, &other.headers) && covered(&other.headers, &self.headers)
@@ -679,7 +717,12 @@ impl<'a> TelUri<'a> {
         if number.is_empty() {
             return Err(ValueError::new(ValueErrorKind::Empty, base));
         }
-        check_chars(number, base, is_tel_number_byte, ValueErrorKind::UnexpectedCharacter)?;
+        check_chars(
+            number,
+            base,
+            is_tel_number_byte,
+            ValueErrorKind::UnexpectedCharacter,
+        )?;
         let mut params = Params::new();
         let mut i = end;
         let b = s.as_bytes();
@@ -697,7 +740,12 @@ impl<'a> TelUri<'a> {
             if name.is_empty() {
                 return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
             }
-            check_chars(name, base + start, is_param_byte, ValueErrorKind::UnexpectedCharacter)?;
+            check_chars(
+                name,
+                base + start,
+                is_param_byte,
+                ValueErrorKind::UnexpectedCharacter,
+            )?;
             if let Some(v) = value {
                 check_chars(
                     v,
@@ -722,7 +770,10 @@ impl<'a> TelUri<'a> {
     /// RFC 3966 §4 comparison: numbers equal ignoring visual separators,
     /// parameters equal as sets (names and values case-insensitive).
     pub fn uri_eq(&self, other: &TelUri<'_>) -> bool {
-        let digits = |n: &'a str| n.bytes().filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'));
+        let digits = |n: &'a str| {
+            n.bytes()
+                .filter(|c| !matches!(c, b'-' | b'.' | b'(' | b')'))
+        };
         let mut x = digits(self.number);
         let mut y = other
             .number
@@ -773,7 +824,13 @@ mod tests {
         assert_eq!(u.method(), Some("INVITE"));
         assert!(u.lr());
         assert_eq!(u.headers.len(), 2);
-        assert_eq!(u.headers[0], UriHeader { name: "subject", value: "project%20x" });
+        assert_eq!(
+            u.headers[0],
+            UriHeader {
+                name: "subject",
+                value: "project%20x"
+            }
+        );
     }
 
     #[test]
@@ -807,25 +864,38 @@ mod tests {
             sip("sip:[::ffff:192.0.2.1]").host,
             Host::Ipv6("::ffff:192.0.2.1".parse().unwrap())
         );
-        assert_eq!(
-            sip("sip:u@[2001:db8::192.0.2.1]:5060").port,
-            Some(5060)
-        );
+        assert_eq!(sip("sip:u@[2001:db8::192.0.2.1]:5060").port, Some(5060));
     }
 
     #[test]
     fn comparison_rules() {
         let eq = |a: &str, b: &str| Uri::parse(a).unwrap().uri_eq(&Uri::parse(b).unwrap());
-        assert!(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
-        assert!(eq("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
-            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"));
-        assert!(eq("sip:alice@atlanta.com?subject=project%20x&priority=urgent",
-            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"));
-        assert!(!eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+        assert!(eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
+        assert!(eq(
+            "sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com",
+            "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"
+        ));
+        assert!(eq(
+            "sip:alice@atlanta.com?subject=project%20x&priority=urgent",
+            "sip:alice@atlanta.com?priority=urgent&subject=project%20x"
+        ));
+        assert!(!eq(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
         assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
         assert!(!eq("sip:bob@biloxi.com", "sips:bob@biloxi.com"));
-        assert!(!eq("sip:carol@chicago.com", "sip:carol@chicago.com;security=on;maddr=1.2.3.4"));
-        assert!(!eq("sip:carol@chicago.com?Subject=next%20meeting", "sip:carol@chicago.com"));
+        assert!(!eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;security=on;maddr=1.2.3.4"
+        ));
+        assert!(!eq(
+            "sip:carol@chicago.com?Subject=next%20meeting",
+            "sip:carol@chicago.com"
+        ));
         assert!(eq("sip:[::1]", "sip:[0:0:0:0:0:0:0:1]"));
         assert!(eq("tel:+1-201-555-0123", "tel:+1.201.555.0123"));
         assert!(!eq("tel:+12015550123", "sip:+12015550123@h"));
@@ -835,7 +905,10 @@ mod tests {
     fn other_scheme_is_opaque() {
         assert_eq!(
             Uri::parse("im:alice@example.com").unwrap(),
-            Uri::Other { scheme: "im", rest: "alice@example.com" }
+            Uri::Other {
+                scheme: "im",
+                rest: "alice@example.com"
+            }
         );
         assert!(Uri::parse("urn:a b").is_err());
     }

@@ -71,7 +71,8 @@ impl<'a> Contact<'a> {
         let na = NameAddr::parse_with(value, limits)?;
         for p in &na.params {
             let ok = if p.name.eq_ignore_ascii_case("expires") {
-                p.value.is_some_and(|v| lex::whole_number(v, u64::from(u32::MAX)).is_ok())
+                p.value
+                    .is_some_and(|v| lex::whole_number(v, u64::from(u32::MAX)).is_ok())
             } else if p.name.eq_ignore_ascii_case("q") {
                 p.value.and_then(qvalue).is_some()
             } else {

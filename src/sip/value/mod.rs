@@ -29,8 +29,7 @@ mod via;
 mod warning;
 
 pub use address::{
-    Contact, FromTo, PAssertedIdentity, PPreferredIdentity, RecordRoute, ReferTo, ReferredBy,
-    Route,
+    Contact, FromTo, PAssertedIdentity, PPreferredIdentity, RecordRoute, ReferTo, ReferredBy, Route,
 };
 pub use caller_prefs::{AcceptContact, RejectContact};
 pub use content::{ContentDisposition, ContentType};
@@ -41,7 +40,7 @@ pub use numeric::{CSeq, CallId, Expires, MaxForwards};
 pub use option_tags::{
     OptionTag, OptionTags, ProxyRequire, Require, Supported, Unsupported, MAX_OTHER_OPTION_TAGS,
 };
-pub use privacy::{Privacy, PrivValue};
+pub use privacy::{PrivValue, Privacy};
 pub use product::{Product, ProductItem, ProductList};
 pub use session_timer::{MinSe, Refresher, SessionExpires};
 pub use via::Via;

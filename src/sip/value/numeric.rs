@@ -34,7 +34,8 @@ impl<'a> CSeq<'a> {
         let (m, m_end) = lex::token(value, m_at)?;
         lex::expect_end(value, m_end)?;
         Ok(CSeq {
-            seq: u32::try_from(n).map_err(|_| ValueError::new(ValueErrorKind::NumberOutOfRange, i))?,
+            seq: u32::try_from(n)
+                .map_err(|_| ValueError::new(ValueErrorKind::NumberOutOfRange, i))?,
             method: Method::parse(m).map_err(|e| e.shifted(m_at))?,
         })
     }
@@ -105,7 +106,18 @@ const fn is_word_byte(b: u8) -> bool {
     lex::is_token_byte(b)
         || matches!(
             b,
-            b'(' | b')' | b'<' | b'>' | b':' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'{' | b'}'
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
         )
 }
 

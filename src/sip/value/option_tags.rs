@@ -65,7 +65,10 @@ const KNOWN: [(OptionTag<'static>, &str); 16] = [
     (OptionTag::MultipleRefer, "multiple-refer"),
     (OptionTag::RecipientListInvite, "recipient-list-invite"),
     (OptionTag::RecipientListMessage, "recipient-list-message"),
-    (OptionTag::RecipientListSubscribe, "recipient-list-subscribe"),
+    (
+        OptionTag::RecipientListSubscribe,
+        "recipient-list-subscribe",
+    ),
 ];
 
 impl<'a> OptionTag<'a> {

@@ -61,7 +61,9 @@ impl<'a> SessionExpires<'a> {
 
     /// The `refresher` parameter.
     pub fn refresher(&self) -> Option<Refresher> {
-        self.params.find("refresher").and_then(|p| refresher(p.value))
+        self.params
+            .find("refresher")
+            .and_then(|p| refresher(p.value))
     }
 
     /// Appends `delta;params`.
