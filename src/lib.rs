@@ -42,6 +42,7 @@ pub mod body;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod im;
 pub mod msrp;
 pub mod rng;
 pub mod sdp;
