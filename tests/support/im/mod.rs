@@ -46,6 +46,9 @@ pub struct ImNode {
     conns: HashMap<ImSessionId, SocketAddr>,
     /// Established sessions without a connection yet (passive end).
     passive: Vec<ImSessionId>,
+    /// MSRP bytes from connections no session claimed yet (the peer
+    /// connected before the 2xx arrived here), by source.
+    unbound: Vec<(SocketAddr, Vec<u8>)>,
     /// What the client handed out and the node has not passed on.
     queue: std::collections::VecDeque<Polled<Event>>,
 }
@@ -58,6 +61,7 @@ impl ImNode {
             now: None,
             conns: HashMap::new(),
             passive: Vec::new(),
+            unbound: Vec::new(),
             queue: Default::default(),
         }
     }
@@ -99,6 +103,17 @@ impl ImNode {
                             self.passive.push(*session);
                         }
                     }
+                    if let (Some(&(source, _)), Some(now)) = (self.unbound.first(), self.now) {
+                        if !self.passive.is_empty() {
+                            let session = self.passive.remove(0);
+                            self.conns.insert(session, source);
+                            self.client.handle_input(Input::MsrpConnected { session }, now);
+                            for (_, bytes) in self.unbound.iter().filter(|(s, _)| *s == source) {
+                                self.client.handle_input(Input::MsrpBytes { session, bytes }, now);
+                            }
+                            self.unbound.retain(|(s, _)| *s != source);
+                        }
+                    }
                     self.queue.push_back(Polled::Event(e));
                 }
             }
@@ -120,7 +135,10 @@ impl Node for ImNode {
             let session = match bound {
                 Some(s) => s,
                 None => {
+                    // Outputs not yet pulled may name the session.
+                    self.pull();
                     if self.passive.is_empty() {
+                        self.unbound.push((source, bytes.to_vec()));
                         return;
                     }
                     let s = self.passive.remove(0);
