@@ -133,8 +133,16 @@ fn anonymity_adds_privacy_id() {
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
+    net.node(CLIENT)
+        .client()
+        .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
+        .unwrap();
     run(&mut net, 2);
-    assert_eq!(values(&parsed(the_invite(&net)), "Privacy"), ["id"]);
+    let invites = sip_requests(&net.wire, "INVITE");
+    assert_eq!(invites.len(), 2);
+    for invite in invites {
+        assert_eq!(values(&parsed(invite), "Privacy"), ["id"]);
+    }
 }
 
 #[test]
@@ -169,13 +177,20 @@ fn provisional_response_stores_allow_and_session_identity() {
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
+    let large = net
+        .node(CLIENT)
+        .client()
+        .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
+        .unwrap();
     run(&mut net, 5);
-    assert!(client_events(&net).contains(&Event::Progress { session: s, status: 180 }));
-    let c = net.node(CLIENT).client();
-    assert!(!c.is_established(s));
     let expected: Vec<String> = server_allow().iter().map(|m| m.to_string()).collect();
-    assert_eq!(c.peer_allow(s).unwrap(), expected);
-    assert_eq!(c.session_identity(s).unwrap().uri, "sip:conf-1@192.0.2.9:5060");
+    for session in [s, large] {
+        assert!(client_events(&net).contains(&Event::Progress { session, status: 180 }));
+        let c = net.node(CLIENT).client();
+        assert!(!c.is_established(session));
+        assert_eq!(c.peer_allow(session).unwrap(), expected);
+        assert_eq!(c.session_identity(session).unwrap().uri, "sip:conf-1@192.0.2.9:5060");
+    }
 }
 
 #[test]
@@ -242,6 +257,29 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
     assert_eq!(updates.len(), 1, "one refresh at half the interval");
     assert_eq!(values(&parsed(updates[0]), "Session-Expires"), ["120;refresher=uac"]);
     assert!(net.node(CLIENT).client().is_established(s));
+}
+
+#[test]
+fn large_message_session_timer_starts_with_the_received_value() {
+    let mut net = net(Script {
+        session_expires: Some("300;refresher=uac".to_owned()),
+        ..Script::default()
+    });
+    let now = net.now;
+    // The test server opens no MSRP connection: the message stays queued
+    // and the session up.
+    let s = net
+        .node(CLIENT)
+        .client()
+        .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
+        .unwrap();
+    run(&mut net, 5);
+    assert!(net.node(CLIENT).client().is_established(s));
+    assert_eq!(net.node(CLIENT).client().session_expires(s), Some(300));
+    run(&mut net, 150);
+    let updates = sip_requests(&net.wire, "UPDATE");
+    assert_eq!(updates.len(), 1);
+    assert_eq!(values(&parsed(updates[0]), "Session-Expires"), ["300;refresher=uac"]);
 }
 
 #[test]
@@ -564,9 +602,11 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         c.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
         c.start_pre_defined("sip:friends@im.example.com", now).unwrap();
         c.join_public_conference("sip:public@im.example.com", now).unwrap();
+        c.send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
+            .unwrap();
         run(&mut net, 3);
         let invites = sip_requests(&net.wire, "INVITE");
-        assert_eq!(invites.len(), 4);
+        assert_eq!(invites.len(), 5);
         for invite in &invites {
             let msg = parsed(invite);
             assert_eq!(values(&msg, "P-Preferred-Identity"), expected, "{profile:?}");
