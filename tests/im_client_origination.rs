@@ -10,7 +10,9 @@ use std::time::Duration;
 use oma_im::body::conference_info::{ConferenceInfo, Participant};
 use oma_im::body::multipart::Multipart;
 use oma_im::body::resource_lists::ResourceLists;
-use oma_im::im::client::{ClientConfig, ClientError, DeadlineReason, EndReason, Event, ImSessionId};
+use oma_im::im::client::{
+    ClientConfig, ClientError, DeadlineReason, EndReason, Event, ImSessionId,
+};
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
 use support::im::{
@@ -26,10 +28,23 @@ fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn net_with(config: ClientConfig, script: Script, conditions: Conditions, seed: u64) -> Network<Peer> {
+fn net_with(
+    config: ClientConfig,
+    script: Script,
+    conditions: Conditions,
+    seed: u64,
+) -> Network<Peer> {
     let mut net = Network::new(conditions, seed);
     net.add(addr(1), Peer::Client(Box::new(ImNode::new(config))));
-    net.add(addr(9), Peer::Server(Box::new(TestServer::new(addr(9), addr(1), script, seed + 1))));
+    net.add(
+        addr(9),
+        Peer::Server(Box::new(TestServer::new(
+            addr(9),
+            addr(1),
+            script,
+            seed + 1,
+        ))),
+    );
     net
 }
 
@@ -78,14 +93,21 @@ fn sdp_of_invite(record: &support::WireRecord) -> SessionDescription<'static> {
 
 fn accept_types(sdp: &SessionDescription<'_>) -> Vec<String> {
     let (_, m) = sdp.msrp_media().expect("an MSRP media line");
-    m.accept_types().unwrap().iter().map(str::to_owned).collect()
+    m.accept_types()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// 7.1.1.1 / 9.1.1.1 steps 1 to 7 on an INVITE seen on the wire.
 fn assert_initial_request_headers(record: &support::WireRecord) {
     let msg = parsed(record);
     assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
-    assert_eq!(values(&msg, "User-Agent"), ["IM-client/OMA1.0 oma-im-test/1.0"]);
+    assert_eq!(
+        values(&msg, "User-Agent"),
+        ["IM-client/OMA1.0 oma-im-test/1.0"]
+    );
     let allow = values(&msg, "Allow").join(",");
     for m in ["INVITE", "ACK", "BYE", "CANCEL", "UPDATE", "MESSAGE"] {
         assert!(allow.contains(m), "Allow lists {m}: {allow}");
@@ -112,7 +134,9 @@ fn one_to_one_invite_follows_7_1_1_1_and_targets_the_recipient() {
         .unwrap();
     run(&mut net, 5);
     let invite = the_invite(&net);
-    assert!(invite.start_line().starts_with("INVITE sip:bob@example.com SIP/2.0"));
+    assert!(invite
+        .start_line()
+        .starts_with("INVITE sip:bob@example.com SIP/2.0"));
     assert_initial_request_headers(invite);
     let msg = parsed(invite);
     assert_eq!(values(&msg, "Content-Type"), ["application/sdp"]);
@@ -155,7 +179,12 @@ fn one_to_one_200_stores_the_session_identity() {
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
     run(&mut net, 5);
-    let identity = net.node(CLIENT).client().session_identity(s).cloned().unwrap();
+    let identity = net
+        .node(CLIENT)
+        .client()
+        .session_identity(s)
+        .cloned()
+        .unwrap();
     assert_eq!(identity.uri, "sip:conf-1@192.0.2.9:5060");
     assert!(identity.is_focus);
     assert!(client_events(&net).contains(&Event::SessionEstablished {
@@ -185,11 +214,17 @@ fn provisional_response_stores_allow_and_session_identity() {
     run(&mut net, 5);
     let expected: Vec<String> = server_allow().iter().map(|m| m.to_string()).collect();
     for session in [s, large] {
-        assert!(client_events(&net).contains(&Event::Progress { session, status: 180 }));
+        assert!(client_events(&net).contains(&Event::Progress {
+            session,
+            status: 180
+        }));
         let c = net.node(CLIENT).client();
         assert!(!c.is_established(session));
         assert_eq!(c.peer_allow(session).unwrap(), expected);
-        assert_eq!(c.session_identity(session).unwrap().uri, "sip:conf-1@192.0.2.9:5060");
+        assert_eq!(
+            c.session_identity(session).unwrap().uri,
+            "sip:conf-1@192.0.2.9:5060"
+        );
     }
 }
 
@@ -255,7 +290,10 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
     run(&mut net, 60);
     let updates = sip_requests(&net.wire, "UPDATE");
     assert_eq!(updates.len(), 1, "one refresh at half the interval");
-    assert_eq!(values(&parsed(updates[0]), "Session-Expires"), ["120;refresher=uac"]);
+    assert_eq!(
+        values(&parsed(updates[0]), "Session-Expires"),
+        ["120;refresher=uac"]
+    );
     assert!(net.node(CLIENT).client().is_established(s));
 }
 
@@ -279,7 +317,10 @@ fn large_message_session_timer_starts_with_the_received_value() {
     run(&mut net, 150);
     let updates = sip_requests(&net.wire, "UPDATE");
     assert_eq!(updates.len(), 1);
-    assert_eq!(values(&parsed(updates[0]), "Session-Expires"), ["300;refresher=uac"]);
+    assert_eq!(
+        values(&parsed(updates[0]), "Session-Expires"),
+        ["300;refresher=uac"]
+    );
 }
 
 #[test]
@@ -330,7 +371,11 @@ fn ad_hoc_over_max_adhoc_group_size_sends_nothing_and_tells_the_user() {
         .node(CLIENT)
         .client()
         .start_ad_hoc(
-            &["sip:bob@example.com", "sip:carol@example.com", "sip:dave@example.com"],
+            &[
+                "sip:bob@example.com",
+                "sip:carol@example.com",
+                "sip:dave@example.com",
+            ],
             now,
         )
         .unwrap_err();
@@ -359,8 +404,10 @@ fn other_accept_types_or_star_may_be_listed() {
     let now = net.now;
     let c = net.node(CLIENT).client();
     c.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
-    c.start_pre_defined("sip:friends@im.example.com", now).unwrap();
-    c.join_public_conference("sip:public-chat@im.example.com", now).unwrap();
+    c.start_pre_defined("sip:friends@im.example.com", now)
+        .unwrap();
+    c.join_public_conference("sip:public-chat@im.example.com", now)
+        .unwrap();
     run(&mut net, 2);
     let invites = sip_requests(&net.wire, "INVITE");
     assert_eq!(invites.len(), 3);
@@ -389,7 +436,12 @@ fn pre_defined_group_invite_targets_the_group_identity() {
     assert_initial_request_headers(invite);
     assert_eq!(values(&parsed(invite), "Content-Type"), ["application/sdp"]);
     assert_eq!(accept_types(&sdp_of_invite(invite)), ["message/cpim"]);
-    let identity = net.node(CLIENT).client().session_identity(s).cloned().unwrap();
+    let identity = net
+        .node(CLIENT)
+        .client()
+        .session_identity(s)
+        .cloned()
+        .unwrap();
     assert_eq!(identity.uri, "sip:conf-1@192.0.2.9:5060");
     assert!(net.node(CLIENT).client().is_established(s));
 }
@@ -468,7 +520,10 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     let c = net.node(CLIENT).client();
     let expected: Vec<String> = server_allow().iter().map(|m| m.to_string()).collect();
     assert_eq!(c.peer_allow(again).unwrap(), expected);
-    assert_eq!(c.session_identity(again).unwrap().uri, "sip:conf-1-b@192.0.2.9:5060");
+    assert_eq!(
+        c.session_identity(again).unwrap().uri,
+        "sip:conf-1-b@192.0.2.9:5060"
+    );
 }
 
 #[test]
@@ -511,12 +566,17 @@ fn conference_state_subscription_reports_participants_and_changes() {
         .unwrap();
     run(&mut net, 2);
     let now = net.now;
-    net.node(CLIENT).client().subscribe_conference(s, now).unwrap();
+    net.node(CLIENT)
+        .client()
+        .subscribe_conference(s, now)
+        .unwrap();
     run(&mut net, 2);
     {
         let subscribe = sip_requests(&net.wire, "SUBSCRIBE");
         assert_eq!(subscribe.len(), 1);
-        assert!(subscribe[0].start_line().starts_with(&format!("SUBSCRIBE {conf} SIP/2.0")));
+        assert!(subscribe[0]
+            .start_line()
+            .starts_with(&format!("SUBSCRIBE {conf} SIP/2.0")));
         let msg = parsed(subscribe[0]);
         assert_eq!(values(&msg, "Event"), ["conference"]);
         assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
@@ -582,7 +642,11 @@ fn extending_one_to_one_lists_the_peer_with_replaces() {
     let list = ResourceLists::parse(list, &Default::default()).unwrap();
     let uris: Vec<String> = list.entries().map(|e| e.uri.to_string()).collect();
     assert_eq!(uris.len(), 2);
-    assert!(uris[0].starts_with("sip:bob@example.com?Replaces="), "{}", uris[0]);
+    assert!(
+        uris[0].starts_with("sip:bob@example.com?Replaces="),
+        "{}",
+        uris[0]
+    );
     assert!(uris[0].contains(&call_id.replace('@', "%40")));
     assert_eq!(uris[1], "sip:carol@example.com");
 }
@@ -600,8 +664,10 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         let c = net.node(CLIENT).client();
         c.start_one_to_one("sip:bob@example.com", now).unwrap();
         c.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
-        c.start_pre_defined("sip:friends@im.example.com", now).unwrap();
-        c.join_public_conference("sip:public@im.example.com", now).unwrap();
+        c.start_pre_defined("sip:friends@im.example.com", now)
+            .unwrap();
+        c.join_public_conference("sip:public@im.example.com", now)
+            .unwrap();
         c.send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
             .unwrap();
         run(&mut net, 3);
@@ -609,14 +675,21 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         assert_eq!(invites.len(), 5);
         for invite in &invites {
             let msg = parsed(invite);
-            assert_eq!(values(&msg, "P-Preferred-Identity"), expected, "{profile:?}");
+            assert_eq!(
+                values(&msg, "P-Preferred-Identity"),
+                expected,
+                "{profile:?}"
+            );
             assert!(values(&msg, "P-Asserted-Identity").is_empty());
         }
         let rejoin_from = match &client_events(&net)[..] {
             events => events
                 .iter()
                 .find_map(|e| match e {
-                    Event::SessionEstablished { session, identity: Some(_) } => Some(*session),
+                    Event::SessionEstablished {
+                        session,
+                        identity: Some(_),
+                    } => Some(*session),
                     _ => None,
                 })
                 .unwrap(),
@@ -649,13 +722,19 @@ fn ad_hoc_session_over_a_lossy_network() {
         let now = net.now;
         let c = net.node(CLIENT).client();
         assert!(c.is_established(s), "seed {seed}");
-        assert_eq!(c.session_identity(s).unwrap().uri, "sip:conf-1@192.0.2.9:5060");
+        assert_eq!(
+            c.session_identity(s).unwrap().uri,
+            "sip:conf-1@192.0.2.9:5060"
+        );
         c.leave(s, now).unwrap();
         net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
-        assert!(client_events(&net).iter().any(|e| matches!(
-            e,
-            Event::SessionEnded { session, .. } if *session == s
-        )), "seed {seed}");
+        assert!(
+            client_events(&net).iter().any(|e| matches!(
+                e,
+                Event::SessionEnded { session, .. } if *session == s
+            )),
+            "seed {seed}"
+        );
     }
 }
 
@@ -666,7 +745,12 @@ fn large_message_to_several_recipients_goes_to_the_factory_with_a_list() {
     let body = vec![b'x'; 3000];
     net.node(CLIENT)
         .client()
-        .send_large_message(&["sip:bob@example.com", "sip:carol@example.com"], "text/plain", &body, now)
+        .send_large_message(
+            &["sip:bob@example.com", "sip:carol@example.com"],
+            "text/plain",
+            &body,
+            now,
+        )
         .unwrap();
     run(&mut net, 2);
     let invite = the_invite(&net);

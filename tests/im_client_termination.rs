@@ -27,7 +27,12 @@ fn addr(n: u8) -> SocketAddr {
 }
 
 /// Alice and Bob, each the other's outbound proxy (a direct link).
-fn pair_with(alice: ClientConfig, bob: ClientConfig, conditions: Conditions, seed: u64) -> Network<Peer> {
+fn pair_with(
+    alice: ClientConfig,
+    bob: ClientConfig,
+    conditions: Conditions,
+    seed: u64,
+) -> Network<Peer> {
     let mut net = Network::new(conditions, seed);
     net.add(addr(1), Peer::Client(Box::new(ImNode::new(alice))));
     net.add(addr(2), Peer::Client(Box::new(ImNode::new(bob))));
@@ -104,9 +109,17 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
     // 180 went at once, with the release version.
     let ringing = sip_responses(&net.wire, 180);
     assert_eq!(ringing.len(), 1);
-    assert_eq!(values(&parsed(ringing[0]), "User-Agent"), ["IM-client/OMA1.0 oma-im-test/1.0"]);
+    assert_eq!(
+        values(&parsed(ringing[0]), "User-Agent"),
+        ["IM-client/OMA1.0 oma-im-test/1.0"]
+    );
     // Alice's Allow is stored on Bob's side.
-    assert!(net.node(BOB).client().peer_allow(b).unwrap().contains(&"INVITE".to_owned()));
+    assert!(net
+        .node(BOB)
+        .client()
+        .peer_allow(b)
+        .unwrap()
+        .contains(&"INVITE".to_owned()));
     let now = net.now;
     net.node(BOB).client().accept(b, now).unwrap();
     run(&mut net, 2);
@@ -152,7 +165,11 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
     let send = net
         .wire
         .iter()
-        .find(|r| r.bytes.starts_with(b"MSRP ") && r.from == addr(1) && r.bytes.windows(9).any(|w| w == b"Hello Bob"))
+        .find(|r| {
+            r.bytes.starts_with(b"MSRP ")
+                && r.from == addr(1)
+                && r.bytes.windows(9).any(|w| w == b"Hello Bob")
+        })
         .expect("a SEND from Alice");
     let text = String::from_utf8_lossy(&send.bytes);
     assert!(text.contains("Content-Type: message/cpim"), "{text}");
@@ -169,8 +186,14 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
         body: b"<b>Hi</b>".to_vec(),
     }));
     let alice_events = events_of(&net, ALICE);
-    assert!(alice_events.contains(&Event::MessageSent { session: a, message_id: id.clone() }));
-    assert!(alice_events.contains(&Event::MessageDelivered { session: a, message_id: id }));
+    assert!(alice_events.contains(&Event::MessageSent {
+        session: a,
+        message_id: id.clone()
+    }));
+    assert!(alice_events.contains(&Event::MessageDelivered {
+        session: a,
+        message_id: id
+    }));
 }
 
 #[test]
@@ -191,13 +214,25 @@ fn bye_from_the_other_side_is_answered_and_closes_msrp() {
     net.node(ALICE).client().leave(a, now).unwrap();
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
     assert_eq!(sip_requests(&net.wire, "BYE").len(), 1);
-    assert!(sip_responses(&net.wire, 200).iter().any(|r| r.from == addr(2) && r.bytes.windows(7).any(|w| w == b" 2 BYE\r")));
-    assert!(events_of(&net, BOB).contains(&Event::SessionEnded { session: b, reason: EndReason::Remote }));
-    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded { session: a, reason: EndReason::Local }));
+    assert!(sip_responses(&net.wire, 200)
+        .iter()
+        .any(|r| r.from == addr(2) && r.bytes.windows(7).any(|w| w == b" 2 BYE\r")));
+    assert!(events_of(&net, BOB).contains(&Event::SessionEnded {
+        session: b,
+        reason: EndReason::Remote
+    }));
+    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
+        session: a,
+        reason: EndReason::Local
+    }));
     assert!(net.node(BOB).client().is_idle());
     // Bob cannot send any more: the MSRP session is gone.
     let now = net.now;
-    assert!(net.node(BOB).client().send_message(b, "text/plain", b"late", false, now).is_err());
+    assert!(net
+        .node(BOB)
+        .client()
+        .send_message(b, "text/plain", b"late", false, now)
+        .is_err());
 }
 
 #[test]
@@ -215,14 +250,23 @@ fn user_rejects_an_invitation() {
     net.node(BOB).client().reject(b, 603, now).unwrap();
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
     assert_eq!(sip_responses(&net.wire, 603).len(), 1);
-    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded { session: a, reason: EndReason::Rejected(603) }));
-    assert!(events_of(&net, BOB).contains(&Event::SessionEnded { session: b, reason: EndReason::Declined(603) }));
+    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
+        session: a,
+        reason: EndReason::Rejected(603)
+    }));
+    assert!(events_of(&net, BOB).contains(&Event::SessionEnded {
+        session: b,
+        reason: EndReason::Declined(603)
+    }));
 }
 
 /// 9.2.1 on the responses of the invited client.
 fn assert_large_message_response_headers(record: &support::WireRecord, originator_header: &str) {
     let msg = parsed(record);
-    assert_eq!(values(&msg, "User-Agent"), ["IM-client/OMA1.0 oma-im-test/1.0"]);
+    assert_eq!(
+        values(&msg, "User-Agent"),
+        ["IM-client/OMA1.0 oma-im-test/1.0"]
+    );
     let allow = values(&msg, "Allow").join(",");
     for m in ["INVITE", "BYE", "MESSAGE"] {
         assert!(allow.contains(m), "{allow}");
@@ -246,12 +290,17 @@ fn large_message_is_received_in_its_own_session_then_released() {
     assert_eq!(kind, InvitationKind::LargeMessage { size: Some(6000) });
     {
         let invite = sip_requests(&net.wire, "INVITE")[0];
-        assert!(invite.start_line().starts_with("INVITE sip:bob@example.com SIP/2.0"));
+        assert!(invite
+            .start_line()
+            .starts_with("INVITE sip:bob@example.com SIP/2.0"));
         let offer = sdp_body(invite);
         assert_eq!(msrp_direction(&offer), Direction::SendOnly);
         let msg = parsed(invite);
         assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
-        assert_eq!(values(&msg, "User-Agent"), ["IM-client/OMA1.0 oma-im-test/1.0"]);
+        assert_eq!(
+            values(&msg, "User-Agent"),
+            ["IM-client/OMA1.0 oma-im-test/1.0"]
+        );
         assert!(values(&msg, "Contact")[0].ends_with(";+g.oma.sip-im"));
         assert_eq!(values(&msg, "Session-Expires"), ["1800;refresher=uac"]);
     }
@@ -259,7 +308,10 @@ fn large_message_is_received_in_its_own_session_then_released() {
     {
         let c = net.node(BOB).client();
         assert!(c.peer_allow(b).unwrap().contains(&"UPDATE".to_owned()));
-        assert_eq!(c.session_identity(b).unwrap().uri, "sip:alice@192.0.2.1:5060");
+        assert_eq!(
+            c.session_identity(b).unwrap().uri,
+            "sip:alice@192.0.2.1:5060"
+        );
     }
     let now = net.now;
     net.node(BOB).client().accept(b, now).unwrap();
@@ -281,8 +333,14 @@ fn large_message_is_received_in_its_own_session_then_released() {
     let byes = sip_requests(&net.wire, "BYE");
     assert_eq!(byes.len(), 1);
     assert_eq!(byes[0].from, addr(1));
-    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded { session: a, reason: EndReason::Local }));
-    assert!(events_of(&net, BOB).contains(&Event::SessionEnded { session: b, reason: EndReason::Remote }));
+    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
+        session: a,
+        reason: EndReason::Local
+    }));
+    assert!(events_of(&net, BOB).contains(&Event::SessionEnded {
+        session: b,
+        reason: EndReason::Remote
+    }));
 }
 
 #[test]
@@ -300,9 +358,14 @@ fn large_message_over_the_configured_size_is_rejected_for_resources() {
     let busy = sip_responses(&net.wire, 486);
     assert_eq!(busy.len(), 1);
     assert_large_message_response_headers(busy[0], "P-Asserted-Identity");
-    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded { session: a, reason: EndReason::Rejected(486) }));
+    assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
+        session: a,
+        reason: EndReason::Rejected(486)
+    }));
     // No invitation reached the user.
-    assert!(!events_of(&net, BOB).iter().any(|e| matches!(e, Event::InvitationReceived { .. })));
+    assert!(!events_of(&net, BOB)
+        .iter()
+        .any(|e| matches!(e, Event::InvitationReceived { .. })));
 }
 
 #[test]
@@ -338,7 +401,11 @@ fn ims_profile_uses_p_preferred_identity_in_responses() {
     let now = net.now;
     net.node(BOB).client().accept(b, now).unwrap();
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    for r in sip_responses(&net.wire, 180).into_iter().chain(sip_responses(&net.wire, 200).into_iter().filter(|r| r.from == addr(2) && r.bytes.windows(8).any(|w| w == b" INVITE\r"))) {
+    for r in sip_responses(&net.wire, 180).into_iter().chain(
+        sip_responses(&net.wire, 200)
+            .into_iter()
+            .filter(|r| r.from == addr(2) && r.bytes.windows(8).any(|w| w == b" INVITE\r")),
+    ) {
         assert_large_message_response_headers(r, "P-Preferred-Identity");
         assert!(values(&parsed(r), "P-Asserted-Identity").is_empty());
     }
@@ -350,10 +417,25 @@ fn asserted_invite(profile: SipIpCoreProfile) -> String {
     let mut b = bob();
     b.profile = profile;
     let mut net = Network::new(Conditions::PERFECT, 10);
-    net.add(addr(9), Peer::Server(Box::new(TestServer::new(addr(9), addr(2), Script { focus: None, ..Script::default() }, 3))));
+    net.add(
+        addr(9),
+        Peer::Server(Box::new(TestServer::new(
+            addr(9),
+            addr(2),
+            Script {
+                focus: None,
+                ..Script::default()
+            },
+            3,
+        ))),
+    );
     net.add(addr(2), Peer::Client(Box::new(ImNode::new(b))));
     let sdp = oma_im::sdp::offer_answer::offer(&oma_im::sdp::offer_answer::LocalParameters::new(
-        1, 1, "192.0.2.9", 5060, "msrp://192.0.2.9:5060/x1;tcp",
+        1,
+        1,
+        "192.0.2.9",
+        5060,
+        "msrp://192.0.2.9:5060/x1;tcp",
     ))
     .to_bytes();
     let now = net.now;
@@ -361,9 +443,14 @@ fn asserted_invite(profile: SipIpCoreProfile) -> String {
         .server()
         .ua
         .send_request(
-            RequestSpec::new(Method::Invite, "sip:bob@example.com", "<sip:claimed@example.com>", "<sip:bob@example.com>")
-                .with_header("P-Asserted-Identity", "<sip:asserted@example.com>")
-                .with_body("application/sdp", sdp),
+            RequestSpec::new(
+                Method::Invite,
+                "sip:bob@example.com",
+                "<sip:claimed@example.com>",
+                "<sip:bob@example.com>",
+            )
+            .with_header("P-Asserted-Identity", "<sip:asserted@example.com>")
+            .with_body("application/sdp", sdp),
             now,
         )
         .unwrap();
@@ -373,17 +460,35 @@ fn asserted_invite(profile: SipIpCoreProfile) -> String {
 
 #[test]
 fn ims_profile_trusts_p_asserted_identity_plain_uses_from() {
-    assert_eq!(asserted_invite(SipIpCoreProfile::Ims), "sip:asserted@example.com");
-    assert_eq!(asserted_invite(SipIpCoreProfile::Plain), "sip:claimed@example.com");
+    assert_eq!(
+        asserted_invite(SipIpCoreProfile::Ims),
+        "sip:asserted@example.com"
+    );
+    assert_eq!(
+        asserted_invite(SipIpCoreProfile::Plain),
+        "sip:claimed@example.com"
+    );
 }
 
 #[test]
 fn group_invitation_is_recognised_by_isfocus_and_referred_by() {
     let mut net = Network::new(Conditions::PERFECT, 11);
-    net.add(addr(9), Peer::Server(Box::new(TestServer::new(addr(9), addr(2), Script::default(), 3))));
+    net.add(
+        addr(9),
+        Peer::Server(Box::new(TestServer::new(
+            addr(9),
+            addr(2),
+            Script::default(),
+            3,
+        ))),
+    );
     net.add(addr(2), Peer::Client(Box::new(ImNode::new(bob()))));
     let sdp = oma_im::sdp::offer_answer::offer(&oma_im::sdp::offer_answer::LocalParameters::new(
-        1, 1, "192.0.2.9", 5060, "msrp://192.0.2.9:5060/x1;tcp",
+        1,
+        1,
+        "192.0.2.9",
+        5060,
+        "msrp://192.0.2.9:5060/x1;tcp",
     ))
     .to_bytes();
     let now = net.now;
@@ -391,15 +496,25 @@ fn group_invitation_is_recognised_by_isfocus_and_referred_by() {
         .server()
         .ua
         .send_request(
-            RequestSpec::new(Method::Invite, "sip:bob@example.com", "<sip:conference-factory@im.example.com>", "<sip:bob@example.com>")
-                .with_header("Referred-By", "<sip:alice@example.com>")
-                .with_body("application/sdp", sdp),
+            RequestSpec::new(
+                Method::Invite,
+                "sip:bob@example.com",
+                "<sip:conference-factory@im.example.com>",
+                "<sip:bob@example.com>",
+            )
+            .with_header("Referred-By", "<sip:alice@example.com>")
+            .with_body("application/sdp", sdp),
             now,
         )
         .unwrap();
     run(&mut net, 2);
     let (b, _, kind) = invitation(&net);
-    assert_eq!(kind, InvitationKind::Group { referred_by: Some("sip:alice@example.com".into()) });
+    assert_eq!(
+        kind,
+        InvitationKind::Group {
+            referred_by: Some("sip:alice@example.com".into())
+        }
+    );
     let identity = net.node(1).client().session_identity(b).cloned().unwrap();
     assert_eq!(identity.uri, "sip:conf-1@192.0.2.9:5060");
     assert!(identity.is_focus);
@@ -427,12 +542,26 @@ fn one_to_one_with_messages_over_a_lossy_network() {
         run(&mut net, 40);
         assert!(net.node(ALICE).client().is_established(a), "seed {seed}");
         let now = net.now;
-        net.node(ALICE).client().send_message(a, "text/plain", b"over loss", false, now).unwrap();
+        net.node(ALICE)
+            .client()
+            .send_message(a, "text/plain", b"over loss", false, now)
+            .unwrap();
         run(&mut net, 5);
-        assert!(events_of(&net, BOB).iter().any(|e| matches!(e, Event::MessageReceived { body, .. } if body == b"over loss")), "seed {seed}");
+        assert!(
+            events_of(&net, BOB)
+                .iter()
+                .any(|e| matches!(e, Event::MessageReceived { body, .. } if body == b"over loss")),
+            "seed {seed}"
+        );
         let now = net.now;
         net.node(ALICE).client().leave(a, now).unwrap();
         net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
-        assert!(events_of(&net, BOB).contains(&Event::SessionEnded { session: b, reason: EndReason::Remote }), "seed {seed}");
+        assert!(
+            events_of(&net, BOB).contains(&Event::SessionEnded {
+                session: b,
+                reason: EndReason::Remote
+            }),
+            "seed {seed}"
+        );
     }
 }

@@ -140,7 +140,10 @@ impl ImSessionIdentity {
 /// 5.1): under [`SipIpCoreProfile::Ims`] the first `P-Asserted-Identity`
 /// (asserted by the network), else — or when there is none — the `From`
 /// URI.
-pub fn authenticated_originator(message: &SipMessage<'_>, profile: SipIpCoreProfile) -> Option<String> {
+pub fn authenticated_originator(
+    message: &SipMessage<'_>,
+    profile: SipIpCoreProfile,
+) -> Option<String> {
     if profile.trusts_p_asserted_identity() {
         if let Some(Ok(pai)) = message.p_asserted_identity().next() {
             return Some(pai.uri.to_string());

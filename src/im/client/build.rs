@@ -80,7 +80,10 @@ pub(crate) fn local_parameters<'a>(
     local.accept_types = types;
     if !config.accept_wrapped_types.is_empty() {
         local.accept_wrapped_types = Some(AcceptTypes::from_iter(
-            config.accept_wrapped_types.iter().map(|t| Cow::Borrowed(t.as_str())),
+            config
+                .accept_wrapped_types
+                .iter()
+                .map(|t| Cow::Borrowed(t.as_str())),
         ));
     }
     local

@@ -33,10 +33,15 @@ impl ImClient {
             return Err(ClientError::WrongState);
         }
         let identity = s.identity.clone().ok_or(ClientError::NoSessionIdentity)?;
-        let spec = build::initial_request(&self.config, &self.release, Method::Subscribe, &identity.uri)
-            .with_header("Event", "conference")
-            .with_header("Accept", "application/conference-info+xml")
-            .with_header("Expires", &SUBSCRIPTION_EXPIRES.to_string());
+        let spec = build::initial_request(
+            &self.config,
+            &self.release,
+            Method::Subscribe,
+            &identity.uri,
+        )
+        .with_header("Event", "conference")
+        .with_header("Accept", "application/conference-info+xml")
+        .with_header("Expires", &SUBSCRIPTION_EXPIRES.to_string());
         let tx = self.ua.send_request(spec, now)?;
         self.client_txs.insert(tx, TxUse::Subscribe(session));
         if let Some(s) = self.sessions.get_mut(&session) {
@@ -59,7 +64,11 @@ impl ImClient {
         status: u16,
         now: Instant,
     ) {
-        let Some(sub) = self.sessions.get_mut(&id).and_then(|s| s.subscription.as_mut()) else {
+        let Some(sub) = self
+            .sessions
+            .get_mut(&id)
+            .and_then(|s| s.subscription.as_mut())
+        else {
             return;
         };
         match status {
@@ -69,8 +78,8 @@ impl ImClient {
                     .expires()
                     .and_then(Result::ok)
                     .map_or(SUBSCRIPTION_EXPIRES, |e| e.0);
-                sub.refresh_at = (expires > 0)
-                    .then(|| now + Duration::from_secs(u64::from(expires.max(2) / 2)));
+                sub.refresh_at =
+                    (expires > 0).then(|| now + Duration::from_secs(u64::from(expires.max(2) / 2)));
                 if let Some(d) = dialog {
                     sub.dialog = Some(d);
                     self.dialogs.insert(d, DialogUse::Subscription(id));
@@ -87,7 +96,11 @@ impl ImClient {
 
     /// Refreshes the subscription of `id` (a SUBSCRIBE in its dialog).
     pub(super) fn refresh_subscription(&mut self, id: ImSessionId, now: Instant) {
-        let Some(sub) = self.sessions.get_mut(&id).and_then(|s| s.subscription.as_mut()) else {
+        let Some(sub) = self
+            .sessions
+            .get_mut(&id)
+            .and_then(|s| s.subscription.as_mut())
+        else {
             return;
         };
         sub.refresh_at = None;
@@ -103,7 +116,11 @@ impl ImClient {
 
     /// Ends the subscription of `id` (`Expires: 0`), when there is one.
     pub(super) fn unsubscribe(&mut self, id: ImSessionId, now: Instant) {
-        let Some(sub) = self.sessions.get_mut(&id).and_then(|s| s.subscription.as_mut()) else {
+        let Some(sub) = self
+            .sessions
+            .get_mut(&id)
+            .and_then(|s| s.subscription.as_mut())
+        else {
             return;
         };
         sub.refresh_at = None;
@@ -136,10 +153,16 @@ impl ImClient {
             ..XmlLimits::default()
         };
         let body = msg.body();
-        let is_info = msg
-            .header(HeaderName::ContentType)
-            .is_some_and(|ct| ct.value.trim().eq_ignore_ascii_case("application/conference-info+xml"));
-        let Some(sub) = self.sessions.get_mut(&id).and_then(|s| s.subscription.as_mut()) else {
+        let is_info = msg.header(HeaderName::ContentType).is_some_and(|ct| {
+            ct.value
+                .trim()
+                .eq_ignore_ascii_case("application/conference-info+xml")
+        });
+        let Some(sub) = self
+            .sessions
+            .get_mut(&id)
+            .and_then(|s| s.subscription.as_mut())
+        else {
             return;
         };
         if terminated {
@@ -175,8 +198,16 @@ impl ImClient {
             .as_ref()
             .map(|r| r.participants().map(|u| u.entity.clone()).collect())
             .unwrap_or_default();
-        let joined = after.iter().filter(|p| !before.contains(p)).cloned().collect();
-        let left = before.iter().filter(|p| !after.contains(p)).cloned().collect();
+        let joined = after
+            .iter()
+            .filter(|p| !before.contains(p))
+            .cloned()
+            .collect();
+        let left = before
+            .iter()
+            .filter(|p| !after.contains(p))
+            .cloned()
+            .collect();
         self.event(Event::ParticipantsChanged {
             session: id,
             participants: after,

@@ -68,8 +68,8 @@
 //! ```
 
 mod build;
-mod config;
 mod conference;
+mod config;
 mod session;
 mod sip_events;
 mod types;
@@ -144,13 +144,18 @@ impl ImClient {
         );
         ua_config.limits = config.limits.ua;
         ua_config.capabilities.allow = config.supported_methods.clone();
-        ua_config.capabilities.supported.insert(OptionTag::from_token("timer"));
         ua_config
             .capabilities
-            .accept
-            .extend(["application/conference-info+xml", "application/resource-lists+xml"]);
+            .supported
+            .insert(OptionTag::from_token("timer"));
+        ua_config.capabilities.accept.extend([
+            "application/conference-info+xml",
+            "application/resource-lists+xml",
+        ]);
         ua_config.contact_user = match Uri::parse(&config.im_address) {
-            Ok(Uri::Sip(SipUri { user: Some(user), .. })) => Some(user.to_owned()),
+            Ok(Uri::Sip(SipUri {
+                user: Some(user), ..
+            })) => Some(user.to_owned()),
             _ => None,
         };
         let contact = contact_of(&ua_config);
@@ -436,7 +441,13 @@ impl ImClient {
         let large = Some((content_type.to_owned(), body.to_vec()));
         match recipients {
             [] => Err(ClientError::NoRecipient),
-            [one] => self.invite(Origin::LargeMessage, one, &[], large.map(|l| (l, size)), now),
+            [one] => self.invite(
+                Origin::LargeMessage,
+                one,
+                &[],
+                large.map(|l| (l, size)),
+                now,
+            ),
             several => {
                 let target = match &self.config.large_message_group_target {
                     LargeMessageGroupTarget::ConferenceFactory => {
@@ -445,7 +456,13 @@ impl ImClient {
                     LargeMessageGroupTarget::Exploder(uri) => uri.clone(),
                 };
                 let list: Vec<String> = several.iter().map(|s| (*s).to_owned()).collect();
-                self.invite(Origin::LargeMessage, &target, &list, large.map(|l| (l, size)), now)
+                self.invite(
+                    Origin::LargeMessage,
+                    &target,
+                    &list,
+                    large.map(|l| (l, size)),
+                    now,
+                )
             }
         }
     }
@@ -656,7 +673,10 @@ impl ImClient {
                 ..timer
             });
             let spec = DialogRequestSpec::new(Method::Update)
-                .with_header("Session-Expires", &format!("{};refresher=uac", timer.interval))
+                .with_header(
+                    "Session-Expires",
+                    &format!("{};refresher=uac", timer.interval),
+                )
                 .with_header("Supported", "timer");
             match self.ua.send_in_dialog(dialog, spec, now) {
                 Ok(tx) => {

@@ -15,7 +15,7 @@ use crate::transaction::OwnedMessage;
 
 use super::session::{Origin, Session, SessionTimer, State};
 use super::{
-    build, refresh_delay, expiry_delay, DialogUse, EndReason, Event, ImClient, ImSessionId,
+    build, expiry_delay, refresh_delay, DialogUse, EndReason, Event, ImClient, ImSessionId,
     InvitationKind, TxUse,
 };
 
@@ -47,7 +47,11 @@ impl ImClient {
             | dialog::Event::TransportError { transaction } => {
                 if let dialog::TransactionId::Client(tx) = transaction {
                     if let Some(TxUse::Invite(id)) = self.client_txs.remove(&tx) {
-                        if self.sessions.get(&id).is_some_and(|s| s.state == State::Inviting) {
+                        if self
+                            .sessions
+                            .get(&id)
+                            .is_some_and(|s| s.state == State::Inviting)
+                        {
                             self.end_session(id, EndReason::Timeout);
                         }
                     }
@@ -208,8 +212,8 @@ impl ImClient {
     /// 180 and ask the user.
     fn on_invitation(&mut self, tx: ServerTxId, msg: &SipMessage<'_>, now: Instant) {
         let max_allow = self.config.limits.max_allow_methods;
-        let offer = answer_sdp(msg)
-            .and_then(|sdp| SessionDescription::parse(sdp).ok().map(|d| (sdp, d)));
+        let offer =
+            answer_sdp(msg).and_then(|sdp| SessionDescription::parse(sdp).ok().map(|d| (sdp, d)));
         let Some((offer_bytes, offer)) = offer else {
             let spec = build::response(&self.config, &self.release, 488, true);
             let _ = self.ua.respond(tx, spec, now);
@@ -245,8 +249,7 @@ impl ImClient {
                 return;
             }
         }
-        let originator =
-            authenticated_originator(msg, self.config.profile).unwrap_or_default();
+        let originator = authenticated_originator(msg, self.config.profile).unwrap_or_default();
         let (path, host, sdp_id) = self.new_path();
         let answer = {
             let mut local = build::local_parameters(&self.config, sdp_id, &path, &host);
@@ -259,7 +262,11 @@ impl ImClient {
             bytes
         };
         let id = self.fresh_id();
-        let mut s = Session::new(Origin::Invited(kind.clone()), State::Invited, originator.clone());
+        let mut s = Session::new(
+            Origin::Invited(kind.clone()),
+            State::Invited,
+            originator.clone(),
+        );
         store_allow(&mut s, msg, max_allow);
         s.identity = identity.clone();
         s.incoming = Some(tx);
@@ -302,9 +309,10 @@ impl ImClient {
             return;
         };
         let key = (d.call_id().to_owned(), d.remote_tag().to_owned());
-        let found = self.sessions.iter_mut().find(|(_, s)| {
-            s.dialog.is_none() && s.incoming_key.as_ref() == Some(&key)
-        });
+        let found = self
+            .sessions
+            .iter_mut()
+            .find(|(_, s)| s.dialog.is_none() && s.incoming_key.as_ref() == Some(&key));
         if let Some((id, s)) = found {
             s.dialog = Some(dialog);
             let id = *id;
@@ -328,7 +336,11 @@ impl ImClient {
             .map(|se| (se.delta_seconds, se.refresher()));
         let mut spec = build::response(&self.config, &self.release, 200, false);
         if let Some((seconds, refresher)) = interval {
-            let who = if refresher == Some(Refresher::Uas) { "uas" } else { "uac" };
+            let who = if refresher == Some(Refresher::Uas) {
+                "uas"
+            } else {
+                "uac"
+            };
             spec = spec
                 .with_header("Session-Expires", &format!("{seconds};refresher={who}"))
                 .with_header("Require", "timer");
@@ -376,7 +388,11 @@ impl ImClient {
                 self.end_session(id, reason);
             }
             Some(DialogUse::Subscription(id)) => {
-                if let Some(sub) = self.sessions.get_mut(&id).and_then(|s| s.subscription.as_mut()) {
+                if let Some(sub) = self
+                    .sessions
+                    .get_mut(&id)
+                    .and_then(|s| s.subscription.as_mut())
+                {
                     sub.dialog = None;
                     sub.refresh_at = None;
                 }
@@ -396,9 +412,7 @@ fn store_allow(s: &mut Session, msg: &SipMessage<'_>, max: usize) {
 /// The SDP of a 2xx: the body itself or the `application/sdp` part.
 fn answer_sdp<'a>(msg: &SipMessage<'a>) -> Option<&'a [u8]> {
     let ct = msg.header(HeaderName::ContentType)?.value;
-    find_sdp(ct, msg.body(), &Default::default())
-        .ok()
-        .flatten()
+    find_sdp(ct, msg.body(), &Default::default()).ok().flatten()
 }
 
 /// The Call-ID and From tag of a received INVITE: how its dialog is found.

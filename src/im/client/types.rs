@@ -279,7 +279,10 @@ impl fmt::Display for ClientError {
             ClientError::WrongState => f.write_str("not possible in this session state"),
             ClientError::TooManySessions => f.write_str("IM session limit reached"),
             ClientError::TooManyInvited { invited, max } => {
-                write!(f, "{invited} invited IM users exceed MAX-ADHOC-GROUP-SIZE {max}")
+                write!(
+                    f,
+                    "{invited} invited IM users exceed MAX-ADHOC-GROUP-SIZE {max}"
+                )
             }
             ClientError::NoRecipient => f.write_str("no recipient"),
             ClientError::NoSessionIdentity => f.write_str("no IM Session Identity stored"),

@@ -6,9 +6,7 @@
 
 use std::time::Instant;
 
-use crate::msrp::session::{
-    self as msrp, CpimIdentities, MsrpSession, SendOptions, SessionConfig,
-};
+use crate::msrp::session::{self as msrp, CpimIdentities, MsrpSession, SendOptions, SessionConfig};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
 
@@ -54,7 +52,11 @@ impl ImClient {
             return;
         };
         let (local, remote) = (s.local_sdp.clone(), s.remote_offer.clone());
-        let side = if s.is_uac() { Side::Offerer } else { Side::Answerer };
+        let side = if s.is_uac() {
+            Side::Offerer
+        } else {
+            Side::Answerer
+        };
         let built = (|| {
             let local = SessionDescription::parse(&local).ok()?;
             let remote = SessionDescription::parse(&remote).ok()?;

@@ -75,7 +75,10 @@ impl ImNode {
                     destination,
                 } => {
                     let port = destination.port.unwrap_or(2855);
-                    let host = destination.host.trim_start_matches('[').trim_end_matches(']');
+                    let host = destination
+                        .host
+                        .trim_start_matches('[')
+                        .trim_end_matches(']');
                     if let Ok(ip) = host.parse() {
                         self.conns.insert(session, SocketAddr::new(ip, port));
                         if let Some(now) = self.now {
@@ -107,9 +110,11 @@ impl ImNode {
                         if !self.passive.is_empty() {
                             let session = self.passive.remove(0);
                             self.conns.insert(session, source);
-                            self.client.handle_input(Input::MsrpConnected { session }, now);
+                            self.client
+                                .handle_input(Input::MsrpConnected { session }, now);
                             for (_, bytes) in self.unbound.iter().filter(|(s, _)| *s == source) {
-                                self.client.handle_input(Input::MsrpBytes { session, bytes }, now);
+                                self.client
+                                    .handle_input(Input::MsrpBytes { session, bytes }, now);
                             }
                             self.unbound.retain(|(s, _)| *s != source);
                         }
@@ -250,7 +255,10 @@ impl TestServer {
     pub fn new(addr: SocketAddr, proxy: SocketAddr, script: Script, seed: u64) -> Self {
         let mut config = Config::new(addr, proxy, Transport::Udp, seed);
         config.capabilities.allow = server_allow();
-        config.capabilities.accept.push("application/resource-lists+xml");
+        config
+            .capabilities
+            .accept
+            .push("application/resource-lists+xml");
         TestServer {
             ua: UserAgent::new(config),
             script,
@@ -289,7 +297,11 @@ impl TestServer {
                         let call_id = msg.call_id().unwrap().unwrap().id.to_owned();
                         self.subscribe_call_ids.push(call_id);
                         self.ua
-                            .respond(*transaction, ResponseSpec::new(200).with_header("Expires", "3600"), now)
+                            .respond(
+                                *transaction,
+                                ResponseSpec::new(200).with_header("Expires", "3600"),
+                                now,
+                            )
                             .expect("200 to SUBSCRIBE");
                     }
                     _ => {
@@ -308,14 +320,17 @@ impl TestServer {
                     spec = spec.with_header("Session-Expires", se.value);
                 }
                 if msg.method() == Some("SUBSCRIBE") {
-                    spec = spec.with_header("Expires", msg.header(HeaderName::Expires).map_or("3600", |h| h.value));
+                    spec = spec.with_header(
+                        "Expires",
+                        msg.header(HeaderName::Expires).map_or("3600", |h| h.value),
+                    );
                 }
                 let _ = self.ua.respond(*transaction, spec, now);
             }
             dialog::Event::DialogEstablished { dialog } => {
                 let call_id = self.ua.dialog(*dialog).map(|d| d.call_id().to_owned());
-                if let Some(pos) = call_id
-                    .and_then(|c| self.subscribe_call_ids.iter().position(|x| *x == c))
+                if let Some(pos) =
+                    call_id.and_then(|c| self.subscribe_call_ids.iter().position(|x| *x == c))
                 {
                     self.subscribe_call_ids.remove(pos);
                     self.subscriptions.push(*dialog);
@@ -338,7 +353,9 @@ impl TestServer {
             spec
         };
         if self.script.ringing {
-            self.ua.respond(tx, extra(ResponseSpec::new(180)), now).expect("180");
+            self.ua
+                .respond(tx, extra(ResponseSpec::new(180)), now)
+                .expect("180");
         }
         if self.script.invite_status == 0 {
             return;
@@ -350,7 +367,9 @@ impl TestServer {
             return;
         }
         let ct = msg.header(HeaderName::ContentType).map_or("", |h| h.value);
-        let offer = find_sdp(ct, msg.body(), &Default::default()).unwrap().expect("an SDP offer");
+        let offer = find_sdp(ct, msg.body(), &Default::default())
+            .unwrap()
+            .expect("an SDP offer");
         let offer = SessionDescription::parse(offer).unwrap();
         let path = format!("msrp://{}/srv{};tcp", self.addr, self.notify_version);
         let host = self.addr.ip().to_string();
@@ -359,15 +378,22 @@ impl TestServer {
         let body = answer(&offer, &local).to_bytes();
         let mut spec = extra(ResponseSpec::new(200)).with_body("application/sdp", body);
         if let Some(se) = &self.script.session_expires {
-            spec = spec.with_header("Session-Expires", se).with_header("Require", "timer");
+            spec = spec
+                .with_header("Session-Expires", se)
+                .with_header("Require", "timer");
         }
         self.ua.respond(tx, spec, now).expect("200");
     }
 
     fn rewrite_contact(&self, bytes: &mut Vec<u8>) {
-        let Some(focus) = &self.script.focus else { return };
+        let Some(focus) = &self.script.focus else {
+            return;
+        };
         let plain = format!("\r\nContact: <sip:{}>\r\n", self.addr);
-        let tagged = format!("\r\nContact: <sip:{focus}@{}>;isfocus;+g.oma.sip-im\r\n", self.addr);
+        let tagged = format!(
+            "\r\nContact: <sip:{focus}@{}>;isfocus;+g.oma.sip-im\r\n",
+            self.addr
+        );
         if let Some(at) = find(bytes, plain.as_bytes()) {
             bytes.splice(at..at + plain.len(), tagged.bytes());
         }
