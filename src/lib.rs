@@ -29,6 +29,9 @@
 //!   chunking and reassembly, and the response/REPORT rules.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
 //!   (RFC 3862), over shared MIME header and media-type parsing.
+//! * [`im`]: the OMA SIMPLE IM roles: the IM Client
+//!   ([`im::client::ImClient`]: sessions, conferences, Large Message, the
+//!   MSRP user plane) and the vocabulary the roles share.
 //!
 //! ## Bounded input
 //!

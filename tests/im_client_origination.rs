@@ -682,18 +682,16 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
             );
             assert!(values(&msg, "P-Asserted-Identity").is_empty());
         }
-        let rejoin_from = match &client_events(&net)[..] {
-            events => events
-                .iter()
-                .find_map(|e| match e {
-                    Event::SessionEstablished {
-                        session,
-                        identity: Some(_),
-                    } => Some(*session),
-                    _ => None,
-                })
-                .unwrap(),
-        };
+        let rejoin_from = client_events(&net)
+            .iter()
+            .find_map(|e| match e {
+                Event::SessionEstablished {
+                    session,
+                    identity: Some(_),
+                } => Some(*session),
+                _ => None,
+            })
+            .unwrap();
         let now = net.now;
         let s2: ImSessionId = net.node(CLIENT).client().rejoin(rejoin_from, now).unwrap();
         run(&mut net, 2);

@@ -132,10 +132,10 @@ impl World {
                         self.sessions[me].push(session);
                         self.invitations[me].push(session);
                     }
-                    Event::SessionEstablished { session, .. } => {
-                        if !self.sessions[me].contains(&session) {
-                            self.sessions[me].push(session);
-                        }
+                    Event::SessionEstablished { session, .. }
+                        if !self.sessions[me].contains(&session) =>
+                    {
+                        self.sessions[me].push(session);
                     }
                     _ => {}
                 },

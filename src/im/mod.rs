@@ -119,7 +119,13 @@ impl ImSessionIdentity {
     /// use oma_im::im::ImSessionIdentity;
     /// use oma_im::sip::parse_message;
     ///
-    /// let msg = parse_message(b"SIP/2.0 200 OK\r\nContact: <sip:conf1@im.example.com>;isfocus;+g.oma.sip-im\r\nContent-Length: 0\r\n\r\n")?;
+    /// let msg = parse_message(b"SIP/2.0 200 OK\r\n\
+    ///     Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK776asdhds\r\n\
+    ///     From: <sip:alice@example.com>;tag=1928301774\r\n\
+    ///     To: <sip:factory@im.example.com>;tag=a6c85cf\r\n\
+    ///     Call-ID: a84b4c76e66710\r\nCSeq: 1 INVITE\r\n\
+    ///     Contact: <sip:conf1@im.example.com>;isfocus;+g.oma.sip-im\r\n\
+    ///     Content-Length: 0\r\n\r\n")?;
     /// let id = ImSessionIdentity::from_contact(&msg).expect("a Contact");
     /// assert_eq!(id.uri, "sip:conf1@im.example.com");
     /// assert!(id.is_focus);

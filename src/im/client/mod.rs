@@ -1,7 +1,7 @@
 //! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x): sessions,
 //! conferences and Large Messages, sans-IO.
 //!
-//! [`ImClient`] is built on the SIP [`UserAgent`](crate::dialog::UserAgent)
+//! [`ImClient`] is built on the SIP [`UserAgent`]
 //! and one [`MsrpSession`](crate::msrp::session::MsrpSession) per IM
 //! session. SIP datagrams, MSRP connection events and bytes, and timer
 //! expiries go in ([`ImClient::handle_input`], [`ImClient::handle_timeout`]);
