@@ -735,3 +735,54 @@ fn aborted_message_is_dropped_with_an_event() {
         ]
     );
 }
+
+#[test]
+fn failure_report_partial_hears_only_failures() {
+    let mut bob = SessionParams::new(BOB, ALICE, false);
+    bob.local_max_size = Some(100);
+    let mut p = Pair::new(
+        SessionParams::new(ALICE, BOB, true),
+        config(1),
+        bob,
+        config(2),
+    );
+    p.run();
+    let partial = || SendOptions {
+        failure_report: Some(FailureReport::Partial),
+        ..SendOptions::default()
+    };
+    let ok =
+        p.a.send_message("text/plain", b"small", partial(), p.now)
+            .expect("sent");
+    let too_big =
+        p.a.send_message("text/plain", &[b'b'; 200], partial(), p.now)
+            .expect("sent");
+    p.run();
+    assert_eq!(
+        response_codes(&p.b_wire),
+        [200, 413],
+        "the bind's 200, then only the failure"
+    );
+    assert_eq!(
+        p.a_events,
+        [
+            Event::MessageSent {
+                message_id: ok.clone()
+            },
+            Event::MessageSent {
+                message_id: too_big.clone()
+            },
+            Event::DeliveryFailed {
+                message_id: too_big,
+                cause: DeliveryFailure::Response(413)
+            },
+        ]
+    );
+    // No news is good news: the wait for a failure ends without an event.
+    let deadline = p.a.poll_timeout().expect("waiting for a failure");
+    p.a.handle_timeout(deadline);
+    assert_eq!(p.a.poll_output(), None);
+    assert_eq!(p.a.pending_transactions(), 0);
+    assert_eq!(p.received().len(), 1);
+    assert_eq!(p.received()[0].message_id, ok);
+}

@@ -331,6 +331,46 @@ fn longreq_counts_all_34_vias_in_every_spelling() {
 }
 
 #[test]
+fn accepted_messages_are_written_back_and_parse_to_the_same_message() {
+    for (name, section, verdict) in CASES {
+        if !matches!(verdict, Accept) {
+            continue;
+        }
+        let data = read(name);
+        let msg = parse(&data);
+        let mut out = Vec::new();
+        msg.write(&mut out);
+        let again = parse_message(&out)
+            .unwrap_or_else(|e| panic!("{section} {name}: rewritten message: {e}"));
+        assert_eq!(msg.start_line(), again.start_line(), "{section} {name}");
+        assert_eq!(msg.body(), again.body(), "{section} {name}");
+        let a: Vec<_> = msg
+            .headers()
+            .map(|(n, _)| n.as_str().to_ascii_lowercase())
+            .collect();
+        let b: Vec<_> = again
+            .headers()
+            .map(|(n, _)| n.as_str().to_ascii_lowercase())
+            .collect();
+        assert_eq!(a, b, "{section} {name}: header names");
+    }
+}
+
+#[test]
+fn dblreq_ignores_the_octets_after_content_length() {
+    let data = read("dblreq");
+    let msg = parse(&data);
+    assert_eq!(msg.method(), Some("REGISTER"));
+    assert!(msg.body().is_empty());
+    let mut out = Vec::new();
+    msg.write(&mut out);
+    assert!(
+        !out.windows(6).any(|w| w == b"INVITE"),
+        "the trailing INVITE is not part of the message"
+    );
+}
+
+#[test]
 fn mpart01_keeps_the_binary_body_octet_for_octet() {
     let data = read("mpart01");
     let msg = parse(&data);

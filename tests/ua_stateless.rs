@@ -302,3 +302,35 @@ fn over_the_transaction_limit_requests_get_503_and_commands_fail() {
         Err(oma_im::dialog::UaError::TooManyTransactions)
     );
 }
+
+#[test]
+fn a_transport_error_fails_the_transactions_towards_that_destination() {
+    let proxy = SocketAddr::from(([192, 0, 2, 9], 5060));
+    let mut ua = UserAgent::new(Config::new(
+        SocketAddr::from(([192, 0, 2, 2], 5060)),
+        proxy,
+        Transport::Tcp,
+        8,
+    ));
+    let now = Instant::now();
+    let spec = oma_im::dialog::RequestSpec::new(
+        oma_im::sip::Method::Message,
+        "sip:x@example.com",
+        "<sip:b@example.com>",
+        "<sip:x@example.com>",
+    );
+    let tx = ua.send_request(spec, now).unwrap();
+    drain(&mut ua);
+    // Another destination: nothing happens.
+    ua.handle_transport_error(source(), Transport::Tcp, now);
+    assert_eq!(drain(&mut ua).1, []);
+    ua.handle_transport_error(proxy, Transport::Tcp, now);
+    let (_, events) = drain(&mut ua);
+    assert_eq!(
+        events,
+        [Event::TransportError {
+            transaction: oma_im::dialog::TransactionId::Client(tx)
+        }]
+    );
+    assert!(ua.is_idle());
+}

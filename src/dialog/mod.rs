@@ -7,8 +7,20 @@
 //! requests ([`ResponseSpec`]), keeps dialogs ([`Dialog`]) with their route
 //! sets, remote targets and sequence numbers, ACKs 2xx responses,
 //! retransmits its own 2xx until the ACK, CANCELs, answers BYE and CANCEL,
-//! releases extra forks, and answers bad requests statelessly. See
-//! [`UserAgent`] for the drain contract and a complete run loop.
+//! releases extra forks, and answers bad requests statelessly.
+//!
+//! ## The drain contract
+//!
+//! After every call that takes `now` — [`UserAgent::handle_input`],
+//! [`UserAgent::handle_timeout`] and every command — drain
+//! [`UserAgent::poll_output`] until it returns `None` (send each
+//! [`Output::Transmit`], act on each [`Output::Event`]), then sleep until
+//! [`UserAgent::poll_timeout`] and call `handle_timeout` with the time it is
+//! then. A deadline at or before `now` is handled by the call that receives
+//! `now`, so the loop never spins; [`UserAgent::next_deadline`] says which
+//! timer (A to K, a 2xx retransmission) the next deadline belongs to. The
+//! documentation of [`UserAgent`] has a complete run loop between two user
+//! agents.
 
 mod state;
 mod ua;

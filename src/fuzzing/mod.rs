@@ -10,6 +10,8 @@ pub mod mime;
 pub mod msrp;
 pub mod msrp_session;
 pub mod sdp;
+pub mod sip;
+pub mod sip_values;
 pub mod ua;
 pub mod xml;
 
@@ -28,6 +30,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
+    ("sip_parse_message", sip::sip_parse_message),
+    ("sip_stream_framing", sip::sip_stream_framing),
+    ("sip_uri", sip_values::sip_uri),
+    ("sip_values", sip_values::sip_values),
     ("ua_events", ua::ua_events),
 ];
 

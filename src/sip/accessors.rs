@@ -9,10 +9,10 @@
 
 use super::value::{self, ParseValue};
 use super::{
-    AcceptContact, CSeq, CallId, Contact, ContentType, Event, Expires, HeaderName, MaxForwards,
-    MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList, SessionExpires, SipError,
-    SipErrorKind, SipMessage, SubscriptionState, ValueError, ValueErrorKind, ValueLimits, Via,
-    Warning,
+    AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
+    HeaderName, MaxForwards, MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList,
+    SessionExpires, SipError, SipErrorKind, SipMessage, SubscriptionState, ValueError,
+    ValueErrorKind, ValueLimits, Via, Warning,
 };
 
 /// The message-level error for a value error found in a value of `name` that
@@ -215,6 +215,16 @@ impl<'a> SipMessage<'a> {
     /// The Content-Type.
     pub fn content_type(&self) -> Option<Result<ContentType<'a>, SipError>> {
         self.single(HeaderName::ContentType)
+    }
+
+    /// The Content-Disposition.
+    pub fn content_disposition(&self) -> Option<Result<ContentDisposition<'a>, SipError>> {
+        self.single(HeaderName::ContentDisposition)
+    }
+
+    /// The Reply-To value.
+    pub fn reply_to(&self) -> Option<Result<NameAddr<'a>, SipError>> {
+        self.single(HeaderName::ReplyTo)
     }
 
     /// Every Warning element.

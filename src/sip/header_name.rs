@@ -12,7 +12,8 @@ macro_rules! header_names {
         /// recognises the long names below and the compact forms of RFC 3261 §7.3.3
         /// and the IANA registry; anything else is kept as [`HeaderName::Other`],
         /// which compares case-insensitively. [`HeaderName::as_str`] gives the
-        /// canonical long name.
+        /// canonical long name. Build names from text with [`HeaderName::parse`]:
+        /// `HeaderName::Other("v")` is a header named `v`, not Via.
         ///
         /// ```
         /// use oma_im::sip::HeaderName;
@@ -174,7 +175,15 @@ header_names! {
 /// `true` when `name` equals `known` ignoring ASCII case (lengths first).
 #[inline]
 fn is(name: &[u8], known: &str) -> bool {
-    name.len() == known.len() && name.eq_ignore_ascii_case(known.as_bytes())
+    // Known names hold only letters and `-`. Setting bit 0x20 lowercases a
+    // letter, leaves `-` alone, and maps no other octet onto a letter or `-`
+    // except CR onto `-`, so this is an exact case-insensitive comparison for
+    // any name without CR (header names are tokens).
+    name.len() == known.len()
+        && name
+            .iter()
+            .zip(known.as_bytes())
+            .all(|(&a, &b)| a | 0x20 == b | 0x20 && a != b'\r')
 }
 
 impl<'a> HeaderName<'a> {
@@ -184,14 +193,18 @@ impl<'a> HeaderName<'a> {
     /// Dispatches on the first byte, then compares lengths before bytes: no
     /// allocation, a handful of comparisons.
     pub fn parse(name: &'a str) -> HeaderName<'a> {
-        let b = name.as_bytes();
-        let Some(&first) = b.first() else {
-            return HeaderName::Other(name);
-        };
+        HeaderName::known(name.as_bytes()).unwrap_or(HeaderName::Other(name))
+    }
+
+    /// The known header `name` stands for (long or compact form, any case),
+    /// if any.
+    pub(crate) fn known(name: &[u8]) -> Option<HeaderName<'static>> {
+        let b = name;
+        let &first = b.first()?;
         if b.len() == 1 {
-            return Self::compact(first).unwrap_or(HeaderName::Other(name));
+            return Self::compact(first);
         }
-        let known = match first.to_ascii_lowercase() {
+        match first.to_ascii_lowercase() {
             b'a' => match b.len() {
                 5 if is(b, "Allow") => Some(HeaderName::Allow),
                 6 if is(b, "Accept") => Some(HeaderName::Accept),
@@ -287,8 +300,7 @@ impl<'a> HeaderName<'a> {
                 _ => None,
             },
             _ => None,
-        };
-        known.unwrap_or(HeaderName::Other(name))
+        }
     }
 
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and

@@ -166,11 +166,49 @@ pub(crate) fn write_collapsed(s: &str, out: &mut Vec<u8>) {
     }
 }
 
-/// Appends a quoted-string whose raw inside is `raw`, folding collapsed.
+/// Appends `s` with every line fold (white space containing CR or LF)
+/// replaced by one SP; other white space is kept as written, since inside a
+/// quoted-string or comment it may matter (a MIME boundary, a warn-text).
+pub(crate) fn write_unfolded(s: &str, out: &mut Vec<u8>) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\r' || c == b'\n' {
+            while b.get(i).is_some_and(|c| is_lws_byte(*c)) {
+                i += 1;
+            }
+            out.push(b' ');
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+}
+
+/// Appends a quoted-string whose raw inside is `raw`, line folds unfolded.
 pub(crate) fn write_quoted(raw: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    write_collapsed(raw, out);
+    write_unfolded(raw, out);
     out.push(b'"');
+}
+
+/// Appends `n` in decimal, without allocating.
+pub(crate) fn write_decimal(n: u32, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 10];
+    let mut k = digits.len();
+    let mut n = n;
+    loop {
+        k -= 1;
+        if let Some(d) = digits.get_mut(k) {
+            // n % 10 < 10 always fits a u8.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || k == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(k..).unwrap_or_default());
 }
 
 /// Fails with [`ValueErrorKind::TrailingData`] unless only LWS is left after `i`.
@@ -506,6 +544,15 @@ mod tests {
         assert_eq!(p.get("b"), Some(None));
         assert_eq!(p.find("c").unwrap().unquoted_value().unwrap(), "x;y");
         assert_eq!(&s[end..], "  rest");
+    }
+
+    #[test]
+    fn decimal_writer() {
+        for n in [0, 7, 10, 65535, 2147483647, u32::MAX] {
+            let mut out = Vec::new();
+            write_decimal(n, &mut out);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -58,22 +58,15 @@ pub enum StartLine<'a> {
     Response(StatusLine<'a>),
 }
 
-/// One header field of a parsed message: its name and where its value is.
+/// One header field of a parsed message: its name and where its value is
+/// in the message's header section.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeaderEntry<'a> {
     pub(crate) name: HeaderName<'a>,
-    pub(crate) value: &'a str,
-    pub(crate) offset: u32,
-}
-
-impl<'a> HeaderEntry<'a> {
-    fn value(&self) -> HeaderValue<'a> {
-        // Offsets fit in u32: the parser rejects larger inputs.
-        HeaderValue {
-            value: self.value,
-            offset: self.offset as usize,
-        }
-    }
+    /// Offset of the value's first octet in the parsed input.
+    pub(crate) start: u32,
+    /// Offset just past the value's last octet.
+    pub(crate) end: u32,
 }
 
 /// A parsed SIP request or response, borrowing the bytes it was parsed from.
@@ -88,12 +81,23 @@ impl<'a> HeaderEntry<'a> {
 /// not compared.
 #[derive(Debug, Clone)]
 pub struct SipMessage<'a> {
+    /// The input up to the end of the header section, as text.
+    pub(crate) head: &'a str,
     pub(crate) start_line: StartLine<'a>,
     pub(crate) headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]>,
     pub(crate) body: &'a [u8],
 }
 
 impl<'a> SipMessage<'a> {
+    /// The value of `entry`, from the header section.
+    pub(crate) fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
+        let (start, end) = (entry.start as usize, entry.end as usize);
+        HeaderValue {
+            value: self.head.get(start..end).unwrap_or_default(),
+            offset: start,
+        }
+    }
+
     /// The start line: a Request-Line or a Status-Line.
     pub fn start_line(&self) -> &StartLine<'a> {
         &self.start_line
@@ -133,7 +137,9 @@ impl<'a> SipMessage<'a> {
     /// Every header field in message order, with its name as recognised
     /// (compact forms become the long name's variant).
     pub fn headers(&self) -> impl Iterator<Item = (HeaderName<'a>, HeaderValue<'a>)> + '_ {
-        self.headers.iter().map(|entry| (entry.name, entry.value()))
+        self.headers
+            .iter()
+            .map(|entry| (entry.name, self.value(entry)))
     }
 
     /// Every value of the header field `name`, in message order, whatever
@@ -153,7 +159,7 @@ impl<'a> SipMessage<'a> {
                 None => core::mem::discriminant(&entry.name) == wanted,
                 Some(other) => other.eq_ignore_ascii_case(entry.name.as_str()),
             })
-            .map(HeaderEntry::value)
+            .map(|entry| self.value(entry))
     }
 
     /// The first value of the header field `name`.
@@ -173,17 +179,72 @@ impl<'a> SipMessage<'a> {
     }
 }
 
-impl PartialEq for SipMessage<'_> {
-    fn eq(&self, other: &SipMessage<'_>) -> bool {
-        self.start_line == other.start_line
+impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
+    fn eq(&self, other: &SipMessage<'b>) -> bool {
+        same_start_line(&self.start_line, &other.start_line)
             && self.body == other.body
             && self.headers.len() == other.headers.len()
             && self
                 .headers
                 .iter()
                 .zip(other.headers.iter())
-                .all(|(a, b)| a.name == b.name && a.value == b.value)
+                .all(|(a, b)| a.name == b.name && self.value(a).value == other.value(b).value)
     }
 }
 
 impl Eq for SipMessage<'_> {}
+
+/// Start lines equal in everything but offsets.
+fn same_start_line(a: &StartLine<'_>, b: &StartLine<'_>) -> bool {
+    match (a, b) {
+        (StartLine::Request(a), StartLine::Request(b)) => a.method == b.method && a.uri == b.uri,
+        (StartLine::Response(a), StartLine::Response(b)) => {
+            a.code == b.code && a.reason == b.reason
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sip::{parse_message, HeaderName};
+
+    const OPTIONS: &[u8] = b"OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\nv: SIP/2.0/UDP g.example.com\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nX-Other: x\r\nl: 0\r\n\r\n";
+
+    #[test]
+    fn equality_ignores_offsets_but_not_content() {
+        let plain = parse_message(OPTIONS).unwrap();
+        let mut shifted = b"\r\n\r\n".to_vec();
+        shifted.extend_from_slice(OPTIONS);
+        let shifted = parse_message(&shifted).unwrap();
+        assert_eq!(
+            plain.request_line().unwrap().uri_offset + 4,
+            shifted.request_line().unwrap().uri_offset
+        );
+        assert_eq!(plain, shifted);
+        let other = String::from_utf8_lossy(OPTIONS).replace("X-Other: x", "X-Other: y");
+        assert_ne!(plain, parse_message(other.as_bytes()).unwrap());
+    }
+
+    #[test]
+    fn header_lookup_by_any_spelling() {
+        let m = parse_message(OPTIONS).unwrap();
+        let vias: Vec<_> = m.header_values(HeaderName::Via).map(|v| v.value).collect();
+        assert_eq!(
+            vias,
+            [
+                "SIP/2.0/UDP h.example.com;branch=z9hG4bK1",
+                "SIP/2.0/UDP g.example.com"
+            ]
+        );
+        assert_eq!(m.header(HeaderName::Other("x-OTHER")).unwrap().value, "x");
+        assert_eq!(m.header(HeaderName::Other("via")).unwrap().value, vias[0]);
+        let cl = m.header(HeaderName::ContentLength).unwrap();
+        assert_eq!(&OPTIONS[cl.offset..cl.offset + 1], b"0");
+        assert!(m.header(HeaderName::Subject).is_none());
+        assert_eq!(m.headers().count(), m.header_count());
+    }
+}

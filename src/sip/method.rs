@@ -6,7 +6,7 @@ use std::fmt;
 use arrayvec::ArrayVec;
 
 use super::lex::{self, CommaSplit};
-use super::value::{ValueError, ValueErrorKind};
+use super::value::{ParseValue, ValueError, ValueErrorKind, ValueLimits};
 
 /// A SIP method. Method names are case-sensitive (RFC 3261 §7.1): `invite`
 /// is an extension method, not INVITE.
@@ -220,6 +220,15 @@ impl<'a> MethodSet<'a> {
             }
             m.write(out);
         }
+    }
+}
+
+impl<'a> ParseValue<'a> for MethodSet<'a> {
+    fn parse_value(value: &'a str, _limits: &ValueLimits) -> Result<Self, ValueError> {
+        Self::parse(value)
+    }
+    fn write_value(&self, out: &mut Vec<u8>) {
+        self.write(out);
     }
 }
 

@@ -55,8 +55,9 @@ pub fn parse_message(input: &[u8]) -> Result<SipMessage<'_>, SipError> {
 /// Request-Line's; CSeq, Max-Forwards, Expires and Retry-After values out of
 /// range; warn-codes that are not three digits; a Content-Length that is not
 /// a number, that differs between two occurrences, or that is larger than the
-/// octets received. A request without Max-Forwards is accepted (RFC 4475
-/// §3.1.1.13, an RFC 2543 request).
+/// octets received; a Request-URI, From or To that is not a valid URI or
+/// name-addr; a malformed Via or Call-ID. A request without Max-Forwards is
+/// accepted (RFC 4475 §3.4.1, an RFC 2543 request; RFC 3261 §16.3).
 ///
 /// Work is linear in the input; the header count limit is enforced while
 /// scanning. No heap allocation for messages of up to 24 header fields.
@@ -69,35 +70,140 @@ pub fn parse_message_with<'a>(
         return Err(SipError::new(SipErrorKind::MessageTooLarge, max_size));
     }
     let start = skip_keepalives(input);
-    let head_end = find_head_end(input, start)?;
-    let head = head_str(input, head_end)?;
-    check_line_endings(head)?;
+    let mut lines = Lines::new(input, start, limits.max_header_len);
 
-    // Start line: up to the first CRLF.
-    let line_end = memchr::memchr(b'\n', head.as_bytes().get(start..).unwrap_or_default())
-        .map_or(head.len(), |i| start + i - 1);
-    if line_end - start > limits.max_header_len {
-        return Err(SipError::new(SipErrorKind::HeaderTooLong, start));
-    }
-    let start_line = start_line::parse(head.get(start..line_end).unwrap_or_default(), start)?;
+    // The start line: up to the first CRLF, with no folding.
+    let line_end = lines.line(start, false)?;
+    let line = input.get(start..line_end).unwrap_or_default();
+    let line = core::str::from_utf8(line)
+        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
+    let start_line = start_line::parse(line, start)?;
 
-    let mut scan = HeaderScan::new(&start_line);
-    // Header fields: from after the start line's CRLF to the blank line.
-    let fields_end = head_end - 2;
+    // First pass, on the octets: cut the header fields (each with its folded
+    // continuation lines) up to the empty line, and recognise their names.
+    let mut message = SipMessage {
+        head: "",
+        start_line,
+        headers: SmallVec::new(),
+        body: &[],
+    };
     let mut pos = line_end + 2;
-    while pos < fields_end {
-        let field_end = field_end(head.as_bytes(), pos, fields_end);
-        if field_end - pos > limits.max_header_len {
-            return Err(SipError::new(SipErrorKind::HeaderTooLong, pos));
-        }
-        if scan.headers.len() == limits.max_headers {
+    while input.get(pos..pos + 2) != Some(b"\r\n") {
+        if message.headers.len() == limits.max_headers {
             return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
         }
-        let (name, value) = split_field(head, pos, field_end)?;
-        scan.add(HeaderName::parse(name), value)?;
+        let field_end = lines.line(pos, true)?;
+        let field = input.get(pos..field_end).unwrap_or_default();
+        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+        let name = field.get(..parts.name_len).unwrap_or_default();
+        let name = HeaderName::known(name).unwrap_or_else(|| {
+            // A token: ASCII, so always text.
+            HeaderName::Other(core::str::from_utf8(name).unwrap_or_default())
+        });
+        // Offsets fit in u32: larger inputs were rejected above.
+        let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
+        message.headers.push(HeaderEntry {
+            name,
+            start: at(parts.value_start),
+            end: at(parts.value_end),
+        });
         pos = field_end + 2;
     }
-    scan.finish(input, head_end)
+    let head_end = pos + 2;
+    lines.line_feeds += 1;
+
+    // Second pass: the header section as text, then the checks.
+    message.head = lines.head(head_end)?;
+    let mut seen = Seen::default();
+    for entry in &message.headers {
+        if Seen::watches(entry.name) {
+            seen.add(entry.name, &message.value(entry))?;
+        }
+    }
+    seen.check(&message, head_end)?;
+    let rest = input.get(head_end..).unwrap_or_default();
+    message.body = match seen.content_length {
+        Some((length, offset)) => rest
+            .get(..length)
+            .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
+        None => rest,
+    };
+    Ok(message)
+}
+
+/// Cuts CRLF-terminated lines out of the input, front to back.
+struct Lines<'a> {
+    input: &'a [u8],
+    /// Longest line or header field (without its final CRLF).
+    max_len: usize,
+    /// LFs seen so far (each checked to follow a CR).
+    line_feeds: usize,
+    /// Where the `line_feed` iterator starts in `input`.
+    base: usize,
+    /// The LFs after `base`, in order: one search for the whole header
+    /// section rather than one per line.
+    line_feed: memchr::Memchr<'a>,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input` from `start`, which follows any keep-alive CRLFs.
+    fn new(input: &'a [u8], start: usize, max_len: usize) -> Self {
+        let rest = input.get(start..).unwrap_or_default();
+        let line_feed = memchr::memchr_iter(b'\n', rest);
+        Lines {
+            input,
+            max_len,
+            line_feeds: start / 2,
+            base: start,
+            line_feed,
+        }
+    }
+
+    /// The end (offset of the final CR) of the line starting at `start`,
+    /// just after the previous line — with `fold`, of the header field: the
+    /// line and its continuation lines (those starting with SP or HT). Every
+    /// LF must follow a CR.
+    fn line(&mut self, start: usize, fold: bool) -> Result<usize, SipError> {
+        let input = self.input;
+        let too_long = |end: usize| end - start > self.max_len;
+        loop {
+            let Some(lf) = self.line_feed.next().map(|i| self.base + i) else {
+                return Err(if too_long(input.len()) {
+                    SipError::new(SipErrorKind::HeaderTooLong, start)
+                } else {
+                    SipError::new(SipErrorKind::UnterminatedHeaders, input.len())
+                });
+            };
+            if lf == start || input.get(lf - 1) != Some(&b'\r') {
+                return Err(SipError::new(SipErrorKind::BareLineEnding, lf));
+            }
+            if too_long(lf - 1) {
+                return Err(SipError::new(SipErrorKind::HeaderTooLong, start));
+            }
+            self.line_feeds += 1;
+            if !(fold && matches!(input.get(lf + 1), Some(b' ' | b'\t'))) {
+                return Ok(lf - 1);
+            }
+        }
+    }
+
+    /// The input up to `head_end` as text, once every line has been cut: it
+    /// must be UTF-8 and hold no CR but those of its CRLFs.
+    fn head(&self, head_end: usize) -> Result<&'a str, SipError> {
+        let bytes = self.input.get(..head_end).unwrap_or_default();
+        let head = core::str::from_utf8(bytes)
+            .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, e.valid_up_to()))?;
+        // Each LF was checked to follow a CR: as many CRs means none alone.
+        let carriage_returns = memchr::memchr_iter(b'\r', bytes).count();
+        if carriage_returns != self.line_feeds {
+            let lone = bytes
+                .windows(2)
+                .position(|w| w[0] == b'\r' && w[1] != b'\n')
+                .unwrap_or(bytes.len());
+            return Err(SipError::new(SipErrorKind::BareLineEnding, lone));
+        }
+        Ok(head)
+    }
 }
 
 impl<'a> SipMessage<'a> {
@@ -120,61 +226,6 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
         at += 2;
     }
     at
-}
-
-/// Offset just after the empty line closing the header section.
-fn find_head_end(input: &[u8], start: usize) -> Result<usize, SipError> {
-    let rest = input.get(start..).unwrap_or_default();
-    if let Some(at) = memchr::memmem::find(rest, b"\r\n\r\n") {
-        return Ok(start + at + 4);
-    }
-    // Say why: a bare line ending, or simply no empty line.
-    let bare =
-        memchr::memchr_iter(b'\n', rest).find(|&i| i == 0 || rest.get(i - 1) != Some(&b'\r'));
-    match bare {
-        Some(i) => Err(SipError::new(SipErrorKind::BareLineEnding, start + i)),
-        None => Err(SipError::new(
-            SipErrorKind::UnterminatedHeaders,
-            input.len(),
-        )),
-    }
-}
-
-/// The start line and header section as text.
-fn head_str(input: &[u8], head_end: usize) -> Result<&str, SipError> {
-    let head = input.get(..head_end).unwrap_or_default();
-    core::str::from_utf8(head)
-        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, e.valid_up_to()))
-}
-
-/// Every CR in the head is followed by LF and every LF preceded by CR.
-fn check_line_endings(head: &str) -> Result<(), SipError> {
-    let b = head.as_bytes();
-    for i in memchr::memchr2_iter(b'\r', b'\n', b) {
-        let ok = match b.get(i) {
-            Some(b'\r') => b.get(i + 1) == Some(&b'\n'),
-            _ => i > 0 && b.get(i - 1) == Some(&b'\r'),
-        };
-        if !ok {
-            return Err(SipError::new(SipErrorKind::BareLineEnding, i));
-        }
-    }
-    Ok(())
-}
-
-/// End (offset of the CR) of the header field starting at `pos`, following
-/// folded continuation lines (CRLF followed by SP or HT).
-fn field_end(head: &[u8], pos: usize, fields_end: usize) -> usize {
-    let mut at = pos;
-    loop {
-        let rest = head.get(at..fields_end).unwrap_or_default();
-        match memchr::memchr(b'\n', rest) {
-            // Line endings are checked: the LF is preceded by CR.
-            Some(i) if matches!(head.get(at + i + 1), Some(b' ' | b'\t')) => at += i + 1,
-            Some(i) => return at + i - 1,
-            None => return fields_end,
-        }
-    }
 }
 
 /// Where the name and the trimmed value of a header field are, relative to
@@ -208,7 +259,7 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
     let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
         let kind = if after_name
             .first()
-            .is_some_and(|&b| syntax::is_lws(b) || b == b':')
+            .is_none_or(|&b| syntax::is_lws(b) || b == b':')
         {
             SipErrorKind::MissingColon
         } else {
@@ -235,107 +286,90 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
     })
 }
 
-/// Splits the header field `head[pos..end]` into its name and trimmed value.
-fn split_field(head: &str, pos: usize, end: usize) -> Result<(&str, HeaderValue<'_>), SipError> {
-    let field = head.get(pos..end).unwrap_or_default();
-    let parts =
-        field_parts(field.as_bytes()).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
-    let name = field.get(..parts.name_len).unwrap_or_default();
-    let value = field
-        .get(parts.value_start..parts.value_end)
-        .unwrap_or_default();
-    Ok((
-        name,
-        HeaderValue {
-            value,
-            offset: pos + parts.value_start,
-        },
-    ))
-}
-
-/// The header fields collected so far and what the checks need to remember.
-struct HeaderScan<'a> {
-    start_line: StartLine<'a>,
-    headers: SmallVec<[HeaderEntry<'a>; super::message::INLINE_HEADERS]>,
+/// What the checks remember about the header fields seen so far.
+#[derive(Default)]
+struct Seen<'a> {
     via: bool,
     from: Option<HeaderValue<'a>>,
     to: Option<HeaderValue<'a>>,
     call_id: Option<HeaderValue<'a>>,
     cseq: Option<HeaderValue<'a>>,
     max_forwards: bool,
-    content_length: Option<usize>,
+    /// The Content-Length and the offset of its (first) value.
+    content_length: Option<(usize, usize)>,
 }
 
-impl<'a> HeaderScan<'a> {
-    fn new(start_line: &StartLine<'a>) -> Self {
-        HeaderScan {
-            start_line: *start_line,
-            headers: SmallVec::new(),
-            via: false,
-            from: None,
-            to: None,
-            call_id: None,
-            cseq: None,
-            max_forwards: false,
-            content_length: None,
-        }
+impl<'a> Seen<'a> {
+    /// `true` for the header fields [`Seen::add`] looks at.
+    fn watches(name: HeaderName<'_>) -> bool {
+        matches!(
+            name,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::MaxForwards
+                | HeaderName::ContentLength
+                | HeaderName::Expires
+                | HeaderName::RetryAfter
+                | HeaderName::Warning
+        )
     }
 
-    /// Records one header field, checking single-instance fields and the
+    /// Notes one header field, checking single-instance fields and the
     /// scalars as they come.
-    fn add(&mut self, name: HeaderName<'a>, value: HeaderValue<'a>) -> Result<(), SipError> {
-        let once = |slot: &mut Option<HeaderValue<'a>>, name: HeaderName<'static>| match slot {
-            Some(_) => Err(SipError::new(
+    fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {
+        let duplicate = |name| {
+            Err(SipError::new(
                 SipErrorKind::DuplicateHeader(name),
                 value.offset,
-            )),
-            None => {
-                *slot = Some(value);
-                Ok(())
-            }
+            ))
         };
-        match name {
-            HeaderName::Via => self.via = true,
-            HeaderName::From => once(&mut self.from, HeaderName::From)?,
-            HeaderName::To => once(&mut self.to, HeaderName::To)?,
-            HeaderName::CallId => once(&mut self.call_id, HeaderName::CallId)?,
-            HeaderName::CSeq => once(&mut self.cseq, HeaderName::CSeq)?,
+        let (slot, once) = match name {
+            HeaderName::Via => {
+                self.via = true;
+                return Ok(());
+            }
+            HeaderName::From => (&mut self.from, HeaderName::From),
+            HeaderName::To => (&mut self.to, HeaderName::To),
+            HeaderName::CallId => (&mut self.call_id, HeaderName::CallId),
+            HeaderName::CSeq => (&mut self.cseq, HeaderName::CSeq),
             HeaderName::MaxForwards => {
                 if self.max_forwards {
-                    let kind = SipErrorKind::DuplicateHeader(HeaderName::MaxForwards);
-                    return Err(SipError::new(kind, value.offset));
+                    return duplicate(HeaderName::MaxForwards);
                 }
                 self.max_forwards = true;
-                fields::max_forwards(&value)?;
+                return fields::max_forwards(value);
             }
             HeaderName::ContentLength => {
-                let length = fields::content_length(&value)?;
-                if self
-                    .content_length
-                    .is_some_and(|previous| previous != length)
-                {
-                    let kind = SipErrorKind::DuplicateHeader(HeaderName::ContentLength);
-                    return Err(SipError::new(kind, value.offset));
-                }
-                self.content_length = Some(length);
+                let length = fields::content_length(value)?;
+                return match self.content_length {
+                    Some((previous, _)) if previous != length => {
+                        duplicate(HeaderName::ContentLength)
+                    }
+                    Some(_) => Ok(()),
+                    None => {
+                        self.content_length = Some((length, value.offset));
+                        Ok(())
+                    }
+                };
             }
-            HeaderName::Expires => fields::expires(&value)?,
-            HeaderName::RetryAfter => fields::retry_after(&value)?,
-            HeaderName::Warning => fields::warning(&value)?,
-            _ => {}
+            HeaderName::Expires => return fields::expires(value),
+            HeaderName::RetryAfter => return fields::retry_after(value),
+            HeaderName::Warning => return fields::warning(value),
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return duplicate(once);
         }
-        // The parser rejects inputs longer than u32::MAX before scanning.
-        let offset = u32::try_from(value.offset).unwrap_or(u32::MAX);
-        self.headers.push(HeaderEntry {
-            name,
-            value: value.value,
-            offset,
-        });
+        *slot = Some(*value);
         Ok(())
     }
 
-    /// Checks the mandatory fields and cuts the body.
-    fn finish(self, input: &'a [u8], head_end: usize) -> Result<SipMessage<'a>, SipError> {
+    /// Checks the mandatory fields of `message`, whose header section ends
+    /// at `head_end`.
+    fn check(&self, message: &SipMessage<'a>, head_end: usize) -> Result<(), SipError> {
         let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
         let call_id = self.call_id.ok_or_else(|| missing(HeaderName::CallId))?;
         let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
@@ -344,26 +378,191 @@ impl<'a> HeaderScan<'a> {
         if !self.via {
             return Err(missing(HeaderName::Via));
         }
-        fields::call_id(&call_id)?;
+        for via in message.header_values(HeaderName::Via) {
+            fields::via(&via)?;
+        }
         fields::name_addr(&from, HeaderName::From)?;
         fields::name_addr(&to, HeaderName::To)?;
-        let cseq_method = fields::cseq(&cseq)?;
-        if let StartLine::Request(line) = &self.start_line {
-            if line.method != cseq_method {
+        fields::call_id(&call_id)?;
+        let cseq_method = fields::cseq(&cseq)?.method;
+        if let StartLine::Request(line) = message.start_line() {
+            if line.method != cseq_method.as_str() {
                 return Err(SipError::new(SipErrorKind::CSeqMethodMismatch, cseq.offset));
             }
         }
-        let rest = input.get(head_end..).unwrap_or_default();
-        let body = match self.content_length {
-            Some(length) => rest
-                .get(..length)
-                .ok_or(SipError::new(SipErrorKind::BodyTruncated, input.len()))?,
-            None => rest,
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "OPTIONS sip:b@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n";
+
+    fn with(extra: &str) -> Vec<u8> {
+        format!("{HEAD}{extra}").into_bytes()
+    }
+
+    fn error(input: &[u8], limits: &Limits) -> SipError {
+        parse_message_with(input, limits).expect_err("rejected")
+    }
+
+    #[test]
+    fn limits_are_enforced_where_they_are_crossed() {
+        let limits = Limits {
+            max_message_size: 400,
+            max_headers: 7,
+            max_header_len: 60,
         };
-        Ok(SipMessage {
-            start_line: self.start_line,
-            headers: self.headers,
-            body,
-        })
+        let ok = with("l: 0\r\n\r\n");
+        assert!(parse_message_with(&ok, &limits).is_ok());
+
+        let many = with("A: 1\r\nB: 2\r\nC: 3\r\nl: 0\r\n\r\n");
+        let err = error(&many, &limits);
+        assert_eq!(err.kind, SipErrorKind::TooManyHeaders);
+        // Seven fields are allowed: the eighth is the error.
+        assert_eq!(
+            err.offset,
+            many.windows(4).position(|w| w == b"C: 3").unwrap()
+        );
+
+        let long = with(&format!("X: {}\r\nl: 0\r\n\r\n", "y".repeat(60)));
+        let err = error(&long, &limits);
+        assert_eq!(err.kind, SipErrorKind::HeaderTooLong);
+        assert_eq!(err.offset, HEAD.len());
+
+        let folded = with(&format!(
+            "X: {}\r\n {}\r\nl: 0\r\n\r\n",
+            "y".repeat(30),
+            "z".repeat(30)
+        ));
+        assert_eq!(error(&folded, &limits).kind, SipErrorKind::HeaderTooLong);
+
+        let big = with(&format!("l: 300\r\n\r\n{}", "b".repeat(300)));
+        assert_eq!(error(&big, &limits).kind, SipErrorKind::MessageTooLarge);
+    }
+
+    #[test]
+    fn line_endings_and_text_are_checked() {
+        let kind = |input: &[u8]| error(input, &Limits::default()).kind;
+        assert_eq!(
+            kind(&with("X: a\rb\r\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        assert_eq!(
+            kind(&with("X: a\nl: 0\r\n\r\n")),
+            SipErrorKind::BareLineEnding
+        );
+        let mut latin1 = with("X: caf");
+        latin1.extend_from_slice(b"\xe9\r\nl: 0\r\n\r\n");
+        let err = error(&latin1, &Limits::default());
+        assert_eq!(
+            (err.kind, err.offset),
+            (SipErrorKind::InvalidUtf8, HEAD.len() + 6)
+        );
+        assert_eq!(kind(&with("l: 0\r\n")), SipErrorKind::UnterminatedHeaders);
+        // A line starting with SP continues the field before it...
+        assert_eq!(
+            kind(&with(" 2\r\n\r\n")),
+            SipErrorKind::MalformedHeader(HeaderName::CSeq)
+        );
+        // ...and the start line cannot be continued.
+        let folded_start = HEAD.replacen("\r\n", "\r\n folded\r\n", 1) + "\r\n";
+        assert_eq!(
+            kind(folded_start.as_bytes()),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(
+            kind(&with("X-No-Colon\r\n\r\n")),
+            SipErrorKind::MissingColon
+        );
+        assert_eq!(
+            kind(&with("X@Y: z\r\n\r\n")),
+            SipErrorKind::InvalidHeaderName
+        );
+        assert_eq!(kind(b""), SipErrorKind::UnterminatedHeaders);
+        assert_eq!(kind(b"\r\n\r\n"), SipErrorKind::UnterminatedHeaders);
+        let utf8 = with("Subject: caf\u{e9} \u{4e2d}\r\nl: 0\r\n\r\n");
+        let message = parse_message(&utf8).unwrap();
+        assert_eq!(
+            message.header(HeaderName::Subject).unwrap().value,
+            "caf\u{e9} \u{4e2d}"
+        );
+    }
+
+    #[test]
+    fn mandatory_fields_are_checked() {
+        let kind = |input: &str| error(input.as_bytes(), &Limits::default()).kind;
+        let without = |name: &str| {
+            let mut text = String::new();
+            for line in HEAD.split_inclusive("\r\n") {
+                if !line.starts_with(name) {
+                    text.push_str(line);
+                }
+            }
+            text + "l: 0\r\n\r\n"
+        };
+        assert_eq!(
+            kind(&without("Via")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+        assert_eq!(
+            kind(&without("From")),
+            SipErrorKind::MissingHeader(HeaderName::From)
+        );
+        assert_eq!(
+            kind(&without("To")),
+            SipErrorKind::MissingHeader(HeaderName::To)
+        );
+        assert_eq!(
+            kind(&without("Call-ID")),
+            SipErrorKind::MissingHeader(HeaderName::CallId)
+        );
+        assert_eq!(
+            kind(&without("CSeq")),
+            SipErrorKind::MissingHeader(HeaderName::CSeq)
+        );
+        let twice = |extra: &str| error(&with(extra), &Limits::default()).kind;
+        assert_eq!(
+            twice("t: <sip:c@d>\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::To)
+        );
+        assert_eq!(
+            twice("Max-Forwards: 1\r\nMax-Forwards: 1\r\n\r\n"),
+            SipErrorKind::DuplicateHeader(HeaderName::MaxForwards)
+        );
+        assert_eq!(
+            twice("l: 0\r\nContent-Length: 1\r\n\r\nx"),
+            SipErrorKind::DuplicateHeader(HeaderName::ContentLength)
+        );
+        assert!(parse_message(&with("l: 0\r\nContent-Length: 00\r\n\r\n")).is_ok());
+        assert_eq!(
+            twice("Expires: 99999999999\r\n\r\n"),
+            SipErrorKind::ValueOutOfRange(HeaderName::Expires)
+        );
+        // Responses need the same fields.
+        let response = HEAD.replace("OPTIONS sip:b@example.com SIP/2.0", "SIP/2.0 200 OK");
+        assert!(parse_message(format!("{response}\r\n").as_bytes()).is_ok());
+        let no_via = response.replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n", "");
+        assert_eq!(
+            kind(&format!("{no_via}\r\n")),
+            SipErrorKind::MissingHeader(HeaderName::Via)
+        );
+    }
+
+    #[test]
+    fn body_follows_content_length_or_takes_the_rest() {
+        let exact = with("l: 3\r\n\r\nabcdef");
+        assert_eq!(parse_message(&exact).unwrap().body(), b"abc");
+        let rest = with("\r\n\x00\x01binary");
+        assert_eq!(parse_message(&rest).unwrap().body(), b"\x00\x01binary");
+        let short = with("l: 10\r\n\r\nabc");
+        let err = error(&short, &Limits::default());
+        assert_eq!(err.kind, SipErrorKind::BodyTruncated);
+        assert_eq!(&short[err.offset..err.offset + 2], b"10");
     }
 }

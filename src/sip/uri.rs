@@ -99,10 +99,9 @@ impl<'a> Host<'a> {
             let inner = inner
                 .strip_suffix(']')
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 0))?;
-            return inner
-                .parse::<Ipv6Addr>()
+            return parse_ipv6_reference(inner)
                 .map(Host::Ipv6)
-                .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 1));
+                .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
         if s.contains(':') {
             if bare_ipv6 {
@@ -159,6 +158,23 @@ impl<'a> Host<'a> {
             _ => false,
         }
     }
+}
+
+/// Parses the inside of an IPv6 reference. Besides standard text forms, it
+/// tolerates the three-colon form `hexpart ":" IPv4address` with a hexpart
+/// ending in `::` (`2001:db8:::192.0.2.1`), which the RFC 3261 ABNF allows by
+/// mistake; RFC 5118 §4.10 asks receivers to treat it as the two-colon form.
+fn parse_ipv6_reference(s: &str) -> Option<Ipv6Addr> {
+    if let Ok(a) = s.parse() {
+        return Some(a);
+    }
+    let (head, ipv4) = s.split_once(":::")?;
+    ipv4.parse::<Ipv4Addr>().ok()?;
+    let mut fixed = arrayvec::ArrayString::<64>::new();
+    fixed.try_push_str(head).ok()?;
+    fixed.try_push_str("::").ok()?;
+    fixed.try_push_str(ipv4).ok()?;
+    fixed.parse().ok()
 }
 
 impl fmt::Display for Host<'_> {
@@ -516,6 +532,12 @@ impl<'a> SipUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
+            if params.contains(name) {
+                return Err(ValueError::new(
+                    ValueErrorKind::DuplicateParam,
+                    base + start,
+                ));
+            }
             params.push_limited(Param { name, value }, limits, base + i)?;
             i = end;
         }
@@ -623,7 +645,7 @@ impl<'a> SipUri<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            out.extend_from_slice(p.to_string().as_bytes());
+            super::lex::write_decimal(u32::from(p), out);
         }
         self.params.write(out);
         for (k, h) in self.headers.iter().enumerate() {
@@ -645,32 +667,31 @@ impl<'a> SipUri<'a> {
             return false;
         }
         // Parameters in both must match; user, ttl, method and maddr must be
-        // in both or in neither; others in only one are ignored.
+        // in both or in neither; others in only one are ignored. Names and
+        // values compare case-insensitively after decoding escapes.
+        fn find<'p>(ps: &Params<'p>, name: &str) -> Option<Option<&'p str>> {
+            ps.iter()
+                .find(|q| decoded_eq(q.name, name, true))
+                .map(|q| q.value)
+        }
+        let restricted = |name: &str| {
+            ["user", "ttl", "method", "maddr"]
+                .iter()
+                .any(|n| decoded_eq(name, n, true))
+        };
         for p in &self.params {
-            match other.params.find(p.name) {
-                Some(q) => {
-                    if !opt_eq(p.value, q.value, true) {
-                        return false;
-                    }
-                }
-                None => {
-                    if ["user", "ttl", "method", "maddr"]
-                        .iter()
-                        .any(|n| p.name.eq_ignore_ascii_case(n))
-                    {
-                        return false;
-                    }
-                }
+            match find(&other.params, p.name) {
+                Some(v) if !opt_eq(p.value, v, true) => return false,
+                None if restricted(p.name) => return false,
+                _ => {}
             }
         }
-        for q in &other.params {
-            if self.params.find(q.name).is_none()
-                && ["user", "ttl", "method", "maddr"]
-                    .iter()
-                    .any(|n| q.name.eq_ignore_ascii_case(n))
-            {
-                return false;
-            }
+        if other
+            .params
+            .iter()
+            .any(|q| restricted(q.name) && find(&self.params, q.name).is_none())
+        {
+            return false;
         }
         // Headers are never ignored: the same set on both sides.
         let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
@@ -753,6 +774,12 @@ impl<'a> TelUri<'a> {
                     is_param_byte,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
+            }
+            if params.contains(name) {
+                return Err(ValueError::new(
+                    ValueErrorKind::DuplicateParam,
+                    base + start,
+                ));
             }
             params.push_limited(Param { name, value }, limits, base + i)?;
             i = e;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, Limits, SipError, SipMessage, StartLine};
+use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
@@ -42,33 +42,11 @@ impl OwnedMessage {
         Ok(OwnedMessage { bytes, limits })
     }
 
-    /// Copies a parsed message: its start line, header fields (as written)
-    /// and body.
+    /// Copies a parsed message (with [`SipMessage::write`]): its start line,
+    /// header fields as parsed, and body.
     pub fn from_message(message: &SipMessage<'_>, limits: Limits) -> Result<Self, SipError> {
         let mut bytes = Vec::with_capacity(512 + message.body().len());
-        match message.start_line() {
-            StartLine::Request(line) => {
-                bytes.extend_from_slice(line.method.as_bytes());
-                bytes.push(b' ');
-                bytes.extend_from_slice(line.uri.as_bytes());
-                bytes.extend_from_slice(b" SIP/2.0\r\n");
-            }
-            StartLine::Response(line) => {
-                bytes.extend_from_slice(b"SIP/2.0 ");
-                super::push_number(&mut bytes, u64::from(line.code));
-                bytes.push(b' ');
-                bytes.extend_from_slice(line.reason.as_bytes());
-                bytes.extend_from_slice(b"\r\n");
-            }
-        }
-        for (name, value) in message.headers() {
-            bytes.extend_from_slice(name.as_str().as_bytes());
-            bytes.extend_from_slice(b": ");
-            bytes.extend_from_slice(value.value.as_bytes());
-            bytes.extend_from_slice(b"\r\n");
-        }
-        bytes.extend_from_slice(b"\r\n");
-        bytes.extend_from_slice(message.body());
+        message.write(&mut bytes);
         Self::with_limits(bytes, limits)
     }
 

@@ -297,6 +297,12 @@ impl ResponseWriter {
         self
     }
 
+    /// Appends the header field `name: ` and whatever `value` writes.
+    pub fn header_with(&mut self, name: &str, value: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
+        self.0.header_with(name, value);
+        self
+    }
+
     /// Appends Content-Length, the empty line and `body`: the response bytes.
     pub fn finish(self, body: &[u8]) -> Vec<u8> {
         self.0.finish(body)

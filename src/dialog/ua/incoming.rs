@@ -328,7 +328,7 @@ impl UserAgent {
         if pass {
             self.response_up(id, response, owned(), now);
         }
-        self.drive_client(id, now);
+        self.drive_client(id);
     }
 
     /// A response the transaction passes up: dialog effects, then the event.
@@ -352,7 +352,7 @@ impl UserAgent {
             self.send_cancel(id, now);
         }
         if let Some(set_key) = invite_set {
-            dialog = self.invite_response(&set_key, response, code, now);
+            dialog = self.invite_response(&set_key, response, code);
         } else if dialog.is_none()
             && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
@@ -365,7 +365,7 @@ impl UserAgent {
                 }
             }
             if method == "INVITE" && (200..300).contains(&code) {
-                self.send_ack(d, response, now);
+                self.send_ack(d, response);
             }
             if method == "BYE" && code >= 200 {
                 let reason = self
@@ -394,7 +394,6 @@ impl UserAgent {
         set_key: &(String, String),
         response: &SipMessage<'_>,
         code: u16,
-        now: Instant,
     ) -> Option<DialogId> {
         let to_tag = response
             .to()
@@ -461,7 +460,7 @@ impl UserAgent {
             }
         };
         if code >= 200 {
-            self.send_ack(dialog, response, now);
+            self.send_ack(dialog, response);
             // The first 2xx wins; the other forks' early dialogs end.
             let others: Vec<DialogId> = match self.invite_sets.get_mut(set_key) {
                 Some(set) => {
@@ -515,7 +514,7 @@ impl UserAgent {
 
     /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps the ACK for its
     /// retransmissions.
-    fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>, _now: Instant) {
+    fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
         let branch = outgoing::new_branch(&mut self.rng);
         let Some(entry) = self.dialogs.get_mut(&dialog) else {
@@ -565,7 +564,7 @@ impl UserAgent {
                     transport: self.config.transport,
                     bytes,
                 }),
-                _ => self.send_ack(d, response, now),
+                _ => self.send_ack(d, response),
             }
             return;
         }
@@ -592,7 +591,7 @@ impl UserAgent {
             return;
         };
         self.insert_dialog(dialog, Some(set_key));
-        self.send_ack(id, response, now);
+        self.send_ack(id, response);
         if let Some(e) = self.dialogs.get_mut(&id) {
             e.bye_reason = Some(TerminationReason::ForkReleased);
         }

@@ -253,6 +253,44 @@ impl UserAgent {
         self.process_due(now);
     }
 
+    /// Reports that the transport could not deliver to `destination` (a
+    /// failed send, a TCP connection lost): every transaction sending there
+    /// over `transport` fails (§17.1.4, §17.2.4) with
+    /// [`Event::TransportError`]; a failed request in a dialog ends it. This
+    /// rare path visits every live transaction.
+    pub fn handle_transport_error(
+        &mut self,
+        destination: SocketAddr,
+        transport: Transport,
+        now: Instant,
+    ) {
+        let clients: Vec<ClientTxId> = self
+            .clients
+            .iter()
+            .filter(|(_, e)| e.tx.destination() == destination && e.tx.transport() == transport)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in clients {
+            if let Some(e) = self.clients.get_mut(&id) {
+                e.tx.handle_transport_error();
+            }
+            self.drive_client(id);
+        }
+        let servers: Vec<ServerTxId> = self
+            .servers
+            .iter()
+            .filter(|(_, e)| e.tx.destination() == destination && e.tx.transport() == transport)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in servers {
+            if let Some(e) = self.servers.get_mut(&id) {
+                e.tx.handle_transport_error();
+            }
+            self.drive_server(id);
+        }
+        self.process_due(now);
+    }
+
     /// Handles the deadlines due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.process_due(now);
@@ -397,8 +435,8 @@ impl UserAgent {
             }
         }
         if creating || refresh {
-            w.header("Contact", &outgoing::contact(&self.config));
-            w.header("Allow", &self.config.capabilities.allow.to_string());
+            w.header_with("Contact", |out| outgoing::write_contact(out, &self.config));
+            w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }
         for (name, value) in &spec.headers {
             w.header(name, value);
@@ -604,7 +642,7 @@ impl UserAgent {
                         e.scheduled = None;
                         e.tx.handle_timeout(now);
                     }
-                    self.drive_client(transaction, now);
+                    self.drive_client(transaction);
                 }
                 DeadlineReason::Server { transaction, .. } => {
                     if let Some(e) = self.servers.get_mut(&transaction) {
@@ -658,7 +696,7 @@ impl UserAgent {
                 scheduled: None,
             },
         );
-        self.drive_client(id, now);
+        self.drive_client(id);
         id
     }
 
@@ -705,11 +743,11 @@ impl UserAgent {
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
             self.start_client(cancel, branch, None, None, true, now);
         }
-        self.drive_client(invite, now);
+        self.drive_client(invite);
     }
 
     /// Moves a client transaction's outputs out and reacts to its end.
-    fn drive_client(&mut self, id: ClientTxId, now: Instant) {
+    fn drive_client(&mut self, id: ClientTxId) {
         let mut terminated = false;
         let mut failure = None;
         while let Some(output) = self.clients.get_mut(&id).and_then(|e| e.tx.poll_output()) {
@@ -759,7 +797,6 @@ impl UserAgent {
                 }
             }
         }
-        let _ = now;
     }
 
     /// A client transaction timed out or failed: its dialog effects (§12.2.1.2).

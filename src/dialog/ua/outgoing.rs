@@ -2,6 +2,8 @@
 //! [`RequestSpec`], in-dialog requests (§12.2.1.1) and the ACK of a 2xx
 //! (§13.2.2.4).
 
+use std::io::Write;
+
 use super::{Config, DialogRequestSpec, RequestSpec};
 use crate::dialog::Dialog;
 use crate::rng::Rng;
@@ -21,7 +23,8 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
         out.extend_from_slice(b"SIP/2.0/");
         out.extend_from_slice(config.transport.as_str().as_bytes());
         out.push(b' ');
-        out.extend_from_slice(config.local_addr.to_string().as_bytes());
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{}", config.local_addr);
         out.extend_from_slice(b";branch=");
         out.extend_from_slice(branch.as_bytes());
         out.extend_from_slice(b";rport");
@@ -29,20 +32,19 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
     w.header("Max-Forwards", "70");
 }
 
-/// Our Contact value: `<sip:[user@]local-addr[;transport=tcp]>`.
-pub(crate) fn contact(config: &Config) -> String {
-    let mut c = String::with_capacity(48);
-    c.push_str("<sip:");
+/// Appends our Contact value: `<sip:[user@]local-addr[;transport=tcp]>`.
+pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config) {
+    out.extend_from_slice(b"<sip:");
     if let Some(user) = &config.contact_user {
-        c.push_str(user);
-        c.push('@');
+        out.extend_from_slice(user.as_bytes());
+        out.push(b'@');
     }
-    c.push_str(&config.local_addr.to_string());
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{}", config.local_addr);
     if config.transport.is_reliable() {
-        c.push_str(";transport=tcp");
+        out.extend_from_slice(b";transport=tcp");
     }
-    c.push('>');
-    c
+    out.push(b'>');
 }
 
 fn cseq(w: &mut MessageWriter, seq: u32, method: &str) {
@@ -75,9 +77,9 @@ fn extras(w: &mut MessageWriter, headers: &[(String, String)], content_type: Opt
 /// Appends Allow and Supported, for requests and responses that establish
 /// or refresh a dialog.
 pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
-    w.header("Allow", &config.capabilities.allow.to_string());
+    w.header_with("Allow", |out| config.capabilities.allow.write(out));
     if !config.capabilities.supported.is_empty() {
-        w.header("Supported", &config.capabilities.supported.to_string());
+        w.header_with("Supported", |out| config.capabilities.supported.write(out));
     }
 }
 
@@ -97,7 +99,7 @@ pub(crate) fn request(
     w.header("To", &spec.to);
     w.header("Call-ID", call_id);
     cseq(&mut w, seq, method);
-    w.header("Contact", &contact(config));
+    w.header_with("Contact", |out| write_contact(out, config));
     capabilities(&mut w, config);
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
     w.finish(&spec.body)
@@ -116,7 +118,7 @@ pub(crate) fn in_dialog(
     let method = spec.method.as_str();
     let mut w = head(config, dialog, method, branch, seq);
     if crate::dialog::state::is_target_refresh(method) {
-        w.header("Contact", &contact(config));
+        w.header_with("Contact", |out| write_contact(out, config));
     }
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
     w.finish(&spec.body)

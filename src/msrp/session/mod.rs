@@ -164,12 +164,18 @@ struct Queued {
 struct Outgoing {
     outstanding: usize,
     bind: bool,
+    /// [`Event::MessageSent`] was already given (`Failure-Report: partial`:
+    /// no 200 comes, only failures).
+    sent_reported: bool,
 }
 
 #[derive(Debug, Clone)]
 struct Transaction {
     message_id: String,
     deadline: (Instant, u64),
+    /// Whether a 200 is expected; without (`partial`), the deadline only
+    /// ends the wait for a failure response.
+    expect_ok: bool,
 }
 
 /// One MSRP session over one connection. See the [module docs](self) for
@@ -329,7 +335,11 @@ impl MsrpSession {
             }
             let transact_id = entry.remove();
             if let Some(tx) = self.transactions.remove(&transact_id) {
-                self.fail_message(&tx.message_id, DeliveryFailure::Timeout);
+                if tx.expect_ok {
+                    self.fail_message(&tx.message_id, DeliveryFailure::Timeout);
+                } else {
+                    self.acknowledge(tx.message_id);
+                }
             }
         }
     }
@@ -503,7 +513,7 @@ impl MsrpSession {
         self.sequence
     }
 
-    fn track(&mut self, transact_id: &str, message_id: &str, now: Instant) {
+    fn track(&mut self, transact_id: &str, message_id: &str, expect_ok: bool, now: Instant) {
         let key = (now + self.config.response_timeout, self.next_sequence());
         self.deadlines.insert(key, transact_id.to_owned());
         self.transactions.insert(
@@ -511,6 +521,7 @@ impl MsrpSession {
             Transaction {
                 message_id: message_id.to_owned(),
                 deadline: key,
+                expect_ok,
             },
         );
     }
@@ -553,12 +564,13 @@ impl MsrpSession {
             None,
             ContinuationFlag::Complete,
         );
-        self.track(&tid, &message_id, now);
+        self.track(&tid, &message_id, true, now);
         self.outgoing.insert(
             message_id,
             Outgoing {
                 outstanding: 1,
                 bind: true,
+                sent_reported: false,
             },
         );
         self.transmit(out);
@@ -582,7 +594,9 @@ impl MsrpSession {
 
     /// Chunks a message into transmits and tracks its transactions.
     fn emit(&mut self, q: &Queued, now: Instant) -> Result<(), SendError> {
-        let tracked = q.failure_report.is_none_or(|f| f == FailureReport::Yes);
+        // `no`: nothing comes back; `partial`: only failures come back.
+        let tracked = q.failure_report != Some(FailureReport::No);
+        let expect_ok = q.failure_report.is_none_or(|f| f == FailureReport::Yes);
         let size = self.config.chunk_size;
         let mut count = 0usize;
         let mut tid = String::new();
@@ -608,7 +622,7 @@ impl MsrpSession {
                 chunk.flag,
             );
             if tracked {
-                self.track(&tid, &q.message_id, now);
+                self.track(&tid, &q.message_id, expect_ok, now);
             }
             self.transmit(out);
             count += 1;
@@ -619,9 +633,11 @@ impl MsrpSession {
                 Outgoing {
                     outstanding: count,
                     bind: false,
+                    sent_reported: !expect_ok,
                 },
             );
-        } else {
+        }
+        if !expect_ok {
             self.event(Event::MessageSent {
                 message_id: q.message_id.clone(),
             });
@@ -657,6 +673,8 @@ impl MsrpSession {
             return;
         }
         self.connection = Connection::Closed;
+        // With `partial` no news was good news: nothing to fail.
+        self.outgoing.retain(|_, out| !out.sent_reported);
         let mut ids: Vec<String> = self.outgoing.keys().cloned().collect();
         ids.sort();
         for id in ids {
@@ -836,17 +854,20 @@ impl MsrpSession {
             self.fail_message(&tx.message_id, DeliveryFailure::Response(code));
             return;
         }
-        let Some(out) = self.outgoing.get_mut(&tx.message_id) else {
+        self.acknowledge(tx.message_id);
+    }
+
+    /// One transaction of a message is over without failure.
+    fn acknowledge(&mut self, message_id: String) {
+        let Some(out) = self.outgoing.get_mut(&message_id) else {
             return;
         };
         out.outstanding = out.outstanding.saturating_sub(1);
         if out.outstanding == 0 {
-            let bind = out.bind;
-            self.outgoing.remove(&tx.message_id);
-            if !bind {
-                self.event(Event::MessageSent {
-                    message_id: tx.message_id,
-                });
+            let quiet = out.bind || out.sent_reported;
+            self.outgoing.remove(&message_id);
+            if !quiet {
+                self.event(Event::MessageSent { message_id });
             }
         }
     }

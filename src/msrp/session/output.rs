@@ -81,7 +81,9 @@ pub enum Event {
         message_id: String,
     },
     /// Every chunk of an outgoing message was acknowledged with a 200 (or,
-    /// with `Failure-Report: no` or `partial`, handed out for the wire).
+    /// with `Failure-Report: no` or `partial`, handed out for the wire;
+    /// with `partial`, a failure response within the response timeout still
+    /// gives [`Event::DeliveryFailed`] afterwards).
     MessageSent {
         /// Its Message-ID.
         message_id: String,

@@ -1,67 +1,96 @@
 //! Eager checks of the header values the parser validates: the scalars RFC
-//! 4475 asks a receiver to range-check, and the identifying fields.
+//! 4475 asks a receiver to range-check, and the fields that identify a
+//! transaction. The value types of [`crate::sip::value`] do the parsing;
+//! this module maps their errors to message offsets.
 
 use crate::sip::message::HeaderValue;
-use crate::sip::{HeaderName, SipError, SipErrorKind};
+use crate::sip::name_addr::NameAddr;
+use crate::sip::value::{self, CSeq, CallId, Expires, MaxForwards, Via, Warning};
+use crate::sip::{HeaderName, SipError, SipErrorKind, ValueError, ValueErrorKind};
 
-use super::syntax::{decimal, is_call_id, is_lws, is_token, DecimalError};
+use super::syntax::{decimal, DecimalError};
 
-/// Largest CSeq sequence number plus one (RFC 3261 §8.1.1.5: less than 2³¹).
-const CSEQ_LIMIT: u64 = 1 << 31;
-/// Largest delta-seconds (RFC 3261 §20.19, §20.33: 2³² − 1).
+/// Largest delta-seconds (RFC 3261 §20.33: 2³² − 1).
 const DELTA_SECONDS_MAX: u64 = u32::MAX as u64;
 
-fn malformed(name: HeaderName<'static>, at: usize) -> SipError {
-    SipError::new(SipErrorKind::MalformedHeader(name), at)
+/// `value`'s error `e` as a message error: out-of-range numbers become
+/// [`SipErrorKind::ValueOutOfRange`], anything else
+/// [`SipErrorKind::MalformedHeader`], at the absolute offset.
+fn in_header(name: HeaderName<'static>, v: &HeaderValue<'_>, e: ValueError) -> SipError {
+    let kind = match e.kind {
+        ValueErrorKind::NumberOutOfRange => SipErrorKind::ValueOutOfRange(name),
+        _ => SipErrorKind::MalformedHeader(name),
+    };
+    SipError::new(kind, v.offset.saturating_add(e.offset))
 }
 
-fn out_of_range(name: HeaderName<'static>, at: usize) -> SipError {
-    SipError::new(SipErrorKind::ValueOutOfRange(name), at)
+/// `CSeq = 1*DIGIT LWS Method`, the number below 2³¹.
+pub(super) fn cseq<'a>(v: &HeaderValue<'a>) -> Result<CSeq<'a>, SipError> {
+    CSeq::parse(v.value).map_err(|e| in_header(HeaderName::CSeq, v, e))
 }
 
-/// `CSeq = 1*DIGIT LWS Method`: the Method, after range-checking the number.
-pub(super) fn cseq<'a>(v: &HeaderValue<'a>) -> Result<&'a str, SipError> {
-    let text = v.value;
-    let digits_end = text
-        .bytes()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, rest) = text.split_at(digits_end);
-    match decimal(digits, CSEQ_LIMIT - 1) {
-        Ok(_) => {}
-        Err(DecimalError::TooBig) => return Err(out_of_range(HeaderName::CSeq, v.offset)),
-        Err(DecimalError::NotDecimal) => return Err(malformed(HeaderName::CSeq, v.offset)),
-    }
-    let method = rest.trim_start_matches(|c: char| c.is_ascii() && is_lws(c as u8));
-    if method.len() == rest.len() || !is_token(method) {
-        return Err(malformed(HeaderName::CSeq, v.offset + digits_end));
-    }
-    Ok(method)
-}
-
-/// `Max-Forwards = 1*DIGIT`, at most 255 (RFC 3261 §20.22 and §16.6).
+/// `Max-Forwards = 1*DIGIT`, at most 255.
 pub(super) fn max_forwards(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    scalar(v, HeaderName::MaxForwards, 255)
+    MaxForwards::parse(v.value)
+        .map(drop)
+        .map_err(|e| in_header(HeaderName::MaxForwards, v, e))
 }
 
 /// `Expires = delta-seconds`, at most 2³² − 1.
 pub(super) fn expires(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    scalar(v, HeaderName::Expires, DELTA_SECONDS_MAX)
+    Expires::parse(v.value)
+        .map(drop)
+        .map_err(|e| in_header(HeaderName::Expires, v, e))
+}
+
+/// `Call-ID = callid`.
+pub(super) fn call_id(v: &HeaderValue<'_>) -> Result<(), SipError> {
+    CallId::parse(v.value)
+        .map(drop)
+        .map_err(|e| in_header(HeaderName::CallId, v, e))
+}
+
+/// From and To: `( name-addr / addr-spec ) *( SEMI param )`.
+pub(super) fn name_addr(v: &HeaderValue<'_>, name: HeaderName<'static>) -> Result<(), SipError> {
+    NameAddr::parse(v.value)
+        .map(drop)
+        .map_err(|e| in_header(name, v, e))
+}
+
+/// Every `via-parm` of a Via value.
+pub(super) fn via(v: &HeaderValue<'_>) -> Result<(), SipError> {
+    value::list::<Via>(v.value)
+        .try_for_each(|r| r.map(drop))
+        .map_err(|e| in_header(HeaderName::Via, v, e))
+}
+
+/// Every `warning-value` of a Warning value: a three-digit warn-code, an
+/// agent and a quoted text.
+pub(super) fn warning(v: &HeaderValue<'_>) -> Result<(), SipError> {
+    value::list::<Warning>(v.value)
+        .try_for_each(|r| r.map(drop))
+        .map_err(|e| in_header(HeaderName::Warning, v, e))
 }
 
 /// `Retry-After = delta-seconds [ comment ] *( SEMI retry-param )`: the
-/// delta-seconds at most 2³² − 1; the rest is left to the value parser.
+/// delta-seconds at most 2³² − 1; the rest is left to a value parser.
 pub(super) fn retry_after(v: &HeaderValue<'_>) -> Result<(), SipError> {
     let text = v.value;
     let end = text
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(text.len());
-    let digits = HeaderValue {
-        value: text.get(..end).unwrap_or_default(),
-        offset: v.offset,
-    };
-    scalar(&digits, HeaderName::RetryAfter, DELTA_SECONDS_MAX)
+    match decimal(text.get(..end).unwrap_or_default(), DELTA_SECONDS_MAX) {
+        Ok(_) => Ok(()),
+        Err(DecimalError::TooBig) => Err(SipError::new(
+            SipErrorKind::ValueOutOfRange(HeaderName::RetryAfter),
+            v.offset,
+        )),
+        Err(DecimalError::NotDecimal) => Err(SipError::new(
+            SipErrorKind::MalformedHeader(HeaderName::RetryAfter),
+            v.offset,
+        )),
+    }
 }
 
 /// Content-Length = 1*DIGIT, as a `usize`.
@@ -79,126 +108,75 @@ pub(crate) fn content_length_of(value: &[u8]) -> Option<usize> {
         .and_then(|n| usize::try_from(n).ok())
 }
 
-fn scalar(v: &HeaderValue<'_>, name: HeaderName<'static>, max: u64) -> Result<(), SipError> {
-    match decimal(v.value, max) {
-        Ok(_) => Ok(()),
-        Err(DecimalError::TooBig) => Err(out_of_range(name, v.offset)),
-        Err(DecimalError::NotDecimal) => Err(malformed(name, v.offset)),
-    }
-}
-
-/// `Call-ID = callid`.
-pub(super) fn call_id(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    if is_call_id(v.value) {
-        Ok(())
-    } else {
-        Err(malformed(HeaderName::CallId, v.offset))
-    }
-}
-
-/// `Warning = warning-value *(COMMA warning-value)` where each
-/// `warning-value = warn-code SP warn-agent SP warn-text` starts with a
-/// three-digit warn-code. Commas inside the quoted warn-text are skipped.
-pub(super) fn warning(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    let bytes = v.value.as_bytes();
-    let mut i = 0;
-    loop {
-        while bytes.get(i).is_some_and(|&b| is_lws(b)) {
-            i += 1;
-        }
-        let digits = bytes
-            .get(i..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| b.is_ascii_digit());
-        let count = digits.count();
-        if count != 3 || bytes.get(i + 3) != Some(&b' ') {
-            return Err(malformed(HeaderName::Warning, v.offset + i));
-        }
-        // Skip to the comma after this warning-value, honouring quotes.
-        let mut quoted = false;
-        loop {
-            match bytes.get(i) {
-                None => return Ok(()),
-                Some(b'"') => quoted = !quoted,
-                Some(b'\\') if quoted => i += 1,
-                Some(b',') if !quoted => break,
-                Some(_) => {}
-            }
-            i += 1;
-        }
-        i += 1;
-    }
-}
-
-/// From and To: `( name-addr / addr-spec ) *( SEMI param )`. Checked here as
-/// holding a URI scheme; the name-addr parser gives the full structure.
-pub(super) fn name_addr(v: &HeaderValue<'_>, name: HeaderName<'static>) -> Result<(), SipError> {
-    if v.value.contains(':') {
-        Ok(())
-    } else {
-        Err(malformed(name, v.offset))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn hv(value: &str) -> HeaderValue<'_> {
-        HeaderValue { value, offset: 0 }
+        HeaderValue { value, offset: 100 }
     }
 
-    fn kind<T: core::fmt::Debug>(r: Result<T, SipError>) -> SipErrorKind {
-        r.expect_err("an error").kind
-    }
-
-    #[test]
-    fn cseq_values() {
-        assert_eq!(cseq(&hv("1 INVITE")), Ok("INVITE"));
-        assert_eq!(cseq(&hv("0009\r\n  INVITE")), Ok("INVITE"));
-        assert_eq!(cseq(&hv("2147483647 ACK")), Ok("ACK"));
-        let big = SipErrorKind::ValueOutOfRange(HeaderName::CSeq);
-        assert_eq!(kind(cseq(&hv("2147483648 ACK"))), big);
-        assert_eq!(kind(cseq(&hv("36893488147419103232 REGISTER"))), big);
-        let bad = SipErrorKind::MalformedHeader(HeaderName::CSeq);
-        assert_eq!(kind(cseq(&hv("INVITE"))), bad);
-        assert_eq!(kind(cseq(&hv("1INVITE"))), bad);
-        assert_eq!(kind(cseq(&hv("1 "))), bad);
-        assert_eq!(kind(cseq(&hv("-1 INVITE"))), bad);
+    fn err<T: core::fmt::Debug>(r: Result<T, SipError>) -> SipError {
+        r.expect_err("an error")
     }
 
     #[test]
-    fn scalars() {
-        assert!(max_forwards(&hv("0068")).is_ok());
-        assert!(max_forwards(&hv("255")).is_ok());
-        let mf = SipErrorKind::ValueOutOfRange(HeaderName::MaxForwards);
-        assert_eq!(kind(max_forwards(&hv("300"))), mf);
-        assert!(expires(&hv("4294967295")).is_ok());
-        let ex = SipErrorKind::ValueOutOfRange(HeaderName::Expires);
-        assert_eq!(kind(expires(&hv("4294967296"))), ex);
+    fn value_errors_become_message_errors_at_absolute_offsets() {
+        assert_eq!(cseq(&hv("0009\r\n  INVITE")).unwrap().seq, 9);
+        let big = err(cseq(&hv("2147483648 ACK")));
+        assert_eq!(big.kind, SipErrorKind::ValueOutOfRange(HeaderName::CSeq));
+        assert!(big.offset >= 100);
+        let bad = err(cseq(&hv("1INVITE")));
+        assert_eq!(bad.kind, SipErrorKind::MalformedHeader(HeaderName::CSeq));
+        assert_eq!(bad.offset, 101);
+        assert_eq!(
+            err(max_forwards(&hv("300"))).kind,
+            SipErrorKind::ValueOutOfRange(HeaderName::MaxForwards)
+        );
+        assert_eq!(
+            err(expires(&hv("4294967296"))).kind,
+            SipErrorKind::ValueOutOfRange(HeaderName::Expires)
+        );
+        assert_eq!(
+            err(warning(&hv("370 a \"b\", 1812 c \"d\""))).kind,
+            SipErrorKind::MalformedHeader(HeaderName::Warning)
+        );
+        assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"c\"")).is_ok());
+        assert_eq!(
+            err(via(&hv("SIP/2.0/UDP 192.0.2.15;;,;,,"))).kind,
+            SipErrorKind::MalformedHeader(HeaderName::Via)
+        );
+        assert_eq!(
+            err(name_addr(
+                &hv("\"Mr. J. User <sip:j.user@example.com>"),
+                HeaderName::To
+            ))
+            .kind,
+            SipErrorKind::MalformedHeader(HeaderName::To)
+        );
+    }
+
+    #[test]
+    fn retry_after_and_content_length() {
         assert!(retry_after(&hv("18000;duration=3600")).is_ok());
         assert!(retry_after(&hv("120 (I'm in a meeting)")).is_ok());
-        let ra = SipErrorKind::ValueOutOfRange(HeaderName::RetryAfter);
-        assert_eq!(kind(retry_after(&hv("949302838503028349304023988"))), ra);
+        assert_eq!(
+            err(retry_after(&hv("949302838503028349304023988"))).kind,
+            SipErrorKind::ValueOutOfRange(HeaderName::RetryAfter)
+        );
+        assert_eq!(
+            err(retry_after(&hv("soon"))).kind,
+            SipErrorKind::MalformedHeader(HeaderName::RetryAfter)
+        );
         assert_eq!(content_length(&hv("0150")), Ok(150));
         assert_eq!(
-            kind(content_length(&hv("-999"))),
+            err(content_length(&hv("-999"))).kind,
             SipErrorKind::InvalidContentLength
         );
         assert_eq!(
-            kind(content_length(&hv("99999999999999999999999"))),
+            err(content_length(&hv("99999999999999999999999"))).kind,
             SipErrorKind::InvalidContentLength
         );
-    }
-
-    #[test]
-    fn warnings() {
-        assert!(warning(&hv("370 devnull \"Choose a bigger pipe\"")).is_ok());
-        assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"\\\", y\"")).is_ok());
-        let w = SipErrorKind::MalformedHeader(HeaderName::Warning);
-        assert_eq!(kind(warning(&hv("1812 overture \"In Progress\""))), w);
-        assert_eq!(kind(warning(&hv("370 a \"b\", 12 c \"d\""))), w);
-        assert_eq!(kind(warning(&hv(""))), w);
+        assert_eq!(content_length_of(b"5 5"), None);
     }
 }

@@ -3,7 +3,9 @@
 use crate::sip::message::{RequestLine, StartLine, StatusLine};
 use crate::sip::{SipError, SipErrorKind};
 
-use super::syntax::{is_token, valid_request_uri};
+use crate::sip::Uri;
+
+use super::syntax::is_token;
 
 /// Parses the start line `line` (without its CRLF), found at `base` in the input.
 pub(super) fn parse(line: &str, base: usize) -> Result<StartLine<'_>, SipError> {
@@ -21,31 +23,37 @@ pub(super) fn parse(line: &str, base: usize) -> Result<StartLine<'_>, SipError> 
 /// `Method SP Request-URI SP SIP-Version`, single SPs only.
 fn request_line(line: &str, base: usize) -> Result<RequestLine<'_>, SipError> {
     let err = |kind, at: usize| Err(SipError::new(kind, base + at));
-    let Some((method, rest)) = line.split_once(' ') else {
+    // One pass: the first and last SP, and how many there are.
+    let (mut first, mut last, mut spaces) = (0, 0, 0usize);
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        if b == b' ' {
+            if spaces == 0 {
+                first = i;
+            }
+            last = i;
+            spaces += 1;
+        }
+    }
+    if spaces < 2 {
         return err(SipErrorKind::InvalidRequestLine, line.len());
-    };
+    }
+    let method = line.get(..first).unwrap_or_default();
+    let uri = line.get(first + 1..last).unwrap_or_default();
+    let version = line.get(last + 1..).unwrap_or_default();
     if !is_token(method) {
         return err(SipErrorKind::InvalidMethod, 0);
     }
-    let uri_at = method.len() + 1;
-    let Some((uri, version)) = rest.rsplit_once(' ') else {
-        return err(SipErrorKind::InvalidRequestLine, line.len());
-    };
-    let version_at = uri_at + uri.len() + 1;
-    if uri.is_empty() || version.is_empty() {
-        return err(
-            SipErrorKind::InvalidRequestLine,
-            version_at.saturating_sub(1),
-        );
+    if version.is_empty() {
+        return err(SipErrorKind::InvalidRequestLine, last);
     }
-    if uri.contains(' ') || !valid_request_uri(uri) {
-        return err(SipErrorKind::InvalidRequestUri, uri_at);
+    if spaces > 2 || uri.is_empty() || Uri::parse(uri).is_err() {
+        return err(SipErrorKind::InvalidRequestUri, first + 1);
     }
-    check_version(version, base + version_at)?;
+    check_version(version, base + last + 1)?;
     Ok(RequestLine {
         method,
         uri,
-        uri_offset: base + uri_at,
+        uri_offset: base + first + 1,
     })
 }
 

@@ -32,49 +32,6 @@ pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(is_token_byte)
 }
 
-/// `word` characters of a Call-ID (RFC 3261 §25.1).
-fn is_word_byte(b: u8) -> bool {
-    is_token_byte(b)
-        || matches!(
-            b,
-            b'(' | b')'
-                | b'<'
-                | b'>'
-                | b':'
-                | b'\\'
-                | b'"'
-                | b'/'
-                | b'['
-                | b']'
-                | b'?'
-                | b'{'
-                | b'}'
-        )
-}
-
-/// `callid = word [ "@" word ]`.
-pub(crate) fn is_call_id(s: &str) -> bool {
-    let (local, host) = s.split_once('@').unwrap_or((s, "x"));
-    let word = |w: &str| !w.is_empty() && w.bytes().all(is_word_byte);
-    word(local) && word(host)
-}
-
-/// Request-URI = SIP-URI / SIPS-URI / absoluteURI: checked here as
-/// `scheme ":" 1*uric-ish` with no white space or control character; the
-/// URI parser of [`crate::sip`] gives the full structure on demand.
-pub(crate) fn valid_request_uri(uri: &str) -> bool {
-    let Some((scheme, rest)) = uri.split_once(':') else {
-        return false;
-    };
-    let mut scheme_bytes = scheme.bytes();
-    scheme_bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && scheme_bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        && !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b > b' ' && b != 0x7f && b != b'<' && b != b'>' && b != b'"')
-}
-
 /// LWS: SP, HT and the CRLF of a folded line.
 #[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
@@ -124,29 +81,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_and_call_ids() {
+    fn tokens() {
         assert!(is_token("!interesting-Method0123456789_*+`.%indeed'~"));
         assert!(!is_token("IN VITE"));
         assert!(!is_token(""));
-        assert!(is_call_id("intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"));
-        assert!(is_call_id("a84b4c76e66710"));
-        assert!(!is_call_id("a@b@c"));
-        assert!(!is_call_id("@b"));
-        assert!(!is_call_id("a b"));
-        assert!(!is_call_id(""));
-    }
-
-    #[test]
-    fn request_uris() {
-        assert!(valid_request_uri("sip:user@example.com"));
-        assert!(valid_request_uri("soap.beep://192.0.2.103:3002"));
-        assert!(valid_request_uri(
-            "nobodyKnowsThisScheme:totallyopaquecontent"
-        ));
-        assert!(!valid_request_uri("<sip:user@example.com>"));
-        assert!(!valid_request_uri("sip:"));
-        assert!(!valid_request_uri("user@example.com"));
-        assert!(!valid_request_uri("1sip:a"));
     }
 
     #[test]

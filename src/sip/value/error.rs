@@ -52,6 +52,8 @@ pub enum ValueErrorKind {
     ExpectedDigits,
     /// A number larger than the field allows.
     NumberOutOfRange,
+    /// A URI parameter name that appears twice (RFC 3261 §19.1.1).
+    DuplicateParam,
     /// More parameters than [`ValueLimits::max_params`](super::ValueLimits::max_params).
     TooManyParams,
     /// More items than the value's limit in [`ValueLimits`](super::ValueLimits).
@@ -99,6 +101,7 @@ impl fmt::Display for ValueErrorKind {
             Self::InvalidPort => "invalid port",
             Self::ExpectedDigits => "expected digits",
             Self::NumberOutOfRange => "number out of range",
+            Self::DuplicateParam => "parameter name appears twice",
             Self::TooManyParams => "too many parameters",
             Self::TooManyItems => "too many items",
             Self::InvalidParamValue => "invalid parameter value",

@@ -36,6 +36,9 @@ pub use content::{ContentDisposition, ContentType};
 pub use error::{ValueError, ValueErrorKind};
 pub use event::{Event, SubState, SubscriptionState};
 pub use limits::ValueLimits;
+
+/// The methods of an Allow header (RFC 3261 §20.5).
+pub type Allow<'a> = crate::sip::MethodSet<'a>;
 pub use numeric::{CSeq, CallId, Expires, MaxForwards};
 pub use option_tags::{
     OptionTag, OptionTags, ProxyRequire, Require, Supported, Unsupported, MAX_OTHER_OPTION_TAGS,

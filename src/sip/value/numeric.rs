@@ -42,7 +42,7 @@ impl<'a> CSeq<'a> {
 
     /// Appends `seq METHOD`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.seq.to_string().as_bytes());
+        lex::write_decimal(self.seq, out);
         out.push(b' ');
         self.method.write(out);
     }
@@ -65,7 +65,7 @@ impl MaxForwards {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.to_string().as_bytes());
+        lex::write_decimal(u32::from(self.0), out);
     }
 }
 
@@ -86,7 +86,7 @@ impl Expires {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.0.to_string().as_bytes());
+        lex::write_decimal(self.0, out);
     }
 }
 

@@ -92,7 +92,7 @@ impl<'a> ProductList<'a> {
         })
     }
 
-    /// Appends the items separated by SP (comments with folding collapsed).
+    /// Appends the items separated by SP (line folds in comments unfolded).
     pub fn write(&self, out: &mut Vec<u8>) {
         for (k, item) in self.items.iter().enumerate() {
             if k > 0 {
@@ -108,7 +108,7 @@ impl<'a> ProductList<'a> {
                 }
                 ProductItem::Comment(c) => {
                     out.push(b'(');
-                    lex::write_collapsed(c, out);
+                    lex::write_unfolded(c, out);
                     out.push(b')');
                 }
             }

@@ -68,7 +68,7 @@ impl<'a> SessionExpires<'a> {
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.delta_seconds.to_string().as_bytes());
+        lex::write_decimal(self.delta_seconds, out);
         self.params.write(out);
     }
 }
@@ -104,7 +104,7 @@ impl<'a> MinSe<'a> {
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.delta_seconds.to_string().as_bytes());
+        lex::write_decimal(self.delta_seconds, out);
         self.params.write(out);
     }
 }

@@ -177,7 +177,7 @@ impl<'a> Via<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            out.extend_from_slice(p.to_string().as_bytes());
+            lex::write_decimal(u32::from(p), out);
         }
         self.params.write(out);
     }

@@ -19,7 +19,7 @@ use super::value_type;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Warning<'a> {
-    /// The warn-code: exactly three digits.
+    /// The warn-code: exactly three digits on the wire (`0..=999`).
     pub code: u16,
     /// The warn-agent: `host[:port]` or a pseudonym, as written.
     pub agent: &'a str,
@@ -78,7 +78,12 @@ impl<'a> Warning<'a> {
 
     /// Appends `code agent "text"`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.code.to_string().as_bytes());
+        // Exactly three digits, even for a code below 100.
+        out.extend_from_slice(&[
+            b'0' + (self.code / 100 % 10) as u8,
+            b'0' + (self.code / 10 % 10) as u8,
+            b'0' + (self.code % 10) as u8,
+        ]);
         out.push(b' ');
         out.extend_from_slice(self.agent.as_bytes());
         out.push(b' ');

@@ -1,0 +1,38 @@
+//! Every bound of the crate in one value.
+//!
+//! Each layer has its own limits type, used by its parsers and state machines;
+//! [`Limits`] gathers them so that an application (or a role's configuration)
+//! can set every bound in one place, starting from the defaults.
+//!
+//! ```
+//! let mut limits = oma_im::Limits::default();
+//! limits.sip.max_message_size = 16 * 1024;
+//! limits.xml.max_list_entries = 10; // a server answers 486 past ten invitees
+//! assert!(oma_im::sip::parse_message_with(b"garbage", &limits.sip).is_err());
+//! ```
+
+use crate::{body, msrp, sdp, sip};
+
+/// The bounds of every layer. Input over a bound is rejected with a typed
+/// error (or the protocol's own answer) in time linear in its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// SIP messages: size, header count, header length.
+    pub sip: sip::Limits,
+    /// SIP header values: parameters, list elements, nesting.
+    pub sip_values: sip::ValueLimits,
+    /// SDP bodies: size, lines, media, attributes, paths, accept-types.
+    pub sdp: sdp::Limits,
+    /// MIME bodies (`multipart/mixed`, `message/cpim`): headers and parts.
+    pub mime: body::mime::MimeLimits,
+    /// XML bodies (resource-lists, conference-info): size, depth, URI-list
+    /// entries, users.
+    pub xml: body::xml::XmlLimits,
+    /// MSRP messages: header section, paths, chunk and message size, partial
+    /// messages.
+    pub msrp: msrp::Limits,
+    /// An MSRP endpoint session: queued bytes, pending transactions.
+    pub msrp_session: msrp::session::SessionLimits,
+    /// The MSRP switch: legs and per-leg queues.
+    pub msrp_switch: msrp::switch::SwitchLimits,
+}
