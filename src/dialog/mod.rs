@@ -29,5 +29,6 @@ pub use state::{Dialog, DialogId, DialogRole, DialogState};
 pub use ua::{
     ClientTxId, Config, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input,
     Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, ServerTxId, SessionTimerConfig,
-    TerminationReason, TransactionId, UaError, UserAgent,
+    SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId, TerminationReason,
+    TransactionId, UaError, UserAgent,
 };

@@ -511,16 +511,22 @@ impl UserAgent {
         });
     }
 
-    /// Answers `request` with 422 and our Min-SE, outside the application
-    /// and without dialog effects.
-    pub(super) fn reject_too_brief(&mut self, id: ServerTxId, min_se: u32, now: Instant) {
+    /// Answers server transaction `id` with `status` and one header field
+    /// (422 with Min-SE, 423 with Min-Expires), outside the application and
+    /// without dialog effects.
+    pub(super) fn reject_too_brief(
+        &mut self,
+        id: ServerTxId,
+        status: u16,
+        header: (&str, u32),
+        now: Instant,
+    ) {
         let Some(entry) = self.servers.get_mut(&id) else {
             return;
         };
-        let mut w = entry
-            .tx
-            .response(422, "Session Interval Too Small", Some(&entry.to_tag));
-        w.header("Min-SE", &min_se.to_string());
+        let reason = crate::transaction::reason_phrase(status);
+        let mut w = entry.tx.response(status, reason, Some(&entry.to_tag));
+        w.header(header.0, &header.1.to_string());
         let bytes = w.finish(b"");
         // The transaction was just created: it has sent no final response.
         let _ = entry.tx.respond(bytes, now);
