@@ -617,7 +617,14 @@ impl UserAgent {
             return;
         }
         sub.expires_at = now + Duration::from_secs(u64::from(granted));
-        self.set_sub_deadline(id, now + refresh_after(granted), SubDeadline::Refresh);
+        if granted == 0 {
+            // A fetch, or a notifier ending it: wait 64*T1 for its final
+            // NOTIFY, never refresh.
+            let guard = now + self.config.timers.timeout();
+            self.set_sub_deadline(id, guard, SubDeadline::Expiry);
+        } else {
+            self.set_sub_deadline(id, now + refresh_after(granted), SubDeadline::Refresh);
+        }
     }
 
     /// A NOTIFY whose dialog does not exist yet: the dialog of a pending
@@ -698,6 +705,11 @@ impl UserAgent {
                     }
                     None => {}
                 }
+                true
+            }
+            (Role::Notifier, Some("SUBSCRIBE")) if sub.closing => {
+                // Its final NOTIFY is on the way: the subscription is gone.
+                let _ = self.respond(transaction, ResponseSpec::new(481), now);
                 true
             }
             (Role::Notifier, Some("SUBSCRIBE")) => {
