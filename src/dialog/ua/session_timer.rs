@@ -269,13 +269,15 @@ impl UserAgent {
                 self.start_session(dialog, se.delta_seconds, min_se, local, body, now);
             }
             // A peer without `timer` answers refreshes without
-            // Session-Expires: this UA goes on refreshing (RFC 4028 §9's
-            // `refresher=uas` for such a UAC). A peer with `timer` that
-            // leaves it out turns the timer off (§7.2).
+            // Session-Expires: the timer goes on as it was (RFC 4028 §9's
+            // `refresher=uas` for such a UAC: this UA keeps refreshing). A
+            // peer with `timer` that leaves it out turns the timer off
+            // (§7.2).
             None if !supports_timer(response) => {
                 let current = self.dialogs.get(&dialog).and_then(|e| e.session.as_ref());
-                if let Some((interval, min)) = current.map(|s| (s.interval, s.min_se)) {
-                    self.start_session(dialog, interval, min, true, body, now);
+                let kept = current.map(|s| (s.interval, s.min_se, s.local_refresher));
+                if let Some((interval, min, local)) = kept {
+                    self.start_session(dialog, interval, min, local, body, now);
                 }
             }
             None => {

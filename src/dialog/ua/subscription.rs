@@ -177,6 +177,51 @@ fn refresh_after(granted: u32) -> Duration {
 
 impl UserAgent {
     /// Sends SUBSCRIBE (Event, Accept, Expires) outside any dialog.
+    ///
+    /// A subscriber and a notifier on a direct link: the notifier accepts
+    /// with the full state, the subscriber gets it in a NOTIFY.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::dialog::{Config, Event, Input, Output, SubscribeSpec, UserAgent};
+    /// use oma_im::transaction::Transport;
+    ///
+    /// let addrs = ["192.0.2.1:5060".parse().unwrap(), "192.0.2.2:5060".parse().unwrap()];
+    /// let mut uas = [
+    ///     UserAgent::new(Config::new(addrs[0], addrs[1], Transport::Udp, 1)),
+    ///     UserAgent::new(Config::new(addrs[1], addrs[0], Transport::Udp, 2)),
+    /// ];
+    /// let now = Instant::now();
+    /// let spec = SubscribeSpec::conference("sip:conf@192.0.2.2", "<sip:alice@192.0.2.1>", 600);
+    /// let subscription = uas[0].subscribe(spec, now)?;
+    /// let mut state = None;
+    /// let mut progress = true;
+    /// while progress {
+    ///     progress = false;
+    ///     for me in 0..2 {
+    ///         while let Some(output) = uas[me].poll_output() {
+    ///             progress = true;
+    ///             match output {
+    ///                 Output::Transmit(t) => uas[1 - me].handle_input(Input::Datagram {
+    ///                     bytes: &t.bytes, source: addrs[me], transport: t.transport }, now),
+    ///                 Output::Event(Event::RequestReceived { transaction, .. }) => {
+    ///                     let full = b"<conference-info/>".to_vec();
+    ///                     uas[me].accept_subscription(transaction,
+    ///                         "application/conference-info+xml", full, now)?;
+    ///                 }
+    ///                 Output::Event(Event::NotifyReceived { subscription: s, request, .. }) => {
+    ///                     assert_eq!(s, subscription);
+    ///                     state = Some(request.message().body().to_vec());
+    ///                 }
+    ///                 Output::Event(_) => {}
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(state.as_deref(), Some(&b"<conference-info/>"[..]));
+    /// assert_eq!(uas[1].subscription_count(), 1);
+    /// # Ok::<(), oma_im::dialog::UaError>(())
+    /// ```
     pub fn subscribe(
         &mut self,
         spec: SubscribeSpec,
