@@ -259,6 +259,7 @@ fn too_brief_gets_423_and_long_ones_are_clamped() {
     net.run_until_idle(Duration::from_secs(120), focus(&mut subs));
     assert!(subs.is_empty(), "the focus never saw the SUBSCRIBE");
     let answer = sent(&net, 1, "SIP/2.0 423")[0];
+    assert_eq!(answer.start_line(), "SIP/2.0 423 Interval Too Brief");
     assert_eq!(header(answer, "Min-Expires").as_deref(), Some("60"));
     assert!(net.events.iter().any(|(i, e)| *i == 0
         && matches!(e, Event::SubscriptionTerminated { subscription, reason: SubscriptionEnd::Failed(423) } if *subscription == brief)));
@@ -323,4 +324,25 @@ fn notify_before_the_2xx_creates_the_dialog() {
         .any(|e| matches!(e, Event::DialogEstablished { .. })));
     assert_eq!(alice.dialogs().count(), 1);
     assert_eq!(alice.dialog_of_subscription(sub), Some(dialog));
+}
+
+#[test]
+fn refresh_answered_481_ends_the_subscription() {
+    let mut net = pair();
+    let start = net.now;
+    let alice_sub = net.node(0).subscribe(spec(100), start).unwrap();
+    let mut subs = Vec::new();
+    net.run_until(start + Duration::from_secs(1), focus(&mut subs));
+    // The focus forgets the subscription's dialog without a word.
+    let d = net.node(1).dialog_of_subscription(subs[0]).unwrap();
+    net.node(1).terminate_dialog(d).unwrap();
+    assert_eq!(net.node(1).subscription_count(), 0);
+    net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+    let refresh = sent(&net, 0, "SUBSCRIBE")[1];
+    assert_eq!(refresh.sent_at, Duration::from_secs(90));
+    assert_eq!(sent(&net, 1, "SIP/2.0 481").len(), 1);
+    assert!(net.events.iter().any(|(i, e)| *i == 0
+        && matches!(e, Event::SubscriptionTerminated { subscription, reason: SubscriptionEnd::Failed(481) } if *subscription == alice_sub)));
+    assert_eq!(ended(&net, 1), [SubscriptionEnd::DialogEnded]);
+    assert!(net.is_idle());
 }
