@@ -31,6 +31,8 @@
 //!   the controlling IM Server's answer of OMA 7.2.1.2 step 2.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
 //!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
+//! * [`im`]: the OMA IM roles; today the controlling IM Server
+//!   ([`im::server::ImServer`]).
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`Limits`]: every bound of every layer in one value.
 //!
@@ -57,6 +59,7 @@ pub mod body;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod im;
 mod limits;
 pub mod msrp;
 pub mod rng;
