@@ -88,16 +88,19 @@ pub(crate) fn uri_key(text: &str) -> String {
         .unwrap_or(text);
     match Uri::parse(text) {
         Ok(Uri::Sip(sip)) => {
+            // The user part is case-sensitive, the host is not (RFC 3261
+            // §19.1.4).
+            let mut host = sip.host.to_string();
+            host.make_ascii_lowercase();
             let mut key = String::with_capacity(text.len());
             if let Some(user) = sip.user {
                 key.push_str(user);
                 key.push('@');
             }
-            let _ = std::fmt::Write::write_fmt(&mut key, format_args!("{}", sip.host));
+            key.push_str(&host);
             if let Some(port) = sip.port {
                 let _ = std::fmt::Write::write_fmt(&mut key, format_args!(":{port}"));
             }
-            key.make_ascii_lowercase();
             key
         }
         _ => text.to_ascii_lowercase(),
@@ -109,7 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uri_key_ignores_scheme_params_and_case() {
+    fn uri_key_ignores_scheme_params_and_host_case() {
         assert_eq!(
             uri_key("sip:Conf@IM.example.com;transport=tcp"),
             "conf@im.example.com"

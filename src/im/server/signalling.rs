@@ -113,7 +113,10 @@ impl ImServer {
         let found = s.participants.iter_mut().find(|p| {
             p.call_id.as_deref() == Some(call_id.as_str())
                 && p.dialog.is_none()
-                && matches!(p.state, State::Answering(_) | State::Joined)
+                && matches!(
+                    p.state,
+                    State::Answering(_) | State::Inviting(_) | State::Joined
+                )
         });
         match found {
             Some(p) => {
@@ -240,6 +243,7 @@ impl ImServer {
         }
         p.state = State::Joined;
         p.remote_sdp = answer.to_vec();
+        let dialog = dialog.or(p.dialog);
         p.dialog = dialog;
         let address = p.address.clone();
         let refresh_at = interval.map(|i| now + super::ServerConfig::supervision(i));
