@@ -115,7 +115,7 @@ mod tests {
     fn uri_key_ignores_scheme_params_and_host_case() {
         assert_eq!(
             uri_key("sip:Conf@IM.example.com;transport=tcp"),
-            "conf@im.example.com"
+            "Conf@im.example.com"
         );
         assert_eq!(
             uri_key("<sips:conf@im.example.com:5061>"),

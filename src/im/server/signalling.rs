@@ -110,24 +110,25 @@ impl ImServer {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
-        let found = s.participants.iter_mut().find(|p| {
-            p.call_id.as_deref() == Some(call_id.as_str())
-                && p.dialog.is_none()
-                && matches!(
-                    p.state,
-                    State::Answering(_) | State::Inviting(_) | State::Joined
-                )
-        });
-        match found {
-            Some(p) => {
-                p.dialog = Some(dialog);
-                self.by_dialog.insert(dialog, (session, p.id));
-            }
-            None if !self.by_dialog.contains_key(&dialog) => {
+        let found = s
+            .participants
+            .iter_mut()
+            .find(|p| p.call_id.as_deref() == Some(call_id.as_str()) && p.is_alive());
+        let Some(p) = found else {
+            // A refused INVITE's dialog, or one of a Participant gone.
+            if !self.by_dialog.contains_key(&dialog) {
                 let _ = self.ua.terminate_dialog(dialog);
                 self.ua_drop_terminated();
             }
-            None => {}
+            return;
+        };
+        if p.dialog.is_none() {
+            p.dialog = Some(dialog);
+        }
+        // An invitee's early dialog is its own business until the 2xx; its
+        // failure is handled from the final response.
+        if p.dialog == Some(dialog) && !matches!(p.state, State::Inviting(_)) {
+            self.by_dialog.insert(dialog, (session, p.id));
         }
     }
 
