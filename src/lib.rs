@@ -56,6 +56,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
+mod decimal;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
