@@ -499,3 +499,25 @@ fn anonymous_inviter_is_not_disclosed() {
         assert!(!text.contains("alice"), "{text}");
     }
 }
+
+#[test]
+fn last_participant_is_released_when_policy_says_so() {
+    let mut cfg = config();
+    cfg.release_alone = true;
+    let mut sc = Scenario::new(cfg, &[("alice", &[]), ("bob", &[200])]);
+    sc.adhoc("alice", &["sip:bob@example.com"]);
+    sc.run(5);
+    let dialog = dialog_of(&mut sc, "alice");
+    let now = sc.net.now;
+    let node = sc.node("alice");
+    sc.net.node(node).as_client().ua.bye(dialog, now).unwrap();
+    sc.run(5);
+    assert_eq!(sc.requests_to("BYE", "bob").len(), 1);
+    assert!(sc.server_events().iter().any(|e| matches!(
+        e,
+        Event::SessionEnded {
+            reason: EndReason::Empty,
+            ..
+        }
+    )));
+}

@@ -130,6 +130,10 @@ pub struct ServerConfig {
     /// are sent, instead of on the first invitee's 200. When every invitee
     /// then fails, the inviter is removed with BYE (7.2.1.2, 7.2.1.9).
     pub early_answer: bool,
+    /// Local policy (7.2.1.9): when a Participant leaves and a single one
+    /// is left (no invitation pending), release that one too, ending the
+    /// session.
+    pub release_alone: bool,
     /// The media types operator policy allows on MSRP (7.2.1.2 step 4);
     /// an offer without any of them is answered 488. `*` allows all.
     pub allowed_accept_types: Vec<String>,
@@ -169,6 +173,7 @@ impl ServerConfig {
             authorization: AuthorizationPolicy::AllowAll,
             failure_policy: FailurePolicy::LowestCode,
             early_answer: false,
+            release_alone: false,
             allowed_accept_types: vec!["message/cpim".to_owned()],
             session_expires: 1800,
             min_se: 90,

@@ -58,7 +58,8 @@
 //!         None => break,
 //!     }
 //! }
-//! assert!(sent[0].bytes.starts_with(b"SIP/2.0 404 "));
+//! // 100 Trying, then the 404 (retransmitted: nobody ACKs it here).
+//! assert!(sent[1].bytes.starts_with(b"SIP/2.0 404 "));
 //! assert!(server.is_idle());
 //! ```
 

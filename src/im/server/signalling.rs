@@ -427,6 +427,18 @@ impl ImServer {
                 reason,
             });
         }
+        if self.config.release_alone {
+            let alone = self.sessions.get(&session).and_then(|s| {
+                let mut alive = s.participants.iter().filter(|p| p.is_alive());
+                match (alive.next(), alive.next()) {
+                    (Some(p), None) if p.state == State::Joined => Some(p.id),
+                    _ => None,
+                }
+            });
+            if let Some(last) = alone {
+                return self.remove_participant(session, last, LeaveReason::Removed, now);
+            }
+        }
         self.end_if_empty(session, now);
     }
 
