@@ -521,3 +521,114 @@ fn last_participant_is_released_when_policy_says_so() {
         }
     )));
 }
+
+/// The NOTIFY bodies the server sent to `user`, in order.
+fn notifies_to(sc: &Scenario, user: &str) -> Vec<(String, String)> {
+    sc.requests_to("NOTIFY", user)
+        .iter()
+        .map(|n| (header(n, "Subscription-State").unwrap(), body(n)))
+        .collect()
+}
+
+#[test]
+fn conference_package_full_state_then_partial_on_every_change() {
+    let mut sc = Scenario::new(config(), &[("alice", &[]), ("bob", &[200]), ("carol", &[])]);
+    sc.adhoc("alice", &["sip:bob@example.com"]);
+    sc.run(5);
+    let (_, identity) = sc.session();
+    let now = sc.net.now;
+    let node = sc.node("alice");
+    let spec = oma_im::dialog::RequestSpec::new(
+        Method::Subscribe,
+        &identity,
+        "<sip:alice@example.com>",
+        &format!("<{identity}>"),
+    )
+    .with_header("Event", "conference")
+    .with_header("Accept", "application/conference-info+xml")
+    .with_header("Expires", "600");
+    sc.net
+        .node(node)
+        .as_client()
+        .ua
+        .send_request(spec, now)
+        .unwrap();
+    sc.run(5);
+    let ok = sc
+        .responses_to_method("alice", "SUBSCRIBE")
+        .into_iter()
+        .find(|r| status(r) == 200)
+        .expect("200 to SUBSCRIBE");
+    assert_eq!(header(&ok, "Expires").unwrap(), "600");
+    // Carol joins, then Bob leaves.
+    let offer = inviter_offer("carol", "message/cpim");
+    sc.invite(
+        "carol",
+        &identity,
+        &[],
+        "application/sdp",
+        offer.into_bytes(),
+    );
+    sc.run(5);
+    let dialog = dialog_of(&mut sc, "bob");
+    let now = sc.net.now;
+    let bob = sc.node("bob");
+    sc.net.node(bob).as_client().ua.bye(dialog, now).unwrap();
+    sc.run(5);
+    let notes = notifies_to(&sc, "alice");
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    let (state, full) = &notes[0];
+    assert!(state.starts_with("active;expires="), "{state}");
+    assert!(full.contains("state=\"full\""), "{full}");
+    assert!(
+        full.contains("sip:alice@example.com") && full.contains("sip:bob@example.com"),
+        "{full}"
+    );
+    let (_, joined) = &notes[1];
+    assert!(
+        joined.contains("state=\"partial\"") && joined.contains("sip:carol@example.com"),
+        "{joined}"
+    );
+    assert!(!joined.contains("sip:bob@example.com"), "{joined}");
+    let (_, left) = &notes[2];
+    assert!(
+        left.contains("sip:bob@example.com") && left.contains("departed"),
+        "{left}"
+    );
+    // Versions increase.
+    let version = |b: &str| -> u32 {
+        let root = &b[b.find("<conference-info").unwrap()..];
+        let at = root.find(" version=\"").unwrap() + 10;
+        root[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    assert!(version(&notes[0].1) < version(&notes[1].1));
+    assert!(version(&notes[1].1) < version(&notes[2].1));
+}
+
+#[test]
+fn subscription_to_another_package_is_refused() {
+    let mut sc = alice_and_bob();
+    let (_, identity) = sc.session();
+    let now = sc.net.now;
+    let node = sc.node("alice");
+    let spec = oma_im::dialog::RequestSpec::new(
+        Method::Subscribe,
+        &identity,
+        "<sip:alice@example.com>",
+        &format!("<{identity}>"),
+    )
+    .with_header("Event", "presence");
+    sc.net
+        .node(node)
+        .as_client()
+        .ua
+        .send_request(spec, now)
+        .unwrap();
+    sc.run(5);
+    let codes: Vec<u16> = sc
+        .responses_to_method("alice", "SUBSCRIBE")
+        .iter()
+        .map(|r| status(r))
+        .collect();
+    assert_eq!(codes, [489]);
+}

@@ -63,6 +63,7 @@
 //! assert!(server.is_idle());
 //! ```
 
+mod conference;
 mod config;
 mod headers;
 mod session;
@@ -101,6 +102,7 @@ struct PendingSetup {
 enum Timer {
     Refresh(SessionId, ParticipantId),
     Switch(SessionId),
+    Subscription(SessionId, DialogId),
 }
 
 /// How an MSRP connection stands.
@@ -139,6 +141,11 @@ pub struct ImServer {
     /// The live session of a group or public conference (by URI key).
     hosted_sessions: HashMap<String, SessionId>,
     pending_auth: HashMap<AuthorizationId, PendingSetup>,
+    /// Accepted SUBSCRIBEs whose dialog is not known yet, by Call-ID, with
+    /// their session and granted expiry.
+    pending_subscriptions: HashMap<String, (SessionId, u32)>,
+    /// Conference event package subscriptions, by dialog.
+    by_subscription: HashMap<DialogId, SessionId>,
     connections: HashMap<ConnectionId, Connection>,
     timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     timer_seq: u64,
@@ -210,6 +217,8 @@ impl ImServer {
             publics,
             hosted_sessions: HashMap::new(),
             pending_auth: HashMap::new(),
+            pending_subscriptions: HashMap::new(),
+            by_subscription: HashMap::new(),
             connections: HashMap::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -276,6 +285,9 @@ impl ImServer {
                 Timer::Refresh(session, participant) => {
                     self.session_expired(session, participant, now)
                 }
+                Timer::Subscription(session, dialog) => {
+                    self.end_subscription(session, dialog, "terminated;reason=timeout", now)
+                }
                 Timer::Switch(session) => {
                     if let Some(s) = self.sessions.get_mut(&session) {
                         s.switch_deadline = None;
@@ -310,6 +322,7 @@ impl ImServer {
                     participant,
                 },
                 Timer::Switch(session) => DeadlineReason::MsrpSwitch { session },
+                Timer::Subscription(session, _) => DeadlineReason::Subscription { session },
             },
         });
         let sip = self.ua.next_deadline().map(|d| Deadline {
@@ -453,6 +466,11 @@ impl ImServer {
                 .sessions
                 .get(&s)
                 .is_some_and(|s| s.switch_deadline == Some(at)),
+            Timer::Subscription(s, d) => self.sessions.get(&s).is_some_and(|s| {
+                s.subscribers
+                    .iter()
+                    .any(|x| x.dialog == d && x.expires_at == at)
+            }),
         }
     }
 

@@ -96,6 +96,14 @@ impl Participant {
     }
 }
 
+/// A subscriber to the session's conference event package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Subscriber {
+    pub dialog: DialogId,
+    pub call_id: String,
+    pub expires_at: Instant,
+}
+
 /// One IM Session.
 #[derive(Debug)]
 pub(crate) struct ImSession {
@@ -124,6 +132,10 @@ pub(crate) struct ImSession {
     pub lowest_failure: Option<u16>,
     pub switch: MsrpSwitch,
     pub switch_deadline: Option<Instant>,
+    /// Subscribers to the conference event package.
+    pub subscribers: Vec<Subscriber>,
+    /// The conference-info version last sent.
+    pub version: u32,
 }
 
 impl ImSession {

@@ -163,7 +163,7 @@ impl ImServer {
         };
         // Step 4: the SDP offer against operator policy (RFC 3264: 488).
         if !self.offer_allowed(&inviter.offer) {
-            self.drop_session(session, EndReason::Rejected(488));
+            self.drop_session(session, EndReason::Rejected(488), now);
             return self.reject(transaction, 488, None, now);
         }
         // Step 5: the invitees, at most the Participant maximum.
@@ -187,7 +187,7 @@ impl ImServer {
         let invitees = match invitees {
             Ok(list) => list,
             Err(code) => {
-                self.drop_session(session, EndReason::Rejected(code));
+                self.drop_session(session, EndReason::Rejected(code), now);
                 let warning = (code == 486).then_some(TOO_MANY_PARTICIPANTS);
                 return self.reject(transaction, code, warning, now);
             }
@@ -345,6 +345,8 @@ impl ImServer {
                 lowest_failure: None,
                 switch,
                 switch_deadline: None,
+                subscribers: Vec::new(),
+                version: 0,
             },
         );
         self.event(Event::SessionCreated {
@@ -580,6 +582,7 @@ impl ImServer {
             participant,
             address,
         });
+        self.notify_change(session, participant, None, now);
         self.join_switch(session, participant, now);
     }
 

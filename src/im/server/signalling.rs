@@ -22,6 +22,7 @@ impl ImServer {
                 let method = request.message().method().unwrap_or_default().to_owned();
                 match method.as_str() {
                     "INVITE" => self.on_initial_invite(transaction, request, now),
+                    "SUBSCRIBE" => self.on_subscribe(transaction, &request, now),
                     "OPTIONS" => {
                         let spec = ResponseSpec::new(200).with_header("Server", &self.release);
                         let _ = self.ua.respond(transaction, spec, now);
@@ -64,7 +65,7 @@ impl ImServer {
                 }
             }
             dialog::Event::DialogEarly { dialog } | dialog::Event::DialogEstablished { dialog } => {
-                self.on_dialog_created(dialog)
+                self.on_dialog_created(dialog, now)
             }
             dialog::Event::RequestCancelled { transaction } => {
                 if let Some((session, _)) = self.by_server_tx.remove(&transaction) {
@@ -72,6 +73,14 @@ impl ImServer {
                 }
             }
             dialog::Event::DialogTerminated { dialog, reason } => {
+                if let Some(session) = self.by_subscription.remove(&dialog) {
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        if let Some(i) = s.subscribers.iter().position(|x| x.dialog == dialog) {
+                            let sub = s.subscribers.swap_remove(i);
+                            self.by_call_id.remove(&sub.call_id);
+                        }
+                    }
+                }
                 if let Some((session, participant)) = self.by_dialog.remove(&dialog) {
                     let why = match reason {
                         TerminationReason::ByeReceived => LeaveReason::Departed,
@@ -98,10 +107,13 @@ impl ImServer {
 
     /// A dialog the user agent created as UAS: the inviter's or a joiner's
     /// (found by Call-ID), or one no session holds (a refused INVITE's).
-    fn on_dialog_created(&mut self, dialog: DialogId) {
+    fn on_dialog_created(&mut self, dialog: DialogId, now: Instant) {
         let Some(call_id) = self.ua.dialog(dialog).map(|d| d.call_id().to_owned()) else {
             return;
         };
+        if self.subscription_created(dialog, &call_id, now) {
+            return;
+        }
         let Some(&session) = self.by_call_id.get(&call_id) else {
             let _ = self.ua.terminate_dialog(dialog);
             self.ua_drop_terminated();
@@ -152,10 +164,18 @@ impl ImServer {
         request: &crate::transaction::OwnedMessage,
         now: Instant,
     ) {
+        let msg = request.message();
+        if let Some(&session) = self.by_subscription.get(&dialog) {
+            if msg.method() == Some("SUBSCRIBE") {
+                return self.resubscribe(transaction, dialog, session, &msg, now);
+            }
+            let spec = self.focus_response(session, 200);
+            let _ = self.ua.respond(transaction, spec, now);
+            return self.collect(Some(session));
+        }
         let Some(&(session, participant)) = self.by_dialog.get(&dialog) else {
             return self.reject(transaction, 481, None, now);
         };
-        let msg = request.message();
         let method = msg.method().unwrap_or_default();
         if !matches!(method, "INVITE" | "UPDATE") {
             let spec = self.focus_response(session, 200);
@@ -263,6 +283,7 @@ impl ImServer {
             participant,
             address,
         });
+        self.notify_change(session, participant, None, now);
         if let (true, Some(inviter)) = (answer_inviter, inviter) {
             self.accept_joiner(session, inviter, Some(answer), now);
         }
@@ -339,14 +360,14 @@ impl ImServer {
         let _ = self.ua.respond(transaction, spec, now);
         self.collect(Some(session));
         self.by_server_tx.remove(&transaction);
-        self.drop_session(session, EndReason::Rejected(code));
+        self.drop_session(session, EndReason::Rejected(code), now);
     }
 
     /// The inviter cancelled: CANCEL every pending invitation, end the
     /// session.
     fn cancel_session(&mut self, session: SessionId, now: Instant) {
         self.release_all(session, now);
-        self.drop_session(session, EndReason::Cancelled);
+        self.drop_session(session, EndReason::Cancelled, now);
     }
 
     /// The Participant's session was not refreshed in time (RFC 4028 §10):
@@ -426,6 +447,7 @@ impl ImServer {
                 participant,
                 reason,
             });
+            self.notify_change(session, participant, Some(reason), now);
         }
         if self.config.release_alone {
             let alone = self.sessions.get(&session).and_then(|s| {
@@ -449,7 +471,7 @@ impl ImServer {
         };
         if s.alive() == 0 {
             self.release_all(session, now);
-            self.drop_session(session, EndReason::Empty);
+            self.drop_session(session, EndReason::Empty, now);
         }
     }
 
@@ -480,7 +502,15 @@ impl ImServer {
     }
 
     /// Forgets a session and everything that points at it.
-    pub(super) fn drop_session(&mut self, session: SessionId, reason: EndReason) {
+    pub(super) fn drop_session(&mut self, session: SessionId, reason: EndReason, now: Instant) {
+        let subscribers: Vec<DialogId> = self
+            .sessions
+            .get(&session)
+            .map(|s| s.subscribers.iter().map(|x| x.dialog).collect())
+            .unwrap_or_default();
+        for dialog in subscribers {
+            self.end_subscription(session, dialog, "terminated;reason=noresource", now);
+        }
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };

@@ -197,6 +197,12 @@ pub enum DeadlineReason {
         /// The Participant.
         participant: ParticipantId,
     },
+    /// The expiry of a subscription to the session's conference event
+    /// package.
+    Subscription {
+        /// The session.
+        session: SessionId,
+    },
     /// A response timeout of the session's MSRP switch.
     MsrpSwitch {
         /// The session.

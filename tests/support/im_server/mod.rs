@@ -120,6 +120,15 @@ impl Client {
                 dialog::Output::Event(e) => {
                     if let dialog::Event::RequestReceived {
                         transaction,
+                        dialog: Some(_),
+                        ..
+                    } = &e
+                    {
+                        // NOTIFY, re-INVITE, UPDATE, ...: accepted.
+                        let _ = self.ua.respond(*transaction, ResponseSpec::new(200), now);
+                    }
+                    if let dialog::Event::RequestReceived {
+                        transaction,
                         request,
                         dialog: None,
                     } = &e

@@ -207,6 +207,20 @@ impl Scenario {
             .collect()
     }
 
+    /// The server's responses to `user`'s requests of `method`, in order.
+    pub fn responses_to_method(&self, user: &str, method: &str) -> Vec<Vec<u8>> {
+        self.from_server()
+            .into_iter()
+            .filter(|r| {
+                let m = parse_message(&r.bytes).unwrap();
+                m.status_code().is_some()
+                    && m.cseq().unwrap().unwrap().method.as_str() == method
+                    && from_user(&m) == Some(user.to_owned())
+            })
+            .map(|r| r.bytes.clone())
+            .collect()
+    }
+
     /// The INVITEs the server sent (to the invitees), in order.
     pub fn invites_sent(&self) -> Vec<Vec<u8>> {
         self.from_server()
