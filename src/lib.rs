@@ -57,6 +57,7 @@ pub mod body;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod im;
 mod limits;
 pub mod msrp;
 pub mod rng;
