@@ -386,7 +386,7 @@ impl ImHistoryFunction {
                 .map(|m| (body, m))
         });
         let Some((body, msrp)) = msrp else {
-            self.refuse(tx, RejectReason::MediaNotAcceptable, now)?;
+            self.refuse(tx, &call_id, RejectReason::MediaNotAcceptable, now)?;
             self.sessions.remove(&session);
             self.settle(now);
             return Ok(());
@@ -448,8 +448,8 @@ impl ImHistoryFunction {
         if r.state != RetrievalState::Authorizing {
             return Err(HistoryError::WrongState);
         }
-        let tx = r.invite_tx;
-        self.refuse(tx, RejectReason::NotAuthorized, now)?;
+        let (tx, call_id) = (r.invite_tx, r.call_id.clone());
+        self.refuse(tx, &call_id, RejectReason::NotAuthorized, now)?;
         self.sessions.remove(&session);
         self.settle(now);
         Ok(())
@@ -697,6 +697,7 @@ impl ImHistoryFunction {
     fn refuse(
         &mut self,
         tx: ServerTxId,
+        call_id: &str,
         reason: RejectReason,
         now: Instant,
     ) -> Result<(), HistoryError> {
@@ -708,14 +709,25 @@ impl ImHistoryFunction {
             RejectReason::MediaNotAcceptable => 488,
             RejectReason::Busy => 486,
         };
-        let mut spec = ResponseSpec::new(status)
-            .with_header("Server", &self.release)
-            .with_header("Allow", &self.allow);
+        // The user agent adds Allow (and a Contact) to every response but
+        // 100 to an initial INVITE.
+        let mut spec = ResponseSpec::new(status).with_header("Server", &self.release);
         if let Some(text) = reason.warning_text() {
             let warning = format!("399 {} \"{text}\"", self.config.sip_addr);
             spec = spec.with_header("Warning", &warning);
         }
         self.ua.respond(tx, spec, now)?;
+        // The user agent keeps a dialog for a final non-2xx response to an
+        // initial INVITE; no request can use it: forget it.
+        let stale: Vec<DialogId> = self
+            .ua
+            .dialogs()
+            .filter(|d| d.call_id() == call_id && !self.dialogs.contains_key(&d.id()))
+            .map(|d| d.id())
+            .collect();
+        for d in stale {
+            let _ = self.ua.terminate_dialog(d);
+        }
         self.event(Event::RetrievalRefused { status, reason });
         Ok(())
     }
@@ -889,22 +901,22 @@ impl ImHistoryFunction {
     }
 
     fn on_retrieval_invite(&mut self, tx: ServerTxId, msg: &SipMessage<'_>, now: Instant) {
-        if self.sessions.len() >= self.config.limits.max_sessions {
-            let _ = self.refuse(tx, RejectReason::Busy, now);
-            return;
-        }
-        let request = match retrieval::check_invite(msg, &self.config.limits) {
-            Ok(r) => r,
-            Err(reason) => {
-                let _ = self.refuse(tx, reason, now);
-                return;
-            }
-        };
         let call_id = msg
             .call_id()
             .and_then(Result::ok)
             .map(|c| c.id.to_owned())
             .unwrap_or_default();
+        if self.sessions.len() >= self.config.limits.max_sessions {
+            let _ = self.refuse(tx, &call_id, RejectReason::Busy, now);
+            return;
+        }
+        let request = match retrieval::check_invite(msg, &self.config.limits) {
+            Ok(r) => r,
+            Err(reason) => {
+                let _ = self.refuse(tx, &call_id, reason, now);
+                return;
+            }
+        };
         let items = vec![Item::Pending; request.references.len()];
         let session = self.new_session(Kind::Retrieval(Retrieval {
             state: RetrievalState::Authorizing,
