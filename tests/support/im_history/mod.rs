@@ -73,6 +73,11 @@ pub struct HistoryNode {
     /// Whether retrieval requests are answered at once (else the test does).
     pub auto_answer: bool,
     conns: HashMap<HistorySessionId, SocketAddr>,
+    /// Sessions whose MSRP endpoint exists (after RecordingStarted or the
+    /// first HistoryItemRequested).
+    ready: Vec<HistorySessionId>,
+    /// MSRP bytes from connections no session claimed yet, by source.
+    unbound: Vec<(SocketAddr, Vec<u8>)>,
     queue: VecDeque<Polled<PeerEvent>>,
 }
 
@@ -87,7 +92,33 @@ impl HistoryNode {
             accept_recordings: true,
             auto_answer: true,
             conns: HashMap::new(),
+            ready: Vec::new(),
+            unbound: Vec::new(),
             queue: VecDeque::new(),
+        }
+    }
+
+    /// Binds waiting connections to ready sessions without one.
+    fn bind_unbound(&mut self) {
+        let Some(now) = self.now else { return };
+        while let Some(&(source, _)) = self.unbound.first() {
+            let Some(session) = self
+                .ready
+                .iter()
+                .rev()
+                .find(|s| !self.conns.contains_key(s))
+                .copied()
+            else {
+                return;
+            };
+            self.conns.insert(session, source);
+            self.history
+                .handle_input(Input::MsrpConnected { session }, now);
+            for (_, bytes) in self.unbound.iter().filter(|(s, _)| *s == source) {
+                self.history
+                    .handle_input(Input::MsrpBytes { session, bytes }, now);
+            }
+            self.unbound.retain(|(s, _)| *s != source);
         }
     }
 
@@ -164,10 +195,22 @@ impl HistoryNode {
                     self.conns.remove(&session);
                 }
                 Output::Event(e) => {
+                    use history::Event as E;
+                    if let E::RecordingStarted { session, .. }
+                    | E::HistoryItemRequested { session, .. } = &e
+                    {
+                        if !self.ready.contains(session) {
+                            self.ready.push(*session);
+                        }
+                    }
+                    if let E::SessionEnded { session, .. } = &e {
+                        self.ready.retain(|s| s != session);
+                    }
                     if let Some(now) = self.now {
                         self.app(&e, now);
                     }
                     self.queue.push_back(Polled::Event(PeerEvent::History(e)));
+                    self.bind_unbound();
                 }
             }
         }
@@ -184,20 +227,11 @@ impl Node for HistoryNode {
             let session = match self.conns.iter().find(|(_, a)| **a == source) {
                 Some((s, _)) => *s,
                 None => {
-                    // The peer opened the connection: the newest session
-                    // without one.
-                    let Some(s) = self
-                        .history
-                        .sessions()
-                        .filter(|s| !self.conns.contains_key(s))
-                        .last()
-                    else {
-                        return;
-                    };
-                    self.conns.insert(s, source);
-                    self.history
-                        .handle_input(Input::MsrpConnected { session: s }, now);
-                    s
+                    // The peer opened the connection: it belongs to the
+                    // newest ready session without one, or waits for it.
+                    self.unbound.push((source, bytes.to_vec()));
+                    self.bind_unbound();
+                    return;
                 }
             };
             self.history
