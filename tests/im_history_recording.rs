@@ -393,3 +393,25 @@ fn refused_recording_gets_403_and_no_invite() {
         .any(|r| r.start_line().starts_with("INVITE")));
     assert!(net.node(1).history().history.is_idle());
 }
+
+/// Over 3GPP IMS the initiator is the identity the network asserts for the
+/// REFER (P-Asserted-Identity, TS 24.229), even when its From is anonymous.
+#[test]
+fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
+    let mut net = setup(true);
+    let now = net.now;
+    let spec = RequestSpec::new(
+        Method::Refer,
+        "sip:history@10.0.0.2:5060",
+        "\"Anonymous\" <sip:anonymous@anonymous.invalid>",
+        "<sip:history@im.example.com>",
+    )
+    .with_header("Refer-To", &format!("<{IDENTITY}>"))
+    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("Privacy", "id");
+    net.node(0).scripted().send(spec, now);
+    run(&mut net);
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert_eq!(sip(&invite).from().unwrap().unwrap().uri.to_string(), ALICE);
+    assert_eq!(started(&net).im_session_identity.unwrap().uri, IDENTITY);
+}

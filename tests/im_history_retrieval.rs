@@ -547,3 +547,35 @@ fn lossy_network_still_delivers_everything() {
     assert_eq!(lossy.node(0).scripted().received.len(), 3);
     assert!(lossy.is_idle());
 }
+
+/// Over 3GPP IMS the identity is the one the network asserts
+/// (P-Asserted-Identity, TS 24.229), even when the From is anonymous.
+#[test]
+fn ims_requester_is_the_network_asserted_identity() {
+    let mut net = setup(|_| {});
+    let now = net.now;
+    let client = net.node(0).scripted();
+    let sdp = String::from_utf8(client.retrieval_offer(Direction::RecvOnly)).unwrap();
+    let body = format!(
+        "--b\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--b\r\nContent-Type: application/resource-lists+xml\r\n\r\n{}\r\n--b--\r\n",
+        uri_list(&REFS[..1])
+    );
+    let spec = RequestSpec::new(
+        Method::Invite,
+        "sip:history@10.0.0.2:5060",
+        "\"Anonymous\" <sip:anonymous@anonymous.invalid>",
+        "<sip:history@im.example.com>",
+    )
+    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("Privacy", "id")
+    .with_body("multipart/mixed;boundary=b", body.into_bytes());
+    client.send(spec, now);
+    run(&mut net);
+    let requester = history_events(&net).into_iter().find_map(|e| match e {
+        Event::RetrievalRequested { requester, .. } => Some(requester),
+        _ => None,
+    });
+    assert_eq!(requester.as_deref(), Some(ALICE));
+    assert_eq!(sip(&invite_final(&net)).status_code(), Some(200));
+    assert_eq!(net.node(0).scripted().received.len(), 1);
+}
