@@ -305,7 +305,7 @@ fn recorded(net: &Network<Peer>) -> Vec<oma_im::im::history::RecordedMessage> {
     history_events(net)
         .into_iter()
         .filter_map(|e| match e {
-            Event::MessageRecorded { message, .. } => Some(message),
+            Event::MessageRecorded { message, .. } => Some(*message),
             _ => None,
         })
         .collect()

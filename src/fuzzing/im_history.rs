@@ -106,17 +106,15 @@ impl World {
                     }
                     self.sent.push(t.bytes);
                 }
-                Output::Event(Event::RetrievalRequested { session, .. })
-                | Output::Event(Event::RecordingRequested { session, .. })
-                | Output::Event(Event::RecordingStarted { session, .. }) => {
-                    if self.sessions.len() < 32 {
-                        self.sessions.push(session);
-                    }
-                }
-                Output::Event(Event::HistoryItemRequested { session, index, .. }) => {
-                    if self.items.len() < 64 {
-                        self.items.push((session, index));
-                    }
+                Output::Event(
+                    Event::RetrievalRequested { session, .. }
+                    | Event::RecordingRequested { session, .. }
+                    | Event::RecordingStarted { session, .. },
+                ) if self.sessions.len() < 32 => self.sessions.push(session),
+                Output::Event(Event::HistoryItemRequested { session, index, .. })
+                    if self.items.len() < 64 =>
+                {
+                    self.items.push((session, index))
                 }
                 _ => {}
             }

@@ -358,12 +358,12 @@ impl ImHistoryFunction {
                     let m = *m;
                     self.event(Event::MessageRecorded {
                         session,
-                        message: RecordedMessage {
+                        message: Box::new(RecordedMessage {
                             message_id: m.message_id,
                             content_type: m.content_type,
                             body: m.body,
                             cpim: m.cpim.and_then(Result::ok),
-                        },
+                        }),
                     });
                 }
             }

@@ -247,8 +247,9 @@ pub enum Event {
     MessageRecorded {
         /// The session.
         session: HistorySessionId,
-        /// The message with its CPIM headers.
-        message: RecordedMessage,
+        /// The message with its CPIM headers (boxed: it holds the parsed
+        /// CPIM message).
+        message: Box<RecordedMessage>,
     },
     /// A conference-state NOTIFY (RFC 4575) of a recorded session.
     ConferenceState {

@@ -643,7 +643,9 @@ impl Node for ScriptedPeer {
     }
 }
 
-/// Either kind of node, on one network.
+/// Either kind of node, on one network (a handful per test: their size
+/// does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum Peer {
     /// The History Function.
     History(HistoryNode),
