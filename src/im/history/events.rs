@@ -82,6 +82,13 @@ impl ImHistoryFunction {
         now: Instant,
     ) {
         let Some(dialog) = dialog else { return };
+        if !self.sessions.contains_key(&session) {
+            // The recording ended while its INVITE was pending.
+            if let Ok(tx) = self.ua.bye(dialog, now) {
+                self.transactions.insert(tx, TxUse::Bye);
+            }
+            return;
+        }
         self.dialogs.insert(dialog, DialogUse::Invite(session));
         let allow = match msg.allow() {
             Some(Ok(set)) => set.iter().map(|m| m.as_str().to_owned()).collect(),
