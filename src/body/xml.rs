@@ -23,6 +23,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 use smallvec::SmallVec;
 
+use crate::decimal::push_decimal;
+
 /// Limits on what a parsed XML body may contain. Input over any limit is rejected
 /// with the matching [`XmlErrorKind`], detected while reading, before the rest of
 /// the document is looked at.
@@ -676,28 +678,12 @@ pub(crate) fn write_attr(out: &mut Vec<u8>, name: &str, value: &str) {
     out.push(b'"');
 }
 
-/// Appends the decimal digits of `n` without going through a `String`.
-pub(crate) fn write_u32(out: &mut Vec<u8>, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
 /// Appends ` name="n"`.
 pub(crate) fn write_attr_u32(out: &mut Vec<u8>, name: &str, n: u32) {
     out.push(b' ');
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"=\"");
-    write_u32(out, n);
+    push_decimal(out, u64::from(n));
     out.push(b'"');
 }
 
@@ -834,12 +820,6 @@ mod tests {
         let mut out = Vec::new();
         write_attr(&mut out, "v", "a\"<&>\t\n\r'");
         assert_eq!(out, b" v=\"a&quot;&lt;&amp;&gt;&#9;&#10;&#13;'\"");
-        out.clear();
-        for n in [0, 7, 10, 4_294_967_295] {
-            write_u32(&mut out, n);
-            out.push(b',');
-        }
-        assert_eq!(out, b"0,7,10,4294967295,");
         out.clear();
         write_text(&mut out, "x<y\r\n");
         assert_eq!(out, b"x&lt;y&#13;\n");

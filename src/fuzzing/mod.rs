@@ -5,6 +5,7 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod im_client;
 pub mod im_history;
 pub mod mime;
 pub mod msrp;
@@ -24,6 +25,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
     ("im_history_events", im_history::im_history_events),
+    ("im_client_events", im_client::im_client_events),
     ("msrp_parse_message", msrp::msrp_parse_message),
     ("msrp_session_events", msrp_session::msrp_session_events),
     ("msrp_stream", msrp::msrp_stream),

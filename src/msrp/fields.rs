@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::error::{MsrpError, MsrpErrorKind};
-use super::syntax::{is_utf8text, parse_3digit, parse_u64, write_3digit, write_u64};
+use super::syntax::{is_utf8text, parse_3digit, parse_u64, write_3digit};
+use crate::decimal::push_decimal;
 
 /// The method of a request: `SEND`, `REPORT` or another `1*UPALPHA` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -157,15 +158,15 @@ impl ByteRange {
 
     /// Appends the value in canonical form.
     pub fn write(&self, out: &mut Vec<u8>) {
-        write_u64(out, self.start);
+        push_decimal(out, self.start);
         out.push(b'-');
         match self.end {
-            Some(end) => write_u64(out, end),
+            Some(end) => push_decimal(out, end),
             None => out.push(b'*'),
         }
         out.push(b'/');
         match self.total {
-            Some(total) => write_u64(out, total),
+            Some(total) => push_decimal(out, total),
             None => out.push(b'*'),
         }
     }

@@ -74,22 +74,6 @@ pub(crate) fn parse_3digit(s: &str) -> Option<u16> {
     }
 }
 
-/// Appends `n` in decimal.
-pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
 /// Appends a status code as exactly three digits.
 pub(crate) fn write_3digit(out: &mut Vec<u8>, n: u16) {
     let n = n % 1000;

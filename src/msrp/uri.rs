@@ -198,7 +198,7 @@ impl<'a> MsrpUri<'a> {
         out.extend_from_slice(self.host.as_bytes());
         if let Some(port) = self.port {
             out.push(b':');
-            super::syntax::write_u64(out, u64::from(port));
+            crate::decimal::push_decimal(out, u64::from(port));
         }
         if let Some(id) = self.session_id {
             out.push(b'/');

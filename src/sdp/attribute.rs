@@ -305,7 +305,7 @@ impl<'a> Attribute<'a> {
             }
             Self::MaxSize(size) => {
                 out.push(b':');
-                super::text::push_u64(out, *size);
+                crate::decimal::push_decimal(out, *size);
             }
             Self::Path(uris) => {
                 out.push(b':');

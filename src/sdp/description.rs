@@ -6,7 +6,8 @@ use smallvec::SmallVec;
 
 use super::accept_types::AcceptTypes;
 use super::attribute::{Attribute, ConnectionAttribute, Direction, SetupRole};
-use super::text::{own, push_u64};
+use super::text::own;
+use crate::decimal::push_decimal;
 
 /// A parsed or built session description. Text borrows the parsed input
 /// (`Cow::Borrowed`) or is owned; [`into_owned`](Self::into_owned) gives a
@@ -268,10 +269,10 @@ impl<'a> Media<'a> {
         out.extend_from_slice(b"m=");
         out.extend_from_slice(self.media.as_bytes());
         out.push(b' ');
-        push_u64(out, u64::from(self.port));
+        push_decimal(out, u64::from(self.port));
         if let Some(count) = self.port_count {
             out.push(b'/');
-            push_u64(out, u64::from(count));
+            push_decimal(out, u64::from(count));
         }
         out.push(b' ');
         out.extend_from_slice(self.proto.as_bytes());
@@ -365,9 +366,9 @@ impl Origin<'_> {
         out.extend_from_slice(b"o=");
         out.extend_from_slice(self.username.as_bytes());
         out.push(b' ');
-        push_u64(out, self.session_id);
+        push_decimal(out, self.session_id);
         out.push(b' ');
-        push_u64(out, self.session_version);
+        push_decimal(out, self.session_version);
         out.push(b' ');
         out.extend_from_slice(self.net_type.as_bytes());
         out.push(b' ');
@@ -394,9 +395,9 @@ impl Timing<'_> {
     /// Appends the `t=` line and its `r=` lines.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"t=");
-        push_u64(out, self.start);
+        push_decimal(out, self.start);
         out.push(b' ');
-        push_u64(out, self.stop);
+        push_decimal(out, self.stop);
         out.extend_from_slice(b"\r\n");
         write_all(out, b"r=", &self.repeats);
     }

@@ -42,21 +42,6 @@ pub(crate) fn parse_u16(s: &str) -> Option<u16> {
     parse_u64(s).and_then(|n| u16::try_from(n).ok())
 }
 
-/// Appends the decimal form of `n`.
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
 /// Turns a borrowed or owned string into an owned one that lives forever.
 pub(crate) fn own(s: Cow<'_, str>) -> Cow<'static, str> {
     Cow::Owned(s.into_owned())

@@ -59,7 +59,7 @@ fn text(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
 fn number(out: &mut Vec<u8>, name: &str, value: Option<u32>) {
     if let Some(v) = value {
         open(out, name);
-        xml::write_u32(out, v);
+        crate::decimal::push_decimal(out, u64::from(v));
         close(out, name);
     }
 }

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use crate::dialog::Config;
-use crate::im::history::IM_FEATURE_TAG;
+use crate::im::IM_FEATURE_TAG;
 
 /// The Contact line as the user agent writes it, with its CRLFs around.
 pub(super) fn plain_line(config: &Config) -> Vec<u8> {

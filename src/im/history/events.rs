@@ -6,14 +6,15 @@ use std::time::Instant;
 use super::session::{Item, Kind, RecordingState, RetrievalState};
 use super::{
     DialogUse, EndReason, Event, HistorySessionId, ImHistoryFunction, Output, RecordedMessage,
-    RecordingInfo, SessionIdentity, TxUse, ACCEPT_CONTACT_IM, CONFERENCE_INFO,
+    RecordingInfo, TxUse, CONFERENCE_INFO,
 };
 use crate::body::multipart::find_sdp;
 use crate::dialog::{ClientTxId, DialogId, DialogRequestSpec, RequestSpec, TerminationReason};
+use crate::im::{ImSessionIdentity, ACCEPT_CONTACT_IM};
 use crate::msrp::session::{self as msrp_session, MsrpSession, SendErrorKind, SendOptions};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
-use crate::sip::{Contact, HeaderName, Method, SipMessage};
+use crate::sip::{HeaderName, Method, SipMessage};
 use crate::transaction::OwnedMessage;
 
 impl ImHistoryFunction {
@@ -94,13 +95,7 @@ impl ImHistoryFunction {
             Some(Ok(set)) => set.iter().map(|m| m.as_str().to_owned()).collect(),
             _ => Vec::new(),
         };
-        let im_session_identity = match msg.contact().next() {
-            Some(Ok(Contact::Address(a))) => Some(SessionIdentity {
-                uri: a.uri.to_string(),
-                is_focus: a.params.contains("isfocus"),
-            }),
-            _ => None,
-        };
+        let im_session_identity = ImSessionIdentity::from_contact(msg);
         let headers = msg
             .headers()
             .take(self.config.limits.max_stored_headers)

@@ -111,13 +111,14 @@ use std::time::Instant;
 pub use config::{HistoryConfig, Limits};
 pub use types::{
     Deadline, DeadlineReason, EndReason, Event, HistoryError, HistorySessionId, Input, Output,
-    RecordedMessage, RecordingInfo, RejectReason, SessionIdentity,
+    RecordedMessage, RecordingInfo, RejectReason,
 };
 
 use crate::body::cpim::CpimMessageBuf;
 use crate::dialog::{
     self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, TransactionId, UserAgent,
 };
+use crate::im::{server_release_version, ACCEPT_CONTACT_IM};
 use crate::msrp::session::{self as msrp_session, MsrpSession};
 use crate::rng::Rng;
 use crate::sdp::offer_answer::{answer, negotiate, offer, LocalParameters, Side};
@@ -125,16 +126,6 @@ use crate::sdp::{AcceptTypes, Direction, SessionDescription};
 use crate::sip::{HeaderName, Method, MethodSet, SipMessage};
 use crate::transaction::{OwnedMessage, Transmit};
 use session::{Item, Kind, Recording, RecordingState, Retrieval, RetrievalState, Session};
-
-/// The IM feature tag (Contact and Accept-Contact, RFC 3840 / RFC 3841).
-pub const IM_FEATURE_TAG: &str = "+g.oma.sip-im";
-
-/// The Accept-Contact value of the History Function's initial requests.
-pub const ACCEPT_CONTACT_IM: &str = "*;+g.oma.sip-im";
-
-/// The release-version token of an IM Server (Appendix F), which the
-/// History Function, a network entity, writes in `Server` and `User-Agent`.
-pub const SERVER_RELEASE_TOKEN: &str = "IM-serv/OMA1.0";
 
 /// The media type of a conference-state body (RFC 4575).
 const CONFERENCE_INFO: &str = "application/conference-info+xml";
@@ -219,12 +210,7 @@ impl ImHistoryFunction {
         ]);
         let mut allow_text = Vec::new();
         ua_config.capabilities.allow.write(&mut allow_text);
-        let product = config.product.trim();
-        let release = if product.is_empty() {
-            SERVER_RELEASE_TOKEN.to_owned()
-        } else {
-            format!("{SERVER_RELEASE_TOKEN} {product}")
-        };
+        let release = server_release_version(&config.product);
         ImHistoryFunction {
             plain_contact: contact::plain_line(&ua_config),
             ua: UserAgent::new(ua_config),

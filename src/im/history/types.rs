@@ -124,15 +124,6 @@ impl RejectReason {
     }
 }
 
-/// The IM Session Identity a 200 OK carried in its Contact (RFC 4579).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionIdentity {
-    /// The Contact URI.
-    pub uri: String,
-    /// Whether the Contact carries `isfocus`.
-    pub is_focus: bool,
-}
-
 /// What a recording History Function stored from the 200 OK of its INVITE
 /// (13.3.1.2, "On receiving a SIP 200 OK").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +131,7 @@ pub struct RecordingInfo {
     /// The methods of the `Allow` header (step 1), empty without one.
     pub allow: Vec<String>,
     /// The IM Session Identity of the Contact (step 2), if any.
-    pub im_session_identity: Option<SessionIdentity>,
+    pub im_session_identity: Option<crate::im::ImSessionIdentity>,
     /// Every header field of the 200 OK, name and value as received (step
     /// 3), up to [`Limits::max_stored_headers`](super::Limits::max_stored_headers).
     pub headers: Vec<(String, String)>,
