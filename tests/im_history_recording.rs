@@ -96,7 +96,15 @@ fn refer(net: &mut Network<Peer>) {
     net.node(0).scripted().send(spec, now);
 }
 
+/// Runs a minute of virtual time: a recorded session stays up (its
+/// session timer keeps a deadline), so the network is not idle.
 fn run(net: &mut Network<Peer>) {
+    let until = net.now + Duration::from_secs(60);
+    net.run_until(until, |_, _, _, _| {});
+}
+
+/// Runs until nothing is left alive.
+fn run_idle(net: &mut Network<Peer>) {
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
 }
 
@@ -340,7 +348,7 @@ fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends()
     let focus = net.node(2).scripted();
     let d = focus.dialog.unwrap();
     focus.ua.bye(d, now).unwrap();
-    run(&mut net);
+    run_idle(&mut net);
     assert!(history_events(&net).iter().any(|e| matches!(
         e,
         Event::SessionEnded {
@@ -414,4 +422,28 @@ fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
     let invite = find(&net, HISTORY, FOCUS, "INVITE");
     assert_eq!(sip(&invite).from().unwrap().unwrap().uri.to_string(), ALICE);
     assert_eq!(started(&net).im_session_identity.unwrap().uri, IDENTITY);
+}
+
+/// The IM Server's 200 names the History Function (the UAC) refresher
+/// (RFC 4028): it refreshes the session before half the interval.
+#[test]
+fn recording_session_is_refreshed_as_the_servers_200_asks() {
+    let mut net = setup(true);
+    refer(&mut net);
+    let until = net.now + Duration::from_secs(1000);
+    net.run_until(until, |_, _, _, _| {});
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert!(sip(&invite)
+        .supported()
+        .unwrap()
+        .unwrap()
+        .contains(oma_im::sip::OptionTag::Timer));
+    let update = find(&net, HISTORY, FOCUS, "UPDATE");
+    assert_eq!(
+        sip(&update).request_line().unwrap().uri.to_string(),
+        IDENTITY
+    );
+    assert!(!history_events(&net)
+        .iter()
+        .any(|e| matches!(e, Event::SessionEnded { .. })));
 }

@@ -83,6 +83,11 @@ pub struct HistoryConfig {
     pub missing_identity_status: u16,
     /// The `Expires` of the conference-state SUBSCRIBE (7.1.1.11), seconds.
     pub subscription_expires: u32,
+    /// RFC 4028 session timers of the History Function's sessions (13.3.1.1
+    /// is read as 7.1.1.1 for a network entity: `Supported: timer` and
+    /// Session-Expires in its INVITEs, refreshes when it is the refresher);
+    /// `None` turns them off.
+    pub session_timer: Option<dialog::SessionTimerConfig>,
     /// Largest body of one MSRP SEND chunk; larger history items are sent
     /// in several chunks.
     pub chunk_size: usize,
@@ -104,6 +109,7 @@ impl HistoryConfig {
             product: String::new(),
             missing_identity_status: 403,
             subscription_expires: 3600,
+            session_timer: Some(dialog::SessionTimerConfig::default()),
             chunk_size: 2048,
             seed: 0,
             limits: Limits::default(),

@@ -188,6 +188,9 @@ impl ImHistoryFunction {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        if let Some(timer) = config.session_timer {
+            ua_config = ua_config.with_session_timer(timer);
+        }
         let mut allow = MethodSet::new();
         for m in [
             Method::Invite,
