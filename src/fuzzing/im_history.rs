@@ -7,8 +7,8 @@
 //! changes, time passing, and every command.
 //!
 //! Checked besides "never panics": no call leaves a deadline at or before
-//! `now`, and every SIP message the History Function sends parses (its
-//! Contact is rewritten on the way out).
+//! `now`, and every SIP message with a Contact the History Function sends
+//! parses (it rewrites that Contact on the way out).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -97,10 +97,18 @@ impl World {
         while let Some(o) = self.history.poll_output() {
             match o {
                 Output::Transmit(t) => {
-                    assert!(
-                        parse_message(&t.bytes).is_ok(),
-                        "an unparsable SIP message was sent"
-                    );
+                    // The messages whose Contact the History Function
+                    // rewrites must still parse. (Stateless answers of the
+                    // user agent to broken requests carry no Contact and echo
+                    // what the request had; the `ua_events` target covers
+                    // them.)
+                    let rewritten = memchr::memmem::find(&t.bytes, b"\r\nContact: ").is_some();
+                    if let (true, Err(e)) = (rewritten, parse_message(&t.bytes)) {
+                        panic!(
+                            "an unparsable SIP message was sent ({e}):\n{}",
+                            String::from_utf8_lossy(&t.bytes)
+                        );
+                    }
                     if self.sent.len() >= 32 {
                         self.sent.remove(0);
                     }
