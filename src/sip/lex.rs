@@ -245,6 +245,13 @@ impl<'a> Iterator for CommaSplit<'a> {
         let b = self.s.as_bytes();
         while self.pos < b.len() {
             let start = self.pos;
+            let rest = b.get(start..).unwrap_or_default();
+            if memchr::memchr(b',', rest).is_none() {
+                // No comma left: the rest is the last element, whatever it
+                // quotes or brackets.
+                self.pos = b.len();
+                return trimmed(self.s, start, b.len());
+            }
             let mut j = start;
             let mut in_quote = false;
             let mut in_angle = false;
@@ -277,19 +284,25 @@ impl<'a> Iterator for CommaSplit<'a> {
             }
             let end = j.min(b.len());
             self.pos = end + 1;
-            let item_start = skip_lws(self.s, start).min(end);
-            let mut item_end = end;
-            while item_end > item_start && b.get(item_end - 1).is_some_and(|c| is_lws_byte(*c)) {
-                item_end -= 1;
-            }
-            if let Some(item) = self.s.get(item_start..item_end) {
-                if !item.is_empty() {
-                    return Some((item_start, item));
-                }
+            if let Some(item) = trimmed(self.s, start, end) {
+                return Some(item);
             }
         }
         None
     }
+}
+
+/// `s[start..end]` trimmed of LWS, with its offset; `None` when empty.
+fn trimmed(s: &str, start: usize, end: usize) -> Option<(usize, &str)> {
+    let b = s.as_bytes();
+    let item_start = skip_lws(s, start).min(end);
+    let mut item_end = end;
+    while item_end > item_start && b.get(item_end - 1).is_some_and(|c| is_lws_byte(*c)) {
+        item_end -= 1;
+    }
+    s.get(item_start..item_end)
+        .filter(|item| !item.is_empty())
+        .map(|item| (item_start, item))
 }
 
 /// One generic parameter `name[=value]` of a header value (RFC 3261 `generic-param`)
@@ -512,6 +525,17 @@ mod tests {
             items,
             vec![(2, r#""a,b" <sip:x,y@h>;p=1"#), (26, "(c,d) e"), (37, "f")]
         );
+    }
+
+    #[test]
+    fn comma_split_last_element_without_comma() {
+        let items: Vec<_> = CommaSplit::new(" a , \"b\r\n c ").collect();
+        assert_eq!(items, vec![(1, "a"), (5, "\"b\r\n c")]);
+        assert_eq!(
+            CommaSplit::new("x,  \t").collect::<Vec<_>>(),
+            vec![(0, "x")]
+        );
+        assert_eq!(CommaSplit::new(" \t ").count(), 0);
     }
 
     #[test]

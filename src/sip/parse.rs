@@ -9,8 +9,8 @@ pub(crate) mod syntax;
 
 use smallvec::SmallVec;
 
-use super::message::{Checked, HeaderEntry, HeaderValue, SipMessage, StartLine};
 use super::message::INLINE_HEADERS;
+use super::message::{Checked, HeaderEntry, HeaderValue, SipMessage, StartLine};
 use super::{HeaderName, Limits, SipError, SipErrorKind, Uri};
 
 /// Parses one complete SIP message with the default [`Limits`].

@@ -103,7 +103,21 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv6)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
-        if s.contains(':') {
+        // One pass over the octets: the first one a host name cannot hold,
+        // whether all are digits and dots, whether two dots follow each other.
+        let mut bad = None;
+        let (mut all_digits_and_dots, mut double_dot, mut previous) = (true, false, HOST_OTHER);
+        for (i, &c) in s.as_bytes().iter().enumerate() {
+            let class = HOST_CLASS[usize::from(c)];
+            if class == HOST_INVALID {
+                bad = Some(i);
+                break;
+            }
+            all_digits_and_dots &= class != HOST_OTHER;
+            double_dot |= class == HOST_DOT && previous == HOST_DOT;
+            previous = class;
+        }
+        if bad.is_some() && memchr::memchr(b':', s.as_bytes()).is_some() {
             if bare_ipv6 {
                 return s
                     .parse::<Ipv6Addr>()
@@ -115,13 +129,10 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        if let Some(bad) = s
-            .bytes()
-            .position(|c| !(c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'))
-        {
+        if let Some(bad) = bad {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, bad));
         }
-        if s.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+        if all_digits_and_dots {
             // All digits and dots: must be an IPv4address, a toplabel never
             // starts with a digit.
             return s
@@ -129,7 +140,7 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv4)
                 .map_err(|_| ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        if s.starts_with('.') || s.contains("..") {
+        if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
         Ok(Host::Domain(s))
@@ -159,6 +170,35 @@ impl<'a> Host<'a> {
         }
     }
 }
+
+/// [`HOST_CLASS`]: an octet no host name holds.
+const HOST_INVALID: u8 = 0;
+/// [`HOST_CLASS`]: a decimal digit.
+const HOST_DIGIT: u8 = 1;
+/// [`HOST_CLASS`]: `.`.
+const HOST_DOT: u8 = 2;
+/// [`HOST_CLASS`]: a letter, `-` or `_`.
+const HOST_OTHER: u8 = 3;
+
+/// The class of every octet in a host name or IPv4 address.
+static HOST_CLASS: [u8; 256] = {
+    let mut table = [HOST_INVALID; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_digit() {
+            HOST_DIGIT
+        } else if c == b'.' {
+            HOST_DOT
+        } else if c.is_ascii_alphabetic() || c == b'-' || c == b'_' {
+            HOST_OTHER
+        } else {
+            HOST_INVALID
+        };
+        i += 1;
+    }
+    table
+};
 
 /// Parses the inside of an IPv6 reference. Besides standard text forms, it
 /// tolerates the three-colon form `hexpart ":" IPv4address` with a hexpart
@@ -212,25 +252,49 @@ const fn is_header_byte(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
 }
 
-/// Checks that every byte of `s` (at `base` in the URI) is allowed by `ok` or
-/// is a valid `%hh` escape.
+/// The lookup table of a byte class: `true` for the octets `class` allows.
+macro_rules! byte_table {
+    ($class:ident) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = $class(i as u8);
+            i += 1;
+        }
+        table
+    }};
+}
+
+/// [`is_user_byte`] as a table.
+static USER: [bool; 256] = byte_table!(is_user_byte);
+/// [`is_password_byte`] as a table.
+static PASSWORD: [bool; 256] = byte_table!(is_password_byte);
+/// [`is_param_byte`] as a table.
+static PARAM: [bool; 256] = byte_table!(is_param_byte);
+/// [`is_header_byte`] as a table.
+static HEADER: [bool; 256] = byte_table!(is_header_byte);
+/// [`is_tel_number_byte`] as a table.
+static TEL_NUMBER: [bool; 256] = byte_table!(is_tel_number_byte);
+
+/// Checks that every byte of `s` (at `base` in the URI) is allowed by the
+/// table `ok` or is a valid `%hh` escape.
 fn check_chars(
     s: &str,
     base: usize,
-    ok: fn(u8) -> bool,
+    ok: &[bool; 256],
     kind: ValueErrorKind,
 ) -> Result<(), ValueError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if c == b'%' {
+        if ok[usize::from(c)] {
+            i += 1;
+        } else if c == b'%' {
             let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
             if !(hex(i + 1) && hex(i + 2)) {
                 return Err(ValueError::new(ValueErrorKind::InvalidEscape, base + i));
             }
             i += 3;
-        } else if ok(c) {
-            i += 1;
         } else {
             return Err(ValueError::new(kind, base + i));
         }
@@ -444,10 +508,10 @@ impl<'a> SipUri<'a> {
                 if user.is_empty() {
                     return Err(ValueError::new(ValueErrorKind::InvalidUserinfo, base));
                 }
-                check_chars(user, base, is_user_byte, ValueErrorKind::InvalidUserinfo)?;
+                check_chars(user, base, &USER, ValueErrorKind::InvalidUserinfo)?;
                 if let Some(p) = password {
                     let p_at = base + user.len() + 1;
-                    check_chars(p, p_at, is_password_byte, ValueErrorKind::InvalidUserinfo)?;
+                    check_chars(p, p_at, &PASSWORD, ValueErrorKind::InvalidUserinfo)?;
                 }
                 (Some(user), password, at + 1)
             }
@@ -515,7 +579,7 @@ impl<'a> SipUri<'a> {
             check_chars(
                 name,
                 base + start,
-                is_param_byte,
+                &PARAM,
                 ValueErrorKind::UnexpectedCharacter,
             )?;
             if let Some(v) = value {
@@ -528,7 +592,7 @@ impl<'a> SipUri<'a> {
                 check_chars(
                     v,
                     base + start + name.len() + 1,
-                    is_param_byte,
+                    &PARAM,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
@@ -563,13 +627,13 @@ impl<'a> SipUri<'a> {
                 check_chars(
                     name,
                     base + start,
-                    is_header_byte,
+                    &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
                 check_chars(
                     value,
                     base + start + eq + 1,
-                    is_header_byte,
+                    &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
                 if headers.len() >= limits.max_uri_headers {
@@ -741,7 +805,7 @@ impl<'a> TelUri<'a> {
         check_chars(
             number,
             base,
-            is_tel_number_byte,
+            &TEL_NUMBER,
             ValueErrorKind::UnexpectedCharacter,
         )?;
         let mut params = Params::new();
@@ -764,14 +828,14 @@ impl<'a> TelUri<'a> {
             check_chars(
                 name,
                 base + start,
-                is_param_byte,
+                &PARAM,
                 ValueErrorKind::UnexpectedCharacter,
             )?;
             if let Some(v) = value {
                 check_chars(
                     v,
                     base + start + name.len() + 1,
-                    is_param_byte,
+                    &PARAM,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
@@ -883,6 +947,54 @@ mod tests {
         ] {
             assert!(Uri::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn host_classes_in_one_pass() {
+        let kind = |s, bare| Host::parse(s, bare).map_err(|e| (e.kind, e.offset));
+        assert_eq!(
+            kind("a.example.com", false),
+            Ok(Host::Domain("a.example.com"))
+        );
+        assert_eq!(
+            kind("192.0.2.1", false),
+            Ok(Host::Ipv4([192, 0, 2, 1].into()))
+        );
+        assert_eq!(kind("1.2.3", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("x_y-1.c0m", false), Ok(Host::Domain("x_y-1.c0m")));
+        assert_eq!(kind("", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a b", false), Err((ValueErrorKind::InvalidHost, 1)));
+        // A colon anywhere makes it an IPv6 question, even after a bad octet.
+        assert_eq!(kind("a b:c", false), Err((ValueErrorKind::InvalidIpv6, 0)));
+        assert_eq!(kind("::1", true), Ok(Host::Ipv6(Ipv6Addr::LOCALHOST)));
+        assert_eq!(kind(".a.com", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a..com", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a.com.", false), Ok(Host::Domain("a.com.")));
+    }
+
+    #[test]
+    fn escapes_and_classes_in_uri_parts() {
+        let kind = |s| Uri::parse(s).map(drop).map_err(|e| (e.kind, e.offset));
+        assert_eq!(kind("sip:%61l%2Bice@h;x=%41"), Ok(()));
+        assert_eq!(kind("sip:a%4@h"), Err((ValueErrorKind::InvalidEscape, 5)));
+        assert_eq!(
+            kind("sip:a\"b@h"),
+            Err((ValueErrorKind::InvalidUserinfo, 5))
+        );
+        assert_eq!(kind("sip:a:p@ss@h"), Err((ValueErrorKind::InvalidHost, 10)));
+        assert_eq!(
+            kind("sip:h;a=b{"),
+            Err((ValueErrorKind::UnexpectedCharacter, 9))
+        );
+        assert_eq!(
+            kind("sip:h?a=b;c"),
+            Err((ValueErrorKind::UnexpectedCharacter, 9))
+        );
+        assert_eq!(kind("tel:+1-555;ext=12"), Ok(()));
+        assert_eq!(
+            kind("tel:+1 555"),
+            Err((ValueErrorKind::UnexpectedCharacter, 6))
+        );
     }
 
     #[test]
