@@ -28,16 +28,49 @@ pub(crate) const fn is_lws_byte(b: u8) -> bool {
 /// Position of the first non-LWS byte at or after `i`.
 pub(crate) fn skip_lws(s: &str, mut i: usize) -> usize {
     let b = s.as_bytes();
-    while b.get(i).is_some_and(|c| is_lws_byte(*c)) {
+    while b.get(i).is_some_and(|c| LWS[usize::from(*c)]) {
         i += 1;
     }
     i
 }
 
+/// [`is_token_byte`] as a lookup table.
+static TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_token_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// [`is_lws_byte`] as a lookup table.
+static LWS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_lws_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// [`is_gen_value_byte`] as a lookup table.
+static GEN_VALUE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_gen_value_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
 /// Position of the first non-token byte at or after `i`.
 pub(crate) fn token_end(s: &str, mut i: usize) -> usize {
     let b = s.as_bytes();
-    while b.get(i).is_some_and(|c| is_token_byte(*c)) {
+    while b.get(i).is_some_and(|c| TOKEN[usize::from(*c)]) {
         i += 1;
     }
     i
@@ -457,7 +490,7 @@ pub(crate) fn generic_params<'a>(
                 (s.get(v_at..end), end)
             } else {
                 let mut e = v_at;
-                while b.get(e).is_some_and(|c| is_gen_value_byte(*c)) {
+                while b.get(e).is_some_and(|c| GEN_VALUE[usize::from(*c)]) {
                     e += 1;
                 }
                 if e == v_at {

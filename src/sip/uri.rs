@@ -135,10 +135,9 @@ impl<'a> Host<'a> {
         if all_digits_and_dots {
             // All digits and dots: must be an IPv4address, a toplabel never
             // starts with a digit.
-            return s
-                .parse::<Ipv4Addr>()
+            return parse_ipv4(s)
                 .map(Host::Ipv4)
-                .map_err(|_| ValueError::new(ValueErrorKind::InvalidHost, 0));
+                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
         if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
@@ -199,6 +198,40 @@ static HOST_CLASS: [u8; 256] = {
     }
     table
 };
+
+/// Parses an `IPv4address` the way `Ipv4Addr::from_str` does (four decimal
+/// octets of at most three digits, no leading zero, each at most 255), in
+/// one pass.
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut k = 0usize;
+    let (mut value, mut digits, mut leading_zero) = (0u16, 0u8, false);
+    for &c in s.as_bytes() {
+        if c == b'.' {
+            if digits == 0 || k >= 3 {
+                return None;
+            }
+            *octets.get_mut(k)? = u8::try_from(value).ok()?;
+            k += 1;
+            (value, digits) = (0, 0);
+        } else if c.is_ascii_digit() {
+            if digits == 3 || leading_zero && digits == 1 {
+                return None;
+            }
+            leading_zero = digits == 0 && c == b'0';
+            value = value * 10 + u16::from(c - b'0');
+            digits += 1;
+        } else {
+            return None;
+        }
+        leading_zero &= digits == 1;
+    }
+    if digits == 0 || k != 3 {
+        return None;
+    }
+    *octets.get_mut(k)? = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
+}
 
 /// Parses the inside of an IPv6 reference. Besides standard text forms, it
 /// tolerates the three-colon form `hexpart ":" IPv4address` with a hexpart
@@ -368,6 +401,11 @@ fn decoded_eq(a: &str, b: &str, ci: bool) -> bool {
     }
 }
 
+/// Position of the first `byte` in `s`.
+fn find(s: &str, byte: u8) -> Option<usize> {
+    memchr::memchr(byte, s.as_bytes())
+}
+
 fn scheme_end(s: &str) -> Result<usize, ValueError> {
     let b = s.as_bytes();
     if !b.first().is_some_and(u8::is_ascii_alphabetic) {
@@ -498,10 +536,10 @@ impl<'a> SipUri<'a> {
         limits: &ValueLimits,
     ) -> Result<Self, ValueError> {
         // userinfo: up to the first '@', if any.
-        let (user, password, host_at) = match s.find('@') {
+        let (user, password, host_at) = match find(s, b'@') {
             Some(at) => {
                 let userinfo = s.get(..at).unwrap_or_default();
-                let (user, password) = match userinfo.find(':') {
+                let (user, password) = match find(userinfo, b':') {
                     Some(c) => (userinfo.get(..c).unwrap_or_default(), userinfo.get(c + 1..)),
                     None => (userinfo, None),
                 };
@@ -519,15 +557,12 @@ impl<'a> SipUri<'a> {
         };
         let b = s.as_bytes();
         // hostport: up to ';' or '?'.
-        let hp_end = b
-            .iter()
-            .skip(host_at)
-            .position(|c| *c == b';' || *c == b'?')
+        let hp_end = memchr::memchr2(b';', b'?', b.get(host_at..).unwrap_or_default())
             .map_or(s.len(), |p| p + host_at);
         let hostport = s.get(host_at..hp_end).unwrap_or_default();
         let hp_base = base + host_at;
         let (host_str, port_str) = if hostport.starts_with('[') {
-            match hostport.find(']') {
+            match find(hostport, b']') {
                 Some(close) => {
                     let after = hostport.get(close + 1..).unwrap_or_default();
                     let port = match after.strip_prefix(':') {
@@ -545,7 +580,7 @@ impl<'a> SipUri<'a> {
                 None => return Err(ValueError::new(ValueErrorKind::InvalidIpv6, hp_base)),
             }
         } else {
-            match hostport.find(':') {
+            match find(hostport, b':') {
                 Some(c) => (
                     hostport.get(..c).unwrap_or_default(),
                     Some((hostport.get(c + 1..).unwrap_or_default(), c + 1)),
@@ -563,13 +598,10 @@ impl<'a> SipUri<'a> {
         let mut i = hp_end;
         while b.get(i) == Some(&b';') {
             let start = i + 1;
-            let end = b
-                .iter()
-                .skip(start)
-                .position(|c| *c == b';' || *c == b'?')
+            let end = memchr::memchr2(b';', b'?', b.get(start..).unwrap_or_default())
                 .map_or(s.len(), |p| p + start);
             let text = s.get(start..end).unwrap_or_default();
-            let (name, value) = match text.find('=') {
+            let (name, value) = match find(text, b'=') {
                 Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
                 None => (text, None),
             };
@@ -610,13 +642,10 @@ impl<'a> SipUri<'a> {
         if b.get(i) == Some(&b'?') {
             let mut start = i + 1;
             loop {
-                let end = b
-                    .iter()
-                    .skip(start)
-                    .position(|c| *c == b'&')
+                let end = memchr::memchr(b'&', b.get(start..).unwrap_or_default())
                     .map_or(s.len(), |p| p + start);
                 let text = s.get(start..end).unwrap_or_default();
-                let Some(eq) = text.find('=') else {
+                let Some(eq) = find(text, b'=') else {
                     return Err(ValueError::new(ValueErrorKind::Expected('='), base + end));
                 };
                 let name = text.get(..eq).unwrap_or_default();
@@ -797,7 +826,7 @@ const fn is_tel_number_byte(b: u8) -> bool {
 
 impl<'a> TelUri<'a> {
     fn parse_rest(s: &'a str, base: usize, limits: &ValueLimits) -> Result<Self, ValueError> {
-        let end = s.find(';').unwrap_or(s.len());
+        let end = find(s, b';').unwrap_or(s.len());
         let number = s.get(..end).unwrap_or_default();
         if number.is_empty() {
             return Err(ValueError::new(ValueErrorKind::Empty, base));
@@ -815,10 +844,10 @@ impl<'a> TelUri<'a> {
             let start = i + 1;
             let e = s
                 .get(start..)
-                .and_then(|r| r.find(';'))
+                .and_then(|r| find(r, b';'))
                 .map_or(s.len(), |p| p + start);
             let text = s.get(start..e).unwrap_or_default();
-            let (name, value) = match text.find('=') {
+            let (name, value) = match find(text, b'=') {
                 Some(q) => (text.get(..q).unwrap_or_default(), text.get(q + 1..)),
                 None => (text, None),
             };
@@ -946,6 +975,39 @@ mod tests {
             "tel:",
         ] {
             assert!(Uri::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_like_the_standard_library(s in "[0-9.]{0,17}") {
+            proptest::prop_assert_eq!(parse_ipv4(&s), s.parse::<Ipv4Addr>().ok());
+        }
+    }
+
+    #[test]
+    fn ipv4_edge_cases_like_the_standard_library() {
+        for s in [
+            "1.2.3.4",
+            "01.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "0001.2.3.4",
+            "00.1.1.1",
+            "1.2.3.4 ",
+            ".1.2.3",
+            "1.2.3.",
+            "10.20.30.40",
+            "1.0.0.09",
+            "199.299.1.1",
+            "",
+            "....",
+        ] {
+            assert_eq!(parse_ipv4(s), s.parse::<Ipv4Addr>().ok(), "{s}");
         }
     }
 

@@ -24,20 +24,16 @@ pub(super) fn parse(line: &str, base: usize) -> Result<(StartLine<'_>, Option<Ur
 /// `Method SP Request-URI SP SIP-Version`, single SPs only.
 fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
     let err = |kind, at: usize| Err(SipError::new(kind, base + at));
-    // One pass: the first and last SP, and how many there are.
-    let (mut first, mut last, mut spaces) = (0, 0, 0usize);
-    for (i, &b) in line.as_bytes().iter().enumerate() {
-        if b == b' ' {
-            if spaces == 0 {
-                first = i;
-            }
-            last = i;
-            spaces += 1;
-        }
-    }
-    if spaces < 2 {
+    // The first and last SP, and how many there are.
+    let bytes = line.as_bytes();
+    let (Some(first), Some(last)) = (memchr::memchr(b' ', bytes), memchr::memrchr(b' ', bytes))
+    else {
+        return err(SipErrorKind::InvalidRequestLine, line.len());
+    };
+    if first == last {
         return err(SipErrorKind::InvalidRequestLine, line.len());
     }
+    let spaces = memchr::memchr_iter(b' ', bytes).count();
     let method = line.get(..first).unwrap_or_default();
     let uri = line.get(first + 1..last).unwrap_or_default();
     let version = line.get(last + 1..).unwrap_or_default();

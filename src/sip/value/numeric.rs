@@ -121,6 +121,17 @@ const fn is_word_byte(b: u8) -> bool {
         )
 }
 
+/// [`is_word_byte`] as a lookup table.
+static WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_word_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
 impl<'a> CallId<'a> {
     /// Parses the Call-ID (surrounding LWS ignored).
     pub fn parse_with(value: &'a str, _limits: &ValueLimits) -> Result<Self, ValueError> {
@@ -131,7 +142,7 @@ impl<'a> CallId<'a> {
         while let Some(&c) = b.get(i) {
             if c == b'@' && !at_seen && i > start {
                 at_seen = true;
-            } else if !is_word_byte(c) {
+            } else if !WORD[usize::from(c)] {
                 break;
             }
             i += 1;
