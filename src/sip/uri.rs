@@ -104,19 +104,18 @@ impl<'a> Host<'a> {
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
         // One pass over the octets: the first one a host name cannot hold,
-        // whether all are digits and dots, whether two dots follow each other.
-        let mut bad = None;
-        let (mut all_digits_and_dots, mut double_dot, mut previous) = (true, false, HOST_OTHER);
-        for (i, &c) in s.as_bytes().iter().enumerate() {
+        // and the classes seen.
+        let bytes = s.as_bytes();
+        let (mut bad, mut seen) = (None, 0u8);
+        for (i, &c) in bytes.iter().enumerate() {
             let class = HOST_CLASS[usize::from(c)];
             if class == HOST_INVALID {
                 bad = Some(i);
                 break;
             }
-            all_digits_and_dots &= class != HOST_OTHER;
-            double_dot |= class == HOST_DOT && previous == HOST_DOT;
-            previous = class;
+            seen |= class;
         }
+        let all_digits_and_dots = seen & HOST_OTHER == 0;
         if bad.is_some() && memchr::memchr(b':', s.as_bytes()).is_some() {
             if bare_ipv6 {
                 return s
@@ -139,6 +138,8 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv4)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
+        let double_dot =
+            memchr::memchr_iter(b'.', bytes).any(|dot| bytes.get(dot + 1) == Some(&b'.'));
         if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
@@ -172,12 +173,12 @@ impl<'a> Host<'a> {
 
 /// [`HOST_CLASS`]: an octet no host name holds.
 const HOST_INVALID: u8 = 0;
-/// [`HOST_CLASS`]: a decimal digit.
+/// [`HOST_CLASS`] bit: a decimal digit.
 const HOST_DIGIT: u8 = 1;
-/// [`HOST_CLASS`]: `.`.
+/// [`HOST_CLASS`] bit: `.`.
 const HOST_DOT: u8 = 2;
-/// [`HOST_CLASS`]: a letter, `-` or `_`.
-const HOST_OTHER: u8 = 3;
+/// [`HOST_CLASS`] bit: a letter, `-` or `_`.
+const HOST_OTHER: u8 = 4;
 
 /// The class of every octet in a host name or IPv4 address.
 static HOST_CLASS: [u8; 256] = {
@@ -433,6 +434,18 @@ impl<'a> Uri<'a> {
 
     /// Parses a URI under `limits`.
     pub fn parse_with(s: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        // The usual lower-case schemes, without scanning for the colon.
+        match s.as_bytes().get(..5) {
+            Some([b's', b'i', b'p', b':', _]) => {
+                let rest = s.get(4..).unwrap_or_default();
+                return SipUri::parse_rest(rest, 4, false, limits).map(Uri::Sip);
+            }
+            Some(b"sips:") => {
+                let rest = s.get(5..).unwrap_or_default();
+                return SipUri::parse_rest(rest, 5, true, limits).map(Uri::Sip);
+            }
+            _ => {}
+        }
         let colon = scheme_end(s)?;
         let scheme = s.get(..colon).unwrap_or_default();
         let rest = s.get(colon + 1..).unwrap_or_default();
