@@ -384,8 +384,15 @@ impl<'a> Param<'a> {
 }
 
 /// An ordered list of parameters, stored inline for the usual few.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Params<'a>(SmallVec<[Param<'a>; 4]>);
+
+impl Clone for Params<'_> {
+    /// Copies the parameters as one block (they are `Copy`).
+    fn clone(&self) -> Self {
+        Self(SmallVec::from_slice(&self.0))
+    }
+}
 
 impl<'a> Params<'a> {
     /// An empty list.

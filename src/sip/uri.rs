@@ -43,7 +43,7 @@ pub enum Uri<'a> {
 }
 
 /// A `sip:` or `sips:` URI (RFC 3261 §19.1.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SipUri<'a> {
     /// `true` for `sips:`.
     pub secure: bool,
@@ -59,6 +59,21 @@ pub struct SipUri<'a> {
     pub params: Params<'a>,
     /// The headers after `?`, in order, escapes kept.
     pub headers: SmallVec<[UriHeader<'a>; 2]>,
+}
+
+impl Clone for SipUri<'_> {
+    /// Copies the parameters and headers as blocks (they are `Copy`).
+    fn clone(&self) -> Self {
+        Self {
+            secure: self.secure,
+            user: self.user,
+            password: self.password,
+            host: self.host,
+            port: self.port,
+            params: self.params.clone(),
+            headers: SmallVec::from_slice(&self.headers),
+        }
+    }
 }
 
 /// One `hname=hvalue` header of a SIP URI.
