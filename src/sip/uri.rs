@@ -131,7 +131,7 @@ impl<'a> Host<'a> {
             seen |= class;
         }
         let all_digits_and_dots = seen & HOST_OTHER == 0;
-        if bad.is_some() && memchr::memchr(b':', s.as_bytes()).is_some() {
+        if bad.is_some() && bytes.contains(&b':') {
             if bare_ipv6 {
                 return s
                     .parse::<Ipv6Addr>()
@@ -153,8 +153,7 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv4)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        let double_dot =
-            memchr::memchr_iter(b'.', bytes).any(|dot| bytes.get(dot + 1) == Some(&b'.'));
+        let double_dot = bytes.windows(2).any(|pair| pair == b"..");
         if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
@@ -417,9 +416,19 @@ fn decoded_eq(a: &str, b: &str, ci: bool) -> bool {
     }
 }
 
-/// Position of the first `byte` in `s`.
+/// Position of the first `byte` in `s` (a short part of a URI: a plain loop
+/// beats a vectorised search's set-up).
 fn find(s: &str, byte: u8) -> Option<usize> {
-    memchr::memchr(byte, s.as_bytes())
+    s.bytes().position(|c| c == byte)
+}
+
+/// Position of the first `;` or `?` in `b` from `from`, or `b.len()`.
+fn param_or_header_start(b: &[u8], from: usize) -> usize {
+    b.get(from..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c == b';' || c == b'?')
+        .map_or(b.len(), |p| p + from)
 }
 
 fn scheme_end(s: &str) -> Result<usize, ValueError> {
@@ -585,8 +594,7 @@ impl<'a> SipUri<'a> {
         };
         let b = s.as_bytes();
         // hostport: up to ';' or '?'.
-        let hp_end = memchr::memchr2(b';', b'?', b.get(host_at..).unwrap_or_default())
-            .map_or(s.len(), |p| p + host_at);
+        let hp_end = param_or_header_start(b, host_at);
         let hostport = s.get(host_at..hp_end).unwrap_or_default();
         let hp_base = base + host_at;
         let (host_str, port_str) = if hostport.starts_with('[') {
@@ -626,8 +634,7 @@ impl<'a> SipUri<'a> {
         let mut i = hp_end;
         while b.get(i) == Some(&b';') {
             let start = i + 1;
-            let end = memchr::memchr2(b';', b'?', b.get(start..).unwrap_or_default())
-                .map_or(s.len(), |p| p + start);
+            let end = param_or_header_start(b, start);
             let text = s.get(start..end).unwrap_or_default();
             let (name, value) = match find(text, b'=') {
                 Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
@@ -670,7 +677,11 @@ impl<'a> SipUri<'a> {
         if b.get(i) == Some(&b'?') {
             let mut start = i + 1;
             loop {
-                let end = memchr::memchr(b'&', b.get(start..).unwrap_or_default())
+                let end = b
+                    .get(start..)
+                    .unwrap_or_default()
+                    .iter()
+                    .position(|&c| c == b'&')
                     .map_or(s.len(), |p| p + start);
                 let text = s.get(start..end).unwrap_or_default();
                 let Some(eq) = find(text, b'=') else {
