@@ -91,11 +91,18 @@ impl<'a> SipMessage<'a> {
     /// # Ok::<(), oma_im::sip::SipError>(())
     /// ```
     pub fn via(&self) -> impl Iterator<Item = Result<Via<'a>, SipError>> + '_ {
-        // The first element is kept parsed; the others are parsed here.
+        // The first element is kept parsed; the others, if any, are parsed
+        // here.
+        let others = if self.checked.more_vias {
+            usize::MAX
+        } else {
+            0
+        };
         let rest = self
             .header_values(HeaderName::Via)
             .flat_map(|hv| CommaSplit::new(hv.value).map(move |(at, item)| (hv.offset + at, item)))
             .skip(1)
+            .take(others)
             .map(|(at, item)| {
                 Via::parse_value(item, &ValueLimits::DEFAULT)
                     .map_err(|e| to_sip_error(HeaderName::Via, at, e))

@@ -77,6 +77,8 @@ pub(crate) struct Checked<'a> {
     pub(crate) request_uri: Option<Uri<'a>>,
     /// The first via-parm of the first Via header field that has one.
     pub(crate) top_via: Option<Via<'a>>,
+    /// `true` when the Via header fields hold more than one via-parm.
+    pub(crate) more_vias: bool,
     /// The From value.
     pub(crate) from: NameAddr<'a>,
     /// The To value.

@@ -388,10 +388,10 @@ impl<'a> Seen<'a> {
         if !self.via {
             return Err(missing(HeaderName::Via));
         }
-        let mut top_via = None;
+        let (mut top_via, mut more_vias) = (None, false);
         for entry in headers {
             if matches!(entry.name, HeaderName::Via) {
-                fields::via(&entry.value(head), &mut top_via)?;
+                fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
         }
         let from = fields::name_addr(&from, HeaderName::From)?;
@@ -409,6 +409,7 @@ impl<'a> Seen<'a> {
         Ok(Checked {
             request_uri,
             top_via,
+            more_vias,
             from,
             to,
             call_id,

@@ -57,13 +57,20 @@ pub(super) fn name_addr<'a>(
 }
 
 /// Every `via-parm` of a Via value, checked; the first one, if any, is
-/// stored into `top` when `top` is empty.
-pub(super) fn via<'a>(v: &HeaderValue<'a>, top: &mut Option<Via<'a>>) -> Result<(), SipError> {
+/// stored into `top` when `top` is empty; `more` is set when one comes
+/// after the one in `top`.
+pub(super) fn via<'a>(
+    v: &HeaderValue<'a>,
+    top: &mut Option<Via<'a>>,
+    more: &mut bool,
+) -> Result<(), SipError> {
     value::list::<Via>(v.value)
         .try_for_each(|r| {
             let via = r?;
             if top.is_none() {
                 *top = Some(via);
+            } else {
+                *more = true;
             }
             Ok(())
         })
@@ -148,13 +155,20 @@ mod tests {
             SipErrorKind::MalformedHeader(HeaderName::Warning)
         );
         assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"c\"")).is_ok());
-        let mut top = None;
+        let (mut top, mut more) = (None, false);
         assert_eq!(
-            err(via(&hv("SIP/2.0/UDP 192.0.2.15;;,;,,"), &mut top)).kind,
+            err(via(
+                &hv("SIP/2.0/UDP 192.0.2.15;;,;,,"),
+                &mut top,
+                &mut more
+            ))
+            .kind,
             SipErrorKind::MalformedHeader(HeaderName::Via)
         );
-        assert!(via(&hv(" , SIP/2.0/UDP a.example.com, SIP/2.0/TCP b"), &mut top).is_ok());
-        assert_eq!(top.unwrap().transport, "UDP");
+        assert!(via(&hv(" , SIP/2.0/UDP a.example.com"), &mut top, &mut more).is_ok());
+        assert_eq!((top.as_ref().unwrap().transport, more), ("UDP", false));
+        assert!(via(&hv("SIP/2.0/TCP b"), &mut top, &mut more).is_ok());
+        assert_eq!((top.unwrap().transport, more), ("UDP", true));
         assert_eq!(
             err(name_addr(
                 &hv("\"Mr. J. User <sip:j.user@example.com>"),
