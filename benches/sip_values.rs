@@ -76,7 +76,7 @@ fn iterations() -> u64 {
 /// it, or when it is unset.
 fn measure<R>(name: &str, rounds: u32, iters: u64, op: impl FnMut() -> R) {
     if std::env::var("SIP_BENCH_ONLY").map_or(true, |only| name.contains(&only)) {
-        measure(name, rounds, iters, op);
+        support::measure(name, rounds, iters, op);
     }
 }
 
