@@ -30,6 +30,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -258,7 +259,8 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
 fn main() -> std::process::ExitCode {
     match run_scenario(true) {
         Ok(report) => {
-            println!(
+            let _ = writeln!(
+                std::io::stdout(),
                 "\nDone: {} SIP and {} MSRP messages crossed; every node is idle.",
                 report.crossed.iter().filter(|c| !c.msrp).count(),
                 report.crossed.iter().filter(|c| c.msrp).count(),
@@ -380,6 +382,10 @@ impl Net {
             sessions: HashMap::new(),
             report: Report::default(),
         };
+        net.print(
+            "---> SIP (each one crosses the SIP/IP Core)   ===> MSRP   * an event".to_owned(),
+        );
+        net.print(String::new());
         net.print(format!("{:8}{}", "", lane_names()));
         net
     }
@@ -410,7 +416,8 @@ impl Net {
 
     fn print(&mut self, line: String) {
         if self.echo {
-            println!("{line}");
+            // A closed stdout (`| head`) is no reason to stop the chat.
+            let _ = writeln!(std::io::stdout(), "{line}");
         }
         self.report.ladder.push(line);
     }
