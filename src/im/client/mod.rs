@@ -76,7 +76,7 @@ mod types;
 mod user_plane;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
 pub use types::{
@@ -477,6 +477,7 @@ impl ImClient {
         match s.state {
             State::Inviting => {
                 let tx = s.invite.ok_or(ClientError::WrongState)?;
+                s.cancelled = true;
                 self.ua.cancel(tx, now)?;
             }
             State::Established => {
@@ -521,11 +522,7 @@ impl ImClient {
             s.state = State::Established;
             if let Some(interval) = s.offered_expires {
                 // The peer (the UAC) refreshes; supervise expiry.
-                s.timer = Some(session::SessionTimer {
-                    interval,
-                    refresher: false,
-                    at: now + expiry_delay(interval),
-                });
+                s.timer = session::SessionTimer::start(now, interval, false);
             }
         }
         self.start_msrp(session, now);
@@ -668,10 +665,7 @@ impl ImClient {
             return;
         };
         if timer.refresher {
-            s.timer = Some(session::SessionTimer {
-                at: now + refresh_delay(timer.interval),
-                ..timer
-            });
+            s.timer = session::SessionTimer::start(now, timer.interval, true);
             let spec = DialogRequestSpec::new(Method::Update)
                 .with_header(
                     "Session-Expires",
@@ -751,16 +745,4 @@ fn contact_of(config: &dialog::Config) -> String {
     }
     c.push('>');
     c
-}
-
-/// When the refresher sends its refresh: at half the interval (RFC 4028 §10).
-fn refresh_delay(interval: u32) -> Duration {
-    Duration::from_secs(u64::from(interval.max(2) / 2))
-}
-
-/// When the non-refresher ends an unrefreshed session: the interval minus
-/// the smaller of 32 s and a third of it (RFC 4028 §10).
-fn expiry_delay(interval: u32) -> Duration {
-    let margin = (interval / 3).min(32);
-    Duration::from_secs(u64::from(interval.saturating_sub(margin).max(1)))
 }

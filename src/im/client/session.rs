@@ -1,6 +1,6 @@
 //! The state the client keeps per IM session.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::body::conference_info::ConferenceInfo;
 use crate::dialog::{ClientTxId, DialogId, ServerTxId};
@@ -52,6 +52,25 @@ pub(crate) struct SessionTimer {
     pub at: Instant,
 }
 
+impl SessionTimer {
+    /// A timer for `interval` seconds from `now`: the refresher refreshes at
+    /// half the interval; the other end ends the session at the interval
+    /// minus the smaller of 32 s and a third of it (RFC 4028 §10). `None`
+    /// when that instant is not representable.
+    pub(crate) fn start(now: Instant, interval: u32, refresher: bool) -> Option<Self> {
+        let delay = if refresher {
+            interval.max(2) / 2
+        } else {
+            interval.saturating_sub((interval / 3).min(32)).max(1)
+        };
+        Some(SessionTimer {
+            interval,
+            refresher,
+            at: now.checked_add(Duration::from_secs(u64::from(delay)))?,
+        })
+    }
+}
+
 /// A conference-state subscription (7.1.1.11).
 #[derive(Debug)]
 pub(crate) struct Subscription {
@@ -93,6 +112,9 @@ pub(crate) struct Session {
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
     pub subscription: Option<Subscription>,
+    /// The user left before the INVITE was answered (CANCEL sent): a 2xx
+    /// that crosses the CANCEL is ended with BYE.
+    pub cancelled: bool,
 }
 
 impl Session {
@@ -114,6 +136,7 @@ impl Session {
             msrp: None,
             large_message: None,
             subscription: None,
+            cancelled: false,
         }
     }
 

@@ -14,10 +14,7 @@ use crate::sip::{HeaderName, Refresher, SipMessage};
 use crate::transaction::OwnedMessage;
 
 use super::session::{Origin, Session, SessionTimer, State};
-use super::{
-    build, expiry_delay, refresh_delay, DialogUse, EndReason, Event, ImClient, ImSessionId,
-    InvitationKind, TxUse,
-};
+use super::{build, DialogUse, EndReason, Event, ImClient, ImSessionId, InvitationKind, TxUse};
 
 impl ImClient {
     pub(super) fn on_ua_event(&mut self, event: dialog::Event, now: Instant) {
@@ -85,9 +82,8 @@ impl ImClient {
                         .and_then(Result::ok)
                         .map(|se| se.delta_seconds);
                     if let (Some(s), Some(interval)) = (self.sessions.get_mut(&id), interval) {
-                        if let Some(t) = &mut s.timer {
-                            t.interval = interval;
-                            t.at = now + refresh_delay(interval);
+                        if s.timer.is_some_and(|t| t.refresher) {
+                            s.timer = SessionTimer::start(now, interval, true);
                         }
                     }
                 }
@@ -144,16 +140,16 @@ impl ImClient {
                 if let Some(Ok(se)) = msg.session_expires() {
                     let refresher = se.refresher() != Some(Refresher::Uas);
                     let interval = se.delta_seconds;
-                    s.timer = Some(SessionTimer {
-                        interval,
-                        refresher,
-                        at: now
-                            + if refresher {
-                                refresh_delay(interval)
-                            } else {
-                                expiry_delay(interval)
-                            },
-                    });
+                    s.timer = SessionTimer::start(now, interval, refresher);
+                }
+                if s.cancelled {
+                    // The 2xx crossed our CANCEL: end the session it made.
+                    s.state = State::Ending;
+                    s.timer = None;
+                    if let Some(d) = dialog {
+                        let _ = self.ua.bye(d, now);
+                    }
+                    return;
                 }
                 let answer = answer_sdp(msg).map(<[u8]>::to_vec);
                 let identity = s.identity.clone();
@@ -200,7 +196,7 @@ impl ImClient {
                 let _ = self.ua.respond(tx, dialog::ResponseSpec::new(481), now);
             }
             _ => {
-                let spec = build::response(&self.config, &self.release, 405, true);
+                let spec = build::response(&self.config, &self.release, 501, true);
                 let _ = self.ua.respond(tx, spec, now);
             }
         }
@@ -352,16 +348,7 @@ impl ImClient {
             if let Some((seconds, refresher)) = interval {
                 // The peer sent the refresh: we refresh only if it names us.
                 let we_refresh = refresher == Some(Refresher::Uas);
-                s.timer = Some(SessionTimer {
-                    interval: seconds,
-                    refresher: we_refresh,
-                    at: now
-                        + if we_refresh {
-                            refresh_delay(seconds)
-                        } else {
-                            expiry_delay(seconds)
-                        },
-                });
+                s.timer = SessionTimer::start(now, seconds, we_refresh);
             }
         }
         let _ = self.ua.respond(tx, spec, now);
