@@ -66,11 +66,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod body;
+mod decimal;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod im;
-mod decimal;
 mod limits;
 pub mod msrp;
 pub mod rng;
