@@ -141,6 +141,14 @@ impl UserAgent {
             };
             return self.reject(request, busy, source, transport);
         }
+        if let Some(min_se) = self.session_too_brief(request) {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.reject_too_brief(id, 422, ("Min-SE", min_se), now);
+        }
+        if let Some(min) = self.subscription_too_brief(request) {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.reject_too_brief(id, 423, ("Min-Expires", min), now);
+        }
         let to_tag = request
             .to()
             .and_then(Result::ok)
@@ -163,7 +171,10 @@ impl UserAgent {
         };
         // A request inside a dialog (§12.2.2).
         let dialog_key = request_dialog_key(request, &to_tag);
-        let dialog = dialog_key.and_then(|k| self.dialog_keys.get(&k).copied());
+        let dialog = match dialog_key.and_then(|k| self.dialog_keys.get(&k).copied()) {
+            Some(d) => Some(d),
+            None => self.dialog_from_notify(request, &to_tag),
+        };
         let Some(dialog) = dialog else {
             let id = self.new_server(owned(), key, None, source, transport, now);
             return self.respond_internal(id, 481, now);
@@ -183,6 +194,9 @@ impl UserAgent {
             if is_target_refresh(method) {
                 entry.dialog.refresh_target(request);
             }
+        }
+        if self.subscription_request(dialog, id, request, now) {
+            return;
         }
         let request = self.servers.get(&id).map(|e| e.tx.request().clone());
         if let Some(request) = request {
@@ -328,7 +342,7 @@ impl UserAgent {
         if pass {
             self.response_up(id, response, owned(), now);
         }
-        self.drive_client(id);
+        self.drive_client(id, now);
     }
 
     /// A response the transaction passes up: dialog effects, then the event.
@@ -351,14 +365,42 @@ impl UserAgent {
         if method == "INVITE" && code < 200 && cancel == CancelState::Pending {
             self.send_cancel(id, now);
         }
+        let subscription = self.subscription_txs.get(&id).copied();
+        if let Some(sub) = subscription.filter(|_| code >= 300) {
+            self.subscription_txs.remove(&id);
+            self.on_subscription_answer(sub, dialog, code, Some(response), now);
+        }
+        let mut retry_422 = None;
         if let Some(set_key) = invite_set {
             dialog = self.invite_response(&set_key, response, code);
+            if let (Some(d), true) = (dialog, (200..300).contains(&code)) {
+                let sent = self.invite_sets.get(&set_key).and_then(|s| {
+                    let (spec, _, min_se) = s.session.as_ref()?;
+                    let body = spec.content_type.clone().map(|ct| (ct, spec.body.clone()));
+                    Some((*min_se, body))
+                });
+                if let Some((min_se, body)) = sent {
+                    self.session_uac_answer(d, response, min_se, body, now);
+                }
+            } else if code == 422 {
+                retry_422 = Some(set_key);
+            }
         } else if dialog.is_none()
             && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
         {
             dialog = self.subscription_dialog(id, response);
+        } else if let Some(d) = dialog.filter(|d| code >= 300 && self.is_session_refresh(*d, id)) {
+            self.on_refresh_failed(d, code, Some(response), now);
         } else if let Some(d) = dialog {
+            if (200..300).contains(&code) && matches!(method.as_str(), "INVITE" | "UPDATE") {
+                let min_se = self
+                    .dialogs
+                    .get(&d)
+                    .and_then(|e| e.session.as_ref())
+                    .map_or(0, |s| s.min_se);
+                self.session_uac_answer(d, response, min_se, None, now);
+            }
             if (200..300).contains(&code) && is_target_refresh(&method) {
                 if let Some(e) = self.dialogs.get_mut(&d) {
                     e.dialog.refresh_target(response);
@@ -384,6 +426,13 @@ impl UserAgent {
                 dialog,
                 response: owned,
             });
+        }
+        if let Some(sub) = subscription.filter(|_| (200..300).contains(&code)) {
+            self.subscription_txs.remove(&id);
+            self.on_subscription_answer(sub, dialog, code, Some(response), now);
+        }
+        if let Some(set_key) = retry_422 {
+            self.retry_invite(id, &set_key, response, now);
         }
     }
 

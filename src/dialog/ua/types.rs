@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::{SubscriptionEnd, SubscriptionId};
 use crate::dialog::DialogId;
 use crate::sip::{Method, SipError, SipMessage};
 use crate::transaction::{OwnedMessage, Timer, Transmit, Transport};
@@ -85,6 +86,14 @@ pub enum TerminationReason {
     ForkReleased,
     /// The application called [`terminate_dialog`](super::UserAgent::terminate_dialog).
     Local,
+    /// The session timer ran out without a refresh from the peer
+    /// (RFC 4028 §10); BYE sent.
+    SessionExpired,
+    /// This UA's session refresh failed with this status (408 for a
+    /// timeout, RFC 4028 §10); BYE sent.
+    SessionRefreshFailed(u16),
+    /// The subscription of this dialog ended (RFC 6665).
+    SubscriptionEnded,
 }
 
 /// Why an incoming message was not processed.
@@ -179,6 +188,79 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
+    /// A session timer (RFC 4028) was negotiated in a dialog: by the 2xx
+    /// to its INVITE (or the first INVITE or UPDATE carrying one).
+    SessionTimerStarted {
+        /// The dialog.
+        dialog: DialogId,
+        /// The session interval, seconds.
+        interval: u32,
+        /// Whether this UA is the refresher.
+        local_refresher: bool,
+    },
+    /// A session refresh completed (a 2xx to a re-INVITE or UPDATE sent
+    /// or received): the timer restarted.
+    SessionRefreshed {
+        /// The dialog.
+        dialog: DialogId,
+        /// The session interval, seconds.
+        interval: u32,
+        /// Whether this UA is the refresher.
+        local_refresher: bool,
+    },
+    /// No refresh arrived in time: this UA sends BYE and the dialog ends
+    /// with [`TerminationReason::SessionExpired`].
+    SessionExpired {
+        /// The dialog.
+        dialog: DialogId,
+    },
+    /// An INVITE got 422 (Session Interval Too Small): the UA sent it again
+    /// with the Session-Expires and Min-SE raised to the 422's Min-SE
+    /// (RFC 4028 §7.4).
+    InviteRetried {
+        /// The INVITE that got 422.
+        previous: ClientTxId,
+        /// The new INVITE; its responses come on this id.
+        retry: ClientTxId,
+        /// The session interval asked for now, seconds.
+        session_expires: u32,
+    },
+    /// A subscription is in place (RFC 6665): subscriber, the 2xx to its
+    /// SUBSCRIBE came; notifier, it accepted one.
+    SubscriptionActive {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Its dialog.
+        dialog: DialogId,
+        /// The duration granted, seconds.
+        expires: u32,
+    },
+    /// A subscription was refreshed: subscriber, the 2xx to its refresh;
+    /// notifier, a refresh received (a NOTIFY with the last body went
+    /// back).
+    SubscriptionRefreshed {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// The duration granted, seconds.
+        expires: u32,
+    },
+    /// Subscriber: a NOTIFY arrived and was answered with 200. Its body and
+    /// Subscription-State are in `request`.
+    NotifyReceived {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Its dialog.
+        dialog: DialogId,
+        /// The NOTIFY.
+        request: OwnedMessage,
+    },
+    /// A subscription ended; its dialog goes with it.
+    SubscriptionTerminated {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Why.
+        reason: SubscriptionEnd,
+    },
 }
 
 /// Why a scheduled deadline exists.
@@ -207,6 +289,28 @@ pub enum DeadlineReason {
     /// Forgetting an INVITE answered with 2xx, 64*T1 after the answer
     /// (retransmissions of it are absorbed until then, RFC 6026).
     AcceptedInvite,
+    /// This UA refreshes the session of a dialog (half the interval).
+    SessionRefresh {
+        /// The dialog.
+        dialog: DialogId,
+    },
+    /// This UA ends the session of a dialog the peer did not refresh (the
+    /// interval minus min(32 s, interval / 3)).
+    SessionExpiry {
+        /// The dialog.
+        dialog: DialogId,
+    },
+    /// A subscriber refreshes its subscription.
+    SubscriptionRefresh {
+        /// The subscription.
+        subscription: SubscriptionId,
+    },
+    /// A subscription expires: the notifier sends its final NOTIFY, the
+    /// subscriber gives up on an answer.
+    SubscriptionExpiry {
+        /// The subscription.
+        subscription: SubscriptionId,
+    },
 }
 
 /// A scheduled deadline and why it exists.
@@ -378,6 +482,8 @@ pub enum UaError {
     TooManyTransactions,
     /// Over [`Limits::max_dialogs`](super::Limits::max_dialogs).
     TooManyDialogs,
+    /// No live subscription of this role has that id.
+    UnknownSubscription,
 }
 
 impl fmt::Display for UaError {
@@ -391,6 +497,7 @@ impl fmt::Display for UaError {
             UaError::NotCancellable => f.write_str("not a pending INVITE"),
             UaError::TooManyTransactions => f.write_str("transaction limit reached"),
             UaError::TooManyDialogs => f.write_str("dialog limit reached"),
+            UaError::UnknownSubscription => f.write_str("no such subscription"),
         }
     }
 }
