@@ -84,10 +84,10 @@ pub use types::{
     Output,
 };
 
-use crate::dialog::{self, ClientTxId, DialogId, DialogRequestSpec, ServerTxId, UserAgent};
+use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, SessionTimerConfig, UserAgent};
 use crate::im::{client_release_version, ImSessionIdentity};
 use crate::rng::Rng;
-use crate::sip::{Method, OptionTag, SipUri, Uri};
+use crate::sip::{Method, OptionTag, Refresher, SipUri, Uri};
 use session::{Origin, Session, State};
 
 /// What a dialog of the user agent is used for.
@@ -104,8 +104,6 @@ enum DialogUse {
 enum TxUse {
     /// A session's initial INVITE.
     Invite(ImSessionId),
-    /// A session refresh (UPDATE).
-    Refresh(ImSessionId),
     /// A conference-state SUBSCRIBE.
     Subscribe(ImSessionId),
 }
@@ -143,6 +141,16 @@ impl ImClient {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        // 9.1.1.1 steps 6 and 7, and the timer of the 200 (RFC 4028): the
+        // user agent's session timer writes `Session-Expires:
+        // <n>;refresher=uac` and Min-SE, refreshes and supervises expiry.
+        if config.session_timer.include_session_expires {
+            ua_config.session_timer = Some(SessionTimerConfig {
+                session_expires: config.session_timer.session_expires,
+                refresher: Some(Refresher::Uac),
+                ..SessionTimerConfig::default()
+            });
+        }
         ua_config.capabilities.allow = config.supported_methods.clone();
         ua_config
             .capabilities
@@ -211,15 +219,6 @@ impl ImClient {
     /// Handles the deadlines due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.ua.handle_timeout(now);
-        let due: Vec<ImSessionId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.timer.is_some_and(|t| t.at <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            self.on_session_timer(id, now);
-        }
         let subs: Vec<ImSessionId> = self
             .sessions
             .iter()
@@ -264,14 +263,6 @@ impl ImClient {
             }
         };
         for (id, s) in &self.sessions {
-            if let Some(t) = s.timer {
-                let reason = if t.refresher {
-                    DeadlineReason::SessionRefresh(*id)
-                } else {
-                    DeadlineReason::SessionExpiry(*id)
-                };
-                consider(t.at, reason);
-            }
             if let Some(at) = s.msrp.as_ref().and_then(|m| m.poll_timeout()) {
                 consider(at, DeadlineReason::Msrp(*id));
             }
@@ -315,7 +306,8 @@ impl ImClient {
 
     /// The session interval (RFC 4028) running for `session`, seconds.
     pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
-        self.sessions.get(&session)?.timer.map(|t| t.interval)
+        let dialog = self.sessions.get(&session)?.dialog?;
+        self.ua.session_timer(dialog).map(|(interval, _)| interval)
     }
 
     /// Whether `session` is established.
@@ -483,7 +475,6 @@ impl ImClient {
             State::Established => {
                 let dialog = s.dialog.ok_or(ClientError::WrongState)?;
                 s.state = State::Ending;
-                s.timer = None;
                 self.close_msrp(session);
                 self.unsubscribe(session, now);
                 self.ua.bye(dialog, now)?;
@@ -508,22 +499,14 @@ impl ImClient {
         let (State::Invited, Some(tx)) = (s.state, s.incoming) else {
             return Err(ClientError::WrongState);
         };
-        let mut spec = build::response(&self.config, &self.release, 200, false)
+        // The user agent adds Session-Expires and Require (RFC 4028 §9).
+        let spec = build::response(&self.config, &self.release, 200, false)
             .with_body("application/sdp", s.local_sdp.clone());
-        if let Some(expires) = s.offered_expires {
-            spec = spec
-                .with_header("Session-Expires", &format!("{expires};refresher=uac"))
-                .with_header("Require", "timer");
-        }
         self.ua.respond(tx, spec, now)?;
         self.server_txs.remove(&tx);
         if let Some(s) = self.sessions.get_mut(&session) {
             s.incoming = None;
             s.state = State::Established;
-            if let Some(interval) = s.offered_expires {
-                // The peer (the UAC) refreshes; supervise expiry.
-                s.timer = session::SessionTimer::start(now, interval, false);
-            }
         }
         self.start_msrp(session, now);
         let identity = self.sessions.get(&session).and_then(|s| s.identity.clone());
@@ -653,45 +636,6 @@ impl ImClient {
         }
     }
 
-    /// Handles the session timer of `id`, due at `now`: refresh with UPDATE
-    /// (RFC 4028 §9), or end the session when the peer did not refresh
-    /// (§10).
-    fn on_session_timer(&mut self, id: ImSessionId, now: Instant) {
-        let Some(s) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        let (Some(timer), Some(dialog)) = (s.timer, s.dialog) else {
-            s.timer = None;
-            return;
-        };
-        if timer.refresher {
-            s.timer = session::SessionTimer::start(now, timer.interval, true);
-            let spec = DialogRequestSpec::new(Method::Update)
-                .with_header(
-                    "Session-Expires",
-                    &format!("{};refresher=uac", timer.interval),
-                )
-                .with_header("Supported", "timer");
-            match self.ua.send_in_dialog(dialog, spec, now) {
-                Ok(tx) => {
-                    self.client_txs.insert(tx, TxUse::Refresh(id));
-                }
-                Err(_) => {
-                    if let Some(s) = self.sessions.get_mut(&id) {
-                        s.timer = None;
-                    }
-                }
-            }
-        } else {
-            s.timer = None;
-            s.state = State::Ending;
-            self.close_msrp(id);
-            if self.ua.bye(dialog, now).is_err() {
-                self.end_session(id, EndReason::Timeout);
-            }
-        }
-    }
-
     /// Forgets session `id` and reports why it ended.
     fn end_session(&mut self, id: ImSessionId, reason: EndReason) {
         self.close_msrp(id);
@@ -709,7 +653,7 @@ impl ImClient {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) | TxUse::Refresh(s) | TxUse::Subscribe(s) => *s != id,
+                TxUse::Invite(s) | TxUse::Subscribe(s) => *s != id,
             });
             self.event(Event::SessionEnded {
                 session: id,

@@ -1,6 +1,6 @@
 //! The state the client keeps per IM session.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::body::conference_info::ConferenceInfo;
 use crate::dialog::{ClientTxId, DialogId, ServerTxId};
@@ -41,36 +41,6 @@ pub(crate) enum State {
     Ending,
 }
 
-/// The RFC 4028 session timer of an established session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SessionTimer {
-    /// The session interval, seconds.
-    pub interval: u32,
-    /// Whether this client refreshes (else it supervises expiry).
-    pub refresher: bool,
-    /// When to refresh, or when the session expires.
-    pub at: Instant,
-}
-
-impl SessionTimer {
-    /// A timer for `interval` seconds from `now`: the refresher refreshes at
-    /// half the interval; the other end ends the session at the interval
-    /// minus the smaller of 32 s and a third of it (RFC 4028 §10). `None`
-    /// when that instant is not representable.
-    pub(crate) fn start(now: Instant, interval: u32, refresher: bool) -> Option<Self> {
-        let delay = if refresher {
-            interval.max(2) / 2
-        } else {
-            interval.saturating_sub((interval / 3).min(32)).max(1)
-        };
-        Some(SessionTimer {
-            interval,
-            refresher,
-            at: now.checked_add(Duration::from_secs(u64::from(delay)))?,
-        })
-    }
-}
-
 /// A conference-state subscription (7.1.1.11).
 #[derive(Debug)]
 pub(crate) struct Subscription {
@@ -102,12 +72,9 @@ pub(crate) struct Session {
     pub local_sdp: Vec<u8>,
     /// The peer's SDP offer (UAS).
     pub remote_offer: Vec<u8>,
-    /// The Session-Expires of the received INVITE (UAS), echoed in the 2xx.
-    pub offered_expires: Option<u32>,
     /// The peer's supported methods, from its Allow header.
     pub peer_allow: Vec<String>,
     pub identity: Option<ImSessionIdentity>,
-    pub timer: Option<SessionTimer>,
     pub msrp: Option<MsrpSession>,
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
@@ -129,10 +96,8 @@ impl Session {
             dialog: None,
             local_sdp: Vec::new(),
             remote_offer: Vec::new(),
-            offered_expires: None,
             peer_allow: Vec::new(),
             identity: None,
-            timer: None,
             msrp: None,
             large_message: None,
             subscription: None,

@@ -10,10 +10,10 @@ use crate::body::multipart::find_sdp;
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, TerminationReason};
 use crate::im::{authenticated_originator, ImSessionIdentity};
 use crate::sdp::{Direction, SessionDescription};
-use crate::sip::{HeaderName, Refresher, SipMessage};
+use crate::sip::{HeaderName, SipMessage};
 use crate::transaction::OwnedMessage;
 
-use super::session::{Origin, Session, SessionTimer, State};
+use super::session::{Origin, Session, State};
 use super::{build, DialogUse, EndReason, Event, ImClient, ImSessionId, InvitationKind, TxUse};
 
 impl ImClient {
@@ -32,6 +32,17 @@ impl ImClient {
             dialog::Event::RequestCancelled { transaction } => {
                 if let Some(id) = self.server_txs.remove(&transaction) {
                     self.end_session(id, EndReason::Cancelled);
+                }
+            }
+            dialog::Event::InviteRetried {
+                previous, retry, ..
+            } => {
+                // 422 (RFC 4028 §7.4): the INVITE went again under a new id.
+                if let Some(TxUse::Invite(id)) = self.client_txs.remove(&previous) {
+                    self.client_txs.insert(retry, TxUse::Invite(id));
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.invite = Some(retry);
+                    }
                 }
             }
             dialog::Event::DialogEarly { dialog } | dialog::Event::DialogEstablished { dialog } => {
@@ -75,19 +86,6 @@ impl ImClient {
         }
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
-            TxUse::Refresh(id) => {
-                if (200..300).contains(&status) {
-                    let interval = msg
-                        .session_expires()
-                        .and_then(Result::ok)
-                        .map(|se| se.delta_seconds);
-                    if let (Some(s), Some(interval)) = (self.sessions.get_mut(&id), interval) {
-                        if s.timer.is_some_and(|t| t.refresher) {
-                            s.timer = SessionTimer::start(now, interval, true);
-                        }
-                    }
-                }
-            }
             TxUse::Subscribe(id) => self.on_subscribe_response(id, dialog, &msg, status, now),
         }
     }
@@ -135,17 +133,9 @@ impl ImClient {
                 if let Some(d) = dialog {
                     self.dialogs.insert(d, DialogUse::Invite(id));
                 }
-                // RFC 4028 §7.2: the 200 says who refreshes; no
-                // Session-Expires, no timer.
-                if let Some(Ok(se)) = msg.session_expires() {
-                    let refresher = se.refresher() != Some(Refresher::Uas);
-                    let interval = se.delta_seconds;
-                    s.timer = SessionTimer::start(now, interval, refresher);
-                }
                 if s.cancelled {
                     // The 2xx crossed our CANCEL: end the session it made.
                     s.state = State::Ending;
-                    s.timer = None;
                     if let Some(d) = dialog {
                         let _ = self.ua.bye(d, now);
                     }
@@ -186,7 +176,7 @@ impl ImClient {
             ("INVITE", None) if dialog.is_none() => self.on_invitation(tx, &msg, now),
             ("NOTIFY", Some(DialogUse::Subscription(id))) => self.on_notify(id, tx, &msg, now),
             ("INVITE" | "UPDATE", Some(DialogUse::Invite(id))) => {
-                self.on_refresh_request(id, tx, &msg, method == "INVITE", now)
+                self.on_refresh_request(id, tx, method == "INVITE", now)
             }
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
@@ -269,10 +259,6 @@ impl ImClient {
         s.local_sdp = answer;
         s.remote_offer = offer_bytes.to_vec();
         s.incoming_key = incoming_key(msg);
-        s.offered_expires = msg
-            .session_expires()
-            .and_then(Result::ok)
-            .map(|se| se.delta_seconds);
         self.sessions.insert(id, s);
         self.server_txs.insert(tx, id);
         if let Some(identity) = &identity {
@@ -316,40 +302,19 @@ impl ImClient {
         }
     }
 
-    /// A refresh from the peer (RFC 4028: re-INVITE or UPDATE): 200 with the
-    /// interval, our SDP for a re-INVITE, and the timer restarted.
+    /// A refresh from the peer (RFC 4028: re-INVITE or UPDATE): 200, with
+    /// our SDP again for a re-INVITE; the user agent adds the session-timer
+    /// headers and restarts the timer.
     fn on_refresh_request(
         &mut self,
         id: ImSessionId,
         tx: ServerTxId,
-        msg: &SipMessage<'_>,
         reinvite: bool,
         now: Instant,
     ) {
-        let interval = msg
-            .session_expires()
-            .and_then(Result::ok)
-            .map(|se| (se.delta_seconds, se.refresher()));
         let mut spec = build::response(&self.config, &self.release, 200, false);
-        if let Some((seconds, refresher)) = interval {
-            let who = if refresher == Some(Refresher::Uas) {
-                "uas"
-            } else {
-                "uac"
-            };
-            spec = spec
-                .with_header("Session-Expires", &format!("{seconds};refresher={who}"))
-                .with_header("Require", "timer");
-        }
-        if let Some(s) = self.sessions.get_mut(&id) {
-            if reinvite {
-                spec = spec.with_body("application/sdp", s.local_sdp.clone());
-            }
-            if let Some((seconds, refresher)) = interval {
-                // The peer sent the refresh: we refresh only if it names us.
-                let we_refresh = refresher == Some(Refresher::Uas);
-                s.timer = SessionTimer::start(now, seconds, we_refresh);
-            }
+        if let (true, Some(s)) = (reinvite, self.sessions.get(&id)) {
+            spec = spec.with_body("application/sdp", s.local_sdp.clone());
         }
         let _ = self.ua.respond(tx, spec, now);
     }
