@@ -586,7 +586,7 @@ fn conference_state_subscription_reports_participants_and_changes() {
             .starts_with(&format!("SUBSCRIBE {conf} SIP/2.0")));
         let msg = parsed(subscribe[0]);
         assert_eq!(values(&msg, "Event"), ["conference"]);
-        assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
+        assert_eq!(values(&msg, "Accept"), ["application/conference-info+xml"]);
         assert_eq!(sip_requests(&net.wire, "NOTIFY").len(), 1);
         assert!(!sip_responses(&net.wire, 200).is_empty());
     }
@@ -614,6 +614,13 @@ fn conference_state_subscription_reports_participants_and_changes() {
         left: vec![],
     }));
     assert_eq!(net.node(CLIENT).client().participants(s).len(), 3);
+    // Leaving ends the subscription too.
+    let now = net.now;
+    net.node(CLIENT).client().leave(s, now).unwrap();
+    run(&mut net, 5);
+    let subscribes = sip_requests(&net.wire, "SUBSCRIBE");
+    let last = parsed(subscribes.last().unwrap());
+    assert_eq!(values(&last, "Expires"), ["0"]);
 }
 
 #[test]

@@ -84,7 +84,9 @@ pub use types::{
     Output,
 };
 
-use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, SessionTimerConfig, UserAgent};
+use crate::dialog::{
+    self, ClientTxId, DialogId, ServerTxId, SessionTimerConfig, SubscriptionId, UserAgent,
+};
 use crate::im::{client_release_version, ImSessionIdentity};
 use crate::rng::Rng;
 use crate::sip::{Method, OptionTag, Refresher, SipUri, Uri};
@@ -95,8 +97,6 @@ use session::{Origin, Session, State};
 enum DialogUse {
     /// The INVITE dialog of a session.
     Invite(ImSessionId),
-    /// The conference-state subscription of a session.
-    Subscription(ImSessionId),
 }
 
 /// What a client transaction is for.
@@ -104,8 +104,6 @@ enum DialogUse {
 enum TxUse {
     /// A session's initial INVITE.
     Invite(ImSessionId),
-    /// A conference-state SUBSCRIBE.
-    Subscribe(ImSessionId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -125,6 +123,8 @@ pub struct ImClient {
     client_txs: HashMap<ClientTxId, TxUse>,
     server_txs: HashMap<ServerTxId, ImSessionId>,
     dialogs: HashMap<DialogId, DialogUse>,
+    /// The user agent's conference subscriptions, by session.
+    subscriptions: HashMap<SubscriptionId, ImSessionId>,
     /// IM Session Identities of conferences, kept for rejoin (7.1.1.9),
     /// oldest first.
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
@@ -178,6 +178,7 @@ impl ImClient {
             client_txs: HashMap::new(),
             server_txs: HashMap::new(),
             dialogs: HashMap::new(),
+            subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             out: VecDeque::new(),
         }
@@ -219,19 +220,6 @@ impl ImClient {
     /// Handles the deadlines due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.ua.handle_timeout(now);
-        let subs: Vec<ImSessionId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| {
-                s.subscription
-                    .as_ref()
-                    .is_some_and(|sub| sub.refresh_at.is_some_and(|at| at <= now))
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in subs {
-            self.refresh_subscription(id, now);
-        }
         for session in self.sessions.values_mut() {
             if let Some(msrp) = &mut session.msrp {
                 msrp.handle_timeout(now);
@@ -265,9 +253,6 @@ impl ImClient {
         for (id, s) in &self.sessions {
             if let Some(at) = s.msrp.as_ref().and_then(|m| m.poll_timeout()) {
                 consider(at, DeadlineReason::Msrp(*id));
-            }
-            if let Some(at) = s.subscription.as_ref().and_then(|sub| sub.refresh_at) {
-                consider(at, DeadlineReason::SubscriptionRefresh(*id));
             }
         }
         best
@@ -536,7 +521,7 @@ impl ImClient {
         let spec = build::response(&self.config, &self.release, status, true);
         self.ua.respond(tx, spec, now)?;
         self.server_txs.remove(&tx);
-        self.end_session(session, EndReason::Declined(status));
+        self.end_session(session, EndReason::Declined(status), now);
         self.pump(now);
         Ok(())
     }
@@ -637,23 +622,23 @@ impl ImClient {
     }
 
     /// Forgets session `id` and reports why it ended.
-    fn end_session(&mut self, id: ImSessionId, reason: EndReason) {
+    fn end_session(&mut self, id: ImSessionId, reason: EndReason, now: Instant) {
         self.close_msrp(id);
         if let Some(s) = self.sessions.remove(&id) {
             if let Some(tx) = s.incoming {
                 self.server_txs.remove(&tx);
             }
             if let Some(sub) = &s.subscription {
-                if let Some(d) = sub.dialog {
-                    self.dialogs.remove(&d);
-                    let _ = self.ua.terminate_dialog(d);
-                }
+                // Ends with the user agent's SubscriptionTerminated, or
+                // already ended.
+                let _ = self.ua.unsubscribe(sub.id, now);
+                self.subscriptions.remove(&sub.id);
             }
             if let Some(d) = s.dialog {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) | TxUse::Subscribe(s) => *s != id,
+                TxUse::Invite(s) => *s != id,
             });
             self.event(Event::SessionEnded {
                 session: id,

@@ -1,9 +1,7 @@
 //! The state the client keeps per IM session.
 
-use std::time::Instant;
-
 use crate::body::conference_info::ConferenceInfo;
-use crate::dialog::{ClientTxId, DialogId, ServerTxId};
+use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::im::ImSessionIdentity;
 use crate::msrp::session::MsrpSession;
 
@@ -41,17 +39,13 @@ pub(crate) enum State {
     Ending,
 }
 
-/// A conference-state subscription (7.1.1.11).
+/// A conference-state subscription (7.1.1.11), held by the user agent.
 #[derive(Debug)]
 pub(crate) struct Subscription {
-    /// The SUBSCRIBE transaction awaiting its answer.
-    pub pending: Option<ClientTxId>,
-    /// The subscription's dialog, once the 2xx came.
-    pub dialog: Option<DialogId>,
+    /// The user agent's subscription.
+    pub id: SubscriptionId,
     /// The conference state as last notified.
     pub roster: Option<ConferenceInfo>,
-    /// When to refresh.
-    pub refresh_at: Option<Instant>,
 }
 
 /// One IM session.

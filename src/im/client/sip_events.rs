@@ -31,7 +31,7 @@ impl ImClient {
             } => self.on_request(transaction, dialog, &request, now),
             dialog::Event::RequestCancelled { transaction } => {
                 if let Some(id) = self.server_txs.remove(&transaction) {
-                    self.end_session(id, EndReason::Cancelled);
+                    self.end_session(id, EndReason::Cancelled, now);
                 }
             }
             dialog::Event::InviteRetried {
@@ -49,7 +49,23 @@ impl ImClient {
                 self.on_dialog_created(dialog)
             }
             dialog::Event::DialogTerminated { dialog, reason } => {
-                self.on_dialog_terminated(dialog, reason)
+                self.on_dialog_terminated(dialog, reason, now)
+            }
+            dialog::Event::NotifyReceived {
+                subscription,
+                request,
+                ..
+            } => {
+                if let Some(id) = self.subscriptions.get(&subscription).copied() {
+                    self.on_notify(id, &request.message());
+                }
+            }
+            dialog::Event::SubscriptionTerminated { subscription, .. } => {
+                if let Some(id) = self.subscriptions.remove(&subscription) {
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.subscription = None;
+                    }
+                }
             }
             dialog::Event::TransactionTimedOut { transaction, .. }
             | dialog::Event::TransportError { transaction } => {
@@ -60,7 +76,7 @@ impl ImClient {
                             .get(&id)
                             .is_some_and(|s| s.state == State::Inviting)
                         {
-                            self.end_session(id, EndReason::Timeout);
+                            self.end_session(id, EndReason::Timeout, now);
                         }
                     }
                 }
@@ -86,7 +102,6 @@ impl ImClient {
         }
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
-            TxUse::Subscribe(id) => self.on_subscribe_response(id, dialog, &msg, status, now),
         }
     }
 
@@ -158,7 +173,7 @@ impl ImClient {
                     identity,
                 });
             }
-            300..=699 => self.end_session(id, EndReason::Rejected(status)),
+            300..=699 => self.end_session(id, EndReason::Rejected(status), now),
             _ => {}
         }
     }
@@ -174,7 +189,6 @@ impl ImClient {
         let method = msg.method().unwrap_or_default();
         match (method, dialog.and_then(|d| self.dialogs.get(&d).copied())) {
             ("INVITE", None) if dialog.is_none() => self.on_invitation(tx, &msg, now),
-            ("NOTIFY", Some(DialogUse::Subscription(id))) => self.on_notify(id, tx, &msg, now),
             ("INVITE" | "UPDATE", Some(DialogUse::Invite(id))) => {
                 self.on_refresh_request(id, tx, method == "INVITE", now)
             }
@@ -319,7 +333,7 @@ impl ImClient {
         let _ = self.ua.respond(tx, spec, now);
     }
 
-    fn on_dialog_terminated(&mut self, dialog: DialogId, reason: TerminationReason) {
+    fn on_dialog_terminated(&mut self, dialog: DialogId, reason: TerminationReason, now: Instant) {
         match self.dialogs.remove(&dialog) {
             Some(DialogUse::Invite(id)) => {
                 let reason = match reason {
@@ -337,17 +351,7 @@ impl ImClient {
                 } else {
                     reason
                 };
-                self.end_session(id, reason);
-            }
-            Some(DialogUse::Subscription(id)) => {
-                if let Some(sub) = self
-                    .sessions
-                    .get_mut(&id)
-                    .and_then(|s| s.subscription.as_mut())
-                {
-                    sub.dialog = None;
-                    sub.refresh_at = None;
-                }
+                self.end_session(id, reason, now);
             }
             None => {}
         }

@@ -226,12 +226,11 @@ pub enum Event {
 pub enum DeadlineReason {
     /// A timer of the SIP user agent, among them the session refresh and
     /// expiry of RFC 4028 ([`dialog::DeadlineReason::SessionRefresh`],
-    /// [`dialog::DeadlineReason::SessionExpiry`]).
+    /// [`dialog::DeadlineReason::SessionExpiry`]) and the refresh of the
+    /// conference subscription.
     Sip(dialog::DeadlineReason),
     /// A timer of the MSRP session.
     Msrp(ImSessionId),
-    /// Refresh of the conference-state subscription.
-    SubscriptionRefresh(ImSessionId),
 }
 
 /// A deadline and why it exists.
