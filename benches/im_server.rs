@@ -1,0 +1,411 @@
+//! The controlling IM Server through bytes:
+//!
+//! * a full Ad-hoc IM Group setup with 3 invitees (INVITE with URI list, three
+//!   INVITEs out, 180 and 200 from each invitee, 180 and 200 to the inviter,
+//!   ACKs) and its teardown (a BYE from every Participant), next to the
+//!   parse + write cost of the same SIP messages;
+//! * the fan-out of one MSRP message to 10 other Participants (the 200s of the
+//!   10 relayed SENDs fed back);
+//! * memory (resident set growth) per idle 5-party session, at 1 000 and at
+//!   100 000 sessions (`IM_BENCH_SESSIONS` overrides the larger count);
+//! * the cost of one event (an in-dialog UPDATE refreshing a session) with
+//!   1 000 and with 100 000 sessions hosted.
+//!
+//! SIP runs over TCP here, so no transaction lingers in a wait state.
+
+mod support;
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use oma_im::im::server::{ConnectionId, ImServer, Input, Output, ServerConfig};
+use oma_im::sip::{parse_message, HeaderName};
+use oma_im::transaction::Transport;
+
+#[global_allocator]
+static A: support::Counting = support::Counting;
+
+const FACTORY: &str = "sip:conf@im.example.com";
+const LOBBY: &str = "sip:lobby@im.example.com";
+
+fn core() -> SocketAddr {
+    "192.0.2.1:5060".parse().unwrap()
+}
+
+fn server(max_sessions: usize) -> ImServer {
+    let mut config =
+        ServerConfig::new("192.0.2.10:5060".parse().unwrap(), core(), "im.example.com");
+    config.transport = Transport::Tcp;
+    config.conference_factory_uris.push(FACTORY.into());
+    config.public_conferences.push(LOBBY.into());
+    config.limits.max_sessions = max_sessions;
+    config.limits.max_participants = 16;
+    config.limits.ua.max_dialogs = max_sessions * 6;
+    config.limits.ua.max_transactions = max_sessions * 6;
+    ImServer::new(config)
+}
+
+fn sdp(user: &str, setup: &str) -> String {
+    format!(
+        "v=0\r\no={user} 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n\
+         m=message 7000 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
+         a=path:msrp://192.0.2.20:7000/{user};tcp\r\na=setup:{setup}\r\n"
+    )
+}
+
+fn invite(call: &str, target: &str, invitees: usize) -> Vec<u8> {
+    let offer = sdp(call, "active");
+    let (ct, body) = if invitees == 0 {
+        ("application/sdp".to_owned(), offer)
+    } else {
+        let mut list = String::new();
+        for i in 0..invitees {
+            list.push_str(&format!("<entry uri=\"sip:u{i}-{call}@example.com\"/>"));
+        }
+        (
+            "multipart/mixed;boundary=b".to_owned(),
+            format!(
+                "--b\r\nContent-Type: application/sdp\r\n\r\n{offer}\r\n--b\r\n\
+                 Content-Type: application/resource-lists+xml\r\n\r\n\
+                 <resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>{list}</list></resource-lists>\r\n--b--\r\n"
+            ),
+        )
+    };
+    format!(
+        "INVITE {target} SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-{call}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:{call}@example.com>;tag=f-{call}\r\nTo: <{target}>\r\n\
+         Call-ID: {call}\r\nCSeq: 1 INVITE\r\nContact: <sip:{call}@192.0.2.20;transport=tcp>\r\n\
+         Allow: INVITE, ACK, BYE, UPDATE\r\nSupported: timer\r\nContent-Type: {ct}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn value(m: &oma_im::sip::SipMessage<'_>, name: HeaderName<'_>) -> String {
+    m.header(name)
+        .map(|h| h.value.to_owned())
+        .unwrap_or_default()
+}
+
+/// The invitee's response to an INVITE of the server.
+fn answer(invite: &[u8], status: u16) -> Vec<u8> {
+    let m = parse_message(invite).unwrap();
+    let body = if status == 200 {
+        sdp("invitee", "active")
+    } else {
+        String::new()
+    };
+    let ct = if status == 200 {
+        "Content-Type: application/sdp\r\nSession-Expires: 1800;refresher=uas\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "SIP/2.0 {status} X\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=t1\r\nCall-ID: {}\r\nCSeq: {}\r\n\
+         Contact: <sip:invitee@192.0.2.30;transport=tcp>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        value(&m, HeaderName::Via),
+        value(&m, HeaderName::From),
+        value(&m, HeaderName::To),
+        value(&m, HeaderName::CallId),
+        value(&m, HeaderName::CSeq),
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A request inside the dialog of a message the server sent (`seen`): an
+/// ACK/UPDATE/BYE from the inviter (`seen` is the server's response to its
+/// INVITE) or a BYE from an invitee (`seen` is the server's INVITE).
+fn in_dialog(seen: &[u8], method: &str, cseq: u32, from_inviter: bool) -> Vec<u8> {
+    let m = parse_message(seen).unwrap();
+    let contact = m.contact().next().unwrap().unwrap();
+    let oma_im::sip::Contact::Address(contact) = contact else {
+        unreachable!()
+    };
+    let target = contact.uri.to_string();
+    let (from, to) = if from_inviter {
+        (value(&m, HeaderName::From), value(&m, HeaderName::To))
+    } else {
+        (
+            format!("{};tag=t1", value(&m, HeaderName::To)),
+            value(&m, HeaderName::From),
+        )
+    };
+    let extra = if method == "UPDATE" {
+        "Session-Expires: 1800;refresher=uac\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "{method} {target} SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-{method}{cseq}\r\n\
+         Max-Forwards: 70\r\nFrom: {from}\r\nTo: {to}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\n\
+         {extra}Content-Length: 0\r\n\r\n",
+        value(&m, HeaderName::CallId)
+    )
+    .into_bytes()
+}
+
+struct World {
+    server: ImServer,
+    now: Instant,
+    sip_out: Vec<Vec<u8>>,
+    msrp_out: Vec<(ConnectionId, Vec<u8>)>,
+}
+
+impl World {
+    fn new(max_sessions: usize) -> Self {
+        World {
+            server: server(max_sessions),
+            now: Instant::now(),
+            sip_out: Vec::new(),
+            msrp_out: Vec::new(),
+        }
+    }
+
+    fn sip(&mut self, bytes: &[u8]) {
+        self.server.handle_input(
+            Input::Sip {
+                bytes,
+                source: core(),
+                transport: Transport::Tcp,
+            },
+            self.now,
+        );
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.server.poll_output() {
+            match o {
+                Output::Transmit(t) => self.sip_out.push(t.bytes),
+                Output::MsrpTransmit { connection, bytes } => {
+                    self.msrp_out.push((connection, bytes))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        self.now += Duration::from_secs(1);
+        self.server.handle_timeout(self.now);
+        self.drain();
+    }
+
+    /// An ad-hoc setup with `n` invitees; returns every SIP message of it
+    /// (in and out) and the server's 200 to the inviter.
+    fn adhoc(&mut self, call: &str, n: usize) -> (Vec<Vec<u8>>, Vec<u8>, Vec<Vec<u8>>) {
+        let mut messages = Vec::new();
+        self.sip_out.clear();
+        let inv = invite(call, FACTORY, n);
+        self.sip(&inv);
+        messages.push(inv);
+        let invites: Vec<Vec<u8>> = self
+            .sip_out
+            .iter()
+            .filter(|b| b.starts_with(b"INVITE "))
+            .cloned()
+            .collect();
+        for i in &invites {
+            for status in [180, 200] {
+                let a = answer(i, status);
+                self.sip(&a);
+                messages.push(a);
+            }
+        }
+        let ok = self
+            .sip_out
+            .iter()
+            .find(|b| {
+                b.starts_with(b"SIP/2.0 200") && memchr::memmem::find(b, call.as_bytes()).is_some()
+            })
+            .cloned()
+            .expect("200 to the inviter");
+        let ack = in_dialog(&ok, "ACK", 1, true);
+        self.sip(&ack);
+        messages.push(ack);
+        messages.append(&mut self.sip_out);
+        (messages, ok, invites)
+    }
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn setup_bench() {
+    let mut w = World::new(1000);
+    let mut n = 0u64;
+    let mut last = Vec::new();
+    support::measure("ad-hoc setup, 3 invitees, + teardown", 5, 2000, || {
+        n += 1;
+        let call = format!("a{n}");
+        let (messages, ok, invites) = w.adhoc(&call, 3);
+        let bye = in_dialog(&ok, "BYE", 2, true);
+        w.sip(&bye);
+        for i in &invites {
+            let bye = in_dialog(i, "BYE", 1, false);
+            w.sip(&bye);
+        }
+        w.sip_out.clear();
+        w.tick();
+        last = messages;
+    });
+    assert_eq!(w.server.session_count(), 0, "every session torn down");
+    let mut out = Vec::with_capacity(4096);
+    support::measure(
+        &format!("  parse + write of its {} SIP messages", last.len()),
+        5,
+        2000,
+        || {
+            out.clear();
+            for m in &last {
+                let msg = parse_message(m).unwrap();
+                msg.write(&mut out);
+            }
+            black_box(out.len())
+        },
+    );
+}
+
+/// MSRP SEND of a CPIM message from `from` to `to`.
+fn send(tid: u64, to: &str, from: &str) -> Vec<u8> {
+    let cpim = "From: <sip:x@example.com>\r\nTo: <sip:lobby@im.example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nHello, everybody in the lobby!";
+    format!(
+        "MSRP t{tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\nMessage-ID: m{tid}\r\n\
+         Byte-Range: 1-{n}/{n}\r\nContent-Type: message/cpim\r\n\r\n{cpim}\r\n-------t{tid}$\r\n",
+        n = cpim.len()
+    )
+    .into_bytes()
+}
+
+fn header_line<'a>(text: &'a str, name: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .map_or("", str::trim)
+}
+
+fn fanout_bench() {
+    let mut w = World::new(16);
+    let mut legs = Vec::new();
+    for i in 0..11 {
+        let call = format!("p{i}");
+        w.sip_out.clear();
+        w.sip(&invite(&call, LOBBY, 0));
+        let ok = w
+            .sip_out
+            .iter()
+            .find(|b| b.starts_with(b"SIP/2.0 200"))
+            .unwrap()
+            .clone();
+        let body = String::from_utf8_lossy(parse_message(&ok).unwrap().body()).into_owned();
+        let path = header_line(&body, "a=path:").to_owned();
+        w.sip(&in_dialog(&ok, "ACK", 1, true));
+        let connection = w.server.msrp_accepted();
+        let mine = format!("msrp://192.0.2.20:7000/{call};tcp");
+        w.server.handle_input(
+            Input::MsrpBytes {
+                connection,
+                bytes: &send(1_000_000 + i, &path, &mine),
+            },
+            w.now,
+        );
+        legs.push((connection, path, mine));
+    }
+    w.drain();
+    w.msrp_out.clear();
+    let mut tid = 0u64;
+    let (c0, to0, from0) = legs[0].clone();
+    support::measure("fan-out of one message to 10 participants", 5, 5000, || {
+        tid += 1;
+        w.server.handle_input(
+            Input::MsrpBytes {
+                connection: c0,
+                bytes: &send(tid, &to0, &from0),
+            },
+            w.now,
+        );
+        w.drain();
+        let relayed: Vec<(ConnectionId, Vec<u8>)> = w.msrp_out.drain(..).collect();
+        for (connection, bytes) in relayed {
+            let text = std::str::from_utf8(&bytes).unwrap();
+            if !text.contains(" SEND\r\n") {
+                continue;
+            }
+            let id = text.split_whitespace().nth(1).unwrap();
+            let response = format!(
+                "MSRP {id} 200 OK\r\nTo-Path: {}\r\nFrom-Path: {}\r\n-------{id}$\r\n",
+                header_line(text, "From-Path:"),
+                header_line(text, "To-Path:")
+            );
+            w.server.handle_input(
+                Input::MsrpBytes {
+                    connection,
+                    bytes: response.as_bytes(),
+                },
+                w.now,
+            );
+        }
+        w.drain();
+        w.msrp_out.clear();
+    });
+}
+
+/// Hosts `count` idle 5-party sessions; returns the resident set growth per
+/// session and, for each, the inviter's 200 (for refreshes).
+fn host(w: &mut World, count: usize) -> (f64, Vec<Vec<u8>>) {
+    let before = rss_bytes();
+    let mut oks = Vec::with_capacity(count);
+    for i in 0..count {
+        let (_, ok, _) = w.adhoc(&format!("s{i}"), 4);
+        oks.push(ok);
+        if i % 1000 == 999 {
+            w.tick();
+        }
+    }
+    let after = rss_bytes();
+    ((after.saturating_sub(before)) as f64 / count as f64, oks)
+}
+
+fn scale_bench(count: usize) {
+    let mut w = World::new(count + 10);
+    let start = Instant::now();
+    let (per_session, oks) = host(&mut w, count);
+    println!(
+        "{count} idle 5-party sessions: {:.0} bytes resident each ({:.1} MiB total), set up in {:.1?}",
+        per_session,
+        per_session * count as f64 / 1048576.0,
+        start.elapsed()
+    );
+    assert_eq!(w.server.session_count(), count);
+    let mut cseq = 2u32;
+    let mut i = 0usize;
+    support::measure(
+        &format!("session refresh (UPDATE) with {count} sessions"),
+        5,
+        2000,
+        || {
+            cseq += 1;
+            i = (i + 7919) % oks.len();
+            let update = in_dialog(&oks[i], "UPDATE", cseq, true);
+            w.sip(&update);
+            w.sip_out.clear();
+        },
+    );
+}
+
+fn main() {
+    setup_bench();
+    fanout_bench();
+    scale_bench(1000);
+    let large = std::env::var("IM_BENCH_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    scale_bench(large);
+}

@@ -1,0 +1,260 @@
+//! The conference event package (RFC 4575 over RFC 6665) of an IM Session:
+//! SUBSCRIBE to the IM Session Identity with `Event: conference`, a NOTIFY
+//! with the full conference-info first, then a partial one on every join
+//! and departure, and a terminating NOTIFY when the subscription expires,
+//! is ended by the subscriber, or the session ends.
+
+use std::time::{Duration, Instant};
+
+use crate::body::conference_info::{
+    ConferenceInfo, DisconnectionMethod, JoiningMethod, Participant,
+};
+use crate::dialog::{DialogId, DialogRequestSpec, ServerTxId};
+use crate::sip::{Method, SipMessage};
+use crate::transaction::OwnedMessage;
+
+use super::session::{State, Subscriber};
+use super::{ImServer, LeaveReason, ParticipantId, SessionId, Timer};
+
+/// The longest subscription granted, in seconds.
+const MAX_EXPIRES: u32 = 3600;
+
+impl ImServer {
+    /// A SUBSCRIBE outside any dialog: accepted for `Event: conference` on
+    /// an IM Session Identity (489 for another package, 404 for another URI).
+    pub(super) fn on_subscribe(
+        &mut self,
+        transaction: ServerTxId,
+        request: &OwnedMessage,
+        now: Instant,
+    ) {
+        let msg = request.message();
+        let conference = msg
+            .event()
+            .and_then(Result::ok)
+            .is_some_and(|e| e.event_type.eq_ignore_ascii_case("conference"));
+        if !conference {
+            return self.reject(transaction, 489, None, now);
+        }
+        let session = msg
+            .request_line()
+            .map(|l| super::headers::uri_key(l.uri))
+            .and_then(|key| {
+                let (user, host) = key.split_once('@')?;
+                host.eq_ignore_ascii_case(&self.config.domain)
+                    .then(|| self.by_token.get(user).copied())
+                    .flatten()
+            });
+        let (Some(session), Some(call_id)) = (session, msg.call_id().and_then(Result::ok)) else {
+            return self.reject(transaction, 404, None, now);
+        };
+        let expires = expires_of(&msg);
+        self.pending_subscriptions
+            .insert(call_id.id.to_owned(), (session, expires));
+        let spec = self
+            .focus_response(session, 200)
+            .with_header("Expires", &expires.to_string());
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+    }
+
+    /// The dialog of an accepted SUBSCRIBE: the subscriber gets the full
+    /// state.
+    pub(super) fn subscription_created(
+        &mut self,
+        dialog: DialogId,
+        call_id: &str,
+        now: Instant,
+    ) -> bool {
+        let Some((session, expires)) = self.pending_subscriptions.remove(call_id) else {
+            return false;
+        };
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return true;
+        };
+        let at = now + Duration::from_secs(u64::from(expires));
+        s.subscribers.push(Subscriber {
+            dialog,
+            call_id: call_id.to_owned(),
+            expires_at: at,
+        });
+        self.by_subscription.insert(dialog, session);
+        self.schedule(at, Timer::Subscription(session, dialog));
+        let body = self.full_state(session);
+        self.notify(
+            session,
+            dialog,
+            &format!("active;expires={expires}"),
+            body,
+            now,
+        );
+        true
+    }
+
+    /// A SUBSCRIBE inside a subscription: refresh, or end with `Expires: 0`.
+    pub(super) fn resubscribe(
+        &mut self,
+        transaction: ServerTxId,
+        dialog: DialogId,
+        session: SessionId,
+        msg: &SipMessage<'_>,
+        now: Instant,
+    ) {
+        let expires = expires_of(msg);
+        let spec = self
+            .focus_response(session, 200)
+            .with_header("Expires", &expires.to_string());
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+        if expires == 0 {
+            return self.end_subscription(session, dialog, "terminated;reason=timeout", now);
+        }
+        let at = now + Duration::from_secs(u64::from(expires));
+        if let Some(sub) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.subscribers.iter_mut().find(|x| x.dialog == dialog))
+        {
+            sub.expires_at = at;
+        }
+        self.schedule(at, Timer::Subscription(session, dialog));
+        let body = self.full_state(session);
+        self.notify(
+            session,
+            dialog,
+            &format!("active;expires={expires}"),
+            body,
+            now,
+        );
+    }
+
+    /// Ends a subscription with a last NOTIFY.
+    pub(super) fn end_subscription(
+        &mut self,
+        session: SessionId,
+        dialog: DialogId,
+        state: &str,
+        now: Instant,
+    ) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let Some(index) = s.subscribers.iter().position(|x| x.dialog == dialog) else {
+            return;
+        };
+        let sub = s.subscribers.swap_remove(index);
+        self.by_subscription.remove(&dialog);
+        self.by_call_id.remove(&sub.call_id);
+        let body = self.full_state(session);
+        self.notify(session, dialog, state, body, now);
+        let _ = self.ua.terminate_dialog(dialog);
+        self.collect(Some(session));
+    }
+
+    /// Tells every subscriber that a Participant joined or left.
+    pub(super) fn notify_change(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        left: Option<LeaveReason>,
+        now: Instant,
+    ) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if s.subscribers.is_empty() {
+            return;
+        }
+        let Some(p) = s.participant(participant) else {
+            return;
+        };
+        let who = roster_entry(p, &self.config.anonymous_uri);
+        s.version = s.version.wrapping_add(1);
+        let info = match left {
+            None => ConferenceInfo::user_joined(&s.identity, s.version, &who),
+            Some(reason) => {
+                let method = if reason == LeaveReason::Departed {
+                    DisconnectionMethod::Departed
+                } else {
+                    DisconnectionMethod::Booted
+                };
+                ConferenceInfo::user_left(&s.identity, s.version, &who, method)
+            }
+        };
+        let mut body = Vec::new();
+        info.write(&mut body);
+        let targets: Vec<(DialogId, u64)> = s
+            .subscribers
+            .iter()
+            .map(|x| {
+                (
+                    x.dialog,
+                    x.expires_at.saturating_duration_since(now).as_secs(),
+                )
+            })
+            .collect();
+        for (dialog, left) in targets {
+            self.notify(
+                session,
+                dialog,
+                &format!("active;expires={left}"),
+                body.clone(),
+                now,
+            );
+        }
+    }
+
+    /// The full conference-info of a session (a new version).
+    fn full_state(&mut self, session: SessionId) -> Vec<u8> {
+        let mut body = Vec::new();
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.version = s.version.wrapping_add(1);
+            let roster: Vec<Participant> = s
+                .participants
+                .iter()
+                .filter(|p| p.state == State::Joined)
+                .map(|p| roster_entry(p, &self.config.anonymous_uri))
+                .collect();
+            ConferenceInfo::full_state(&s.identity, s.version, &roster).write(&mut body);
+        }
+        body
+    }
+
+    fn notify(
+        &mut self,
+        session: SessionId,
+        dialog: DialogId,
+        state: &str,
+        body: Vec<u8>,
+        now: Instant,
+    ) {
+        let spec = DialogRequestSpec::new(Method::Notify)
+            .with_header("Event", "conference")
+            .with_header("Subscription-State", state)
+            .with_body("application/conference-info+xml", body);
+        let _ = self.ua.send_in_dialog(dialog, spec, now);
+        self.collect(Some(session));
+    }
+}
+
+/// A Participant as the roster shows it: the anonymous URI when it asked
+/// for anonymity.
+fn roster_entry(p: &super::session::Participant, anonymous_uri: &str) -> Participant {
+    let mut entry = Participant::new(if p.anonymous {
+        anonymous_uri
+    } else {
+        p.address.as_str()
+    });
+    entry.joining_method = Some(if p.invited {
+        JoiningMethod::DialedOut
+    } else {
+        JoiningMethod::DialedIn
+    });
+    entry
+}
+
+fn expires_of(msg: &SipMessage<'_>) -> u32 {
+    msg.expires()
+        .and_then(Result::ok)
+        .map_or(MAX_EXPIRES, |e| e.0.min(MAX_EXPIRES))
+}

@@ -1,0 +1,194 @@
+//! How an [`ImServer`](super::ImServer) is set up: what it hosts, its
+//! local policies and its bounds.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::dialog;
+use crate::transaction::Transport;
+
+/// Bounds on what the server keeps. Over a bound, a new INVITE is refused
+/// (486 for too many invitees, 503 for too many sessions) and MSRP input is
+/// dropped; nothing grows without limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The SIP user agent's bounds (transactions, dialogs, message size).
+    pub ua: dialog::Limits,
+    /// Most IM Sessions at once.
+    pub max_sessions: usize,
+    /// Most Participants of an Ad-hoc IM Group Session, the inviter
+    /// included (7.2.1.2 step 5, `MAX-ADHOC-GROUP-SIZE` on the server side):
+    /// a URI list with more entries is answered 486 "too many participants".
+    pub max_adhoc_participants: usize,
+    /// Most Participants of any IM Session (joins beyond it get 486).
+    pub max_participants: usize,
+    /// Most bytes received on an MSRP connection before it is known which
+    /// leg it belongs to (its first To-Path).
+    pub max_unbound_msrp_bytes: usize,
+    /// Most bytes of a SIP message body the server reads (SDP, URI list).
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    /// 100 000 dialogs and transactions, 50 000 sessions, 10 ad-hoc
+    /// Participants, 64 per session, 8 KiB before an MSRP binding, 64 KiB
+    /// bodies.
+    fn default() -> Self {
+        let ua = dialog::Limits {
+            max_transactions: 100_000,
+            max_dialogs: 100_000,
+            ..dialog::Limits::default()
+        };
+        Limits {
+            ua,
+            max_sessions: 50_000,
+            max_adhoc_participants: 10,
+            max_participants: 64,
+            max_unbound_msrp_bytes: 8 * 1024,
+            max_body: 64 * 1024,
+        }
+    }
+}
+
+/// 7.2.1.2 step 2: how the Authenticated Originator is authorized.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AuthorizationPolicy {
+    /// Every originator is authorized.
+    #[default]
+    AllowAll,
+    /// Only these IM Addresses (URIs, compared as written) are authorized;
+    /// the others get 403.
+    AllowList(Vec<String>),
+    /// Each setup is asked of the application
+    /// ([`Event::AuthorizationRequested`](super::Event::AuthorizationRequested)),
+    /// answered with [`Input::Authorization`](super::Input::Authorization).
+    Ask,
+}
+
+/// 7.2.1.2: the final response sent to the inviter when every invitee failed
+/// before any accepted ("chosen by local policy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailurePolicy {
+    /// The lowest status code received (the spec's example).
+    #[default]
+    LowestCode,
+    /// Always this status code.
+    Fixed(u16),
+}
+
+/// A pre-defined IM Group hosted by the server: its IM Group Identity and
+/// members, supplied by the application (in a deployment, from the group's
+/// XDM document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredefinedGroup {
+    /// The IM Group Identity (a SIP URI).
+    pub identity: String,
+    /// The members' IM Addresses.
+    pub members: Vec<String>,
+    /// Whether the group's rules allow anonymity; when not, an INVITE with
+    /// `Privacy: id` gets 403 (9.1.1.1 NOTE).
+    pub allow_anonymity: bool,
+}
+
+/// The configuration of an [`ImServer`](super::ImServer).
+///
+/// ```
+/// use oma_im::im::server::ServerConfig;
+///
+/// let mut config = ServerConfig::new("192.0.2.10:5060".parse().unwrap(),
+///     "192.0.2.1:5060".parse().unwrap(), "im.example.com");
+/// config.conference_factory_uris.push("sip:conf-factory@im.example.com".into());
+/// assert_eq!(config.session_expires, 1800);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// The SIP address the server sends from and receives on.
+    pub local_addr: SocketAddr,
+    /// The next hop of every request (the SIP/IP Core).
+    pub outbound_proxy: SocketAddr,
+    /// The SIP transport.
+    pub transport: Transport,
+    /// The host part of every IM Session Identity
+    /// (`sip:<token>@<domain>`).
+    pub domain: String,
+    /// Where the server's MSRP listens: the host and port of its MSRP URIs.
+    pub msrp_authority: String,
+    /// The Conference-factory-URIs allocated on this server (7.2.1.2 step 1).
+    pub conference_factory_uris: Vec<String>,
+    /// The pre-defined IM Groups hosted here.
+    pub groups: Vec<PredefinedGroup>,
+    /// Public conference URIs: anyone may join them by INVITE.
+    pub public_conferences: Vec<String>,
+    /// Product tokens after `IM-serv/OMA1.0` in the `Server` header
+    /// (Appendix F); may be empty.
+    pub product: String,
+    /// 7.2.1.2 step 2.
+    pub authorization: AuthorizationPolicy,
+    /// 7.2.1.2, every invitee failed before the 200.
+    pub failure_policy: FailurePolicy,
+    /// Local policy: answer the inviter with 200 as soon as the invitations
+    /// are sent, instead of on the first invitee's 200. When every invitee
+    /// then fails, the inviter is removed with BYE (7.2.1.2, 7.2.1.9).
+    pub early_answer: bool,
+    /// Local policy (7.2.1.9): when a Participant leaves and a single one
+    /// is left (no invitation pending), release that one too, ending the
+    /// session.
+    pub release_alone: bool,
+    /// The media types operator policy allows on MSRP (7.2.1.2 step 4);
+    /// an offer without any of them is answered 488. `*` allows all.
+    pub allowed_accept_types: Vec<String>,
+    /// The Session-Expires interval of the 200 (RFC 4028), in seconds; a
+    /// smaller one asked by the inviter (not below [`min_se`](Self::min_se))
+    /// is used instead.
+    pub session_expires: u32,
+    /// The smallest session interval accepted (RFC 4028 Min-SE).
+    pub min_se: u32,
+    /// The URI put in the CPIM `From` and withheld identities when a
+    /// Participant asked for anonymity (`Privacy: id`).
+    pub anonymous_uri: String,
+    /// Seed of every identifier (tags, Call-IDs, IM Session Identities).
+    pub seed: u64,
+    /// Bounds.
+    pub limits: Limits,
+    /// The SIP timers.
+    pub timers: crate::transaction::TimerConfig,
+}
+
+impl ServerConfig {
+    /// A server at `local_addr` sending through `outbound_proxy` over UDP,
+    /// naming its sessions in `domain`, with no hosted URI yet, MSRP on
+    /// `local_addr`'s host at port 2855, `message/cpim` allowed, 1800 s
+    /// sessions (Min-SE 90), and every originator authorized.
+    pub fn new(local_addr: SocketAddr, outbound_proxy: SocketAddr, domain: &str) -> Self {
+        ServerConfig {
+            local_addr,
+            outbound_proxy,
+            transport: Transport::Udp,
+            domain: domain.to_owned(),
+            msrp_authority: format!("{}:2855", local_addr.ip()),
+            conference_factory_uris: Vec::new(),
+            groups: Vec::new(),
+            public_conferences: Vec::new(),
+            product: String::new(),
+            authorization: AuthorizationPolicy::AllowAll,
+            failure_policy: FailurePolicy::LowestCode,
+            early_answer: false,
+            release_alone: false,
+            allowed_accept_types: vec!["message/cpim".to_owned()],
+            session_expires: 1800,
+            min_se: 90,
+            anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),
+            seed: 0,
+            limits: Limits::default(),
+            timers: crate::transaction::TimerConfig::default(),
+        }
+    }
+
+    /// The supervision margin of RFC 4028 §10 for an interval: the server
+    /// releases an unrefreshed Participant `interval - min(32, interval/3)`
+    /// seconds after the last refresh.
+    pub(crate) fn supervision(interval: u32) -> Duration {
+        let margin = (interval / 3).min(32);
+        Duration::from_secs(u64::from(interval.saturating_sub(margin).max(1)))
+    }
+}

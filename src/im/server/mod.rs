@@ -1,0 +1,485 @@
+//! The controlling IM Server (OMA-TS-SIMPLE_IM 7.2.x): the conference focus
+//! that hosts Conference-factory-URIs, pre-defined IM Groups and public
+//! conferences, sets up the IM Sessions created through them (7.2.1.1,
+//! 7.2.1.2), invites the listed users (7.2.2.2), removes Participants
+//! (7.2.1.9), supervises every session (RFC 4028) and relays each message
+//! of a Participant to every other one through the session's MSRP switch.
+//!
+//! # The drain contract
+//!
+//! After **every** call that takes `now` ([`ImServer::handle_input`],
+//! [`ImServer::handle_timeout`]), drain [`ImServer::poll_output`] until it
+//! returns `None`: send each [`Output::Transmit`] (SIP), open each
+//! [`Output::MsrpConnect`], write each [`Output::MsrpTransmit`], close each
+//! [`Output::MsrpClose`], act on each [`Output::Event`] (answering
+//! [`Event::AuthorizationRequested`] with [`Input::Authorization`]). Then
+//! sleep until [`ImServer::poll_timeout`] or the next input, and call
+//! [`ImServer::handle_timeout`] with the time it is then. A deadline at or
+//! before `now` is handled by the call that receives `now`, so the loop
+//! never spins; [`ImServer::next_deadline`] says why the next one exists.
+//!
+//! ```
+//! use std::time::Instant;
+//! use oma_im::im::server::{ImServer, Input, Output, ServerConfig};
+//! use oma_im::transaction::Transport;
+//!
+//! let core = "192.0.2.1:5060".parse().unwrap();
+//! let mut config = ServerConfig::new("192.0.2.10:5060".parse().unwrap(), core, "im.example.com");
+//! config.conference_factory_uris.push("sip:conf-factory@im.example.com".into());
+//! let mut server = ImServer::new(config);
+//!
+//! // An INVITE to a URI the server does not host: 404 (11.1).
+//! let invite = b"INVITE sip:nobody@im.example.com SIP/2.0\r\n\
+//! Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1\r\n\
+//! Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\n\
+//! To: <sip:nobody@im.example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\
+//! Contact: <sip:alice@192.0.2.20>\r\nContent-Length: 0\r\n\r\n";
+//! let mut now = Instant::now();
+//! server.handle_input(Input::Sip { bytes: invite, source: core, transport: Transport::Udp }, now);
+//!
+//! // The run loop: drain, then sleep until the deadline.
+//! let mut sent = Vec::new();
+//! loop {
+//!     while let Some(output) = server.poll_output() {
+//!         match output {
+//!             Output::Transmit(t) => sent.push(t), // udp.send_to(&t.bytes, t.destination)
+//!             Output::MsrpConnect { .. }
+//!             | Output::MsrpTransmit { .. }
+//!             | Output::MsrpClose { .. } => {} // the MSRP sockets
+//!             Output::Event(_) => {}           // answer AuthorizationRequested here
+//!             _ => {}
+//!         }
+//!     }
+//!     match server.poll_timeout() {
+//!         Some(deadline) => {
+//!             now = now.max(deadline); // sleep until then, or until input arrives
+//!             server.handle_timeout(now);
+//!         }
+//!         None => break,
+//!     }
+//! }
+//! // 100 Trying, then the 404 (retransmitted: nobody ACKs it here).
+//! assert!(sent[1].bytes.starts_with(b"SIP/2.0 404 "));
+//! assert!(server.is_idle());
+//! ```
+
+mod conference;
+mod config;
+mod headers;
+mod session;
+mod setup;
+mod signalling;
+mod types;
+mod user_plane;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::Instant;
+
+pub use config::{AuthorizationPolicy, FailurePolicy, Limits, PredefinedGroup, ServerConfig};
+pub use headers::{
+    release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
+};
+pub use types::{
+    AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input, LeaveReason,
+    Output, ParticipantId, SessionId,
+};
+
+use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
+use crate::rng::Rng;
+use crate::transaction::{OwnedMessage, Transmit};
+use session::ImSession;
+
+/// A setup waiting for the application's authorization.
+#[derive(Debug)]
+struct PendingSetup {
+    transaction: ServerTxId,
+    request: OwnedMessage,
+}
+
+/// What a server timer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Refresh(SessionId, ParticipantId),
+    Switch(SessionId),
+    Subscription(SessionId, DialogId),
+}
+
+/// How an MSRP connection stands.
+#[derive(Debug)]
+enum Connection {
+    /// Accepted; its leg is known from its first To-Path.
+    Unbound(Vec<u8>),
+    /// Carrying the leg of a Participant.
+    Bound(SessionId, ParticipantId),
+}
+
+/// The controlling IM Server. See the [module docs](self) for the drain
+/// contract and a run loop.
+#[derive(Debug)]
+pub struct ImServer {
+    config: ServerConfig,
+    ua: UserAgent,
+    rng: Rng,
+    /// The Contact line the user agent writes, replaced by the focus one.
+    contact_needle: Vec<u8>,
+    release: String,
+    next_id: u64,
+    sessions: HashMap<SessionId, ImSession>,
+    by_token: HashMap<String, SessionId>,
+    by_call_id: HashMap<String, SessionId>,
+    by_dialog: HashMap<DialogId, (SessionId, ParticipantId)>,
+    by_client_tx: HashMap<ClientTxId, (SessionId, ParticipantId)>,
+    by_server_tx: HashMap<ServerTxId, (SessionId, ParticipantId)>,
+    by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
+    /// Conference-factory-URIs (URI keys) to the URI as configured.
+    factories: HashMap<String, String>,
+    /// IM Group Identities (URI keys) to the group's index in the config.
+    groups: HashMap<String, usize>,
+    /// Public conference URIs (URI keys) to the URI as configured.
+    publics: HashMap<String, String>,
+    /// The live session of a group or public conference (by URI key).
+    hosted_sessions: HashMap<String, SessionId>,
+    pending_auth: HashMap<AuthorizationId, PendingSetup>,
+    /// Accepted SUBSCRIBEs whose dialog is not known yet, by Call-ID, with
+    /// their session and granted expiry.
+    pending_subscriptions: HashMap<String, (SessionId, u32)>,
+    /// Conference event package subscriptions, by dialog.
+    by_subscription: HashMap<DialogId, SessionId>,
+    connections: HashMap<ConnectionId, Connection>,
+    timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
+    timer_seq: u64,
+    /// Call-IDs registered by the last [`collect`](Self::collect).
+    registered: Vec<String>,
+    /// Events of the user agent not yet handled.
+    ua_events: VecDeque<dialog::Event>,
+    out: VecDeque<Output>,
+}
+
+impl ImServer {
+    /// A server hosting what `config` lists, with no session yet.
+    pub fn new(config: ServerConfig) -> Self {
+        let mut ua_config = dialog::Config::new(
+            config.local_addr,
+            config.outbound_proxy,
+            config.transport,
+            config.seed,
+        );
+        ua_config.timers = config.timers;
+        ua_config.limits = config.limits.ua;
+        let caps = &mut ua_config.capabilities;
+        caps.allow = crate::sip::MethodSet::new();
+        for m in [
+            crate::sip::Method::Invite,
+            crate::sip::Method::Ack,
+            crate::sip::Method::Bye,
+            crate::sip::Method::Cancel,
+            crate::sip::Method::Options,
+            crate::sip::Method::Update,
+            crate::sip::Method::Subscribe,
+            crate::sip::Method::Notify,
+        ] {
+            caps.allow.insert(m);
+        }
+        caps.supported
+            .insert(crate::sip::OptionTag::from_token("timer"));
+        caps.accept.push("application/resource-lists+xml");
+        let contact_needle = headers::ua_contact(&ua_config);
+        let key_map = |uris: &[String]| {
+            uris.iter()
+                .map(|u| (headers::uri_key(u), u.clone()))
+                .collect::<HashMap<_, _>>()
+        };
+        let factories = key_map(&config.conference_factory_uris);
+        let publics = key_map(&config.public_conferences);
+        let groups = config
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (headers::uri_key(&g.identity), i))
+            .collect();
+        ImServer {
+            rng: Rng::new(config.seed ^ 0x5eed_1a5e),
+            ua: UserAgent::new(ua_config),
+            contact_needle,
+            release: release_version(&config.product),
+            config,
+            next_id: 0,
+            sessions: HashMap::new(),
+            by_token: HashMap::new(),
+            by_call_id: HashMap::new(),
+            by_dialog: HashMap::new(),
+            by_client_tx: HashMap::new(),
+            by_server_tx: HashMap::new(),
+            by_leg_token: HashMap::new(),
+            factories,
+            groups,
+            publics,
+            hosted_sessions: HashMap::new(),
+            pending_auth: HashMap::new(),
+            pending_subscriptions: HashMap::new(),
+            by_subscription: HashMap::new(),
+            connections: HashMap::new(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            registered: Vec::new(),
+            ua_events: VecDeque::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Handles one input: a SIP message, an MSRP connection event or bytes,
+    /// or the application's answer to a question.
+    pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
+        match input {
+            Input::Sip {
+                bytes,
+                source,
+                transport,
+            } => {
+                self.ua.handle_input(
+                    dialog::Input::Datagram {
+                        bytes,
+                        source,
+                        transport,
+                    },
+                    now,
+                );
+                self.collect(None);
+            }
+            Input::Authorization { request, allowed } => {
+                if let Some(pending) = self.pending_auth.remove(&request) {
+                    if allowed {
+                        self.setup_authorized(pending.transaction, pending.request, now);
+                    } else {
+                        self.reject(pending.transaction, 403, None, now);
+                    }
+                }
+            }
+            Input::MsrpConnected { connection } => self.msrp_connected(connection, now),
+            Input::MsrpBytes { connection, bytes } => self.msrp_bytes(connection, bytes, now),
+            Input::MsrpClosed { connection } => self.msrp_closed(connection, now),
+        }
+        self.pump(now);
+    }
+
+    /// Handles every deadline due at `now`; leaves none at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ua.handle_timeout(now);
+        self.collect(None);
+        self.pump(now);
+        while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if !self.is_live(at, timer) {
+                continue;
+            }
+            match timer {
+                Timer::Refresh(session, participant) => {
+                    self.session_expired(session, participant, now)
+                }
+                Timer::Subscription(session, dialog) => {
+                    self.end_subscription(session, dialog, "terminated;reason=timeout", now)
+                }
+                Timer::Switch(session) => {
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.switch_deadline = None;
+                        s.switch.handle_timeout(now);
+                    }
+                    self.drain_switch(session, now);
+                }
+            }
+            self.pump(now);
+        }
+        self.cleanup_timers();
+    }
+
+    /// The next output; drain until `None` after every call.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
+    /// then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline().map(|d| d.at)
+    }
+
+    /// The earliest deadline and why it exists.
+    pub fn next_deadline(&self) -> Option<Deadline> {
+        let mine = self.timers.peek().map(|Reverse((at, _, timer))| Deadline {
+            at: *at,
+            reason: match *timer {
+                Timer::Refresh(session, participant) => DeadlineReason::SessionRefresh {
+                    session,
+                    participant,
+                },
+                Timer::Switch(session) => DeadlineReason::MsrpSwitch { session },
+                Timer::Subscription(session, _) => DeadlineReason::Subscription { session },
+            },
+        });
+        let sip = self.ua.next_deadline().map(|d| Deadline {
+            at: d.at,
+            reason: DeadlineReason::Sip(d.reason),
+        });
+        match (mine, sip) {
+            (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// A name for an MSRP connection the application accepted on the
+    /// server's MSRP port; report its bytes with [`Input::MsrpBytes`]. The
+    /// leg it carries is found from the To-Path of its first message.
+    pub fn msrp_accepted(&mut self) -> ConnectionId {
+        let id = ConnectionId(self.fresh_id());
+        self.connections.insert(id, Connection::Unbound(Vec::new()));
+        id
+    }
+
+    /// How many IM Sessions are hosted.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The IM Session Identity of a session.
+    pub fn identity(&self, session: SessionId) -> Option<&str> {
+        self.sessions.get(&session).map(|s| s.identity.as_str())
+    }
+
+    /// The methods a Participant listed in its Allow header (7.2.1.1: "store
+    /// the supported SIP methods"), as received.
+    pub fn participant_allow(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+    ) -> Option<&str> {
+        self.sessions
+            .get(&session)?
+            .participant(participant)?
+            .allow
+            .as_deref()
+    }
+
+    /// The IM Addresses of the Participants in a session (joined ones).
+    pub fn participants(&self, session: SessionId) -> Vec<(ParticipantId, &str)> {
+        self.sessions
+            .get(&session)
+            .map(|s| {
+                s.participants
+                    .iter()
+                    .filter(|p| p.state == session::State::Joined)
+                    .map(|p| (p.id, p.address.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `true` when nothing is alive: no session, no transaction, no dialog,
+    /// no deadline, no output waiting.
+    pub fn is_idle(&self) -> bool {
+        self.sessions.is_empty()
+            && self.pending_auth.is_empty()
+            && self.timers.is_empty()
+            && self.out.is_empty()
+            && self.ua.is_idle()
+    }
+
+    // ----- plumbing -----
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
+    }
+
+    fn event(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    /// Moves the user agent's outputs out: transmits (with the focus
+    /// Contact) to the output queue, events to `ua_events`. A new Call-ID
+    /// seen in a transmit joins `register`'s session.
+    fn collect(&mut self, register: Option<SessionId>) {
+        while let Some(output) = self.ua.poll_output() {
+            match output {
+                dialog::Output::Transmit(mut t) => {
+                    self.rewrite(&mut t, register);
+                    self.out.push_back(Output::Transmit(t));
+                }
+                dialog::Output::Event(e) => self.ua_events.push_back(e),
+            }
+        }
+    }
+
+    fn rewrite(&mut self, t: &mut Transmit, register: Option<SessionId>) {
+        let Some(call_id) =
+            headers::call_id_if_contact(&t.bytes, &self.contact_needle, &self.config.limits.ua.sip)
+        else {
+            return;
+        };
+        let session = match self.by_call_id.get(&call_id) {
+            Some(s) => Some(*s),
+            None => {
+                if let Some(s) = register {
+                    self.registered.push(call_id.clone());
+                    self.by_call_id.insert(call_id, s);
+                }
+                register
+            }
+        };
+        if let Some(identity) = session
+            .and_then(|s| self.sessions.get(&s))
+            .map(|s| s.identity.clone())
+        {
+            headers::rewrite_contact(&mut t.bytes, &self.contact_needle, &identity);
+        }
+    }
+
+    /// Handles the user agent's events until none is left.
+    fn pump(&mut self, now: Instant) {
+        while let Some(event) = self.ua_events.pop_front() {
+            self.on_ua_event(event, now);
+        }
+        self.cleanup_timers();
+    }
+
+    fn schedule(&mut self, at: Instant, timer: Timer) {
+        self.timer_seq = self.timer_seq.wrapping_add(1);
+        self.timers.push(Reverse((at, self.timer_seq, timer)));
+    }
+
+    fn is_live(&self, at: Instant, timer: Timer) -> bool {
+        match timer {
+            Timer::Refresh(s, p) => self
+                .sessions
+                .get(&s)
+                .and_then(|s| s.participant(p))
+                .is_some_and(|p| p.refresh_at == Some(at)),
+            Timer::Switch(s) => self
+                .sessions
+                .get(&s)
+                .is_some_and(|s| s.switch_deadline == Some(at)),
+            Timer::Subscription(s, d) => self.sessions.get(&s).is_some_and(|s| {
+                s.subscribers
+                    .iter()
+                    .any(|x| x.dialog == d && x.expires_at == at)
+            }),
+        }
+    }
+
+    fn cleanup_timers(&mut self) {
+        while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
+            if self.is_live(at, timer) {
+                break;
+            }
+            self.timers.pop();
+        }
+    }
+}

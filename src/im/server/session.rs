@@ -1,0 +1,161 @@
+//! The state of one IM Session and of its Participants.
+
+use std::time::Instant;
+
+use crate::dialog::{ClientTxId, DialogId, ServerTxId};
+use crate::msrp::switch::MsrpSwitch;
+
+use super::{ConnectionId, ParticipantId};
+
+/// How the session came to be, which fixes the Authenticated Originator's
+/// IM Address of the server's messages (7.2.1.1 step 4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An Ad-hoc IM Group Session (or 1-1) through a Conference-factory-URI.
+    AdHoc,
+    /// A pre-defined IM Group's session.
+    Group,
+    /// A public conference.
+    Public,
+}
+
+/// Where a Participant stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// The inviter or a joiner whose INVITE has not been answered with 2xx.
+    Answering(ServerTxId),
+    /// An invitee whose INVITE from the server awaits a final response.
+    Inviting(ClientTxId),
+    /// In the session (2xx sent or received).
+    Joined,
+    /// An invitee that answered with a failure.
+    Failed,
+    /// Gone (BYE sent or received).
+    Left,
+}
+
+/// The MSRP leg of a Participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Leg {
+    /// The session-id of the server's MSRP URI on this leg.
+    pub token: String,
+    /// The connection carrying the leg, once known.
+    pub connection: Option<ConnectionId>,
+}
+
+/// One Participant.
+#[derive(Debug, Clone)]
+pub(crate) struct Participant {
+    pub id: ParticipantId,
+    /// Its IM Address.
+    pub address: String,
+    /// The Call-ID of its dialog with the server.
+    pub call_id: Option<String>,
+    pub dialog: Option<DialogId>,
+    pub state: State,
+    /// The server invited it (its SDP is the server's offer).
+    pub invited: bool,
+    /// It asked for anonymity (`Privacy: id`).
+    pub anonymous: bool,
+    /// The methods of its Allow header (7.2.1.1, "store the supported
+    /// methods").
+    pub allow: Option<String>,
+    /// The server's SDP towards it (its answer, or the offer to an invitee).
+    pub local_sdp: Vec<u8>,
+    /// Its SDP (its offer, or an invitee's answer).
+    pub remote_sdp: Vec<u8>,
+    /// RFC 4028 interval it refreshes with, when the server supervises it.
+    pub interval: Option<u32>,
+    /// When it is released unless it refreshes.
+    pub refresh_at: Option<Instant>,
+    pub leg: Option<Leg>,
+}
+
+impl Participant {
+    pub fn new(id: ParticipantId, address: String, state: State) -> Self {
+        Participant {
+            id,
+            address,
+            call_id: None,
+            dialog: None,
+            state,
+            invited: false,
+            anonymous: false,
+            allow: None,
+            local_sdp: Vec::new(),
+            remote_sdp: Vec::new(),
+            interval: None,
+            refresh_at: None,
+            leg: None,
+        }
+    }
+
+    /// Still in the session or on its way in.
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, State::Failed | State::Left)
+    }
+}
+
+/// A subscriber to the session's conference event package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Subscriber {
+    pub dialog: DialogId,
+    pub call_id: String,
+    pub expires_at: Instant,
+}
+
+/// One IM Session.
+#[derive(Debug)]
+pub(crate) struct ImSession {
+    /// The user part of the IM Session Identity.
+    pub token: String,
+    /// The IM Session Identity (`sip:<token>@<domain>`).
+    pub identity: String,
+    /// The Authenticated Originator's IM Address of the server's messages:
+    /// the Conference-factory-URI, IM Group Identity or public conference
+    /// URI (7.2.1.1 step 4).
+    pub originator: String,
+    /// The URI hosting the session (the key of `group_sessions` /
+    /// `public_sessions`).
+    pub hosted_by: String,
+    pub participants: Vec<Participant>,
+    pub next_participant: u64,
+    /// The inviter of an ad-hoc or group setup.
+    pub inviter: Option<ParticipantId>,
+    /// A 180 went to the inviter.
+    pub ringing_sent: bool,
+    /// A final response went to the inviter.
+    pub final_sent: bool,
+    /// The 200 went to the inviter.
+    pub ok_sent: bool,
+    /// The lowest failure status received from the invitees.
+    pub lowest_failure: Option<u16>,
+    pub switch: MsrpSwitch,
+    pub switch_deadline: Option<Instant>,
+    /// Subscribers to the conference event package.
+    pub subscribers: Vec<Subscriber>,
+    /// The conference-info version last sent.
+    pub version: u32,
+}
+
+impl ImSession {
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.participants.iter().find(|p| p.id == id)
+    }
+
+    pub fn participant_mut(&mut self, id: ParticipantId) -> Option<&mut Participant> {
+        self.participants.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn add(&mut self, address: String, state: State) -> ParticipantId {
+        self.next_participant = self.next_participant.wrapping_add(1);
+        let id = ParticipantId(self.next_participant);
+        self.participants.push(Participant::new(id, address, state));
+        id
+    }
+
+    /// How many Participants are in the session or on their way in.
+    pub fn alive(&self) -> usize {
+        self.participants.iter().filter(|p| p.is_alive()).count()
+    }
+}

@@ -1,0 +1,625 @@
+//! An initial INVITE: 11.1 (unknown URI), 7.2.1.2 steps 1 to 6 (ad-hoc and
+//! pre-defined group setup), and joins (rejoin to an IM Session Identity,
+//! public conferences, a pre-defined group's running session).
+
+use std::borrow::Cow;
+use std::time::Instant;
+
+use crate::body::multipart::{find_resource_lists, find_sdp};
+use crate::body::resource_lists::ResourceLists;
+use crate::body::xml::{XmlErrorKind, XmlLimits};
+use crate::dialog::{RequestSpec, ResponseSpec, ServerTxId};
+use crate::msrp::switch::{MsrpSwitch, SwitchConfig};
+use crate::sdp::offer_answer::{answer, offer, LocalParameters};
+use crate::sdp::{AcceptTypes, MsrpTransport, SessionDescription, SetupRole};
+use crate::sip::{Method, PrivValue, SipMessage};
+use crate::transaction::OwnedMessage;
+
+use super::config::AuthorizationPolicy;
+use super::headers::{uri_key, TOO_MANY_PARTICIPANTS};
+use super::session::{ImSession, Kind, Leg, State};
+use super::{
+    AuthorizationId, EndReason, Event, ImServer, ParticipantId, PendingSetup, ServerConfig,
+    SessionId,
+};
+
+/// What an INVITE's Request-URI names.
+enum Target {
+    Factory(String),
+    Group(usize),
+    Session(SessionId),
+    Public(String),
+}
+
+/// What the server reads from an INVITE it accepts.
+struct Joiner {
+    address: String,
+    call_id: String,
+    allow: Option<String>,
+    anonymous: bool,
+    offer: Vec<u8>,
+    interval: u32,
+}
+
+impl ImServer {
+    /// An INVITE outside any dialog.
+    pub(super) fn on_initial_invite(
+        &mut self,
+        transaction: ServerTxId,
+        request: OwnedMessage,
+        now: Instant,
+    ) {
+        let msg = request.message();
+        let Some(target) = self.target_of(&msg) else {
+            // 11.1: the Conference-factory-URI (or any URI) is not allocated.
+            return self.reject(transaction, 404, None, now);
+        };
+        match target {
+            Target::Session(session) => self.join(session, transaction, &msg, now),
+            Target::Public(uri) => match self.hosted_sessions.get(&uri_key(&uri)).copied() {
+                Some(session) => self.join(session, transaction, &msg, now),
+                None => match self.create_session(Kind::Public, &uri) {
+                    Some(session) => self.join(session, transaction, &msg, now),
+                    None => self.reject(transaction, 503, None, now),
+                },
+            },
+            Target::Group(index) => {
+                let key = uri_key(&self.config.groups[index].identity);
+                match self.hosted_sessions.get(&key).copied() {
+                    Some(session) => self.join(session, transaction, &msg, now),
+                    None => self.authorize(transaction, request.clone(), now),
+                }
+            }
+            Target::Factory(_) => self.authorize(transaction, request.clone(), now),
+        }
+    }
+
+    fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
+        let key = uri_key(msg.request_line()?.uri);
+        if let Some(uri) = self.factories.get(&key) {
+            return Some(Target::Factory(uri.clone()));
+        }
+        if let Some(&index) = self.groups.get(&key) {
+            return Some(Target::Group(index));
+        }
+        if let Some(uri) = self.publics.get(&key) {
+            return Some(Target::Public(uri.clone()));
+        }
+        let (user, host) = key.split_once('@')?;
+        if host.eq_ignore_ascii_case(&self.config.domain) {
+            return self.by_token.get(user).map(|s| Target::Session(*s));
+        }
+        None
+    }
+
+    /// 7.2.1.2 step 2: the Authenticated Originator's IM Address is
+    /// authorized by policy, or the application is asked.
+    fn authorize(&mut self, transaction: ServerTxId, request: OwnedMessage, now: Instant) {
+        let msg = request.message();
+        let originator = originator_of(&msg).unwrap_or_default();
+        let target = msg
+            .request_line()
+            .map(|l| l.uri.to_owned())
+            .unwrap_or_default();
+        drop(msg);
+        match &self.config.authorization {
+            AuthorizationPolicy::AllowAll => self.setup_authorized(transaction, request, now),
+            AuthorizationPolicy::AllowList(list) => {
+                let key = uri_key(&originator);
+                if list.iter().any(|a| uri_key(a) == key) {
+                    self.setup_authorized(transaction, request, now);
+                } else {
+                    self.reject(transaction, 403, None, now);
+                }
+            }
+            AuthorizationPolicy::Ask => {
+                let id = AuthorizationId(self.fresh_id());
+                self.pending_auth.insert(
+                    id,
+                    PendingSetup {
+                        transaction,
+                        request,
+                    },
+                );
+                self.event(Event::AuthorizationRequested {
+                    request: id,
+                    originator,
+                    target,
+                });
+            }
+        }
+    }
+
+    /// 7.2.1.2 steps 3 to 6, once authorized.
+    pub(super) fn setup_authorized(
+        &mut self,
+        transaction: ServerTxId,
+        request: OwnedMessage,
+        now: Instant,
+    ) {
+        let msg = request.message();
+        let (kind, hosted_by, group) = match self.target_of(&msg) {
+            Some(Target::Factory(uri)) => (Kind::AdHoc, uri, None),
+            Some(Target::Group(index)) => {
+                let identity = self.config.groups[index].identity.clone();
+                if let Some(&session) = self.hosted_sessions.get(&uri_key(&identity)) {
+                    return self.join(session, transaction, &msg, now);
+                }
+                (Kind::Group, identity, Some(index))
+            }
+            _ => return self.reject(transaction, 404, None, now),
+        };
+        let Some(inviter) = self.joiner(&msg) else {
+            return self.reject(transaction, 400, None, now);
+        };
+        if let Some(index) = group {
+            if inviter.anonymous && !self.config.groups[index].allow_anonymity {
+                return self.reject(transaction, 403, None, now);
+            }
+        }
+        // Step 3: the IM Session and its IM Session Identity.
+        let Some(session) = self.create_session(kind, &hosted_by) else {
+            return self.reject(transaction, 503, None, now);
+        };
+        // Step 4: the SDP offer against operator policy (RFC 3264: 488).
+        if !self.offer_allowed(&inviter.offer) {
+            self.drop_session(session, EndReason::Rejected(488), now);
+            return self.reject(transaction, 488, None, now);
+        }
+        // Step 5: the invitees, at most the Participant maximum.
+        let invitees = match group {
+            Some(index) => {
+                let me = uri_key(&inviter.address);
+                let members: Vec<String> = self.config.groups[index]
+                    .members
+                    .iter()
+                    .filter(|m| uri_key(m) != me)
+                    .cloned()
+                    .collect();
+                if members.len() >= self.config.limits.max_participants {
+                    Err(486)
+                } else {
+                    Ok(members)
+                }
+            }
+            None => self.invitees_of(&msg, &inviter.address),
+        };
+        let invitees = match invitees {
+            Ok(list) => list,
+            Err(code) => {
+                self.drop_session(session, EndReason::Rejected(code), now);
+                let warning = (code == 486).then_some(TOO_MANY_PARTICIPANTS);
+                return self.reject(transaction, code, warning, now);
+            }
+        };
+        let inviter_id = self.add_joiner(session, transaction, inviter);
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.inviter = Some(inviter_id);
+        }
+        // Step 6: invite every listed user (7.2.2.2).
+        for uri in invitees {
+            self.invite(session, &uri, now);
+        }
+        if self.config.early_answer {
+            self.accept_joiner(session, inviter_id, None, now);
+        }
+        self.check_invitees(session, now);
+    }
+
+    /// Reads the inviter's or joiner's INVITE.
+    fn joiner(&self, msg: &SipMessage<'_>) -> Option<Joiner> {
+        let content_type = msg
+            .header(crate::sip::HeaderName::ContentType)
+            .map_or("", |h| h.value);
+        let body = msg.body();
+        if body.len() > self.config.limits.max_body {
+            return None;
+        }
+        let offer = find_sdp(content_type, body, &Default::default())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .to_vec();
+        let requested = msg
+            .session_expires()
+            .and_then(Result::ok)
+            .map(|se| se.delta_seconds);
+        let interval = requested
+            .map_or(self.config.session_expires, |r| {
+                r.min(self.config.session_expires)
+            })
+            .max(self.config.min_se);
+        Some(Joiner {
+            address: originator_of(msg)?,
+            call_id: msg.call_id()?.ok()?.id.to_owned(),
+            allow: msg
+                .header(crate::sip::HeaderName::Allow)
+                .map(|a| a.value.to_owned()),
+            anonymous: msg
+                .privacy()
+                .and_then(Result::ok)
+                .is_some_and(|p| p.contains(PrivValue::Id)),
+            offer,
+            interval,
+        })
+    }
+
+    /// 7.2.1.2 step 4: an MSRP line over TCP whose accept-types meet the
+    /// types operator policy allows.
+    fn offer_allowed(&self, offer: &[u8]) -> bool {
+        let Ok(sdp) = SessionDescription::parse(offer) else {
+            return false;
+        };
+        let Some((_, media)) = sdp.msrp_media() else {
+            return false;
+        };
+        let allowed = self.allowed_types();
+        media.msrp_transport() == Some(MsrpTransport::Tcp)
+            && media
+                .accept_types()
+                .is_some_and(|t| !t.intersection(&allowed).is_empty())
+    }
+
+    fn allowed_types(&self) -> AcceptTypes<'_> {
+        self.config
+            .allowed_accept_types
+            .iter()
+            .map(|t| Cow::Borrowed(t.as_str()))
+            .collect()
+    }
+
+    /// 7.2.1.2 step 5: the URI list, deduplicated, without the inviter;
+    /// `Err(486)` over the maximum, `Err(400)` without a readable list.
+    fn invitees_of(&self, msg: &SipMessage<'_>, inviter: &str) -> Result<Vec<String>, u16> {
+        let content_type = msg
+            .header(crate::sip::HeaderName::ContentType)
+            .map_or("", |h| h.value);
+        let list = find_resource_lists(content_type, msg.body(), &Default::default())
+            .ok()
+            .flatten()
+            .ok_or(400u16)?;
+        let max = self.config.limits.max_adhoc_participants;
+        let limits = XmlLimits {
+            // The inviter is a Participant too; one entry more than the
+            // room left is enough to know the list is too long.
+            max_list_entries: max,
+            ..XmlLimits::default()
+        };
+        let lists = ResourceLists::parse(list, &limits).map_err(|e| match e.kind {
+            XmlErrorKind::TooManyEntries { .. } => 486u16,
+            _ => 400,
+        })?;
+        let me = uri_key(inviter);
+        let mut keys: Vec<String> = Vec::new();
+        let mut uris = Vec::new();
+        for entry in lists.entries() {
+            let key = uri_key(&entry.uri);
+            if key != me && !keys.contains(&key) {
+                keys.push(key);
+                uris.push(entry.uri.to_string());
+            }
+        }
+        if uris.is_empty() {
+            return Err(400);
+        }
+        if uris.len().saturating_add(1) > max {
+            return Err(486);
+        }
+        Ok(uris)
+    }
+
+    /// A new session named `sip:<token>@<domain>`, hosted by `hosted_by`.
+    fn create_session(&mut self, kind: Kind, hosted_by: &str) -> Option<SessionId> {
+        if self.sessions.len() >= self.config.limits.max_sessions {
+            return None;
+        }
+        let id = SessionId(self.fresh_id());
+        let token = loop {
+            let t = self.rng.token(16);
+            if !self.by_token.contains_key(&t) {
+                break t;
+            }
+        };
+        let identity = format!("sip:{token}@{}", self.config.domain);
+        let switch = MsrpSwitch::new(SwitchConfig {
+            rng_seed: self.rng.next_u64(),
+            ..SwitchConfig::default()
+        });
+        if kind != Kind::AdHoc {
+            self.hosted_sessions.insert(uri_key(hosted_by), id);
+        }
+        self.by_token.insert(token.clone(), id);
+        self.sessions.insert(
+            id,
+            ImSession {
+                token,
+                identity: identity.clone(),
+                originator: hosted_by.to_owned(),
+                hosted_by: hosted_by.to_owned(),
+                participants: Vec::new(),
+                next_participant: 0,
+                inviter: None,
+                ringing_sent: false,
+                final_sent: false,
+                ok_sent: false,
+                lowest_failure: None,
+                switch,
+                switch_deadline: None,
+                subscribers: Vec::new(),
+                version: 0,
+            },
+        );
+        self.event(Event::SessionCreated {
+            session: id,
+            identity,
+        });
+        Some(id)
+    }
+
+    /// Adds the inviter or a joiner, waiting for its answer.
+    fn add_joiner(
+        &mut self,
+        session: SessionId,
+        transaction: ServerTxId,
+        j: Joiner,
+    ) -> ParticipantId {
+        let token = self.leg_token();
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return ParticipantId(0);
+        };
+        let id = s.add(j.address, State::Answering(transaction));
+        if let Some(p) = s.participant_mut(id) {
+            p.call_id = Some(j.call_id.clone());
+            p.allow = j.allow;
+            p.anonymous = j.anonymous;
+            p.remote_sdp = j.offer;
+            p.interval = Some(j.interval);
+            p.leg = Some(Leg {
+                token: token.clone(),
+                connection: None,
+            });
+        }
+        self.by_leg_token.insert(token, (session, id));
+        self.by_call_id.insert(j.call_id, session);
+        self.by_server_tx.insert(transaction, (session, id));
+        id
+    }
+
+    fn leg_token(&mut self) -> String {
+        loop {
+            let t = self.rng.token(20);
+            if !self.by_leg_token.contains_key(&t) {
+                return t;
+            }
+        }
+    }
+
+    /// The server's MSRP URI for a leg.
+    pub(super) fn leg_uri(&self, token: &str) -> String {
+        format!("msrp://{}/{token};tcp", self.config.msrp_authority)
+    }
+
+    /// The server's SDP parameters on a leg.
+    fn local_parameters<'a>(
+        config: &'a ServerConfig,
+        session_id: u64,
+        path: &'a str,
+    ) -> LocalParameters<'a> {
+        let (host, port) = config
+            .msrp_authority
+            .rsplit_once(':')
+            .unwrap_or((config.msrp_authority.as_str(), "2855"));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let mut local =
+            LocalParameters::new(session_id, 1, host, port.parse().unwrap_or(2855), path);
+        local.accept_types = config
+            .allowed_accept_types
+            .iter()
+            .map(|t| Cow::Borrowed(t.as_str()))
+            .collect();
+        local.setup = SetupRole::Passive;
+        local
+    }
+
+    /// 7.2.2.2: an INVITE from the server to one invitee.
+    fn invite(&mut self, session: SessionId, uri: &str, now: Instant) {
+        let token = self.leg_token();
+        let leg_uri = self.leg_uri(&token);
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let inviter = s
+            .inviter
+            .and_then(|i| s.participant(i))
+            .map(|p| (p.address.clone(), p.anonymous));
+        let originator = s.originator.clone();
+        let pid = s.add(uri.to_owned(), State::Failed);
+        self.by_leg_token.insert(token.clone(), (session, pid));
+        let sdp_id = self.rng.next_u64() >> 1;
+        let mut local = Self::local_parameters(&self.config, sdp_id, &leg_uri);
+        local.setup = SetupRole::ActPass;
+        let body = offer(&local).to_bytes();
+        drop(local);
+        let mut spec = RequestSpec::new(
+            Method::Invite,
+            uri,
+            &format!("<{originator}>"),
+            &format!("<{uri}>"),
+        )
+        .with_header("Accept-Contact", "*;+g.oma.sip-im")
+        .with_header("User-Agent", &self.release)
+        .with_header("P-Asserted-Identity", &format!("<{originator}>"));
+        if let Some((address, anonymous)) = inviter {
+            // RFC 3892 / RFC 5366: the inviter, unless it asked for anonymity.
+            if !anonymous {
+                spec = spec.with_header("Referred-By", &format!("<{address}>"));
+            }
+        }
+        let spec = spec
+            .with_header(
+                "Session-Expires",
+                &format!("{};refresher=uas", self.config.session_expires),
+            )
+            .with_body("application/sdp", body.clone());
+        self.registered.clear();
+        let sent = self.ua.send_request(spec, now);
+        self.collect(Some(session));
+        let call_id = self.registered.pop();
+        let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(pid))
+        else {
+            return;
+        };
+        p.local_sdp = body;
+        p.invited = true;
+        p.call_id = call_id;
+        p.leg = Some(Leg {
+            token,
+            connection: None,
+        });
+        match sent {
+            Ok(tx) => {
+                p.state = State::Inviting(tx);
+                self.by_client_tx.insert(tx, (session, pid));
+            }
+            Err(_) => {
+                // A URI the server cannot even write an INVITE to.
+                self.note_failure(session, 400);
+            }
+        }
+    }
+
+    /// A join: rejoin to an IM Session Identity, a public conference, a
+    /// pre-defined group's running session. Answered at once.
+    fn join(
+        &mut self,
+        session: SessionId,
+        transaction: ServerTxId,
+        msg: &SipMessage<'_>,
+        now: Instant,
+    ) {
+        let Some(joiner) = self.joiner(msg) else {
+            return self.reject(transaction, 400, None, now);
+        };
+        let full = self
+            .sessions
+            .get(&session)
+            .is_none_or(|s| s.alive() >= self.config.limits.max_participants);
+        if full {
+            return self.reject(transaction, 486, Some(TOO_MANY_PARTICIPANTS), now);
+        }
+        if !self.offer_allowed(&joiner.offer) {
+            self.reject(transaction, 488, None, now);
+            return self.end_if_empty(session, now);
+        }
+        let id = self.add_joiner(session, transaction, joiner);
+        self.accept_joiner(session, id, None, now);
+    }
+
+    /// The 200 to an inviter or joiner (7.2.1.1) with the SDP answer: built
+    /// from its offer and `invitee_answer` (7.2.1.2 step 2) when given, else
+    /// from its offer alone.
+    pub(super) fn accept_joiner(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        invitee_answer: Option<&[u8]>,
+        now: Instant,
+    ) {
+        let Some(p) = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+        else {
+            return;
+        };
+        let State::Answering(transaction) = p.state else {
+            return;
+        };
+        let offer_body = p.remote_sdp.clone();
+        let token = p.leg.as_ref().map(|l| l.token.clone()).unwrap_or_default();
+        let interval = p.interval.unwrap_or(self.config.session_expires);
+        let path = self.leg_uri(&token);
+        let sdp_id = self.rng.next_u64() >> 1;
+        let local = Self::local_parameters(&self.config, sdp_id, &path);
+        let Ok(their_offer) = SessionDescription::parse(&offer_body) else {
+            return;
+        };
+        let body = match invitee_answer.and_then(|a| SessionDescription::parse(a).ok()) {
+            Some(a) => {
+                crate::sdp::offer_answer::answer_for_inviter(&their_offer, &a, &local).to_bytes()
+            }
+            None => answer(&their_offer, &local).to_bytes(),
+        };
+        drop(local);
+        let spec = self
+            .focus_response(session, 200)
+            .with_header("Session-Expires", &format!("{interval};refresher=uac"))
+            .with_body("application/sdp", body.clone());
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+        self.by_server_tx.remove(&transaction);
+        let refresh_at = now + super::ServerConfig::supervision(interval);
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if s.inviter == Some(participant) {
+            s.final_sent = true;
+            s.ok_sent = true;
+        }
+        let Some(p) = s.participant_mut(participant) else {
+            return;
+        };
+        p.state = State::Joined;
+        p.local_sdp = body;
+        p.refresh_at = Some(refresh_at);
+        let address = p.address.clone();
+        self.schedule(refresh_at, super::Timer::Refresh(session, participant));
+        self.event(Event::ParticipantJoined {
+            session,
+            participant,
+            address,
+        });
+        self.notify_change(session, participant, None, now);
+        self.join_switch(session, participant, now);
+    }
+
+    /// The headers of every response on a session's behalf (7.2.1.1 steps
+    /// 2 to 4): Server, and the Authenticated Originator's IM Address.
+    pub(super) fn focus_response(&self, session: SessionId, code: u16) -> ResponseSpec {
+        let mut spec = ResponseSpec::new(code).with_header("Server", &self.release);
+        if let Some(s) = self.sessions.get(&session) {
+            spec = spec.with_header("P-Asserted-Identity", &format!("<{}>", s.originator));
+        }
+        spec
+    }
+
+    /// A final failure to an INVITE no session holds (any more): Server,
+    /// and a Warning for 486.
+    pub(super) fn reject(
+        &mut self,
+        transaction: ServerTxId,
+        code: u16,
+        warning: Option<&str>,
+        now: Instant,
+    ) {
+        let mut spec = ResponseSpec::new(code).with_header("Server", &self.release);
+        if let Some(text) = warning {
+            spec = spec.with_header("Warning", &format!("399 {} \"{text}\"", self.config.domain));
+        }
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(None);
+    }
+}
+
+/// The Authenticated Originator's IM Address of a request (clause 5.1): the
+/// network-asserted `P-Asserted-Identity` (IMS, RFC 3325) when present,
+/// else the `From` URI.
+pub(super) fn originator_of(msg: &SipMessage<'_>) -> Option<String> {
+    if let Some(Ok(pai)) = msg.p_asserted_identity().next() {
+        return Some(pai.uri.to_string());
+    }
+    Some(msg.from()?.ok()?.uri.to_string())
+}

@@ -1,0 +1,552 @@
+//! The SIP events of the user agent: responses of invitees (7.2.1.2),
+//! requests inside a session (refresh, BYE), removal of Participants
+//! (7.2.1.9), supervision (RFC 4028) and the end of a session.
+
+use std::time::Instant;
+
+use crate::dialog::{self, DialogId, ResponseSpec, TerminationReason, TransactionId};
+use crate::msrp::switch::LegId;
+
+use super::config::FailurePolicy;
+use super::session::State;
+use super::{EndReason, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer};
+
+impl ImServer {
+    pub(super) fn on_ua_event(&mut self, event: dialog::Event, now: Instant) {
+        match event {
+            dialog::Event::RequestReceived {
+                transaction,
+                dialog: None,
+                request,
+            } => {
+                let method = request.message().method().unwrap_or_default().to_owned();
+                match method.as_str() {
+                    "INVITE" => self.on_initial_invite(transaction, request, now),
+                    "SUBSCRIBE" => self.on_subscribe(transaction, &request, now),
+                    "OPTIONS" => {
+                        let spec = ResponseSpec::new(200).with_header("Server", &self.release);
+                        let _ = self.ua.respond(transaction, spec, now);
+                        self.collect(None);
+                    }
+                    _ => self.reject(transaction, 405, None, now),
+                }
+            }
+            dialog::Event::RequestReceived {
+                transaction,
+                dialog: Some(dialog),
+                request,
+            } => self.on_in_dialog(transaction, dialog, &request, now),
+            dialog::Event::ResponseReceived {
+                transaction,
+                dialog,
+                response,
+            } => {
+                let Some(&(session, participant)) = self.by_client_tx.get(&transaction) else {
+                    return;
+                };
+                let code = response.message().status_code().unwrap_or(500);
+                if code >= 200 {
+                    self.by_client_tx.remove(&transaction);
+                }
+                match code {
+                    100 => {}
+                    101..=199 => self.invitee_ringing(session, code, now),
+                    200..=299 => {
+                        let body = response.message().body().to_vec();
+                        let se = response
+                            .message()
+                            .session_expires()
+                            .and_then(Result::ok)
+                            .filter(|se| se.refresher() == Some(crate::sip::Refresher::Uas))
+                            .map(|se| se.delta_seconds);
+                        self.invitee_accepted(session, participant, dialog, &body, se, now)
+                    }
+                    _ => self.invitee_failed(session, participant, code, now),
+                }
+            }
+            dialog::Event::DialogEarly { dialog } | dialog::Event::DialogEstablished { dialog } => {
+                self.on_dialog_created(dialog, now)
+            }
+            dialog::Event::RequestCancelled { transaction } => {
+                if let Some((session, _)) = self.by_server_tx.remove(&transaction) {
+                    self.cancel_session(session, now);
+                }
+            }
+            dialog::Event::DialogTerminated { dialog, reason } => {
+                if let Some(session) = self.by_subscription.remove(&dialog) {
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        if let Some(i) = s.subscribers.iter().position(|x| x.dialog == dialog) {
+                            let sub = s.subscribers.swap_remove(i);
+                            self.by_call_id.remove(&sub.call_id);
+                        }
+                    }
+                }
+                if let Some((session, participant)) = self.by_dialog.remove(&dialog) {
+                    let why = match reason {
+                        TerminationReason::ByeReceived => LeaveReason::Departed,
+                        TerminationReason::ByeSent => LeaveReason::Removed,
+                        _ => LeaveReason::Failed,
+                    };
+                    self.participant_gone(session, participant, why, now);
+                }
+            }
+            dialog::Event::TransactionTimedOut {
+                transaction: TransactionId::Client(tx),
+                ..
+            }
+            | dialog::Event::TransportError {
+                transaction: TransactionId::Client(tx),
+            } => {
+                if let Some((session, participant)) = self.by_client_tx.remove(&tx) {
+                    self.invitee_failed(session, participant, 408, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A dialog the user agent created as UAS: the inviter's or a joiner's
+    /// (found by Call-ID), or one no session holds (a refused INVITE's).
+    fn on_dialog_created(&mut self, dialog: DialogId, now: Instant) {
+        let Some(call_id) = self.ua.dialog(dialog).map(|d| d.call_id().to_owned()) else {
+            return;
+        };
+        if self.subscription_created(dialog, &call_id, now) {
+            return;
+        }
+        let Some(&session) = self.by_call_id.get(&call_id) else {
+            let _ = self.ua.terminate_dialog(dialog);
+            self.ua_drop_terminated();
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let found = s
+            .participants
+            .iter_mut()
+            .find(|p| p.call_id.as_deref() == Some(call_id.as_str()) && p.is_alive());
+        let Some(p) = found else {
+            // A refused INVITE's dialog, or one of a Participant gone.
+            if !self.by_dialog.contains_key(&dialog) {
+                let _ = self.ua.terminate_dialog(dialog);
+                self.ua_drop_terminated();
+            }
+            return;
+        };
+        if p.dialog.is_none() {
+            p.dialog = Some(dialog);
+        }
+        // An invitee's early dialog is its own business until the 2xx; its
+        // failure is handled from the final response.
+        if p.dialog == Some(dialog) && !matches!(p.state, State::Inviting(_)) {
+            self.by_dialog.insert(dialog, (session, p.id));
+        }
+    }
+
+    /// Drops the user agent's report of a dialog ended locally.
+    fn ua_drop_terminated(&mut self) {
+        while let Some(output) = self.ua.poll_output() {
+            match output {
+                dialog::Output::Transmit(t) => self.out.push_back(Output::Transmit(t)),
+                dialog::Output::Event(dialog::Event::DialogTerminated { .. }) => {}
+                dialog::Output::Event(e) => self.ua_events.push_back(e),
+            }
+        }
+    }
+
+    /// A request inside a Participant's dialog: a session refresh (re-INVITE
+    /// or UPDATE, RFC 4028) restarts its supervision.
+    fn on_in_dialog(
+        &mut self,
+        transaction: dialog::ServerTxId,
+        dialog: DialogId,
+        request: &crate::transaction::OwnedMessage,
+        now: Instant,
+    ) {
+        let msg = request.message();
+        if let Some(&session) = self.by_subscription.get(&dialog) {
+            if msg.method() == Some("SUBSCRIBE") {
+                return self.resubscribe(transaction, dialog, session, &msg, now);
+            }
+            let spec = self.focus_response(session, 200);
+            let _ = self.ua.respond(transaction, spec, now);
+            return self.collect(Some(session));
+        }
+        let Some(&(session, participant)) = self.by_dialog.get(&dialog) else {
+            return self.reject(transaction, 481, None, now);
+        };
+        let method = msg.method().unwrap_or_default();
+        if !matches!(method, "INVITE" | "UPDATE") {
+            let spec = self.focus_response(session, 200);
+            let _ = self.ua.respond(transaction, spec, now);
+            return self.collect(Some(session));
+        }
+        let requested = msg
+            .session_expires()
+            .and_then(Result::ok)
+            .map(|se| se.delta_seconds);
+        let has_sdp = !msg.body().is_empty();
+        let interval = requested
+            .map_or(self.config.session_expires, |r| {
+                r.min(self.config.session_expires)
+            })
+            .max(self.config.min_se);
+        let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(participant))
+        else {
+            return;
+        };
+        let refresh_at = now + super::ServerConfig::supervision(interval);
+        p.interval = Some(interval);
+        p.refresh_at = Some(refresh_at);
+        let body = p.local_sdp.clone();
+        let mut spec = self
+            .focus_response(session, 200)
+            .with_header("Session-Expires", &format!("{interval};refresher=uac"));
+        if has_sdp && method == "INVITE" {
+            spec = spec.with_body("application/sdp", body);
+        }
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+        self.schedule(refresh_at, Timer::Refresh(session, participant));
+    }
+
+    /// 7.2.1.2: the first 180 of an invitee goes to the inviter, once and
+    /// only before its final response.
+    fn invitee_ringing(&mut self, session: SessionId, code: u16, now: Instant) {
+        if code != 180 {
+            return;
+        }
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if s.ringing_sent || s.final_sent {
+            return;
+        }
+        let Some(State::Answering(transaction)) =
+            s.inviter.and_then(|i| s.participant(i)).map(|p| p.state)
+        else {
+            return;
+        };
+        s.ringing_sent = true;
+        let spec = self.focus_response(session, 180);
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+    }
+
+    /// An invitee's 2xx: it joins; the first one answers the inviter
+    /// (7.2.1.2 steps 1 to 4).
+    fn invitee_accepted(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        dialog: Option<DialogId>,
+        answer: &[u8],
+        interval: Option<u32>,
+        now: Instant,
+    ) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            // A session ended meanwhile: release the late invitee.
+            if let Some(d) = dialog {
+                let _ = self.ua.bye(d, now);
+                self.collect(None);
+            }
+            return;
+        };
+        let Some(p) = s.participant_mut(participant) else {
+            return;
+        };
+        if !matches!(p.state, State::Inviting(_)) {
+            return;
+        }
+        p.state = State::Joined;
+        p.remote_sdp = answer.to_vec();
+        let dialog = dialog.or(p.dialog);
+        p.dialog = dialog;
+        let address = p.address.clone();
+        let refresh_at = interval.map(|i| now + super::ServerConfig::supervision(i));
+        p.interval = interval;
+        p.refresh_at = refresh_at;
+        let inviter = s.inviter;
+        let answer_inviter = !s.final_sent;
+        if let Some(d) = dialog {
+            self.by_dialog.insert(d, (session, participant));
+        }
+        if let Some(at) = refresh_at {
+            self.schedule(at, Timer::Refresh(session, participant));
+        }
+        self.event(Event::ParticipantJoined {
+            session,
+            participant,
+            address,
+        });
+        self.notify_change(session, participant, None, now);
+        if let (true, Some(inviter)) = (answer_inviter, inviter) {
+            self.accept_joiner(session, inviter, Some(answer), now);
+        }
+        self.join_switch(session, participant, now);
+    }
+
+    /// An invitee failed (4xx to 6xx, a timeout, 3xx — no redirect is
+    /// followed).
+    fn invitee_failed(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        code: u16,
+        now: Instant,
+    ) {
+        let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(participant))
+        else {
+            return;
+        };
+        if !matches!(p.state, State::Inviting(_)) {
+            return;
+        }
+        p.state = State::Failed;
+        if let Some(leg) = p.leg.take() {
+            self.by_leg_token.remove(&leg.token);
+        }
+        self.note_failure(session, code);
+        self.check_invitees(session, now);
+    }
+
+    pub(super) fn note_failure(&mut self, session: SessionId, code: u16) {
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.lowest_failure = Some(s.lowest_failure.map_or(code, |c| c.min(code)));
+        }
+    }
+
+    /// 7.2.1.2, on a failure: when every invitee has failed, the inviter
+    /// gets the final response chosen by local policy (no 200 sent yet), or
+    /// is removed (7.2.1.9, the 200 already sent).
+    pub(super) fn check_invitees(&mut self, session: SessionId, now: Instant) {
+        let Some(s) = self.sessions.get(&session) else {
+            return;
+        };
+        let Some(inviter) = s.inviter else {
+            return;
+        };
+        let all_failed = s
+            .participants
+            .iter()
+            .filter(|p| p.id != inviter)
+            .all(|p| p.state == State::Failed);
+        if !all_failed {
+            return;
+        }
+        if s.ok_sent {
+            return self.remove_participant(session, inviter, LeaveReason::Removed, now);
+        }
+        let Some(State::Answering(transaction)) = s.participant(inviter).map(|p| p.state) else {
+            return;
+        };
+        let code = match self.config.failure_policy {
+            FailurePolicy::LowestCode => s.lowest_failure.unwrap_or(480),
+            FailurePolicy::Fixed(code) => code,
+        };
+        let code = if (300..=699).contains(&code) {
+            code
+        } else {
+            480
+        };
+        let spec = self.focus_response(session, code);
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect(Some(session));
+        self.by_server_tx.remove(&transaction);
+        self.drop_session(session, EndReason::Rejected(code), now);
+    }
+
+    /// The inviter cancelled: CANCEL every pending invitation, end the
+    /// session.
+    fn cancel_session(&mut self, session: SessionId, now: Instant) {
+        self.release_all(session, now);
+        self.drop_session(session, EndReason::Cancelled, now);
+    }
+
+    /// The Participant's session was not refreshed in time (RFC 4028 §10):
+    /// released with BYE (7.2.1.9).
+    pub(super) fn session_expired(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        now: Instant,
+    ) {
+        if let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(participant))
+        {
+            p.refresh_at = None;
+        }
+        self.remove_participant(session, participant, LeaveReason::SessionExpired, now);
+    }
+
+    /// 7.2.1.9: BYE on the Participant's dialog, off the MSRP switch; the
+    /// session ends with its last Participant.
+    pub(super) fn remove_participant(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        reason: LeaveReason,
+        now: Instant,
+    ) {
+        let dialog = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+            .and_then(|p| p.dialog);
+        if let Some(d) = dialog {
+            self.by_dialog.remove(&d);
+            let _ = self.ua.bye(d, now);
+            self.collect(Some(session));
+        }
+        self.participant_gone(session, participant, reason, now);
+    }
+
+    /// The Participant is out: its leg leaves the switch, its connection
+    /// closes; the session ends when nobody is left.
+    pub(super) fn participant_gone(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        reason: LeaveReason,
+        now: Instant,
+    ) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let Some(p) = s.participant_mut(participant) else {
+            return;
+        };
+        if !p.is_alive() {
+            return;
+        }
+        let was_joined = p.state == State::Joined;
+        p.state = State::Left;
+        p.refresh_at = None;
+        let leg = p.leg.take();
+        s.switch.leave(LegId(participant.0));
+        if let Some(leg) = leg {
+            self.by_leg_token.remove(&leg.token);
+            if let Some(c) = leg.connection {
+                self.connections.remove(&c);
+                self.out.push_back(Output::MsrpClose { connection: c });
+            }
+        }
+        self.drain_switch(session, now);
+        if was_joined {
+            self.event(Event::ParticipantLeft {
+                session,
+                participant,
+                reason,
+            });
+            self.notify_change(session, participant, Some(reason), now);
+        }
+        if self.config.release_alone {
+            let alone = self.sessions.get(&session).and_then(|s| {
+                let mut alive = s.participants.iter().filter(|p| p.is_alive());
+                match (alive.next(), alive.next()) {
+                    (Some(p), None) if p.state == State::Joined => Some(p.id),
+                    _ => None,
+                }
+            });
+            if let Some(last) = alone {
+                return self.remove_participant(session, last, LeaveReason::Removed, now);
+            }
+        }
+        self.end_if_empty(session, now);
+    }
+
+    /// Ends the session when no Participant is in it or on its way.
+    pub(super) fn end_if_empty(&mut self, session: SessionId, now: Instant) {
+        let Some(s) = self.sessions.get(&session) else {
+            return;
+        };
+        if s.alive() == 0 {
+            self.release_all(session, now);
+            self.drop_session(session, EndReason::Empty, now);
+        }
+    }
+
+    /// Cancels pending invitations and sends BYE on every dialog left.
+    fn release_all(&mut self, session: SessionId, now: Instant) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let mut cancels = Vec::new();
+        let mut byes = Vec::new();
+        for p in &mut s.participants {
+            match p.state {
+                State::Inviting(tx) => cancels.push(tx),
+                State::Joined => byes.extend(p.dialog),
+                _ => {}
+            }
+            p.state = State::Left;
+        }
+        for tx in cancels {
+            self.by_client_tx.remove(&tx);
+            let _ = self.ua.cancel(tx, now);
+        }
+        for d in byes {
+            self.by_dialog.remove(&d);
+            let _ = self.ua.bye(d, now);
+        }
+        self.collect(Some(session));
+    }
+
+    /// Forgets a session and everything that points at it.
+    pub(super) fn drop_session(&mut self, session: SessionId, reason: EndReason, now: Instant) {
+        let subscribers: Vec<DialogId> = self
+            .sessions
+            .get(&session)
+            .map(|s| s.subscribers.iter().map(|x| x.dialog).collect())
+            .unwrap_or_default();
+        for dialog in subscribers {
+            self.end_subscription(session, dialog, "terminated;reason=noresource", now);
+        }
+        let Some(s) = self.sessions.remove(&session) else {
+            return;
+        };
+        self.by_token.remove(&s.token);
+        if self
+            .hosted_sessions
+            .get(&super::headers::uri_key(&s.hosted_by))
+            == Some(&session)
+        {
+            self.hosted_sessions
+                .remove(&super::headers::uri_key(&s.hosted_by));
+        }
+        for p in &s.participants {
+            if let Some(c) = &p.call_id {
+                self.by_call_id.remove(c);
+            }
+            if let Some(d) = p.dialog {
+                self.by_dialog.remove(&d);
+            }
+            match p.state {
+                State::Inviting(tx) => {
+                    self.by_client_tx.remove(&tx);
+                }
+                State::Answering(tx) => {
+                    self.by_server_tx.remove(&tx);
+                }
+                _ => {}
+            }
+            if let Some(leg) = &p.leg {
+                self.by_leg_token.remove(&leg.token);
+                if let Some(c) = leg.connection {
+                    self.connections.remove(&c);
+                    self.out.push_back(Output::MsrpClose { connection: c });
+                }
+            }
+        }
+        self.event(Event::SessionEnded { session, reason });
+    }
+}

@@ -1,0 +1,220 @@
+//! What goes into and comes out of an [`ImServer`](super::ImServer).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::dialog;
+use crate::transaction::{Transmit, Transport};
+
+/// Identifies an IM Session hosted by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub(crate) u64);
+
+/// Identifies a Participant inside its IM Session (also the id of its leg
+/// on the session's MSRP switch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParticipantId(pub(crate) u64);
+
+/// Identifies an MSRP connection (TCP) between the server and a
+/// Participant. The server names the connections it opens
+/// ([`Output::MsrpConnect`]); the application gets a name for each one it
+/// accepts from [`ImServer::msrp_accepted`](super::ImServer::msrp_accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// Identifies an authorization question ([`Event::AuthorizationRequested`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AuthorizationId(pub(crate) u64);
+
+/// An input to [`ImServer::handle_input`](super::ImServer::handle_input).
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// One complete SIP message received (a UDP datagram, or a message cut
+    /// out of a TCP stream).
+    Sip {
+        /// The message.
+        bytes: &'a [u8],
+        /// Who sent it.
+        source: SocketAddr,
+        /// How it came.
+        transport: Transport,
+    },
+    /// An MSRP connection is up: one the server asked for with
+    /// [`Output::MsrpConnect`], or one the application accepted.
+    MsrpConnected {
+        /// The connection.
+        connection: ConnectionId,
+    },
+    /// Bytes read from an MSRP connection, split anywhere.
+    MsrpBytes {
+        /// The connection.
+        connection: ConnectionId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// An MSRP connection closed (or could not be opened).
+    MsrpClosed {
+        /// The connection.
+        connection: ConnectionId,
+    },
+    /// The application's answer to [`Event::AuthorizationRequested`]
+    /// (7.2.1.2 step 2).
+    Authorization {
+        /// The question answered.
+        request: AuthorizationId,
+        /// Whether the Authenticated Originator may set up the session.
+        allowed: bool,
+    },
+}
+
+/// What [`ImServer::poll_output`](super::ImServer::poll_output) hands out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A SIP message for the wire.
+    Transmit(Transmit),
+    /// Open a TCP connection to `address` for MSRP, then report
+    /// [`Input::MsrpConnected`] (or [`Input::MsrpClosed`] on failure).
+    MsrpConnect {
+        /// The name of the connection.
+        connection: ConnectionId,
+        /// `host:port` of the Participant's MSRP URI.
+        address: String,
+    },
+    /// Bytes to write on an MSRP connection.
+    MsrpTransmit {
+        /// The connection.
+        connection: ConnectionId,
+        /// One or more complete MSRP messages.
+        bytes: Vec<u8>,
+    },
+    /// Close an MSRP connection: its Participant left.
+    MsrpClose {
+        /// The connection.
+        connection: ConnectionId,
+    },
+    /// Something the application must know or decide.
+    Event(Event),
+}
+
+/// Why a Participant left an IM Session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LeaveReason {
+    /// It sent BYE.
+    Departed,
+    /// The server removed it (7.2.1.9): no invitee joined, or the session
+    /// ended.
+    Removed,
+    /// It did not refresh the session in time (RFC 4028): released with BYE.
+    SessionExpired,
+    /// Its dialog failed (a timeout, a transport error, 481).
+    Failed,
+}
+
+/// Why an IM Session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The setup was refused with this status (403, 404, 486, 488, or the
+    /// final response chosen when every invitee failed).
+    Rejected(u16),
+    /// The inviter cancelled its INVITE.
+    Cancelled,
+    /// The last Participant left.
+    Empty,
+    /// The single message of a Large Message session was relayed.
+    LargeMessageDelivered,
+}
+
+/// Something the application must know or decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// 7.2.1.2 step 2: may `originator` set up a session at `target`?
+    /// Answer with [`Input::Authorization`].
+    AuthorizationRequested {
+        /// The question.
+        request: AuthorizationId,
+        /// The Authenticated Originator's IM Address.
+        originator: String,
+        /// The Request-URI (Conference-factory-URI or IM Group Identity).
+        target: String,
+    },
+    /// An IM Session was created with its IM Session Identity (RFC 4579).
+    SessionCreated {
+        /// The session.
+        session: SessionId,
+        /// The IM Session Identity (the focus URI).
+        identity: String,
+    },
+    /// A Participant joined (its dialog is confirmed).
+    ParticipantJoined {
+        /// The session.
+        session: SessionId,
+        /// The Participant.
+        participant: ParticipantId,
+        /// Its IM Address.
+        address: String,
+    },
+    /// A Participant left.
+    ParticipantLeft {
+        /// The session.
+        session: SessionId,
+        /// The Participant.
+        participant: ParticipantId,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// A message from one Participant reached the others.
+    MessageRelayed {
+        /// The session.
+        session: SessionId,
+        /// The sender.
+        from: ParticipantId,
+        /// How many Participants got all of it.
+        recipients: usize,
+    },
+    /// An IM Session ended; its state is gone.
+    SessionEnded {
+        /// The session.
+        session: SessionId,
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// Why a deadline of the server exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineReason {
+    /// A timer of the SIP user agent (transaction timers, 2xx
+    /// retransmission).
+    Sip(dialog::DeadlineReason),
+    /// The session supervision of RFC 4028 (7.2.1.1): the Participant must
+    /// refresh before then, else it is released with BYE.
+    SessionRefresh {
+        /// The session.
+        session: SessionId,
+        /// The Participant.
+        participant: ParticipantId,
+    },
+    /// The expiry of a subscription to the session's conference event
+    /// package.
+    Subscription {
+        /// The session.
+        session: SessionId,
+    },
+    /// A response timeout of the session's MSRP switch.
+    MsrpSwitch {
+        /// The session.
+        session: SessionId,
+    },
+}
+
+/// A deadline and why it exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    /// When.
+    pub at: Instant,
+    /// Why.
+    pub reason: DeadlineReason,
+}

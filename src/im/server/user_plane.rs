@@ -1,0 +1,266 @@
+//! The user plane: one MSRP switch per IM Session (7.2.1.2 step 4), its
+//! legs bound to MSRP connections the application opens or accepts.
+
+use std::time::Instant;
+
+use crate::msrp::switch::{LegConfig, LegId, LegInput, SwitchEvent, SwitchOutput};
+use crate::sdp::offer_answer::{negotiate, Side};
+use crate::sdp::SessionDescription;
+
+use super::{Connection, ConnectionId, Event, ImServer, Output, ParticipantId, SessionId, Timer};
+
+impl ImServer {
+    /// Puts a Participant whose SDP exchange is complete on the session's
+    /// switch; asks for the connection when the server is the active end.
+    pub(super) fn join_switch(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        now: Instant,
+    ) {
+        let anonymous_uri = self.config.anonymous_uri.clone();
+        let Some((config, remote_path, active)) =
+            self.leg_config(session, participant, anonymous_uri)
+        else {
+            return;
+        };
+        let leg = LegId(participant.0);
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if s.switch.join(leg, config, now).is_err() {
+            return;
+        }
+        s.switch.handle_input(leg, LegInput::Blocked, now);
+        if active {
+            let connection = ConnectionId(self.fresh_id());
+            let address = remote_path
+                .first()
+                .and_then(|u| crate::msrp::MsrpUri::parse(u).ok())
+                .map(|u| match u.port {
+                    Some(port) => format!("{}:{port}", u.host),
+                    None => u.host.to_owned(),
+                })
+                .unwrap_or_default();
+            self.connections
+                .insert(connection, Connection::Bound(session, participant));
+            if let Some(l) = self
+                .sessions
+                .get_mut(&session)
+                .and_then(|s| s.participant_mut(participant))
+                .and_then(|p| p.leg.as_mut())
+            {
+                l.connection = Some(connection);
+            }
+            self.out.push_back(Output::MsrpConnect {
+                connection,
+                address,
+            });
+        }
+        self.drain_switch(session, now);
+    }
+
+    /// The switch leg of a Participant from its completed SDP exchange.
+    fn leg_config(
+        &self,
+        session: SessionId,
+        participant: ParticipantId,
+        anonymous_uri: String,
+    ) -> Option<(LegConfig, Vec<String>, bool)> {
+        let p = self.sessions.get(&session)?.participant(participant)?;
+        let token = p.leg.as_ref()?.token.clone();
+        let local = SessionDescription::parse(&p.local_sdp).ok()?;
+        let remote = SessionDescription::parse(&p.remote_sdp).ok()?;
+        let side = if p.invited {
+            Side::Offerer
+        } else {
+            Side::Answerer
+        };
+        let negotiated = negotiate(&local, &remote, side).ok()?;
+        let remote_path: Vec<String> = negotiated
+            .remote_path
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        let active = negotiated.is_active();
+        let config = LegConfig {
+            local_uri: self.leg_uri(&token),
+            remote_path: remote_path.clone(),
+            identity: p.address.clone(),
+            anonymous_identity: p.anonymous.then_some(anonymous_uri),
+            active,
+            max_queued_bytes: 1024 * 1024,
+        };
+        Some((config, remote_path, active))
+    }
+
+    pub(super) fn msrp_connected(&mut self, connection: ConnectionId, now: Instant) {
+        if let Some(Connection::Bound(session, participant)) = self.connections.get(&connection) {
+            let (session, participant) = (*session, *participant);
+            if let Some(s) = self.sessions.get_mut(&session) {
+                let leg = LegId(participant.0);
+                s.switch.handle_input(leg, LegInput::Writable, now);
+                s.switch.handle_input(leg, LegInput::Connected, now);
+            }
+            self.drain_switch(session, now);
+        }
+    }
+
+    pub(super) fn msrp_bytes(&mut self, connection: ConnectionId, bytes: &[u8], now: Instant) {
+        let max = self.config.limits.max_unbound_msrp_bytes;
+        let bound = match self.connections.get_mut(&connection) {
+            None => return,
+            Some(Connection::Bound(s, p)) => Some((*s, *p)),
+            Some(Connection::Unbound(buffer)) => {
+                if buffer.len().saturating_add(bytes.len()) > max {
+                    return self.close_unbound(connection);
+                }
+                buffer.extend_from_slice(bytes);
+                None
+            }
+        };
+        if let Some((session, participant)) = bound {
+            if let Some(s) = self.sessions.get_mut(&session) {
+                s.switch
+                    .handle_input(LegId(participant.0), LegInput::Bytes(bytes), now);
+            }
+            return self.drain_switch(session, now);
+        }
+        self.bind(connection, now);
+    }
+
+    /// Binds an accepted connection to its leg once its first To-Path is
+    /// complete (the session-id of the server's URI names the leg).
+    fn bind(&mut self, connection: ConnectionId, now: Instant) {
+        let Some(Connection::Unbound(buffer)) = self.connections.get(&connection) else {
+            return;
+        };
+        let token = match to_path_session_id(buffer) {
+            Lookup::Incomplete => return,
+            Lookup::Found(token) => token,
+            Lookup::Invalid => return self.close_unbound(connection),
+        };
+        let Some(&(session, participant)) = self.by_leg_token.get(token) else {
+            return self.close_unbound(connection);
+        };
+        let Some(Connection::Unbound(buffer)) = self
+            .connections
+            .insert(connection, Connection::Bound(session, participant))
+        else {
+            return;
+        };
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if let Some(old) = s
+            .participant_mut(participant)
+            .and_then(|p| p.leg.as_mut())
+            .and_then(|l| l.connection.replace(connection))
+        {
+            self.connections.remove(&old);
+            self.out.push_back(Output::MsrpClose { connection: old });
+        }
+        let leg = LegId(participant.0);
+        s.switch.handle_input(leg, LegInput::Writable, now);
+        s.switch.handle_input(leg, LegInput::Connected, now);
+        s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+        self.drain_switch(session, now);
+    }
+
+    fn close_unbound(&mut self, connection: ConnectionId) {
+        self.connections.remove(&connection);
+        self.out.push_back(Output::MsrpClose { connection });
+    }
+
+    pub(super) fn msrp_closed(&mut self, connection: ConnectionId, now: Instant) {
+        let Some(Connection::Bound(session, participant)) = self.connections.remove(&connection)
+        else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(&session) {
+            if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
+                if l.connection == Some(connection) {
+                    l.connection = None;
+                }
+            }
+            s.switch
+                .handle_input(LegId(participant.0), LegInput::Closed, now);
+        }
+        self.drain_switch(session, now);
+    }
+
+    /// Moves the switch's transmits to the legs' connections and its
+    /// events out; keeps its deadline scheduled.
+    pub(super) fn drain_switch(&mut self, session: SessionId, _now: Instant) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let mut outputs = Vec::new();
+        while let Some(output) = s.switch.poll_output() {
+            match output {
+                SwitchOutput::Transmit(t) => {
+                    let connection = s
+                        .participant(ParticipantId(t.leg.0))
+                        .and_then(|p| p.leg.as_ref())
+                        .and_then(|l| l.connection);
+                    if let Some(connection) = connection {
+                        outputs.push(Output::MsrpTransmit {
+                            connection,
+                            bytes: t.data,
+                        });
+                    }
+                }
+                SwitchOutput::Event(SwitchEvent::MessageRelayed {
+                    from_leg, to_legs, ..
+                }) => outputs.push(Output::Event(Event::MessageRelayed {
+                    session,
+                    from: ParticipantId(from_leg.0),
+                    recipients: to_legs.len(),
+                })),
+                SwitchOutput::Event(_) => {}
+            }
+        }
+        let next = s.switch.poll_timeout();
+        let reschedule = next != s.switch_deadline;
+        s.switch_deadline = next;
+        self.out.extend(outputs);
+        if let (true, Some(at)) = (reschedule, next) {
+            self.schedule(at, Timer::Switch(session));
+        }
+    }
+}
+
+enum Lookup<'a> {
+    Incomplete,
+    Found(&'a str),
+    Invalid,
+}
+
+/// The session-id of the last URI of the first `To-Path` header in
+/// `buffer` (RFC 4975 §9 session matching).
+fn to_path_session_id(buffer: &[u8]) -> Lookup<'_> {
+    let Some(start) = memchr::memmem::find(buffer, b"\r\nTo-Path:") else {
+        return if memchr::memmem::find(buffer, b"\r\n\r\n").is_some() {
+            Lookup::Invalid
+        } else {
+            Lookup::Incomplete
+        };
+    };
+    let value_start = start + b"\r\nTo-Path:".len();
+    let Some(rest) = buffer.get(value_start..) else {
+        return Lookup::Incomplete;
+    };
+    let Some(end) = memchr::memmem::find(rest, b"\r\n") else {
+        return Lookup::Incomplete;
+    };
+    let Ok(value) = std::str::from_utf8(&rest[..end]) else {
+        return Lookup::Invalid;
+    };
+    let Some(last) = value.split_ascii_whitespace().last() else {
+        return Lookup::Invalid;
+    };
+    match crate::msrp::MsrpUri::parse(last) {
+        Ok(uri) => uri.session_id.map_or(Lookup::Invalid, Lookup::Found),
+        Err(_) => Lookup::Invalid,
+    }
+}

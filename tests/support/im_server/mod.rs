@@ -1,0 +1,314 @@
+//! Peers of the controlling IM Server on the in-memory network: the server
+//! itself, scripted IM Clients built on the SIP [`UserAgent`], and a
+//! stateless SIP/IP Core that routes between them.
+//!
+//! * Every peer sends its requests to the [`Core`], which forwards a request
+//!   by its Request-URI (a node's address, a user name of the address book,
+//!   or anything in the IM Server's domain) and a response to the sent-by
+//!   of its top Via. Every message crosses the network as bytes.
+//! * A [`Client`] answers each INVITE it receives with the status codes of
+//!   its script, in order (a 2xx with its SDP answer); everything it sent or
+//!   received stays in the network's wire log.
+//! * The server's MSRP outputs are kept in [`Peer::Server`]'s `msrp` list for
+//!   the test to play the MSRP side by hand.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use oma_im::dialog::{self, Config, ResponseSpec, UserAgent};
+use oma_im::im::server::{self, ImServer};
+use oma_im::sip::{parse_message, Host, Uri};
+use oma_im::transaction::{Transmit, Transport};
+
+pub mod scenario;
+
+use super::{Node, Polled};
+
+/// The SIP/IP Core's address.
+pub const CORE: &str = "10.0.0.1:5060";
+/// The IM Server's address.
+pub const SERVER: &str = "10.0.0.10:5060";
+/// The IM Server's domain (IM Session Identities, Conference-factory-URI).
+pub const DOMAIN: &str = "im.example.com";
+/// The Conference-factory-URI the server hosts.
+pub const FACTORY: &str = "sip:conf-factory@im.example.com";
+
+/// The address of the scripted client of `user` (`alice` is `10.0.0.21`,
+/// `bob` `10.0.0.22`, ...).
+pub fn client_addr(user: &str) -> SocketAddr {
+    let n = match user {
+        "alice" => 21,
+        "bob" => 22,
+        "carol" => 23,
+        "dave" => 24,
+        "erin" => 25,
+        _ => 99,
+    };
+    format!("10.0.0.{n}:5060").parse().unwrap()
+}
+
+/// A stateless SIP/IP Core: requests by Request-URI, responses by Via.
+#[derive(Default)]
+pub struct Core {
+    queue: VecDeque<Transmit>,
+}
+
+impl Core {
+    fn route(bytes: &[u8]) -> Option<SocketAddr> {
+        let msg = parse_message(bytes).ok()?;
+        if msg.is_request() {
+            let uri = Uri::parse(msg.request_line()?.uri).ok()?;
+            let Uri::Sip(sip) = uri else { return None };
+            let host = match sip.host {
+                Host::Domain(d) => d.to_owned(),
+                other => other.to_string(),
+            };
+            if host == DOMAIN {
+                return SERVER.parse().ok();
+            }
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                return Some(SocketAddr::new(ip, sip.port.unwrap_or(5060)));
+            }
+            Some(client_addr(sip.user?))
+        } else {
+            let via = msg.top_via()?.ok()?;
+            let ip: std::net::IpAddr = via.host.to_string().parse().ok()?;
+            Some(SocketAddr::new(ip, via.port.unwrap_or(5060)))
+        }
+    }
+}
+
+/// A scripted IM Client: a [`UserAgent`] that answers INVITEs by script.
+pub struct Client {
+    /// The user agent.
+    pub ua: UserAgent,
+    /// The status codes it answers each INVITE with, in order.
+    pub script: Vec<u16>,
+    /// The SDP answer of its 2xx.
+    pub sdp_answer: String,
+    /// Events it got, in order.
+    pub events: Vec<dialog::Event>,
+    /// Transmits the script produced, waiting to be polled.
+    queue: VecDeque<Polled<dialog::Event>>,
+}
+
+impl Client {
+    /// A client of `user` behind the core.
+    pub fn new(user: &str, script: &[u16]) -> Self {
+        let addr = client_addr(user);
+        let seed = match addr.ip() {
+            std::net::IpAddr::V4(ip) => u64::from(ip.octets()[3]),
+            std::net::IpAddr::V6(_) => 0,
+        };
+        let mut config = Config::new(addr, CORE.parse().unwrap(), Transport::Udp, seed);
+        config.contact_user = Some(user.to_owned());
+        Client {
+            ua: UserAgent::new(config),
+            script: script.to_vec(),
+            sdp_answer: sdp_answer(user, addr, "message/cpim", "a=setup:active\r\n"),
+            events: Vec::new(),
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Moves the user agent's outputs out, answering INVITEs by script.
+    pub fn drain(&mut self, now: Instant) {
+        while let Some(output) = self.ua.poll_output() {
+            match output {
+                dialog::Output::Transmit(t) => self.queue.push_back(Polled::Transmit(t)),
+                dialog::Output::Event(e) => {
+                    if let dialog::Event::RequestReceived {
+                        transaction,
+                        dialog: Some(_),
+                        ..
+                    } = &e
+                    {
+                        // NOTIFY, re-INVITE, UPDATE, ...: accepted.
+                        let _ = self.ua.respond(*transaction, ResponseSpec::new(200), now);
+                    }
+                    if let dialog::Event::RequestReceived {
+                        transaction,
+                        request,
+                        dialog: None,
+                    } = &e
+                    {
+                        if request.message().method() == Some("INVITE") {
+                            for code in self.script.clone() {
+                                let mut spec = ResponseSpec::new(code);
+                                if (200..300).contains(&code) {
+                                    spec = spec
+                                        .with_header("Session-Expires", "1800;refresher=uas")
+                                        .with_body(
+                                            "application/sdp",
+                                            self.sdp_answer.clone().into_bytes(),
+                                        );
+                                }
+                                let _ = self.ua.respond(*transaction, spec, now);
+                            }
+                        }
+                    }
+                    self.events.push(e.clone());
+                    self.queue.push_back(Polled::Event(e));
+                }
+            }
+        }
+    }
+}
+
+/// An SDP answer of `user` at `addr` for its MSRP leg.
+pub fn sdp_answer(user: &str, addr: SocketAddr, types: &str, extra: &str) -> String {
+    let ip = addr.ip();
+    format!(
+        "v=0\r\no={user} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+         m=message 7000 TCP/MSRP *\r\na=accept-types:{types}\r\n\
+         a=path:msrp://{ip}:7000/{user}s;tcp\r\n{extra}"
+    )
+}
+
+/// What a peer reports.
+#[derive(Debug, Clone)]
+pub enum PeerEvent {
+    /// An event of the IM Server.
+    Server(server::Event),
+    /// An event of a client's user agent.
+    Client(dialog::Event),
+}
+
+/// A node of the IM Server's network.
+pub enum Peer {
+    /// The IM Server, with the MSRP outputs it produced.
+    Server {
+        /// The server.
+        server: Box<ImServer>,
+        /// Its MSRP outputs, in order.
+        msrp: Vec<server::Output>,
+    },
+    /// A scripted client.
+    Client(Box<Client>),
+    /// The SIP/IP Core.
+    Core(Core),
+}
+
+impl Peer {
+    /// The server peer.
+    pub fn server(config: server::ServerConfig) -> Self {
+        Peer::Server {
+            server: Box::new(ImServer::new(config)),
+            msrp: Vec::new(),
+        }
+    }
+
+    /// The server inside, if this is the server.
+    pub fn as_server(&mut self) -> &mut ImServer {
+        match self {
+            Peer::Server { server, .. } => server,
+            _ => panic!("not the server"),
+        }
+    }
+
+    /// The client inside, if this is a client.
+    pub fn as_client(&mut self) -> &mut Client {
+        match self {
+            Peer::Client(c) => c,
+            _ => panic!("not a client"),
+        }
+    }
+
+    /// Takes the server's MSRP outputs.
+    pub fn take_msrp(&mut self) -> Vec<server::Output> {
+        match self {
+            Peer::Server { msrp, .. } => std::mem::take(msrp),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Node for Peer {
+    type Event = PeerEvent;
+
+    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
+        match self {
+            Peer::Server { server, .. } => server.handle_input(
+                server::Input::Sip {
+                    bytes,
+                    source,
+                    transport,
+                },
+                now,
+            ),
+            Peer::Client(c) => {
+                c.ua.handle_input(
+                    dialog::Input::Datagram {
+                        bytes,
+                        source,
+                        transport,
+                    },
+                    now,
+                );
+                c.drain(now);
+            }
+            Peer::Core(core) => {
+                if let Some(destination) = Core::route(bytes) {
+                    core.queue.push_back(Transmit {
+                        destination,
+                        transport,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        match self {
+            Peer::Server { server, .. } => server.handle_timeout(now),
+            Peer::Client(c) => {
+                c.ua.handle_timeout(now);
+                c.drain(now);
+            }
+            Peer::Core(_) => {}
+        }
+    }
+
+    fn poll(&mut self) -> Option<Polled<PeerEvent>> {
+        match self {
+            Peer::Server { server, msrp } => loop {
+                match server.poll_output()? {
+                    server::Output::Transmit(t) => return Some(Polled::Transmit(t)),
+                    server::Output::Event(e) => return Some(Polled::Event(PeerEvent::Server(e))),
+                    other => msrp.push(other),
+                }
+            },
+            Peer::Client(c) => {
+                while let Some(output) = c.ua.poll_output() {
+                    c.queue.push_back(match output {
+                        dialog::Output::Transmit(t) => Polled::Transmit(t),
+                        dialog::Output::Event(e) => Polled::Event(e),
+                    });
+                }
+                c.queue.pop_front().map(|p| match p {
+                    Polled::Transmit(t) => Polled::Transmit(t),
+                    Polled::Event(e) => Polled::Event(PeerEvent::Client(e)),
+                })
+            }
+            Peer::Core(core) => core.queue.pop_front().map(Polled::Transmit),
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        match self {
+            Peer::Server { server, .. } => server.poll_timeout(),
+            Peer::Client(c) => c.ua.poll_timeout(),
+            Peer::Core(_) => None,
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        match self {
+            Peer::Server { server, msrp } => server.is_idle() && msrp.is_empty(),
+            Peer::Client(c) => c.ua.is_idle() && c.queue.is_empty(),
+            Peer::Core(core) => core.queue.is_empty(),
+        }
+    }
+}

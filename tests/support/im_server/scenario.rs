@@ -1,0 +1,277 @@
+//! A network with the IM Server, the core and scripted clients, and the
+//! inviter's INVITE of an Ad-hoc IM Group Session.
+
+use std::time::Duration;
+
+use oma_im::dialog::RequestSpec;
+use oma_im::im::server::{Event, ParticipantId, ServerConfig, SessionId};
+use oma_im::sip::{parse_message, HeaderName, Method, SipMessage};
+
+use super::{Client, Peer, PeerEvent, CORE, DOMAIN, FACTORY, SERVER};
+use crate::support::{Conditions, Network, WireRecord};
+
+/// The inviter's SDP offer: MSRP with two accept-types and an extension
+/// attribute.
+pub fn inviter_offer(user: &str, types: &str) -> String {
+    let ip = super::client_addr(user).ip();
+    format!(
+        "v=0\r\no={user} 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+         m=message 7000 TCP/MSRP *\r\na=accept-types:{types}\r\n\
+         a=path:msrp://{ip}:7000/{user}s;tcp\r\na=setup:actpass\r\na=x-inviter:1\r\n"
+    )
+}
+
+/// A `multipart/mixed` body with the SDP offer and the URI list (RFC 5366),
+/// and its Content-Type.
+pub fn adhoc_body(sdp: &str, invitees: &[&str]) -> (String, Vec<u8>) {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
+         <resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\r\n<list>\r\n",
+    );
+    for uri in invitees {
+        xml.push_str(&format!("<entry uri=\"{uri}\"/>\r\n"));
+    }
+    xml.push_str("</list>\r\n</resource-lists>\r\n");
+    let body = format!(
+        "--b1\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--b1\r\n\
+         Content-Type: application/resource-lists+xml\r\nContent-Disposition: recipient-list\r\n\r\n\
+         {xml}\r\n--b1--\r\n"
+    );
+    ("multipart/mixed;boundary=b1".to_owned(), body.into_bytes())
+}
+
+/// The server's configuration in these tests: the factory URI, `cpim`
+/// and `text/plain` allowed.
+pub fn config() -> ServerConfig {
+    let mut config = ServerConfig::new(SERVER.parse().unwrap(), CORE.parse().unwrap(), DOMAIN);
+    config.conference_factory_uris.push(FACTORY.to_owned());
+    config.allowed_accept_types = vec!["message/cpim".into(), "text/plain".into()];
+    config.product = "oma-im/0.1".into();
+    config.msrp_authority = "10.0.0.10:2855".into();
+    config.seed = 7;
+    config
+}
+
+/// The network: core (node 0), server (node 1), then the clients in order.
+pub struct Scenario {
+    /// The network.
+    pub net: Network<Peer>,
+    /// The users of the clients, node `2 + i`.
+    pub users: Vec<String>,
+}
+
+impl Scenario {
+    /// A network with `config`'s server and clients `(user, script)`.
+    pub fn new(config: ServerConfig, clients: &[(&str, &[u16])]) -> Self {
+        let mut net = Network::new(Conditions::PERFECT, 11);
+        net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
+        net.add(SERVER.parse().unwrap(), Peer::server(config));
+        for (user, script) in clients {
+            net.add(
+                super::client_addr(user),
+                Peer::Client(Box::new(Client::new(user, script))),
+            );
+        }
+        Scenario {
+            net,
+            users: clients.iter().map(|(u, _)| (*u).to_owned()).collect(),
+        }
+    }
+
+    /// The node index of `user`'s client.
+    pub fn node(&self, user: &str) -> usize {
+        2 + self.users.iter().position(|u| u == user).expect("a client")
+    }
+
+    /// The server.
+    pub fn server(&mut self) -> &mut oma_im::im::server::ImServer {
+        self.net.node(1).as_server()
+    }
+
+    /// `user` sends an INVITE to `target` with the extra headers, body and
+    /// Content-Type.
+    pub fn invite(
+        &mut self,
+        user: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: Vec<u8>,
+    ) {
+        let now = self.net.now;
+        let node = self.node(user);
+        let client = self.net.node(node).as_client();
+        let mut spec = RequestSpec::new(
+            Method::Invite,
+            target,
+            &format!("<sip:{user}@example.com>"),
+            &format!("<{target}>"),
+        );
+        for (name, value) in headers {
+            spec = spec.with_header(name, value);
+        }
+        if !content_type.is_empty() {
+            spec = spec.with_body(content_type, body);
+        }
+        client.ua.send_request(spec, now).expect("INVITE sent");
+    }
+
+    /// `user` invites `invitees` through the factory with the default offer.
+    pub fn adhoc(&mut self, user: &str, invitees: &[&str]) {
+        let (ct, body) = adhoc_body(
+            &inviter_offer(user, "message/cpim application/im-iscomposing+xml"),
+            invitees,
+        );
+        self.invite(user, FACTORY, &[("Supported", "timer")], &ct, body);
+    }
+
+    /// Runs until idle or `secs` of virtual time.
+    pub fn run(&mut self, secs: u64) {
+        let until = self.net.now + Duration::from_secs(secs);
+        self.net.run_until(until, |_, _, _, _| {});
+    }
+
+    /// Runs, answering every authorization question with `allowed`.
+    pub fn run_answering(&mut self, secs: u64, allowed: bool) {
+        let until = self.net.now + Duration::from_secs(secs);
+        self.net.run_until(until, |_, node, event, now| {
+            if let PeerEvent::Server(Event::AuthorizationRequested { request, .. }) = event {
+                node.as_server().handle_input(
+                    oma_im::im::server::Input::Authorization {
+                        request: *request,
+                        allowed,
+                    },
+                    now,
+                );
+            }
+        });
+    }
+
+    /// The server's events so far.
+    pub fn server_events(&self) -> Vec<Event> {
+        self.net
+            .events
+            .iter()
+            .filter_map(|(i, e)| match e {
+                PeerEvent::Server(e) if *i == 1 => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first session created and its identity.
+    pub fn session(&self) -> (SessionId, String) {
+        self.server_events()
+            .into_iter()
+            .find_map(|e| match e {
+                Event::SessionCreated { session, identity } => Some((session, identity)),
+                _ => None,
+            })
+            .expect("a session")
+    }
+
+    /// The Participant whose IM Address is `address`.
+    pub fn participant(&self, address: &str) -> ParticipantId {
+        self.server_events()
+            .into_iter()
+            .find_map(|e| match e {
+                Event::ParticipantJoined {
+                    participant,
+                    address: a,
+                    ..
+                } if a == address => Some(participant),
+                _ => None,
+            })
+            .expect("a participant")
+    }
+
+    /// Every message the server put on the wire (they all go to the core),
+    /// with the user its Call-ID / Request-URI leads to.
+    pub fn sent_by_server(&self) -> Vec<&WireRecord> {
+        let server = SERVER.parse().unwrap();
+        self.net.wire.iter().filter(|r| r.from == server).collect()
+    }
+
+    /// The server's responses to `user`'s INVITE (by its From user), in
+    /// order.
+    pub fn responses_to(&self, user: &str) -> Vec<Vec<u8>> {
+        self.sent_by_server()
+            .into_iter()
+            .filter(|r| {
+                let m = parse_message(&r.bytes).unwrap();
+                m.status_code().is_some()
+                    && m.cseq().unwrap().unwrap().method.as_str() == "INVITE"
+                    && from_user(&m) == Some(user.to_owned())
+            })
+            .map(|r| r.bytes.clone())
+            .collect()
+    }
+
+    /// The server's responses to `user`'s requests of `method`, in order.
+    pub fn responses_to_method(&self, user: &str, method: &str) -> Vec<Vec<u8>> {
+        self.sent_by_server()
+            .into_iter()
+            .filter(|r| {
+                let m = parse_message(&r.bytes).unwrap();
+                m.status_code().is_some()
+                    && m.cseq().unwrap().unwrap().method.as_str() == method
+                    && from_user(&m) == Some(user.to_owned())
+            })
+            .map(|r| r.bytes.clone())
+            .collect()
+    }
+
+    /// The INVITEs the server sent (to the invitees), in order.
+    pub fn invites_sent(&self) -> Vec<Vec<u8>> {
+        self.sent_by_server()
+            .into_iter()
+            .filter(|r| r.bytes.starts_with(b"INVITE "))
+            .map(|r| r.bytes.clone())
+            .collect()
+    }
+
+    /// The requests the server sent with `method` to `user` (by Request-URI
+    /// user or To).
+    pub fn requests_to(&self, method: &str, user: &str) -> Vec<Vec<u8>> {
+        self.sent_by_server()
+            .into_iter()
+            .filter(|r| {
+                let m = parse_message(&r.bytes).unwrap();
+                m.method() == Some(method) && to_user(&m) == Some(user.to_owned())
+            })
+            .map(|r| r.bytes.clone())
+            .collect()
+    }
+}
+
+/// The user part of the From URI.
+pub fn from_user(m: &SipMessage<'_>) -> Option<String> {
+    user_of(&m.from()?.ok()?.uri.to_string())
+}
+
+/// The user part of the To URI.
+pub fn to_user(m: &SipMessage<'_>) -> Option<String> {
+    user_of(&m.to()?.ok()?.uri.to_string())
+}
+
+fn user_of(uri: &str) -> Option<String> {
+    let rest = uri.split_once(':')?.1;
+    Some(rest.split_once('@')?.0.to_owned())
+}
+
+/// The value of header `name` of a message, if any.
+pub fn header(bytes: &[u8], name: &str) -> Option<String> {
+    let m = parse_message(bytes).unwrap();
+    let name = HeaderName::parse(name);
+    m.header(name).map(|h| h.value.to_owned())
+}
+
+/// The status code of a response.
+pub fn status(bytes: &[u8]) -> u16 {
+    parse_message(bytes).unwrap().status_code().unwrap()
+}
+
+/// The body of a message, as text.
+pub fn body(bytes: &[u8]) -> String {
+    String::from_utf8(parse_message(bytes).unwrap().body().to_vec()).unwrap()
+}
