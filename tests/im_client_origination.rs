@@ -10,6 +10,7 @@ use std::time::Duration;
 use oma_im::body::conference_info::{ConferenceInfo, Participant};
 use oma_im::body::multipart::Multipart;
 use oma_im::body::resource_lists::ResourceLists;
+use oma_im::dialog;
 use oma_im::im::client::{
     ClientConfig, ClientError, DeadlineReason, EndReason, Event, ImSessionId,
 };
@@ -285,7 +286,13 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
     // The INVITE asked for 1800; the 200 said 120: the timer runs with 120.
     assert_eq!(net.node(CLIENT).client().session_expires(s), Some(120));
     let deadline = net.node(CLIENT).client().next_deadline().unwrap();
-    assert_eq!(deadline.reason, DeadlineReason::SessionRefresh(s));
+    assert!(
+        matches!(
+            deadline.reason,
+            DeadlineReason::Sip(dialog::DeadlineReason::SessionRefresh { .. })
+        ),
+        "{deadline:?}"
+    );
     assert!(sip_requests(&net.wire, "UPDATE").is_empty());
     run(&mut net, 60);
     let updates = sip_requests(&net.wire, "UPDATE");
@@ -579,7 +586,7 @@ fn conference_state_subscription_reports_participants_and_changes() {
             .starts_with(&format!("SUBSCRIBE {conf} SIP/2.0")));
         let msg = parsed(subscribe[0]);
         assert_eq!(values(&msg, "Event"), ["conference"]);
-        assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
+        assert_eq!(values(&msg, "Accept"), ["application/conference-info+xml"]);
         assert_eq!(sip_requests(&net.wire, "NOTIFY").len(), 1);
         assert!(!sip_responses(&net.wire, 200).is_empty());
     }
@@ -607,6 +614,13 @@ fn conference_state_subscription_reports_participants_and_changes() {
         left: vec![],
     }));
     assert_eq!(net.node(CLIENT).client().participants(s).len(), 3);
+    // Leaving ends the subscription too.
+    let now = net.now;
+    net.node(CLIENT).client().leave(s, now).unwrap();
+    run(&mut net, 5);
+    let subscribes = sip_requests(&net.wire, "SUBSCRIBE");
+    let last = parsed(subscribes.last().unwrap());
+    assert_eq!(values(&last, "Expires"), ["0"]);
 }
 
 #[test]

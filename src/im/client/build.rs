@@ -15,9 +15,9 @@ use super::ClientConfig;
 
 /// The headers 7.1.1.1 / 9.1.1.1 add to every initial request: Accept-Contact
 /// with `+g.oma.sip-im`, User-Agent with the release version, `Privacy: id`
-/// when anonymity is asked for, Session-Expires with `refresher=uac` (INVITE
-/// only), and in IMS the user's P-Preferred-Identity. Allow, `Supported:
-/// timer` and the Contact come from the user agent's configuration.
+/// when anonymity is asked for, and in IMS the user's P-Preferred-Identity.
+/// Allow, `Supported: timer`, the Contact and (INVITE) Session-Expires with
+/// `refresher=uac` come from the user agent's configuration.
 pub(crate) fn initial_request(
     config: &ClientConfig,
     release: &str,
@@ -31,10 +31,6 @@ pub(crate) fn initial_request(
         .with_header("User-Agent", release);
     if config.anonymous {
         spec = spec.with_header("Privacy", "id");
-    }
-    if method == Method::Invite && config.session_timer.include_session_expires {
-        let value = format!("{};refresher=uac", config.session_timer.session_expires);
-        spec = spec.with_header("Session-Expires", &value);
     }
     if config.profile == SipIpCoreProfile::Ims {
         spec = spec.with_header(config.profile.originator_header(), &from);

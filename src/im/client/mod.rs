@@ -76,7 +76,7 @@ mod types;
 mod user_plane;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
 pub use types::{
@@ -84,10 +84,12 @@ pub use types::{
     Output,
 };
 
-use crate::dialog::{self, ClientTxId, DialogId, DialogRequestSpec, ServerTxId, UserAgent};
+use crate::dialog::{
+    self, ClientTxId, DialogId, ServerTxId, SessionTimerConfig, SubscriptionId, UserAgent,
+};
 use crate::im::{client_release_version, ImSessionIdentity};
 use crate::rng::Rng;
-use crate::sip::{Method, OptionTag, SipUri, Uri};
+use crate::sip::{Method, OptionTag, Refresher, SipUri, Uri};
 use session::{Origin, Session, State};
 
 /// What a dialog of the user agent is used for.
@@ -95,8 +97,6 @@ use session::{Origin, Session, State};
 enum DialogUse {
     /// The INVITE dialog of a session.
     Invite(ImSessionId),
-    /// The conference-state subscription of a session.
-    Subscription(ImSessionId),
 }
 
 /// What a client transaction is for.
@@ -104,10 +104,6 @@ enum DialogUse {
 enum TxUse {
     /// A session's initial INVITE.
     Invite(ImSessionId),
-    /// A session refresh (UPDATE).
-    Refresh(ImSessionId),
-    /// A conference-state SUBSCRIBE.
-    Subscribe(ImSessionId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -127,6 +123,8 @@ pub struct ImClient {
     client_txs: HashMap<ClientTxId, TxUse>,
     server_txs: HashMap<ServerTxId, ImSessionId>,
     dialogs: HashMap<DialogId, DialogUse>,
+    /// The user agent's conference subscriptions, by session.
+    subscriptions: HashMap<SubscriptionId, ImSessionId>,
     /// IM Session Identities of conferences, kept for rejoin (7.1.1.9),
     /// oldest first.
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
@@ -143,6 +141,16 @@ impl ImClient {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        // 9.1.1.1 steps 6 and 7, and the timer of the 200 (RFC 4028): the
+        // user agent's session timer writes `Session-Expires:
+        // <n>;refresher=uac` and Min-SE, refreshes and supervises expiry.
+        if config.session_timer.include_session_expires {
+            ua_config.session_timer = Some(SessionTimerConfig {
+                session_expires: config.session_timer.session_expires,
+                refresher: Some(Refresher::Uac),
+                ..SessionTimerConfig::default()
+            });
+        }
         ua_config.capabilities.allow = config.supported_methods.clone();
         ua_config
             .capabilities
@@ -170,6 +178,7 @@ impl ImClient {
             client_txs: HashMap::new(),
             server_txs: HashMap::new(),
             dialogs: HashMap::new(),
+            subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             out: VecDeque::new(),
         }
@@ -211,28 +220,6 @@ impl ImClient {
     /// Handles the deadlines due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.ua.handle_timeout(now);
-        let due: Vec<ImSessionId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.timer.is_some_and(|t| t.at <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            self.on_session_timer(id, now);
-        }
-        let subs: Vec<ImSessionId> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| {
-                s.subscription
-                    .as_ref()
-                    .is_some_and(|sub| sub.refresh_at.is_some_and(|at| at <= now))
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in subs {
-            self.refresh_subscription(id, now);
-        }
         for session in self.sessions.values_mut() {
             if let Some(msrp) = &mut session.msrp {
                 msrp.handle_timeout(now);
@@ -264,19 +251,8 @@ impl ImClient {
             }
         };
         for (id, s) in &self.sessions {
-            if let Some(t) = s.timer {
-                let reason = if t.refresher {
-                    DeadlineReason::SessionRefresh(*id)
-                } else {
-                    DeadlineReason::SessionExpiry(*id)
-                };
-                consider(t.at, reason);
-            }
             if let Some(at) = s.msrp.as_ref().and_then(|m| m.poll_timeout()) {
                 consider(at, DeadlineReason::Msrp(*id));
-            }
-            if let Some(at) = s.subscription.as_ref().and_then(|sub| sub.refresh_at) {
-                consider(at, DeadlineReason::SubscriptionRefresh(*id));
             }
         }
         best
@@ -315,7 +291,8 @@ impl ImClient {
 
     /// The session interval (RFC 4028) running for `session`, seconds.
     pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
-        self.sessions.get(&session)?.timer.map(|t| t.interval)
+        let dialog = self.sessions.get(&session)?.dialog?;
+        self.ua.session_timer(dialog).map(|(interval, _)| interval)
     }
 
     /// Whether `session` is established.
@@ -477,12 +454,12 @@ impl ImClient {
         match s.state {
             State::Inviting => {
                 let tx = s.invite.ok_or(ClientError::WrongState)?;
+                s.cancelled = true;
                 self.ua.cancel(tx, now)?;
             }
             State::Established => {
                 let dialog = s.dialog.ok_or(ClientError::WrongState)?;
                 s.state = State::Ending;
-                s.timer = None;
                 self.close_msrp(session);
                 self.unsubscribe(session, now);
                 self.ua.bye(dialog, now)?;
@@ -507,26 +484,14 @@ impl ImClient {
         let (State::Invited, Some(tx)) = (s.state, s.incoming) else {
             return Err(ClientError::WrongState);
         };
-        let mut spec = build::response(&self.config, &self.release, 200, false)
+        // The user agent adds Session-Expires and Require (RFC 4028 §9).
+        let spec = build::response(&self.config, &self.release, 200, false)
             .with_body("application/sdp", s.local_sdp.clone());
-        if let Some(expires) = s.offered_expires {
-            spec = spec
-                .with_header("Session-Expires", &format!("{expires};refresher=uac"))
-                .with_header("Require", "timer");
-        }
         self.ua.respond(tx, spec, now)?;
         self.server_txs.remove(&tx);
         if let Some(s) = self.sessions.get_mut(&session) {
             s.incoming = None;
             s.state = State::Established;
-            if let Some(interval) = s.offered_expires {
-                // The peer (the UAC) refreshes; supervise expiry.
-                s.timer = Some(session::SessionTimer {
-                    interval,
-                    refresher: false,
-                    at: now + expiry_delay(interval),
-                });
-            }
         }
         self.start_msrp(session, now);
         let identity = self.sessions.get(&session).and_then(|s| s.identity.clone());
@@ -556,7 +521,7 @@ impl ImClient {
         let spec = build::response(&self.config, &self.release, status, true);
         self.ua.respond(tx, spec, now)?;
         self.server_txs.remove(&tx);
-        self.end_session(session, EndReason::Declined(status));
+        self.end_session(session, EndReason::Declined(status), now);
         self.pump(now);
         Ok(())
     }
@@ -656,66 +621,24 @@ impl ImClient {
         }
     }
 
-    /// Handles the session timer of `id`, due at `now`: refresh with UPDATE
-    /// (RFC 4028 §9), or end the session when the peer did not refresh
-    /// (§10).
-    fn on_session_timer(&mut self, id: ImSessionId, now: Instant) {
-        let Some(s) = self.sessions.get_mut(&id) else {
-            return;
-        };
-        let (Some(timer), Some(dialog)) = (s.timer, s.dialog) else {
-            s.timer = None;
-            return;
-        };
-        if timer.refresher {
-            s.timer = Some(session::SessionTimer {
-                at: now + refresh_delay(timer.interval),
-                ..timer
-            });
-            let spec = DialogRequestSpec::new(Method::Update)
-                .with_header(
-                    "Session-Expires",
-                    &format!("{};refresher=uac", timer.interval),
-                )
-                .with_header("Supported", "timer");
-            match self.ua.send_in_dialog(dialog, spec, now) {
-                Ok(tx) => {
-                    self.client_txs.insert(tx, TxUse::Refresh(id));
-                }
-                Err(_) => {
-                    if let Some(s) = self.sessions.get_mut(&id) {
-                        s.timer = None;
-                    }
-                }
-            }
-        } else {
-            s.timer = None;
-            s.state = State::Ending;
-            self.close_msrp(id);
-            if self.ua.bye(dialog, now).is_err() {
-                self.end_session(id, EndReason::Timeout);
-            }
-        }
-    }
-
     /// Forgets session `id` and reports why it ended.
-    fn end_session(&mut self, id: ImSessionId, reason: EndReason) {
+    fn end_session(&mut self, id: ImSessionId, reason: EndReason, now: Instant) {
         self.close_msrp(id);
         if let Some(s) = self.sessions.remove(&id) {
             if let Some(tx) = s.incoming {
                 self.server_txs.remove(&tx);
             }
             if let Some(sub) = &s.subscription {
-                if let Some(d) = sub.dialog {
-                    self.dialogs.remove(&d);
-                    let _ = self.ua.terminate_dialog(d);
-                }
+                // Ends with the user agent's SubscriptionTerminated, or
+                // already ended.
+                let _ = self.ua.unsubscribe(sub.id, now);
+                self.subscriptions.remove(&sub.id);
             }
             if let Some(d) = s.dialog {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) | TxUse::Refresh(s) | TxUse::Subscribe(s) => *s != id,
+                TxUse::Invite(s) => *s != id,
             });
             self.event(Event::SessionEnded {
                 session: id,
@@ -751,16 +674,4 @@ fn contact_of(config: &dialog::Config) -> String {
     }
     c.push('>');
     c
-}
-
-/// When the refresher sends its refresh: at half the interval (RFC 4028 §10).
-fn refresh_delay(interval: u32) -> Duration {
-    Duration::from_secs(u64::from(interval.max(2) / 2))
-}
-
-/// When the non-refresher ends an unrefreshed session: the interval minus
-/// the smaller of 32 s and a third of it (RFC 4028 §10).
-fn expiry_delay(interval: u32) -> Duration {
-    let margin = (interval / 3).min(32);
-    Duration::from_secs(u64::from(interval.saturating_sub(margin).max(1)))
 }

@@ -1,9 +1,7 @@
 //! The state the client keeps per IM session.
 
-use std::time::Instant;
-
 use crate::body::conference_info::ConferenceInfo;
-use crate::dialog::{ClientTxId, DialogId, ServerTxId};
+use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::im::ImSessionIdentity;
 use crate::msrp::session::MsrpSession;
 
@@ -41,28 +39,13 @@ pub(crate) enum State {
     Ending,
 }
 
-/// The RFC 4028 session timer of an established session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SessionTimer {
-    /// The session interval, seconds.
-    pub interval: u32,
-    /// Whether this client refreshes (else it supervises expiry).
-    pub refresher: bool,
-    /// When to refresh, or when the session expires.
-    pub at: Instant,
-}
-
-/// A conference-state subscription (7.1.1.11).
+/// A conference-state subscription (7.1.1.11), held by the user agent.
 #[derive(Debug)]
 pub(crate) struct Subscription {
-    /// The SUBSCRIBE transaction awaiting its answer.
-    pub pending: Option<ClientTxId>,
-    /// The subscription's dialog, once the 2xx came.
-    pub dialog: Option<DialogId>,
+    /// The user agent's subscription.
+    pub id: SubscriptionId,
     /// The conference state as last notified.
     pub roster: Option<ConferenceInfo>,
-    /// When to refresh.
-    pub refresh_at: Option<Instant>,
 }
 
 /// One IM session.
@@ -83,16 +66,16 @@ pub(crate) struct Session {
     pub local_sdp: Vec<u8>,
     /// The peer's SDP offer (UAS).
     pub remote_offer: Vec<u8>,
-    /// The Session-Expires of the received INVITE (UAS), echoed in the 2xx.
-    pub offered_expires: Option<u32>,
     /// The peer's supported methods, from its Allow header.
     pub peer_allow: Vec<String>,
     pub identity: Option<ImSessionIdentity>,
-    pub timer: Option<SessionTimer>,
     pub msrp: Option<MsrpSession>,
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
     pub subscription: Option<Subscription>,
+    /// The user left before the INVITE was answered (CANCEL sent): a 2xx
+    /// that crosses the CANCEL is ended with BYE.
+    pub cancelled: bool,
 }
 
 impl Session {
@@ -107,13 +90,12 @@ impl Session {
             dialog: None,
             local_sdp: Vec::new(),
             remote_offer: Vec::new(),
-            offered_expires: None,
             peer_allow: Vec::new(),
             identity: None,
-            timer: None,
             msrp: None,
             large_message: None,
             subscription: None,
+            cancelled: false,
         }
     }
 

@@ -10,14 +10,11 @@ use crate::body::multipart::find_sdp;
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, TerminationReason};
 use crate::im::{authenticated_originator, ImSessionIdentity};
 use crate::sdp::{Direction, SessionDescription};
-use crate::sip::{HeaderName, Refresher, SipMessage};
+use crate::sip::{HeaderName, SipMessage};
 use crate::transaction::OwnedMessage;
 
-use super::session::{Origin, Session, SessionTimer, State};
-use super::{
-    build, expiry_delay, refresh_delay, DialogUse, EndReason, Event, ImClient, ImSessionId,
-    InvitationKind, TxUse,
-};
+use super::session::{Origin, Session, State};
+use super::{build, DialogUse, EndReason, Event, ImClient, ImSessionId, InvitationKind, TxUse};
 
 impl ImClient {
     pub(super) fn on_ua_event(&mut self, event: dialog::Event, now: Instant) {
@@ -34,14 +31,41 @@ impl ImClient {
             } => self.on_request(transaction, dialog, &request, now),
             dialog::Event::RequestCancelled { transaction } => {
                 if let Some(id) = self.server_txs.remove(&transaction) {
-                    self.end_session(id, EndReason::Cancelled);
+                    self.end_session(id, EndReason::Cancelled, now);
+                }
+            }
+            dialog::Event::InviteRetried {
+                previous, retry, ..
+            } => {
+                // 422 (RFC 4028 §7.4): the INVITE went again under a new id.
+                if let Some(TxUse::Invite(id)) = self.client_txs.remove(&previous) {
+                    self.client_txs.insert(retry, TxUse::Invite(id));
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.invite = Some(retry);
+                    }
                 }
             }
             dialog::Event::DialogEarly { dialog } | dialog::Event::DialogEstablished { dialog } => {
                 self.on_dialog_created(dialog)
             }
             dialog::Event::DialogTerminated { dialog, reason } => {
-                self.on_dialog_terminated(dialog, reason)
+                self.on_dialog_terminated(dialog, reason, now)
+            }
+            dialog::Event::NotifyReceived {
+                subscription,
+                request,
+                ..
+            } => {
+                if let Some(id) = self.subscriptions.get(&subscription).copied() {
+                    self.on_notify(id, &request.message());
+                }
+            }
+            dialog::Event::SubscriptionTerminated { subscription, .. } => {
+                if let Some(id) = self.subscriptions.remove(&subscription) {
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.subscription = None;
+                    }
+                }
             }
             dialog::Event::TransactionTimedOut { transaction, .. }
             | dialog::Event::TransportError { transaction } => {
@@ -52,7 +76,7 @@ impl ImClient {
                             .get(&id)
                             .is_some_and(|s| s.state == State::Inviting)
                         {
-                            self.end_session(id, EndReason::Timeout);
+                            self.end_session(id, EndReason::Timeout, now);
                         }
                     }
                 }
@@ -78,21 +102,6 @@ impl ImClient {
         }
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
-            TxUse::Refresh(id) => {
-                if (200..300).contains(&status) {
-                    let interval = msg
-                        .session_expires()
-                        .and_then(Result::ok)
-                        .map(|se| se.delta_seconds);
-                    if let (Some(s), Some(interval)) = (self.sessions.get_mut(&id), interval) {
-                        if let Some(t) = &mut s.timer {
-                            t.interval = interval;
-                            t.at = now + refresh_delay(interval);
-                        }
-                    }
-                }
-            }
-            TxUse::Subscribe(id) => self.on_subscribe_response(id, dialog, &msg, status, now),
         }
     }
 
@@ -139,21 +148,13 @@ impl ImClient {
                 if let Some(d) = dialog {
                     self.dialogs.insert(d, DialogUse::Invite(id));
                 }
-                // RFC 4028 §7.2: the 200 says who refreshes; no
-                // Session-Expires, no timer.
-                if let Some(Ok(se)) = msg.session_expires() {
-                    let refresher = se.refresher() != Some(Refresher::Uas);
-                    let interval = se.delta_seconds;
-                    s.timer = Some(SessionTimer {
-                        interval,
-                        refresher,
-                        at: now
-                            + if refresher {
-                                refresh_delay(interval)
-                            } else {
-                                expiry_delay(interval)
-                            },
-                    });
+                if s.cancelled {
+                    // The 2xx crossed our CANCEL: end the session it made.
+                    s.state = State::Ending;
+                    if let Some(d) = dialog {
+                        let _ = self.ua.bye(d, now);
+                    }
+                    return;
                 }
                 let answer = answer_sdp(msg).map(<[u8]>::to_vec);
                 let identity = s.identity.clone();
@@ -172,7 +173,7 @@ impl ImClient {
                     identity,
                 });
             }
-            300..=699 => self.end_session(id, EndReason::Rejected(status)),
+            300..=699 => self.end_session(id, EndReason::Rejected(status), now),
             _ => {}
         }
     }
@@ -188,9 +189,8 @@ impl ImClient {
         let method = msg.method().unwrap_or_default();
         match (method, dialog.and_then(|d| self.dialogs.get(&d).copied())) {
             ("INVITE", None) if dialog.is_none() => self.on_invitation(tx, &msg, now),
-            ("NOTIFY", Some(DialogUse::Subscription(id))) => self.on_notify(id, tx, &msg, now),
             ("INVITE" | "UPDATE", Some(DialogUse::Invite(id))) => {
-                self.on_refresh_request(id, tx, &msg, method == "INVITE", now)
+                self.on_refresh_request(id, tx, method == "INVITE", now)
             }
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
@@ -200,7 +200,7 @@ impl ImClient {
                 let _ = self.ua.respond(tx, dialog::ResponseSpec::new(481), now);
             }
             _ => {
-                let spec = build::response(&self.config, &self.release, 405, true);
+                let spec = build::response(&self.config, &self.release, 501, true);
                 let _ = self.ua.respond(tx, spec, now);
             }
         }
@@ -273,10 +273,6 @@ impl ImClient {
         s.local_sdp = answer;
         s.remote_offer = offer_bytes.to_vec();
         s.incoming_key = incoming_key(msg);
-        s.offered_expires = msg
-            .session_expires()
-            .and_then(Result::ok)
-            .map(|se| se.delta_seconds);
         self.sessions.insert(id, s);
         self.server_txs.insert(tx, id);
         if let Some(identity) = &identity {
@@ -320,54 +316,24 @@ impl ImClient {
         }
     }
 
-    /// A refresh from the peer (RFC 4028: re-INVITE or UPDATE): 200 with the
-    /// interval, our SDP for a re-INVITE, and the timer restarted.
+    /// A refresh from the peer (RFC 4028: re-INVITE or UPDATE): 200, with
+    /// our SDP again for a re-INVITE; the user agent adds the session-timer
+    /// headers and restarts the timer.
     fn on_refresh_request(
         &mut self,
         id: ImSessionId,
         tx: ServerTxId,
-        msg: &SipMessage<'_>,
         reinvite: bool,
         now: Instant,
     ) {
-        let interval = msg
-            .session_expires()
-            .and_then(Result::ok)
-            .map(|se| (se.delta_seconds, se.refresher()));
         let mut spec = build::response(&self.config, &self.release, 200, false);
-        if let Some((seconds, refresher)) = interval {
-            let who = if refresher == Some(Refresher::Uas) {
-                "uas"
-            } else {
-                "uac"
-            };
-            spec = spec
-                .with_header("Session-Expires", &format!("{seconds};refresher={who}"))
-                .with_header("Require", "timer");
-        }
-        if let Some(s) = self.sessions.get_mut(&id) {
-            if reinvite {
-                spec = spec.with_body("application/sdp", s.local_sdp.clone());
-            }
-            if let Some((seconds, refresher)) = interval {
-                // The peer sent the refresh: we refresh only if it names us.
-                let we_refresh = refresher == Some(Refresher::Uas);
-                s.timer = Some(SessionTimer {
-                    interval: seconds,
-                    refresher: we_refresh,
-                    at: now
-                        + if we_refresh {
-                            refresh_delay(seconds)
-                        } else {
-                            expiry_delay(seconds)
-                        },
-                });
-            }
+        if let (true, Some(s)) = (reinvite, self.sessions.get(&id)) {
+            spec = spec.with_body("application/sdp", s.local_sdp.clone());
         }
         let _ = self.ua.respond(tx, spec, now);
     }
 
-    fn on_dialog_terminated(&mut self, dialog: DialogId, reason: TerminationReason) {
+    fn on_dialog_terminated(&mut self, dialog: DialogId, reason: TerminationReason, now: Instant) {
         match self.dialogs.remove(&dialog) {
             Some(DialogUse::Invite(id)) => {
                 let reason = match reason {
@@ -385,17 +351,7 @@ impl ImClient {
                 } else {
                     reason
                 };
-                self.end_session(id, reason);
-            }
-            Some(DialogUse::Subscription(id)) => {
-                if let Some(sub) = self
-                    .sessions
-                    .get_mut(&id)
-                    .and_then(|s| s.subscription.as_mut())
-                {
-                    sub.dialog = None;
-                    sub.refresh_at = None;
-                }
+                self.end_session(id, reason, now);
             }
             None => {}
         }

@@ -224,16 +224,13 @@ pub enum Event {
 /// Why a deadline exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeadlineReason {
-    /// A timer of the SIP user agent.
+    /// A timer of the SIP user agent, among them the session refresh and
+    /// expiry of RFC 4028 ([`dialog::DeadlineReason::SessionRefresh`],
+    /// [`dialog::DeadlineReason::SessionExpiry`]) and the refresh of the
+    /// conference subscription.
     Sip(dialog::DeadlineReason),
-    /// The session refresh (RFC 4028: re-send before half the interval).
-    SessionRefresh(ImSessionId),
-    /// The session expiry when the peer is the refresher.
-    SessionExpiry(ImSessionId),
     /// A timer of the MSRP session.
     Msrp(ImSessionId),
-    /// Refresh of the conference-state subscription.
-    SubscriptionRefresh(ImSessionId),
 }
 
 /// A deadline and why it exists.
