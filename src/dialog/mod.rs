@@ -28,6 +28,6 @@ mod ua;
 pub use state::{Dialog, DialogId, DialogRole, DialogState};
 pub use ua::{
     ClientTxId, Config, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input,
-    Limits, Output, RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId,
-    UaError, UserAgent,
+    Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, ServerTxId, SessionTimerConfig,
+    TerminationReason, TransactionId, UaError, UserAgent,
 };

@@ -5,6 +5,7 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod im_client;
 pub mod im_server;
 pub mod mime;
 pub mod msrp;
@@ -23,6 +24,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
+    ("im_client_events", im_client::im_client_events),
     ("im_server_events", im_server::im_server_events),
     ("msrp_parse_message", msrp::msrp_parse_message),
     ("msrp_session_events", msrp_session::msrp_session_events),

@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use super::SessionTimerConfig;
+use crate::sip::OptionTag;
 use crate::transaction::{Capabilities, TimerConfig, Transport};
 
 /// Bounds on what a user agent keeps. Over a bound, an incoming request is
@@ -62,6 +64,9 @@ pub struct Config {
     pub limits: Limits,
     /// The user part of the Contact URI, if any.
     pub contact_user: Option<String>,
+    /// Session timers (RFC 4028), when this UA uses them; set with
+    /// [`with_session_timer`](Self::with_session_timer).
+    pub session_timer: Option<SessionTimerConfig>,
 }
 
 impl Config {
@@ -81,6 +86,14 @@ impl Config {
             capabilities: Capabilities::default(),
             limits: Limits::default(),
             contact_user: None,
+            session_timer: None,
         }
+    }
+
+    /// Turns session timers on: `timer` joins the Supported option tags.
+    pub fn with_session_timer(mut self, session_timer: SessionTimerConfig) -> Self {
+        self.capabilities.supported.insert(OptionTag::Timer);
+        self.session_timer = Some(session_timer);
+        self
     }
 }

@@ -141,6 +141,10 @@ impl UserAgent {
             };
             return self.reject(request, busy, source, transport);
         }
+        if let Some(min_se) = self.session_too_brief(request) {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.reject_too_brief(id, min_se, now);
+        }
         let to_tag = request
             .to()
             .and_then(Result::ok)
@@ -328,7 +332,7 @@ impl UserAgent {
         if pass {
             self.response_up(id, response, owned(), now);
         }
-        self.drive_client(id);
+        self.drive_client(id, now);
     }
 
     /// A response the transaction passes up: dialog effects, then the event.
@@ -351,14 +355,37 @@ impl UserAgent {
         if method == "INVITE" && code < 200 && cancel == CancelState::Pending {
             self.send_cancel(id, now);
         }
+        let mut retry_422 = None;
         if let Some(set_key) = invite_set {
             dialog = self.invite_response(&set_key, response, code);
+            if let (Some(d), true) = (dialog, (200..300).contains(&code)) {
+                let sent = self.invite_sets.get(&set_key).and_then(|s| {
+                    let (spec, _, min_se) = s.session.as_ref()?;
+                    let body = spec.content_type.clone().map(|ct| (ct, spec.body.clone()));
+                    Some((*min_se, body))
+                });
+                if let Some((min_se, body)) = sent {
+                    self.session_uac_answer(d, response, min_se, body, now);
+                }
+            } else if code == 422 {
+                retry_422 = Some(set_key);
+            }
         } else if dialog.is_none()
             && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
         {
             dialog = self.subscription_dialog(id, response);
+        } else if let Some(d) = dialog.filter(|d| code >= 300 && self.is_session_refresh(*d, id)) {
+            self.on_refresh_failed(d, code, Some(response), now);
         } else if let Some(d) = dialog {
+            if (200..300).contains(&code) && matches!(method.as_str(), "INVITE" | "UPDATE") {
+                let min_se = self
+                    .dialogs
+                    .get(&d)
+                    .and_then(|e| e.session.as_ref())
+                    .map_or(0, |s| s.min_se);
+                self.session_uac_answer(d, response, min_se, None, now);
+            }
             if (200..300).contains(&code) && is_target_refresh(&method) {
                 if let Some(e) = self.dialogs.get_mut(&d) {
                     e.dialog.refresh_target(response);
@@ -384,6 +411,9 @@ impl UserAgent {
                 dialog,
                 response: owned,
             });
+        }
+        if let Some(set_key) = retry_422 {
+            self.retry_invite(id, &set_key, response, now);
         }
     }
 

@@ -4,6 +4,7 @@
 mod config;
 mod incoming;
 mod outgoing;
+mod session_timer;
 mod types;
 
 use std::cmp::Reverse;
@@ -14,6 +15,8 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 pub use config::{Config, Limits};
+pub use session_timer::{RefreshMethod, SessionTimerConfig};
+use session_timer::{SessionBody, SessionDeadline, SessionTimer};
 pub use types::{
     ClientTxId, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input, Output,
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
@@ -72,6 +75,9 @@ struct InviteSet {
     tx: Option<ClientTxId>,
     dialogs: SmallVec<[DialogId; 2]>,
     confirmed: Option<DialogId>,
+    /// With session timers: the application's spec, the Session-Expires
+    /// and Min-SE sent, for the retry after a 422 (RFC 4028 §7.4).
+    session: Option<(RequestSpec, u32, u32)>,
 }
 
 /// The UAS core's retransmission of a 2xx to INVITE (§13.3.1.4).
@@ -99,6 +105,10 @@ struct DialogEntry {
     invite_set: Option<InviteSetKey>,
     /// Why the BYE we sent was sent, reported when it completes.
     bye_reason: Option<TerminationReason>,
+    /// The session timer (RFC 4028), when one was negotiated.
+    session: Option<SessionTimer>,
+    /// The last session description this UA sent, for re-INVITE refreshes.
+    session_body: SessionBody,
 }
 
 /// A SIP user agent core: client and server transactions, dialogs, CANCEL,
@@ -274,7 +284,7 @@ impl UserAgent {
             if let Some(e) = self.clients.get_mut(&id) {
                 e.tx.handle_transport_error();
             }
-            self.drive_client(id);
+            self.drive_client(id, now);
         }
         let servers: Vec<ServerTxId> = self
             .servers
@@ -327,6 +337,16 @@ impl UserAgent {
         let from_tag = self.rng.token(10);
         let call_id = self.rng.token(20);
         let seq = 1;
+        let session = match (&self.config.session_timer, spec.method == Method::Invite) {
+            (Some(st), true) => Some((spec.clone(), st.session_expires, st.min_se)),
+            _ => None,
+        };
+        let spec = match (&self.config.session_timer, &session) {
+            (Some(st), Some((_, se, min))) => {
+                session_timer::with_session_headers(&spec, st, *se, *min)
+            }
+            _ => spec,
+        };
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
@@ -348,6 +368,7 @@ impl UserAgent {
                     tx: Some(id),
                     dialogs: SmallVec::new(),
                     confirmed: None,
+                    session,
                 },
             );
         }
@@ -438,6 +459,18 @@ impl UserAgent {
             w.header_with("Contact", |out| outgoing::write_contact(out, &self.config));
             w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }
+        let session = if (200..300).contains(&code) {
+            self.session_uas_answer(&msg, &spec.headers)
+        } else {
+            None
+        };
+        if let Some(answer) = &session {
+            let [se, require] = Self::session_answer_headers(answer);
+            w.header(&se.0, &se.1);
+            if answer.require {
+                w.header(&require.0, &require.1);
+            }
+        }
         for (name, value) in &spec.headers {
             w.header(name, value);
         }
@@ -489,6 +522,13 @@ impl UserAgent {
             if established {
                 self.event(Event::DialogEstablished { dialog: id });
             }
+        }
+        if let (Some(answer), Some(id)) = (&session, dialog) {
+            let body = match (&spec.content_type, invite) {
+                (Some(ct), true) => Some((ct.clone(), spec.body.clone())),
+                _ => None,
+            };
+            self.session_uas_started(id, answer, body, now);
         }
         if let (true, Some(id)) = (invite, dialog) {
             let early = self
@@ -612,6 +652,12 @@ impl UserAgent {
             DeadlineReason::AcceptedInvite => {
                 self.accepted_expiry.front().is_some_and(|(t, _)| *t == at)
             }
+            DeadlineReason::SessionRefresh { dialog } => {
+                self.session_deadline_live(dialog, at, SessionDeadline::Refresh)
+            }
+            DeadlineReason::SessionExpiry { dialog } => {
+                self.session_deadline_live(dialog, at, SessionDeadline::Expiry)
+            }
         }
     }
 
@@ -642,7 +688,7 @@ impl UserAgent {
                         e.scheduled = None;
                         e.tx.handle_timeout(now);
                     }
-                    self.drive_client(transaction);
+                    self.drive_client(transaction, now);
                 }
                 DeadlineReason::Server { transaction, .. } => {
                     if let Some(e) = self.servers.get_mut(&transaction) {
@@ -659,6 +705,8 @@ impl UserAgent {
                         }
                     }
                 }
+                DeadlineReason::SessionRefresh { dialog } => self.on_session_refresh(dialog, now),
+                DeadlineReason::SessionExpiry { dialog } => self.on_session_expiry(dialog, now),
             }
             self.cleanup();
         }
@@ -696,7 +744,7 @@ impl UserAgent {
                 scheduled: None,
             },
         );
-        self.drive_client(id);
+        self.drive_client(id, now);
         id
     }
 
@@ -743,11 +791,11 @@ impl UserAgent {
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
             self.start_client(cancel, branch, None, None, true, now);
         }
-        self.drive_client(invite);
+        self.drive_client(invite, now);
     }
 
     /// Moves a client transaction's outputs out and reacts to its end.
-    fn drive_client(&mut self, id: ClientTxId) {
+    fn drive_client(&mut self, id: ClientTxId, now: Instant) {
         let mut terminated = false;
         let mut failure = None;
         while let Some(output) = self.clients.get_mut(&id).and_then(|e| e.tx.poll_output()) {
@@ -770,14 +818,17 @@ impl UserAgent {
             }
         }
         if let Some(code) = failure {
-            self.on_client_failure(id, code);
+            self.on_client_failure(id, code, now);
         }
         if terminated {
             if let Some(entry) = self.clients.remove(&id) {
                 self.client_keys.remove(&entry.key);
                 if let Some(key) = entry.invite_set {
                     if let Some(set) = self.invite_sets.get_mut(&key) {
-                        set.tx = None;
+                        // After a 422 retry the set's transaction is the new one.
+                        if set.tx == Some(id) {
+                            set.tx = None;
+                        }
                     }
                     self.release_invite_set(&key);
                 }
@@ -800,7 +851,7 @@ impl UserAgent {
     }
 
     /// A client transaction timed out or failed: its dialog effects (§12.2.1.2).
-    fn on_client_failure(&mut self, id: ClientTxId, code: u16) {
+    fn on_client_failure(&mut self, id: ClientTxId, code: u16, now: Instant) {
         let Some((dialog, method, invite_set)) = self
             .clients
             .get(&id)
@@ -808,6 +859,10 @@ impl UserAgent {
         else {
             return;
         };
+        if let Some(dialog) = dialog.filter(|d| method != "BYE" && self.is_session_refresh(*d, id))
+        {
+            return self.on_refresh_failed(dialog, code, None, now);
+        }
         if let Some(dialog) = dialog {
             let reason = if method == "BYE" {
                 self.dialogs
@@ -903,6 +958,8 @@ impl UserAgent {
                 pending_2xx: None,
                 invite_set,
                 bye_reason: None,
+                session: None,
+                session_body: None,
             },
         );
     }

@@ -85,6 +85,12 @@ pub enum TerminationReason {
     ForkReleased,
     /// The application called [`terminate_dialog`](super::UserAgent::terminate_dialog).
     Local,
+    /// The session timer ran out without a refresh from the peer
+    /// (RFC 4028 §10); BYE sent.
+    SessionExpired,
+    /// This UA's session refresh failed with this status (408 for a
+    /// timeout, RFC 4028 §10); BYE sent.
+    SessionRefreshFailed(u16),
 }
 
 /// Why an incoming message was not processed.
@@ -179,6 +185,43 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
+    /// A session timer (RFC 4028) was negotiated in a dialog: by the 2xx
+    /// to its INVITE (or the first INVITE or UPDATE carrying one).
+    SessionTimerStarted {
+        /// The dialog.
+        dialog: DialogId,
+        /// The session interval, seconds.
+        interval: u32,
+        /// Whether this UA is the refresher.
+        local_refresher: bool,
+    },
+    /// A session refresh completed (a 2xx to a re-INVITE or UPDATE sent
+    /// or received): the timer restarted.
+    SessionRefreshed {
+        /// The dialog.
+        dialog: DialogId,
+        /// The session interval, seconds.
+        interval: u32,
+        /// Whether this UA is the refresher.
+        local_refresher: bool,
+    },
+    /// No refresh arrived in time: this UA sends BYE and the dialog ends
+    /// with [`TerminationReason::SessionExpired`].
+    SessionExpired {
+        /// The dialog.
+        dialog: DialogId,
+    },
+    /// An INVITE got 422 (Session Interval Too Small): the UA sent it again
+    /// with the Session-Expires and Min-SE raised to the 422's Min-SE
+    /// (RFC 4028 §7.4).
+    InviteRetried {
+        /// The INVITE that got 422.
+        previous: ClientTxId,
+        /// The new INVITE; its responses come on this id.
+        retry: ClientTxId,
+        /// The session interval asked for now, seconds.
+        session_expires: u32,
+    },
 }
 
 /// Why a scheduled deadline exists.
@@ -207,6 +250,17 @@ pub enum DeadlineReason {
     /// Forgetting an INVITE answered with 2xx, 64*T1 after the answer
     /// (retransmissions of it are absorbed until then, RFC 6026).
     AcceptedInvite,
+    /// This UA refreshes the session of a dialog (half the interval).
+    SessionRefresh {
+        /// The dialog.
+        dialog: DialogId,
+    },
+    /// This UA ends the session of a dialog the peer did not refresh (the
+    /// interval minus min(32 s, interval / 3)).
+    SessionExpiry {
+        /// The dialog.
+        dialog: DialogId,
+    },
 }
 
 /// A scheduled deadline and why it exists.

@@ -1,0 +1,192 @@
+//! How an [`ImClient`](super::ImClient) is set up: the provisioned IM
+//! parameters (Appendix I), the user's preferences and the bounds.
+
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+
+use crate::dialog;
+use crate::im::SipIpCoreProfile;
+use crate::msrp::session::SessionLimits;
+use crate::sip::{Method, MethodSet};
+use crate::transaction::Transport;
+
+/// Session-timer preferences (RFC 4028), used in every initial INVITE
+/// (9.1.1.1 steps 6 and 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTimerPreferences {
+    /// The Session-Expires value asked for, in seconds (at least 90).
+    pub session_expires: u32,
+    /// Whether to add `Session-Expires` (with `refresher=uac`) to initial
+    /// INVITEs: a SHOULD of 9.1.1.1 step 7, on by default.
+    pub include_session_expires: bool,
+}
+
+impl Default for SessionTimerPreferences {
+    /// 1800 s (RFC 4028 §4 recommends 30 minutes), included.
+    fn default() -> Self {
+        SessionTimerPreferences {
+            session_expires: 1800,
+            include_session_expires: true,
+        }
+    }
+}
+
+/// Where a Large Message for several recipients goes (9.1.x): the URI list
+/// travels in the INVITE in both cases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LargeMessageGroupTarget {
+    /// To the Conference-factory-URI of the Home IM Network.
+    ConferenceFactory,
+    /// To an exploder (RFC 5365 style; the RCS `exploder-uri`).
+    Exploder(String),
+}
+
+/// Bounds on what an IM Client keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bounds of the SIP user agent underneath.
+    pub ua: dialog::Limits,
+    /// Bounds of each MSRP session.
+    pub msrp: SessionLimits,
+    /// Most IM sessions alive at once (originated and received).
+    pub max_sessions: usize,
+    /// Most IM Session Identities kept after their session ended, for a
+    /// later rejoin (7.1.1.9); the oldest is forgotten first.
+    pub max_stored_identities: usize,
+    /// Most methods kept from a peer's Allow header.
+    pub max_allow_methods: usize,
+    /// Most participants kept in a conference roster.
+    pub max_participants: usize,
+    /// Largest conference-info document accepted in a NOTIFY.
+    pub max_notify_body: usize,
+}
+
+impl Default for Limits {
+    /// Default UA and MSRP bounds, 64 sessions, 64 stored identities, 32
+    /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies.
+    fn default() -> Self {
+        Limits {
+            ua: dialog::Limits::default(),
+            msrp: SessionLimits::default(),
+            max_sessions: 64,
+            max_stored_identities: 64,
+            max_allow_methods: 32,
+            max_participants: 1024,
+            max_notify_body: 256 * 1024,
+        }
+    }
+}
+
+/// The configuration of an IM Client.
+///
+/// ```
+/// use oma_im::im::client::ClientConfig;
+///
+/// let config = ClientConfig::new(
+///     "sip:alice@example.com",
+///     "sip:conference-factory@im.example.com",
+///     "192.0.2.1:5060".parse().unwrap(),
+///     "192.0.2.100:5060".parse().unwrap(),
+/// );
+/// assert_eq!(config.max_adhoc_group_size, 10);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The user's IM Address (a SIP URI), used in From and as the
+    /// Authenticated Originator's IM Address.
+    pub im_address: String,
+    /// The Conference-factory-URI of the Home IM Network (`conf-fcty-uri`).
+    pub conference_factory_uri: String,
+    /// `MAX-ADHOC-GROUP-SIZE`: most Invited IM Users in an ad-hoc
+    /// conference's URI list (7.1.1.3 step 4).
+    pub max_adhoc_group_size: usize,
+    /// The product tokens after `IM-client/OMA1.0` in User-Agent (Appendix
+    /// F), e.g. `acme/1.0`; may be empty.
+    pub product: String,
+    /// The SIP methods the client supports (the Allow header).
+    pub supported_methods: MethodSet<'static>,
+    /// Session-timer preferences.
+    pub session_timer: SessionTimerPreferences,
+    /// Whether the user asks for anonymity: `Privacy: id` in initial
+    /// requests (9.1.1.1 step 5, RFC 3325).
+    pub anonymous: bool,
+    /// The SIP/IP Core profile.
+    pub profile: SipIpCoreProfile,
+    /// The local SIP address (Via, Contact).
+    pub local_sip_addr: SocketAddr,
+    /// The outbound proxy (the SIP/IP Core).
+    pub outbound_proxy: SocketAddr,
+    /// The SIP transport to the outbound proxy.
+    pub transport: Transport,
+    /// The local MSRP host (an IP address) and port, for `c=`, `m=` and the
+    /// `a=path` URIs.
+    pub msrp_addr: SocketAddr,
+    /// Media types accepted in MSRP sessions besides `message/cpim`
+    /// (7.1.1.3: MAY list other formats or `*`).
+    pub extra_accept_types: Vec<String>,
+    /// Types accepted inside CPIM (`a=accept-wrapped-types`); `*` by default.
+    pub accept_wrapped_types: Vec<String>,
+    /// Largest MSRP chunk sent.
+    pub msrp_chunk_size: NonZeroUsize,
+    /// Largest Large Message accepted (9.2.1 step 1 a: an invitation whose
+    /// announced size is larger is rejected with 486, not enough resources).
+    pub max_large_message_size: u64,
+    /// Where a Large Message for several recipients goes.
+    pub large_message_group_target: LargeMessageGroupTarget,
+    /// Seed of every random identifier (tags, Call-IDs, MSRP session ids).
+    pub seed: u64,
+    /// Bounds.
+    pub limits: Limits,
+}
+
+impl ClientConfig {
+    /// A configuration with the defaults: MAX-ADHOC-GROUP-SIZE 10, no
+    /// product tokens, INVITE ACK BYE CANCEL OPTIONS MESSAGE UPDATE NOTIFY
+    /// SUBSCRIBE REFER, default session timer, no anonymity, plain profile,
+    /// UDP, MSRP on the SIP host at port 2855, only `message/cpim` with `*`
+    /// wrapped, 2048-byte chunks, Large Messages up to 10 MiB sent to the
+    /// Conference-factory-URI, seed 0, default limits.
+    pub fn new(
+        im_address: &str,
+        conference_factory_uri: &str,
+        local_sip_addr: SocketAddr,
+        outbound_proxy: SocketAddr,
+    ) -> Self {
+        let mut methods = MethodSet::new();
+        for m in [
+            Method::Invite,
+            Method::Ack,
+            Method::Bye,
+            Method::Cancel,
+            Method::Options,
+            Method::Message,
+            Method::Update,
+            Method::Notify,
+            Method::Subscribe,
+            Method::Refer,
+        ] {
+            methods.insert(m);
+        }
+        ClientConfig {
+            im_address: im_address.to_owned(),
+            conference_factory_uri: conference_factory_uri.to_owned(),
+            max_adhoc_group_size: 10,
+            product: String::new(),
+            supported_methods: methods,
+            session_timer: SessionTimerPreferences::default(),
+            anonymous: false,
+            profile: SipIpCoreProfile::Plain,
+            local_sip_addr,
+            outbound_proxy,
+            transport: Transport::Udp,
+            msrp_addr: SocketAddr::new(local_sip_addr.ip(), 2855),
+            extra_accept_types: Vec::new(),
+            accept_wrapped_types: vec!["*".to_owned()],
+            msrp_chunk_size: NonZeroUsize::new(2048).unwrap_or(NonZeroUsize::MIN),
+            max_large_message_size: 10 * 1024 * 1024,
+            large_message_group_target: LargeMessageGroupTarget::ConferenceFactory,
+            seed: 0,
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,766 @@
+//! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x): sessions,
+//! conferences and Large Messages, sans-IO.
+//!
+//! [`ImClient`] is built on the SIP [`UserAgent`]
+//! and one [`MsrpSession`](crate::msrp::session::MsrpSession) per IM
+//! session. SIP datagrams, MSRP connection events and bytes, and timer
+//! expiries go in ([`ImClient::handle_input`], [`ImClient::handle_timeout`]);
+//! user requests are methods ([`ImClient::start_one_to_one`],
+//! [`ImClient::start_ad_hoc`], [`ImClient::accept`], ...); SIP transmits,
+//! MSRP connection requests and bytes, and [`Event`]s come out of
+//! [`ImClient::poll_output`].
+//!
+//! # The drain contract
+//!
+//! After **every** call that takes `now` — `handle_input`, `handle_timeout`
+//! and every command — drain [`poll_output`](ImClient::poll_output) until it
+//! returns `None`: send each [`Output::Transmit`] to its destination, open
+//! the TCP connection of each [`Output::MsrpConnect`] (then report
+//! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
+//! session's connection, close on [`Output::MsrpClose`], and act on each
+//! [`Output::Event`]. Then sleep until [`poll_timeout`](ImClient::poll_timeout)
+//! (or the next input) and call [`handle_timeout`](ImClient::handle_timeout)
+//! with the time it is then. A deadline at or before `now` is handled by the
+//! call that receives `now`, so the loop never spins;
+//! [`next_deadline`](ImClient::next_deadline) says why the next one exists.
+//!
+//! ```
+//! use std::time::Instant;
+//! use oma_im::im::client::{ClientConfig, Event, ImClient, Input, Output};
+//!
+//! let mut alice = ImClient::new(ClientConfig::new(
+//!     "sip:alice@example.com",
+//!     "sip:conference-factory@im.example.com",
+//!     "192.0.2.1:5060".parse().unwrap(),
+//!     "192.0.2.100:5060".parse().unwrap(),
+//! ));
+//! let mut now = Instant::now();
+//! let session = alice.start_one_to_one("sip:bob@example.com", now)?;
+//!
+//! // The run loop (one turn shown): drain, then sleep until the deadline.
+//! let mut sent = Vec::new();
+//! loop {
+//!     while let Some(output) = alice.poll_output() {
+//!         match output {
+//!             Output::Transmit(t) => sent.push(t), // udp.send_to(&t.bytes, t.destination)
+//!             Output::MsrpConnect { .. } => {}     // connect, then Input::MsrpConnected
+//!             Output::MsrpTransmit { .. } => {}    // write on the session's connection
+//!             Output::MsrpClose { .. } => {}       // close it
+//!             Output::Event(event) => println!("{event:?}"),
+//!         }
+//!     }
+//!     // Here a real loop waits for a datagram (-> handle_input) or the
+//!     // deadline; this one stops after the first retransmission.
+//!     match alice.poll_timeout() {
+//!         Some(deadline) if sent.len() < 2 => {
+//!             now = deadline;
+//!             alice.handle_timeout(now);
+//!         }
+//!         _ => break,
+//!     }
+//! }
+//! // The INVITE, then its retransmission by timer A.
+//! assert!(sent.iter().all(|t| t.bytes.starts_with(b"INVITE sip:bob@example.com SIP/2.0")));
+//! assert_eq!(sent.len(), 2);
+//! assert!(alice.poll_timeout().is_some_and(|t| t > now));
+//! # let _ = session;
+//! # Ok::<(), oma_im::im::client::ClientError>(())
+//! ```
+
+mod build;
+mod conference;
+mod config;
+mod session;
+mod sip_events;
+mod types;
+mod user_plane;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use types::{
+    ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
+    Output,
+};
+
+use crate::dialog::{self, ClientTxId, DialogId, DialogRequestSpec, ServerTxId, UserAgent};
+use crate::im::{client_release_version, ImSessionIdentity};
+use crate::rng::Rng;
+use crate::sip::{Method, OptionTag, SipUri, Uri};
+use session::{Origin, Session, State};
+
+/// What a dialog of the user agent is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DialogUse {
+    /// The INVITE dialog of a session.
+    Invite(ImSessionId),
+    /// The conference-state subscription of a session.
+    Subscription(ImSessionId),
+}
+
+/// What a client transaction is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxUse {
+    /// A session's initial INVITE.
+    Invite(ImSessionId),
+    /// A session refresh (UPDATE).
+    Refresh(ImSessionId),
+    /// A conference-state SUBSCRIBE.
+    Subscribe(ImSessionId),
+}
+
+/// An IM Client: see the [module documentation](self) for the drain
+/// contract and a run loop.
+#[derive(Debug)]
+pub struct ImClient {
+    config: ClientConfig,
+    ua: UserAgent,
+    /// The Contact the user agent writes, to which the IM feature tag is
+    /// added on the way out.
+    contact: String,
+    /// The User-Agent value (Appendix F).
+    release: String,
+    rng: Rng,
+    next_id: u64,
+    sessions: BTreeMap<ImSessionId, Session>,
+    client_txs: HashMap<ClientTxId, TxUse>,
+    server_txs: HashMap<ServerTxId, ImSessionId>,
+    dialogs: HashMap<DialogId, DialogUse>,
+    /// IM Session Identities of conferences, kept for rejoin (7.1.1.9),
+    /// oldest first.
+    stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
+    out: VecDeque<Output>,
+}
+
+impl ImClient {
+    /// A client with no session.
+    pub fn new(config: ClientConfig) -> Self {
+        let mut ua_config = dialog::Config::new(
+            config.local_sip_addr,
+            config.outbound_proxy,
+            config.transport,
+            config.seed,
+        );
+        ua_config.limits = config.limits.ua;
+        ua_config.capabilities.allow = config.supported_methods.clone();
+        ua_config
+            .capabilities
+            .supported
+            .insert(OptionTag::from_token("timer"));
+        ua_config.capabilities.accept.extend([
+            "application/conference-info+xml",
+            "application/resource-lists+xml",
+        ]);
+        ua_config.contact_user = match Uri::parse(&config.im_address) {
+            Ok(Uri::Sip(SipUri {
+                user: Some(user), ..
+            })) => Some(user.to_owned()),
+            _ => None,
+        };
+        let contact = contact_of(&ua_config);
+        ImClient {
+            release: client_release_version(&config.product),
+            rng: Rng::new(config.seed ^ 0x1a5e_55ed),
+            ua: UserAgent::new(ua_config),
+            contact,
+            config,
+            next_id: 1,
+            sessions: BTreeMap::new(),
+            client_txs: HashMap::new(),
+            server_txs: HashMap::new(),
+            dialogs: HashMap::new(),
+            stored_identities: VecDeque::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Handles a SIP message or an MSRP connection event.
+    pub fn handle_input(&mut self, input: Input<'_>, now: Instant) {
+        match input {
+            Input::Sip {
+                bytes,
+                source,
+                transport,
+            } => self.ua.handle_input(
+                dialog::Input::Datagram {
+                    bytes,
+                    source,
+                    transport,
+                },
+                now,
+            ),
+            Input::MsrpConnected { session } => {
+                self.msrp_input(session, crate::msrp::session::Input::Connected, now)
+            }
+            Input::MsrpBytes { session, bytes } => {
+                self.msrp_input(session, crate::msrp::session::Input::Bytes(bytes), now)
+            }
+            Input::MsrpClosed { session } => {
+                self.msrp_input(session, crate::msrp::session::Input::Closed, now)
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Handles the deadlines due at `now`; leaves none at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ua.handle_timeout(now);
+        let due: Vec<ImSessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.timer.is_some_and(|t| t.at <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.on_session_timer(id, now);
+        }
+        let subs: Vec<ImSessionId> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                s.subscription
+                    .as_ref()
+                    .is_some_and(|sub| sub.refresh_at.is_some_and(|at| at <= now))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in subs {
+            self.refresh_subscription(id, now);
+        }
+        for session in self.sessions.values_mut() {
+            if let Some(msrp) = &mut session.msrp {
+                msrp.handle_timeout(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// The next output; drain until `None` after every call.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
+    /// then.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next_deadline().map(|d| d.at)
+    }
+
+    /// The earliest deadline and why it exists.
+    pub fn next_deadline(&self) -> Option<Deadline> {
+        let mut best = self.ua.next_deadline().map(|d| Deadline {
+            at: d.at,
+            reason: DeadlineReason::Sip(d.reason),
+        });
+        let mut consider = |at: Instant, reason: DeadlineReason| {
+            if best.as_ref().is_none_or(|b| at < b.at) {
+                best = Some(Deadline { at, reason });
+            }
+        };
+        for (id, s) in &self.sessions {
+            if let Some(t) = s.timer {
+                let reason = if t.refresher {
+                    DeadlineReason::SessionRefresh(*id)
+                } else {
+                    DeadlineReason::SessionExpiry(*id)
+                };
+                consider(t.at, reason);
+            }
+            if let Some(at) = s.msrp.as_ref().and_then(|m| m.poll_timeout()) {
+                consider(at, DeadlineReason::Msrp(*id));
+            }
+            if let Some(at) = s.subscription.as_ref().and_then(|sub| sub.refresh_at) {
+                consider(at, DeadlineReason::SubscriptionRefresh(*id));
+            }
+        }
+        best
+    }
+
+    /// `true` when no session, transaction, dialog, deadline or output is
+    /// left.
+    pub fn is_idle(&self) -> bool {
+        self.sessions.is_empty() && self.out.is_empty() && self.ua.is_idle()
+    }
+
+    /// The SIP user agent underneath (read only).
+    pub fn user_agent(&self) -> &UserAgent {
+        &self.ua
+    }
+
+    /// The IM Session Identity stored for `session`: of the live session,
+    /// else the one kept after it ended (for rejoin).
+    pub fn session_identity(&self, session: ImSessionId) -> Option<&ImSessionIdentity> {
+        self.sessions
+            .get(&session)
+            .and_then(|s| s.identity.as_ref())
+            .or_else(|| {
+                self.stored_identities
+                    .iter()
+                    .find(|(id, _)| *id == session)
+                    .map(|(_, identity)| identity)
+            })
+    }
+
+    /// The methods the peer of `session` supports, as stored from its
+    /// Allow header (empty when it sent none).
+    pub fn peer_allow(&self, session: ImSessionId) -> Option<&[String]> {
+        self.sessions.get(&session).map(|s| s.peer_allow.as_slice())
+    }
+
+    /// The session interval (RFC 4028) running for `session`, seconds.
+    pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
+        self.sessions.get(&session)?.timer.map(|t| t.interval)
+    }
+
+    /// Whether `session` is established.
+    pub fn is_established(&self, session: ImSessionId) -> bool {
+        self.sessions
+            .get(&session)
+            .is_some_and(|s| s.state == State::Established)
+    }
+
+    /// The participants of the conference of `session`, as last notified.
+    pub fn participants(&self, session: ImSessionId) -> Vec<String> {
+        self.sessions
+            .get(&session)
+            .and_then(|s| s.subscription.as_ref())
+            .and_then(|sub| sub.roster.as_ref())
+            .map(|roster| roster.participants().map(|u| u.entity.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    // ----- commands: originating (7.1.1.x, 9.1.x) -----
+
+    /// Establishes a One-to-One IM session with `recipient` (7.1.1.2): an
+    /// INVITE to the recipient's address with an SDP offer.
+    pub fn start_one_to_one(
+        &mut self,
+        recipient: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        self.invite(Origin::OneToOne, recipient, &[], None, now)
+    }
+
+    /// Initiates an Ad-hoc IM Conference with `invited` (7.1.1.3): an
+    /// INVITE to the Conference-factory-URI with the SDP offer and the URI
+    /// list in `multipart/mixed`. A list longer than MAX-ADHOC-GROUP-SIZE
+    /// sends nothing: [`Event::AdHocGroupTooLarge`] and
+    /// [`ClientError::TooManyInvited`].
+    pub fn start_ad_hoc(
+        &mut self,
+        invited: &[&str],
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        self.check_group_size(invited.len())?;
+        let invited: Vec<String> = invited.iter().map(|s| (*s).to_owned()).collect();
+        let factory = self.config.conference_factory_uri.clone();
+        self.invite(Origin::AdHoc, &factory, &invited, None, now)
+    }
+
+    /// Initiates a Pre-Defined IM Conference (7.1.1.4): an INVITE to the
+    /// group's identity with an SDP offer.
+    pub fn start_pre_defined(
+        &mut self,
+        group: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        self.invite(Origin::PreDefined, group, &[], None, now)
+    }
+
+    /// Joins the Public Conference `conference` (7.1.1.10): an INVITE to it
+    /// with `Content-Type: application/sdp`.
+    pub fn join_public_conference(
+        &mut self,
+        conference: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        self.invite(Origin::PublicConference, conference, &[], None, now)
+    }
+
+    /// Rejoins the conference `session` was in (7.1.1.9): an INVITE to its
+    /// stored IM Session Identity. Without one, nothing is sent:
+    /// [`Event::RejoinImpossible`] and [`ClientError::NoSessionIdentity`].
+    pub fn rejoin(
+        &mut self,
+        session: ImSessionId,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        let Some(identity) = self.session_identity(session).cloned() else {
+            self.out
+                .push_back(Output::Event(Event::RejoinImpossible { session }));
+            return Err(ClientError::NoSessionIdentity);
+        };
+        self.invite(Origin::Rejoin, &identity.uri, &[], None, now)
+    }
+
+    /// Extends the established One-to-One `session` to an Ad-hoc IM
+    /// Conference with `invited` (clause notes §3): an INVITE to the
+    /// Conference-factory-URI whose URI list holds the original peer, with a
+    /// `Replaces` header for the 1-1 dialog (RFC 3891), and the new invitees.
+    pub fn extend_to_conference(
+        &mut self,
+        session: ImSessionId,
+        invited: &[&str],
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        let s = self
+            .sessions
+            .get(&session)
+            .ok_or(ClientError::UnknownSession)?;
+        let dialog = match (s.state, &s.origin, s.dialog) {
+            (State::Established, Origin::OneToOne, Some(d)) => d,
+            _ => return Err(ClientError::WrongState),
+        };
+        let d = self.ua.dialog(dialog).ok_or(ClientError::WrongState)?;
+        let peer = build::with_replaces(&s.peer, d.call_id(), d.remote_tag(), d.local_tag());
+        self.check_group_size(invited.len().saturating_add(1))?;
+        let mut list = vec![peer];
+        list.extend(invited.iter().map(|s| (*s).to_owned()));
+        let factory = self.config.conference_factory_uri.clone();
+        self.invite(Origin::AdHoc, &factory, &list, None, now)
+    }
+
+    /// Sends one Large Message (9.1.x) in its own MSRP session: to the
+    /// recipient, or for several to the Conference-factory-URI or the
+    /// exploder with the URI list. The session is released (BYE) once the
+    /// message is delivered or failed.
+    pub fn send_large_message(
+        &mut self,
+        recipients: &[&str],
+        content_type: &str,
+        body: &[u8],
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
+        let large = Some((content_type.to_owned(), body.to_vec()));
+        match recipients {
+            [] => Err(ClientError::NoRecipient),
+            [one] => self.invite(
+                Origin::LargeMessage,
+                one,
+                &[],
+                large.map(|l| (l, size)),
+                now,
+            ),
+            several => {
+                let target = match &self.config.large_message_group_target {
+                    LargeMessageGroupTarget::ConferenceFactory => {
+                        self.config.conference_factory_uri.clone()
+                    }
+                    LargeMessageGroupTarget::Exploder(uri) => uri.clone(),
+                };
+                let list: Vec<String> = several.iter().map(|s| (*s).to_owned()).collect();
+                self.invite(
+                    Origin::LargeMessage,
+                    &target,
+                    &list,
+                    large.map(|l| (l, size)),
+                    now,
+                )
+            }
+        }
+    }
+
+    /// Leaves `session`: CANCEL when it is not answered yet, else BYE; the
+    /// MSRP connection is closed and the conference subscription ended.
+    pub fn leave(&mut self, session: ImSessionId, now: Instant) -> Result<(), ClientError> {
+        let s = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(ClientError::UnknownSession)?;
+        match s.state {
+            State::Inviting => {
+                let tx = s.invite.ok_or(ClientError::WrongState)?;
+                self.ua.cancel(tx, now)?;
+            }
+            State::Established => {
+                let dialog = s.dialog.ok_or(ClientError::WrongState)?;
+                s.state = State::Ending;
+                s.timer = None;
+                self.close_msrp(session);
+                self.unsubscribe(session, now);
+                self.ua.bye(dialog, now)?;
+            }
+            State::Invited => return self.reject(session, 603, now),
+            State::Ending => return Err(ClientError::WrongState),
+        }
+        self.pump(now);
+        Ok(())
+    }
+
+    // ----- commands: terminating -----
+
+    /// Accepts the invitation `session`: 200 with the SDP answer (for a
+    /// Large Message `a=recvonly`, 9.2.2), User-Agent and the user's
+    /// Authenticated Originator's IM Address.
+    pub fn accept(&mut self, session: ImSessionId, now: Instant) -> Result<(), ClientError> {
+        let s = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(ClientError::UnknownSession)?;
+        let (State::Invited, Some(tx)) = (s.state, s.incoming) else {
+            return Err(ClientError::WrongState);
+        };
+        let mut spec = build::response(&self.config, &self.release, 200, false)
+            .with_body("application/sdp", s.local_sdp.clone());
+        if let Some(expires) = s.offered_expires {
+            spec = spec
+                .with_header("Session-Expires", &format!("{expires};refresher=uac"))
+                .with_header("Require", "timer");
+        }
+        self.ua.respond(tx, spec, now)?;
+        self.server_txs.remove(&tx);
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.incoming = None;
+            s.state = State::Established;
+            if let Some(interval) = s.offered_expires {
+                // The peer (the UAC) refreshes; supervise expiry.
+                s.timer = Some(session::SessionTimer {
+                    interval,
+                    refresher: false,
+                    at: now + expiry_delay(interval),
+                });
+            }
+        }
+        self.start_msrp(session, now);
+        let identity = self.sessions.get(&session).and_then(|s| s.identity.clone());
+        self.event(Event::SessionEstablished { session, identity });
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Rejects the invitation `session` with `status` (e.g. 486 or 603;
+    /// 9.2.1 step 1 b), with User-Agent, Allow and the user's address.
+    pub fn reject(
+        &mut self,
+        session: ImSessionId,
+        status: u16,
+        now: Instant,
+    ) -> Result<(), ClientError> {
+        if !(300..=699).contains(&status) {
+            return Err(ClientError::WrongState);
+        }
+        let s = self
+            .sessions
+            .get(&session)
+            .ok_or(ClientError::UnknownSession)?;
+        let (State::Invited, Some(tx)) = (s.state, s.incoming) else {
+            return Err(ClientError::WrongState);
+        };
+        let spec = build::response(&self.config, &self.release, status, true);
+        self.ua.respond(tx, spec, now)?;
+        self.server_txs.remove(&tx);
+        self.end_session(session, EndReason::Declined(status));
+        self.pump(now);
+        Ok(())
+    }
+
+    // ----- plumbing -----
+
+    fn fresh_id(&mut self) -> ImSessionId {
+        let id = ImSessionId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    fn event(&mut self, event: Event) {
+        self.out.push_back(Output::Event(event));
+    }
+
+    fn check_group_size(&mut self, invited: usize) -> Result<(), ClientError> {
+        let max = self.config.max_adhoc_group_size;
+        if invited == 0 {
+            return Err(ClientError::NoRecipient);
+        }
+        if invited > max {
+            self.event(Event::AdHocGroupTooLarge { invited, max });
+            return Err(ClientError::TooManyInvited { invited, max });
+        }
+        Ok(())
+    }
+
+    /// Sends the initial INVITE of a new session (7.1.1.1 and the clause of
+    /// `origin`): to `target`, with the SDP offer alone
+    /// (`application/sdp`) or with the URI list `invited`.
+    fn invite(
+        &mut self,
+        origin: Origin,
+        target: &str,
+        invited: &[String],
+        large: Option<((String, Vec<u8>), u64)>,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        if self.sessions.len() >= self.config.limits.max_sessions {
+            return Err(ClientError::TooManySessions);
+        }
+        let sdp = self.new_offer(large.as_ref().map(|(_, size)| *size));
+        let spec = build::initial_request(&self.config, &self.release, Method::Invite, target);
+        let spec = if invited.is_empty() {
+            spec.with_body("application/sdp", sdp.clone())
+        } else {
+            let (content_type, body) = build::offer_with_list(&sdp, invited, self.rng.next_u64());
+            spec.with_body(&content_type, body)
+        };
+        let tx = self.ua.send_request(spec, now)?;
+        let id = self.fresh_id();
+        let mut s = Session::new(origin, State::Inviting, target.to_owned());
+        s.invite = Some(tx);
+        s.local_sdp = sdp;
+        s.large_message = large.map(|(l, _)| l);
+        self.sessions.insert(id, s);
+        self.client_txs.insert(tx, TxUse::Invite(id));
+        self.pump(now);
+        Ok(id)
+    }
+
+    /// A fresh SDP offer with a new MSRP session id in the path.
+    fn new_offer(&mut self, large_message: Option<u64>) -> Vec<u8> {
+        let (path, host, sdp_id) = self.new_path();
+        let local = build::local_parameters(&self.config, sdp_id, &path, &host);
+        build::offer(&local, large_message)
+    }
+
+    /// A new local MSRP URI, the host, and an SDP session id.
+    fn new_path(&mut self) -> (String, String, u64) {
+        let token = self.rng.token(12);
+        let path = format!("msrp://{}/{token};tcp", self.config.msrp_addr);
+        let host = self.config.msrp_addr.ip().to_string();
+        (path, host, self.rng.below(1 << 40))
+    }
+
+    /// Moves the user agent's output out, handling its events, then the
+    /// MSRP sessions' output, until nothing is left.
+    fn pump(&mut self, now: Instant) {
+        loop {
+            let mut moved = false;
+            while let Some(output) = self.ua.poll_output() {
+                moved = true;
+                match output {
+                    dialog::Output::Transmit(mut t) => {
+                        build::tag_contact(&mut t.bytes, &self.contact);
+                        self.out.push_back(Output::Transmit(t));
+                    }
+                    dialog::Output::Event(e) => self.on_ua_event(e, now),
+                }
+            }
+            moved |= self.drain_msrp(now);
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Handles the session timer of `id`, due at `now`: refresh with UPDATE
+    /// (RFC 4028 §9), or end the session when the peer did not refresh
+    /// (§10).
+    fn on_session_timer(&mut self, id: ImSessionId, now: Instant) {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let (Some(timer), Some(dialog)) = (s.timer, s.dialog) else {
+            s.timer = None;
+            return;
+        };
+        if timer.refresher {
+            s.timer = Some(session::SessionTimer {
+                at: now + refresh_delay(timer.interval),
+                ..timer
+            });
+            let spec = DialogRequestSpec::new(Method::Update)
+                .with_header(
+                    "Session-Expires",
+                    &format!("{};refresher=uac", timer.interval),
+                )
+                .with_header("Supported", "timer");
+            match self.ua.send_in_dialog(dialog, spec, now) {
+                Ok(tx) => {
+                    self.client_txs.insert(tx, TxUse::Refresh(id));
+                }
+                Err(_) => {
+                    if let Some(s) = self.sessions.get_mut(&id) {
+                        s.timer = None;
+                    }
+                }
+            }
+        } else {
+            s.timer = None;
+            s.state = State::Ending;
+            self.close_msrp(id);
+            if self.ua.bye(dialog, now).is_err() {
+                self.end_session(id, EndReason::Timeout);
+            }
+        }
+    }
+
+    /// Forgets session `id` and reports why it ended.
+    fn end_session(&mut self, id: ImSessionId, reason: EndReason) {
+        self.close_msrp(id);
+        if let Some(s) = self.sessions.remove(&id) {
+            if let Some(tx) = s.incoming {
+                self.server_txs.remove(&tx);
+            }
+            if let Some(sub) = &s.subscription {
+                if let Some(d) = sub.dialog {
+                    self.dialogs.remove(&d);
+                    let _ = self.ua.terminate_dialog(d);
+                }
+            }
+            if let Some(d) = s.dialog {
+                self.dialogs.remove(&d);
+            }
+            self.client_txs.retain(|_, u| match u {
+                TxUse::Invite(s) | TxUse::Refresh(s) | TxUse::Subscribe(s) => *s != id,
+            });
+            self.event(Event::SessionEnded {
+                session: id,
+                reason,
+            });
+        }
+    }
+
+    /// Keeps the IM Session Identity of a conference for rejoin.
+    fn store_identity(&mut self, id: ImSessionId, identity: &ImSessionIdentity) {
+        if !identity.is_focus || self.config.limits.max_stored_identities == 0 {
+            return;
+        }
+        self.stored_identities.retain(|(s, _)| *s != id);
+        if self.stored_identities.len() >= self.config.limits.max_stored_identities {
+            self.stored_identities.pop_front();
+        }
+        self.stored_identities.push_back((id, identity.clone()));
+    }
+}
+
+/// The Contact the user agent writes (its `outgoing::contact`):
+/// `<sip:[user@]local-addr[;transport=tcp]>`.
+fn contact_of(config: &dialog::Config) -> String {
+    let mut c = String::from("<sip:");
+    if let Some(user) = &config.contact_user {
+        c.push_str(user);
+        c.push('@');
+    }
+    c.push_str(&config.local_addr.to_string());
+    if config.transport.is_reliable() {
+        c.push_str(";transport=tcp");
+    }
+    c.push('>');
+    c
+}
+
+/// When the refresher sends its refresh: at half the interval (RFC 4028 §10).
+fn refresh_delay(interval: u32) -> Duration {
+    Duration::from_secs(u64::from(interval.max(2) / 2))
+}
+
+/// When the non-refresher ends an unrefreshed session: the interval minus
+/// the smaller of 32 s and a third of it (RFC 4028 §10).
+fn expiry_delay(interval: u32) -> Duration {
+    let margin = (interval / 3).min(32);
+    Duration::from_secs(u64::from(interval.saturating_sub(margin).max(1)))
+}

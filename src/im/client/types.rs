@@ -1,0 +1,301 @@
+//! What goes into and comes out of an [`ImClient`](super::ImClient).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use crate::dialog;
+use crate::im::ImSessionIdentity;
+use crate::msrp::session::{Authority, DeliveryFailure};
+use crate::transaction::Transport;
+
+/// Identifies an IM session of the client (one SIP dialog and its MSRP
+/// session), originated or received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImSessionId(pub(crate) u64);
+
+/// Input from the network: SIP messages and the MSRP connections of the
+/// sessions, keyed by IM session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// One SIP message (a datagram, or a message framed out of a stream).
+    Sip {
+        /// The message.
+        bytes: &'a [u8],
+        /// Who sent it.
+        source: SocketAddr,
+        /// How it came.
+        transport: Transport,
+    },
+    /// The MSRP connection of `session` is up: the one the client asked to
+    /// open ([`Output::MsrpConnect`]), or the one the peer opened to the
+    /// local MSRP address for this session (passive end).
+    MsrpConnected {
+        /// The session.
+        session: ImSessionId,
+    },
+    /// Bytes read from the MSRP connection of `session`, split anywhere.
+    MsrpBytes {
+        /// The session.
+        session: ImSessionId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// The MSRP connection of `session` closed.
+    MsrpClosed {
+        /// The session.
+        session: ImSessionId,
+    },
+}
+
+/// What the client hands out: drain with
+/// [`poll_output`](super::ImClient::poll_output) until `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// SIP bytes for the wire.
+    Transmit(crate::transaction::Transmit),
+    /// Open a TCP connection to `destination` for the MSRP of `session`
+    /// (the local end is the active one, RFC 4145 / 5.8.1); report it with
+    /// [`Input::MsrpConnected`].
+    MsrpConnect {
+        /// The session.
+        session: ImSessionId,
+        /// Host and port of the first To-Path URI.
+        destination: Authority,
+    },
+    /// MSRP bytes to write on the connection of `session`.
+    MsrpTransmit {
+        /// The session.
+        session: ImSessionId,
+        /// The bytes, complete MSRP messages in order.
+        data: Vec<u8>,
+    },
+    /// Close the MSRP connection of `session`.
+    MsrpClose {
+        /// The session.
+        session: ImSessionId,
+    },
+    /// Something the user or the application must know.
+    Event(Event),
+}
+
+/// What kind of invitation arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvitationKind {
+    /// A One-to-One IM session from another client.
+    OneToOne,
+    /// A group session: the Contact carries `isfocus` (the inviter is a
+    /// controlling IM Server); `referred_by` is the inviting user, from
+    /// `Referred-By` (RFC 3892), when present.
+    Group {
+        /// The inviting user, if the server named one.
+        referred_by: Option<String>,
+    },
+    /// A Large Message session (9.2.1): the offer is `a=sendonly`.
+    LargeMessage {
+        /// The size announced in the offer's `a=max-size`, if any.
+        size: Option<u64>,
+    },
+}
+
+/// Why an IM session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user left (BYE sent), or a Large Message was delivered.
+    Local,
+    /// The peer sent BYE.
+    Remote,
+    /// The INVITE got this final non-2xx status.
+    Rejected(u16),
+    /// The invitation was declined or rejected by this client.
+    Declined(u16),
+    /// The peer cancelled its invitation.
+    Cancelled,
+    /// A request timed out, or the session timer expired.
+    Timeout,
+}
+
+/// Something the user or the application must know.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A provisional response (e.g. 180 Ringing) to an INVITE of `session`.
+    Progress {
+        /// The session.
+        session: ImSessionId,
+        /// The status code.
+        status: u16,
+    },
+    /// The session is established (2xx sent or received).
+    SessionEstablished {
+        /// The session.
+        session: ImSessionId,
+        /// The IM Session Identity stored, if the peer's Contact had one.
+        identity: Option<ImSessionIdentity>,
+    },
+    /// The session ended.
+    SessionEnded {
+        /// The session.
+        session: ImSessionId,
+        /// Why.
+        reason: EndReason,
+    },
+    /// An invitation arrived: answer with
+    /// [`accept`](super::ImClient::accept) or
+    /// [`reject`](super::ImClient::reject).
+    InvitationReceived {
+        /// The session it would create.
+        session: ImSessionId,
+        /// The inviting party: the Authenticated Originator's IM Address
+        /// (P-Asserted-Identity in IMS, else From).
+        originator: String,
+        /// One-to-one, group or Large Message.
+        kind: InvitationKind,
+        /// The IM Session Identity stored from the Contact.
+        identity: Option<ImSessionIdentity>,
+    },
+    /// The ad-hoc URI list is longer than MAX-ADHOC-GROUP-SIZE: nothing
+    /// was sent (7.1.1.3 step 4).
+    AdHocGroupTooLarge {
+        /// Invited IM Users asked for.
+        invited: usize,
+        /// MAX-ADHOC-GROUP-SIZE.
+        max: usize,
+    },
+    /// Rejoin was asked for a session whose IM Session Identity is not
+    /// stored (7.1.1.9 step 1): nothing was sent.
+    RejoinImpossible {
+        /// The session asked for.
+        session: ImSessionId,
+    },
+    /// A message arrived on the MSRP session.
+    MessageReceived {
+        /// The session.
+        session: ImSessionId,
+        /// The sender: the CPIM `From`, or the session's peer.
+        from: Option<String>,
+        /// The content type (inside CPIM when wrapped).
+        content_type: String,
+        /// The content.
+        body: Vec<u8>,
+    },
+    /// Every chunk of a message was acknowledged.
+    MessageSent {
+        /// The session.
+        session: ImSessionId,
+        /// Its Message-ID.
+        message_id: String,
+    },
+    /// A success REPORT arrived for a message (delivery report).
+    MessageDelivered {
+        /// The session.
+        session: ImSessionId,
+        /// Its Message-ID.
+        message_id: String,
+    },
+    /// A message could not be delivered.
+    DeliveryFailed {
+        /// The session.
+        session: ImSessionId,
+        /// Its Message-ID.
+        message_id: String,
+        /// Why.
+        cause: DeliveryFailure,
+    },
+    /// The participants of a conference changed (7.1.1.11): the full list
+    /// after the NOTIFY, and who joined and left with it.
+    ParticipantsChanged {
+        /// The session.
+        session: ImSessionId,
+        /// Every connected participant.
+        participants: Vec<String>,
+        /// Who appeared.
+        joined: Vec<String>,
+        /// Who disappeared.
+        left: Vec<String>,
+    },
+    /// A NOTIFY could not be applied (bad body, version gap).
+    ConferenceStateError {
+        /// The session.
+        session: ImSessionId,
+    },
+}
+
+/// Why a deadline exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeadlineReason {
+    /// A timer of the SIP user agent.
+    Sip(dialog::DeadlineReason),
+    /// The session refresh (RFC 4028: re-send before half the interval).
+    SessionRefresh(ImSessionId),
+    /// The session expiry when the peer is the refresher.
+    SessionExpiry(ImSessionId),
+    /// A timer of the MSRP session.
+    Msrp(ImSessionId),
+    /// Refresh of the conference-state subscription.
+    SubscriptionRefresh(ImSessionId),
+}
+
+/// A deadline and why it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadline {
+    /// When.
+    pub at: Instant,
+    /// Why.
+    pub reason: DeadlineReason,
+}
+
+/// Why a command failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// No live session has that id.
+    UnknownSession,
+    /// The session is not in a state where this command applies.
+    WrongState,
+    /// Over [`Limits::max_sessions`](super::Limits::max_sessions).
+    TooManySessions,
+    /// The URI list is longer than MAX-ADHOC-GROUP-SIZE (7.1.1.3 step 4).
+    TooManyInvited {
+        /// Invited IM Users asked for.
+        invited: usize,
+        /// MAX-ADHOC-GROUP-SIZE.
+        max: usize,
+    },
+    /// The URI list is empty.
+    NoRecipient,
+    /// No IM Session Identity is stored for the session (7.1.1.9 step 1).
+    NoSessionIdentity,
+    /// The SIP user agent refused the request.
+    Sip(dialog::UaError),
+    /// The MSRP session refused the message.
+    Msrp(crate::msrp::session::SendError),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::UnknownSession => f.write_str("no such IM session"),
+            ClientError::WrongState => f.write_str("not possible in this session state"),
+            ClientError::TooManySessions => f.write_str("IM session limit reached"),
+            ClientError::TooManyInvited { invited, max } => {
+                write!(
+                    f,
+                    "{invited} invited IM users exceed MAX-ADHOC-GROUP-SIZE {max}"
+                )
+            }
+            ClientError::NoRecipient => f.write_str("no recipient"),
+            ClientError::NoSessionIdentity => f.write_str("no IM Session Identity stored"),
+            ClientError::Sip(e) => write!(f, "SIP: {e}"),
+            ClientError::Msrp(e) => write!(f, "MSRP: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<dialog::UaError> for ClientError {
+    fn from(e: dialog::UaError) -> Self {
+        ClientError::Sip(e)
+    }
+}

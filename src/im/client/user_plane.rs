@@ -1,0 +1,200 @@
+//! The User Plane of a session: one MSRP session, built from the SDP
+//! offer/answer when the session is established, carrying CPIM-wrapped
+//! messages. The TCP connection is the application's: the client asks for
+//! it ([`Output::MsrpConnect`]) when it is the active end, and takes its
+//! state and bytes as [`Input`](super::Input)s.
+
+use std::time::Instant;
+
+use crate::msrp::session::{self as msrp, CpimIdentities, MsrpSession, SendOptions, SessionConfig};
+use crate::sdp::offer_answer::{negotiate, Side};
+use crate::sdp::SessionDescription;
+
+use super::session::{Origin, State};
+use super::{ClientError, Event, ImClient, ImSessionId, Output};
+
+impl ImClient {
+    /// Sends `body` of `content_type` on the MSRP session of `session`,
+    /// wrapped in `message/cpim`; returns its Message-ID. A success REPORT
+    /// is asked for when `delivery_report` ([`Event::MessageDelivered`]).
+    pub fn send_message(
+        &mut self,
+        session: ImSessionId,
+        content_type: &str,
+        body: &[u8],
+        delivery_report: bool,
+        now: Instant,
+    ) -> Result<String, ClientError> {
+        let s = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(ClientError::UnknownSession)?;
+        let msrp = s.msrp.as_mut().ok_or(ClientError::WrongState)?;
+        let options = SendOptions {
+            success_report: delivery_report,
+            ..SendOptions::default()
+        };
+        let id = msrp
+            .send_message(content_type, body, options, now)
+            .map_err(ClientError::Msrp)?;
+        self.pump(now);
+        Ok(id)
+    }
+
+    /// Builds the MSRP session of `id` from its offer and answer; asks for
+    /// the connection when the local end is active; queues a Large Message.
+    pub(super) fn start_msrp(&mut self, id: ImSessionId, now: Instant) {
+        let chunk_size = self.config.msrp_chunk_size;
+        let limits = self.config.limits.msrp;
+        let rng_seed = self.rng.next_u64();
+        let from = self.config.im_address.clone();
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let (local, remote) = (s.local_sdp.clone(), s.remote_offer.clone());
+        let side = if s.is_uac() {
+            Side::Offerer
+        } else {
+            Side::Answerer
+        };
+        let built = (|| {
+            let local = SessionDescription::parse(&local).ok()?;
+            let remote = SessionDescription::parse(&remote).ok()?;
+            let negotiated = negotiate(&local, &remote, side).ok()?;
+            let config = SessionConfig {
+                chunk_size,
+                limits,
+                rng_seed,
+                cpim: Some(CpimIdentities {
+                    from,
+                    to: s.peer.clone(),
+                }),
+                ..SessionConfig::default()
+            };
+            MsrpSession::from_negotiated(&negotiated, config).ok()
+        })();
+        let Some(mut msrp) = built else {
+            return;
+        };
+        if msrp.params().active {
+            self.out.push_back(Output::MsrpConnect {
+                session: id,
+                destination: msrp.destination().clone(),
+            });
+        }
+        if let Some((content_type, body)) = s.large_message.take() {
+            if msrp
+                .send_message(&content_type, &body, SendOptions::default(), now)
+                .is_err()
+            {
+                // Refused locally (too large, not accepted): release at once.
+                s.state = State::Ending;
+                if let Some(d) = s.dialog {
+                    let _ = self.ua.bye(d, now);
+                }
+                return;
+            }
+        }
+        s.msrp = Some(msrp);
+    }
+
+    pub(super) fn msrp_input(&mut self, id: ImSessionId, input: msrp::Input<'_>, now: Instant) {
+        if let Some(m) = self.sessions.get_mut(&id).and_then(|s| s.msrp.as_mut()) {
+            m.handle_input(input, now);
+        }
+    }
+
+    /// Closes the MSRP session of `id` and tells the application.
+    pub(super) fn close_msrp(&mut self, id: ImSessionId) {
+        if let Some(mut m) = self.sessions.get_mut(&id).and_then(|s| s.msrp.take()) {
+            m.close();
+            while m.poll_output().is_some() {}
+            self.out.push_back(Output::MsrpClose { session: id });
+        }
+    }
+
+    /// Moves every MSRP session's output out; returns whether any moved.
+    pub(super) fn drain_msrp(&mut self, now: Instant) -> bool {
+        let mut moved = false;
+        let mut finished = Vec::new();
+        let mut events = Vec::new();
+        for (id, s) in &mut self.sessions {
+            let Some(m) = &mut s.msrp else { continue };
+            while let Some(output) = m.poll_output() {
+                moved = true;
+                match output {
+                    msrp::Output::Transmit(t) => self.out.push_back(Output::MsrpTransmit {
+                        session: *id,
+                        data: t.data,
+                    }),
+                    msrp::Output::Event(e) => {
+                        let large = s.origin == Origin::LargeMessage;
+                        match e {
+                            msrp::Event::MessageReceived(m) => {
+                                events.push(received(*id, *m, &s.peer))
+                            }
+                            msrp::Event::MessageSent { message_id } => {
+                                if large {
+                                    finished.push(*id);
+                                }
+                                events.push(Event::MessageSent {
+                                    session: *id,
+                                    message_id,
+                                });
+                            }
+                            msrp::Event::ReportReceived { message_id, .. } => {
+                                events.push(Event::MessageDelivered {
+                                    session: *id,
+                                    message_id,
+                                })
+                            }
+                            msrp::Event::DeliveryFailed { message_id, cause } => {
+                                if large {
+                                    finished.push(*id);
+                                }
+                                events.push(Event::DeliveryFailed {
+                                    session: *id,
+                                    message_id,
+                                    cause,
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        for e in events {
+            self.event(e);
+        }
+        // 9.2.2 step 4: the sender releases a Large Message session once
+        // the message is through.
+        for id in finished {
+            let _ = self.leave(id, now);
+        }
+        moved
+    }
+}
+
+/// The event of a received message: the CPIM content and sender when it is
+/// wrapped, else the MSRP body.
+fn received(session: ImSessionId, m: msrp::ReceivedMessage, peer: &str) -> Event {
+    match m.cpim {
+        Some(Ok(cpim)) => Event::MessageReceived {
+            session,
+            from: cpim.from.as_ref().map(|f| f.uri.to_string()),
+            content_type: cpim
+                .mime_headers
+                .get("Content-Type")
+                .unwrap_or("text/plain")
+                .to_owned(),
+            body: cpim.content.into_owned(),
+        },
+        _ => Event::MessageReceived {
+            session,
+            from: Some(peer.to_owned()),
+            content_type: m.content_type,
+            body: m.body,
+        },
+    }
+}
