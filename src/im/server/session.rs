@@ -41,6 +41,10 @@ pub(crate) struct Leg {
     pub token: String,
     /// The connection carrying the leg, once known.
     pub connection: Option<ConnectionId>,
+    /// Bytes that arrived on the connection before the leg joined the
+    /// switch (its SDP exchange not complete yet), bounded by
+    /// `Limits::max_unbound_msrp_bytes`.
+    pub early: Vec<u8>,
 }
 
 /// One Participant.

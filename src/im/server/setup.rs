@@ -377,6 +377,7 @@ impl ImServer {
             p.leg = Some(Leg {
                 token: token.clone(),
                 connection: None,
+                early: Vec::new(),
             });
         }
         self.by_leg_token.insert(token, (session, id));
@@ -478,6 +479,7 @@ impl ImServer {
         p.leg = Some(Leg {
             token,
             connection: None,
+            early: Vec::new(),
         });
         match sent {
             Ok(tx) => {

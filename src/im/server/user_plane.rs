@@ -31,7 +31,23 @@ impl ImServer {
         if s.switch.join(leg, config, now).is_err() {
             return;
         }
-        s.switch.handle_input(leg, LegInput::Blocked, now);
+        // The Participant may have connected (and sent) before its SDP
+        // exchange completed here.
+        let early = s
+            .participant_mut(participant)
+            .and_then(|p| p.leg.as_mut())
+            .filter(|l| l.connection.is_some())
+            .map(|l| std::mem::take(&mut l.early));
+        match early {
+            Some(bytes) => {
+                s.switch.handle_input(leg, LegInput::Connected, now);
+                if !bytes.is_empty() {
+                    s.switch.handle_input(leg, LegInput::Bytes(&bytes), now);
+                }
+                return self.drain_switch(session, now);
+            }
+            None => s.switch.handle_input(leg, LegInput::Blocked, now),
+        }
         if active {
             let connection = ConnectionId(self.fresh_id());
             let address = remote_path
@@ -121,8 +137,15 @@ impl ImServer {
         };
         if let Some((session, participant)) = bound {
             if let Some(s) = self.sessions.get_mut(&session) {
-                s.switch
-                    .handle_input(LegId(participant.0), LegInput::Bytes(bytes), now);
+                let leg = LegId(participant.0);
+                if s.switch.has_leg(leg) {
+                    s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
+                } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut())
+                {
+                    if l.early.len().saturating_add(bytes.len()) <= max {
+                        l.early.extend_from_slice(bytes);
+                    }
+                }
             }
             return self.drain_switch(session, now);
         }
@@ -161,9 +184,14 @@ impl ImServer {
             self.out.push_back(Output::MsrpClose { connection: old });
         }
         let leg = LegId(participant.0);
-        s.switch.handle_input(leg, LegInput::Writable, now);
-        s.switch.handle_input(leg, LegInput::Connected, now);
-        s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+        if s.switch.has_leg(leg) {
+            s.switch.handle_input(leg, LegInput::Writable, now);
+            s.switch.handle_input(leg, LegInput::Connected, now);
+            s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+        } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
+            // Its SDP exchange is not complete here yet: kept until it joins.
+            l.early = buffer;
+        }
         self.drain_switch(session, now);
     }
 
