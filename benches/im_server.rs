@@ -226,7 +226,7 @@ impl World {
         let ack = in_dialog(&ok, "ACK", 1, true);
         self.sip(&ack);
         messages.push(ack);
-        messages.extend(self.sip_out.drain(..));
+        messages.append(&mut self.sip_out);
         (messages, ok, invites)
     }
 }

@@ -11,42 +11,33 @@
 //!
 //! ## Layers
 //!
-//! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser, typed header
-//!   access, a writer, and stream framing for TCP.
-//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
-//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
-//!
-//! * [`transaction`]: RFC 3261 §17 client and server transactions, their
-//!   timers A to K, and the stateless answers owed to bad requests.
 //! Dependencies point down this list; codecs never depend on state machines.
-//! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
-//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
-//!   `poll_output` / `poll_timeout` interface, with its drain contract and
-//!   run loop documented there.
-//! * [`rng`]: the seedable generator every identifier comes from.
-//! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
-//!   writer, and the offer/answer rules of an IM session (RFC 3264).
-//! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
-//!   chunking and reassembly, and the response/REPORT rules.
-//! * [`body`]: message bodies: `multipart/mixed` (RFC 2046) and `message/cpim`
-//!   (RFC 3862), over shared MIME header and media-type parsing.
+//!
 //! * [`im`]: the OMA SIMPLE IM roles: the IM Client
 //!   ([`im::client::ImClient`]: sessions, conferences, Large Message, the
 //!   MSRP user plane), the controlling IM Server ([`im::server::ImServer`]:
 //!   7.2.x conference focus, MSRP switch per IM Session) and the vocabulary
 //!   the roles share.
+//! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
+//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
+//!   `poll_output` / `poll_timeout` interface, with its drain contract and
+//!   run loop documented there.
 //! * [`transaction`]: RFC 3261 §17 client and server transactions, their
 //!   timers A to K, and the stateless answers owed to bad requests.
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser with the RFC 4475
 //!   and RFC 5118 verdicts, typed header access, a writer, and stream framing for
 //!   TCP.
+//! * [`msrp`]: MSRP (RFC 4975): the wire codec, a stream parser for TCP,
 //!   chunking and reassembly, the response/REPORT rules, the endpoint session
 //!   ([`msrp::session::MsrpSession`]) and the switch that fans messages out to
 //!   the participants of a conference ([`msrp::switch::MsrpSwitch`]).
+//! * [`sdp`]: SDP (RFC 4566) with MSRP media (RFC 4975), zero-copy parser and
 //!   writer, and the offer/answer rules of an IM session (RFC 3264), including
 //!   the controlling IM Server's answer of OMA 7.2.1.2 step 2.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
-//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
+//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862),
+//!   over shared MIME header and media-type parsing.
+//! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`Limits`]: every bound of every layer in one value.
 //!
 //! ## Driving a state machine

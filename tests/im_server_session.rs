@@ -89,7 +89,7 @@ fn refresh_restarts_supervision() {
         .unwrap();
     sc.run(5);
     let ok = sc
-        .from_server()
+        .sent_by_server()
         .into_iter()
         .find(|r| {
             let m = parse_message(&r.bytes).unwrap();

@@ -187,7 +187,7 @@ impl Scenario {
 
     /// Every message the server put on the wire (they all go to the core),
     /// with the user its Call-ID / Request-URI leads to.
-    pub fn from_server(&self) -> Vec<&WireRecord> {
+    pub fn sent_by_server(&self) -> Vec<&WireRecord> {
         let server = SERVER.parse().unwrap();
         self.net.wire.iter().filter(|r| r.from == server).collect()
     }
@@ -195,7 +195,7 @@ impl Scenario {
     /// The server's responses to `user`'s INVITE (by its From user), in
     /// order.
     pub fn responses_to(&self, user: &str) -> Vec<Vec<u8>> {
-        self.from_server()
+        self.sent_by_server()
             .into_iter()
             .filter(|r| {
                 let m = parse_message(&r.bytes).unwrap();
@@ -209,7 +209,7 @@ impl Scenario {
 
     /// The server's responses to `user`'s requests of `method`, in order.
     pub fn responses_to_method(&self, user: &str, method: &str) -> Vec<Vec<u8>> {
-        self.from_server()
+        self.sent_by_server()
             .into_iter()
             .filter(|r| {
                 let m = parse_message(&r.bytes).unwrap();
@@ -223,7 +223,7 @@ impl Scenario {
 
     /// The INVITEs the server sent (to the invitees), in order.
     pub fn invites_sent(&self) -> Vec<Vec<u8>> {
-        self.from_server()
+        self.sent_by_server()
             .into_iter()
             .filter(|r| r.bytes.starts_with(b"INVITE "))
             .map(|r| r.bytes.clone())
@@ -233,7 +233,7 @@ impl Scenario {
     /// The requests the server sent with `method` to `user` (by Request-URI
     /// user or To).
     pub fn requests_to(&self, method: &str, user: &str) -> Vec<Vec<u8>> {
-        self.from_server()
+        self.sent_by_server()
             .into_iter()
             .filter(|r| {
                 let m = parse_message(&r.bytes).unwrap();
