@@ -476,7 +476,7 @@ impl ImServer {
     }
 
     /// Cancels pending invitations and sends BYE on every dialog left.
-    fn release_all(&mut self, session: SessionId, now: Instant) {
+    pub(super) fn release_all(&mut self, session: SessionId, now: Instant) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };

@@ -219,7 +219,7 @@ impl ImServer {
 
     /// Moves the switch's transmits to the legs' connections and its
     /// events out; keeps its deadline scheduled.
-    pub(super) fn drain_switch(&mut self, session: SessionId, _now: Instant) {
+    pub(super) fn drain_switch(&mut self, session: SessionId, now: Instant) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
@@ -248,12 +248,29 @@ impl ImServer {
                 SwitchOutput::Event(_) => {}
             }
         }
+        if s.large_message
+            && outputs
+                .iter()
+                .any(|o| matches!(o, Output::Event(Event::MessageRelayed { .. })))
+        {
+            s.large_message_relayed = true;
+        }
+        // A relayed Large Message ends the session once every recipient's
+        // queue has drained.
+        let delivered = s.large_message_relayed
+            && s.participants
+                .iter()
+                .all(|p| s.switch.queued_bytes(LegId(p.id.0)).unwrap_or(0) == 0);
         let next = s.switch.poll_timeout();
         let reschedule = next != s.switch_deadline;
         s.switch_deadline = next;
         self.out.extend(outputs);
         if let (true, Some(at)) = (reschedule, next) {
             self.schedule(at, Timer::Switch(session));
+        }
+        if delivered {
+            self.release_all(session, now);
+            self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
         }
     }
 }
