@@ -1,13 +1,16 @@
 //! Cost and allocations of the SIP core: one non-INVITE client transaction
-//! step by step, and a whole INVITE dialog set-up and tear-down between two
-//! user agents, through bytes.
+//! step by step, a whole INVITE dialog set-up and tear-down between two
+//! user agents, through bytes, and one RFC 4028 session refresh
+//! (UPDATE/200) in a long call.
 
 mod support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use oma_im::dialog::{Config, Event, Input, Output, RequestSpec, ResponseSpec, UserAgent};
+use oma_im::dialog::{
+    Config, Event, Input, Output, RequestSpec, ResponseSpec, SessionTimerConfig, UserAgent,
+};
 use oma_im::sip::{parse_message, Method};
 use oma_im::transaction::{
     ClientTransaction, OwnedMessage, TimerConfig, TransactionOutput, Transport,
@@ -70,19 +73,46 @@ struct Pair {
 }
 
 impl Pair {
-    fn new() -> Self {
+    fn new(session_timer: Option<SessionTimerConfig>) -> Self {
         let addrs = [
             SocketAddr::from(([192, 0, 2, 1], 5060)),
             SocketAddr::from(([192, 0, 2, 2], 5060)),
         ];
+        let config = |i: usize, seed| {
+            let c = Config::new(addrs[i], addrs[1 - i], Transport::Udp, seed);
+            match session_timer {
+                Some(st) => c.with_session_timer(st),
+                None => c,
+            }
+        };
         Pair {
-            uas: [
-                UserAgent::new(Config::new(addrs[0], addrs[1], Transport::Udp, 1)),
-                UserAgent::new(Config::new(addrs[1], addrs[0], Transport::Udp, 2)),
-            ],
+            uas: [UserAgent::new(config(0, 1)), UserAgent::new(config(1, 2))],
             addrs,
             now: Instant::now(),
         }
+    }
+
+    /// Sets up a call and keeps it.
+    fn start_call(&mut self) {
+        let spec = RequestSpec::new(
+            Method::Invite,
+            "sip:bob@192.0.2.2",
+            "<sip:alice@example.com>",
+            "<sip:bob@example.com>",
+        );
+        self.uas[0].send_request(spec, self.now).unwrap();
+        self.exchange(false);
+    }
+
+    /// One session refresh: 45 s later (half the 90 s interval) Alice
+    /// sends UPDATE, Bob answers 200; returns the number of datagrams.
+    fn refresh(&mut self) -> usize {
+        self.now += Duration::from_secs(45);
+        let now = self.now;
+        self.uas.iter_mut().for_each(|u| u.handle_timeout(now));
+        let datagrams = self.exchange(false);
+        assert!(self.uas.iter().all(|u| u.dialogs().next().is_some()));
+        datagrams
     }
 
     /// INVITE / 100 / 180 / 200 / ACK / BYE / 200, every message serialized
@@ -98,6 +128,16 @@ impl Pair {
             "<sip:bob@example.com>",
         );
         self.uas[0].send_request(spec, now).unwrap();
+        let datagrams = self.exchange(true);
+        assert!(self.uas.iter().all(|u| u.dialogs().next().is_none()));
+        datagrams
+    }
+
+    /// Moves every message across, answering INVITE with 180 and 200 and
+    /// other requests with 200; Alice hangs up on establishment when
+    /// `hang_up`. Returns the number of datagrams.
+    fn exchange(&mut self, hang_up: bool) -> usize {
+        let now = self.now;
         let mut datagrams = 0;
         loop {
             let mut moved = false;
@@ -126,7 +166,18 @@ impl Pair {
                                 .respond(transaction, ResponseSpec::new(200), now)
                                 .unwrap();
                         }
-                        Output::Event(Event::DialogEstablished { dialog }) if me == 0 => {
+                        Output::Event(Event::RequestReceived {
+                            transaction,
+                            request,
+                            ..
+                        }) if request.message().method() == Some("UPDATE") => {
+                            self.uas[me]
+                                .respond(transaction, ResponseSpec::new(200), now)
+                                .unwrap();
+                        }
+                        Output::Event(Event::DialogEstablished { dialog })
+                            if me == 0 && hang_up =>
+                        {
                             self.uas[0].bye(dialog, now).unwrap();
                         }
                         Output::Event(_) => {}
@@ -137,7 +188,6 @@ impl Pair {
                 break;
             }
         }
-        assert!(self.uas.iter().all(|u| u.dialogs().next().is_none()));
         datagrams
     }
 }
@@ -153,12 +203,25 @@ fn main() {
     support::measure("client transaction MESSAGE/200 (TCP)", 5, 20_000, || {
         non_invite_transaction(Transport::Tcp)
     });
-    let mut pair = Pair::new();
+    let mut pair = Pair::new(None);
     assert_eq!(pair.call(), 7);
     support::measure(
         "INVITE/100/180/200/ACK/BYE/200, both UAs, bytes",
         5,
         2_000,
         || pair.call(),
+    );
+    let mut pair = Pair::new(Some(SessionTimerConfig {
+        session_expires: 90,
+        refresher: Some(oma_im::sip::Refresher::Uac),
+        ..SessionTimerConfig::default()
+    }));
+    pair.start_call();
+    assert_eq!(pair.refresh(), 2);
+    support::measure(
+        "session refresh UPDATE/200 (RFC 4028), both UAs, bytes",
+        5,
+        5_000,
+        || pair.refresh(),
     );
 }

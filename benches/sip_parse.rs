@@ -9,7 +9,7 @@ mod support;
 use std::hint::black_box;
 
 use oma_im::sip::framing::Framer;
-use oma_im::sip::{parse_message, Limits, Method, SipError, Uri};
+use oma_im::sip::{parse_message, Limits, Method, SipError};
 
 #[global_allocator]
 static A: support::Counting = support::Counting;
@@ -24,7 +24,7 @@ fn parse_typed(input: &[u8]) -> Result<usize, SipError> {
     let mut score = 0usize;
     if let Some(line) = message.request_line() {
         let method = Method::parse(line.method).map_err(|_| bad())?;
-        let uri = Uri::parse(line.uri).map_err(|_| bad())?;
+        let uri = message.request_uri().ok_or_else(bad)?;
         score += method.as_str().len() + uri.scheme().len();
     }
     for via in message.via() {
@@ -44,37 +44,50 @@ fn bad() -> SipError {
     SipError::new(oma_im::sip::SipErrorKind::InvalidHeaderValue, 0)
 }
 
+/// Iterations per round: `SIP_BENCH_ITERS` (default 20 000). A small count
+/// makes the binary cheap to run under `valgrind --tool=callgrind`.
+fn iterations() -> u64 {
+    std::env::var("SIP_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000)
+}
+
+/// `true` when the row `name` is selected by `SIP_BENCH_ONLY` (a substring;
+/// every row when unset).
+fn selected(name: &str) -> bool {
+    std::env::var("SIP_BENCH_ONLY").map_or(true, |only| name.contains(&only))
+}
+
 fn main() {
     if let Err(e) = parse_typed(INVITE) {
         panic!("the benchmark message must parse and type: {e}");
     }
     println!("message: {} octets", INVITE.len());
-    support::measure("sip parse_message (INVITE)", 10, 20_000, || {
-        parse_message(black_box(INVITE)).map(|m| m.header_count())
-    });
-    support::measure(
-        "sip parse + typed start line, Via, From, To, CSeq, Call-ID, Contact",
-        10,
-        20_000,
-        || parse_typed(black_box(INVITE)),
-    );
+    let iters = iterations();
+    let name = "sip parse_message (INVITE)";
+    if selected(name) {
+        support::measure(name, 10, iters, || {
+            parse_message(black_box(INVITE)).map(|m| m.header_count())
+        });
+    }
+    let name = "sip parse + typed start line, Via, From, To, CSeq, Call-ID, Contact";
+    if selected(name) {
+        support::measure(name, 10, iters, || parse_typed(black_box(INVITE)));
+    }
     let message = parse_message(INVITE).expect("parses");
     let mut out = Vec::with_capacity(4096);
-    support::measure(
-        "sip SipMessage::write into a reused Vec",
-        10,
-        20_000,
-        || {
+    let name = "sip SipMessage::write into a reused Vec";
+    if selected(name) {
+        support::measure(name, 10, iters, || {
             out.clear();
             black_box(&message).write(&mut out);
             out.len()
-        },
-    );
+        });
+    }
     let mut framer = Framer::new(Limits::default());
-    support::measure(
-        "sip Framer::advance (whole INVITE in one read)",
-        10,
-        20_000,
-        || framer.advance(black_box(INVITE)),
-    );
+    let name = "sip Framer::advance (whole INVITE in one read)";
+    if selected(name) {
+        support::measure(name, 10, iters, || framer.advance(black_box(INVITE)));
+    }
 }

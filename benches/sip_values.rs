@@ -63,18 +63,35 @@ fn read_all(msg: &SipMessage<'_>) -> usize {
     n
 }
 
+/// Iterations per round: `SIP_BENCH_ITERS` (default 200 000). A small count
+/// makes the binary cheap to run under `valgrind --tool=callgrind`.
+fn iterations() -> u64 {
+    std::env::var("SIP_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200_000)
+}
+
+/// Runs `op` as the row `name` when `SIP_BENCH_ONLY` (a substring) selects
+/// it, or when it is unset.
+fn measure<R>(name: &str, rounds: u32, iters: u64, op: impl FnMut() -> R) {
+    if std::env::var("SIP_BENCH_ONLY").map_or(true, |only| name.contains(&only)) {
+        support::measure(name, rounds, iters, op);
+    }
+}
+
 fn main() {
     const ROUNDS: u32 = 5;
-    const ITERS: u64 = 200_000;
-    support::measure("Uri::parse (sip, 3 params)", ROUNDS, ITERS, || {
+    let iters = iterations();
+    measure("Uri::parse (sip, 3 params)", ROUNDS, iters, || {
         Uri::parse(black_box(URI)).is_ok()
     });
-    support::measure("Uri::parse (sips, IPv6, header)", ROUNDS, ITERS, || {
+    measure("Uri::parse (sips, IPv6, header)", ROUNDS, iters, || {
         Uri::parse(black_box(URI_V6)).is_ok()
     });
     let uri = Uri::parse(URI).expect("bench URI");
     let mut out = Vec::with_capacity(256);
-    support::measure("Uri::write (reused buffer)", ROUNDS, ITERS, || {
+    measure("Uri::write (reused buffer)", ROUNDS, iters, || {
         out.clear();
         uri.write(&mut out);
         out.len()
@@ -82,38 +99,38 @@ fn main() {
     let u1 = Uri::parse(URI).expect("bench URI");
     let u2 = Uri::parse("SIP:alice@ATLANTA.example.com:5061;lr;maddr=192.0.2.1;transport=TLS")
         .expect("bench URI");
-    support::measure("Uri::uri_eq (§19.1.4)", ROUNDS, ITERS, || {
+    measure("Uri::uri_eq (§19.1.4)", ROUNDS, iters, || {
         black_box(&u1).uri_eq(black_box(&u2))
     });
-    support::measure("NameAddr::parse (quoted name, tag)", ROUNDS, ITERS, || {
+    measure("NameAddr::parse (quoted name, tag)", ROUNDS, iters, || {
         NameAddr::parse(black_box(FROM)).is_ok()
     });
-    support::measure("value::list::<Via> (2 vias)", ROUNDS, ITERS, || {
+    measure("value::list::<Via> (2 vias)", ROUNDS, iters, || {
         value::list::<Via>(black_box(VIA))
             .filter(Result::is_ok)
             .count()
     });
-    support::measure(
+    measure(
         "Contact::parse (focus, 3 feature tags)",
         ROUNDS,
-        ITERS,
+        iters,
         || Contact::parse(black_box(CONTACT)).is_ok(),
     );
-    support::measure("AcceptContact::parse", ROUNDS, ITERS, || {
+    measure("AcceptContact::parse", ROUNDS, iters, || {
         AcceptContact::parse(black_box(ACCEPT_CONTACT)).is_ok()
     });
-    support::measure(
+    measure(
         "ContentType::parse (quoted boundary)",
         ROUNDS,
-        ITERS,
+        iters,
         || ContentType::parse(black_box(CONTENT_TYPE)).is_ok(),
     );
     let msg = parse_message(INVITE).expect("bench INVITE");
     assert_eq!(read_all(&msg), 22, "every accessor reads its header");
-    support::measure(
+    measure(
         "accessors: 14 typed headers of an INVITE",
         ROUNDS,
-        ITERS / 10,
+        iters / 10,
         || read_all(black_box(&msg)),
     );
 }

@@ -13,15 +13,13 @@
 //!
 //! Dependencies point down this list; codecs never depend on state machines.
 //!
-//! * [`im`]: the OMA SIMPLE IM roles: the IM Client
-//!   ([`im::client::ImClient`]: sessions, conferences, Large Message, the
-//!   MSRP user plane), the controlling IM Server ([`im::server::ImServer`]:
-//!   7.2.x conference focus, MSRP switch per IM Session) and the vocabulary
-//!   the roles share.
+//! * [`im`]: the OMA SIMPLE IM roles and the vocabulary they share (feature
+//!   tags, release versions, the IM Session Identity, the SIP/IP Core profile).
 //! * [`dialog`]: dialogs and the user agent core ([`dialog::UserAgent`]):
-//!   transactions and dialogs behind one `handle_input` / `handle_timeout` /
-//!   `poll_output` / `poll_timeout` interface, with its drain contract and
-//!   run loop documented there.
+//!   transactions and dialogs, RFC 4028 session timers and RFC 6665
+//!   subscriptions behind one `handle_input` / `handle_timeout` / `poll_output` /
+//!   `poll_timeout` interface, with its drain contract and run loop documented
+//!   there.
 //! * [`transaction`]: RFC 3261 §17 client and server transactions, their
 //!   timers A to K, and the stateless answers owed to bad requests.
 //! * [`sip`]: the SIP wire format (RFC 3261): a zero-copy parser with the RFC 4475
@@ -35,12 +33,12 @@
 //!   writer, and the offer/answer rules of an IM session (RFC 3264), including
 //!   the controlling IM Server's answer of OMA 7.2.1.2 step 2.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
-//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862),
-//!   over shared MIME header and media-type parsing.
+//!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
 //! * [`rng`]: the seedable generator every identifier comes from.
 //! * [`Limits`]: every bound of every layer in one value.
 //!
 //! ## Driving a state machine
+//!
 //! Every stateful piece speaks the same four calls: `handle_input(input, now)`,
 //! `handle_timeout(now)`, `poll_output()` and `poll_timeout()`. After every
 //! `handle_*` call, drain `poll_output()` until it returns `None` (each output is a

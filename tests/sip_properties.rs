@@ -8,7 +8,10 @@ use std::fs;
 use std::path::Path;
 
 use oma_im::sip::writer::{RequestBuilder, ResponseBuilder};
-use oma_im::sip::{frame, parse_message, Framer, HeaderName, Limits, SipMessage};
+use oma_im::sip::{
+    frame, parse_message, value, CSeq, CallId, Framer, HeaderName, Limits, NameAddr, SipMessage,
+    Uri, Via,
+};
 use proptest::prelude::*;
 
 /// Header names the parser does not check eagerly, known and unknown.
@@ -113,6 +116,8 @@ fn rewritten_parses_equal(message: &SipMessage<'_>) {
     let again =
         parse_message(&out).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&out)));
     assert_eq!(&again, message);
+    kept_values_match_a_fresh_parse(message);
+    kept_values_match_a_fresh_parse(&again);
     let mut out2 = Vec::new();
     again.write(&mut out2);
     assert_eq!(out, out2, "writing a parsed message is idempotent");
@@ -265,6 +270,32 @@ proptest! {
         }
         let _ = frame(&data, &Limits::default());
     }
+}
+
+/// The values the parser keeps parsed (Request-URI, Via, From, To, Call-ID,
+/// CSeq) are those a fresh parse of the raw values gives.
+fn kept_values_match_a_fresh_parse(message: &SipMessage<'_>) {
+    let raw = |name| message.header(name).expect("mandatory field").value;
+    assert_eq!(
+        message.request_uri().cloned(),
+        message.request_line().map(|l| Uri::parse(l.uri).unwrap())
+    );
+    let vias: Vec<Via<'_>> = message
+        .header_values(HeaderName::Via)
+        .flat_map(|v| value::list::<Via>(v.value))
+        .map(Result::unwrap)
+        .collect();
+    let kept: Vec<Via<'_>> = message.via().map(Result::unwrap).collect();
+    assert_eq!(kept, vias);
+    assert_eq!(message.top_via().map(Result::unwrap), vias.first().cloned());
+    let from = NameAddr::parse(raw(HeaderName::From)).unwrap();
+    assert_eq!(message.from().unwrap().unwrap(), from);
+    let to = NameAddr::parse(raw(HeaderName::To)).unwrap();
+    assert_eq!(message.to().unwrap().unwrap(), to);
+    let call_id = CallId::parse(raw(HeaderName::CallId)).unwrap();
+    assert_eq!(message.call_id().unwrap().unwrap(), call_id);
+    let cseq = CSeq::parse(raw(HeaderName::CSeq)).unwrap();
+    assert_eq!(message.cseq().unwrap().unwrap(), cseq);
 }
 
 /// The realistic messages of the parser's fuzz corpus.

@@ -1,16 +1,17 @@
 //! Properties of two user agents driven by random interleavings of inputs
 //! (delivery in any order, loss, duplication, garbage), timeouts and user
 //! commands: nothing panics, no call leaves a deadline at or before `now`,
-//! and once both sides have been driven to quiescence nothing is left alive.
+//! and once both sides have been driven to quiescence nothing is left alive
+//! (session timers on or off, subscriptions included).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
     ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec,
-    ResponseSpec, ServerTxId, UserAgent,
+    ResponseSpec, ServerTxId, SessionTimerConfig, SubscribeSpec, SubscriptionId, UserAgent,
 };
-use oma_im::sip::Method;
+use oma_im::sip::{Method, Refresher};
 use oma_im::transaction::Transport;
 use proptest::prelude::*;
 
@@ -27,6 +28,8 @@ enum Op {
     Cancel(usize),
     InDialog(usize),
     Garbage(usize, Vec<u8>),
+    Subscribe(usize),
+    Notify(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -42,6 +45,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Cancel),
         1 => any::<usize>().prop_map(Op::InDialog),
         1 => ((0..2usize), prop::collection::vec(any::<u8>(), 0..64)).prop_map(|(i, b)| Op::Garbage(i, b)),
+        1 => (0..2usize).prop_map(Op::Subscribe),
+        1 => any::<usize>().prop_map(Op::Notify),
     ]
 }
 
@@ -53,18 +58,31 @@ struct World {
     pending: Vec<(usize, ServerTxId)>,
     dialogs: Vec<(usize, DialogId)>,
     invites: Vec<(usize, ClientTxId)>,
+    served: Vec<(usize, SubscriptionId)>,
 }
 
 impl World {
-    fn new(transport: Transport, seed: u64) -> Self {
+    fn new(transport: Transport, seed: u64, timers: bool) -> Self {
         let addrs = [
             SocketAddr::from(([192, 0, 2, 1], 5060)),
             SocketAddr::from(([192, 0, 2, 2], 5060)),
         ];
+        let config = |i: usize, seed| {
+            let c = Config::new(addrs[i], addrs[1 - i], transport, seed);
+            if timers {
+                c.with_session_timer(SessionTimerConfig {
+                    session_expires: 90,
+                    refresher: (seed & 1 == 1).then_some(Refresher::Uac),
+                    ..SessionTimerConfig::default()
+                })
+            } else {
+                c
+            }
+        };
         World {
             uas: [
-                UserAgent::new(Config::new(addrs[0], addrs[1], transport, seed)),
-                UserAgent::new(Config::new(addrs[1], addrs[0], transport, seed ^ 0x5555)),
+                UserAgent::new(config(0, seed)),
+                UserAgent::new(config(1, seed ^ 0x5555)),
             ],
             addrs,
             now: Instant::now(),
@@ -72,6 +90,7 @@ impl World {
             pending: Vec::new(),
             dialogs: Vec::new(),
             invites: Vec::new(),
+            served: Vec::new(),
         }
     }
 
@@ -159,6 +178,13 @@ impl World {
             Op::Respond(k, status) => {
                 if !self.pending.is_empty() {
                     let (i, tx) = self.pending[k % self.pending.len()];
+                    if status == 202 {
+                        let body = b"<conference-info/>".to_vec();
+                        let ct = "application/conference-info+xml";
+                        if let Ok(s) = self.uas[i].accept_subscription(tx, ct, body, now) {
+                            self.served.push((i, s));
+                        }
+                    }
                     let _ = self.uas[i].respond(tx, ResponseSpec::new(status), now);
                 }
             }
@@ -179,6 +205,22 @@ impl World {
                     let (i, d) = self.dialogs[k % self.dialogs.len()];
                     let _ =
                         self.uas[i].send_in_dialog(d, DialogRequestSpec::new(Method::Info), now);
+                }
+            }
+            Op::Subscribe(i) => {
+                let spec =
+                    SubscribeSpec::conference("sip:conf@example.com", "<sip:me@example.com>", 120);
+                let _ = self.uas[i].subscribe(spec, now);
+            }
+            Op::Notify(k) => {
+                if !self.served.is_empty() {
+                    let (i, s) = self.served[k % self.served.len()];
+                    let _ = self.uas[i].notify(
+                        s,
+                        "application/conference-info+xml",
+                        b"<conference-info/>".to_vec(),
+                        now,
+                    );
                 }
             }
             Op::Garbage(i, bytes) => {
@@ -238,9 +280,10 @@ proptest! {
     fn random_interleavings_never_panic_and_leave_nothing_alive(
         seed in any::<u64>(),
         tcp in any::<bool>(),
+        timers in any::<bool>(),
         ops in prop::collection::vec(op(), 0..80),
     ) {
-        let mut world = World::new(if tcp { Transport::Tcp } else { Transport::Udp }, seed);
+        let mut world = World::new(if tcp { Transport::Tcp } else { Transport::Udp }, seed, timers);
         for op in ops {
             world.apply(op);
         }
@@ -249,6 +292,7 @@ proptest! {
             prop_assert_eq!(ua.client_transaction_count(), 0);
             prop_assert_eq!(ua.server_transaction_count(), 0);
             prop_assert_eq!(ua.dialogs().count(), 0);
+            prop_assert_eq!(ua.subscription_count(), 0);
             prop_assert_eq!(ua.poll_timeout(), None);
             prop_assert!(ua.is_idle());
         }

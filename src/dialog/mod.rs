@@ -9,6 +9,13 @@
 //! retransmits its own 2xx until the ACK, CANCELs, answers BYE and CANCEL,
 //! releases extra forks, and answers bad requests statelessly.
 //!
+//! It also runs RFC 4028 session timers ([`SessionTimerConfig`], set with
+//! [`Config::with_session_timer`]: Session-Expires and Min-SE, 422 and the
+//! retry, refresh by UPDATE or re-INVITE, BYE before expiry) and RFC 6665
+//! subscriptions, subscriber and notifier ([`UserAgent::subscribe`],
+//! [`UserAgent::accept_subscription`], [`UserAgent::notify`]), each in its
+//! own dialog, keyed by dialog and Event.
+//!
 //! ## The drain contract
 //!
 //! After every call that takes `now` — [`UserAgent::handle_input`],
@@ -18,7 +25,8 @@
 //! [`UserAgent::poll_timeout`] and call `handle_timeout` with the time it is
 //! then. A deadline at or before `now` is handled by the call that receives
 //! `now`, so the loop never spins; [`UserAgent::next_deadline`] says which
-//! timer (A to K, a 2xx retransmission) the next deadline belongs to. The
+//! timer (A to K, a 2xx retransmission, a session refresh or expiry, a
+//! subscription refresh or expiry) the next deadline belongs to. The
 //! documentation of [`UserAgent`] has a complete run loop between two user
 //! agents.
 
@@ -29,5 +37,6 @@ pub use state::{Dialog, DialogId, DialogRole, DialogState};
 pub use ua::{
     ClientTxId, Config, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input,
     Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, ServerTxId, SessionTimerConfig,
-    TerminationReason, TransactionId, UaError, UserAgent,
+    SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId, TerminationReason,
+    TransactionId, UaError, UserAgent,
 };

@@ -6,6 +6,7 @@
 //! must never panic, whatever its input.
 
 pub mod im_client;
+pub mod im_history;
 pub mod im_server;
 pub mod mime;
 pub mod msrp;
@@ -25,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
     ("im_client_events", im_client::im_client_events),
+    ("im_history_events", im_history::im_history_events),
     ("im_server_events", im_server::im_server_events),
     ("msrp_parse_message", msrp::msrp_parse_message),
     ("msrp_session_events", msrp_session::msrp_session_events),

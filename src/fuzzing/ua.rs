@@ -1,7 +1,9 @@
 //! `ua_events`: two [`UserAgent`]s driven by a sequence of operations
 //! decoded from the fuzzer's bytes: deliver, duplicate, drop or mutate a
 //! message in flight, inject arbitrary bytes, advance time, and the user
-//! commands (send a request, respond, BYE, an in-dialog request, CANCEL).
+//! commands (send a request, respond, BYE, an in-dialog request, CANCEL,
+//! subscribe, accept a subscription, NOTIFY, end a subscription), with
+//! session timers on or off.
 //!
 //! Checked besides "never panics": no call leaves a deadline at or before
 //! `now`; every transmission goes to the peer; and once the network is made
@@ -12,10 +14,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::dialog::{
-    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RequestSpec,
-    ResponseSpec, ServerTxId, UaError, UserAgent,
+    ClientTxId, Config, DialogId, DialogRequestSpec, Event, Input, Output, RefreshMethod,
+    RequestSpec, ResponseSpec, ServerTxId, SessionTimerConfig, SubscribeSpec, SubscriptionId,
+    UaError, UserAgent,
 };
-use crate::sip::{parse_message, Method};
+use crate::sip::{parse_message, Method, Refresher};
 use crate::transaction::Transport;
 
 /// Reads the fuzzer's bytes one at a time; zeros once exhausted.
@@ -58,10 +61,14 @@ struct World {
     pending: Vec<(usize, ServerTxId)>,
     dialogs: Vec<(usize, DialogId)>,
     invites: Vec<(usize, ClientTxId)>,
+    /// Subscriptions served (notifier side), for further NOTIFYs.
+    served: Vec<(usize, SubscriptionId)>,
 }
 
 impl World {
-    fn new(transport: Transport) -> Self {
+    /// `flags`: bit 1 turns session timers on (bit 2: the UAC asks to
+    /// refresh, bit 3: refresh by re-INVITE).
+    fn new(transport: Transport, flags: u8) -> Self {
         let addrs = [
             SocketAddr::from(([192, 0, 2, 1], 5060)),
             SocketAddr::from(([192, 0, 2, 2], 5060)),
@@ -73,6 +80,18 @@ impl World {
         for c in &mut configs {
             c.limits.max_transactions = 64;
             c.limits.max_dialogs = 16;
+            if flags & 2 != 0 {
+                *c = c.clone().with_session_timer(SessionTimerConfig {
+                    session_expires: 90,
+                    min_se: 90,
+                    refresher: (flags & 4 != 0).then_some(Refresher::Uac),
+                    refresh_method: if flags & 8 != 0 {
+                        RefreshMethod::Invite
+                    } else {
+                        RefreshMethod::Update
+                    },
+                });
+            }
         }
         let [a, b] = configs;
         World {
@@ -83,6 +102,7 @@ impl World {
             pending: Vec::new(),
             dialogs: Vec::new(),
             invites: Vec::new(),
+            served: Vec::new(),
         }
     }
 
@@ -182,7 +202,15 @@ impl World {
                     "<sip:me@example.com>",
                     "<sip:peer@example.com>",
                 );
-                if let Ok(tx) = self.uas[from].send_request(spec, now) {
+                if method == Method::Subscribe && r.u8() & 1 == 1 {
+                    let expires = u32::from(r.u16());
+                    let spec = SubscribeSpec::conference(
+                        "sip:conf@192.0.2.9",
+                        "<sip:me@example.com>",
+                        expires,
+                    );
+                    let _ = self.uas[from].subscribe(spec, now);
+                } else if let Ok(tx) = self.uas[from].send_request(spec, now) {
                     if method == Method::Invite {
                         self.invites.push((from, tx));
                     }
@@ -191,6 +219,13 @@ impl World {
             8 if !self.pending.is_empty() => {
                 let (i, tx) = self.pending[usize::from(r.u8()) % self.pending.len()];
                 let status = STATUSES[usize::from(r.u8()) % STATUSES.len()];
+                if status == 202 {
+                    if let Ok(s) =
+                        self.uas[i].accept_subscription(tx, "text/plain", b"state".to_vec(), now)
+                    {
+                        self.served.push((i, s));
+                    }
+                }
                 let _ = self.uas[i].respond(tx, ResponseSpec::new(status), now);
             }
             9 if !self.dialogs.is_empty() => {
@@ -199,6 +234,15 @@ impl World {
                     0 => self.uas[i].bye(d, now),
                     1 => self.uas[i].send_in_dialog(d, DialogRequestSpec::new(Method::Invite), now),
                     _ => self.uas[i].send_in_dialog(d, DialogRequestSpec::new(Method::Info), now),
+                };
+            }
+            _ if !self.served.is_empty() && r.u8() & 1 == 1 => {
+                let (i, s) = self.served[usize::from(r.u8()) % self.served.len()];
+                let _ = match r.u8() % 2 {
+                    0 => self.uas[i]
+                        .notify(s, "text/plain", b"more".to_vec(), now)
+                        .map(|_| ()),
+                    _ => self.uas[i].terminate_subscription(s, "deactivated", now),
                 };
             }
             _ if !self.invites.is_empty() => {
@@ -251,12 +295,13 @@ impl World {
 /// The `ua_events` entry point.
 pub fn ua_events(data: &[u8]) {
     let mut r = Reader(data);
-    let transport = if r.u8() & 1 == 1 {
+    let flags = r.u8();
+    let transport = if flags & 1 == 1 {
         Transport::Tcp
     } else {
         Transport::Udp
     };
-    let mut world = World::new(transport);
+    let mut world = World::new(transport, flags);
     let mut steps = 0;
     while !r.0.is_empty() && steps < 512 {
         world.step(&mut r);

@@ -10,8 +10,10 @@
 //!
 //! * [`client`]: the IM Client (clauses 7.1.1.x and 9.x).
 //! * [`server`]: the controlling IM Server (clauses 7.2.x, 11.x).
+//! * [`history`]: the IM History Function (clauses 13.x).
 
 pub mod client;
+pub mod history;
 pub mod server;
 
 use crate::sip::{Contact, SipMessage};

@@ -1,5 +1,8 @@
 //! Typed, on-demand accessors on [`SipMessage`]: each parses the raw values of
 //! one header field when asked, borrowing the message, without allocating.
+//! The fields the parser has already checked (the top Via, From, To, Call-ID
+//! and CSeq) are kept parsed in the message and returned without parsing
+//! again.
 //!
 //! List-valued headers yield every element, across commas and repeated header
 //! fields alike. A malformed value yields a [`SipError`] whose kind names the
@@ -7,6 +10,7 @@
 //! for a number too large) and whose offset is the absolute byte offset of the
 //! problem in the parsed message.
 
+use super::lex::CommaSplit;
 use super::value::{self, ParseValue};
 use super::{
     AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
@@ -87,32 +91,48 @@ impl<'a> SipMessage<'a> {
     /// # Ok::<(), oma_im::sip::SipError>(())
     /// ```
     pub fn via(&self) -> impl Iterator<Item = Result<Via<'a>, SipError>> + '_ {
-        self.elements(HeaderName::Via)
+        // The first element is kept parsed; the others, if any, are parsed
+        // here.
+        let others = if self.checked.more_vias {
+            usize::MAX
+        } else {
+            0
+        };
+        let rest = self
+            .header_values(HeaderName::Via)
+            .flat_map(|hv| CommaSplit::new(hv.value).map(move |(at, item)| (hv.offset + at, item)))
+            .skip(1)
+            .take(others)
+            .map(|(at, item)| {
+                Via::parse_value(item, &ValueLimits::DEFAULT)
+                    .map_err(|e| to_sip_error(HeaderName::Via, at, e))
+            });
+        self.top_via().into_iter().chain(rest)
     }
 
-    /// The topmost Via element.
+    /// The topmost Via element (kept parsed by the parser).
     pub fn top_via(&self) -> Option<Result<Via<'a>, SipError>> {
-        self.via().next()
+        self.checked.top_via.clone().map(Ok)
     }
 
-    /// The From value.
+    /// The From value (kept parsed by the parser).
     pub fn from(&self) -> Option<Result<NameAddr<'a>, SipError>> {
-        self.single(HeaderName::From)
+        Some(Ok(self.checked.from.clone()))
     }
 
-    /// The To value.
+    /// The To value (kept parsed by the parser).
     pub fn to(&self) -> Option<Result<NameAddr<'a>, SipError>> {
-        self.single(HeaderName::To)
+        Some(Ok(self.checked.to.clone()))
     }
 
-    /// The Call-ID.
+    /// The Call-ID (kept parsed by the parser).
     pub fn call_id(&self) -> Option<Result<CallId<'a>, SipError>> {
-        self.single(HeaderName::CallId)
+        Some(Ok(self.checked.call_id))
     }
 
-    /// The CSeq.
+    /// The CSeq (kept parsed by the parser).
     pub fn cseq(&self) -> Option<Result<CSeq<'a>, SipError>> {
-        self.single(HeaderName::CSeq)
+        Some(Ok(self.checked.cseq))
     }
 
     /// The Max-Forwards.

@@ -392,6 +392,28 @@ mod tests {
     }
 
     #[test]
+    fn names_differing_in_one_octet_are_not_recognised() {
+        for known in ALL_KNOWN {
+            let name = known.as_str();
+            for at in 0..name.len() {
+                for replacement in [b'\r', b'\n', b'x', b'-', b'_', b'0', 0x80] {
+                    let mut bytes = name.as_bytes().to_vec();
+                    if bytes[at].eq_ignore_ascii_case(&replacement) {
+                        continue;
+                    }
+                    bytes[at] = replacement;
+                    let known = HeaderName::known(&bytes);
+                    assert!(
+                        known.is_none_or(|k| k.as_str().len() != name.len()),
+                        "{:?} taken for {known:?}",
+                        String::from_utf8_lossy(&bytes)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn compact_forms_map_to_their_long_names() {
         let pairs = [
             ("i", "Call-ID"),

@@ -28,16 +28,49 @@ pub(crate) const fn is_lws_byte(b: u8) -> bool {
 /// Position of the first non-LWS byte at or after `i`.
 pub(crate) fn skip_lws(s: &str, mut i: usize) -> usize {
     let b = s.as_bytes();
-    while b.get(i).is_some_and(|c| is_lws_byte(*c)) {
+    while b.get(i).is_some_and(|c| LWS[usize::from(*c)]) {
         i += 1;
     }
     i
 }
 
+/// [`is_token_byte`] as a lookup table.
+static TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_token_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// [`is_lws_byte`] as a lookup table.
+static LWS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_lws_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
+/// [`is_gen_value_byte`] as a lookup table.
+static GEN_VALUE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_gen_value_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
 /// Position of the first non-token byte at or after `i`.
 pub(crate) fn token_end(s: &str, mut i: usize) -> usize {
     let b = s.as_bytes();
-    while b.get(i).is_some_and(|c| is_token_byte(*c)) {
+    while b.get(i).is_some_and(|c| TOKEN[usize::from(*c)]) {
         i += 1;
     }
     i
@@ -245,6 +278,13 @@ impl<'a> Iterator for CommaSplit<'a> {
         let b = self.s.as_bytes();
         while self.pos < b.len() {
             let start = self.pos;
+            let rest = b.get(start..).unwrap_or_default();
+            if memchr::memchr(b',', rest).is_none() {
+                // No comma left: the rest is the last element, whatever it
+                // quotes or brackets.
+                self.pos = b.len();
+                return trimmed(self.s, start, b.len());
+            }
             let mut j = start;
             let mut in_quote = false;
             let mut in_angle = false;
@@ -277,19 +317,25 @@ impl<'a> Iterator for CommaSplit<'a> {
             }
             let end = j.min(b.len());
             self.pos = end + 1;
-            let item_start = skip_lws(self.s, start).min(end);
-            let mut item_end = end;
-            while item_end > item_start && b.get(item_end - 1).is_some_and(|c| is_lws_byte(*c)) {
-                item_end -= 1;
-            }
-            if let Some(item) = self.s.get(item_start..item_end) {
-                if !item.is_empty() {
-                    return Some((item_start, item));
-                }
+            if let Some(item) = trimmed(self.s, start, end) {
+                return Some(item);
             }
         }
         None
     }
+}
+
+/// `s[start..end]` trimmed of LWS, with its offset; `None` when empty.
+fn trimmed(s: &str, start: usize, end: usize) -> Option<(usize, &str)> {
+    let b = s.as_bytes();
+    let item_start = skip_lws(s, start).min(end);
+    let mut item_end = end;
+    while item_end > item_start && b.get(item_end - 1).is_some_and(|c| is_lws_byte(*c)) {
+        item_end -= 1;
+    }
+    s.get(item_start..item_end)
+        .filter(|item| !item.is_empty())
+        .map(|item| (item_start, item))
 }
 
 /// One generic parameter `name[=value]` of a header value (RFC 3261 `generic-param`)
@@ -338,8 +384,15 @@ impl<'a> Param<'a> {
 }
 
 /// An ordered list of parameters, stored inline for the usual few.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Params<'a>(SmallVec<[Param<'a>; 4]>);
+
+impl Clone for Params<'_> {
+    /// Copies the parameters as one block (they are `Copy`).
+    fn clone(&self) -> Self {
+        Self(SmallVec::from_slice(&self.0))
+    }
+}
 
 impl<'a> Params<'a> {
     /// An empty list.
@@ -444,7 +497,7 @@ pub(crate) fn generic_params<'a>(
                 (s.get(v_at..end), end)
             } else {
                 let mut e = v_at;
-                while b.get(e).is_some_and(|c| is_gen_value_byte(*c)) {
+                while b.get(e).is_some_and(|c| GEN_VALUE[usize::from(*c)]) {
                     e += 1;
                 }
                 if e == v_at {
@@ -512,6 +565,17 @@ mod tests {
             items,
             vec![(2, r#""a,b" <sip:x,y@h>;p=1"#), (26, "(c,d) e"), (37, "f")]
         );
+    }
+
+    #[test]
+    fn comma_split_last_element_without_comma() {
+        let items: Vec<_> = CommaSplit::new(" a , \"b\r\n c ").collect();
+        assert_eq!(items, vec![(1, "a"), (5, "\"b\r\n c")]);
+        assert_eq!(
+            CommaSplit::new("x,  \t").collect::<Vec<_>>(),
+            vec![(0, "x")]
+        );
+        assert_eq!(CommaSplit::new(" \t ").count(), 0);
     }
 
     #[test]

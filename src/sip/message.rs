@@ -2,7 +2,7 @@
 
 use smallvec::SmallVec;
 
-use super::HeaderName;
+use super::{CSeq, CallId, HeaderName, NameAddr, Uri, Via};
 
 /// How many header fields a [`SipMessage`] holds without allocating.
 pub(crate) const INLINE_HEADERS: usize = 24;
@@ -69,6 +69,26 @@ pub(crate) struct HeaderEntry<'a> {
     pub(crate) end: u32,
 }
 
+/// What the parser's eager checks parsed, kept so that the typed accessors
+/// of the fields every message has return it without parsing again.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked<'a> {
+    /// The Request-URI of a request.
+    pub(crate) request_uri: Option<Uri<'a>>,
+    /// The first via-parm of the first Via header field that has one.
+    pub(crate) top_via: Option<Via<'a>>,
+    /// `true` when the Via header fields hold more than one via-parm.
+    pub(crate) more_vias: bool,
+    /// The From value.
+    pub(crate) from: NameAddr<'a>,
+    /// The To value.
+    pub(crate) to: NameAddr<'a>,
+    /// The Call-ID.
+    pub(crate) call_id: CallId<'a>,
+    /// The CSeq.
+    pub(crate) cseq: CSeq<'a>,
+}
+
 /// A parsed SIP request or response, borrowing the bytes it was parsed from.
 ///
 /// Built by [`parse_message`](super::parse_message) (or [`SipMessage::parse`]),
@@ -86,16 +106,25 @@ pub struct SipMessage<'a> {
     pub(crate) start_line: StartLine<'a>,
     pub(crate) headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]>,
     pub(crate) body: &'a [u8],
+    /// The values the parser checked, already parsed.
+    pub(crate) checked: Checked<'a>,
+}
+
+impl<'a> HeaderEntry<'a> {
+    /// The value of this field, from the header section `head`.
+    pub(crate) fn value(&self, head: &'a str) -> HeaderValue<'a> {
+        let (start, end) = (self.start as usize, self.end as usize);
+        HeaderValue {
+            value: head.get(start..end).unwrap_or_default(),
+            offset: start,
+        }
+    }
 }
 
 impl<'a> SipMessage<'a> {
     /// The value of `entry`, from the header section.
     pub(crate) fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
-        let (start, end) = (entry.start as usize, entry.end as usize);
-        HeaderValue {
-            value: self.head.get(start..end).unwrap_or_default(),
-            offset: start,
-        }
+        entry.value(self.head)
     }
 
     /// The start line: a Request-Line or a Status-Line.
@@ -122,6 +151,24 @@ impl<'a> SipMessage<'a> {
             StartLine::Request(_) => None,
             StartLine::Response(line) => Some(line),
         }
+    }
+
+    /// The Request-URI of a request, parsed (the parser has checked it, so
+    /// this does no work).
+    ///
+    /// ```
+    /// use oma_im::sip::parse_message;
+    ///
+    /// let request = parse_message(b"OPTIONS sip:bob@example.com;transport=tcp SIP/2.0\r\n\
+    ///     Via: SIP/2.0/TCP h.example.com;branch=z9hG4bK1\r\n\
+    ///     From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+    ///     Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")?;
+    /// let uri = request.request_uri().unwrap();
+    /// assert_eq!(uri.as_sip().unwrap().transport(), Some("tcp"));
+    /// # Ok::<(), oma_im::sip::SipError>(())
+    /// ```
+    pub fn request_uri(&self) -> Option<&Uri<'a>> {
+        self.checked.request_uri.as_ref()
     }
 
     /// The Method of a request's Request-Line.

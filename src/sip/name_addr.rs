@@ -124,9 +124,8 @@ impl<'a> NameAddr<'a> {
         match lt {
             Some(lt) => {
                 let start = lt + 1;
-                let close = s
-                    .get(start..)
-                    .and_then(|r| r.find('>'))
+                let close = (b.get(start..).unwrap_or_default().iter())
+                    .position(|&c| c == b'>')
                     .ok_or(ValueError::new(
                         ValueErrorKind::UnterminatedAngleBracket,
                         lt,
@@ -144,7 +143,7 @@ impl<'a> NameAddr<'a> {
                     .map_or(s.len(), |p| p + i);
                 let text = s.get(i..end).unwrap_or_default();
                 // A URI with headers must be enclosed in <> (RFC 3261 §20.10).
-                if let Some(q) = text.find('?') {
+                if let Some(q) = text.bytes().position(|c| c == b'?') {
                     return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i + q));
                 }
                 let uri = Uri::parse(text).map_err(|e| e.shifted(i))?;

@@ -9,8 +9,9 @@ pub(crate) mod syntax;
 
 use smallvec::SmallVec;
 
-use super::message::{HeaderEntry, HeaderValue, SipMessage, StartLine};
-use super::{HeaderName, Limits, SipError, SipErrorKind};
+use super::message::INLINE_HEADERS;
+use super::message::{Checked, HeaderEntry, HeaderValue, SipMessage, StartLine};
+use super::{HeaderName, Limits, SipError, SipErrorKind, Uri};
 
 /// Parses one complete SIP message with the default [`Limits`].
 ///
@@ -77,19 +78,14 @@ pub fn parse_message_with<'a>(
     let line = input.get(start..line_end).unwrap_or_default();
     let line = core::str::from_utf8(line)
         .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
-    let start_line = start_line::parse(line, start)?;
+    let (start_line, request_uri) = start_line::parse(line, start)?;
 
     // First pass, on the octets: cut the header fields (each with its folded
     // continuation lines) up to the empty line, and recognise their names.
-    let mut message = SipMessage {
-        head: "",
-        start_line,
-        headers: SmallVec::new(),
-        body: &[],
-    };
+    let mut headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]> = SmallVec::new();
     let mut pos = line_end + 2;
     while input.get(pos..pos + 2) != Some(b"\r\n") {
-        if message.headers.len() == limits.max_headers {
+        if headers.len() == limits.max_headers {
             return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
         }
         let field_end = lines.line(pos, true)?;
@@ -102,7 +98,7 @@ pub fn parse_message_with<'a>(
         });
         // Offsets fit in u32: larger inputs were rejected above.
         let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
-        message.headers.push(HeaderEntry {
+        headers.push(HeaderEntry {
             name,
             start: at(parts.value_start),
             end: at(parts.value_end),
@@ -113,22 +109,28 @@ pub fn parse_message_with<'a>(
     lines.line_feeds += 1;
 
     // Second pass: the header section as text, then the checks.
-    message.head = lines.head(head_end)?;
+    let head = lines.head(head_end)?;
     let mut seen = Seen::default();
-    for entry in &message.headers {
+    for entry in &headers {
         if Seen::watches(entry.name) {
-            seen.add(entry.name, &message.value(entry))?;
+            seen.add(entry.name, &entry.value(head))?;
         }
     }
-    seen.check(&message, head_end)?;
+    let checked = seen.check(&start_line, request_uri, &headers, head)?;
     let rest = input.get(head_end..).unwrap_or_default();
-    message.body = match seen.content_length {
+    let body = match seen.content_length {
         Some((length, offset)) => rest
             .get(..length)
             .ok_or(SipError::new(SipErrorKind::BodyTruncated, offset))?,
         None => rest,
     };
-    Ok(message)
+    Ok(SipMessage {
+        head,
+        start_line,
+        headers,
+        body,
+        checked,
+    })
 }
 
 /// Cuts CRLF-terminated lines out of the input, front to back.
@@ -367,30 +369,52 @@ impl<'a> Seen<'a> {
         Ok(())
     }
 
-    /// Checks the mandatory fields of `message`, whose header section ends
-    /// at `head_end`.
-    fn check(&self, message: &SipMessage<'a>, head_end: usize) -> Result<(), SipError> {
+    /// Checks the mandatory fields of a message with `start_line` and
+    /// `headers` (whose header section, from the input's first octet, is
+    /// `head`), and gives them parsed.
+    fn check(
+        &self,
+        start_line: &StartLine<'a>,
+        request_uri: Option<Uri<'a>>,
+        headers: &[HeaderEntry<'a>],
+        head: &'a str,
+    ) -> Result<Checked<'a>, SipError> {
+        let head_end = head.len();
         let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
         let call_id = self.call_id.ok_or_else(|| missing(HeaderName::CallId))?;
         let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
         let to = self.to.ok_or_else(|| missing(HeaderName::To))?;
-        let cseq = self.cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
+        let cseq_value = self.cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
         if !self.via {
             return Err(missing(HeaderName::Via));
         }
-        for via in message.header_values(HeaderName::Via) {
-            fields::via(&via)?;
-        }
-        fields::name_addr(&from, HeaderName::From)?;
-        fields::name_addr(&to, HeaderName::To)?;
-        fields::call_id(&call_id)?;
-        let cseq_method = fields::cseq(&cseq)?.method;
-        if let StartLine::Request(line) = message.start_line() {
-            if line.method != cseq_method.as_str() {
-                return Err(SipError::new(SipErrorKind::CSeqMethodMismatch, cseq.offset));
+        let (mut top_via, mut more_vias) = (None, false);
+        for entry in headers {
+            if matches!(entry.name, HeaderName::Via) {
+                fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
         }
-        Ok(())
+        let from = fields::name_addr(&from, HeaderName::From)?;
+        let to = fields::name_addr(&to, HeaderName::To)?;
+        let call_id = fields::call_id(&call_id)?;
+        let cseq = fields::cseq(&cseq_value)?;
+        if let StartLine::Request(line) = start_line {
+            if line.method != cseq.method.as_str() {
+                return Err(SipError::new(
+                    SipErrorKind::CSeqMethodMismatch,
+                    cseq_value.offset,
+                ));
+            }
+        }
+        Ok(Checked {
+            request_uri,
+            top_via,
+            more_vias,
+            from,
+            to,
+            call_id,
+            cseq,
+        })
     }
 }
 

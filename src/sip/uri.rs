@@ -43,7 +43,7 @@ pub enum Uri<'a> {
 }
 
 /// A `sip:` or `sips:` URI (RFC 3261 §19.1.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct SipUri<'a> {
     /// `true` for `sips:`.
     pub secure: bool,
@@ -59,6 +59,21 @@ pub struct SipUri<'a> {
     pub params: Params<'a>,
     /// The headers after `?`, in order, escapes kept.
     pub headers: SmallVec<[UriHeader<'a>; 2]>,
+}
+
+impl Clone for SipUri<'_> {
+    /// Copies the parameters and headers as blocks (they are `Copy`).
+    fn clone(&self) -> Self {
+        Self {
+            secure: self.secure,
+            user: self.user,
+            password: self.password,
+            host: self.host,
+            port: self.port,
+            params: self.params.clone(),
+            headers: SmallVec::from_slice(&self.headers),
+        }
+    }
 }
 
 /// One `hname=hvalue` header of a SIP URI.
@@ -103,7 +118,20 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv6)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, 1));
         }
-        if s.contains(':') {
+        // One pass over the octets: the first one a host name cannot hold,
+        // and the classes seen.
+        let bytes = s.as_bytes();
+        let (mut bad, mut seen) = (None, 0u8);
+        for (i, &c) in bytes.iter().enumerate() {
+            let class = HOST_CLASS[usize::from(c)];
+            if class == HOST_INVALID {
+                bad = Some(i);
+                break;
+            }
+            seen |= class;
+        }
+        let all_digits_and_dots = seen & HOST_OTHER == 0;
+        if bad.is_some() && bytes.contains(&b':') {
             if bare_ipv6 {
                 return s
                     .parse::<Ipv6Addr>()
@@ -115,21 +143,18 @@ impl<'a> Host<'a> {
         if s.is_empty() {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        if let Some(bad) = s
-            .bytes()
-            .position(|c| !(c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_'))
-        {
+        if let Some(bad) = bad {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, bad));
         }
-        if s.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+        if all_digits_and_dots {
             // All digits and dots: must be an IPv4address, a toplabel never
             // starts with a digit.
-            return s
-                .parse::<Ipv4Addr>()
+            return parse_ipv4(s)
                 .map(Host::Ipv4)
-                .map_err(|_| ValueError::new(ValueErrorKind::InvalidHost, 0));
+                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        if s.starts_with('.') || s.contains("..") {
+        let double_dot = bytes.windows(2).any(|pair| pair == b"..");
+        if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
         Ok(Host::Domain(s))
@@ -158,6 +183,69 @@ impl<'a> Host<'a> {
             _ => false,
         }
     }
+}
+
+/// [`HOST_CLASS`]: an octet no host name holds.
+const HOST_INVALID: u8 = 0;
+/// [`HOST_CLASS`] bit: a decimal digit.
+const HOST_DIGIT: u8 = 1;
+/// [`HOST_CLASS`] bit: `.`.
+const HOST_DOT: u8 = 2;
+/// [`HOST_CLASS`] bit: a letter, `-` or `_`.
+const HOST_OTHER: u8 = 4;
+
+/// The class of every octet in a host name or IPv4 address.
+static HOST_CLASS: [u8; 256] = {
+    let mut table = [HOST_INVALID; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_digit() {
+            HOST_DIGIT
+        } else if c == b'.' {
+            HOST_DOT
+        } else if c.is_ascii_alphabetic() || c == b'-' || c == b'_' {
+            HOST_OTHER
+        } else {
+            HOST_INVALID
+        };
+        i += 1;
+    }
+    table
+};
+
+/// Parses an `IPv4address` the way `Ipv4Addr::from_str` does (four decimal
+/// octets of at most three digits, no leading zero, each at most 255), in
+/// one pass.
+pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut k = 0usize;
+    let (mut value, mut digits, mut leading_zero) = (0u16, 0u8, false);
+    for &c in s.as_bytes() {
+        if c == b'.' {
+            if digits == 0 || k >= 3 {
+                return None;
+            }
+            *octets.get_mut(k)? = u8::try_from(value).ok()?;
+            k += 1;
+            (value, digits) = (0, 0);
+        } else if c.is_ascii_digit() {
+            if digits == 3 || leading_zero && digits == 1 {
+                return None;
+            }
+            leading_zero = digits == 0 && c == b'0';
+            value = value * 10 + u16::from(c - b'0');
+            digits += 1;
+        } else {
+            return None;
+        }
+        leading_zero &= digits == 1;
+    }
+    if digits == 0 || k != 3 {
+        return None;
+    }
+    *octets.get_mut(k)? = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// Parses the inside of an IPv6 reference. Besides standard text forms, it
@@ -212,25 +300,49 @@ const fn is_header_byte(b: u8) -> bool {
     is_unreserved(b) || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$')
 }
 
-/// Checks that every byte of `s` (at `base` in the URI) is allowed by `ok` or
-/// is a valid `%hh` escape.
+/// The lookup table of a byte class: `true` for the octets `class` allows.
+macro_rules! byte_table {
+    ($class:ident) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = $class(i as u8);
+            i += 1;
+        }
+        table
+    }};
+}
+
+/// [`is_user_byte`] as a table.
+static USER: [bool; 256] = byte_table!(is_user_byte);
+/// [`is_password_byte`] as a table.
+static PASSWORD: [bool; 256] = byte_table!(is_password_byte);
+/// [`is_param_byte`] as a table.
+static PARAM: [bool; 256] = byte_table!(is_param_byte);
+/// [`is_header_byte`] as a table.
+static HEADER: [bool; 256] = byte_table!(is_header_byte);
+/// [`is_tel_number_byte`] as a table.
+static TEL_NUMBER: [bool; 256] = byte_table!(is_tel_number_byte);
+
+/// Checks that every byte of `s` (at `base` in the URI) is allowed by the
+/// table `ok` or is a valid `%hh` escape.
 fn check_chars(
     s: &str,
     base: usize,
-    ok: fn(u8) -> bool,
+    ok: &[bool; 256],
     kind: ValueErrorKind,
 ) -> Result<(), ValueError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if c == b'%' {
+        if ok[usize::from(c)] {
+            i += 1;
+        } else if c == b'%' {
             let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
             if !(hex(i + 1) && hex(i + 2)) {
                 return Err(ValueError::new(ValueErrorKind::InvalidEscape, base + i));
             }
             i += 3;
-        } else if ok(c) {
-            i += 1;
         } else {
             return Err(ValueError::new(kind, base + i));
         }
@@ -304,6 +416,21 @@ fn decoded_eq(a: &str, b: &str, ci: bool) -> bool {
     }
 }
 
+/// Position of the first `byte` in `s` (a short part of a URI: a plain loop
+/// beats a vectorised search's set-up).
+fn find(s: &str, byte: u8) -> Option<usize> {
+    s.bytes().position(|c| c == byte)
+}
+
+/// Position of the first `;` or `?` in `b` from `from`, or `b.len()`.
+fn param_or_header_start(b: &[u8], from: usize) -> usize {
+    b.get(from..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c == b';' || c == b'?')
+        .map_or(b.len(), |p| p + from)
+}
+
 fn scheme_end(s: &str) -> Result<usize, ValueError> {
     let b = s.as_bytes();
     if !b.first().is_some_and(u8::is_ascii_alphabetic) {
@@ -331,6 +458,18 @@ impl<'a> Uri<'a> {
 
     /// Parses a URI under `limits`.
     pub fn parse_with(s: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        // The usual lower-case schemes, without scanning for the colon.
+        match s.as_bytes().get(..5) {
+            Some([b's', b'i', b'p', b':', _]) => {
+                let rest = s.get(4..).unwrap_or_default();
+                return SipUri::parse_rest(rest, 4, false, limits).map(Uri::Sip);
+            }
+            Some(b"sips:") => {
+                let rest = s.get(5..).unwrap_or_default();
+                return SipUri::parse_rest(rest, 5, true, limits).map(Uri::Sip);
+            }
+            _ => {}
+        }
         let colon = scheme_end(s)?;
         let scheme = s.get(..colon).unwrap_or_default();
         let rest = s.get(colon + 1..).unwrap_or_default();
@@ -434,20 +573,20 @@ impl<'a> SipUri<'a> {
         limits: &ValueLimits,
     ) -> Result<Self, ValueError> {
         // userinfo: up to the first '@', if any.
-        let (user, password, host_at) = match s.find('@') {
+        let (user, password, host_at) = match find(s, b'@') {
             Some(at) => {
                 let userinfo = s.get(..at).unwrap_or_default();
-                let (user, password) = match userinfo.find(':') {
+                let (user, password) = match find(userinfo, b':') {
                     Some(c) => (userinfo.get(..c).unwrap_or_default(), userinfo.get(c + 1..)),
                     None => (userinfo, None),
                 };
                 if user.is_empty() {
                     return Err(ValueError::new(ValueErrorKind::InvalidUserinfo, base));
                 }
-                check_chars(user, base, is_user_byte, ValueErrorKind::InvalidUserinfo)?;
+                check_chars(user, base, &USER, ValueErrorKind::InvalidUserinfo)?;
                 if let Some(p) = password {
                     let p_at = base + user.len() + 1;
-                    check_chars(p, p_at, is_password_byte, ValueErrorKind::InvalidUserinfo)?;
+                    check_chars(p, p_at, &PASSWORD, ValueErrorKind::InvalidUserinfo)?;
                 }
                 (Some(user), password, at + 1)
             }
@@ -455,15 +594,11 @@ impl<'a> SipUri<'a> {
         };
         let b = s.as_bytes();
         // hostport: up to ';' or '?'.
-        let hp_end = b
-            .iter()
-            .skip(host_at)
-            .position(|c| *c == b';' || *c == b'?')
-            .map_or(s.len(), |p| p + host_at);
+        let hp_end = param_or_header_start(b, host_at);
         let hostport = s.get(host_at..hp_end).unwrap_or_default();
         let hp_base = base + host_at;
         let (host_str, port_str) = if hostport.starts_with('[') {
-            match hostport.find(']') {
+            match find(hostport, b']') {
                 Some(close) => {
                     let after = hostport.get(close + 1..).unwrap_or_default();
                     let port = match after.strip_prefix(':') {
@@ -481,7 +616,7 @@ impl<'a> SipUri<'a> {
                 None => return Err(ValueError::new(ValueErrorKind::InvalidIpv6, hp_base)),
             }
         } else {
-            match hostport.find(':') {
+            match find(hostport, b':') {
                 Some(c) => (
                     hostport.get(..c).unwrap_or_default(),
                     Some((hostport.get(c + 1..).unwrap_or_default(), c + 1)),
@@ -499,13 +634,9 @@ impl<'a> SipUri<'a> {
         let mut i = hp_end;
         while b.get(i) == Some(&b';') {
             let start = i + 1;
-            let end = b
-                .iter()
-                .skip(start)
-                .position(|c| *c == b';' || *c == b'?')
-                .map_or(s.len(), |p| p + start);
+            let end = param_or_header_start(b, start);
             let text = s.get(start..end).unwrap_or_default();
-            let (name, value) = match text.find('=') {
+            let (name, value) = match find(text, b'=') {
                 Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
                 None => (text, None),
             };
@@ -515,7 +646,7 @@ impl<'a> SipUri<'a> {
             check_chars(
                 name,
                 base + start,
-                is_param_byte,
+                &PARAM,
                 ValueErrorKind::UnexpectedCharacter,
             )?;
             if let Some(v) = value {
@@ -528,7 +659,7 @@ impl<'a> SipUri<'a> {
                 check_chars(
                     v,
                     base + start + name.len() + 1,
-                    is_param_byte,
+                    &PARAM,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
@@ -547,12 +678,13 @@ impl<'a> SipUri<'a> {
             let mut start = i + 1;
             loop {
                 let end = b
+                    .get(start..)
+                    .unwrap_or_default()
                     .iter()
-                    .skip(start)
-                    .position(|c| *c == b'&')
+                    .position(|&c| c == b'&')
                     .map_or(s.len(), |p| p + start);
                 let text = s.get(start..end).unwrap_or_default();
-                let Some(eq) = text.find('=') else {
+                let Some(eq) = find(text, b'=') else {
                     return Err(ValueError::new(ValueErrorKind::Expected('='), base + end));
                 };
                 let name = text.get(..eq).unwrap_or_default();
@@ -563,13 +695,13 @@ impl<'a> SipUri<'a> {
                 check_chars(
                     name,
                     base + start,
-                    is_header_byte,
+                    &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
                 check_chars(
                     value,
                     base + start + eq + 1,
-                    is_header_byte,
+                    &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
                 if headers.len() >= limits.max_uri_headers {
@@ -733,7 +865,7 @@ const fn is_tel_number_byte(b: u8) -> bool {
 
 impl<'a> TelUri<'a> {
     fn parse_rest(s: &'a str, base: usize, limits: &ValueLimits) -> Result<Self, ValueError> {
-        let end = s.find(';').unwrap_or(s.len());
+        let end = find(s, b';').unwrap_or(s.len());
         let number = s.get(..end).unwrap_or_default();
         if number.is_empty() {
             return Err(ValueError::new(ValueErrorKind::Empty, base));
@@ -741,7 +873,7 @@ impl<'a> TelUri<'a> {
         check_chars(
             number,
             base,
-            is_tel_number_byte,
+            &TEL_NUMBER,
             ValueErrorKind::UnexpectedCharacter,
         )?;
         let mut params = Params::new();
@@ -751,10 +883,10 @@ impl<'a> TelUri<'a> {
             let start = i + 1;
             let e = s
                 .get(start..)
-                .and_then(|r| r.find(';'))
+                .and_then(|r| find(r, b';'))
                 .map_or(s.len(), |p| p + start);
             let text = s.get(start..e).unwrap_or_default();
-            let (name, value) = match text.find('=') {
+            let (name, value) = match find(text, b'=') {
                 Some(q) => (text.get(..q).unwrap_or_default(), text.get(q + 1..)),
                 None => (text, None),
             };
@@ -764,14 +896,14 @@ impl<'a> TelUri<'a> {
             check_chars(
                 name,
                 base + start,
-                is_param_byte,
+                &PARAM,
                 ValueErrorKind::UnexpectedCharacter,
             )?;
             if let Some(v) = value {
                 check_chars(
                     v,
                     base + start + name.len() + 1,
-                    is_param_byte,
+                    &PARAM,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
@@ -883,6 +1015,87 @@ mod tests {
         ] {
             assert!(Uri::parse(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_like_the_standard_library(s in "[0-9.]{0,17}") {
+            proptest::prop_assert_eq!(parse_ipv4(&s), s.parse::<Ipv4Addr>().ok());
+        }
+    }
+
+    #[test]
+    fn ipv4_edge_cases_like_the_standard_library() {
+        for s in [
+            "1.2.3.4",
+            "01.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "0001.2.3.4",
+            "00.1.1.1",
+            "1.2.3.4 ",
+            ".1.2.3",
+            "1.2.3.",
+            "10.20.30.40",
+            "1.0.0.09",
+            "199.299.1.1",
+            "",
+            "....",
+        ] {
+            assert_eq!(parse_ipv4(s), s.parse::<Ipv4Addr>().ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn host_classes_in_one_pass() {
+        let kind = |s, bare| Host::parse(s, bare).map_err(|e| (e.kind, e.offset));
+        assert_eq!(
+            kind("a.example.com", false),
+            Ok(Host::Domain("a.example.com"))
+        );
+        assert_eq!(
+            kind("192.0.2.1", false),
+            Ok(Host::Ipv4([192, 0, 2, 1].into()))
+        );
+        assert_eq!(kind("1.2.3", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("x_y-1.c0m", false), Ok(Host::Domain("x_y-1.c0m")));
+        assert_eq!(kind("", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a b", false), Err((ValueErrorKind::InvalidHost, 1)));
+        // A colon anywhere makes it an IPv6 question, even after a bad octet.
+        assert_eq!(kind("a b:c", false), Err((ValueErrorKind::InvalidIpv6, 0)));
+        assert_eq!(kind("::1", true), Ok(Host::Ipv6(Ipv6Addr::LOCALHOST)));
+        assert_eq!(kind(".a.com", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a..com", false), Err((ValueErrorKind::InvalidHost, 0)));
+        assert_eq!(kind("a.com.", false), Ok(Host::Domain("a.com.")));
+    }
+
+    #[test]
+    fn escapes_and_classes_in_uri_parts() {
+        let kind = |s| Uri::parse(s).map(drop).map_err(|e| (e.kind, e.offset));
+        assert_eq!(kind("sip:%61l%2Bice@h;x=%41"), Ok(()));
+        assert_eq!(kind("sip:a%4@h"), Err((ValueErrorKind::InvalidEscape, 5)));
+        assert_eq!(
+            kind("sip:a\"b@h"),
+            Err((ValueErrorKind::InvalidUserinfo, 5))
+        );
+        assert_eq!(kind("sip:a:p@ss@h"), Err((ValueErrorKind::InvalidHost, 10)));
+        assert_eq!(
+            kind("sip:h;a=b{"),
+            Err((ValueErrorKind::UnexpectedCharacter, 9))
+        );
+        assert_eq!(
+            kind("sip:h?a=b;c"),
+            Err((ValueErrorKind::UnexpectedCharacter, 9))
+        );
+        assert_eq!(kind("tel:+1-555;ext=12"), Ok(()));
+        assert_eq!(
+            kind("tel:+1 555"),
+            Err((ValueErrorKind::UnexpectedCharacter, 6))
+        );
     }
 
     #[test]

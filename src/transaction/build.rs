@@ -5,6 +5,7 @@
 //! A small private writer: header fields are appended as text and the
 //! Content-Length is added by [`MessageWriter::finish`].
 
+use crate::decimal::push_decimal;
 use std::net::SocketAddr;
 
 use crate::sip::{value, HeaderName, Param, SipMessage, Via};
@@ -30,7 +31,7 @@ impl MessageWriter {
     pub(crate) fn response(code: u16, reason: &str) -> Self {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(b"SIP/2.0 ");
-        push_number(&mut out, u64::from(code));
+        push_decimal(&mut out, u64::from(code));
         out.push(b' ');
         out.extend_from_slice(reason.as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -75,27 +76,11 @@ impl MessageWriter {
     /// Appends Content-Length, the empty line and `body`; the message.
     pub(crate) fn finish(mut self, body: &[u8]) -> Vec<u8> {
         self.out.extend_from_slice(b"Content-Length: ");
-        push_number(&mut self.out, body.len() as u64);
+        push_decimal(&mut self.out, body.len() as u64);
         self.out.extend_from_slice(b"\r\n\r\n");
         self.out.extend_from_slice(body);
         self.out
     }
-}
-
-/// Appends `n` in decimal.
-pub(crate) fn push_number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// The Reason-Phrase RFC 3261 §21 gives `code`, or a generic one for its class.
@@ -116,6 +101,8 @@ pub fn reason_phrase(code: u16) -> &'static str {
         415 => "Unsupported Media Type",
         416 => "Unsupported URI Scheme",
         420 => "Bad Extension",
+        422 => "Session Interval Too Small",
+        423 => "Interval Too Brief",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
         482 => "Loop Detected",
@@ -202,7 +189,7 @@ fn derived_request(
     w.copy_first(request, HeaderName::CallId);
     let seq = request.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
     w.header_with("CSeq", |out| {
-        push_number(out, u64::from(seq));
+        push_decimal(out, u64::from(seq));
         out.push(b' ');
         out.extend_from_slice(method.as_bytes());
     });

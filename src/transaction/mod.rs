@@ -72,7 +72,7 @@ mod timers;
 mod transport;
 
 pub use build::reason_phrase;
-pub(crate) use build::{cancel_for, push_number, MessageWriter};
+pub(crate) use build::{cancel_for, MessageWriter};
 pub use client::{ClientState, ClientTransaction};
 pub use key::{ClientKey, ServerKey, MAGIC_COOKIE};
 pub use owned::OwnedMessage;

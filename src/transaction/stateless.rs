@@ -28,7 +28,9 @@ pub struct Capabilities {
 impl Default for Capabilities {
     /// INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REFER,
     /// SUBSCRIBE and NOTIFY; no option tag; `application/sdp`, `text/plain`,
-    /// `message/cpim` and `multipart/mixed` bodies; `sip`, `sips` and `tel`.
+    /// `message/cpim`, `multipart/mixed` and (for NOTIFYs of the conference
+    /// event package) `application/conference-info+xml` bodies; `sip`,
+    /// `sips` and `tel`.
     fn default() -> Self {
         let mut allow = MethodSet::new();
         for m in [
@@ -54,6 +56,7 @@ impl Default for Capabilities {
                 "text/plain",
                 "message/cpim",
                 "multipart/mixed",
+                "application/conference-info+xml",
             ],
             uri_schemes: vec!["sip", "sips", "tel"],
         }

@@ -19,6 +19,7 @@
 #![allow(dead_code)]
 
 pub mod im;
+pub mod im_history;
 pub mod im_server;
 pub mod msg;
 mod ua;

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use super::SessionTimerConfig;
+use super::{SessionTimerConfig, SubscriptionConfig};
 use crate::sip::OptionTag;
 use crate::transaction::{Capabilities, TimerConfig, Transport};
 
@@ -67,6 +67,8 @@ pub struct Config {
     /// Session timers (RFC 4028), when this UA uses them; set with
     /// [`with_session_timer`](Self::with_session_timer).
     pub session_timer: Option<SessionTimerConfig>,
+    /// The durations a notifier grants (RFC 6665).
+    pub subscriptions: SubscriptionConfig,
 }
 
 impl Config {
@@ -87,6 +89,7 @@ impl Config {
             limits: Limits::default(),
             contact_user: None,
             session_timer: None,
+            subscriptions: SubscriptionConfig::default(),
         }
     }
 

@@ -143,7 +143,11 @@ impl UserAgent {
         }
         if let Some(min_se) = self.session_too_brief(request) {
             let id = self.new_server(owned(), key, None, source, transport, now);
-            return self.reject_too_brief(id, min_se, now);
+            return self.reject_too_brief(id, 422, ("Min-SE", min_se), now);
+        }
+        if let Some(min) = self.subscription_too_brief(request) {
+            let id = self.new_server(owned(), key, None, source, transport, now);
+            return self.reject_too_brief(id, 423, ("Min-Expires", min), now);
         }
         let to_tag = request
             .to()
@@ -167,7 +171,10 @@ impl UserAgent {
         };
         // A request inside a dialog (§12.2.2).
         let dialog_key = request_dialog_key(request, &to_tag);
-        let dialog = dialog_key.and_then(|k| self.dialog_keys.get(&k).copied());
+        let dialog = match dialog_key.and_then(|k| self.dialog_keys.get(&k).copied()) {
+            Some(d) => Some(d),
+            None => self.dialog_from_notify(request, &to_tag),
+        };
         let Some(dialog) = dialog else {
             let id = self.new_server(owned(), key, None, source, transport, now);
             return self.respond_internal(id, 481, now);
@@ -187,6 +194,9 @@ impl UserAgent {
             if is_target_refresh(method) {
                 entry.dialog.refresh_target(request);
             }
+        }
+        if self.subscription_request(dialog, id, request, now) {
+            return;
         }
         let request = self.servers.get(&id).map(|e| e.tx.request().clone());
         if let Some(request) = request {
@@ -355,6 +365,11 @@ impl UserAgent {
         if method == "INVITE" && code < 200 && cancel == CancelState::Pending {
             self.send_cancel(id, now);
         }
+        let subscription = self.subscription_txs.get(&id).copied();
+        if let Some(sub) = subscription.filter(|_| code >= 300) {
+            self.subscription_txs.remove(&id);
+            self.on_subscription_answer(sub, dialog, code, Some(response), now);
+        }
         let mut retry_422 = None;
         if let Some(set_key) = invite_set {
             dialog = self.invite_response(&set_key, response, code);
@@ -411,6 +426,10 @@ impl UserAgent {
                 dialog,
                 response: owned,
             });
+        }
+        if let Some(sub) = subscription.filter(|_| (200..300).contains(&code)) {
+            self.subscription_txs.remove(&id);
+            self.on_subscription_answer(sub, dialog, code, Some(response), now);
         }
         if let Some(set_key) = retry_422 {
             self.retry_invite(id, &set_key, response, now);

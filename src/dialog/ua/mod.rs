@@ -5,6 +5,7 @@ mod config;
 mod incoming;
 mod outgoing;
 mod session_timer;
+mod subscription;
 mod types;
 
 use std::cmp::Reverse;
@@ -17,6 +18,8 @@ use smallvec::SmallVec;
 pub use config::{Config, Limits};
 pub use session_timer::{RefreshMethod, SessionTimerConfig};
 use session_timer::{SessionBody, SessionDeadline, SessionTimer};
+use subscription::{SubDeadline, Subscription};
+pub use subscription::{SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId};
 pub use types::{
     ClientTxId, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input, Output,
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
@@ -109,6 +112,8 @@ struct DialogEntry {
     session: Option<SessionTimer>,
     /// The last session description this UA sent, for re-INVITE refreshes.
     session_body: SessionBody,
+    /// The subscriptions (RFC 6665) this dialog carries.
+    subscriptions: SmallVec<[SubscriptionId; 1]>,
 }
 
 /// A SIP user agent core: client and server transactions, dialogs, CANCEL,
@@ -198,6 +203,15 @@ pub struct UserAgent {
     accepted: HashMap<ServerKey, DialogId>,
     /// When each accepted INVITE is forgotten, oldest first.
     accepted_expiry: VecDeque<(Instant, ServerKey)>,
+    /// Subscriptions (RFC 6665), by id.
+    subscriptions: HashMap<SubscriptionId, Subscription>,
+    /// Subscriptions by dialog and Event (type, id).
+    subscription_keys: HashMap<(DialogId, (String, Option<String>)), SubscriptionId>,
+    /// Subscriptions sent whose dialog does not exist yet, by the
+    /// SUBSCRIBE's (Call-ID, From tag).
+    pending_subscriptions: HashMap<(String, String), SubscriptionId>,
+    /// The subscription each SUBSCRIBE (and final NOTIFY) in flight serves.
+    subscription_txs: HashMap<ClientTxId, SubscriptionId>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
     deadline_seq: u64,
     out: VecDeque<Output>,
@@ -219,6 +233,10 @@ impl UserAgent {
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
+            subscriptions: HashMap::new(),
+            subscription_keys: HashMap::new(),
+            pending_subscriptions: HashMap::new(),
+            subscription_txs: HashMap::new(),
             deadlines: BinaryHeap::new(),
             deadline_seq: 0,
             out: VecDeque::new(),
@@ -599,6 +617,9 @@ impl UserAgent {
             && self.dialogs.is_empty()
             && self.invite_sets.is_empty()
             && self.accepted.is_empty()
+            && self.subscriptions.is_empty()
+            && self.pending_subscriptions.is_empty()
+            && self.subscription_txs.is_empty()
             && self.deadlines.is_empty()
             && self.out.is_empty()
     }
@@ -658,6 +679,12 @@ impl UserAgent {
             DeadlineReason::SessionExpiry { dialog } => {
                 self.session_deadline_live(dialog, at, SessionDeadline::Expiry)
             }
+            DeadlineReason::SubscriptionRefresh { subscription } => {
+                self.sub_deadline_live(subscription, at, SubDeadline::Refresh)
+            }
+            DeadlineReason::SubscriptionExpiry { subscription } => {
+                self.sub_deadline_live(subscription, at, SubDeadline::Expiry)
+            }
         }
     }
 
@@ -707,6 +734,12 @@ impl UserAgent {
                 }
                 DeadlineReason::SessionRefresh { dialog } => self.on_session_refresh(dialog, now),
                 DeadlineReason::SessionExpiry { dialog } => self.on_session_expiry(dialog, now),
+                DeadlineReason::SubscriptionRefresh { subscription } => {
+                    self.on_subscription_deadline(subscription, SubDeadline::Refresh, now)
+                }
+                DeadlineReason::SubscriptionExpiry { subscription } => {
+                    self.on_subscription_deadline(subscription, SubDeadline::Expiry, now)
+                }
             }
             self.cleanup();
         }
@@ -823,6 +856,7 @@ impl UserAgent {
         if terminated {
             if let Some(entry) = self.clients.remove(&id) {
                 self.client_keys.remove(&entry.key);
+                self.subscription_txs.remove(&id);
                 if let Some(key) = entry.invite_set {
                     if let Some(set) = self.invite_sets.get_mut(&key) {
                         // After a 422 retry the set's transaction is the new one.
@@ -859,6 +893,9 @@ impl UserAgent {
         else {
             return;
         };
+        if let Some(sub) = self.take_subscription_tx(id) {
+            self.on_subscription_answer(sub, dialog, code, None, now);
+        }
         if let Some(dialog) = dialog.filter(|d| method != "BYE" && self.is_session_refresh(*d, id))
         {
             return self.on_refresh_failed(dialog, code, None, now);
@@ -960,6 +997,7 @@ impl UserAgent {
                 bye_reason: None,
                 session: None,
                 session_body: None,
+                subscriptions: SmallVec::new(),
             },
         );
     }
@@ -969,6 +1007,7 @@ impl UserAgent {
             return;
         };
         self.dialog_keys.remove(&entry.dialog.key());
+        self.dialog_subscriptions_gone(entry.subscriptions);
         if let Some(key) = entry.invite_set {
             if let Some(set) = self.invite_sets.get_mut(&key) {
                 set.dialogs.retain(|d| *d != id);

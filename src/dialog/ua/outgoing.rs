@@ -5,9 +5,10 @@
 use std::io::Write;
 
 use super::{Config, DialogRequestSpec, RequestSpec};
+use crate::decimal::push_decimal;
 use crate::dialog::Dialog;
 use crate::rng::Rng;
-use crate::transaction::{push_number, MessageWriter, MAGIC_COOKIE};
+use crate::transaction::{MessageWriter, MAGIC_COOKIE};
 
 /// A new branch: the magic cookie and a random token (§8.1.1.7).
 pub(crate) fn new_branch(rng: &mut Rng) -> String {
@@ -49,7 +50,7 @@ pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config) {
 
 fn cseq(w: &mut MessageWriter, seq: u32, method: &str) {
     w.header_with("CSeq", |out| {
-        push_number(out, u64::from(seq));
+        push_decimal(out, u64::from(seq));
         out.push(b' ');
         out.extend_from_slice(method.as_bytes());
     });

@@ -269,13 +269,15 @@ impl UserAgent {
                 self.start_session(dialog, se.delta_seconds, min_se, local, body, now);
             }
             // A peer without `timer` answers refreshes without
-            // Session-Expires: this UA goes on refreshing (RFC 4028 §9's
-            // `refresher=uas` for such a UAC). A peer with `timer` that
-            // leaves it out turns the timer off (§7.2).
+            // Session-Expires: the timer goes on as it was (RFC 4028 §9's
+            // `refresher=uas` for such a UAC: this UA keeps refreshing). A
+            // peer with `timer` that leaves it out turns the timer off
+            // (§7.2).
             None if !supports_timer(response) => {
                 let current = self.dialogs.get(&dialog).and_then(|e| e.session.as_ref());
-                if let Some((interval, min)) = current.map(|s| (s.interval, s.min_se)) {
-                    self.start_session(dialog, interval, min, true, body, now);
+                let kept = current.map(|s| (s.interval, s.min_se, s.local_refresher));
+                if let Some((interval, min, local)) = kept {
+                    self.start_session(dialog, interval, min, local, body, now);
                 }
             }
             None => {
@@ -511,16 +513,22 @@ impl UserAgent {
         });
     }
 
-    /// Answers `request` with 422 and our Min-SE, outside the application
-    /// and without dialog effects.
-    pub(super) fn reject_too_brief(&mut self, id: ServerTxId, min_se: u32, now: Instant) {
+    /// Answers server transaction `id` with `status` and one header field
+    /// (422 with Min-SE, 423 with Min-Expires), outside the application and
+    /// without dialog effects.
+    pub(super) fn reject_too_brief(
+        &mut self,
+        id: ServerTxId,
+        status: u16,
+        header: (&str, u32),
+        now: Instant,
+    ) {
         let Some(entry) = self.servers.get_mut(&id) else {
             return;
         };
-        let mut w = entry
-            .tx
-            .response(422, "Session Interval Too Small", Some(&entry.to_tag));
-        w.header("Min-SE", &min_se.to_string());
+        let reason = crate::transaction::reason_phrase(status);
+        let mut w = entry.tx.response(status, reason, Some(&entry.to_tag));
+        w.header(header.0, &header.1.to_string());
         let bytes = w.finish(b"");
         // The transaction was just created: it has sent no final response.
         let _ = entry.tx.respond(bytes, now);

@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use super::{SubscriptionEnd, SubscriptionId};
 use crate::dialog::DialogId;
 use crate::sip::{Method, SipError, SipMessage};
 use crate::transaction::{OwnedMessage, Timer, Transmit, Transport};
@@ -91,6 +92,8 @@ pub enum TerminationReason {
     /// This UA's session refresh failed with this status (408 for a
     /// timeout, RFC 4028 §10); BYE sent.
     SessionRefreshFailed(u16),
+    /// The subscription of this dialog ended (RFC 6665).
+    SubscriptionEnded,
 }
 
 /// Why an incoming message was not processed.
@@ -222,6 +225,42 @@ pub enum Event {
         /// The session interval asked for now, seconds.
         session_expires: u32,
     },
+    /// A subscription is in place (RFC 6665): subscriber, the 2xx to its
+    /// SUBSCRIBE came; notifier, it accepted one.
+    SubscriptionActive {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Its dialog.
+        dialog: DialogId,
+        /// The duration granted, seconds.
+        expires: u32,
+    },
+    /// A subscription was refreshed: subscriber, the 2xx to its refresh;
+    /// notifier, a refresh received (a NOTIFY with the last body went
+    /// back).
+    SubscriptionRefreshed {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// The duration granted, seconds.
+        expires: u32,
+    },
+    /// Subscriber: a NOTIFY arrived and was answered with 200. Its body and
+    /// Subscription-State are in `request`.
+    NotifyReceived {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Its dialog.
+        dialog: DialogId,
+        /// The NOTIFY.
+        request: OwnedMessage,
+    },
+    /// A subscription ended; its dialog goes with it.
+    SubscriptionTerminated {
+        /// The subscription.
+        subscription: SubscriptionId,
+        /// Why.
+        reason: SubscriptionEnd,
+    },
 }
 
 /// Why a scheduled deadline exists.
@@ -260,6 +299,17 @@ pub enum DeadlineReason {
     SessionExpiry {
         /// The dialog.
         dialog: DialogId,
+    },
+    /// A subscriber refreshes its subscription.
+    SubscriptionRefresh {
+        /// The subscription.
+        subscription: SubscriptionId,
+    },
+    /// A subscription expires: the notifier sends its final NOTIFY, the
+    /// subscriber gives up on an answer.
+    SubscriptionExpiry {
+        /// The subscription.
+        subscription: SubscriptionId,
     },
 }
 
@@ -432,6 +482,8 @@ pub enum UaError {
     TooManyTransactions,
     /// Over [`Limits::max_dialogs`](super::Limits::max_dialogs).
     TooManyDialogs,
+    /// No live subscription of this role has that id.
+    UnknownSubscription,
 }
 
 impl fmt::Display for UaError {
@@ -445,6 +497,7 @@ impl fmt::Display for UaError {
             UaError::NotCancellable => f.write_str("not a pending INVITE"),
             UaError::TooManyTransactions => f.write_str("transaction limit reached"),
             UaError::TooManyDialogs => f.write_str("dialog limit reached"),
+            UaError::UnknownSubscription => f.write_str("no such subscription"),
         }
     }
 }

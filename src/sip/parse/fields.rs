@@ -44,23 +44,36 @@ pub(super) fn expires(v: &HeaderValue<'_>) -> Result<(), SipError> {
 }
 
 /// `Call-ID = callid`.
-pub(super) fn call_id(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    CallId::parse(v.value)
-        .map(drop)
-        .map_err(|e| in_header(HeaderName::CallId, v, e))
+pub(super) fn call_id<'a>(v: &HeaderValue<'a>) -> Result<CallId<'a>, SipError> {
+    CallId::parse(v.value).map_err(|e| in_header(HeaderName::CallId, v, e))
 }
 
 /// From and To: `( name-addr / addr-spec ) *( SEMI param )`.
-pub(super) fn name_addr(v: &HeaderValue<'_>, name: HeaderName<'static>) -> Result<(), SipError> {
-    NameAddr::parse(v.value)
-        .map(drop)
-        .map_err(|e| in_header(name, v, e))
+pub(super) fn name_addr<'a>(
+    v: &HeaderValue<'a>,
+    name: HeaderName<'static>,
+) -> Result<NameAddr<'a>, SipError> {
+    NameAddr::parse(v.value).map_err(|e| in_header(name, v, e))
 }
 
-/// Every `via-parm` of a Via value.
-pub(super) fn via(v: &HeaderValue<'_>) -> Result<(), SipError> {
+/// Every `via-parm` of a Via value, checked; the first one, if any, is
+/// stored into `top` when `top` is empty; `more` is set when one comes
+/// after the one in `top`.
+pub(super) fn via<'a>(
+    v: &HeaderValue<'a>,
+    top: &mut Option<Via<'a>>,
+    more: &mut bool,
+) -> Result<(), SipError> {
     value::list::<Via>(v.value)
-        .try_for_each(|r| r.map(drop))
+        .try_for_each(|r| {
+            let via = r?;
+            if top.is_none() {
+                *top = Some(via);
+            } else {
+                *more = true;
+            }
+            Ok(())
+        })
         .map_err(|e| in_header(HeaderName::Via, v, e))
 }
 
@@ -142,10 +155,20 @@ mod tests {
             SipErrorKind::MalformedHeader(HeaderName::Warning)
         );
         assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"c\"")).is_ok());
+        let (mut top, mut more) = (None, false);
         assert_eq!(
-            err(via(&hv("SIP/2.0/UDP 192.0.2.15;;,;,,"))).kind,
+            err(via(
+                &hv("SIP/2.0/UDP 192.0.2.15;;,;,,"),
+                &mut top,
+                &mut more
+            ))
+            .kind,
             SipErrorKind::MalformedHeader(HeaderName::Via)
         );
+        assert!(via(&hv(" , SIP/2.0/UDP a.example.com"), &mut top, &mut more).is_ok());
+        assert_eq!((top.as_ref().unwrap().transport, more), ("UDP", false));
+        assert!(via(&hv("SIP/2.0/TCP b"), &mut top, &mut more).is_ok());
+        assert_eq!((top.unwrap().transport, more), ("UDP", true));
         assert_eq!(
             err(name_addr(
                 &hv("\"Mr. J. User <sip:j.user@example.com>"),

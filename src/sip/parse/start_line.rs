@@ -7,36 +7,33 @@ use crate::sip::Uri;
 
 use super::syntax::is_token;
 
-/// Parses the start line `line` (without its CRLF), found at `base` in the input.
-pub(super) fn parse(line: &str, base: usize) -> Result<StartLine<'_>, SipError> {
+/// Parses the start line `line` (without its CRLF), found at `base` in the
+/// input; for a request, also gives the parsed Request-URI.
+pub(super) fn parse(line: &str, base: usize) -> Result<(StartLine<'_>, Option<Uri<'_>>), SipError> {
     let is_status = line
         .as_bytes()
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
     if is_status {
-        status_line(line, base).map(StartLine::Response)
+        status_line(line, base).map(|line| (StartLine::Response(line), None))
     } else {
-        request_line(line, base).map(StartLine::Request)
+        request_line(line, base).map(|(line, uri)| (StartLine::Request(line), Some(uri)))
     }
 }
 
 /// `Method SP Request-URI SP SIP-Version`, single SPs only.
-fn request_line(line: &str, base: usize) -> Result<RequestLine<'_>, SipError> {
+fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
     let err = |kind, at: usize| Err(SipError::new(kind, base + at));
-    // One pass: the first and last SP, and how many there are.
-    let (mut first, mut last, mut spaces) = (0, 0, 0usize);
-    for (i, &b) in line.as_bytes().iter().enumerate() {
-        if b == b' ' {
-            if spaces == 0 {
-                first = i;
-            }
-            last = i;
-            spaces += 1;
-        }
-    }
-    if spaces < 2 {
+    // The first and last SP, and how many there are.
+    let bytes = line.as_bytes();
+    let (Some(first), Some(last)) = (memchr::memchr(b' ', bytes), memchr::memrchr(b' ', bytes))
+    else {
+        return err(SipErrorKind::InvalidRequestLine, line.len());
+    };
+    if first == last {
         return err(SipErrorKind::InvalidRequestLine, line.len());
     }
+    let spaces = memchr::memchr_iter(b' ', bytes).count();
     let method = line.get(..first).unwrap_or_default();
     let uri = line.get(first + 1..last).unwrap_or_default();
     let version = line.get(last + 1..).unwrap_or_default();
@@ -46,15 +43,17 @@ fn request_line(line: &str, base: usize) -> Result<RequestLine<'_>, SipError> {
     if version.is_empty() {
         return err(SipErrorKind::InvalidRequestLine, last);
     }
-    if spaces > 2 || uri.is_empty() || Uri::parse(uri).is_err() {
-        return err(SipErrorKind::InvalidRequestUri, first + 1);
-    }
+    let parsed = match Uri::parse(uri) {
+        Ok(parsed) if spaces == 2 => parsed,
+        _ => return err(SipErrorKind::InvalidRequestUri, first + 1),
+    };
     check_version(version, base + last + 1)?;
-    Ok(RequestLine {
+    let line = RequestLine {
         method,
         uri,
         uri_offset: base + first + 1,
-    })
+    };
+    Ok((line, parsed))
 }
 
 /// `SIP-Version SP Status-Code SP Reason-Phrase`; a missing SP before an
@@ -124,13 +123,15 @@ mod tests {
 
     #[test]
     fn request_line_parts() {
-        let StartLine::Request(line) = parse("INVITE sip:bob@example.com SIP/2.0", 10).unwrap()
+        let (StartLine::Request(line), Some(uri)) =
+            parse("INVITE sip:bob@example.com SIP/2.0", 10).unwrap()
         else {
             panic!("not a request");
         };
         assert_eq!(line.method, "INVITE");
         assert_eq!(line.uri, "sip:bob@example.com");
         assert_eq!(line.uri_offset, 17);
+        assert_eq!(uri.as_sip().unwrap().user, Some("bob"));
         assert!(parse("MESSAGE sip:a@b sip/2.0", 0).is_ok());
     }
 
@@ -142,7 +143,7 @@ mod tests {
             ("SIP/2.0 180", 180, ""),
         ];
         for (text, code, reason) in cases {
-            let StartLine::Response(line) = parse(text, 0).unwrap() else {
+            let (StartLine::Response(line), None) = parse(text, 0).unwrap() else {
                 panic!("not a response");
             };
             assert_eq!((line.code, line.reason), (code, reason));

@@ -121,20 +121,33 @@ const fn is_word_byte(b: u8) -> bool {
         )
 }
 
+/// [`is_word_byte`] as a lookup table.
+static WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = is_word_byte(i as u8);
+        i += 1;
+    }
+    table
+};
+
 impl<'a> CallId<'a> {
     /// Parses the Call-ID (surrounding LWS ignored).
     pub fn parse_with(value: &'a str, _limits: &ValueLimits) -> Result<Self, ValueError> {
         let start = lex::skip_lws(value, 0);
         let b = value.as_bytes();
-        let mut i = start;
-        let mut at_seen = false;
-        while let Some(&c) = b.get(i) {
-            if c == b'@' && !at_seen && i > start {
-                at_seen = true;
-            } else if !is_word_byte(c) {
-                break;
-            }
-            i += 1;
+        let word_end = |from: usize| {
+            let rest = b.get(from..).unwrap_or_default();
+            from + rest
+                .iter()
+                .position(|&c| !WORD[usize::from(c)])
+                .unwrap_or(rest.len())
+        };
+        // word, then "@" word if the first word is not empty.
+        let mut i = word_end(start);
+        if i > start && b.get(i) == Some(&b'@') {
+            i = word_end(i + 1);
         }
         if i == start {
             return Err(ValueError::new(ValueErrorKind::Empty, start));
@@ -155,3 +168,27 @@ impl<'a> CallId<'a> {
 }
 
 value_type!(CallId<'a>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_id_is_word_then_at_most_one_at_word() {
+        let id = |s| {
+            CallId::parse(s)
+                .map(|c| c.id)
+                .map_err(|e| (e.kind, e.offset))
+        };
+        assert_eq!(
+            id(" a84b4c76e66710@pc33.example.com "),
+            Ok("a84b4c76e66710@pc33.example.com")
+        );
+        assert_eq!(id("f81d4fae"), Ok("f81d4fae"));
+        assert_eq!(id(""), Err((ValueErrorKind::Empty, 0)));
+        assert_eq!(id("@host"), Err((ValueErrorKind::Empty, 0)));
+        assert_eq!(id("abc@"), Err((ValueErrorKind::ExpectedToken, 4)));
+        assert_eq!(id("a@b@c"), Err((ValueErrorKind::TrailingData, 3)));
+        assert_eq!(id("a b"), Err((ValueErrorKind::TrailingData, 2)));
+    }
+}

@@ -45,10 +45,17 @@ impl<'a> Via<'a> {
     /// Parses one via-parm under `limits`.
     pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
         let b = value.as_bytes();
-        let (protocol_name, i) = lex::token(value, lex::skip_lws(value, 0))?;
-        let i = slash(value, i)?;
-        let (protocol_version, i) = lex::token(value, i)?;
-        let i = slash(value, i)?;
+        let (protocol_name, protocol_version, i) = match value.get(..8) {
+            // The usual sent-protocol, without LWS: what the general path
+            // below would find, without the scanning.
+            Some("SIP/2.0/") => ("SIP", "2.0", 8),
+            _ => {
+                let (name, i) = lex::token(value, lex::skip_lws(value, 0))?;
+                let i = slash(value, i)?;
+                let (version, i) = lex::token(value, i)?;
+                (name, version, slash(value, i)?)
+            }
+        };
         let (transport, i) = lex::token(value, i)?;
         let start = lex::skip_lws(value, i);
         if start == i {

@@ -1,0 +1,118 @@
+//! The configuration of an [`ImHistoryFunction`](super::ImHistoryFunction).
+
+use std::net::SocketAddr;
+
+use crate::dialog;
+use crate::transaction::Transport;
+
+/// Bounds on what a History Function keeps. Input over a bound is refused
+/// with the protocol's answer (a SIP response, MSRP 413) or a typed error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The SIP user agent's bounds (messages, transactions, dialogs).
+    pub ua: dialog::Limits,
+    /// Bounds on the bodies of an INVITE (`multipart/mixed` parts, headers).
+    pub mime: crate::body::mime::MimeLimits,
+    /// Bounds on the URI-list document; its `max_list_entries` is replaced
+    /// by [`max_history_references`](Self::max_history_references).
+    pub xml: crate::body::xml::XmlLimits,
+    /// Bounds on SDP bodies.
+    pub sdp: crate::sdp::Limits,
+    /// Bounds on each MSRP session (queued bytes, pending transactions).
+    pub msrp_session: crate::msrp::session::SessionLimits,
+    /// Most history references in the URI-list of one retrieval request;
+    /// a longer list is answered `413 Request Entity Too Large`.
+    pub max_history_references: usize,
+    /// Most retrieval and recording sessions alive at once; a request over
+    /// it is answered `486 Busy Here`, a command fails with
+    /// [`HistoryError::TooManySessions`](super::HistoryError::TooManySessions).
+    pub max_sessions: usize,
+    /// Most SIP header fields of a recorded 200 OK kept
+    /// ([`RecordingInfo::headers`](super::RecordingInfo::headers)).
+    pub max_stored_headers: usize,
+}
+
+impl Default for Limits {
+    /// Default codec limits, 256 history references per request, 64
+    /// sessions, 64 stored header fields.
+    fn default() -> Self {
+        Limits {
+            ua: dialog::Limits::default(),
+            mime: Default::default(),
+            xml: Default::default(),
+            sdp: Default::default(),
+            msrp_session: Default::default(),
+            max_history_references: 256,
+            max_sessions: 64,
+            max_stored_headers: 64,
+        }
+    }
+}
+
+/// How an IM History Function is set up.
+///
+/// ```
+/// use oma_im::im::history::HistoryConfig;
+///
+/// let config = HistoryConfig::new("sip:history@im.example.com",
+///     "192.0.2.50:5060".parse().unwrap(), "192.0.2.100:5060".parse().unwrap());
+/// assert_eq!(config.missing_identity_status, 403);
+/// assert_eq!(config.msrp_addr, config.sip_addr);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryConfig {
+    /// The History Function's own SIP URI: the `From` of its SUBSCRIBEs.
+    pub identity: String,
+    /// The address SIP is sent from and received on.
+    pub sip_addr: SocketAddr,
+    /// The SIP/IP Core (outbound proxy) every request goes to.
+    pub outbound_proxy: SocketAddr,
+    /// The SIP transport.
+    pub transport: Transport,
+    /// The address of the MSRP endpoint (`a=path`, `c=` and `m=` port).
+    pub msrp_addr: SocketAddr,
+    /// Product tokens after `IM-serv/OMA1.0` in `Server` and `User-Agent`
+    /// (Appendix F), e.g. `acme-history/1.0`; empty for none.
+    pub product: String,
+    /// The status that refuses an initial INVITE without
+    /// P-Asserted-Identity (13.2.1.1 step 1 a; the spec leaves the code to
+    /// RFC 3261). `403 Forbidden` by default: without an asserted identity
+    /// the History Function cannot tell whose history is asked for, and a
+    /// challenge (401/407) cannot help since the identity must be asserted
+    /// by the SIP/IP Core, not proven by the client (RFC 3325).
+    pub missing_identity_status: u16,
+    /// The `Expires` of the conference-state SUBSCRIBE (7.1.1.11), seconds.
+    pub subscription_expires: u32,
+    /// RFC 4028 session timers of the History Function's sessions (13.3.1.1
+    /// is read as 7.1.1.1 for a network entity: `Supported: timer` and
+    /// Session-Expires in its INVITEs, refreshes when it is the refresher);
+    /// `None` turns them off.
+    pub session_timer: Option<dialog::SessionTimerConfig>,
+    /// Largest body of one MSRP SEND chunk; larger history items are sent
+    /// in several chunks.
+    pub chunk_size: usize,
+    /// Seed of every random token (tags, branches, MSRP session ids).
+    pub seed: u64,
+    /// Bounds.
+    pub limits: Limits,
+}
+
+impl HistoryConfig {
+    /// A configuration with MSRP on the SIP address, UDP, default limits.
+    pub fn new(identity: &str, sip_addr: SocketAddr, outbound_proxy: SocketAddr) -> Self {
+        HistoryConfig {
+            identity: identity.to_owned(),
+            sip_addr,
+            outbound_proxy,
+            transport: Transport::Udp,
+            msrp_addr: sip_addr,
+            product: String::new(),
+            missing_identity_status: 403,
+            subscription_expires: 3600,
+            session_timer: Some(dialog::SessionTimerConfig::default()),
+            chunk_size: 2048,
+            seed: 0,
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! How the History Function reacts to what its user agent and its MSRP
+//! sessions report.
+
+use std::time::Instant;
+
+use super::session::{Item, Kind, RecordingState, RetrievalState};
+use super::{
+    DialogUse, EndReason, Event, HistorySessionId, ImHistoryFunction, Output, RecordedMessage,
+    RecordingInfo, TxUse, CONFERENCE_INFO,
+};
+use crate::body::multipart::find_sdp;
+use crate::dialog::{ClientTxId, DialogId, DialogRequestSpec, RequestSpec, TerminationReason};
+use crate::im::{ImSessionIdentity, ACCEPT_CONTACT_IM};
+use crate::msrp::session::{self as msrp_session, MsrpSession, SendErrorKind, SendOptions};
+use crate::sdp::offer_answer::{negotiate, Side};
+use crate::sdp::SessionDescription;
+use crate::sip::{HeaderName, Method, SipMessage};
+use crate::transaction::OwnedMessage;
+
+impl ImHistoryFunction {
+    pub(super) fn on_ack(&mut self, dialog: DialogId, now: Instant) {
+        let Some(DialogUse::Invite(session)) = self.dialogs.get(&dialog).copied() else {
+            return;
+        };
+        let completing = match self.sessions.get_mut(&session).map(|s| &mut s.kind) {
+            Some(Kind::Retrieval(r)) => {
+                r.acked = true;
+                r.state == RetrievalState::Completing
+            }
+            _ => false,
+        };
+        if completing {
+            self.release(session, now);
+        }
+    }
+
+    pub(super) fn on_response(
+        &mut self,
+        tx: ClientTxId,
+        dialog: Option<DialogId>,
+        response: &OwnedMessage,
+        now: Instant,
+    ) {
+        let msg = response.message();
+        let status = msg.status_code().unwrap_or(500);
+        if status < 200 {
+            return;
+        }
+        let Some(usage) = self.transactions.remove(&tx) else {
+            return;
+        };
+        match usage {
+            TxUse::Invite(session) if (200..300).contains(&status) => {
+                self.on_invite_ok(session, dialog, &msg, now)
+            }
+            TxUse::Invite(session) => self.recording_failed(session, status, now),
+            TxUse::Subscribe(session) => {
+                let alive = self.sessions.contains_key(&session);
+                match dialog {
+                    Some(d) if (200..300).contains(&status) && alive => {
+                        self.dialogs.insert(d, DialogUse::Subscription(session));
+                        if let Ok(r) = self.recording_mut(session) {
+                            r.subscription = Some(d);
+                        }
+                    }
+                    Some(d) if (200..300).contains(&status) => self.unsubscribe(d, now),
+                    _ => {}
+                }
+            }
+            TxUse::Unsubscribe(d) | TxUse::ReferNotify(d) => self.drop_dialog(d),
+            TxUse::Bye => {}
+        }
+    }
+
+    /// 13.3.1.2 "On receiving a SIP 200 OK": store Allow, the IM Session
+    /// Identity and every header field; SUBSCRIBE to the conference state;
+    /// set up the User Plane.
+    fn on_invite_ok(
+        &mut self,
+        session: HistorySessionId,
+        dialog: Option<DialogId>,
+        msg: &SipMessage<'_>,
+        now: Instant,
+    ) {
+        let Some(dialog) = dialog else { return };
+        if !self.sessions.contains_key(&session) {
+            // The recording ended while its INVITE was pending.
+            if let Ok(tx) = self.ua.bye(dialog, now) {
+                self.transactions.insert(tx, TxUse::Bye);
+            }
+            return;
+        }
+        self.dialogs.insert(dialog, DialogUse::Invite(session));
+        let allow = match msg.allow() {
+            Some(Ok(set)) => set.iter().map(|m| m.as_str().to_owned()).collect(),
+            _ => Vec::new(),
+        };
+        let im_session_identity = ImSessionIdentity::from_contact(msg);
+        let headers = msg
+            .headers()
+            .take(self.config.limits.max_stored_headers)
+            .map(|(name, value)| (name.as_str().to_owned(), value.value.to_owned()))
+            .collect();
+        let info = RecordingInfo {
+            allow,
+            im_session_identity,
+            headers,
+        };
+        let content_type = msg
+            .header(HeaderName::ContentType)
+            .map(|h| h.value)
+            .unwrap_or_default();
+        let config = self.msrp_config(session);
+        let limits = self.config.limits;
+        let Ok(r) = self.recording_mut(session) else {
+            return;
+        };
+        let offer_bytes = std::mem::take(&mut r.offer);
+        let msrp = find_sdp(content_type, msg.body(), &limits.mime)
+            .ok()
+            .flatten()
+            .and_then(|body| {
+                let answered = SessionDescription::parse_with_limits(body, &limits.sdp).ok()?;
+                let offered =
+                    SessionDescription::parse_with_limits(&offer_bytes, &limits.sdp).ok()?;
+                let n = negotiate(&offered, &answered, Side::Offerer).ok()?;
+                MsrpSession::from_negotiated(&n, config).ok()
+            });
+        r.state = RecordingState::Recording;
+        r.info = Some(info.clone());
+        let target = info
+            .im_session_identity
+            .as_ref()
+            .map_or_else(|| r.target.clone(), |i| i.uri.clone());
+        let refer_dialog = r.refer_dialog.take();
+        if let Some(d) = refer_dialog {
+            self.notify_refer(d, "SIP/2.0 200 OK", now);
+        }
+        let Some(msrp) = msrp else {
+            self.end_with_bye(session, EndReason::MediaFailed, now);
+            return;
+        };
+        let (active, destination) = (msrp.params().active, msrp.destination().clone());
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.dialog = Some(dialog);
+            s.msrp = Some(msrp);
+        }
+        if active {
+            self.out.push_back(Output::MsrpConnect {
+                session,
+                destination,
+            });
+        }
+        self.event(Event::RecordingStarted { session, info });
+        // 7.1.1.11: the conference state of the session.
+        let expires = self.config.subscription_expires.to_string();
+        let spec = RequestSpec::new(
+            Method::Subscribe,
+            &target,
+            &format!("<{}>", self.config.identity),
+            &format!("<{target}>"),
+        )
+        .with_header("Event", "conference")
+        .with_header("Accept", CONFERENCE_INFO)
+        .with_header("Expires", &expires)
+        .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
+        .with_header("User-Agent", &self.release);
+        if let Ok(tx) = self.ua.send_request(spec, now) {
+            self.transactions.insert(tx, TxUse::Subscribe(session));
+        }
+    }
+
+    /// The INVITE of a recording failed with `status`.
+    pub(super) fn recording_failed(
+        &mut self,
+        session: HistorySessionId,
+        status: u16,
+        now: Instant,
+    ) {
+        let refer_dialog = self
+            .recording_mut(session)
+            .ok()
+            .and_then(|r| r.refer_dialog.take());
+        if let Some(d) = refer_dialog {
+            let reason = crate::transaction::reason_phrase(status);
+            self.notify_refer(d, &format!("SIP/2.0 {status} {reason}"), now);
+        }
+        self.end_session(session, EndReason::InviteFailed(status), now);
+    }
+
+    /// The final NOTIFY of a REFER (RFC 3515 §2.4.5): the INVITE's outcome.
+    fn notify_refer(&mut self, dialog: DialogId, sipfrag: &str, now: Instant) {
+        let spec = DialogRequestSpec::new(Method::Notify)
+            .with_header("Event", "refer")
+            .with_header("Subscription-State", "terminated;reason=noresource")
+            .with_body("message/sipfrag", sipfrag.as_bytes().to_vec());
+        match self.ua.send_in_dialog(dialog, spec, now) {
+            Ok(tx) => {
+                self.transactions.insert(tx, TxUse::ReferNotify(dialog));
+            }
+            Err(_) => self.drop_dialog(dialog),
+        }
+    }
+
+    /// Ends a conference-state subscription (`Expires: 0`).
+    fn unsubscribe(&mut self, dialog: DialogId, now: Instant) {
+        let spec = DialogRequestSpec::new(Method::Subscribe)
+            .with_header("Event", "conference")
+            .with_header("Expires", "0");
+        match self.ua.send_in_dialog(dialog, spec, now) {
+            Ok(tx) => {
+                self.transactions.insert(tx, TxUse::Unsubscribe(dialog));
+            }
+            Err(_) => self.drop_dialog(dialog),
+        }
+    }
+
+    /// Forgets a dialog whose usage is over (REFER, subscription).
+    pub(super) fn drop_dialog(&mut self, dialog: DialogId) {
+        self.dialogs.remove(&dialog);
+        let _ = self.ua.terminate_dialog(dialog);
+    }
+
+    pub(super) fn on_dialog_terminated(
+        &mut self,
+        dialog: DialogId,
+        reason: TerminationReason,
+        now: Instant,
+    ) {
+        let Some(usage) = self.dialogs.remove(&dialog) else {
+            return;
+        };
+        if let DialogUse::Invite(session) = usage {
+            let ending = self.sessions.get(&session).and_then(|s| s.ending);
+            let reason = match (reason, ending) {
+                (TerminationReason::ByeReceived, _) => EndReason::ByeReceived,
+                (_, Some(r)) => r,
+                _ => EndReason::DialogFailed,
+            };
+            self.end_session(session, reason, now);
+        }
+    }
+
+    /// Removes a session: closes its MSRP, ends its subscription, reports.
+    pub(super) fn end_session(
+        &mut self,
+        session: HistorySessionId,
+        reason: EndReason,
+        now: Instant,
+    ) {
+        let Some(mut s) = self.sessions.remove(&session) else {
+            return;
+        };
+        if let Some(mut msrp) = s.msrp.take() {
+            msrp.close();
+            self.out.push_back(Output::MsrpClose { session });
+        }
+        if let Some(d) = s.dialog {
+            self.dialogs.remove(&d);
+        }
+        match s.kind {
+            Kind::Retrieval(r) => {
+                self.identities.remove(&r.call_id);
+            }
+            Kind::Recording(r) => {
+                if let Some(d) = r.subscription {
+                    self.unsubscribe(d, now);
+                }
+                if let Some(d) = r.refer_dialog {
+                    self.drop_dialog(d);
+                }
+            }
+        }
+        self.event(Event::SessionEnded { session, reason });
+    }
+
+    /// Sends BYE on the session's dialog; the session ends when it
+    /// completes. Without a dialog it ends at once.
+    fn end_with_bye(&mut self, session: HistorySessionId, reason: EndReason, now: Instant) {
+        let dialog = self.sessions.get_mut(&session).and_then(|s| {
+            s.ending = Some(reason);
+            s.dialog
+        });
+        match dialog.map(|d| self.ua.bye(d, now)) {
+            Some(Ok(tx)) => {
+                self.transactions.insert(tx, TxUse::Bye);
+            }
+            _ => self.end_session(session, reason, now),
+        }
+    }
+
+    /// Every item of a retrieval is done: BYE (once the ACK is in).
+    fn release(&mut self, session: HistorySessionId, now: Instant) {
+        if let Some(Kind::Retrieval(r)) = self.sessions.get_mut(&session).map(|s| &mut s.kind) {
+            r.state = RetrievalState::Releasing;
+        }
+        if let Some(mut msrp) = self.sessions.get_mut(&session).and_then(|s| s.msrp.take()) {
+            msrp.close();
+            self.out.push_back(Output::MsrpClose { session });
+        }
+        self.end_with_bye(session, EndReason::Completed, now);
+    }
+
+    /// Hands the ready items to MSRP in URI-list order; when every item is
+    /// done, reports and releases the session.
+    pub(super) fn flush(&mut self, session: HistorySessionId, now: Instant) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let (Kind::Retrieval(r), Some(msrp)) = (&mut s.kind, s.msrp.as_mut()) else {
+            return;
+        };
+        if r.state != RetrievalState::Delivering {
+            return;
+        }
+        while let Some(item) = r.items.get_mut(r.next) {
+            match item {
+                Item::Ready(bytes) => {
+                    match msrp.send_message("message/cpim", bytes, SendOptions::default(), now) {
+                        Ok(id) => *item = Item::Sending(id),
+                        Err(e) if e.kind == SendErrorKind::WouldBlock => break,
+                        Err(_) => *item = Item::Failed,
+                    }
+                }
+                Item::Missing | Item::Delivered | Item::Failed | Item::Sending(_) => {}
+                Item::Pending => break,
+            }
+            r.next += 1;
+        }
+        if !r.is_done() {
+            return;
+        }
+        let (delivered, missing, failed) = r.tally();
+        r.state = RetrievalState::Completing;
+        let acked = r.acked;
+        self.event(Event::RetrievalCompleted {
+            session,
+            delivered,
+            missing,
+            failed,
+        });
+        if acked {
+            self.release(session, now);
+        }
+    }
+
+    pub(super) fn on_msrp_event(
+        &mut self,
+        session: HistorySessionId,
+        event: msrp_session::Event,
+        now: Instant,
+    ) {
+        match event {
+            msrp_session::Event::MessageReceived(m) => {
+                let recording = matches!(
+                    self.sessions.get(&session).map(|s| &s.kind),
+                    Some(Kind::Recording(_))
+                );
+                if recording {
+                    let m = *m;
+                    self.event(Event::MessageRecorded {
+                        session,
+                        message: Box::new(RecordedMessage {
+                            message_id: m.message_id,
+                            content_type: m.content_type,
+                            body: m.body,
+                            cpim: m.cpim.and_then(Result::ok),
+                        }),
+                    });
+                }
+            }
+            msrp_session::Event::MessageSent { message_id } => {
+                self.item_outcome(session, &message_id, Item::Delivered, now)
+            }
+            msrp_session::Event::DeliveryFailed { message_id, .. } => {
+                self.item_outcome(session, &message_id, Item::Failed, now)
+            }
+            _ => {}
+        }
+    }
+
+    fn item_outcome(&mut self, session: HistorySessionId, id: &str, outcome: Item, now: Instant) {
+        if let Some(Kind::Retrieval(r)) = self.sessions.get_mut(&session).map(|s| &mut s.kind) {
+            if let Some(item) = r
+                .items
+                .iter_mut()
+                .find(|i| matches!(i, Item::Sending(m) if m == id))
+            {
+                *item = outcome;
+            }
+        }
+        self.flush(session, now);
+    }
+}

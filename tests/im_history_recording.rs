@@ -1,0 +1,449 @@
+//! IM History Function, recording (OMA-TS-SIMPLE_IM 13.3.1.2): joining an
+//! IM Session to record it, asked by an IM Client's REFER or with the
+//! identity of the controlling IM Server's 200 OK, over the in-memory
+//! network, every message moved as bytes.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use oma_im::body::cpim::CpimMessage;
+use oma_im::dialog::RequestSpec;
+use oma_im::im::history::{EndReason, Event, HistoryConfig, RecordingInfo};
+use oma_im::sdp::{Direction, SessionDescription};
+use oma_im::sip::{HeaderName, Method, SipMessage};
+
+use support::im_history::{contains, sip, HistoryNode, Peer, PeerEvent, Script, ScriptedPeer};
+use support::{Conditions, Network};
+
+const CLIENT: &str = "10.0.0.1:5060";
+const HISTORY: &str = "10.0.0.2:5060";
+const FOCUS: &str = "10.0.0.3:5060";
+const ALICE: &str = "sip:alice@example.com";
+const IDENTITY: &str = "sip:conf-7@10.0.0.3:5060";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn cpim(from: &str, date: &str, text: &str) -> Vec<u8> {
+    format!(
+        "From: <{from}>\r\nTo: <{IDENTITY}>\r\nDateTime: {date}\r\n\r\nContent-Type: text/plain\r\n\r\n{text}"
+    )
+    .into_bytes()
+}
+
+const CONF_INFO: &str = "<?xml version=\"1.0\"?><conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" entity=\"sip:conf-7@10.0.0.3:5060\" state=\"full\" version=\"1\"><users><user entity=\"sip:alice@example.com\"/></users></conference-info>";
+
+/// Client (0), History Function (1), controlling IM Server (2, also the
+/// History Function's SIP/IP Core) that sends two messages over MSRP.
+fn setup(accept: bool) -> Network<Peer> {
+    let mut net = Network::new(Conditions::PERFECT, 5);
+    let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
+    let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
+    c.product = "oma-im-test/1.0".to_owned();
+    c.seed = 9;
+    let mut history = HistoryNode::new(c, &[ALICE]);
+    history.accept_recordings = accept;
+    let mut focus = ScriptedPeer::new(
+        addr(FOCUS),
+        addr(HISTORY),
+        3,
+        Script {
+            focus: Some("conf-7".to_owned()),
+            ok_headers: vec![
+                (
+                    "Session-Expires".to_owned(),
+                    "1800;refresher=uac".to_owned(),
+                ),
+                ("Server".to_owned(), "IM-serv/OMA1.0 focus/1".to_owned()),
+            ],
+            notify: Some(CONF_INFO.as_bytes().to_vec()),
+            messages: vec![
+                (
+                    "message/cpim".to_owned(),
+                    cpim("sip:bob@example.com", "2008-09-03T10:00:00Z", "hello all"),
+                ),
+                (
+                    "message/cpim".to_owned(),
+                    cpim(
+                        "sip:carol@example.com",
+                        "2008-09-03T10:00:05-05:00",
+                        "hi bob",
+                    ),
+                ),
+            ],
+        },
+    );
+    focus.core = true;
+    net.add(addr(CLIENT), Peer::Scripted(client));
+    net.add(addr(HISTORY), Peer::History(history));
+    net.add(addr(FOCUS), Peer::Scripted(focus));
+    net
+}
+
+fn refer(net: &mut Network<Peer>) {
+    let now = net.now;
+    let spec = RequestSpec::new(
+        Method::Refer,
+        "sip:history@10.0.0.2:5060",
+        &format!("<{ALICE}>"),
+        "<sip:history@im.example.com>",
+    )
+    .with_header("Refer-To", &format!("<{IDENTITY}>"))
+    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
+    net.node(0).scripted().send(spec, now);
+}
+
+/// Runs a minute of virtual time: a recorded session stays up (its
+/// session timer keeps a deadline), so the network is not idle.
+fn run(net: &mut Network<Peer>) {
+    let until = net.now + Duration::from_secs(60);
+    net.run_until(until, |_, _, _, _| {});
+}
+
+/// Runs until nothing is left alive.
+fn run_idle(net: &mut Network<Peer>) {
+    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+}
+
+fn history_events(net: &Network<Peer>) -> Vec<Event> {
+    net.events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            PeerEvent::History(h) => Some(h.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
+    m.header(HeaderName::parse(name)).map(|h| h.value)
+}
+
+/// The first message from `from` to `to` whose start line starts with `start`.
+fn find(net: &Network<Peer>, from: &str, to: &str, start: &str) -> Vec<u8> {
+    net.wire
+        .iter()
+        .find(|r| r.from == addr(from) && r.to == addr(to) && r.start_line().starts_with(start))
+        .unwrap_or_else(|| panic!("no {start} from {from} to {to}"))
+        .bytes
+        .clone()
+}
+
+/// The 200 OK to the History Function's INVITE, as it crossed the wire.
+fn invite_ok(net: &Network<Peer>) -> Vec<u8> {
+    net.wire
+        .iter()
+        .find(|r| {
+            r.from == addr(FOCUS)
+                && r.to == addr(HISTORY)
+                && r.start_line().starts_with("SIP/2.0 200")
+                && contains(&r.bytes, b" INVITE\r\n")
+        })
+        .unwrap()
+        .bytes
+        .clone()
+}
+
+fn started(net: &Network<Peer>) -> RecordingInfo {
+    history_events(net)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::RecordingStarted { info, .. } => Some(info),
+            _ => None,
+        })
+        .expect("RecordingStarted")
+}
+
+#[test]
+fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let accepted = find(&net, HISTORY, CLIENT, "SIP/2.0 202");
+    assert_eq!(
+        sip(&accepted).cseq().unwrap().unwrap().method,
+        Method::Refer
+    );
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert_eq!(
+        sip(&invite).request_line().unwrap().uri.to_string(),
+        IDENTITY
+    );
+    assert!(header(&sip(&invite), "Accept-Contact")
+        .unwrap()
+        .contains("+g.oma.sip-im"));
+    assert!(header(&sip(&invite), "User-Agent")
+        .unwrap()
+        .starts_with("IM-serv/OMA1.0"));
+    // The REFER's outcome (RFC 3515): a NOTIFY with the sipfrag of the 200.
+    let notify = net
+        .wire
+        .iter()
+        .find(|r| r.to == addr(CLIENT) && r.start_line().starts_with("NOTIFY"))
+        .unwrap();
+    let n = sip(&notify.bytes);
+    assert_eq!(header(&n, "Event"), Some("refer"));
+    assert!(n.body().starts_with(b"SIP/2.0 200"));
+}
+
+#[test]
+fn start_recording_invites_the_identity_of_the_servers_200() {
+    let mut net = setup(true);
+    let now = net.now;
+    let session = net
+        .node(1)
+        .history()
+        .history
+        .start_recording(IDENTITY, ALICE, now)
+        .unwrap();
+    run(&mut net);
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert_eq!(
+        sip(&invite).request_line().unwrap().uri.to_string(),
+        IDENTITY
+    );
+    assert!(history_events(&net)
+        .iter()
+        .any(|e| matches!(e, Event::RecordingStarted { session: s, .. } if *s == session)));
+}
+
+#[test]
+fn from_is_the_initiators_sip_uri() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    let from = sip(&invite).from().unwrap().unwrap();
+    assert_eq!(from.uri.to_string(), ALICE);
+    assert!(history_events(&net).contains(&Event::RecordingRequested {
+        session: oma_im_session(&net),
+        requester: ALICE.to_owned(),
+        im_session_identity: IDENTITY.to_owned(),
+    }));
+}
+
+fn oma_im_session(net: &Network<Peer>) -> oma_im::im::history::HistorySessionId {
+    history_events(net)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::RecordingRequested { session, .. } => Some(session),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn invite_carries_an_msrp_sdp_offer() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    let m = sip(&invite);
+    assert_eq!(header(&m, "Content-Type"), Some("application/sdp"));
+    let sdp = SessionDescription::parse(m.body()).unwrap();
+    let (_, media) = sdp.msrp_media().unwrap();
+    assert!(contains(m.body(), b"m=message "));
+    assert!(contains(m.body(), b" TCP/MSRP *\r\n"));
+    assert!(media.path().unwrap()[0].starts_with("msrp://10.0.0.2:5060/"));
+    assert!(media.accept_types().unwrap().matches("message/cpim"));
+    assert_eq!(sdp.media_direction(media), Direction::RecvOnly);
+}
+
+#[test]
+fn ok_allow_identity_and_every_header_are_stored() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let ok_bytes = invite_ok(&net);
+    let ok = sip(&ok_bytes);
+    let info = started(&net);
+    let wire_allow: Vec<String> = ok
+        .allow()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().to_owned())
+        .collect();
+    assert!(!wire_allow.is_empty());
+    assert_eq!(info.allow, wire_allow);
+    let id = info.im_session_identity.clone().unwrap();
+    assert_eq!(id.uri, IDENTITY);
+    assert!(id.is_focus);
+    let wire_headers: Vec<(String, String)> = ok
+        .headers()
+        .map(|(n, v)| (n.as_str().to_owned(), v.value.to_owned()))
+        .collect();
+    assert_eq!(info.headers, wire_headers);
+    assert!(info
+        .headers
+        .iter()
+        .any(|(n, v)| n == "Session-Expires" && v == "1800;refresher=uac"));
+    let session = oma_im_session(&net);
+    assert_eq!(
+        net.node(1).history().history.recording_info(session),
+        Some(&info)
+    );
+}
+
+#[test]
+fn subscribes_to_the_conference_state() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let sub = find(&net, HISTORY, FOCUS, "SUBSCRIBE");
+    let m = sip(&sub);
+    assert_eq!(m.request_line().unwrap().uri.to_string(), IDENTITY);
+    assert_eq!(header(&m, "Event"), Some("conference"));
+    assert_eq!(
+        header(&m, "Accept"),
+        Some("application/conference-info+xml")
+    );
+    assert_eq!(header(&m, "Expires"), Some("3600"));
+    let body = history_events(&net).into_iter().find_map(|e| match e {
+        Event::ConferenceState { body, .. } => Some(body),
+        _ => None,
+    });
+    assert_eq!(body.as_deref(), Some(CONF_INFO.as_bytes()));
+}
+
+fn recorded(net: &Network<Peer>) -> Vec<oma_im::im::history::RecordedMessage> {
+    history_events(net)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::MessageRecorded { message, .. } => Some(*message),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let got = recorded(&net);
+    assert_eq!(got.len(), 2);
+    let expected = [
+        ("sip:bob@example.com", "2008-09-03T10:00:00Z", "hello all"),
+        (
+            "sip:carol@example.com",
+            "2008-09-03T10:00:05-05:00",
+            "hi bob",
+        ),
+    ];
+    for (m, (from, date, text)) in got.iter().zip(expected) {
+        assert_eq!(m.content_type, "message/cpim");
+        let c = m.cpim.as_ref().unwrap();
+        assert_eq!(c.from.as_ref().unwrap().uri, from);
+        assert_eq!(c.to[0].uri, IDENTITY);
+        assert_eq!(c.date_time.as_deref(), Some(date));
+        assert_eq!(&*c.content, text.as_bytes());
+        assert_eq!(CpimMessage::parse(&m.body).unwrap(), *c);
+    }
+    // The IM Server ends the session: BYE; the subscription ends too.
+    let now = net.now;
+    let focus = net.node(2).scripted();
+    let d = focus.dialog.unwrap();
+    focus.ua.bye(d, now).unwrap();
+    run_idle(&mut net);
+    assert!(history_events(&net).iter().any(|e| matches!(
+        e,
+        Event::SessionEnded {
+            reason: EndReason::ByeReceived,
+            ..
+        }
+    )));
+    let unsub = net
+        .wire
+        .iter()
+        .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
+        .nth(1)
+        .expect("a second SUBSCRIBE");
+    assert_eq!(header(&sip(&unsub.bytes), "Expires"), Some("0"));
+    let h = net.node(1).history();
+    assert_eq!(h.history.sessions().count(), 0);
+    assert!(h.history.is_idle());
+}
+
+#[test]
+fn stop_recording_sends_bye() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let session = oma_im_session(&net);
+    let now = net.now;
+    net.node(1)
+        .history()
+        .history
+        .stop_recording(session, now)
+        .unwrap();
+    run(&mut net);
+    find(&net, HISTORY, FOCUS, "BYE");
+    assert!(history_events(&net).contains(&Event::SessionEnded {
+        session,
+        reason: EndReason::Local
+    }));
+    assert!(net.node(1).history().history.is_idle());
+}
+
+#[test]
+fn refused_recording_gets_403_and_no_invite() {
+    let mut net = setup(false);
+    refer(&mut net);
+    run(&mut net);
+    find(&net, HISTORY, CLIENT, "SIP/2.0 403");
+    assert!(!net
+        .wire
+        .iter()
+        .any(|r| r.start_line().starts_with("INVITE")));
+    assert!(net.node(1).history().history.is_idle());
+}
+
+/// Over 3GPP IMS the initiator is the identity the network asserts for the
+/// REFER (P-Asserted-Identity, TS 24.229), even when its From is anonymous.
+#[test]
+fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
+    let mut net = setup(true);
+    let now = net.now;
+    let spec = RequestSpec::new(
+        Method::Refer,
+        "sip:history@10.0.0.2:5060",
+        "\"Anonymous\" <sip:anonymous@anonymous.invalid>",
+        "<sip:history@im.example.com>",
+    )
+    .with_header("Refer-To", &format!("<{IDENTITY}>"))
+    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("Privacy", "id");
+    net.node(0).scripted().send(spec, now);
+    run(&mut net);
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert_eq!(sip(&invite).from().unwrap().unwrap().uri.to_string(), ALICE);
+    assert_eq!(started(&net).im_session_identity.unwrap().uri, IDENTITY);
+}
+
+/// The IM Server's 200 names the History Function (the UAC) refresher
+/// (RFC 4028): it refreshes the session before half the interval.
+#[test]
+fn recording_session_is_refreshed_as_the_servers_200_asks() {
+    let mut net = setup(true);
+    refer(&mut net);
+    let until = net.now + Duration::from_secs(1000);
+    net.run_until(until, |_, _, _, _| {});
+    let invite = find(&net, HISTORY, FOCUS, "INVITE");
+    assert!(sip(&invite)
+        .supported()
+        .unwrap()
+        .unwrap()
+        .contains(oma_im::sip::OptionTag::Timer));
+    let update = find(&net, HISTORY, FOCUS, "UPDATE");
+    assert_eq!(
+        sip(&update).request_line().unwrap().uri.to_string(),
+        IDENTITY
+    );
+    assert!(!history_events(&net)
+        .iter()
+        .any(|e| matches!(e, Event::SessionEnded { .. })));
+}
