@@ -629,8 +629,18 @@ impl<'a> SipUri<'a> {
             Some((p, at)) => Some(parse_port(p).map_err(|e| e.shifted(hp_base + at))?),
             None => None,
         };
+        // Built where it will be returned from; the parameters and headers
+        // are appended in place.
+        let mut uri = SipUri {
+            secure,
+            user,
+            password,
+            host,
+            port,
+            params: Params::new(),
+            headers: SmallVec::new(),
+        };
         // uri-parameters
-        let mut params = Params::new();
         let mut i = hp_end;
         while b.get(i) == Some(&b';') {
             let start = i + 1;
@@ -663,17 +673,17 @@ impl<'a> SipUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
-            if params.contains(name) {
+            if uri.params.contains(name) {
                 return Err(ValueError::new(
                     ValueErrorKind::DuplicateParam,
                     base + start,
                 ));
             }
-            params.push_limited(Param { name, value }, limits, base + i)?;
+            uri.params
+                .push_limited(Param { name, value }, limits, base + i)?;
             i = end;
         }
         // headers
-        let mut headers = SmallVec::new();
         if b.get(i) == Some(&b'?') {
             let mut start = i + 1;
             loop {
@@ -704,10 +714,10 @@ impl<'a> SipUri<'a> {
                     &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
-                if headers.len() >= limits.max_uri_headers {
+                if uri.headers.len() >= limits.max_uri_headers {
                     return Err(ValueError::new(ValueErrorKind::TooManyItems, base + start));
                 }
-                headers.push(UriHeader { name, value });
+                uri.headers.push(UriHeader { name, value });
                 if end >= s.len() {
                     break;
                 }
@@ -719,15 +729,7 @@ impl<'a> SipUri<'a> {
                 base + i,
             ));
         }
-        Ok(SipUri {
-            secure,
-            user,
-            password,
-            host,
-            port,
-            params,
-            headers,
-        })
+        Ok(uri)
     }
 
     /// The `transport` uri-parameter.
