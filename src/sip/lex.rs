@@ -477,15 +477,27 @@ const fn is_gen_value_byte(b: u8) -> bool {
 /// returns the list with that position.
 pub(crate) fn generic_params<'a>(
     s: &'a str,
-    mut i: usize,
+    i: usize,
     limits: &ValueLimits,
 ) -> Result<(Params<'a>, usize), ValueError> {
-    let b = s.as_bytes();
     let mut params = Params::new();
+    let end = generic_params_into(s, i, limits, &mut params)?;
+    Ok((params, end))
+}
+
+/// [`generic_params`] appending to `params` where it lies (a value that
+/// holds them is not moved); returns the position after the last one.
+pub(crate) fn generic_params_into<'a>(
+    s: &'a str,
+    mut i: usize,
+    limits: &ValueLimits,
+    params: &mut Params<'a>,
+) -> Result<usize, ValueError> {
+    let b = s.as_bytes();
     loop {
         let j = skip_lws(s, i);
         if b.get(j) != Some(&b';') {
-            return Ok((params, i));
+            return Ok(i);
         }
         let name_at = skip_lws(s, j + 1);
         let (name, after_name) = token(s, name_at)?;
