@@ -823,7 +823,7 @@ impl<'a> SipUri<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            super::lex::write_decimal(u32::from(p), out);
+            crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
         for (k, h) in self.headers.iter().enumerate() {

@@ -184,7 +184,7 @@ impl<'a> Via<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            lex::write_decimal(u32::from(p), out);
+            crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
     }
