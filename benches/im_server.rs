@@ -11,7 +11,9 @@
 //! * the cost of one event (an in-dialog UPDATE refreshing a session) with
 //!   1 000 and with 100 000 sessions hosted.
 //!
-//! SIP runs over TCP here, so no transaction lingers in a wait state.
+//! SIP runs over TCP here, so no transaction lingers in a wait state. Run
+//! without `--bench` (as `cargo test --all-targets` does), every figure is
+//! taken on a small count, as a smoke test.
 
 mod support;
 
@@ -238,30 +240,45 @@ fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// Iterations per round: the full count under `cargo bench`, a few under
+/// `cargo test`.
+fn iters(full: u64) -> u64 {
+    if std::env::args().any(|a| a == "--bench") {
+        full
+    } else {
+        3
+    }
+}
+
 fn setup_bench() {
     let mut w = World::new(1000);
     let mut n = 0u64;
     let mut last = Vec::new();
-    support::measure("ad-hoc setup, 3 invitees, + teardown", 5, 2000, || {
-        n += 1;
-        let call = format!("a{n}");
-        let (messages, ok, invites) = w.adhoc(&call, 3);
-        let bye = in_dialog(&ok, "BYE", 2, true);
-        w.sip(&bye);
-        for i in &invites {
-            let bye = in_dialog(i, "BYE", 1, false);
+    support::measure(
+        "ad-hoc setup, 3 invitees, + teardown",
+        5,
+        iters(2000),
+        || {
+            n += 1;
+            let call = format!("a{n}");
+            let (messages, ok, invites) = w.adhoc(&call, 3);
+            let bye = in_dialog(&ok, "BYE", 2, true);
             w.sip(&bye);
-        }
-        w.sip_out.clear();
-        w.tick();
-        last = messages;
-    });
+            for i in &invites {
+                let bye = in_dialog(i, "BYE", 1, false);
+                w.sip(&bye);
+            }
+            w.sip_out.clear();
+            w.tick();
+            last = messages;
+        },
+    );
     assert_eq!(w.server.session_count(), 0, "every session torn down");
     let mut out = Vec::with_capacity(4096);
     support::measure(
         &format!("  parse + write of its {} SIP messages", last.len()),
         5,
-        2000,
+        iters(2000),
         || {
             out.clear();
             for m in &last {
@@ -321,39 +338,44 @@ fn fanout_bench() {
     w.msrp_out.clear();
     let mut tid = 0u64;
     let (c0, to0, from0) = legs[0].clone();
-    support::measure("fan-out of one message to 10 participants", 5, 5000, || {
-        tid += 1;
-        w.server.handle_input(
-            Input::MsrpBytes {
-                connection: c0,
-                bytes: &send(tid, &to0, &from0),
-            },
-            w.now,
-        );
-        w.drain();
-        let relayed: Vec<(ConnectionId, Vec<u8>)> = w.msrp_out.drain(..).collect();
-        for (connection, bytes) in relayed {
-            let text = std::str::from_utf8(&bytes).unwrap();
-            if !text.contains(" SEND\r\n") {
-                continue;
-            }
-            let id = text.split_whitespace().nth(1).unwrap();
-            let response = format!(
-                "MSRP {id} 200 OK\r\nTo-Path: {}\r\nFrom-Path: {}\r\n-------{id}$\r\n",
-                header_line(text, "From-Path:"),
-                header_line(text, "To-Path:")
-            );
+    support::measure(
+        "fan-out of one message to 10 participants",
+        5,
+        iters(5000),
+        || {
+            tid += 1;
             w.server.handle_input(
                 Input::MsrpBytes {
-                    connection,
-                    bytes: response.as_bytes(),
+                    connection: c0,
+                    bytes: &send(tid, &to0, &from0),
                 },
                 w.now,
             );
-        }
-        w.drain();
-        w.msrp_out.clear();
-    });
+            w.drain();
+            let relayed: Vec<(ConnectionId, Vec<u8>)> = w.msrp_out.drain(..).collect();
+            for (connection, bytes) in relayed {
+                let text = std::str::from_utf8(&bytes).unwrap();
+                if !text.contains(" SEND\r\n") {
+                    continue;
+                }
+                let id = text.split_whitespace().nth(1).unwrap();
+                let response = format!(
+                    "MSRP {id} 200 OK\r\nTo-Path: {}\r\nFrom-Path: {}\r\n-------{id}$\r\n",
+                    header_line(text, "From-Path:"),
+                    header_line(text, "To-Path:")
+                );
+                w.server.handle_input(
+                    Input::MsrpBytes {
+                        connection,
+                        bytes: response.as_bytes(),
+                    },
+                    w.now,
+                );
+            }
+            w.drain();
+            w.msrp_out.clear();
+        },
+    );
 }
 
 /// Hosts `count` idle 5-party sessions; returns the resident set growth per
@@ -388,7 +410,7 @@ fn scale_bench(count: usize) {
     support::measure(
         &format!("session refresh (UPDATE) with {count} sessions"),
         5,
-        2000,
+        iters(2000),
         || {
             cseq += 1;
             i = (i + 7919) % oks.len();
@@ -402,10 +424,15 @@ fn scale_bench(count: usize) {
 fn main() {
     setup_bench();
     fanout_bench();
-    scale_bench(1000);
-    let large = std::env::var("IM_BENCH_SESSIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let (small, large) = if iters(2) == 2 {
+        let large = std::env::var("IM_BENCH_SESSIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
+        (1000, large)
+    } else {
+        (10, 20)
+    };
+    scale_bench(small);
     scale_bench(large);
 }

@@ -64,6 +64,13 @@ fn main() {
         panic!("the benchmark message must parse and type: {e}");
     }
     println!("message: {} octets", INVITE.len());
+    println!(
+        "size_of: SipMessage {} B, NameAddr {} B, Uri {} B, Via {} B",
+        std::mem::size_of::<oma_im::sip::SipMessage<'_>>(),
+        std::mem::size_of::<oma_im::sip::NameAddr<'_>>(),
+        std::mem::size_of::<oma_im::sip::Uri<'_>>(),
+        std::mem::size_of::<oma_im::sip::Via<'_>>(),
+    );
     let iters = iterations();
     let name = "sip parse_message (INVITE)";
     if selected(name) {

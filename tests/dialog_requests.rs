@@ -501,3 +501,35 @@ fn subscribe_2xx_creates_a_dialog_on_both_sides_and_notify_uses_it() {
         ["SUBSCRIBE sip:conf@192.0.2.2 SIP/2.0", "SIP/2.0 200 OK"]
     );
 }
+
+#[test]
+fn an_invite_rejected_at_once_leaves_no_dialog() {
+    let mut ua = bob();
+    let now = Instant::now();
+    deliver(
+        &mut ua,
+        &request("INVITE", 10, "", "Contact: <sip:alice@192.0.2.50>\r\n"),
+        now,
+    );
+    let (_, events) = drain(&mut ua);
+    let Some(Event::RequestReceived { transaction, .. }) = events.first() else {
+        panic!("{events:?}")
+    };
+    ua.respond(*transaction, ResponseSpec::new(486), now)
+        .unwrap();
+    let (transmits, events) = drain(&mut ua);
+    let busy = parse_message(&transmits[0].bytes).unwrap();
+    assert_eq!(busy.status_code(), Some(486));
+    assert!(
+        busy.to().unwrap().unwrap().tag().is_some(),
+        "a final response carries a To tag"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            Event::DialogEstablished { .. } | Event::DialogEarly { .. }
+        )),
+        "{events:?}"
+    );
+    assert_eq!(ua.dialogs().count(), 0);
+}

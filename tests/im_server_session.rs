@@ -632,3 +632,88 @@ fn subscription_to_another_package_is_refused() {
         .collect();
     assert_eq!(codes, [489]);
 }
+
+/// An MSRP SEND without body: binds a connection to its leg.
+fn empty_send(tid: &str, to: &str, from: &str) -> Vec<u8> {
+    format!(
+        "MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\nMessage-ID: m-{tid}\r\n\
+         Byte-Range: 1-0/0\r\n-------{tid}$\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn large_message_reaches_every_recipient_then_the_session_is_torn_down() {
+    let mut sc = Scenario::new(
+        config(),
+        &[("alice", &[]), ("bob", &[200]), ("carol", &[200])],
+    );
+    let offer = inviter_offer("alice", "message/cpim")
+        .replace("a=setup:actpass\r\n", "a=setup:actpass\r\na=sendonly\r\n");
+    let (ct, b) = support::im_server::scenario::adhoc_body(
+        &offer,
+        &["sip:bob@example.com", "sip:carol@example.com"],
+    );
+    sc.invite("alice", FACTORY, &[], &ct, b);
+    sc.run(5);
+    let ok = sc
+        .responses_to("alice")
+        .into_iter()
+        .find(|r| status(r) == 200)
+        .unwrap();
+    assert!(body(&ok).contains("a=recvonly"), "{}", body(&ok));
+    let invites = sc.invites_sent();
+    for invite in &invites {
+        assert!(body(invite).contains("a=sendonly"), "{}", body(invite));
+    }
+    let paths: Vec<String> = invites.iter().map(|i| path_in(&body(i))).collect();
+    let alice_path = path_in(&body(&ok));
+    let now = sc.net.now;
+    let server = sc.server();
+    let conns: Vec<_> = (0..3).map(|_| server.msrp_accepted()).collect();
+    for (i, (user, path)) in [("bob", &paths[0]), ("carol", &paths[1])]
+        .into_iter()
+        .enumerate()
+    {
+        let from = format!("msrp://{}:7000/{user}s;tcp", client_addr(user).ip());
+        server.handle_input(
+            Input::MsrpBytes {
+                connection: conns[i + 1],
+                bytes: &empty_send(user, path, &from),
+            },
+            now,
+        );
+    }
+    let alice_from = format!("msrp://{}:7000/alices;tcp", client_addr("alice").ip());
+    let big = "x".repeat(3000);
+    server.handle_input(
+        Input::MsrpBytes {
+            connection: conns[0],
+            bytes: &send(
+                "a1",
+                &alice_path,
+                &alice_from,
+                "sip:alice@example.com",
+                &big,
+            ),
+        },
+        now,
+    );
+    sc.run(5);
+    let outputs = sc.net.node(1).take_msrp();
+    for c in &conns[1..] {
+        assert!(written(&outputs, *c).contains(&big));
+    }
+    for user in ["alice", "bob", "carol"] {
+        assert_eq!(sc.requests_to("BYE", user).len(), 1, "{user}");
+    }
+    assert!(sc.server_events().iter().any(|e| matches!(
+        e,
+        Event::SessionEnded {
+            reason: EndReason::LargeMessageDelivered,
+            ..
+        }
+    )));
+    sc.run(60);
+    assert!(sc.server().is_idle());
+}

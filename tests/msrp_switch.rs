@@ -43,6 +43,9 @@ struct Net {
     now: Instant,
     /// The largest queue seen per leg.
     peak_queue: BTreeMap<u64, usize>,
+    /// Joins so far: each participant session gets its own seed, so a
+    /// participant that leaves and joins again draws new Message-IDs.
+    joins: u64,
 }
 
 impl Net {
@@ -58,6 +61,7 @@ impl Net {
             switch_events: Vec::new(),
             now: Instant::now(),
             peak_queue: BTreeMap::new(),
+            joins: 0,
         }
     }
 
@@ -69,7 +73,7 @@ impl Net {
         params.remote_accept_types = AcceptTypes::from_iter(["message/cpim"]);
         params.remote_accept_wrapped_types = Some(AcceptTypes::from_iter(["text/plain"]));
         let config = SessionConfig {
-            rng_seed: 1000 + n,
+            rng_seed: 1000 + n + 100 * self.joins,
             chunk_size: NonZeroUsize::new(1024).expect("non-zero"),
             // What the participant claims; the switch writes the leg's
             // identity instead (a different length: later chunks shift).
@@ -79,6 +83,7 @@ impl Net {
             }),
             ..SessionConfig::default()
         };
+        self.joins += 1;
         let mut part = MsrpSession::new(params, config).expect("participant");
         part.handle_input(Input::Connected, self.now);
         self.switch
@@ -504,6 +509,29 @@ proptest! {
             }
         }
     }
+}
+
+/// The case proptest shrank to: participant 4 leaves mid-message and joins
+/// again. Each delivered message must arrive once, with a Message-ID no other
+/// message had (a rejoining participant is a new MSRP session).
+#[test]
+fn a_participant_that_rejoins_is_a_new_sender() {
+    let mut net = Net::new();
+    net.join_plain(4);
+    net.join_plain(1);
+    for _ in 0..2 {
+        net.send(4, b"b");
+        net.feed_from(4, 1);
+    }
+    net.leave(4);
+    net.join_plain(4);
+    net.send(4, b"b");
+    net.feed_from(4, 1);
+    net.run();
+    let got = &net.got[&1];
+    let ids: BTreeSet<&String> = got.iter().map(|g| &g.message_id).collect();
+    assert_eq!(ids.len(), got.len(), "a message delivered twice: {got:?}");
+    assert!(!got.is_empty());
 }
 
 #[test]

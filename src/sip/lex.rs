@@ -225,25 +225,6 @@ pub(crate) fn write_quoted(raw: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// Appends `n` in decimal, without allocating.
-pub(crate) fn write_decimal(n: u32, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 10];
-    let mut k = digits.len();
-    let mut n = n;
-    loop {
-        k -= 1;
-        if let Some(d) = digits.get_mut(k) {
-            // n % 10 < 10 always fits a u8.
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || k == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(k..).unwrap_or_default());
-}
-
 /// Fails with [`ValueErrorKind::TrailingData`] unless only LWS is left after `i`.
 pub(crate) fn expect_end(s: &str, i: usize) -> Result<(), ValueError> {
     let j = skip_lws(s, i);
@@ -477,15 +458,27 @@ const fn is_gen_value_byte(b: u8) -> bool {
 /// returns the list with that position.
 pub(crate) fn generic_params<'a>(
     s: &'a str,
-    mut i: usize,
+    i: usize,
     limits: &ValueLimits,
 ) -> Result<(Params<'a>, usize), ValueError> {
-    let b = s.as_bytes();
     let mut params = Params::new();
+    let end = generic_params_into(s, i, limits, &mut params)?;
+    Ok((params, end))
+}
+
+/// [`generic_params`] appending to `params` where it lies (a value that
+/// holds them is not moved); returns the position after the last one.
+pub(crate) fn generic_params_into<'a>(
+    s: &'a str,
+    mut i: usize,
+    limits: &ValueLimits,
+    params: &mut Params<'a>,
+) -> Result<usize, ValueError> {
+    let b = s.as_bytes();
     loop {
         let j = skip_lws(s, i);
         if b.get(j) != Some(&b';') {
-            return Ok((params, i));
+            return Ok(i);
         }
         let name_at = skip_lws(s, j + 1);
         let (name, after_name) = token(s, name_at)?;
@@ -608,15 +601,6 @@ mod tests {
         assert_eq!(p.get("b"), Some(None));
         assert_eq!(p.find("c").unwrap().unquoted_value().unwrap(), "x;y");
         assert_eq!(&s[end..], "  rest");
-    }
-
-    #[test]
-    fn decimal_writer() {
-        for n in [0, 7, 10, 65535, 2147483647, u32::MAX] {
-            let mut out = Vec::new();
-            write_decimal(n, &mut out);
-            assert_eq!(out, n.to_string().as_bytes());
-        }
     }
 
     #[test]

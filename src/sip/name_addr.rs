@@ -76,7 +76,13 @@ impl<'a> NameAddr<'a> {
 
     /// Parses one name-addr or addr-spec with its parameters under `limits`.
     pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
-        let (na, end) = Self::parse_prefix(value, 0, limits)?;
+        let (display_name, uri, end) = Self::parse_address(value, 0)?;
+        let mut na = NameAddr {
+            display_name,
+            uri,
+            params: Params::new(),
+        };
+        let end = lex::generic_params_into(value, end, limits, &mut na.params)?;
         lex::expect_end(value, end)?;
         Ok(na)
     }
@@ -150,24 +156,6 @@ impl<'a> NameAddr<'a> {
                 Ok((None, uri, end))
             }
         }
-    }
-
-    /// Parses a name-addr with its parameters at `i`, leaving what follows.
-    pub(crate) fn parse_prefix(
-        s: &'a str,
-        i: usize,
-        limits: &ValueLimits,
-    ) -> Result<(Self, usize), ValueError> {
-        let (display_name, uri, end) = Self::parse_address(s, i)?;
-        let (params, end) = lex::generic_params(s, end, limits)?;
-        Ok((
-            NameAddr {
-                display_name,
-                uri,
-                params,
-            },
-            end,
-        ))
     }
 
     /// The `tag` parameter (From, To).

@@ -121,7 +121,7 @@ impl<'a> Host<'a> {
         // One pass over the octets: the first one a host name cannot hold,
         // and the classes seen.
         let bytes = s.as_bytes();
-        let (mut bad, mut seen) = (None, 0u8);
+        let (mut bad, mut seen, mut double_dot, mut previous) = (None, 0u8, false, 0u8);
         for (i, &c) in bytes.iter().enumerate() {
             let class = HOST_CLASS[usize::from(c)];
             if class == HOST_INVALID {
@@ -129,6 +129,8 @@ impl<'a> Host<'a> {
                 break;
             }
             seen |= class;
+            double_dot |= c == b'.' && previous == b'.';
+            previous = c;
         }
         let all_digits_and_dots = seen & HOST_OTHER == 0;
         if bad.is_some() && bytes.contains(&b':') {
@@ -153,7 +155,6 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv4)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
-        let double_dot = bytes.windows(2).any(|pair| pair == b"..");
         if s.starts_with('.') || double_dot {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
@@ -416,6 +417,25 @@ fn decoded_eq(a: &str, b: &str, ci: bool) -> bool {
     }
 }
 
+/// Length of the run of user characters (or valid `%hh` escapes) at the
+/// start of `b`: the position of the first octet a user part cannot hold.
+fn user_chars_end(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if USER[usize::from(c)] {
+            i += 1;
+        } else if c == b'%'
+            && b.get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
 /// Position of the first `byte` in `s` (a short part of a URI: a plain loop
 /// beats a vectorised search's set-up).
 fn find(s: &str, byte: u8) -> Option<usize> {
@@ -572,7 +592,17 @@ impl<'a> SipUri<'a> {
         secure: bool,
         limits: &ValueLimits,
     ) -> Result<Self, ValueError> {
-        // userinfo: up to the first '@', if any.
+        // userinfo: up to the first '@', if any. The usual `user@` is found
+        // in one scan of the user characters, which stops at that '@'; when
+        // it stops elsewhere the general search below decides.
+        let user_end = user_chars_end(s.as_bytes());
+        if s.as_bytes().get(user_end) == Some(&b'@') {
+            if user_end == 0 {
+                return Err(ValueError::new(ValueErrorKind::InvalidUserinfo, base));
+            }
+            let user = s.get(..user_end).unwrap_or_default();
+            return Self::parse_hostport(s, base, secure, limits, Some(user), None, user_end + 1);
+        }
         let (user, password, host_at) = match find(s, b'@') {
             Some(at) => {
                 let userinfo = s.get(..at).unwrap_or_default();
@@ -592,6 +622,20 @@ impl<'a> SipUri<'a> {
             }
             None => (None, None, 0),
         };
+        Self::parse_hostport(s, base, secure, limits, user, password, host_at)
+    }
+
+    /// The rest of [`SipUri::parse_rest`] once the userinfo is known: the
+    /// hostport at `host_at`, the uri-parameters and the headers.
+    fn parse_hostport(
+        s: &'a str,
+        base: usize,
+        secure: bool,
+        limits: &ValueLimits,
+        user: Option<&'a str>,
+        password: Option<&'a str>,
+        host_at: usize,
+    ) -> Result<Self, ValueError> {
         let b = s.as_bytes();
         // hostport: up to ';' or '?'.
         let hp_end = param_or_header_start(b, host_at);
@@ -629,8 +673,18 @@ impl<'a> SipUri<'a> {
             Some((p, at)) => Some(parse_port(p).map_err(|e| e.shifted(hp_base + at))?),
             None => None,
         };
+        // Built where it will be returned from; the parameters and headers
+        // are appended in place.
+        let mut uri = SipUri {
+            secure,
+            user,
+            password,
+            host,
+            port,
+            params: Params::new(),
+            headers: SmallVec::new(),
+        };
         // uri-parameters
-        let mut params = Params::new();
         let mut i = hp_end;
         while b.get(i) == Some(&b';') {
             let start = i + 1;
@@ -663,17 +717,17 @@ impl<'a> SipUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
-            if params.contains(name) {
+            if uri.params.contains(name) {
                 return Err(ValueError::new(
                     ValueErrorKind::DuplicateParam,
                     base + start,
                 ));
             }
-            params.push_limited(Param { name, value }, limits, base + i)?;
+            uri.params
+                .push_limited(Param { name, value }, limits, base + i)?;
             i = end;
         }
         // headers
-        let mut headers = SmallVec::new();
         if b.get(i) == Some(&b'?') {
             let mut start = i + 1;
             loop {
@@ -704,10 +758,10 @@ impl<'a> SipUri<'a> {
                     &HEADER,
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
-                if headers.len() >= limits.max_uri_headers {
+                if uri.headers.len() >= limits.max_uri_headers {
                     return Err(ValueError::new(ValueErrorKind::TooManyItems, base + start));
                 }
-                headers.push(UriHeader { name, value });
+                uri.headers.push(UriHeader { name, value });
                 if end >= s.len() {
                     break;
                 }
@@ -719,15 +773,7 @@ impl<'a> SipUri<'a> {
                 base + i,
             ));
         }
-        Ok(SipUri {
-            secure,
-            user,
-            password,
-            host,
-            port,
-            params,
-            headers,
-        })
+        Ok(uri)
     }
 
     /// The `transport` uri-parameter.
@@ -777,7 +823,7 @@ impl<'a> SipUri<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            super::lex::write_decimal(u32::from(p), out);
+            crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
         for (k, h) in self.headers.iter().enumerate() {

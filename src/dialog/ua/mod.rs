@@ -459,21 +459,26 @@ impl UserAgent {
         let msg = request.message();
         let method = msg.method().unwrap_or_default();
         let invite = method == "INVITE";
-        let creating = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
+        // A response to a dialog-creating request outside a dialog carries
+        // Contact and Allow (and echoes Record-Route) whatever its code; it
+        // creates a dialog only when it is a 2xx, or (INVITE) an early one
+        // from a 101-199: a 300-699 final response creates none (§12.1.1).
+        let answers_initial = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
             && entry.dialog.is_none()
             && ((invite && code > 100) || (200..300).contains(&code));
+        let creating = answers_initial && code < 300;
         let refresh =
             entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
         let mut w = entry.tx.response(code, reason, to_tag);
-        if creating {
+        if answers_initial {
             // §12.1.1: the Record-Route of the request goes back unchanged.
             for rr in msg.header_values(HeaderName::RecordRoute) {
                 w.header("Record-Route", rr.value);
             }
         }
-        if creating || refresh {
+        if answers_initial || refresh {
             w.header_with("Contact", |out| outgoing::write_contact(out, &self.config));
             w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }

@@ -54,7 +54,9 @@ impl ImServer {
         let spec = self
             .focus_response(session, 200)
             .with_header("Expires", &expires.to_string());
-        let _ = self.ua.respond(transaction, spec, now);
+        if self.ua.respond(transaction, spec, now).is_err() {
+            self.pending_subscriptions.remove(call_id.id);
+        }
         self.collect(Some(session));
     }
 
@@ -117,7 +119,6 @@ impl ImServer {
         {
             sub.expires_at = at;
         }
-        self.schedule(at, Timer::Subscription(session, dialog));
         let body = self.full_state(session);
         self.notify(
             session,
@@ -126,6 +127,26 @@ impl ImServer {
             body,
             now,
         );
+    }
+
+    /// A subscription's heap entry fired: it expired, or it was refreshed
+    /// since (the entry picks the later expiry up) and waits on.
+    pub(super) fn subscription_expired(
+        &mut self,
+        session: SessionId,
+        dialog: DialogId,
+        now: Instant,
+    ) {
+        let later = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.subscribers.iter().find(|x| x.dialog == dialog))
+            .map(|x| x.expires_at)
+            .filter(|at| *at > now);
+        match later {
+            Some(at) => self.schedule(at, Timer::Subscription(session, dialog)),
+            None => self.end_subscription(session, dialog, "terminated;reason=timeout", now),
+        }
     }
 
     /// Ends a subscription with a last NOTIFY.

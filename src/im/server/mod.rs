@@ -286,7 +286,7 @@ impl ImServer {
                     self.session_expired(session, participant, now)
                 }
                 Timer::Subscription(session, dialog) => {
-                    self.end_subscription(session, dialog, "terminated;reason=timeout", now)
+                    self.subscription_expired(session, dialog, now)
                 }
                 Timer::Switch(session) => {
                     if let Some(s) = self.sessions.get_mut(&session) {
@@ -457,11 +457,13 @@ impl ImServer {
 
     fn is_live(&self, at: Instant, timer: Timer) -> bool {
         match timer {
+            // A refresh moves `refresh_at` later without a new entry.
             Timer::Refresh(s, p) => self
                 .sessions
                 .get(&s)
                 .and_then(|s| s.participant(p))
-                .is_some_and(|p| p.refresh_at == Some(at)),
+                .and_then(|p| p.refresh_at)
+                .is_some_and(|r| r >= at),
             Timer::Switch(s) => self
                 .sessions
                 .get(&s)
@@ -469,7 +471,7 @@ impl ImServer {
             Timer::Subscription(s, d) => self.sessions.get(&s).is_some_and(|s| {
                 s.subscribers
                     .iter()
-                    .any(|x| x.dialog == d && x.expires_at == at)
+                    .any(|x| x.dialog == d && x.expires_at >= at)
             }),
         }
     }

@@ -41,6 +41,10 @@ pub(crate) struct Leg {
     pub token: String,
     /// The connection carrying the leg, once known.
     pub connection: Option<ConnectionId>,
+    /// Bytes that arrived on the connection before the leg joined the
+    /// switch (its SDP exchange not complete yet), bounded by
+    /// `Limits::max_unbound_msrp_bytes`.
+    pub early: Vec<u8>,
 }
 
 /// One Participant.
@@ -132,6 +136,11 @@ pub(crate) struct ImSession {
     pub lowest_failure: Option<u16>,
     pub switch: MsrpSwitch,
     pub switch_deadline: Option<Instant>,
+    /// A Large Message session (the inviter's offer is `sendonly`): torn
+    /// down once its single message has reached every recipient.
+    pub large_message: bool,
+    /// The Large Message has been relayed.
+    pub large_message_relayed: bool,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
     /// The conference-info version last sent.

@@ -166,6 +166,11 @@ impl ImServer {
             self.drop_session(session, EndReason::Rejected(488), now);
             return self.reject(transaction, 488, None, now);
         }
+        // Large Message mode to several recipients (9.x): a `sendonly` offer.
+        let large_message = is_send_only(&inviter.offer);
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.large_message = large_message;
+        }
         // Step 5: the invitees, at most the Participant maximum.
         let invitees = match group {
             Some(index) => {
@@ -345,6 +350,8 @@ impl ImServer {
                 lowest_failure: None,
                 switch,
                 switch_deadline: None,
+                large_message: false,
+                large_message_relayed: false,
                 subscribers: Vec::new(),
                 version: 0,
             },
@@ -377,6 +384,7 @@ impl ImServer {
             p.leg = Some(Leg {
                 token: token.clone(),
                 connection: None,
+                early: Vec::new(),
             });
         }
         self.by_leg_token.insert(token, (session, id));
@@ -438,6 +446,10 @@ impl ImServer {
         let sdp_id = self.rng.next_u64() >> 1;
         let mut local = Self::local_parameters(&self.config, sdp_id, &leg_uri);
         local.setup = SetupRole::ActPass;
+        if s.large_message {
+            // The server only delivers the Large Message to the invitee.
+            local.direction = crate::sdp::Direction::SendOnly;
+        }
         let body = offer(&local).to_bytes();
         drop(local);
         let mut spec = RequestSpec::new(
@@ -478,6 +490,7 @@ impl ImServer {
         p.leg = Some(Leg {
             token,
             connection: None,
+            early: Vec::new(),
         });
         match sent {
             Ok(tx) => {
@@ -612,6 +625,14 @@ impl ImServer {
         let _ = self.ua.respond(transaction, spec, now);
         self.collect(None);
     }
+}
+
+/// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
+fn is_send_only(offer: &[u8]) -> bool {
+    SessionDescription::parse(offer).is_ok_and(|sdp| {
+        sdp.msrp_media()
+            .is_some_and(|(_, m)| sdp.media_direction(m) == crate::sdp::Direction::SendOnly)
+    })
 }
 
 /// The Authenticated Originator's IM Address of a request (clause 5.1): the

@@ -200,6 +200,9 @@ impl ImServer {
             return;
         };
         let refresh_at = now + super::ServerConfig::supervision(interval);
+        // One heap entry per Participant: a later deadline is picked up when
+        // the pending entry fires (no growth however often it refreshes).
+        let scheduled = p.refresh_at.is_some();
         p.interval = Some(interval);
         p.refresh_at = Some(refresh_at);
         let body = p.local_sdp.clone();
@@ -211,7 +214,9 @@ impl ImServer {
         }
         let _ = self.ua.respond(transaction, spec, now);
         self.collect(Some(session));
-        self.schedule(refresh_at, Timer::Refresh(session, participant));
+        if !scheduled {
+            self.schedule(refresh_at, Timer::Refresh(session, participant));
+        }
     }
 
     /// 7.2.1.2: the first 180 of an invitee goes to the inviter, once and
@@ -383,6 +388,11 @@ impl ImServer {
             .get_mut(&session)
             .and_then(|s| s.participant_mut(participant))
         {
+            // Refreshed since this entry was scheduled: wait for the new
+            // deadline.
+            if let Some(at) = p.refresh_at.filter(|at| *at > now) {
+                return self.schedule(at, Timer::Refresh(session, participant));
+            }
             p.refresh_at = None;
         }
         self.remove_participant(session, participant, LeaveReason::SessionExpired, now);
@@ -476,7 +486,7 @@ impl ImServer {
     }
 
     /// Cancels pending invitations and sends BYE on every dialog left.
-    fn release_all(&mut self, session: SessionId, now: Instant) {
+    pub(super) fn release_all(&mut self, session: SessionId, now: Instant) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };

@@ -31,7 +31,23 @@ impl ImServer {
         if s.switch.join(leg, config, now).is_err() {
             return;
         }
-        s.switch.handle_input(leg, LegInput::Blocked, now);
+        // The Participant may have connected (and sent) before its SDP
+        // exchange completed here.
+        let early = s
+            .participant_mut(participant)
+            .and_then(|p| p.leg.as_mut())
+            .filter(|l| l.connection.is_some())
+            .map(|l| std::mem::take(&mut l.early));
+        match early {
+            Some(bytes) => {
+                s.switch.handle_input(leg, LegInput::Connected, now);
+                if !bytes.is_empty() {
+                    s.switch.handle_input(leg, LegInput::Bytes(&bytes), now);
+                }
+                return self.drain_switch(session, now);
+            }
+            None => s.switch.handle_input(leg, LegInput::Blocked, now),
+        }
         if active {
             let connection = ConnectionId(self.fresh_id());
             let address = remote_path
@@ -121,8 +137,15 @@ impl ImServer {
         };
         if let Some((session, participant)) = bound {
             if let Some(s) = self.sessions.get_mut(&session) {
-                s.switch
-                    .handle_input(LegId(participant.0), LegInput::Bytes(bytes), now);
+                let leg = LegId(participant.0);
+                if s.switch.has_leg(leg) {
+                    s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
+                } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut())
+                {
+                    if l.early.len().saturating_add(bytes.len()) <= max {
+                        l.early.extend_from_slice(bytes);
+                    }
+                }
             }
             return self.drain_switch(session, now);
         }
@@ -161,9 +184,14 @@ impl ImServer {
             self.out.push_back(Output::MsrpClose { connection: old });
         }
         let leg = LegId(participant.0);
-        s.switch.handle_input(leg, LegInput::Writable, now);
-        s.switch.handle_input(leg, LegInput::Connected, now);
-        s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+        if s.switch.has_leg(leg) {
+            s.switch.handle_input(leg, LegInput::Writable, now);
+            s.switch.handle_input(leg, LegInput::Connected, now);
+            s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+        } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
+            // Its SDP exchange is not complete here yet: kept until it joins.
+            l.early = buffer;
+        }
         self.drain_switch(session, now);
     }
 
@@ -191,7 +219,7 @@ impl ImServer {
 
     /// Moves the switch's transmits to the legs' connections and its
     /// events out; keeps its deadline scheduled.
-    pub(super) fn drain_switch(&mut self, session: SessionId, _now: Instant) {
+    pub(super) fn drain_switch(&mut self, session: SessionId, now: Instant) {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
@@ -220,12 +248,29 @@ impl ImServer {
                 SwitchOutput::Event(_) => {}
             }
         }
+        if s.large_message
+            && outputs
+                .iter()
+                .any(|o| matches!(o, Output::Event(Event::MessageRelayed { .. })))
+        {
+            s.large_message_relayed = true;
+        }
+        // A relayed Large Message ends the session once every recipient's
+        // queue has drained.
+        let delivered = s.large_message_relayed
+            && s.participants
+                .iter()
+                .all(|p| s.switch.queued_bytes(LegId(p.id.0)).unwrap_or(0) == 0);
         let next = s.switch.poll_timeout();
         let reschedule = next != s.switch_deadline;
         s.switch_deadline = next;
         self.out.extend(outputs);
         if let (true, Some(at)) = (reschedule, next) {
             self.schedule(at, Timer::Switch(session));
+        }
+        if delivered {
+            self.release_all(session, now);
+            self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
         }
     }
 }

@@ -33,9 +33,12 @@ impl<'a> AcceptContact<'a> {
         if value.as_bytes().get(i) != Some(&b'*') {
             return Err(ValueError::new(ValueErrorKind::Expected('*'), i));
         }
-        let (params, end) = lex::generic_params(value, i + 1, limits)?;
+        let mut accept = AcceptContact {
+            params: Params::new(),
+        };
+        let end = lex::generic_params_into(value, i + 1, limits, &mut accept.params)?;
         lex::expect_end(value, end)?;
-        Ok(AcceptContact { params })
+        Ok(accept)
     }
 
     /// True when feature tag `name` is present.

@@ -42,7 +42,7 @@ impl<'a> CSeq<'a> {
 
     /// Appends `seq METHOD`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        lex::write_decimal(self.seq, out);
+        crate::decimal::push_decimal(out, u64::from(self.seq));
         out.push(b' ');
         self.method.write(out);
     }
@@ -65,7 +65,7 @@ impl MaxForwards {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        lex::write_decimal(u32::from(self.0), out);
+        crate::decimal::push_decimal(out, u64::from(u32::from(self.0)));
     }
 }
 
@@ -86,7 +86,7 @@ impl Expires {
 
     /// Appends the number.
     pub fn write(&self, out: &mut Vec<u8>) {
-        lex::write_decimal(self.0, out);
+        crate::decimal::push_decimal(out, u64::from(self.0));
     }
 }
 

@@ -68,7 +68,7 @@ impl<'a> SessionExpires<'a> {
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        lex::write_decimal(self.delta_seconds, out);
+        crate::decimal::push_decimal(out, u64::from(self.delta_seconds));
         self.params.write(out);
     }
 }
@@ -104,7 +104,7 @@ impl<'a> MinSe<'a> {
 
     /// Appends `delta;params`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        lex::write_decimal(self.delta_seconds, out);
+        crate::decimal::push_decimal(out, u64::from(self.delta_seconds));
         self.params.write(out);
     }
 }

@@ -92,16 +92,16 @@ impl<'a> Via<'a> {
             port = Some(parse_port(digits).map_err(|e| e.shifted(p_at))?);
             i = p_end;
         }
-        let (params, end) = lex::generic_params(value, i, limits)?;
-        lex::expect_end(value, end)?;
-        let via = Via {
+        let mut via = Via {
             protocol_name,
             protocol_version,
             transport,
             host,
             port,
-            params,
+            params: Params::new(),
         };
+        let end = lex::generic_params_into(value, i, limits, &mut via.params)?;
+        lex::expect_end(value, end)?;
         via.check_params(value)?;
         Ok(via)
     }
@@ -184,7 +184,7 @@ impl<'a> Via<'a> {
         self.host.write(out);
         if let Some(p) = self.port {
             out.push(b':');
-            lex::write_decimal(u32::from(p), out);
+            crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
     }

@@ -12,12 +12,13 @@
 //! * The server's MSRP outputs are kept in [`Peer::Server`]'s `msrp` list for
 //!   the test to play the MSRP side by hand.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 use oma_im::dialog::{self, Config, ResponseSpec, UserAgent};
-use oma_im::im::server::{self, ImServer};
+use oma_im::im::client;
+use oma_im::im::server::{self, ConnectionId, ImServer};
 use oma_im::sip::{parse_message, Host, Uri};
 use oma_im::transaction::{Transmit, Transport};
 
@@ -166,6 +167,15 @@ pub fn sdp_answer(user: &str, addr: SocketAddr, types: &str, extra: &str) -> Str
     )
 }
 
+/// The server's MSRP connections on the network.
+#[derive(Default)]
+pub struct Bridge {
+    peers: HashMap<ConnectionId, SocketAddr>,
+    by_peer: HashMap<SocketAddr, ConnectionId>,
+    queue: VecDeque<Transmit>,
+    now: Option<Instant>,
+}
+
 /// What a peer reports.
 #[derive(Debug, Clone)]
 pub enum PeerEvent {
@@ -173,6 +183,8 @@ pub enum PeerEvent {
     Server(server::Event),
     /// An event of a client's user agent.
     Client(dialog::Event),
+    /// An event of a real IM Client.
+    Im(client::Event),
 }
 
 /// A node of the IM Server's network.
@@ -181,9 +193,14 @@ pub enum Peer {
     Server {
         /// The server.
         server: Box<ImServer>,
-        /// Its MSRP outputs, in order.
+        /// Its MSRP outputs, in order (when not bridged).
         msrp: Vec<server::Output>,
+        /// When set, MSRP crosses the network as TCP segments to and from
+        /// the server's SIP address: connection to peer address and back.
+        bridge: Option<Bridge>,
     },
+    /// A real IM Client.
+    Im(Box<super::im::ImNode>),
     /// A scripted client.
     Client(Box<Client>),
     /// The SIP/IP Core.
@@ -196,6 +213,17 @@ impl Peer {
         Peer::Server {
             server: Box::new(ImServer::new(config)),
             msrp: Vec::new(),
+            bridge: None,
+        }
+    }
+
+    /// The server peer with its MSRP on the network (its MSRP authority
+    /// must be its SIP address).
+    pub fn bridged_server(config: server::ServerConfig) -> Self {
+        Peer::Server {
+            server: Box::new(ImServer::new(config)),
+            msrp: Vec::new(),
+            bridge: Some(Bridge::default()),
         }
     }
 
@@ -229,14 +257,37 @@ impl Node for Peer {
 
     fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
         match self {
-            Peer::Server { server, .. } => server.handle_input(
-                server::Input::Sip {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            ),
+            Peer::Server {
+                server,
+                bridge: Some(bridge),
+                ..
+            } if bytes.starts_with(b"MSRP ") || bridge.by_peer.contains_key(&source) => {
+                let connection = match bridge.by_peer.get(&source) {
+                    Some(c) => *c,
+                    None => {
+                        let c = server.msrp_accepted();
+                        bridge.by_peer.insert(source, c);
+                        bridge.peers.insert(c, source);
+                        c
+                    }
+                };
+                bridge.now = Some(now);
+                server.handle_input(server::Input::MsrpBytes { connection, bytes }, now);
+            }
+            Peer::Server { server, bridge, .. } => {
+                if let Some(b) = bridge {
+                    b.now = Some(now);
+                }
+                server.handle_input(
+                    server::Input::Sip {
+                        bytes,
+                        source,
+                        transport,
+                    },
+                    now,
+                )
+            }
+            Peer::Im(node) => node.deliver(bytes, source, transport, now),
             Peer::Client(c) => {
                 c.ua.handle_input(
                     dialog::Input::Datagram {
@@ -262,7 +313,13 @@ impl Node for Peer {
 
     fn handle_timeout(&mut self, now: Instant) {
         match self {
-            Peer::Server { server, .. } => server.handle_timeout(now),
+            Peer::Server { server, bridge, .. } => {
+                if let Some(b) = bridge {
+                    b.now = Some(now);
+                }
+                server.handle_timeout(now);
+            }
+            Peer::Im(node) => node.handle_timeout(now),
             Peer::Client(c) => {
                 c.ua.handle_timeout(now);
                 c.drain(now);
@@ -273,7 +330,48 @@ impl Node for Peer {
 
     fn poll(&mut self) -> Option<Polled<PeerEvent>> {
         match self {
-            Peer::Server { server, msrp } => loop {
+            Peer::Server {
+                server,
+                bridge: Some(bridge),
+                ..
+            } => loop {
+                if let Some(t) = bridge.queue.pop_front() {
+                    return Some(Polled::Transmit(t));
+                }
+                match server.poll_output()? {
+                    server::Output::Transmit(t) => return Some(Polled::Transmit(t)),
+                    server::Output::Event(e) => return Some(Polled::Event(PeerEvent::Server(e))),
+                    server::Output::MsrpConnect {
+                        connection,
+                        address,
+                    } => {
+                        if let (Ok(addr), Some(now)) = (address.parse::<SocketAddr>(), bridge.now) {
+                            bridge.peers.insert(connection, addr);
+                            bridge.by_peer.insert(addr, connection);
+                            server.handle_input(server::Input::MsrpConnected { connection }, now);
+                        }
+                    }
+                    server::Output::MsrpTransmit { connection, bytes } => {
+                        if let Some(&destination) = bridge.peers.get(&connection) {
+                            bridge.queue.push_back(Transmit {
+                                destination,
+                                transport: Transport::Tcp,
+                                bytes,
+                            });
+                        }
+                    }
+                    server::Output::MsrpClose { connection } => {
+                        if let Some(addr) = bridge.peers.remove(&connection) {
+                            bridge.by_peer.remove(&addr);
+                        }
+                    }
+                }
+            },
+            Peer::Im(node) => node.poll().map(|p| match p {
+                Polled::Transmit(t) => Polled::Transmit(t),
+                Polled::Event(e) => Polled::Event(PeerEvent::Im(e)),
+            }),
+            Peer::Server { server, msrp, .. } => loop {
                 match server.poll_output()? {
                     server::Output::Transmit(t) => return Some(Polled::Transmit(t)),
                     server::Output::Event(e) => return Some(Polled::Event(PeerEvent::Server(e))),
@@ -299,6 +397,7 @@ impl Node for Peer {
     fn poll_timeout(&self) -> Option<Instant> {
         match self {
             Peer::Server { server, .. } => server.poll_timeout(),
+            Peer::Im(node) => node.poll_timeout(),
             Peer::Client(c) => c.ua.poll_timeout(),
             Peer::Core(_) => None,
         }
@@ -306,7 +405,8 @@ impl Node for Peer {
 
     fn is_idle(&self) -> bool {
         match self {
-            Peer::Server { server, msrp } => server.is_idle() && msrp.is_empty(),
+            Peer::Server { server, msrp, .. } => server.is_idle() && msrp.is_empty(),
+            Peer::Im(node) => node.is_idle(),
             Peer::Client(c) => c.ua.is_idle() && c.queue.is_empty(),
             Peer::Core(core) => core.queue.is_empty(),
         }

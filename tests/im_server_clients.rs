@@ -1,0 +1,142 @@
+//! The controlling IM Server with real IM Clients ([`ImClient`]) as inviter
+//! and invitees, end to end over the in-memory network: SIP through the
+//! SIP/IP Core as bytes, MSRP as TCP segments between each client and the
+//! server's MSRP switch.
+
+mod support;
+
+use std::time::Duration;
+
+use oma_im::im::client::{Event as ClientEvent, ImClient};
+use oma_im::im::server::Event;
+use support::im::{client_config, ImNode};
+use support::im_server::scenario::config;
+use support::im_server::{client_addr, Peer, PeerEvent, CORE, FACTORY, SERVER};
+use support::{Conditions, Network};
+
+const USERS: [&str; 3] = ["alice", "bob", "carol"];
+
+/// Core (0), bridged server (1), then Alice, Bob and Carol as IM Clients
+/// (2, 3, 4). Invitees accept every invitation.
+fn network() -> Network<Peer> {
+    let mut cfg = config();
+    cfg.msrp_authority = SERVER.to_owned();
+    let mut net = Network::new(Conditions::PERFECT, 5);
+    net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
+    net.add(SERVER.parse().unwrap(), Peer::bridged_server(cfg));
+    for (i, user) in USERS.iter().enumerate() {
+        let mut c = client_config(
+            user,
+            client_addr(user),
+            CORE.parse().unwrap(),
+            100 + i as u64,
+        );
+        c.conference_factory_uri = FACTORY.to_owned();
+        net.add(client_addr(user), Peer::Im(Box::new(ImNode::new(c))));
+    }
+    net
+}
+
+fn client(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
+    match net.node(index) {
+        Peer::Im(node) => &mut node.client,
+        _ => panic!("not an IM Client"),
+    }
+}
+
+/// Runs, accepting every invitation at the invitees.
+fn run(net: &mut Network<Peer>, secs: u64) {
+    let until = net.now + Duration::from_secs(secs);
+    net.run_until(until, |_, node, event, now| {
+        if let (Peer::Im(n), PeerEvent::Im(ClientEvent::InvitationReceived { session, .. })) =
+            (node, event)
+        {
+            n.client.accept(*session, now).expect("accept");
+        }
+    });
+}
+
+fn client_events(net: &Network<Peer>, index: usize) -> Vec<ClientEvent> {
+    net.events
+        .iter()
+        .filter(|(i, _)| *i == index)
+        .filter_map(|(_, e)| match e {
+            PeerEvent::Im(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn im_clients_set_up_an_ad_hoc_session_through_the_server() {
+    let mut net = network();
+    let now = net.now;
+    let session = client(&mut net, 2)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    run(&mut net, 10);
+    // The inviter stored the IM Session Identity of the focus (7.1.1.3).
+    let identity = client(&mut net, 2)
+        .session_identity(session)
+        .cloned()
+        .expect("identity");
+    assert!(identity.is_focus);
+    let created = net.events.iter().find_map(|(_, e)| match e {
+        PeerEvent::Server(Event::SessionCreated { identity, .. }) => Some(identity.clone()),
+        _ => None,
+    });
+    assert_eq!(created.as_deref(), Some(identity.uri.as_str()));
+    assert!(client(&mut net, 2).is_established(session));
+    // Each invitee was invited by the focus on Alice's behalf.
+    for index in [3, 4] {
+        let invited = client_events(&net, index)
+            .into_iter()
+            .find_map(|e| match e {
+                ClientEvent::InvitationReceived {
+                    originator,
+                    identity,
+                    ..
+                } => Some((originator, identity)),
+                _ => None,
+            });
+        let (originator, their_identity) = invited.expect("an invitation");
+        assert_eq!(originator, FACTORY);
+        assert_eq!(their_identity.map(|i| i.uri), Some(identity.uri.clone()));
+    }
+    let joined = net
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, PeerEvent::Server(Event::ParticipantJoined { .. })))
+        .count();
+    assert_eq!(joined, 3);
+    // Alice's Allow was stored by the server and Alice stored the server's.
+    assert!(client(&mut net, 2)
+        .peer_allow(session)
+        .is_some_and(|m| m.iter().any(|x| x == "SUBSCRIBE")));
+}
+
+#[test]
+fn a_message_from_one_im_client_reaches_the_others() {
+    let mut net = network();
+    let now = net.now;
+    let session = client(&mut net, 2)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    run(&mut net, 10);
+    let now = net.now;
+    client(&mut net, 2)
+        .send_message(session, "text/plain", b"Hello from Alice", false, now)
+        .expect("message sent");
+    run(&mut net, 10);
+    for index in [3, 4] {
+        let got = client_events(&net, index)
+            .into_iter()
+            .find_map(|e| match e {
+                ClientEvent::MessageReceived { from, body, .. } => Some((from, body)),
+                _ => None,
+            });
+        let (from, body) = got.expect("a message");
+        assert_eq!(body, b"Hello from Alice");
+        assert_eq!(from.as_deref(), Some("sip:alice@example.com"));
+    }
+}
