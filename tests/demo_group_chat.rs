@@ -194,21 +194,13 @@ fn the_ladder_shows_every_message_that_crossed() {
     }
 }
 
-// BUG (IM Server, src/im/server/user_plane.rs): when an invitee's MSRP
-// connection is accepted and its first SEND arrives before the invitee's
-// 200 OK reaches the server — legitimate: the answerer is the active end and
-// connects as soon as it answers — `bind` feeds `Writable`, `Connected` and
-// the bytes to a switch leg that `join_switch` has not created yet, so they
-// are dropped; `join_switch` then adds the leg as `Blocked`, and nothing
-// unblocks it. The server never writes to that invitee: no 200 to its
-// first SEND, no relayed message, though `MessageRelayed` counts it. The
-// demo avoids the race honestly by giving every hop a latency (the 200 OK
-// crosses the core in two hops, the connection takes a TCP round trip
-// first); with a zero-latency network it shows. Fixed on branch `server`
-// (5eb8089, "MSRP bytes arriving before a leg's SDP exchange completes are
-// kept until it joins"): drop the `ignore` once main has it.
+// Regression (IM Server, src/im/server/user_plane.rs, fixed in 5eb8089):
+// an invitee is the active MSRP end and connects as soon as it answers, so
+// its connection and first SEND can reach the server before its 200 OK
+// does. The server used to feed them to a switch leg not created yet (they
+// were dropped) and then add the leg blocked: it never wrote to that
+// invitee. With a zero-latency network the race always happens.
 #[test]
-#[ignore = "IM Server bug: an MSRP connection bound before the invitee's 2xx leaves its leg blocked"]
 fn msrp_connection_before_the_invitees_200_is_served() {
     let result = run_scenario_with(Duration::ZERO, false);
     assert!(result.is_ok(), "{}", result.err().unwrap());
