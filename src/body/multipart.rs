@@ -160,6 +160,28 @@ fn boundary_for(counter: u64) -> Boundary {
     Boundary(s)
 }
 
+/// Appends the value of every `oma-im-` + 16 lowercase hex digits text in
+/// `bytes` (the texts [`boundary_for`] writes) to `found`; one linear scan.
+fn planted_candidates(bytes: &[u8], found: &mut Vec<u64>) {
+    const PREFIX: &[u8] = b"oma-im-";
+    for at in memmem::find_iter(bytes, PREFIX) {
+        let Some(digits) = bytes.get(at + PREFIX.len()..at + PREFIX.len() + 16) else {
+            break;
+        };
+        let value = digits.iter().try_fold(0u64, |v, &b| {
+            let nibble = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                _ => return None,
+            };
+            Some(v << 4 | u64::from(nibble))
+        });
+        if let Some(value) = value {
+            found.push(value);
+        }
+    }
+}
+
 /// A multipart body: its parts, in order.
 ///
 /// ```
@@ -290,28 +312,27 @@ impl<'a> Multipart<'a> {
     ///
     /// Deterministic: candidates are `oma-im-` followed by 16 hex digits of
     /// SplitMix64 of `seed`, `seed + 1`, ... (no global random generator). The
-    /// first candidate found in no part is taken. SplitMix64 is a bijection, so
-    /// candidates are distinct, and a body of `n` bytes contains fewer than `n`
-    /// distinct candidates: the search always ends, after a single try in
-    /// practice. Give a different seed per message (a counter) to vary
+    /// first candidate found in no part is taken. The parts are scanned once
+    /// for text that looks like a candidate, so the choice takes time linear
+    /// in the body even when someone who knows the seed planted candidates
+    /// (SplitMix64 is a bijection: each planted text rules out at most one
+    /// counter). Give a different seed per message (a counter) to vary
     /// boundaries.
     pub fn choose_boundary(&self, seed: u64) -> Boundary {
-        let mut counter = seed;
-        loop {
-            let candidate = boundary_for(counter);
-            let finder = memmem::Finder::new(candidate.as_str().as_bytes());
-            let found = self.parts.iter().any(|part| {
-                finder.find(part.body).is_some()
-                    || part.headers.fields().iter().any(|f| {
-                        finder.find(f.name().as_bytes()).is_some()
-                            || finder.find(f.value().as_bytes()).is_some()
-                    })
-            });
-            if !found {
-                return candidate;
+        let mut planted: Vec<u64> = Vec::new();
+        for part in &self.parts {
+            planted_candidates(part.body, &mut planted);
+            for f in part.headers.fields() {
+                planted_candidates(f.name().as_bytes(), &mut planted);
+                planted_candidates(f.value().as_bytes(), &mut planted);
             }
+        }
+        planted.sort_unstable();
+        let mut counter = seed;
+        while planted.binary_search(&splitmix64(counter)).is_ok() {
             counter = counter.wrapping_add(1);
         }
+        boundary_for(counter)
     }
 
     /// Writes the body with a boundary from [`Multipart::choose_boundary`]
@@ -644,5 +665,25 @@ mod tests {
         );
         assert_eq!(find_sdp(&ct, &out, &limits).unwrap(), None);
         assert_eq!(find_sdp("text/plain", b"x", &limits).unwrap(), None);
+    }
+    #[test]
+    fn planted_candidates_are_skipped_in_one_pass() {
+        // Every candidate from `seed` to `seed + 999` is planted, in reverse
+        // order, with noise between them: the first free counter is taken.
+        let seed = 41;
+        let mut body = Vec::new();
+        for counter in (seed..seed + 1000).rev() {
+            body.extend_from_slice(boundary_for(counter).as_str().as_bytes());
+            body.extend_from_slice(b" oma-im-0123 oma-im-");
+        }
+        let mut m = Multipart::new();
+        m.parts.push(Part::new("text/plain", &body).unwrap());
+        assert_eq!(m.choose_boundary(seed), boundary_for(seed + 1000));
+        // Uppercase hex is not what `boundary_for` writes: not a candidate.
+        let upper = boundary_for(seed).as_str().to_uppercase();
+        let mut m = Multipart::new();
+        m.parts
+            .push(Part::new("text/plain", upper.as_bytes()).unwrap());
+        assert_eq!(m.choose_boundary(seed), boundary_for(seed));
     }
 }
