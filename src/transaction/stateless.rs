@@ -196,7 +196,10 @@ pub(crate) fn reject_bytes(
 /// The 400 or 505 owed to a datagram the parser rejected with `error`, when
 /// it is recognisably a request: its Via, From, To, Call-ID and CSeq lines
 /// are copied as found (compact forms included). `None` when it is not a
-/// request or has no Via to answer along.
+/// request or has no Via to answer along. A field the request lacks is
+/// absent from the answer too — RFC 4475 §3.3.1 (`insuf`) still wants the 400 sent
+/// — so such an answer is not a complete response for a strict parser
+/// (ours included): the sender learns its request failed either way.
 ///
 /// ```
 /// use oma_im::sip::parse_message;
