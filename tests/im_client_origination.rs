@@ -587,6 +587,11 @@ fn conference_state_subscription_reports_participants_and_changes() {
         let msg = parsed(subscribe[0]);
         assert_eq!(values(&msg, "Event"), ["conference"]);
         assert_eq!(values(&msg, "Accept"), ["application/conference-info+xml"]);
+        // 7.1.1.11 (inferred): Accept-Contact with +g.oma.sip-im and User-Agent.
+        let accept_contact = values(&msg, "Accept-Contact");
+        assert_eq!(accept_contact.len(), 1);
+        assert!(accept_contact[0].contains("+g.oma.sip-im"));
+        assert!(values(&msg, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
         assert_eq!(sip_requests(&net.wire, "NOTIFY").len(), 1);
         assert!(!sip_responses(&net.wire, 200).is_empty());
     }
@@ -621,6 +626,8 @@ fn conference_state_subscription_reports_participants_and_changes() {
     let subscribes = sip_requests(&net.wire, "SUBSCRIBE");
     let last = parsed(subscribes.last().unwrap());
     assert_eq!(values(&last, "Expires"), ["0"]);
+    assert!(values(&last, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
+    assert_eq!(values(&last, "Accept-Contact").len(), 1);
 }
 
 #[test]

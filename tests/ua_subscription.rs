@@ -121,7 +121,8 @@ fn ended(net: &Network<UserAgent>, node: usize) -> Vec<SubscriptionEnd> {
 fn subscribe_notify_refresh_unsubscribe() {
     let mut net = pair();
     let start = net.now;
-    let alice_sub = net.node(0).subscribe(spec(600), start).unwrap();
+    let with_agent = spec(600).with_header("User-Agent", "ua-test/1");
+    let alice_sub = net.node(0).subscribe(with_agent, start).unwrap();
     let mut subs = Vec::new();
     net.run_until(start + Duration::from_secs(10), focus(&mut subs));
     assert_eq!(subs.len(), 1);
@@ -177,6 +178,14 @@ fn subscribe_notify_refresh_unsubscribe() {
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
     let last = sent(&net, 0, "SUBSCRIBE");
     assert_eq!(header(last[2], "Expires").as_deref(), Some("0"));
+    // The application's header field is in every SUBSCRIBE of the subscription.
+    assert_eq!(last.len(), 3);
+    for subscribe in &last {
+        assert_eq!(
+            header(subscribe, "User-Agent").as_deref(),
+            Some("ua-test/1")
+        );
+    }
     assert_eq!(
         notifies(&net).last().unwrap().0.as_deref(),
         Some("terminated;reason=timeout")

@@ -70,6 +70,11 @@ impl Default for SubscriptionConfig {
 ///     "<sip:alice@example.com>", 600);
 /// assert_eq!(spec.event, "conference");
 /// assert_eq!(spec.accept, "application/conference-info+xml");
+///
+/// // Header fields of the application's own (e.g. Accept-Contact) go in
+/// // the SUBSCRIBE, its refreshes and the unsubscribe.
+/// let spec = spec.with_header("User-Agent", "IM-client/OMA1.0 demo/1");
+/// assert_eq!(spec.headers, [("User-Agent".to_owned(), "IM-client/OMA1.0 demo/1".to_owned())]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeSpec {
@@ -83,6 +88,9 @@ pub struct SubscribeSpec {
     pub accept: String,
     /// The duration asked for, seconds.
     pub expires: u32,
+    /// More header fields (name, value), in every SUBSCRIBE of the
+    /// subscription: the initial one, refreshes and the unsubscribe.
+    pub headers: Vec<(String, String)>,
 }
 
 impl SubscribeSpec {
@@ -95,7 +103,14 @@ impl SubscribeSpec {
             event: "conference".to_owned(),
             accept: "application/conference-info+xml".to_owned(),
             expires,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header field to every SUBSCRIBE of the subscription.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
     }
 }
 
@@ -146,6 +161,8 @@ pub(super) struct Subscription {
     event: String,
     event_key: EventKey,
     accept: String,
+    /// Subscriber: the application's extra header fields of every SUBSCRIBE.
+    headers: Vec<(String, String)>,
     /// Subscriber: the duration it asks for; notifier: the one granted.
     expires: u32,
     /// When it expires.
@@ -163,6 +180,19 @@ pub(super) struct Subscription {
     active: bool,
     /// Already reported ended.
     ended: bool,
+}
+
+/// A SUBSCRIBE in the subscription's dialog (refresh, or `expires` 0 to
+/// end it) with the subscription's Event, Accept and extra header fields.
+fn subscribe_in_dialog(sub: &Subscription, expires: u32) -> DialogRequestSpec {
+    let mut spec = DialogRequestSpec::new(Method::Subscribe)
+        .with_header("Event", &sub.event)
+        .with_header("Accept", &sub.accept)
+        .with_header("Expires", &expires.to_string());
+    for (name, value) in &sub.headers {
+        spec = spec.with_header(name, value);
+    }
+    spec
 }
 
 fn event_key(message: &SipMessage<'_>) -> Option<EventKey> {
@@ -230,10 +260,14 @@ impl UserAgent {
         if self.dialogs.len() >= self.config.limits.max_dialogs {
             return Err(UaError::TooManyDialogs);
         }
-        let request = RequestSpec::new(Method::Subscribe, &spec.target, &spec.from, &spec.target)
-            .with_header("Event", &spec.event)
-            .with_header("Accept", &spec.accept)
-            .with_header("Expires", &spec.expires.to_string());
+        let mut request =
+            RequestSpec::new(Method::Subscribe, &spec.target, &spec.from, &spec.target)
+                .with_header("Event", &spec.event)
+                .with_header("Accept", &spec.accept)
+                .with_header("Expires", &spec.expires.to_string());
+        for (name, value) in &spec.headers {
+            request = request.with_header(name, value);
+        }
         let parsed = crate::sip::Event::parse(&spec.event).map_err(|_| UaError::NotAllowed)?;
         let event_key: EventKey = (
             parsed.event_type.to_ascii_lowercase(),
@@ -262,6 +296,7 @@ impl UserAgent {
                 event: spec.event,
                 event_key,
                 accept: spec.accept,
+                headers: spec.headers,
                 expires: spec.expires,
                 expires_at,
                 deadline: None,
@@ -288,10 +323,7 @@ impl UserAgent {
             .filter(|s| s.role == Role::Subscriber && !s.closing)
             .ok_or(UaError::UnknownSubscription)?;
         let dialog = sub.dialog.ok_or(UaError::NotAllowed)?;
-        let spec = DialogRequestSpec::new(Method::Subscribe)
-            .with_header("Event", &sub.event)
-            .with_header("Accept", &sub.accept)
-            .with_header("Expires", "0");
+        let spec = subscribe_in_dialog(sub, 0);
         let tx = self.request_in_dialog(dialog, &spec, now)?;
         self.subscription_txs.insert(tx, subscription);
         let guard = now + self.config.timers.timeout();
@@ -352,6 +384,7 @@ impl UserAgent {
                 event,
                 event_key: event_key.clone(),
                 accept: String::new(),
+                headers: Vec::new(),
                 expires: granted,
                 expires_at,
                 deadline: None,
@@ -568,10 +601,7 @@ impl UserAgent {
                 let (Some(dialog), expires_at) = (sub.dialog, sub.expires_at) else {
                     return;
                 };
-                let spec = DialogRequestSpec::new(Method::Subscribe)
-                    .with_header("Event", &sub.event)
-                    .with_header("Accept", &sub.accept)
-                    .with_header("Expires", &sub.expires.to_string());
+                let spec = subscribe_in_dialog(sub, sub.expires);
                 match self.request_in_dialog(dialog, &spec, now) {
                     Ok(tx) => {
                         self.subscription_txs.insert(tx, id);

@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::body::conference_info::ConferenceInfo;
 use crate::body::xml::XmlLimits;
 use crate::dialog::SubscribeSpec;
+use crate::im::ACCEPT_CONTACT_IM;
 use crate::sip::{HeaderName, SipMessage};
 
 use super::session::Subscription;
@@ -36,7 +37,9 @@ impl ImClient {
         }
         let identity = s.identity.clone().ok_or(ClientError::NoSessionIdentity)?;
         let from = format!("<{}>", self.config.im_address);
-        let spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES);
+        let spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES)
+            .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
+            .with_header("User-Agent", &self.release);
         let id = self.ua.subscribe(spec, now)?;
         self.subscriptions.insert(id, session);
         if let Some(s) = self.sessions.get_mut(&session) {
