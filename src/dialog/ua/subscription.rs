@@ -116,6 +116,7 @@ impl SubscribeSpec {
 
 /// Why a subscription ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SubscriptionEnd {
     /// Subscriber: a NOTIFY said `terminated`, with its `reason` if any.
     Terminated {

@@ -68,6 +68,7 @@ pub enum Output {
 
 /// Why a dialog ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TerminationReason {
     /// This UA sent BYE and it completed (any final response).
     ByeSent,
@@ -98,6 +99,7 @@ pub enum TerminationReason {
 
 /// Why an incoming message was not processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DropReason {
     /// The message does not parse (a bad response, or a request too broken
     /// to answer).
@@ -110,6 +112,7 @@ pub enum DropReason {
 
 /// Something the application must know.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A new request: answer it with [`respond`](super::UserAgent::respond)
     /// (BYE and CANCEL are answered by the UA itself).
@@ -265,6 +268,7 @@ pub enum Event {
 
 /// Why a scheduled deadline exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum DeadlineReason {
     /// A client transaction timer.
     Client {
@@ -463,6 +467,7 @@ impl ResponseSpec {
 
 /// Why a command failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UaError {
     /// No live transaction has that id.
     UnknownTransaction,
