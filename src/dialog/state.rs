@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::sip::{NameAddr, SipMessage, Uri};
+use crate::sip::{HeaderName, NameAddr, SipMessage, Uri};
 
 /// Identifies a dialog inside one [`UserAgent`](super::UserAgent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -55,6 +55,9 @@ pub struct Dialog {
     pub(crate) local_uri: String,
     pub(crate) remote_uri: String,
     pub(crate) remote_target: String,
+    /// The Contact value we wrote in the creating message, when it was not
+    /// the user agent's default.
+    pub(crate) local_contact: Option<String>,
     pub(crate) route_set: Vec<String>,
     pub(crate) local_seq: u32,
     pub(crate) remote_seq: Option<u32>,
@@ -97,6 +100,11 @@ impl Dialog {
     /// The remote target: the URI of the peer's Contact.
     pub fn remote_target(&self) -> &str {
         &self.remote_target
+    }
+    /// The Contact value this side writes in the dialog's target-refresh
+    /// requests and responses, when it is not the user agent's default.
+    pub fn local_contact(&self) -> Option<&str> {
+        self.local_contact.as_deref()
     }
     /// The route set, in the order of our requests' Route header: the
     /// Record-Route of the creating response reversed (UAC), or of the
@@ -150,6 +158,11 @@ impl Dialog {
             remote_uri: without_tag(&to),
             remote_target: contact_uri(response)
                 .or_else(|| request.request_line().map(|l| l.uri.to_owned()))?,
+            // What we wrote in the request: the default or the
+            // application's own.
+            local_contact: request
+                .header(HeaderName::Contact)
+                .map(|h| h.value.to_owned()),
             route_set: routes,
             local_seq: seq,
             remote_seq: None,
@@ -163,6 +176,7 @@ impl Dialog {
         id: DialogId,
         request: &SipMessage<'_>,
         local_tag: &str,
+        local_contact: Option<&str>,
         confirmed: bool,
         max_routes: usize,
     ) -> Option<Dialog> {
@@ -183,6 +197,7 @@ impl Dialog {
             local_uri: without_tag(&to),
             remote_uri: without_tag(&from),
             remote_target: contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
+            local_contact: local_contact.map(str::to_owned),
             route_set: route_set(request, max_routes)?,
             local_seq: 0,
             remote_seq: Some(seq),

@@ -64,6 +64,15 @@ pub struct Config {
     pub limits: Limits,
     /// The user part of the Contact URI, if any.
     pub contact_user: Option<String>,
+    /// Parameters written after the Contact URI of every Contact the UA
+    /// writes by default, each with its leading `;` — feature tags such as
+    /// `;+g.oma.sip-im` (RFC 3840). Empty by default. A request or response
+    /// that names its own Contact ([`RequestSpec::with_contact`],
+    /// [`ResponseSpec::with_contact`]) does not get them.
+    ///
+    /// [`RequestSpec::with_contact`]: super::RequestSpec::with_contact
+    /// [`ResponseSpec::with_contact`]: super::ResponseSpec::with_contact
+    pub contact_params: String,
     /// Session timers (RFC 4028), when this UA uses them; set with
     /// [`with_session_timer`](Self::with_session_timer).
     pub session_timer: Option<SessionTimerConfig>,
@@ -88,6 +97,7 @@ impl Config {
             capabilities: Capabilities::default(),
             limits: Limits::default(),
             contact_user: None,
+            contact_params: String::new(),
             session_timer: None,
             subscriptions: SubscriptionConfig::default(),
         }

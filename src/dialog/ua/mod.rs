@@ -478,8 +478,22 @@ impl UserAgent {
                 w.header("Record-Route", rr.value);
             }
         }
+        // The Contact: the response's own for a dialog-creating answer, the
+        // dialog's for a refresh (and the 2xx confirming an early dialog).
+        let contact = if answers_initial {
+            spec.contact.clone()
+        } else {
+            spec.contact.clone().or_else(|| {
+                entry
+                    .dialog
+                    .and_then(|d| self.dialogs.get(&d))
+                    .and_then(|e| e.dialog.local_contact.clone())
+            })
+        };
         if answers_initial || refresh {
-            w.header_with("Contact", |out| outgoing::write_contact(out, &self.config));
+            w.header_with("Contact", |out| {
+                outgoing::write_contact(out, &self.config, contact.as_deref())
+            });
             w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }
         let session = if (200..300).contains(&code) {
@@ -519,6 +533,7 @@ impl UserAgent {
                 id,
                 &msg,
                 &to_tag,
+                contact.as_deref(),
                 confirmed,
                 self.config.limits.max_route_set,
             ) {
@@ -534,6 +549,10 @@ impl UserAgent {
                 });
             }
         } else if let Some(id) = dialog {
+            if let (true, Some(own), Some(e)) = (refresh, &spec.contact, self.dialogs.get_mut(&id))
+            {
+                e.dialog.local_contact = Some(own.clone());
+            }
             let established = match self.dialogs.get_mut(&id) {
                 Some(e) if (200..300).contains(&code) => {
                     let was_early = e.dialog.state == DialogState::Early;

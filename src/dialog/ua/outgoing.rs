@@ -33,8 +33,14 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
     w.header("Max-Forwards", "70");
 }
 
-/// Appends our Contact value: `<sip:[user@]local-addr[;transport=tcp]>`.
-pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config) {
+/// Appends our Contact value: `contact` when the message (or its dialog)
+/// names one, else the default
+/// `<sip:[user@]local-addr[;transport=tcp]>` and the configured parameters.
+pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config, contact: Option<&str>) {
+    if let Some(contact) = contact {
+        out.extend_from_slice(contact.as_bytes());
+        return;
+    }
     out.extend_from_slice(b"<sip:");
     if let Some(user) = &config.contact_user {
         out.extend_from_slice(user.as_bytes());
@@ -46,6 +52,7 @@ pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config) {
         out.extend_from_slice(b";transport=tcp");
     }
     out.push(b'>');
+    out.extend_from_slice(config.contact_params.as_bytes());
 }
 
 fn cseq(w: &mut MessageWriter, seq: u32, method: &str) {
@@ -100,7 +107,9 @@ pub(crate) fn request(
     w.header("To", &spec.to);
     w.header("Call-ID", call_id);
     cseq(&mut w, seq, method);
-    w.header_with("Contact", |out| write_contact(out, config));
+    w.header_with("Contact", |out| {
+        write_contact(out, config, spec.contact.as_deref())
+    });
     capabilities(&mut w, config);
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
     w.finish(&spec.body)
@@ -119,7 +128,9 @@ pub(crate) fn in_dialog(
     let method = spec.method.as_str();
     let mut w = head(config, dialog, method, branch, seq);
     if crate::dialog::state::is_target_refresh(method) {
-        w.header_with("Contact", |out| write_contact(out, config));
+        w.header_with("Contact", |out| {
+            write_contact(out, config, dialog.local_contact.as_deref())
+        });
     }
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
     w.finish(&spec.body)

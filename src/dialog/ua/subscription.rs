@@ -725,8 +725,14 @@ impl UserAgent {
         }
         let seq = sub.pending.as_ref().map_or(1, |(_, seq)| *seq);
         let id = DialogId(self.fresh_id());
-        let mut dialog =
-            Dialog::from_request(id, request, to_tag, true, self.config.limits.max_route_set)?;
+        let mut dialog = Dialog::from_request(
+            id,
+            request,
+            to_tag,
+            None,
+            true,
+            self.config.limits.max_route_set,
+        )?;
         dialog.local_seq = seq;
         dialog.remote_seq = None;
         self.insert_dialog(dialog, None);

@@ -349,6 +349,10 @@ pub struct RequestSpec {
     pub from: String,
     /// The To address.
     pub to: String,
+    /// The Contact value to write instead of the user agent's default
+    /// (`None`: the default). When the request creates a dialog, the
+    /// dialog keeps it for its target-refresh requests and responses.
+    pub contact: Option<String>,
     /// Further header fields, in order.
     pub headers: Vec<(String, String)>,
     /// The body's Content-Type, when there is a body.
@@ -365,10 +369,19 @@ impl RequestSpec {
             target: target.to_owned(),
             from: from.to_owned(),
             to: to.to_owned(),
+            contact: None,
             headers: Vec::new(),
             content_type: None,
             body: Vec::new(),
         }
+    }
+
+    /// Writes `contact` (a whole Contact value, e.g.
+    /// `<sip:conf-1@im.example.com>;isfocus`) instead of the user agent's
+    /// default Contact.
+    pub fn with_contact(mut self, contact: &str) -> Self {
+        self.contact = Some(contact.to_owned());
+        self
     }
 
     /// Adds a header field.
@@ -431,6 +444,11 @@ pub struct ResponseSpec {
     pub status: u16,
     /// The Reason-Phrase; the RFC's one when `None`.
     pub reason: Option<String>,
+    /// The Contact value to write instead of the user agent's default
+    /// (`None`: the default), in a response that carries one (to a
+    /// dialog-creating request). When the response creates a dialog, the
+    /// dialog keeps it for its target-refresh requests and responses.
+    pub contact: Option<String>,
     /// Further header fields.
     pub headers: Vec<(String, String)>,
     /// The body's Content-Type, when there is a body.
@@ -445,10 +463,18 @@ impl ResponseSpec {
         ResponseSpec {
             status,
             reason: None,
+            contact: None,
             headers: Vec::new(),
             content_type: None,
             body: Vec::new(),
         }
+    }
+
+    /// Writes `contact` (a whole Contact value) instead of the user agent's
+    /// default Contact, when the response carries one.
+    pub fn with_contact(mut self, contact: &str) -> Self {
+        self.contact = Some(contact.to_owned());
+        self
     }
 
     /// Adds a header field.
