@@ -2,9 +2,13 @@
 //! Function (REFER) to record a group session held by the controlling IM
 //! Server; later the client retrieves that history with a URI-list INVITE
 //! and receives each stored message over MSRP with its original CPIM
-//! headers. The IM Client and the IM Server are scripted peers on the SIP
-//! user agent and the MSRP session.
+//! headers. In the first test the IM Client and the IM Server are scripted
+//! peers on the SIP user agent and the MSRP session; [`real_roles`] plays
+//! the same flow with the real [`ImClient`](oma_im::im::client::ImClient)
+//! and [`ImServer`](oma_im::im::server::ImServer).
 
+#[path = "im_history_e2e/real_roles.rs"]
+mod real_roles;
 mod support;
 
 use std::net::SocketAddr;
