@@ -113,7 +113,10 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
         .with_header("Refer-To", &format!("<{IDENTITY}>"))
         .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
         net.node(0).scripted().send(refer, now);
-        run(&mut net);
+        // A minute: the recording stays up (its conference subscription
+        // keeps a refresh deadline) until the IM Server ends it.
+        let until = net.now + Duration::from_secs(60);
+        net.run_until(until, |_, _, _, _| {});
         assert_eq!(net.node(1).history().store.len(), 3, "{conditions:?}");
 
         // 2. The IM Server ends the session.
