@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use oma_im::im::client::{self, EndReason, ImClient, ImSessionId};
 use oma_im::im::history::{self, HistoryConfig};
-use oma_im::im::server;
+use oma_im::im::server::{self, RecordingPolicy};
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{parse_message, HeaderName, SipMessage};
@@ -47,8 +47,14 @@ fn addr(s: &str) -> SocketAddr {
 /// An IMS core (it asserts the identity the clients prefer), the bridged
 /// IM Server, the three IM Clients, the History Function (1 KiB chunks).
 fn network(conditions: Conditions) -> Network<Peer> {
+    network_with(conditions, RecordingPolicy::default())
+}
+
+/// As [`network`], the server admitting recordings by `recording`.
+fn network_with(conditions: Conditions, recording: RecordingPolicy) -> Network<Peer> {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
+    cfg.recording = recording;
     let mut net = Network::new(conditions, 8);
     net.add(addr(CORE), Peer::Core(Core::ims()));
     net.add(addr(SERVER), Peer::bridged_server(cfg));
@@ -193,6 +199,12 @@ fn record_and_retrieve(conditions: Conditions) -> (Network<Peer>, ImSessionId) {
             "node {index} in the session ({conditions:?})"
         );
     }
+    // Alice follows the conference state.
+    let now = net.now;
+    client(&mut net, A)
+        .subscribe_conference(session, now)
+        .unwrap();
+    run_for(&mut net, 10);
     // 2. She asks the History Function to record it.
     let now = net.now;
     client(&mut net, A)
@@ -215,6 +227,11 @@ fn record_and_retrieve(conditions: Conditions) -> (Network<Peer>, ImSessionId) {
         run_for(&mut net, 10);
     }
     assert_eq!(history(&mut net).store.len(), 3, "{conditions:?}");
+    // The recorder is a leg of the switch, not a user of the roster: Alice
+    // is listed once.
+    let mut roster = client(&mut net, A).participants(session);
+    roster.sort();
+    assert_eq!(roster, [ALICE, BOB, CAROL], "{conditions:?}");
     // 4. The session ends: everybody leaves.
     for index in [B, C, A] {
         let now = net.now;
@@ -487,4 +504,109 @@ fn real_roles_record_a_group_session_and_retrieve_it_with_original_cpim_headers(
 #[test]
 fn real_roles_record_and_retrieve_over_a_lossy_network() {
     check(Conditions::lossy(10, 5, Duration::from_millis(20)));
+}
+
+/// Alice's Ad-hoc IM Group Session with Bob, then the History Function
+/// asked (by the application, with the identity of the session) to record
+/// it for `initiator`.
+fn recording_for(recording: RecordingPolicy, initiator: &str) -> Network<Peer> {
+    let mut net = network_with(Conditions::PERFECT, recording);
+    let now = net.now;
+    let session = client(&mut net, A).start_ad_hoc(&[BOB], now).unwrap();
+    run_for(&mut net, 10);
+    let identity = client(&mut net, A)
+        .session_identity(session)
+        .cloned()
+        .unwrap()
+        .uri;
+    let now = net.now;
+    history(&mut net)
+        .history
+        .start_recording(&identity, initiator, now)
+        .unwrap();
+    run_for(&mut net, 10);
+    net
+}
+
+fn recording_outcome(net: &Network<Peer>) -> Option<Result<(), history::EndReason>> {
+    history_events(net).into_iter().find_map(|e| match e {
+        history::Event::RecordingStarted { .. } => Some(Ok(())),
+        history::Event::SessionEnded { reason, .. } => Some(Err(reason)),
+        _ => None,
+    })
+}
+
+// The server's recording policy (INFERRED, configuration): by default only
+// a Participant of the session may have it recorded.
+#[test]
+fn recording_for_someone_outside_the_session_is_refused_by_default() {
+    let net = recording_for(RecordingPolicy::default(), "sip:mallory@example.com");
+    assert_eq!(
+        recording_outcome(&net),
+        Some(Err(history::EndReason::InviteFailed(403)))
+    );
+    let refused = sip(&net.wire, SERVER, addr(CORE), "SIP/2.0 403 ");
+    assert_eq!(refused.len(), 1);
+    assert!(!server_events(&net).iter().any(|e| matches!(
+        e,
+        server::Event::ParticipantJoined { address, .. } if address == "sip:mallory@example.com"
+    )));
+}
+
+#[test]
+fn recording_policy_anyone_admits_any_initiator() {
+    let net = recording_for(RecordingPolicy::Anyone, "sip:mallory@example.com");
+    assert_eq!(recording_outcome(&net), Some(Ok(())));
+}
+
+#[test]
+fn recording_policy_refuse_refuses_even_a_participant() {
+    let net = recording_for(RecordingPolicy::Refuse, ALICE);
+    assert_eq!(
+        recording_outcome(&net),
+        Some(Err(history::EndReason::InviteFailed(403)))
+    );
+}
+
+#[test]
+fn a_participant_may_have_the_session_recorded_by_default() {
+    let mut net = recording_for(RecordingPolicy::default(), ALICE);
+    assert_eq!(recording_outcome(&net), Some(Ok(())));
+    // Bob leaves, then Alice: the recorder alone keeps nothing alive, the
+    // server releases it with BYE and the session ends.
+    for index in [B, A] {
+        let now = net.now;
+        let s = client_events(&net, index)
+            .iter()
+            .find_map(|e| match e {
+                client::Event::SessionEstablished { session, .. } => Some(*session),
+                _ => None,
+            })
+            .unwrap();
+        client(&mut net, index).leave(s, now).unwrap();
+        run_for(&mut net, 5);
+    }
+    net.run_until_idle(Duration::from_secs(300), accept_invitations);
+    assert!(history_events(&net).iter().any(|e| matches!(
+        e,
+        history::Event::SessionEnded {
+            reason: history::EndReason::ByeReceived,
+            ..
+        }
+    )));
+    let byes = sip(&net.wire, SERVER, addr(CORE), "BYE ");
+    assert!(byes.iter().any(|r| parse_message(&r.bytes)
+        .unwrap()
+        .request_line()
+        .unwrap()
+        .uri
+        .contains("10.0.0.30")));
+    assert!(server_events(&net).iter().any(|e| matches!(
+        e,
+        server::Event::SessionEnded {
+            reason: server::EndReason::Empty,
+            ..
+        }
+    )));
+    assert!(net.is_idle());
 }

@@ -24,7 +24,9 @@ impl ImClient {
     /// Contact of the focus's 200 OK carried,
     /// [`session_identity`](Self::session_identity)), `Referred-By` the
     /// user, and the headers of every initial request (Accept-Contact,
-    /// User-Agent, in IMS P-Preferred-Identity).
+    /// User-Agent, in IMS P-Preferred-Identity). A session whose peer is
+    /// not a conference focus has no IM Session Identity to record:
+    /// [`ClientError::NoSessionIdentity`].
     ///
     /// The REFER's final response comes as
     /// [`Event::RecordingRequestAnswered`]; each NOTIFY of its implicit
@@ -89,7 +91,11 @@ impl ImClient {
         if s.state != State::Established {
             return Err(ClientError::WrongState);
         }
-        let identity = s.identity.as_ref().ok_or(ClientError::NoSessionIdentity)?;
+        let identity = s
+            .identity
+            .as_ref()
+            .filter(|i| i.is_focus)
+            .ok_or(ClientError::NoSessionIdentity)?;
         if self.recording_requests.len() >= self.config.limits.max_recording_requests {
             return Err(ClientError::TooManySessions);
         }
