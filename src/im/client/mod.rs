@@ -1,12 +1,15 @@
-//! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x): sessions,
-//! conferences and Large Messages, sans-IO.
+//! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x, and its side
+//! of clause 13): sessions, conferences, Large Messages and the IM History
+//! Function (recording requests, history retrieval), sans-IO.
 //!
 //! [`ImClient`] is built on the SIP [`UserAgent`]
 //! and one [`MsrpSession`](crate::msrp::session::MsrpSession) per IM
 //! session. SIP datagrams, MSRP connection events and bytes, and timer
 //! expiries go in ([`ImClient::handle_input`], [`ImClient::handle_timeout`]);
 //! user requests are methods ([`ImClient::start_one_to_one`],
-//! [`ImClient::start_ad_hoc`], [`ImClient::accept`], ...); SIP transmits,
+//! [`ImClient::start_ad_hoc`], [`ImClient::accept`], ..., and towards the IM
+//! History Function [`ImClient::request_recording`] and
+//! [`ImClient::retrieve_history`]); SIP transmits,
 //! MSRP connection requests and bytes, and [`Event`]s come out of
 //! [`ImClient::poll_output`].
 //!

@@ -90,10 +90,10 @@ pub enum FailurePolicy {
 /// it; this policy is the server's local choice.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RecordingPolicy {
-    /// The Authenticated Originator's IM Address of the INVITE (its `From`,
-    /// or `P-Asserted-Identity` when present) must be the IM Address of a
-    /// Participant in the session: only a Participant can have it recorded.
-    /// Others get 403.
+    /// The initiator the INVITE names in its `From` (13.3.1.2 step 2; a
+    /// `P-Asserted-Identity` would be the History Function's own) must be
+    /// the IM Address of a Participant in the session: only a Participant
+    /// can have it recorded. Others get 403.
     #[default]
     Participants,
     /// Anyone who knows the IM Session Identity may record it.

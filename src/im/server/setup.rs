@@ -530,7 +530,14 @@ impl ImServer {
         // 13.3.1.2: an `a=recvonly` offer is a recording leg (the IM
         // History Function), admitted by the recording policy.
         let recorder = is_recv_only(&joiner.offer);
-        if recorder && !self.may_record(session, &joiner.address) {
+        // 13.3.1.2 step 2: the From names the initiator of the recording
+        // (a P-Asserted-Identity, if any, is the History Function's own).
+        let initiator = msg
+            .from()
+            .and_then(Result::ok)
+            .map(|f| f.uri.to_string())
+            .unwrap_or_default();
+        if recorder && !self.may_record(session, &initiator) {
             return self.reject(transaction, 403, None, now);
         }
         let id = self.add_joiner(session, transaction, joiner);
@@ -544,14 +551,14 @@ impl ImServer {
         self.accept_joiner(session, id, None, now);
     }
 
-    /// Whether `originator` may record `session` under the
+    /// Whether `initiator` may have `session` recorded under the
     /// [`RecordingPolicy`](super::RecordingPolicy).
-    fn may_record(&self, session: SessionId, originator: &str) -> bool {
+    fn may_record(&self, session: SessionId, initiator: &str) -> bool {
         match self.config.recording {
             super::RecordingPolicy::Anyone => true,
             super::RecordingPolicy::Refuse => false,
             super::RecordingPolicy::Participants => {
-                let key = uri_key(originator);
+                let key = uri_key(initiator);
                 self.sessions.get(&session).is_some_and(|s| {
                     s.participants
                         .iter()
