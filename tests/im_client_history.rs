@@ -345,3 +345,35 @@ fn retrieval_request_errors_send_nothing() {
     assert!(client.is_idle());
     assert_eq!(client.poll_output(), None, "nothing is sent");
 }
+
+#[test]
+fn a_notify_without_a_sipfrag_status_line_is_reported_without_status() {
+    let mut net = net(Script {
+        refer_status: 202,
+        refer_notify: vec!["SIP/2.0 2x0 OK\r\n".to_owned(), "garbage".to_owned()],
+        ..Script::default()
+    });
+    let session = group_session(&mut net);
+    let now = net.now;
+    let request = net
+        .node(CLIENT)
+        .client()
+        .request_recording(session, HISTORY, now)
+        .unwrap();
+    run(&mut net, 5);
+    assert_eq!(
+        recording_events(&net, request)[1..],
+        [
+            Event::RecordingRequestNotified {
+                request,
+                status: None,
+                terminated: false
+            },
+            Event::RecordingRequestNotified {
+                request,
+                status: None,
+                terminated: true
+            },
+        ]
+    );
+}
