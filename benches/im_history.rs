@@ -1,7 +1,10 @@
 //! IM History Function: the cost of refusing a retrieval INVITE (13.2.1.1
-//! checks, 403, drain) and of recording one message that arrives over MSRP
-//! (13.3.1.2: MSRP 200 out, MessageRecorded with the parsed CPIM). Run with
-//! `cargo bench --bench im_history`.
+//! checks, 403, drain), of recording one message that arrives over MSRP
+//! (13.3.1.2: MSRP 200 out, MessageRecorded with the parsed CPIM), and of a
+//! whole retrieval of 3 stored messages end to end between a real
+//! [`ImClient`] and the History Function on a direct link (INVITE, 200,
+//! ACK, three MSRP SENDs and their 200s, BYE, 200; every SIP message parsed
+//! on the other side). Run with `cargo bench --bench im_history`.
 
 mod support;
 
@@ -11,7 +14,14 @@ static A: support::Counting = support::Counting;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use oma_im::im::history::{Event, HistoryConfig, ImHistoryFunction, Input, Output};
+use std::collections::VecDeque;
+
+use oma_im::body::cpim::{CpimAddress, CpimMessage, CpimMessageBuf};
+use oma_im::im::client::{self, ClientConfig, ImClient};
+use oma_im::im::history::{
+    Event, HistoryConfig, HistorySessionId, ImHistoryFunction, Input, Output,
+};
+use oma_im::im::SipIpCoreProfile;
 use oma_im::sip::{parse_message, HeaderName};
 use oma_im::transaction::Transport;
 
@@ -112,6 +122,215 @@ Contact: <sip:conf@192.0.2.1:5060>;isfocus\r\nAllow: INVITE, ACK, BYE\r\nContent
     (h, session, path)
 }
 
+const CLIENT_ADDR: &str = "192.0.2.21:5060";
+const HISTORY_ADDR: &str = "192.0.2.50:5060";
+const HISTORY_URI: &str = "sip:history@192.0.2.50:5060";
+
+/// Alice's IM Client and the History Function on a direct link, with the
+/// application's store of three items.
+struct Retrieval {
+    client: ImClient,
+    history: ImHistoryFunction,
+    store: Vec<(String, CpimMessageBuf)>,
+}
+
+impl Retrieval {
+    fn new() -> Self {
+        let (c, h): (SocketAddr, SocketAddr) = (
+            CLIENT_ADDR.parse().expect("addr"),
+            HISTORY_ADDR.parse().expect("addr"),
+        );
+        let mut config = ClientConfig::new(
+            "sip:alice@example.com",
+            "sip:conf-factory@im.example.com",
+            c,
+            h,
+        );
+        config.msrp_addr = c;
+        config.profile = SipIpCoreProfile::Ims;
+        let mut hc = HistoryConfig::new("sip:history@im.example.com", h, c);
+        hc.chunk_size = 1024;
+        let said = [
+            (
+                "sip:bob@example.com",
+                "2008-09-03T10:00:00Z",
+                "hello all".to_owned(),
+            ),
+            (
+                "sip:carol@example.com",
+                "2008-09-03T10:00:05Z",
+                "hi bob".to_owned(),
+            ),
+            (
+                "sip:alice@example.com",
+                "2008-09-03T10:01:00Z",
+                "long message ".repeat(400),
+            ),
+        ];
+        let store = said
+            .iter()
+            .enumerate()
+            .map(|(i, (from, date, text))| {
+                let mut m = CpimMessage::new(
+                    CpimAddress::new(None, from),
+                    CpimAddress::new(None, "sip:conf@im.example.com"),
+                    "text/plain",
+                    text.as_bytes().to_vec(),
+                )
+                .expect("CPIM")
+                .into_owned();
+                m.date_time = Some((*date).to_owned().into());
+                (format!("sip:msg-{i}@history.example.com"), m)
+            })
+            .collect();
+        Retrieval {
+            client: ImClient::new(config),
+            history: ImHistoryFunction::new(hc),
+            store,
+        }
+    }
+
+    /// One retrieval of the three items, until the client's session ends;
+    /// returns how many messages the client received.
+    fn run(&mut self, now: Instant) -> usize {
+        let (c, h): (SocketAddr, SocketAddr) = (
+            CLIENT_ADDR.parse().expect("addr"),
+            HISTORY_ADDR.parse().expect("addr"),
+        );
+        let refs: Vec<&str> = self.store.iter().map(|(r, _)| r.as_str()).collect();
+        let mine = self
+            .client
+            .retrieve_history(HISTORY_URI, &refs, now)
+            .expect("retrieval");
+        let mut theirs: Option<HistorySessionId> = None;
+        // A connection opened by one side reaches the other once its
+        // session exists.
+        let (mut history_connect, mut client_connect, mut established) = (false, false, false);
+        let mut to_history: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut to_client: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut msrp_to_history: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut msrp_to_client: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut received = 0;
+        let mut ended = false;
+        while !ended {
+            let mut progress = false;
+            while let Some(o) = self.client.poll_output() {
+                progress = true;
+                match o {
+                    client::Output::Transmit(mut t) => {
+                        // The SIP/IP Core asserts the preferred identity.
+                        assert_identity(&mut t.bytes);
+                        to_history.push_back(t.bytes);
+                    }
+                    client::Output::MsrpConnect { session, .. } => {
+                        history_connect = true;
+                        self.client
+                            .handle_input(client::Input::MsrpConnected { session }, now);
+                    }
+                    client::Output::MsrpTransmit { data, .. } => msrp_to_history.push_back(data),
+                    client::Output::MsrpClose { .. } => {}
+                    client::Output::Event(client::Event::MessageReceived { .. }) => received += 1,
+                    client::Output::Event(client::Event::SessionEstablished {
+                        session, ..
+                    }) => {
+                        established |= session == mine;
+                    }
+                    client::Output::Event(client::Event::SessionEnded { session, .. }) => {
+                        ended = session == mine;
+                    }
+                    client::Output::Event(_) => {}
+                }
+            }
+            while let Some(o) = self.history.poll_output() {
+                progress = true;
+                match o {
+                    Output::Transmit(t) => to_client.push_back(t.bytes),
+                    Output::MsrpConnect { session, .. } => {
+                        client_connect = true;
+                        self.history
+                            .handle_input(Input::MsrpConnected { session }, now);
+                    }
+                    Output::MsrpTransmit { data, .. } => msrp_to_client.push_back(data),
+                    Output::MsrpClose { .. } => {}
+                    Output::Event(Event::RetrievalRequested { session, .. }) => {
+                        theirs = Some(session);
+                        self.history.accept_retrieval(session, now).expect("accept");
+                    }
+                    Output::Event(Event::HistoryItemRequested { session, index, .. }) => {
+                        let item = self.store.get(index).map(|(_, m)| m.clone());
+                        self.history
+                            .provide_history_item(session, index, item, now)
+                            .expect("item");
+                    }
+                    Output::Event(_) => {}
+                }
+            }
+            if let (true, Some(session)) = (history_connect, theirs) {
+                history_connect = false;
+                self.history
+                    .handle_input(Input::MsrpConnected { session }, now);
+            }
+            if client_connect && established {
+                client_connect = false;
+                self.client
+                    .handle_input(client::Input::MsrpConnected { session: mine }, now);
+            }
+            if let Some(bytes) = to_history.pop_front() {
+                progress = true;
+                let input = Input::Sip {
+                    bytes: &bytes,
+                    source: c,
+                    transport: Transport::Udp,
+                };
+                self.history.handle_input(input, now);
+            }
+            if let Some(bytes) = to_client.pop_front() {
+                progress = true;
+                let input = client::Input::Sip {
+                    bytes: &bytes,
+                    source: h,
+                    transport: Transport::Udp,
+                };
+                self.client.handle_input(input, now);
+            }
+            if let (Some(bytes), Some(session)) = (msrp_to_history.pop_front(), theirs) {
+                progress = true;
+                self.history.handle_input(
+                    Input::MsrpBytes {
+                        session,
+                        bytes: &bytes,
+                    },
+                    now,
+                );
+            }
+            if let Some(bytes) = msrp_to_client.pop_front() {
+                progress = true;
+                self.client.handle_input(
+                    client::Input::MsrpBytes {
+                        session: mine,
+                        bytes: &bytes,
+                    },
+                    now,
+                );
+            }
+            assert!(progress || ended, "the retrieval stalled");
+        }
+        received
+    }
+}
+
+/// What a P-CSCF does (RFC 3325): `P-Preferred-Identity` becomes
+/// `P-Asserted-Identity`.
+fn assert_identity(bytes: &mut Vec<u8>) {
+    let needle = b"\r\nP-Preferred-Identity:";
+    if let Some(at) = bytes.windows(needle.len()).position(|w| w == needle) {
+        bytes.splice(
+            at..at + needle.len(),
+            b"\r\nP-Asserted-Identity:".iter().copied(),
+        );
+    }
+}
+
 fn main() {
     let mut now = Instant::now();
     let source: SocketAddr = "192.0.2.1:5060".parse().expect("addr");
@@ -175,4 +394,24 @@ Byte-Range: 1-{n}/{n}\r\nContent-Type: message/cpim\r\n\r\n{cpim}\r\n-------t{i}
         },
     );
     assert_eq!(recorded, next, "every SEND recorded");
+
+    let mut pair = Retrieval::new();
+    let mut retrieved = 0usize;
+    let mut runs = 0usize;
+    support::measure(
+        "history: retrieval of 3 messages end to end (client <-> History Function)",
+        ROUNDS,
+        ITERS / 10,
+        || {
+            // Past every transaction timer of the previous retrieval.
+            now += Duration::from_secs(100);
+            pair.client.handle_timeout(now);
+            pair.history.handle_timeout(now);
+            while pair.client.poll_output().is_some() {}
+            while pair.history.poll_output().is_some() {}
+            retrieved += pair.run(now);
+            runs += 1;
+        },
+    );
+    assert_eq!(retrieved, 3 * runs, "every item retrieved every time");
 }

@@ -176,12 +176,16 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
     assert!(events_of(&net, BOB).contains(&Event::MessageReceived {
         session: b,
         from: Some("sip:alice@example.com".into()),
+        to: vec!["sip:bob@example.com".into()],
+        date_time: None,
         content_type: "text/plain".into(),
         body: b"Hello Bob".to_vec(),
     }));
     assert!(events_of(&net, ALICE).contains(&Event::MessageReceived {
         session: a,
         from: Some("sip:bob@example.com".into()),
+        to: vec!["sip:alice@example.com".into()],
+        date_time: None,
         content_type: "text/html".into(),
         body: b"<b>Hi</b>".to_vec(),
     }));
@@ -326,6 +330,8 @@ fn large_message_is_received_in_its_own_session_then_released() {
     assert!(events_of(&net, BOB).contains(&Event::MessageReceived {
         session: b,
         from: Some("sip:alice@example.com".into()),
+        to: vec!["sip:bob@example.com".into()],
+        date_time: None,
         content_type: "text/plain".into(),
         body,
     }));

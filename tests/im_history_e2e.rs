@@ -2,9 +2,13 @@
 //! Function (REFER) to record a group session held by the controlling IM
 //! Server; later the client retrieves that history with a URI-list INVITE
 //! and receives each stored message over MSRP with its original CPIM
-//! headers. The IM Client and the IM Server are scripted peers on the SIP
-//! user agent and the MSRP session.
+//! headers. In the first test the IM Client and the IM Server are scripted
+//! peers on the SIP user agent and the MSRP session; [`real_roles`] plays
+//! the same flow with the real [`ImClient`](oma_im::im::client::ImClient)
+//! and [`ImServer`](oma_im::im::server::ImServer).
 
+#[path = "im_history_e2e/real_roles.rs"]
+mod real_roles;
 mod support;
 
 use std::net::SocketAddr;
@@ -109,7 +113,10 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
         .with_header("Refer-To", &format!("<{IDENTITY}>"))
         .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
         net.node(0).scripted().send(refer, now);
-        run(&mut net);
+        // A minute: the recording stays up (its conference subscription
+        // keeps a refresh deadline) until the IM Server ends it.
+        let until = net.now + Duration::from_secs(60);
+        net.run_until(until, |_, _, _, _| {});
         assert_eq!(net.node(1).history().store.len(), 3, "{conditions:?}");
 
         // 2. The IM Server ends the session.

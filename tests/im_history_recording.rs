@@ -39,11 +39,17 @@ const CONF_INFO: &str = "<?xml version=\"1.0\"?><conference-info xmlns=\"urn:iet
 /// Client (0), History Function (1), controlling IM Server (2, also the
 /// History Function's SIP/IP Core) that sends two messages over MSRP.
 fn setup(accept: bool) -> Network<Peer> {
+    setup_with(accept, |_| {})
+}
+
+/// As [`setup`], the History Function's configuration adjusted by `tune`.
+fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
     let mut net = Network::new(Conditions::PERFECT, 5);
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
     c.product = "oma-im-test/1.0".to_owned();
     c.seed = 9;
+    tune(&mut c);
     let mut history = HistoryNode::new(c, &[ALICE]);
     history.accept_recordings = accept;
     let mut focus = ScriptedPeer::new(
@@ -307,6 +313,45 @@ fn subscribes_to_the_conference_state() {
         _ => None,
     });
     assert_eq!(body.as_deref(), Some(CONF_INFO.as_bytes()));
+}
+
+// 7.1.1.11 (as 13.3.1.2 step 4 uses it): the subscription is refreshed
+// before it expires. 3600 s asked and granted: the refresh goes at 90 %.
+#[test]
+fn conference_subscription_is_refreshed_before_it_expires() {
+    let mut net = setup_with(true, |c| c.subscription_expires = 3600);
+    refer(&mut net);
+    run(&mut net);
+    let subscribes = |net: &Network<Peer>| -> Vec<(Duration, Vec<u8>)> {
+        net.wire
+            .iter()
+            .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
+            .map(|r| (r.sent_at, r.bytes.clone()))
+            .collect()
+    };
+    let first = subscribes(&net);
+    assert_eq!(first.len(), 1);
+    assert_eq!(header(&sip(&first[0].1), "Expires"), Some("3600"));
+    // Past the expiry on the virtual clock: one refresh crossed, in the
+    // subscription's dialog, before the 3600 s were up.
+    let until = net.now + Duration::from_secs(3600);
+    net.run_until(until, |_, _, _, _| {});
+    let all = subscribes(&net);
+    assert!(all.len() >= 2, "{} SUBSCRIBEs", all.len());
+    let (at, refresh) = &all[1];
+    assert!(
+        *at - first[0].0 < Duration::from_secs(3600),
+        "refreshed at {at:?}"
+    );
+    let refresh = sip(refresh);
+    let initial = sip(&first[0].1);
+    assert_eq!(header(&refresh, "Expires"), Some("3600"));
+    assert_eq!(header(&refresh, "Event"), Some("conference"));
+    assert_eq!(header(&refresh, "Call-ID"), header(&initial, "Call-ID"));
+    assert!(header(&refresh, "To").unwrap().contains(";tag="));
+    // The subscription lives on: the recording is still reported.
+    let h = net.node(1).history();
+    assert_eq!(h.history.sessions().count(), 1);
 }
 
 fn recorded(net: &Network<Peer>) -> Vec<oma_im::im::history::RecordedMessage> {

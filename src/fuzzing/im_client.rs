@@ -3,7 +3,13 @@
 //! duplicate or mutate a SIP datagram in flight, inject arbitrary SIP or
 //! MSRP bytes, open and close MSRP connections, advance time, and the user
 //! commands (one-to-one, ad-hoc, pre-defined, public conference, rejoin,
-//! extend, Large Message, accept, reject, send, subscribe, leave).
+//! extend, Large Message, accept, reject, send, subscribe, leave, and the
+//! History Function's: a recording request (REFER), a history retrieval,
+//! a dated message).
+//!
+//! A delivered datagram can be marked as coming from a conference focus
+//! (`;isfocus` added to its Contact), so that the commands on a conference
+//! are reached.
 //!
 //! Checked besides "never panics": no call leaves a deadline at or before
 //! `now`; every SIP request handed out parses, and its Contact, when the
@@ -154,7 +160,14 @@ impl World {
         match op & 0x0f {
             0 | 1 if !self.flight.is_empty() => {
                 let i = usize::from(r.u8()) % self.flight.len();
-                let (to, bytes) = self.flight.remove(i);
+                let (to, mut bytes) = self.flight.remove(i);
+                if op & 0x20 != 0 {
+                    // Make the sender look like a conference focus (its
+                    // Contact an IM Session Identity), so that the
+                    // commands on a conference (subscribe, recording
+                    // request) get past their checks.
+                    mark_focus(&mut bytes);
+                }
                 let input = Input::Sip {
                     bytes: &bytes,
                     source: self.addrs[1 - to],
@@ -237,7 +250,7 @@ impl World {
         let which = r.u8();
         let pick = r.u8();
         let session = Self::pick(&self.sessions[me], pick);
-        let started = match which % 12 {
+        let started = match which % 15 {
             0 => c.start_one_to_one(peer, now).ok(),
             1 => {
                 let n = usize::from(pick % 5);
@@ -282,9 +295,40 @@ impl World {
                 }
                 None
             }
-            _ => {
+            11 => {
                 if let Some(s) = session {
                     let _ = c.leave(s, now);
+                }
+                None
+            }
+            12 => {
+                if let Some(s) = session {
+                    let _ = c.request_recording(s, peer, now);
+                }
+                None
+            }
+            13 => {
+                let n = usize::from(pick % 4);
+                let refs = [
+                    "sip:msg-1@h.example.com",
+                    "sip:msg-2@h.example.com",
+                    "sip:m@h",
+                    "",
+                ];
+                c.retrieve_history(peer, &refs[..n], now).ok()
+            }
+            _ => {
+                let n = usize::from(r.u8());
+                let body = r.bytes(n).to_vec();
+                if let Some(s) = session {
+                    let _ = c.send_message_dated(
+                        s,
+                        "text/plain",
+                        &body,
+                        false,
+                        "2008-09-03T10:00:00Z",
+                        now,
+                    );
                 }
                 None
             }
@@ -292,6 +336,18 @@ impl World {
         if let Some(s) = started {
             self.sessions[me].push(s);
         }
+    }
+}
+
+/// Adds `;isfocus` to the first Contact of a SIP message's header section.
+fn mark_focus(bytes: &mut Vec<u8>) {
+    let head = memchr::memmem::find(bytes, b"\r\n\r\n").unwrap_or(bytes.len());
+    let Some(at) = memchr::memmem::find(&bytes[..head], b"\r\nContact: <") else {
+        return;
+    };
+    if let Some(end) = memchr::memchr(b'>', &bytes[at..head]) {
+        let insert = at + end + 1;
+        bytes.splice(insert..insert, b";isfocus".iter().copied());
     }
 }
 

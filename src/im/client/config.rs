@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
+use std::time::Duration;
 
 use crate::dialog;
 use crate::im::SipIpCoreProfile;
@@ -59,11 +60,23 @@ pub struct Limits {
     pub max_participants: usize,
     /// Largest conference-info document accepted in a NOTIFY.
     pub max_notify_body: usize,
+    /// Most recording requests (REFERs to the IM History Function) alive at
+    /// once.
+    pub max_recording_requests: usize,
+    /// Most history references in one retrieval request (13.2.1.1).
+    pub max_history_references: usize,
+    /// How long a recording request waits, after the `202 Accepted`, for
+    /// the NOTIFY that ends its implicit subscription (RFC 3515) before it
+    /// is forgotten ([`Event::RecordingRequestTimedOut`](super::Event::RecordingRequestTimedOut)).
+    pub refer_subscription_guard: Duration,
 }
 
 impl Default for Limits {
     /// Default UA and MSRP bounds, 64 sessions, 64 stored identities, 32
-    /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies.
+    /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies, 16
+    /// recording requests, 1000 history references, and a 64 s wait for the
+    /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
+    /// History Function's INVITE to complete).
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -73,6 +86,9 @@ impl Default for Limits {
             max_allow_methods: 32,
             max_participants: 1024,
             max_notify_body: 256 * 1024,
+            max_recording_requests: 16,
+            max_history_references: 1000,
+            refer_subscription_guard: Duration::from_secs(64),
         }
     }
 }

@@ -1,12 +1,15 @@
-//! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x): sessions,
-//! conferences and Large Messages, sans-IO.
+//! The IM Client (OMA-TS-SIMPLE_IM clauses 7.1.1.x and 9.x, and its side
+//! of clause 13): sessions, conferences, Large Messages and the IM History
+//! Function (recording requests, history retrieval), sans-IO.
 //!
 //! [`ImClient`] is built on the SIP [`UserAgent`]
 //! and one [`MsrpSession`](crate::msrp::session::MsrpSession) per IM
 //! session. SIP datagrams, MSRP connection events and bytes, and timer
 //! expiries go in ([`ImClient::handle_input`], [`ImClient::handle_timeout`]);
 //! user requests are methods ([`ImClient::start_one_to_one`],
-//! [`ImClient::start_ad_hoc`], [`ImClient::accept`], ...); SIP transmits,
+//! [`ImClient::start_ad_hoc`], [`ImClient::accept`], ..., and towards the IM
+//! History Function [`ImClient::request_recording`] and
+//! [`ImClient::retrieve_history`]); SIP transmits,
 //! MSRP connection requests and bytes, and [`Event`]s come out of
 //! [`ImClient::poll_output`].
 //!
@@ -70,6 +73,7 @@
 mod build;
 mod conference;
 mod config;
+mod history;
 mod session;
 mod sip_events;
 mod types;
@@ -81,7 +85,7 @@ use std::time::Instant;
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
-    Output,
+    Output, RecordingRequestId,
 };
 
 use crate::dialog::{
@@ -90,13 +94,15 @@ use crate::dialog::{
 use crate::im::{client_release_version, ImSessionIdentity};
 use crate::rng::Rng;
 use crate::sip::{Method, OptionTag, Refresher, SipUri, Uri};
-use session::{Origin, Session, State};
+use session::{Origin, RecordingRequest, Session, State};
 
 /// What a dialog of the user agent is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DialogUse {
     /// The INVITE dialog of a session.
     Invite(ImSessionId),
+    /// The implicit subscription of a recording request's REFER.
+    Refer(RecordingRequestId),
 }
 
 /// What a client transaction is for.
@@ -104,6 +110,8 @@ enum DialogUse {
 enum TxUse {
     /// A session's initial INVITE.
     Invite(ImSessionId),
+    /// The REFER of a recording request.
+    Refer(RecordingRequestId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -128,6 +136,8 @@ pub struct ImClient {
     /// IM Session Identities of conferences, kept for rejoin (7.1.1.9),
     /// oldest first.
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
+    /// Recording requests to the IM History Function (13.3.1.2).
+    recording_requests: BTreeMap<RecordingRequestId, RecordingRequest>,
     out: VecDeque<Output>,
 }
 
@@ -159,6 +169,8 @@ impl ImClient {
         ua_config.capabilities.accept.extend([
             "application/conference-info+xml",
             "application/resource-lists+xml",
+            // The NOTIFYs of a REFER's implicit subscription (RFC 3515).
+            "message/sipfrag",
         ]);
         ua_config.contact_user = match Uri::parse(&config.im_address) {
             Ok(Uri::Sip(SipUri {
@@ -180,6 +192,7 @@ impl ImClient {
             dialogs: HashMap::new(),
             subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
+            recording_requests: BTreeMap::new(),
             out: VecDeque::new(),
         }
     }
@@ -226,6 +239,8 @@ impl ImClient {
             }
         }
         self.pump(now);
+        self.expire_recording_requests(now);
+        self.pump(now);
     }
 
     /// The next output; drain until `None` after every call.
@@ -255,13 +270,21 @@ impl ImClient {
                 consider(at, DeadlineReason::Msrp(*id));
             }
         }
+        for (id, r) in &self.recording_requests {
+            if let Some(at) = r.guard {
+                consider(at, DeadlineReason::RecordingRequest(*id));
+            }
+        }
         best
     }
 
-    /// `true` when no session, transaction, dialog, deadline or output is
-    /// left.
+    /// `true` when no session, recording request, transaction, dialog,
+    /// deadline or output is left.
     pub fn is_idle(&self) -> bool {
-        self.sessions.is_empty() && self.out.is_empty() && self.ua.is_idle()
+        self.sessions.is_empty()
+            && self.recording_requests.is_empty()
+            && self.out.is_empty()
+            && self.ua.is_idle()
     }
 
     /// The SIP user agent underneath (read only).
@@ -564,7 +587,8 @@ impl ImClient {
         if self.sessions.len() >= self.config.limits.max_sessions {
             return Err(ClientError::TooManySessions);
         }
-        let sdp = self.new_offer(large.as_ref().map(|(_, size)| *size));
+        let receive_only = origin == Origin::HistoryRetrieval;
+        let sdp = self.new_offer(large.as_ref().map(|(_, size)| *size), receive_only);
         let spec = build::initial_request(&self.config, &self.release, Method::Invite, target);
         let spec = if invited.is_empty() {
             spec.with_body("application/sdp", sdp.clone())
@@ -578,16 +602,21 @@ impl ImClient {
         s.invite = Some(tx);
         s.local_sdp = sdp;
         s.large_message = large.map(|(l, _)| l);
+        s.receive_only = receive_only;
         self.sessions.insert(id, s);
         self.client_txs.insert(tx, TxUse::Invite(id));
         self.pump(now);
         Ok(id)
     }
 
-    /// A fresh SDP offer with a new MSRP session id in the path.
-    fn new_offer(&mut self, large_message: Option<u64>) -> Vec<u8> {
+    /// A fresh SDP offer with a new MSRP session id in the path;
+    /// `a=recvonly` when `receive_only` (a history retrieval, 13.2.1.1).
+    fn new_offer(&mut self, large_message: Option<u64>, receive_only: bool) -> Vec<u8> {
         let (path, host, sdp_id) = self.new_path();
-        let local = build::local_parameters(&self.config, sdp_id, &path, &host);
+        let mut local = build::local_parameters(&self.config, sdp_id, &path, &host);
+        if receive_only {
+            local.direction = crate::sdp::Direction::RecvOnly;
+        }
         build::offer(&local, large_message)
     }
 
@@ -639,6 +668,7 @@ impl ImClient {
             }
             self.client_txs.retain(|_, u| match u {
                 TxUse::Invite(s) => *s != id,
+                TxUse::Refer(_) => true,
             });
             self.event(Event::SessionEnded {
                 session: id,

@@ -22,6 +22,9 @@ pub(crate) enum Origin {
     PublicConference,
     /// 9.1.x: this client sends one Large Message.
     LargeMessage,
+    /// 13.2.1.1: this client retrieves history from the IM History
+    /// Function (its offer is `a=recvonly`).
+    HistoryRetrieval,
     /// Received invitation.
     Invited(InvitationKind),
 }
@@ -37,6 +40,18 @@ pub(crate) enum State {
     Established,
     /// BYE sent.
     Ending,
+}
+
+/// A recording request: a REFER to the IM History Function (13.3.1.2)
+/// and its implicit subscription (RFC 3515).
+#[derive(Debug)]
+pub(crate) struct RecordingRequest {
+    /// The REFER, until its final response.
+    pub refer: Option<ClientTxId>,
+    /// The subscription dialog the `202` created.
+    pub dialog: Option<DialogId>,
+    /// When it is forgotten without a terminating NOTIFY.
+    pub guard: Option<std::time::Instant>,
 }
 
 /// A conference-state subscription (7.1.1.11), held by the user agent.
@@ -76,6 +91,9 @@ pub(crate) struct Session {
     /// The user left before the INVITE was answered (CANCEL sent): a 2xx
     /// that crosses the CANCEL is ended with BYE.
     pub cancelled: bool,
+    /// This side's media is `a=recvonly` (a history retrieval, a received
+    /// Large Message): nothing may be sent on it.
+    pub receive_only: bool,
 }
 
 impl Session {
@@ -96,6 +114,7 @@ impl Session {
             large_message: None,
             subscription: None,
             cancelled: false,
+            receive_only: false,
         }
     }
 

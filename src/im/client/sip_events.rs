@@ -38,7 +38,8 @@ impl ImClient {
                 previous, retry, ..
             } => {
                 // 422 (RFC 4028 §7.4): the INVITE went again under a new id.
-                if let Some(TxUse::Invite(id)) = self.client_txs.remove(&previous) {
+                if let Some(TxUse::Invite(id)) = self.client_txs.get(&previous).copied() {
+                    self.client_txs.remove(&previous);
                     self.client_txs.insert(retry, TxUse::Invite(id));
                     if let Some(s) = self.sessions.get_mut(&id) {
                         s.invite = Some(retry);
@@ -70,14 +71,17 @@ impl ImClient {
             dialog::Event::TransactionTimedOut { transaction, .. }
             | dialog::Event::TransportError { transaction } => {
                 if let dialog::TransactionId::Client(tx) = transaction {
-                    if let Some(TxUse::Invite(id)) = self.client_txs.remove(&tx) {
-                        if self
-                            .sessions
-                            .get(&id)
-                            .is_some_and(|s| s.state == State::Inviting)
+                    match self.client_txs.remove(&tx) {
+                        Some(TxUse::Invite(id))
+                            if self
+                                .sessions
+                                .get(&id)
+                                .is_some_and(|s| s.state == State::Inviting) =>
                         {
                             self.end_session(id, EndReason::Timeout, now);
                         }
+                        Some(TxUse::Refer(id)) => self.refer_timed_out(id),
+                        _ => {}
                     }
                 }
             }
@@ -102,6 +106,7 @@ impl ImClient {
         }
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
+            TxUse::Refer(id) => self.on_refer_response(id, dialog, status, now),
         }
     }
 
@@ -192,6 +197,7 @@ impl ImClient {
             ("INVITE" | "UPDATE", Some(DialogUse::Invite(id))) => {
                 self.on_refresh_request(id, tx, method == "INVITE", now)
             }
+            ("NOTIFY", Some(DialogUse::Refer(id))) => self.on_refer_notify(id, tx, request, now),
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
                 let _ = self.ua.respond(tx, spec, now);
@@ -268,6 +274,7 @@ impl ImClient {
             originator.clone(),
         );
         store_allow(&mut s, msg, max_allow);
+        s.receive_only = matches!(kind, InvitationKind::LargeMessage { .. });
         s.identity = identity.clone();
         s.incoming = Some(tx);
         s.local_sdp = answer;
@@ -335,6 +342,11 @@ impl ImClient {
 
     fn on_dialog_terminated(&mut self, dialog: DialogId, reason: TerminationReason, now: Instant) {
         match self.dialogs.remove(&dialog) {
+            // The subscription dialog ended under the request (e.g. a NOTIFY
+            // failed): nothing more will come.
+            Some(DialogUse::Refer(id)) if self.recording_requests.remove(&id).is_some() => {
+                self.event(Event::RecordingRequestTimedOut { request: id });
+            }
             Some(DialogUse::Invite(id)) => {
                 let reason = match reason {
                     TerminationReason::ByeSent | TerminationReason::Local => EndReason::Local,
@@ -353,7 +365,7 @@ impl ImClient {
                 };
                 self.end_session(id, reason, now);
             }
-            None => {}
+            Some(DialogUse::Refer(_)) | None => {}
         }
     }
 }

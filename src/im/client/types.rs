@@ -14,6 +14,12 @@ use crate::transaction::Transport;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ImSessionId(pub(crate) u64);
 
+/// Identifies a request to the IM History Function to record an IM
+/// Session (a REFER, 13.3.1.2), made with
+/// [`request_recording`](super::ImClient::request_recording).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordingRequestId(pub(crate) u64);
+
 /// Input from the network: SIP messages and the MSRP connections of the
 /// sessions, keyed by IM session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +180,12 @@ pub enum Event {
         session: ImSessionId,
         /// The sender: the CPIM `From`, or the session's peer.
         from: Option<String>,
+        /// The CPIM `To` addresses (empty when the message is not wrapped
+        /// in CPIM); for a history item, its original recipients.
+        to: Vec<String>,
+        /// The CPIM `DateTime`, if any; for a history item, when it was
+        /// originally sent.
+        date_time: Option<String>,
         /// The content type (inside CPIM when wrapped).
         content_type: String,
         /// The content.
@@ -219,6 +231,34 @@ pub enum Event {
         /// The session.
         session: ImSessionId,
     },
+    /// The final response to the REFER of a recording request (13.3.1.2):
+    /// `202 Accepted`, or the error (408 when it timed out). An error ends
+    /// the request.
+    RecordingRequestAnswered {
+        /// The request.
+        request: RecordingRequestId,
+        /// The status code.
+        status: u16,
+    },
+    /// A NOTIFY of the REFER's implicit subscription (RFC 3515 §2.4.4): the
+    /// status code of its `message/sipfrag` body — the outcome of the
+    /// History Function's INVITE to the IM Session Identity — answered 200.
+    /// `terminated` (`Subscription-State: terminated`) ends the request.
+    RecordingRequestNotified {
+        /// The request.
+        request: RecordingRequestId,
+        /// The status code of the sipfrag's status line, if it has one.
+        status: Option<u16>,
+        /// The subscription ended with this NOTIFY.
+        terminated: bool,
+    },
+    /// No terminating NOTIFY came within
+    /// [`Limits::refer_subscription_guard`](super::Limits::refer_subscription_guard)
+    /// of the `202`: the request is forgotten.
+    RecordingRequestTimedOut {
+        /// The request.
+        request: RecordingRequestId,
+    },
 }
 
 /// Why a deadline exists.
@@ -231,6 +271,8 @@ pub enum DeadlineReason {
     Sip(dialog::DeadlineReason),
     /// A timer of the MSRP session.
     Msrp(ImSessionId),
+    /// The guard of a recording request waiting for its terminating NOTIFY.
+    RecordingRequest(RecordingRequestId),
 }
 
 /// A deadline and why it exists.
@@ -261,12 +303,26 @@ pub enum ClientError {
     },
     /// The URI list is empty.
     NoRecipient,
+    /// More history references than
+    /// [`Limits::max_history_references`](super::Limits::max_history_references).
+    TooManyReferences {
+        /// References asked for.
+        references: usize,
+        /// The limit.
+        max: usize,
+    },
     /// No IM Session Identity is stored for the session (7.1.1.9 step 1).
     NoSessionIdentity,
     /// The SIP user agent refused the request.
     Sip(dialog::UaError),
     /// The MSRP session refused the message.
     Msrp(crate::msrp::session::SendError),
+    /// The session's media is `a=recvonly` on this side (a history
+    /// retrieval, a received Large Message): this client may not send on it.
+    ReceiveOnly,
+    /// A URI given is not usable in a SIP header (empty, or with a line
+    /// break or angle bracket).
+    InvalidUri,
 }
 
 impl fmt::Display for ClientError {
@@ -282,9 +338,14 @@ impl fmt::Display for ClientError {
                 )
             }
             ClientError::NoRecipient => f.write_str("no recipient"),
+            ClientError::TooManyReferences { references, max } => {
+                write!(f, "{references} history references exceed the limit {max}")
+            }
             ClientError::NoSessionIdentity => f.write_str("no IM Session Identity stored"),
             ClientError::Sip(e) => write!(f, "SIP: {e}"),
             ClientError::Msrp(e) => write!(f, "MSRP: {e}"),
+            ClientError::ReceiveOnly => f.write_str("the session only receives (a=recvonly)"),
+            ClientError::InvalidUri => f.write_str("the URI cannot be written in a SIP header"),
         }
     }
 }

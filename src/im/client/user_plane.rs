@@ -25,13 +25,53 @@ impl ImClient {
         delivery_report: bool,
         now: Instant,
     ) -> Result<String, ClientError> {
+        self.send(session, content_type, body, delivery_report, None, now)
+    }
+
+    /// As [`send_message`](Self::send_message), with a CPIM `DateTime`
+    /// (RFC 3862 §5.3, e.g. `2008-09-03T10:00:00Z`) stamped on the message:
+    /// the client reads no clock, so the application supplies the time. An
+    /// IM History Function that records the session keeps it and delivers
+    /// it with the message on retrieval (13.3.3).
+    pub fn send_message_dated(
+        &mut self,
+        session: ImSessionId,
+        content_type: &str,
+        body: &[u8],
+        delivery_report: bool,
+        date_time: &str,
+        now: Instant,
+    ) -> Result<String, ClientError> {
+        self.send(
+            session,
+            content_type,
+            body,
+            delivery_report,
+            Some(date_time),
+            now,
+        )
+    }
+
+    fn send(
+        &mut self,
+        session: ImSessionId,
+        content_type: &str,
+        body: &[u8],
+        delivery_report: bool,
+        date_time: Option<&str>,
+        now: Instant,
+    ) -> Result<String, ClientError> {
         let s = self
             .sessions
             .get_mut(&session)
             .ok_or(ClientError::UnknownSession)?;
+        if s.receive_only {
+            return Err(ClientError::ReceiveOnly);
+        }
         let msrp = s.msrp.as_mut().ok_or(ClientError::WrongState)?;
         let options = SendOptions {
             success_report: delivery_report,
+            date_time: date_time.map(str::to_owned),
             ..SendOptions::default()
         };
         let id = msrp
@@ -67,7 +107,12 @@ impl ImClient {
                 rng_seed,
                 cpim: Some(CpimIdentities {
                     from,
-                    to: s.peer.clone(),
+                    // In a conference, messages are to the IM Session
+                    // Identity; else to the peer.
+                    to: match &s.identity {
+                        Some(identity) if identity.is_focus => identity.uri.clone(),
+                        _ => s.peer.clone(),
+                    },
                 }),
                 ..SessionConfig::default()
             };
@@ -183,6 +228,8 @@ fn received(session: ImSessionId, m: msrp::ReceivedMessage, peer: &str) -> Event
         Some(Ok(cpim)) => Event::MessageReceived {
             session,
             from: cpim.from.as_ref().map(|f| f.uri.to_string()),
+            to: cpim.to.iter().map(|t| t.uri.to_string()).collect(),
+            date_time: cpim.date_time.as_ref().map(|d| d.to_string()),
             content_type: cpim
                 .mime_headers
                 .get("Content-Type")
@@ -193,6 +240,8 @@ fn received(session: ImSessionId, m: msrp::ReceivedMessage, peer: &str) -> Event
         _ => Event::MessageReceived {
             session,
             from: Some(peer.to_owned()),
+            to: Vec::new(),
+            date_time: None,
             content_type: m.content_type,
             body: m.body,
         },

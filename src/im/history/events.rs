@@ -6,11 +6,14 @@ use std::time::Instant;
 use super::session::{Item, Kind, RecordingState, RetrievalState};
 use super::{
     DialogUse, EndReason, Event, HistorySessionId, ImHistoryFunction, Output, RecordedMessage,
-    RecordingInfo, TxUse, CONFERENCE_INFO,
+    RecordingInfo, TxUse,
 };
 use crate::body::multipart::find_sdp;
-use crate::dialog::{ClientTxId, DialogId, DialogRequestSpec, RequestSpec, TerminationReason};
-use crate::im::{ImSessionIdentity, ACCEPT_CONTACT_IM};
+use crate::dialog::{
+    ClientTxId, DialogId, DialogRequestSpec, SubscribeSpec, SubscriptionId, TerminationReason,
+    UaError,
+};
+use crate::im::ImSessionIdentity;
 use crate::msrp::session::{self as msrp_session, MsrpSession, SendErrorKind, SendOptions};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
@@ -54,20 +57,7 @@ impl ImHistoryFunction {
                 self.on_invite_ok(session, dialog, &msg, now)
             }
             TxUse::Invite(session) => self.recording_failed(session, status, now),
-            TxUse::Subscribe(session) => {
-                let alive = self.sessions.contains_key(&session);
-                match dialog {
-                    Some(d) if (200..300).contains(&status) && alive => {
-                        self.dialogs.insert(d, DialogUse::Subscription(session));
-                        if let Ok(r) = self.recording_mut(session) {
-                            r.subscription = Some(d);
-                        }
-                    }
-                    Some(d) if (200..300).contains(&status) => self.unsubscribe(d, now),
-                    _ => {}
-                }
-            }
-            TxUse::Unsubscribe(d) | TxUse::ReferNotify(d) => self.drop_dialog(d),
+            TxUse::ReferNotify(d) => self.drop_dialog(d),
             TxUse::Bye => {}
         }
     }
@@ -152,21 +142,55 @@ impl ImHistoryFunction {
             });
         }
         self.event(Event::RecordingStarted { session, info });
-        // 7.1.1.11: the conference state of the session.
-        let expires = self.config.subscription_expires.to_string();
-        let spec = RequestSpec::new(
-            Method::Subscribe,
-            &target,
-            &format!("<{}>", self.config.identity),
-            &format!("<{target}>"),
-        )
-        .with_header("Event", "conference")
-        .with_header("Accept", CONFERENCE_INFO)
-        .with_header("Expires", &expires)
-        .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
-        .with_header("User-Agent", &self.release);
-        if let Ok(tx) = self.ua.send_request(spec, now) {
-            self.transactions.insert(tx, TxUse::Subscribe(session));
+        // 7.1.1.11: the conference state of the session, through the
+        // user agent's subscription (it refreshes before expiry).
+        let from = format!("<{}>", self.config.identity);
+        let spec = SubscribeSpec::conference(&target, &from, self.config.subscription_expires);
+        if let Ok(id) = self.ua.subscribe(spec, now) {
+            self.subscriptions.insert(id, session);
+            if let Ok(r) = self.recording_mut(session) {
+                r.subscription = Some(id);
+            }
+        }
+    }
+
+    /// A NOTIFY of a conference-state subscription (answered 200 by the
+    /// user agent): reported while its recording lives.
+    pub(super) fn on_conference_notify(
+        &mut self,
+        subscription: SubscriptionId,
+        request: &OwnedMessage,
+    ) {
+        let Some(&session) = self.subscriptions.get(&subscription) else {
+            return;
+        };
+        if self.sessions.contains_key(&session) {
+            self.event(Event::ConferenceState {
+                session,
+                body: request.message().body().to_vec(),
+            });
+        }
+    }
+
+    /// The SUBSCRIBE got its 2xx: a subscription whose recording ended
+    /// meanwhile is ended now.
+    pub(super) fn on_subscription_active(&mut self, subscription: SubscriptionId, now: Instant) {
+        let orphan = self
+            .subscriptions
+            .get(&subscription)
+            .is_some_and(|s| !self.sessions.contains_key(s));
+        if orphan {
+            self.unsubscribe(subscription, now);
+        }
+    }
+
+    /// A conference-state subscription ended (terminated, expired, failed,
+    /// unsubscribed).
+    pub(super) fn on_subscription_terminated(&mut self, subscription: SubscriptionId) {
+        if let Some(session) = self.subscriptions.remove(&subscription) {
+            if let Ok(r) = self.recording_mut(session) {
+                r.subscription = None;
+            }
         }
     }
 
@@ -202,17 +226,23 @@ impl ImHistoryFunction {
         }
     }
 
-    /// Ends a conference-state subscription (`Expires: 0`).
-    fn unsubscribe(&mut self, dialog: DialogId, now: Instant) {
-        let spec = DialogRequestSpec::new(Method::Subscribe)
-            .with_header("Event", "conference")
-            .with_header("Expires", "0");
-        match self.ua.send_in_dialog(dialog, spec, now) {
-            Ok(tx) => {
-                self.transactions.insert(tx, TxUse::Unsubscribe(dialog));
+    /// Ends a conference-state subscription (`Expires: 0`). Before its
+    /// 2xx it has no dialog yet: it is ended on
+    /// [`SubscriptionActive`](crate::dialog::Event::SubscriptionActive).
+    fn unsubscribe(&mut self, subscription: SubscriptionId, now: Instant) {
+        match self.ua.unsubscribe(subscription, now) {
+            Err(UaError::NotAllowed) => {}
+            Ok(()) | Err(_) => {
+                // Ends with SubscriptionTerminated, or is gone already.
+                if !self.ua_has_subscription(subscription) {
+                    self.subscriptions.remove(&subscription);
+                }
             }
-            Err(_) => self.drop_dialog(dialog),
         }
+    }
+
+    fn ua_has_subscription(&self, subscription: SubscriptionId) -> bool {
+        self.ua.dialog_of_subscription(subscription).is_some()
     }
 
     /// Forgets a dialog whose usage is over (REFER, subscription).
@@ -263,8 +293,8 @@ impl ImHistoryFunction {
                 self.identities.remove(&r.call_id);
             }
             Kind::Recording(r) => {
-                if let Some(d) = r.subscription {
-                    self.unsubscribe(d, now);
+                if let Some(id) = r.subscription {
+                    self.unsubscribe(id, now);
                 }
                 if let Some(d) = r.refer_dialog {
                     self.drop_dialog(d);

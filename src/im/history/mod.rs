@@ -33,7 +33,9 @@
 //!   initiator's SIP URI in `From` and an SDP offer (`a=recvonly`). On the
 //!   200 OK it stores the Allow methods, the IM Session Identity and every
 //!   header field ([`Event::RecordingStarted`]), SUBSCRIBEs to the
-//!   conference state (7.1.1.11), and reports every message that arrives
+//!   conference state (7.1.1.11; the user agent's subscription answers the
+//!   NOTIFYs, [`Event::ConferenceState`], and refreshes it before it
+//!   expires), and reports every message that arrives
 //!   over MSRP, with its CPIM headers ([`Event::MessageRecorded`]), until
 //!   the session ends.
 //!
@@ -116,14 +118,15 @@ pub use types::{
 
 use crate::body::cpim::CpimMessageBuf;
 use crate::dialog::{
-    self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, TransactionId, UserAgent,
+    self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, SubscriptionId,
+    TransactionId, UserAgent,
 };
 use crate::im::{server_release_version, ACCEPT_CONTACT_IM};
 use crate::msrp::session::{self as msrp_session, MsrpSession};
 use crate::rng::Rng;
 use crate::sdp::offer_answer::{answer, negotiate, offer, LocalParameters, Side};
 use crate::sdp::{AcceptTypes, Direction, SessionDescription};
-use crate::sip::{HeaderName, Method, MethodSet, SipMessage};
+use crate::sip::{Method, MethodSet, SipMessage};
 use crate::transaction::{OwnedMessage, Transmit};
 use session::{Item, Kind, Recording, RecordingState, Retrieval, RetrievalState, Session};
 
@@ -135,8 +138,6 @@ const CONFERENCE_INFO: &str = "application/conference-info+xml";
 enum DialogUse {
     /// The INVITE dialog of a session.
     Invite(HistorySessionId),
-    /// The conference-state subscription of a recording.
-    Subscription(HistorySessionId),
     /// The implicit subscription of a REFER (RFC 3515).
     Refer,
 }
@@ -146,10 +147,6 @@ enum DialogUse {
 enum TxUse {
     /// The INVITE of a recording.
     Invite(HistorySessionId),
-    /// The conference-state SUBSCRIBE of a recording.
-    Subscribe(HistorySessionId),
-    /// A SUBSCRIBE with `Expires: 0` ending this subscription dialog.
-    Unsubscribe(DialogId),
     /// The final NOTIFY of this REFER dialog.
     ReferNotify(DialogId),
     /// A BYE.
@@ -172,6 +169,10 @@ pub struct ImHistoryFunction {
     sessions: BTreeMap<HistorySessionId, Session>,
     dialogs: HashMap<DialogId, DialogUse>,
     transactions: HashMap<ClientTxId, TxUse>,
+    /// The conference-state subscriptions of the user agent, by the
+    /// recording they serve (the recording may have ended already: the
+    /// subscription is ended once the user agent can).
+    subscriptions: HashMap<SubscriptionId, HistorySessionId>,
     /// The IM Session Identity of each retrieval, by Call-ID.
     identities: HashMap<String, String>,
     next_id: u64,
@@ -224,6 +225,7 @@ impl ImHistoryFunction {
             sessions: BTreeMap::new(),
             dialogs: HashMap::new(),
             transactions: HashMap::new(),
+            subscriptions: HashMap::new(),
             identities: HashMap::new(),
             next_id: 1,
             out: VecDeque::new(),
@@ -827,6 +829,17 @@ impl ImHistoryFunction {
             dialog::Event::DialogTerminated { dialog, reason } => {
                 self.on_dialog_terminated(dialog, reason, now)
             }
+            dialog::Event::NotifyReceived {
+                subscription,
+                request,
+                ..
+            } => self.on_conference_notify(subscription, &request),
+            dialog::Event::SubscriptionActive { subscription, .. } => {
+                self.on_subscription_active(subscription, now)
+            }
+            dialog::Event::SubscriptionTerminated { subscription, .. } => {
+                self.on_subscription_terminated(subscription)
+            }
             dialog::Event::TransactionTimedOut {
                 transaction: TransactionId::Client(tx),
                 ..
@@ -865,23 +878,9 @@ impl ImHistoryFunction {
         match (method, dialog) {
             ("INVITE", None) => self.on_retrieval_invite(tx, &msg, now),
             ("REFER", None) => self.on_refer(tx, &msg, now),
-            ("NOTIFY", Some(d)) => {
-                self.respond(tx, 200, now);
-                if let Some(DialogUse::Subscription(session)) = self.dialogs.get(&d).copied() {
-                    if self.sessions.contains_key(&session) {
-                        self.event(Event::ConferenceState {
-                            session,
-                            body: msg.body().to_vec(),
-                        });
-                    }
-                }
-                let terminated = msg
-                    .header(HeaderName::SubscriptionState)
-                    .is_some_and(|h| h.value.trim_start().starts_with("terminated"));
-                if terminated {
-                    self.drop_dialog(d);
-                }
-            }
+            // The conference-state NOTIFYs are answered by the user agent
+            // (its subscriptions); no other subscription lives here.
+            ("NOTIFY", Some(_)) => self.respond(tx, 481, now),
             ("OPTIONS", _) | ("UPDATE", Some(_)) => self.respond(tx, 200, now),
             ("INVITE", Some(_)) => self.respond(tx, 488, now),
             (_, None) if method == "NOTIFY" => self.respond(tx, 481, now),

@@ -1,6 +1,6 @@
 //! The state the History Function keeps per session.
 
-use crate::dialog::{ClientTxId, DialogId, ServerTxId};
+use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::msrp::session::MsrpSession;
 
 use super::{EndReason, RecordingInfo};
@@ -120,6 +120,7 @@ pub(super) struct Recording {
     pub(super) offer: Vec<u8>,
     /// What the 200 OK carried.
     pub(super) info: Option<RecordingInfo>,
-    /// The conference-state subscription dialog.
-    pub(super) subscription: Option<DialogId>,
+    /// The conference-state subscription (7.1.1.11), held by the user
+    /// agent: it answers the NOTIFYs and refreshes before expiry.
+    pub(super) subscription: Option<SubscriptionId>,
 }

@@ -186,7 +186,7 @@ impl ImServer {
         if s.subscribers.is_empty() {
             return;
         }
-        let Some(p) = s.participant(participant) else {
+        let Some(p) = s.participant(participant).filter(|p| !p.recorder) else {
             return;
         };
         let who = roster_entry(p, &self.config.anonymous_uri);
@@ -233,7 +233,7 @@ impl ImServer {
             let roster: Vec<Participant> = s
                 .participants
                 .iter()
-                .filter(|p| p.state == State::Joined)
+                .filter(|p| p.state == State::Joined && !p.recorder)
                 .map(|p| roster_entry(p, &self.config.anonymous_uri))
                 .collect();
             ConferenceInfo::full_state(&s.identity, s.version, &roster).write(&mut body);

@@ -76,6 +76,32 @@ pub enum FailurePolicy {
     Fixed(u16),
 }
 
+/// Who may join an IM Session with an `a=recvonly` SDP offer as a
+/// recording leg: the IM History Function recording the session (13.3.1.2:
+/// an INVITE to the IM Session Identity, `From` the SIP URI of the
+/// initiator of the recording, an `a=recvonly` offer).
+///
+/// A recording leg receives every message the Participants send (the MSRP
+/// switch fans out to it) and may SUBSCRIBE to the conference state, but it
+/// is not a Participant of the roster (conference-info lists the users, not
+/// their recorder), and it is released (BYE) once no Participant that can
+/// send is left. **\[INFERRED\]** (clause notes §3, 13.3.1.1 / 13.3.3): the
+/// seed names the History Function's INVITE but not how the server admits
+/// it; this policy is the server's local choice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RecordingPolicy {
+    /// The initiator the INVITE names in its `From` (13.3.1.2 step 2; a
+    /// `P-Asserted-Identity` would be the History Function's own) must be
+    /// the IM Address of a Participant in the session: only a Participant
+    /// can have it recorded. Others get 403.
+    #[default]
+    Participants,
+    /// Anyone who knows the IM Session Identity may record it.
+    Anyone,
+    /// No recording: a `recvonly` join gets 403.
+    Refuse,
+}
+
 /// A pre-defined IM Group hosted by the server: its IM Group Identity and
 /// members, supplied by the application (in a deployment, from the group's
 /// XDM document).
@@ -137,6 +163,9 @@ pub struct ServerConfig {
     /// The media types operator policy allows on MSRP (7.2.1.2 step 4);
     /// an offer without any of them is answered 488. `*` allows all.
     pub allowed_accept_types: Vec<String>,
+    /// Who may join an IM Session with an `a=recvonly` offer to record it
+    /// (13.3.1.2); [`RecordingPolicy::Participants`] by default.
+    pub recording: RecordingPolicy,
     /// The Session-Expires interval of the 200 (RFC 4028), in seconds; a
     /// smaller one asked by the inviter (not below [`min_se`](Self::min_se))
     /// is used instead.
@@ -158,7 +187,8 @@ impl ServerConfig {
     /// A server at `local_addr` sending through `outbound_proxy` over UDP,
     /// naming its sessions in `domain`, with no hosted URI yet, MSRP on
     /// `local_addr`'s host at port 2855, `message/cpim` allowed, 1800 s
-    /// sessions (Min-SE 90), and every originator authorized.
+    /// sessions (Min-SE 90), every originator authorized, and recording by
+    /// a Participant's request only.
     pub fn new(local_addr: SocketAddr, outbound_proxy: SocketAddr, domain: &str) -> Self {
         ServerConfig {
             local_addr,
@@ -175,6 +205,7 @@ impl ServerConfig {
             early_answer: false,
             release_alone: false,
             allowed_accept_types: vec!["message/cpim".to_owned()],
+            recording: RecordingPolicy::Participants,
             session_expires: 1800,
             min_se: 90,
             anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),

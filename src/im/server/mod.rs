@@ -76,7 +76,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
-pub use config::{AuthorizationPolicy, FailurePolicy, Limits, PredefinedGroup, ServerConfig};
+pub use config::{
+    AuthorizationPolicy, FailurePolicy, Limits, PredefinedGroup, RecordingPolicy, ServerConfig,
+};
 pub use headers::{
     release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
 };

@@ -73,6 +73,9 @@ pub(crate) struct Participant {
     /// When it is released unless it refreshes.
     pub refresh_at: Option<Instant>,
     pub leg: Option<Leg>,
+    /// A recording leg (an `a=recvonly` join, 13.3.1.2): it only receives,
+    /// is not in the roster, and does not keep the session alive.
+    pub recorder: bool,
 }
 
 impl Participant {
@@ -91,6 +94,7 @@ impl Participant {
             interval: None,
             refresh_at: None,
             leg: None,
+            recorder: false,
         }
     }
 
@@ -166,5 +170,14 @@ impl ImSession {
     /// How many Participants are in the session or on their way in.
     pub fn alive(&self) -> usize {
         self.participants.iter().filter(|p| p.is_alive()).count()
+    }
+
+    /// How many Participants, recording legs left out, are in the session
+    /// or on their way.
+    pub fn alive_participants(&self) -> usize {
+        self.participants
+            .iter()
+            .filter(|p| p.is_alive() && !p.recorder)
+            .count()
     }
 }

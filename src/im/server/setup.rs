@@ -527,8 +527,45 @@ impl ImServer {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
         }
+        // 13.3.1.2: an `a=recvonly` offer is a recording leg (the IM
+        // History Function), admitted by the recording policy.
+        let recorder = is_recv_only(&joiner.offer);
+        // 13.3.1.2 step 2: the From names the initiator of the recording
+        // (a P-Asserted-Identity, if any, is the History Function's own).
+        let initiator = msg
+            .from()
+            .and_then(Result::ok)
+            .map(|f| f.uri.to_string())
+            .unwrap_or_default();
+        if recorder && !self.may_record(session, &initiator) {
+            return self.reject(transaction, 403, None, now);
+        }
         let id = self.add_joiner(session, transaction, joiner);
+        if let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(id))
+        {
+            p.recorder = recorder;
+        }
         self.accept_joiner(session, id, None, now);
+    }
+
+    /// Whether `initiator` may have `session` recorded under the
+    /// [`RecordingPolicy`](super::RecordingPolicy).
+    fn may_record(&self, session: SessionId, initiator: &str) -> bool {
+        match self.config.recording {
+            super::RecordingPolicy::Anyone => true,
+            super::RecordingPolicy::Refuse => false,
+            super::RecordingPolicy::Participants => {
+                let key = uri_key(initiator);
+                self.sessions.get(&session).is_some_and(|s| {
+                    s.participants
+                        .iter()
+                        .any(|p| p.is_alive() && !p.recorder && uri_key(&p.address) == key)
+                })
+            }
+        }
     }
 
     /// The 200 to an inviter or joiner (7.2.1.1) with the SDP answer: built
@@ -629,10 +666,19 @@ impl ImServer {
 
 /// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
 fn is_send_only(offer: &[u8]) -> bool {
-    SessionDescription::parse(offer).is_ok_and(|sdp| {
-        sdp.msrp_media()
-            .is_some_and(|(_, m)| sdp.media_direction(m) == crate::sdp::Direction::SendOnly)
-    })
+    offer_direction(offer) == Some(crate::sdp::Direction::SendOnly)
+}
+
+/// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).
+fn is_recv_only(offer: &[u8]) -> bool {
+    offer_direction(offer) == Some(crate::sdp::Direction::RecvOnly)
+}
+
+/// The direction of an SDP offer's MSRP media.
+fn offer_direction(offer: &[u8]) -> Option<crate::sdp::Direction> {
+    let sdp = SessionDescription::parse(offer).ok()?;
+    let (_, media) = sdp.msrp_media()?;
+    Some(sdp.media_direction(media))
 }
 
 /// The Authenticated Originator's IM Address of a request (clause 5.1): the

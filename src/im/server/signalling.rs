@@ -461,7 +461,10 @@ impl ImServer {
         }
         if self.config.release_alone {
             let alone = self.sessions.get(&session).and_then(|s| {
-                let mut alive = s.participants.iter().filter(|p| p.is_alive());
+                let mut alive = s
+                    .participants
+                    .iter()
+                    .filter(|p| p.is_alive() && !p.recorder);
                 match (alive.next(), alive.next()) {
                     (Some(p), None) if p.state == State::Joined => Some(p.id),
                     _ => None,
@@ -479,7 +482,9 @@ impl ImServer {
         let Some(s) = self.sessions.get(&session) else {
             return;
         };
-        if s.alive() == 0 {
+        // Recording legs only receive: without a Participant they have
+        // nothing left to record and are released with the session.
+        if s.alive_participants() == 0 {
             self.release_all(session, now);
             self.drop_session(session, EndReason::Empty, now);
         }

@@ -147,7 +147,11 @@ pub enum Event {
         /// The IM Session Identity (the focus URI).
         identity: String,
     },
-    /// A Participant joined (its dialog is confirmed).
+    /// A Participant joined (its dialog is confirmed). A recording leg
+    /// (an `a=recvonly` join admitted by the
+    /// [`RecordingPolicy`](super::RecordingPolicy), 13.3.1.2) is reported
+    /// too, with the address its INVITE asserted; it is left out of the
+    /// conference state.
     ParticipantJoined {
         /// The session.
         session: SessionId,

@@ -202,6 +202,11 @@ pub struct Script {
     pub session_expires: Option<String>,
     /// The conference-info bodies of the NOTIFYs sent after a SUBSCRIBE.
     pub notify: Vec<Vec<u8>>,
+    /// The final status of a REFER (RFC 3515); 405 refuses it.
+    pub refer_status: u16,
+    /// The `message/sipfrag` bodies NOTIFYed after a 2xx to a REFER, in
+    /// order; the last one with `Subscription-State: terminated`.
+    pub refer_notify: Vec<String>,
 }
 
 impl Default for Script {
@@ -212,6 +217,8 @@ impl Default for Script {
             focus: Some("conf-1".to_owned()),
             session_expires: Some("1800;refresher=uac".to_owned()),
             notify: Vec::new(),
+            refer_status: 405,
+            refer_notify: Vec::new(),
         }
     }
 }
@@ -228,6 +235,7 @@ pub fn server_allow() -> MethodSet<'static> {
         Method::Subscribe,
         Method::Notify,
         Method::Update,
+        Method::Refer,
     ] {
         allow.insert(m);
     }
@@ -246,6 +254,8 @@ pub struct TestServer {
     subscribe_call_ids: Vec<String>,
     /// The subscription dialogs, for later NOTIFYs.
     pub subscriptions: Vec<DialogId>,
+    /// Call-IDs of REFERs accepted, waiting for their dialog.
+    refer_call_ids: Vec<String>,
     notify_version: u32,
     queue: std::collections::VecDeque<Polled<dialog::Event>>,
 }
@@ -266,6 +276,7 @@ impl TestServer {
             now: None,
             subscribe_call_ids: Vec::new(),
             subscriptions: Vec::new(),
+            refer_call_ids: Vec::new(),
             notify_version: 0,
             queue: Default::default(),
         }
@@ -304,6 +315,16 @@ impl TestServer {
                             )
                             .expect("200 to SUBSCRIBE");
                     }
+                    Some("REFER") => {
+                        let status = self.script.refer_status;
+                        if (200..300).contains(&status) {
+                            let call_id = msg.call_id().unwrap().unwrap().id.to_owned();
+                            self.refer_call_ids.push(call_id);
+                        }
+                        let _ = self
+                            .ua
+                            .respond(*transaction, ResponseSpec::new(status), now);
+                    }
                     _ => {
                         let _ = self.ua.respond(*transaction, ResponseSpec::new(405), now);
                     }
@@ -329,6 +350,26 @@ impl TestServer {
             }
             dialog::Event::DialogEstablished { dialog } => {
                 let call_id = self.ua.dialog(*dialog).map(|d| d.call_id().to_owned());
+                if let Some(pos) = call_id
+                    .as_ref()
+                    .and_then(|c| self.refer_call_ids.iter().position(|x| x == c))
+                {
+                    self.refer_call_ids.remove(pos);
+                    let last = self.script.refer_notify.len().saturating_sub(1);
+                    for (i, frag) in self.script.refer_notify.clone().into_iter().enumerate() {
+                        let state = if i == last {
+                            "terminated;reason=noresource"
+                        } else {
+                            "active;expires=60"
+                        };
+                        let spec = DialogRequestSpec::new(Method::Notify)
+                            .with_header("Event", "refer")
+                            .with_header("Subscription-State", state)
+                            .with_body("message/sipfrag", frag.into_bytes());
+                        self.ua.send_in_dialog(*dialog, spec, now).expect("NOTIFY");
+                    }
+                    return;
+                }
                 if let Some(pos) =
                     call_id.and_then(|c| self.subscribe_call_ids.iter().position(|x| *x == c))
                 {

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use oma_im::dialog::{self, Config, ResponseSpec, UserAgent};
 use oma_im::im::client;
+use oma_im::im::history;
 use oma_im::im::server::{self, ConnectionId, ImServer};
 use oma_im::sip::{parse_message, Host, Uri};
 use oma_im::transaction::{Transmit, Transport};
@@ -53,9 +54,39 @@ pub fn client_addr(user: &str) -> SocketAddr {
 #[derive(Default)]
 pub struct Core {
     queue: VecDeque<Transmit>,
+    /// Plays the P-CSCF of an IMS core (TS 24.229 §5.2.6.3, RFC 3325): a
+    /// request's `P-Preferred-Identity` becomes `P-Asserted-Identity`.
+    pub asserts_identity: bool,
 }
 
 impl Core {
+    /// An IMS core: it asserts the identity the clients prefer.
+    pub fn ims() -> Self {
+        Core {
+            asserts_identity: true,
+            ..Core::default()
+        }
+    }
+
+    /// Renames `P-Preferred-Identity` to `P-Asserted-Identity` in the
+    /// header section of a request.
+    fn assert_identity(bytes: &mut Vec<u8>) {
+        let head = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(bytes.len());
+        let needle = b"\r\nP-Preferred-Identity:";
+        if let Some(at) = bytes[..head]
+            .windows(needle.len())
+            .position(|w| w == needle)
+        {
+            bytes.splice(
+                at..at + needle.len(),
+                b"\r\nP-Asserted-Identity:".iter().copied(),
+            );
+        }
+    }
+
     fn route(bytes: &[u8]) -> Option<SocketAddr> {
         let msg = parse_message(bytes).ok()?;
         if msg.is_request() {
@@ -185,6 +216,8 @@ pub enum PeerEvent {
     Client(dialog::Event),
     /// An event of a real IM Client.
     Im(client::Event),
+    /// An event of the IM History Function.
+    History(history::Event),
 }
 
 /// A node of the IM Server's network.
@@ -201,6 +234,8 @@ pub enum Peer {
     },
     /// A real IM Client.
     Im(Box<super::im::ImNode>),
+    /// The IM History Function with its application.
+    History(Box<super::im_history::HistoryNode>),
     /// A scripted client.
     Client(Box<Client>),
     /// The SIP/IP Core.
@@ -288,6 +323,7 @@ impl Node for Peer {
                 )
             }
             Peer::Im(node) => node.deliver(bytes, source, transport, now),
+            Peer::History(node) => node.deliver(bytes, source, transport, now),
             Peer::Client(c) => {
                 c.ua.handle_input(
                     dialog::Input::Datagram {
@@ -301,10 +337,14 @@ impl Node for Peer {
             }
             Peer::Core(core) => {
                 if let Some(destination) = Core::route(bytes) {
+                    let mut bytes = bytes.to_vec();
+                    if core.asserts_identity && !bytes.starts_with(b"SIP/2.0 ") {
+                        Core::assert_identity(&mut bytes);
+                    }
                     core.queue.push_back(Transmit {
                         destination,
                         transport,
-                        bytes: bytes.to_vec(),
+                        bytes,
                     });
                 }
             }
@@ -320,6 +360,7 @@ impl Node for Peer {
                 server.handle_timeout(now);
             }
             Peer::Im(node) => node.handle_timeout(now),
+            Peer::History(node) => node.handle_timeout(now),
             Peer::Client(c) => {
                 c.ua.handle_timeout(now);
                 c.drain(now);
@@ -371,6 +412,15 @@ impl Node for Peer {
                 Polled::Transmit(t) => Polled::Transmit(t),
                 Polled::Event(e) => Polled::Event(PeerEvent::Im(e)),
             }),
+            Peer::History(node) => loop {
+                match node.poll()? {
+                    Polled::Transmit(t) => return Some(Polled::Transmit(t)),
+                    Polled::Event(super::im_history::PeerEvent::History(e)) => {
+                        return Some(Polled::Event(PeerEvent::History(e)))
+                    }
+                    Polled::Event(_) => {}
+                }
+            },
             Peer::Server { server, msrp, .. } => loop {
                 match server.poll_output()? {
                     server::Output::Transmit(t) => return Some(Polled::Transmit(t)),
@@ -398,6 +448,7 @@ impl Node for Peer {
         match self {
             Peer::Server { server, .. } => server.poll_timeout(),
             Peer::Im(node) => node.poll_timeout(),
+            Peer::History(node) => node.poll_timeout(),
             Peer::Client(c) => c.ua.poll_timeout(),
             Peer::Core(_) => None,
         }
@@ -407,6 +458,7 @@ impl Node for Peer {
         match self {
             Peer::Server { server, msrp, .. } => server.is_idle() && msrp.is_empty(),
             Peer::Im(node) => node.is_idle(),
+            Peer::History(node) => node.is_idle(),
             Peer::Client(c) => c.ua.is_idle() && c.queue.is_empty(),
             Peer::Core(core) => core.queue.is_empty(),
         }
