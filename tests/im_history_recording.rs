@@ -308,6 +308,9 @@ fn subscribes_to_the_conference_state() {
         Some("application/conference-info+xml")
     );
     assert_eq!(header(&m, "Expires"), Some("3600"));
+    // 7.1.1.11 (inferred): Accept-Contact with the IM feature tag, User-Agent.
+    assert!(header(&m, "Accept-Contact").is_some_and(|v| v.contains("+g.oma.sip-im")));
+    assert!(header(&m, "User-Agent").is_some_and(|v| v.starts_with("IM-serv/OMA1.0")));
     let body = history_events(&net).into_iter().find_map(|e| match e {
         Event::ConferenceState { body, .. } => Some(body),
         _ => None,

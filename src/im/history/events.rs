@@ -13,7 +13,7 @@ use crate::dialog::{
     ClientTxId, DialogId, DialogRequestSpec, SubscribeSpec, SubscriptionId, TerminationReason,
     UaError,
 };
-use crate::im::ImSessionIdentity;
+use crate::im::{ImSessionIdentity, ACCEPT_CONTACT_IM};
 use crate::msrp::session::{self as msrp_session, MsrpSession, SendErrorKind, SendOptions};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
@@ -145,7 +145,9 @@ impl ImHistoryFunction {
         // 7.1.1.11: the conference state of the session, through the
         // user agent's subscription (it refreshes before expiry).
         let from = format!("<{}>", self.config.identity);
-        let spec = SubscribeSpec::conference(&target, &from, self.config.subscription_expires);
+        let spec = SubscribeSpec::conference(&target, &from, self.config.subscription_expires)
+            .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
+            .with_header("User-Agent", &self.release);
         if let Ok(id) = self.ua.subscribe(spec, now) {
             self.subscriptions.insert(id, session);
             if let Ok(r) = self.recording_mut(session) {
