@@ -146,21 +146,3 @@ fn escape_into(out: &mut String, s: &str) {
         }
     }
 }
-
-/// Adds `;+g.oma.sip-im` to the Contact the user agent wrote (`contact`)
-/// in the header section of a SIP message (7.1.1.1 / 9.1.1.1 step 4): the
-/// user agent's Contact carries no feature tags, so the client adds it to
-/// every message it hands out.
-pub(crate) fn tag_contact(bytes: &mut Vec<u8>, contact: &str) {
-    let head_end = memchr::memmem::find(bytes, b"\r\n\r\n")
-        .map_or(bytes.len(), |at| (at + 2).min(bytes.len()));
-    let mut needle = Vec::with_capacity(contact.len() + 12);
-    needle.extend_from_slice(b"\r\nContact: ");
-    needle.extend_from_slice(contact.as_bytes());
-    needle.extend_from_slice(b"\r\n");
-    if let Some(at) = memchr::memmem::find(&bytes[..head_end], &needle) {
-        let insert_at = at + needle.len() - 2;
-        let tag = b";+g.oma.sip-im";
-        bytes.splice(insert_at..insert_at, tag.iter().copied());
-    }
-}

@@ -91,7 +91,7 @@ pub use types::{
 use crate::dialog::{
     self, ClientTxId, DialogId, ServerTxId, SessionTimerConfig, SubscriptionId, UserAgent,
 };
-use crate::im::{client_release_version, ImSessionIdentity};
+use crate::im::{client_release_version, ImSessionIdentity, IM_FEATURE_TAG};
 use crate::rng::Rng;
 use crate::sip::{Method, OptionTag, Refresher, SipUri, Uri};
 use session::{Origin, RecordingRequest, Session, State};
@@ -120,9 +120,6 @@ enum TxUse {
 pub struct ImClient {
     config: ClientConfig,
     ua: UserAgent,
-    /// The Contact the user agent writes, to which the IM feature tag is
-    /// added on the way out.
-    contact: String,
     /// The User-Agent value (Appendix F).
     release: String,
     rng: Rng,
@@ -178,12 +175,12 @@ impl ImClient {
             })) => Some(user.to_owned()),
             _ => None,
         };
-        let contact = contact_of(&ua_config);
+        // 7.1.1.1 / 9.1.1.1 step 4: every Contact carries the IM feature tag.
+        ua_config.contact_params = format!(";{IM_FEATURE_TAG}");
         ImClient {
             release: client_release_version(&config.product),
             rng: Rng::new(config.seed ^ 0x1a5e_55ed),
             ua: UserAgent::new(ua_config),
-            contact,
             config,
             next_id: 1,
             sessions: BTreeMap::new(),
@@ -636,10 +633,7 @@ impl ImClient {
             while let Some(output) = self.ua.poll_output() {
                 moved = true;
                 match output {
-                    dialog::Output::Transmit(mut t) => {
-                        build::tag_contact(&mut t.bytes, &self.contact);
-                        self.out.push_back(Output::Transmit(t));
-                    }
+                    dialog::Output::Transmit(t) => self.out.push_back(Output::Transmit(t)),
                     dialog::Output::Event(e) => self.on_ua_event(e, now),
                 }
             }
@@ -688,20 +682,4 @@ impl ImClient {
         }
         self.stored_identities.push_back((id, identity.clone()));
     }
-}
-
-/// The Contact the user agent writes (its `outgoing::contact`):
-/// `<sip:[user@]local-addr[;transport=tcp]>`.
-fn contact_of(config: &dialog::Config) -> String {
-    let mut c = String::from("<sip:");
-    if let Some(user) = &config.contact_user {
-        c.push_str(user);
-        c.push('@');
-    }
-    c.push_str(&config.local_addr.to_string());
-    if config.transport.is_reliable() {
-        c.push_str(";transport=tcp");
-    }
-    c.push('>');
-    c
 }
