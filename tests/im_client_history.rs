@@ -154,6 +154,69 @@ fn recording_request_is_a_refer_to_the_im_session_identity() {
 }
 
 #[test]
+fn notifies_that_overtake_the_202_are_reported_and_nothing_is_left() {
+    // Over UDP the NOTIFYs of the REFER's implicit subscription may arrive
+    // before the 202 (RFC 3515 §2.4.4): here the 202 is held back 2 s.
+    for notifies in [
+        vec!["SIP/2.0 100 Trying\r\n".to_owned()],
+        vec![
+            "SIP/2.0 100 Trying\r\n".to_owned(),
+            "SIP/2.0 200 OK\r\n".to_owned(),
+        ],
+    ] {
+        let mut net = net(Script {
+            refer_status: 202,
+            refer_notify: notifies.clone(),
+            ..Script::default()
+        });
+        let session = group_session(&mut net);
+        net.delay_if = Some((
+            |bytes| bytes.starts_with(b"SIP/2.0 202 "),
+            Duration::from_secs(2),
+        ));
+        let now = net.now;
+        let request = net
+            .node(CLIENT)
+            .client()
+            .request_recording(session, HISTORY, now)
+            .unwrap();
+        run(&mut net, 5);
+        // The NOTIFYs were reported first (the 202 was held back), then the
+        // 202, which ends the request.
+        let mut expected: Vec<Event> = notifies
+            .iter()
+            .enumerate()
+            .map(|(i, frag)| Event::RecordingRequestNotified {
+                request,
+                status: frag[8..11].parse().ok(),
+                terminated: i + 1 == notifies.len(),
+            })
+            .collect();
+        expected.push(Event::RecordingRequestAnswered {
+            request,
+            status: 202,
+        });
+        assert_eq!(recording_events(&net, request), expected);
+        // Every NOTIFY got 200 (none 481).
+        let notify_answers: Vec<&str> = net
+            .wire
+            .iter()
+            .filter(|r| r.from == addr(1) && r.start_line().starts_with("SIP/2.0 "))
+            .filter(|r| values(&parsed(r), "CSeq")[0].ends_with("NOTIFY"))
+            .map(|r| r.start_line())
+            .collect();
+        assert_eq!(notify_answers.len(), notifies.len());
+        assert!(notify_answers.iter().all(|l| l.starts_with("SIP/2.0 200 ")));
+        // The terminated subscription leaves no dialog behind, even though
+        // the 202 came after it.
+        run(&mut net, 100);
+        assert_eq!(recording_events(&net, request).len(), notifies.len() + 1);
+        let dialogs = net.node(CLIENT).client().user_agent().dialogs().count();
+        assert_eq!(dialogs, 1, "only the session's dialog is left");
+    }
+}
+
+#[test]
 fn refused_recording_request_ends_with_its_error() {
     let mut net = net(Script {
         refer_status: 403,

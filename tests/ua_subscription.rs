@@ -11,10 +11,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
-    Config, Event, Input, SubscribeSpec, SubscriptionEnd, SubscriptionId, TerminationReason,
-    UserAgent,
+    Config, Event, Input, RequestSpec, SubscribeSpec, SubscriptionEnd, SubscriptionId,
+    TerminationReason, UserAgent,
 };
-use oma_im::sip::{parse_message, HeaderName};
+use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::Transport;
 use support::msg::{drain, response_for};
 use support::{Conditions, Network, WireRecord};
@@ -333,6 +333,79 @@ fn notify_before_the_2xx_creates_the_dialog() {
         .any(|e| matches!(e, Event::DialogEstablished { .. })));
     assert_eq!(alice.dialogs().count(), 1);
     assert_eq!(alice.dialog_of_subscription(sub), Some(dialog));
+}
+
+#[test]
+fn notify_before_the_2xx_of_a_refer_creates_the_dialog() {
+    // RFC 3515 §2.4.4 / RFC 6665 §4.1.2.4: the first NOTIFY of a REFER's
+    // implicit subscription may overtake the 202 over UDP.
+    let mut alice = UserAgent::new(Config::new(addr(1), addr(2), Transport::Udp, 6));
+    let now = Instant::now();
+    let refer = RequestSpec::new(
+        Method::Refer,
+        "sip:history@192.0.2.2",
+        "<sip:alice@example.com>",
+        "<sip:history@example.com>",
+    )
+    .with_header("Refer-To", "<sip:conf-1@example.com>");
+    let refer_tx = alice.send_request(refer, now).unwrap();
+    let (tx, _) = drain(&mut alice);
+    let sent = parse_message(&tx[0].bytes).unwrap();
+    let from = sent.header(HeaderName::From).unwrap().value;
+    let to = sent.header(HeaderName::To).unwrap().value;
+    let call_id = sent.header(HeaderName::CallId).unwrap().value;
+    let notify = |event: &str, seq: u32| {
+        let text = format!(
+            "NOTIFY sip:192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bKr{seq}\r\nMax-Forwards: 70\r\nFrom: {to};tag=hist1\r\nTo: {from}\r\nCall-ID: {call_id}\r\nCSeq: {seq} NOTIFY\r\nContact: <sip:192.0.2.2:5060>\r\nEvent: {event}\r\nSubscription-State: active;expires=60\r\nContent-Type: message/sipfrag\r\nContent-Length: 22\r\n\r\nSIP/2.0 100 Trying\r\n\r\n"
+        );
+        let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
+        Input::Datagram {
+            bytes,
+            source: addr(2),
+            transport: Transport::Udp,
+        }
+    };
+    // A NOTIFY of another package does not create the dialog: 481.
+    alice.handle_input(notify("conference", 1), now);
+    let (tx, _) = drain(&mut alice);
+    assert_eq!(support::msg::start_line(&tx[0]), "481 NOTIFY");
+    assert_eq!(alice.refer_dialog(refer_tx), None);
+    // The refer NOTIFY does: answered by the application, in the new dialog.
+    alice.handle_input(notify("refer", 2), now);
+    let (tx, events) = drain(&mut alice);
+    assert!(tx.is_empty(), "the application answers the NOTIFY");
+    let dialog = alice
+        .refer_dialog(refer_tx)
+        .expect("the early NOTIFY's dialog");
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::DialogEstablished { dialog: d } if *d == dialog)));
+    assert!(events.iter().any(|e| matches!(e,
+        Event::RequestReceived { dialog: Some(d), .. } if *d == dialog)));
+    assert_eq!(alice.dialog(dialog).unwrap().local_seq(), 1);
+    // The 202 finds that dialog.
+    let accepted = response_for(
+        &sent,
+        202,
+        Some("hist1"),
+        &["Contact: <sip:192.0.2.2:5060>"],
+    );
+    let accepted: &'static [u8] = Box::leak(accepted.into_boxed_slice());
+    alice.handle_input(
+        Input::Datagram {
+            bytes: accepted,
+            source: addr(2),
+            transport: Transport::Udp,
+        },
+        now,
+    );
+    let (_, events) = drain(&mut alice);
+    assert!(events.iter().any(|e| matches!(e,
+        Event::ResponseReceived { dialog: Some(d), .. } if *d == dialog)));
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, Event::DialogEstablished { .. })));
+    assert_eq!(alice.dialogs().count(), 1);
 }
 
 #[test]

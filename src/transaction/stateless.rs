@@ -28,9 +28,10 @@ pub struct Capabilities {
 impl Default for Capabilities {
     /// INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REFER,
     /// SUBSCRIBE and NOTIFY; no option tag; `application/sdp`, `text/plain`,
-    /// `message/cpim`, `multipart/mixed` and (for NOTIFYs of the conference
-    /// event package) `application/conference-info+xml` bodies; `sip`,
-    /// `sips` and `tel`.
+    /// `message/cpim`, `multipart/mixed` and, for NOTIFYs,
+    /// `application/conference-info+xml` (the conference event package) and
+    /// `message/sipfrag` (a REFER's implicit subscription, RFC 3515)
+    /// bodies; `sip`, `sips` and `tel`.
     fn default() -> Self {
         let mut allow = MethodSet::new();
         for m in [
@@ -57,6 +58,7 @@ impl Default for Capabilities {
                 "message/cpim",
                 "multipart/mixed",
                 "application/conference-info+xml",
+                "message/sipfrag",
             ],
             uri_schemes: vec!["sip", "sips", "tel"],
         }

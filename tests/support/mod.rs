@@ -140,6 +140,9 @@ struct InFlight {
     bytes: Vec<u8>,
 }
 
+/// Picks datagrams by their bytes.
+pub type Picker = fn(&[u8]) -> bool;
+
 /// Several nodes on an in-memory network with a virtual clock.
 pub struct Network<N: Node> {
     nodes: Vec<(SocketAddr, N)>,
@@ -158,6 +161,9 @@ pub struct Network<N: Node> {
     pub events: Vec<(usize, N::Event)>,
     /// Datagrams sent to an address where no node is.
     pub undeliverable: usize,
+    /// Extra delay for the datagrams this predicate picks (by their bytes),
+    /// on top of the conditions: reorders chosen messages.
+    pub delay_if: Option<(Picker, Duration)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -183,6 +189,7 @@ impl<N: Node> Network<N> {
             wire: Vec::new(),
             events: Vec::new(),
             undeliverable: 0,
+            delay_if: None,
         }
     }
 
@@ -245,8 +252,12 @@ impl<N: Node> Network<N> {
             } else {
                 Duration::from_micros(self.rng.below(c.jitter.as_micros() as u64 + 1))
             };
+            let held = match self.delay_if {
+                Some((picks, delay)) if picks(&t.bytes) => delay,
+                _ => Duration::ZERO,
+            };
             self.seq += 1;
-            let at = self.now + c.latency + jitter;
+            let at = self.now + c.latency + jitter + held;
             self.in_flight
                 .push(Reverse(InFlightKey { at, seq: self.seq }));
             self.payloads.insert(

@@ -43,6 +43,8 @@ struct ClientEntry {
     dialog: Option<DialogId>,
     /// The INVITE set of an out-of-dialog INVITE: (Call-ID, From tag).
     invite_set: Option<InviteSetKey>,
+    /// An out-of-dialog REFER: its (Call-ID, From tag).
+    refer: Option<(String, String)>,
     cancel: CancelState,
     /// CANCELs are the UA's own business: no events for them.
     internal: bool,
@@ -212,6 +214,13 @@ pub struct UserAgent {
     pending_subscriptions: HashMap<(String, String), SubscriptionId>,
     /// The subscription each SUBSCRIBE (and final NOTIFY) in flight serves.
     subscription_txs: HashMap<ClientTxId, SubscriptionId>,
+    /// Out-of-dialog REFERs in flight, by (Call-ID, From tag): a NOTIFY of
+    /// their implicit subscription may overtake the 2xx (RFC 6665
+    /// §4.1.2.4, RFC 3515).
+    pending_refers: HashMap<(String, String), ClientTxId>,
+    /// The dialog such an early NOTIFY created, by REFER, while the REFER's
+    /// transaction exists.
+    refer_dialogs: HashMap<ClientTxId, DialogId>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
     deadline_seq: u64,
     out: VecDeque<Output>,
@@ -237,6 +246,8 @@ impl UserAgent {
             subscription_keys: HashMap::new(),
             pending_subscriptions: HashMap::new(),
             subscription_txs: HashMap::new(),
+            pending_refers: HashMap::new(),
+            refer_dialogs: HashMap::new(),
             deadlines: BinaryHeap::new(),
             deadline_seq: 0,
             out: VecDeque::new(),
@@ -368,6 +379,7 @@ impl UserAgent {
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
+        let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
         let id = self.start_client(
             request.clone(),
@@ -377,6 +389,12 @@ impl UserAgent {
             false,
             now,
         );
+        if let Some(key) = refer {
+            if let Some(entry) = self.clients.get_mut(&id) {
+                entry.refer = Some(key.clone());
+                self.pending_refers.insert(key, id);
+            }
+        }
         if let Some(key) = invite_set {
             self.invite_sets.insert(
                 key,
@@ -608,6 +626,15 @@ impl UserAgent {
         self.dialogs.get(&id).map(|e| &e.dialog)
     }
 
+    /// The dialog of the implicit subscription of out-of-dialog REFER
+    /// `refer` when a NOTIFY created it before the REFER's 2xx arrived
+    /// (RFC 6665 §4.1.2.4, RFC 3515 §2.4.4), while the REFER's transaction
+    /// exists. (A dialog the 2xx creates is in its
+    /// [`Event::ResponseReceived`].)
+    pub fn refer_dialog(&self, refer: ClientTxId) -> Option<DialogId> {
+        self.refer_dialogs.get(&refer).copied()
+    }
+
     /// Every live dialog.
     pub fn dialogs(&self) -> impl Iterator<Item = &Dialog> {
         self.dialogs.values().map(|e| &e.dialog)
@@ -644,6 +671,7 @@ impl UserAgent {
             && self.subscriptions.is_empty()
             && self.pending_subscriptions.is_empty()
             && self.subscription_txs.is_empty()
+            && self.pending_refers.is_empty()
             && self.deadlines.is_empty()
             && self.out.is_empty()
     }
@@ -796,6 +824,7 @@ impl UserAgent {
                 key,
                 dialog,
                 invite_set,
+                refer: None,
                 cancel: CancelState::None,
                 internal,
                 scheduled: None,
@@ -881,6 +910,10 @@ impl UserAgent {
             if let Some(entry) = self.clients.remove(&id) {
                 self.client_keys.remove(&entry.key);
                 self.subscription_txs.remove(&id);
+                self.refer_dialogs.remove(&id);
+                if let Some(key) = entry.refer {
+                    self.pending_refers.remove(&key);
+                }
                 if let Some(key) = entry.invite_set {
                     if let Some(set) = self.invite_sets.get_mut(&key) {
                         // After a 422 retry the set's transaction is the new one.

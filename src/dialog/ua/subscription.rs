@@ -30,7 +30,7 @@ use super::{
     TerminationReason, UaError, UserAgent,
 };
 use crate::dialog::{Dialog, DialogId};
-use crate::sip::{Method, SipMessage, SubState};
+use crate::sip::{HeaderName, Method, SipMessage, SubState};
 
 /// Identifies a subscription inside one [`UserAgent`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -716,9 +716,10 @@ impl UserAgent {
             return None;
         }
         let call_id = request.call_id()?.ok()?.to_string();
-        let sid = *self
-            .pending_subscriptions
-            .get(&(call_id, to_tag.to_owned()))?;
+        let key = (call_id, to_tag.to_owned());
+        let Some(&sid) = self.pending_subscriptions.get(&key) else {
+            return self.refer_dialog_from_notify(request, &key);
+        };
         let sub = self.subscriptions.get(&sid)?;
         if event_key(request).as_ref() != Some(&sub.event_key) {
             return None;
@@ -738,6 +739,45 @@ impl UserAgent {
         self.insert_dialog(dialog, None);
         self.event(Event::DialogEstablished { dialog: id });
         self.bind_subscriber(sid, id);
+        Some(id)
+    }
+
+    /// A NOTIFY of the implicit subscription of an out-of-dialog REFER in
+    /// flight (`key`: its Call-ID and From tag) that overtook the REFER's
+    /// 2xx: the NOTIFY creates the dialog (RFC 6665 §4.1.2.4, RFC 3515
+    /// §2.4.4); the 2xx finds it.
+    fn refer_dialog_from_notify(
+        &mut self,
+        request: &SipMessage<'_>,
+        key: &(String, String),
+    ) -> Option<DialogId> {
+        let refer = *self.pending_refers.get(key)?;
+        let is_refer_event = request
+            .event()
+            .and_then(Result::ok)
+            .is_some_and(|e| e.event_type.eq_ignore_ascii_case("refer"));
+        if !is_refer_event {
+            return None;
+        }
+        let sent = self.clients.get(&refer)?.tx.request().clone();
+        let sent = sent.message();
+        let seq = sent.cseq()?.ok()?.seq;
+        let contact = sent.header(HeaderName::Contact).map(|h| h.value);
+        let id = DialogId(self.fresh_id());
+        let mut dialog = Dialog::from_request(
+            id,
+            request,
+            &key.1,
+            contact,
+            true,
+            self.config.limits.max_route_set,
+        )?;
+        dialog.local_seq = seq;
+        dialog.remote_seq = None;
+        self.insert_dialog(dialog, None);
+        self.refer_dialogs.insert(refer, id);
+        self.pending_refers.remove(key);
+        self.event(Event::DialogEstablished { dialog: id });
         Some(id)
     }
 

@@ -116,6 +116,7 @@ impl ImClient {
                 refer: Some(tx),
                 dialog: None,
                 guard: None,
+                terminated: false,
             },
         );
         self.client_txs.insert(tx, TxUse::Refer(id));
@@ -195,9 +196,23 @@ impl ImClient {
         }
         let guard = now + self.config.limits.refer_subscription_guard;
         let Some(r) = self.recording_requests.get_mut(&id) else {
+            // Already over (a terminating NOTIFY overtook this 2xx): the
+            // dialog the 2xx created has nothing left to carry.
+            if let (Some(d), true) = (dialog, (200..300).contains(&status)) {
+                let _ = self.ua.terminate_dialog(d);
+            }
             return;
         };
         r.refer = None;
+        if r.terminated {
+            // The subscription already ended: the request ends here.
+            self.event(Event::RecordingRequestAnswered {
+                request: id,
+                status,
+            });
+            self.forget_recording_request(id);
+            return;
+        }
         if (200..300).contains(&status) {
             if r.dialog.is_none() {
                 r.dialog = dialog;
@@ -213,6 +228,23 @@ impl ImClient {
             request: id,
             status,
         });
+    }
+
+    /// The recording request whose REFER's implicit subscription a NOTIFY
+    /// in `dialog` belongs to, when that NOTIFY overtook the REFER's 2xx
+    /// and created the dialog (RFC 6665 §4.1.2.4): bound to it.
+    pub(super) fn bind_early_refer_dialog(
+        &mut self,
+        dialog: DialogId,
+    ) -> Option<RecordingRequestId> {
+        let (&id, r) = self.recording_requests.iter_mut().find(|(_, r)| {
+            r.dialog.is_none()
+                && r.refer
+                    .is_some_and(|tx| self.ua.refer_dialog(tx) == Some(dialog))
+        })?;
+        r.dialog = Some(dialog);
+        self.dialogs.insert(dialog, DialogUse::Refer(id));
+        Some(id)
     }
 
     /// The REFER of `id` got no answer (408 reported).
@@ -243,7 +275,12 @@ impl ImClient {
             .and_then(Result::ok)
             .is_some_and(|s| s.state == SubState::Terminated);
         if terminated {
-            self.forget_recording_request(id);
+            match self.recording_requests.get_mut(&id) {
+                // The NOTIFY overtook the REFER's final response: the request
+                // ends when that arrives.
+                Some(r) if r.refer.is_some() => r.terminated = true,
+                _ => self.forget_recording_request(id),
+            }
         }
         self.event(Event::RecordingRequestNotified {
             request: id,
@@ -273,9 +310,8 @@ impl ImClient {
                 self.dialogs.remove(&d);
                 let _ = self.ua.terminate_dialog(d);
             }
-            if let Some(tx) = r.refer {
-                self.client_txs.remove(&tx);
-            }
+            // A REFER still in flight keeps its transaction entry: its final
+            // response may yet create a dialog, which is then ended.
         }
     }
 }

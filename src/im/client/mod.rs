@@ -166,8 +166,6 @@ impl ImClient {
         ua_config.capabilities.accept.extend([
             "application/conference-info+xml",
             "application/resource-lists+xml",
-            // The NOTIFYs of a REFER's implicit subscription (RFC 3515).
-            "message/sipfrag",
         ]);
         ua_config.contact_user = match Uri::parse(&config.im_address) {
             Ok(Uri::Sip(SipUri {

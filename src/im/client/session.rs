@@ -52,6 +52,9 @@ pub(crate) struct RecordingRequest {
     pub dialog: Option<DialogId>,
     /// When it is forgotten without a terminating NOTIFY.
     pub guard: Option<std::time::Instant>,
+    /// A terminating NOTIFY overtook the REFER's final response: the
+    /// request ends with that response.
+    pub terminated: bool,
 }
 
 /// A conference-state subscription (7.1.1.11), held by the user agent.

@@ -192,7 +192,11 @@ impl ImClient {
     ) {
         let msg = request.message();
         let method = msg.method().unwrap_or_default();
-        match (method, dialog.and_then(|d| self.dialogs.get(&d).copied())) {
+        let mut usage = dialog.and_then(|d| self.dialogs.get(&d).copied());
+        if let (None, Some(d), "NOTIFY") = (usage, dialog, method) {
+            usage = self.bind_early_refer_dialog(d).map(DialogUse::Refer);
+        }
+        match (method, usage) {
             ("INVITE", None) if dialog.is_none() => self.on_invitation(tx, &msg, now),
             ("INVITE" | "UPDATE", Some(DialogUse::Invite(id))) => {
                 self.on_refresh_request(id, tx, method == "INVITE", now)

@@ -243,7 +243,8 @@ pub enum Event {
     /// A NOTIFY of the REFER's implicit subscription (RFC 3515 §2.4.4): the
     /// status code of its `message/sipfrag` body — the outcome of the
     /// History Function's INVITE to the IM Session Identity — answered 200.
-    /// `terminated` (`Subscription-State: terminated`) ends the request.
+    /// `terminated` (`Subscription-State: terminated`) ends the request —
+    /// when a NOTIFY overtakes the `202` (UDP), once the `202` is reported.
     RecordingRequestNotified {
         /// The request.
         request: RecordingRequestId,
