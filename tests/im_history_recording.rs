@@ -184,6 +184,10 @@ fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
     assert!(header(&sip(&invite), "User-Agent")
         .unwrap()
         .starts_with("IM-serv/OMA1.0"));
+    assert_eq!(
+        header(&sip(&invite), "Contact"),
+        Some("<sip:10.0.0.2:5060>;+g.oma.sip-im")
+    );
     // The REFER's outcome (RFC 3515): a NOTIFY with the sipfrag of the 200.
     let notify = net
         .wire

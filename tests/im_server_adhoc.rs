@@ -112,6 +112,13 @@ fn ok_carries_allow_session_expires_originator_focus_contact_and_server() {
     );
     assert_focus_contact(ok, &identity);
     assert_eq!(header(ok, "Server").unwrap(), "IM-serv/OMA1.0 oma-im/0.1");
+    // The invitations (7.2.2.2) name the focus too: the invitees' dialogs
+    // target the IM Session Identity.
+    let invites = sc.invites_sent();
+    assert_eq!(invites.len(), 3);
+    for invite in &invites {
+        assert_focus_contact(invite, &identity);
+    }
     // One final response only, though three invitees accepted.
     assert_eq!(responses.iter().filter(|r| status(r) >= 200).count(), 1);
 }

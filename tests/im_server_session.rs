@@ -577,6 +577,13 @@ fn conference_package_full_state_then_partial_on_every_change() {
     sc.run(5);
     let notes = notifies_to(&sc, "alice");
     assert_eq!(notes.len(), 3, "{notes:?}");
+    // The 200 and every NOTIFY (a target-refresh request of the
+    // subscription's dialog) carry the focus Contact.
+    let focus = format!("<{identity}>;isfocus;+g.oma.sip-im");
+    assert_eq!(header(&ok, "Contact").unwrap(), focus);
+    for notify in sc.requests_to("NOTIFY", "alice") {
+        assert_eq!(header(&notify, "Contact").unwrap(), focus);
+    }
     let (state, full) = &notes[0];
     assert!(state.starts_with("active;expires="), "{state}");
     assert!(full.contains("state=\"full\""), "{full}");

@@ -640,6 +640,12 @@ impl UserAgent {
         self.dialogs.values().map(|e| &e.dialog)
     }
 
+    /// The request client transaction `transaction` sends, while it is
+    /// alive: e.g. the Call-ID of an INVITE just sent.
+    pub fn client_request(&self, transaction: ClientTxId) -> Option<&OwnedMessage> {
+        self.clients.get(&transaction).map(|e| e.tx.request())
+    }
+
     /// How many client transactions are alive.
     pub fn client_transaction_count(&self) -> usize {
         self.clients.len()

@@ -291,9 +291,7 @@ impl ImHistoryFunction {
             self.dialogs.remove(&d);
         }
         match s.kind {
-            Kind::Retrieval(r) => {
-                self.identities.remove(&r.call_id);
-            }
+            Kind::Retrieval(_) => {}
             Kind::Recording(r) => {
                 if let Some(id) = r.subscription {
                     self.unsubscribe(id, now);

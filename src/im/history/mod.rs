@@ -100,7 +100,6 @@
 //! ```
 
 mod config;
-mod contact;
 mod events;
 mod retrieval;
 mod session;
@@ -121,13 +120,13 @@ use crate::dialog::{
     self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, SubscriptionId,
     TransactionId, UserAgent,
 };
-use crate::im::{server_release_version, ACCEPT_CONTACT_IM};
+use crate::im::{server_release_version, ACCEPT_CONTACT_IM, IM_FEATURE_TAG};
 use crate::msrp::session::{self as msrp_session, MsrpSession};
 use crate::rng::Rng;
 use crate::sdp::offer_answer::{answer, negotiate, offer, LocalParameters, Side};
 use crate::sdp::{AcceptTypes, Direction, SessionDescription};
 use crate::sip::{Method, MethodSet, SipMessage};
-use crate::transaction::{OwnedMessage, Transmit};
+use crate::transaction::OwnedMessage;
 use session::{Item, Kind, Recording, RecordingState, Retrieval, RetrievalState, Session};
 
 /// The media type of a conference-state body (RFC 4575).
@@ -160,8 +159,6 @@ pub struct ImHistoryFunction {
     config: HistoryConfig,
     ua: UserAgent,
     rng: Rng,
-    /// The Contact line the user agent writes, rewritten on the way out.
-    plain_contact: Vec<u8>,
     /// `Server` / `User-Agent` value.
     release: String,
     /// The Allow value of responses that the user agent does not complete.
@@ -173,8 +170,6 @@ pub struct ImHistoryFunction {
     /// recording they serve (the recording may have ended already: the
     /// subscription is ended once the user agent can).
     subscriptions: HashMap<SubscriptionId, HistorySessionId>,
-    /// The IM Session Identity of each retrieval, by Call-ID.
-    identities: HashMap<String, String>,
     next_id: u64,
     out: VecDeque<Output>,
 }
@@ -207,16 +202,16 @@ impl ImHistoryFunction {
             allow.insert(m);
         }
         ua_config.capabilities.allow = allow;
-        ua_config.capabilities.accept.extend([
-            crate::body::resource_lists::CONTENT_TYPE,
-            CONFERENCE_INFO,
-            "message/sipfrag",
-        ]);
+        ua_config
+            .capabilities
+            .accept
+            .extend([crate::body::resource_lists::CONTENT_TYPE, CONFERENCE_INFO]);
+        // Every Contact carries the IM feature tag.
+        ua_config.contact_params = format!(";{IM_FEATURE_TAG}");
         let mut allow_text = Vec::new();
         ua_config.capabilities.allow.write(&mut allow_text);
         let release = server_release_version(&config.product);
         ImHistoryFunction {
-            plain_contact: contact::plain_line(&ua_config),
             ua: UserAgent::new(ua_config),
             rng: Rng::new(config.seed ^ 0x6869_7374_6f72_7921),
             release,
@@ -226,7 +221,6 @@ impl ImHistoryFunction {
             dialogs: HashMap::new(),
             transactions: HashMap::new(),
             subscriptions: HashMap::new(),
-            identities: HashMap::new(),
             next_id: 1,
             out: VecDeque::new(),
         }
@@ -387,8 +381,10 @@ impl ImHistoryFunction {
             self.rng.token(12),
             self.config.sip_addr
         );
-        self.identities.insert(call_id.clone(), identity);
+        // 13.2.1.1 step 4: a Contact with the IM Session Identity, which the
+        // dialog keeps for its refreshes.
         let spec = ResponseSpec::new(200)
+            .with_contact(&format!("<{identity}>;{IM_FEATURE_TAG}"))
             .with_header("Server", &self.release)
             .with_body("application/sdp", body);
         self.ua.respond(tx, spec, now)?;
@@ -764,7 +760,7 @@ impl ImHistoryFunction {
             while let Some(output) = self.ua.poll_output() {
                 moved = true;
                 match output {
-                    dialog::Output::Transmit(t) => self.transmit(t),
+                    dialog::Output::Transmit(t) => self.out.push_back(Output::Transmit(t)),
                     dialog::Output::Event(e) => self.on_sip_event(e, now),
                 }
             }
@@ -797,20 +793,6 @@ impl ImHistoryFunction {
                 break;
             }
         }
-    }
-
-    /// Rewrites the Contact of an outgoing SIP message (see [`contact`]).
-    fn transmit(&mut self, mut t: Transmit) {
-        let identity = if t.bytes.starts_with(b"SIP/2.0 ") {
-            crate::sip::parse_message(&t.bytes)
-                .ok()
-                .and_then(|m| m.call_id()?.ok().map(|c| c.id.to_owned()))
-                .and_then(|c| self.identities.get(&c).cloned())
-        } else {
-            None
-        };
-        contact::rewrite(&mut t.bytes, &self.plain_contact, identity.as_deref());
-        self.out.push_back(Output::Transmit(t));
     }
 
     fn on_sip_event(&mut self, event: dialog::Event, now: Instant) {

@@ -57,7 +57,7 @@ impl ImServer {
         if self.ua.respond(transaction, spec, now).is_err() {
             self.pending_subscriptions.remove(call_id.id);
         }
-        self.collect(Some(session));
+        self.collect();
     }
 
     /// The dialog of an accepted SUBSCRIBE: the subscriber gets the full
@@ -83,13 +83,7 @@ impl ImServer {
         self.by_subscription.insert(dialog, session);
         self.schedule(at, Timer::Subscription(session, dialog));
         let body = self.full_state(session);
-        self.notify(
-            session,
-            dialog,
-            &format!("active;expires={expires}"),
-            body,
-            now,
-        );
+        self.notify(dialog, &format!("active;expires={expires}"), body, now);
         true
     }
 
@@ -107,7 +101,7 @@ impl ImServer {
             .focus_response(session, 200)
             .with_header("Expires", &expires.to_string());
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(Some(session));
+        self.collect();
         if expires == 0 {
             return self.end_subscription(session, dialog, "terminated;reason=timeout", now);
         }
@@ -120,13 +114,7 @@ impl ImServer {
             sub.expires_at = at;
         }
         let body = self.full_state(session);
-        self.notify(
-            session,
-            dialog,
-            &format!("active;expires={expires}"),
-            body,
-            now,
-        );
+        self.notify(dialog, &format!("active;expires={expires}"), body, now);
     }
 
     /// A subscription's heap entry fired: it expired, or it was refreshed
@@ -167,9 +155,9 @@ impl ImServer {
         self.by_subscription.remove(&dialog);
         self.by_call_id.remove(&sub.call_id);
         let body = self.full_state(session);
-        self.notify(session, dialog, state, body, now);
+        self.notify(dialog, state, body, now);
         let _ = self.ua.terminate_dialog(dialog);
-        self.collect(Some(session));
+        self.collect();
     }
 
     /// Tells every subscriber that a Participant joined or left.
@@ -215,13 +203,7 @@ impl ImServer {
             })
             .collect();
         for (dialog, left) in targets {
-            self.notify(
-                session,
-                dialog,
-                &format!("active;expires={left}"),
-                body.clone(),
-                now,
-            );
+            self.notify(dialog, &format!("active;expires={left}"), body.clone(), now);
         }
     }
 
@@ -241,20 +223,13 @@ impl ImServer {
         body
     }
 
-    fn notify(
-        &mut self,
-        session: SessionId,
-        dialog: DialogId,
-        state: &str,
-        body: Vec<u8>,
-        now: Instant,
-    ) {
+    fn notify(&mut self, dialog: DialogId, state: &str, body: Vec<u8>, now: Instant) {
         let spec = DialogRequestSpec::new(Method::Notify)
             .with_header("Event", "conference")
             .with_header("Subscription-State", state)
             .with_body("application/conference-info+xml", body);
         let _ = self.ua.send_in_dialog(dialog, spec, now);
-        self.collect(Some(session));
+        self.collect();
     }
 }
 

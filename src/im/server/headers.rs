@@ -1,10 +1,8 @@
-//! The header fields the server adds (7.2.1.1, 7.2.2.2) and the Contact
-//! rewrite that makes every Contact it sends carry the IM Session Identity.
+//! The header fields the server adds (7.2.1.1, 7.2.2.2): the release
+//! version, the focus Contact with the IM Session Identity, and the form
+//! URIs are compared in.
 
-use std::io::Write;
-
-use crate::dialog;
-use crate::sip::{parse_message_with, Limits, Uri};
+use crate::sip::Uri;
 
 /// The IM feature tag (RFC 3840 / RFC 3841).
 pub const IM_FEATURE_TAG: &str = "+g.oma.sip-im";
@@ -35,47 +33,10 @@ pub fn release_version(product: &str) -> String {
     }
 }
 
-/// The Contact the user agent writes (`<sip:local-addr[;transport=tcp]>`),
-/// which the server replaces with the IM Session Identity.
-pub(crate) fn ua_contact(config: &dialog::Config) -> Vec<u8> {
-    let mut c = b"\r\nContact: <sip:".to_vec();
-    let _ = write!(c, "{}", config.local_addr);
-    if config.transport.is_reliable() {
-        c.extend_from_slice(b";transport=tcp");
-    }
-    c.extend_from_slice(b">\r\n");
-    c
-}
-
 /// The Contact value of the focus: `<identity>;isfocus;+g.oma.sip-im`
 /// (7.2.1.1 step 5).
 pub(crate) fn focus_contact(identity: &str) -> String {
     format!("<{identity}>;{ISFOCUS};{IM_FEATURE_TAG}")
-}
-
-/// The Call-ID of an outgoing message whose head holds `needle` (the user
-/// agent's own Contact line), if any.
-pub(crate) fn call_id_if_contact(bytes: &[u8], needle: &[u8], limits: &Limits) -> Option<String> {
-    let head_end = memchr::memmem::find(bytes, b"\r\n\r\n").map_or(bytes.len(), |at| at + 2);
-    memchr::memmem::find(bytes.get(..head_end)?, needle)?;
-    let message = parse_message_with(bytes, limits).ok()?;
-    let id = message.call_id()?.ok()?.id.to_owned();
-    Some(id)
-}
-
-/// Replaces the user agent's Contact line with the focus Contact.
-pub(crate) fn rewrite_contact(bytes: &mut Vec<u8>, needle: &[u8], identity: &str) {
-    let head_end = memchr::memmem::find(bytes, b"\r\n\r\n").map_or(bytes.len(), |at| at + 2);
-    let Some(at) = bytes
-        .get(..head_end)
-        .and_then(|h| memchr::memmem::find(h, needle))
-    else {
-        return;
-    };
-    let mut line = b"\r\nContact: ".to_vec();
-    line.extend_from_slice(focus_contact(identity).as_bytes());
-    line.extend_from_slice(b"\r\n");
-    bytes.splice(at..at + needle.len(), line);
 }
 
 /// `user@host[:port]` of a SIP URI, the form URIs are compared in
@@ -122,17 +83,5 @@ mod tests {
             "conf@im.example.com:5061"
         );
         assert_eq!(uri_key("tel:+123"), "tel:+123");
-    }
-
-    #[test]
-    fn contact_rewritten_in_head_only() {
-        let needle = b"\r\nContact: <sip:192.0.2.1:5060>\r\n";
-        let mut msg =
-            b"SIP/2.0 200 OK\r\nContact: <sip:192.0.2.1:5060>\r\nContent-Length: 0\r\n\r\n"
-                .to_vec();
-        rewrite_contact(&mut msg, needle, "sip:s1@im.example.com");
-        let text = String::from_utf8(msg).unwrap();
-        assert!(text.contains("\r\nContact: <sip:s1@im.example.com>;isfocus;+g.oma.sip-im\r\n"));
-        assert!(!text.contains("192.0.2.1"));
     }
 }

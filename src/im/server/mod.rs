@@ -89,7 +89,7 @@ pub use types::{
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
 use crate::rng::Rng;
-use crate::transaction::{OwnedMessage, Transmit};
+use crate::transaction::OwnedMessage;
 use session::ImSession;
 
 /// A setup waiting for the application's authorization.
@@ -123,8 +123,6 @@ pub struct ImServer {
     config: ServerConfig,
     ua: UserAgent,
     rng: Rng,
-    /// The Contact line the user agent writes, replaced by the focus one.
-    contact_needle: Vec<u8>,
     release: String,
     next_id: u64,
     sessions: HashMap<SessionId, ImSession>,
@@ -151,8 +149,6 @@ pub struct ImServer {
     connections: HashMap<ConnectionId, Connection>,
     timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     timer_seq: u64,
-    /// Call-IDs registered by the last [`collect`](Self::collect).
-    registered: Vec<String>,
     /// Events of the user agent not yet handled.
     ua_events: VecDeque<dialog::Event>,
     out: VecDeque<Output>,
@@ -186,7 +182,6 @@ impl ImServer {
         caps.supported
             .insert(crate::sip::OptionTag::from_token("timer"));
         caps.accept.push("application/resource-lists+xml");
-        let contact_needle = headers::ua_contact(&ua_config);
         let key_map = |uris: &[String]| {
             uris.iter()
                 .map(|u| (headers::uri_key(u), u.clone()))
@@ -203,7 +198,6 @@ impl ImServer {
         ImServer {
             rng: Rng::new(config.seed ^ 0x5eed_1a5e),
             ua: UserAgent::new(ua_config),
-            contact_needle,
             release: release_version(&config.product),
             config,
             next_id: 0,
@@ -224,7 +218,6 @@ impl ImServer {
             connections: HashMap::new(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
-            registered: Vec::new(),
             ua_events: VecDeque::new(),
             out: VecDeque::new(),
         }
@@ -252,7 +245,7 @@ impl ImServer {
                     },
                     now,
                 );
-                self.collect(None);
+                self.collect();
             }
             Input::Authorization { request, allowed } => {
                 if let Some(pending) = self.pending_auth.remove(&request) {
@@ -273,7 +266,7 @@ impl ImServer {
     /// Handles every deadline due at `now`; leaves none at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.ua.handle_timeout(now);
-        self.collect(None);
+        self.collect();
         self.pump(now);
         while let Some(Reverse((at, _, timer))) = self.timers.peek().copied() {
             if at > now {
@@ -405,42 +398,14 @@ impl ImServer {
         self.out.push_back(Output::Event(event));
     }
 
-    /// Moves the user agent's outputs out: transmits (with the focus
-    /// Contact) to the output queue, events to `ua_events`. A new Call-ID
-    /// seen in a transmit joins `register`'s session.
-    fn collect(&mut self, register: Option<SessionId>) {
+    /// Moves the user agent's outputs out: transmits to the output queue,
+    /// events to `ua_events`.
+    fn collect(&mut self) {
         while let Some(output) = self.ua.poll_output() {
             match output {
-                dialog::Output::Transmit(mut t) => {
-                    self.rewrite(&mut t, register);
-                    self.out.push_back(Output::Transmit(t));
-                }
+                dialog::Output::Transmit(t) => self.out.push_back(Output::Transmit(t)),
                 dialog::Output::Event(e) => self.ua_events.push_back(e),
             }
-        }
-    }
-
-    fn rewrite(&mut self, t: &mut Transmit, register: Option<SessionId>) {
-        let Some(call_id) =
-            headers::call_id_if_contact(&t.bytes, &self.contact_needle, &self.config.limits.ua.sip)
-        else {
-            return;
-        };
-        let session = match self.by_call_id.get(&call_id) {
-            Some(s) => Some(*s),
-            None => {
-                if let Some(s) = register {
-                    self.registered.push(call_id.clone());
-                    self.by_call_id.insert(call_id, s);
-                }
-                register
-            }
-        };
-        if let Some(identity) = session
-            .and_then(|s| self.sessions.get(&s))
-            .map(|s| s.identity.clone())
-        {
-            headers::rewrite_contact(&mut t.bytes, &self.contact_needle, &identity);
         }
     }
 

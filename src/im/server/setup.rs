@@ -16,7 +16,7 @@ use crate::sip::{Method, PrivValue, SipMessage};
 use crate::transaction::OwnedMessage;
 
 use super::config::AuthorizationPolicy;
-use super::headers::{uri_key, TOO_MANY_PARTICIPANTS};
+use super::headers::{focus_contact, uri_key, TOO_MANY_PARTICIPANTS};
 use super::session::{ImSession, Kind, Leg, State};
 use super::{
     AuthorizationId, EndReason, Event, ImServer, ParticipantId, PendingSetup, ServerConfig,
@@ -441,6 +441,7 @@ impl ImServer {
             .and_then(|i| s.participant(i))
             .map(|p| (p.address.clone(), p.anonymous));
         let originator = s.originator.clone();
+        let contact = focus_contact(&s.identity);
         let pid = s.add(uri.to_owned(), State::Failed);
         self.by_leg_token.insert(token.clone(), (session, pid));
         let sdp_id = self.rng.next_u64() >> 1;
@@ -458,6 +459,7 @@ impl ImServer {
             &format!("<{originator}>"),
             &format!("<{uri}>"),
         )
+        .with_contact(&contact)
         .with_header("Accept-Contact", "*;+g.oma.sip-im")
         .with_header("User-Agent", &self.release)
         .with_header("P-Asserted-Identity", &format!("<{originator}>"));
@@ -473,10 +475,16 @@ impl ImServer {
                 &format!("{};refresher=uas", self.config.session_expires),
             )
             .with_body("application/sdp", body.clone());
-        self.registered.clear();
         let sent = self.ua.send_request(spec, now);
-        self.collect(Some(session));
-        let call_id = self.registered.pop();
+        // The Call-ID the invitee's dialog will be found by.
+        let call_id = sent.as_ref().ok().and_then(|tx| {
+            let request = self.ua.client_request(*tx)?.message();
+            Some(request.call_id()?.ok()?.id.to_owned())
+        });
+        if let Some(c) = &call_id {
+            self.by_call_id.insert(c.clone(), session);
+        }
+        self.collect();
         let Some(p) = self
             .sessions
             .get_mut(&session)
@@ -609,7 +617,7 @@ impl ImServer {
             .with_header("Session-Expires", &format!("{interval};refresher=uac"))
             .with_body("application/sdp", body.clone());
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(Some(session));
+        self.collect();
         self.by_server_tx.remove(&transaction);
         let refresh_at = now + super::ServerConfig::supervision(interval);
         let Some(s) = self.sessions.get_mut(&session) else {
@@ -641,7 +649,11 @@ impl ImServer {
     pub(super) fn focus_response(&self, session: SessionId, code: u16) -> ResponseSpec {
         let mut spec = ResponseSpec::new(code).with_header("Server", &self.release);
         if let Some(s) = self.sessions.get(&session) {
-            spec = spec.with_header("P-Asserted-Identity", &format!("<{}>", s.originator));
+            // 7.2.1.1 step 5: the IM Session Identity in an isfocus Contact;
+            // the dialog keeps it for its refreshes and NOTIFYs.
+            spec = spec
+                .with_contact(&focus_contact(&s.identity))
+                .with_header("P-Asserted-Identity", &format!("<{}>", s.originator));
         }
         spec
     }
@@ -660,7 +672,7 @@ impl ImServer {
             spec = spec.with_header("Warning", &format!("399 {} \"{text}\"", self.config.domain));
         }
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(None);
+        self.collect();
     }
 }
 

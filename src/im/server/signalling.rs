@@ -26,7 +26,7 @@ impl ImServer {
                     "OPTIONS" => {
                         let spec = ResponseSpec::new(200).with_header("Server", &self.release);
                         let _ = self.ua.respond(transaction, spec, now);
-                        self.collect(None);
+                        self.collect();
                     }
                     _ => self.reject(transaction, 405, None, now),
                 }
@@ -171,7 +171,7 @@ impl ImServer {
             }
             let spec = self.focus_response(session, 200);
             let _ = self.ua.respond(transaction, spec, now);
-            return self.collect(Some(session));
+            return self.collect();
         }
         let Some(&(session, participant)) = self.by_dialog.get(&dialog) else {
             return self.reject(transaction, 481, None, now);
@@ -180,7 +180,7 @@ impl ImServer {
         if !matches!(method, "INVITE" | "UPDATE") {
             let spec = self.focus_response(session, 200);
             let _ = self.ua.respond(transaction, spec, now);
-            return self.collect(Some(session));
+            return self.collect();
         }
         let requested = msg
             .session_expires()
@@ -213,7 +213,7 @@ impl ImServer {
             spec = spec.with_body("application/sdp", body);
         }
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(Some(session));
+        self.collect();
         if !scheduled {
             self.schedule(refresh_at, Timer::Refresh(session, participant));
         }
@@ -239,7 +239,7 @@ impl ImServer {
         s.ringing_sent = true;
         let spec = self.focus_response(session, 180);
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(Some(session));
+        self.collect();
     }
 
     /// An invitee's 2xx: it joins; the first one answers the inviter
@@ -257,7 +257,7 @@ impl ImServer {
             // A session ended meanwhile: release the late invitee.
             if let Some(d) = dialog {
                 let _ = self.ua.bye(d, now);
-                self.collect(None);
+                self.collect();
             }
             return;
         };
@@ -363,7 +363,7 @@ impl ImServer {
         };
         let spec = self.focus_response(session, code);
         let _ = self.ua.respond(transaction, spec, now);
-        self.collect(Some(session));
+        self.collect();
         self.by_server_tx.remove(&transaction);
         self.drop_session(session, EndReason::Rejected(code), now);
     }
@@ -415,7 +415,7 @@ impl ImServer {
         if let Some(d) = dialog {
             self.by_dialog.remove(&d);
             let _ = self.ua.bye(d, now);
-            self.collect(Some(session));
+            self.collect();
         }
         self.participant_gone(session, participant, reason, now);
     }
@@ -513,7 +513,7 @@ impl ImServer {
             self.by_dialog.remove(&d);
             let _ = self.ua.bye(d, now);
         }
-        self.collect(Some(session));
+        self.collect();
     }
 
     /// Forgets a session and everything that points at it.
