@@ -87,6 +87,7 @@ pub enum Output {
 
 /// What kind of invitation arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InvitationKind {
     /// A One-to-One IM session from another client.
     OneToOne,
@@ -106,6 +107,7 @@ pub enum InvitationKind {
 
 /// Why an IM session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EndReason {
     /// The user left (BYE sent), or a Large Message was delivered.
     Local,
@@ -264,6 +266,7 @@ pub enum Event {
 
 /// Why a deadline exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeadlineReason {
     /// A timer of the SIP user agent, among them the session refresh and
     /// expiry of RFC 4028 ([`dialog::DeadlineReason::SessionRefresh`],

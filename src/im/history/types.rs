@@ -153,6 +153,7 @@ pub struct RecordedMessage {
 
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EndReason {
     /// Every history item was delivered or reported missing; the History
     /// Function sent BYE.
@@ -171,6 +172,7 @@ pub enum EndReason {
 
 /// Something the application must know or decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// An initial INVITE asks for history (13.2.1.1) and passed the checks.
     /// Decide from `requester` whose history it may read: answer with
@@ -260,6 +262,7 @@ pub enum Event {
 
 /// Why a scheduled deadline exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeadlineReason {
     /// A timer of the SIP user agent.
     Sip(dialog::DeadlineReason),

@@ -189,6 +189,7 @@ pub enum Event {
 
 /// Why a deadline of the server exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DeadlineReason {
     /// A timer of the SIP user agent (transaction timers, 2xx
     /// retransmission).
