@@ -77,14 +77,13 @@ impl<'a> NameAddr<'a> {
     /// Parses one name-addr or addr-spec with its parameters under `limits`.
     pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
         let (display_name, uri, end) = Self::parse_address(value, 0)?;
-        let mut na = NameAddr {
+        let (params, end) = lex::generic_params(value, end, limits)?;
+        lex::expect_end(value, end)?;
+        Ok(NameAddr {
             display_name,
             uri,
-            params: Params::new(),
-        };
-        let end = lex::generic_params_into(value, end, limits, &mut na.params)?;
-        lex::expect_end(value, end)?;
-        Ok(na)
+            params,
+        })
     }
 
     /// Parses the address part (display name and URI, without parameters)

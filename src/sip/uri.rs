@@ -5,9 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use smallvec::SmallVec;
-
-use super::lex::{Param, Params};
+use super::lex::Params;
 use super::value::{ValueError, ValueErrorKind, ValueLimits};
 
 /// A parsed URI, borrowing the text it was parsed from.
@@ -43,7 +41,7 @@ pub enum Uri<'a> {
 }
 
 /// A `sip:` or `sips:` URI (RFC 3261 §19.1.1).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipUri<'a> {
     /// `true` for `sips:`.
     pub secure: bool,
@@ -58,21 +56,79 @@ pub struct SipUri<'a> {
     /// The uri-parameters, in order, escapes kept.
     pub params: Params<'a>,
     /// The headers after `?`, in order, escapes kept.
-    pub headers: SmallVec<[UriHeader<'a>; 2]>,
+    pub headers: UriHeaders<'a>,
 }
 
-impl Clone for SipUri<'_> {
-    /// Copies the parameters and headers as blocks (they are `Copy`).
-    fn clone(&self) -> Self {
-        Self {
-            secure: self.secure,
-            user: self.user,
-            password: self.password,
-            host: self.host,
-            port: self.port,
-            params: self.params.clone(),
-            headers: SmallVec::from_slice(&self.headers),
+/// The headers of a SIP URI: the checked `hname=hvalue *("&" ...)` text
+/// after the `?`, read on demand.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UriHeaders<'a> {
+    text: &'a str,
+}
+
+impl<'a> UriHeaders<'a> {
+    /// The headers in order.
+    pub fn iter(&self) -> UriHeadersIter<'a> {
+        UriHeadersIter {
+            rest: (!self.text.is_empty()).then_some(self.text),
         }
+    }
+
+    /// The header at `index` (0 for the first).
+    pub fn get(&self, index: usize) -> Option<UriHeader<'a>> {
+        self.iter().nth(index)
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The header text after `?` as written (empty when there is none).
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+}
+
+impl PartialEq<UriHeaders<'_>> for UriHeaders<'_> {
+    fn eq(&self, other: &UriHeaders<'_>) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for UriHeaders<'_> {}
+
+impl<'a> IntoIterator for &UriHeaders<'a> {
+    type Item = UriHeader<'a>;
+    type IntoIter = UriHeadersIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The headers of a [`UriHeaders`], in order.
+#[derive(Debug, Clone)]
+pub struct UriHeadersIter<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for UriHeadersIter<'a> {
+    type Item = UriHeader<'a>;
+
+    fn next(&mut self) -> Option<UriHeader<'a>> {
+        let rest = self.rest?;
+        let (header, more) = match rest.split_once('&') {
+            Some((header, more)) => (header, Some(more)),
+            None => (rest, None),
+        };
+        self.rest = more;
+        let (name, value) = header.split_once('=').unwrap_or((header, ""));
+        Some(UriHeader { name, value })
     }
 }
 
@@ -626,7 +682,8 @@ impl<'a> SipUri<'a> {
     }
 
     /// The rest of [`SipUri::parse_rest`] once the userinfo is known: the
-    /// hostport at `host_at`, the uri-parameters and the headers.
+    /// hostport at `host_at`, the uri-parameters and the headers, each
+    /// checked in one forward scan.
     fn parse_hostport(
         s: &'a str,
         base: usize,
@@ -636,146 +693,270 @@ impl<'a> SipUri<'a> {
         password: Option<&'a str>,
         host_at: usize,
     ) -> Result<Self, ValueError> {
+        Self::parse_after_userinfo(s, secure, limits, user, password, host_at)
+            .map_err(|e| e.shifted(base))
+    }
+
+    /// [`SipUri::parse_hostport`] with error offsets relative to `s`.
+    fn parse_after_userinfo(
+        s: &'a str,
+        secure: bool,
+        limits: &ValueLimits,
+        user: Option<&'a str>,
+        password: Option<&'a str>,
+        host_at: usize,
+    ) -> Result<Self, ValueError> {
         let b = s.as_bytes();
-        // hostport: up to ';' or '?'.
-        let hp_end = param_or_header_start(b, host_at);
-        let hostport = s.get(host_at..hp_end).unwrap_or_default();
-        let hp_base = base + host_at;
-        let (host_str, port_str) = if hostport.starts_with('[') {
-            match find(hostport, b']') {
-                Some(close) => {
-                    let after = hostport.get(close + 1..).unwrap_or_default();
-                    let port = match after.strip_prefix(':') {
-                        Some(p) => Some((p, close + 2)),
-                        None if after.is_empty() => None,
-                        None => {
-                            return Err(ValueError::new(
-                                ValueErrorKind::UnexpectedCharacter,
-                                hp_base + close + 1,
-                            ))
-                        }
-                    };
-                    (hostport.get(..=close).unwrap_or_default(), port)
-                }
-                None => return Err(ValueError::new(ValueErrorKind::InvalidIpv6, hp_base)),
-            }
+        let (host, port, mut i) = if b.get(host_at) == Some(&b'[') {
+            bracketed_hostport(s, host_at)?
         } else {
-            match find(hostport, b':') {
-                Some(c) => (
-                    hostport.get(..c).unwrap_or_default(),
-                    Some((hostport.get(c + 1..).unwrap_or_default(), c + 1)),
-                ),
-                None => (hostport, None),
+            let scan = scan_host(b, host_at)?;
+            let text = s.get(host_at..scan.end).unwrap_or_default();
+            let host = scan.host(text).map_err(|e| e.shifted(host_at))?;
+            if b.get(scan.end) == Some(&b':') {
+                let (port, end) = scan_port(b, scan.end + 1)?;
+                (host, Some(port), end)
+            } else {
+                (host, None, scan.end)
             }
         };
-        let host = Host::parse(host_str, false).map_err(|e| e.shifted(hp_base))?;
-        let port = match port_str {
-            Some((p, at)) => Some(parse_port(p).map_err(|e| e.shifted(hp_base + at))?),
-            None => None,
-        };
-        // Built where it will be returned from; the parameters and headers
-        // are appended in place.
-        let mut uri = SipUri {
+        // uri-parameters
+        let params_at = i;
+        let mut count = 0usize;
+        while b.get(i) == Some(&b';') {
+            let start = i + 1;
+            let (name_end, stop) = scan_chars(b, start, &PARAM, UriStop::Param)?;
+            if name_end == start {
+                return Err(ValueError::new(ValueErrorKind::ExpectedToken, start));
+            }
+            let mut end = name_end;
+            if stop == Some(b'=') {
+                let (value_end, _) = scan_chars(b, name_end + 1, &PARAM, UriStop::Value)?;
+                if value_end == name_end + 1 {
+                    return Err(ValueError::new(
+                        ValueErrorKind::InvalidParamValue,
+                        value_end,
+                    ));
+                }
+                end = value_end;
+            }
+            let name = s.get(start..name_end).unwrap_or_default();
+            let before = Params::from_checked(s.get(params_at..i).unwrap_or_default());
+            if before.contains(name) {
+                return Err(ValueError::new(ValueErrorKind::DuplicateParam, start));
+            }
+            if count >= limits.max_params {
+                return Err(ValueError::new(ValueErrorKind::TooManyParams, i));
+            }
+            count += 1;
+            i = end;
+        }
+        let params = Params::from_checked(s.get(params_at..i).unwrap_or_default());
+        // headers
+        let mut headers = UriHeaders::default();
+        if b.get(i) == Some(&b'?') {
+            let (mut start, mut count) = (i + 1, 0usize);
+            loop {
+                let (name_end, stop) = scan_chars(b, start, &HEADER, UriStop::HeaderName)?;
+                if stop != Some(b'=') {
+                    return Err(ValueError::new(ValueErrorKind::Expected('='), name_end));
+                }
+                if name_end == start {
+                    return Err(ValueError::new(ValueErrorKind::ExpectedToken, start));
+                }
+                let (end, stop) = scan_chars(b, name_end + 1, &HEADER, UriStop::HeaderValue)?;
+                if count >= limits.max_uri_headers {
+                    return Err(ValueError::new(ValueErrorKind::TooManyItems, start));
+                }
+                count += 1;
+                if stop.is_none() {
+                    break;
+                }
+                start = end + 1;
+            }
+            headers = UriHeaders {
+                text: s.get(i + 1..).unwrap_or_default(),
+            };
+        } else if i < s.len() {
+            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i));
+        }
+        Ok(SipUri {
             secure,
             user,
             password,
             host,
             port,
-            params: Params::new(),
-            headers: SmallVec::new(),
-        };
-        // uri-parameters
-        let mut i = hp_end;
-        while b.get(i) == Some(&b';') {
-            let start = i + 1;
-            let end = param_or_header_start(b, start);
-            let text = s.get(start..end).unwrap_or_default();
-            let (name, value) = match find(text, b'=') {
-                Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
-                None => (text, None),
-            };
-            if name.is_empty() {
-                return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
-            }
-            check_chars(
-                name,
-                base + start,
-                &PARAM,
-                ValueErrorKind::UnexpectedCharacter,
-            )?;
-            if let Some(v) = value {
-                if v.is_empty() {
-                    return Err(ValueError::new(
-                        ValueErrorKind::InvalidParamValue,
-                        base + end,
-                    ));
-                }
-                check_chars(
-                    v,
-                    base + start + name.len() + 1,
-                    &PARAM,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-            }
-            if uri.params.contains(name) {
-                return Err(ValueError::new(
-                    ValueErrorKind::DuplicateParam,
-                    base + start,
-                ));
-            }
-            uri.params
-                .push_limited(Param { name, value }, limits, base + i)?;
-            i = end;
+            params,
+            headers,
+        })
+    }
+}
+
+/// Where [`scan_chars`] stops besides the end of the URI: the delimiters
+/// that may follow the part scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UriStop {
+    /// A uri-parameter name: `=`, `;` or `?`.
+    Param,
+    /// A uri-parameter value: `;` or `?`.
+    Value,
+    /// A header name: `=` or `&`.
+    HeaderName,
+    /// A header value: `&`.
+    HeaderValue,
+}
+
+impl UriStop {
+    fn stops_at(self, c: u8) -> bool {
+        match self {
+            UriStop::Param => matches!(c, b'=' | b';' | b'?'),
+            UriStop::Value => matches!(c, b';' | b'?'),
+            UriStop::HeaderName => matches!(c, b'=' | b'&'),
+            UriStop::HeaderValue => c == b'&',
         }
-        // headers
-        if b.get(i) == Some(&b'?') {
-            let mut start = i + 1;
-            loop {
-                let end = b
-                    .get(start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .position(|&c| c == b'&')
-                    .map_or(s.len(), |p| p + start);
-                let text = s.get(start..end).unwrap_or_default();
-                let Some(eq) = find(text, b'=') else {
-                    return Err(ValueError::new(ValueErrorKind::Expected('='), base + end));
-                };
-                let name = text.get(..eq).unwrap_or_default();
-                let value = text.get(eq + 1..).unwrap_or_default();
-                if name.is_empty() {
-                    return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
-                }
-                check_chars(
-                    name,
-                    base + start,
-                    &HEADER,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-                check_chars(
-                    value,
-                    base + start + eq + 1,
-                    &HEADER,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-                if uri.headers.len() >= limits.max_uri_headers {
-                    return Err(ValueError::new(ValueErrorKind::TooManyItems, base + start));
-                }
-                uri.headers.push(UriHeader { name, value });
-                if end >= s.len() {
-                    break;
-                }
-                start = end + 1;
+    }
+}
+
+/// Scans the octets of `b` from `from` that the table `ok` allows (and
+/// valid `%hh` escapes) up to a delimiter of `stop` or the end: the position
+/// reached and the delimiter found there. Any other octet is an error at its
+/// position.
+fn scan_chars(
+    b: &[u8],
+    from: usize,
+    ok: &[bool; 256],
+    stop: UriStop,
+) -> Result<(usize, Option<u8>), ValueError> {
+    let mut i = from;
+    while let Some(&c) = b.get(i) {
+        if ok[usize::from(c)] {
+            i += 1;
+        } else if stop.stops_at(c) {
+            return Ok((i, Some(c)));
+        } else if c == b'%' {
+            let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return Err(ValueError::new(ValueErrorKind::InvalidEscape, i));
             }
-        } else if i < s.len() {
+            i += 3;
+        } else {
+            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i));
+        }
+    }
+    Ok((i, None))
+}
+
+/// What one scan of a host name or IPv4 address saw.
+struct HostScan {
+    /// Position of the octet after the host: `:`, `;`, `?` or the end.
+    end: usize,
+    /// The [`HOST_CLASS`] bits of every octet.
+    seen: u8,
+    /// Two dots in a row.
+    double_dot: bool,
+}
+
+impl HostScan {
+    /// The host `text` (the octets scanned), classified; offsets relative
+    /// to it.
+    fn host<'a>(&self, text: &'a str) -> Result<Host<'a>, ValueError> {
+        if text.is_empty() {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if self.seen & HOST_OTHER == 0 {
+            // All digits and dots: must be an IPv4address, a toplabel never
+            // starts with a digit.
+            return parse_ipv4(text)
+                .map(Host::Ipv4)
+                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if text.starts_with('.') || self.double_dot {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        Ok(Host::Domain(text))
+    }
+}
+
+/// Scans a host name or IPv4 address at `from` in a SIP URI, up to `:`,
+/// `;`, `?` or the end; any other octet a host cannot hold is an
+/// [`ValueErrorKind::InvalidHost`] at its position.
+fn scan_host(b: &[u8], from: usize) -> Result<HostScan, ValueError> {
+    let (mut i, mut seen, mut double_dot, mut previous) = (from, 0u8, false, 0u8);
+    while let Some(&c) = b.get(i) {
+        let class = HOST_CLASS[usize::from(c)];
+        if class == HOST_INVALID {
+            if matches!(c, b':' | b';' | b'?') {
+                break;
+            }
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, i));
+        }
+        seen |= class;
+        double_dot |= c == b'.' && previous == b'.';
+        previous = c;
+        i += 1;
+    }
+    Ok(HostScan {
+        end: i,
+        seen,
+        double_dot,
+    })
+}
+
+/// The port whose first digit is at `from`, up to `;`, `?` or the end, and
+/// the position after it.
+fn scan_port(b: &[u8], from: usize) -> Result<(u16, usize), ValueError> {
+    let bad = ValueError::new(ValueErrorKind::InvalidPort, from);
+    let (mut i, mut n) = (from, 0u32);
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii_digit() {
+            n = n * 10 + u32::from(c - b'0');
+            if n > u32::from(u16::MAX) {
+                return Err(bad);
+            }
+            i += 1;
+        } else if c == b';' || c == b'?' {
+            break;
+        } else {
+            return Err(bad);
+        }
+    }
+    if i == from {
+        return Err(bad);
+    }
+    u16::try_from(n).map(|port| (port, i)).map_err(|_| bad)
+}
+
+/// A hostport whose host is an IPv6 reference (`[` at `host_at`): the host,
+/// the port and the position after them. Offsets relative to `s`.
+fn bracketed_hostport(
+    s: &str,
+    host_at: usize,
+) -> Result<(Host<'_>, Option<u16>, usize), ValueError> {
+    let hp_end = param_or_header_start(s.as_bytes(), host_at);
+    let hostport = s.get(host_at..hp_end).unwrap_or_default();
+    let close =
+        find(hostport, b']').ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, host_at))?;
+    let after = hostport.get(close + 1..).unwrap_or_default();
+    let port_text = match after.strip_prefix(':') {
+        Some(p) => Some(p),
+        None if after.is_empty() => None,
+        None => {
             return Err(ValueError::new(
                 ValueErrorKind::UnexpectedCharacter,
-                base + i,
-            ));
+                host_at + close + 1,
+            ))
         }
-        Ok(uri)
-    }
+    };
+    let host_text = hostport.get(..=close).unwrap_or_default();
+    let host = Host::parse(host_text, false).map_err(|e| e.shifted(host_at))?;
+    let port = match port_text {
+        Some(p) => Some(parse_port(p).map_err(|e| e.shifted(host_at + close + 2))?),
+        None => None,
+    };
+    Ok((host, port, hp_end))
+}
 
+impl<'a> SipUri<'a> {
     /// The `transport` uri-parameter.
     pub fn transport(&self) -> Option<&'a str> {
         self.params.get("transport").flatten()
@@ -872,7 +1053,7 @@ impl<'a> SipUri<'a> {
             return false;
         }
         // Headers are never ignored: the same set on both sides.
-        let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
+        let covered = |a: &UriHeaders<'_>, b: &UriHeaders<'_>| {
             a.iter().all(|h| {
                 b.iter()
                     .any(|g| decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true))
@@ -922,8 +1103,7 @@ impl<'a> TelUri<'a> {
             &TEL_NUMBER,
             ValueErrorKind::UnexpectedCharacter,
         )?;
-        let mut params = Params::new();
-        let mut i = end;
+        let (mut i, mut count) = (end, 0usize);
         let b = s.as_bytes();
         while b.get(i) == Some(&b';') {
             let start = i + 1;
@@ -953,15 +1133,20 @@ impl<'a> TelUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
-            if params.contains(name) {
+            let before = Params::from_checked(s.get(end..i).unwrap_or_default());
+            if before.contains(name) {
                 return Err(ValueError::new(
                     ValueErrorKind::DuplicateParam,
                     base + start,
                 ));
             }
-            params.push_limited(Param { name, value }, limits, base + i)?;
+            if count >= limits.max_params {
+                return Err(ValueError::new(ValueErrorKind::TooManyParams, base + i));
+            }
+            count += 1;
             i = e;
         }
+        let params = Params::from_checked(s.get(end..i).unwrap_or_default());
         Ok(TelUri { number, params })
     }
 
@@ -1030,7 +1215,7 @@ mod tests {
         assert!(u.lr());
         assert_eq!(u.headers.len(), 2);
         assert_eq!(
-            u.headers[0],
+            u.headers.iter().next().unwrap(),
             UriHeader {
                 name: "subject",
                 value: "project%20x"

@@ -92,15 +92,15 @@ impl<'a> Via<'a> {
             port = Some(parse_port(digits).map_err(|e| e.shifted(p_at))?);
             i = p_end;
         }
-        let mut via = Via {
+        let (params, end) = lex::generic_params(value, i, limits)?;
+        let via = Via {
             protocol_name,
             protocol_version,
             transport,
             host,
             port,
-            params: Params::new(),
+            params,
         };
-        let end = lex::generic_params_into(value, i, limits, &mut via.params)?;
         lex::expect_end(value, end)?;
         via.check_params(value)?;
         Ok(via)
