@@ -42,8 +42,26 @@ macro_rules! header_names {
             }
         }
 
-        #[cfg(test)]
+        /// Every known name, in declaration order: the known name with
+        /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
+
+        /// The position of each known name in [`ALL_KNOWN`].
+        #[repr(u8)]
+        enum KnownId {
+            $( $variant, )*
+        }
+
+        impl HeaderName<'_> {
+            /// A one-octet identifier: `1 + ` the index of a known name in
+            /// the list of known names, `0` for [`HeaderName::Other`].
+            pub(crate) fn id(&self) -> u8 {
+                match self {
+                    $( HeaderName::$variant => KnownId::$variant as u8 + 1, )*
+                    HeaderName::Other(_) => 0,
+                }
+            }
+        }
     };
 }
 
@@ -331,6 +349,11 @@ impl<'a> HeaderName<'a> {
         })
     }
 
+    /// The known name whose [`HeaderName::id`] is `id` (not `0`).
+    pub(crate) fn from_id(id: u8) -> Option<HeaderName<'static>> {
+        ALL_KNOWN.get(usize::from(id).checked_sub(1)?).copied()
+    }
+
     /// `true` for [`HeaderName::Other`].
     pub fn is_other(&self) -> bool {
         matches!(self, HeaderName::Other(_))
@@ -461,6 +484,17 @@ mod tests {
             HeaderName::parse("NewFangledHeader").as_str(),
             "NewFangledHeader"
         );
+    }
+
+    #[test]
+    fn ids_identify_known_names() {
+        assert_eq!(HeaderName::Other("X-Foo").id(), 0);
+        assert_eq!(HeaderName::from_id(0), None);
+        for known in ALL_KNOWN {
+            let back = HeaderName::from_id(known.id()).unwrap();
+            assert_eq!(back.as_str(), known.as_str());
+        }
+        assert_eq!(HeaderName::from_id(ALL_KNOWN.len() as u8 + 1), None);
     }
 
     #[test]

@@ -533,6 +533,17 @@ pub(crate) fn generic_params<'a>(
     i: usize,
     limits: &ValueLimits,
 ) -> Result<(Params<'a>, usize), ValueError> {
+    generic_params_checked(s, i, limits, |_| {})
+}
+
+/// [`generic_params`], handing each parameter to `each` as it is found
+/// (for the checks of a parameter's value that a header defines).
+pub(crate) fn generic_params_checked<'a>(
+    s: &'a str,
+    i: usize,
+    limits: &ValueLimits,
+    mut each: impl FnMut(Param<'a>),
+) -> Result<(Params<'a>, usize), ValueError> {
     let b = s.as_bytes();
     let (start, mut i, mut count) = (i, i, 0usize);
     loop {
@@ -546,11 +557,12 @@ pub(crate) fn generic_params<'a>(
         }
         count += 1;
         let name_at = skip_lws(s, j + 1);
-        let (_, after_name) = token(s, name_at)?;
+        let (name, after_name) = token(s, name_at)?;
         let k = skip_lws(s, after_name);
-        i = if b.get(k) == Some(&b'=') {
+        let value;
+        (value, i) = if b.get(k) == Some(&b'=') {
             let v_at = skip_lws(s, k + 1);
-            if b.get(v_at) == Some(&b'"') {
+            let end = if b.get(v_at) == Some(&b'"') {
                 quoted_string(s, v_at)?.1
             } else {
                 let mut e = v_at;
@@ -561,10 +573,12 @@ pub(crate) fn generic_params<'a>(
                     return Err(ValueError::new(ValueErrorKind::InvalidParamValue, v_at));
                 }
                 e
-            }
+            };
+            (s.get(v_at..end), end)
         } else {
-            after_name
+            (None, after_name)
         };
+        each(Param { name, value });
     }
 }
 

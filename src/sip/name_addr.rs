@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::lex::{self, Params};
+use super::lex::{self, Param, Params};
 use super::uri::Uri;
 use super::value::{ValueError, ValueErrorKind, ValueLimits};
 
@@ -76,8 +76,18 @@ impl<'a> NameAddr<'a> {
 
     /// Parses one name-addr or addr-spec with its parameters under `limits`.
     pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        Self::parse_checked(value, limits, |_| {})
+    }
+
+    /// [`NameAddr::parse_with`], handing each parameter to `each` as it is
+    /// found.
+    pub(crate) fn parse_checked(
+        value: &'a str,
+        limits: &ValueLimits,
+        each: impl FnMut(Param<'a>),
+    ) -> Result<Self, ValueError> {
         let (display_name, uri, end) = Self::parse_address(value, 0)?;
-        let (params, end) = lex::generic_params(value, end, limits)?;
+        let (params, end) = lex::generic_params_checked(value, end, limits, each)?;
         lex::expect_end(value, end)?;
         Ok(NameAddr {
             display_name,

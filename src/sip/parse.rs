@@ -82,7 +82,7 @@ pub fn parse_message_with<'a>(
 
     // First pass, on the octets: cut the header fields (each with its folded
     // continuation lines) up to the empty line, and recognise their names.
-    let mut headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]> = SmallVec::new();
+    let mut headers: SmallVec<[HeaderEntry; INLINE_HEADERS]> = SmallVec::new();
     let mut pos = line_end + 2;
     while input.get(pos..pos + 2) != Some(b"\r\n") {
         if headers.len() == limits.max_headers {
@@ -92,14 +92,12 @@ pub fn parse_message_with<'a>(
         let field = input.get(pos..field_end).unwrap_or_default();
         let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
         let name = field.get(..parts.name_len).unwrap_or_default();
-        let name = HeaderName::known(name).unwrap_or_else(|| {
-            // A token: ASCII, so always text.
-            HeaderName::Other(core::str::from_utf8(name).unwrap_or_default())
-        });
+        let id = HeaderName::known(name).map_or(0, |name| name.id());
         // Offsets fit in u32: larger inputs were rejected above.
         let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
         headers.push(HeaderEntry {
-            name,
+            id,
+            field: at(0),
             start: at(parts.value_start),
             end: at(parts.value_end),
         });
@@ -112,8 +110,8 @@ pub fn parse_message_with<'a>(
     let head = lines.head(head_end)?;
     let mut seen = Seen::default();
     for entry in &headers {
-        if Seen::watches(entry.name) {
-            seen.add(entry.name, &entry.value(head))?;
+        if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
+            seen.add(name, &entry.value(head))?;
         }
     }
     let checked = seen.check(&start_line, request_uri, &headers, head)?;
@@ -376,7 +374,7 @@ impl<'a> Seen<'a> {
         &self,
         start_line: &StartLine<'a>,
         request_uri: Option<Uri<'a>>,
-        headers: &[HeaderEntry<'a>],
+        headers: &[HeaderEntry],
         head: &'a str,
     ) -> Result<Checked<'a>, SipError> {
         let head_end = head.len();
@@ -389,8 +387,9 @@ impl<'a> Seen<'a> {
             return Err(missing(HeaderName::Via));
         }
         let (mut top_via, mut more_vias) = (None, false);
+        let via_id = HeaderName::Via.id();
         for entry in headers {
-            if matches!(entry.name, HeaderName::Via) {
+            if entry.id == via_id {
                 fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
         }

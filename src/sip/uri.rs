@@ -176,45 +176,19 @@ impl<'a> Host<'a> {
         }
         // One pass over the octets: the first one a host name cannot hold,
         // and the classes seen.
-        let bytes = s.as_bytes();
-        let (mut bad, mut seen, mut double_dot, mut previous) = (None, 0u8, false, 0u8);
-        for (i, &c) in bytes.iter().enumerate() {
-            let class = HOST_CLASS[usize::from(c)];
-            if class == HOST_INVALID {
-                bad = Some(i);
-                break;
+        match scan_host(s.as_bytes(), 0, HostEnd::Whole) {
+            Ok(scan) => scan.host(s),
+            Err(_) if s.contains(':') => {
+                if bare_ipv6 {
+                    return s
+                        .parse::<Ipv6Addr>()
+                        .map(Host::Ipv6)
+                        .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 0));
+                }
+                Err(ValueError::new(ValueErrorKind::InvalidIpv6, 0))
             }
-            seen |= class;
-            double_dot |= c == b'.' && previous == b'.';
-            previous = c;
+            Err(e) => Err(e),
         }
-        let all_digits_and_dots = seen & HOST_OTHER == 0;
-        if bad.is_some() && bytes.contains(&b':') {
-            if bare_ipv6 {
-                return s
-                    .parse::<Ipv6Addr>()
-                    .map(Host::Ipv6)
-                    .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 0));
-            }
-            return Err(ValueError::new(ValueErrorKind::InvalidIpv6, 0));
-        }
-        if s.is_empty() {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        if let Some(bad) = bad {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, bad));
-        }
-        if all_digits_and_dots {
-            // All digits and dots: must be an IPv4address, a toplabel never
-            // starts with a digit.
-            return parse_ipv4(s)
-                .map(Host::Ipv4)
-                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        if s.starts_with('.') || double_dot {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        Ok(Host::Domain(s))
     }
 
     /// Appends the host: IPv6 in brackets.
@@ -710,7 +684,7 @@ impl<'a> SipUri<'a> {
         let (host, port, mut i) = if b.get(host_at) == Some(&b'[') {
             bracketed_hostport(s, host_at)?
         } else {
-            let scan = scan_host(b, host_at)?;
+            let scan = scan_host(b, host_at, HostEnd::Uri)?;
             let text = s.get(host_at..scan.end).unwrap_or_default();
             let host = scan.host(text).map_err(|e| e.shifted(host_at))?;
             if b.get(scan.end) == Some(&b':') {
@@ -847,9 +821,9 @@ fn scan_chars(
 }
 
 /// What one scan of a host name or IPv4 address saw.
-struct HostScan {
-    /// Position of the octet after the host: `:`, `;`, `?` or the end.
-    end: usize,
+pub(crate) struct HostScan {
+    /// Position of the octet after the host.
+    pub(crate) end: usize,
     /// The [`HOST_CLASS`] bits of every octet.
     seen: u8,
     /// Two dots in a row.
@@ -859,7 +833,7 @@ struct HostScan {
 impl HostScan {
     /// The host `text` (the octets scanned), classified; offsets relative
     /// to it.
-    fn host<'a>(&self, text: &'a str) -> Result<Host<'a>, ValueError> {
+    pub(crate) fn host<'a>(&self, text: &'a str) -> Result<Host<'a>, ValueError> {
         if text.is_empty() {
             return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
         }
@@ -877,22 +851,44 @@ impl HostScan {
     }
 }
 
-/// Scans a host name or IPv4 address at `from` in a SIP URI, up to `:`,
-/// `;`, `?` or the end; any other octet a host cannot hold is an
+/// Where a host name or IPv4 address ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostEnd {
+    /// In a SIP URI: at `:`, `;`, `?` or the end.
+    Uri,
+    /// In a Via sent-by: at `:`, `;`, `,`, LWS or the end.
+    Via,
+    /// A whole string: only at the end.
+    Whole,
+}
+
+impl HostEnd {
+    fn stops_at(self, c: u8) -> bool {
+        match self {
+            HostEnd::Uri => matches!(c, b':' | b';' | b'?'),
+            HostEnd::Via => matches!(c, b':' | b';' | b',' | b' ' | b'\t' | b'\r' | b'\n'),
+            HostEnd::Whole => false,
+        }
+    }
+}
+
+/// Scans a host name or IPv4 address at `from` up to where `end` says it
+/// ends; any other octet a host cannot hold is an
 /// [`ValueErrorKind::InvalidHost`] at its position.
-fn scan_host(b: &[u8], from: usize) -> Result<HostScan, ValueError> {
-    let (mut i, mut seen, mut double_dot, mut previous) = (from, 0u8, false, 0u8);
+pub(crate) fn scan_host(b: &[u8], from: usize, end: HostEnd) -> Result<HostScan, ValueError> {
+    let (mut i, mut seen, mut double_dot) = (from, 0u8, false);
     while let Some(&c) = b.get(i) {
         let class = HOST_CLASS[usize::from(c)];
         if class == HOST_INVALID {
-            if matches!(c, b':' | b';' | b'?') {
+            if end.stops_at(c) {
                 break;
             }
             return Err(ValueError::new(ValueErrorKind::InvalidHost, i));
         }
+        if class == HOST_DOT && i > from && b.get(i - 1) == Some(&b'.') {
+            double_dot = true;
+        }
         seen |= class;
-        double_dot |= c == b'.' && previous == b'.';
-        previous = c;
         i += 1;
     }
     Ok(HostScan {
