@@ -54,6 +54,23 @@ static LWS: [bool; 256] = {
     table
 };
 
+/// The octets that end a parameter name in checked parameter text: `=`,
+/// `;` and LWS.
+static ENDS_NAME: [bool; 256] = {
+    let mut table = LWS;
+    table[b'=' as usize] = true;
+    table[b';' as usize] = true;
+    table
+};
+
+/// The octets that end an unquoted parameter value in checked parameter
+/// text: `;` and LWS.
+static ENDS_VALUE: [bool; 256] = {
+    let mut table = LWS;
+    table[b';' as usize] = true;
+    table
+};
+
 /// [`is_gen_value_byte`] as a lookup table.
 static GEN_VALUE: [bool; 256] = {
     let mut table = [false; 256];
@@ -483,28 +500,33 @@ impl<'a> Iterator for ParamsIter<'a> {
     fn next(&mut self) -> Option<Param<'a>> {
         let s = self.text;
         let b = s.as_bytes();
-        let semi = skip_lws(s, self.pos);
+        // LWS is rare: each skip is tried only where the byte says so.
+        let skip = |i: usize| {
+            if b.get(i).is_some_and(|&c| LWS[usize::from(c)]) {
+                skip_lws(s, i)
+            } else {
+                i
+            }
+        };
+        let semi = skip(self.pos);
         if b.get(semi) != Some(&b';') {
             self.pos = s.len();
             return None;
         }
-        let name_at = skip_lws(s, semi + 1);
+        let name_at = skip(semi + 1);
         let mut i = name_at;
-        while b
-            .get(i)
-            .is_some_and(|&c| c != b'=' && c != b';' && !LWS[usize::from(c)])
-        {
+        while b.get(i).is_some_and(|&c| !ENDS_NAME[usize::from(c)]) {
             i += 1;
         }
         let name = s.get(name_at..i).unwrap_or_default();
-        let eq = skip_lws(s, i);
+        let eq = skip(i);
         let value = if b.get(eq) == Some(&b'=') {
-            let v_at = skip_lws(s, eq + 1);
+            let v_at = skip(eq + 1);
             let mut e = v_at;
             if b.get(v_at) == Some(&b'"') {
                 e = quoted_string(s, v_at).map_or(s.len(), |(_, end)| end);
             } else {
-                while b.get(e).is_some_and(|&c| c != b';' && !LWS[usize::from(c)]) {
+                while b.get(e).is_some_and(|&c| !ENDS_VALUE[usize::from(c)]) {
                     e += 1;
                 }
             }

@@ -139,12 +139,9 @@ impl<'a> NameAddr<'a> {
         match lt {
             Some(lt) => {
                 let start = lt + 1;
-                let close = (b.get(start..).unwrap_or_default().iter())
-                    .position(|&c| c == b'>')
-                    .ok_or(ValueError::new(
-                        ValueErrorKind::UnterminatedAngleBracket,
-                        lt,
-                    ))?;
+                let close = memchr::memchr(b'>', b.get(start..).unwrap_or_default()).ok_or(
+                    ValueError::new(ValueErrorKind::UnterminatedAngleBracket, lt),
+                )?;
                 let text = s.get(start..start + close).unwrap_or_default();
                 let uri = Uri::parse(text).map_err(|e| e.shifted(start))?;
                 Ok((display_name, uri, start + close + 1))

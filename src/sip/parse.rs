@@ -244,41 +244,36 @@ pub(crate) struct FieldParts {
 /// tolerating LWS (even folded) before the colon. On error, the cause and its
 /// offset in `field`.
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
-    let name_len = field
-        .iter()
-        .position(|&b| !syntax::is_token_byte(b))
-        .unwrap_or(field.len());
+    let mut name_len = 0;
+    while field
+        .get(name_len)
+        .is_some_and(|&b| syntax::is_token_byte(b))
+    {
+        name_len += 1;
+    }
     if name_len == 0 {
         return Err((SipErrorKind::InvalidHeaderName, 0));
     }
-    let after_name = field.get(name_len..).unwrap_or_default();
-    let colon = after_name
-        .iter()
-        .position(|&b| !syntax::is_lws(b))
-        .map(|i| name_len + i);
-    let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
-        let kind = if after_name
-            .first()
-            .is_none_or(|&b| syntax::is_lws(b) || b == b':')
-        {
-            SipErrorKind::MissingColon
-        } else {
-            SipErrorKind::InvalidHeaderName
+    // Usually `name: value`; LWS before the colon is allowed.
+    let mut colon = name_len;
+    while field.get(colon).is_some_and(|&b| syntax::is_lws(b)) {
+        colon += 1;
+    }
+    if field.get(colon) != Some(&b':') {
+        let kind = match field.get(name_len) {
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b':') => SipErrorKind::MissingColon,
+            Some(_) => SipErrorKind::InvalidHeaderName,
         };
         return Err((kind, name_len));
-    };
-    let value = field.get(colon + 1..).unwrap_or_default();
-    let lead = value
-        .iter()
-        .position(|&b| !syntax::is_lws(b))
-        .unwrap_or(value.len());
-    let trail = value
-        .iter()
-        .rev()
-        .position(|&b| !syntax::is_lws(b))
-        .unwrap_or(0);
-    let value_start = colon + 1 + lead;
-    let value_end = (field.len() - trail).max(value_start);
+    }
+    let mut value_start = colon + 1;
+    while field.get(value_start).is_some_and(|&b| syntax::is_lws(b)) {
+        value_start += 1;
+    }
+    let mut value_end = field.len();
+    while value_end > value_start && field.get(value_end - 1).is_some_and(|&b| syntax::is_lws(b)) {
+        value_end -= 1;
+    }
     Ok(FieldParts {
         name_len,
         value_start,

@@ -697,6 +697,7 @@ impl<'a> SipUri<'a> {
         // uri-parameters
         let params_at = i;
         let mut count = 0usize;
+        let mut names = Names::default();
         while b.get(i) == Some(&b';') {
             let start = i + 1;
             let (name_end, stop) = scan_chars(b, start, &PARAM, UriStop::Param)?;
@@ -715,8 +716,8 @@ impl<'a> SipUri<'a> {
                 end = value_end;
             }
             let name = s.get(start..name_end).unwrap_or_default();
-            let before = Params::from_checked(s.get(params_at..i).unwrap_or_default());
-            if before.contains(name) {
+            let before = s.get(params_at..i).unwrap_or_default();
+            if names.seen(name, before) {
                 return Err(ValueError::new(ValueErrorKind::DuplicateParam, start));
             }
             if count >= limits.max_params {
@@ -763,6 +764,28 @@ impl<'a> SipUri<'a> {
             params,
             headers,
         })
+    }
+}
+
+/// The names of the uri-parameters seen so far, for the duplicate check:
+/// the first few kept at hand, any more found again in the parameter text.
+#[derive(Default)]
+struct Names<'a> {
+    first: arrayvec::ArrayVec<&'a str, 8>,
+}
+
+impl<'a> Names<'a> {
+    /// `true` when `name` is a duplicate (ASCII case-insensitively) of one
+    /// of the parameters in `before`, the checked text of those seen so
+    /// far; notes it otherwise.
+    fn seen(&mut self, name: &'a str, before: &str) -> bool {
+        let duplicate = self.first.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || (self.first.is_full() && Params::from_checked(before).contains(name));
+        if !duplicate {
+            // Once full, the parameter text is searched instead.
+            let _ = self.first.try_push(name);
+        }
+        duplicate
     }
 }
 
@@ -1100,6 +1123,7 @@ impl<'a> TelUri<'a> {
             ValueErrorKind::UnexpectedCharacter,
         )?;
         let (mut i, mut count) = (end, 0usize);
+        let mut names = Names::default();
         let b = s.as_bytes();
         while b.get(i) == Some(&b';') {
             let start = i + 1;
@@ -1129,8 +1153,8 @@ impl<'a> TelUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
-            let before = Params::from_checked(s.get(end..i).unwrap_or_default());
-            if before.contains(name) {
+            let before = s.get(end..i).unwrap_or_default();
+            if names.seen(name, before) {
                 return Err(ValueError::new(
                     ValueErrorKind::DuplicateParam,
                     base + start,
@@ -1323,6 +1347,20 @@ mod tests {
             kind("tel:+1 555"),
             Err((ValueErrorKind::UnexpectedCharacter, 6))
         );
+    }
+
+    #[test]
+    fn duplicate_params_found_however_many_come_first() {
+        let many: String = (0..12).map(|k| format!(";p{k}=v")).collect();
+        assert!(Uri::parse(&format!("sip:h{many}")).is_ok());
+        for again in ["P0", "p7", "p8", "P11"] {
+            let uri = format!("sip:h{many};{again}");
+            let err = Uri::parse(&uri).unwrap_err();
+            assert_eq!(err.kind, ValueErrorKind::DuplicateParam, "{uri}");
+            assert_eq!(err.offset, uri.len() - again.len(), "{uri}");
+        }
+        let tel = Uri::parse("tel:+1;a=1;b;A").unwrap_err();
+        assert_eq!((tel.kind, tel.offset), (ValueErrorKind::DuplicateParam, 13));
     }
 
     #[test]
