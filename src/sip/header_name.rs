@@ -46,6 +46,24 @@ macro_rules! header_names {
         /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
 
+        /// The lengths of the known long names, by first letter: bit `n` of
+        /// entry `k` is set when a name of `n` octets starts with the `k`th
+        /// letter (any case).
+        static LENGTHS_BY_LETTER: [u32; 26] = {
+            let names: &[&str] = &[$( $name, )*];
+            let mut table = [0u32; 26];
+            let mut k = 0;
+            while k < names.len() {
+                let name = names[k].as_bytes();
+                let letter = name[0].to_ascii_lowercase();
+                if letter.is_ascii_lowercase() && name.len() < 32 {
+                    table[(letter - b'a') as usize] |= 1 << name.len();
+                }
+                k += 1;
+            }
+            table
+        };
+
         /// The position of each known name in [`ALL_KNOWN`].
         #[repr(u8)]
         enum KnownId {
@@ -321,6 +339,33 @@ impl<'a> HeaderName<'a> {
         }
     }
 
+    /// The known name (long or compact form, any case) at the start of the
+    /// header field `field`, if the name ends there (at `:`, LWS or the end
+    /// of the field), and its length: the name found without scanning it
+    /// first, trying only the lengths of the known names with its first
+    /// letter.
+    pub(crate) fn known_prefix(field: &[u8]) -> Option<(HeaderName<'static>, usize)> {
+        let first = *field.first()?;
+        let ends_at = |n: usize| {
+            field
+                .get(n)
+                .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
+        };
+        if ends_at(1) {
+            return Self::compact(first).map(|name| (name, 1));
+        }
+        let letter = first.to_ascii_lowercase().checked_sub(b'a')?;
+        let mut lengths = *LENGTHS_BY_LETTER.get(usize::from(letter))?;
+        while lengths != 0 {
+            let n = lengths.trailing_zeros() as usize;
+            lengths &= lengths - 1;
+            if ends_at(n) {
+                return Self::known(field.get(..n)?).map(|name| (name, n));
+            }
+        }
+        None
+    }
+
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
     /// the IANA registry), ignoring case.
     pub fn compact(letter: u8) -> Option<HeaderName<'static>> {
@@ -484,6 +529,35 @@ mod tests {
             HeaderName::parse("NewFangledHeader").as_str(),
             "NewFangledHeader"
         );
+    }
+
+    #[test]
+    fn known_prefix_agrees_with_known() {
+        for known in ALL_KNOWN {
+            let name = known.as_str();
+            for end in ["", ":", " :", "\t: x", "\r\n :"] {
+                let upper = format!("{}{end}", name.to_ascii_uppercase());
+                let found = HeaderName::known_prefix(upper.as_bytes());
+                assert_eq!(
+                    found.map(|(k, n)| (k.id(), n)),
+                    Some((known.id(), name.len()))
+                );
+            }
+            // A longer name, or one ending in another octet, is not it.
+            for more in ["x:", "-Foo:", "@"] {
+                let longer = format!("{name}{more}");
+                let found = HeaderName::known_prefix(longer.as_bytes());
+                assert!(found.is_none_or(|(k, _)| k.id() != known.id()), "{longer}");
+            }
+        }
+        assert_eq!(
+            HeaderName::known_prefix(b"v: SIP/2.0/UDP h").map(|(k, n)| (k.id(), n)),
+            Some((HeaderName::Via.id(), 1))
+        );
+        assert!(HeaderName::known_prefix(b"q: 1").is_none());
+        assert!(HeaderName::known_prefix(b"Call\rID: 1").is_none());
+        assert!(HeaderName::known_prefix(b"").is_none());
+        assert!(HeaderName::known_prefix(b"9: 1").is_none());
     }
 
     #[test]

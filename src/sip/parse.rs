@@ -91,8 +91,7 @@ pub fn parse_message_with<'a>(
         let field_end = lines.line(pos, true)?;
         let field = input.get(pos..field_end).unwrap_or_default();
         let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
-        let name = field.get(..parts.name_len).unwrap_or_default();
-        let id = HeaderName::known(name).map_or(0, |name| name.id());
+        let id = parts.id;
         // Offsets fit in u32: larger inputs were rejected above.
         let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
         headers.push(HeaderEntry {
@@ -232,8 +231,8 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
 /// the field.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FieldParts {
-    /// Length of the name (a token, so ASCII).
-    pub(crate) name_len: usize,
+    /// The [`HeaderName::id`] of the name (`0` for an unknown name).
+    pub(crate) id: u8,
     /// Start of the value, after the colon and any LWS.
     pub(crate) value_start: usize,
     /// End of the value, before any trailing LWS.
@@ -244,12 +243,17 @@ pub(crate) struct FieldParts {
 /// tolerating LWS (even folded) before the colon. On error, the cause and its
 /// offset in `field`.
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
-    let mut name_len = 0;
-    while field
-        .get(name_len)
-        .is_some_and(|&b| syntax::is_token_byte(b))
-    {
-        name_len += 1;
+    let (id, mut name_len) = match HeaderName::known_prefix(field) {
+        Some((name, len)) => (name.id(), len),
+        None => (0, 0),
+    };
+    if id == 0 {
+        while field
+            .get(name_len)
+            .is_some_and(|&b| syntax::is_token_byte(b))
+        {
+            name_len += 1;
+        }
     }
     if name_len == 0 {
         return Err((SipErrorKind::InvalidHeaderName, 0));
@@ -275,7 +279,7 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
         value_end -= 1;
     }
     Ok(FieldParts {
-        name_len,
+        id,
         value_start,
         value_end,
     })
