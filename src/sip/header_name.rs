@@ -73,6 +73,7 @@ macro_rules! header_names {
         impl HeaderName<'_> {
             /// A one-octet identifier: `1 + ` the index of a known name in
             /// the list of known names, `0` for [`HeaderName::Other`].
+            #[inline]
             pub(crate) fn id(&self) -> u8 {
                 match self {
                     $( HeaderName::$variant => KnownId::$variant as u8 + 1, )*
@@ -209,17 +210,56 @@ header_names! {
 }
 
 /// `true` when `name` equals `known` ignoring ASCII case (lengths first).
+///
+/// Known names hold only letters and `-`. A letter of `known` matches
+/// either case of itself and `-` matches only `-`: with `m` holding bit
+/// 0x20 at the letters of `known` (bit 0x40 of a letter, shifted down),
+/// `name | m == known | m` octet by octet, compared a word at a time
+/// (overlapping words at the end).
 #[inline]
 fn is(name: &[u8], known: &str) -> bool {
-    // Known names hold only letters and `-`. Setting bit 0x20 lowercases a
-    // letter, leaves `-` alone, and maps no other octet onto a letter or `-`
-    // except CR onto `-`, so this is an exact case-insensitive comparison for
-    // any name without CR (header names are tokens).
-    name.len() == known.len()
-        && name
-            .iter()
-            .zip(known.as_bytes())
-            .all(|(&a, &b)| a | 0x20 == b | 0x20 && a != b'\r')
+    let known = known.as_bytes();
+    let n = known.len();
+    if name.len() != n {
+        return false;
+    }
+    if n >= 8 {
+        let word = |b: &[u8], at: usize| {
+            b.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let same = |at: usize| {
+            let (x, k) = (word(name, at), word(known, at));
+            let m = (k >> 1) & u64::from_ne_bytes([0x20; 8]);
+            x | m == k | m
+        };
+        let mut at = 0;
+        while at + 8 < n {
+            if !same(at) {
+                return false;
+            }
+            at += 8;
+        }
+        return same(n - 8);
+    }
+    if n >= 4 {
+        let word = |b: &[u8], at: usize| {
+            b.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, u32::from_le_bytes)
+        };
+        let same = |at: usize| {
+            let (x, k) = (word(name, at), word(known, at));
+            let m = (k >> 1) & u32::from_ne_bytes([0x20; 4]);
+            x | m == k | m
+        };
+        return same(0) && same(n - 4);
+    }
+    name.iter().zip(known).all(|(&x, &k)| {
+        let m = (k >> 1) & 0x20;
+        x | m == k | m
+    })
 }
 
 impl<'a> HeaderName<'a> {
@@ -344,6 +384,7 @@ impl<'a> HeaderName<'a> {
     /// of the field), and its length: the name found without scanning it
     /// first, trying only the lengths of the known names with its first
     /// letter.
+    #[inline]
     pub(crate) fn known_prefix(field: &[u8]) -> Option<(HeaderName<'static>, usize)> {
         let first = *field.first()?;
         let ends_at = |n: usize| {
@@ -529,6 +570,25 @@ mod tests {
             HeaderName::parse("NewFangledHeader").as_str(),
             "NewFangledHeader"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_comparison_is_exact(
+            k in 0..ALL_KNOWN.len(),
+            flips in proptest::collection::vec((0usize..24, proptest::num::u8::ANY), 0..3),
+        ) {
+            let known = ALL_KNOWN[k].as_str();
+            let mut name = known.as_bytes().to_vec();
+            for (at, byte) in flips {
+                if let Some(b) = name.get_mut(at) {
+                    *b = byte;
+                }
+            }
+            proptest::prop_assert_eq!(is(&name, known), name.eq_ignore_ascii_case(known.as_bytes()));
+            let upper = known.to_ascii_uppercase();
+            proptest::prop_assert!(is(upper.as_bytes(), known));
+        }
     }
 
     #[test]

@@ -162,6 +162,7 @@ impl<'a> Lines<'a> {
     /// just after the previous line — with `fold`, of the header field: the
     /// line and its continuation lines (those starting with SP or HT). Every
     /// LF must follow a CR.
+    #[inline]
     fn line(&mut self, start: usize, fold: bool) -> Result<usize, SipError> {
         let input = self.input;
         let too_long = |end: usize| end - start > self.max_len;
