@@ -567,9 +567,17 @@ pub(crate) fn generic_params_checked<'a>(
     mut each: impl FnMut(Param<'a>),
 ) -> Result<(Params<'a>, usize), ValueError> {
     let b = s.as_bytes();
+    // LWS is rare: each skip is tried only where the byte says so.
+    let skip = |i: usize| {
+        if b.get(i).is_some_and(|&c| LWS[usize::from(c)]) {
+            skip_lws(s, i)
+        } else {
+            i
+        }
+    };
     let (start, mut i, mut count) = (i, i, 0usize);
     loop {
-        let j = skip_lws(s, i);
+        let j = skip(i);
         if b.get(j) != Some(&b';') {
             let text = s.get(start..i).unwrap_or_default();
             return Ok((Params::from_checked(text), i));
@@ -578,12 +586,19 @@ pub(crate) fn generic_params_checked<'a>(
             return Err(ValueError::new(ValueErrorKind::TooManyParams, j));
         }
         count += 1;
-        let name_at = skip_lws(s, j + 1);
-        let (name, after_name) = token(s, name_at)?;
-        let k = skip_lws(s, after_name);
+        let name_at = skip(j + 1);
+        let mut after_name = name_at;
+        while b.get(after_name).is_some_and(|&c| TOKEN[usize::from(c)]) {
+            after_name += 1;
+        }
+        if after_name == name_at {
+            return Err(ValueError::new(ValueErrorKind::ExpectedToken, name_at));
+        }
+        let name = s.get(name_at..after_name).unwrap_or_default();
+        let k = skip(after_name);
         let value;
         (value, i) = if b.get(k) == Some(&b'=') {
-            let v_at = skip_lws(s, k + 1);
+            let v_at = skip(k + 1);
             let end = if b.get(v_at) == Some(&b'"') {
                 quoted_string(s, v_at)?.1
             } else {

@@ -82,12 +82,19 @@ impl<'a> Via<'a> {
         let c = lex::skip_lws(value, i);
         if b.get(c) == Some(&b':') {
             let p_at = lex::skip_lws(value, c + 1);
-            let mut p_end = p_at;
-            while b.get(p_end).is_some_and(u8::is_ascii_digit) {
+            let bad = ValueError::new(ValueErrorKind::InvalidPort, p_at);
+            let (mut p_end, mut n) = (p_at, 0u32);
+            while let Some(d) = b.get(p_end).filter(|d| d.is_ascii_digit()) {
+                n = n * 10 + u32::from(d - b'0');
+                if n > u32::from(u16::MAX) {
+                    return Err(bad);
+                }
                 p_end += 1;
             }
-            let digits = value.get(p_at..p_end).unwrap_or_default();
-            port = Some(parse_port(digits).map_err(|e| e.shifted(p_at))?);
+            if p_end == p_at {
+                return Err(bad);
+            }
+            port = Some(u16::try_from(n).map_err(|_| bad)?);
             i = p_end;
         }
         // The values of the parameters with a defined syntax are checked
