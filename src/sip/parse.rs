@@ -243,6 +243,7 @@ pub(crate) struct FieldParts {
 /// Splits a header field (without its final CRLF) into `name HCOLON value`,
 /// tolerating LWS (even folded) before the colon. On error, the cause and its
 /// offset in `field`.
+#[inline]
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
     let (id, mut name_len) = match HeaderName::known_prefix(field) {
         Some((name, len)) => (name.id(), len),
