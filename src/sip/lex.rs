@@ -457,6 +457,12 @@ impl<'a> Params<'a> {
 
     /// Appends every parameter as `;name[=value]`.
     pub fn write(&self, out: &mut Vec<u8>) {
+        // Without white space (a URI's parameters, most header parameters)
+        // the checked text is already in canonical form.
+        if !self.text.bytes().any(is_lws_byte) {
+            out.extend_from_slice(self.text.as_bytes());
+            return;
+        }
         for p in self {
             p.write(out);
         }
@@ -714,6 +720,25 @@ mod tests {
         assert_eq!(p.get("b"), Some(None));
         assert_eq!(p.find("c").unwrap().unquoted_value().unwrap(), "x;y");
         assert_eq!(&s[end..], "  rest");
+    }
+
+    #[test]
+    fn params_write_canonically_with_or_without_white_space() {
+        for (text, canonical) in [
+            (";a=1;b;c=\"x;y\"", ";a=1;b;c=\"x;y\""),
+            (" ; a = 1 ;b", ";a=1;b"),
+            (";c=\"two\r\n words\";d", ";c=\"two words\";d"),
+            ("", ""),
+        ] {
+            let (params, end) = generic_params(text, 0, &ValueLimits::DEFAULT).unwrap();
+            assert_eq!(end, text.len(), "{text:?}");
+            let mut out = Vec::new();
+            params.write(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), canonical, "{text:?}");
+            let mut each = Vec::new();
+            params.iter().for_each(|p| p.write(&mut each));
+            assert_eq!(String::from_utf8(each).unwrap(), canonical, "{text:?}");
+        }
     }
 
     #[test]

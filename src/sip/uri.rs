@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::lex::Params;
+use smallvec::SmallVec;
+
+use super::lex::{Param, Params};
 use super::value::{ValueError, ValueErrorKind, ValueLimits};
 
 /// A parsed URI, borrowing the text it was parsed from.
@@ -1026,11 +1028,10 @@ impl<'a> SipUri<'a> {
             crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
-        for (k, h) in self.headers.iter().enumerate() {
-            out.push(if k == 0 { b'?' } else { b'&' });
-            out.extend_from_slice(h.name.as_bytes());
-            out.push(b'=');
-            out.extend_from_slice(h.value.as_bytes());
+        // The checked header text is already `hname=hvalue *("&" ...)`.
+        if !self.headers.is_empty() {
+            out.push(b'?');
+            out.extend_from_slice(self.headers.as_str().as_bytes());
         }
     }
 
@@ -1047,7 +1048,10 @@ impl<'a> SipUri<'a> {
         // Parameters in both must match; user, ttl, method and maddr must be
         // in both or in neither; others in only one are ignored. Names and
         // values compare case-insensitively after decoding escapes.
-        fn find<'p>(ps: &Params<'p>, name: &str) -> Option<Option<&'p str>> {
+        // Each side's parameters are read once (inline for up to eight).
+        let mine: SmallVec<[Param<'_>; 8]> = self.params.iter().collect();
+        let theirs: SmallVec<[Param<'_>; 8]> = other.params.iter().collect();
+        fn find<'p>(ps: &[Param<'p>], name: &str) -> Option<Option<&'p str>> {
             ps.iter()
                 .find(|q| decoded_eq(q.name, name, true))
                 .map(|q| q.value)
@@ -1057,17 +1061,16 @@ impl<'a> SipUri<'a> {
                 .iter()
                 .any(|n| decoded_eq(name, n, true))
         };
-        for p in &self.params {
-            match find(&other.params, p.name) {
+        for p in &mine {
+            match find(&theirs, p.name) {
                 Some(v) if !opt_eq(p.value, v, true) => return false,
                 None if restricted(p.name) => return false,
                 _ => {}
             }
         }
-        if other
-            .params
+        if theirs
             .iter()
-            .any(|q| restricted(q.name) && find(&self.params, q.name).is_none())
+            .any(|q| restricted(q.name) && find(&mine, q.name).is_none())
         {
             return false;
         }
