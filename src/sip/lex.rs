@@ -722,6 +722,42 @@ mod tests {
         assert_eq!(&s[end..], "  rest");
     }
 
+    proptest::proptest! {
+        /// The lazy iterator reads back exactly the parameters written,
+        /// whatever white space surrounds `;` and `=`.
+        #[test]
+        fn params_read_back_what_was_written(
+            params in proptest::collection::vec(
+                (
+                    "[a-zA-Z0-9.!%*_+`'~-]{1,8}",
+                    proptest::option::of(proptest::prop_oneof![
+                        "[a-zA-Z0-9.:\\[\\]-]{1,8}",
+                        "\"[a-z ;,=]{0,6}\"",
+                    ]),
+                    proptest::sample::select(vec!["", " ", "\t", "\r\n "]),
+                ),
+                0..6,
+            ),
+        ) {
+            let mut text = String::new();
+            for (name, value, lws) in &params {
+                text.push_str(&format!("{lws};{lws}{name}"));
+                if let Some(v) = value {
+                    text.push_str(&format!("{lws}={lws}{v}"));
+                }
+            }
+            let (parsed, end) = generic_params(&text, 0, &ValueLimits::DEFAULT).unwrap();
+            proptest::prop_assert_eq!(end, text.len());
+            let read: Vec<_> = parsed.iter().map(|p| (p.name, p.value)).collect();
+            let wanted: Vec<_> = params
+                .iter()
+                .map(|(n, v, _)| (n.as_str(), v.as_deref()))
+                .collect();
+            proptest::prop_assert_eq!(read, wanted);
+            proptest::prop_assert_eq!(parsed.len(), params.len());
+        }
+    }
+
     #[test]
     fn params_write_canonically_with_or_without_white_space() {
         for (text, canonical) in [
