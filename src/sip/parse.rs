@@ -92,8 +92,9 @@ pub fn parse_message_with<'a>(
         let field = input.get(pos..field_end).unwrap_or_default();
         let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
         let id = parts.id;
-        // Offsets fit in u32: larger inputs were rejected above.
-        let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
+        // Offsets fit in u32: larger inputs were rejected above, so the
+        // casts cannot truncate.
+        let at = |i: usize| (pos + i) as u32;
         headers.push(HeaderEntry {
             id,
             field: at(0),
