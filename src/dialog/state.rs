@@ -267,17 +267,20 @@ pub(crate) fn uri_text(uri: &Uri<'_>) -> String {
 
 /// A From or To address without its tag parameter, canonical.
 fn without_tag(addr: &NameAddr<'_>) -> String {
-    let mut copy = addr.clone();
-    let mut params = crate::sip::Params::new();
+    let bare = NameAddr {
+        params: crate::sip::Params::new(),
+        ..addr.clone()
+    };
+    let mut out = Vec::with_capacity(64);
+    bare.write(&mut out);
     for p in addr
         .params
         .iter()
         .filter(|p| !p.name.eq_ignore_ascii_case("tag"))
     {
-        params.push(*p);
+        p.write(&mut out);
     }
-    copy.params = params;
-    copy.to_string()
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The URI of the first Contact of `message`.

@@ -262,10 +262,7 @@ impl Framer {
             // Not a header field: left for the parser to report.
             return Ok(());
         };
-        let name = field
-            .get(..parts.name_len)
-            .and_then(|n| core::str::from_utf8(n).ok());
-        if name.map(HeaderName::parse) != Some(HeaderName::ContentLength) {
+        if parts.id != HeaderName::ContentLength.id() {
             return Ok(());
         }
         let value_at = parts.value_start;

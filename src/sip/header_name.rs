@@ -42,8 +42,45 @@ macro_rules! header_names {
             }
         }
 
-        #[cfg(test)]
+        /// Every known name, in declaration order: the known name with
+        /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
+
+        /// The lengths of the known long names, by first letter: bit `n` of
+        /// entry `k` is set when a name of `n` octets starts with the `k`th
+        /// letter (any case).
+        static LENGTHS_BY_LETTER: [u32; 26] = {
+            let names: &[&str] = &[$( $name, )*];
+            let mut table = [0u32; 26];
+            let mut k = 0;
+            while k < names.len() {
+                let name = names[k].as_bytes();
+                let letter = name[0].to_ascii_lowercase();
+                if letter.is_ascii_lowercase() && name.len() < 32 {
+                    table[(letter - b'a') as usize] |= 1 << name.len();
+                }
+                k += 1;
+            }
+            table
+        };
+
+        /// The position of each known name in [`ALL_KNOWN`].
+        #[repr(u8)]
+        enum KnownId {
+            $( $variant, )*
+        }
+
+        impl HeaderName<'_> {
+            /// A one-octet identifier: `1 + ` the index of a known name in
+            /// the list of known names, `0` for [`HeaderName::Other`].
+            #[inline]
+            pub(crate) fn id(&self) -> u8 {
+                match self {
+                    $( HeaderName::$variant => KnownId::$variant as u8 + 1, )*
+                    HeaderName::Other(_) => 0,
+                }
+            }
+        }
     };
 }
 
@@ -173,17 +210,56 @@ header_names! {
 }
 
 /// `true` when `name` equals `known` ignoring ASCII case (lengths first).
+///
+/// Known names hold only letters and `-`. A letter of `known` matches
+/// either case of itself and `-` matches only `-`: with `m` holding bit
+/// 0x20 at the letters of `known` (bit 0x40 of a letter, shifted down),
+/// `name | m == known | m` octet by octet, compared a word at a time
+/// (overlapping words at the end).
 #[inline]
 fn is(name: &[u8], known: &str) -> bool {
-    // Known names hold only letters and `-`. Setting bit 0x20 lowercases a
-    // letter, leaves `-` alone, and maps no other octet onto a letter or `-`
-    // except CR onto `-`, so this is an exact case-insensitive comparison for
-    // any name without CR (header names are tokens).
-    name.len() == known.len()
-        && name
-            .iter()
-            .zip(known.as_bytes())
-            .all(|(&a, &b)| a | 0x20 == b | 0x20 && a != b'\r')
+    let known = known.as_bytes();
+    let n = known.len();
+    if name.len() != n {
+        return false;
+    }
+    if n >= 8 {
+        let word = |b: &[u8], at: usize| {
+            b.get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, u64::from_le_bytes)
+        };
+        let same = |at: usize| {
+            let (x, k) = (word(name, at), word(known, at));
+            let m = (k >> 1) & u64::from_ne_bytes([0x20; 8]);
+            x | m == k | m
+        };
+        let mut at = 0;
+        while at + 8 < n {
+            if !same(at) {
+                return false;
+            }
+            at += 8;
+        }
+        return same(n - 8);
+    }
+    if n >= 4 {
+        let word = |b: &[u8], at: usize| {
+            b.get(at..at + 4)
+                .and_then(|w| <[u8; 4]>::try_from(w).ok())
+                .map_or(0, u32::from_le_bytes)
+        };
+        let same = |at: usize| {
+            let (x, k) = (word(name, at), word(known, at));
+            let m = (k >> 1) & u32::from_ne_bytes([0x20; 4]);
+            x | m == k | m
+        };
+        return same(0) && same(n - 4);
+    }
+    name.iter().zip(known).all(|(&x, &k)| {
+        let m = (k >> 1) & 0x20;
+        x | m == k | m
+    })
 }
 
 impl<'a> HeaderName<'a> {
@@ -303,6 +379,34 @@ impl<'a> HeaderName<'a> {
         }
     }
 
+    /// The known name (long or compact form, any case) at the start of the
+    /// header field `field`, if the name ends there (at `:`, LWS or the end
+    /// of the field), and its length: the name found without scanning it
+    /// first, trying only the lengths of the known names with its first
+    /// letter.
+    #[inline]
+    pub(crate) fn known_prefix(field: &[u8]) -> Option<(HeaderName<'static>, usize)> {
+        let first = *field.first()?;
+        let ends_at = |n: usize| {
+            field
+                .get(n)
+                .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
+        };
+        if ends_at(1) {
+            return Self::compact(first).map(|name| (name, 1));
+        }
+        let letter = first.to_ascii_lowercase().checked_sub(b'a')?;
+        let mut lengths = *LENGTHS_BY_LETTER.get(usize::from(letter))?;
+        while lengths != 0 {
+            let n = lengths.trailing_zeros() as usize;
+            lengths &= lengths - 1;
+            if ends_at(n) {
+                return Self::known(field.get(..n)?).map(|name| (name, n));
+            }
+        }
+        None
+    }
+
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
     /// the IANA registry), ignoring case.
     pub fn compact(letter: u8) -> Option<HeaderName<'static>> {
@@ -329,6 +433,11 @@ impl<'a> HeaderName<'a> {
             b'y' => HeaderName::Identity,
             _ => return None,
         })
+    }
+
+    /// The known name whose [`HeaderName::id`] is `id` (not `0`).
+    pub(crate) fn from_id(id: u8) -> Option<HeaderName<'static>> {
+        ALL_KNOWN.get(usize::from(id).checked_sub(1)?).copied()
     }
 
     /// `true` for [`HeaderName::Other`].
@@ -461,6 +570,65 @@ mod tests {
             HeaderName::parse("NewFangledHeader").as_str(),
             "NewFangledHeader"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn word_comparison_is_exact(
+            k in 0..ALL_KNOWN.len(),
+            flips in proptest::collection::vec((0usize..24, proptest::num::u8::ANY), 0..3),
+        ) {
+            let known = ALL_KNOWN[k].as_str();
+            let mut name = known.as_bytes().to_vec();
+            for (at, byte) in flips {
+                if let Some(b) = name.get_mut(at) {
+                    *b = byte;
+                }
+            }
+            proptest::prop_assert_eq!(is(&name, known), name.eq_ignore_ascii_case(known.as_bytes()));
+            let upper = known.to_ascii_uppercase();
+            proptest::prop_assert!(is(upper.as_bytes(), known));
+        }
+    }
+
+    #[test]
+    fn known_prefix_agrees_with_known() {
+        for known in ALL_KNOWN {
+            let name = known.as_str();
+            for end in ["", ":", " :", "\t: x", "\r\n :"] {
+                let upper = format!("{}{end}", name.to_ascii_uppercase());
+                let found = HeaderName::known_prefix(upper.as_bytes());
+                assert_eq!(
+                    found.map(|(k, n)| (k.id(), n)),
+                    Some((known.id(), name.len()))
+                );
+            }
+            // A longer name, or one ending in another octet, is not it.
+            for more in ["x:", "-Foo:", "@"] {
+                let longer = format!("{name}{more}");
+                let found = HeaderName::known_prefix(longer.as_bytes());
+                assert!(found.is_none_or(|(k, _)| k.id() != known.id()), "{longer}");
+            }
+        }
+        assert_eq!(
+            HeaderName::known_prefix(b"v: SIP/2.0/UDP h").map(|(k, n)| (k.id(), n)),
+            Some((HeaderName::Via.id(), 1))
+        );
+        assert!(HeaderName::known_prefix(b"q: 1").is_none());
+        assert!(HeaderName::known_prefix(b"Call\rID: 1").is_none());
+        assert!(HeaderName::known_prefix(b"").is_none());
+        assert!(HeaderName::known_prefix(b"9: 1").is_none());
+    }
+
+    #[test]
+    fn ids_identify_known_names() {
+        assert_eq!(HeaderName::Other("X-Foo").id(), 0);
+        assert_eq!(HeaderName::from_id(0), None);
+        for known in ALL_KNOWN {
+            let back = HeaderName::from_id(known.id()).unwrap();
+            assert_eq!(back.as_str(), known.as_str());
+        }
+        assert_eq!(HeaderName::from_id(ALL_KNOWN.len() as u8 + 1), None);
     }
 
     #[test]

@@ -7,8 +7,6 @@
 
 use std::borrow::Cow;
 
-use smallvec::SmallVec;
-
 use super::value::{ValueError, ValueErrorKind, ValueLimits};
 
 /// `token` characters: alphanumerics and `-.!%*_+`'~`.
@@ -53,6 +51,23 @@ static LWS: [bool; 256] = {
         table[i] = is_lws_byte(i as u8);
         i += 1;
     }
+    table
+};
+
+/// The octets that end a parameter name in checked parameter text: `=`,
+/// `;` and LWS.
+static ENDS_NAME: [bool; 256] = {
+    let mut table = LWS;
+    table[b'=' as usize] = true;
+    table[b';' as usize] = true;
+    table
+};
+
+/// The octets that end an unquoted parameter value in checked parameter
+/// text: `;` and LWS.
+static ENDS_VALUE: [bool; 256] = {
+    let mut table = LWS;
+    table[b';' as usize] = true;
     table
 };
 
@@ -364,45 +379,51 @@ impl<'a> Param<'a> {
     }
 }
 
-/// An ordered list of parameters, stored inline for the usual few.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Params<'a>(SmallVec<[Param<'a>; 4]>);
-
-impl Clone for Params<'_> {
-    /// Copies the parameters as one block (they are `Copy`).
-    fn clone(&self) -> Self {
-        Self(SmallVec::from_slice(&self.0))
-    }
+/// An ordered list of parameters: the `;name[=value]...` text they were
+/// parsed from, read on demand.
+///
+/// The parser that built it has checked the text; the lookups and the
+/// iterator scan it again, which for the usual few parameters costs less
+/// than storing them. Two lists are equal when they hold the same
+/// parameters, as written, in the same order (white space around `;` and `=`
+/// is not compared).
+///
+/// ```
+/// use oma_im::sip::NameAddr;
+///
+/// let to = NameAddr::parse("<sip:bob@biloxi.com> ; tag = a6c85cf ;x").unwrap();
+/// assert_eq!(to.params.get("TAG"), Some(Some("a6c85cf")));
+/// assert_eq!(to.params.get("x"), Some(None));
+/// let names: Vec<_> = to.params.iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["tag", "x"]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Params<'a> {
+    /// The checked parameter text, from the first `;` (possibly after LWS).
+    text: &'a str,
 }
 
 impl<'a> Params<'a> {
     /// An empty list.
     pub fn new() -> Self {
-        Self(SmallVec::new())
+        Self { text: "" }
     }
 
-    /// Adds a parameter at the end; fails once `limits.max_params` is reached.
-    pub(crate) fn push_limited(
-        &mut self,
-        p: Param<'a>,
-        limits: &ValueLimits,
-        offset: usize,
-    ) -> Result<(), ValueError> {
-        if self.0.len() >= limits.max_params {
-            return Err(ValueError::new(ValueErrorKind::TooManyParams, offset));
-        }
-        self.0.push(p);
-        Ok(())
+    /// The list held by `text`, which a parser has checked to be
+    /// `*( LWS ";" LWS name [ LWS "=" LWS value ] )` (LWS only in header
+    /// parameters, values token-like or quoted-strings).
+    pub(crate) fn from_checked(text: &'a str) -> Self {
+        Self { text }
     }
 
-    /// Adds a parameter at the end (for building values to write).
-    pub fn push(&mut self, p: Param<'a>) {
-        self.0.push(p);
+    /// The parameter text as written (empty when there is none).
+    pub fn as_str(&self) -> &'a str {
+        self.text
     }
 
     /// The first parameter named `name` (case-insensitive).
-    pub fn find(&self, name: &str) -> Option<&Param<'a>> {
-        self.0.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    pub fn find(&self, name: &str) -> Option<Param<'a>> {
+        self.iter().find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
     /// The value of the first parameter named `name`, `Some(None)` when it has
@@ -417,33 +438,111 @@ impl<'a> Params<'a> {
     }
 
     /// The parameters in order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Param<'a>> {
-        self.0.iter()
+    pub fn iter(&self) -> ParamsIter<'a> {
+        ParamsIter {
+            text: self.text,
+            pos: 0,
+        }
     }
 
     /// Number of parameters.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.iter().count()
     }
 
     /// True when there is none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.iter().next().is_none()
     }
 
     /// Appends every parameter as `;name[=value]`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        for p in &self.0 {
+        // Without white space (a URI's parameters, most header parameters)
+        // the checked text is already in canonical form.
+        if !self.text.bytes().any(is_lws_byte) {
+            out.extend_from_slice(self.text.as_bytes());
+            return;
+        }
+        for p in self {
             p.write(out);
         }
     }
 }
 
-impl<'a, 'p> IntoIterator for &'p Params<'a> {
-    type Item = &'p Param<'a>;
-    type IntoIter = std::slice::Iter<'p, Param<'a>>;
+impl PartialEq<Params<'_>> for Params<'_> {
+    fn eq(&self, other: &Params<'_>) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Params<'_> {}
+
+impl<'a> IntoIterator for &Params<'a> {
+    type Item = Param<'a>;
+    type IntoIter = ParamsIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for Params<'a> {
+    type Item = Param<'a>;
+    type IntoIter = ParamsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The parameters of a [`Params`], in order.
+#[derive(Debug, Clone)]
+pub struct ParamsIter<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for ParamsIter<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        let s = self.text;
+        let b = s.as_bytes();
+        // LWS is rare: each skip is tried only where the byte says so.
+        let skip = |i: usize| {
+            if b.get(i).is_some_and(|&c| LWS[usize::from(c)]) {
+                skip_lws(s, i)
+            } else {
+                i
+            }
+        };
+        let semi = skip(self.pos);
+        if b.get(semi) != Some(&b';') {
+            self.pos = s.len();
+            return None;
+        }
+        let name_at = skip(semi + 1);
+        let mut i = name_at;
+        while b.get(i).is_some_and(|&c| !ENDS_NAME[usize::from(c)]) {
+            i += 1;
+        }
+        let name = s.get(name_at..i).unwrap_or_default();
+        let eq = skip(i);
+        let value = if b.get(eq) == Some(&b'=') {
+            let v_at = skip(eq + 1);
+            let mut e = v_at;
+            if b.get(v_at) == Some(&b'"') {
+                e = quoted_string(s, v_at).map_or(s.len(), |(_, end)| end);
+            } else {
+                while b.get(e).is_some_and(|&c| !ENDS_VALUE[usize::from(c)]) {
+                    e += 1;
+                }
+            }
+            i = e;
+            s.get(v_at..e)
+        } else {
+            None
+        };
+        self.pos = i;
+        Some(Param { name, value })
     }
 }
 
@@ -455,39 +554,59 @@ const fn is_gen_value_byte(b: u8) -> bool {
 
 /// Parses `*( SEMI generic-param )` starting at `i` (LWS allowed around `;`
 /// and `=`). Stops before the first byte that does not start a parameter and
-/// returns the list with that position.
+/// returns the list with that position. Fails once `limits.max_params` is
+/// passed.
 pub(crate) fn generic_params<'a>(
     s: &'a str,
     i: usize,
     limits: &ValueLimits,
 ) -> Result<(Params<'a>, usize), ValueError> {
-    let mut params = Params::new();
-    let end = generic_params_into(s, i, limits, &mut params)?;
-    Ok((params, end))
+    generic_params_checked(s, i, limits, |_| {})
 }
 
-/// [`generic_params`] appending to `params` where it lies (a value that
-/// holds them is not moved); returns the position after the last one.
-pub(crate) fn generic_params_into<'a>(
+/// [`generic_params`], handing each parameter to `each` as it is found
+/// (for the checks of a parameter's value that a header defines).
+pub(crate) fn generic_params_checked<'a>(
     s: &'a str,
-    mut i: usize,
+    i: usize,
     limits: &ValueLimits,
-    params: &mut Params<'a>,
-) -> Result<usize, ValueError> {
+    mut each: impl FnMut(Param<'a>),
+) -> Result<(Params<'a>, usize), ValueError> {
     let b = s.as_bytes();
-    loop {
-        let j = skip_lws(s, i);
-        if b.get(j) != Some(&b';') {
-            return Ok(i);
+    // LWS is rare: each skip is tried only where the byte says so.
+    let skip = |i: usize| {
+        if b.get(i).is_some_and(|&c| LWS[usize::from(c)]) {
+            skip_lws(s, i)
+        } else {
+            i
         }
-        let name_at = skip_lws(s, j + 1);
-        let (name, after_name) = token(s, name_at)?;
-        let k = skip_lws(s, after_name);
-        let (value, end) = if b.get(k) == Some(&b'=') {
-            let v_at = skip_lws(s, k + 1);
-            if b.get(v_at) == Some(&b'"') {
-                let (_, end) = quoted_string(s, v_at)?;
-                (s.get(v_at..end), end)
+    };
+    let (start, mut i, mut count) = (i, i, 0usize);
+    loop {
+        let j = skip(i);
+        if b.get(j) != Some(&b';') {
+            let text = s.get(start..i).unwrap_or_default();
+            return Ok((Params::from_checked(text), i));
+        }
+        if count >= limits.max_params {
+            return Err(ValueError::new(ValueErrorKind::TooManyParams, j));
+        }
+        count += 1;
+        let name_at = skip(j + 1);
+        let mut after_name = name_at;
+        while b.get(after_name).is_some_and(|&c| TOKEN[usize::from(c)]) {
+            after_name += 1;
+        }
+        if after_name == name_at {
+            return Err(ValueError::new(ValueErrorKind::ExpectedToken, name_at));
+        }
+        let name = s.get(name_at..after_name).unwrap_or_default();
+        let k = skip(after_name);
+        let value;
+        (value, i) = if b.get(k) == Some(&b'=') {
+            let v_at = skip(k + 1);
+            let end = if b.get(v_at) == Some(&b'"') {
+                quoted_string(s, v_at)?.1
             } else {
                 let mut e = v_at;
                 while b.get(e).is_some_and(|c| GEN_VALUE[usize::from(*c)]) {
@@ -496,13 +615,13 @@ pub(crate) fn generic_params_into<'a>(
                 if e == v_at {
                     return Err(ValueError::new(ValueErrorKind::InvalidParamValue, v_at));
                 }
-                (s.get(v_at..e), e)
-            }
+                e
+            };
+            (s.get(v_at..end), end)
         } else {
             (None, after_name)
         };
-        params.push_limited(Param { name, value }, limits, j)?;
-        i = end;
+        each(Param { name, value });
     }
 }
 
@@ -601,6 +720,61 @@ mod tests {
         assert_eq!(p.get("b"), Some(None));
         assert_eq!(p.find("c").unwrap().unquoted_value().unwrap(), "x;y");
         assert_eq!(&s[end..], "  rest");
+    }
+
+    proptest::proptest! {
+        /// The lazy iterator reads back exactly the parameters written,
+        /// whatever white space surrounds `;` and `=`.
+        #[test]
+        fn params_read_back_what_was_written(
+            params in proptest::collection::vec(
+                (
+                    "[a-zA-Z0-9.!%*_+`'~-]{1,8}",
+                    proptest::option::of(proptest::prop_oneof![
+                        "[a-zA-Z0-9.:\\[\\]-]{1,8}",
+                        "\"[a-z ;,=]{0,6}\"",
+                    ]),
+                    proptest::sample::select(vec!["", " ", "\t", "\r\n "]),
+                ),
+                0..6,
+            ),
+        ) {
+            let mut text = String::new();
+            for (name, value, lws) in &params {
+                text.push_str(&format!("{lws};{lws}{name}"));
+                if let Some(v) = value {
+                    text.push_str(&format!("{lws}={lws}{v}"));
+                }
+            }
+            let (parsed, end) = generic_params(&text, 0, &ValueLimits::DEFAULT).unwrap();
+            proptest::prop_assert_eq!(end, text.len());
+            let read: Vec<_> = parsed.iter().map(|p| (p.name, p.value)).collect();
+            let wanted: Vec<_> = params
+                .iter()
+                .map(|(n, v, _)| (n.as_str(), v.as_deref()))
+                .collect();
+            proptest::prop_assert_eq!(read, wanted);
+            proptest::prop_assert_eq!(parsed.len(), params.len());
+        }
+    }
+
+    #[test]
+    fn params_write_canonically_with_or_without_white_space() {
+        for (text, canonical) in [
+            (";a=1;b;c=\"x;y\"", ";a=1;b;c=\"x;y\""),
+            (" ; a = 1 ;b", ";a=1;b"),
+            (";c=\"two\r\n words\";d", ";c=\"two words\";d"),
+            ("", ""),
+        ] {
+            let (params, end) = generic_params(text, 0, &ValueLimits::DEFAULT).unwrap();
+            assert_eq!(end, text.len(), "{text:?}");
+            let mut out = Vec::new();
+            params.write(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), canonical, "{text:?}");
+            let mut each = Vec::new();
+            params.iter().for_each(|p| p.write(&mut each));
+            assert_eq!(String::from_utf8(each).unwrap(), canonical, "{text:?}");
+        }
     }
 
     #[test]

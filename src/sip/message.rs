@@ -2,6 +2,7 @@
 
 use smallvec::SmallVec;
 
+use super::parse::syntax::is_token_byte;
 use super::{CSeq, CallId, HeaderName, NameAddr, Uri, Via};
 
 /// How many header fields a [`SipMessage`] holds without allocating.
@@ -59,10 +60,14 @@ pub enum StartLine<'a> {
 }
 
 /// One header field of a parsed message: its name and where its value is
-/// in the message's header section.
+/// in the message's header section, in 16 octets.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct HeaderEntry<'a> {
-    pub(crate) name: HeaderName<'a>,
+pub(crate) struct HeaderEntry {
+    /// The [`HeaderName::id`] of the name: `0` for an unknown name, which
+    /// is then read from the message.
+    pub(crate) id: u8,
+    /// Offset of the field's first octet (its name) in the parsed input.
+    pub(crate) field: u32,
     /// Offset of the value's first octet in the parsed input.
     pub(crate) start: u32,
     /// Offset just past the value's last octet.
@@ -104,26 +109,39 @@ pub struct SipMessage<'a> {
     /// The input up to the end of the header section, as text.
     pub(crate) head: &'a str,
     pub(crate) start_line: StartLine<'a>,
-    pub(crate) headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]>,
+    pub(crate) headers: SmallVec<[HeaderEntry; INLINE_HEADERS]>,
     pub(crate) body: &'a [u8],
     /// The values the parser checked, already parsed.
     pub(crate) checked: Checked<'a>,
 }
 
-impl<'a> HeaderEntry<'a> {
+impl HeaderEntry {
     /// The value of this field, from the header section `head`.
-    pub(crate) fn value(&self, head: &'a str) -> HeaderValue<'a> {
+    pub(crate) fn value<'a>(&self, head: &'a str) -> HeaderValue<'a> {
         let (start, end) = (self.start as usize, self.end as usize);
         HeaderValue {
             value: head.get(start..end).unwrap_or_default(),
             offset: start,
         }
     }
+
+    /// The name of this field: a known name by its id, any other as
+    /// written (the token at the start of the field) in `head`.
+    pub(crate) fn name<'a>(&self, head: &'a str) -> HeaderName<'a> {
+        HeaderName::from_id(self.id).unwrap_or_else(|| {
+            let field = head.get(self.field as usize..).unwrap_or_default();
+            let len = field
+                .bytes()
+                .position(|b| !is_token_byte(b))
+                .unwrap_or(field.len());
+            HeaderName::Other(field.get(..len).unwrap_or_default())
+        })
+    }
 }
 
 impl<'a> SipMessage<'a> {
     /// The value of `entry`, from the header section.
-    pub(crate) fn value(&self, entry: &HeaderEntry<'a>) -> HeaderValue<'a> {
+    pub(crate) fn value(&self, entry: &HeaderEntry) -> HeaderValue<'a> {
         entry.value(self.head)
     }
 
@@ -186,7 +204,7 @@ impl<'a> SipMessage<'a> {
     pub fn headers(&self) -> impl Iterator<Item = (HeaderName<'a>, HeaderValue<'a>)> + '_ {
         self.headers
             .iter()
-            .map(|entry| (entry.name, self.value(entry)))
+            .map(|entry| (entry.name(self.head), self.value(entry)))
     }
 
     /// Every value of the header field `name`, in message order, whatever
@@ -199,12 +217,12 @@ impl<'a> SipMessage<'a> {
             HeaderName::Other(other) => Some(other),
             _ => None,
         };
-        let wanted = core::mem::discriminant(&name);
+        let wanted = name.id();
         self.headers
             .iter()
             .filter(move |entry| match other {
-                None => core::mem::discriminant(&entry.name) == wanted,
-                Some(other) => other.eq_ignore_ascii_case(entry.name.as_str()),
+                None => entry.id == wanted,
+                Some(other) => other.eq_ignore_ascii_case(entry.name(self.head).as_str()),
             })
             .map(|entry| self.value(entry))
     }
@@ -231,11 +249,10 @@ impl<'b> PartialEq<SipMessage<'b>> for SipMessage<'_> {
         same_start_line(&self.start_line, &other.start_line)
             && self.body == other.body
             && self.headers.len() == other.headers.len()
-            && self
-                .headers
-                .iter()
-                .zip(other.headers.iter())
-                .all(|(a, b)| a.name == b.name && self.value(a).value == other.value(b).value)
+            && self.headers.iter().zip(other.headers.iter()).all(|(a, b)| {
+                a.name(self.head) == b.name(other.head)
+                    && self.value(a).value == other.value(b).value
+            })
     }
 }
 

@@ -78,11 +78,23 @@ impl<'a> Method<'a> {
         if let Some(bad) = s.bytes().position(|c| !lex::is_token_byte(c)) {
             return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, bad));
         }
-        Ok(KNOWN
-            .iter()
-            .find(|m| m.as_str() == s)
-            .copied()
-            .unwrap_or(Method::Extension(s)))
+        Ok(match s {
+            "INVITE" => Method::Invite,
+            "ACK" => Method::Ack,
+            "BYE" => Method::Bye,
+            "CANCEL" => Method::Cancel,
+            "OPTIONS" => Method::Options,
+            "REGISTER" => Method::Register,
+            "PRACK" => Method::Prack,
+            "SUBSCRIBE" => Method::Subscribe,
+            "NOTIFY" => Method::Notify,
+            "PUBLISH" => Method::Publish,
+            "INFO" => Method::Info,
+            "REFER" => Method::Refer,
+            "MESSAGE" => Method::Message,
+            "UPDATE" => Method::Update,
+            _ => Method::Extension(s),
+        })
     }
 
     /// The method name as sent on the wire.
@@ -241,5 +253,20 @@ impl fmt::Display for MethodSet<'_> {
             f.write_str(m.as_str())?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_methods_parse_to_themselves() {
+        for known in KNOWN {
+            assert_eq!(Method::parse(known.as_str()), Ok(known));
+        }
+        assert_eq!(Method::parse("invite"), Ok(Method::Extension("invite")));
+        assert_eq!(Method::parse("FOO"), Ok(Method::Extension("FOO")));
+        assert!(Method::parse("IN VITE").is_err());
     }
 }

@@ -70,13 +70,13 @@ pub mod writer;
 pub use error::{SipError, SipErrorKind};
 pub use framing::{frame, Framer, Framing};
 pub use header_name::HeaderName;
-pub use lex::{unquote, CommaSplit, Param, Params};
+pub use lex::{unquote, CommaSplit, Param, Params, ParamsIter};
 pub use limits::Limits;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};
 pub use method::{Method, MethodSet, MAX_EXTENSION_METHODS};
 pub use name_addr::{DisplayName, NameAddr};
 pub use parse::{parse_message, parse_message_with};
-pub use uri::{percent_decode, Host, SipUri, TelUri, Uri, UriHeader};
+pub use uri::{percent_decode, Host, SipUri, TelUri, Uri, UriHeader, UriHeaders, UriHeadersIter};
 pub use value::{
     AcceptContact, Allow, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
     FromTo, MaxForwards, MinSe, OptionTag, OptionTags, PAssertedIdentity, PPreferredIdentity,

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::lex::{self, Params};
+use super::lex::{self, Param, Params};
 use super::uri::Uri;
 use super::value::{ValueError, ValueErrorKind, ValueLimits};
 
@@ -76,15 +76,24 @@ impl<'a> NameAddr<'a> {
 
     /// Parses one name-addr or addr-spec with its parameters under `limits`.
     pub fn parse_with(value: &'a str, limits: &ValueLimits) -> Result<Self, ValueError> {
+        Self::parse_checked(value, limits, |_| {})
+    }
+
+    /// [`NameAddr::parse_with`], handing each parameter to `each` as it is
+    /// found.
+    pub(crate) fn parse_checked(
+        value: &'a str,
+        limits: &ValueLimits,
+        each: impl FnMut(Param<'a>),
+    ) -> Result<Self, ValueError> {
         let (display_name, uri, end) = Self::parse_address(value, 0)?;
-        let mut na = NameAddr {
+        let (params, end) = lex::generic_params_checked(value, end, limits, each)?;
+        lex::expect_end(value, end)?;
+        Ok(NameAddr {
             display_name,
             uri,
-            params: Params::new(),
-        };
-        let end = lex::generic_params_into(value, end, limits, &mut na.params)?;
-        lex::expect_end(value, end)?;
-        Ok(na)
+            params,
+        })
     }
 
     /// Parses the address part (display name and URI, without parameters)
@@ -130,12 +139,9 @@ impl<'a> NameAddr<'a> {
         match lt {
             Some(lt) => {
                 let start = lt + 1;
-                let close = (b.get(start..).unwrap_or_default().iter())
-                    .position(|&c| c == b'>')
-                    .ok_or(ValueError::new(
-                        ValueErrorKind::UnterminatedAngleBracket,
-                        lt,
-                    ))?;
+                let close = memchr::memchr(b'>', b.get(start..).unwrap_or_default()).ok_or(
+                    ValueError::new(ValueErrorKind::UnterminatedAngleBracket, lt),
+                )?;
                 let text = s.get(start..start + close).unwrap_or_default();
                 let uri = Uri::parse(text).map_err(|e| e.shifted(start))?;
                 Ok((display_name, uri, start + close + 1))

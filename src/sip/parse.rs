@@ -82,7 +82,7 @@ pub fn parse_message_with<'a>(
 
     // First pass, on the octets: cut the header fields (each with its folded
     // continuation lines) up to the empty line, and recognise their names.
-    let mut headers: SmallVec<[HeaderEntry<'a>; INLINE_HEADERS]> = SmallVec::new();
+    let mut headers: SmallVec<[HeaderEntry; INLINE_HEADERS]> = SmallVec::new();
     let mut pos = line_end + 2;
     while input.get(pos..pos + 2) != Some(b"\r\n") {
         if headers.len() == limits.max_headers {
@@ -91,15 +91,13 @@ pub fn parse_message_with<'a>(
         let field_end = lines.line(pos, true)?;
         let field = input.get(pos..field_end).unwrap_or_default();
         let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
-        let name = field.get(..parts.name_len).unwrap_or_default();
-        let name = HeaderName::known(name).unwrap_or_else(|| {
-            // A token: ASCII, so always text.
-            HeaderName::Other(core::str::from_utf8(name).unwrap_or_default())
-        });
-        // Offsets fit in u32: larger inputs were rejected above.
-        let at = |i: usize| u32::try_from(pos + i).unwrap_or(u32::MAX);
+        let id = parts.id;
+        // Offsets fit in u32: larger inputs were rejected above, so the
+        // casts cannot truncate.
+        let at = |i: usize| (pos + i) as u32;
         headers.push(HeaderEntry {
-            name,
+            id,
+            field: at(0),
             start: at(parts.value_start),
             end: at(parts.value_end),
         });
@@ -112,8 +110,8 @@ pub fn parse_message_with<'a>(
     let head = lines.head(head_end)?;
     let mut seen = Seen::default();
     for entry in &headers {
-        if Seen::watches(entry.name) {
-            seen.add(entry.name, &entry.value(head))?;
+        if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
+            seen.add(name, &entry.value(head))?;
         }
     }
     let checked = seen.check(&start_line, request_uri, &headers, head)?;
@@ -165,6 +163,7 @@ impl<'a> Lines<'a> {
     /// just after the previous line — with `fold`, of the header field: the
     /// line and its continuation lines (those starting with SP or HT). Every
     /// LF must follow a CR.
+    #[inline]
     fn line(&mut self, start: usize, fold: bool) -> Result<usize, SipError> {
         let input = self.input;
         let too_long = |end: usize| end - start > self.max_len;
@@ -234,8 +233,8 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
 /// the field.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FieldParts {
-    /// Length of the name (a token, so ASCII).
-    pub(crate) name_len: usize,
+    /// The [`HeaderName::id`] of the name (`0` for an unknown name).
+    pub(crate) id: u8,
     /// Start of the value, after the colon and any LWS.
     pub(crate) value_start: usize,
     /// End of the value, before any trailing LWS.
@@ -245,44 +244,45 @@ pub(crate) struct FieldParts {
 /// Splits a header field (without its final CRLF) into `name HCOLON value`,
 /// tolerating LWS (even folded) before the colon. On error, the cause and its
 /// offset in `field`.
+#[inline]
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
-    let name_len = field
-        .iter()
-        .position(|&b| !syntax::is_token_byte(b))
-        .unwrap_or(field.len());
+    let (id, mut name_len) = match HeaderName::known_prefix(field) {
+        Some((name, len)) => (name.id(), len),
+        None => (0, 0),
+    };
+    if id == 0 {
+        while field
+            .get(name_len)
+            .is_some_and(|&b| syntax::is_token_byte(b))
+        {
+            name_len += 1;
+        }
+    }
     if name_len == 0 {
         return Err((SipErrorKind::InvalidHeaderName, 0));
     }
-    let after_name = field.get(name_len..).unwrap_or_default();
-    let colon = after_name
-        .iter()
-        .position(|&b| !syntax::is_lws(b))
-        .map(|i| name_len + i);
-    let Some(colon) = colon.filter(|&i| field.get(i) == Some(&b':')) else {
-        let kind = if after_name
-            .first()
-            .is_none_or(|&b| syntax::is_lws(b) || b == b':')
-        {
-            SipErrorKind::MissingColon
-        } else {
-            SipErrorKind::InvalidHeaderName
+    // Usually `name: value`; LWS before the colon is allowed.
+    let mut colon = name_len;
+    while field.get(colon).is_some_and(|&b| syntax::is_lws(b)) {
+        colon += 1;
+    }
+    if field.get(colon) != Some(&b':') {
+        let kind = match field.get(name_len) {
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b':') => SipErrorKind::MissingColon,
+            Some(_) => SipErrorKind::InvalidHeaderName,
         };
         return Err((kind, name_len));
-    };
-    let value = field.get(colon + 1..).unwrap_or_default();
-    let lead = value
-        .iter()
-        .position(|&b| !syntax::is_lws(b))
-        .unwrap_or(value.len());
-    let trail = value
-        .iter()
-        .rev()
-        .position(|&b| !syntax::is_lws(b))
-        .unwrap_or(0);
-    let value_start = colon + 1 + lead;
-    let value_end = (field.len() - trail).max(value_start);
+    }
+    let mut value_start = colon + 1;
+    while field.get(value_start).is_some_and(|&b| syntax::is_lws(b)) {
+        value_start += 1;
+    }
+    let mut value_end = field.len();
+    while value_end > value_start && field.get(value_end - 1).is_some_and(|&b| syntax::is_lws(b)) {
+        value_end -= 1;
+    }
     Ok(FieldParts {
-        name_len,
+        id,
         value_start,
         value_end,
     })
@@ -376,7 +376,7 @@ impl<'a> Seen<'a> {
         &self,
         start_line: &StartLine<'a>,
         request_uri: Option<Uri<'a>>,
-        headers: &[HeaderEntry<'a>],
+        headers: &[HeaderEntry],
         head: &'a str,
     ) -> Result<Checked<'a>, SipError> {
         let head_end = head.len();
@@ -389,8 +389,9 @@ impl<'a> Seen<'a> {
             return Err(missing(HeaderName::Via));
         }
         let (mut top_via, mut more_vias) = (None, false);
+        let via_id = HeaderName::Via.id();
         for entry in headers {
-            if matches!(entry.name, HeaderName::Via) {
+            if entry.id == via_id {
                 fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
         }

@@ -43,7 +43,7 @@ pub enum Uri<'a> {
 }
 
 /// A `sip:` or `sips:` URI (RFC 3261 §19.1.1).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipUri<'a> {
     /// `true` for `sips:`.
     pub secure: bool,
@@ -58,21 +58,79 @@ pub struct SipUri<'a> {
     /// The uri-parameters, in order, escapes kept.
     pub params: Params<'a>,
     /// The headers after `?`, in order, escapes kept.
-    pub headers: SmallVec<[UriHeader<'a>; 2]>,
+    pub headers: UriHeaders<'a>,
 }
 
-impl Clone for SipUri<'_> {
-    /// Copies the parameters and headers as blocks (they are `Copy`).
-    fn clone(&self) -> Self {
-        Self {
-            secure: self.secure,
-            user: self.user,
-            password: self.password,
-            host: self.host,
-            port: self.port,
-            params: self.params.clone(),
-            headers: SmallVec::from_slice(&self.headers),
+/// The headers of a SIP URI: the checked `hname=hvalue *("&" ...)` text
+/// after the `?`, read on demand.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UriHeaders<'a> {
+    text: &'a str,
+}
+
+impl<'a> UriHeaders<'a> {
+    /// The headers in order.
+    pub fn iter(&self) -> UriHeadersIter<'a> {
+        UriHeadersIter {
+            rest: (!self.text.is_empty()).then_some(self.text),
         }
+    }
+
+    /// The header at `index` (0 for the first).
+    pub fn get(&self, index: usize) -> Option<UriHeader<'a>> {
+        self.iter().nth(index)
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The header text after `?` as written (empty when there is none).
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+}
+
+impl PartialEq<UriHeaders<'_>> for UriHeaders<'_> {
+    fn eq(&self, other: &UriHeaders<'_>) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for UriHeaders<'_> {}
+
+impl<'a> IntoIterator for &UriHeaders<'a> {
+    type Item = UriHeader<'a>;
+    type IntoIter = UriHeadersIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// The headers of a [`UriHeaders`], in order.
+#[derive(Debug, Clone)]
+pub struct UriHeadersIter<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for UriHeadersIter<'a> {
+    type Item = UriHeader<'a>;
+
+    fn next(&mut self) -> Option<UriHeader<'a>> {
+        let rest = self.rest?;
+        let (header, more) = match rest.split_once('&') {
+            Some((header, more)) => (header, Some(more)),
+            None => (rest, None),
+        };
+        self.rest = more;
+        let (name, value) = header.split_once('=').unwrap_or((header, ""));
+        Some(UriHeader { name, value })
     }
 }
 
@@ -120,45 +178,19 @@ impl<'a> Host<'a> {
         }
         // One pass over the octets: the first one a host name cannot hold,
         // and the classes seen.
-        let bytes = s.as_bytes();
-        let (mut bad, mut seen, mut double_dot, mut previous) = (None, 0u8, false, 0u8);
-        for (i, &c) in bytes.iter().enumerate() {
-            let class = HOST_CLASS[usize::from(c)];
-            if class == HOST_INVALID {
-                bad = Some(i);
-                break;
+        match scan_host(s.as_bytes(), 0, HostEnd::Whole) {
+            Ok(scan) => scan.host(s),
+            Err(_) if s.contains(':') => {
+                if bare_ipv6 {
+                    return s
+                        .parse::<Ipv6Addr>()
+                        .map(Host::Ipv6)
+                        .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 0));
+                }
+                Err(ValueError::new(ValueErrorKind::InvalidIpv6, 0))
             }
-            seen |= class;
-            double_dot |= c == b'.' && previous == b'.';
-            previous = c;
+            Err(e) => Err(e),
         }
-        let all_digits_and_dots = seen & HOST_OTHER == 0;
-        if bad.is_some() && bytes.contains(&b':') {
-            if bare_ipv6 {
-                return s
-                    .parse::<Ipv6Addr>()
-                    .map(Host::Ipv6)
-                    .map_err(|_| ValueError::new(ValueErrorKind::InvalidIpv6, 0));
-            }
-            return Err(ValueError::new(ValueErrorKind::InvalidIpv6, 0));
-        }
-        if s.is_empty() {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        if let Some(bad) = bad {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, bad));
-        }
-        if all_digits_and_dots {
-            // All digits and dots: must be an IPv4address, a toplabel never
-            // starts with a digit.
-            return parse_ipv4(s)
-                .map(Host::Ipv4)
-                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        if s.starts_with('.') || double_dot {
-            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
-        }
-        Ok(Host::Domain(s))
     }
 
     /// Appends the host: IPv6 in brackets.
@@ -626,7 +658,8 @@ impl<'a> SipUri<'a> {
     }
 
     /// The rest of [`SipUri::parse_rest`] once the userinfo is known: the
-    /// hostport at `host_at`, the uri-parameters and the headers.
+    /// hostport at `host_at`, the uri-parameters and the headers, each
+    /// checked in one forward scan.
     fn parse_hostport(
         s: &'a str,
         base: usize,
@@ -636,146 +669,315 @@ impl<'a> SipUri<'a> {
         password: Option<&'a str>,
         host_at: usize,
     ) -> Result<Self, ValueError> {
+        Self::parse_after_userinfo(s, secure, limits, user, password, host_at)
+            .map_err(|e| e.shifted(base))
+    }
+
+    /// [`SipUri::parse_hostport`] with error offsets relative to `s`.
+    fn parse_after_userinfo(
+        s: &'a str,
+        secure: bool,
+        limits: &ValueLimits,
+        user: Option<&'a str>,
+        password: Option<&'a str>,
+        host_at: usize,
+    ) -> Result<Self, ValueError> {
         let b = s.as_bytes();
-        // hostport: up to ';' or '?'.
-        let hp_end = param_or_header_start(b, host_at);
-        let hostport = s.get(host_at..hp_end).unwrap_or_default();
-        let hp_base = base + host_at;
-        let (host_str, port_str) = if hostport.starts_with('[') {
-            match find(hostport, b']') {
-                Some(close) => {
-                    let after = hostport.get(close + 1..).unwrap_or_default();
-                    let port = match after.strip_prefix(':') {
-                        Some(p) => Some((p, close + 2)),
-                        None if after.is_empty() => None,
-                        None => {
-                            return Err(ValueError::new(
-                                ValueErrorKind::UnexpectedCharacter,
-                                hp_base + close + 1,
-                            ))
-                        }
-                    };
-                    (hostport.get(..=close).unwrap_or_default(), port)
-                }
-                None => return Err(ValueError::new(ValueErrorKind::InvalidIpv6, hp_base)),
-            }
+        let (host, port, mut i) = if b.get(host_at) == Some(&b'[') {
+            bracketed_hostport(s, host_at)?
         } else {
-            match find(hostport, b':') {
-                Some(c) => (
-                    hostport.get(..c).unwrap_or_default(),
-                    Some((hostport.get(c + 1..).unwrap_or_default(), c + 1)),
-                ),
-                None => (hostport, None),
+            let scan = scan_host(b, host_at, HostEnd::Uri)?;
+            let text = s.get(host_at..scan.end).unwrap_or_default();
+            let host = scan.host(text).map_err(|e| e.shifted(host_at))?;
+            if b.get(scan.end) == Some(&b':') {
+                let (port, end) = scan_port(b, scan.end + 1)?;
+                (host, Some(port), end)
+            } else {
+                (host, None, scan.end)
             }
         };
-        let host = Host::parse(host_str, false).map_err(|e| e.shifted(hp_base))?;
-        let port = match port_str {
-            Some((p, at)) => Some(parse_port(p).map_err(|e| e.shifted(hp_base + at))?),
-            None => None,
-        };
-        // Built where it will be returned from; the parameters and headers
-        // are appended in place.
-        let mut uri = SipUri {
+        // uri-parameters
+        let params_at = i;
+        let mut count = 0usize;
+        let mut names = Names::default();
+        while b.get(i) == Some(&b';') {
+            let start = i + 1;
+            let (name_end, stop) = scan_chars(b, start, &PARAM, UriStop::Param)?;
+            if name_end == start {
+                return Err(ValueError::new(ValueErrorKind::ExpectedToken, start));
+            }
+            let mut end = name_end;
+            if stop == Some(b'=') {
+                let (value_end, _) = scan_chars(b, name_end + 1, &PARAM, UriStop::Value)?;
+                if value_end == name_end + 1 {
+                    return Err(ValueError::new(
+                        ValueErrorKind::InvalidParamValue,
+                        value_end,
+                    ));
+                }
+                end = value_end;
+            }
+            let name = s.get(start..name_end).unwrap_or_default();
+            let before = s.get(params_at..i).unwrap_or_default();
+            if names.seen(name, before) {
+                return Err(ValueError::new(ValueErrorKind::DuplicateParam, start));
+            }
+            if count >= limits.max_params {
+                return Err(ValueError::new(ValueErrorKind::TooManyParams, i));
+            }
+            count += 1;
+            i = end;
+        }
+        let params = Params::from_checked(s.get(params_at..i).unwrap_or_default());
+        // headers
+        let mut headers = UriHeaders::default();
+        if b.get(i) == Some(&b'?') {
+            let (mut start, mut count) = (i + 1, 0usize);
+            loop {
+                let (name_end, stop) = scan_chars(b, start, &HEADER, UriStop::HeaderName)?;
+                if stop != Some(b'=') {
+                    return Err(ValueError::new(ValueErrorKind::Expected('='), name_end));
+                }
+                if name_end == start {
+                    return Err(ValueError::new(ValueErrorKind::ExpectedToken, start));
+                }
+                let (end, stop) = scan_chars(b, name_end + 1, &HEADER, UriStop::HeaderValue)?;
+                if count >= limits.max_uri_headers {
+                    return Err(ValueError::new(ValueErrorKind::TooManyItems, start));
+                }
+                count += 1;
+                if stop.is_none() {
+                    break;
+                }
+                start = end + 1;
+            }
+            headers = UriHeaders {
+                text: s.get(i + 1..).unwrap_or_default(),
+            };
+        } else if i < s.len() {
+            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i));
+        }
+        Ok(SipUri {
             secure,
             user,
             password,
             host,
             port,
-            params: Params::new(),
-            headers: SmallVec::new(),
-        };
-        // uri-parameters
-        let mut i = hp_end;
-        while b.get(i) == Some(&b';') {
-            let start = i + 1;
-            let end = param_or_header_start(b, start);
-            let text = s.get(start..end).unwrap_or_default();
-            let (name, value) = match find(text, b'=') {
-                Some(e) => (text.get(..e).unwrap_or_default(), text.get(e + 1..)),
-                None => (text, None),
-            };
-            if name.is_empty() {
-                return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
-            }
-            check_chars(
-                name,
-                base + start,
-                &PARAM,
-                ValueErrorKind::UnexpectedCharacter,
-            )?;
-            if let Some(v) = value {
-                if v.is_empty() {
-                    return Err(ValueError::new(
-                        ValueErrorKind::InvalidParamValue,
-                        base + end,
-                    ));
-                }
-                check_chars(
-                    v,
-                    base + start + name.len() + 1,
-                    &PARAM,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-            }
-            if uri.params.contains(name) {
-                return Err(ValueError::new(
-                    ValueErrorKind::DuplicateParam,
-                    base + start,
-                ));
-            }
-            uri.params
-                .push_limited(Param { name, value }, limits, base + i)?;
-            i = end;
+            params,
+            headers,
+        })
+    }
+}
+
+/// The names of the uri-parameters seen so far, for the duplicate check:
+/// the first few kept at hand, any more found again in the parameter text.
+#[derive(Default)]
+struct Names<'a> {
+    first: arrayvec::ArrayVec<&'a str, 8>,
+}
+
+impl<'a> Names<'a> {
+    /// `true` when `name` is a duplicate (ASCII case-insensitively) of one
+    /// of the parameters in `before`, the checked text of those seen so
+    /// far; notes it otherwise.
+    fn seen(&mut self, name: &'a str, before: &str) -> bool {
+        let duplicate = self.first.iter().any(|n| n.eq_ignore_ascii_case(name))
+            || (self.first.is_full() && Params::from_checked(before).contains(name));
+        if !duplicate {
+            // Once full, the parameter text is searched instead.
+            let _ = self.first.try_push(name);
         }
-        // headers
-        if b.get(i) == Some(&b'?') {
-            let mut start = i + 1;
-            loop {
-                let end = b
-                    .get(start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .position(|&c| c == b'&')
-                    .map_or(s.len(), |p| p + start);
-                let text = s.get(start..end).unwrap_or_default();
-                let Some(eq) = find(text, b'=') else {
-                    return Err(ValueError::new(ValueErrorKind::Expected('='), base + end));
-                };
-                let name = text.get(..eq).unwrap_or_default();
-                let value = text.get(eq + 1..).unwrap_or_default();
-                if name.is_empty() {
-                    return Err(ValueError::new(ValueErrorKind::ExpectedToken, base + start));
-                }
-                check_chars(
-                    name,
-                    base + start,
-                    &HEADER,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-                check_chars(
-                    value,
-                    base + start + eq + 1,
-                    &HEADER,
-                    ValueErrorKind::UnexpectedCharacter,
-                )?;
-                if uri.headers.len() >= limits.max_uri_headers {
-                    return Err(ValueError::new(ValueErrorKind::TooManyItems, base + start));
-                }
-                uri.headers.push(UriHeader { name, value });
-                if end >= s.len() {
-                    break;
-                }
-                start = end + 1;
+        duplicate
+    }
+}
+
+/// Where [`scan_chars`] stops besides the end of the URI: the delimiters
+/// that may follow the part scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UriStop {
+    /// A uri-parameter name: `=`, `;` or `?`.
+    Param,
+    /// A uri-parameter value: `;` or `?`.
+    Value,
+    /// A header name: `=` or `&`.
+    HeaderName,
+    /// A header value: `&`.
+    HeaderValue,
+}
+
+impl UriStop {
+    fn stops_at(self, c: u8) -> bool {
+        match self {
+            UriStop::Param => matches!(c, b'=' | b';' | b'?'),
+            UriStop::Value => matches!(c, b';' | b'?'),
+            UriStop::HeaderName => matches!(c, b'=' | b'&'),
+            UriStop::HeaderValue => c == b'&',
+        }
+    }
+}
+
+/// Scans the octets of `b` from `from` that the table `ok` allows (and
+/// valid `%hh` escapes) up to a delimiter of `stop` or the end: the position
+/// reached and the delimiter found there. Any other octet is an error at its
+/// position.
+fn scan_chars(
+    b: &[u8],
+    from: usize,
+    ok: &[bool; 256],
+    stop: UriStop,
+) -> Result<(usize, Option<u8>), ValueError> {
+    let mut i = from;
+    while let Some(&c) = b.get(i) {
+        if ok[usize::from(c)] {
+            i += 1;
+        } else if stop.stops_at(c) {
+            return Ok((i, Some(c)));
+        } else if c == b'%' {
+            let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return Err(ValueError::new(ValueErrorKind::InvalidEscape, i));
             }
-        } else if i < s.len() {
+            i += 3;
+        } else {
+            return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, i));
+        }
+    }
+    Ok((i, None))
+}
+
+/// What one scan of a host name or IPv4 address saw.
+pub(crate) struct HostScan {
+    /// Position of the octet after the host.
+    pub(crate) end: usize,
+    /// The [`HOST_CLASS`] bits of every octet.
+    seen: u8,
+    /// Two dots in a row.
+    double_dot: bool,
+}
+
+impl HostScan {
+    /// The host `text` (the octets scanned), classified; offsets relative
+    /// to it.
+    pub(crate) fn host<'a>(&self, text: &'a str) -> Result<Host<'a>, ValueError> {
+        if text.is_empty() {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if self.seen & HOST_OTHER == 0 {
+            // All digits and dots: must be an IPv4address, a toplabel never
+            // starts with a digit.
+            return parse_ipv4(text)
+                .map(Host::Ipv4)
+                .ok_or(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        if text.starts_with('.') || self.double_dot {
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, 0));
+        }
+        Ok(Host::Domain(text))
+    }
+}
+
+/// Where a host name or IPv4 address ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostEnd {
+    /// In a SIP URI: at `:`, `;`, `?` or the end.
+    Uri,
+    /// In a Via sent-by: at `:`, `;`, `,`, LWS or the end.
+    Via,
+    /// A whole string: only at the end.
+    Whole,
+}
+
+impl HostEnd {
+    fn stops_at(self, c: u8) -> bool {
+        match self {
+            HostEnd::Uri => matches!(c, b':' | b';' | b'?'),
+            HostEnd::Via => matches!(c, b':' | b';' | b',' | b' ' | b'\t' | b'\r' | b'\n'),
+            HostEnd::Whole => false,
+        }
+    }
+}
+
+/// Scans a host name or IPv4 address at `from` up to where `end` says it
+/// ends; any other octet a host cannot hold is an
+/// [`ValueErrorKind::InvalidHost`] at its position.
+pub(crate) fn scan_host(b: &[u8], from: usize, end: HostEnd) -> Result<HostScan, ValueError> {
+    let (mut i, mut seen, mut double_dot) = (from, 0u8, false);
+    while let Some(&c) = b.get(i) {
+        let class = HOST_CLASS[usize::from(c)];
+        if class == HOST_INVALID {
+            if end.stops_at(c) {
+                break;
+            }
+            return Err(ValueError::new(ValueErrorKind::InvalidHost, i));
+        }
+        if class == HOST_DOT && i > from && b.get(i - 1) == Some(&b'.') {
+            double_dot = true;
+        }
+        seen |= class;
+        i += 1;
+    }
+    Ok(HostScan {
+        end: i,
+        seen,
+        double_dot,
+    })
+}
+
+/// The port whose first digit is at `from`, up to `;`, `?` or the end, and
+/// the position after it.
+fn scan_port(b: &[u8], from: usize) -> Result<(u16, usize), ValueError> {
+    let bad = ValueError::new(ValueErrorKind::InvalidPort, from);
+    let (mut i, mut n) = (from, 0u32);
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii_digit() {
+            n = n * 10 + u32::from(c - b'0');
+            if n > u32::from(u16::MAX) {
+                return Err(bad);
+            }
+            i += 1;
+        } else if c == b';' || c == b'?' {
+            break;
+        } else {
+            return Err(bad);
+        }
+    }
+    if i == from {
+        return Err(bad);
+    }
+    u16::try_from(n).map(|port| (port, i)).map_err(|_| bad)
+}
+
+/// A hostport whose host is an IPv6 reference (`[` at `host_at`): the host,
+/// the port and the position after them. Offsets relative to `s`.
+fn bracketed_hostport(
+    s: &str,
+    host_at: usize,
+) -> Result<(Host<'_>, Option<u16>, usize), ValueError> {
+    let hp_end = param_or_header_start(s.as_bytes(), host_at);
+    let hostport = s.get(host_at..hp_end).unwrap_or_default();
+    let close =
+        find(hostport, b']').ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, host_at))?;
+    let after = hostport.get(close + 1..).unwrap_or_default();
+    let port_text = match after.strip_prefix(':') {
+        Some(p) => Some(p),
+        None if after.is_empty() => None,
+        None => {
             return Err(ValueError::new(
                 ValueErrorKind::UnexpectedCharacter,
-                base + i,
-            ));
+                host_at + close + 1,
+            ))
         }
-        Ok(uri)
-    }
+    };
+    let host_text = hostport.get(..=close).unwrap_or_default();
+    let host = Host::parse(host_text, false).map_err(|e| e.shifted(host_at))?;
+    let port = match port_text {
+        Some(p) => Some(parse_port(p).map_err(|e| e.shifted(host_at + close + 2))?),
+        None => None,
+    };
+    Ok((host, port, hp_end))
+}
 
+impl<'a> SipUri<'a> {
     /// The `transport` uri-parameter.
     pub fn transport(&self) -> Option<&'a str> {
         self.params.get("transport").flatten()
@@ -826,11 +1028,10 @@ impl<'a> SipUri<'a> {
             crate::decimal::push_decimal(out, u64::from(u32::from(p)));
         }
         self.params.write(out);
-        for (k, h) in self.headers.iter().enumerate() {
-            out.push(if k == 0 { b'?' } else { b'&' });
-            out.extend_from_slice(h.name.as_bytes());
-            out.push(b'=');
-            out.extend_from_slice(h.value.as_bytes());
+        // The checked header text is already `hname=hvalue *("&" ...)`.
+        if !self.headers.is_empty() {
+            out.push(b'?');
+            out.extend_from_slice(self.headers.as_str().as_bytes());
         }
     }
 
@@ -847,7 +1048,10 @@ impl<'a> SipUri<'a> {
         // Parameters in both must match; user, ttl, method and maddr must be
         // in both or in neither; others in only one are ignored. Names and
         // values compare case-insensitively after decoding escapes.
-        fn find<'p>(ps: &Params<'p>, name: &str) -> Option<Option<&'p str>> {
+        // Each side's parameters are read once (inline for up to eight).
+        let mine: SmallVec<[Param<'_>; 8]> = self.params.iter().collect();
+        let theirs: SmallVec<[Param<'_>; 8]> = other.params.iter().collect();
+        fn find<'p>(ps: &[Param<'p>], name: &str) -> Option<Option<&'p str>> {
             ps.iter()
                 .find(|q| decoded_eq(q.name, name, true))
                 .map(|q| q.value)
@@ -857,22 +1061,21 @@ impl<'a> SipUri<'a> {
                 .iter()
                 .any(|n| decoded_eq(name, n, true))
         };
-        for p in &self.params {
-            match find(&other.params, p.name) {
+        for p in &mine {
+            match find(&theirs, p.name) {
                 Some(v) if !opt_eq(p.value, v, true) => return false,
                 None if restricted(p.name) => return false,
                 _ => {}
             }
         }
-        if other
-            .params
+        if theirs
             .iter()
-            .any(|q| restricted(q.name) && find(&self.params, q.name).is_none())
+            .any(|q| restricted(q.name) && find(&mine, q.name).is_none())
         {
             return false;
         }
         // Headers are never ignored: the same set on both sides.
-        let covered = |a: &[UriHeader<'_>], b: &[UriHeader<'_>]| {
+        let covered = |a: &UriHeaders<'_>, b: &UriHeaders<'_>| {
             a.iter().all(|h| {
                 b.iter()
                     .any(|g| decoded_eq(h.name, g.name, true) && decoded_eq(h.value, g.value, true))
@@ -922,8 +1125,8 @@ impl<'a> TelUri<'a> {
             &TEL_NUMBER,
             ValueErrorKind::UnexpectedCharacter,
         )?;
-        let mut params = Params::new();
-        let mut i = end;
+        let (mut i, mut count) = (end, 0usize);
+        let mut names = Names::default();
         let b = s.as_bytes();
         while b.get(i) == Some(&b';') {
             let start = i + 1;
@@ -953,15 +1156,20 @@ impl<'a> TelUri<'a> {
                     ValueErrorKind::UnexpectedCharacter,
                 )?;
             }
-            if params.contains(name) {
+            let before = s.get(end..i).unwrap_or_default();
+            if names.seen(name, before) {
                 return Err(ValueError::new(
                     ValueErrorKind::DuplicateParam,
                     base + start,
                 ));
             }
-            params.push_limited(Param { name, value }, limits, base + i)?;
+            if count >= limits.max_params {
+                return Err(ValueError::new(ValueErrorKind::TooManyParams, base + i));
+            }
+            count += 1;
             i = e;
         }
+        let params = Params::from_checked(s.get(end..i).unwrap_or_default());
         Ok(TelUri { number, params })
     }
 
@@ -1030,7 +1238,7 @@ mod tests {
         assert!(u.lr());
         assert_eq!(u.headers.len(), 2);
         assert_eq!(
-            u.headers[0],
+            u.headers.iter().next().unwrap(),
             UriHeader {
                 name: "subject",
                 value: "project%20x"
@@ -1142,6 +1350,20 @@ mod tests {
             kind("tel:+1 555"),
             Err((ValueErrorKind::UnexpectedCharacter, 6))
         );
+    }
+
+    #[test]
+    fn duplicate_params_found_however_many_come_first() {
+        let many: String = (0..12).map(|k| format!(";p{k}=v")).collect();
+        assert!(Uri::parse(&format!("sip:h{many}")).is_ok());
+        for again in ["P0", "p7", "p8", "P11"] {
+            let uri = format!("sip:h{many};{again}");
+            let err = Uri::parse(&uri).unwrap_err();
+            assert_eq!(err.kind, ValueErrorKind::DuplicateParam, "{uri}");
+            assert_eq!(err.offset, uri.len() - again.len(), "{uri}");
+        }
+        let tel = Uri::parse("tel:+1;a=1;b;A").unwrap_err();
+        assert_eq!((tel.kind, tel.offset), (ValueErrorKind::DuplicateParam, 13));
     }
 
     #[test]

@@ -213,43 +213,57 @@ fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<So
     let mut first = true;
     for hv in request.header_values(HeaderName::Via) {
         for via in value::list::<Via>(hv.value).flatten() {
-            let mut via = via;
             if first {
                 first = false;
-                stamp(&mut via, source, &received, &rport);
+                w.header_with("Via", |out| {
+                    write_stamped(&via, source, &received, &rport, out);
+                });
+            } else {
+                w.header_with("Via", |out| via.write(out));
             }
-            w.header_with("Via", |out| via.write(out));
         }
     }
 }
 
-/// Adds `received` and fills `rport` in a top Via (§18.2.1, RFC 3581 §4).
-fn stamp<'a>(via: &mut Via<'a>, source: SocketAddr, received: &'a str, rport: &'a str) {
+/// Appends a top Via with `received` added and `rport` filled in
+/// (§18.2.1, RFC 3581 §4).
+fn write_stamped(
+    via: &Via<'_>,
+    source: SocketAddr,
+    received: &str,
+    rport: &str,
+    out: &mut Vec<u8>,
+) {
     let same_host = match via.host {
         crate::sip::Host::Ipv4(a) => std::net::IpAddr::V4(a) == source.ip(),
         crate::sip::Host::Ipv6(a) => std::net::IpAddr::V6(a) == source.ip(),
         crate::sip::Host::Domain(_) => false,
     };
     let wants_rport = via.rport() == Some(None);
-    let mut params = crate::sip::Params::new();
+    let bare = Via {
+        params: crate::sip::Params::new(),
+        ..via.clone()
+    };
+    bare.write(out);
     for p in &via.params {
         if p.name.eq_ignore_ascii_case("received") {
             continue;
         }
         if p.name.eq_ignore_ascii_case("rport") && wants_rport {
-            params.push(Param {
+            Param {
                 name: p.name,
                 value: Some(rport),
-            });
+            }
+            .write(out);
         } else {
-            params.push(*p);
+            p.write(out);
         }
     }
     if !same_host || wants_rport {
-        params.push(Param {
+        Param {
             name: "received",
             value: Some(received),
-        });
+        }
+        .write(out);
     }
-    via.params = params;
 }

@@ -274,7 +274,6 @@ impl UserAgent {
             parsed.event_type.to_ascii_lowercase(),
             parsed.id().map(str::to_owned),
         );
-        drop(parsed);
         let tx = self.send_request(request, now)?;
         let pending = self.clients.get(&tx).and_then(|e| {
             let msg = e.tx.request().message();

@@ -5,7 +5,7 @@ use crate::sip::{SipError, SipErrorKind};
 
 use crate::sip::Uri;
 
-use super::syntax::is_token;
+use super::syntax::{is_token, is_token_byte};
 
 /// Parses the start line `line` (without its CRLF), found at `base` in the
 /// input; for a request, also gives the parsed Request-URI.
@@ -23,6 +23,38 @@ pub(super) fn parse(line: &str, base: usize) -> Result<(StartLine<'_>, Option<Ur
 
 /// `Method SP Request-URI SP SIP-Version`, single SPs only.
 fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
+    // The usual line, `token SP uri SP SIP/2.0`, in one scan of the method:
+    // the URI parser rejects any SP inside the URI.
+    let bytes = line.as_bytes();
+    let method_end = bytes
+        .iter()
+        .position(|&b| !is_token_byte(b))
+        .unwrap_or(bytes.len());
+    let version_at = bytes.len().saturating_sub(7);
+    let usual = method_end > 0
+        && bytes.get(method_end) == Some(&b' ')
+        && version_at > method_end + 1
+        && bytes.get(version_at - 1) == Some(&b' ')
+        && bytes
+            .get(version_at..)
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"SIP/2.0"));
+    if usual {
+        let uri_at = method_end + 1;
+        let uri = line.get(uri_at..version_at - 1).unwrap_or_default();
+        let parsed = Uri::parse(uri)
+            .map_err(|_| SipError::new(SipErrorKind::InvalidRequestUri, base + uri_at))?;
+        let line = RequestLine {
+            method: line.get(..method_end).unwrap_or_default(),
+            uri,
+            uri_offset: base + uri_at,
+        };
+        return Ok((line, parsed));
+    }
+    general_request_line(line, base)
+}
+
+/// [`request_line`] for any line: finds the first and last SP.
+fn general_request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
     let err = |kind, at: usize| Err(SipError::new(kind, base + at));
     // The first and last SP, and how many there are.
     let bytes = line.as_bytes();

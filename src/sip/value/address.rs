@@ -68,8 +68,10 @@ impl<'a> Contact<'a> {
             lex::expect_end(value, i + 1)?;
             return Ok(Contact::Wildcard);
         }
-        let na = NameAddr::parse_with(value, limits)?;
-        for p in &na.params {
+        // `expires` and `q` are checked as the parameters are found; the
+        // first bad one is reported once the whole value has parsed.
+        let mut bad_param = None;
+        let na = NameAddr::parse_checked(value, limits, |p| {
             let ok = if p.name.eq_ignore_ascii_case("expires") {
                 p.value
                     .is_some_and(|v| lex::whole_number(v, u64::from(u32::MAX)).is_ok())
@@ -78,10 +80,12 @@ impl<'a> Contact<'a> {
             } else {
                 true
             };
-            if !ok {
-                let at = lex::offset_in(value, p.value.unwrap_or(p.name));
-                return Err(ValueError::new(ValueErrorKind::InvalidParamValue, at));
+            if !ok && bad_param.is_none() {
+                bad_param = Some(lex::offset_in(value, p.value.unwrap_or(p.name)));
             }
+        })?;
+        if let Some(at) = bad_param {
+            return Err(ValueError::new(ValueErrorKind::InvalidParamValue, at));
         }
         Ok(Contact::Address(na))
     }

@@ -33,12 +33,9 @@ impl<'a> AcceptContact<'a> {
         if value.as_bytes().get(i) != Some(&b'*') {
             return Err(ValueError::new(ValueErrorKind::Expected('*'), i));
         }
-        let mut accept = AcceptContact {
-            params: Params::new(),
-        };
-        let end = lex::generic_params_into(value, i + 1, limits, &mut accept.params)?;
+        let (params, end) = lex::generic_params(value, i + 1, limits)?;
         lex::expect_end(value, end)?;
-        Ok(accept)
+        Ok(AcceptContact { params })
     }
 
     /// True when feature tag `name` is present.

@@ -2,8 +2,8 @@
 
 use std::net::IpAddr;
 
-use crate::sip::lex::{self, Params};
-use crate::sip::uri::{parse_port, Host};
+use crate::sip::lex::{self, Param, Params};
+use crate::sip::uri::{parse_port, scan_host, Host, HostEnd};
 use crate::sip::{ValueError, ValueErrorKind, ValueLimits};
 
 use super::value_type;
@@ -62,80 +62,62 @@ impl<'a> Via<'a> {
             return Err(ValueError::new(ValueErrorKind::Expected(' '), i));
         }
         // sent-by host: to ':' (outside brackets), ';', ',' or LWS.
-        let mut end = start;
-        if b.get(start) == Some(&b'[') {
-            end = value
+        let (host, end) = if b.get(start) == Some(&b'[') {
+            let end = value
                 .get(start..)
                 .and_then(|r| r.find(']'))
                 .map(|p| start + p + 1)
                 .ok_or(ValueError::new(ValueErrorKind::InvalidIpv6, start))?;
+            let host_text = value.get(start..end).unwrap_or_default();
+            let host = Host::parse(host_text, false).map_err(|e| e.shifted(start))?;
+            (host, end)
         } else {
-            while b
-                .get(end)
-                .is_some_and(|c| !matches!(c, b':' | b';' | b',') && !lex::is_lws_byte(*c))
-            {
-                end += 1;
-            }
-        }
-        let host_text = value.get(start..end).unwrap_or_default();
-        let host = Host::parse(host_text, false).map_err(|e| e.shifted(start))?;
+            let scan = scan_host(b, start, HostEnd::Via)?;
+            let host_text = value.get(start..scan.end).unwrap_or_default();
+            let host = scan.host(host_text).map_err(|e| e.shifted(start))?;
+            (host, scan.end)
+        };
         let mut i = end;
         let mut port = None;
         let c = lex::skip_lws(value, i);
         if b.get(c) == Some(&b':') {
             let p_at = lex::skip_lws(value, c + 1);
-            let mut p_end = p_at;
-            while b.get(p_end).is_some_and(u8::is_ascii_digit) {
+            let bad = ValueError::new(ValueErrorKind::InvalidPort, p_at);
+            let (mut p_end, mut n) = (p_at, 0u32);
+            while let Some(d) = b.get(p_end).filter(|d| d.is_ascii_digit()) {
+                n = n * 10 + u32::from(d - b'0');
+                if n > u32::from(u16::MAX) {
+                    return Err(bad);
+                }
                 p_end += 1;
             }
-            let digits = value.get(p_at..p_end).unwrap_or_default();
-            port = Some(parse_port(digits).map_err(|e| e.shifted(p_at))?);
+            if p_end == p_at {
+                return Err(bad);
+            }
+            port = Some(u16::try_from(n).map_err(|_| bad)?);
             i = p_end;
         }
-        let mut via = Via {
+        // The values of the parameters with a defined syntax are checked
+        // as the parameters are found; the first bad one is reported once
+        // the whole value has parsed.
+        let mut bad_param = None;
+        let (params, end) = lex::generic_params_checked(value, i, limits, |p| {
+            if bad_param.is_none() && !param_ok(&p) {
+                bad_param = Some(lex::offset_in(value, p.value.unwrap_or(p.name)));
+            }
+        })?;
+        lex::expect_end(value, end)?;
+        if let Some(at) = bad_param {
+            return Err(ValueError::new(ValueErrorKind::InvalidParamValue, at));
+        }
+        Ok(Via {
             protocol_name,
             protocol_version,
             transport,
             host,
             port,
-            params: Params::new(),
-        };
-        let end = lex::generic_params_into(value, i, limits, &mut via.params)?;
-        lex::expect_end(value, end)?;
-        via.check_params(value)?;
-        Ok(via)
-    }
-
-    /// Checks the values of the parameters with a defined syntax.
-    fn check_params(&self, value: &str) -> Result<(), ValueError> {
-        let at = |v: &str| lex::offset_in(value, v);
-        for p in &self.params {
-            let ok = match p.value {
-                None => !["received", "maddr", "ttl", "branch"]
-                    .iter()
-                    .any(|n| p.name.eq_ignore_ascii_case(n)),
-                Some(v) => {
-                    if p.name.eq_ignore_ascii_case("received") {
-                        parse_ip(v).is_some()
-                    } else if p.name.eq_ignore_ascii_case("rport") {
-                        parse_port(v).is_ok()
-                    } else if p.name.eq_ignore_ascii_case("ttl") {
-                        v.parse::<u8>().is_ok() && v.bytes().all(|c| c.is_ascii_digit())
-                    } else if p.name.eq_ignore_ascii_case("maddr") {
-                        Host::parse(v, false).is_ok()
-                    } else {
-                        true
-                    }
-                }
-            };
-            if !ok {
-                return Err(ValueError::new(
-                    ValueErrorKind::InvalidParamValue,
-                    p.value.map_or(at(p.name), at),
-                ));
-            }
-        }
-        Ok(())
+            params,
+        })
     }
 
     /// The `branch` parameter.
@@ -191,6 +173,30 @@ impl<'a> Via<'a> {
 }
 
 value_type!(Via<'a>);
+
+/// `false` when `p` is a via-param with a defined syntax (`received`,
+/// `rport`, `ttl`, `maddr`, `branch`) whose value breaks it. Names are
+/// told apart by length first.
+fn param_ok(p: &Param<'_>) -> bool {
+    let name = p.name;
+    let is = |known: &str| name.len() == known.len() && name.eq_ignore_ascii_case(known);
+    match p.value {
+        None => !(is("received") || is("maddr") || is("ttl") || is("branch")),
+        Some(v) => {
+            if is("received") {
+                parse_ip(v).is_some()
+            } else if is("rport") {
+                parse_port(v).is_ok()
+            } else if is("ttl") {
+                v.parse::<u8>().is_ok() && v.bytes().all(|c| c.is_ascii_digit())
+            } else if is("maddr") {
+                Host::parse(v, false).is_ok()
+            } else {
+                true
+            }
+        }
+    }
+}
 
 /// Skips `LWS "/" LWS`.
 fn slash(s: &str, i: usize) -> Result<usize, ValueError> {
