@@ -88,9 +88,7 @@ pub fn parse_message_with<'a>(
         if headers.len() == limits.max_headers {
             return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
         }
-        let field_end = lines.line(pos, true)?;
-        let field = input.get(pos..field_end).unwrap_or_default();
-        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+        let (field_end, parts) = lines.field(pos)?;
         let id = parts.id;
         // Offsets fit in u32: larger inputs were rejected above, so the
         // casts cannot truncate.
@@ -188,6 +186,42 @@ impl<'a> Lines<'a> {
         }
     }
 
+    /// The end (offset of the final CR) and the parts of the header field
+    /// starting at `pos`, just after the previous line. The usual
+    /// `name: value` is split in one pass; anything else (LWS before the
+    /// colon, an empty or folded value at the colon, an invalid name) goes
+    /// through [`field_parts`] once the whole field has been cut, which also
+    /// keeps the line errors ahead of the field errors.
+    #[inline]
+    fn field(&mut self, pos: usize) -> Result<(usize, FieldParts), SipError> {
+        let rest = self.input.get(pos..).unwrap_or_default();
+        let Some((id, value_start)) = name_and_colon(rest) else {
+            let end = self.line(pos, true)?;
+            let field = self.input.get(pos..end).unwrap_or_default();
+            let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+            return Ok((end, parts));
+        };
+        let end = self.line(pos, true)?;
+        // The value starts before the final CR: only token octets, the
+        // colon, SP and HT come before it, and it is none of CR, LF or LWS.
+        let field = rest.get(..end - pos).unwrap_or_default();
+        let mut value_end = field.len();
+        while let Some(&b) = field.get(value_end.wrapping_sub(1)) {
+            if !syntax::is_lws(b) {
+                break;
+            }
+            value_end -= 1;
+        }
+        Ok((
+            end,
+            FieldParts {
+                id,
+                value_start,
+                value_end,
+            },
+        ))
+    }
+
     /// The input up to `head_end` as text, once every line has been cut: it
     /// must be UTF-8 and hold no CR but those of its CRLFs.
     fn head(&self, head_end: usize) -> Result<&'a str, SipError> {
@@ -227,6 +261,33 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
         at += 2;
     }
     at
+}
+
+/// The usual start of a header field, `name:` and any SP or HT, followed by
+/// an octet that starts the value: the [`HeaderName::id`] of the name and
+/// the offset of the value in `rest`. `None` for anything else.
+#[inline]
+fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
+    let (id, name_len) = match HeaderName::known_prefix(rest) {
+        Some((name, len)) => (name.id(), len),
+        None => (
+            0,
+            rest.iter()
+                .take_while(|&&b| syntax::is_token_byte(b))
+                .count(),
+        ),
+    };
+    if name_len == 0 || rest.get(name_len) != Some(&b':') {
+        return None;
+    }
+    let mut at = name_len + 1;
+    loop {
+        match rest.get(at)? {
+            b' ' | b'\t' => at += 1,
+            b'\r' | b'\n' => return None,
+            _ => return Some((id, at)),
+        }
+    }
 }
 
 /// Where the name and the trimmed value of a header field are, relative to
