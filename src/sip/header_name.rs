@@ -46,24 +46,6 @@ macro_rules! header_names {
         /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
 
-        /// The lengths of the known long names, by first letter: bit `n` of
-        /// entry `k` is set when a name of `n` octets starts with the `k`th
-        /// letter (any case).
-        static LENGTHS_BY_LETTER: [u32; 26] = {
-            let names: &[&str] = &[$( $name, )*];
-            let mut table = [0u32; 26];
-            let mut k = 0;
-            while k < names.len() {
-                let name = names[k].as_bytes();
-                let letter = name[0].to_ascii_lowercase();
-                if letter.is_ascii_lowercase() && name.len() < 32 {
-                    table[(letter - b'a') as usize] |= 1 << name.len();
-                }
-                k += 1;
-            }
-            table
-        };
-
         /// The position of each known name in [`ALL_KNOWN`].
         #[repr(u8)]
         enum KnownId {
@@ -262,6 +244,34 @@ fn is(name: &[u8], known: &str) -> bool {
     })
 }
 
+/// The length of the run of octets at the start of `field` that may belong
+/// to a known name: it ends at the first octet below `A` other than `-`
+/// (`:`, LWS, CR, digits...). Eight octets at a time: an octet `b` below
+/// 0x80 is below `A` when `(b | 0x80) - 0x41` has its top bit clear, and is
+/// `-` when `b ^ b'-'` is zero; no step carries into the next octet.
+#[inline]
+fn name_run(field: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let mut at = 0;
+    while let Some(word) = field
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let w = u64::from_le_bytes(word);
+        let below_a = !((w | HIGH) - ONES * 0x41) & !w & HIGH;
+        let t = w ^ (ONES * u64::from(b'-'));
+        let dash = !(((t & !HIGH) + !HIGH) | t) & HIGH;
+        let end = below_a & !dash;
+        if end != 0 {
+            return at + (end.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = field.get(at..).unwrap_or_default();
+    at + tail.iter().take_while(|&&b| b >= b'A' || b == b'-').count()
+}
+
 impl<'a> HeaderName<'a> {
     /// Recognises a header name, long or compact form, ignoring ASCII case.
     /// Unknown names become [`HeaderName::Other`] borrowing `name`.
@@ -379,32 +389,22 @@ impl<'a> HeaderName<'a> {
         }
     }
 
-    /// The known name (long or compact form, any case) at the start of the
-    /// header field `field`, if the name ends there (at `:`, LWS or the end
-    /// of the field), and its length: the name found without scanning it
-    /// first, trying only the lengths of the known names with its first
-    /// letter.
+    /// The [`HeaderName::id`] of the known name (long or compact form, any
+    /// case) at the start of the header field `field`, if the name ends
+    /// there (at `:`, LWS or the end of the field), and its length.
+    ///
+    /// The name's end is found a word at a time, then [`HeaderName::known`]
+    /// recognises it.
     #[inline]
-    pub(crate) fn known_prefix(field: &[u8]) -> Option<(HeaderName<'static>, usize)> {
-        let first = *field.first()?;
-        let ends_at = |n: usize| {
-            field
-                .get(n)
-                .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
-        };
-        if ends_at(1) {
-            return Self::compact(first).map(|name| (name, 1));
+    pub(crate) fn known_prefix(field: &[u8]) -> Option<(u8, usize)> {
+        let n = name_run(field);
+        if !field
+            .get(n)
+            .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return None;
         }
-        let letter = first.to_ascii_lowercase().checked_sub(b'a')?;
-        let mut lengths = *LENGTHS_BY_LETTER.get(usize::from(letter))?;
-        while lengths != 0 {
-            let n = lengths.trailing_zeros() as usize;
-            lengths &= lengths - 1;
-            if ends_at(n) {
-                return Self::known(field.get(..n)?).map(|name| (name, n));
-            }
-        }
-        None
+        Self::known(field.get(..n)?).map(|name| (name.id(), n))
     }
 
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
@@ -591,6 +591,25 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn name_run_agrees_with_octet_by_octet(
+            k in 0..ALL_KNOWN.len(),
+            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..24),
+            use_known in proptest::bool::ANY,
+            suffix in proptest::collection::vec(proptest::num::u8::ANY, 0..12),
+        ) {
+            let mut field = if use_known {
+                ALL_KNOWN[k].as_str().as_bytes().to_vec()
+            } else {
+                prefix
+            };
+            field.extend_from_slice(&suffix);
+            let run = field.iter().take_while(|&&b| b >= b'A' || b == b'-').count();
+            proptest::prop_assert_eq!(name_run(&field), run);
+        }
+    }
+
     #[test]
     fn known_prefix_agrees_with_known() {
         for known in ALL_KNOWN {
@@ -598,20 +617,17 @@ mod tests {
             for end in ["", ":", " :", "\t: x", "\r\n :"] {
                 let upper = format!("{}{end}", name.to_ascii_uppercase());
                 let found = HeaderName::known_prefix(upper.as_bytes());
-                assert_eq!(
-                    found.map(|(k, n)| (k.id(), n)),
-                    Some((known.id(), name.len()))
-                );
+                assert_eq!(found, Some((known.id(), name.len())));
             }
             // A longer name, or one ending in another octet, is not it.
             for more in ["x:", "-Foo:", "@"] {
                 let longer = format!("{name}{more}");
                 let found = HeaderName::known_prefix(longer.as_bytes());
-                assert!(found.is_none_or(|(k, _)| k.id() != known.id()), "{longer}");
+                assert!(found.is_none_or(|(id, _)| id != known.id()), "{longer}");
             }
         }
         assert_eq!(
-            HeaderName::known_prefix(b"v: SIP/2.0/UDP h").map(|(k, n)| (k.id(), n)),
+            HeaderName::known_prefix(b"v: SIP/2.0/UDP h"),
             Some((HeaderName::Via.id(), 1))
         );
         assert!(HeaderName::known_prefix(b"q: 1").is_none());

@@ -268,15 +268,13 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
 /// the offset of the value in `rest`. `None` for anything else.
 #[inline]
 fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
-    let (id, name_len) = match HeaderName::known_prefix(rest) {
-        Some((name, len)) => (name.id(), len),
-        None => (
-            0,
-            rest.iter()
-                .take_while(|&&b| syntax::is_token_byte(b))
-                .count(),
-        ),
-    };
+    let (id, name_len) = HeaderName::known_prefix(rest).unwrap_or_else(|| {
+        let len = rest
+            .iter()
+            .take_while(|&&b| syntax::is_token_byte(b))
+            .count();
+        (0, len)
+    });
     if name_len == 0 || rest.get(name_len) != Some(&b':') {
         return None;
     }
@@ -307,10 +305,7 @@ pub(crate) struct FieldParts {
 /// offset in `field`.
 #[inline]
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
-    let (id, mut name_len) = match HeaderName::known_prefix(field) {
-        Some((name, len)) => (name.id(), len),
-        None => (0, 0),
-    };
+    let (id, mut name_len) = HeaderName::known_prefix(field).unwrap_or((0, 0));
     if id == 0 {
         while field
             .get(name_len)
