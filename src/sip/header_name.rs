@@ -46,6 +46,9 @@ macro_rules! header_names {
         /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
 
+        /// The canonical long names, in declaration order.
+        const NAMES: &[&str] = &[$( $name, )*];
+
         /// The position of each known name in [`ALL_KNOWN`].
         #[repr(u8)]
         enum KnownId {
@@ -244,6 +247,123 @@ fn is(name: &[u8], known: &str) -> bool {
     })
 }
 
+/// Bit 0x20 of every octet of a word: the case bit of a letter.
+const CASE: u64 = 0x2020_2020_2020_2020;
+
+/// The multiplier of the hash of [`key`] into [`ID_BY_KEY`], chosen so that
+/// no two known names share a slot (checked when the table is built).
+const MAGIC: u64 = 0xe66743dc5e3c1d97;
+
+/// Up to eight octets of `name` from `at` as a little-endian word, zero
+/// past the end.
+const fn word(name: &[u8], at: usize) -> u64 {
+    let mut w = 0;
+    let mut i = 0;
+    while i < 8 && at + i < name.len() {
+        w |= (name[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+/// The slot in [`ID_BY_KEY`] of a name of `n` octets whose first word
+/// (zero past the name) is `first` and whose last eight octets are `last`
+/// (`first` again for short names). Letters hash alike in either case.
+const fn slot(n: usize, first: u64, last: u64) -> usize {
+    let key = (first | CASE) ^ (last | CASE).rotate_left(29) ^ n as u64;
+    (key.wrapping_mul(MAGIC) >> 56) as usize
+}
+
+/// A known long name as the words a header name is compared with: word 0
+/// holds octets 0..8, word 1 the last eight octets (names over eight
+/// octets), word 2 octets 8..16 (names over sixteen octets).
+#[derive(Clone, Copy)]
+struct Pattern {
+    /// The name's length.
+    len: usize,
+    /// The words of the name with its letters in lower case.
+    lower: [u64; 3],
+    /// Bit 0x20 at the letters of each word: `x | letters == lower`
+    /// accepts either case of a letter and only the octet itself elsewhere.
+    letters: [u64; 3],
+}
+
+/// The [`Pattern`] of each known name, in declaration order.
+static PATTERNS: [Pattern; NAMES.len()] = {
+    let mut patterns = [Pattern {
+        len: 0,
+        lower: [0; 3],
+        letters: [0; 3],
+    }; NAMES.len()];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let name = NAMES[k].as_bytes();
+        let n = name.len();
+        assert!(n <= 24);
+        let mut lower = [0u8; 24];
+        let mut letters = [0u8; 24];
+        let mut i = 0;
+        while i < n {
+            if name[i].is_ascii_alphabetic() {
+                letters[i] = 0x20;
+            }
+            lower[i] = name[i].to_ascii_lowercase();
+            i += 1;
+        }
+        let (lower, letters) = (lower.split_at(n).0, letters.split_at(n).0);
+        let last = n.saturating_sub(8);
+        patterns[k] = Pattern {
+            len: n,
+            lower: [word(lower, 0), word(lower, last), word(lower, 8)],
+            letters: [word(letters, 0), word(letters, last), word(letters, 8)],
+        };
+        k += 1;
+    }
+    patterns
+};
+
+/// The [`HeaderName::id`] of the known long name in each [`slot`], `0`
+/// for none. Building it checks that [`MAGIC`] keeps the names apart.
+static ID_BY_KEY: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let p = &PATTERNS[k];
+        let at = slot(p.len, p.lower[0], p.lower[1]);
+        assert!(table[at] == 0, "two known names share a hash slot");
+        table[at] = (k + 1) as u8;
+        k += 1;
+    }
+    table
+};
+
+/// The [`HeaderName::id`] of the known long name (any case) that the first
+/// `n` octets of `field` spell, `n` being at least 2: one hash look-up,
+/// then one to three word comparisons.
+#[inline]
+fn known_long(field: &[u8], n: usize) -> Option<u8> {
+    let at = |i: usize| {
+        field
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let first = match at(0) {
+        Some(w) if n < 8 => w & (u64::MAX >> (64 - 8 * n.max(1))),
+        Some(w) => w,
+        None => word(field.get(..n)?, 0),
+    };
+    let last = if n <= 8 { first } else { at(n - 8)? };
+    let id = *ID_BY_KEY.get(slot(n, first, last))?;
+    let p = PATTERNS.get(usize::from(id).checked_sub(1)?)?;
+    let same = |x: u64, i: usize| x | p.letters[i] == p.lower[i];
+    let found = p.len == n
+        && same(first, 0)
+        && (n <= 8 || same(last, 1))
+        && (n <= 16 || at(8).is_some_and(|x| same(x, 2)));
+    found.then_some(id)
+}
+
 /// The length of the run of octets at the start of `field` that may belong
 /// to a known name: it ends at the first octet below `A` other than `-`
 /// (`:`, LWS, CR, digits...). Eight octets at a time: an octet `b` below
@@ -393,8 +513,8 @@ impl<'a> HeaderName<'a> {
     /// case) at the start of the header field `field`, if the name ends
     /// there (at `:`, LWS or the end of the field), and its length.
     ///
-    /// The name's end is found a word at a time, then [`HeaderName::known`]
-    /// recognises it.
+    /// The name's end is found a word at a time; a long name is then
+    /// looked up by a hash of its words and compared once.
     #[inline]
     pub(crate) fn known_prefix(field: &[u8]) -> Option<(u8, usize)> {
         let n = name_run(field);
@@ -404,7 +524,12 @@ impl<'a> HeaderName<'a> {
         {
             return None;
         }
-        Self::known(field.get(..n)?).map(|name| (name.id(), n))
+        let id = match n {
+            0 => return None,
+            1 => Self::compact(*field.first()?)?.id(),
+            _ => known_long(field, n)?,
+        };
+        Some((id, n))
     }
 
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
@@ -607,6 +732,11 @@ mod tests {
             field.extend_from_slice(&suffix);
             let run = field.iter().take_while(|&&b| b >= b'A' || b == b'-').count();
             proptest::prop_assert_eq!(name_run(&field), run);
+            let ends = field.get(run).is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'));
+            let expected = HeaderName::known(&field[..run])
+                .filter(|_| ends)
+                .map(|name| (name.id(), run));
+            proptest::prop_assert_eq!(HeaderName::known_prefix(&field), expected);
         }
     }
 
