@@ -515,7 +515,7 @@ impl<'a> HeaderName<'a> {
     ///
     /// The name's end is found a word at a time; a long name is then
     /// looked up by a hash of its words and compared once.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn known_prefix(field: &[u8]) -> Option<(u8, usize)> {
         let n = name_run(field);
         if !field
