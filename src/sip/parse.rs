@@ -140,15 +140,15 @@ fn quick_split<'a>(
     };
     let start_line_end = line_end(start, start)?;
     let mut pos = start_line_end + 2;
+    // Fields left before the limit (`headers` starts empty).
+    let mut room = limits.max_headers;
     loop {
         let rest = input.get(pos..)?;
         if rest.starts_with(b"\r\n") {
             let head = core::str::from_utf8(input.get(..pos + 2)?).ok()?;
             return Some((head, start_line_end));
         }
-        if headers.len() == limits.max_headers {
-            return None;
-        }
+        room = room.checked_sub(1)?;
         let (id, value_start) = name_and_colon(rest)?;
         let mut end = line_end(pos, pos + value_start)?;
         while matches!(input.get(end + 2), Some(b' ' | b'\t')) {
