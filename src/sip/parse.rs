@@ -337,8 +337,10 @@ fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
     }
     let mut at = name_len + 1;
     loop {
-        match rest.get(at)? {
+        match *rest.get(at)? {
             b' ' | b'\t' => at += 1,
+            // Tested before CR and LF: a visible octet starts the value.
+            b if b > b' ' => return Some((id, at)),
             b'\r' | b'\n' => return None,
             _ => return Some((id, at)),
         }
