@@ -87,9 +87,9 @@ pub fn parse_message_with<'a>(
 
     // The checks, on the header section as text.
     let mut seen = Seen::default();
-    for entry in &headers {
+    for (index, entry) in headers.iter().enumerate() {
         if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
-            seen.add(name, &entry.value(head))?;
+            seen.add(name, &entry.value(head), index)?;
         }
     }
     let checked = seen.check(&start_line, request_uri, &headers, head)?;
@@ -406,7 +406,8 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
 /// What the checks remember about the header fields seen so far.
 #[derive(Default)]
 struct Seen<'a> {
-    via: bool,
+    /// The index of the first Via field and one past that of the last.
+    vias: Option<(usize, usize)>,
     from: Option<HeaderValue<'a>>,
     to: Option<HeaderValue<'a>>,
     call_id: Option<HeaderValue<'a>>,
@@ -434,9 +435,14 @@ impl<'a> Seen<'a> {
         )
     }
 
-    /// Notes one header field, checking single-instance fields and the
-    /// scalars as they come.
-    fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {
+    /// Notes one header field, the `index`th, checking single-instance
+    /// fields and the scalars as they come.
+    fn add(
+        &mut self,
+        name: HeaderName<'a>,
+        value: &HeaderValue<'a>,
+        index: usize,
+    ) -> Result<(), SipError> {
         let duplicate = |name| {
             Err(SipError::new(
                 SipErrorKind::DuplicateHeader(name),
@@ -445,7 +451,8 @@ impl<'a> Seen<'a> {
         };
         let (slot, once) = match name {
             HeaderName::Via => {
-                self.via = true;
+                let first = self.vias.map_or(index, |(first, _)| first);
+                self.vias = Some((first, index + 1));
                 return Ok(());
             }
             HeaderName::From => (&mut self.from, HeaderName::From),
@@ -500,12 +507,12 @@ impl<'a> Seen<'a> {
         let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
         let to = self.to.ok_or_else(|| missing(HeaderName::To))?;
         let cseq_value = self.cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
-        if !self.via {
+        let Some((first_via, vias_end)) = self.vias else {
             return Err(missing(HeaderName::Via));
-        }
+        };
         let (mut top_via, mut more_vias) = (None, false);
         let via_id = HeaderName::Via.id();
-        for entry in headers {
+        for entry in headers.get(first_via..vias_end).unwrap_or_default() {
             if entry.id == via_id {
                 fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
