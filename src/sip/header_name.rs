@@ -46,23 +46,8 @@ macro_rules! header_names {
         /// [`HeaderName::id`] `n` is at index `n - 1`.
         const ALL_KNOWN: &[HeaderName<'static>] = &[$( HeaderName::$variant, )*];
 
-        /// The lengths of the known long names, by first letter: bit `n` of
-        /// entry `k` is set when a name of `n` octets starts with the `k`th
-        /// letter (any case).
-        static LENGTHS_BY_LETTER: [u32; 26] = {
-            let names: &[&str] = &[$( $name, )*];
-            let mut table = [0u32; 26];
-            let mut k = 0;
-            while k < names.len() {
-                let name = names[k].as_bytes();
-                let letter = name[0].to_ascii_lowercase();
-                if letter.is_ascii_lowercase() && name.len() < 32 {
-                    table[(letter - b'a') as usize] |= 1 << name.len();
-                }
-                k += 1;
-            }
-            table
-        };
+        /// The canonical long names, in declaration order.
+        const NAMES: &[&str] = &[$( $name, )*];
 
         /// The position of each known name in [`ALL_KNOWN`].
         #[repr(u8)]
@@ -262,6 +247,151 @@ fn is(name: &[u8], known: &str) -> bool {
     })
 }
 
+/// Bit 0x20 of every octet of a word: the case bit of a letter.
+const CASE: u64 = 0x2020_2020_2020_2020;
+
+/// The multiplier of the hash of [`key`] into [`ID_BY_KEY`], chosen so that
+/// no two known names share a slot (checked when the table is built).
+const MAGIC: u64 = 0xe66743dc5e3c1d97;
+
+/// Up to eight octets of `name` from `at` as a little-endian word, zero
+/// past the end.
+const fn word(name: &[u8], at: usize) -> u64 {
+    let mut w = 0;
+    let mut i = 0;
+    while i < 8 && at + i < name.len() {
+        w |= (name[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+/// The slot in [`ID_BY_KEY`] of a name of `n` octets whose first word
+/// (zero past the name) is `first` and whose last eight octets are `last`
+/// (`first` again for short names). Letters hash alike in either case.
+const fn slot(n: usize, first: u64, last: u64) -> usize {
+    let key = (first | CASE) ^ (last | CASE).rotate_left(29) ^ n as u64;
+    (key.wrapping_mul(MAGIC) >> 56) as usize
+}
+
+/// A known long name as the words a header name is compared with: word 0
+/// holds octets 0..8, word 1 the last eight octets (names over eight
+/// octets), word 2 octets 8..16 (names over sixteen octets).
+#[derive(Clone, Copy)]
+struct Pattern {
+    /// The name's length.
+    len: usize,
+    /// The words of the name with its letters in lower case.
+    lower: [u64; 3],
+    /// Bit 0x20 at the letters of each word: `x | letters == lower`
+    /// accepts either case of a letter and only the octet itself elsewhere.
+    letters: [u64; 3],
+}
+
+/// The [`Pattern`] of each known name, in declaration order.
+static PATTERNS: [Pattern; NAMES.len()] = {
+    let mut patterns = [Pattern {
+        len: 0,
+        lower: [0; 3],
+        letters: [0; 3],
+    }; NAMES.len()];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let name = NAMES[k].as_bytes();
+        let n = name.len();
+        assert!(n <= 24);
+        let mut lower = [0u8; 24];
+        let mut letters = [0u8; 24];
+        let mut i = 0;
+        while i < n {
+            if name[i].is_ascii_alphabetic() {
+                letters[i] = 0x20;
+            }
+            lower[i] = name[i].to_ascii_lowercase();
+            i += 1;
+        }
+        let (lower, letters) = (lower.split_at(n).0, letters.split_at(n).0);
+        let last = n.saturating_sub(8);
+        patterns[k] = Pattern {
+            len: n,
+            lower: [word(lower, 0), word(lower, last), word(lower, 8)],
+            letters: [word(letters, 0), word(letters, last), word(letters, 8)],
+        };
+        k += 1;
+    }
+    patterns
+};
+
+/// The [`HeaderName::id`] of the known long name in each [`slot`], `0`
+/// for none. Building it checks that [`MAGIC`] keeps the names apart.
+static ID_BY_KEY: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let p = &PATTERNS[k];
+        let at = slot(p.len, p.lower[0], p.lower[1]);
+        assert!(table[at] == 0, "two known names share a hash slot");
+        table[at] = (k + 1) as u8;
+        k += 1;
+    }
+    table
+};
+
+/// The [`HeaderName::id`] of the known long name (any case) that the first
+/// `n` octets of `field` spell, `n` being at least 2: one hash look-up,
+/// then one to three word comparisons.
+#[inline]
+fn known_long(field: &[u8], n: usize) -> Option<u8> {
+    let at = |i: usize| {
+        field
+            .get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let first = match at(0) {
+        Some(w) if n < 8 => w & (u64::MAX >> (64 - 8 * n.max(1))),
+        Some(w) => w,
+        None => word(field.get(..n)?, 0),
+    };
+    let last = if n <= 8 { first } else { at(n - 8)? };
+    let id = *ID_BY_KEY.get(slot(n, first, last))?;
+    let p = PATTERNS.get(usize::from(id).checked_sub(1)?)?;
+    let same = |x: u64, i: usize| x | p.letters[i] == p.lower[i];
+    let found = p.len == n
+        && same(first, 0)
+        && (n <= 8 || same(last, 1))
+        && (n <= 16 || at(8).is_some_and(|x| same(x, 2)));
+    found.then_some(id)
+}
+
+/// The length of the run of octets at the start of `field` that may belong
+/// to a known name: it ends at the first octet below `A` other than `-`
+/// (`:`, LWS, CR, digits...). Eight octets at a time: an octet `b` below
+/// 0x80 is below `A` when `(b | 0x80) - 0x41` has its top bit clear, and is
+/// `-` when `b ^ b'-'` is zero; no step carries into the next octet.
+#[inline]
+fn name_run(field: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let mut at = 0;
+    while let Some(word) = field
+        .get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let w = u64::from_le_bytes(word);
+        let below_a = !((w | HIGH) - ONES * 0x41) & !w & HIGH;
+        let t = w ^ (ONES * u64::from(b'-'));
+        let dash = !(((t & !HIGH) + !HIGH) | t) & HIGH;
+        let end = below_a & !dash;
+        if end != 0 {
+            return at + (end.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = field.get(at..).unwrap_or_default();
+    at + tail.iter().take_while(|&&b| b >= b'A' || b == b'-').count()
+}
+
 impl<'a> HeaderName<'a> {
     /// Recognises a header name, long or compact form, ignoring ASCII case.
     /// Unknown names become [`HeaderName::Other`] borrowing `name`.
@@ -379,32 +509,27 @@ impl<'a> HeaderName<'a> {
         }
     }
 
-    /// The known name (long or compact form, any case) at the start of the
-    /// header field `field`, if the name ends there (at `:`, LWS or the end
-    /// of the field), and its length: the name found without scanning it
-    /// first, trying only the lengths of the known names with its first
-    /// letter.
-    #[inline]
-    pub(crate) fn known_prefix(field: &[u8]) -> Option<(HeaderName<'static>, usize)> {
-        let first = *field.first()?;
-        let ends_at = |n: usize| {
-            field
-                .get(n)
-                .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
+    /// The [`HeaderName::id`] of the known name (long or compact form, any
+    /// case) at the start of the header field `field`, if the name ends
+    /// there (at `:`, LWS or the end of the field), and its length.
+    ///
+    /// The name's end is found a word at a time; a long name is then
+    /// looked up by a hash of its words and compared once.
+    #[inline(always)]
+    pub(crate) fn known_prefix(field: &[u8]) -> Option<(u8, usize)> {
+        let n = name_run(field);
+        if !field
+            .get(n)
+            .is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return None;
+        }
+        let id = match n {
+            0 => return None,
+            1 => Self::compact(*field.first()?)?.id(),
+            _ => known_long(field, n)?,
         };
-        if ends_at(1) {
-            return Self::compact(first).map(|name| (name, 1));
-        }
-        let letter = first.to_ascii_lowercase().checked_sub(b'a')?;
-        let mut lengths = *LENGTHS_BY_LETTER.get(usize::from(letter))?;
-        while lengths != 0 {
-            let n = lengths.trailing_zeros() as usize;
-            lengths &= lengths - 1;
-            if ends_at(n) {
-                return Self::known(field.get(..n)?).map(|name| (name, n));
-            }
-        }
-        None
+        Some((id, n))
     }
 
     /// The header a one-letter compact form stands for (RFC 3261 §7.3.3 and
@@ -591,6 +716,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn name_run_agrees_with_octet_by_octet(
+            k in 0..ALL_KNOWN.len(),
+            prefix in proptest::collection::vec(proptest::num::u8::ANY, 0..24),
+            use_known in proptest::bool::ANY,
+            suffix in proptest::collection::vec(proptest::num::u8::ANY, 0..12),
+        ) {
+            let mut field = if use_known {
+                ALL_KNOWN[k].as_str().as_bytes().to_vec()
+            } else {
+                prefix
+            };
+            field.extend_from_slice(&suffix);
+            let run = field.iter().take_while(|&&b| b >= b'A' || b == b'-').count();
+            proptest::prop_assert_eq!(name_run(&field), run);
+            let ends = field.get(run).is_none_or(|b| matches!(b, b':' | b' ' | b'\t' | b'\r' | b'\n'));
+            let expected = HeaderName::known(&field[..run])
+                .filter(|_| ends)
+                .map(|name| (name.id(), run));
+            proptest::prop_assert_eq!(HeaderName::known_prefix(&field), expected);
+        }
+    }
+
     #[test]
     fn known_prefix_agrees_with_known() {
         for known in ALL_KNOWN {
@@ -598,20 +747,17 @@ mod tests {
             for end in ["", ":", " :", "\t: x", "\r\n :"] {
                 let upper = format!("{}{end}", name.to_ascii_uppercase());
                 let found = HeaderName::known_prefix(upper.as_bytes());
-                assert_eq!(
-                    found.map(|(k, n)| (k.id(), n)),
-                    Some((known.id(), name.len()))
-                );
+                assert_eq!(found, Some((known.id(), name.len())));
             }
             // A longer name, or one ending in another octet, is not it.
             for more in ["x:", "-Foo:", "@"] {
                 let longer = format!("{name}{more}");
                 let found = HeaderName::known_prefix(longer.as_bytes());
-                assert!(found.is_none_or(|(k, _)| k.id() != known.id()), "{longer}");
+                assert!(found.is_none_or(|(id, _)| id != known.id()), "{longer}");
             }
         }
         assert_eq!(
-            HeaderName::known_prefix(b"v: SIP/2.0/UDP h").map(|(k, n)| (k.id(), n)),
+            HeaderName::known_prefix(b"v: SIP/2.0/UDP h"),
             Some((HeaderName::Via.id(), 1))
         );
         assert!(HeaderName::known_prefix(b"q: 1").is_none());

@@ -71,47 +71,25 @@ pub fn parse_message_with<'a>(
         return Err(SipError::new(SipErrorKind::MessageTooLarge, max_size));
     }
     let start = skip_keepalives(input);
-    let mut lines = Lines::new(input, start, limits.max_header_len);
-
-    // The start line: up to the first CRLF, with no folding.
-    let line_end = lines.line(start, false)?;
-    let line = input.get(start..line_end).unwrap_or_default();
-    let line = core::str::from_utf8(line)
-        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
-    let (start_line, request_uri) = start_line::parse(line, start)?;
-
-    // First pass, on the octets: cut the header fields (each with its folded
-    // continuation lines) up to the empty line, and recognise their names.
     let mut headers: SmallVec<[HeaderEntry; INLINE_HEADERS]> = SmallVec::new();
-    let mut pos = line_end + 2;
-    while input.get(pos..pos + 2) != Some(b"\r\n") {
-        if headers.len() == limits.max_headers {
-            return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
+    let (head, start_line, request_uri) = match quick_split(input, start, limits, &mut headers) {
+        Some((head, line_end)) => {
+            let line = head.get(start..line_end).unwrap_or_default();
+            let (start_line, request_uri) = start_line::parse(line, start)?;
+            (head, start_line, request_uri)
         }
-        let field_end = lines.line(pos, true)?;
-        let field = input.get(pos..field_end).unwrap_or_default();
-        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
-        let id = parts.id;
-        // Offsets fit in u32: larger inputs were rejected above, so the
-        // casts cannot truncate.
-        let at = |i: usize| (pos + i) as u32;
-        headers.push(HeaderEntry {
-            id,
-            field: at(0),
-            start: at(parts.value_start),
-            end: at(parts.value_end),
-        });
-        pos = field_end + 2;
-    }
-    let head_end = pos + 2;
-    lines.line_feeds += 1;
+        None => {
+            headers.clear();
+            careful_split(input, start, limits, &mut headers)?
+        }
+    };
+    let head_end = head.len();
 
-    // Second pass: the header section as text, then the checks.
-    let head = lines.head(head_end)?;
+    // The checks, on the header section as text.
     let mut seen = Seen::default();
-    for entry in &headers {
+    for (index, entry) in headers.iter().enumerate() {
         if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
-            seen.add(name, &entry.value(head))?;
+            seen.add(name, &entry.value(head), index)?;
         }
     }
     let checked = seen.check(&start_line, request_uri, &headers, head)?;
@@ -129,6 +107,119 @@ pub fn parse_message_with<'a>(
         body,
         checked,
     })
+}
+
+/// The header section of `input` as text (from the first octet, its empty
+/// line included), with the start line parsed, and `headers` filled with
+/// its fields.
+type Split<'a> = (&'a str, StartLine<'a>, Option<Uri<'a>>);
+
+/// The usual case of cutting the start line (from `start`) and the header
+/// fields into `headers`, in one pass that sees every CR and LF of the
+/// header section: `None` as soon as anything is unusual (a CR or LF alone,
+/// a field not of the form `name: value`, a limit reached, octets that are
+/// not UTF-8, no empty line), for [`careful_split`] to find and report.
+/// Gives the header section as text and the end (offset of the CR) of the
+/// start line.
+///
+/// Every octet from `start` to the end of the empty line is either in a
+/// name, colon and SP/HT before a value (none is CR or LF), or searched
+/// for CR and LF: each one found is the CR of a CRLF, so no CR stands alone.
+fn quick_split<'a>(
+    input: &'a [u8],
+    start: usize,
+    limits: &Limits,
+    headers: &mut SmallVec<[HeaderEntry; INLINE_HEADERS]>,
+) -> Option<(&'a str, usize)> {
+    // The CR ending the line that began at `line_start`, searching from
+    // `from`; the line's length checked.
+    let line_end = |line_start: usize, from: usize| {
+        let cr = from + memchr::memchr2(b'\r', b'\n', input.get(from..)?)?;
+        let crlf = input.get(cr..cr + 2) == Some(b"\r\n");
+        (crlf && cr - line_start <= limits.max_header_len).then_some(cr)
+    };
+    let start_line_end = line_end(start, start)?;
+    let mut pos = start_line_end + 2;
+    // Fields left before the limit (`headers` starts empty).
+    let mut room = limits.max_headers;
+    loop {
+        let rest = input.get(pos..)?;
+        if rest.starts_with(b"\r\n") {
+            let head = core::str::from_utf8(input.get(..pos + 2)?).ok()?;
+            return Some((head, start_line_end));
+        }
+        room = room.checked_sub(1)?;
+        let (id, value_start) = name_and_colon(rest)?;
+        let mut end = line_end(pos, pos + value_start)?;
+        while matches!(input.get(end + 2), Some(b' ' | b'\t')) {
+            end = line_end(pos, end + 2)?;
+        }
+        // The value starts before the final CR (it is none of CR, LF or
+        // LWS), which ends the trimming.
+        let field = rest.get(..end - pos)?;
+        let mut value_end = field.len();
+        while field
+            .get(value_end.wrapping_sub(1))
+            .is_some_and(|&b| syntax::is_lws(b))
+        {
+            value_end -= 1;
+        }
+        // Offsets fit in u32: larger inputs were rejected, so the casts
+        // cannot truncate.
+        let at = |i: usize| (pos + i) as u32;
+        headers.push(HeaderEntry {
+            id,
+            field: at(0),
+            start: at(value_start),
+            end: at(value_end),
+        });
+        pos = end + 2;
+    }
+}
+
+/// Cuts the start line (from `start`) and the header fields of `input` into
+/// `headers` octet by octet, reporting the first error: the start line's,
+/// then a field's (line endings before names), then the header section's
+/// text. Gives the header section as text and the parsed start line.
+fn careful_split<'a>(
+    input: &'a [u8],
+    start: usize,
+    limits: &Limits,
+    headers: &mut SmallVec<[HeaderEntry; INLINE_HEADERS]>,
+) -> Result<Split<'a>, SipError> {
+    let mut lines = Lines::new(input, start, limits.max_header_len);
+
+    // The start line: up to the first CRLF, with no folding.
+    let line_end = lines.line(start, false)?;
+    let line = input.get(start..line_end).unwrap_or_default();
+    let line = core::str::from_utf8(line)
+        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
+    let (start_line, request_uri) = start_line::parse(line, start)?;
+
+    // Cut the header fields (each with its folded continuation lines) up to
+    // the empty line, and recognise their names.
+    let mut pos = line_end + 2;
+    while input.get(pos..pos + 2) != Some(b"\r\n") {
+        if headers.len() == limits.max_headers {
+            return Err(SipError::new(SipErrorKind::TooManyHeaders, pos));
+        }
+        let field_end = lines.line(pos, true)?;
+        let field = input.get(pos..field_end).unwrap_or_default();
+        let parts = field_parts(field).map_err(|(kind, at)| SipError::new(kind, pos + at))?;
+        // Offsets fit in u32: larger inputs were rejected, so the casts
+        // cannot truncate.
+        let at = |i: usize| (pos + i) as u32;
+        headers.push(HeaderEntry {
+            id: parts.id,
+            field: at(0),
+            start: at(parts.value_start),
+            end: at(parts.value_end),
+        });
+        pos = field_end + 2;
+    }
+    lines.line_feeds += 1;
+    let head = lines.head(pos + 2)?;
+    Ok((head, start_line, request_uri))
 }
 
 /// Cuts CRLF-terminated lines out of the input, front to back.
@@ -229,6 +320,33 @@ pub(crate) fn skip_keepalives(input: &[u8]) -> usize {
     at
 }
 
+/// The usual start of a header field, `name:` and any SP or HT, followed by
+/// an octet that starts the value: the [`HeaderName::id`] of the name and
+/// the offset of the value in `rest`. `None` for anything else.
+#[inline]
+fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
+    let (id, name_len) = HeaderName::known_prefix(rest).unwrap_or_else(|| {
+        let len = rest
+            .iter()
+            .take_while(|&&b| syntax::is_token_byte(b))
+            .count();
+        (0, len)
+    });
+    if name_len == 0 || rest.get(name_len) != Some(&b':') {
+        return None;
+    }
+    let mut at = name_len + 1;
+    loop {
+        match *rest.get(at)? {
+            b' ' | b'\t' => at += 1,
+            // Tested before CR and LF: a visible octet starts the value.
+            b if b > b' ' => return Some((id, at)),
+            b'\r' | b'\n' => return None,
+            _ => return Some((id, at)),
+        }
+    }
+}
+
 /// Where the name and the trimmed value of a header field are, relative to
 /// the field.
 #[derive(Debug, Clone, Copy)]
@@ -246,10 +364,7 @@ pub(crate) struct FieldParts {
 /// offset in `field`.
 #[inline]
 pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usize)> {
-    let (id, mut name_len) = match HeaderName::known_prefix(field) {
-        Some((name, len)) => (name.id(), len),
-        None => (0, 0),
-    };
+    let (id, mut name_len) = HeaderName::known_prefix(field).unwrap_or((0, 0));
     if id == 0 {
         while field
             .get(name_len)
@@ -291,7 +406,8 @@ pub(crate) fn field_parts(field: &[u8]) -> Result<FieldParts, (SipErrorKind, usi
 /// What the checks remember about the header fields seen so far.
 #[derive(Default)]
 struct Seen<'a> {
-    via: bool,
+    /// The index of the first Via field and one past that of the last.
+    vias: Option<(usize, usize)>,
     from: Option<HeaderValue<'a>>,
     to: Option<HeaderValue<'a>>,
     call_id: Option<HeaderValue<'a>>,
@@ -319,9 +435,14 @@ impl<'a> Seen<'a> {
         )
     }
 
-    /// Notes one header field, checking single-instance fields and the
-    /// scalars as they come.
-    fn add(&mut self, name: HeaderName<'a>, value: &HeaderValue<'a>) -> Result<(), SipError> {
+    /// Notes one header field, the `index`th, checking single-instance
+    /// fields and the scalars as they come.
+    fn add(
+        &mut self,
+        name: HeaderName<'a>,
+        value: &HeaderValue<'a>,
+        index: usize,
+    ) -> Result<(), SipError> {
         let duplicate = |name| {
             Err(SipError::new(
                 SipErrorKind::DuplicateHeader(name),
@@ -330,7 +451,8 @@ impl<'a> Seen<'a> {
         };
         let (slot, once) = match name {
             HeaderName::Via => {
-                self.via = true;
+                let first = self.vias.map_or(index, |(first, _)| first);
+                self.vias = Some((first, index + 1));
                 return Ok(());
             }
             HeaderName::From => (&mut self.from, HeaderName::From),
@@ -385,12 +507,12 @@ impl<'a> Seen<'a> {
         let from = self.from.ok_or_else(|| missing(HeaderName::From))?;
         let to = self.to.ok_or_else(|| missing(HeaderName::To))?;
         let cseq_value = self.cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
-        if !self.via {
+        let Some((first_via, vias_end)) = self.vias else {
             return Err(missing(HeaderName::Via));
-        }
+        };
         let (mut top_via, mut more_vias) = (None, false);
         let via_id = HeaderName::Via.id();
-        for entry in headers {
+        for entry in headers.get(first_via..vias_end).unwrap_or_default() {
             if entry.id == via_id {
                 fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
             }
@@ -577,6 +699,51 @@ mod tests {
             kind(&format!("{no_via}\r\n")),
             SipErrorKind::MissingHeader(HeaderName::Via)
         );
+    }
+
+    /// The octets worth planting into a message to reach the unusual cases.
+    const PLANTED: &[u8] = b"\r\n \t:@x\xc3\xa9\xff";
+
+    proptest::proptest! {
+        /// Whenever the one-pass split accepts a message, the careful split
+        /// accepts it too and finds the same fields, text and start line.
+        #[test]
+        fn quick_split_agrees_with_careful_split(
+            edits in proptest::collection::vec((0usize..260, 0..PLANTED.len()), 0..3),
+            max_headers in 5usize..12,
+            max_header_len in 20usize..80,
+        ) {
+            let mut input = with("X-Folded: a\r\n\tb \r\nl: 0\r\nSubject:  hi\r\n\r\n");
+            let edits_made = edits.len();
+            for (at, planted) in edits {
+                if let Some(b) = input.get_mut(at) {
+                    *b = PLANTED[planted];
+                }
+            }
+            let limits = Limits { max_headers, max_header_len, ..Limits::default() };
+            let start = skip_keepalives(&input);
+            let (mut quick, mut careful) = (SmallVec::new(), SmallVec::new());
+            // The message as written takes the one-pass split within limits.
+            let usual = edits_made == 0 && max_headers >= 8 && max_header_len >= 50;
+            let taken = quick_split(&input, start, &limits, &mut SmallVec::new()).is_some();
+            proptest::prop_assert!(taken || !usual);
+            let fields = |h: &SmallVec<[HeaderEntry; INLINE_HEADERS]>| {
+                h.iter().map(|e| (e.id, e.field, e.start, e.end)).collect::<Vec<_>>()
+            };
+            if let Some((head, line_end)) = quick_split(&input, start, &limits, &mut quick) {
+                let split = careful_split(&input, start, &limits, &mut careful);
+                let line = start_line::parse(&head[start..line_end], start);
+                match (split, line) {
+                    (Ok((text, start_line, uri)), Ok(parsed)) => {
+                        proptest::prop_assert_eq!(text, head);
+                        proptest::prop_assert_eq!((start_line, uri), parsed);
+                        proptest::prop_assert_eq!(fields(&quick), fields(&careful));
+                    }
+                    (Err(e), Err(f)) => proptest::prop_assert_eq!(e, f),
+                    (split, line) => proptest::prop_assert!(false, "{split:?} / {line:?}"),
+                }
+            }
+        }
     }
 
     #[test]
