@@ -12,8 +12,8 @@ use crate::dialog::state::{is_target_refresh, DialogKey};
 use crate::dialog::{Dialog, DialogId, DialogState};
 use crate::sip::{SipError, SipMessage};
 use crate::transaction::{
-    check_request, check_request_head, response_destination, stateless_answer, ClientKey, OwnedMessage, Rejection,
-    ServerKey, ServerState, ServerTransaction, Transmit, Transport,
+    check_request, check_request_head, response_destination, stateless_answer, ClientKey,
+    OwnedMessage, Rejection, ServerKey, ServerState, ServerTransaction, Transmit, Transport,
 };
 
 use super::ResponseSpec;

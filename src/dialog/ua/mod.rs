@@ -640,11 +640,9 @@ impl UserAgent {
             .ok_or(UaError::UnknownTransaction)?;
         let request = entry.tx.request().clone();
         let msg = request.message();
-        let Err(rejection) = crate::transaction::check_extensions(
-            &msg,
-            &self.config.capabilities,
-            also_supported,
-        ) else {
+        let Err(rejection) =
+            crate::transaction::check_extensions(&msg, &self.config.capabilities, also_supported)
+        else {
             return Ok(());
         };
         let mut spec = ResponseSpec::new(rejection.status);
