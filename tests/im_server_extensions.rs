@@ -77,15 +77,16 @@ fn unknown_factory_is_404_before_its_require_is_looked_at() {
     let mut sc = scenario();
     let unknown = format!("sip:no-such-factory@{DOMAIN}");
     list_invite(&mut sc, &unknown, "recipient-list-invite");
-    let finals = finals(&sc);
-    assert_eq!(finals.len(), 1);
-    assert_eq!(status(&finals[0]), 404);
-    assert!(header(&finals[0], "Unsupported").is_none());
+    let answers = finals(&sc);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(status(&answers[0]), 404);
+    assert!(header(&answers[0], "Unsupported").is_none());
     assert!(sc.invites_sent().is_empty(), "nobody invited");
     // An unknown option tag does not change that either.
     let mut sc = scenario();
     list_invite(&mut sc, &unknown, "x-unknown-extension");
-    assert_eq!(status(&finals(&sc)[0]), 404);
+    let again = finals(&sc);
+    assert_eq!(status(&again[0]), 404);
 }
 
 #[test]
