@@ -502,3 +502,27 @@ fn the_im_client_passes_its_routing_to_its_user_agent() {
     );
     assert!(top_via(&sent[0].bytes).starts_with("SIP/2.0/TCP "));
 }
+
+#[test]
+fn an_im_server_without_proxy_fails_an_invitee_named_by_host_name_with_503() {
+    let mut config = server_config();
+    config.routing = Routing::RequestTarget;
+    let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[180, 200])]);
+    sc.adhoc("alice", &["sip:bob@example.com"]);
+    sc.run(10);
+    let server = sc.net.addr(1);
+    assert!(
+        !sc.net
+            .wire
+            .iter()
+            .any(|w| w.from == server && w.bytes.starts_with(b"INVITE ")),
+        "no invitation could be sent"
+    );
+    let answer = sc
+        .net
+        .wire
+        .iter()
+        .find(|w| w.from == server && w.bytes.starts_with(b"SIP/2.0 5"))
+        .expect("the inviter is answered");
+    assert!(answer.bytes.starts_with(b"SIP/2.0 503 "));
+}

@@ -393,8 +393,7 @@ impl UserAgent {
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
         let id = self.start_client(
-            request.clone(),
-            hop,
+            (request.clone(), hop),
             branch,
             None,
             invite_set.clone(),
@@ -847,10 +846,11 @@ impl UserAgent {
         Ok((OwnedMessage::validated(bytes, self.config.limits.sip), hop))
     }
 
+    /// Starts a client transaction for a routed request (see
+    /// [`route`](Self::route)).
     fn start_client(
         &mut self,
-        request: OwnedMessage,
-        hop: Hop,
+        (request, hop): (OwnedMessage, Hop),
         branch: String,
         dialog: Option<DialogId>,
         invite_set: Option<InviteSetKey>,
@@ -919,7 +919,7 @@ impl UserAgent {
         if spec.method == Method::Bye && entry.bye_reason.is_none() {
             entry.bye_reason = Some(TerminationReason::ByeSent);
         }
-        Ok(self.start_client(request, hop, branch, Some(dialog), None, false, now))
+        Ok(self.start_client((request, hop), branch, Some(dialog), None, false, now))
     }
 
     fn send_cancel(&mut self, invite: ClientTxId, now: Instant) {
@@ -937,7 +937,7 @@ impl UserAgent {
             transport: entry.tx.transport(),
         };
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
-            self.start_client(cancel, hop, branch, None, None, true, now);
+            self.start_client((cancel, hop), branch, None, None, true, now);
         }
         self.drive_client(invite, now);
     }

@@ -505,8 +505,7 @@ impl UserAgent {
             return;
         };
         let retry = self.start_client(
-            request.clone(),
-            hop,
+            (request.clone(), hop),
             branch,
             None,
             Some(key.clone()),
