@@ -526,3 +526,39 @@ fn an_im_server_without_proxy_fails_an_invitee_named_by_host_name_with_503() {
         .expect("the inviter is answered");
     assert!(answer.bytes.starts_with(b"SIP/2.0 503 "));
 }
+
+#[test]
+fn a_2xx_whose_contact_has_a_host_name_ends_the_dialog_unacknowledged() {
+    let now = Instant::now();
+    let mut alice = ua(ALICE, PROXY, Transport::Udp, Routing::RequestTarget);
+    let mut bob = ua(BOB, PROXY, Transport::Udp, Routing::RequestTarget);
+    alice
+        .send_request(invite("sip:bob@192.0.2.2", 10), now)
+        .unwrap();
+    let inv = one(&mut alice);
+    deliver(&mut bob, &inv, ALICE, now);
+    let (_, events) = drain(&mut bob);
+    let tx = events
+        .iter()
+        .find_map(|e| match e {
+            Event::RequestReceived { transaction, .. } => Some(*transaction),
+            _ => None,
+        })
+        .unwrap();
+    let ok = ResponseSpec::new(200).with_contact("<sip:bob@bob.example.com>");
+    bob.respond(tx, ok, now).unwrap();
+    let ok = one(&mut bob);
+    deliver(&mut alice, &ok, BOB, now);
+    let (transmits, events) = drain(&mut alice);
+    assert!(
+        !transmits.iter().any(|t| t.bytes.starts_with(b"ACK ")),
+        "no address to send the ACK to"
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::DialogTerminated {
+            reason: oma_im::dialog::TerminationReason::RequestFailed(503),
+            ..
+        }
+    )));
+}

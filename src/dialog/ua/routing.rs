@@ -56,9 +56,14 @@ pub enum Routing {
     /// [`Config::transport`](super::Config::transport). A request whose
     /// next hop has a host name, another scheme or another transport is not
     /// sent: the command fails with
-    /// [`UaError::Unroutable`](super::UaError::Unroutable) (and an ACK or
-    /// BYE the user agent sends on its own ends the dialog instead, with
-    /// [`TerminationReason::RequestFailed(503)`](super::TerminationReason::RequestFailed)).
+    /// [`UaError::Unroutable`](super::UaError::Unroutable). A request the
+    /// user agent sends on its own fails the way it does when it cannot be
+    /// built: an ACK that cannot be sent ends its dialog with
+    /// [`TerminationReason::RequestFailed(503)`](super::TerminationReason::RequestFailed),
+    /// a session refresh ends the session
+    /// ([`TerminationReason::SessionRefreshFailed(503)`](super::TerminationReason::SessionRefreshFailed)),
+    /// a subscription refresh ends the subscription, and a BYE that cannot be
+    /// sent removes its dialog at once.
     /// [`Config::outbound_proxy`](super::Config::outbound_proxy) is not used.
     RequestTarget,
 }
