@@ -521,6 +521,12 @@ pub enum UaError {
     /// host is not an IP literal, its scheme is not `sip`/`sips`, or its
     /// transport is neither UDP nor TCP. Nothing was sent.
     Unroutable(String),
+    /// The request was refused with this status, sent on its transaction
+    /// ([`UserAgent::check_extensions`](super::UserAgent::check_extensions)).
+    Refused {
+        /// The status code sent (420 or 415).
+        status: u16,
+    },
 }
 
 impl fmt::Display for UaError {
@@ -538,6 +544,7 @@ impl fmt::Display for UaError {
             UaError::Unroutable(uri) => {
                 write!(f, "no IP address to send to in the next hop `{uri}`")
             }
+            UaError::Refused { status } => write!(f, "refused with {status}"),
         }
     }
 }
