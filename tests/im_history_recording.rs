@@ -48,7 +48,7 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
     c.product = "oma-im-test/1.0".to_owned();
-    c.seed = 9;
+    c.seed = 9.into();
     tune(&mut c);
     let mut history = HistoryNode::new(c, &[ALICE]);
     history.accept_recordings = accept;

@@ -34,7 +34,7 @@ fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
     c.product = "oma-im-test/1.0".to_owned();
-    c.seed = 2;
+    c.seed = 2.into();
     config(&mut c);
     let mut history = HistoryNode::new(c, &[ALICE]);
     history.store = vec![
@@ -529,7 +529,7 @@ fn lossy_network_still_delivers_everything() {
         Network::new(Conditions::lossy(20, 10, Duration::from_millis(30)), 11);
     // Move the nodes onto the lossy network.
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
-    c.seed = 3;
+    c.seed = 3.into();
     let mut h = HistoryNode::new(c, &[ALICE]);
     h.store = net.node(1).history().store.clone();
     lossy.add(

@@ -56,8 +56,9 @@ pub struct Config {
     pub transport: Transport,
     /// T1, T2 and T4.
     pub timers: TimerConfig,
-    /// Seed of the generator of tags, branches and Call-IDs.
-    pub seed: u64,
+    /// Seed of the generator of tags, branches and Call-IDs: 256 bits from
+    /// the operating system's entropy in production (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Supported methods, option tags, body types and URI schemes.
     pub capabilities: Capabilities,
     /// Bounds on kept state.
@@ -86,14 +87,14 @@ impl Config {
         local_addr: SocketAddr,
         outbound_proxy: SocketAddr,
         transport: Transport,
-        seed: u64,
+        seed: impl Into<crate::rng::Seed>,
     ) -> Self {
         Config {
             local_addr,
             outbound_proxy,
             transport,
             timers: TimerConfig::default(),
-            seed,
+            seed: seed.into(),
             capabilities: Capabilities::default(),
             limits: Limits::default(),
             contact_user: None,

@@ -149,8 +149,10 @@ pub struct ClientConfig {
     pub max_large_message_size: u64,
     /// Where a Large Message for several recipients goes.
     pub large_message_group_target: LargeMessageGroupTarget,
-    /// Seed of every random identifier (tags, Call-IDs, MSRP session ids).
-    pub seed: u64,
+    /// Seed of every random identifier (tags, Call-IDs, MSRP session ids):
+    /// 256 bits from the operating system's entropy in production; the
+    /// default (all zero) is for tests only (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
 }
@@ -201,7 +203,7 @@ impl ClientConfig {
             msrp_chunk_size: NonZeroUsize::new(2048).unwrap_or(NonZeroUsize::MIN),
             max_large_message_size: 10 * 1024 * 1024,
             large_message_group_target: LargeMessageGroupTarget::ConferenceFactory,
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
         }
     }

@@ -91,8 +91,10 @@ pub struct HistoryConfig {
     /// Largest body of one MSRP SEND chunk; larger history items are sent
     /// in several chunks.
     pub chunk_size: usize,
-    /// Seed of every random token (tags, branches, MSRP session ids).
-    pub seed: u64,
+    /// Seed of every random token (tags, branches, MSRP session ids):
+    /// 256 bits from the operating system's entropy in production; the
+    /// default (all zero) is for tests only (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
 }
@@ -111,7 +113,7 @@ impl HistoryConfig {
             subscription_expires: 3600,
             session_timer: Some(dialog::SessionTimerConfig::default()),
             chunk_size: 2048,
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
         }
     }

@@ -213,7 +213,7 @@ impl ImHistoryFunction {
         let release = server_release_version(&config.product);
         ImHistoryFunction {
             ua: UserAgent::new(ua_config),
-            rng: Rng::new(config.seed ^ 0x6869_7374_6f72_7921),
+            rng: Rng::with_stream(config.seed, 0x6869_7374_6f72_7921),
             release,
             allow: String::from_utf8_lossy(&allow_text).into_owned(),
             config,
@@ -658,7 +658,9 @@ impl ImHistoryFunction {
         msrp_session::SessionConfig {
             chunk_size: NonZeroUsize::new(self.config.chunk_size).unwrap_or(NonZeroUsize::MIN),
             limits: self.config.limits.msrp_session,
-            rng_seed: self.config.seed ^ session.0.rotate_left(32),
+            // One independent stream of the History Function's seed per session.
+            rng_seed: Rng::with_stream(self.config.seed, 0x6d73_7270 ^ session.0.rotate_left(32))
+                .fork_seed(),
             cpim: None,
             ..msrp_session::SessionConfig::default()
         }

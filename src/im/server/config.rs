@@ -175,8 +175,11 @@ pub struct ServerConfig {
     /// The URI put in the CPIM `From` and withheld identities when a
     /// Participant asked for anonymity (`Privacy: id`).
     pub anonymous_uri: String,
-    /// Seed of every identifier (tags, Call-IDs, IM Session Identities).
-    pub seed: u64,
+    /// Seed of every identifier (tags, Call-IDs, IM Session Identities,
+    /// MSRP session-ids): 256 bits from the operating system's entropy in
+    /// production; the default (all zero) is for tests only (see
+    /// [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
     /// The SIP timers.
@@ -209,7 +212,7 @@ impl ServerConfig {
             session_expires: 1800,
             min_se: 90,
             anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
             timers: crate::transaction::TimerConfig::default(),
         }

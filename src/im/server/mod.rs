@@ -196,7 +196,7 @@ impl ImServer {
             .map(|(i, g)| (headers::uri_key(&g.identity), i))
             .collect();
         ImServer {
-            rng: Rng::new(config.seed ^ 0x5eed_1a5e),
+            rng: Rng::with_stream(config.seed, 0x5eed_1a5e),
             ua: UserAgent::new(ua_config),
             release: release_version(&config.product),
             config,

@@ -327,7 +327,7 @@ impl ImServer {
         };
         let identity = format!("sip:{token}@{}", self.config.domain);
         let switch = MsrpSwitch::new(SwitchConfig {
-            rng_seed: self.rng.next_u64(),
+            rng_seed: self.rng.fork_seed(),
             ..SwitchConfig::default()
         });
         if kind != Kind::AdHoc {
