@@ -15,6 +15,7 @@
 pub mod client;
 pub mod history;
 pub mod server;
+pub mod trust;
 
 use crate::sip::{Contact, SipMessage};
 

@@ -77,7 +77,8 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 pub use config::{
-    AuthorizationPolicy, FailurePolicy, Limits, PredefinedGroup, RecordingPolicy, ServerConfig,
+    AccessPolicy, AuthorizationPolicy, FailurePolicy, GroupAccess, Limits, PredefinedGroup,
+    RecordingPolicy, RosterAccess, ServerConfig, SessionAccess,
 };
 pub use headers::{
     release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
@@ -88,15 +89,18 @@ pub use types::{
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
+use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
 use session::ImSession;
 
-/// A setup waiting for the application's authorization.
+/// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
 struct PendingSetup {
     transaction: ServerTxId,
     request: OwnedMessage,
+    /// Who asked, as established when the request arrived.
+    originator: Originator,
 }
 
 /// What a server timer is for.
@@ -105,15 +109,33 @@ enum Timer {
     Refresh(SessionId, ParticipantId),
     Switch(SessionId),
     Subscription(SessionId, DialogId),
+    /// An accepted MSRP connection that must name its leg by then.
+    Unbound(ConnectionId),
 }
 
 /// How an MSRP connection stands.
 #[derive(Debug)]
 enum Connection {
     /// Accepted; its leg is known from its first To-Path.
-    Unbound(Vec<u8>),
+    Unbound(Unbound),
+    /// Refused with 506 (its leg is carried by another connection, RFC
+    /// 4975 §5.4): what it sends is counted and dropped until it closes,
+    /// goes over the byte bound or its deadline passes.
+    Refused(Unbound),
     /// Carrying the leg of a Participant.
     Bound(SessionId, ParticipantId),
+}
+
+/// An accepted MSRP connection that carries no leg (yet).
+#[derive(Debug, Default)]
+struct Unbound {
+    /// What it sent so far (only while unbound).
+    buffer: Vec<u8>,
+    /// Every byte it sent, bounded by `Limits::max_unbound_msrp_bytes`.
+    received: usize,
+    /// When it is closed unless bound: `Limits::unbound_msrp_timeout`
+    /// after the first input about it.
+    deadline: Option<Instant>,
 }
 
 /// The controlling IM Server. See the [module docs](self) for the drain
@@ -147,6 +169,9 @@ pub struct ImServer {
     /// Conference event package subscriptions, by dialog.
     by_subscription: HashMap<DialogId, SessionId>,
     connections: HashMap<ConnectionId, Connection>,
+    /// Whether the SIP message being handled came from the trust domain
+    /// (RFC 3325): its `P-Asserted-Identity` is believed.
+    input_trusted: bool,
     timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     timer_seq: u64,
     /// Events of the user agent not yet handled.
@@ -216,6 +241,7 @@ impl ImServer {
             pending_subscriptions: HashMap::new(),
             by_subscription: HashMap::new(),
             connections: HashMap::new(),
+            input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,
             ua_events: VecDeque::new(),
@@ -237,6 +263,10 @@ impl ImServer {
                 source,
                 transport,
             } => {
+                // RFC 3325: a P-Asserted-Identity is believed only from the
+                // trust domain; the requests of this message are handled
+                // (by `pump` below) knowing where they came from.
+                self.input_trusted = self.config.trust.trusts(source, transport);
                 self.ua.handle_input(
                     dialog::Input::Datagram {
                         bytes,
@@ -246,11 +276,18 @@ impl ImServer {
                     now,
                 );
                 self.collect();
+                self.pump(now);
+                self.input_trusted = false;
             }
             Input::Authorization { request, allowed } => {
                 if let Some(pending) = self.pending_auth.remove(&request) {
                     if allowed {
-                        self.setup_authorized(pending.transaction, pending.request, now);
+                        self.admit(
+                            pending.transaction,
+                            pending.request,
+                            pending.originator,
+                            now,
+                        );
                     } else {
                         self.reject(pending.transaction, 403, None, now);
                     }
@@ -290,6 +327,7 @@ impl ImServer {
                     }
                     self.drain_switch(session, now);
                 }
+                Timer::Unbound(connection) => self.close_unbound(connection),
             }
             self.pump(now);
         }
@@ -318,6 +356,7 @@ impl ImServer {
                 },
                 Timer::Switch(session) => DeadlineReason::MsrpSwitch { session },
                 Timer::Subscription(session, _) => DeadlineReason::Subscription { session },
+                Timer::Unbound(connection) => DeadlineReason::UnboundMsrp { connection },
             },
         });
         let sip = self.ua.next_deadline().map(|d| Deadline {
@@ -335,7 +374,8 @@ impl ImServer {
     /// leg it carries is found from the To-Path of its first message.
     pub fn msrp_accepted(&mut self) -> ConnectionId {
         let id = ConnectionId(self.fresh_id());
-        self.connections.insert(id, Connection::Unbound(Vec::new()));
+        self.connections
+            .insert(id, Connection::Unbound(Unbound::default()));
         id
     }
 
@@ -440,6 +480,10 @@ impl ImServer {
                     .iter()
                     .any(|x| x.dialog == d && x.expires_at >= at)
             }),
+            Timer::Unbound(c) => matches!(
+                self.connections.get(&c),
+                Some(Connection::Unbound(u) | Connection::Refused(u)) if u.deadline == Some(at)
+            ),
         }
     }
 
