@@ -58,10 +58,16 @@ impl ImServer {
         };
         if self.config.access.roster == super::RosterAccess::Participants {
             let me = super::headers::uri_key(&who.address);
+            let trusted = self.input_trusted;
             let participant = self.sessions.get(&session).is_some_and(|s| {
-                s.participants
-                    .iter()
-                    .any(|p| p.is_alive() && super::headers::uri_key(&p.address) == me)
+                s.participants.iter().any(|p| {
+                    p.is_alive()
+                        && (super::headers::uri_key(&p.address) == me
+                            // The History Function recording the session
+                            // subscribes with its own identity (7.1.1.11),
+                            // from the trust domain.
+                            || (p.recorder && trusted))
+                })
             });
             if !participant {
                 return self.reject(transaction, 403, None, now);

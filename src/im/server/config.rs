@@ -146,8 +146,10 @@ pub enum SessionAccess {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RosterAccess {
     /// The IM Addresses of the session's Participants that are in it or on
-    /// their way in (a recording leg's initiator included); anyone else
-    /// gets 403 and no NOTIFY.
+    /// their way in (a recording leg's initiator included), and, while a
+    /// recording leg is in the session, a SUBSCRIBE from the trust domain
+    /// (the History Function subscribes with its own identity, 7.1.1.11);
+    /// anyone else gets 403 and no NOTIFY.
     #[default]
     Participants,
     /// Anyone who knows the IM Session Identity.
@@ -177,9 +179,10 @@ pub struct AccessPolicy {
     /// Conference-state subscriptions: Participants only by default.
     pub roster: RosterAccess,
     /// A recording leg (an `a=recvonly` join, 13.3.1.2) is admitted only
-    /// from the trust domain ([`ServerConfig::trust`]): its `From` names
-    /// the initiator of the recording, which only a trusted History
-    /// Function can vouch for. `true` by default.
+    /// when its INVITE came from the trust domain ([`ServerConfig::trust`]):
+    /// its `From` names the initiator of the recording, which only a
+    /// trusted History Function (or the core it sends through) can vouch
+    /// for. `true` by default.
     pub recording_needs_verified_identity: bool,
 }
 

@@ -633,7 +633,11 @@ impl ImServer {
                 .and_then(Result::ok)
                 .map(|f| f.uri.to_string())
                 .unwrap_or_default();
-            let trusted = who.verified || !self.config.access.recording_needs_verified_identity;
+            // The From is believed when the INVITE came from the trust
+            // domain (the History Function, or the core it sends through).
+            let trusted = self.input_trusted
+                || who.verified
+                || !self.config.access.recording_needs_verified_identity;
             if !trusted || !self.may_record(session, &initiator) {
                 return self.reject(transaction, 403, None, now);
             }
