@@ -70,6 +70,7 @@ fn network_with(conditions: Conditions, recording: RecordingPolicy) -> Network<P
     let mut h = HistoryConfig::new("sip:history@history.example.com", addr(HISTORY), addr(CORE));
     h.chunk_size = 1024;
     h.seed = 9.into();
+    h.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
     h.product = "oma-im-test/1.0".to_owned();
     net.add(
         addr(HISTORY),

@@ -109,7 +109,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
-pub use config::{HistoryConfig, Limits};
+pub use config::{HistoryConfig, Limits, UnverifiedRequests};
 pub use types::{
     Deadline, DeadlineReason, EndReason, Event, HistoryError, HistorySessionId, Input, Output,
     RecordedMessage, RecordingInfo, RejectReason,
@@ -120,6 +120,7 @@ use crate::dialog::{
     self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, SubscriptionId,
     TransactionId, UserAgent,
 };
+use crate::im::trust::{originator, Originator};
 use crate::im::{server_release_version, ACCEPT_CONTACT_IM, IM_FEATURE_TAG};
 use crate::msrp::session::{self as msrp_session, MsrpSession};
 use crate::rng::Rng;
@@ -170,6 +171,8 @@ pub struct ImHistoryFunction {
     /// recording they serve (the recording may have ended already: the
     /// subscription is ended once the user agent can).
     subscriptions: HashMap<SubscriptionId, HistorySessionId>,
+    /// Whether the SIP message being handled came from the trust domain.
+    input_trusted: bool,
     next_id: u64,
     out: VecDeque<Output>,
 }
@@ -221,6 +224,7 @@ impl ImHistoryFunction {
             dialogs: HashMap::new(),
             transactions: HashMap::new(),
             subscriptions: HashMap::new(),
+            input_trusted: false,
             next_id: 1,
             out: VecDeque::new(),
         }
@@ -257,14 +261,22 @@ impl ImHistoryFunction {
                 bytes,
                 source,
                 transport,
-            } => self.ua.handle_input(
-                dialog::Input::Datagram {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            ),
+            } => {
+                // RFC 3325: the requests of this message are handled (by
+                // `settle` below) knowing whether it came from the trust
+                // domain.
+                self.input_trusted = self.config.trust.trusts(source, transport);
+                self.ua.handle_input(
+                    dialog::Input::Datagram {
+                        bytes,
+                        source,
+                        transport,
+                    },
+                    now,
+                );
+                self.settle(now);
+                self.input_trusted = false;
+            }
             Input::MsrpConnected { session } => {
                 self.msrp_input(session, msrp_session::Input::Connected, now)
             }
@@ -882,7 +894,8 @@ impl ImHistoryFunction {
             let _ = self.refuse(tx, &call_id, RejectReason::Busy, now);
             return;
         }
-        let request = match retrieval::check_invite(msg, &self.config.limits) {
+        let who = self.requester(msg);
+        let request = match retrieval::check_invite(msg, &self.config.limits, who.as_ref()) {
             Ok(r) => r,
             Err(reason) => {
                 let _ = self.refuse(tx, &call_id, reason, now);
@@ -903,9 +916,19 @@ impl ImHistoryFunction {
         self.event(Event::RetrievalRequested {
             session,
             requester: request.requester,
+            verified: request.verified,
             allow: request.allow,
             references: request.references,
         });
+    }
+
+    /// The requester of a request: the `P-Asserted-Identity` of the trust
+    /// domain, or — when [`UnverifiedRequests::AcceptMarked`] — the `From`,
+    /// unverified; `None` when it must be refused.
+    fn requester(&self, msg: &SipMessage<'_>) -> Option<Originator> {
+        let who = originator(msg, self.input_trusted)?;
+        (who.verified || self.config.unverified_requests == UnverifiedRequests::AcceptMarked)
+            .then_some(who)
     }
 
     fn on_refer(&mut self, tx: ServerTxId, msg: &SipMessage<'_>, now: Instant) {
@@ -916,14 +939,15 @@ impl ImHistoryFunction {
         if self.sessions.len() >= self.config.limits.max_sessions {
             return self.respond(tx, 486, now);
         }
-        let pai = msg.p_asserted_identity().next().and_then(Result::ok);
-        let requester = match pai {
-            Some(p) => p.uri.to_string(),
-            None => match msg.from().and_then(Result::ok) {
-                Some(f) => f.uri.to_string(),
-                None => return self.respond(tx, 400, now),
-            },
+        if msg.from().and_then(Result::ok).is_none() {
+            return self.respond(tx, 400, now);
+        }
+        // RFC 3325: only an identity the trust domain asserted is believed;
+        // without one the request is refused, or marked, by configuration.
+        let Some(who) = self.requester(msg) else {
+            return self.respond(tx, self.config.missing_identity_status, now);
         };
+        let (requester, verified) = (who.address, who.verified);
         let call_id = msg
             .call_id()
             .and_then(Result::ok)
@@ -944,6 +968,7 @@ impl ImHistoryFunction {
         self.event(Event::RecordingRequested {
             session,
             requester,
+            verified,
             im_session_identity: target,
         });
     }
