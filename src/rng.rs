@@ -2,9 +2,10 @@
 //! generator.
 //!
 //! Tags, branches, Call-IDs, IM Session Identities, MSRP session-ids,
-//! transaction and message identifiers and multipart boundaries all come
-//! from an [`Rng`] built from the [`Seed`] in a state machine's
-//! configuration, so a run is reproduced exactly by reusing the seed. There
+//! transaction and message identifiers all come from an [`Rng`] built from
+//! the [`Seed`] in a state machine's configuration (multipart boundaries
+//! from a value drawn from it; they need not be secret, since a boundary is
+//! checked against the body it delimits), so a run is reproduced exactly by reusing the seed. There
 //! is no global generator and nothing reads the operating system's entropy:
 //! the embedding program supplies 256 bits (from `/dev/urandom`,
 //! `getrandom`, or a fixed value in tests).

@@ -163,7 +163,8 @@ impl ClientConfig {
     /// SUBSCRIBE REFER, default session timer, no anonymity, plain profile,
     /// UDP, MSRP on the SIP host at port 2855, only `message/cpim` with `*`
     /// wrapped, 2048-byte chunks, Large Messages up to 10 MiB sent to the
-    /// Conference-factory-URI, seed 0, default limits.
+    /// Conference-factory-URI, an all-zero seed (for tests only: set
+    /// [`seed`](Self::seed) from the operating system), default limits.
     pub fn new(
         im_address: &str,
         conference_factory_uri: &str,

@@ -5,9 +5,11 @@
 //!
 //! * **Retrieval, terminating side (13.2.1.1).** An initial INVITE whose
 //!   body holds an SDP offer (`a=recvonly`) and a URI-list of history
-//!   references is checked in the clause's order: no P-Asserted-Identity is
-//!   refused with [`HistoryConfig::missing_identity_status`] (403 by
-//!   default), the Allow methods are kept, an SDP whose direction is not
+//!   references is checked in the clause's order: no P-Asserted-Identity
+//!   from the trust domain ([`HistoryConfig::trust`], RFC 3325) is refused
+//!   with [`HistoryConfig::missing_identity_status`] (403 by default), or
+//!   passed on marked `verified: false` under
+//!   [`UnverifiedRequests::AcceptMarked`]; the Allow methods are kept, an SDP whose direction is not
 //!   `a=recvonly` gets `403 Forbidden`, a body without a URI-list gets
 //!   `400 Bad Request` with a Warning naming the reason, and a URI-list
 //!   over [`Limits::max_history_references`] gets `413` with a Warning.
@@ -25,7 +27,8 @@
 //!   `DateTime`, chunked when large, in URI-list order. Once every item is
 //!   delivered or reported missing, the History Function sends BYE.
 //! * **Recording, originating side (13.3.1.2).** A REFER from an IM Client
-//!   ([`Event::RecordingRequested`], then
+//!   whose identity the trust domain asserted (else refused or marked, as
+//!   for retrieval) ([`Event::RecordingRequested`], then
 //!   [`accept_recording`](ImHistoryFunction::accept_recording)) or the
 //!   application itself with an identity from the controlling IM Server's
 //!   200 OK ([`start_recording`](ImHistoryFunction::start_recording)) makes

@@ -64,7 +64,8 @@ impl Default for Limits {
     }
 }
 
-/// 7.2.1.2 step 2: how the Authenticated Originator is authorized.
+/// 7.2.1.2 step 2: how the Authenticated Originator is authorized, for a
+/// set-up and for every join alike (after the [`AccessPolicy`] rules).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AuthorizationPolicy {
     /// Every originator is authorized.

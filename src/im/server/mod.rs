@@ -5,6 +5,37 @@
 //! (7.2.1.9), supervises every session (RFC 4028) and relays each message
 //! of a Participant to every other one through the session's MSRP switch.
 //!
+//! # Who may do what: the authorization model
+//!
+//! Every request is taken to come from an attacker until a rule admits it.
+//! The originator of a request is its `P-Asserted-Identity` only when the
+//! request came from a peer of [`ServerConfig::trust`] (RFC 3325); from
+//! anyone else that header is ignored and the originator is the `From` the
+//! sender wrote, reported with `verified: false`
+//! ([`Event::AuthorizationRequested`], [`Event::ParticipantJoined`]). The
+//! rules, with their defaults ([`AccessPolicy`], [`AuthorizationPolicy`],
+//! [`RecordingPolicy`], [`Limits`]):
+//!
+//! | action | path | who may (default) | refused with |
+//! | --- | --- | --- | --- |
+//! | create an ad-hoc session | INVITE to a Conference-factory-URI | whom the [`AuthorizationPolicy`] authorizes (all) | 403 |
+//! | open a pre-defined group | INVITE to the IM Group Identity | its members ([`GroupAccess::MembersOnly`]), authorized, with `Privacy: id` only if the group allows anonymity | 403, nobody invited |
+//! | join a group's running session | INVITE to the IM Group Identity or to its IM Session Identity | as opening it | 403 |
+//! | join or rejoin an ad-hoc session | INVITE to its IM Session Identity (`rejoin`, `join_public_conference` with that URI) | its inviter, invitees and joiners, present or gone ([`SessionAccess::ParticipantsAndInvitees`]), authorized | 403 |
+//! | join a public conference | INVITE to its URI (or its session's identity) | whom the [`AuthorizationPolicy`] authorizes | 403 |
+//! | add users by REFER | REFER in a session | nobody: not offered (additions are new INVITEs under the rules above) | 501 |
+//! | record a session | `a=recvonly` INVITE to the IM Session Identity (13.3.1.2) | a request from the trust domain ([`AccessPolicy::recording_needs_verified_identity`]) whose `From` is a Participant ([`RecordingPolicy::Participants`]) | 403 |
+//! | read the roster | SUBSCRIBE `Event: conference` to the IM Session Identity | its Participants, and the recording History Function from the trust domain ([`RosterAccess::Participants`]), at most [`Limits::max_subscriptions_per_session`] at once | 403; 503 over the cap |
+//! | speak and listen | the MSRP leg of the SDP exchange | the connection that first presents the leg's session-id; another gets 506 (RFC 4975 §5.4) | 506; a connection naming no leg is closed after [`Limits::max_unbound_msrp_bytes`] or [`Limits::unbound_msrp_timeout`] |
+//! | retrieve history | INVITE to the History Function | see [`im::history`](crate::im::history): an identity asserted by its trust domain | 403 |
+//!
+//! Every join runs the same [`AuthorizationPolicy`] as a set-up, including
+//! the application's decision under [`AuthorizationPolicy::Ask`], after
+//! the access rules; the target and the rules are looked at again when the
+//! application answers. The IM Session Identity and the MSRP session-ids
+//! are unguessable ([`crate::rng`]) but are not relied on as the only
+//! barrier.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` ([`ImServer::handle_input`],
