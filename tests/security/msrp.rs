@@ -187,4 +187,10 @@ fn a_silent_connection_is_closed_after_the_timeout() {
     server.handle_timeout(start + timeout);
     assert_eq!(drain(&mut server), [Output::MsrpClose { connection: c }]);
     assert!(server.is_idle());
+    // One that never says a word, accepted with the clock started.
+    let later = start + timeout;
+    let mute = server.msrp_accepted_at(later);
+    server.handle_timeout(later + timeout);
+    assert_eq!(drain(&mut server), [Output::MsrpClose { connection: mute }]);
+    assert!(server.is_idle());
 }

@@ -403,10 +403,41 @@ impl ImServer {
     /// A name for an MSRP connection the application accepted on the
     /// server's MSRP port; report its bytes with [`Input::MsrpBytes`]. The
     /// leg it carries is found from the To-Path of its first message.
+    ///
+    /// The connection must name a leg (its first To-Path) within
+    /// [`Limits::max_unbound_msrp_bytes`] and
+    /// [`Limits::unbound_msrp_timeout`], counted from the first input about
+    /// it; else it is closed ([`Output::MsrpClose`]). Prefer
+    /// [`msrp_accepted_at`](Self::msrp_accepted_at), which starts the clock
+    /// at once, so that a connection that never sends is closed too.
     pub fn msrp_accepted(&mut self) -> ConnectionId {
         let id = ConnectionId(self.fresh_id());
         self.connections
             .insert(id, Connection::Unbound(Unbound::default()));
+        id
+    }
+
+    /// [`msrp_accepted`](Self::msrp_accepted), accepted at `now`: the
+    /// connection is closed at `now +`
+    /// [`Limits::unbound_msrp_timeout`] unless it names a leg by then.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use oma_im::im::server::{ImServer, Output, ServerConfig};
+    ///
+    /// let config = ServerConfig::new("192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(), "im.example.com");
+    /// let timeout = config.limits.unbound_msrp_timeout;
+    /// let mut server = ImServer::new(config);
+    /// let now = Instant::now();
+    /// let silent = server.msrp_accepted_at(now);
+    /// assert_eq!(server.poll_timeout(), Some(now + timeout));
+    /// server.handle_timeout(now + timeout);
+    /// assert_eq!(server.poll_output(), Some(Output::MsrpClose { connection: silent }));
+    /// ```
+    pub fn msrp_accepted_at(&mut self, now: Instant) -> ConnectionId {
+        let id = self.msrp_accepted();
+        self.arm_unbound(id, now);
         id
     }
 

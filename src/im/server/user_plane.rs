@@ -130,7 +130,7 @@ impl ImServer {
 
     /// Starts the clock of an accepted connection that names no leg yet:
     /// it is closed at `Limits::unbound_msrp_timeout` unless bound.
-    fn arm_unbound(&mut self, connection: ConnectionId, now: Instant) {
+    pub(super) fn arm_unbound(&mut self, connection: ConnectionId, now: Instant) {
         let timeout = self.config.limits.unbound_msrp_timeout;
         let Some(Connection::Unbound(u) | Connection::Refused(u)) =
             self.connections.get_mut(&connection)
