@@ -225,6 +225,17 @@ impl Dialog {
         }
     }
 
+    /// Whether the route set starts with a strict router (a SIP URI
+    /// without `lr`), which §12.2.1.1 puts in the Request-URI.
+    pub(crate) fn first_route_is_strict(&self) -> bool {
+        self.route_set.first().is_some_and(|first| {
+            NameAddr::parse(first)
+                .ok()
+                .and_then(|na| na.uri.as_sip().map(|u| !u.lr()))
+                .unwrap_or(false)
+        })
+    }
+
     /// The Request-URI and Route values of a request in this dialog
     /// (§12.2.1.1): loose routing when the first route has `lr`, else the
     /// strict-routing form (first route as Request-URI, remote target last).
@@ -232,11 +243,7 @@ impl Dialog {
         let Some(first) = self.route_set.first() else {
             return (self.remote_target.clone(), Vec::new());
         };
-        let strict = NameAddr::parse(first)
-            .ok()
-            .and_then(|na| na.uri.as_sip().map(|u| !u.lr()))
-            .unwrap_or(false);
-        if strict {
+        if self.first_route_is_strict() {
             let uri = NameAddr::parse(first)
                 .map(|na| uri_text(&na.uri))
                 .unwrap_or_default();
@@ -247,6 +254,15 @@ impl Dialog {
             (self.remote_target.clone(), self.route_set.clone())
         }
     }
+}
+
+/// Whether `request` was sent outside any dialog: its To has no tag
+/// (§8.2.2.2, §12.2.2).
+pub(crate) fn request_outside_dialog(request: &SipMessage<'_>) -> bool {
+    request
+        .to()
+        .and_then(Result::ok)
+        .is_some_and(|to| to.tag().is_none())
 }
 
 /// Whether a request of `method` refreshes the remote target (§12.2,

@@ -148,6 +148,7 @@ impl ImClient {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        ua_config.routing = config.routing;
         // 9.1.1.1 steps 6 and 7, and the timer of the 200 (RFC 4028): the
         // user agent's session timer writes `Session-Expires:
         // <n>;refresher=uac` and Min-SE, refreshes and supervises expiry.
@@ -589,7 +590,9 @@ impl ImClient {
             spec.with_body("application/sdp", sdp.clone())
         } else {
             let (content_type, body) = build::offer_with_list(&sdp, invited, self.rng.next_u64());
-            spec.with_body(&content_type, body)
+            // RFC 5366 §3: a URI-list INVITE requires the extension.
+            spec.with_header("Require", "recipient-list-invite")
+                .with_body(&content_type, body)
         };
         let tx = self.ua.send_request(spec, now)?;
         let id = self.fresh_id();

@@ -221,6 +221,7 @@ impl ImServer {
         );
         ua_config.timers = config.timers;
         ua_config.limits = config.limits.ua;
+        ua_config.routing = config.routing;
         let caps = &mut ua_config.capabilities;
         caps.allow = crate::sip::MethodSet::new();
         for m in [
@@ -237,6 +238,8 @@ impl ImServer {
         }
         caps.supported
             .insert(crate::sip::OptionTag::from_token("timer"));
+        // 404 for an unknown Request-URI before 420 (RFC 3261 §8.2.2).
+        ua_config.core_screens_request_uri = true;
         caps.accept.push("application/resource-lists+xml");
         let key_map = |uris: &[String]| {
             uris.iter()

@@ -26,7 +26,7 @@ use super::{
 };
 
 /// What an INVITE's Request-URI names.
-enum Target {
+pub(super) enum Target {
     Factory(String),
     Group(usize),
     Session(SessionId),
@@ -79,7 +79,7 @@ impl ImServer {
         self.authorize(transaction, request, who, now);
     }
 
-    fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
+    pub(super) fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
         let key = uri_key(msg.request_line()?.uri);
         if let Some(uri) = self.factories.get(&key) {
             return Some(Target::Factory(uri.clone()));
@@ -599,6 +599,12 @@ impl ImServer {
             Ok(tx) => {
                 p.state = State::Inviting(tx);
                 self.by_client_tx.insert(tx, (session, pid));
+            }
+            Err(crate::dialog::UaError::Unroutable(_)) => {
+                // No address for the invitee's next hop (a host name
+                // without an outbound proxy): as a transport failure
+                // (RFC 3261 §8.1.3.1).
+                self.note_failure(session, 503);
             }
             Err(_) => {
                 // A URI the server cannot even write an INVITE to.
