@@ -444,7 +444,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.conference_factory_uris = args.factories.clone();
     config.product = "oma-im-example/0.1".into();
     config.release_alone = true;
-    config.seed = seed;
+    config.seed = seed.into();
     if let Some(n) = args.max_participants {
         config.limits.max_adhoc_participants = n;
     }
