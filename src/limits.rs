@@ -36,3 +36,37 @@ pub struct Limits {
     /// The MSRP switch: legs and per-leg queues.
     pub msrp_switch: msrp::switch::SwitchLimits,
 }
+
+impl Limits {
+    /// The MSRP switch bounds a role uses: [`msrp_switch`](Self::msrp_switch)
+    /// with its codec bounds replaced by [`msrp`](Self::msrp), so that the
+    /// MSRP codec is bounded in one place.
+    ///
+    /// ```
+    /// let mut limits = oma_im::Limits::default();
+    /// limits.msrp.max_chunk_size = 2048;
+    /// assert_eq!(limits.switch_limits().msrp.max_chunk_size, 2048);
+    /// ```
+    pub fn switch_limits(&self) -> msrp::switch::SwitchLimits {
+        msrp::switch::SwitchLimits {
+            msrp: self.msrp,
+            ..self.msrp_switch
+        }
+    }
+
+    /// The MSRP endpoint session bounds a role uses:
+    /// [`msrp_session`](Self::msrp_session) with its codec bounds replaced by
+    /// [`msrp`](Self::msrp).
+    ///
+    /// ```
+    /// let mut limits = oma_im::Limits::default();
+    /// limits.msrp.max_message_size = 4096;
+    /// assert_eq!(limits.session_limits().msrp.max_message_size, 4096);
+    /// ```
+    pub fn session_limits(&self) -> msrp::session::SessionLimits {
+        msrp::session::SessionLimits {
+            msrp: self.msrp,
+            ..self.msrp_session
+        }
+    }
+}

@@ -39,6 +39,13 @@ pub struct Limits {
     pub max_subscriptions_per_session: usize,
     /// Most bytes of a SIP message body the server reads (SDP, URI list).
     pub max_body: usize,
+    /// The bounds of every layer the server parses with: SIP messages
+    /// (`layers.sip` replaces `ua.sip`), SDP offers, `multipart/mixed`
+    /// bodies, the URI list (its `max_list_entries` is replaced by
+    /// [`max_adhoc_participants`](Self::max_adhoc_participants)), MSRP and
+    /// the MSRP switch of every session (`layers.msrp` replaces the codec
+    /// bounds inside `layers.msrp_switch`).
+    pub layers: crate::Limits,
 }
 
 impl Default for Limits {
@@ -60,6 +67,7 @@ impl Default for Limits {
             unbound_msrp_timeout: Duration::from_secs(30),
             max_subscriptions_per_session: 16,
             max_body: 64 * 1024,
+            layers: crate::Limits::default(),
         }
     }
 }

@@ -68,7 +68,7 @@ impl ImServer {
             return self.reject(transaction, 400, None, now);
         };
         if let Target::Session(session) = target {
-            if is_recv_only(&offer_of(&msg, self.config.limits.max_body)) {
+            if is_recv_only(&offer_of(&msg, &self.config.limits), &self.config.limits) {
                 return self.join(session, transaction, &msg, &who, now);
             }
         }
@@ -268,7 +268,7 @@ impl ImServer {
             return self.reject(transaction, 488, None, now);
         }
         // Large Message mode to several recipients (9.x): a `sendonly` offer.
-        let large_message = is_send_only(&inviter.offer);
+        let large_message = is_send_only(&inviter.offer, &self.config.limits);
         if let Some(s) = self.sessions.get_mut(&session) {
             s.large_message = large_message;
         }
@@ -317,7 +317,7 @@ impl ImServer {
         if msg.body().len() > self.config.limits.max_body {
             return None;
         }
-        let offer = offer_of(msg, self.config.limits.max_body);
+        let offer = offer_of(msg, &self.config.limits);
         let requested = msg
             .session_expires()
             .and_then(Result::ok)
@@ -346,7 +346,8 @@ impl ImServer {
     /// 7.2.1.2 step 4: an MSRP line over TCP whose accept-types meet the
     /// types operator policy allows.
     fn offer_allowed(&self, offer: &[u8]) -> bool {
-        let Ok(sdp) = SessionDescription::parse(offer) else {
+        let Ok(sdp) = SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp)
+        else {
             return false;
         };
         let Some((_, media)) = sdp.msrp_media() else {
@@ -373,7 +374,8 @@ impl ImServer {
         let content_type = msg
             .header(crate::sip::HeaderName::ContentType)
             .map_or("", |h| h.value);
-        let list = find_resource_lists(content_type, msg.body(), &Default::default())
+        let layers = &self.config.limits.layers;
+        let list = find_resource_lists(content_type, msg.body(), &layers.mime)
             .ok()
             .flatten()
             .ok_or(400u16)?;
@@ -382,7 +384,7 @@ impl ImServer {
             // The inviter is a Participant too; one entry more than the
             // room left is enough to know the list is too long.
             max_list_entries: max,
-            ..XmlLimits::default()
+            ..layers.xml
         };
         let lists = ResourceLists::parse(list, &limits).map_err(|e| match e.kind {
             XmlErrorKind::TooManyEntries { .. } => 486u16,
@@ -422,6 +424,7 @@ impl ImServer {
         let identity = format!("sip:{token}@{}", self.config.domain);
         let switch = MsrpSwitch::new(SwitchConfig {
             rng_seed: self.rng.fork_seed(),
+            limits: self.config.limits.layers.switch_limits(),
             ..SwitchConfig::default()
         });
         if kind != Kind::AdHoc {
@@ -632,7 +635,7 @@ impl ImServer {
         // names the initiator of the recording, believed only from the
         // trust domain (a P-Asserted-Identity, if any, is the History
         // Function's own).
-        let recorder = is_recv_only(&joiner.offer);
+        let recorder = is_recv_only(&joiner.offer, &self.config.limits);
         if recorder {
             let initiator = msg
                 .from()
@@ -713,10 +716,14 @@ impl ImServer {
         let path = self.leg_uri(&token);
         let sdp_id = self.rng.next_u64() >> 1;
         let local = Self::local_parameters(&self.config, sdp_id, &path);
-        let Ok(their_offer) = SessionDescription::parse(&offer_body) else {
+        let sdp_limits = self.config.limits.layers.sdp;
+        let Ok(their_offer) = SessionDescription::parse_with_limits(&offer_body, &sdp_limits)
+        else {
             return;
         };
-        let body = match invitee_answer.and_then(|a| SessionDescription::parse(a).ok()) {
+        let body = match invitee_answer
+            .and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok())
+        {
             Some(a) => {
                 crate::sdp::offer_answer::answer_for_inviter(&their_offer, &a, &local).to_bytes()
             }
@@ -789,33 +796,33 @@ impl ImServer {
 }
 
 /// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
-fn is_send_only(offer: &[u8]) -> bool {
-    offer_direction(offer) == Some(crate::sdp::Direction::SendOnly)
+fn is_send_only(offer: &[u8], limits: &super::Limits) -> bool {
+    offer_direction(offer, limits) == Some(crate::sdp::Direction::SendOnly)
 }
 
 /// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).
-fn is_recv_only(offer: &[u8]) -> bool {
-    offer_direction(offer) == Some(crate::sdp::Direction::RecvOnly)
+fn is_recv_only(offer: &[u8], limits: &super::Limits) -> bool {
+    offer_direction(offer, limits) == Some(crate::sdp::Direction::RecvOnly)
 }
 
 /// The direction of an SDP offer's MSRP media.
-fn offer_direction(offer: &[u8]) -> Option<crate::sdp::Direction> {
-    let sdp = SessionDescription::parse(offer).ok()?;
+fn offer_direction(offer: &[u8], limits: &super::Limits) -> Option<crate::sdp::Direction> {
+    let sdp = SessionDescription::parse_with_limits(offer, &limits.layers.sdp).ok()?;
     let (_, media) = sdp.msrp_media()?;
     Some(sdp.media_direction(media))
 }
 
 /// The SDP offer of an INVITE (alone or in a `multipart/mixed` body), empty
 /// when there is none or the body is over `max_body`.
-fn offer_of(msg: &SipMessage<'_>, max_body: usize) -> Vec<u8> {
+fn offer_of(msg: &SipMessage<'_>, limits: &super::Limits) -> Vec<u8> {
     let body = msg.body();
-    if body.len() > max_body {
+    if body.len() > limits.max_body {
         return Vec::new();
     }
     let content_type = msg
         .header(crate::sip::HeaderName::ContentType)
         .map_or("", |h| h.value);
-    find_sdp(content_type, body, &Default::default())
+    find_sdp(content_type, body, &limits.layers.mime)
         .ok()
         .flatten()
         .unwrap_or_default()

@@ -85,8 +85,9 @@ impl ImServer {
     ) -> Option<(LegConfig, Vec<String>, bool)> {
         let p = self.sessions.get(&session)?.participant(participant)?;
         let token = p.leg.as_ref()?.token.clone();
-        let local = SessionDescription::parse(&p.local_sdp).ok()?;
-        let remote = SessionDescription::parse(&p.remote_sdp).ok()?;
+        let sdp_limits = &self.config.limits.layers.sdp;
+        let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
+        let remote = SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
         let side = if p.invited {
             Side::Offerer
         } else {
@@ -245,7 +246,7 @@ impl ImServer {
         let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
             return;
         };
-        let limits = crate::msrp::Limits::default();
+        let limits = self.config.limits.layers.msrp;
         let head_len = match crate::msrp::parse::HeadScanner::default().scan(&u.buffer, &limits) {
             Ok(None) => return,
             Ok(Some(crate::msrp::parse::HeadEnd::Body { head_len, .. }))
