@@ -206,6 +206,12 @@ impl ServerTransaction {
         let reliable = self.transport.is_reliable();
         self.last_status = code;
         self.last_response = Some(response);
+        if code >= 200 {
+            // No response is built after the final one: keep only what
+            // matching retransmissions and the ACK needs, so a rejected
+            // request does not hold its bytes for Timer H or J.
+            self.request.shrink_to_skeleton();
+        }
         self.retransmit();
         match (self.invite, code) {
             (_, 100..=199) => self.state = ServerState::Proceeding,

@@ -460,6 +460,55 @@ impl UserAgent {
         Ok(())
     }
 
+    /// Answers a server transaction with a final response (300 to 699) and
+    /// forgets the transaction at once, as a stateless UAS would (RFC 3261
+    /// §8.2.7): nothing of the request is kept, so a request refused under
+    /// load holds no bytes while its timers would run. A retransmission of
+    /// the request is then a new request, answered again; the ACK of the
+    /// response matches no transaction and is dropped. The response goes out
+    /// once, as [`respond`](Self::respond) would send it.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::dialog::{Config, Event, Input, Output, ResponseSpec, UserAgent};
+    /// use oma_im::transaction::Transport;
+    ///
+    /// let config = Config::new("192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(), Transport::Udp, 1);
+    /// let mut ua = UserAgent::new(config);
+    /// let now = Instant::now();
+    /// let invite = b"INVITE sip:ua@192.0.2.1 SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK77\r\nMax-Forwards: 70\r\n\
+    ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
+    ///     Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.9>\r\n\
+    ///     Content-Length: 0\r\n\r\n";
+    /// ua.handle_input(Input::Datagram { bytes: invite, source: "192.0.2.9:5060".parse().unwrap(),
+    ///     transport: Transport::Udp }, now);
+    /// let mut transaction = None;
+    /// while let Some(output) = ua.poll_output() {
+    ///     if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
+    ///         transaction = Some(t);
+    ///     }
+    /// }
+    /// ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
+    /// assert!(ua.is_idle());
+    /// ```
+    pub fn respond_and_forget(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        if !(300..=699).contains(&spec.status) {
+            return Err(UaError::NotAllowed);
+        }
+        self.respond(transaction, spec, now)?;
+        if let Some(entry) = self.servers.remove(&transaction) {
+            self.server_keys.remove(&entry.key);
+        }
+        Ok(())
+    }
+
     /// Responds on a server transaction. A To tag is added to every response
     /// but 100; a 1xx (other than 100) or 2xx to INVITE, SUBSCRIBE or REFER
     /// outside a dialog creates one (early for 1xx) and carries a Contact;

@@ -778,7 +778,7 @@ impl ImServer {
     }
 
     /// A final failure to an INVITE no session holds (any more): Server,
-    /// and a Warning for 486.
+    /// and a Warning for 486. The transaction is forgotten once answered.
     pub(super) fn reject(
         &mut self,
         transaction: ServerTxId,
@@ -790,7 +790,10 @@ impl ImServer {
         if let Some(text) = warning {
             spec = spec.with_header("Warning", &format!("399 {} \"{text}\"", self.config.domain));
         }
-        let _ = self.ua.respond(transaction, spec, now);
+        // A refused request keeps nothing (RFC 3261 §8.2.7): under a flood
+        // of requests the server cannot take, each is answered and
+        // forgotten rather than held for Timer H or J.
+        let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }
 }
