@@ -17,6 +17,14 @@ pub mod sip_values;
 pub mod ua;
 pub mod xml;
 
+/// Most operations one input of a role target (`ua_events`,
+/// `im_client_events`, `im_server_events`, `im_history_events`) drives; the
+/// rest of a longer input is ignored. Each operation moves whole SIP
+/// exchanges, so this bound keeps a run short (the role targets run at
+/// thousands of inputs a second on one core) while a sequence is still long
+/// enough to set up, use and tear down several sessions.
+pub const ROLE_STEPS: usize = 48;
+
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 

@@ -552,7 +552,7 @@ impl UserAgent {
             entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
-        let mut w = entry.tx.response(code, reason, to_tag);
+        let mut w = entry.tx.response_to_parsed(&msg, code, reason, to_tag);
         if code > 100 && (answers_initial || is_target_refresh(method)) {
             // §12.1.1: the Record-Route of the request goes back unchanged
             // in every response that creates or confirms a dialog; echoed
@@ -602,7 +602,7 @@ impl UserAgent {
             w.header("Content-Type", ct);
         }
         let bytes = w.finish(&spec.body);
-        OwnedMessage::with_limits(bytes.clone(), self.config.limits.sip)
+        crate::sip::parse_message_with(&bytes, &self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).
