@@ -9,6 +9,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use oma_im::body::conference_info::ConferenceInfo;
+use oma_im::body::cpim::CpimMessage;
+use oma_im::body::mime::{MimeErrorKind, MimeLimits};
+use oma_im::body::multipart::Multipart;
 use oma_im::body::resource_lists::ResourceLists;
 use oma_im::body::xml::{XmlErrorKind, XmlLimits};
 use oma_im::msrp::{ByteRange, ContinuationFlag, Limit, Limits, Progress, Reassembler};
@@ -307,4 +311,222 @@ fn sip_oversized_fields_counts_and_uris_are_typed_errors_holding_nothing() {
         assert_eq!(result, Err(expected), "{name}");
         assert!(held < 64 * 1024, "{name}: held {held} bytes");
     }
+}
+
+// ---- Multipart ------------------------------------------------------------
+
+/// `multipart/mixed` bodies nested 10 000 deep, each level one part holding
+/// the next: the walk stops at the nesting ceiling with `TooDeep`, whatever
+/// `max_nesting` says, after reading each of the (at most 32) levels once,
+/// on a small stack, holding a few kilobytes.
+#[test]
+fn multipart_nested_10_000_deep_stops_at_the_nesting_ceiling() {
+    let depth = 10_000;
+    let mut body = Vec::new();
+    for level in 0..depth {
+        body.extend_from_slice(
+            format!(
+                "--b{level}\r\nContent-Type: multipart/mixed;boundary=b{}\r\n\r\n",
+                level + 1
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--b{depth}\r\nContent-Type: text/plain\r\n\r\ninnermost\r\n--b{depth}--\r\n").as_bytes(),
+    );
+    for level in (0..depth).rev() {
+        body.extend_from_slice(format!("--b{level}--\r\n").as_bytes());
+    }
+    let unlimited = MimeLimits {
+        max_nesting: usize::MAX,
+        ..MimeLimits::default()
+    };
+    let body = std::sync::Arc::new(body);
+    let (walked, held) = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn({
+            let body = body.clone();
+            move || {
+                peak_held(|| {
+                    let default = Multipart::walk(&body, "b0", &MimeLimits::default())
+                        .map(|parts| parts.len())
+                        .map_err(|e| e.kind);
+                    let raised = Multipart::walk(&body, "b0", &unlimited)
+                        .map(|parts| parts.len())
+                        .map_err(|e| e.kind);
+                    (default, raised)
+                })
+            }
+        })
+        .expect("thread")
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(walked.0, Err(MimeErrorKind::TooDeep));
+    assert_eq!(walked.1, Err(MimeErrorKind::TooDeep));
+    assert!(held < 256 * 1024, "held {held} bytes");
+}
+
+/// A multipart body of 100 000 parts: `TooManyParts` after the limit with
+/// the default bounds, holding next to nothing; with the part limit lifted,
+/// every part is parsed and what is held is a fixed size per part.
+#[test]
+fn multipart_with_100_000_parts() {
+    let parts = 100_000;
+    let mut body = Vec::new();
+    for i in 0..parts {
+        body.extend_from_slice(format!("--b\r\nContent-Type: text/plain\r\n\r\n{i}\r\n").as_bytes());
+    }
+    body.extend_from_slice(b"--b--\r\n");
+    let (result, held) = peak_held(|| {
+        Multipart::parse(&body, "b", &MimeLimits::default())
+            .map(|m| m.parts.len())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(MimeErrorKind::TooManyParts));
+    assert!(held < 64 * 1024, "held {held} bytes");
+
+    let lifted = MimeLimits {
+        max_parts: usize::MAX,
+        ..MimeLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        Multipart::walk(&body, "b", &lifted)
+            .map(|all| all.len())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Ok(parts));
+    let per_part = held / parts as u64;
+    assert!(per_part < 1024, "{per_part} bytes held per part");
+}
+
+// ---- XML: a million entries, an entity bomb --------------------------------
+
+/// A resource-lists document of 1 000 000 entries: over the default
+/// document size it is refused before parsing; with the size limit lifted
+/// the entry limit stops it at the 101st entry. Nothing proportional to the
+/// document is held either way.
+#[test]
+fn resource_lists_with_1_000_000_entries() {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\"?><resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>",
+    );
+    for i in 0..1_000_000 {
+        doc.push_str(&format!("<entry uri=\"sip:u{i}@example.com\"/>"));
+    }
+    doc.push_str("</list></resource-lists>");
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(doc.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert!(matches!(result, Err(XmlErrorKind::TooLarge { .. })), "{result:?}");
+    assert!(held < 4 * 1024, "held {held} bytes");
+
+    let lifted = XmlLimits {
+        max_document_size: usize::MAX,
+        ..XmlLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(doc.as_bytes(), &lifted)
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert!(
+        matches!(result, Err(XmlErrorKind::TooManyEntries { .. })),
+        "{result:?}"
+    );
+    assert!(held < 256 * 1024, "held {held} bytes");
+}
+
+/// The "billion laughs" entity bomb, as a resource-lists and as a
+/// conference-info document: the DOCTYPE is refused before any entity is
+/// declared, let alone expanded.
+#[test]
+fn xml_entity_bomb_is_refused_at_the_doctype() {
+    let mut dtd = String::from("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for level in 1..10 {
+        let refs = format!("&lol{};", level - 1).replace("&lol0;", "&lol;");
+        dtd.push_str(&format!("<!ENTITY lol{level} \"{}\">", refs.repeat(10)));
+    }
+    dtd.push(']');
+    dtd.push('>');
+    let lists = format!(
+        "<?xml version=\"1.0\"?>{dtd}<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\
+         <list><entry uri=\"sip:a@example.com\"><display-name>&lol9;</display-name></entry></list>\
+         </resource-lists>"
+    );
+    let info = format!(
+        "<?xml version=\"1.0\"?>{dtd}<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" \
+         entity=\"sip:conf@example.com\" state=\"full\" version=\"1\"><conference-description>\
+         <subject>&lol9;</subject></conference-description></conference-info>"
+    );
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(lists.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(XmlErrorKind::DoctypeNotAllowed));
+    assert!(held < 4 * 1024, "held {held} bytes");
+    let (result, held) = peak_held(|| {
+        ConferenceInfo::parse(info.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(XmlErrorKind::DoctypeNotAllowed));
+    assert!(held < 4 * 1024, "held {held} bytes");
+}
+
+// ---- CPIM, SDP --------------------------------------------------------------
+
+/// A CPIM message with 1 000 000 header lines: `TooManyHeaders` at the
+/// limit, holding what 64 headers take.
+#[test]
+fn cpim_with_1_000_000_headers() {
+    let mut msg = b"From: <sip:a@example.com>\r\nTo: <sip:b@example.com>\r\n".to_vec();
+    for i in 0..1_000_000 {
+        msg.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    msg.extend_from_slice(b"\r\nContent-Type: text/plain\r\n\r\nhi");
+    let (result, held) = peak_held(|| {
+        CpimMessage::parse_with(&msg, &MimeLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(MimeErrorKind::TooManyHeaders));
+    assert!(held < 64 * 1024, "held {held} bytes");
+}
+
+/// An SDP body with 100 000 attributes: too large for the default size
+/// limit; with it lifted, `TooManyAttributes` at the attribute limit. Little
+/// is held either way.
+#[test]
+fn sdp_with_100_000_attributes() {
+    use oma_im::sdp::{Limits as SdpLimits, SdpErrorKind, SessionDescription};
+    let mut sdp = String::from(
+        "v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+         m=message 7000 TCP/MSRP *\r\na=path:msrp://192.0.2.1:7000/a;tcp\r\n",
+    );
+    for i in 0..100_000 {
+        sdp.push_str(&format!("a=x-{i}\r\n"));
+    }
+    let (result, held) = peak_held(|| {
+        SessionDescription::parse_with_limits(sdp.as_bytes(), &SdpLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(SdpErrorKind::TooLarge));
+    assert!(held < 4 * 1024, "held {held} bytes");
+    let lifted = SdpLimits {
+        max_size: usize::MAX,
+        max_lines: usize::MAX,
+        ..SdpLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        SessionDescription::parse_with_limits(sdp.as_bytes(), &lifted)
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(SdpErrorKind::TooManyAttributes));
+    assert!(held < 64 * 1024, "held {held} bytes");
 }
