@@ -8,6 +8,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::time::Instant;
 
 use oma_im::body::conference_info::ConferenceInfo;
 use oma_im::body::cpim::CpimMessage;
@@ -333,7 +334,8 @@ fn multipart_nested_10_000_deep_stops_at_the_nesting_ceiling() {
         );
     }
     body.extend_from_slice(
-        format!("--b{depth}\r\nContent-Type: text/plain\r\n\r\ninnermost\r\n--b{depth}--\r\n").as_bytes(),
+        format!("--b{depth}\r\nContent-Type: text/plain\r\n\r\ninnermost\r\n--b{depth}--\r\n")
+            .as_bytes(),
     );
     for level in (0..depth).rev() {
         body.extend_from_slice(format!("--b{level}--\r\n").as_bytes());
@@ -375,7 +377,9 @@ fn multipart_with_100_000_parts() {
     let parts = 100_000;
     let mut body = Vec::new();
     for i in 0..parts {
-        body.extend_from_slice(format!("--b\r\nContent-Type: text/plain\r\n\r\n{i}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--b\r\nContent-Type: text/plain\r\n\r\n{i}\r\n").as_bytes(),
+        );
     }
     body.extend_from_slice(b"--b--\r\n");
     let (result, held) = peak_held(|| {
@@ -420,7 +424,10 @@ fn resource_lists_with_1_000_000_entries() {
             .map(|_| ())
             .map_err(|e| e.kind)
     });
-    assert!(matches!(result, Err(XmlErrorKind::TooLarge { .. })), "{result:?}");
+    assert!(
+        matches!(result, Err(XmlErrorKind::TooLarge { .. })),
+        "{result:?}"
+    );
     assert!(held < 4 * 1024, "held {held} bytes");
 
     let lifted = XmlLimits {
@@ -529,4 +536,119 @@ fn sdp_with_100_000_attributes() {
     });
     assert_eq!(result, Err(SdpErrorKind::TooManyAttributes));
     assert!(held < 64 * 1024, "held {held} bytes");
+}
+
+// ---- An INVITE flood at an IM Server ------------------------------------------
+
+mod flood {
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    use oma_im::im::server::{ImServer, Input, Output, ServerConfig};
+    use oma_im::transaction::Transport;
+
+    pub const FACTORY: &str = "sip:conf@im.example.com";
+
+    /// An ad-hoc session request to the factory, with one invitee.
+    pub fn invite(call: u32) -> Vec<u8> {
+        let sdp = format!(
+            "v=0\r\no=a 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n\
+             m=message 7000 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
+             a=path:msrp://192.0.2.20:7000/a{call};tcp\r\na=setup:actpass\r\n"
+        );
+        let body = format!(
+            "--b\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--b\r\n\
+             Content-Type: application/resource-lists+xml\r\n\r\n\
+             <resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>\
+             <entry uri=\"sip:bob{call}@example.com\"/></list></resource-lists>\r\n--b--\r\n"
+        );
+        format!(
+            "INVITE {FACTORY} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-{call}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice{call}@example.com>;tag=f{call}\r\nTo: <{FACTORY}>\r\n\
+             Call-ID: flood-{call}\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.20>\r\n\
+             Content-Type: multipart/mixed;boundary=b\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    pub fn server(max_sessions: usize) -> (ImServer, SocketAddr) {
+        let core: SocketAddr = "192.0.2.1:5060".parse().expect("address");
+        let mut config = ServerConfig::new(
+            "192.0.2.10:5060".parse().expect("address"),
+            core,
+            "im.example.com",
+        );
+        config.conference_factory_uris.push(FACTORY.to_owned());
+        config.limits.max_sessions = max_sessions;
+        (ImServer::new(config), core)
+    }
+
+    /// Feeds INVITE `call` and returns the status of the final response the
+    /// server sent back to the inviter, if any.
+    pub fn feed(server: &mut ImServer, core: SocketAddr, call: u32, now: Instant) -> Option<u16> {
+        let bytes = invite(call);
+        server.handle_input(
+            Input::Sip {
+                bytes: &bytes,
+                source: core,
+                transport: Transport::Udp,
+            },
+            now,
+        );
+        // One request in flight at a time: a final response sent now answers it.
+        let mut status = None;
+        while let Some(output) = server.poll_output() {
+            if let Output::Transmit(t) = output {
+                let code = t.bytes.strip_prefix(b"SIP/2.0 ").and_then(|rest| {
+                    let digits = std::str::from_utf8(rest.get(..3)?).ok()?;
+                    digits.parse::<u16>().ok()
+                });
+                if code.is_some_and(|c| c >= 200) {
+                    status = code;
+                }
+            }
+        }
+        status
+    }
+}
+
+/// 100 000 never-answered session requests to the factory of an IM Server
+/// capped at 1 000 sessions: the first 1 000 each create a session (and its
+/// INVITE to the invitee), every later one is answered 503 at once, and a
+/// refused INVITE keeps nothing: the bytes held after 2 000 requests and
+/// after 100 000 are the same to within a few kilobytes, and the whole
+/// flood holds what its 1 000 sessions hold.
+#[test]
+fn invite_flood_of_100_000_gets_503_at_the_cap_and_holds_only_the_sessions() {
+    const CAP: usize = 1_000;
+    const FLOOD: u32 = 100_000;
+    let now = Instant::now();
+    let base = LIVE.with(Cell::get);
+    let (mut server, core) = flood::server(CAP);
+    let mut first_503 = None;
+    let mut held_at_2_cap = 0;
+    for call in 0..FLOOD {
+        let status = flood::feed(&mut server, core, call, now);
+        if (call as usize) < CAP {
+            assert_eq!(status, None, "INVITE {call} is being set up, not answered");
+        } else {
+            assert_eq!(status, Some(503), "INVITE {call} over the cap");
+            first_503.get_or_insert(call);
+        }
+        if call as usize == 2 * CAP {
+            held_at_2_cap = LIVE.with(Cell::get) - base;
+        }
+    }
+    let held = LIVE.with(Cell::get) - base;
+    assert_eq!(first_503, Some(CAP as u32));
+    assert_eq!(server.session_count(), CAP);
+    let growth = held - held_at_2_cap;
+    assert!(
+        growth < 64 * 1024,
+        "98 000 refused INVITEs grew the server by {growth} bytes"
+    );
+    let per_session = held as usize / CAP;
+    assert!(per_session < 64 * 1024, "{per_session} bytes per session");
+    println!("flood: {held} bytes held, {per_session} per session");
 }

@@ -248,12 +248,7 @@ impl ServerTransaction {
         let reliable = self.transport.is_reliable();
         self.last_status = code;
         self.last_response = Some(response);
-        if code >= 200 {
-            // No response is built after the final one: keep only what
-            // matching retransmissions and the ACK needs, so a rejected
-            // request does not hold its bytes for Timer H or J.
-            self.request.shrink_to_skeleton();
-        }
+
         self.retransmit();
         match (self.invite, code) {
             (_, 100..=199) => self.state = ServerState::Proceeding,
@@ -273,6 +268,17 @@ impl ServerTransaction {
         }
         self.handle_timeout(now);
         Ok(())
+    }
+
+    /// Once the final response is sent no other response is built: keeps of
+    /// the request only its request line and the fields that identify it
+    /// (Via, From, To, Call-ID, CSeq), so a rejected request does not hold
+    /// its bytes (a body, long fields) while Timer H or J runs. Does nothing
+    /// before the final response.
+    pub fn release_request(&mut self) {
+        if self.last_status >= 200 {
+            self.request.shrink_to_skeleton();
+        }
     }
 
     /// Fires every timer due at `now`: G retransmits the final response, H

@@ -232,6 +232,12 @@ pub struct UserAgent {
     /// transaction exists.
     refer_dialogs: HashMap<ClientTxId, DialogId>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
+    /// When the heap holds more entries than this, the entries of
+    /// deadlines no longer scheduled (a forgotten transaction, a timer
+    /// rescheduled) are dropped: twice what was live at the last
+    /// compaction, so the heap stays within a constant factor of the live
+    /// deadlines at amortized constant cost.
+    compact_at: usize,
     deadline_seq: u64,
     out: VecDeque<Output>,
 }
@@ -259,6 +265,7 @@ impl UserAgent {
             pending_refers: HashMap::new(),
             refer_dialogs: HashMap::new(),
             deadlines: BinaryHeap::new(),
+            compact_at: 64,
             deadline_seq: 0,
             out: VecDeque::new(),
         }
@@ -502,7 +509,7 @@ impl UserAgent {
         if !(300..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
         }
-        self.respond(transaction, spec, now)?;
+        self.respond_inner(transaction, spec, now, true)?;
         if let Some(entry) = self.servers.remove(&transaction) {
             self.server_keys.remove(&entry.key);
         }
@@ -518,6 +525,18 @@ impl UserAgent {
         transaction: ServerTxId,
         spec: ResponseSpec,
         now: Instant,
+    ) -> Result<(), UaError> {
+        self.respond_inner(transaction, spec, now, false)
+    }
+
+    /// [`respond`](Self::respond); `forget`: the transaction is dropped
+    /// right after, so its request is not shrunk first.
+    fn respond_inner(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+        forget: bool,
     ) -> Result<(), UaError> {
         if !(100..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
@@ -673,6 +692,9 @@ impl UserAgent {
         if let Some(e) = self.servers.get_mut(&transaction) {
             // The state was checked above and the bytes are a response.
             let _ = e.tx.respond(bytes, now);
+            if !forget {
+                e.tx.release_request();
+            }
         }
         self.drive_server(transaction);
         self.process_due(now);
@@ -816,6 +838,14 @@ impl UserAgent {
         self.deadline_seq = self.deadline_seq.wrapping_add(1);
         self.deadlines
             .push(Reverse((at, self.deadline_seq, reason)));
+        if self.deadlines.len() > self.compact_at {
+            let heap = std::mem::take(&mut self.deadlines);
+            self.deadlines = heap
+                .into_iter()
+                .filter(|Reverse((at, _, reason))| self.is_live(*at, *reason))
+                .collect();
+            self.compact_at = self.deadlines.len().saturating_mul(2).max(64);
+        }
     }
 
     /// Whether a heap entry still describes a scheduled deadline.

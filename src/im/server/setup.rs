@@ -251,6 +251,11 @@ impl ImServer {
         hosted_by: String,
         now: Instant,
     ) {
+        // At the session cap the answer is 503 whatever the request holds:
+        // refused before its bodies are read.
+        if self.sessions.len() >= self.config.limits.max_sessions {
+            return self.reject(transaction, 503, None, now);
+        }
         let group = match kind {
             Kind::Group => self.groups.get(&uri_key(&hosted_by)).copied(),
             _ => None,
