@@ -184,6 +184,9 @@ impl ImServer {
                 }
             }
             AuthorizationPolicy::Ask => {
+                if self.pending_auth.len() >= self.config.limits.max_pending_authorizations {
+                    return self.reject(transaction, 503, None, now);
+                }
                 let id = AuthorizationId(self.fresh_id());
                 let (originator, verified) = (who.address.clone(), who.verified);
                 self.pending_auth.insert(

@@ -106,7 +106,7 @@ impl ImServer {
             identity: p.address.clone(),
             anonymous_identity: p.anonymous.then_some(anonymous_uri),
             active,
-            max_queued_bytes: 1024 * 1024,
+            max_queued_bytes: self.config.limits.max_msrp_queued_bytes_per_leg,
         };
         Some((config, remote_path, active))
     }
