@@ -399,12 +399,12 @@ impl ImServer {
             _ => 400,
         })?;
         let me = uri_key(inviter);
-        let mut keys: Vec<String> = Vec::new();
+        // A set: linear in the list however large the configured maximum.
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut uris = Vec::new();
         for entry in lists.entries() {
             let key = uri_key(&entry.uri);
-            if key != me && !keys.contains(&key) {
-                keys.push(key);
+            if key != me && keys.insert(key) {
                 uris.push(entry.uri.to_string());
             }
         }
