@@ -280,6 +280,7 @@ impl UserAgent {
         let _ = self.respond(id, ResponseSpec::new(status), now);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new_server(
         &mut self,
         request: OwnedMessage,
