@@ -104,10 +104,16 @@ else
     SERVER_BIN="$ROOT/target/debug/examples/im_server"
 fi
 
+# INTEROP_SERVER_BIN=path runs another build of the example (e.g. a
+# branch's); its command line is read from INTEROP_SERVER_SRC (default:
+# this checkout's examples/im_server.rs).
+SERVER_BIN=${INTEROP_SERVER_BIN:-$SERVER_BIN}
+SERVER_SRC=${INTEROP_SERVER_SRC:-$ROOT/examples/im_server.rs}
+
 # The example's command line: the routing one (--sip-addr, --outbound-proxy,
 # --factory, ...; SIP over UDP and TCP) or the first one (--sip-port,
 # --next-hop; UDP only).
-if grep -q -- '--outbound-proxy' "$ROOT/examples/im_server.rs"; then
+if grep -q -- '--outbound-proxy' "$SERVER_SRC"; then
     SERVER_CLI=routing
 else
     SERVER_CLI=first
