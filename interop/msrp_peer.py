@@ -869,6 +869,7 @@ def main():
     random.seed()
     rc = {"listen": cmd_listen, "invitee": cmd_invitee, "inviter": cmd_inviter}[args.cmd](args)
     failed = [n for n, ok in RESULTS if not ok]
+    print(f"DONE {args.cmd}: {len(RESULTS) - len(failed)} check(s) passed, {len(failed)} failed", flush=True)
     if failed:
         print(f"FAIL {', '.join(failed)}", flush=True)
     sys.exit(rc)
