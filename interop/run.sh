@@ -225,6 +225,26 @@ sipp_bg() {
         -trace_msg -message_file "$OUT/$name.messages.log" "$@"
 }
 
+# The first thing a SIPp error log says went wrong, on one line.
+sipp_why() {
+    local f=$1
+    [[ -s $f ]] || { echo "(no error log)"; return; }
+    python3 - "$f" <<'EOF2'
+import re, sys
+text = open(sys.argv[1], errors="replace").read()
+m = re.search(r"while expecting '([^']*)'[^,]*, received '([^\r\n]*)", text)
+if m:
+    print(f"expected {m.group(1)}, got {m.group(2).strip()}")
+    sys.exit()
+m = re.search(r"Failed regexp match: ([^\r\n]*)", text)
+if m:
+    print("check failed: " + m.group(1)[:160])
+    sys.exit()
+m = re.search(r"(receive timeout[^\r\n]*)", text)
+print(m.group(1)[:160] if m else text.strip().splitlines()[-1][:160])
+EOF2
+}
+
 # Waits for a background PID; 0 when it exited 0.
 wait_ok() {
     local rc=0
@@ -288,9 +308,9 @@ adhoc_case() {
     sipp_bg "$case.alice" 30 "127.0.0.1:$PROXY_PORT" -t "$transport" -p "$ALICE_PORT" \
         -sf "$SCEN/inviter_bye.xml" -key factory "$FACTORY" -key entries "$(entries "$BOB" "$CAROL")"
     local alice=$LAST_PID
-    wait_ok "$alice" || why+="inviter (alice) scenario failed; "
-    wait_ok "$BOB_PID" || why+="bob (leaves with BYE) scenario failed; "
-    wait_ok "$CAROL_PID" || why+="carol (released by the focus) scenario failed; "
+    wait_ok "$alice" || why+="alice (inviter): $(sipp_why "$OUT/$case.alice.errors.log"); "
+    wait_ok "$BOB_PID" || why+="bob (leaves with BYE): $(sipp_why "$OUT/$case.bob.errors.log"); "
+    wait_ok "$CAROL_PID" || why+="carol (released by the focus): $(sipp_why "$OUT/$case.carol.errors.log"); "
     stop_server
     report "$case" "$([[ -z $why ]] && echo 1 || echo 0)" "$why" \
         "$OUT/$case.alice.errors.log" "$OUT/$case.bob.errors.log" "$OUT/$case.carol.errors.log" \
@@ -310,7 +330,7 @@ rejected_case() {
     sipp_bg "$case.alice" 10 "127.0.0.1:$PROXY_PORT" -t u1 -p "$ALICE_PORT" \
         -sf "$SCEN/$scenario" -key factory "$factory" -key entries "$(entries "$@")"
     local alice=$LAST_PID
-    wait_ok "$alice" || why+="inviter scenario failed; "
+    wait_ok "$alice" || why+="alice (inviter): $(sipp_why "$OUT/$case.alice.errors.log"); "
     wait_ok "$listeners" || why+="an invitee was invited: $(tr '\n' ' ' <"$OUT/$case.listeners.log"); "
     stop_server
     report "$case" "$([[ -z $why ]] && echo 1 || echo 0)" "$why" \
@@ -343,9 +363,9 @@ leave_case() {
     sipp_bg "$case.alice" 30 "127.0.0.1:$PROXY_PORT" -t u1 -p "$ALICE_PORT" \
         -sf "$SCEN/inviter_released.xml" -key factory "$FACTORY" -key entries "$(entries "$BOB" "$CAROL")"
     local alice=$LAST_PID
-    wait_ok "$alice" || why+="inviter (alice, released by the focus) scenario failed; "
-    wait_ok "$BOB_PID" || why+="bob (leaves after 2 s) scenario failed; "
-    wait_ok "$CAROL_PID" || why+="carol (leaves after 4 s) scenario failed; "
+    wait_ok "$alice" || why+="alice (inviter, released by the focus): $(sipp_why "$OUT/$case.alice.errors.log"); "
+    wait_ok "$BOB_PID" || why+="bob (leaves after 2 s): $(sipp_why "$OUT/$case.bob.errors.log"); "
+    wait_ok "$CAROL_PID" || why+="carol (leaves after 4 s): $(sipp_why "$OUT/$case.carol.errors.log"); "
     stop_server
     report "$case" "$([[ -z $why ]] && echo 1 || echo 0)" "$why" \
         "$OUT/$case.alice.errors.log" "$OUT/$case.bob.errors.log" "$OUT/$case.carol.errors.log" \
