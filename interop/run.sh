@@ -137,8 +137,7 @@ sleep 0.5
 # ---------------------------------------------------------------- proxy
 KDIR="$OUT/kamailio"
 mkdir -p "$KDIR"
-sed -e "s/127\.0\.0\.1:5060/127.0.0.1:$PROXY_PORT/g" \
-    -e "s/127\.0\.0\.1:5070/127.0.0.1:$SERVER_PORT/g" \
+sed -e "s/5060/$PROXY_PORT/g" -e "s/5070/$SERVER_PORT/g" \
     "$HERE/kamailio.cfg" >"$KDIR/kamailio.cfg"
 KDEFS=()
 [[ $SERVER_CLI == routing ]] && KDEFS=(-A SERVER_TCP)
