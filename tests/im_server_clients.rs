@@ -87,6 +87,18 @@ fn im_clients_set_up_an_ad_hoc_session_through_the_server() {
     });
     assert_eq!(created.as_deref(), Some(identity.uri.as_str()));
     assert!(client(&mut net, 2).is_established(session));
+    // RFC 5366 §3: the URI-list INVITE requires the extension, and the
+    // Conference-factory-URI supports it.
+    let invite = net
+        .wire
+        .iter()
+        .find(|r| r.bytes.starts_with(format!("INVITE {FACTORY} ").as_bytes()))
+        .expect("Alice's INVITE to the factory")
+        .bytes
+        .clone();
+    let m = oma_im::sip::parse_message(&invite).unwrap();
+    let require = m.require().expect("Require").unwrap();
+    assert!(require.contains(oma_im::sip::OptionTag::RecipientListInvite));
     // Each invitee was invited by the focus on Alice's behalf.
     for index in [3, 4] {
         let invited = client_events(&net, index)

@@ -8,7 +8,7 @@ use std::num::NonZeroUsize;
 use oma_im::msrp::{
     chunks, end_line_in_body, parse_message, parse_message_prefix, ByteRange, ContinuationFlag,
     FailureReport, Header, Limits, Method, MsrpHead, MsrpMessage, MsrpStreamParser, MsrpUri,
-    Progress, Reassembler, StartLine, Status, StreamEvent, SuccessReport,
+    Progress, Reassembler, StartLine, Status, StreamEvent, SuccessReport, SEGMENT_OVERHEAD,
 };
 use proptest::prelude::*;
 
@@ -387,6 +387,62 @@ proptest! {
             let _ = r.push(&format!("id{id}"), range, &data[..len], flag);
             prop_assert!(r.partial_count() <= 4);
         }
+    }
+}
+
+proptest! {
+    /// Chunks in any order, overlapping, with later bytes overwriting
+    /// earlier ones, reassemble to what a byte-by-byte model of the same
+    /// pushes holds; what is buffered is what arrived (plus the per-run
+    /// charge) and nothing once the message is out.
+    #[test]
+    fn reassembly_matches_a_byte_model_and_holds_only_what_arrived(
+        size in 1usize..600,
+        cuts in proptest::collection::vec(1usize..600, 0..8),
+        extra in proptest::collection::vec((0usize..600, 1usize..100, any::<u8>()), 0..12),
+        order in proptest::collection::vec(any::<u16>(), 0..24),
+    ) {
+        // A cover of [0, size) from the cuts, then extra overlapping chunks.
+        let mut bounds: Vec<usize> = cuts.into_iter().filter(|&c| c < size).collect();
+        bounds.push(0);
+        bounds.push(size);
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut pushes: Vec<(usize, Vec<u8>)> = bounds
+            .windows(2)
+            .map(|w| (w[0], (w[0]..w[1]).map(|i| i as u8).collect()))
+            .collect();
+        for (at, len, fill) in extra {
+            let at = at % size;
+            let len = len.min(size - at);
+            pushes.push((at, vec![fill; len]));
+        }
+        for (i, k) in order.iter().enumerate() {
+            let n = pushes.len();
+            pushes.swap(i % n, usize::from(*k) % n);
+        }
+        let mut model: Vec<Option<u8>> = vec![None; size];
+        let mut r = Reassembler::new(Limits::default());
+        let mut done = None;
+        for (at, data) in &pushes {
+            for (i, b) in data.iter().enumerate() {
+                model[at + i] = Some(*b);
+            }
+            let range = ByteRange { start: *at as u64 + 1, end: None, total: Some(size as u64) };
+            let progress = r.push("m", range, data, ContinuationFlag::Continuation).unwrap();
+            let held: u64 = model.iter().filter(|b| b.is_some()).count() as u64;
+            if let Progress::Complete(m) = progress {
+                done = Some(m.data);
+                break;
+            }
+            prop_assert!(r.buffered_bytes() >= held);
+            prop_assert!(r.buffered_bytes() <= held + SEGMENT_OVERHEAD * pushes.len() as u64);
+        }
+        let data = done.expect("the cover completes the message");
+        let expected: Vec<u8> = model.into_iter().map(|b| b.unwrap()).collect();
+        prop_assert_eq!(data, expected);
+        prop_assert_eq!(r.buffered_bytes(), 0);
+        prop_assert_eq!(r.partial_count(), 0);
     }
 }
 

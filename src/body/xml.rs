@@ -33,6 +33,10 @@ pub struct XmlLimits {
     /// Largest accepted document, in bytes (checked before anything is parsed).
     pub max_document_size: usize,
     /// Deepest accepted element nesting; the root element is at depth 1.
+    /// Values above [`XmlLimits::DEPTH_CEILING`] act as the ceiling: nested
+    /// resource lists are parsed, written and dropped recursively, and the
+    /// ceiling keeps that recursion far inside any thread's stack whatever
+    /// the configuration.
     pub max_depth: usize,
     /// Most attributes (namespace declarations included) on one element.
     pub max_attributes: usize,
@@ -50,6 +54,25 @@ pub struct XmlLimits {
     /// Most repeated children of any other kind in one conference-info element
     /// (endpoints of a user, media of an endpoint, URI entries, roles, languages).
     pub max_children: usize,
+}
+
+impl XmlLimits {
+    /// The deepest nesting any configuration accepts (see
+    /// [`XmlLimits::max_depth`]): 128 levels, a few tens of kilobytes of
+    /// stack in the recursive walks of nested resource lists.
+    pub const DEPTH_CEILING: usize = 128;
+
+    /// The nesting limit in force: [`XmlLimits::max_depth`], at most
+    /// [`XmlLimits::DEPTH_CEILING`].
+    ///
+    /// ```
+    /// use oma_im::body::xml::XmlLimits;
+    /// let limits = XmlLimits { max_depth: usize::MAX, ..XmlLimits::default() };
+    /// assert_eq!(limits.effective_max_depth(), XmlLimits::DEPTH_CEILING);
+    /// ```
+    pub fn effective_max_depth(&self) -> usize {
+        self.max_depth.min(Self::DEPTH_CEILING)
+    }
 }
 
 impl Default for XmlLimits {
@@ -378,10 +401,10 @@ impl<'i> XmlReader<'i> {
     /// its name and attributes, and checks the depth and attribute limits.
     fn element(&mut self, start: usize) -> Result<Element<'i>, XmlError> {
         self.depth += 1;
-        if self.depth > self.limits.max_depth {
+        if self.depth > self.limits.effective_max_depth() {
             return Err(XmlError::new(
                 XmlErrorKind::TooDeep {
-                    limit: self.limits.max_depth,
+                    limit: self.limits.effective_max_depth(),
                 },
                 start,
             ));
@@ -569,10 +592,10 @@ impl<'i> XmlReader<'i> {
             match self.read()? {
                 Event::Start(_) => {
                     self.depth += 1;
-                    if self.depth > self.limits.max_depth {
+                    if self.depth > self.limits.effective_max_depth() {
                         return Err(XmlError::new(
                             XmlErrorKind::TooDeep {
-                                limit: self.limits.max_depth,
+                                limit: self.limits.effective_max_depth(),
                             },
                             start,
                         ));

@@ -249,6 +249,15 @@ impl Dialog {
     }
 }
 
+/// Whether `request` was sent outside any dialog: its To has no tag
+/// (§8.2.2.2, §12.2.2).
+pub(crate) fn request_outside_dialog(request: &SipMessage<'_>) -> bool {
+    request
+        .to()
+        .and_then(Result::ok)
+        .is_some_and(|to| to.tag().is_none())
+}
+
 /// Whether a request of `method` refreshes the remote target (§12.2,
 /// RFC 3311 UPDATE, RFC 6665 SUBSCRIBE/NOTIFY).
 pub(crate) fn is_target_refresh(method: &str) -> bool {

@@ -22,6 +22,8 @@ pub enum Limit {
     MessageSize,
     /// [`Limits::max_partial_messages`](super::Limits::max_partial_messages).
     PartialMessages,
+    /// [`Limits::max_buffered_bytes`](super::Limits::max_buffered_bytes).
+    BufferedBytes,
 }
 
 /// What was wrong with an MSRP message.

@@ -96,7 +96,9 @@ pub use fields::{
 pub use list::List;
 pub use message::{end_line_in_body, write_end_line, Headers, MsrpHead, MsrpMessage, Path};
 pub use parse::{parse_message, parse_message_prefix, parse_message_with};
-pub use reassembly::{Progress, ReassembledMessage, Reassembler, ReassemblyError};
+pub use reassembly::{
+    Progress, ReassembledMessage, Reassembler, ReassemblyError, SEGMENT_OVERHEAD,
+};
 pub use report::{
     failure_report_owed, reason_phrase, report, response, response_owed, success_report_owed,
 };
@@ -124,11 +126,17 @@ pub struct Limits {
     pub max_message_size: u64,
     /// Most messages the [`Reassembler`] holds partially received at once.
     pub max_partial_messages: usize,
+    /// Most bytes the [`Reassembler`] holds over all its partial messages,
+    /// each run of received bytes charged its length plus
+    /// [`SEGMENT_OVERHEAD`]; over it the receiver answers 413
+    /// and drops that message.
+    pub max_buffered_bytes: u64,
 }
 
 impl Default for Limits {
     /// 8 KiB of headers, 32 headers, 8 URIs per path, 64-byte ids, 1 MiB
-    /// chunks, 16 MiB messages, 16 partial messages.
+    /// chunks, 16 MiB messages, 16 partial messages, 33 MiB buffered (two
+    /// whole messages in flight).
     fn default() -> Self {
         Self {
             max_header_size: 8 * 1024,
@@ -139,6 +147,7 @@ impl Default for Limits {
             max_chunk_size: 1024 * 1024,
             max_message_size: 16 * 1024 * 1024,
             max_partial_messages: 16,
+            max_buffered_bytes: 33 * 1024 * 1024,
         }
     }
 }

@@ -60,40 +60,64 @@ pub enum Progress {
     },
 }
 
-/// Received byte ranges, half-open `[start, end)`, disjoint and not adjacent;
-/// insertion is logarithmic plus the ranges it swallows.
-#[derive(Debug, Clone, Default)]
-struct RangeSet(BTreeMap<u64, u64>);
+/// What one stored run of bytes costs beyond its bytes, charged against
+/// [`Limits::max_buffered_bytes`]: a million one-byte chunks scattered
+/// through a message cost what they hold, not what they claim.
+pub const SEGMENT_OVERHEAD: u64 = 64;
 
-impl RangeSet {
-    fn insert(&mut self, mut start: u64, mut end: u64) {
-        if start >= end {
+/// The bytes of a message received so far: disjoint, non-adjacent runs keyed
+/// by their offset. Memory is proportional to the bytes that arrived, never
+/// to the positions a chunk claims.
+#[derive(Debug, Clone, Default)]
+struct Segments(BTreeMap<u64, Vec<u8>>);
+
+impl Segments {
+    /// Places `data` at `offset`; later bytes overwrite earlier ones where
+    /// they overlap, and touching runs merge. Logarithmic plus the bytes of
+    /// the runs it swallows.
+    fn insert(&mut self, offset: u64, data: &[u8]) {
+        if data.is_empty() {
             return;
         }
-        // In-order arrival: the chunk extends the last range.
+        let end = offset + data.len() as u64;
+        // In-order arrival: the chunk extends the last run.
         if let Some(mut last) = self.0.last_entry() {
-            if *last.key() <= start && start <= *last.get() {
-                let e = last.get_mut();
-                *e = (*e).max(end);
+            let start = *last.key();
+            let run = last.get_mut();
+            if start <= offset && offset <= start + run.len() as u64 {
+                let at = (offset - start) as usize;
+                overwrite(run, at, data);
                 return;
             }
         }
-        if let Some((&s, &e)) = self.0.range(..=start).next_back() {
-            if e >= start {
-                start = s;
-                end = end.max(e);
-                self.0.remove(&s);
+        // The run that starts at or before `offset` and reaches it, if any,
+        // takes the data; otherwise a new run starts.
+        let (start, mut run) = match self.0.range(..=offset).next_back() {
+            Some((&s, r)) if s + r.len() as u64 >= offset => {
+                let run = self.0.remove(&s).unwrap_or_default();
+                (s, run)
+            }
+            _ => (offset, Vec::with_capacity(data.len())),
+        };
+        overwrite(&mut run, (offset - start) as usize, data);
+        // Runs that start inside or right after the new bytes are absorbed:
+        // their bytes past `end` are kept.
+        while let Some((&s, _)) = self.0.range(start..=end).next() {
+            let absorbed = self.0.remove(&s).unwrap_or_default();
+            let absorbed_end = s + absorbed.len() as u64;
+            let run_end = start + run.len() as u64;
+            if absorbed_end > run_end {
+                let skip = (run_end - s) as usize;
+                run.extend_from_slice(&absorbed[skip..]);
             }
         }
-        while let Some((&s, &e)) = self.0.range(start..=end).next() {
-            end = end.max(e);
-            self.0.remove(&s);
-        }
-        self.0.insert(start, end);
+        self.0.insert(start, run);
     }
 
     fn max_end(&self) -> u64 {
-        self.0.last_key_value().map_or(0, |(_, &e)| e)
+        self.0
+            .last_key_value()
+            .map_or(0, |(&s, r)| s + r.len() as u64)
     }
 
     fn covers(&self, len: u64) -> bool {
@@ -101,14 +125,34 @@ impl RangeSet {
             || self
                 .0
                 .first_key_value()
-                .is_some_and(|(&s, &e)| s == 0 && e >= len)
+                .is_some_and(|(&s, r)| s == 0 && r.len() as u64 >= len)
     }
+
+    /// The bytes held plus [`SEGMENT_OVERHEAD`] per run.
+    fn cost(&self) -> u64 {
+        self.0
+            .values()
+            .map(|r| r.len() as u64 + SEGMENT_OVERHEAD)
+            .sum()
+    }
+
+    fn take_first(&mut self) -> Vec<u8> {
+        self.0.pop_first().map(|(_, r)| r).unwrap_or_default()
+    }
+}
+
+/// Writes `data` into `run` at `at` (at most `run.len()`), growing it.
+fn overwrite(run: &mut Vec<u8>, at: usize, data: &[u8]) {
+    let overlap = (run.len() - at).min(data.len());
+    run[at..at + overlap].copy_from_slice(&data[..overlap]);
+    run.extend_from_slice(&data[overlap..]);
 }
 
 #[derive(Debug, Clone, Default)]
 struct Partial {
-    data: Vec<u8>,
-    received: RangeSet,
+    received: Segments,
+    /// What `received` costs against the budget.
+    cost: u64,
     /// The Byte-Range total, once a chunk gave it.
     total: Option<u64>,
     /// The end of the chunk flagged `$`, once it arrived.
@@ -123,8 +167,10 @@ impl Partial {
 
 /// Reassembles chunked SENDs into whole messages, within [`Limits`]: at most
 /// `max_partial_messages` messages at once, each at most `max_message_size`
-/// bytes, chunks at most `max_chunk_size` bytes. Memory is allocated as
-/// bytes arrive (up to a claimed total only once it is within the limit).
+/// bytes, chunks at most `max_chunk_size` bytes, and at most
+/// `max_buffered_bytes` held over all partial messages (each run of bytes
+/// charged its length plus [`SEGMENT_OVERHEAD`]). Memory grows with the
+/// bytes that arrived, never with the positions or totals chunks claim.
 ///
 /// A chunk is placed at its Byte-Range start; its length is the length of
 /// its data (an `end` that disagrees is ignored). Later bytes overwrite
@@ -151,6 +197,8 @@ impl Partial {
 pub struct Reassembler {
     limits: Limits,
     partial: HashMap<Box<str>, Partial>,
+    /// The cost of every partial message, against `max_buffered_bytes`.
+    buffered: u64,
 }
 
 impl Reassembler {
@@ -159,7 +207,20 @@ impl Reassembler {
         Self {
             limits,
             partial: HashMap::new(),
+            buffered: 0,
         }
+    }
+
+    /// The bytes held for partial messages, with [`SEGMENT_OVERHEAD`] per
+    /// run: what [`Limits::max_buffered_bytes`] bounds.
+    pub fn buffered_bytes(&self) -> u64 {
+        self.buffered
+    }
+
+    fn remove_partial(&mut self, message_id: &str) -> Option<Partial> {
+        let p = self.partial.remove(message_id)?;
+        self.buffered -= p.cost;
+        Some(p)
     }
 
     /// How many messages are partially received.
@@ -169,7 +230,7 @@ impl Reassembler {
 
     /// Drops a partial message (for example when its session ends).
     pub fn discard(&mut self, message_id: &str) -> bool {
-        self.partial.remove(message_id).is_some()
+        self.remove_partial(message_id).is_some()
     }
 
     /// Takes the chunk of a received SEND: its Message-ID, Byte-Range
@@ -196,14 +257,14 @@ impl Reassembler {
         flag: ContinuationFlag,
     ) -> Result<Progress, ReassemblyError> {
         if flag == ContinuationFlag::Aborted {
-            self.partial.remove(message_id);
+            self.remove_partial(message_id);
             return Ok(Progress::Aborted {
                 message_id: message_id.to_owned(),
             });
         }
         let result = self.place(message_id, range, data, flag);
         if result.is_err() {
-            self.partial.remove(message_id);
+            self.remove_partial(message_id);
         }
         result
     }
@@ -253,12 +314,7 @@ impl Reassembler {
             if p.total.is_some_and(|old| old != t) {
                 return Err(E::InconsistentTotal);
             }
-            if p.total.is_none() {
-                p.total = Some(t);
-                // The claimed total is within the limit: reserve it once.
-                let want = usize::try_from(t).unwrap_or(usize::MAX);
-                p.data.reserve(want.saturating_sub(p.data.len()));
-            }
+            p.total = Some(t);
         }
         if complete_here {
             if p.last_end.is_some_and(|old| old != end) {
@@ -276,21 +332,24 @@ impl Reassembler {
                 return Err(E::ChunkBeyondTotal);
             }
         }
-        let too_big = E::LimitExceeded(Limit::MessageSize);
-        let from = usize::try_from(offset).map_err(|_| too_big)?;
-        let to = usize::try_from(end).map_err(|_| too_big)?;
-        if p.data.len() < to {
-            p.data.resize(to, 0);
+        // The budget: what this chunk can add at most (its bytes and a new
+        // run) must fit before anything is stored.
+        let worst = data.len() as u64 + SEGMENT_OVERHEAD;
+        if self.buffered + worst > self.limits.max_buffered_bytes {
+            return Err(E::LimitExceeded(Limit::BufferedBytes));
         }
-        p.data[from..to].copy_from_slice(data);
-        p.received.insert(offset, end);
+        p.received.insert(offset, data);
+        let cost = p.received.cost();
+        self.buffered = self.buffered - p.cost + cost;
+        p.cost = cost;
         match p.size() {
             Some(size) if p.received.covers(size) => {
-                let mut p = self.partial.remove(message_id).unwrap_or_default();
-                p.data.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+                let mut p = self.remove_partial(message_id).unwrap_or_default();
+                let mut data = p.received.take_first();
+                data.truncate(usize::try_from(size).unwrap_or(usize::MAX));
                 Ok(Progress::Complete(ReassembledMessage {
                     message_id: message_id.to_owned(),
-                    data: p.data,
+                    data,
                 }))
             }
             _ => Ok(Progress::Incomplete),

@@ -80,7 +80,9 @@ pub use server::{
     response_destination, RespondError, ResponseWriter, ServerState, ServerTransaction,
 };
 pub(crate) use stateless::reject_bytes;
-pub use stateless::{check_request, stateless_answer, Capabilities, Rejection};
+pub use stateless::{
+    check_extensions, check_request, check_request_head, stateless_answer, Capabilities, Rejection,
+};
 pub(crate) use timers::Timers;
 pub use timers::{Timer, TimerConfig};
 pub use transport::{Transmit, Transport};

@@ -104,7 +104,19 @@ impl Rejection {
 /// fields the transaction layer needs (400), Require (420 with Unsupported,
 /// not for ACK and CANCEL), body type (415 with Accept). ACK is never
 /// refused (it gets no response).
+///
+/// It is [`check_request_head`] then [`check_extensions`]; a receiver that
+/// decides whether it serves the Request-URI (404, §8.2.2.1) does so
+/// between the two.
 pub fn check_request(request: &SipMessage<'_>, caps: &Capabilities) -> Result<(), Rejection> {
+    check_request_head(request, caps)?;
+    check_extensions(request, caps, &[])
+}
+
+/// The checks of §8.2 that come before the Request-URI is looked at:
+/// method (501 with Allow), Request-URI scheme (416) and the header fields
+/// the transaction layer needs (400). ACK is never refused.
+pub fn check_request_head(request: &SipMessage<'_>, caps: &Capabilities) -> Result<(), Rejection> {
     let Some(line) = request.request_line() else {
         return Ok(());
     };
@@ -131,11 +143,51 @@ pub fn check_request(request: &SipMessage<'_>, caps: &Capabilities) -> Result<()
             return Err(Rejection::of_error(&e));
         }
     }
+    Ok(())
+}
+
+/// The checks of §8.2 that come after the Request-URI is accepted: Require
+/// (§8.2.2.3: 420 with Unsupported listing every option tag supported
+/// neither in `caps` nor in `also_supported`; not for ACK and CANCEL) and
+/// the body type (§8.2.3: 415 with Accept).
+///
+/// `also_supported` names extensions the receiver supports only at some of
+/// its URIs, such as `recipient-list-invite` at a Conference-factory-URI
+/// (RFC 5366 §5).
+///
+/// ```
+/// use oma_im::sip::{parse_message, OptionTag};
+/// use oma_im::transaction::{check_extensions, Capabilities};
+///
+/// let invite = parse_message(b"INVITE sip:conf-factory@example.com SIP/2.0\r\n\
+/// Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+/// From: <sip:alice@example.com>;tag=1\r\nTo: <sip:conf-factory@example.com>\r\n\
+/// Call-ID: c1\r\nCSeq: 1 INVITE\r\nRequire: recipient-list-invite\r\n\
+/// Content-Length: 0\r\n\r\n").unwrap();
+/// let caps = Capabilities::default();
+/// assert_eq!(check_extensions(&invite, &caps, &[]).unwrap_err().status, 420);
+/// assert!(check_extensions(&invite, &caps, &[OptionTag::RecipientListInvite]).is_ok());
+/// ```
+pub fn check_extensions(
+    request: &SipMessage<'_>,
+    caps: &Capabilities,
+    also_supported: &[OptionTag<'_>],
+) -> Result<(), Rejection> {
+    let Some(line) = request.request_line() else {
+        return Ok(());
+    };
+    let method = Method::parse(line.method).unwrap_or(Method::Extension(line.method));
+    if method == Method::Ack {
+        return Ok(());
+    }
     if method != Method::Cancel {
         match request.require() {
             Some(Ok(require)) => {
                 let mut unsupported = String::new();
-                for tag in require.iter().filter(|t| !caps.supported.contains(*t)) {
+                for tag in require
+                    .iter()
+                    .filter(|t| !caps.supported.contains(*t) && !also_supported.contains(t))
+                {
                     if !unsupported.is_empty() {
                         unsupported.push_str(", ");
                     }

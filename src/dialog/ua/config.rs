@@ -78,6 +78,19 @@ pub struct Config {
     pub session_timer: Option<SessionTimerConfig>,
     /// The durations a notifier grants (RFC 6665).
     pub subscriptions: SubscriptionConfig,
+    /// Whether the core decides if it serves a request's Request-URI before
+    /// the request's extensions and body type are checked (RFC 3261 orders
+    /// the 404 of §8.2.2.1 before the 420 of §8.2.2.3 and the 415 of
+    /// §8.2.3). When `true`, an out-of-dialog request that passes the
+    /// method, scheme and header checks reaches the core as
+    /// [`Event::RequestReceived`](super::Event::RequestReceived) whatever
+    /// its Require and Content-Type; the core answers 404 for a URI it does
+    /// not serve and otherwise calls
+    /// [`UserAgent::check_extensions`](super::UserAgent::check_extensions).
+    /// `false` (the default): the user agent answers 420 and 415 itself
+    /// before the core sees the request. Requests inside a dialog are
+    /// always checked by the user agent.
+    pub core_screens_request_uri: bool,
 }
 
 impl Config {
@@ -100,6 +113,7 @@ impl Config {
             contact_params: String::new(),
             session_timer: None,
             subscriptions: SubscriptionConfig::default(),
+            core_screens_request_uri: false,
         }
     }
 

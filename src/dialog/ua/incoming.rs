@@ -12,8 +12,8 @@ use crate::dialog::state::{is_target_refresh, DialogKey};
 use crate::dialog::{Dialog, DialogId, DialogState};
 use crate::sip::{SipError, SipMessage};
 use crate::transaction::{
-    check_request, response_destination, stateless_answer, ClientKey, OwnedMessage, Rejection,
-    ServerKey, ServerState, ServerTransaction, Transmit, Transport,
+    check_request, check_request_head, response_destination, stateless_answer, ClientKey,
+    OwnedMessage, Rejection, ServerKey, ServerState, ServerTransaction, Transmit, Transport,
 };
 
 use super::ResponseSpec;
@@ -130,7 +130,17 @@ impl UserAgent {
             }
             return;
         }
-        if let Err(rejection) = check_request(request, &self.config.capabilities) {
+        // §8.2: with a core that screens Request-URIs, an out-of-dialog
+        // request's extensions and body are checked once the core has
+        // accepted its Request-URI (`UserAgent::check_extensions`).
+        let checked = if self.config.core_screens_request_uri
+            && crate::dialog::state::request_outside_dialog(request)
+        {
+            check_request_head(request, &self.config.capabilities)
+        } else {
+            check_request(request, &self.config.capabilities)
+        };
+        if let Err(rejection) = checked {
             return self.reject(request, rejection, source, transport);
         }
         if self.servers.len() >= self.config.limits.max_transactions {

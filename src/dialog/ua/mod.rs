@@ -25,7 +25,7 @@ pub use types::{
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
 };
 
-use super::state::{is_target_refresh, DialogKey};
+use super::state::{is_target_refresh, request_outside_dialog, DialogKey};
 use super::{Dialog, DialogId, DialogState};
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
@@ -477,28 +477,37 @@ impl UserAgent {
         let msg = request.message();
         let method = msg.method().unwrap_or_default();
         let invite = method == "INVITE";
-        // A response to a dialog-creating request outside a dialog carries
-        // Contact and Allow (and echoes Record-Route) whatever its code; it
-        // creates a dialog only when it is a 2xx, or (INVITE) an early one
-        // from a 101-199: a 300-699 final response creates none (§12.1.1).
+        // A response to a dialog-creating request received outside a dialog
+        // (no To tag) carries Contact and Allow (and echoes Record-Route)
+        // whatever its code — also the 2xx that confirms the early dialog
+        // an earlier 1xx created; it creates a dialog only when it is a 2xx,
+        // or (INVITE) an early one from a 101-199: a 300-699 final response
+        // creates none (§12.1.1).
+        let outside = request_outside_dialog(&msg);
         let answers_initial = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
-            && entry.dialog.is_none()
+            && outside
             && ((invite && code > 100) || (200..300).contains(&code));
-        let creating = answers_initial && code < 300;
+        let creating = answers_initial && code < 300 && entry.dialog.is_none();
         let refresh =
             entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
         let mut w = entry.tx.response(code, reason, to_tag);
-        if answers_initial {
-            // §12.1.1: the Record-Route of the request goes back unchanged.
+        if code > 100 && (answers_initial || is_target_refresh(method)) {
+            // §12.1.1: the Record-Route of the request goes back unchanged
+            // in every response that creates or confirms a dialog; echoed
+            // too for target refreshes inside one (re-INVITE, UPDATE,
+            // SUBSCRIBE refresh, NOTIFY — including the NOTIFY that creates
+            // the subscriber's dialog, RFC 6665 §4.1.2.4), whose route set
+            // the UAC keeps unchanged (§12.2.1.2).
             for rr in msg.header_values(HeaderName::RecordRoute) {
                 w.header("Record-Route", rr.value);
             }
         }
         // The Contact: the response's own for a dialog-creating answer, the
-        // dialog's for a refresh (and the 2xx confirming an early dialog).
-        let contact = if answers_initial {
+        // dialog's for a refresh (and the 2xx confirming an early dialog)
+        // unless the response names its own.
+        let contact = if answers_initial && entry.dialog.is_none() {
             spec.contact.clone()
         } else {
             spec.contact.clone().or_else(|| {
@@ -608,6 +617,43 @@ impl UserAgent {
         self.drive_server(transaction);
         self.process_due(now);
         Ok(())
+    }
+
+    /// The checks of RFC 3261 §8.2.2.3 and §8.2.3 on the request of server
+    /// transaction `transaction`, for a core that screens Request-URIs
+    /// ([`Config::core_screens_request_uri`]): a Require naming an option
+    /// tag supported neither in the capabilities nor in `also_supported`
+    /// (extensions served only at this Request-URI, such as
+    /// `recipient-list-invite` at a Conference-factory-URI, RFC 5366 §5) is
+    /// answered 420 with Unsupported, a body of a type not accepted 415
+    /// with Accept, and the answer's status is returned as
+    /// [`UaError::Refused`]. `Ok` when the request may be processed.
+    pub fn check_extensions(
+        &mut self,
+        transaction: ServerTxId,
+        also_supported: &[crate::sip::OptionTag<'_>],
+        now: Instant,
+    ) -> Result<(), UaError> {
+        let entry = self
+            .servers
+            .get(&transaction)
+            .ok_or(UaError::UnknownTransaction)?;
+        let request = entry.tx.request().clone();
+        let msg = request.message();
+        let Err(rejection) =
+            crate::transaction::check_extensions(&msg, &self.config.capabilities, also_supported)
+        else {
+            return Ok(());
+        };
+        let mut spec = ResponseSpec::new(rejection.status);
+        spec.reason = Some(rejection.reason);
+        if let Some((name, value)) = &rejection.header {
+            spec = spec.with_header(name, value);
+        }
+        self.respond(transaction, spec, now)?;
+        Err(UaError::Refused {
+            status: rejection.status,
+        })
     }
 
     /// Forgets `dialog` at once, sending nothing (for dialog usages ended by

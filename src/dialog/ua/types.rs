@@ -515,6 +515,12 @@ pub enum UaError {
     TooManyDialogs,
     /// No live subscription of this role has that id.
     UnknownSubscription,
+    /// The request was refused with this status, sent on its transaction
+    /// ([`UserAgent::check_extensions`](super::UserAgent::check_extensions)).
+    Refused {
+        /// The status code sent (420 or 415).
+        status: u16,
+    },
 }
 
 impl fmt::Display for UaError {
@@ -529,6 +535,7 @@ impl fmt::Display for UaError {
             UaError::TooManyTransactions => f.write_str("transaction limit reached"),
             UaError::TooManyDialogs => f.write_str("dialog limit reached"),
             UaError::UnknownSubscription => f.write_str("no such subscription"),
+            UaError::Refused { status } => write!(f, "refused with {status}"),
         }
     }
 }

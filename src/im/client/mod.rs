@@ -589,7 +589,9 @@ impl ImClient {
             spec.with_body("application/sdp", sdp.clone())
         } else {
             let (content_type, body) = build::offer_with_list(&sdp, invited, self.rng.next_u64());
-            spec.with_body(&content_type, body)
+            // RFC 5366 §3: a URI-list INVITE requires the extension.
+            spec.with_header("Require", "recipient-list-invite")
+                .with_body(&content_type, body)
         };
         let tx = self.ua.send_request(spec, now)?;
         let id = self.fresh_id();

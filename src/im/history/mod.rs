@@ -206,6 +206,11 @@ impl ImHistoryFunction {
             .capabilities
             .accept
             .extend([crate::body::resource_lists::CONTENT_TYPE, CONFERENCE_INFO]);
+        // History retrieval is a URI-list INVITE (RFC 5366 §3).
+        ua_config
+            .capabilities
+            .supported
+            .insert(crate::sip::OptionTag::RecipientListInvite);
         // Every Contact carries the IM feature tag.
         ua_config.contact_params = format!(";{IM_FEATURE_TAG}");
         let mut allow_text = Vec::new();

@@ -181,6 +181,8 @@ impl ImServer {
         }
         caps.supported
             .insert(crate::sip::OptionTag::from_token("timer"));
+        // 404 for an unknown Request-URI before 420 (RFC 3261 §8.2.2).
+        ua_config.core_screens_request_uri = true;
         caps.accept.push("application/resource-lists+xml");
         let key_map = |uris: &[String]| {
             uris.iter()

@@ -24,7 +24,7 @@ use super::{
 };
 
 /// What an INVITE's Request-URI names.
-enum Target {
+pub(super) enum Target {
     Factory(String),
     Group(usize),
     Session(SessionId),
@@ -74,7 +74,7 @@ impl ImServer {
         }
     }
 
-    fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
+    pub(super) fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
         let key = uri_key(msg.request_line()?.uri);
         if let Some(uri) = self.factories.get(&key) {
             return Some(Target::Factory(uri.clone()));

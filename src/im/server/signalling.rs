@@ -4,14 +4,84 @@
 
 use std::time::Instant;
 
-use crate::dialog::{self, DialogId, ResponseSpec, TerminationReason, TransactionId};
+use crate::dialog::{self, DialogId, ResponseSpec, ServerTxId, TerminationReason, TransactionId};
 use crate::msrp::switch::LegId;
+use crate::sip::{OptionTag, SipMessage};
 
 use super::config::FailurePolicy;
 use super::session::State;
 use super::{EndReason, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer};
 
+/// What an out-of-dialog request's Request-URI names at this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ServedUri {
+    /// A Conference-factory-URI.
+    Factory,
+    /// A pre-defined group, a public conference or an IM Session Identity.
+    Conference,
+    /// The server itself: no user part, the server's domain or address as
+    /// host (an OPTIONS keep-alive or capability query).
+    Server,
+}
+
 impl ImServer {
+    /// What `request`'s Request-URI names here, `None` for a URI the server
+    /// does not serve (404).
+    fn served_uri(&self, request: &SipMessage<'_>) -> Option<ServedUri> {
+        if let Some(target) = self.target_of(request) {
+            return Some(match target {
+                super::setup::Target::Factory(_) => ServedUri::Factory,
+                _ => ServedUri::Conference,
+            });
+        }
+        let uri = crate::sip::Uri::parse(request.request_line()?.uri).ok()?;
+        let sip = uri.as_sip()?;
+        if sip.user.is_some() {
+            return None;
+        }
+        let host = sip.host.to_string();
+        let local = self.config.local_addr;
+        let is_local = host.eq_ignore_ascii_case(&self.config.domain)
+            || (host == local.ip().to_string() && sip.port.unwrap_or(5060) == local.port());
+        is_local.then_some(ServedUri::Server)
+    }
+
+    /// OPTIONS (RFC 3261 §11.2): 200 with the server's methods, extensions
+    /// and body types; `recipient-list-invite` at a Conference-factory-URI
+    /// (RFC 5366 §5).
+    fn on_options(&mut self, transaction: ServerTxId, served: ServedUri, now: Instant) {
+        let caps = &self.ua.config().capabilities;
+        let allow = caps.allow.to_string();
+        let mut supported = caps.supported.to_string();
+        if served == ServedUri::Factory {
+            if !supported.is_empty() {
+                supported.push_str(", ");
+            }
+            supported.push_str("recipient-list-invite");
+        }
+        let accept = caps.accept.join(", ");
+        let mut spec = ResponseSpec::new(200)
+            .with_header("Server", &self.release)
+            .with_header("Allow", &allow)
+            .with_header("Accept", &accept);
+        if !supported.is_empty() {
+            spec = spec.with_header("Supported", &supported);
+        }
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect();
+    }
+
+    /// 405 with Allow (RFC 3261 §8.2.1) for a method the server knows but
+    /// does not take outside a dialog.
+    fn reject_method(&mut self, transaction: ServerTxId, now: Instant) {
+        let allow = self.ua.config().capabilities.allow.to_string();
+        let spec = ResponseSpec::new(405)
+            .with_header("Server", &self.release)
+            .with_header("Allow", &allow);
+        let _ = self.ua.respond(transaction, spec, now);
+        self.collect();
+    }
+
     pub(super) fn on_ua_event(&mut self, event: dialog::Event, now: Instant) {
         match event {
             dialog::Event::RequestReceived {
@@ -19,16 +89,34 @@ impl ImServer {
                 dialog: None,
                 request,
             } => {
-                let method = request.message().method().unwrap_or_default().to_owned();
+                let msg = request.message();
+                let method = msg.method().unwrap_or_default().to_owned();
+                // RFC 3261 §8.2.2.1 before §8.2.2.3: a Request-URI the
+                // server does not serve gets 404 whatever the request
+                // requires; then its Require and body type are checked, with
+                // `recipient-list-invite` supported at a Conference-factory-URI
+                // (RFC 5366 §5).
+                let Some(served) = self.served_uri(&msg) else {
+                    drop(msg);
+                    return self.reject(transaction, 404, None, now);
+                };
+                drop(msg);
+                let extensions: &[OptionTag<'_>] = match served {
+                    ServedUri::Factory => &[OptionTag::RecipientListInvite],
+                    _ => &[],
+                };
+                if self
+                    .ua
+                    .check_extensions(transaction, extensions, now)
+                    .is_err()
+                {
+                    return self.collect();
+                }
                 match method.as_str() {
                     "INVITE" => self.on_initial_invite(transaction, request, now),
                     "SUBSCRIBE" => self.on_subscribe(transaction, &request, now),
-                    "OPTIONS" => {
-                        let spec = ResponseSpec::new(200).with_header("Server", &self.release);
-                        let _ = self.ua.respond(transaction, spec, now);
-                        self.collect();
-                    }
-                    _ => self.reject(transaction, 405, None, now),
+                    "OPTIONS" => self.on_options(transaction, served, now),
+                    _ => self.reject_method(transaction, now),
                 }
             }
             dialog::Event::RequestReceived {

@@ -269,6 +269,12 @@ impl TestServer {
             .capabilities
             .accept
             .push("application/resource-lists+xml");
+        // It plays a Conference-factory-URI and a History Function: both
+        // take URI-list INVITEs (RFC 5366).
+        config
+            .capabilities
+            .supported
+            .insert(oma_im::sip::OptionTag::RecipientListInvite);
         TestServer {
             ua: UserAgent::new(config),
             script,

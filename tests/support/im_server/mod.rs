@@ -50,6 +50,11 @@ pub fn client_addr(user: &str) -> SocketAddr {
     format!("10.0.0.{n}:5060").parse().unwrap()
 }
 
+/// The two Record-Route values a record-routing [`Core`] adds, top first:
+/// as if the request crossed the core, then a second proxy nearer the
+/// callee (RFC 3261 §16.6 step 4).
+pub const RECORD_ROUTES: [&str; 2] = ["<sip:10.0.0.2;lr>", "<sip:10.0.0.1:5060;lr>"];
+
 /// A stateless SIP/IP Core: requests by Request-URI, responses by Via.
 #[derive(Default)]
 pub struct Core {
@@ -57,6 +62,16 @@ pub struct Core {
     /// Plays the P-CSCF of an IMS core (TS 24.229 §5.2.6.3, RFC 3325): a
     /// request's `P-Preferred-Identity` becomes `P-Asserted-Identity`.
     pub asserts_identity: bool,
+    /// Record-routes like a pair of loose-routing proxies: every request
+    /// outside a dialog gets the [`RECORD_ROUTES`]; a request inside a
+    /// dialog must name both in its Route header fields (either order), which
+    /// the core removes (§16.4), or it is dropped, as a real record-routing
+    /// proxy drops what bypasses it.
+    pub record_route: bool,
+    /// The start lines of the requests dropped for lack of the route set.
+    pub dropped: Vec<String>,
+    /// The branches of the INVITEs it passed outside a dialog.
+    invite_branches: std::collections::HashSet<String>,
 }
 
 impl Core {
@@ -66,6 +81,70 @@ impl Core {
             asserts_identity: true,
             ..Core::default()
         }
+    }
+
+    /// A core that record-routes (see [`Core::record_route`]).
+    pub fn record_routing() -> Self {
+        Core {
+            record_route: true,
+            ..Core::default()
+        }
+    }
+
+    /// Applies the record-routing rules to a request; `None` when it is
+    /// dropped.
+    fn loose_route(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let msg = parse_message(bytes).ok()?;
+        let in_dialog = msg
+            .to()
+            .and_then(Result::ok)
+            .is_some_and(|t| t.tag().is_some());
+        let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 2;
+        let line_end = bytes.windows(2).position(|w| w == b"\r\n")? + 2;
+        let mut out = Vec::with_capacity(bytes.len() + 80);
+        out.extend_from_slice(&bytes[..line_end]);
+        let branch = msg
+            .top_via()
+            .and_then(Result::ok)
+            .and_then(|v| v.branch().map(str::to_owned))
+            .unwrap_or_default();
+        // The ACK of a non-2xx response is part of the INVITE's transaction
+        // and follows its path (§17.1.1.3): it carries no route set.
+        let hop_by_hop_ack = msg.method() == Some("ACK") && self.invite_branches.contains(&branch);
+        if !in_dialog && msg.method() == Some("INVITE") {
+            self.invite_branches.insert(branch);
+        }
+        if hop_by_hop_ack {
+            return Some(bytes.to_vec());
+        }
+        if in_dialog {
+            let routes: Vec<String> = msg
+                .route()
+                .filter_map(Result::ok)
+                .map(|r| r.to_string())
+                .collect();
+            let ours = |r: &String| RECORD_ROUTES.iter().any(|rr| rr == r);
+            if routes.len() != 2 || !ours(&routes[0]) || !ours(&routes[1]) {
+                let line = String::from_utf8_lossy(&bytes[..line_end - 2]).into_owned();
+                self.dropped.push(line);
+                return None;
+            }
+            // The remaining header fields without the Route lines (the test
+            // messages carry one value per Route line).
+            for line in bytes[line_end..head_end].split_inclusive(|&b| b == b'\n') {
+                let lower = line.to_ascii_lowercase();
+                if !(lower.starts_with(b"route:") || lower.starts_with(b"route :")) {
+                    out.extend_from_slice(line);
+                }
+            }
+            out.extend_from_slice(&bytes[head_end..]);
+        } else {
+            for rr in RECORD_ROUTES {
+                out.extend_from_slice(format!("Record-Route: {rr}\r\n").as_bytes());
+            }
+            out.extend_from_slice(&bytes[line_end..]);
+        }
+        Some(out)
     }
 
     /// Renames `P-Preferred-Identity` to `P-Asserted-Identity` in the
@@ -340,6 +419,12 @@ impl Node for Peer {
                     let mut bytes = bytes.to_vec();
                     if core.asserts_identity && !bytes.starts_with(b"SIP/2.0 ") {
                         Core::assert_identity(&mut bytes);
+                    }
+                    if core.record_route && !bytes.starts_with(b"SIP/2.0 ") {
+                        match core.loose_route(&bytes) {
+                            Some(routed) => bytes = routed,
+                            None => return,
+                        }
                     }
                     core.queue.push_back(Transmit {
                         destination,

@@ -63,8 +63,13 @@ pub struct Scenario {
 impl Scenario {
     /// A network with `config`'s server and clients `(user, script)`.
     pub fn new(config: ServerConfig, clients: &[(&str, &[u16])]) -> Self {
+        Self::with_core(config, clients, super::Core::default())
+    }
+
+    /// [`Scenario::new`] with `core` as the SIP/IP Core.
+    pub fn with_core(config: ServerConfig, clients: &[(&str, &[u16])], core: super::Core) -> Self {
         let mut net = Network::new(Conditions::PERFECT, 11);
-        net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
+        net.add(CORE.parse().unwrap(), Peer::Core(core));
         net.add(SERVER.parse().unwrap(), Peer::server(config));
         for (user, script) in clients {
             net.add(
