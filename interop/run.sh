@@ -27,13 +27,17 @@ echo "interop: logs in $OUT"
 # ---------------------------------------------------------------- processes
 PIDS=()
 cleanup() {
-    local pid
+    # Only PIDs still running as this shell's children: a PID already
+    # reaped may belong to someone else by now.
+    local pid live
+    live=" $(jobs -p | tr '\n' ' ') "
     for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
+        if [[ $live == *" $pid "* ]]; then kill "$pid" 2>/dev/null || true; fi
     done
     for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
+        if [[ $live == *" $pid "* ]]; then wait "$pid" 2>/dev/null || true; fi
     done
+    return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
