@@ -331,6 +331,17 @@ impl<'l, 'a> Iterator for Entries<'l, 'a> {
     }
 }
 
+impl<'i> List<'i> {
+    /// A list whose start tag `element` was just read: its name, no items.
+    fn started(element: &Element<'i>) -> Self {
+        List {
+            name: element.attr(Ns::None, "name").map(|a| a.value.clone()),
+            display_name: None,
+            items: Vec::new(),
+        }
+    }
+}
+
 struct Parser<'i> {
     reader: XmlReader<'i>,
     limit: usize,
@@ -350,39 +361,62 @@ impl<'i> Parser<'i> {
         Ok(())
     }
 
-    /// The content of a `<list>` whose start tag was just read.
+    /// The content of a `<list>` whose start tag was just read, nested lists
+    /// included. Iterative: the lists being read are on a heap stack, so the
+    /// nesting the input chooses never deepens the call stack.
     fn list(&mut self, element: &Element<'i>) -> Result<List<'i>, XmlError> {
-        let mut list = List {
-            name: element.attr(Ns::None, "name").map(|a| a.value.clone()),
-            display_name: None,
-            items: Vec::new(),
-        };
-        while let Some(child) = self.reader.next_child()? {
+        let mut open = vec![List::started(element)];
+        loop {
+            let Some(child) = self.reader.next_child()? else {
+                // The innermost open list ended.
+                let Some(done) = open.pop() else {
+                    return Ok(List::default());
+                };
+                match open.last_mut() {
+                    Some(parent) => parent.items.push(ListItem::List(done)),
+                    None => return Ok(done),
+                }
+                continue;
+            };
             if child.ns != Ns::ResourceLists {
                 self.reader.skip()?;
                 continue;
             }
-            match child.local {
-                "display-name" => list.display_name = Some(self.reader.text()?),
+            let item = match child.local {
+                "display-name" => {
+                    let text = self.reader.text()?;
+                    if let Some(list) = open.last_mut() {
+                        list.display_name = Some(text);
+                    }
+                    continue;
+                }
                 "entry" => {
                     self.count(&child)?;
-                    list.items.push(ListItem::Entry(self.entry(&child)?));
+                    ListItem::Entry(self.entry(&child)?)
                 }
                 "entry-ref" => {
                     self.count(&child)?;
                     let target = child.required("ref")?.value.clone();
-                    list.items.push(ListItem::EntryRef(self.reference(target)?));
+                    ListItem::EntryRef(self.reference(target)?)
                 }
                 "external" => {
                     self.count(&child)?;
                     let target = child.required("anchor")?.value.clone();
-                    list.items.push(ListItem::External(self.reference(target)?));
+                    ListItem::External(self.reference(target)?)
                 }
-                "list" => list.items.push(ListItem::List(self.list(&child)?)),
-                _ => self.reader.skip()?,
+                "list" => {
+                    open.push(List::started(&child));
+                    continue;
+                }
+                _ => {
+                    self.reader.skip()?;
+                    continue;
+                }
+            };
+            if let Some(list) = open.last_mut() {
+                list.items.push(item);
             }
         }
-        Ok(list)
     }
 
     /// The content of an `<entry>` whose start tag was just read.

@@ -3,7 +3,9 @@
 //!
 //! [`UserAgent`] is the sans-IO SIP user agent every OMA IM role is built
 //! on: it sends requests from small specs ([`RequestSpec`],
-//! [`DialogRequestSpec`]) towards the outbound proxy, answers received
+//! [`DialogRequestSpec`]) towards the outbound proxy or the next hop the
+//! request names ([`Routing`]), over TCP when a request is too large for
+//! UDP ([`Config::max_udp_request_size`]), answers received
 //! requests ([`ResponseSpec`]), keeps dialogs ([`Dialog`]) with their route
 //! sets, remote targets and sequence numbers, ACKs 2xx responses,
 //! retransmits its own 2xx until the ACK, CANCELs, answers BYE and CANCEL,
@@ -36,7 +38,7 @@ mod ua;
 pub use state::{Dialog, DialogId, DialogRole, DialogState};
 pub use ua::{
     ClientTxId, Config, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input,
-    Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, ServerTxId, SessionTimerConfig,
-    SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId, TerminationReason,
-    TransactionId, UaError, UserAgent,
+    Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, Routing, ServerTxId,
+    SessionTimerConfig, SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId,
+    TerminationReason, TransactionId, UaError, UserAgent,
 };

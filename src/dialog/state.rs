@@ -225,6 +225,17 @@ impl Dialog {
         }
     }
 
+    /// Whether the route set starts with a strict router (a SIP URI
+    /// without `lr`), which §12.2.1.1 puts in the Request-URI.
+    pub(crate) fn first_route_is_strict(&self) -> bool {
+        self.route_set.first().is_some_and(|first| {
+            NameAddr::parse(first)
+                .ok()
+                .and_then(|na| na.uri.as_sip().map(|u| !u.lr()))
+                .unwrap_or(false)
+        })
+    }
+
     /// The Request-URI and Route values of a request in this dialog
     /// (§12.2.1.1): loose routing when the first route has `lr`, else the
     /// strict-routing form (first route as Request-URI, remote target last).
@@ -232,11 +243,7 @@ impl Dialog {
         let Some(first) = self.route_set.first() else {
             return (self.remote_target.clone(), Vec::new());
         };
-        let strict = NameAddr::parse(first)
-            .ok()
-            .and_then(|na| na.uri.as_sip().map(|u| !u.lr()))
-            .unwrap_or(false);
-        if strict {
+        if self.first_route_is_strict() {
             let uri = NameAddr::parse(first)
                 .map(|na| uri_text(&na.uri))
                 .unwrap_or_default();

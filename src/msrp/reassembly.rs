@@ -69,7 +69,11 @@ pub const SEGMENT_OVERHEAD: u64 = 64;
 /// by their offset. Memory is proportional to the bytes that arrived, never
 /// to the positions a chunk claims.
 #[derive(Debug, Clone, Default)]
-struct Segments(BTreeMap<u64, Vec<u8>>);
+struct Segments {
+    runs: BTreeMap<u64, Vec<u8>>,
+    /// The bytes of all runs.
+    bytes: u64,
+}
 
 impl Segments {
     /// Places `data` at `offset`; later bytes overwrite earlier ones where
@@ -81,20 +85,22 @@ impl Segments {
         }
         let end = offset + data.len() as u64;
         // In-order arrival: the chunk extends the last run.
-        if let Some(mut last) = self.0.last_entry() {
+        if let Some(mut last) = self.runs.last_entry() {
             let start = *last.key();
             let run = last.get_mut();
             if start <= offset && offset <= start + run.len() as u64 {
-                let at = (offset - start) as usize;
-                overwrite(run, at, data);
+                let before = run.len() as u64;
+                overwrite(run, (offset - start) as usize, data);
+                self.bytes += run.len() as u64 - before;
                 return;
             }
         }
         // The run that starts at or before `offset` and reaches it, if any,
         // takes the data; otherwise a new run starts.
-        let (start, mut run) = match self.0.range(..=offset).next_back() {
+        let (start, mut run) = match self.runs.range(..=offset).next_back() {
             Some((&s, r)) if s + r.len() as u64 >= offset => {
-                let run = self.0.remove(&s).unwrap_or_default();
+                let run = self.runs.remove(&s).unwrap_or_default();
+                self.bytes -= run.len() as u64;
                 (s, run)
             }
             _ => (offset, Vec::with_capacity(data.len())),
@@ -102,8 +108,9 @@ impl Segments {
         overwrite(&mut run, (offset - start) as usize, data);
         // Runs that start inside or right after the new bytes are absorbed:
         // their bytes past `end` are kept.
-        while let Some((&s, _)) = self.0.range(start..=end).next() {
-            let absorbed = self.0.remove(&s).unwrap_or_default();
+        while let Some((&s, _)) = self.runs.range(start..=end).next() {
+            let absorbed = self.runs.remove(&s).unwrap_or_default();
+            self.bytes -= absorbed.len() as u64;
             let absorbed_end = s + absorbed.len() as u64;
             let run_end = start + run.len() as u64;
             if absorbed_end > run_end {
@@ -111,11 +118,12 @@ impl Segments {
                 run.extend_from_slice(&absorbed[skip..]);
             }
         }
-        self.0.insert(start, run);
+        self.bytes += run.len() as u64;
+        self.runs.insert(start, run);
     }
 
     fn max_end(&self) -> u64 {
-        self.0
+        self.runs
             .last_key_value()
             .map_or(0, |(&s, r)| s + r.len() as u64)
     }
@@ -123,21 +131,20 @@ impl Segments {
     fn covers(&self, len: u64) -> bool {
         len == 0
             || self
-                .0
+                .runs
                 .first_key_value()
                 .is_some_and(|(&s, r)| s == 0 && r.len() as u64 >= len)
     }
 
-    /// The bytes held plus [`SEGMENT_OVERHEAD`] per run.
+    /// The bytes held plus [`SEGMENT_OVERHEAD`] per run, in constant time.
     fn cost(&self) -> u64 {
-        self.0
-            .values()
-            .map(|r| r.len() as u64 + SEGMENT_OVERHEAD)
-            .sum()
+        self.bytes + SEGMENT_OVERHEAD * self.runs.len() as u64
     }
 
     fn take_first(&mut self) -> Vec<u8> {
-        self.0.pop_first().map(|(_, r)| r).unwrap_or_default()
+        let run = self.runs.pop_first().map(|(_, r)| r).unwrap_or_default();
+        self.bytes -= run.len() as u64;
+        run
     }
 }
 

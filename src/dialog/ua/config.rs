@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use super::{SessionTimerConfig, SubscriptionConfig};
+use super::{Routing, SessionTimerConfig, SubscriptionConfig};
 use crate::sip::OptionTag;
 use crate::transaction::{Capabilities, TimerConfig, Transport};
 
@@ -50,10 +50,21 @@ pub struct Config {
     /// The address this UA sends from and receives on: the sent-by of its
     /// Via and the host of its Contact.
     pub local_addr: SocketAddr,
-    /// The outbound proxy (the SIP/IP Core) every request goes to.
+    /// The outbound proxy (the SIP/IP Core) every request goes to, unless
+    /// [`routing`](Self::routing) is [`Routing::RequestTarget`].
     pub outbound_proxy: SocketAddr,
-    /// The transport to the outbound proxy.
+    /// The transport of requests (to the outbound proxy, or to a next hop
+    /// whose URI names none) and of the default Contact.
     pub transport: Transport,
+    /// Where requests go: [`Routing::OutboundProxy`] by default.
+    pub routing: Routing,
+    /// The largest request, in octets, sent over UDP (RFC 3261 §18.1.1): a
+    /// larger request that would go over UDP goes over TCP to the same
+    /// destination, its top Via saying `SIP/2.0/TCP`, and its client
+    /// transaction runs TCP timers (no retransmission). 1300 by default (the
+    /// RFC's figure when the path MTU is unknown); `usize::MAX` turns the
+    /// switch off.
+    pub max_udp_request_size: usize,
     /// T1, T2 and T4.
     pub timers: TimerConfig,
     /// Seed of the generator of tags, branches and Call-IDs.
@@ -105,6 +116,8 @@ impl Config {
             local_addr,
             outbound_proxy,
             transport,
+            routing: Routing::OutboundProxy,
+            max_udp_request_size: 1300,
             timers: TimerConfig::default(),
             seed,
             capabilities: Capabilities::default(),
@@ -115,6 +128,28 @@ impl Config {
             subscriptions: SubscriptionConfig::default(),
             core_screens_request_uri: false,
         }
+    }
+
+    /// The preloaded Route value written on requests outside a dialog with
+    /// [`Routing::PreloadedRoute`]: `<sip:OUTBOUND-PROXY;lr>`, with
+    /// `;transport=tcp` before `;lr` when [`transport`](Self::transport)
+    /// is TCP.
+    ///
+    /// ```
+    /// use oma_im::dialog::Config;
+    /// use oma_im::transaction::Transport;
+    ///
+    /// let config = Config::new("[::1]:5070".parse().unwrap(),
+    ///     "[::1]:5060".parse().unwrap(), Transport::Tcp, 1);
+    /// assert_eq!(config.preloaded_route(), "<sip:[::1]:5060;transport=tcp;lr>");
+    /// ```
+    pub fn preloaded_route(&self) -> String {
+        let transport = if self.transport.is_reliable() {
+            ";transport=tcp"
+        } else {
+            ""
+        };
+        format!("<sip:{}{transport};lr>", self.outbound_proxy)
     }
 
     /// Turns session timers on: `timer` joins the Supported option tags.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{
     outgoing, CancelState, ClientTxId, DropReason, Event, ServerEntry, ServerTxId,
-    TerminationReason, UserAgent,
+    TerminationReason, UaError, UserAgent,
 };
 use crate::dialog::state::{is_target_refresh, DialogKey};
 use crate::dialog::{Dialog, DialogId, DialogState};
@@ -576,16 +576,28 @@ impl UserAgent {
     fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
         let branch = outgoing::new_branch(&mut self.rng);
-        let Some(entry) = self.dialogs.get_mut(&dialog) else {
+        let Some(entry) = self.dialogs.get(&dialog) else {
             return;
         };
         let bytes = outgoing::ack(&self.config, &entry.dialog, &branch, seq);
-        entry.ack = Some((seq, bytes.clone()));
-        self.transmit(Transmit {
-            destination: self.config.outbound_proxy,
-            transport: self.config.transport,
-            bytes,
-        });
+        let strict = entry.dialog.first_route_is_strict();
+        let routed = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+            .map_err(UaError::InvalidMessage)
+            .and_then(|ack| self.route(ack, strict));
+        let Ok((ack, hop)) = routed else {
+            // No address to ACK (a host name under `Routing::RequestTarget`):
+            // the session cannot be set up.
+            return self.remove_dialog(dialog, TerminationReason::RequestFailed(503));
+        };
+        let transmit = Transmit {
+            destination: hop.destination,
+            transport: hop.transport,
+            bytes: ack.into_bytes(),
+        };
+        if let Some(entry) = self.dialogs.get_mut(&dialog) {
+            entry.ack = Some((seq, transmit.clone()));
+        }
+        self.transmit(transmit);
     }
 
     /// A 2xx to INVITE without a transaction: a retransmission (ACK it
@@ -618,11 +630,7 @@ impl UserAgent {
         if let Some(&d) = self.dialog_keys.get(&key) {
             let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
             match ack {
-                Some((ack_seq, bytes)) if ack_seq == seq => self.transmit(Transmit {
-                    destination: self.config.outbound_proxy,
-                    transport: self.config.transport,
-                    bytes,
-                }),
+                Some((ack_seq, transmit)) if ack_seq == seq => self.transmit(transmit),
                 _ => self.send_ack(d, response),
             }
             return;

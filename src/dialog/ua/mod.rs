@@ -4,6 +4,7 @@
 mod config;
 mod incoming;
 mod outgoing;
+mod routing;
 mod session_timer;
 mod subscription;
 mod types;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 pub use config::{Config, Limits};
+pub use routing::Routing;
 pub use session_timer::{RefreshMethod, SessionTimerConfig};
 use session_timer::{SessionBody, SessionDeadline, SessionTimer};
 use subscription::{SubDeadline, Subscription};
@@ -33,6 +35,13 @@ use crate::transaction::{
     cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
     ServerState, ServerTransaction, Timer, TransactionOutput, Transmit, Transport,
 };
+
+/// Where a request goes and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hop {
+    destination: SocketAddr,
+    transport: Transport,
+}
 
 /// A client transaction and what the UA core knows about it.
 #[derive(Debug)]
@@ -104,8 +113,9 @@ impl Pending2xx {
 #[derive(Debug)]
 struct DialogEntry {
     dialog: Dialog,
-    /// UAC: the ACK of the 2xx, sent again for each retransmitted 2xx.
-    ack: Option<(u32, Vec<u8>)>,
+    /// UAC: the ACK of the 2xx (by CSeq), sent again for each
+    /// retransmitted 2xx.
+    ack: Option<(u32, Transmit)>,
     pending_2xx: Option<Pending2xx>,
     invite_set: Option<InviteSetKey>,
     /// Why the BYE we sent was sent, reported when it completes.
@@ -379,10 +389,11 @@ impl UserAgent {
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
+        let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
         let id = self.start_client(
-            request.clone(),
+            (request.clone(), hop),
             branch,
             None,
             invite_set.clone(),
@@ -849,9 +860,43 @@ impl UserAgent {
         }
     }
 
+    /// Where `request` goes under the configured [`Routing`] (`strict`: the
+    /// dialog's first route is a strict router, so the Request-URI names
+    /// the next hop), and the request with its top Via naming the transport
+    /// chosen: TCP for a request over
+    /// [`Config::max_udp_request_size`] that would go over UDP (§18.1.1).
+    fn route(&self, request: OwnedMessage, strict: bool) -> Result<(OwnedMessage, Hop), UaError> {
+        let (destination, mut transport) = match self.config.routing {
+            Routing::OutboundProxy | Routing::PreloadedRoute => {
+                (self.config.outbound_proxy, self.config.transport)
+            }
+            Routing::RequestTarget => {
+                routing::next_hop(&request.message(), strict, self.config.transport)
+                    .map_err(UaError::Unroutable)?
+            }
+        };
+        if !transport.is_reliable() && request.bytes().len() > self.config.max_udp_request_size {
+            transport = Transport::Tcp;
+        }
+        let hop = Hop {
+            destination,
+            transport,
+        };
+        if transport == self.config.transport {
+            return Ok((request, hop));
+        }
+        let mut bytes = request.into_bytes();
+        routing::set_top_via_transport(&mut bytes, transport);
+        // Three octets of the Via's transport token changed for another
+        // valid token: the message is still the one validated.
+        Ok((OwnedMessage::validated(bytes, self.config.limits.sip), hop))
+    }
+
+    /// Starts a client transaction for a routed request (see
+    /// [`route`](Self::route)).
     fn start_client(
         &mut self,
-        request: OwnedMessage,
+        (request, hop): (OwnedMessage, Hop),
         branch: String,
         dialog: Option<DialogId>,
         invite_set: Option<InviteSetKey>,
@@ -863,8 +908,8 @@ impl UserAgent {
         let key = ClientKey { branch, method };
         let tx = ClientTransaction::start(
             request,
-            self.config.outbound_proxy,
-            self.config.transport,
+            hop.destination,
+            hop.transport,
             self.config.timers,
             now,
         );
@@ -909,13 +954,18 @@ impl UserAgent {
             .ok_or(UaError::NotAllowed)?
             .max(1);
         let bytes = outgoing::in_dialog(&self.config, &entry.dialog, spec, &branch, seq);
+        let strict = entry.dialog.first_route_is_strict();
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
+        let (request, hop) = self.route(request, strict)?;
+        let Some(entry) = self.dialogs.get_mut(&dialog) else {
+            return Err(UaError::UnknownDialog);
+        };
         entry.dialog.local_seq = seq;
         if spec.method == Method::Bye && entry.bye_reason.is_none() {
             entry.bye_reason = Some(TerminationReason::ByeSent);
         }
-        Ok(self.start_client(request, branch, Some(dialog), None, false, now))
+        Ok(self.start_client((request, hop), branch, Some(dialog), None, false, now))
     }
 
     fn send_cancel(&mut self, invite: ClientTxId, now: Instant) {
@@ -926,8 +976,14 @@ impl UserAgent {
         entry.tx.cancel_sent(now);
         let bytes = cancel_for(&entry.tx.request().message());
         let branch = entry.key.branch.clone();
+        // §9.1: the CANCEL goes where the INVITE went, the same way (its
+        // Via is the INVITE's).
+        let hop = Hop {
+            destination: entry.tx.destination(),
+            transport: entry.tx.transport(),
+        };
         if let Ok(cancel) = OwnedMessage::with_limits(bytes, self.config.limits.sip) {
-            self.start_client(cancel, branch, None, None, true, now);
+            self.start_client((cancel, hop), branch, None, None, true, now);
         }
         self.drive_client(invite, now);
     }

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::{Config, DialogRequestSpec, RequestSpec};
+use super::{Config, DialogRequestSpec, RequestSpec, Routing};
 use crate::decimal::push_decimal;
 use crate::dialog::Dialog;
 use crate::rng::Rng;
@@ -91,7 +91,8 @@ pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
     }
 }
 
-/// An out-of-dialog request (§8.1.1): new branch, From tag and Call-ID.
+/// An out-of-dialog request (§8.1.1): new branch, From tag and Call-ID;
+/// the preloaded Route of [`Routing::PreloadedRoute`] (§8.1.2).
 pub(crate) fn request(
     config: &Config,
     spec: &RequestSpec,
@@ -103,6 +104,9 @@ pub(crate) fn request(
     let method = spec.method.as_str();
     let mut w = MessageWriter::request(method, &spec.target);
     via(&mut w, config, branch);
+    if config.routing == Routing::PreloadedRoute {
+        w.header("Route", &config.preloaded_route());
+    }
     tagged(&mut w, "From", &spec.from, from_tag);
     w.header("To", &spec.to);
     w.header("Call-ID", call_id);

@@ -499,7 +499,19 @@ impl UserAgent {
         let Ok(request) = OwnedMessage::with_limits(bytes, self.config.limits.sip) else {
             return;
         };
-        let retry = self.start_client(request.clone(), branch, None, Some(key.clone()), false, now);
+        // The first INVITE was routed, so its retry (same target and
+        // Route) is too.
+        let Ok((request, hop)) = self.route(request, false) else {
+            return;
+        };
+        let retry = self.start_client(
+            (request.clone(), hop),
+            branch,
+            None,
+            Some(key.clone()),
+            false,
+            now,
+        );
         if let Some(set) = self.invite_sets.get_mut(key) {
             set.request = request;
             set.seq = seq;

@@ -801,11 +801,13 @@ impl UserAgent {
         };
         match (sub.role, request.method()) {
             (Role::Subscriber, Some("NOTIFY")) => {
-                let _ = self.respond(transaction, ResponseSpec::new(200), now);
+                // Taken before the 200: over a reliable transport the
+                // transaction ends with it (timer J is zero).
                 let owned = self
                     .servers
                     .get(&transaction)
                     .map(|e| e.tx.request().clone());
+                let _ = self.respond(transaction, ResponseSpec::new(200), now);
                 if let Some(request) = owned {
                     self.event(Event::NotifyReceived {
                         subscription: id,

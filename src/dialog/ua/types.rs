@@ -515,6 +515,12 @@ pub enum UaError {
     TooManyDialogs,
     /// No live subscription of this role has that id.
     UnknownSubscription,
+    /// With [`Routing::RequestTarget`](super::Routing::RequestTarget), the
+    /// next hop the request names (the URI carried here; empty when the
+    /// request has none) cannot be reached without name resolution: its
+    /// host is not an IP literal, its scheme is not `sip`/`sips`, or its
+    /// transport is neither UDP nor TCP. Nothing was sent.
+    Unroutable(String),
     /// The request was refused with this status, sent on its transaction
     /// ([`UserAgent::check_extensions`](super::UserAgent::check_extensions)).
     Refused {
@@ -535,6 +541,9 @@ impl fmt::Display for UaError {
             UaError::TooManyTransactions => f.write_str("transaction limit reached"),
             UaError::TooManyDialogs => f.write_str("dialog limit reached"),
             UaError::UnknownSubscription => f.write_str("no such subscription"),
+            UaError::Unroutable(uri) => {
+                write!(f, "no IP address to send to in the next hop `{uri}`")
+            }
             UaError::Refused { status } => write!(f, "refused with {status}"),
         }
     }

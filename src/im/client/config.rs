@@ -134,6 +134,12 @@ pub struct ClientConfig {
     pub outbound_proxy: SocketAddr,
     /// The SIP transport to the outbound proxy.
     pub transport: Transport,
+    /// Where requests go ([`dialog::Config::routing`]):
+    /// [`Routing::OutboundProxy`](crate::dialog::Routing::OutboundProxy) by
+    /// default.
+    ///
+    /// [`dialog::Config::routing`]: crate::dialog::Config::routing
+    pub routing: crate::dialog::Routing,
     /// The local MSRP host (an IP address) and port, for `c=`, `m=` and the
     /// `a=path` URIs.
     pub msrp_addr: SocketAddr,
@@ -195,6 +201,7 @@ impl ClientConfig {
             local_sip_addr,
             outbound_proxy,
             transport: Transport::Udp,
+            routing: crate::dialog::Routing::OutboundProxy,
             msrp_addr: SocketAddr::new(local_sip_addr.ip(), 2855),
             extra_accept_types: Vec::new(),
             accept_wrapped_types: vec!["*".to_owned()],

@@ -69,6 +69,11 @@ pub struct HistoryConfig {
     pub outbound_proxy: SocketAddr,
     /// The SIP transport.
     pub transport: Transport,
+    /// Where requests go ([`dialog::Config::routing`]):
+    /// [`Routing::OutboundProxy`](dialog::Routing::OutboundProxy) by default.
+    ///
+    /// [`dialog::Config::routing`]: dialog::Config::routing
+    pub routing: dialog::Routing,
     /// The address of the MSRP endpoint (`a=path`, `c=` and `m=` port).
     pub msrp_addr: SocketAddr,
     /// Product tokens after `IM-serv/OMA1.0` in `Server` and `User-Agent`
@@ -105,6 +110,7 @@ impl HistoryConfig {
             sip_addr,
             outbound_proxy,
             transport: Transport::Udp,
+            routing: dialog::Routing::OutboundProxy,
             msrp_addr: sip_addr,
             product: String::new(),
             missing_identity_status: 403,

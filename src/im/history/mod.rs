@@ -184,6 +184,7 @@ impl ImHistoryFunction {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        ua_config.routing = config.routing;
         if let Some(timer) = config.session_timer {
             ua_config = ua_config.with_session_timer(timer);
         }

@@ -130,10 +130,18 @@ pub struct PredefinedGroup {
 pub struct ServerConfig {
     /// The SIP address the server sends from and receives on.
     pub local_addr: SocketAddr,
-    /// The next hop of every request (the SIP/IP Core).
+    /// The next hop of every request (the SIP/IP Core), unless
+    /// [`routing`](Self::routing) is
+    /// [`Routing::RequestTarget`](crate::dialog::Routing::RequestTarget).
     pub outbound_proxy: SocketAddr,
     /// The SIP transport.
     pub transport: Transport,
+    /// Where requests go ([`dialog::Config::routing`]):
+    /// [`Routing::OutboundProxy`](crate::dialog::Routing::OutboundProxy) by
+    /// default.
+    ///
+    /// [`dialog::Config::routing`]: crate::dialog::Config::routing
+    pub routing: crate::dialog::Routing,
     /// The host part of every IM Session Identity
     /// (`sip:<token>@<domain>`).
     pub domain: String,
@@ -194,6 +202,7 @@ impl ServerConfig {
             local_addr,
             outbound_proxy,
             transport: Transport::Udp,
+            routing: crate::dialog::Routing::OutboundProxy,
             domain: domain.to_owned(),
             msrp_authority: format!("{}:2855", local_addr.ip()),
             conference_factory_uris: Vec::new(),

@@ -165,6 +165,7 @@ impl ImServer {
         );
         ua_config.timers = config.timers;
         ua_config.limits = config.limits.ua;
+        ua_config.routing = config.routing;
         let caps = &mut ua_config.capabilities;
         caps.allow = crate::sip::MethodSet::new();
         for m in [

@@ -505,6 +505,12 @@ impl ImServer {
                 p.state = State::Inviting(tx);
                 self.by_client_tx.insert(tx, (session, pid));
             }
+            Err(crate::dialog::UaError::Unroutable(_)) => {
+                // No address for the invitee's next hop (a host name
+                // without an outbound proxy): as a transport failure
+                // (RFC 3261 §8.1.3.1).
+                self.note_failure(session, 503);
+            }
             Err(_) => {
                 // A URI the server cannot even write an INVITE to.
                 self.note_failure(session, 400);
