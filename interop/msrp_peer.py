@@ -654,6 +654,8 @@ def cmd_invitee(args):
             kind = "big"
         elif content == b"done":
             kind = "done"
+        elif body == b"not wrapped in CPIM":
+            kind = "text-plain-relayed"
         elif content and content.startswith(b"ABORT"):
             kind = "aborted-but-delivered"
         got[kind] = (mid, ctype, sender, inner_type, content, len(body))
@@ -671,6 +673,7 @@ def cmd_invitee(args):
         check("received-big-intact", content == big_text(len(content)) and len(content) > 10000,
               f"{len(content)} bytes of text")
     check("aborted-not-delivered", "aborted-but-delivered" not in got, "")
+    check("text-plain-not-relayed", "text-plain-relayed" not in got, "")
     aborted = []
     while not msrp.aborted.empty():
         aborted.append(msrp.aborted.get())
@@ -813,6 +816,13 @@ def cmd_inviter(args):
     part = cpim(me, focus_identity, b"ABORT" + b"x" * 200)
     msrp.check_response("aborted-chunk-200", msrp.send_chunk("m3" + token(6), part, 1, len(part) + 500, "#",
                                                              failure_report="yes"))
+
+    # A type outside the session's accept-types (only message/cpim was
+    # negotiated): 415 (RFC 4975 7.3), and nothing relayed.
+    tid = msrp.send_chunk("m5" + token(6), b"not wrapped in CPIM", 1, 19, "$",
+                          failure_report="yes", content_type="text/plain")
+    r = msrp.wait_response(tid)
+    check("text-plain-415", r is not None and r.status == 415, r.start if r else "no response")
 
     done = cpim(me, focus_identity, b"done")
     msrp.check_response("done-200", msrp.send_chunk("m4" + token(6), done, 1, len(done), "$",
