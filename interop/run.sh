@@ -8,8 +8,9 @@
 #     bash interop/run.sh
 #
 # Environment: INTEROP_OUT=dir keeps the logs there (default: a fresh
-# directory under /tmp, printed at the start); INTEROP_PROFILE=debug builds
-# the example without --release.
+# directory under /tmp, printed at the start); INTEROP_PROFILE=release
+# builds the example with --release (default: debug, which `cargo test`
+# has already built in CI); INTEROP_ONLY="case ..." runs only those cases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -99,7 +100,7 @@ FACTORY="sip:conf-factory@127.0.0.1:$SERVER_PORT"
 echo "interop: proxy 127.0.0.1:$PROXY_PORT, IM server SIP 127.0.0.1:$SERVER_PORT MSRP 127.0.0.1:$MSRP_PORT"
 
 # ---------------------------------------------------------------- build
-PROFILE=${INTEROP_PROFILE:-release}
+PROFILE=${INTEROP_PROFILE:-debug}
 if [[ $PROFILE == release ]]; then
     timeout 900 cargo build --release --example im_server
     SERVER_BIN="$ROOT/target/release/examples/im_server"
