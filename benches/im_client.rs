@@ -36,7 +36,7 @@ impl Pair {
                 addr(1 - me),
             );
             c.msrp_addr = addr(me);
-            c.seed = me as u64 + 1;
+            c.seed = (me as u64 + 1).into();
             c
         };
         Pair {

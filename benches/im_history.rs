@@ -150,6 +150,9 @@ impl Retrieval {
         config.profile = SipIpCoreProfile::Ims;
         let mut hc = HistoryConfig::new("sip:history@im.example.com", h, c);
         hc.chunk_size = 1024;
+        // The loop below plays the SIP/IP Core that asserts identities.
+        hc.trust = oma_im::im::trust::TrustDomain::new()
+            .with_peer(oma_im::im::trust::TrustedPeer::host(c.ip()));
         let said = [
             (
                 "sip:bob@example.com",

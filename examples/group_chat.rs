@@ -38,6 +38,7 @@ use oma_im::body::cpim::CpimMessage;
 use oma_im::im::client::{self, ClientConfig, ImClient, ImSessionId};
 use oma_im::im::server::{self, ConnectionId, ImServer, ServerConfig};
 use oma_im::msrp::{parse_message_prefix, Limits as MsrpLimits, StartLine};
+use oma_im::rng::Seed;
 use oma_im::sip::{parse_message, HeaderName, Host, SipMessage, Uri};
 use oma_im::transaction::{Transmit, Transport};
 
@@ -84,6 +85,18 @@ impl fmt::Display for DemoError {
 }
 
 impl std::error::Error for DemoError {}
+
+/// 256 bits from the operating system's entropy (`/dev/urandom`): every
+/// tag, Call-ID, IM Session Identity and MSRP session-id an attacker must
+/// not guess comes from it (see `oma_im::rng`).
+pub fn os_seed() -> Result<Seed, DemoError> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| DemoError(format!("no entropy for the seed: {e}")))?;
+    Ok(Seed::new(bytes))
+}
 
 impl From<client::ClientError> for DemoError {
     fn from(e: client::ClientError) -> Self {
@@ -174,7 +187,7 @@ pub fn run_scenario(echo: bool) -> Result<Report, DemoError> {
 
 /// [`run_scenario`] with `latency` on every hop.
 pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoError> {
-    let mut net = Net::new(latency, echo);
+    let mut net = Net::new(latency, echo)?;
     let invitees: Vec<String> = USERS[1..].iter().map(|(u, _)| im_address(u)).collect();
     let invitees: Vec<&str> = invitees.iter().map(String::as_str).collect();
 
@@ -338,7 +351,7 @@ struct Net {
 }
 
 impl Net {
-    fn new(latency: Duration, echo: bool) -> Self {
+    fn new(latency: Duration, echo: bool) -> Result<Self, DemoError> {
         let core: SocketAddr = CORE.parse().expect("an address");
         let server_addr: SocketAddr = SERVER.parse().expect("an address");
         let mut nodes = vec![Node {
@@ -346,11 +359,11 @@ impl Net {
             addr: core,
             role: Role::Core,
         }];
-        for (seed, (user, addr)) in (1..).zip(USERS) {
+        for (user, addr) in USERS {
             let addr: SocketAddr = addr.parse().expect("an address");
             let mut config = ClientConfig::new(&im_address(user), FACTORY, addr, core);
             config.product = "oma-im-demo/0.1".into();
-            config.seed = seed;
+            config.seed = os_seed()?;
             nodes.push(Node {
                 name: user,
                 addr,
@@ -362,7 +375,7 @@ impl Net {
         config.msrp_authority = SERVER_MSRP.into();
         config.product = "oma-im-demo/0.1".into();
         config.release_alone = true;
-        config.seed = 7;
+        config.seed = os_seed()?;
         nodes.push(Node {
             name: "server",
             addr: server_addr,
@@ -387,7 +400,7 @@ impl Net {
         );
         net.print(String::new());
         net.print(format!("{:8}{}", "", lane_names()));
-        net
+        Ok(net)
     }
 
     fn client(&mut self, user: &str) -> &mut ImClient {

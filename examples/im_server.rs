@@ -17,7 +17,7 @@
 //!     [--domain 127.0.0.1]              host of the IM Session Identities;
 //!                                       default <sip-addr>, so that requests
 //!                                       to them come back here
-//!     [--seed HEX]                      default: 64 bits from the OS
+//!     [--seed HEX]                      default: 256 bits from the OS
 //!     [--seconds N]                     exit after N seconds; default: run
 //!                                       until killed
 //! ```
@@ -76,7 +76,7 @@ struct Args {
     factories: Vec<String>,
     max_participants: Option<usize>,
     domain: Option<String>,
-    seed: Option<u64>,
+    seed: Option<[u8; 32]>,
     seconds: Option<u64>,
 }
 
@@ -118,8 +118,7 @@ fn args() -> Result<Args, String> {
             }
             "--domain" => a.domain = Some(value.clone()),
             "--seed" => {
-                let hex = value.trim_start_matches("0x").trim_start_matches("0X");
-                a.seed = Some(u64::from_str_radix(hex, 16).map_err(|e| bad(&e))?);
+                a.seed = Some(seed_from_hex(&value).map_err(|e| bad(&e))?);
             }
             "--seconds" => a.seconds = Some(value.parse().map_err(|e| bad(&e))?),
             "--sip-port" => a.sip_addr = loopback(value.parse().map_err(|e| bad(&e))?),
@@ -144,23 +143,42 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// 64 bits from the operating system: `/dev/urandom`, else the random keys
-/// of std's `RandomState` (seeded by the OS as well).
-fn os_seed() -> u64 {
-    let mut bytes = [0u8; 8];
+/// The 256-bit seed written as up to 64 hexadecimal digits (a test seed;
+/// leading zeros may be left out).
+fn seed_from_hex(text: &str) -> Result<[u8; 32], String> {
+    let hex = text.trim_start_matches("0x").trim_start_matches("0X");
+    if hex.is_empty() || hex.len() > 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("up to 64 hexadecimal digits".into());
+    }
+    let padded = format!("{hex:0>64}");
+    let mut seed = [0u8; 32];
+    for (i, byte) in seed.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&padded[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(seed)
+}
+
+/// 256 bits from the operating system: `/dev/urandom`, else the random keys
+/// of std's `RandomState` (seeded by the OS as well), four times.
+fn os_seed() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
     let from_device = std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .is_ok();
     if from_device {
-        return u64::from_le_bytes(bytes);
+        return bytes;
     }
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_usize(i);
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
+    }
+    bytes
 }
 
 /// What a TCP connection carries.
@@ -420,6 +438,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     };
+    // The seed is never printed: tags, Call-IDs, IM Session Identities and
+    // MSRP session-ids follow from it.
+    let seed_origin = if args.seed.is_some() {
+        "given"
+    } else {
+        "from the OS"
+    };
     let seed = args.seed.unwrap_or_else(os_seed);
     let udp = UdpSocket::bind(args.sip_addr)?;
     let sip_listener = TcpListener::bind(args.sip_addr)?;
@@ -444,7 +469,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.conference_factory_uris = args.factories.clone();
     config.product = "oma-im-example/0.1".into();
     config.release_alone = true;
-    config.seed = seed;
+    config.seed = seed.into();
     if let Some(n) = args.max_participants {
         config.limits.max_adhoc_participants = n;
     }
@@ -470,7 +495,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|f| format!("factory {f}"))
         .collect();
     println!(
-        "IM Server ready: SIP udp+tcp {}, MSRP tcp {}, domain {domain}, requests {routing_text}, seed {seed:016x}, {}",
+        "IM Server ready: SIP udp+tcp {}, MSRP tcp {}, domain {domain}, requests {routing_text}, seed {seed_origin}, {}",
         args.sip_addr,
         args.msrp_addr,
         factories.join(", ")

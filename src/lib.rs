@@ -34,7 +34,8 @@
 //!   the controlling IM Server's answer of OMA 7.2.1.2 step 2.
 //! * [`body`]: message bodies: `multipart/mixed` (RFC 2046), resource-lists
 //!   (RFC 4826/5366), conference-info (RFC 4575) and `message/cpim` (RFC 3862).
-//! * [`rng`]: the seedable generator every identifier comes from.
+//! * [`rng`]: the seeded ChaCha20 generator every identifier comes from,
+//!   and which identifiers must be unguessable.
 //! * [`Limits`]: every bound of every layer in one value.
 //!
 //! ## Driving a state machine

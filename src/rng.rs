@@ -1,49 +1,170 @@
-//! The crate's only source of randomness: a small seedable generator.
+//! The crate's only source of randomness: a seeded, cryptographically secure
+//! generator.
 //!
-//! Tags, branches, Call-IDs, MSRP transaction and message identifiers and
-//! multipart boundaries all come from an [`Rng`] held in a state machine's
-//! configuration, so a run is reproduced exactly by reusing the seed. There is
-//! no global generator and nothing reads the operating system's entropy: the
-//! embedding program seeds it (from `getrandom`, a clock, or a fixed value in
-//! tests).
+//! Tags, branches, Call-IDs, IM Session Identities, MSRP session-ids,
+//! transaction and message identifiers all come from an [`Rng`] built from
+//! the [`Seed`] in a state machine's configuration (multipart boundaries
+//! from a value drawn from it; they need not be secret, since a boundary is
+//! checked against the body it delimits), so a run is reproduced exactly by reusing the seed. There
+//! is no global generator and nothing reads the operating system's entropy:
+//! the embedding program supplies 256 bits (from `/dev/urandom`,
+//! `getrandom`, or a fixed value in tests).
 //!
-//! The generator is SplitMix64 (Steele, Lea and Flood, 2014): 64 bits of state,
-//! full period, good statistical quality for identifiers. It is **not** a
-//! cryptographic generator; identifiers that must resist guessing by an
-//! attacker need a seed that an attacker cannot observe.
+//! # Which identifiers must be unguessable, and why
+//!
+//! An attacker who can predict an identifier the crate hands out can act as
+//! the party it was handed to:
+//!
+//! * **MSRP session-ids** (the last path segment of every `a=path` URI): an
+//!   MSRP connection is matched to its session by the session-id of its
+//!   `To-Path` alone, so RFC 4975 §14.1 asks for at least 80 bits of
+//!   randomness that an attacker cannot predict. The IM Server draws 20
+//!   alphanumeric characters (about 119 bits) per leg.
+//! * **IM Session Identities** (`sip:<token>@<domain>`): the focus URI of a
+//!   running session is what a rejoin, a subscription to the conference
+//!   state or a recording leg is addressed to. The IM Server authorizes each
+//!   of those (see [`im::server`](crate::im::server)), but the identity is
+//!   still a capability handed only to the participants: 16 characters,
+//!   about 95 bits.
+//! * **Tags, Call-IDs and branches** (RFC 3261 §19.3, §8.1.1.4, §8.1.1.7):
+//!   a dialog is identified by its Call-ID and tags and a transaction by its
+//!   branch, so whoever can predict them can inject a BYE, a re-INVITE or a
+//!   response into someone else's dialog. RFC 3261 asks for at least 32 bits
+//!   of randomness in tags and global uniqueness of Call-IDs; the crate
+//!   draws them all from this generator.
+//!
+//! The generator is ChaCha20 (RFC 8439) as a random number generator, from
+//! the RustCrypto `chacha20` crate: its output does not reveal its key, so
+//! seeing any number of identifiers does not help guess the next one. It is
+//! only as good as its seed: **seed it from the operating system's entropy
+//! in production.** [`Seed::from_u64`] (and `From<u64>`) exist for tests and
+//! reproducible simulations; a 64-bit seed is not secret.
 //!
 //! ```
-//! use oma_im::rng::Rng;
+//! use oma_im::rng::{Rng, Seed};
 //!
-//! let mut a = Rng::new(7);
-//! let mut b = Rng::new(7);
+//! let seed = Seed::new([7; 32]);
+//! let mut a = Rng::new(seed);
+//! let mut b = Rng::new(seed);
 //! assert_eq!(a.token(10), b.token(10));
 //! assert_eq!(a.token(10).len(), 10);
+//! // Another stream of the same seed is independent.
+//! let mut c = Rng::with_stream(seed, 1);
+//! assert_ne!(Rng::new(seed).token(16), c.token(16));
 //! ```
+
+use chacha20::rand_core::{Rng as _, SeedableRng};
+use chacha20::ChaCha20Rng;
 
 /// Characters [`Rng::token`] draws from: letters and digits, valid in a SIP
 /// token, an MSRP transaction identifier and a MIME boundary alike.
 const ALPHABET: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/// A seedable SplitMix64 generator. Cloning it forks an identical sequence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// 256 bits that fix every identifier a state machine hands out.
+///
+/// In production, fill it from the operating system's entropy (for
+/// example 32 bytes read from `/dev/urandom`). Its `Debug` output does not
+/// show the bytes.
+///
+/// ```
+/// use oma_im::rng::Seed;
+///
+/// let seed = Seed::new([0x5a; 32]);
+/// assert_eq!(format!("{seed:?}"), "Seed(..)");
+/// // For tests only: a seed anyone can guess.
+/// assert_eq!(Seed::from(3u64), Seed::from_u64(3));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Seed([u8; 32]);
+
+impl Seed {
+    /// The seed made of these 256 bits.
+    pub const fn new(bytes: [u8; 32]) -> Self {
+        Seed(bytes)
+    }
+
+    /// A seed made from a 64-bit value, **for tests and reproducible
+    /// simulations only**: 64 bits that are often small numbers are easy to
+    /// guess, and with them every identifier. The value fills the first
+    /// eight bytes (little-endian); the others are zero.
+    pub const fn from_u64(value: u64) -> Self {
+        let v = value.to_le_bytes();
+        let mut bytes = [0u8; 32];
+        let mut i = 0;
+        while i < 8 {
+            bytes[i] = v[i];
+            i += 1;
+        }
+        Seed(bytes)
+    }
+
+    /// The 256 bits.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Seed(..)")
+    }
+}
+
+impl From<[u8; 32]> for Seed {
+    fn from(bytes: [u8; 32]) -> Self {
+        Seed(bytes)
+    }
+}
+
+impl From<u64> for Seed {
+    /// [`Seed::from_u64`]: for tests only.
+    fn from(value: u64) -> Self {
+        Seed::from_u64(value)
+    }
+}
+
+/// A ChaCha20 generator keyed by a [`Seed`]. Cloning it forks an identical
+/// sequence. Its `Debug` output does not show its state.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Rng {
-    state: u64,
+    inner: ChaCha20Rng,
+}
+
+impl Clone for Rng {
+    fn clone(&self) -> Self {
+        let mut inner = ChaCha20Rng::from_seed(self.inner.get_seed());
+        inner.set_stream(self.inner.get_stream());
+        inner.set_word_pos(self.inner.get_word_pos());
+        Rng { inner }
+    }
 }
 
 impl Rng {
-    /// A generator whose sequence is fixed by `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng { state: seed }
+    /// A generator whose sequence is fixed by `seed` (stream 0).
+    pub fn new(seed: impl Into<Seed>) -> Self {
+        Self::with_stream(seed, 0)
+    }
+
+    /// A generator on stream `stream` of `seed`: the streams of one seed
+    /// are independent sequences, so each user of a shared seed (a role and
+    /// its SIP user agent) takes its own.
+    pub fn with_stream(seed: impl Into<Seed>, stream: u64) -> Self {
+        let mut inner = ChaCha20Rng::from_seed(seed.into().0);
+        inner.set_stream(stream);
+        Rng { inner }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.inner.next_u64()
+    }
+
+    /// A fresh 256-bit seed drawn from this generator, for a machine this
+    /// one creates (an MSRP switch, an MSRP session).
+    pub fn fork_seed(&mut self) -> Seed {
+        let mut bytes = [0u8; 32];
+        self.inner.fill_bytes(&mut bytes);
+        Seed(bytes)
     }
 
     /// A value uniformly drawn from `0..bound` (`bound` > 0), without modulo
@@ -95,12 +216,33 @@ mod tests {
     }
 
     #[test]
-    fn splitmix64_reference_values() {
-        // First outputs of SplitMix64 seeded with 1234567, as published with the
-        // reference implementation (Vigna's splitmix64.c).
-        let mut r = Rng::new(1234567);
-        assert_eq!(r.next_u64(), 6457827717110365317);
-        assert_eq!(r.next_u64(), 3203168211198807973);
+    fn chacha20_keystream_reference_values() {
+        // RFC 8439 appendix A.1, test vector 1: all-zero key, nonce and
+        // counter; the keystream starts 76 b8 e0 ad a0 f1 3d 90.
+        let mut r = Rng::new(Seed::new([0; 32]));
+        assert_eq!(
+            r.next_u64().to_le_bytes(),
+            [0x76, 0xb8, 0xe0, 0xad, 0xa0, 0xf1, 0x3d, 0x90]
+        );
+    }
+
+    #[test]
+    fn a_clone_continues_the_same_sequence() {
+        let mut a = Rng::new(5);
+        a.next_u64();
+        let mut b = a.clone();
+        assert_eq!(a.token(40), b.token(40));
+    }
+
+    #[test]
+    fn streams_and_forked_seeds_differ() {
+        let seed = Seed::from_u64(9);
+        let mut s0 = Rng::with_stream(seed, 0);
+        let mut s1 = Rng::with_stream(seed, 1);
+        assert_ne!(s0.next_u64(), s1.next_u64());
+        let forked = s0.fork_seed();
+        assert_ne!(forked, seed);
+        assert_ne!(Rng::new(forked).next_u64(), Rng::new(seed).next_u64());
     }
 
     #[test]

@@ -19,6 +19,15 @@ use oma_im::sip::{parse_message, Framer, Framing, Limits};
 
 /// `target/<profile>/examples/im_server[.exe]`, next to this test's
 /// `target/<profile>/deps/` directory.
+/// The example's binary; `cargo test` builds the examples before the
+/// integration tests run, so a missing one is a failure, not a skip.
+fn built_example() -> PathBuf {
+    example_binary().expect(
+        "target/<profile>/examples/im_server is not built \
+         (run `cargo build --example im_server` or the whole `cargo test`)",
+    )
+}
+
 fn example_binary() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let profile_dir = exe.parent()?.parent()?;
@@ -194,13 +203,7 @@ fn status(bytes: &[u8]) -> u16 {
 
 #[test]
 fn the_example_answers_over_udp_and_tcp_and_routes_by_request_uri() {
-    let Some(binary) = example_binary() else {
-        eprintln!(
-            "skipped: target/<profile>/examples/im_server is not built \
-             (run `cargo build --example im_server` or the whole `cargo test`)"
-        );
-        return;
-    };
+    let binary = built_example();
     let sip: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     let msrp: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     // Bob, the invitee, listens on both transports at one port.
@@ -271,10 +274,7 @@ fn the_example_answers_over_udp_and_tcp_and_routes_by_request_uri() {
 
 #[test]
 fn with_an_outbound_proxy_the_invitation_carries_a_preloaded_route() {
-    let Some(binary) = example_binary() else {
-        eprintln!("skipped: target/<profile>/examples/im_server is not built");
-        return;
-    };
+    let binary = built_example();
     let sip: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     let msrp: SocketAddr = ([127, 0, 0, 1], free_port()).into();
     // The proxy listens on both transports at one port.

@@ -320,12 +320,12 @@ fn large_message_is_received_in_its_own_session_then_released() {
     let now = net.now;
     net.node(BOB).client().accept(b, now).unwrap();
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert_large_message_response_headers(sip_responses(&net.wire, 180)[0], "P-Asserted-Identity");
+    assert_large_message_response_headers(sip_responses(&net.wire, 180)[0], "P-Preferred-Identity");
     let ok = sip_responses(&net.wire, 200)
         .into_iter()
         .find(|r| r.bytes.windows(8).any(|w| w == b" INVITE\r"))
         .unwrap();
-    assert_large_message_response_headers(ok, "P-Asserted-Identity");
+    assert_large_message_response_headers(ok, "P-Preferred-Identity");
     assert_eq!(msrp_direction(&sdp_body(ok)), Direction::RecvOnly);
     assert!(events_of(&net, BOB).contains(&Event::MessageReceived {
         session: b,
@@ -363,7 +363,7 @@ fn large_message_over_the_configured_size_is_rejected_for_resources() {
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
     let busy = sip_responses(&net.wire, 486);
     assert_eq!(busy.len(), 1);
-    assert_large_message_response_headers(busy[0], "P-Asserted-Identity");
+    assert_large_message_response_headers(busy[0], "P-Preferred-Identity");
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
         session: a,
         reason: EndReason::Rejected(486)
@@ -389,7 +389,7 @@ fn large_message_rejected_by_the_user() {
     net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
     let declined = sip_responses(&net.wire, 603);
     assert_eq!(declined.len(), 1);
-    assert_large_message_response_headers(declined[0], "P-Asserted-Identity");
+    assert_large_message_response_headers(declined[0], "P-Preferred-Identity");
 }
 
 #[test]

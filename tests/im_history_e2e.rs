@@ -74,8 +74,11 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             ("sip:alice@example.com", "2008-09-03T10:01:00Z", big),
         ];
         let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
-        c.seed = 4;
+        c.seed = 4.into();
         c.chunk_size = 1024;
+        // The client stands in for the SIP/IP Core that asserts identities.
+        c.trust = oma_im::im::trust::TrustDomain::new()
+            .with_peer(oma_im::im::trust::TrustedPeer::host(addr(CLIENT).ip()));
         let mut focus = ScriptedPeer::new(
             addr(FOCUS),
             addr(HISTORY),

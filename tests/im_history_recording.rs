@@ -11,6 +11,7 @@ use std::time::Duration;
 use oma_im::body::cpim::CpimMessage;
 use oma_im::dialog::RequestSpec;
 use oma_im::im::history::{EndReason, Event, HistoryConfig, RecordingInfo};
+use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
@@ -48,7 +49,10 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
     c.product = "oma-im-test/1.0".to_owned();
-    c.seed = 9;
+    c.seed = 9.into();
+    // The client stands in for the SIP/IP Core that asserts its identity:
+    // it is the History Function's trust domain (RFC 3325).
+    c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     tune(&mut c);
     let mut history = HistoryNode::new(c, &[ALICE]);
     history.accept_recordings = accept;
@@ -231,6 +235,7 @@ fn from_is_the_initiators_sip_uri() {
     assert!(history_events(&net).contains(&Event::RecordingRequested {
         session: oma_im_session(&net),
         requester: ALICE.to_owned(),
+        verified: true,
         im_session_identity: IDENTITY.to_owned(),
     }));
 }

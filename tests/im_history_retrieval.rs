@@ -10,6 +10,7 @@ use std::time::Duration;
 use oma_im::body::cpim::CpimMessage;
 use oma_im::dialog::RequestSpec;
 use oma_im::im::history::{Event, HistoryConfig, RejectReason};
+use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::msrp::{parse_message_prefix, Limits as MsrpLimits, Method as MsrpMethod};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
@@ -34,7 +35,10 @@ fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
     c.product = "oma-im-test/1.0".to_owned();
-    c.seed = 2;
+    c.seed = 2.into();
+    // The client stands in for the SIP/IP Core that asserts its identity:
+    // it is the History Function's trust domain (RFC 3325).
+    c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     config(&mut c);
     let mut history = HistoryNode::new(c, &[ALICE]);
     history.store = vec![
@@ -529,7 +533,8 @@ fn lossy_network_still_delivers_everything() {
         Network::new(Conditions::lossy(20, 10, Duration::from_millis(30)), 11);
     // Move the nodes onto the lossy network.
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
-    c.seed = 3;
+    c.seed = 3.into();
+    c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     let mut h = HistoryNode::new(c, &[ALICE]);
     h.store = net.node(1).history().store.clone();
     lossy.add(

@@ -9,9 +9,10 @@ use oma_im::dialog::{DialogRequestSpec, Event as UaEvent};
 use oma_im::im::server::{
     AuthorizationPolicy, EndReason, Event, Input, LeaveReason, Output, PredefinedGroup,
 };
+use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sip::{parse_message, Method};
 use support::im_server::scenario::{body, config, header, inviter_offer, status, Scenario};
-use support::im_server::{client_addr, FACTORY};
+use support::im_server::{client_addr, CORE, FACTORY};
 
 fn alice_and_bob() -> Scenario {
     let mut sc = Scenario::new(config(), &[("alice", &[]), ("bob", &[180, 200])]);
@@ -147,8 +148,13 @@ fn session_ends_when_the_last_participant_leaves() {
 
 #[test]
 fn rejoin_to_the_session_identity() {
-    let mut sc = Scenario::new(config(), &[("alice", &[]), ("bob", &[200]), ("carol", &[])]);
-    sc.adhoc("alice", &["sip:bob@example.com"]);
+    // Carol is invited but busy; she joins later through the IM Session
+    // Identity (an invitee may, under the default `SessionAccess`).
+    let mut sc = Scenario::new(
+        config(),
+        &[("alice", &[]), ("bob", &[200]), ("carol", &[486])],
+    );
+    sc.adhoc("alice", &["sip:bob@example.com", "sip:carol@example.com"]);
     sc.run(5);
     let (session, identity) = sc.session();
     let offer = inviter_offer("carol", "message/cpim");
@@ -304,6 +310,11 @@ fn predefined_group_refuses_anonymity_when_its_rules_do() {
 #[test]
 fn ims_asserted_identity_is_the_authenticated_originator() {
     let mut cfg = config();
+    // In IMS the S-CSCF (here the core) is in the server's trust domain:
+    // the P-Asserted-Identity it forwards is believed (RFC 3325).
+    cfg.trust = TrustDomain::new().with_peer(TrustedPeer::host(
+        CORE.parse::<std::net::SocketAddr>().unwrap().ip(),
+    ));
     cfg.authorization = AuthorizationPolicy::AllowList(vec!["sip:alice@ims.example.net".into()]);
     let mut sc = Scenario::new(cfg, &[("alice", &[]), ("bob", &[200]), ("carol", &[])]);
     let (ct, b) = support::im_server::scenario::adhoc_body(
@@ -532,8 +543,12 @@ fn notifies_to(sc: &Scenario, user: &str) -> Vec<(String, String)> {
 
 #[test]
 fn conference_package_full_state_then_partial_on_every_change() {
-    let mut sc = Scenario::new(config(), &[("alice", &[]), ("bob", &[200]), ("carol", &[])]);
-    sc.adhoc("alice", &["sip:bob@example.com"]);
+    // Carol is invited but busy; she joins later, as an invitee may.
+    let mut sc = Scenario::new(
+        config(),
+        &[("alice", &[]), ("bob", &[200]), ("carol", &[486])],
+    );
+    sc.adhoc("alice", &["sip:bob@example.com", "sip:carol@example.com"]);
     sc.run(5);
     let (_, identity) = sc.session();
     let now = sc.net.now;

@@ -17,7 +17,7 @@ const BOB: &str = "msrp://bob.example.com:8888/9di4eae923wzd;tcp";
 
 fn config(seed: u64) -> SessionConfig {
     SessionConfig {
-        rng_seed: seed,
+        rng_seed: seed.into(),
         ..SessionConfig::default()
     }
 }

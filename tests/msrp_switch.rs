@@ -52,7 +52,7 @@ impl Net {
     fn new() -> Self {
         Net {
             switch: MsrpSwitch::new(SwitchConfig {
-                rng_seed: 99,
+                rng_seed: 99.into(),
                 ..SwitchConfig::default()
             }),
             parts: BTreeMap::new(),
@@ -73,7 +73,7 @@ impl Net {
         params.remote_accept_types = AcceptTypes::from_iter(["message/cpim"]);
         params.remote_accept_wrapped_types = Some(AcceptTypes::from_iter(["text/plain"]));
         let config = SessionConfig {
-            rng_seed: 1000 + n + 100 * self.joins,
+            rng_seed: (1000 + n + 100 * self.joins).into(),
             chunk_size: NonZeroUsize::new(1024).expect("non-zero"),
             // What the participant claims; the switch writes the leg's
             // identity instead (a different length: later chunks shift).

@@ -76,7 +76,7 @@ impl World {
                 addrs[1 - me],
             );
             c.msrp_addr = addrs[me];
-            c.seed = me as u64 + 1;
+            c.seed = (me as u64 + 1).into();
             c.max_adhoc_group_size = 3;
             c.max_large_message_size = 4096;
             c.limits.max_sessions = 8;

@@ -79,6 +79,10 @@ impl World {
         config.limits.ua.max_transactions = 64;
         config.limits.ua.max_dialogs = 16;
         config.chunk_size = 64;
+        // The peer is the trust domain, so the asserted-identity paths run;
+        // the templates without P-Asserted-Identity exercise the refusals.
+        config.trust = crate::im::trust::TrustDomain::new()
+            .with_peer(crate::im::trust::TrustedPeer::host(peer.ip()));
         World {
             history: ImHistoryFunction::new(config),
             peer,

@@ -60,7 +60,7 @@ pub fn msrp_session_events(data: &[u8]) {
     params.remote_accept_wrapped_types = Some(AcceptTypes::from_iter(["text/*"]));
     params.local_max_size = Some(64 * 1024);
     let mut config = SessionConfig {
-        rng_seed: 7,
+        rng_seed: 7.into(),
         chunk_size: NonZeroUsize::new(512).unwrap_or(NonZeroUsize::MIN),
         cpim: data
             .first()

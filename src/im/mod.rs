@@ -15,6 +15,7 @@
 pub mod client;
 pub mod history;
 pub mod server;
+pub mod trust;
 
 use crate::sip::{Contact, SipMessage};
 
@@ -84,18 +85,24 @@ pub enum SipIpCoreProfile {
 
 impl SipIpCoreProfile {
     /// The header an IM Client puts its own IM Address in, as the
-    /// Authenticated Originator's IM Address (clause 5.1, 9.2.1 step 4).
+    /// Authenticated Originator's IM Address (clause 5.1, 9.2.1 step 4):
+    /// `P-Preferred-Identity` under every profile.
     ///
-    /// In IMS a UE can only suggest its identity: `P-Preferred-Identity`
-    /// (TS 24.229 §5.1.3 / RFC 3325 §9.2), which the P-CSCF turns into
-    /// `P-Asserted-Identity`. Over a plain SIP/IP Core, which the client is
-    /// assumed to be inside the trust domain of (RFC 3325 §2), the client
-    /// writes `P-Asserted-Identity` itself.
+    /// An IM Client is a user agent, never a node of a trust domain: only
+    /// the network can assert an identity (RFC 3325 §9.1), and a user agent
+    /// outside the trust domain may only ask for one with
+    /// `P-Preferred-Identity` (§9.2; TS 24.229 §5.1.3), which a trusted
+    /// proxy (the P-CSCF) replaces with `P-Asserted-Identity` or drops. A
+    /// client that wrote `P-Asserted-Identity` itself would claim what any
+    /// attacker can claim, so the crate's client never does.
+    ///
+    /// ```
+    /// use oma_im::im::SipIpCoreProfile;
+    /// assert_eq!(SipIpCoreProfile::Plain.originator_header(), "P-Preferred-Identity");
+    /// assert_eq!(SipIpCoreProfile::Ims.originator_header(), "P-Preferred-Identity");
+    /// ```
     pub fn originator_header(self) -> &'static str {
-        match self {
-            SipIpCoreProfile::Plain => "P-Asserted-Identity",
-            SipIpCoreProfile::Ims => "P-Preferred-Identity",
-        }
+        "P-Preferred-Identity"
     }
 
     /// Whether a received `P-Asserted-Identity` is trusted as the

@@ -79,7 +79,7 @@ mod error;
 mod fields;
 mod list;
 mod message;
-mod parse;
+pub(crate) mod parse;
 mod reassembly;
 mod report;
 pub mod session;

@@ -18,6 +18,7 @@ use std::time::Duration;
 use oma_im::im::client::{self, EndReason, ImClient, ImSessionId};
 use oma_im::im::history::{self, HistoryConfig};
 use oma_im::im::server::{self, RecordingPolicy};
+use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{parse_message, HeaderName, SipMessage};
@@ -55,6 +56,8 @@ fn network_with(conditions: Conditions, recording: RecordingPolicy) -> Network<P
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
     cfg.recording = recording;
+    // An IMS deployment: the core is the server's trust domain (RFC 3325).
+    cfg.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
     let mut net = Network::new(conditions, 8);
     net.add(addr(CORE), Peer::Core(Core::ims()));
     net.add(addr(SERVER), Peer::bridged_server(cfg));
@@ -66,7 +69,8 @@ fn network_with(conditions: Conditions, recording: RecordingPolicy) -> Network<P
     }
     let mut h = HistoryConfig::new("sip:history@history.example.com", addr(HISTORY), addr(CORE));
     h.chunk_size = 1024;
-    h.seed = 9;
+    h.seed = 9.into();
+    h.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
     h.product = "oma-im-test/1.0".to_owned();
     net.add(
         addr(HISTORY),

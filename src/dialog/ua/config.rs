@@ -67,8 +67,9 @@ pub struct Config {
     pub max_udp_request_size: usize,
     /// T1, T2 and T4.
     pub timers: TimerConfig,
-    /// Seed of the generator of tags, branches and Call-IDs.
-    pub seed: u64,
+    /// Seed of the generator of tags, branches and Call-IDs: 256 bits from
+    /// the operating system's entropy in production (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Supported methods, option tags, body types and URI schemes.
     pub capabilities: Capabilities,
     /// Bounds on kept state.
@@ -110,7 +111,7 @@ impl Config {
         local_addr: SocketAddr,
         outbound_proxy: SocketAddr,
         transport: Transport,
-        seed: u64,
+        seed: impl Into<crate::rng::Seed>,
     ) -> Self {
         Config {
             local_addr,
@@ -119,7 +120,7 @@ impl Config {
             routing: Routing::OutboundProxy,
             max_udp_request_size: 1300,
             timers: TimerConfig::default(),
-            seed,
+            seed: seed.into(),
             capabilities: Capabilities::default(),
             limits: Limits::default(),
             contact_user: None,

@@ -1199,21 +1199,22 @@ impl UserAgent {
         let Some(entry) = self.dialogs.get_mut(&dialog) else {
             return;
         };
-        if !transport.is_reliable() {
-            let pending = Pending2xx {
-                transmit: Transmit {
-                    destination,
-                    transport,
-                    bytes,
-                },
-                interval: timers.t1,
-                next: now + timers.t1,
-                give_up: now + timers.timeout(),
-            };
-            let at = pending.deadline();
-            entry.pending_2xx = Some(pending);
-            self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
-        }
+        // §13.3.1.4: "independent of whatever transport protocols are used
+        // to send the response" — the ACK is end to end and may cross a
+        // UDP hop (a request over 1300 bytes goes by TCP, its ACK by UDP).
+        let pending = Pending2xx {
+            transmit: Transmit {
+                destination,
+                transport,
+                bytes,
+            },
+            interval: timers.t1,
+            next: now + timers.t1,
+            give_up: now + timers.timeout(),
+        };
+        let at = pending.deadline();
+        entry.pending_2xx = Some(pending);
+        self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         let expiry = now + timers.timeout();
         self.accepted.insert(key.clone(), dialog);
         self.accepted_expiry.push_back((expiry, key));

@@ -155,8 +155,10 @@ pub struct ClientConfig {
     pub max_large_message_size: u64,
     /// Where a Large Message for several recipients goes.
     pub large_message_group_target: LargeMessageGroupTarget,
-    /// Seed of every random identifier (tags, Call-IDs, MSRP session ids).
-    pub seed: u64,
+    /// Seed of every random identifier (tags, Call-IDs, MSRP session ids):
+    /// 256 bits from the operating system's entropy in production; the
+    /// default (all zero) is for tests only (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
 }
@@ -167,7 +169,8 @@ impl ClientConfig {
     /// SUBSCRIBE REFER, default session timer, no anonymity, plain profile,
     /// UDP, MSRP on the SIP host at port 2855, only `message/cpim` with `*`
     /// wrapped, 2048-byte chunks, Large Messages up to 10 MiB sent to the
-    /// Conference-factory-URI, seed 0, default limits.
+    /// Conference-factory-URI, an all-zero seed (for tests only: set
+    /// [`seed`](Self::seed) from the operating system), default limits.
     pub fn new(
         im_address: &str,
         conference_factory_uri: &str,
@@ -208,7 +211,7 @@ impl ClientConfig {
             msrp_chunk_size: NonZeroUsize::new(2048).unwrap_or(NonZeroUsize::MIN),
             max_large_message_size: 10 * 1024 * 1024,
             large_message_group_target: LargeMessageGroupTarget::ConferenceFactory,
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
         }
     }

@@ -178,7 +178,7 @@ impl ImClient {
         ua_config.contact_params = format!(";{IM_FEATURE_TAG}");
         ImClient {
             release: client_release_version(&config.product),
-            rng: Rng::new(config.seed ^ 0x1a5e_55ed),
+            rng: Rng::with_stream(config.seed, 0x1a5e_55ed),
             ua: UserAgent::new(ua_config),
             config,
             next_id: 1,

@@ -86,7 +86,7 @@ impl ImClient {
     pub(super) fn start_msrp(&mut self, id: ImSessionId, now: Instant) {
         let chunk_size = self.config.msrp_chunk_size;
         let limits = self.config.limits.msrp;
-        let rng_seed = self.rng.next_u64();
+        let rng_seed = self.rng.fork_seed();
         let from = self.config.im_address.clone();
         let Some(s) = self.sessions.get_mut(&id) else {
             return;

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use crate::dialog;
+use crate::im::trust::TrustDomain;
 use crate::transaction::Transport;
 
 /// Bounds on what a History Function keeps. Input over a bound is refused
@@ -49,6 +50,24 @@ impl Default for Limits {
     }
 }
 
+/// What the History Function does with a recording or retrieval request
+/// whose requester no trusted peer asserted (no `P-Asserted-Identity`, or
+/// one from outside the trust domain, RFC 3325).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnverifiedRequests {
+    /// Refused with
+    /// [`missing_identity_status`](HistoryConfig::missing_identity_status).
+    #[default]
+    Refuse,
+    /// Handed to the application with the `From` URI as the requester and
+    /// `verified: false` in [`Event::RetrievalRequested`] /
+    /// [`Event::RecordingRequested`]; the application decides.
+    ///
+    /// [`Event::RetrievalRequested`]: super::Event::RetrievalRequested
+    /// [`Event::RecordingRequested`]: super::Event::RecordingRequested
+    AcceptMarked,
+}
+
 /// How an IM History Function is set up.
 ///
 /// ```
@@ -86,6 +105,13 @@ pub struct HistoryConfig {
     /// challenge (401/407) cannot help since the identity must be asserted
     /// by the SIP/IP Core, not proven by the client (RFC 3325).
     pub missing_identity_status: u16,
+    /// The peers whose `P-Asserted-Identity` is believed (RFC 3325): the
+    /// S-CSCF or proxy in front of the History Function. Empty by default:
+    /// every request is unverified.
+    pub trust: TrustDomain,
+    /// What becomes of a request without an identity asserted by the trust
+    /// domain: [`UnverifiedRequests::Refuse`] by default.
+    pub unverified_requests: UnverifiedRequests,
     /// The `Expires` of the conference-state SUBSCRIBE (7.1.1.11), seconds.
     pub subscription_expires: u32,
     /// RFC 4028 session timers of the History Function's sessions (13.3.1.1
@@ -96,14 +122,17 @@ pub struct HistoryConfig {
     /// Largest body of one MSRP SEND chunk; larger history items are sent
     /// in several chunks.
     pub chunk_size: usize,
-    /// Seed of every random token (tags, branches, MSRP session ids).
-    pub seed: u64,
+    /// Seed of every random token (tags, branches, MSRP session ids):
+    /// 256 bits from the operating system's entropy in production; the
+    /// default (all zero) is for tests only (see [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
 }
 
 impl HistoryConfig {
-    /// A configuration with MSRP on the SIP address, UDP, default limits.
+    /// A configuration with MSRP on the SIP address, UDP, default limits, an
+    /// empty trust domain and unverified requests refused.
     pub fn new(identity: &str, sip_addr: SocketAddr, outbound_proxy: SocketAddr) -> Self {
         HistoryConfig {
             identity: identity.to_owned(),
@@ -114,10 +143,12 @@ impl HistoryConfig {
             msrp_addr: sip_addr,
             product: String::new(),
             missing_identity_status: 403,
+            trust: TrustDomain::new(),
+            unverified_requests: UnverifiedRequests::Refuse,
             subscription_expires: 3600,
             session_timer: Some(dialog::SessionTimerConfig::default()),
             chunk_size: 2048,
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
         }
     }

@@ -5,9 +5,11 @@
 //!
 //! * **Retrieval, terminating side (13.2.1.1).** An initial INVITE whose
 //!   body holds an SDP offer (`a=recvonly`) and a URI-list of history
-//!   references is checked in the clause's order: no P-Asserted-Identity is
-//!   refused with [`HistoryConfig::missing_identity_status`] (403 by
-//!   default), the Allow methods are kept, an SDP whose direction is not
+//!   references is checked in the clause's order: no P-Asserted-Identity
+//!   from the trust domain ([`HistoryConfig::trust`], RFC 3325) is refused
+//!   with [`HistoryConfig::missing_identity_status`] (403 by default), or
+//!   passed on marked `verified: false` under
+//!   [`UnverifiedRequests::AcceptMarked`]; the Allow methods are kept, an SDP whose direction is not
 //!   `a=recvonly` gets `403 Forbidden`, a body without a URI-list gets
 //!   `400 Bad Request` with a Warning naming the reason, and a URI-list
 //!   over [`Limits::max_history_references`] gets `413` with a Warning.
@@ -25,7 +27,8 @@
 //!   `DateTime`, chunked when large, in URI-list order. Once every item is
 //!   delivered or reported missing, the History Function sends BYE.
 //! * **Recording, originating side (13.3.1.2).** A REFER from an IM Client
-//!   ([`Event::RecordingRequested`], then
+//!   whose identity the trust domain asserted (else refused or marked, as
+//!   for retrieval) ([`Event::RecordingRequested`], then
 //!   [`accept_recording`](ImHistoryFunction::accept_recording)) or the
 //!   application itself with an identity from the controlling IM Server's
 //!   200 OK ([`start_recording`](ImHistoryFunction::start_recording)) makes
@@ -109,7 +112,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
-pub use config::{HistoryConfig, Limits};
+pub use config::{HistoryConfig, Limits, UnverifiedRequests};
 pub use types::{
     Deadline, DeadlineReason, EndReason, Event, HistoryError, HistorySessionId, Input, Output,
     RecordedMessage, RecordingInfo, RejectReason,
@@ -120,6 +123,7 @@ use crate::dialog::{
     self, ClientTxId, DialogId, RequestSpec, ResponseSpec, ServerTxId, SubscriptionId,
     TransactionId, UserAgent,
 };
+use crate::im::trust::{originator, Originator};
 use crate::im::{server_release_version, ACCEPT_CONTACT_IM, IM_FEATURE_TAG};
 use crate::msrp::session::{self as msrp_session, MsrpSession};
 use crate::rng::Rng;
@@ -170,6 +174,8 @@ pub struct ImHistoryFunction {
     /// recording they serve (the recording may have ended already: the
     /// subscription is ended once the user agent can).
     subscriptions: HashMap<SubscriptionId, HistorySessionId>,
+    /// Whether the SIP message being handled came from the trust domain.
+    input_trusted: bool,
     next_id: u64,
     out: VecDeque<Output>,
 }
@@ -219,7 +225,7 @@ impl ImHistoryFunction {
         let release = server_release_version(&config.product);
         ImHistoryFunction {
             ua: UserAgent::new(ua_config),
-            rng: Rng::new(config.seed ^ 0x6869_7374_6f72_7921),
+            rng: Rng::with_stream(config.seed, 0x6869_7374_6f72_7921),
             release,
             allow: String::from_utf8_lossy(&allow_text).into_owned(),
             config,
@@ -227,6 +233,7 @@ impl ImHistoryFunction {
             dialogs: HashMap::new(),
             transactions: HashMap::new(),
             subscriptions: HashMap::new(),
+            input_trusted: false,
             next_id: 1,
             out: VecDeque::new(),
         }
@@ -263,14 +270,22 @@ impl ImHistoryFunction {
                 bytes,
                 source,
                 transport,
-            } => self.ua.handle_input(
-                dialog::Input::Datagram {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            ),
+            } => {
+                // RFC 3325: the requests of this message are handled (by
+                // `settle` below) knowing whether it came from the trust
+                // domain.
+                self.input_trusted = self.config.trust.trusts(source, transport);
+                self.ua.handle_input(
+                    dialog::Input::Datagram {
+                        bytes,
+                        source,
+                        transport,
+                    },
+                    now,
+                );
+                self.settle(now);
+                self.input_trusted = false;
+            }
             Input::MsrpConnected { session } => {
                 self.msrp_input(session, msrp_session::Input::Connected, now)
             }
@@ -664,7 +679,9 @@ impl ImHistoryFunction {
         msrp_session::SessionConfig {
             chunk_size: NonZeroUsize::new(self.config.chunk_size).unwrap_or(NonZeroUsize::MIN),
             limits: self.config.limits.msrp_session,
-            rng_seed: self.config.seed ^ session.0.rotate_left(32),
+            // One independent stream of the History Function's seed per session.
+            rng_seed: Rng::with_stream(self.config.seed, 0x6d73_7270 ^ session.0.rotate_left(32))
+                .fork_seed(),
             cpim: None,
             ..msrp_session::SessionConfig::default()
         }
@@ -886,7 +903,8 @@ impl ImHistoryFunction {
             let _ = self.refuse(tx, &call_id, RejectReason::Busy, now);
             return;
         }
-        let request = match retrieval::check_invite(msg, &self.config.limits) {
+        let who = self.requester(msg);
+        let request = match retrieval::check_invite(msg, &self.config.limits, who.as_ref()) {
             Ok(r) => r,
             Err(reason) => {
                 let _ = self.refuse(tx, &call_id, reason, now);
@@ -907,9 +925,19 @@ impl ImHistoryFunction {
         self.event(Event::RetrievalRequested {
             session,
             requester: request.requester,
+            verified: request.verified,
             allow: request.allow,
             references: request.references,
         });
+    }
+
+    /// The requester of a request: the `P-Asserted-Identity` of the trust
+    /// domain, or — when [`UnverifiedRequests::AcceptMarked`] — the `From`,
+    /// unverified; `None` when it must be refused.
+    fn requester(&self, msg: &SipMessage<'_>) -> Option<Originator> {
+        let who = originator(msg, self.input_trusted)?;
+        (who.verified || self.config.unverified_requests == UnverifiedRequests::AcceptMarked)
+            .then_some(who)
     }
 
     fn on_refer(&mut self, tx: ServerTxId, msg: &SipMessage<'_>, now: Instant) {
@@ -920,14 +948,15 @@ impl ImHistoryFunction {
         if self.sessions.len() >= self.config.limits.max_sessions {
             return self.respond(tx, 486, now);
         }
-        let pai = msg.p_asserted_identity().next().and_then(Result::ok);
-        let requester = match pai {
-            Some(p) => p.uri.to_string(),
-            None => match msg.from().and_then(Result::ok) {
-                Some(f) => f.uri.to_string(),
-                None => return self.respond(tx, 400, now),
-            },
+        if msg.from().and_then(Result::ok).is_none() {
+            return self.respond(tx, 400, now);
+        }
+        // RFC 3325: only an identity the trust domain asserted is believed;
+        // without one the request is refused, or marked, by configuration.
+        let Some(who) = self.requester(msg) else {
+            return self.respond(tx, self.config.missing_identity_status, now);
         };
+        let (requester, verified) = (who.address, who.verified);
         let call_id = msg
             .call_id()
             .and_then(Result::ok)
@@ -948,6 +977,7 @@ impl ImHistoryFunction {
         self.event(Event::RecordingRequested {
             session,
             requester,
+            verified,
             im_session_identity: target,
         });
     }

@@ -4,6 +4,7 @@
 use crate::body::multipart::{find_resource_lists, find_sdp};
 use crate::body::resource_lists::ResourceLists;
 use crate::body::xml::XmlErrorKind;
+use crate::im::trust::Originator;
 use crate::sdp::{Direction, SessionDescription};
 use crate::sip::{HeaderName, SipMessage};
 
@@ -12,8 +13,10 @@ use super::{Limits, RejectReason};
 /// What an initial INVITE that passed the checks asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct RetrievalRequest {
-    /// The P-Asserted-Identity URI.
+    /// The P-Asserted-Identity URI (or, accepted unverified, the From).
     pub(super) requester: String,
+    /// Whether `requester` was asserted by the trust domain.
+    pub(super) verified: bool,
     /// The Allow methods, empty without the header.
     pub(super) allow: Vec<String>,
     /// The history references, in order.
@@ -24,7 +27,8 @@ pub(super) struct RetrievalRequest {
 
 /// Applies 13.2.1.1 steps 1 to 4 to `invite`.
 ///
-/// 1. no P-Asserted-Identity: [`RejectReason::NoAssertedIdentity`];
+/// 1. no P-Asserted-Identity from the trust domain (`requester` is `None`):
+///    [`RejectReason::NoAssertedIdentity`];
 /// 2. the Allow methods are kept;
 /// 3. no SDP, or a media direction other than `a=recvonly`:
 ///    [`RejectReason::NotRecvOnly`];
@@ -33,12 +37,12 @@ pub(super) struct RetrievalRequest {
 pub(super) fn check_invite(
     invite: &SipMessage<'_>,
     limits: &Limits,
+    requester: Option<&Originator>,
 ) -> Result<RetrievalRequest, RejectReason> {
-    let requester = match invite.p_asserted_identity().next() {
-        Some(Ok(pai)) => pai.uri.to_string(),
-        Some(Err(_)) => return Err(RejectReason::MalformedBody),
-        None => return Err(RejectReason::NoAssertedIdentity),
+    let Some(who) = requester else {
+        return Err(RejectReason::NoAssertedIdentity);
     };
+    let (requester, verified) = (who.address.clone(), who.verified);
     let allow = match invite.allow() {
         Some(Ok(set)) => set.iter().map(|m| m.as_str().to_owned()).collect(),
         Some(Err(_)) | None => Vec::new(),
@@ -74,6 +78,7 @@ pub(super) fn check_invite(
     }
     Ok(RetrievalRequest {
         requester,
+        verified,
         allow,
         references,
         offer: sdp.to_vec(),
@@ -115,6 +120,12 @@ mod tests {
 
     const PAI: &str = "P-Asserted-Identity: <sip:alice@example.com>\r\n";
 
+    /// The checks of a request from the trust domain, unverified refused.
+    fn check(msg: &SipMessage<'_>, limits: &Limits) -> Result<RetrievalRequest, RejectReason> {
+        let who = crate::im::trust::originator(msg, true).filter(|o| o.verified);
+        check_invite(msg, limits, who.as_ref())
+    }
+
     #[test]
     fn references_in_order_and_allow_kept() {
         let bytes = invite(
@@ -123,7 +134,7 @@ mod tests {
             &multipart(SDP_RECVONLY, &list(3)),
         );
         let msg = parse_message(&bytes).unwrap();
-        let req = check_invite(&msg, &Limits::default()).unwrap();
+        let req = check(&msg, &Limits::default()).unwrap();
         assert_eq!(req.requester, "sip:alice@example.com");
         assert_eq!(req.allow, ["INVITE", "ACK", "BYE"]);
         assert_eq!(
@@ -172,10 +183,10 @@ mod tests {
         for (extra, body, reason) in cases {
             let bytes = invite(extra, "multipart/mixed;boundary=b", &body);
             let msg = parse_message(&bytes).unwrap();
-            assert_eq!(check_invite(&msg, &limits), Err(reason), "{body}");
+            assert_eq!(check(&msg, &limits), Err(reason), "{body}");
         }
         let bytes = invite(PAI, "application/sdp", SDP_RECVONLY);
         let msg = parse_message(&bytes).unwrap();
-        assert_eq!(check_invite(&msg, &limits), Err(RejectReason::NoUriList));
+        assert_eq!(check(&msg, &limits), Err(RejectReason::NoUriList));
     }
 }

@@ -181,8 +181,12 @@ pub enum Event {
     RetrievalRequested {
         /// The session.
         session: HistorySessionId,
-        /// The P-Asserted-Identity URI of the requester.
+        /// The P-Asserted-Identity URI of the requester (the `From`, when
+        /// unverified requests are accepted and this one is).
         requester: String,
+        /// `true` when `requester` was asserted by the trust domain
+        /// ([`HistoryConfig::trust`](super::HistoryConfig::trust)).
+        verified: bool,
         /// The Allow methods of the INVITE (step 2), empty without one.
         allow: Vec<String>,
         /// The history references of the URI-list, in order.
@@ -223,8 +227,13 @@ pub enum Event {
     RecordingRequested {
         /// The session.
         session: HistorySessionId,
-        /// The asserted identity (else the From URI) of the REFER.
+        /// The identity the trust domain asserted, or (unverified requests
+        /// accepted) the From URI of the REFER.
         requester: String,
+        /// `true` when `requester` was asserted by the trust domain
+        /// ([`HistoryConfig::trust`](super::HistoryConfig::trust)); `false`
+        /// when it is the From, which the sender wrote.
+        verified: bool,
         /// The IM Session Identity of the Refer-To.
         im_session_identity: String,
     },

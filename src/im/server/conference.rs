@@ -21,7 +21,9 @@ const MAX_EXPIRES: u32 = 3600;
 
 impl ImServer {
     /// A SUBSCRIBE outside any dialog: accepted for `Event: conference` on
-    /// an IM Session Identity (489 for another package, 404 for another URI).
+    /// an IM Session Identity (489 for another package, 404 for another URI)
+    /// from a Participant (else 403) while the session has room for another
+    /// subscription (else 503).
     pub(super) fn on_subscribe(
         &mut self,
         transaction: ServerTxId,
@@ -48,6 +50,41 @@ impl ImServer {
         let (Some(session), Some(call_id)) = (session, msg.call_id().and_then(Result::ok)) else {
             return self.reject(transaction, 404, None, now);
         };
+        // The roster is the Participants' business: only they may read it
+        // (the [`RosterAccess`](super::RosterAccess) policy), and each
+        // session keeps at most `max_subscriptions_per_session`.
+        let Some(who) = crate::im::trust::originator(&msg, self.input_trusted) else {
+            return self.reject(transaction, 400, None, now);
+        };
+        if self.config.access.roster == super::RosterAccess::Participants {
+            let me = super::headers::uri_key(&who.address);
+            let trusted = self.input_trusted;
+            let participant = self.sessions.get(&session).is_some_and(|s| {
+                s.participants.iter().any(|p| {
+                    p.is_alive()
+                        && (super::headers::uri_key(&p.address) == me
+                            // The History Function recording the session
+                            // subscribes with its own identity (7.1.1.11),
+                            // from the trust domain.
+                            || (p.recorder && trusted))
+                })
+            });
+            if !participant {
+                return self.reject(transaction, 403, None, now);
+            }
+        }
+        let pending = self
+            .pending_subscriptions
+            .values()
+            .filter(|(s, _)| *s == session)
+            .count();
+        let active = self
+            .sessions
+            .get(&session)
+            .map_or(0, |s| s.subscribers.len());
+        if active.saturating_add(pending) >= self.config.limits.max_subscriptions_per_session {
+            return self.reject(transaction, 503, None, now);
+        }
         let expires = expires_of(&msg);
         self.pending_subscriptions
             .insert(call_id.id.to_owned(), (session, expires));

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::im::trust::TrustDomain;
+
 use crate::dialog;
 use crate::transaction::Transport;
 
@@ -23,16 +25,26 @@ pub struct Limits {
     /// Most Participants of any IM Session (joins beyond it get 486).
     pub max_participants: usize,
     /// Most bytes received on an MSRP connection before it is known which
-    /// leg it belongs to (its first To-Path).
+    /// leg it belongs to (its first To-Path). A connection over it that
+    /// names no leg is closed; so is one refused with 506 that goes on
+    /// sending (RFC 4975 §14: bound what a stranger can make the server
+    /// keep).
     pub max_unbound_msrp_bytes: usize,
+    /// How long an accepted MSRP connection may stay without naming a leg
+    /// the server can bind it to; then it is closed. Counted from the
+    /// first input about the connection.
+    pub unbound_msrp_timeout: Duration,
+    /// Most subscriptions to the conference state of one IM Session; a
+    /// SUBSCRIBE over it is answered 503 and no NOTIFY is sent for it.
+    pub max_subscriptions_per_session: usize,
     /// Most bytes of a SIP message body the server reads (SDP, URI list).
     pub max_body: usize,
 }
 
 impl Default for Limits {
     /// 100 000 dialogs and transactions, 50 000 sessions, 10 ad-hoc
-    /// Participants, 64 per session, 8 KiB before an MSRP binding, 64 KiB
-    /// bodies.
+    /// Participants, 64 per session, 8 KiB and 30 s before an MSRP binding,
+    /// 16 conference-state subscriptions per session, 64 KiB bodies.
     fn default() -> Self {
         let ua = dialog::Limits {
             max_transactions: 100_000,
@@ -45,12 +57,15 @@ impl Default for Limits {
             max_adhoc_participants: 10,
             max_participants: 64,
             max_unbound_msrp_bytes: 8 * 1024,
+            unbound_msrp_timeout: Duration::from_secs(30),
+            max_subscriptions_per_session: 16,
             max_body: 64 * 1024,
         }
     }
 }
 
-/// 7.2.1.2 step 2: how the Authenticated Originator is authorized.
+/// 7.2.1.2 step 2: how the Authenticated Originator is authorized, for a
+/// set-up and for every join alike (after the [`AccessPolicy`] rules).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AuthorizationPolicy {
     /// Every originator is authorized.
@@ -102,6 +117,87 @@ pub enum RecordingPolicy {
     Refuse,
 }
 
+/// Who may join a pre-defined IM Group's session (by the IM Group Identity
+/// or by the running session's IM Session Identity), and set it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupAccess {
+    /// Only the group's members ([`PredefinedGroup::members`]); anyone else
+    /// gets 403 and nobody is invited.
+    #[default]
+    MembersOnly,
+    /// Anyone the [`AuthorizationPolicy`] authorizes (an open group).
+    Anyone,
+}
+
+/// Who may join a running Ad-hoc IM Group Session by INVITEing its IM
+/// Session Identity (a rejoin, 7.1.1.x; or `join_public_conference` with
+/// the session's URI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionAccess {
+    /// The session's Participants and invitees, present or gone: the
+    /// inviter, every IM Address the server invited, every address that
+    /// joined. Anyone else gets 403.
+    #[default]
+    ParticipantsAndInvitees,
+    /// Anyone the [`AuthorizationPolicy`] authorizes.
+    Anyone,
+}
+
+/// Who may SUBSCRIBE to an IM Session's conference state (its roster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RosterAccess {
+    /// The IM Addresses of the session's Participants that are in it or on
+    /// their way in (a recording leg's initiator included), and, while a
+    /// recording leg is in the session, a SUBSCRIBE from the trust domain
+    /// (the History Function subscribes with its own identity, 7.1.1.11);
+    /// anyone else gets 403 and no NOTIFY.
+    #[default]
+    Participants,
+    /// Anyone who knows the IM Session Identity.
+    Anyone,
+}
+
+/// The server's access rules beyond 7.2.1.2 step 2's [`AuthorizationPolicy`]:
+/// who may join each kind of session and who may read its roster. The
+/// defaults are meant for a public deployment; each is a local policy the
+/// specification leaves open **\[INFERRED\]**.
+///
+/// ```
+/// use oma_im::im::server::{AccessPolicy, GroupAccess, RosterAccess, SessionAccess};
+///
+/// let policy = AccessPolicy::default();
+/// assert_eq!(policy.groups, GroupAccess::MembersOnly);
+/// assert_eq!(policy.ad_hoc_sessions, SessionAccess::ParticipantsAndInvitees);
+/// assert_eq!(policy.roster, RosterAccess::Participants);
+/// assert!(policy.recording_needs_verified_identity);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessPolicy {
+    /// Pre-defined IM Groups: members only by default.
+    pub groups: GroupAccess,
+    /// Running ad-hoc sessions: their Participants and invitees by default.
+    pub ad_hoc_sessions: SessionAccess,
+    /// Conference-state subscriptions: Participants only by default.
+    pub roster: RosterAccess,
+    /// A recording leg (an `a=recvonly` join, 13.3.1.2) is admitted only
+    /// when its INVITE came from the trust domain ([`ServerConfig::trust`]):
+    /// its `From` names the initiator of the recording, which only a
+    /// trusted History Function (or the core it sends through) can vouch
+    /// for. `true` by default.
+    pub recording_needs_verified_identity: bool,
+}
+
+impl Default for AccessPolicy {
+    fn default() -> Self {
+        AccessPolicy {
+            groups: GroupAccess::MembersOnly,
+            ad_hoc_sessions: SessionAccess::ParticipantsAndInvitees,
+            roster: RosterAccess::Participants,
+            recording_needs_verified_identity: true,
+        }
+    }
+}
+
 /// A pre-defined IM Group hosted by the server: its IM Group Identity and
 /// members, supplied by the application (in a deployment, from the group's
 /// XDM document).
@@ -109,10 +205,12 @@ pub enum RecordingPolicy {
 pub struct PredefinedGroup {
     /// The IM Group Identity (a SIP URI).
     pub identity: String,
-    /// The members' IM Addresses.
+    /// The members' IM Addresses. Under [`GroupAccess::MembersOnly`] only
+    /// they may set up or join the group's session.
     pub members: Vec<String>,
     /// Whether the group's rules allow anonymity; when not, an INVITE with
-    /// `Privacy: id` gets 403 (9.1.1.1 NOTE).
+    /// `Privacy: id` gets 403 (9.1.1.1 NOTE), at set-up and on every later
+    /// join.
     pub allow_anonymity: bool,
 }
 
@@ -151,13 +249,20 @@ pub struct ServerConfig {
     pub conference_factory_uris: Vec<String>,
     /// The pre-defined IM Groups hosted here.
     pub groups: Vec<PredefinedGroup>,
-    /// Public conference URIs: anyone may join them by INVITE.
+    /// Public conference URIs: anyone the [`AuthorizationPolicy`]
+    /// authorizes may join them by INVITE.
     pub public_conferences: Vec<String>,
     /// Product tokens after `IM-serv/OMA1.0` in the `Server` header
     /// (Appendix F); may be empty.
     pub product: String,
-    /// 7.2.1.2 step 2.
+    /// 7.2.1.2 step 2, applied to every set-up and every join.
     pub authorization: AuthorizationPolicy,
+    /// Who may join and read the roster, beyond `authorization`.
+    pub access: AccessPolicy,
+    /// The peers whose `P-Asserted-Identity` is believed (RFC 3325); empty
+    /// by default, so every originator is its unverified `From`. List the
+    /// S-CSCF or outbound proxy that asserts identities.
+    pub trust: TrustDomain,
     /// 7.2.1.2, every invitee failed before the 200.
     pub failure_policy: FailurePolicy,
     /// Local policy: answer the inviter with 200 as soon as the invitations
@@ -183,8 +288,11 @@ pub struct ServerConfig {
     /// The URI put in the CPIM `From` and withheld identities when a
     /// Participant asked for anonymity (`Privacy: id`).
     pub anonymous_uri: String,
-    /// Seed of every identifier (tags, Call-IDs, IM Session Identities).
-    pub seed: u64,
+    /// Seed of every identifier (tags, Call-IDs, IM Session Identities,
+    /// MSRP session-ids): 256 bits from the operating system's entropy in
+    /// production; the default (all zero) is for tests only (see
+    /// [`crate::rng`]).
+    pub seed: crate::rng::Seed,
     /// Bounds.
     pub limits: Limits,
     /// The SIP timers.
@@ -195,8 +303,11 @@ impl ServerConfig {
     /// A server at `local_addr` sending through `outbound_proxy` over UDP,
     /// naming its sessions in `domain`, with no hosted URI yet, MSRP on
     /// `local_addr`'s host at port 2855, `message/cpim` allowed, 1800 s
-    /// sessions (Min-SE 90), every originator authorized, and recording by
-    /// a Participant's request only.
+    /// sessions (Min-SE 90), every originator authorized, the
+    /// [`AccessPolicy`] defaults (groups members-only, ad-hoc sessions
+    /// joinable by their Participants and invitees, rosters for
+    /// Participants), an empty trust domain, and recording by a
+    /// Participant's request only, from the trust domain.
     pub fn new(local_addr: SocketAddr, outbound_proxy: SocketAddr, domain: &str) -> Self {
         ServerConfig {
             local_addr,
@@ -210,6 +321,8 @@ impl ServerConfig {
             public_conferences: Vec::new(),
             product: String::new(),
             authorization: AuthorizationPolicy::AllowAll,
+            access: AccessPolicy::default(),
+            trust: TrustDomain::new(),
             failure_policy: FailurePolicy::LowestCode,
             early_answer: false,
             release_alone: false,
@@ -218,7 +331,7 @@ impl ServerConfig {
             session_expires: 1800,
             min_se: 90,
             anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),
-            seed: 0,
+            seed: crate::rng::Seed::default(),
             limits: Limits::default(),
             timers: crate::transaction::TimerConfig::default(),
         }

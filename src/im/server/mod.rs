@@ -5,6 +5,37 @@
 //! (7.2.1.9), supervises every session (RFC 4028) and relays each message
 //! of a Participant to every other one through the session's MSRP switch.
 //!
+//! # Who may do what: the authorization model
+//!
+//! Every request is taken to come from an attacker until a rule admits it.
+//! The originator of a request is its `P-Asserted-Identity` only when the
+//! request came from a peer of [`ServerConfig::trust`] (RFC 3325); from
+//! anyone else that header is ignored and the originator is the `From` the
+//! sender wrote, reported with `verified: false`
+//! ([`Event::AuthorizationRequested`], [`Event::ParticipantJoined`]). The
+//! rules, with their defaults ([`AccessPolicy`], [`AuthorizationPolicy`],
+//! [`RecordingPolicy`], [`Limits`]):
+//!
+//! | action | path | who may (default) | refused with |
+//! | --- | --- | --- | --- |
+//! | create an ad-hoc session | INVITE to a Conference-factory-URI | whom the [`AuthorizationPolicy`] authorizes (all) | 403 |
+//! | open a pre-defined group | INVITE to the IM Group Identity | its members ([`GroupAccess::MembersOnly`]), authorized, with `Privacy: id` only if the group allows anonymity | 403, nobody invited |
+//! | join a group's running session | INVITE to the IM Group Identity or to its IM Session Identity | as opening it | 403 |
+//! | join or rejoin an ad-hoc session | INVITE to its IM Session Identity (`rejoin`, `join_public_conference` with that URI) | its inviter, invitees and joiners, present or gone ([`SessionAccess::ParticipantsAndInvitees`]), authorized | 403 |
+//! | join a public conference | INVITE to its URI (or its session's identity) | whom the [`AuthorizationPolicy`] authorizes | 403 |
+//! | add users by REFER | REFER in a session | nobody: not offered (additions are new INVITEs under the rules above) | 501 |
+//! | record a session | `a=recvonly` INVITE to the IM Session Identity (13.3.1.2) | a request from the trust domain ([`AccessPolicy::recording_needs_verified_identity`]) whose `From` is a Participant ([`RecordingPolicy::Participants`]) | 403 |
+//! | read the roster | SUBSCRIBE `Event: conference` to the IM Session Identity | its Participants, and the recording History Function from the trust domain ([`RosterAccess::Participants`]), at most [`Limits::max_subscriptions_per_session`] at once | 403; 503 over the cap |
+//! | speak and listen | the MSRP leg of the SDP exchange | the connection that first presents the leg's session-id; another gets 506 (RFC 4975 §5.4) | 506; a connection naming no leg is closed after [`Limits::max_unbound_msrp_bytes`] or [`Limits::unbound_msrp_timeout`] |
+//! | retrieve history | INVITE to the History Function | see [`im::history`](crate::im::history): an identity asserted by its trust domain | 403 |
+//!
+//! Every join runs the same [`AuthorizationPolicy`] as a set-up, including
+//! the application's decision under [`AuthorizationPolicy::Ask`], after
+//! the access rules; the target and the rules are looked at again when the
+//! application answers. The IM Session Identity and the MSRP session-ids
+//! are unguessable ([`crate::rng`]) but are not relied on as the only
+//! barrier.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` ([`ImServer::handle_input`],
@@ -77,7 +108,8 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 pub use config::{
-    AuthorizationPolicy, FailurePolicy, Limits, PredefinedGroup, RecordingPolicy, ServerConfig,
+    AccessPolicy, AuthorizationPolicy, FailurePolicy, GroupAccess, Limits, PredefinedGroup,
+    RecordingPolicy, RosterAccess, ServerConfig, SessionAccess,
 };
 pub use headers::{
     release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
@@ -88,15 +120,18 @@ pub use types::{
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
+use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
 use session::ImSession;
 
-/// A setup waiting for the application's authorization.
+/// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
 struct PendingSetup {
     transaction: ServerTxId,
     request: OwnedMessage,
+    /// Who asked, as established when the request arrived.
+    originator: Originator,
 }
 
 /// What a server timer is for.
@@ -105,15 +140,33 @@ enum Timer {
     Refresh(SessionId, ParticipantId),
     Switch(SessionId),
     Subscription(SessionId, DialogId),
+    /// An accepted MSRP connection that must name its leg by then.
+    Unbound(ConnectionId),
 }
 
 /// How an MSRP connection stands.
 #[derive(Debug)]
 enum Connection {
     /// Accepted; its leg is known from its first To-Path.
-    Unbound(Vec<u8>),
+    Unbound(Unbound),
+    /// Refused with 506 (its leg is carried by another connection, RFC
+    /// 4975 §5.4): what it sends is counted and dropped until it closes,
+    /// goes over the byte bound or its deadline passes.
+    Refused(Unbound),
     /// Carrying the leg of a Participant.
     Bound(SessionId, ParticipantId),
+}
+
+/// An accepted MSRP connection that carries no leg (yet).
+#[derive(Debug, Default)]
+struct Unbound {
+    /// What it sent so far (only while unbound).
+    buffer: Vec<u8>,
+    /// Every byte it sent, bounded by `Limits::max_unbound_msrp_bytes`.
+    received: usize,
+    /// When it is closed unless bound: `Limits::unbound_msrp_timeout`
+    /// after the first input about it.
+    deadline: Option<Instant>,
 }
 
 /// The controlling IM Server. See the [module docs](self) for the drain
@@ -147,6 +200,9 @@ pub struct ImServer {
     /// Conference event package subscriptions, by dialog.
     by_subscription: HashMap<DialogId, SessionId>,
     connections: HashMap<ConnectionId, Connection>,
+    /// Whether the SIP message being handled came from the trust domain
+    /// (RFC 3325): its `P-Asserted-Identity` is believed.
+    input_trusted: bool,
     timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     timer_seq: u64,
     /// Events of the user agent not yet handled.
@@ -199,7 +255,7 @@ impl ImServer {
             .map(|(i, g)| (headers::uri_key(&g.identity), i))
             .collect();
         ImServer {
-            rng: Rng::new(config.seed ^ 0x5eed_1a5e),
+            rng: Rng::with_stream(config.seed, 0x5eed_1a5e),
             ua: UserAgent::new(ua_config),
             release: release_version(&config.product),
             config,
@@ -219,6 +275,7 @@ impl ImServer {
             pending_subscriptions: HashMap::new(),
             by_subscription: HashMap::new(),
             connections: HashMap::new(),
+            input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,
             ua_events: VecDeque::new(),
@@ -240,6 +297,10 @@ impl ImServer {
                 source,
                 transport,
             } => {
+                // RFC 3325: a P-Asserted-Identity is believed only from the
+                // trust domain; the requests of this message are handled
+                // (by `pump` below) knowing where they came from.
+                self.input_trusted = self.config.trust.trusts(source, transport);
                 self.ua.handle_input(
                     dialog::Input::Datagram {
                         bytes,
@@ -249,11 +310,18 @@ impl ImServer {
                     now,
                 );
                 self.collect();
+                self.pump(now);
+                self.input_trusted = false;
             }
             Input::Authorization { request, allowed } => {
                 if let Some(pending) = self.pending_auth.remove(&request) {
                     if allowed {
-                        self.setup_authorized(pending.transaction, pending.request, now);
+                        self.admit(
+                            pending.transaction,
+                            pending.request,
+                            pending.originator,
+                            now,
+                        );
                     } else {
                         self.reject(pending.transaction, 403, None, now);
                     }
@@ -293,6 +361,7 @@ impl ImServer {
                     }
                     self.drain_switch(session, now);
                 }
+                Timer::Unbound(connection) => self.close_unbound(connection),
             }
             self.pump(now);
         }
@@ -321,6 +390,7 @@ impl ImServer {
                 },
                 Timer::Switch(session) => DeadlineReason::MsrpSwitch { session },
                 Timer::Subscription(session, _) => DeadlineReason::Subscription { session },
+                Timer::Unbound(connection) => DeadlineReason::UnboundMsrp { connection },
             },
         });
         let sip = self.ua.next_deadline().map(|d| Deadline {
@@ -336,9 +406,41 @@ impl ImServer {
     /// A name for an MSRP connection the application accepted on the
     /// server's MSRP port; report its bytes with [`Input::MsrpBytes`]. The
     /// leg it carries is found from the To-Path of its first message.
+    ///
+    /// The connection must name a leg (its first To-Path) within
+    /// [`Limits::max_unbound_msrp_bytes`] and
+    /// [`Limits::unbound_msrp_timeout`], counted from the first input about
+    /// it; else it is closed ([`Output::MsrpClose`]). Prefer
+    /// [`msrp_accepted_at`](Self::msrp_accepted_at), which starts the clock
+    /// at once, so that a connection that never sends is closed too.
     pub fn msrp_accepted(&mut self) -> ConnectionId {
         let id = ConnectionId(self.fresh_id());
-        self.connections.insert(id, Connection::Unbound(Vec::new()));
+        self.connections
+            .insert(id, Connection::Unbound(Unbound::default()));
+        id
+    }
+
+    /// [`msrp_accepted`](Self::msrp_accepted), accepted at `now`: the
+    /// connection is closed at `now +`
+    /// [`Limits::unbound_msrp_timeout`] unless it names a leg by then.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use oma_im::im::server::{ImServer, Output, ServerConfig};
+    ///
+    /// let config = ServerConfig::new("192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(), "im.example.com");
+    /// let timeout = config.limits.unbound_msrp_timeout;
+    /// let mut server = ImServer::new(config);
+    /// let now = Instant::now();
+    /// let silent = server.msrp_accepted_at(now);
+    /// assert_eq!(server.poll_timeout(), Some(now + timeout));
+    /// server.handle_timeout(now + timeout);
+    /// assert_eq!(server.poll_output(), Some(Output::MsrpClose { connection: silent }));
+    /// ```
+    pub fn msrp_accepted_at(&mut self, now: Instant) -> ConnectionId {
+        let id = self.msrp_accepted();
+        self.arm_unbound(id, now);
         id
     }
 
@@ -443,6 +545,10 @@ impl ImServer {
                     .iter()
                     .any(|x| x.dialog == d && x.expires_at >= at)
             }),
+            Timer::Unbound(c) => matches!(
+                self.connections.get(&c),
+                Some(Connection::Unbound(u) | Connection::Refused(u)) if u.deadline == Some(at)
+            ),
         }
     }
 

@@ -61,6 +61,9 @@ pub(crate) struct Participant {
     pub invited: bool,
     /// It asked for anonymity (`Privacy: id`).
     pub anonymous: bool,
+    /// Its address is vouched for: asserted by the trust domain, or the
+    /// one the server invited.
+    pub verified: bool,
     /// The methods of its Allow header (7.2.1.1, "store the supported
     /// methods").
     pub allow: Option<String>,
@@ -88,6 +91,7 @@ impl Participant {
             state,
             invited: false,
             anonymous: false,
+            verified: false,
             allow: None,
             local_sdp: Vec::new(),
             remote_sdp: Vec::new(),

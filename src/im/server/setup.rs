@@ -15,7 +15,9 @@ use crate::sdp::{AcceptTypes, MsrpTransport, SessionDescription, SetupRole};
 use crate::sip::{Method, PrivValue, SipMessage};
 use crate::transaction::OwnedMessage;
 
-use super::config::AuthorizationPolicy;
+use crate::im::trust::{originator, Originator};
+
+use super::config::{AuthorizationPolicy, GroupAccess, SessionAccess};
 use super::headers::{focus_contact, uri_key, TOO_MANY_PARTICIPANTS};
 use super::session::{ImSession, Kind, Leg, State};
 use super::{
@@ -34,6 +36,7 @@ pub(super) enum Target {
 /// What the server reads from an INVITE it accepts.
 struct Joiner {
     address: String,
+    verified: bool,
     call_id: String,
     allow: Option<String>,
     anonymous: bool,
@@ -42,7 +45,14 @@ struct Joiner {
 }
 
 impl ImServer {
-    /// An INVITE outside any dialog.
+    /// An INVITE outside any dialog. Every path in — a set-up through a
+    /// Conference-factory-URI or an IM Group Identity, a join to a running
+    /// group, public conference or IM Session Identity — runs the same
+    /// checks: the access rules of the [`AccessPolicy`](super::AccessPolicy)
+    /// (membership, the group's anonymity rule), then the
+    /// [`AuthorizationPolicy`] (7.2.1.2 step 2). A recording leg (an
+    /// `a=recvonly` offer to an IM Session Identity) is admitted by the
+    /// [`RecordingPolicy`](super::RecordingPolicy) instead.
     pub(super) fn on_initial_invite(
         &mut self,
         transaction: ServerTxId,
@@ -54,24 +64,19 @@ impl ImServer {
             // 11.1: the Conference-factory-URI (or any URI) is not allocated.
             return self.reject(transaction, 404, None, now);
         };
-        match target {
-            Target::Session(session) => self.join(session, transaction, &msg, now),
-            Target::Public(uri) => match self.hosted_sessions.get(&uri_key(&uri)).copied() {
-                Some(session) => self.join(session, transaction, &msg, now),
-                None => match self.create_session(Kind::Public, &uri) {
-                    Some(session) => self.join(session, transaction, &msg, now),
-                    None => self.reject(transaction, 503, None, now),
-                },
-            },
-            Target::Group(index) => {
-                let key = uri_key(&self.config.groups[index].identity);
-                match self.hosted_sessions.get(&key).copied() {
-                    Some(session) => self.join(session, transaction, &msg, now),
-                    None => self.authorize(transaction, request.clone(), now),
-                }
+        let Some(who) = originator(&msg, self.input_trusted) else {
+            return self.reject(transaction, 400, None, now);
+        };
+        if let Target::Session(session) = target {
+            if is_recv_only(&offer_of(&msg, self.config.limits.max_body)) {
+                return self.join(session, transaction, &msg, &who, now);
             }
-            Target::Factory(_) => self.authorize(transaction, request.clone(), now),
         }
+        if let Err(code) = self.admission(&target, &who, &msg) {
+            return self.reject(transaction, code, None, now);
+        }
+        drop(msg);
+        self.authorize(transaction, request, who, now);
     }
 
     pub(super) fn target_of(&self, msg: &SipMessage<'_>) -> Option<Target> {
@@ -92,71 +97,167 @@ impl ImServer {
         None
     }
 
+    /// The pre-defined group a session belongs to, if any.
+    fn group_of(&self, session: SessionId) -> Option<usize> {
+        let s = self.sessions.get(&session)?;
+        self.groups.get(&uri_key(&s.hosted_by)).copied()
+    }
+
+    /// The access rules of the [`AccessPolicy`](super::AccessPolicy) for
+    /// `who` at `target`: `Err(403)` when they refuse.
+    fn admission(
+        &self,
+        target: &Target,
+        who: &Originator,
+        msg: &SipMessage<'_>,
+    ) -> Result<(), u16> {
+        let anonymous = msg
+            .privacy()
+            .and_then(Result::ok)
+            .is_some_and(|p| p.contains(PrivValue::Id));
+        let me = uri_key(&who.address);
+        let group_rules = |index: usize| {
+            let group = &self.config.groups[index];
+            let member = group.members.iter().any(|m| uri_key(m) == me);
+            if self.config.access.groups == GroupAccess::MembersOnly && !member {
+                return Err(403);
+            }
+            // 9.1.1.1 NOTE: the group's rules on anonymity, at set-up and
+            // on every join.
+            if anonymous && !group.allow_anonymity {
+                return Err(403);
+            }
+            Ok(())
+        };
+        match target {
+            Target::Factory(_) | Target::Public(_) => Ok(()),
+            Target::Group(index) => group_rules(*index),
+            Target::Session(session) => {
+                if let Some(index) = self.group_of(*session) {
+                    return group_rules(index);
+                }
+                let Some(s) = self.sessions.get(session) else {
+                    return Err(404);
+                };
+                let ad_hoc = self.factories.contains_key(&uri_key(&s.hosted_by));
+                if !ad_hoc || self.config.access.ad_hoc_sessions == SessionAccess::Anyone {
+                    return Ok(());
+                }
+                // The inviter, the invitees and the joiners, present or
+                // gone; not a recording leg's initiator.
+                let known = s
+                    .participants
+                    .iter()
+                    .any(|p| !p.recorder && uri_key(&p.address) == me);
+                if known {
+                    Ok(())
+                } else {
+                    Err(403)
+                }
+            }
+        }
+    }
+
     /// 7.2.1.2 step 2: the Authenticated Originator's IM Address is
-    /// authorized by policy, or the application is asked.
-    fn authorize(&mut self, transaction: ServerTxId, request: OwnedMessage, now: Instant) {
-        let msg = request.message();
-        let originator = originator_of(&msg).unwrap_or_default();
-        let target = msg
+    /// authorized by policy, or the application is asked; for a set-up and
+    /// for every join alike.
+    fn authorize(
+        &mut self,
+        transaction: ServerTxId,
+        request: OwnedMessage,
+        who: Originator,
+        now: Instant,
+    ) {
+        let target = request
+            .message()
             .request_line()
             .map(|l| l.uri.to_owned())
             .unwrap_or_default();
-        drop(msg);
         match &self.config.authorization {
-            AuthorizationPolicy::AllowAll => self.setup_authorized(transaction, request, now),
+            AuthorizationPolicy::AllowAll => self.admit(transaction, request, who, now),
             AuthorizationPolicy::AllowList(list) => {
-                let key = uri_key(&originator);
+                let key = uri_key(&who.address);
                 if list.iter().any(|a| uri_key(a) == key) {
-                    self.setup_authorized(transaction, request, now);
+                    self.admit(transaction, request, who, now);
                 } else {
                     self.reject(transaction, 403, None, now);
                 }
             }
             AuthorizationPolicy::Ask => {
                 let id = AuthorizationId(self.fresh_id());
+                let (originator, verified) = (who.address.clone(), who.verified);
                 self.pending_auth.insert(
                     id,
                     PendingSetup {
                         transaction,
                         request,
+                        originator: who,
                     },
                 );
                 self.event(Event::AuthorizationRequested {
                     request: id,
                     originator,
+                    verified,
                     target,
                 });
             }
         }
     }
 
-    /// 7.2.1.2 steps 3 to 6, once authorized.
-    pub(super) fn setup_authorized(
+    /// An authorized INVITE: 7.2.1.2 steps 3 to 6 for a set-up, or the
+    /// join of a running session. The target and the access rules are
+    /// looked at again: the application may have taken its time to answer.
+    pub(super) fn admit(
         &mut self,
         transaction: ServerTxId,
         request: OwnedMessage,
+        who: Originator,
         now: Instant,
     ) {
         let msg = request.message();
-        let (kind, hosted_by, group) = match self.target_of(&msg) {
-            Some(Target::Factory(uri)) => (Kind::AdHoc, uri, None),
-            Some(Target::Group(index)) => {
-                let identity = self.config.groups[index].identity.clone();
-                if let Some(&session) = self.hosted_sessions.get(&uri_key(&identity)) {
-                    return self.join(session, transaction, &msg, now);
-                }
-                (Kind::Group, identity, Some(index))
-            }
-            _ => return self.reject(transaction, 404, None, now),
+        let Some(target) = self.target_of(&msg) else {
+            return self.reject(transaction, 404, None, now);
         };
-        let Some(inviter) = self.joiner(&msg) else {
+        if let Err(code) = self.admission(&target, &who, &msg) {
+            return self.reject(transaction, code, None, now);
+        }
+        match target {
+            Target::Factory(uri) => self.set_up(transaction, &msg, &who, Kind::AdHoc, uri, now),
+            Target::Group(index) => {
+                let identity = self.config.groups[index].identity.clone();
+                match self.hosted_sessions.get(&uri_key(&identity)).copied() {
+                    Some(session) => self.join(session, transaction, &msg, &who, now),
+                    None => self.set_up(transaction, &msg, &who, Kind::Group, identity, now),
+                }
+            }
+            Target::Session(session) => self.join(session, transaction, &msg, &who, now),
+            Target::Public(uri) => match self.hosted_sessions.get(&uri_key(&uri)).copied() {
+                Some(session) => self.join(session, transaction, &msg, &who, now),
+                None => match self.create_session(Kind::Public, &uri) {
+                    Some(session) => self.join(session, transaction, &msg, &who, now),
+                    None => self.reject(transaction, 503, None, now),
+                },
+            },
+        }
+    }
+
+    /// 7.2.1.2 steps 3 to 6: a new ad-hoc or pre-defined group session.
+    fn set_up(
+        &mut self,
+        transaction: ServerTxId,
+        msg: &SipMessage<'_>,
+        who: &Originator,
+        kind: Kind,
+        hosted_by: String,
+        now: Instant,
+    ) {
+        let group = match kind {
+            Kind::Group => self.groups.get(&uri_key(&hosted_by)).copied(),
+            _ => None,
+        };
+        let Some(inviter) = self.joiner(msg, who) else {
             return self.reject(transaction, 400, None, now);
         };
-        if let Some(index) = group {
-            if inviter.anonymous && !self.config.groups[index].allow_anonymity {
-                return self.reject(transaction, 403, None, now);
-            }
-        }
         // Step 3: the IM Session and its IM Session Identity.
         let Some(session) = self.create_session(kind, &hosted_by) else {
             return self.reject(transaction, 503, None, now);
@@ -187,7 +288,7 @@ impl ImServer {
                     Ok(members)
                 }
             }
-            None => self.invitees_of(&msg, &inviter.address),
+            None => self.invitees_of(msg, &inviter.address),
         };
         let invitees = match invitees {
             Ok(list) => list,
@@ -212,19 +313,11 @@ impl ImServer {
     }
 
     /// Reads the inviter's or joiner's INVITE.
-    fn joiner(&self, msg: &SipMessage<'_>) -> Option<Joiner> {
-        let content_type = msg
-            .header(crate::sip::HeaderName::ContentType)
-            .map_or("", |h| h.value);
-        let body = msg.body();
-        if body.len() > self.config.limits.max_body {
+    fn joiner(&self, msg: &SipMessage<'_>, who: &Originator) -> Option<Joiner> {
+        if msg.body().len() > self.config.limits.max_body {
             return None;
         }
-        let offer = find_sdp(content_type, body, &Default::default())
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .to_vec();
+        let offer = offer_of(msg, self.config.limits.max_body);
         let requested = msg
             .session_expires()
             .and_then(Result::ok)
@@ -235,7 +328,8 @@ impl ImServer {
             })
             .max(self.config.min_se);
         Some(Joiner {
-            address: originator_of(msg)?,
+            address: who.address.clone(),
+            verified: who.verified,
             call_id: msg.call_id()?.ok()?.id.to_owned(),
             allow: msg
                 .header(crate::sip::HeaderName::Allow)
@@ -327,7 +421,7 @@ impl ImServer {
         };
         let identity = format!("sip:{token}@{}", self.config.domain);
         let switch = MsrpSwitch::new(SwitchConfig {
-            rng_seed: self.rng.next_u64(),
+            rng_seed: self.rng.fork_seed(),
             ..SwitchConfig::default()
         });
         if kind != Kind::AdHoc {
@@ -379,6 +473,7 @@ impl ImServer {
             p.call_id = Some(j.call_id.clone());
             p.allow = j.allow;
             p.anonymous = j.anonymous;
+            p.verified = j.verified;
             p.remote_sdp = j.offer;
             p.interval = Some(j.interval);
             p.leg = Some(Leg {
@@ -519,17 +614,40 @@ impl ImServer {
     }
 
     /// A join: rejoin to an IM Session Identity, a public conference, a
-    /// pre-defined group's running session. Answered at once.
+    /// pre-defined group's running session, or a recording leg. Answered at
+    /// once.
     fn join(
         &mut self,
         session: SessionId,
         transaction: ServerTxId,
         msg: &SipMessage<'_>,
+        who: &Originator,
         now: Instant,
     ) {
-        let Some(joiner) = self.joiner(msg) else {
+        let Some(joiner) = self.joiner(msg, who) else {
             return self.reject(transaction, 400, None, now);
         };
+        // 13.3.1.2: an `a=recvonly` offer is a recording leg (the IM
+        // History Function), admitted by the recording policy: the From
+        // names the initiator of the recording, believed only from the
+        // trust domain (a P-Asserted-Identity, if any, is the History
+        // Function's own).
+        let recorder = is_recv_only(&joiner.offer);
+        if recorder {
+            let initiator = msg
+                .from()
+                .and_then(Result::ok)
+                .map(|f| f.uri.to_string())
+                .unwrap_or_default();
+            // The From is believed when the INVITE came from the trust
+            // domain (the History Function, or the core it sends through).
+            let trusted = self.input_trusted
+                || who.verified
+                || !self.config.access.recording_needs_verified_identity;
+            if !trusted || !self.may_record(session, &initiator) {
+                return self.reject(transaction, 403, None, now);
+            }
+        }
         let full = self
             .sessions
             .get(&session)
@@ -540,19 +658,6 @@ impl ImServer {
         if !self.offer_allowed(&joiner.offer) {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
-        }
-        // 13.3.1.2: an `a=recvonly` offer is a recording leg (the IM
-        // History Function), admitted by the recording policy.
-        let recorder = is_recv_only(&joiner.offer);
-        // 13.3.1.2 step 2: the From names the initiator of the recording
-        // (a P-Asserted-Identity, if any, is the History Function's own).
-        let initiator = msg
-            .from()
-            .and_then(Result::ok)
-            .map(|f| f.uri.to_string())
-            .unwrap_or_default();
-        if recorder && !self.may_record(session, &initiator) {
-            return self.reject(transaction, 403, None, now);
         }
         let id = self.add_joiner(session, transaction, joiner);
         if let Some(p) = self
@@ -639,12 +744,13 @@ impl ImServer {
         p.state = State::Joined;
         p.local_sdp = body;
         p.refresh_at = Some(refresh_at);
-        let address = p.address.clone();
+        let (address, verified) = (p.address.clone(), p.verified);
         self.schedule(refresh_at, super::Timer::Refresh(session, participant));
         self.event(Event::ParticipantJoined {
             session,
             participant,
             address,
+            verified,
         });
         self.notify_change(session, participant, None, now);
         self.join_switch(session, participant, now);
@@ -699,12 +805,19 @@ fn offer_direction(offer: &[u8]) -> Option<crate::sdp::Direction> {
     Some(sdp.media_direction(media))
 }
 
-/// The Authenticated Originator's IM Address of a request (clause 5.1): the
-/// network-asserted `P-Asserted-Identity` (IMS, RFC 3325) when present,
-/// else the `From` URI.
-pub(super) fn originator_of(msg: &SipMessage<'_>) -> Option<String> {
-    if let Some(Ok(pai)) = msg.p_asserted_identity().next() {
-        return Some(pai.uri.to_string());
+/// The SDP offer of an INVITE (alone or in a `multipart/mixed` body), empty
+/// when there is none or the body is over `max_body`.
+fn offer_of(msg: &SipMessage<'_>, max_body: usize) -> Vec<u8> {
+    let body = msg.body();
+    if body.len() > max_body {
+        return Vec::new();
     }
-    Some(msg.from()?.ok()?.uri.to_string())
+    let content_type = msg
+        .header(crate::sip::HeaderName::ContentType)
+        .map_or("", |h| h.value);
+    find_sdp(content_type, body, &Default::default())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_vec()
 }

@@ -265,6 +265,11 @@ impl ImServer {
             return self.reject(transaction, 481, None, now);
         };
         let method = msg.method().unwrap_or_default();
+        if method == "REFER" {
+            // Adding users by REFER is not offered: an addition is a new
+            // INVITE, under the access rules and the authorization policy.
+            return self.reject(transaction, 501, None, now);
+        }
         if !matches!(method, "INVITE" | "UPDATE") {
             let spec = self.focus_response(session, 200);
             let _ = self.ua.respond(transaction, spec, now);
@@ -356,6 +361,8 @@ impl ImServer {
             return;
         }
         p.state = State::Joined;
+        // The address is the one the server invited.
+        p.verified = true;
         p.remote_sdp = answer.to_vec();
         let dialog = dialog.or(p.dialog);
         p.dialog = dialog;
@@ -375,6 +382,7 @@ impl ImServer {
             session,
             participant,
             address,
+            verified: true,
         });
         self.notify_change(session, participant, None, now);
         if let (true, Some(inviter)) = (answer_inviter, inviter) {

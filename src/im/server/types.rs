@@ -130,14 +130,23 @@ pub enum EndReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
-    /// 7.2.1.2 step 2: may `originator` set up a session at `target`?
-    /// Answer with [`Input::Authorization`].
+    /// 7.2.1.2 step 2: may `originator` set up a session at `target`, or
+    /// join the one running there? Asked under
+    /// [`AuthorizationPolicy::Ask`](super::AuthorizationPolicy::Ask) for
+    /// every set-up and every join (the access rules of the
+    /// [`AccessPolicy`](super::AccessPolicy) already passed). Answer with
+    /// [`Input::Authorization`].
     AuthorizationRequested {
         /// The question.
         request: AuthorizationId,
         /// The Authenticated Originator's IM Address.
         originator: String,
-        /// The Request-URI (Conference-factory-URI or IM Group Identity).
+        /// `true` when `originator` is a `P-Asserted-Identity` from the
+        /// trust domain ([`ServerConfig::trust`](super::ServerConfig::trust));
+        /// `false` when it is the `From` the sender wrote (RFC 3325).
+        verified: bool,
+        /// The Request-URI (Conference-factory-URI, IM Group Identity,
+        /// public conference URI or IM Session Identity).
         target: String,
     },
     /// An IM Session was created with its IM Session Identity (RFC 4579).
@@ -159,6 +168,10 @@ pub enum Event {
         participant: ParticipantId,
         /// Its IM Address.
         address: String,
+        /// `true` when `address` is vouched for: a `P-Asserted-Identity`
+        /// from the trust domain, or the address the server itself invited;
+        /// `false` when it is the `From` the joiner wrote (RFC 3325).
+        verified: bool,
     },
     /// A Participant left.
     ParticipantLeft {
@@ -212,6 +225,13 @@ pub enum DeadlineReason {
     MsrpSwitch {
         /// The session.
         session: SessionId,
+    },
+    /// An accepted MSRP connection that has not named a leg the server
+    /// can bind it to is closed then
+    /// ([`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout)).
+    UnboundMsrp {
+        /// The connection.
+        connection: ConnectionId,
     },
 }
 

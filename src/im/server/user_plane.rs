@@ -111,28 +111,62 @@ impl ImServer {
     }
 
     pub(super) fn msrp_connected(&mut self, connection: ConnectionId, now: Instant) {
-        if let Some(Connection::Bound(session, participant)) = self.connections.get(&connection) {
-            let (session, participant) = (*session, *participant);
-            if let Some(s) = self.sessions.get_mut(&session) {
-                let leg = LegId(participant.0);
-                s.switch.handle_input(leg, LegInput::Writable, now);
-                s.switch.handle_input(leg, LegInput::Connected, now);
+        match self.connections.get(&connection) {
+            Some(Connection::Bound(session, participant)) => {
+                let (session, participant) = (*session, *participant);
+                if let Some(s) = self.sessions.get_mut(&session) {
+                    let leg = LegId(participant.0);
+                    s.switch.handle_input(leg, LegInput::Writable, now);
+                    s.switch.handle_input(leg, LegInput::Connected, now);
+                }
+                self.drain_switch(session, now);
             }
-            self.drain_switch(session, now);
+            Some(Connection::Unbound(_) | Connection::Refused(_)) => {
+                self.arm_unbound(connection, now)
+            }
+            None => {}
         }
+    }
+
+    /// Starts the clock of an accepted connection that names no leg yet:
+    /// it is closed at `Limits::unbound_msrp_timeout` unless bound.
+    pub(super) fn arm_unbound(&mut self, connection: ConnectionId, now: Instant) {
+        let timeout = self.config.limits.unbound_msrp_timeout;
+        let Some(Connection::Unbound(u) | Connection::Refused(u)) =
+            self.connections.get_mut(&connection)
+        else {
+            return;
+        };
+        if u.deadline.is_some() {
+            return;
+        }
+        let at = now + timeout;
+        u.deadline = Some(at);
+        self.schedule(at, Timer::Unbound(connection));
     }
 
     pub(super) fn msrp_bytes(&mut self, connection: ConnectionId, bytes: &[u8], now: Instant) {
         let max = self.config.limits.max_unbound_msrp_bytes;
+        self.arm_unbound(connection, now);
         let bound = match self.connections.get_mut(&connection) {
             None => return,
             Some(Connection::Bound(s, p)) => Some((*s, *p)),
-            Some(Connection::Unbound(buffer)) => {
-                if buffer.len().saturating_add(bytes.len()) > max {
+            Some(Connection::Unbound(u)) => {
+                if u.received.saturating_add(bytes.len()) > max {
                     return self.close_unbound(connection);
                 }
-                buffer.extend_from_slice(bytes);
+                u.received += bytes.len();
+                u.buffer.extend_from_slice(bytes);
                 None
+            }
+            Some(Connection::Refused(u)) => {
+                // RFC 4975 §5.4: the leg stays on its first connection;
+                // whatever else this one sends is dropped, within bounds.
+                u.received = u.received.saturating_add(bytes.len());
+                if u.received > max {
+                    self.close_unbound(connection);
+                }
+                return;
             }
         };
         if let Some((session, participant)) = bound {
@@ -153,12 +187,14 @@ impl ImServer {
     }
 
     /// Binds an accepted connection to its leg once its first To-Path is
-    /// complete (the session-id of the server's URI names the leg).
+    /// complete (the session-id of the server's URI names the leg). A leg
+    /// already carried by another connection stays there: the newcomer is
+    /// answered 506 (RFC 4975 §5.4) and gets nothing of the session.
     fn bind(&mut self, connection: ConnectionId, now: Instant) {
-        let Some(Connection::Unbound(buffer)) = self.connections.get(&connection) else {
+        let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
             return;
         };
-        let token = match to_path_session_id(buffer) {
+        let token = match to_path_session_id(&u.buffer) {
             Lookup::Incomplete => return,
             Lookup::Found(token) => token,
             Lookup::Invalid => return self.close_unbound(connection),
@@ -166,22 +202,28 @@ impl ImServer {
         let Some(&(session, participant)) = self.by_leg_token.get(token) else {
             return self.close_unbound(connection);
         };
-        let Some(Connection::Unbound(buffer)) = self
+        let current = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+            .and_then(|p| p.leg.as_ref())
+            .and_then(|l| l.connection)
+            .filter(|c| *c != connection && self.connections.contains_key(c));
+        if current.is_some() {
+            return self.refuse_bound(connection);
+        }
+        let Some(Connection::Unbound(u)) = self
             .connections
             .insert(connection, Connection::Bound(session, participant))
         else {
             return;
         };
+        let buffer = u.buffer;
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
-        if let Some(old) = s
-            .participant_mut(participant)
-            .and_then(|p| p.leg.as_mut())
-            .and_then(|l| l.connection.replace(connection))
-        {
-            self.connections.remove(&old);
-            self.out.push_back(Output::MsrpClose { connection: old });
+        if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
+            l.connection = Some(connection);
         }
         let leg = LegId(participant.0);
         if s.switch.has_leg(leg) {
@@ -195,9 +237,67 @@ impl ImServer {
         self.drain_switch(session, now);
     }
 
-    fn close_unbound(&mut self, connection: ConnectionId) {
-        self.connections.remove(&connection);
-        self.out.push_back(Output::MsrpClose { connection });
+    /// RFC 4975 §5.4: a second connection for a leg already bound gets 506
+    /// to its first request, once its head is complete (no response is
+    /// owed to a REPORT or with `Failure-Report: no`), then only counts
+    /// against the unbound bounds until it closes.
+    fn refuse_bound(&mut self, connection: ConnectionId) {
+        let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
+            return;
+        };
+        let limits = crate::msrp::Limits::default();
+        let head_len = match crate::msrp::parse::HeadScanner::default().scan(&u.buffer, &limits) {
+            Ok(None) => return,
+            Ok(Some(crate::msrp::parse::HeadEnd::Body { head_len, .. }))
+            | Ok(Some(crate::msrp::parse::HeadEnd::EndLine { head_len, .. })) => head_len,
+            Err(_) => return self.close_unbound(connection),
+        };
+        let mut reply = Vec::new();
+        let has_body = u
+            .buffer
+            .get(head_len..)
+            .is_some_and(|r| !r.starts_with(b"-------"));
+        let parsed = match crate::msrp::parse::parse_head(&u.buffer[..head_len], has_body, &limits)
+        {
+            Ok(head) => {
+                if crate::msrp::response_owed(&head, 506) {
+                    crate::msrp::response(&head, 506).write(&mut reply);
+                }
+                true
+            }
+            Err(_) => false,
+        };
+        if !parsed {
+            return self.close_unbound(connection);
+        }
+        let Some(Connection::Unbound(u)) = self.connections.remove(&connection) else {
+            return;
+        };
+        self.connections.insert(
+            connection,
+            Connection::Refused(super::Unbound {
+                buffer: Vec::new(),
+                received: u.received,
+                deadline: u.deadline,
+            }),
+        );
+        if !reply.is_empty() {
+            self.out.push_back(Output::MsrpTransmit {
+                connection,
+                bytes: reply,
+            });
+        }
+    }
+
+    /// Closes an accepted connection that carries no leg.
+    pub(super) fn close_unbound(&mut self, connection: ConnectionId) {
+        if matches!(
+            self.connections.get(&connection),
+            Some(Connection::Unbound(_) | Connection::Refused(_))
+        ) {
+            self.connections.remove(&connection);
+            self.out.push_back(Output::MsrpClose { connection });
+        }
     }
 
     pub(super) fn msrp_closed(&mut self, connection: ConnectionId, now: Instant) {
@@ -206,13 +306,19 @@ impl ImServer {
             return;
         };
         if let Some(s) = self.sessions.get_mut(&session) {
-            if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
-                if l.connection == Some(connection) {
+            let mine = match s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
+                Some(l) if l.connection == Some(connection) => {
                     l.connection = None;
+                    true
                 }
+                _ => false,
+            };
+            // A connection that no longer carries the leg closing does not
+            // take the leg down.
+            if mine {
+                s.switch
+                    .handle_input(LegId(participant.0), LegInput::Closed, now);
             }
-            s.switch
-                .handle_input(LegId(participant.0), LegInput::Closed, now);
         }
         self.drain_switch(session, now);
     }

@@ -63,8 +63,9 @@ pub struct SessionConfig {
     pub response_timeout: Duration,
     /// Bounds.
     pub limits: SessionLimits,
-    /// Seed of the generator every transact-id and Message-ID comes from.
-    pub rng_seed: u64,
+    /// Seed of the generator every transact-id and Message-ID comes from
+    /// (see [`crate::rng`]).
+    pub rng_seed: crate::rng::Seed,
     /// When set, outgoing content is wrapped in `message/cpim` with these
     /// identities, provided the peer accepts `message/cpim`.
     pub cpim: Option<CpimIdentities>,
@@ -78,7 +79,7 @@ impl Default for SessionConfig {
             chunk_size: NonZeroUsize::new(2048).unwrap_or(NonZeroUsize::MIN),
             response_timeout: RESPONSE_TIMEOUT,
             limits: SessionLimits::default(),
-            rng_seed: 0,
+            rng_seed: crate::rng::Seed::from_u64(0),
             cpim: None,
         }
     }

@@ -24,7 +24,7 @@
 //! let alice_uri = "msrp://alice.example.com:7777/iau39soe2843z;tcp";
 //! let bob_uri = "msrp://bob.example.com:8888/9di4eae923wzd;tcp";
 //! let mut alice = MsrpSession::new(SessionParams::new(alice_uri, bob_uri, true), SessionConfig::default())?;
-//! let bob_config = SessionConfig { rng_seed: 2, ..SessionConfig::default() };
+//! let bob_config = SessionConfig { rng_seed: oma_im::rng::Seed::new([2; 32]), ..SessionConfig::default() };
 //! let mut bob = MsrpSession::new(SessionParams::new(bob_uri, alice_uri, false), bob_config)?;
 //!
 //! let mut now = Instant::now();

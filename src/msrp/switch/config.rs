@@ -130,8 +130,9 @@ pub struct SwitchConfig {
     pub limits: SwitchLimits,
     /// How long a relayed transaction may wait for its response.
     pub response_timeout: Duration,
-    /// Seed of the generator of every transact-id.
-    pub rng_seed: u64,
+    /// Seed of the generator of every transact-id and Message-ID (see
+    /// [`crate::rng`]).
+    pub rng_seed: crate::rng::Seed,
 }
 
 impl Default for SwitchConfig {
@@ -140,7 +141,7 @@ impl Default for SwitchConfig {
         Self {
             limits: SwitchLimits::default(),
             response_timeout: RESPONSE_TIMEOUT,
-            rng_seed: 0,
+            rng_seed: crate::rng::Seed::from_u64(0),
         }
     }
 }

@@ -33,7 +33,7 @@ pub fn client_config(user: &str, addr: SocketAddr, proxy: SocketAddr, seed: u64)
     );
     c.msrp_addr = addr;
     c.product = "oma-im-test/1.0".to_owned();
-    c.seed = seed;
+    c.seed = seed.into();
     c
 }
 

@@ -368,7 +368,7 @@ impl ScriptedPeer {
         };
         let n = negotiate(mine, theirs, side).unwrap();
         let config = SessionConfig {
-            rng_seed: u64::from(self.addr.port()),
+            rng_seed: u64::from(self.addr.port()).into(),
             ..SessionConfig::default()
         };
         let mut session = MsrpSession::from_negotiated(&n, config).unwrap();

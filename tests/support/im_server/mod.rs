@@ -207,12 +207,18 @@ pub struct Client {
 impl Client {
     /// A client of `user` behind the core.
     pub fn new(user: &str, script: &[u16]) -> Self {
+        Self::with_proxy(user, script, CORE.parse().unwrap())
+    }
+
+    /// A client of `user` that sends its requests to `proxy` (the server
+    /// itself, to go around the core).
+    pub fn with_proxy(user: &str, script: &[u16], proxy: SocketAddr) -> Self {
         let addr = client_addr(user);
         let seed = match addr.ip() {
             std::net::IpAddr::V4(ip) => u64::from(ip.octets()[3]),
             std::net::IpAddr::V6(_) => 0,
         };
-        let mut config = Config::new(addr, CORE.parse().unwrap(), Transport::Udp, seed);
+        let mut config = Config::new(addr, proxy, Transport::Udp, seed);
         config.contact_user = Some(user.to_owned());
         Client {
             ua: UserAgent::new(config),

@@ -48,7 +48,7 @@ pub fn config() -> ServerConfig {
     config.allowed_accept_types = vec!["message/cpim".into(), "text/plain".into()];
     config.product = "oma-im/0.1".into();
     config.msrp_authority = "10.0.0.10:2855".into();
-    config.seed = 7;
+    config.seed = 7.into();
     config
 }
 
