@@ -71,9 +71,11 @@
 //! ```
 
 mod build;
+mod composing;
 mod conference;
 mod config;
 mod history;
+mod imdn;
 mod pager;
 mod session;
 mod sip_events;
@@ -83,7 +85,9 @@ mod user_plane;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
+pub use composing::REFRESH_MARGIN;
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use imdn::{DispositionRequest, ImdnSent, IMDN_NAMESPACE};
 pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
@@ -139,6 +143,10 @@ pub struct ImClient {
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
     /// Recording requests to the IM History Function (13.3.1.2).
     recording_requests: BTreeMap<RecordingRequestId, RecordingRequest>,
+    /// Disposition notifications (RFC 5438) owed and sent.
+    notifications: imdn::Notifications,
+    /// Is-composing states (RFC 3994).
+    composing: composing::Composing,
     out: VecDeque<Output>,
 }
 
@@ -193,6 +201,8 @@ impl ImClient {
             subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             recording_requests: BTreeMap::new(),
+            notifications: imdn::Notifications::default(),
+            composing: composing::Composing::default(),
             out: VecDeque::new(),
         }
     }
@@ -240,6 +250,7 @@ impl ImClient {
         }
         self.pump(now);
         self.expire_recording_requests(now);
+        self.composing_timeout(now);
         self.pump(now);
     }
 
@@ -275,6 +286,9 @@ impl ImClient {
                 consider(at, DeadlineReason::RecordingRequest(*id));
             }
         }
+        if let Some((at, reason)) = self.composing.next_deadline(&self.sessions) {
+            consider(at, reason);
+        }
         best
     }
 
@@ -283,6 +297,7 @@ impl ImClient {
     pub fn is_idle(&self) -> bool {
         self.sessions.is_empty()
             && self.recording_requests.is_empty()
+            && self.composing.is_empty()
             && self.out.is_empty()
             && self.ua.is_idle()
     }
