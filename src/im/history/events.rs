@@ -428,9 +428,8 @@ impl ImHistoryFunction {
 /// messages, not messages, and never recorded.
 fn is_signal(m: &msrp_session::ReceivedMessage) -> bool {
     let signal = |ct: &str| {
-        crate::body::mime::MediaType::parse(ct).is_ok_and(|t| {
-            t.is("message", "imdn+xml") || t.is("application", "im-iscomposing+xml")
-        })
+        crate::body::mime::MediaType::parse(ct)
+            .is_ok_and(|t| t.is("message", "imdn+xml") || t.is("application", "im-iscomposing+xml"))
     };
     match &m.cpim {
         Some(Ok(cpim)) => cpim.mime_headers.get("Content-Type").is_some_and(signal),
