@@ -419,7 +419,7 @@ fn split_sends(bytes: &[u8]) -> Vec<Vec<u8>> {
             continue;
         };
         let end = body.rfind("\r\n-------").unwrap_or(body.len());
-        out.push(body[..end].as_bytes().to_vec());
+        out.push(body.as_bytes()[..end].to_vec());
     }
     out
 }

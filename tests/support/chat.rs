@@ -74,11 +74,11 @@ pub fn events(net: &Network<Peer>, index: usize) -> Vec<Event> {
 pub fn established(net: &Network<Peer>, index: usize) -> ImSessionId {
     events(net, index)
         .into_iter()
-        .filter_map(|e| match e {
+        .rev()
+        .find_map(|e| match e {
             Event::SessionEstablished { session, .. } => Some(session),
             _ => None,
         })
-        .last()
         .expect("an established session")
 }
 

@@ -14,7 +14,8 @@
 //! * **Receiving.** An indication is never a message event: a change of a
 //!   sender's state is [`Event::ComposingChanged`]. An `active` state
 //!   lapses to idle when its refresh interval passes without a refresh (or
-//!   [`DEFAULT_RECEIVER_TIMEOUT`], 120 s, when it named none), or when a
+//!   [`DEFAULT_RECEIVER_TIMEOUT`], 120 s, when it named none; never more
+//!   than [`MAX_RECEIVED_REFRESH`]), or when a
 //!   message from that sender arrives (RFC 3994 §3.3); the lapse is a
 //!   deadline ([`DeadlineReason::ComposingExpiry`]). At most
 //!   [`Limits::max_composing_peers`] active senders are kept; over it the
@@ -40,6 +41,10 @@ use super::{ClientError, DeadlineReason, Event, ImClient, ImSessionId};
 /// How long before the announced refresh interval ends an `active` state
 /// is sent again.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(10);
+
+/// The longest a received `active` state is believed without a refresh,
+/// whatever refresh interval it announced.
+pub const MAX_RECEIVED_REFRESH: Duration = Duration::from_secs(3600);
 
 /// The user's own `active` state in a session.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +89,8 @@ impl Composing {
             ComposingState::Active => {
                 let lapse = doc
                     .refresh
-                    .map_or(DEFAULT_RECEIVER_TIMEOUT, |r| Duration::from_secs(r.into()));
+                    .map_or(DEFAULT_RECEIVER_TIMEOUT, |r| Duration::from_secs(r.into()))
+                    .min(MAX_RECEIVED_REFRESH);
                 let at = now + lapse;
                 if let Some(existing) = self.incoming.get_mut(&key) {
                     *existing = at;
@@ -181,6 +187,23 @@ impl ImClient {
     ///
     /// Fails like [`send_message`](Self::send_message) when the session
     /// cannot carry messages; the state is then left as it was.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::im::client::{ClientConfig, ClientError, ImClient};
+    ///
+    /// let mut alice = ImClient::new(ClientConfig::new(
+    ///     "sip:alice@example.com",
+    ///     "sip:conf-factory@im.example.com",
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(),
+    /// ));
+    /// let now = Instant::now();
+    /// let session = alice.start_one_to_one("sip:bob@example.com", now).unwrap();
+    /// // Not established yet: nothing to carry the indication.
+    /// assert_eq!(alice.set_composing(session, true, now), Err(ClientError::WrongState));
+    /// assert!(alice.composing_peers(Some(session)).is_empty());
+    /// ```
     pub fn set_composing(
         &mut self,
         session: ImSessionId,

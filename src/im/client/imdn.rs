@@ -282,11 +282,15 @@ impl Parts<'_> {
     /// Handles an event of the MSRP session of `session` (peer `peer`)
     /// for notifications and is-composing, pushing what the application
     /// must know to `events`; gives back the events left for the ordinary
-    /// handling.
+    /// handling. A `receive_only` session (a history retrieval, a received
+    /// Large Message) carries no notification back: its requests are not
+    /// answered.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_msrp_event(
         &mut self,
         session: ImSessionId,
         peer: &str,
+        receive_only: bool,
         m: &mut MsrpSession,
         event: msrp::Event,
         events: &mut Vec<Event>,
@@ -328,7 +332,7 @@ impl Parts<'_> {
             return Some(msrp::Event::MessageReceived(received));
         };
         events.push(super::user_plane::received(session, *received, peer));
-        if self.config.anonymous {
+        if self.config.anonymous || receive_only {
             return None;
         }
         if request.disposition.positive_delivery {
@@ -494,6 +498,24 @@ impl ImClient {
     /// [`Limits::max_pending_display_notifications`](super::Limits::max_pending_display_notifications));
     /// [`ClientError::Anonymous`] for an anonymous user (see the
     /// [module documentation](self)).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::im::client::{ClientConfig, ClientError, ImClient};
+    ///
+    /// let mut config = ClientConfig::new(
+    ///     "sip:bob@example.com",
+    ///     "sip:conf-factory@im.example.com",
+    ///     "192.0.2.2:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(),
+    /// );
+    /// let mut bob = ImClient::new(config.clone());
+    /// let now = Instant::now();
+    /// assert_eq!(bob.send_display_notification("34jk324j", now), Err(ClientError::UnknownMessage));
+    /// config.anonymous = true;
+    /// let mut anonymous = ImClient::new(config);
+    /// assert_eq!(anonymous.send_display_notification("34jk324j", now), Err(ClientError::Anonymous));
+    /// ```
     pub fn send_display_notification(
         &mut self,
         imdn_message_id: &str,

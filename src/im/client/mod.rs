@@ -85,7 +85,7 @@ mod user_plane;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-pub use composing::REFRESH_MARGIN;
+pub use composing::{MAX_RECEIVED_REFRESH, REFRESH_MARGIN};
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
 pub use imdn::{DispositionRequest, ImdnSent, IMDN_NAMESPACE};
 pub use pager::{PagerMessageId, Sent};

@@ -193,8 +193,15 @@ impl ImClient {
                             rng: &mut self.rng,
                             config: &self.config,
                         };
-                        let Some(e) = parts.on_msrp_event(*id, &s.peer, m, e, &mut events, now)
-                        else {
+                        let Some(e) = parts.on_msrp_event(
+                            *id,
+                            &s.peer,
+                            s.receive_only,
+                            m,
+                            e,
+                            &mut events,
+                            now,
+                        ) else {
                             continue;
                         };
                         let large = s.origin == Origin::LargeMessage;
