@@ -181,7 +181,7 @@ fn changed(
 
 impl ImClient {
     /// Tells the client whether the user is composing a message in
-    /// `session` (see the [module documentation](self)): call it with
+    /// `session` (see the [module documentation](crate::im::client::composing)): call it with
     /// `true` on every keystroke (only the first of a run sends anything)
     /// and with `false` when the user clears the draft.
     ///

@@ -497,7 +497,7 @@ impl ImClient {
     /// made, already answered, or forgotten as the oldest over
     /// [`Limits::max_pending_display_notifications`](super::Limits::max_pending_display_notifications));
     /// [`ClientError::Anonymous`] for an anonymous user (see the
-    /// [module documentation](self)).
+    /// [module documentation](crate::im::client::imdn)).
     ///
     /// ```
     /// use std::time::Instant;

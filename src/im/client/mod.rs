@@ -13,6 +13,10 @@
 //! MSRP connection requests and bytes, and [`Event`]s come out of
 //! [`ImClient::poll_output`].
 //!
+//! Beyond the change request: Pager Mode ([`ImClient::send_pager_message`]),
+//! delivery and display notifications (RFC 5438, [`imdn`]) and
+//! is-composing indications (RFC 3994, [`composing`]).
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` — `handle_input`, `handle_timeout`
@@ -71,11 +75,11 @@
 //! ```
 
 mod build;
-mod composing;
+pub mod composing;
 mod conference;
 mod config;
 mod history;
-mod imdn;
+pub mod imdn;
 mod pager;
 mod session;
 mod sip_events;
