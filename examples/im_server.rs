@@ -607,7 +607,7 @@ fn drain(server: &mut ImServer, net: &mut Net) {
                 connection,
                 address,
             } => {
-                let target: Option<SocketAddr> = address.parse().ok();
+                let target: Option<SocketAddr> = address.socket_addr();
                 let opened = match target {
                     Some(a) if a.ip().is_loopback() => {
                         TcpStream::connect_timeout(&a, Duration::from_secs(2))

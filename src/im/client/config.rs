@@ -69,14 +69,22 @@ pub struct Limits {
     /// the NOTIFY that ends its implicit subscription (RFC 3515) before it
     /// is forgotten ([`Event::RecordingRequestTimedOut`](super::Event::RecordingRequestTimedOut)).
     pub refer_subscription_guard: Duration,
+    /// Most bytes an accepted MSRP connection may send before it names a
+    /// session of this client (its first `To-Path`), and after it was
+    /// refused with `506`; then it is closed.
+    pub max_unbound_msrp_bytes: usize,
+    /// How long an accepted MSRP connection may stay without naming a
+    /// session of this client before it is closed.
+    pub unbound_msrp_timeout: Duration,
 }
 
 impl Default for Limits {
     /// Default UA and MSRP bounds, 64 sessions, 64 stored identities, 32
     /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies, 16
-    /// recording requests, 1000 history references, and a 64 s wait for the
+    /// recording requests, 1000 history references, a 64 s wait for the
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
-    /// History Function's INVITE to complete).
+    /// History Function's INVITE to complete), and 8 KiB or 30 s for an
+    /// accepted MSRP connection to name its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -89,6 +97,8 @@ impl Default for Limits {
             max_recording_requests: 16,
             max_history_references: 1000,
             refer_subscription_guard: Duration::from_secs(64),
+            max_unbound_msrp_bytes: 8 * 1024,
+            unbound_msrp_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -70,6 +70,7 @@
 //! # Ok::<(), oma_im::im::client::ClientError>(())
 //! ```
 
+mod accept;
 mod build;
 mod conference;
 mod config;
@@ -85,7 +86,7 @@ use std::time::Instant;
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
-    Output, RecordingRequestId,
+    Output, RecordingRequestId, SessionKind, SessionState,
 };
 
 use crate::dialog::{
@@ -135,6 +136,9 @@ pub struct ImClient {
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
     /// Recording requests to the IM History Function (13.3.1.2).
     recording_requests: BTreeMap<RecordingRequestId, RecordingRequest>,
+    /// MSRP connections the application accepted (passive end).
+    accepted: BTreeMap<crate::im::ConnectionId, accept::Accepted>,
+    next_connection: u64,
     out: VecDeque<Output>,
 }
 
@@ -189,6 +193,8 @@ impl ImClient {
             subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             recording_requests: BTreeMap::new(),
+            accepted: BTreeMap::new(),
+            next_connection: 0,
             out: VecDeque::new(),
         }
     }
@@ -222,6 +228,10 @@ impl ImClient {
             Input::MsrpClosed { session } => {
                 self.msrp_input(session, crate::msrp::session::Input::Closed, now)
             }
+            Input::MsrpAcceptedBytes { connection, bytes } => {
+                self.accepted_bytes(connection, bytes, now)
+            }
+            Input::MsrpAcceptedClosed { connection } => self.accepted_closed(connection, now),
         }
         self.pump(now);
     }
@@ -236,6 +246,7 @@ impl ImClient {
         }
         self.pump(now);
         self.expire_recording_requests(now);
+        self.expire_accepted(now);
         self.pump(now);
     }
 
@@ -271,6 +282,9 @@ impl ImClient {
                 consider(at, DeadlineReason::RecordingRequest(*id));
             }
         }
+        if let Some((at, connection)) = self.accepted_deadline() {
+            consider(at, DeadlineReason::UnboundMsrp(connection));
+        }
         best
     }
 
@@ -279,6 +293,7 @@ impl ImClient {
     pub fn is_idle(&self) -> bool {
         self.sessions.is_empty()
             && self.recording_requests.is_empty()
+            && self.accepted.is_empty()
             && self.out.is_empty()
             && self.ua.is_idle()
     }
@@ -312,6 +327,51 @@ impl ImClient {
     pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
         let dialog = self.sessions.get(&session)?.dialog?;
         self.ua.session_timer(dialog).map(|(interval, _)| interval)
+    }
+
+    /// The live sessions, oldest first.
+    pub fn sessions(&self) -> impl Iterator<Item = ImSessionId> + '_ {
+        self.sessions.keys().copied()
+    }
+
+    /// The peer of `session`: the Request-URI this client invited (a user,
+    /// a Conference-factory-URI, a group, an IM Session Identity), or the
+    /// originator of a received invitation.
+    pub fn session_peer(&self, session: ImSessionId) -> Option<&str> {
+        self.sessions.get(&session).map(|s| s.peer.as_str())
+    }
+
+    /// How `session` came to be.
+    pub fn session_kind(&self, session: ImSessionId) -> Option<&SessionKind> {
+        self.sessions.get(&session).map(|s| &s.origin)
+    }
+
+    /// Where the INVITE of `session` stands.
+    pub fn session_state(&self, session: ImSessionId) -> Option<SessionState> {
+        self.sessions.get(&session).map(|s| s.state)
+    }
+
+    /// The Call-ID of the dialog of `session` (or of the INVITE received),
+    /// once known.
+    pub fn call_id(&self, session: ImSessionId) -> Option<&str> {
+        let s = self.sessions.get(&session)?;
+        if let Some(d) = s.dialog.and_then(|d| self.ua.dialog(d)) {
+            return Some(d.call_id());
+        }
+        s.incoming_key.as_ref().map(|(call_id, _)| call_id.as_str())
+    }
+
+    /// The local MSRP URI of `session` (the `a=path` of this client's SDP).
+    pub fn local_msrp_path(&self, session: ImSessionId) -> Option<String> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.local_sdp)?.pop()
+    }
+
+    /// The peer's MSRP path of `session` (the `a=path` of its SDP), once
+    /// the offer or answer arrived.
+    pub fn remote_msrp_path(&self, session: ImSessionId) -> Option<Vec<String>> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.remote_offer)
     }
 
     /// Whether `session` is established.
@@ -393,6 +453,40 @@ impl ImClient {
             return Err(ClientError::NoSessionIdentity);
         };
         self.invite(Origin::Rejoin, &identity.uri, &[], None, now)
+    }
+
+    /// Rejoins the conference of the IM Session Identity `identity` (7.1.1.9):
+    /// an INVITE to it, as [`rejoin`](Self::rejoin) does for a session this
+    /// client still remembers. For a new client after a restart, with the
+    /// URI the application stored from
+    /// [`session_identity`](Self::session_identity) or
+    /// [`Event::SessionEstablished`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::im::client::{ClientConfig, ImClient, Output, SessionKind};
+    ///
+    /// let mut alice = ImClient::new(ClientConfig::new(
+    ///     "sip:alice@example.com",
+    ///     "sip:conference-factory@im.example.com",
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(),
+    /// ));
+    /// let session = alice.rejoin_identity("sip:conf-1@im.example.com", Instant::now())?;
+    /// assert_eq!(alice.session_kind(session), Some(&SessionKind::Rejoin));
+    /// let Some(Output::Transmit(invite)) = alice.poll_output() else { panic!() };
+    /// assert!(invite.bytes.starts_with(b"INVITE sip:conf-1@im.example.com SIP/2.0"));
+    /// # Ok::<(), oma_im::im::client::ClientError>(())
+    /// ```
+    pub fn rejoin_identity(
+        &mut self,
+        identity: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        if identity.is_empty() || identity.contains(['\r', '\n', '<', '>']) {
+            return Err(ClientError::InvalidUri);
+        }
+        self.invite(Origin::Rejoin, identity, &[], None, now)
     }
 
     /// Extends the established One-to-One `session` to an Ad-hoc IM
@@ -642,6 +736,10 @@ impl ImClient {
             if !moved {
                 break;
             }
+        }
+        if !self.accepted.is_empty() {
+            self.bind_waiting(now);
+            self.drain_msrp(now);
         }
     }
 
