@@ -423,6 +423,21 @@ impl Sim {
         self.nodes.client(id)
     }
 
+    /// The IM Client `id`, to read its state.
+    pub fn client_ref(&self, id: ClientId) -> &ImClient {
+        &self.nodes.clients[id.0].role
+    }
+
+    /// The IM Server `id`, to read its state.
+    pub fn server_ref(&self, id: ServerId) -> &ImServer {
+        &self.nodes.servers[id.0].role
+    }
+
+    /// The IM History Function `id`, to read its state.
+    pub fn history_ref(&self, id: HistoryId) -> &ImHistoryFunction {
+        &self.nodes.histories[id.0].role
+    }
+
     /// The IM Server `id`.
     pub fn server(&mut self, id: ServerId) -> &mut ImServer {
         self.nodes.server(id)
