@@ -143,6 +143,15 @@ pub struct Recorded {
     pub event: SimEvent,
 }
 
+/// An entry of [`Sim::log`].
+#[derive(Debug, Clone, Copy)]
+pub enum LogEntry<'a> {
+    /// Something crossed the wire.
+    Wire(&'a WireRecord),
+    /// A node reported an event.
+    Event(&'a Recorded),
+}
+
 /// Why a run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -631,6 +640,14 @@ impl Sim {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The wire log and the events merged, in the order they happened.
+    pub fn log(&self) -> impl Iterator<Item = LogEntry<'_>> + '_ {
+        self.order.iter().map(|entry| match entry {
+            Entry::Wire(i) => LogEntry::Wire(&self.wire[*i]),
+            Entry::Event(i) => LogEntry::Event(&self.events[*i]),
+        })
     }
 
     /// SIP messages sent to an address where no node is.
