@@ -21,7 +21,11 @@
 //! the TCP connection of each [`Output::MsrpConnect`] (then report
 //! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
 //! session's connection, close on [`Output::MsrpClose`], and act on each
-//! [`Output::Event`]. Then sleep until [`poll_timeout`](ImClient::poll_timeout)
+//! [`Output::Event`]. Connections the peers open to
+//! [`ClientConfig::msrp_addr`] are named with
+//! [`msrp_accepted_at`](ImClient::msrp_accepted_at) and their bytes handed in
+//! as [`Input::MsrpAcceptedBytes`]: the client finds their session itself
+//! ([`Output::MsrpAccepted`]). Then sleep until [`poll_timeout`](ImClient::poll_timeout)
 //! (or the next input) and call [`handle_timeout`](ImClient::handle_timeout)
 //! with the time it is then. A deadline at or before `now` is handled by the
 //! call that receives `now`, so the loop never spins;
@@ -49,6 +53,12 @@
 //!             Output::MsrpConnect { .. } => {}     // connect, then Input::MsrpConnected
 //!             Output::MsrpTransmit { .. } => {}    // write on the session's connection
 //!             Output::MsrpClose { .. } => {}       // close it
+//!             // A connection accepted on msrp_addr (msrp_accepted_at, its
+//!             // bytes as Input::MsrpAcceptedBytes): it now carries a session,
+//!             // or gets these bytes (a 506), or is closed.
+//!             Output::MsrpAccepted { .. } => {}
+//!             Output::MsrpConnectionTransmit { .. } => {}
+//!             Output::MsrpConnectionClose { .. } => {}
 //!             Output::Event(event) => println!("{event:?}"),
 //!         }
 //!     }
