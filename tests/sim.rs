@@ -478,3 +478,42 @@ fn the_pcap_capture_dissects_in_tshark() {
     assert!(msrp.lines().count() >= 9, "{msrp}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// RFC 4575 §4.6: each subscription numbers its own notifications. With
+/// every participant subscribed, the full state sent to a later subscriber
+/// does not make the others see a version gap (found by the im_client
+/// example, where every member subscribes).
+#[test]
+fn every_subscriber_applies_every_conference_notification() {
+    let mut w = world(21, Faults::NONE);
+    let [alice, bob, carol] = [w.clients[0], w.clients[1], w.clients[2]];
+    let now = w.sim.now();
+    w.sim
+        .client(alice)
+        .start_ad_hoc(&[&uri("bob"), &uri("carol")], now)
+        .unwrap();
+    w.sim.run_for(Duration::from_secs(2)).unwrap();
+    for c in [alice, bob, carol] {
+        let s = w.sim.client(c).sessions().next().unwrap();
+        let now = w.sim.now();
+        w.sim.client(c).subscribe_conference(s, now).unwrap();
+        w.sim.run_for(Duration::from_secs(1)).unwrap();
+    }
+    let s = w.sim.client(bob).sessions().next().unwrap();
+    let now = w.sim.now();
+    w.sim.client(bob).leave(s, now).unwrap();
+    w.sim.run_for(Duration::from_secs(2)).unwrap();
+    for c in [alice, carol] {
+        let events = w.sim.client_events(c);
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::ConferenceStateError { .. })),
+            "{events:?}"
+        );
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::ParticipantsChanged { left, .. } if *left == [uri("bob")]
+        )));
+    }
+}
