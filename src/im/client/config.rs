@@ -76,6 +76,13 @@ pub struct Limits {
     /// How long an accepted MSRP connection may stay without naming a
     /// session of this client before it is closed.
     pub unbound_msrp_timeout: Duration,
+    /// Largest content sent in Pager Mode (one SIP MESSAGE); a larger one
+    /// goes in Large Message mode (9.1.x). 1300 octets by default, the
+    /// bound OMA SIMPLE IM draws between the two modes. With its SIP and
+    /// CPIM headers such a MESSAGE is over the 1300-octet UDP bound of
+    /// RFC 3261 §18.1.1 and RFC 3428 §9, and the user agent sends it over
+    /// TCP ([`dialog::Config::max_udp_request_size`]).
+    pub max_pager_message_size: usize,
 }
 
 impl Default for Limits {
@@ -83,8 +90,9 @@ impl Default for Limits {
     /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies, 16
     /// recording requests, 1000 history references, a 64 s wait for the
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
-    /// History Function's INVITE to complete), and 8 KiB or 30 s for an
-    /// accepted MSRP connection to name its session.
+    /// History Function's INVITE to complete), 1300-octet Pager Mode
+    /// messages, and 8 KiB or 30 s for an accepted MSRP connection to name
+    /// its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -99,6 +107,7 @@ impl Default for Limits {
             refer_subscription_guard: Duration::from_secs(64),
             max_unbound_msrp_bytes: 8 * 1024,
             unbound_msrp_timeout: Duration::from_secs(30),
+            max_pager_message_size: 1300,
         }
     }
 }

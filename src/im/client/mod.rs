@@ -85,6 +85,7 @@ mod build;
 mod conference;
 mod config;
 mod history;
+mod pager;
 mod session;
 mod sip_events;
 mod types;
@@ -94,6 +95,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
     Output, RecordingRequestId, SessionKind, SessionState,
@@ -123,6 +125,8 @@ enum TxUse {
     Invite(ImSessionId),
     /// The REFER of a recording request.
     Refer(RecordingRequestId),
+    /// A Pager Mode MESSAGE.
+    Pager(PagerMessageId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -771,7 +775,7 @@ impl ImClient {
             }
             self.client_txs.retain(|_, u| match u {
                 TxUse::Invite(s) => *s != id,
-                TxUse::Refer(_) => true,
+                TxUse::Refer(_) | TxUse::Pager(_) => true,
             });
             self.event(Event::SessionEnded {
                 session: id,

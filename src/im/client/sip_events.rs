@@ -81,6 +81,7 @@ impl ImClient {
                             self.end_session(id, EndReason::Timeout, now);
                         }
                         Some(TxUse::Refer(id)) => self.refer_timed_out(id),
+                        Some(TxUse::Pager(id)) => self.on_pager_answer(id, 408),
                         _ => {}
                     }
                 }
@@ -107,6 +108,8 @@ impl ImClient {
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
             TxUse::Refer(id) => self.on_refer_response(id, dialog, status, now),
+            TxUse::Pager(id) if status >= 200 => self.on_pager_answer(id, status),
+            TxUse::Pager(_) => {}
         }
     }
 
@@ -202,6 +205,7 @@ impl ImClient {
                 self.on_refresh_request(id, tx, method == "INVITE", now)
             }
             ("NOTIFY", Some(DialogUse::Refer(id))) => self.on_refer_notify(id, tx, request, now),
+            ("MESSAGE", None) if dialog.is_none() => self.on_pager_message(tx, &msg, now),
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
                 let _ = self.ua.respond(tx, spec, now);

@@ -97,6 +97,7 @@
 mod conference;
 mod config;
 mod headers;
+mod pager;
 mod session;
 mod setup;
 mod signalling;
@@ -230,6 +231,7 @@ impl ImServer {
             crate::sip::Method::Bye,
             crate::sip::Method::Cancel,
             crate::sip::Method::Options,
+            crate::sip::Method::Message,
             crate::sip::Method::Update,
             crate::sip::Method::Subscribe,
             crate::sip::Method::Notify,
