@@ -83,6 +83,10 @@ pub(crate) struct Slot<R> {
 /// Every node of a simulation, by kind. The hooks of
 /// [`Sim::run_until_idle_with`](super::Sim::run_until_idle_with) get it to
 /// act on any node while the simulation runs.
+///
+/// The ids are those the simulation handed out; an id of another
+/// simulation that has fewer nodes of its kind makes the accessors panic
+/// (a programming error, never an input of the network).
 #[derive(Debug, Default)]
 pub struct Nodes {
     pub(crate) clients: Vec<Slot<ImClient>>,
