@@ -30,13 +30,18 @@
 //! /accept             accept the pending invitation
 //! /leave              leave the current session
 //! /roster             the participants of the current conference
+//! /record URI         ask the IM History Function at URI to record the
+//!                     current conference (REFER)
+//! /history URI REF... retrieve history items from the History Function
 //! /quit               leave every session and exit
 //! anything else       sent as a message on the current session
 //! ```
 //!
 //! Standard output, one line each: `IM Client ready: ...` first, then
 //! `invited by ...`, `established ...`, `message from SENDER: TEXT`,
-//! `roster: ...`, `ended ...`, and `error: ...` for a command refused.
+//! `roster: ...`, `history item from SENDER to RECIPIENTS at DATETIME: TEXT`,
+//! `ended ...`, and `error: ...` for a command refused. Every message sent
+//! carries a CPIM `DateTime` from the system clock (UTC).
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, ErrorKind, Read, Write};
@@ -46,7 +51,7 @@ use std::time::{Duration, Instant};
 
 use oma_im::dialog::Routing;
 use oma_im::im::client::{
-    ClientConfig, Event, ImClient, ImSessionId, Input, InvitationKind, Output,
+    ClientConfig, Event, ImClient, ImSessionId, Input, InvitationKind, Output, SessionKind,
 };
 use oma_im::im::ConnectionId;
 use oma_im::sip::{Framer, Framing, Limits};
@@ -570,6 +575,25 @@ fn command(client: &mut ImClient, ui: &mut Ui, line: &str, now: Instant) {
             }
             None => Err("no current session".to_owned()),
         },
+        Some("/record") => match (words.next(), ui.current) {
+            (Some(uri), Some(s)) => client
+                .request_recording(s, uri, now)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            (None, _) => Err("/record needs the History Function's URI".to_owned()),
+            (_, None) => Err("no current session".to_owned()),
+        },
+        Some("/history") => {
+            let uri = words.next();
+            let references: Vec<&str> = words.collect();
+            match uri {
+                Some(uri) => client
+                    .retrieve_history(uri, &references, now)
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                None => Err("/history needs the History Function's URI".to_owned()),
+            }
+        }
         Some("/quit") => {
             let sessions: Vec<ImSessionId> = client.sessions().collect();
             for s in sessions {
@@ -581,7 +605,7 @@ fn command(client: &mut ImClient, ui: &mut Ui, line: &str, now: Instant) {
         Some(w) if w.starts_with('/') => Err(format!("unknown command {w}")),
         Some(_) => match ui.current {
             Some(s) => client
-                .send_message(s, "text/plain", line.as_bytes(), false, now)
+                .send_message_dated(s, "text/plain", line.as_bytes(), false, &utc_now(), now)
                 .map(drop)
                 .map_err(|e| e.to_string()),
             None => Err("no current session: /adhoc, /chat or /join first".to_owned()),
@@ -719,11 +743,26 @@ fn on_event(client: &mut ImClient, ui: &mut Ui, event: Event, now: Instant) {
                 ui.current = Some(session);
             }
         }
-        Event::MessageReceived { from, body, .. } => println!(
-            "message from {}: {}",
-            from.as_deref().unwrap_or("?"),
-            String::from_utf8_lossy(&body)
-        ),
+        Event::MessageReceived {
+            session,
+            from,
+            to,
+            date_time,
+            body,
+            ..
+        } => {
+            let from = from.as_deref().unwrap_or("?");
+            let text = String::from_utf8_lossy(&body);
+            if client.session_kind(session) == Some(&SessionKind::HistoryRetrieval) {
+                println!(
+                    "history item from {from} to {} at {}: {text}",
+                    to.join(" "),
+                    date_time.as_deref().unwrap_or("?")
+                );
+            } else {
+                println!("message from {from}: {text}");
+            }
+        }
         Event::ParticipantsChanged {
             participants,
             joined,
@@ -750,4 +789,30 @@ fn on_event(client: &mut ImClient, ui: &mut Ui, event: Event, now: Instant) {
         Event::ConferenceStateError { .. } => println!("error: a conference state not applied"),
         _ => {}
     }
+}
+
+/// The time now as an RFC 3339 UTC date-time (CPIM `DateTime`, RFC 3862
+/// §5.3), from the system clock.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
