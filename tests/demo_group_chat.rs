@@ -243,3 +243,12 @@ fn msrp_connection_before_the_invitees_200_is_served() {
     let result = run_scenario_with(Duration::ZERO, false);
     assert!(result.is_ok(), "{}", result.err().unwrap());
 }
+
+#[test]
+fn the_wire_log_is_a_pcap_capture() {
+    let report = report();
+    // The classic pcap header, LINKTYPE_ETHERNET.
+    assert_eq!(&report.pcap[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert_eq!(&report.pcap[20..24], &1u32.to_le_bytes());
+    assert!(report.pcap.len() > 10_000, "{}", report.pcap.len());
+}

@@ -69,6 +69,13 @@ pub struct Limits {
     /// the NOTIFY that ends its implicit subscription (RFC 3515) before it
     /// is forgotten ([`Event::RecordingRequestTimedOut`](super::Event::RecordingRequestTimedOut)).
     pub refer_subscription_guard: Duration,
+    /// Most bytes an accepted MSRP connection may send before it names a
+    /// session of this client (its first `To-Path`), and after it was
+    /// refused with `506`; then it is closed.
+    pub max_unbound_msrp_bytes: usize,
+    /// How long an accepted MSRP connection may stay without naming a
+    /// session of this client before it is closed.
+    pub unbound_msrp_timeout: Duration,
     /// Largest content sent in Pager Mode (one SIP MESSAGE); a larger one
     /// goes in Large Message mode (9.1.x). 1300 octets by default, the
     /// bound OMA SIMPLE IM draws between the two modes. With its SIP and
@@ -90,8 +97,9 @@ impl Default for Limits {
     /// recording requests, 1000 history references, a 64 s wait for the
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
     /// History Function's INVITE to complete), 1300-octet Pager Mode
-    /// messages, 256 messages awaiting a display notification and 256
-    /// composing senders.
+    /// messages, 256 messages awaiting a display notification, 256
+    /// composing senders, and 8 KiB or 30 s for an accepted MSRP
+    /// connection to name its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -104,6 +112,8 @@ impl Default for Limits {
             max_recording_requests: 16,
             max_history_references: 1000,
             refer_subscription_guard: Duration::from_secs(64),
+            max_unbound_msrp_bytes: 8 * 1024,
+            unbound_msrp_timeout: Duration::from_secs(30),
             max_pager_message_size: 1300,
             max_pending_display_notifications: 256,
             max_composing_peers: 256,

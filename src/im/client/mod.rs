@@ -25,7 +25,11 @@
 //! the TCP connection of each [`Output::MsrpConnect`] (then report
 //! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
 //! session's connection, close on [`Output::MsrpClose`], and act on each
-//! [`Output::Event`]. Then sleep until [`poll_timeout`](ImClient::poll_timeout)
+//! [`Output::Event`]. Connections the peers open to
+//! [`ClientConfig::msrp_addr`] are named with
+//! [`msrp_accepted_at`](ImClient::msrp_accepted_at) and their bytes handed in
+//! as [`Input::MsrpAcceptedBytes`]: the client finds their session itself
+//! ([`Output::MsrpAccepted`]). Then sleep until [`poll_timeout`](ImClient::poll_timeout)
 //! (or the next input) and call [`handle_timeout`](ImClient::handle_timeout)
 //! with the time it is then. A deadline at or before `now` is handled by the
 //! call that receives `now`, so the loop never spins;
@@ -53,6 +57,12 @@
 //!             Output::MsrpConnect { .. } => {}     // connect, then Input::MsrpConnected
 //!             Output::MsrpTransmit { .. } => {}    // write on the session's connection
 //!             Output::MsrpClose { .. } => {}       // close it
+//!             // A connection accepted on msrp_addr (msrp_accepted_at, its
+//!             // bytes as Input::MsrpAcceptedBytes): it now carries a session,
+//!             // or gets these bytes (a 506), or is closed.
+//!             Output::MsrpAccepted { .. } => {}
+//!             Output::MsrpConnectionTransmit { .. } => {}
+//!             Output::MsrpConnectionClose { .. } => {}
 //!             Output::Event(event) => println!("{event:?}"),
 //!         }
 //!     }
@@ -74,6 +84,7 @@
 //! # Ok::<(), oma_im::im::client::ClientError>(())
 //! ```
 
+mod accept;
 mod build;
 pub mod composing;
 mod conference;
@@ -95,7 +106,7 @@ pub use imdn::{DispositionRequest, ImdnSent, IMDN_NAMESPACE};
 pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
-    Output, RecordingRequestId,
+    Output, RecordingRequestId, SessionKind, SessionState,
 };
 
 use crate::dialog::{
@@ -151,6 +162,9 @@ pub struct ImClient {
     notifications: imdn::Notifications,
     /// Is-composing states (RFC 3994).
     composing: composing::Composing,
+    /// MSRP connections the application accepted (passive end).
+    accepted: BTreeMap<crate::im::ConnectionId, accept::Accepted>,
+    next_connection: u64,
     out: VecDeque<Output>,
 }
 
@@ -207,6 +221,8 @@ impl ImClient {
             recording_requests: BTreeMap::new(),
             notifications: imdn::Notifications::default(),
             composing: composing::Composing::default(),
+            accepted: BTreeMap::new(),
+            next_connection: 0,
             out: VecDeque::new(),
         }
     }
@@ -240,6 +256,10 @@ impl ImClient {
             Input::MsrpClosed { session } => {
                 self.msrp_input(session, crate::msrp::session::Input::Closed, now)
             }
+            Input::MsrpAcceptedBytes { connection, bytes } => {
+                self.accepted_bytes(connection, bytes, now)
+            }
+            Input::MsrpAcceptedClosed { connection } => self.accepted_closed(connection, now),
         }
         self.pump(now);
     }
@@ -255,6 +275,7 @@ impl ImClient {
         self.pump(now);
         self.expire_recording_requests(now);
         self.composing_timeout(now);
+        self.expire_accepted(now);
         self.pump(now);
     }
 
@@ -293,6 +314,9 @@ impl ImClient {
         if let Some((at, reason)) = self.composing.next_deadline(&self.sessions) {
             consider(at, reason);
         }
+        if let Some((at, connection)) = self.accepted_deadline() {
+            consider(at, DeadlineReason::UnboundMsrp(connection));
+        }
         best
     }
 
@@ -302,6 +326,7 @@ impl ImClient {
         self.sessions.is_empty()
             && self.recording_requests.is_empty()
             && self.composing.is_empty()
+            && self.accepted.is_empty()
             && self.out.is_empty()
             && self.ua.is_idle()
     }
@@ -335,6 +360,51 @@ impl ImClient {
     pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
         let dialog = self.sessions.get(&session)?.dialog?;
         self.ua.session_timer(dialog).map(|(interval, _)| interval)
+    }
+
+    /// The live sessions, oldest first.
+    pub fn sessions(&self) -> impl Iterator<Item = ImSessionId> + '_ {
+        self.sessions.keys().copied()
+    }
+
+    /// The peer of `session`: the Request-URI this client invited (a user,
+    /// a Conference-factory-URI, a group, an IM Session Identity), or the
+    /// originator of a received invitation.
+    pub fn session_peer(&self, session: ImSessionId) -> Option<&str> {
+        self.sessions.get(&session).map(|s| s.peer.as_str())
+    }
+
+    /// How `session` came to be.
+    pub fn session_kind(&self, session: ImSessionId) -> Option<&SessionKind> {
+        self.sessions.get(&session).map(|s| &s.origin)
+    }
+
+    /// Where the INVITE of `session` stands.
+    pub fn session_state(&self, session: ImSessionId) -> Option<SessionState> {
+        self.sessions.get(&session).map(|s| s.state)
+    }
+
+    /// The Call-ID of the dialog of `session` (or of the INVITE received),
+    /// once known.
+    pub fn call_id(&self, session: ImSessionId) -> Option<&str> {
+        let s = self.sessions.get(&session)?;
+        if let Some(d) = s.dialog.and_then(|d| self.ua.dialog(d)) {
+            return Some(d.call_id());
+        }
+        s.incoming_key.as_ref().map(|(call_id, _)| call_id.as_str())
+    }
+
+    /// The local MSRP URI of `session` (the `a=path` of this client's SDP).
+    pub fn local_msrp_path(&self, session: ImSessionId) -> Option<String> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.local_sdp)?.pop()
+    }
+
+    /// The peer's MSRP path of `session` (the `a=path` of its SDP), once
+    /// the offer or answer arrived.
+    pub fn remote_msrp_path(&self, session: ImSessionId) -> Option<Vec<String>> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.remote_offer)
     }
 
     /// Whether `session` is established.
@@ -416,6 +486,40 @@ impl ImClient {
             return Err(ClientError::NoSessionIdentity);
         };
         self.invite(Origin::Rejoin, &identity.uri, &[], None, now)
+    }
+
+    /// Rejoins the conference of the IM Session Identity `identity` (7.1.1.9):
+    /// an INVITE to it, as [`rejoin`](Self::rejoin) does for a session this
+    /// client still remembers. For a new client after a restart, with the
+    /// URI the application stored from
+    /// [`session_identity`](Self::session_identity) or
+    /// [`Event::SessionEstablished`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::im::client::{ClientConfig, ImClient, Output, SessionKind};
+    ///
+    /// let mut alice = ImClient::new(ClientConfig::new(
+    ///     "sip:alice@example.com",
+    ///     "sip:conference-factory@im.example.com",
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(),
+    /// ));
+    /// let session = alice.rejoin_identity("sip:conf-1@im.example.com", Instant::now())?;
+    /// assert_eq!(alice.session_kind(session), Some(&SessionKind::Rejoin));
+    /// let Some(Output::Transmit(invite)) = alice.poll_output() else { panic!() };
+    /// assert!(invite.bytes.starts_with(b"INVITE sip:conf-1@im.example.com SIP/2.0"));
+    /// # Ok::<(), oma_im::im::client::ClientError>(())
+    /// ```
+    pub fn rejoin_identity(
+        &mut self,
+        identity: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        if identity.is_empty() || identity.contains(['\r', '\n', '<', '>']) {
+            return Err(ClientError::InvalidUri);
+        }
+        self.invite(Origin::Rejoin, identity, &[], None, now)
     }
 
     /// Extends the established One-to-One `session` to an Ad-hoc IM
@@ -665,6 +769,10 @@ impl ImClient {
             if !moved {
                 break;
             }
+        }
+        if !self.accepted.is_empty() {
+            self.bind_waiting(now);
+            self.drain_msrp(now);
         }
     }
 

@@ -5,42 +5,8 @@ use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::im::ImSessionIdentity;
 use crate::msrp::session::MsrpSession;
 
-use super::InvitationKind;
-
-/// How a session came to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// 7.1.1.2.
-    OneToOne,
-    /// 7.1.1.3, and the extension of a 1-1 session (clause notes §3).
-    AdHoc,
-    /// 7.1.1.4.
-    PreDefined,
-    /// 7.1.1.9.
-    Rejoin,
-    /// 7.1.1.10.
-    PublicConference,
-    /// 9.1.x: this client sends one Large Message.
-    LargeMessage,
-    /// 13.2.1.1: this client retrieves history from the IM History
-    /// Function (its offer is `a=recvonly`).
-    HistoryRetrieval,
-    /// Received invitation.
-    Invited(InvitationKind),
-}
-
-/// Where the session's INVITE stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Our INVITE is out, no final response yet.
-    Inviting,
-    /// An INVITE arrived; the user has not answered.
-    Invited,
-    /// 2xx sent or received.
-    Established,
-    /// BYE sent.
-    Ending,
-}
+pub(crate) use super::SessionKind as Origin;
+pub(crate) use super::SessionState as State;
 
 /// A recording request: a REFER to the IM History Function (13.3.1.2)
 /// and its implicit subscription (RFC 3515).
@@ -97,6 +63,9 @@ pub(crate) struct Session {
     /// This side's media is `a=recvonly` (a history retrieval, a received
     /// Large Message): nothing may be sent on it.
     pub receive_only: bool,
+    /// The accepted connection that carries the MSRP (passive end, bound by
+    /// the client from its first To-Path).
+    pub connection: Option<crate::im::ConnectionId>,
 }
 
 impl Session {
@@ -118,6 +87,7 @@ impl Session {
             subscription: None,
             cancelled: false,
             receive_only: false,
+            connection: None,
         }
     }
 

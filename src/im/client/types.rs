@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::dialog;
-use crate::im::ImSessionIdentity;
+use crate::im::{ConnectionId, ImSessionIdentity};
 use crate::msrp::session::{Authority, DeliveryFailure};
 use crate::transaction::Transport;
 
@@ -52,6 +52,22 @@ pub enum Input<'a> {
         /// The session.
         session: ImSessionId,
     },
+    /// Bytes read from a connection the application accepted on
+    /// [`ClientConfig::msrp_addr`](super::ClientConfig::msrp_addr) and named
+    /// with [`ImClient::msrp_accepted_at`](super::ImClient::msrp_accepted_at),
+    /// split anywhere. The client finds the session from the first
+    /// `To-Path` and says so with [`Output::MsrpAccepted`].
+    MsrpAcceptedBytes {
+        /// The connection.
+        connection: ConnectionId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// An accepted connection closed.
+    MsrpAcceptedClosed {
+        /// The connection.
+        connection: ConnectionId,
+    },
 }
 
 /// What the client hands out: drain with
@@ -81,8 +97,73 @@ pub enum Output {
         /// The session.
         session: ImSessionId,
     },
+    /// The accepted `connection` carries the MSRP of `session` (its first
+    /// `To-Path` named the session's local URI): from now on, write the
+    /// session's [`Output::MsrpTransmit`] on it and close it on
+    /// [`Output::MsrpClose`].
+    MsrpAccepted {
+        /// The connection.
+        connection: ConnectionId,
+        /// The session it carries.
+        session: ImSessionId,
+    },
+    /// Bytes to write on an accepted connection that carries no session:
+    /// the `506` of RFC 4975 §5.4 to a second connection for a session
+    /// already carried by another one.
+    MsrpConnectionTransmit {
+        /// The connection.
+        connection: ConnectionId,
+        /// Complete MSRP messages.
+        data: Vec<u8>,
+    },
+    /// Close an accepted connection that carries no session: it named no
+    /// session of this client, sent more than
+    /// [`Limits::max_unbound_msrp_bytes`](super::Limits::max_unbound_msrp_bytes)
+    /// without naming one, or stayed unbound for
+    /// [`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout).
+    MsrpConnectionClose {
+        /// The connection.
+        connection: ConnectionId,
+    },
     /// Something the user or the application must know.
     Event(Event),
+}
+
+/// How a session came to be: [`ImClient::session_kind`](super::ImClient::session_kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionKind {
+    /// A One-to-One IM session this client set up (7.1.1.2).
+    OneToOne,
+    /// An Ad-hoc IM Conference this client set up (7.1.1.3), or a 1-1
+    /// session extended to one.
+    AdHoc,
+    /// A Pre-Defined IM Conference (7.1.1.4).
+    PreDefined,
+    /// A rejoin of a conference by its IM Session Identity (7.1.1.9).
+    Rejoin,
+    /// A Public Conference joined (7.1.1.10).
+    PublicConference,
+    /// This client sends one Large Message (9.1.x).
+    LargeMessage,
+    /// This client retrieves history from the IM History Function (13.2.1.1).
+    HistoryRetrieval,
+    /// An invitation this client received.
+    Invited(InvitationKind),
+}
+
+/// Where a session's INVITE stands: [`ImClient::session_state`](super::ImClient::session_state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionState {
+    /// This client's INVITE is out, no final response yet.
+    Inviting,
+    /// An INVITE arrived; the user has not answered.
+    Invited,
+    /// 2xx sent or received.
+    Established,
+    /// BYE sent.
+    Ending,
 }
 
 /// What kind of invitation arrived.
@@ -351,6 +432,9 @@ pub enum DeadlineReason {
     /// A sender's `active` state lapses without a refresh (in the session,
     /// or in Pager Mode).
     ComposingExpiry(Option<ImSessionId>),
+    /// An accepted MSRP connection that named no session yet is closed
+    /// then ([`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout)).
+    UnboundMsrp(ConnectionId),
 }
 
 /// A deadline and why it exists.

@@ -170,6 +170,7 @@ impl ImClient {
             while m.poll_output().is_some() {}
             self.out.push_back(Output::MsrpClose { session: id });
         }
+        self.forget_accepted(id);
     }
 
     /// Moves every MSRP session's output out; returns whether any moved.

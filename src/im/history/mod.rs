@@ -257,6 +257,14 @@ impl ImHistoryFunction {
         }
     }
 
+    /// The local MSRP URI of `session` (the last URI of its `a=path`), once
+    /// its MSRP endpoint exists: the URI the first `To-Path` of a
+    /// connection the peer opens for the session names.
+    pub fn local_msrp_path(&self, session: HistorySessionId) -> Option<&str> {
+        let msrp = self.sessions.get(&session)?.msrp.as_ref()?;
+        msrp.params().local_path.last().map(String::as_str)
+    }
+
     /// `true` when nothing is alive: no session, no SIP transaction or
     /// dialog, no deadline, no output waiting.
     pub fn is_idle(&self) -> bool {

@@ -116,10 +116,11 @@ impl ImServer {
             dialog,
             call_id: call_id.to_owned(),
             expires_at: at,
+            version: 0,
         });
         self.by_subscription.insert(dialog, session);
         self.schedule(at, Timer::Subscription(session, dialog));
-        let body = self.full_state(session);
+        let body = self.full_state(session, dialog);
         self.notify(dialog, &format!("active;expires={expires}"), body, now);
         true
     }
@@ -150,7 +151,7 @@ impl ImServer {
         {
             sub.expires_at = at;
         }
-        let body = self.full_state(session);
+        let body = self.full_state(session, dialog);
         self.notify(dialog, &format!("active;expires={expires}"), body, now);
     }
 
@@ -185,13 +186,19 @@ impl ImServer {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
+        if !s.subscribers.iter().any(|x| x.dialog == dialog) {
+            return;
+        }
+        let body = self.full_state(session, dialog);
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
         let Some(index) = s.subscribers.iter().position(|x| x.dialog == dialog) else {
             return;
         };
         let sub = s.subscribers.swap_remove(index);
         self.by_subscription.remove(&dialog);
         self.by_call_id.remove(&sub.call_id);
-        let body = self.full_state(session);
         self.notify(dialog, state, body, now);
         let _ = self.ua.terminate_dialog(dialog);
         self.collect();
@@ -215,47 +222,57 @@ impl ImServer {
             return;
         };
         let who = roster_entry(p, &self.config.anonymous_uri);
-        s.version = s.version.wrapping_add(1);
-        let info = match left {
-            None => ConferenceInfo::user_joined(&s.identity, s.version, &who),
-            Some(reason) => {
-                let method = if reason == LeaveReason::Departed {
-                    DisconnectionMethod::Departed
-                } else {
-                    DisconnectionMethod::Booted
-                };
-                ConferenceInfo::user_left(&s.identity, s.version, &who, method)
-            }
-        };
-        let mut body = Vec::new();
-        info.write(&mut body);
-        let targets: Vec<(DialogId, u64)> = s
+        let identity = s.identity.clone();
+        // Each subscription has its own version sequence (RFC 4575 §4.6).
+        let targets: Vec<(DialogId, u64, u32)> = s
             .subscribers
-            .iter()
+            .iter_mut()
             .map(|x| {
+                x.version = x.version.wrapping_add(1);
                 (
                     x.dialog,
                     x.expires_at.saturating_duration_since(now).as_secs(),
+                    x.version,
                 )
             })
             .collect();
-        for (dialog, left) in targets {
-            self.notify(dialog, &format!("active;expires={left}"), body.clone(), now);
+        for (dialog, left_secs, version) in targets {
+            let info = match left {
+                None => ConferenceInfo::user_joined(&identity, version, &who),
+                Some(reason) => {
+                    let method = if reason == LeaveReason::Departed {
+                        DisconnectionMethod::Departed
+                    } else {
+                        DisconnectionMethod::Booted
+                    };
+                    ConferenceInfo::user_left(&identity, version, &who, method)
+                }
+            };
+            let mut body = Vec::new();
+            info.write(&mut body);
+            self.notify(dialog, &format!("active;expires={left_secs}"), body, now);
         }
     }
 
-    /// The full conference-info of a session (a new version).
-    fn full_state(&mut self, session: SessionId) -> Vec<u8> {
+    /// The full conference-info of a session, as the next version of the
+    /// subscription `dialog`.
+    fn full_state(&mut self, session: SessionId, dialog: DialogId) -> Vec<u8> {
         let mut body = Vec::new();
         if let Some(s) = self.sessions.get_mut(&session) {
-            s.version = s.version.wrapping_add(1);
+            let version = match s.subscribers.iter_mut().find(|x| x.dialog == dialog) {
+                Some(sub) => {
+                    sub.version = sub.version.wrapping_add(1);
+                    sub.version
+                }
+                None => 1,
+            };
             let roster: Vec<Participant> = s
                 .participants
                 .iter()
                 .filter(|p| p.state == State::Joined && !p.recorder)
                 .map(|p| roster_entry(p, &self.config.anonymous_uri))
                 .collect();
-            ConferenceInfo::full_state(&s.identity, s.version, &roster).write(&mut body);
+            ConferenceInfo::full_state(&s.identity, version, &roster).write(&mut body);
         }
         body
     }

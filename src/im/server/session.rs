@@ -114,6 +114,9 @@ pub(crate) struct Subscriber {
     pub dialog: DialogId,
     pub call_id: String,
     pub expires_at: Instant,
+    /// The conference-info version last sent on this subscription (RFC
+    /// 4575 §4.6: each subscription counts its own notifications).
+    pub version: u32,
 }
 
 /// One IM Session.
@@ -151,8 +154,6 @@ pub(crate) struct ImSession {
     pub large_message_relayed: bool,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
-    /// The conference-info version last sent.
-    pub version: u32,
 }
 
 impl ImSession {

@@ -450,7 +450,6 @@ impl ImServer {
                 large_message: false,
                 large_message_relayed: false,
                 subscribers: Vec::new(),
-                version: 0,
             },
         );
         self.event(Event::SessionCreated {

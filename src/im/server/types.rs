@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::dialog;
+use crate::msrp::session::Authority;
 use crate::transaction::{Transmit, Transport};
 
 /// Identifies an IM Session hosted by the server.
@@ -77,8 +78,11 @@ pub enum Output {
     MsrpConnect {
         /// The name of the connection.
         connection: ConnectionId,
-        /// `host:port` of the Participant's MSRP URI.
-        address: String,
+        /// Host and port of the Participant's MSRP URI: the same
+        /// [`Authority`] the client and the History Function name
+        /// (formerly a `String`; `address.to_string()` gives
+        /// the same `host:port`, with the default port 2855 written out).
+        address: Authority,
     },
     /// Bytes to write on an MSRP connection.
     MsrpTransmit {

@@ -3,6 +3,9 @@
 
 use std::time::Instant;
 
+use crate::im::accept::{to_path_session_id, Lookup};
+use crate::msrp::session::Authority;
+
 use crate::msrp::switch::{LegConfig, LegId, LegInput, SwitchEvent, SwitchOutput};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
@@ -52,12 +55,8 @@ impl ImServer {
             let connection = ConnectionId(self.fresh_id());
             let address = remote_path
                 .first()
-                .and_then(|u| crate::msrp::MsrpUri::parse(u).ok())
-                .map(|u| match u.port {
-                    Some(port) => format!("{}:{port}", u.host),
-                    None => u.host.to_owned(),
-                })
-                .unwrap_or_default();
+                .and_then(|u| Authority::from_msrp_uri(u))
+                .unwrap_or_else(|| Authority::new("", None));
             self.connections
                 .insert(connection, Connection::Bound(session, participant));
             if let Some(l) = self
@@ -245,31 +244,11 @@ impl ImServer {
         let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
             return;
         };
-        let limits = crate::msrp::Limits::default();
-        let head_len = match crate::msrp::parse::HeadScanner::default().scan(&u.buffer, &limits) {
-            Ok(None) => return,
-            Ok(Some(crate::msrp::parse::HeadEnd::Body { head_len, .. }))
-            | Ok(Some(crate::msrp::parse::HeadEnd::EndLine { head_len, .. })) => head_len,
-            Err(_) => return self.close_unbound(connection),
+        let reply = match crate::im::accept::refusal(&u.buffer) {
+            crate::im::accept::Refusal::Incomplete => return,
+            crate::im::accept::Refusal::Reply(reply) => reply,
+            crate::im::accept::Refusal::Invalid => return self.close_unbound(connection),
         };
-        let mut reply = Vec::new();
-        let has_body = u
-            .buffer
-            .get(head_len..)
-            .is_some_and(|r| !r.starts_with(b"-------"));
-        let parsed = match crate::msrp::parse::parse_head(&u.buffer[..head_len], has_body, &limits)
-        {
-            Ok(head) => {
-                if crate::msrp::response_owed(&head, 506) {
-                    crate::msrp::response(&head, 506).write(&mut reply);
-                }
-                true
-            }
-            Err(_) => false,
-        };
-        if !parsed {
-            return self.close_unbound(connection);
-        }
         let Some(Connection::Unbound(u)) = self.connections.remove(&connection) else {
             return;
         };
@@ -378,40 +357,5 @@ impl ImServer {
             self.release_all(session, now);
             self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
         }
-    }
-}
-
-enum Lookup<'a> {
-    Incomplete,
-    Found(&'a str),
-    Invalid,
-}
-
-/// The session-id of the last URI of the first `To-Path` header in
-/// `buffer` (RFC 4975 §9 session matching).
-fn to_path_session_id(buffer: &[u8]) -> Lookup<'_> {
-    let Some(start) = memchr::memmem::find(buffer, b"\r\nTo-Path:") else {
-        return if memchr::memmem::find(buffer, b"\r\n\r\n").is_some() {
-            Lookup::Invalid
-        } else {
-            Lookup::Incomplete
-        };
-    };
-    let value_start = start + b"\r\nTo-Path:".len();
-    let Some(rest) = buffer.get(value_start..) else {
-        return Lookup::Incomplete;
-    };
-    let Some(end) = memchr::memmem::find(rest, b"\r\n") else {
-        return Lookup::Incomplete;
-    };
-    let Ok(value) = std::str::from_utf8(&rest[..end]) else {
-        return Lookup::Invalid;
-    };
-    let Some(last) = value.split_ascii_whitespace().last() else {
-        return Lookup::Invalid;
-    };
-    match crate::msrp::MsrpUri::parse(last) {
-        Ok(uri) => uri.session_id.map_or(Lookup::Invalid, Lookup::Found),
-        Err(_) => Lookup::Invalid,
     }
 }

@@ -100,6 +100,10 @@ impl ImNode {
                     self.conns.remove(&session);
                     self.passive.retain(|s| *s != session);
                 }
+                // This network binds passive connections itself.
+                Output::MsrpAccepted { .. }
+                | Output::MsrpConnectionTransmit { .. }
+                | Output::MsrpConnectionClose { .. } => {}
                 Output::Event(e) => {
                     if let Event::SessionEstablished { session, .. } = &e {
                         if !self.conns.contains_key(session) {

@@ -477,7 +477,7 @@ impl Node for Peer {
                         connection,
                         address,
                     } => {
-                        if let (Ok(addr), Some(now)) = (address.parse::<SocketAddr>(), bridge.now) {
+                        if let (Some(addr), Some(now)) = (address.socket_addr(), bridge.now) {
                             bridge.peers.insert(connection, addr);
                             bridge.by_peer.insert(addr, connection);
                             server.handle_input(server::Input::MsrpConnected { connection }, now);
