@@ -780,5 +780,17 @@ fn large_message_to_several_recipients_goes_to_the_factory_with_a_list() {
     let sdp = sdp_of_invite(invite);
     let (_, media) = sdp.msrp_media().unwrap();
     assert_eq!(sdp.media_direction(media), Direction::SendOnly);
-    assert_eq!(media.max_size(), Some(3000));
+    // The size of what is sent: the content wrapped in CPIM, To the URI
+    // the INVITE went to.
+    let cpim = oma_im::body::cpim::CpimMessage::new(
+        oma_im::body::cpim::CpimAddress::new(None, "sip:alice@example.com"),
+        oma_im::body::cpim::CpimAddress::new(None, "sip:conference-factory@im.example.com"),
+        "text/plain",
+        &body,
+    )
+    .unwrap();
+    let mut wrapped = Vec::new();
+    cpim.write(&mut wrapped);
+    assert!(wrapped.len() > 3000);
+    assert_eq!(media.max_size(), Some(wrapped.len() as u64));
 }

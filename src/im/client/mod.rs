@@ -426,6 +426,13 @@ impl ImClient {
     /// recipient, or for several to the Conference-factory-URI or the
     /// exploder with the URI list. The session is released (BYE) once the
     /// message is delivered or failed.
+    ///
+    /// The offer's `a=max-size` is the size of the MSRP message that is
+    /// sent: `body` wrapped in `message/cpim`, whose `From` is the user's IM
+    /// Address and whose `To` is the URI the INVITE goes to (the recipient,
+    /// or the Conference-factory-URI or exploder). A recipient's limit
+    /// ([`ClientConfig::max_large_message_size`]) is compared with that
+    /// size.
     pub fn send_large_message(
         &mut self,
         recipients: &[&str],
@@ -433,17 +440,19 @@ impl ImClient {
         body: &[u8],
         now: Instant,
     ) -> Result<ImSessionId, ClientError> {
-        let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
         let large = Some((content_type.to_owned(), body.to_vec()));
         match recipients {
             [] => Err(ClientError::NoRecipient),
-            [one] => self.invite(
-                Origin::LargeMessage,
-                one,
-                &[],
-                large.map(|l| (l, size)),
-                now,
-            ),
+            [one] => {
+                let size = self.wrapped_size(one, content_type, body)?;
+                self.invite(
+                    Origin::LargeMessage,
+                    one,
+                    &[],
+                    large.map(|l| (l, size)),
+                    now,
+                )
+            }
             several => {
                 let target = match &self.config.large_message_group_target {
                     LargeMessageGroupTarget::ConferenceFactory => {
@@ -452,6 +461,7 @@ impl ImClient {
                     LargeMessageGroupTarget::Exploder(uri) => uri.clone(),
                 };
                 let list: Vec<String> = several.iter().map(|s| (*s).to_owned()).collect();
+                let size = self.wrapped_size(&target, content_type, body)?;
                 self.invite(
                     Origin::LargeMessage,
                     &target,
@@ -461,6 +471,26 @@ impl ImClient {
                 )
             }
         }
+    }
+
+    /// The size of the `message/cpim` message a Large Message of
+    /// `content_type` and `body` is sent as, addressed (CPIM `To`) to `to`:
+    /// what `a=max-size` announces.
+    fn wrapped_size(&self, to: &str, content_type: &str, body: &[u8]) -> Result<u64, ClientError> {
+        let message = crate::body::cpim::CpimMessage::new(
+            crate::body::cpim::CpimAddress::new(None, &self.config.im_address),
+            crate::body::cpim::CpimAddress::new(None, to),
+            content_type,
+            body,
+        )
+        .map_err(|_| {
+            ClientError::Msrp(crate::msrp::session::SendError::new(
+                crate::msrp::session::SendErrorKind::InvalidContentType,
+            ))
+        })?;
+        let mut out = Vec::with_capacity(body.len() + 128);
+        message.write(&mut out);
+        Ok(u64::try_from(out.len()).unwrap_or(u64::MAX))
     }
 
     /// Leaves `session`: CANCEL when it is not answered yet, else BYE; the
@@ -599,6 +629,9 @@ impl ImClient {
         let mut s = Session::new(origin, State::Inviting, target.to_owned());
         s.invite = Some(tx);
         s.local_sdp = sdp;
+        if large.is_some() {
+            s.large_message_to = Some(target.to_owned());
+        }
         s.large_message = large.map(|(l, _)| l);
         s.receive_only = receive_only;
         self.sessions.insert(id, s);

@@ -90,6 +90,10 @@ pub(crate) struct Session {
     pub msrp: Option<MsrpSession>,
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
+    /// The CPIM `To` of a Large Message: the URI its INVITE went to (the
+    /// recipient, or the Conference-factory-URI or exploder of a group),
+    /// fixed with the offer so that `a=max-size` is the size sent.
+    pub large_message_to: Option<String>,
     pub subscription: Option<Subscription>,
     /// The user left before the INVITE was answered (CANCEL sent): a 2xx
     /// that crosses the CANCEL is ended with BYE.
@@ -115,6 +119,7 @@ impl Session {
             identity: None,
             msrp: None,
             large_message: None,
+            large_message_to: None,
             subscription: None,
             cancelled: false,
             receive_only: false,

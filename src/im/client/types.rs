@@ -100,7 +100,12 @@ pub enum InvitationKind {
     },
     /// A Large Message session (9.2.1): the offer is `a=sendonly`.
     LargeMessage {
-        /// The size announced in the offer's `a=max-size`, if any.
+        /// The size announced in the offer's `a=max-size`, if any: the
+        /// size of the MSRP message that will arrive, the content wrapped
+        /// in `message/cpim` (what [`ImClient::send_large_message`]
+        /// announces).
+        ///
+        /// [`ImClient::send_large_message`]: super::ImClient::send_large_message
         size: Option<u64>,
     },
 }
