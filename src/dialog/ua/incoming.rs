@@ -182,9 +182,9 @@ impl UserAgent {
             // earlier one, is a stale copy of it: 482 too, never a second
             // call.
             let merge = merge_key(request);
-            let merged = merge.as_ref().is_some_and(|m| {
-                self.merge_keys.contains_key(m) || self.stale_invite(m)
-            });
+            let merged = merge
+                .as_ref()
+                .is_some_and(|m| self.merge_keys.contains_key(m) || self.stale_invite(m));
             let id = self.new_server(owned(), key, None, source, transport, now);
             if merged {
                 return self.respond_internal(id, 482, now);
