@@ -23,7 +23,8 @@
 //! | join a group's running session | INVITE to the IM Group Identity or to its IM Session Identity | as opening it | 403 |
 //! | join or rejoin an ad-hoc session | INVITE to its IM Session Identity (`rejoin`, `join_public_conference` with that URI) | its inviter, invitees and joiners, present or gone ([`SessionAccess::ParticipantsAndInvitees`]), authorized | 403 |
 //! | join a public conference | INVITE to its URI (or its session's identity) | whom the [`AuthorizationPolicy`] authorizes | 403 |
-//! | add users by REFER | REFER in a session | nobody: not offered (additions are new INVITEs under the rules above) | 501 |
+//! | add a user by REFER (RFC 4579 §5.5) | REFER in its dialog with the focus, `Refer-To: <user>` | a Participant ([`ReferAddPolicy::Participants`]); the user is INVITEd with `Referred-By` and may rejoin later as an invitee | 403 (486 when full, 491 while being invited) |
+//! | remove a Participant by REFER (RFC 4579 §5.6) | REFER in its dialog, `Refer-To: <user;method=BYE>` | the Participant itself ([`ReferRemovePolicy::OnlySelf`]) | 403 (404 when not in the session) |
 //! | record a session | `a=recvonly` INVITE to the IM Session Identity (13.3.1.2) | a request from the trust domain ([`AccessPolicy::recording_needs_verified_identity`]) whose `From` is a Participant ([`RecordingPolicy::Participants`]) | 403 |
 //! | read the roster | SUBSCRIBE `Event: conference` to the IM Session Identity | its Participants, and the recording History Function from the trust domain ([`RosterAccess::Participants`]), at most [`Limits::max_subscriptions_per_session`] at once | 403; 503 over the cap |
 //! | speak and listen | the MSRP leg of the SDP exchange | the connection that first presents the leg's session-id; another gets 506 (RFC 4975 §5.4) | 506; a connection naming no leg is closed after [`Limits::max_unbound_msrp_bytes`] or [`Limits::unbound_msrp_timeout`] |
@@ -97,6 +98,7 @@
 mod conference;
 mod config;
 mod headers;
+mod refer;
 mod session;
 mod setup;
 mod signalling;
@@ -109,14 +111,14 @@ use std::time::Instant;
 
 pub use config::{
     AccessPolicy, AuthorizationPolicy, FailurePolicy, GroupAccess, Limits, PredefinedGroup,
-    RecordingPolicy, RosterAccess, ServerConfig, SessionAccess,
+    RecordingPolicy, ReferAddPolicy, ReferRemovePolicy, RosterAccess, ServerConfig, SessionAccess,
 };
 pub use headers::{
     release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
 };
 pub use types::{
-    AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input, LeaveReason,
-    Output, ParticipantId, SessionId,
+    AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input,
+    InvitationFailure, LeaveReason, Output, ParticipantId, SessionId,
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
@@ -138,6 +140,8 @@ struct PendingSetup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Refresh(SessionId, ParticipantId),
+    /// An invitee is CANCELled unless it answered by then.
+    Invitation(SessionId, ParticipantId),
     Switch(SessionId),
     Subscription(SessionId, DialogId),
     /// An accepted MSRP connection that must name its leg by then.
@@ -183,6 +187,9 @@ pub struct ImServer {
     by_call_id: HashMap<String, SessionId>,
     by_dialog: HashMap<DialogId, (SessionId, ParticipantId)>,
     by_client_tx: HashMap<ClientTxId, (SessionId, ParticipantId)>,
+    /// INVITEs CANCELled and not yet answered with a final response: a
+    /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
+    cancelled_invites: std::collections::HashSet<ClientTxId>,
     by_server_tx: HashMap<ServerTxId, (SessionId, ParticipantId)>,
     by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
     /// Conference-factory-URIs (URI keys) to the URI as configured.
@@ -233,6 +240,7 @@ impl ImServer {
             crate::sip::Method::Update,
             crate::sip::Method::Subscribe,
             crate::sip::Method::Notify,
+            crate::sip::Method::Refer,
         ] {
             caps.allow.insert(m);
         }
@@ -265,6 +273,7 @@ impl ImServer {
             by_call_id: HashMap::new(),
             by_dialog: HashMap::new(),
             by_client_tx: HashMap::new(),
+            cancelled_invites: std::collections::HashSet::new(),
             by_server_tx: HashMap::new(),
             by_leg_token: HashMap::new(),
             factories,
@@ -351,6 +360,9 @@ impl ImServer {
                 Timer::Refresh(session, participant) => {
                     self.session_expired(session, participant, now)
                 }
+                Timer::Invitation(session, participant) => {
+                    self.invitation_expired(session, participant, now)
+                }
                 Timer::Subscription(session, dialog) => {
                     self.subscription_expired(session, dialog, now)
                 }
@@ -385,6 +397,10 @@ impl ImServer {
             at: *at,
             reason: match *timer {
                 Timer::Refresh(session, participant) => DeadlineReason::SessionRefresh {
+                    session,
+                    participant,
+                },
+                Timer::Invitation(session, participant) => DeadlineReason::InvitationTimeout {
                     session,
                     participant,
                 },
@@ -536,6 +552,13 @@ impl ImServer {
                 .and_then(|s| s.participant(p))
                 .and_then(|p| p.refresh_at)
                 .is_some_and(|r| r >= at),
+            Timer::Invitation(s, p) => self
+                .sessions
+                .get(&s)
+                .and_then(|s| s.participant(p))
+                .is_some_and(|p| {
+                    matches!(p.state, session::State::Inviting(_)) && p.invite_deadline == Some(at)
+                }),
             Timer::Switch(s) => self
                 .sessions
                 .get(&s)
