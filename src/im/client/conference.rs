@@ -49,6 +49,20 @@ impl ImClient {
         Ok(())
     }
 
+    /// The conference state of `session` as last notified (7.1.1.11): the
+    /// full document with every partial notification merged in, every
+    /// user with its endpoint status (`pending`, `alerting`, `connected`,
+    /// `disconnected` with its `disconnection-method` and reason, RFC 4575
+    /// §5.7); `None` without a subscription or before its first NOTIFY.
+    pub fn conference_state(&self, session: ImSessionId) -> Option<&ConferenceInfo> {
+        self.sessions
+            .get(&session)?
+            .subscription
+            .as_ref()?
+            .roster
+            .as_ref()
+    }
+
     /// Ends the subscription of `id` (`Expires: 0`), when there is one.
     pub(super) fn unsubscribe(&mut self, id: ImSessionId, now: Instant) {
         if let Some(sub) = self.sessions.get(&id).and_then(|s| s.subscription.as_ref()) {

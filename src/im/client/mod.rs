@@ -74,6 +74,7 @@ mod build;
 mod conference;
 mod config;
 mod history;
+mod referral;
 mod session;
 mod sip_events;
 mod types;
@@ -112,6 +113,8 @@ enum TxUse {
     Invite(ImSessionId),
     /// The REFER of a recording request.
     Refer(RecordingRequestId),
+    /// A REFER asking the focus of a conference to add or remove a user.
+    Referral(ImSessionId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -695,7 +698,7 @@ impl ImClient {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) => *s != id,
+                TxUse::Invite(s) | TxUse::Referral(s) => *s != id,
                 TxUse::Refer(_) => true,
             });
             self.event(Event::SessionEnded {

@@ -66,6 +66,20 @@ pub(crate) struct Subscription {
     pub roster: Option<ConferenceInfo>,
 }
 
+/// A REFER asking the focus to add or remove a user (RFC 4579 §5.5, §5.6),
+/// until its last NOTIFY.
+#[derive(Debug, Clone)]
+pub(crate) struct Referral {
+    /// The REFER's CSeq number: the `id` of its NOTIFYs' `Event: refer`.
+    pub id: u32,
+    /// The user to add or remove.
+    pub user: String,
+    /// `method=BYE`: a removal.
+    pub remove: bool,
+    /// The REFER, until its final response.
+    pub refer: Option<crate::dialog::ClientTxId>,
+}
+
 /// One IM session.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -101,6 +115,8 @@ pub(crate) struct Session {
     /// This side's media is `a=recvonly` (a history retrieval, a received
     /// Large Message): nothing may be sent on it.
     pub receive_only: bool,
+    /// REFERs to the focus waiting for their outcome.
+    pub referrals: Vec<Referral>,
 }
 
 impl Session {
@@ -123,6 +139,7 @@ impl Session {
             subscription: None,
             cancelled: false,
             receive_only: false,
+            referrals: Vec::new(),
         }
     }
 

@@ -260,6 +260,26 @@ pub enum Event {
         /// The subscription ended with this NOTIFY.
         terminated: bool,
     },
+    /// The progress of a request to the focus to add a user to a
+    /// conference or remove one
+    /// ([`ImClient::add_participants`](super::ImClient::add_participants),
+    /// [`ImClient::remove_participant`](super::ImClient::remove_participant)).
+    ReferralProgress {
+        /// The conference.
+        session: ImSessionId,
+        /// The user to add or remove.
+        user: String,
+        /// A removal (`method=BYE`) rather than an addition.
+        remove: bool,
+        /// The REFER's failure response (403 when the focus's policy
+        /// refuses it), or the status of a NOTIFY's `message/sipfrag`: 100
+        /// while the focus invites the user, then the final status of its
+        /// INVITE (200: the user joined); 0 for a sipfrag without a status
+        /// line.
+        status: u16,
+        /// Nothing more comes for this request.
+        done: bool,
+    },
     /// No terminating NOTIFY came within
     /// [`Limits::refer_subscription_guard`](super::Limits::refer_subscription_guard)
     /// of the `202`: the request is forgotten.
