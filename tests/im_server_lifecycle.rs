@@ -666,3 +666,152 @@ fn refer_to_add_is_refused_when_the_policy_says_nobody() {
     leave(&mut net, BOB, bob, answers);
     run_idle(&mut net, 300, answers);
 }
+
+// ----- 6. merged requests and late copies of an INVITE -----
+
+/// Alice's INVITE to Bob as it crossed the core to Bob.
+fn invite_to_bob(net: &Network<Peer>) -> Vec<u8> {
+    let bob = client_addr("bob");
+    net.wire
+        .iter()
+        .find(|r| r.to == bob && r.bytes.starts_with(b"INVITE sip:bob@example.com "))
+        .expect("the INVITE to Bob")
+        .bytes
+        .clone()
+}
+
+fn invitations(net: &Network<Peer>, index: usize) -> usize {
+    client_events(net, index)
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::InvitationReceived { .. }))
+        .count()
+}
+
+fn answered_482(net: &Network<Peer>, from: usize) -> bool {
+    let addr = net.addr(from);
+    net.wire
+        .iter()
+        .any(|r| r.from == addr && r.bytes.starts_with(b"SIP/2.0 482 "))
+}
+
+#[test]
+fn a_late_copy_of_an_answered_invite_creates_no_second_session() {
+    use support::Node;
+    let answers = Answers::default();
+    let mut net = network(Conditions::PERFECT, 18, |_| {});
+    let now = net.now;
+    let session = client(&mut net, ALICE)
+        .start_one_to_one(&uri("bob"), now)
+        .unwrap();
+    run(&mut net, 5, answers);
+    assert!(client(&mut net, ALICE).is_established(session));
+    // Long after its transaction and the 2xx's retransmission window are
+    // gone, the same INVITE arrives again.
+    run(&mut net, 40, answers);
+    let copy = invite_to_bob(&net);
+    let now = net.now;
+    net.node(BOB)
+        .deliver(&copy, CORE.parse().unwrap(), oma_im::transaction::Transport::Udp, now);
+    run(&mut net, 5, answers);
+    assert_eq!(invitations(&net, BOB), 1);
+    assert!(answered_482(&net, BOB));
+    leave(&mut net, ALICE, session, answers);
+    run_idle(&mut net, 300, answers);
+}
+
+#[test]
+fn a_merged_request_is_answered_482() {
+    use support::Node;
+    let answers = Answers {
+        silent: &[BOB],
+        busy: &[],
+    };
+    let mut net = network(Conditions::PERFECT, 19, |_| {});
+    let now = net.now;
+    let session = client(&mut net, ALICE)
+        .start_one_to_one(&uri("bob"), now)
+        .unwrap();
+    run(&mut net, 2, answers);
+    // The same request (Call-ID, From tag, CSeq) on another branch, as a
+    // forking proxy upstream would deliver it (RFC 3261 §8.2.2.2).
+    let copy = String::from_utf8(invite_to_bob(&net)).unwrap();
+    let merged = copy.replacen("branch=z9hG4bK", "branch=z9hG4bKother", 1);
+    assert_ne!(copy, merged);
+    let now = net.now;
+    net.node(BOB).deliver(
+        merged.as_bytes(),
+        CORE.parse().unwrap(),
+        oma_im::transaction::Transport::Udp,
+        now,
+    );
+    run(&mut net, 2, answers);
+    assert_eq!(invitations(&net, BOB), 1);
+    assert!(answered_482(&net, BOB));
+    let now = net.now;
+    client(&mut net, ALICE).leave(session, now).unwrap();
+    run_idle(&mut net, 300, answers);
+}
+
+// ----- 7. the Large Message size announced is the size sent -----
+
+fn large_message_size(conditions: Conditions, seed: u64) {
+    let answers = Answers::default();
+    let mut net = network(conditions, seed, |_| {});
+    let now = net.now;
+    let body = vec![b'x'; 7000];
+    client(&mut net, ALICE)
+        .send_large_message(&[&uri("bob"), &uri("carol")], "text/plain", &body, now)
+        .unwrap();
+    run_idle(&mut net, 300, answers);
+    let alice = client_addr("alice");
+    let invite = net
+        .wire
+        .iter()
+        .find(|r| r.from == alice && r.bytes.starts_with(b"INVITE "))
+        .unwrap();
+    let msg = oma_im::sip::parse_message(&invite.bytes).unwrap();
+    let ct = msg
+        .header(oma_im::sip::HeaderName::ContentType)
+        .unwrap()
+        .value;
+    let sdp = oma_im::body::multipart::find_sdp(ct, msg.body(), &Default::default())
+        .unwrap()
+        .unwrap();
+    let sdp = oma_im::sdp::SessionDescription::parse(sdp).unwrap();
+    let announced = sdp.msrp_media().unwrap().1.max_size().unwrap();
+    let send = net
+        .wire
+        .iter()
+        .find(|r| r.from == alice && r.bytes.starts_with(b"MSRP ") && r.bytes.windows(8).any(|w| w == b"Byte-Ran"))
+        .expect("Alice's SEND");
+    let text = String::from_utf8_lossy(&send.bytes);
+    let total: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Byte-Range: "))
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap();
+    assert!(total > 7000);
+    assert_eq!(announced, total);
+    // Both recipients got it whole and the session was released.
+    for index in [BOB, CAROL] {
+        assert!(client_events(&net, index).iter().any(|e| matches!(
+            e,
+            ClientEvent::MessageReceived { body, .. } if body.len() == 7000
+        )));
+    }
+    assert!(server_events(&net).iter().any(|e| matches!(
+        e,
+        Event::SessionEnded { reason: EndReason::LargeMessageDelivered, .. }
+    )));
+}
+
+#[test]
+fn a_large_message_announces_the_size_it_sends() {
+    large_message_size(Conditions::PERFECT, 20);
+}
+
+#[test]
+fn a_large_message_announces_the_size_it_sends_over_a_lossy_network() {
+    large_message_size(lossy(), 21);
+}
