@@ -40,7 +40,11 @@ fn lossy() -> Conditions {
 
 /// Core (0), bridged server (1), then alice, bob, carol, dave and erin as
 /// IM Clients (2 to 6).
-fn network(conditions: Conditions, seed: u64, tune: impl FnOnce(&mut ServerConfig)) -> Network<Peer> {
+fn network(
+    conditions: Conditions,
+    seed: u64,
+    tune: impl FnOnce(&mut ServerConfig),
+) -> Network<Peer> {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
     tune(&mut cfg);
@@ -216,7 +220,10 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
     let id = server_session(&net);
     let reason = server(&mut net).next_deadline().map(|d| d.reason);
     assert!(
-        matches!(reason, Some(DeadlineReason::InvitationTimeout { .. }) | Some(DeadlineReason::Sip(_))),
+        matches!(
+            reason,
+            Some(DeadlineReason::InvitationTimeout { .. }) | Some(DeadlineReason::Sip(_))
+        ),
         "{reason:?}"
     );
     let bob = invited_session(&net, BOB);
@@ -423,7 +430,10 @@ fn rejoin_replaces_the_old_leg(conditions: Conditions, seed: u64) {
     assert_eq!(listed.len(), 3);
     assert!(server_events(&net).iter().any(|e| matches!(
         e,
-        Event::ParticipantLeft { reason: LeaveReason::Replaced, .. }
+        Event::ParticipantLeft {
+            reason: LeaveReason::Replaced,
+            ..
+        }
     )));
     // The old dialog was ended with BYE.
     assert!(!from_server(&net, "BYE", "bob").is_empty());
@@ -461,9 +471,7 @@ fn connection_reset_removes_the_participant(conditions: Conditions, seed: u64) {
         .unwrap();
     run(&mut net, 5, answers);
     let now = net.now;
-    assert!(net
-        .node(SERVER_NODE)
-        .reset_msrp(client_addr("carol"), now));
+    assert!(net.node(SERVER_NODE).reset_msrp(client_addr("carol"), now));
     run(&mut net, 10, answers);
     assert!(server_events(&net).iter().any(|e| matches!(
         e,
@@ -482,7 +490,10 @@ fn connection_reset_removes_the_participant(conditions: Conditions, seed: u64) {
             .unwrap();
         assert_eq!(
             disconnection_of(&roster, "carol"),
-            Some((DisconnectionMethod::Failed, "MSRP connection lost".to_owned()))
+            Some((
+                DisconnectionMethod::Failed,
+                "MSRP connection lost".to_owned()
+            ))
         );
     }
     leave(&mut net, ALICE, session, answers);
@@ -544,7 +555,10 @@ fn unanswered_send(conditions: Conditions, seed: u64) {
     assert_eq!(relayed(&net), [2, 1]);
     assert!(server_events(&net).iter().any(|e| matches!(
         e,
-        Event::ParticipantLeft { reason: LeaveReason::ConnectionLost, .. }
+        Event::ParticipantLeft {
+            reason: LeaveReason::ConnectionLost,
+            ..
+        }
     )));
     assert_eq!(server(&mut net).participants(id).len(), 2);
     net.cut.clear();
@@ -612,7 +626,12 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
     run(&mut net, 5, answers);
     assert!(client_events(&net, BOB).iter().any(|e| matches!(
         e,
-        ClientEvent::ReferralProgress { status: 403, done: true, remove: true, .. }
+        ClientEvent::ReferralProgress {
+            status: 403,
+            done: true,
+            remove: true,
+            ..
+        }
     )));
     assert_eq!(server(&mut net).participants(id).len(), 3);
     // Dave removes himself through the focus.
@@ -657,7 +676,11 @@ fn refer_to_add_is_refused_when_the_policy_says_nobody() {
     run(&mut net, 5, answers);
     assert!(client_events(&net, ALICE).iter().any(|e| matches!(
         e,
-        ClientEvent::ReferralProgress { status: 403, done: true, .. }
+        ClientEvent::ReferralProgress {
+            status: 403,
+            done: true,
+            ..
+        }
     )));
     assert!(from_server(&net, "INVITE", "dave").is_empty());
     assert!(!delivered_to(&net, "INVITE ", DAVE));
@@ -710,8 +733,12 @@ fn a_late_copy_of_an_answered_invite_creates_no_second_session() {
     run(&mut net, 40, answers);
     let copy = invite_to_bob(&net);
     let now = net.now;
-    net.node(BOB)
-        .deliver(&copy, CORE.parse().unwrap(), oma_im::transaction::Transport::Udp, now);
+    net.node(BOB).deliver(
+        &copy,
+        CORE.parse().unwrap(),
+        oma_im::transaction::Transport::Udp,
+        now,
+    );
     run(&mut net, 5, answers);
     assert_eq!(invitations(&net, BOB), 1);
     assert!(answered_482(&net, BOB));
@@ -782,7 +809,11 @@ fn large_message_size(conditions: Conditions, seed: u64) {
     let send = net
         .wire
         .iter()
-        .find(|r| r.from == alice && r.bytes.starts_with(b"MSRP ") && r.bytes.windows(8).any(|w| w == b"Byte-Ran"))
+        .find(|r| {
+            r.from == alice
+                && r.bytes.starts_with(b"MSRP ")
+                && r.bytes.windows(8).any(|w| w == b"Byte-Ran")
+        })
         .expect("Alice's SEND");
     let text = String::from_utf8_lossy(&send.bytes);
     let total: u64 = text
@@ -802,7 +833,10 @@ fn large_message_size(conditions: Conditions, seed: u64) {
     }
     assert!(server_events(&net).iter().any(|e| matches!(
         e,
-        Event::SessionEnded { reason: EndReason::LargeMessageDelivered, .. }
+        Event::SessionEnded {
+            reason: EndReason::LargeMessageDelivered,
+            ..
+        }
     )));
 }
 

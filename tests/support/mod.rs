@@ -229,8 +229,8 @@ impl<N: Node> Network<N> {
         let reliable = t.transport.is_reliable();
         let c = self.conditions;
         let severed = self.cut.contains(&from) || self.cut.contains(&t.destination);
-        let lost = severed
-            || (!reliable && c.loss_percent > 0 && self.rng.below(100) < c.loss_percent);
+        let lost =
+            severed || (!reliable && c.loss_percent > 0 && self.rng.below(100) < c.loss_percent);
         let dup = !reliable
             && !lost
             && c.duplicate_percent > 0
