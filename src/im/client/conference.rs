@@ -37,9 +37,14 @@ impl ImClient {
         }
         let identity = s.identity.clone().ok_or(ClientError::NoSessionIdentity)?;
         let from = format!("<{}>", self.config.im_address);
-        let spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES)
+        let mut spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES)
             .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
             .with_header("User-Agent", &self.release);
+        // 7.1.1.2: over IMS, every request outside a dialog asks the
+        // network to assert the user's identity (TS 24.229 §5.1.3).
+        if self.config.profile == crate::im::SipIpCoreProfile::Ims {
+            spec = spec.with_header(self.config.profile.originator_header(), &from);
+        }
         let id = self.ua.subscribe(spec, now)?;
         self.subscriptions.insert(id, session);
         if let Some(s) = self.sessions.get_mut(&session) {
