@@ -37,6 +37,53 @@
 //! are unguessable ([`crate::rng`]) but are not relied on as the only
 //! barrier.
 //!
+//! # The life of a session
+//!
+//! * **Invitations.** Each invitee is `pending` in the roster once
+//!   INVITEd and `alerting` after its 180. An invitation the server no
+//!   longer needs is CANCELled (RFC 3261 §9.1): when the session ends,
+//!   when nobody is left in it but ringing invitees under the
+//!   [`release_alone`](ServerConfig::release_alone) policy, and after
+//!   [`ServerConfig::invitation_timeout`] without a final response. Every
+//!   invitation that does not end in a Participant is reported
+//!   ([`Event::InvitationFailed`], with the status code it failed with)
+//!   and shown `disconnected` in the roster.
+//! * **The roster** (RFC 4575) lists every IM Address once, as it stands
+//!   now: `pending`, `alerting`, `dialing-in`, `connected`, or
+//!   `disconnected` with its `disconnection-method` (`departed`, `booted`,
+//!   `failed`, `busy`) and the reason in `disconnection-info`, in the
+//!   full state and in a partial notification on every change.
+//! * **Liveness.** A Participant whose MSRP connection closes or is reset
+//!   ([`Input::MsrpClosed`]), whose leg leaves a SEND unanswered for the
+//!   MSRP response timeout (30 s, RFC 4975 §7.1) or answers 481, or
+//!   sends what is not MSRP, is removed ([`LeaveReason::ConnectionLost`]:
+//!   BYE while its dialog is up, NOTIFY to the subscribers, the release
+//!   policy applied); so is one that does not refresh its session in time
+//!   (RFC 4028, [`LeaveReason::SessionExpired`]). A user who joins again
+//!   replaces its old leg ([`LeaveReason::Replaced`]): one roster entry,
+//!   the old dialog ended with BYE.
+//! * **Adding and removing by REFER** (RFC 4579 §5.5, §5.6): see the
+//!   table above; the outcome goes to the referrer in `message/sipfrag`
+//!   NOTIFYs in its dialog (RFC 3515).
+//! * **Delivery.** [`Event::MessageRelayed`] comes once every recipient
+//!   answered every chunk of the message, and counts those that answered
+//!   200 to all; a SEND with `Success-Report: yes` gets the success REPORT
+//!   from the server, the endpoint of the sender's leg (RFC 4975 §7.1.3).
+//! * **The end.** A session with no Participant and no pending invitation
+//!   is released. [`ImServer::is_idle`] becomes `true` once no session is
+//!   left and the transactions of the last messages have ended.
+//!
+//! The SIP transaction layer keeps each transaction for as long as RFC
+//! 3261 requires after its last message, so that retransmissions are
+//! absorbed: with the default timers ([`TimerConfig`](crate::transaction::TimerConfig),
+//! T1 = 500 ms, T4 = 5 s) that is at most 64×T1 = **32 s** after the last
+//! SIP message over UDP (timers D, H and J; an answered INVITE is also kept
+//! 64×T1 against late copies, RFC 6026), and T4 = 5 s (timers I and K) or
+//! nothing over TCP. A CANCELled INVITE that is never answered is given up
+//! 64×T1 after the CANCEL (RFC 3261 §9.1).
+//! So the server is idle at most 32 s after the last BYE, CANCEL or
+//! NOTIFY of its last session completes, over UDP.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` ([`ImServer::handle_input`],

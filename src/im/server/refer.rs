@@ -92,9 +92,9 @@ impl ImServer {
         let existing = s
             .participants
             .iter()
-            .filter(|p| p.is_alive() && !p.recorder && uri_key(&p.address) == key)
-            .map(|p| (p.id, p.state))
-            .last();
+            .rev()
+            .find(|p| p.is_alive() && !p.recorder && uri_key(&p.address) == key)
+            .map(|p| (p.id, p.state));
         let full = s.alive() >= self.config.limits.max_participants;
         let referral = Referral { dialog, id };
         if request.remove {
