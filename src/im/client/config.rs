@@ -69,6 +69,13 @@ pub struct Limits {
     /// the NOTIFY that ends its implicit subscription (RFC 3515) before it
     /// is forgotten ([`Event::RecordingRequestTimedOut`](super::Event::RecordingRequestTimedOut)).
     pub refer_subscription_guard: Duration,
+    /// Largest content sent in Pager Mode (one SIP MESSAGE); a larger one
+    /// goes in Large Message mode (9.1.x). 1300 octets by default, the
+    /// bound OMA SIMPLE IM draws between the two modes. With its SIP and
+    /// CPIM headers such a MESSAGE is over the 1300-octet UDP bound of
+    /// RFC 3261 §18.1.1 and RFC 3428 §9, and the user agent sends it over
+    /// TCP ([`dialog::Config::max_udp_request_size`]).
+    pub max_pager_message_size: usize,
 }
 
 impl Default for Limits {
@@ -89,6 +96,7 @@ impl Default for Limits {
             max_recording_requests: 16,
             max_history_references: 1000,
             refer_subscription_guard: Duration::from_secs(64),
+            max_pager_message_size: 1300,
         }
     }
 }

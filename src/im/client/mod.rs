@@ -92,6 +92,7 @@ mod build;
 mod conference;
 mod config;
 mod history;
+mod pager;
 mod referral;
 mod session;
 mod sip_events;
@@ -102,6 +103,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
     Output, RecordingRequestId,
@@ -133,6 +135,8 @@ enum TxUse {
     Refer(RecordingRequestId),
     /// A REFER asking the focus of a conference to add or remove a user.
     Referral(ImSessionId),
+    /// A Pager Mode MESSAGE.
+    Pager(PagerMessageId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -717,7 +721,7 @@ impl ImClient {
             }
             self.client_txs.retain(|_, u| match u {
                 TxUse::Invite(s) | TxUse::Referral(s) => *s != id,
-                TxUse::Refer(_) => true,
+                TxUse::Refer(_) | TxUse::Pager(_) => true,
             });
             self.event(Event::SessionEnded {
                 session: id,

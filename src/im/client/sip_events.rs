@@ -82,6 +82,7 @@ impl ImClient {
                         }
                         Some(TxUse::Refer(id)) => self.refer_timed_out(id),
                         Some(TxUse::Referral(id)) => self.on_referral_response(id, tx, 408),
+                        Some(TxUse::Pager(id)) => self.on_pager_answer(id, 408),
                         _ => {}
                     }
                 }
@@ -109,6 +110,8 @@ impl ImClient {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
             TxUse::Refer(id) => self.on_refer_response(id, dialog, status, now),
             TxUse::Referral(id) => self.on_referral_response(id, tx, status),
+            TxUse::Pager(id) if status >= 200 => self.on_pager_answer(id, status),
+            TxUse::Pager(_) => {}
         }
     }
 
@@ -207,6 +210,7 @@ impl ImClient {
             ("NOTIFY", Some(DialogUse::Invite(id))) => {
                 self.on_referral_notify(id, tx, request, now)
             }
+            ("MESSAGE", None) if dialog.is_none() => self.on_pager_message(tx, &msg, now),
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
                 let _ = self.ua.respond(tx, spec, now);

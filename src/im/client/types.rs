@@ -198,6 +198,29 @@ pub enum Event {
         /// The content.
         body: Vec<u8>,
     },
+    /// A Pager Mode message (a SIP MESSAGE outside any session) arrived;
+    /// it was answered 200.
+    PagerMessageReceived {
+        /// The sender: the CPIM `From`, else the SIP From.
+        from: Option<String>,
+        /// The CPIM `To` addresses (every recipient of a list message).
+        to: Vec<String>,
+        /// The CPIM `DateTime`, if any.
+        date_time: Option<String>,
+        /// The content type (inside CPIM when wrapped).
+        content_type: String,
+        /// The content.
+        body: Vec<u8>,
+    },
+    /// The final answer to a Pager Mode message: 200 from the recipient,
+    /// 202 from a server that fans a list message out (RFC 5365), an error
+    /// status, or 408 when no answer came.
+    PagerMessageAnswered {
+        /// The message.
+        message: super::PagerMessageId,
+        /// The status code.
+        status: u16,
+    },
     /// Every chunk of a message was acknowledged.
     MessageSent {
         /// The session.

@@ -145,6 +145,7 @@
 mod conference;
 mod config;
 mod headers;
+mod pager;
 mod refer;
 mod session;
 mod setup;
@@ -284,6 +285,7 @@ impl ImServer {
             crate::sip::Method::Bye,
             crate::sip::Method::Cancel,
             crate::sip::Method::Options,
+            crate::sip::Method::Message,
             crate::sip::Method::Update,
             crate::sip::Method::Subscribe,
             crate::sip::Method::Notify,

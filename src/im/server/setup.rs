@@ -45,7 +45,7 @@ struct Joiner {
 }
 
 impl ImServer {
-    /// An INVITE outside any dialog. Every path in — a set-up through a
+    /// An INVITE (or a Pager Mode MESSAGE) outside any dialog. Every path in — a set-up through a
     /// Conference-factory-URI or an IM Group Identity, a join to a running
     /// group, public conference or IM Session Identity — runs the same
     /// checks: the access rules of the [`AccessPolicy`](super::AccessPolicy)
@@ -220,6 +220,9 @@ impl ImServer {
         };
         if let Err(code) = self.admission(&target, &who, &msg) {
             return self.reject(transaction, code, None, now);
+        }
+        if msg.method() == Some("MESSAGE") {
+            return self.pager_admitted(transaction, &msg, &who, target, now);
         }
         match target {
             Target::Factory(uri) => self.set_up(transaction, &msg, &who, Kind::AdHoc, uri, now),

@@ -73,8 +73,8 @@ impl ImServer {
     }
 
     /// OPTIONS (RFC 3261 §11.2): 200 with the server's methods, extensions
-    /// and body types; `recipient-list-invite` at a Conference-factory-URI
-    /// (RFC 5366 §5).
+    /// and body types; `recipient-list-invite` and `recipient-list-message`
+    /// at a Conference-factory-URI (RFC 5366 §5, RFC 5365 §5).
     fn on_options(&mut self, transaction: ServerTxId, served: ServedUri, now: Instant) {
         let caps = &self.ua.config().capabilities;
         let allow = caps.allow.to_string();
@@ -83,7 +83,7 @@ impl ImServer {
             if !supported.is_empty() {
                 supported.push_str(", ");
             }
-            supported.push_str("recipient-list-invite");
+            supported.push_str("recipient-list-invite, recipient-list-message");
         }
         let accept = caps.accept.join(", ");
         let mut spec = ResponseSpec::new(200)
@@ -128,7 +128,10 @@ impl ImServer {
                 };
                 drop(msg);
                 let extensions: &[OptionTag<'_>] = match served {
-                    ServedUri::Factory => &[OptionTag::RecipientListInvite],
+                    ServedUri::Factory => &[
+                        OptionTag::RecipientListInvite,
+                        OptionTag::RecipientListMessage,
+                    ],
                     _ => &[],
                 };
                 if self
@@ -139,7 +142,7 @@ impl ImServer {
                     return self.collect();
                 }
                 match method.as_str() {
-                    "INVITE" => self.on_initial_invite(transaction, request, now),
+                    "INVITE" | "MESSAGE" => self.on_initial_invite(transaction, request, now),
                     "SUBSCRIBE" => self.on_subscribe(transaction, &request, now),
                     "OPTIONS" => self.on_options(transaction, served, now),
                     _ => self.reject_method(transaction, now),

@@ -229,6 +229,16 @@ pub enum Event {
         /// chunk); those that failed or did not answer are not counted.
         recipients: usize,
     },
+    /// A Pager Mode MESSAGE was fanned out (RFC 5365) and answered 202.
+    PagerMessageRelayed {
+        /// The sender (the Authenticated Originator's IM Address, or the
+        /// unverified From).
+        originator: String,
+        /// Whether `originator` was asserted by a trusted peer.
+        verified: bool,
+        /// How many MESSAGEs went out, one per recipient.
+        recipients: usize,
+    },
     /// An IM Session ended; its state is gone.
     SessionEnded {
         /// The session.
