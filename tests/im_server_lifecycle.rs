@@ -849,3 +849,32 @@ fn a_large_message_announces_the_size_it_sends() {
 fn a_large_message_announces_the_size_it_sends_over_a_lossy_network() {
     large_message_size(lossy(), 21);
 }
+
+#[test]
+fn a_bye_right_after_the_msrp_connection_closed_is_a_departure() {
+    let answers = Answers::default();
+    let mut net = network(Conditions::PERFECT, 22, |_| {});
+    let session = start(&mut net, &["bob", "carol"], answers);
+    let id = server_session(&net);
+    // Bob's client closes its connection and sends BYE at once.
+    let now = net.now;
+    assert!(net.node(SERVER_NODE).reset_msrp(client_addr("bob"), now));
+    let bob = invited_session(&net, BOB);
+    leave(&mut net, BOB, bob, answers);
+    run(&mut net, 10, answers);
+    let left: Vec<LeaveReason> = server_events(&net)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::ParticipantLeft {
+                session, reason, ..
+            } if session == id => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(left, [LeaveReason::Departed]);
+    assert!(from_server(&net, "BYE", "bob").is_empty());
+    leave(&mut net, ALICE, session, answers);
+    let carol = invited_session(&net, CAROL);
+    leave(&mut net, CAROL, carol, answers);
+    run_idle(&mut net, 300, answers);
+}

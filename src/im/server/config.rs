@@ -333,6 +333,14 @@ pub struct ServerConfig {
     ///
     /// [`InvitationFailure::NoAnswer`]: super::InvitationFailure::NoAnswer
     pub invitation_timeout: Duration,
+    /// How long a Participant whose MSRP connection closed may take to
+    /// send its BYE (a client that leaves closes the connection and sends
+    /// BYE at about the same time); then it is removed
+    /// ([`LeaveReason::ConnectionLost`]: BYE while its dialog is up).
+    /// 5 s by default.
+    ///
+    /// [`LeaveReason::ConnectionLost`]: super::LeaveReason::ConnectionLost
+    pub connection_loss_grace: Duration,
     /// The URI put in the CPIM `From` and withheld identities when a
     /// Participant asked for anonymity (`Privacy: id`).
     pub anonymous_uri: String,
@@ -379,6 +387,7 @@ impl ServerConfig {
             session_expires: 1800,
             min_se: 90,
             invitation_timeout: Duration::from_secs(120),
+            connection_loss_grace: Duration::from_secs(5),
             anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),
             seed: crate::rng::Seed::default(),
             limits: Limits::default(),

@@ -54,7 +54,9 @@
 //!   `failed`, `busy`) and the reason in `disconnection-info`, in the
 //!   full state and in a partial notification on every change.
 //! * **Liveness.** A Participant whose MSRP connection closes or is reset
-//!   ([`Input::MsrpClosed`]), whose leg leaves a SEND unanswered for the
+//!   ([`Input::MsrpClosed`]; after
+//!   [`connection_loss_grace`](ServerConfig::connection_loss_grace) unless
+//!   its BYE comes first), whose leg leaves a SEND unanswered for the
 //!   MSRP response timeout (30 s, RFC 4975 §7.1) or answers 481, or
 //!   sends what is not MSRP, is removed ([`LeaveReason::ConnectionLost`]:
 //!   BYE while its dialog is up, NOTIFY to the subscribers, the release
@@ -190,6 +192,8 @@ enum Timer {
     Refresh(SessionId, ParticipantId),
     /// An invitee is CANCELled unless it answered by then.
     Invitation(SessionId, ParticipantId),
+    /// A Participant whose MSRP connection closed is removed then.
+    ConnectionLost(SessionId, ParticipantId),
     Switch(SessionId),
     Subscription(SessionId, DialogId),
     /// An accepted MSRP connection that must name its leg by then.
@@ -412,6 +416,9 @@ impl ImServer {
                 Timer::Invitation(session, participant) => {
                     self.invitation_expired(session, participant, now)
                 }
+                Timer::ConnectionLost(session, participant) => {
+                    self.remove_participant(session, participant, LeaveReason::ConnectionLost, now)
+                }
                 Timer::Subscription(session, dialog) => {
                     self.subscription_expired(session, dialog, now)
                 }
@@ -450,6 +457,10 @@ impl ImServer {
                     participant,
                 },
                 Timer::Invitation(session, participant) => DeadlineReason::InvitationTimeout {
+                    session,
+                    participant,
+                },
+                Timer::ConnectionLost(session, participant) => DeadlineReason::ConnectionLost {
                     session,
                     participant,
                 },
@@ -608,6 +619,11 @@ impl ImServer {
                 .is_some_and(|p| {
                     matches!(p.state, session::State::Inviting(_)) && p.invite_deadline == Some(at)
                 }),
+            Timer::ConnectionLost(s, p) => self
+                .sessions
+                .get(&s)
+                .and_then(|s| s.participant(p))
+                .is_some_and(|p| p.is_alive() && p.lost_at == Some(at)),
             Timer::Switch(s) => self
                 .sessions
                 .get(&s)

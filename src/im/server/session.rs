@@ -99,6 +99,9 @@ pub(crate) struct Participant {
     pub invite_deadline: Option<Instant>,
     /// The REFER this invitation answers, if any.
     pub referral: Option<Referral>,
+    /// When it is removed for the loss of its MSRP connection, unless it
+    /// sent BYE by then.
+    pub lost_at: Option<Instant>,
 }
 
 impl Participant {
@@ -123,6 +126,7 @@ impl Participant {
             disconnection: None,
             invite_deadline: None,
             referral: None,
+            lost_at: None,
         }
     }
 

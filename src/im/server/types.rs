@@ -277,6 +277,15 @@ pub enum DeadlineReason {
         /// The invitee.
         participant: ParticipantId,
     },
+    /// A Participant whose MSRP connection closed is removed then, unless
+    /// it sent BYE
+    /// ([`ServerConfig::connection_loss_grace`](super::ServerConfig::connection_loss_grace)).
+    ConnectionLost {
+        /// The session.
+        session: SessionId,
+        /// The Participant.
+        participant: ParticipantId,
+    },
     /// A response timeout of the session's MSRP switch.
     MsrpSwitch {
         /// The session.

@@ -317,17 +317,17 @@ impl ImServer {
             };
             // A connection that no longer carries the leg closing does not
             // take the leg down; the one carrying it does, and with it the
-            // Participant (BYE while its dialog is up).
+            // Participant, unless its BYE follows within the grace period.
             if mine {
                 s.switch
                     .handle_input(LegId(participant.0), LegInput::Closed, now);
-                self.drain_switch(session, now);
-                return self.remove_participant(
-                    session,
-                    participant,
-                    LeaveReason::ConnectionLost,
-                    now,
-                );
+                let at = now + self.config.connection_loss_grace;
+                if let Some(p) = s.participant_mut(participant).filter(|p| p.is_alive()) {
+                    if p.lost_at.is_none() {
+                        p.lost_at = Some(at);
+                        self.schedule(at, Timer::ConnectionLost(session, participant));
+                    }
+                }
             }
         }
         self.drain_switch(session, now);
