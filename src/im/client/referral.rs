@@ -218,9 +218,9 @@ impl ImClient {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
-        let (user, remove) = {
-            let r = &s.referrals[index];
-            (r.user.clone(), r.remove)
+        let Some((user, remove)) = s.referrals.get(index).map(|r| (r.user.clone(), r.remove))
+        else {
+            return;
         };
         if done {
             s.referrals.remove(index);

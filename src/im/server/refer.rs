@@ -82,7 +82,11 @@ impl ImServer {
         let Some(s) = self.sessions.get(&session) else {
             return self.reject(transaction, 481, None, now);
         };
-        let Some(me) = s.participant(referrer).filter(|p| p.state == State::Joined) else {
+        // A recording leg only listens: it adds and removes nobody.
+        let Some(me) = s
+            .participant(referrer)
+            .filter(|p| p.state == State::Joined && !p.recorder)
+        else {
             return self.reject(transaction, 403, None, now);
         };
         let is_inviter = s.inviter == Some(referrer);
