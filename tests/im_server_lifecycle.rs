@@ -878,3 +878,50 @@ fn a_bye_right_after_the_msrp_connection_closed_is_a_departure() {
     leave(&mut net, CAROL, carol, answers);
     run_idle(&mut net, 300, answers);
 }
+
+#[test]
+fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so() {
+    let answers = Answers::default();
+    let mut net = network(Conditions::PERFECT, 23, |c| {
+        c.session_expires = 90;
+        c.release_alone = true;
+    });
+    let session = start(&mut net, &["bob", "carol"], answers);
+    let id = server_session(&net);
+    let now = net.now;
+    client(&mut net, ALICE)
+        .subscribe_conference(session, now)
+        .unwrap();
+    run(&mut net, 5, answers);
+    // Carol's refreshes (every 45 s) no longer arrive.
+    net.cut.push(client_addr("carol"));
+    run(&mut net, 80, answers);
+    assert!(server_events(&net).iter().any(|e| matches!(
+        e,
+        Event::ParticipantLeft { session, reason: LeaveReason::SessionExpired, .. } if *session == id
+    )));
+    assert!(!from_server(&net, "BYE", "carol").is_empty());
+    let listed: Vec<String> = server(&mut net)
+        .participants(id)
+        .into_iter()
+        .map(|(_, a)| a.to_owned())
+        .collect();
+    assert_eq!(listed, [uri("alice"), uri("bob")]);
+    let roster = client(&mut net, ALICE)
+        .conference_state(session)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        disconnection_of(&roster, "carol"),
+        Some((DisconnectionMethod::Failed, "session refresh failed".to_owned()))
+    );
+    net.cut.clear();
+    // Bob leaves: Alice is alone and released (the release policy).
+    let bob = invited_session(&net, BOB);
+    leave(&mut net, BOB, bob, answers);
+    assert!(client_events(&net, ALICE)
+        .iter()
+        .any(|e| matches!(e, ClientEvent::SessionEnded { session: s, .. } if *s == session)));
+    run_idle(&mut net, 600, answers);
+    assert_eq!(server(&mut net).session_count(), 0);
+}
