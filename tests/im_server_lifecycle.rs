@@ -105,6 +105,23 @@ fn run(net: &mut Network<Peer>, secs: u64, answers: Answers) {
     net.run_until(until, hook(answers));
 }
 
+/// Runs in steps of a second until `done` holds, for at most `secs`;
+/// returns whether it held.
+fn wait(
+    net: &mut Network<Peer>,
+    secs: u64,
+    answers: Answers,
+    mut done: impl FnMut(&mut Network<Peer>) -> bool,
+) -> bool {
+    for _ in 0..secs {
+        if done(net) {
+            return true;
+        }
+        run(net, 1, answers);
+    }
+    done(net)
+}
+
 fn run_idle(net: &mut Network<Peer>, secs: u64, answers: Answers) {
     net.run_until_idle(Duration::from_secs(secs), hook(answers));
     assert!(net.is_idle());
@@ -157,15 +174,38 @@ fn delivered_to(net: &Network<Peer>, prefix: &str, to: usize) -> bool {
         .any(|r| r.to == addr && r.fate != Fate::Lost && r.bytes.starts_with(prefix.as_bytes()))
 }
 
-/// Alice sets up an ad-hoc session with `invitees`; returns her session.
+/// Alice sets up an ad-hoc session with `invitees`; returns her session
+/// once she and every invitee that accepts are in it (within a minute).
 fn start(net: &mut Network<Peer>, invitees: &[&str], answers: Answers) -> ImSessionId {
     let now = net.now;
     let list: Vec<String> = invitees.iter().map(|u| uri(u)).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
     let session = client(net, ALICE).start_ad_hoc(&refs, now).unwrap();
-    run(net, 10, answers);
+    let accepting: Vec<usize> = invitees
+        .iter()
+        .map(|u| 2 + USERS.iter().position(|x| x == u).unwrap())
+        .filter(|i| !answers.silent.contains(i) && !answers.busy.contains(i))
+        .collect();
+    for _ in 0..12 {
+        run(net, 5, answers);
+        let everyone = client(net, ALICE).is_established(session)
+            && accepting
+                .iter()
+                .all(|&i| invitation(net, i).is_some_and(|s| client(net, i).is_established(s)));
+        if everyone {
+            break;
+        }
+    }
     assert!(client(net, ALICE).is_established(session));
     session
+}
+
+/// The session of `index`'s client that the focus invited it to, if any.
+fn invitation(net: &Network<Peer>, index: usize) -> Option<ImSessionId> {
+    client_events(net, index).into_iter().find_map(|e| match e {
+        ClientEvent::InvitationReceived { session, .. } => Some(session),
+        _ => None,
+    })
 }
 
 /// The session of `index`'s client that the focus invited it to.
@@ -182,7 +222,7 @@ fn invited_session(net: &Network<Peer>, index: usize) -> ImSessionId {
 fn leave(net: &mut Network<Peer>, index: usize, session: ImSessionId, answers: Answers) {
     let now = net.now;
     client(net, index).leave(session, now).unwrap();
-    run(net, 5, answers);
+    run(net, 10, answers);
 }
 
 fn server_session(net: &Network<Peer>) -> oma_im::im::server::SessionId {
@@ -215,6 +255,7 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
     let mut net = network(conditions, seed, |c| c.release_alone = true);
     let session = start(&mut net, &["bob", "carol", "dave"], answers);
     // Dave's client rings and never answers.
+    assert!(wait(&mut net, 30, answers, |net| invitation(net, DAVE).is_some()));
     let dave = invited_session(&net, DAVE);
     assert!(!client(&mut net, DAVE).is_established(dave));
     let id = server_session(&net);
@@ -234,7 +275,9 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
     assert!(from_server(&net, "CANCEL", "dave").is_empty());
     leave(&mut net, ALICE, session, answers);
     // Nobody left to talk to: Dave's INVITE is CANCELled, the session ends.
-    assert!(!from_server(&net, "CANCEL", "dave").is_empty());
+    assert!(wait(&mut net, 60, answers, |net| {
+        !from_server(net, "CANCEL", "dave").is_empty()
+    }));
     run_idle(&mut net, 300, answers);
     assert_eq!(server(&mut net).session_count(), 0);
     let events = server_events(&net);
@@ -318,12 +361,32 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
     assert!(from_server(&net, "CANCEL", "dave").is_empty());
     // 40 s after the INVITE, Dave is CANCELled and reported.
     run(&mut net, 40, answers);
-    assert!(!from_server(&net, "CANCEL", "dave").is_empty());
-    assert!(server_events(&net).iter().any(|e| matches!(
-        e,
-        Event::InvitationFailed { session, address, reason: InvitationFailure::NoAnswer, .. }
-            if *session == id && *address == uri("dave")
-    )));
+    let dave_failed: Vec<InvitationFailure> = server_events(&net)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::InvitationFailed {
+                session,
+                address,
+                reason,
+                ..
+            } if session == id && address == uri("dave") => Some(reason),
+            _ => None,
+        })
+        .collect();
+    if check_roster {
+        assert_eq!(dave_failed, [InvitationFailure::NoAnswer]);
+        assert!(!from_server(&net, "CANCEL", "dave").is_empty());
+    } else {
+        // Over the lossy network the INVITE may never have reached Dave:
+        // it then timed out (408) before the no-answer time.
+        assert!(
+            matches!(
+                dave_failed.as_slice(),
+                [InvitationFailure::NoAnswer | InvitationFailure::Status(408)]
+            ),
+            "{dave_failed:?}"
+        );
+    }
     assert_eq!(server(&mut net).session_count(), 1);
     if check_roster {
         let roster = client(&mut net, ALICE)
@@ -509,7 +572,12 @@ fn an_msrp_connection_reset_removes_the_participant() {
 
 #[test]
 fn an_msrp_connection_reset_removes_the_participant_over_a_lossy_network() {
-    connection_reset_removes_the_participant(lossy(), 12);
+    // Seed 103: the 200 to Alice's conference SUBSCRIBE is lost until
+    // after her subscription ended (an early NOTIFY made its dialog);
+    // its late retransmission must not leave a dialog behind.
+    for seed in [12, 103] {
+        connection_reset_removes_the_participant(lossy(), seed);
+    }
 }
 
 // ----- 3 and 5. an unanswered SEND; acknowledged deliveries -----
@@ -591,7 +659,19 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
     client(&mut net, BOB)
         .add_participants(bob, &[&uri("dave")], now)
         .unwrap();
-    run(&mut net, 10, answers);
+    let done = |net: &mut Network<Peer>| {
+        client_events(net, BOB).iter().any(|e| {
+            matches!(
+                e,
+                ClientEvent::ReferralProgress {
+                    done: true,
+                    remove: false,
+                    ..
+                }
+            )
+        })
+    };
+    assert!(wait(&mut net, 60, answers, done));
     // The focus invited Dave on Bob's behalf.
     let invite = from_server(&net, "INVITE", "dave");
     let text = String::from_utf8_lossy(&invite[0]).into_owned();
@@ -623,7 +703,19 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
     client(&mut net, BOB)
         .remove_participant(bob, &uri("alice"), now)
         .unwrap();
-    run(&mut net, 5, answers);
+    let refused = |net: &mut Network<Peer>| {
+        client_events(net, BOB).iter().any(|e| {
+            matches!(
+                e,
+                ClientEvent::ReferralProgress {
+                    done: true,
+                    remove: true,
+                    ..
+                }
+            )
+        })
+    };
+    assert!(wait(&mut net, 60, answers, refused));
     assert!(client_events(&net, BOB).iter().any(|e| matches!(
         e,
         ClientEvent::ReferralProgress {
@@ -640,7 +732,12 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
     client(&mut net, DAVE)
         .remove_participant(dave, &uri("dave"), now)
         .unwrap();
-    run(&mut net, 10, answers);
+    let ended = |net: &mut Network<Peer>| {
+        client_events(net, DAVE)
+            .iter()
+            .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave))
+    };
+    assert!(wait(&mut net, 60, answers, ended));
     assert!(!from_server(&net, "BYE", "dave").is_empty());
     assert!(client_events(&net, DAVE)
         .iter()
@@ -913,7 +1010,10 @@ fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so()
         .unwrap();
     assert_eq!(
         disconnection_of(&roster, "carol"),
-        Some((DisconnectionMethod::Failed, "session refresh failed".to_owned()))
+        Some((
+            DisconnectionMethod::Failed,
+            "session refresh failed".to_owned()
+        ))
     );
     net.cut.clear();
     // Bob leaves: Alice is alone and released (the release policy).

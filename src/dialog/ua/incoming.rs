@@ -439,7 +439,15 @@ impl UserAgent {
             && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
         {
-            dialog = self.subscription_dialog(id, response);
+            // A 2xx to a SUBSCRIBE whose subscription already ended (an
+            // early NOTIFY created its dialog and a terminating one ended
+            // it, RFC 6665 §4.1.2.4) creates no dialog: nothing would use
+            // or end it.
+            let gone = method == "SUBSCRIBE"
+                && subscription.is_some_and(|s| !self.subscriptions.contains_key(&s));
+            if !gone {
+                dialog = self.subscription_dialog(id, response);
+            }
         } else if let Some(d) = dialog.filter(|d| code >= 300 && self.is_session_refresh(*d, id)) {
             self.on_refresh_failed(d, code, Some(response), now);
         } else if let Some(d) = dialog {

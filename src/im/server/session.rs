@@ -177,6 +177,10 @@ pub(crate) struct ImSession {
     pub large_message: bool,
     /// The Large Message has been relayed.
     pub large_message_relayed: bool,
+    /// The first invitee's SDP answer of a Large Message session, kept
+    /// until no invitee is left to answer: the inviter sends its single
+    /// message once, to every recipient that accepted.
+    pub deferred_answer: Option<Vec<u8>>,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
     /// The conference-info version last sent.

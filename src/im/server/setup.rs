@@ -449,6 +449,7 @@ impl ImServer {
                 switch_deadline: None,
                 large_message: false,
                 large_message_relayed: false,
+                deferred_answer: None,
                 subscribers: Vec::new(),
                 version: 0,
             },

@@ -433,7 +433,15 @@ impl ImServer {
         p.interval = interval;
         p.refresh_at = refresh_at;
         let inviter = s.inviter;
-        let answer_inviter = !s.final_sent;
+        let mut answer_inviter = !s.final_sent;
+        // A Large Message goes once, to the recipients in the session when
+        // it is sent: the inviter is answered when every invitee has.
+        if answer_inviter && s.large_message {
+            if s.deferred_answer.is_none() {
+                s.deferred_answer = Some(answer.to_vec());
+            }
+            answer_inviter = false;
+        }
         if let Some(d) = dialog {
             self.by_dialog.insert(d, (session, participant));
         }
@@ -452,6 +460,7 @@ impl ImServer {
             self.accept_joiner(session, inviter, Some(answer), now);
         }
         self.join_switch(session, participant, now);
+        self.answer_deferred(session, now);
     }
 
     /// An invitee failed (4xx to 6xx, a timeout, 3xx — no redirect is
@@ -488,8 +497,28 @@ impl ImServer {
             now,
         );
         self.note_failure(session, code);
+        self.answer_deferred(session, now);
         self.check_invitees(session, now);
         self.end_if_empty(session, now);
+    }
+
+    /// Answers the inviter of a Large Message session once no invitee is
+    /// left to answer, with the first accepting invitee's answer.
+    fn answer_deferred(&mut self, session: SessionId, now: Instant) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let waiting = s
+            .participants
+            .iter()
+            .any(|p| matches!(p.state, State::Inviting(_)));
+        if waiting || s.final_sent {
+            return;
+        }
+        let (Some(answer), Some(inviter)) = (s.deferred_answer.take(), s.inviter) else {
+            return;
+        };
+        self.accept_joiner(session, inviter, Some(&answer), now);
     }
 
     /// An invitation ended without a Participant: the invitee is
@@ -578,6 +607,7 @@ impl ImServer {
             now,
         );
         self.note_failure(session, 480);
+        self.answer_deferred(session, now);
         self.check_invitees(session, now);
         self.end_if_empty(session, now);
     }
