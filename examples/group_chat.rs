@@ -235,6 +235,26 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
         }
     }
 
+    net.section("carol types; alice asks for notifications; bob reads it");
+    let (alice, carol) = (net.session("alice")?, net.session("carol")?);
+    let now = net.now;
+    net.client("carol").set_composing(carol, true, now)?;
+    let request = client::DispositionRequest::ALL;
+    let date = "2026-12-07T10:00:00Z";
+    let sent = net.client("alice").send_message_with_imdn(
+        alice,
+        "text/plain",
+        b"read me",
+        request,
+        date,
+        now,
+    )?;
+    net.run(SETTLE)?;
+    let now = net.now;
+    net.client("bob")
+        .send_display_notification(&sent.imdn_message_id, now)?;
+    net.run(SETTLE)?;
+
     net.section("bob leaves");
     let session = net.session("bob")?;
     let now = net.now;

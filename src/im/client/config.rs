@@ -76,14 +76,22 @@ pub struct Limits {
     /// RFC 3261 §18.1.1 and RFC 3428 §9, and the user agent sends it over
     /// TCP ([`dialog::Config::max_udp_request_size`]).
     pub max_pager_message_size: usize,
+    /// Most received messages kept for a display notification the
+    /// application has not sent yet (RFC 5438); the oldest is forgotten
+    /// first.
+    pub max_pending_display_notifications: usize,
+    /// Most senders kept as composing (RFC 3994) at once.
+    pub max_composing_peers: usize,
 }
 
 impl Default for Limits {
     /// Default UA and MSRP bounds, 64 sessions, 64 stored identities, 32
     /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies, 16
-    /// recording requests, 1000 history references, and a 64 s wait for the
+    /// recording requests, 1000 history references, a 64 s wait for the
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
-    /// History Function's INVITE to complete).
+    /// History Function's INVITE to complete), 1300-octet Pager Mode
+    /// messages, 256 messages awaiting a display notification and 256
+    /// composing senders.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -97,6 +105,8 @@ impl Default for Limits {
             max_history_references: 1000,
             refer_subscription_guard: Duration::from_secs(64),
             max_pager_message_size: 1300,
+            max_pending_display_notifications: 256,
+            max_composing_peers: 256,
         }
     }
 }

@@ -13,11 +13,16 @@
 //! MSRP connection requests and bytes, and [`Event`]s come out of
 //! [`ImClient::poll_output`].
 //!
+//! Beyond the change request: Pager Mode ([`ImClient::send_pager_message`]),
+//! delivery and display notifications (RFC 5438, [`imdn`]) and
+//! is-composing indications (RFC 3994, [`composing`]).
+//!
 //! # When it is idle
 //!
-//! [`ImClient::is_idle`] becomes `true` once no session, recording
-//! request or subscription is left and the transactions of the last
-//! messages have ended.
+//! [`ImClient::is_idle`] becomes `true` once nothing is left pending (no
+//! session, recording request, subscription, Pager Mode message or other
+//! deadline of its own) and the transactions of the last messages have
+//! ended.
 //!
 //! The SIP transaction layer keeps each transaction for as long as RFC
 //! 3261 requires after its last message, so that retransmissions are
@@ -89,9 +94,11 @@
 //! ```
 
 mod build;
+pub mod composing;
 mod conference;
 mod config;
 mod history;
+pub mod imdn;
 mod pager;
 mod referral;
 mod session;
@@ -102,7 +109,9 @@ mod user_plane;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
+pub use composing::{MAX_RECEIVED_REFRESH, REFRESH_MARGIN};
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use imdn::{DispositionRequest, ImdnSent, IMDN_NAMESPACE};
 pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
@@ -160,6 +169,10 @@ pub struct ImClient {
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
     /// Recording requests to the IM History Function (13.3.1.2).
     recording_requests: BTreeMap<RecordingRequestId, RecordingRequest>,
+    /// Disposition notifications (RFC 5438) owed and sent.
+    notifications: imdn::Notifications,
+    /// Is-composing states (RFC 3994).
+    composing: composing::Composing,
     out: VecDeque<Output>,
 }
 
@@ -214,6 +227,8 @@ impl ImClient {
             subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             recording_requests: BTreeMap::new(),
+            notifications: imdn::Notifications::default(),
+            composing: composing::Composing::default(),
             out: VecDeque::new(),
         }
     }
@@ -261,6 +276,7 @@ impl ImClient {
         }
         self.pump(now);
         self.expire_recording_requests(now);
+        self.composing_timeout(now);
         self.pump(now);
     }
 
@@ -296,6 +312,9 @@ impl ImClient {
                 consider(at, DeadlineReason::RecordingRequest(*id));
             }
         }
+        if let Some((at, reason)) = self.composing.next_deadline(&self.sessions) {
+            consider(at, reason);
+        }
         best
     }
 
@@ -304,6 +323,7 @@ impl ImClient {
     pub fn is_idle(&self) -> bool {
         self.sessions.is_empty()
             && self.recording_requests.is_empty()
+            && self.composing.is_empty()
             && self.out.is_empty()
             && self.ua.is_idle()
     }

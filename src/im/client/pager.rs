@@ -12,9 +12,10 @@
 //!
 //! [`Limits::max_pager_message_size`]: super::Limits::max_pager_message_size
 
+use std::borrow::Cow;
 use std::time::Instant;
 
-use crate::body::cpim::{CpimAddress, CpimMessage};
+use crate::body::cpim::{CpimAddress, CpimExtras, CpimMessage};
 use crate::body::multipart::{Multipart, Part};
 use crate::body::resource_lists::{Entry, ResourceLists};
 use crate::dialog::ServerTxId;
@@ -36,6 +37,15 @@ pub enum Sent {
     /// Over the Pager Mode size, in its own Large Message session (see
     /// [`ImClient::send_large_message`]).
     LargeMessage(ImSessionId),
+}
+
+/// What a Pager Mode MESSAGE adds to its CPIM wrapper.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PagerCpim<'a> {
+    /// The `DateTime`, supplied by the application.
+    pub date_time: Option<&'a str>,
+    /// Further header fields (a disposition request or notification).
+    pub extras: &'a CpimExtras,
 }
 
 impl ImClient {
@@ -86,6 +96,28 @@ impl ImClient {
                 .send_large_message(recipients, content_type, body, now)
                 .map(Sent::LargeMessage);
         }
+        let cpim = PagerCpim {
+            date_time: None,
+            extras: &CpimExtras::default(),
+        };
+        self.send_pager(recipients, content_type, body, cpim, true, now)
+    }
+
+    /// Sends one Pager Mode MESSAGE within the size (checked by the
+    /// caller) with `cpim`'s additions; its answer is reported when
+    /// `report`.
+    pub(super) fn send_pager(
+        &mut self,
+        recipients: &[&str],
+        content_type: &str,
+        body: &[u8],
+        cpim_fields: PagerCpim<'_>,
+        report: bool,
+        now: Instant,
+    ) -> Result<Sent, ClientError> {
+        if recipients.is_empty() {
+            return Err(ClientError::NoRecipient);
+        }
         if recipients.len() > 1 {
             self.check_group_size(recipients.len())?;
         }
@@ -100,6 +132,11 @@ impl ImClient {
         for extra in &recipients[1..] {
             cpim.to.push(CpimAddress::new(None, extra));
         }
+        cpim.date_time = cpim_fields.date_time.map(Cow::Borrowed);
+        cpim_fields
+            .extras
+            .apply(&mut cpim)
+            .map_err(|_| ClientError::InvalidUri)?;
         let mut wrapped = Vec::with_capacity(body.len() + 128);
         cpim.write(&mut wrapped);
         let spec = match recipients {
@@ -122,7 +159,9 @@ impl ImClient {
         let tx = self.ua.send_request(spec, now)?;
         let id = PagerMessageId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1);
-        self.client_txs.insert(tx, TxUse::Pager(id));
+        if report {
+            self.client_txs.insert(tx, TxUse::Pager(id));
+        }
         self.pump(now);
         Ok(Sent::Pager(id))
     }
@@ -141,19 +180,30 @@ impl ImClient {
             .and_then(Result::ok)
             .is_some_and(|ct| ct.is("message", "cpim"));
         let sip_from = msg.from().and_then(Result::ok).map(|f| f.uri.to_string());
+        let mut request = None;
         let event = if wrapped {
             match CpimMessage::parse(msg.body()) {
-                Ok(cpim) => Event::PagerMessageReceived {
-                    from: cpim.from.as_ref().map(|f| f.uri.to_string()).or(sip_from),
-                    to: cpim.to.iter().map(|t| t.uri.to_string()).collect(),
-                    date_time: cpim.date_time.as_ref().map(|d| d.to_string()),
-                    content_type: cpim
-                        .mime_headers
-                        .get("Content-Type")
-                        .unwrap_or("text/plain")
-                        .to_owned(),
-                    body: cpim.content.into_owned(),
-                },
+                Ok(cpim) => {
+                    match self.pager_incoming(&cpim, sip_from.as_deref(), now) {
+                        super::imdn::PagerIncoming::Handled => {
+                            let spec = build::response(&self.config, &self.release, 200, true);
+                            let _ = self.ua.respond(tx, spec, now);
+                            return;
+                        }
+                        super::imdn::PagerIncoming::Message(r) => request = r,
+                    }
+                    Event::PagerMessageReceived {
+                        from: cpim.from.as_ref().map(|f| f.uri.to_string()).or(sip_from),
+                        to: cpim.to.iter().map(|t| t.uri.to_string()).collect(),
+                        date_time: cpim.date_time.as_ref().map(|d| d.to_string()),
+                        content_type: cpim
+                            .mime_headers
+                            .get("Content-Type")
+                            .unwrap_or("text/plain")
+                            .to_owned(),
+                        body: cpim.content.into_owned(),
+                    }
+                }
                 Err(_) => {
                     let spec = build::response(&self.config, &self.release, 400, true);
                     let _ = self.ua.respond(tx, spec, now);
@@ -175,6 +225,9 @@ impl ImClient {
         let spec = build::response(&self.config, &self.release, 200, true);
         let _ = self.ua.respond(tx, spec, now);
         self.event(event);
+        if let Some(request) = request {
+            self.on_disposition_request(None, request, now);
+        }
     }
 }
 

@@ -303,6 +303,48 @@ pub enum Event {
         /// Nothing more comes for this request.
         done: bool,
     },
+    /// A disposition notification (RFC 5438) arrived about a message this
+    /// client sent with a request, in a session or as a Pager Mode
+    /// MESSAGE (answered 200). Never reported as a message.
+    NotificationReceived {
+        /// The session it came on; `None` in Pager Mode.
+        session: Option<ImSessionId>,
+        /// The `imdn.Message-ID` of the message it is about.
+        imdn_message_id: String,
+        /// Its CPIM `From`: who sent it (in a conference, as the IM Server
+        /// vouches for).
+        from: Option<String>,
+        /// The `<recipient-uri>` it names, if any.
+        recipient: Option<String>,
+        /// Delivered, failed, displayed, ...
+        notification: crate::body::imdn::Notification,
+    },
+    /// The message just reported (the [`Event::MessageReceived`] or
+    /// [`Event::PagerMessageReceived`] before this event) asks for a
+    /// display notification: call
+    /// [`send_display_notification`](super::ImClient::send_display_notification)
+    /// with `imdn_message_id` once the user saw it. Not given to an
+    /// anonymous user.
+    DisplayNotificationRequested {
+        /// The session it came on; `None` in Pager Mode.
+        session: Option<ImSessionId>,
+        /// Its `imdn.Message-ID`.
+        imdn_message_id: String,
+        /// Its sender.
+        from: String,
+    },
+    /// A sender started or stopped composing (RFC 3994), or its `active`
+    /// state lapsed.
+    ComposingChanged {
+        /// The session; `None` for indications in Pager Mode.
+        session: Option<ImSessionId>,
+        /// The sender: the CPIM `From`, or the session's peer.
+        from: String,
+        /// Whether it is composing now.
+        active: bool,
+        /// The type of what it composes, when the indication said.
+        content_type: Option<String>,
+    },
     /// No terminating NOTIFY came within
     /// [`Limits::refer_subscription_guard`](super::Limits::refer_subscription_guard)
     /// of the `202`: the request is forgotten.
@@ -325,6 +367,15 @@ pub enum DeadlineReason {
     Msrp(ImSessionId),
     /// The guard of a recording request waiting for its terminating NOTIFY.
     RecordingRequest(RecordingRequestId),
+    /// The user stopped typing in the session: `idle` is sent (RFC 3994
+    /// §3.2).
+    ComposingIdle(ImSessionId),
+    /// The user's `active` state in the session is sent again before its
+    /// refresh interval ends.
+    ComposingRefresh(ImSessionId),
+    /// A sender's `active` state lapses without a refresh (in the session,
+    /// or in Pager Mode).
+    ComposingExpiry(Option<ImSessionId>),
 }
 
 /// A deadline and why it exists.
@@ -375,6 +426,23 @@ pub enum ClientError {
     /// A URI given is not usable in a SIP header (empty, or with a line
     /// break or angle bracket).
     InvalidUri,
+    /// A disposition request needs the message's `DateTime` (RFC 5438
+    /// §6.3): none, or not an RFC 3339 date-time, was given.
+    DateTimeRequired,
+    /// No received message with that `imdn.Message-ID` awaits a display
+    /// notification.
+    UnknownMessage,
+    /// The user is anonymous: this client sends no disposition
+    /// notification.
+    Anonymous,
+    /// The content is over the Pager Mode size and the message cannot go
+    /// in Large Message mode.
+    PagerTooLarge {
+        /// Its size.
+        size: usize,
+        /// [`Limits::max_pager_message_size`](super::Limits::max_pager_message_size).
+        max: usize,
+    },
 }
 
 impl fmt::Display for ClientError {
@@ -398,6 +466,16 @@ impl fmt::Display for ClientError {
             ClientError::Msrp(e) => write!(f, "MSRP: {e}"),
             ClientError::ReceiveOnly => f.write_str("the session only receives (a=recvonly)"),
             ClientError::InvalidUri => f.write_str("the URI cannot be written in a SIP header"),
+            ClientError::DateTimeRequired => {
+                f.write_str("a disposition request needs an RFC 3339 DateTime")
+            }
+            ClientError::UnknownMessage => {
+                f.write_str("no message awaits a display notification with that imdn.Message-ID")
+            }
+            ClientError::Anonymous => f.write_str("an anonymous user sends no notifications"),
+            ClientError::PagerTooLarge { size, max } => {
+                write!(f, "{size} octets exceed the Pager Mode size {max}")
+            }
         }
     }
 }

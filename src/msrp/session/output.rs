@@ -158,6 +158,9 @@ pub enum SendErrorKind {
     InvalidMessageId,
     /// No transact-id could be found that the body does not contain.
     NoTransactId,
+    /// A CPIM header field of [`SendOptions::cpim_extras`](super::SendOptions::cpim_extras)
+    /// has a name or value that cannot be written.
+    InvalidCpimHeader,
 }
 
 /// A refused [`send_message`](super::MsrpSession::send_message).

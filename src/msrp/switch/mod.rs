@@ -20,6 +20,9 @@
 //!   by `d` (start, end and total). Nothing but the chunk being relayed is
 //!   buffered. A later chunk of a message whose first chunk was not seen
 //!   gets 400.
+//! * A disposition notification (`message/imdn+xml` in CPIM, RFC 5438 §7)
+//!   goes only to the legs whose identity its CPIM `To` names, not to
+//!   every leg.
 //! * The legs a message goes to are fixed by its first chunk: a leg that
 //!   joins mid-message gets only messages that start after it joined; a leg
 //!   that leaves is dropped from every message in flight. When the sending
@@ -95,6 +98,7 @@
 mod config;
 mod cpim_from;
 mod output;
+mod route;
 
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
@@ -599,7 +603,7 @@ impl MsrpSwitch {
                 - i64::try_from(chunk.len()).unwrap_or(i64::MAX);
             Relay {
                 message_id: Arc::from(message_id),
-                targets: self.legs.keys().copied().filter(|t| *t != id).collect(),
+                targets: self.targets(id, chunk),
                 delta,
                 next_start: 1,
                 total: None,
