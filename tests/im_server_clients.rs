@@ -159,4 +159,37 @@ fn a_message_from_one_im_client_reaches_the_others() {
         assert_eq!(body, b"Hello from Alice");
         assert_eq!(from.as_deref(), Some("sip:alice@example.com"));
     }
+    // 7.1.1.3: the inviter's user plane receives as well — Bob answers on
+    // his leg, through the server's switch.
+    let bob_session = sim
+        .client_events(c[1])
+        .into_iter()
+        .find_map(|e| match e {
+            ClientEvent::InvitationReceived { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("Bob's invitation");
+    let now = sim.now();
+    sim.client(c[1])
+        .send_message(bob_session, "text/plain", b"Hello from Bob", false, now)
+        .expect("message sent");
+    run(&mut sim, 10);
+    let got = sim.client_events(c[0]).into_iter().find_map(|e| match e {
+        ClientEvent::MessageReceived {
+            session: s,
+            from,
+            body,
+            ..
+        } if *s == session => Some((from.clone(), body.clone())),
+        _ => None,
+    });
+    let (from, body) = got.expect("Alice got Bob's message");
+    assert_eq!(body, b"Hello from Bob");
+    assert_eq!(from.as_deref(), Some("sip:bob@example.com"));
+    // Only over MSRP: no SIP message carried it.
+    assert!(!sim
+        .wire()
+        .iter()
+        .any(|r| !r.bytes.starts_with(b"MSRP ")
+            && r.bytes.windows(14).any(|w| w == b"Hello from Bob")));
 }

@@ -180,6 +180,9 @@ pub struct ClientConfig {
     pub msrp_chunk_size: NonZeroUsize,
     /// Largest Large Message accepted (9.2.1 step 1 a: an invitation whose
     /// announced size is larger is rejected with 486, not enough resources).
+    /// It is compared with the offer's `a=max-size`, the size of the MSRP
+    /// message as sent: the content wrapped in `message/cpim`, CPIM headers
+    /// included.
     pub max_large_message_size: u64,
     /// Where a Large Message for several recipients goes.
     pub large_message_group_target: LargeMessageGroupTarget,

@@ -17,6 +17,25 @@
 //! delivery and display notifications (RFC 5438, [`imdn`]) and
 //! is-composing indications (RFC 3994, [`composing`]).
 //!
+//! # When it is idle
+//!
+//! [`ImClient::is_idle`] becomes `true` once nothing is left pending (no
+//! session, recording request, subscription, Pager Mode message or other
+//! deadline of its own) and the transactions of the last messages have
+//! ended.
+//!
+//! The SIP transaction layer keeps each transaction for as long as RFC
+//! 3261 requires after its last message, so that retransmissions are
+//! absorbed: with the default timers ([`TimerConfig`](crate::transaction::TimerConfig),
+//! T1 = 500 ms, T4 = 5 s) that is at most 64×T1 = **32 s** after the last
+//! SIP message over UDP (timers D, H and J; an answered INVITE is also kept
+//! 64×T1 against late copies, RFC 6026), and T4 = 5 s (timers I and K) or
+//! nothing over TCP. A CANCELled INVITE that is never answered is given up
+//! 64×T1 after the CANCEL (RFC 3261 §9.1).
+//! A session the user leaves is gone when its BYE (or CANCEL) completes;
+//! so the client is idle at most 32 s after it left its last session,
+//! over UDP.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` — `handle_input`, `handle_timeout`
@@ -92,6 +111,7 @@ mod config;
 mod history;
 pub mod imdn;
 mod pager;
+mod referral;
 mod session;
 mod sip_events;
 mod types;
@@ -133,6 +153,8 @@ enum TxUse {
     Invite(ImSessionId),
     /// The REFER of a recording request.
     Refer(RecordingRequestId),
+    /// A REFER asking the focus of a conference to add or remove a user.
+    Referral(ImSessionId),
     /// A Pager Mode MESSAGE.
     Pager(PagerMessageId),
 }
@@ -553,6 +575,13 @@ impl ImClient {
     /// recipient, or for several to the Conference-factory-URI or the
     /// exploder with the URI list. The session is released (BYE) once the
     /// message is delivered or failed.
+    ///
+    /// The offer's `a=max-size` is the size of the MSRP message that is
+    /// sent: `body` wrapped in `message/cpim`, whose `From` is the user's IM
+    /// Address and whose `To` is the URI the INVITE goes to (the recipient,
+    /// or the Conference-factory-URI or exploder). A recipient's limit
+    /// ([`ClientConfig::max_large_message_size`]) is compared with that
+    /// size.
     pub fn send_large_message(
         &mut self,
         recipients: &[&str],
@@ -560,17 +589,19 @@ impl ImClient {
         body: &[u8],
         now: Instant,
     ) -> Result<ImSessionId, ClientError> {
-        let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
         let large = Some((content_type.to_owned(), body.to_vec()));
         match recipients {
             [] => Err(ClientError::NoRecipient),
-            [one] => self.invite(
-                Origin::LargeMessage,
-                one,
-                &[],
-                large.map(|l| (l, size)),
-                now,
-            ),
+            [one] => {
+                let size = self.wrapped_size(one, content_type, body)?;
+                self.invite(
+                    Origin::LargeMessage,
+                    one,
+                    &[],
+                    large.map(|l| (l, size)),
+                    now,
+                )
+            }
             several => {
                 let target = match &self.config.large_message_group_target {
                     LargeMessageGroupTarget::ConferenceFactory => {
@@ -579,6 +610,7 @@ impl ImClient {
                     LargeMessageGroupTarget::Exploder(uri) => uri.clone(),
                 };
                 let list: Vec<String> = several.iter().map(|s| (*s).to_owned()).collect();
+                let size = self.wrapped_size(&target, content_type, body)?;
                 self.invite(
                     Origin::LargeMessage,
                     &target,
@@ -588,6 +620,26 @@ impl ImClient {
                 )
             }
         }
+    }
+
+    /// The size of the `message/cpim` message a Large Message of
+    /// `content_type` and `body` is sent as, addressed (CPIM `To`) to `to`:
+    /// what `a=max-size` announces.
+    fn wrapped_size(&self, to: &str, content_type: &str, body: &[u8]) -> Result<u64, ClientError> {
+        let message = crate::body::cpim::CpimMessage::new(
+            crate::body::cpim::CpimAddress::new(None, &self.config.im_address),
+            crate::body::cpim::CpimAddress::new(None, to),
+            content_type,
+            body,
+        )
+        .map_err(|_| {
+            ClientError::Msrp(crate::msrp::session::SendError::new(
+                crate::msrp::session::SendErrorKind::InvalidContentType,
+            ))
+        })?;
+        let mut out = Vec::with_capacity(body.len() + 128);
+        message.write(&mut out);
+        Ok(u64::try_from(out.len()).unwrap_or(u64::MAX))
     }
 
     /// Leaves `session`: CANCEL when it is not answered yet, else BYE; the
@@ -726,6 +778,9 @@ impl ImClient {
         let mut s = Session::new(origin, State::Inviting, target.to_owned());
         s.invite = Some(tx);
         s.local_sdp = sdp;
+        if large.is_some() {
+            s.large_message_to = Some(target.to_owned());
+        }
         s.large_message = large.map(|(l, _)| l);
         s.receive_only = receive_only;
         self.sessions.insert(id, s);
@@ -793,7 +848,7 @@ impl ImClient {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) => *s != id,
+                TxUse::Invite(s) | TxUse::Referral(s) => *s != id,
                 TxUse::Refer(_) | TxUse::Pager(_) => true,
             });
             self.event(Event::SessionEnded {

@@ -32,6 +32,20 @@ pub(crate) struct Subscription {
     pub roster: Option<ConferenceInfo>,
 }
 
+/// A REFER asking the focus to add or remove a user (RFC 4579 §5.5, §5.6),
+/// until its last NOTIFY.
+#[derive(Debug, Clone)]
+pub(crate) struct Referral {
+    /// The REFER's CSeq number: the `id` of its NOTIFYs' `Event: refer`.
+    pub id: u32,
+    /// The user to add or remove.
+    pub user: String,
+    /// `method=BYE`: a removal.
+    pub remove: bool,
+    /// The REFER, until its final response.
+    pub refer: Option<crate::dialog::ClientTxId>,
+}
+
 /// One IM session.
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -56,6 +70,10 @@ pub(crate) struct Session {
     pub msrp: Option<MsrpSession>,
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
+    /// The CPIM `To` of a Large Message: the URI its INVITE went to (the
+    /// recipient, or the Conference-factory-URI or exploder of a group),
+    /// fixed with the offer so that `a=max-size` is the size sent.
+    pub large_message_to: Option<String>,
     pub subscription: Option<Subscription>,
     /// The user left before the INVITE was answered (CANCEL sent): a 2xx
     /// that crosses the CANCEL is ended with BYE.
@@ -66,6 +84,8 @@ pub(crate) struct Session {
     /// The accepted connection that carries the MSRP (passive end, bound by
     /// the client from its first To-Path).
     pub connection: Option<crate::im::ConnectionId>,
+    /// REFERs to the focus waiting for their outcome.
+    pub referrals: Vec<Referral>,
 }
 
 impl Session {
@@ -84,10 +104,12 @@ impl Session {
             identity: None,
             msrp: None,
             large_message: None,
+            large_message_to: None,
             subscription: None,
             cancelled: false,
             receive_only: false,
             connection: None,
+            referrals: Vec::new(),
         }
     }
 

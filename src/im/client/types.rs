@@ -181,7 +181,12 @@ pub enum InvitationKind {
     },
     /// A Large Message session (9.2.1): the offer is `a=sendonly`.
     LargeMessage {
-        /// The size announced in the offer's `a=max-size`, if any.
+        /// The size announced in the offer's `a=max-size`, if any: the
+        /// size of the MSRP message that will arrive, the content wrapped
+        /// in `message/cpim` (what [`ImClient::send_large_message`]
+        /// announces).
+        ///
+        /// [`ImClient::send_large_message`]: super::ImClient::send_large_message
         size: Option<u64>,
     },
 }
@@ -358,6 +363,26 @@ pub enum Event {
         status: Option<u16>,
         /// The subscription ended with this NOTIFY.
         terminated: bool,
+    },
+    /// The progress of a request to the focus to add a user to a
+    /// conference or remove one
+    /// ([`ImClient::add_participants`](super::ImClient::add_participants),
+    /// [`ImClient::remove_participant`](super::ImClient::remove_participant)).
+    ReferralProgress {
+        /// The conference.
+        session: ImSessionId,
+        /// The user to add or remove.
+        user: String,
+        /// A removal (`method=BYE`) rather than an addition.
+        remove: bool,
+        /// The REFER's failure response (403 when the focus's policy
+        /// refuses it), or the status of a NOTIFY's `message/sipfrag`: 100
+        /// while the focus invites the user, then the final status of its
+        /// INVITE (200: the user joined); 0 for a sipfrag without a status
+        /// line.
+        status: u16,
+        /// Nothing more comes for this request.
+        done: bool,
     },
     /// A disposition notification (RFC 5438) arrived about a message this
     /// client sent with a request, in a session or as a Pager Mode

@@ -123,8 +123,11 @@ impl ImClient {
                     from,
                     // In a conference, messages are to the IM Session
                     // Identity; else to the peer.
-                    to: match &s.identity {
-                        Some(identity) if identity.is_focus => identity.uri.clone(),
+                    to: match (&s.large_message_to, &s.identity) {
+                        // The address the offer's `a=max-size` was counted
+                        // with.
+                        (Some(to), _) => to.clone(),
+                        (None, Some(identity)) if identity.is_focus => identity.uri.clone(),
                         _ => s.peer.clone(),
                     },
                 }),

@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use crate::im::accept::{to_path_session_id, Lookup};
 use crate::msrp::session::Authority;
-
-use crate::msrp::switch::{LegConfig, LegId, LegInput, SwitchEvent, SwitchOutput};
+use crate::msrp::switch::{LegConfig, LegFailure, LegId, LegInput, SwitchEvent, SwitchOutput};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
 
-use super::{Connection, ConnectionId, Event, ImServer, Output, ParticipantId, SessionId, Timer};
+use super::{
+    Connection, ConnectionId, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer,
+};
 
 impl ImServer {
     /// Puts a Participant whose SDP exchange is complete on the session's
@@ -293,10 +294,18 @@ impl ImServer {
                 _ => false,
             };
             // A connection that no longer carries the leg closing does not
-            // take the leg down.
+            // take the leg down; the one carrying it does, and with it the
+            // Participant, unless its BYE follows within the grace period.
             if mine {
                 s.switch
                     .handle_input(LegId(participant.0), LegInput::Closed, now);
+                let at = now + self.config.connection_loss_grace;
+                if let Some(p) = s.participant_mut(participant).filter(|p| p.is_alive()) {
+                    if p.lost_at.is_none() {
+                        p.lost_at = Some(at);
+                        self.schedule(at, Timer::ConnectionLost(session, participant));
+                    }
+                }
             }
         }
         self.drain_switch(session, now);
@@ -309,6 +318,7 @@ impl ImServer {
             return;
         };
         let mut outputs = Vec::new();
+        let mut dead = Vec::new();
         while let Some(output) = s.switch.poll_output() {
             match output {
                 SwitchOutput::Transmit(t) => {
@@ -330,6 +340,17 @@ impl ImServer {
                     from: ParticipantId(from_leg.0),
                     recipients: to_legs.len(),
                 })),
+                // RFC 4975 §7.1: a transaction left unanswered (or a
+                // leg that no longer knows the session, 481, or that
+                // sends what is not MSRP) means the leg is dead.
+                SwitchOutput::Event(
+                    SwitchEvent::DeliveryFailed {
+                        leg,
+                        cause: LegFailure::Timeout | LegFailure::Response(481),
+                        ..
+                    }
+                    | SwitchEvent::ProtocolError { leg, .. },
+                ) => dead.push(ParticipantId(leg.0)),
                 SwitchOutput::Event(_) => {}
             }
         }
@@ -355,7 +376,11 @@ impl ImServer {
         }
         if delivered {
             self.release_all(session, now);
-            self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
+            return self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
+        }
+        dead.dedup();
+        for participant in dead {
+            self.remove_participant(session, participant, LeaveReason::ConnectionLost, now);
         }
     }
 }
