@@ -101,7 +101,10 @@ impl Pair {
                     );
                 }
             }
-            Output::MsrpClose { .. } => {}
+            Output::MsrpClose { .. }
+            | Output::MsrpAccepted { .. }
+            | Output::MsrpConnectionTransmit { .. }
+            | Output::MsrpConnectionClose { .. } => {}
             Output::Event(Event::InvitationReceived { session, .. }) => {
                 self.sessions[me] = Some(session);
                 self.clients[me].accept(session, now).expect("accept");

@@ -231,7 +231,10 @@ impl Retrieval {
                             .handle_input(client::Input::MsrpConnected { session }, now);
                     }
                     client::Output::MsrpTransmit { data, .. } => msrp_to_history.push_back(data),
-                    client::Output::MsrpClose { .. } => {}
+                    client::Output::MsrpClose { .. }
+                    | client::Output::MsrpAccepted { .. }
+                    | client::Output::MsrpConnectionTransmit { .. }
+                    | client::Output::MsrpConnectionClose { .. } => {}
                     client::Output::Event(client::Event::MessageReceived { .. }) => received += 1,
                     client::Output::Event(client::Event::SessionEstablished {
                         session, ..

@@ -1,6 +1,7 @@
-//! An ad-hoc IM group chat (OMA SIMPLE IM 7.1.1.3, 7.2.1.x) entirely in
-//! memory, with the real roles: three [`ImClient`]s (alice, bob, carol) and
-//! one controlling [`ImServer`].
+//! An ad-hoc IM group chat (OMA SIMPLE IM 7.1.1.3, 7.2.1.x) on the crate's
+//! simulator ([`oma_im::sim`]), with the real roles: three [`ImClient`]s
+//! (alice, bob, carol), one controlling [`ImServer`] and a stateless
+//! SIP/IP Core ([`Proxy`]) between them.
 //!
 //! Alice creates the conference with bob and carol through the
 //! Conference-factory-URI; each sends a message, which the server's MSRP
@@ -8,39 +9,33 @@
 //! server, left with carol alone, releases her too (7.2.1.9, local policy
 //! `release_alone`), ending the session.
 //!
-//! The demo carries its own small network:
+//! The simulator moves every SIP message as bytes, opens, accepts and
+//! routes the MSRP connections, and runs a virtual clock; every hop takes
+//! [`LATENCY`]. The demo prints a ladder of every SIP (`--->`) and MSRP
+//! (`===>`) message that crossed, and each side's events (`*`).
 //!
-//! * every node has a `SocketAddr`; every SIP `Transmit` is moved **as
-//!   bytes** to the node owning its destination and handed in as a datagram.
-//!   Requests go to a stateless SIP/IP Core that forwards them by
-//!   Request-URI (the IM Server's domain, an IP address, or a user of the
-//!   address book), and responses by their top `Via`;
-//! * every MSRP connection is a pair of byte pipes between a client's IM
-//!   session and the server's leg;
-//! * every hop takes [`LATENCY`]; opening a TCP connection takes a round
-//!   trip before the client may write on it;
-//! * the clock is virtual: when nothing moves, it jumps to the next arrival
-//!   or the earliest `poll_timeout` of all nodes; the number of steps is
-//!   bounded, so the run can never hang.
+//! ```text
+//! cargo run --example group_chat                      # the ladder
+//! cargo run --example group_chat -- --pcap chat.pcap  # and the capture
+//! ```
 //!
-//! It prints a ladder of every SIP (`--->`) and MSRP (`===>`) message that
-//! crossed, and each side's events (`*`). Run it with
-//! `cargo run --example group_chat`; it exits 0 when the whole scenario
-//! happened, 1 with the reason otherwise.
+//! `--pcap FILE` writes the wire log as a pcap capture: open it in
+//! Wireshark, or `tshark -r chat.pcap -d tcp.port==2855,msrp`. It exits 0
+//! when the whole scenario happened, 1 with the reason otherwise.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oma_im::body::cpim::CpimMessage;
 use oma_im::im::client::{self, ClientConfig, ImClient, ImSessionId};
-use oma_im::im::server::{self, ConnectionId, ImServer, ServerConfig};
+use oma_im::im::server::{self, ServerConfig};
 use oma_im::msrp::{parse_message_prefix, Limits as MsrpLimits, StartLine};
 use oma_im::rng::Seed;
-use oma_im::sip::{parse_message, HeaderName, Host, SipMessage, Uri};
-use oma_im::transaction::{Transmit, Transport};
+use oma_im::sim::{ClientId, Faults, LogEntry, NodeId, Proxy, Sim, SimEvent, WireKind};
+use oma_im::sip::{parse_message, HeaderName, SipMessage};
 
 /// The domain of the IM Server: IM Session Identities and the factory.
 pub const DOMAIN: &str = "im.example.com";
@@ -104,6 +99,12 @@ impl From<client::ClientError> for DemoError {
     }
 }
 
+impl From<oma_im::sim::SimError> for DemoError {
+    fn from(e: oma_im::sim::SimError) -> Self {
+        DemoError(format!("the simulation failed: {e}"))
+    }
+}
+
 /// One message that crossed the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crossed {
@@ -132,6 +133,8 @@ pub struct Report {
     pub ladder: Vec<String>,
     /// Whether every node was idle at the end.
     pub idle: bool,
+    /// The wire log as a pcap capture.
+    pub pcap: Vec<u8>,
 }
 
 impl Report {
@@ -192,15 +195,14 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
     let invitees: Vec<&str> = invitees.iter().map(String::as_str).collect();
 
     net.section("alice creates an Ad-hoc IM Group Session with bob and carol");
-    let now = net.now;
+    let now = net.sim.now();
     let session = net.client("alice").start_ad_hoc(&invitees, now)?;
     net.sessions.insert("alice", session);
     net.run(SETTLE)?;
     for (user, _) in USERS {
-        let established = net.session(user).is_ok_and(|s| {
-            net.client_ref(user)
-                .is_some_and(|client| client.is_established(s))
-        });
+        let established = net
+            .session(user)
+            .is_ok_and(|s| net.sim.client_ref(net.id(user)).is_established(s));
         if !established {
             return Err(DemoError(format!(
                 "{user}'s IM session was not established"
@@ -210,14 +212,14 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
 
     net.section("alice subscribes to the conference state");
     let session = net.session("alice")?;
-    let now = net.now;
+    let now = net.sim.now();
     net.client("alice").subscribe_conference(session, now)?;
     net.run(SETTLE)?;
 
     net.section("each participant sends a message");
     for (user, _) in USERS {
         let session = net.session(user)?;
-        let now = net.now;
+        let now = net.sim.now();
         let text = format!("hello from {user}");
         net.client(user)
             .send_message(session, "text/plain", text.as_bytes(), false, now)?;
@@ -235,17 +237,39 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
         }
     }
 
+    net.section("carol types; alice asks for notifications; bob reads it");
+    let (alice, carol) = (net.session("alice")?, net.session("carol")?);
+    let now = net.sim.now();
+    net.client("carol").set_composing(carol, true, now)?;
+    let request = client::DispositionRequest::ALL;
+    let date = "2026-12-07T10:00:00Z";
+    let sent = net.client("alice").send_message_with_imdn(
+        alice,
+        "text/plain",
+        b"read me",
+        request,
+        date,
+        now,
+    )?;
+    net.run(SETTLE)?;
+    let now = net.sim.now();
+    net.client("bob")
+        .send_display_notification(&sent.imdn_message_id, now)?;
+    net.run(SETTLE)?;
+
     net.section("bob leaves");
     let session = net.session("bob")?;
-    let now = net.now;
+    let now = net.sim.now();
     net.client("bob").leave(session, now)?;
     net.run(SETTLE)?;
 
     net.section("alice leaves: carol is alone, the server releases her");
     let session = net.session("alice")?;
-    let now = net.now;
+    let now = net.sim.now();
     net.client("alice").leave(session, now)?;
-    net.run_until_idle()?;
+    let idle = net.sim.run_until_idle(IDLE_BOUND);
+    net.render();
+    idle?;
 
     let ended = |user: &str| {
         net.report.events_of(user).iter().any(|e| {
@@ -265,11 +289,41 @@ pub fn run_scenario_with(latency: Duration, echo: bool) -> Result<Report, DemoEr
     {
         return Err(DemoError("the server's IM Session did not end".into()));
     }
-    net.report.idle = true;
+    net.report.idle = net.sim.is_idle();
+    net.report.pcap = net.sim.pcap();
     Ok(net.report)
 }
 
+/// `--pcap FILE`, if given.
+fn pcap_path() -> Result<Option<String>, DemoError> {
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--pcap" => {
+                path = Some(
+                    args.next()
+                        .ok_or_else(|| DemoError("--pcap needs a file name".into()))?,
+                )
+            }
+            "--help" | "-h" => {
+                println!("usage: group_chat [--pcap FILE]");
+                std::process::exit(0);
+            }
+            other => return Err(DemoError(format!("unknown argument {other}"))),
+        }
+    }
+    Ok(path)
+}
+
 fn main() -> std::process::ExitCode {
+    let pcap = match pcap_path() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     match run_scenario(true) {
         Ok(report) => {
             let _ = writeln!(
@@ -278,6 +332,17 @@ fn main() -> std::process::ExitCode {
                 report.crossed.iter().filter(|c| !c.msrp).count(),
                 report.crossed.iter().filter(|c| c.msrp).count(),
             );
+            if let Some(path) = pcap {
+                if let Err(e) = std::fs::write(&path, &report.pcap) {
+                    eprintln!("cannot write {path}: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "Wire log written to {path}: open it in Wireshark, or \
+                     `tshark -r {path} -d tcp.port==2855,msrp`."
+                );
+            }
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
@@ -287,112 +352,59 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-// ----- the network -----
-
-/// A role on the network.
-enum Role {
-    Client(Box<ImClient>),
-    Server(Box<ImServer>),
-    /// The stateless SIP/IP Core.
-    Core,
-}
-
-struct Node {
-    name: &'static str,
-    addr: SocketAddr,
-    role: Role,
-}
-
-/// One MSRP connection: a client's IM session and the server's leg.
-struct Pipe {
-    client: usize,
-    session: ImSessionId,
-    server: usize,
-    connection: ConnectionId,
-    open: bool,
-}
-
-/// Something on its way.
-enum Segment {
-    /// The TCP handshake of a pipe is done: its client may write.
-    Connected { pipe: usize },
-    /// A SIP datagram; `origin` is the node that wrote it (the core
-    /// forwards without changing it).
-    Sip {
-        origin: usize,
-        from: SocketAddr,
-        to: SocketAddr,
-        bytes: Vec<u8>,
-    },
-    /// MSRP bytes on a pipe, towards the server or the client.
-    Msrp {
-        pipe: usize,
-        to_server: bool,
-        bytes: Vec<u8>,
-    },
-    /// One end closed the pipe; the other learns it.
-    Closed { pipe: usize, to_server: bool },
-}
+// ----- the scenario on the simulator -----
 
 struct Net {
-    nodes: Vec<Node>,
-    pipes: Vec<Pipe>,
-    /// What is on its way, by arrival time (then order of sending).
-    wire: BTreeMap<(Instant, u64), Segment>,
-    seq: u64,
-    latency: Duration,
-    start: Instant,
-    now: Instant,
-    steps: u64,
+    sim: Sim,
+    clients: Vec<(&'static str, ClientId)>,
+    core: NodeId,
     echo: bool,
     /// Each user's IM session in the chat.
     sessions: HashMap<&'static str, ImSessionId>,
+    /// How much of the simulator's log is rendered.
+    rendered: usize,
+    /// The sender of each message the core received, by its bytes.
+    via_core: Vec<(Vec<u8>, &'static str)>,
     report: Report,
 }
 
 impl Net {
     fn new(latency: Duration, echo: bool) -> Result<Self, DemoError> {
-        let core: SocketAddr = CORE.parse().expect("an address");
-        let server_addr: SocketAddr = SERVER.parse().expect("an address");
-        let mut nodes = vec![Node {
-            name: "core",
-            addr: core,
-            role: Role::Core,
-        }];
-        for (user, addr) in USERS {
-            let addr: SocketAddr = addr.parse().expect("an address");
-            let mut config = ClientConfig::new(&im_address(user), FACTORY, addr, core);
+        let addr = |s: &str| -> SocketAddr { s.parse().expect("an address") };
+        let mut sim = Sim::new(0).with_faults(Faults {
+            latency,
+            ..Faults::NONE
+        });
+        sim.set_max_steps(MAX_STEPS);
+        let mut proxy = Proxy::new().with_domain(DOMAIN, addr(SERVER));
+        let mut clients = Vec::new();
+        for (user, sip) in USERS {
+            let mut config = ClientConfig::new(&im_address(user), FACTORY, addr(sip), addr(CORE));
+            config.msrp_addr = SocketAddr::new(addr(sip).ip(), 2855);
             config.product = "oma-im-demo/0.1".into();
             config.seed = os_seed()?;
-            nodes.push(Node {
-                name: user,
-                addr,
-                role: Role::Client(Box::new(ImClient::new(config))),
-            });
+            let id = sim.add_client(user, config);
+            // The invitees accept at once.
+            sim.auto_accept(id, true);
+            clients.push((user, id));
+            proxy = proxy.with_user(&im_address(user), addr(sip));
         }
-        let mut config = ServerConfig::new(server_addr, core, DOMAIN);
+        let core = sim.add_proxy("core", addr(CORE), proxy).into();
+        let mut config = ServerConfig::new(addr(SERVER), addr(CORE), DOMAIN);
         config.conference_factory_uris.push(FACTORY.into());
         config.msrp_authority = SERVER_MSRP.into();
         config.product = "oma-im-demo/0.1".into();
         config.release_alone = true;
         config.seed = os_seed()?;
-        nodes.push(Node {
-            name: "server",
-            addr: server_addr,
-            role: Role::Server(Box::new(ImServer::new(config))),
-        });
-        let start = Instant::now();
+        sim.add_server("server", config);
         let mut net = Net {
-            nodes,
-            pipes: Vec::new(),
-            wire: BTreeMap::new(),
-            seq: 0,
-            latency,
-            start,
-            now: start,
-            steps: 0,
+            sim,
+            clients,
+            core,
             echo,
             sessions: HashMap::new(),
+            rendered: 0,
+            via_core: Vec::new(),
             report: Report::default(),
         };
         net.print(
@@ -403,21 +415,17 @@ impl Net {
         Ok(net)
     }
 
-    fn client(&mut self, user: &str) -> &mut ImClient {
-        self.nodes
-            .iter_mut()
-            .find_map(|n| match &mut n.role {
-                Role::Client(c) if n.name == user => Some(&mut **c),
-                _ => None,
-            })
-            .expect("a user of USERS")
+    fn id(&self, user: &str) -> ClientId {
+        self.clients
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, id)| *id)
+            .unwrap_or(self.clients[0].1)
     }
 
-    fn client_ref(&self, user: &str) -> Option<&ImClient> {
-        self.nodes.iter().find_map(|n| match &n.role {
-            Role::Client(c) if n.name == user => Some(&**c),
-            _ => None,
-        })
+    fn client(&mut self, user: &str) -> &mut ImClient {
+        let id = self.id(user);
+        self.sim.client(id)
     }
 
     fn session(&self, user: &str) -> Result<ImSessionId, DemoError> {
@@ -440,436 +448,125 @@ impl Net {
         self.print(format!("== {title} =="));
     }
 
-    fn stamp(&self) -> String {
-        format!("{:>7.3} ", (self.now - self.start).as_secs_f64())
-    }
-
-    /// Moves everything and lets the deadlines up to `horizon` from now
-    /// fire; the clock then stands at the end of the horizon.
+    /// Runs the simulation for `horizon`, then renders what happened.
     fn run(&mut self, horizon: Duration) -> Result<(), DemoError> {
-        let until = self.now + horizon;
-        loop {
-            self.settle()?;
-            match self.next_time() {
-                Some(at) if at <= until => self.advance(at),
-                _ => break,
-            }
-        }
-        self.now = self.now.max(until);
-        Ok(())
+        let result = self.sim.run_for(horizon);
+        self.render();
+        Ok(result?)
     }
 
-    /// Runs until every node keeps no state, within [`IDLE_BOUND`].
-    fn run_until_idle(&mut self) -> Result<(), DemoError> {
-        let limit = self.now + IDLE_BOUND;
-        loop {
-            self.settle()?;
-            match self.next_time() {
-                None => break,
-                Some(at) if at <= limit => self.advance(at),
-                Some(at) => {
-                    return Err(DemoError(format!(
-                        "the network is not idle {IDLE_BOUND:?} after the chat: a deadline at {:?}",
-                        at - self.start
-                    )))
-                }
-            }
+    /// The name of a node as the ladder shows it.
+    fn name(&self, node: Option<NodeId>) -> &'static str {
+        match node {
+            Some(NodeId::Client(c)) => self
+                .clients
+                .iter()
+                .find(|(_, id)| *id == c)
+                .map_or("?", |(u, _)| u),
+            Some(NodeId::Server(_)) => "server",
+            Some(NodeId::Proxy(_)) => "core",
+            _ => "?",
         }
-        let busy: Vec<&str> = self
-            .nodes
-            .iter()
-            .filter(|n| match &n.role {
-                Role::Client(c) => !c.is_idle(),
-                Role::Server(s) => !s.is_idle(),
-                Role::Core => false,
+    }
+
+    /// Renders the log entries not rendered yet: the ladder lines, the
+    /// messages that crossed and the events.
+    fn render(&mut self) {
+        let entries: Vec<Rendered> = self
+            .sim
+            .log()
+            .skip(self.rendered)
+            .map(|entry| match entry {
+                LogEntry::Wire(r) => Rendered::Wire {
+                    at: r.at,
+                    from: r.from_node,
+                    to: r.to_node,
+                    kind: r.kind,
+                    dest: r.to,
+                    bytes: r.bytes.clone(),
+                },
+                LogEntry::Event(e) => Rendered::Event {
+                    at: e.at,
+                    node: e.node,
+                    event: e.event.clone(),
+                },
             })
-            .map(|n| n.name)
             .collect();
-        if busy.is_empty() {
-            Ok(())
-        } else {
-            Err(DemoError(format!("not idle at the end: {busy:?}")))
-        }
-    }
-
-    /// The next arrival or deadline of any node.
-    fn next_time(&self) -> Option<Instant> {
-        let arrival = self.wire.keys().next().map(|(at, _)| *at);
-        self.nodes
-            .iter()
-            .filter_map(|n| match &n.role {
-                Role::Client(c) => c.poll_timeout(),
-                Role::Server(s) => s.poll_timeout(),
-                Role::Core => None,
-            })
-            .chain(arrival)
-            .min()
-    }
-
-    /// Moves the clock to `at` and wakes the nodes whose deadline is due.
-    fn advance(&mut self, at: Instant) {
-        self.now = self.now.max(at);
-        let now = self.now;
-        for node in &mut self.nodes {
-            match &mut node.role {
-                Role::Client(c) if c.poll_timeout().is_some_and(|t| t <= now) => {
-                    c.handle_timeout(now)
-                }
-                Role::Server(s) if s.poll_timeout().is_some_and(|t| t <= now) => {
-                    s.handle_timeout(now)
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Puts `segment` on its way: it arrives one hop from now.
-    fn put(&mut self, segment: Segment) {
-        self.put_after(self.latency, segment);
-    }
-
-    fn put_after(&mut self, delay: Duration, segment: Segment) {
-        self.seq += 1;
-        self.wire.insert((self.now + delay, self.seq), segment);
-    }
-
-    /// Drains every node and delivers everything due now, until nothing
-    /// moves.
-    fn settle(&mut self) -> Result<(), DemoError> {
-        loop {
-            for i in 0..self.nodes.len() {
-                self.drain(i)?;
-            }
-            let due = self
-                .wire
-                .first_key_value()
-                .is_some_and(|((at, _), _)| *at <= self.now);
-            let Some((_, segment)) = due.then(|| self.wire.pop_first()).flatten() else {
-                return Ok(());
-            };
-            self.steps += 1;
-            if self.steps > MAX_STEPS {
-                return Err(DemoError(format!(
-                    "more than {MAX_STEPS} deliveries: the network does not settle"
-                )));
-            }
-            self.deliver(segment)?;
-        }
-    }
-
-    /// Moves node `i`'s outputs onto the network and reacts to its events.
-    fn drain(&mut self, i: usize) -> Result<(), DemoError> {
-        loop {
-            let now = self.now;
-            let (name, addr) = (self.nodes[i].name, self.nodes[i].addr);
-            match &mut self.nodes[i].role {
-                Role::Core => return Ok(()),
-                Role::Client(c) => {
-                    let Some(output) = c.poll_output() else {
-                        return Ok(());
-                    };
-                    match output {
-                        client::Output::Transmit(t) => self.send(i, addr, t),
-                        client::Output::MsrpConnect {
-                            session,
-                            destination,
-                        } => {
-                            let target = format!(
-                                "{}:{}",
-                                destination.host,
-                                destination.port.unwrap_or(2855)
+        self.rendered += entries.len();
+        for entry in entries {
+            match entry {
+                Rendered::Wire {
+                    at,
+                    from,
+                    to,
+                    kind,
+                    dest,
+                    bytes,
+                } => {
+                    let stamp = stamp(at);
+                    match kind {
+                        WireKind::Sip(_) if to == Some(self.core) => {
+                            let origin = self.name(from);
+                            self.via_core.push((bytes, origin));
+                        }
+                        WireKind::Sip(_) => {
+                            let origin = if from == Some(self.core) {
+                                match self.via_core.iter().position(|(b, _)| *b == bytes) {
+                                    Some(i) => self.via_core.remove(i).1,
+                                    None => "core",
+                                }
+                            } else {
+                                self.name(from)
+                            };
+                            let to = self.name(to);
+                            self.ladder_sip(&stamp, origin, to, &bytes);
+                        }
+                        WireKind::Msrp => {
+                            let (from, to) = (self.name(from), self.name(to));
+                            self.ladder_msrp(&stamp, from, to, &bytes);
+                        }
+                        WireKind::Open => {
+                            let line = format!(
+                                "{stamp}{}  TCP connect to {dest} (MSRP)",
+                                arrow(self.name(from), self.name(to), '=')
                             );
-                            self.connect(i, session, &target)?;
+                            self.print(line);
                         }
-                        client::Output::MsrpTransmit { session, data } => {
-                            let pipe = self
-                                .pipes
-                                .iter()
-                                .position(|p| p.client == i && p.session == session && p.open)
-                                .ok_or_else(|| {
-                                    DemoError(format!("{name} wrote MSRP with no connection"))
-                                })?;
-                            self.put(Segment::Msrp {
-                                pipe,
-                                to_server: true,
-                                bytes: data,
-                            });
+                        WireKind::Close | WireKind::Reset | WireKind::Refused => {
+                            let line = format!(
+                                "{stamp}{}  TCP close",
+                                arrow(self.name(from), self.name(to), '=')
+                            );
+                            self.print(line);
                         }
-                        client::Output::MsrpClose { session } => {
-                            if let Some(pipe) = self
-                                .pipes
-                                .iter()
-                                .position(|p| p.client == i && p.session == session && p.open)
-                            {
-                                self.close(pipe, true);
-                            }
-                        }
-                        client::Output::Event(e) => self.client_event(i, e, now)?,
                     }
                 }
-                Role::Server(s) => {
-                    let Some(output) = s.poll_output() else {
-                        return Ok(());
-                    };
-                    match output {
-                        server::Output::Transmit(t) => self.send(i, addr, t),
-                        server::Output::MsrpConnect { address, .. } => {
-                            return Err(DemoError(format!(
-                                "the server asked to open an MSRP connection to {address}: \
-                                 in this demo the clients are the active ends"
-                            )));
-                        }
-                        server::Output::MsrpTransmit { connection, bytes } => {
-                            let pipe = self
-                                .pipes
-                                .iter()
-                                .position(|p| p.connection == connection && p.open)
-                                .ok_or_else(|| {
-                                    DemoError("the server wrote MSRP with no connection".into())
-                                })?;
-                            self.put(Segment::Msrp {
-                                pipe,
-                                to_server: false,
-                                bytes,
-                            });
-                        }
-                        server::Output::MsrpClose { connection } => {
-                            if let Some(pipe) = self
-                                .pipes
-                                .iter()
-                                .position(|p| p.connection == connection && p.open)
-                            {
-                                self.close(pipe, false);
-                            }
-                        }
-                        server::Output::Event(e) => self.server_event(i, e, now),
-                    }
-                }
+                Rendered::Event { at, node, event } => self.event(&stamp(at), node, event),
             }
         }
     }
 
-    fn send(&mut self, origin: usize, from: SocketAddr, t: Transmit) {
-        self.put(Segment::Sip {
-            origin,
-            from,
-            to: t.destination,
-            bytes: t.bytes,
-        });
-    }
-
-    /// A client opens its session's MSRP connection to `target`: the server
-    /// owning that MSRP address accepts it.
-    fn connect(
-        &mut self,
-        client: usize,
-        session: ImSessionId,
-        target: &str,
-    ) -> Result<(), DemoError> {
-        let found = self.nodes.iter().position(
-            |n| matches!(&n.role, Role::Server(s) if s.config().msrp_authority == target),
-        );
-        let (server, connection) = match found.map(|j| (j, &mut self.nodes[j].role)) {
-            Some((j, Role::Server(s))) => (j, s.msrp_accepted()),
-            _ => {
-                return Err(DemoError(format!(
-                    "{} connects MSRP to {target}, where nobody listens",
-                    self.nodes[client].name
-                )))
-            }
-        };
-        self.pipes.push(Pipe {
-            client,
-            session,
-            server,
-            connection,
-            open: true,
-        });
-        let line = format!(
-            "{}{}  TCP connect to {target} (MSRP)",
-            self.stamp(),
-            arrow(self.nodes[client].name, "server", '=')
-        );
-        self.print(line);
-        let pipe = self.pipes.len() - 1;
-        self.put_after(self.latency * 2, Segment::Connected { pipe });
-        Ok(())
-    }
-
-    fn close(&mut self, pipe: usize, by_client: bool) {
-        let p = &mut self.pipes[pipe];
-        p.open = false;
-        let (from, to) = if by_client {
-            (self.nodes[p.client].name, "server")
-        } else {
-            ("server", self.nodes[p.client].name)
-        };
-        self.put(Segment::Closed {
-            pipe,
-            to_server: by_client,
-        });
-        let line = format!("{}{}  TCP close (MSRP)", self.stamp(), arrow(from, to, '='));
-        self.print(line);
-    }
-
-    fn deliver(&mut self, segment: Segment) -> Result<(), DemoError> {
-        let now = self.now;
-        match segment {
-            Segment::Sip {
-                origin,
-                from,
-                to,
-                bytes,
-            } => {
-                let j = self
-                    .nodes
-                    .iter()
-                    .position(|n| n.addr == to)
-                    .ok_or_else(|| DemoError(format!("SIP to {to}, where nobody is")))?;
-                if matches!(self.nodes[j].role, Role::Core) {
-                    let next = route(&bytes).ok_or_else(|| {
-                        DemoError(format!(
-                            "the SIP/IP Core cannot route: {}",
-                            start_line(&bytes)
-                        ))
-                    })?;
-                    self.put(Segment::Sip {
-                        origin,
-                        from: to,
-                        to: next,
-                        bytes,
-                    });
-                    return Ok(());
+    fn event(&mut self, stamp: &str, node: NodeId, event: SimEvent) {
+        match event {
+            SimEvent::Client(e) => {
+                let name = self.name(Some(node));
+                if let client::Event::InvitationReceived { session, .. } = &e {
+                    self.sessions.insert(name, *session);
                 }
-                self.ladder_sip(origin, j, &bytes);
-                let input = (bytes.as_slice(), from, Transport::Udp);
-                match &mut self.nodes[j].role {
-                    Role::Client(c) => c.handle_input(
-                        client::Input::Sip {
-                            bytes: input.0,
-                            source: input.1,
-                            transport: input.2,
-                        },
-                        now,
-                    ),
-                    Role::Server(s) => s.handle_input(
-                        server::Input::Sip {
-                            bytes: input.0,
-                            source: input.1,
-                            transport: input.2,
-                        },
-                        now,
-                    ),
-                    Role::Core => {}
-                }
+                let line = format!("{stamp}{}  {name}: {}", mark(name), describe_client(&e));
+                self.print(line);
+                self.report.client_events.push((name, e));
             }
-            Segment::Msrp {
-                pipe,
-                to_server,
-                bytes,
-            } => {
-                let p = &self.pipes[pipe];
-                let (client, server, session, connection) =
-                    (p.client, p.server, p.session, p.connection);
-                let (from, to) = if to_server {
-                    (client, server)
-                } else {
-                    (server, client)
-                };
-                self.ladder_msrp(from, to, &bytes);
-                match &mut self.nodes[to].role {
-                    Role::Client(c) => c.handle_input(
-                        client::Input::MsrpBytes {
-                            session,
-                            bytes: &bytes,
-                        },
-                        now,
-                    ),
-                    Role::Server(s) => s.handle_input(
-                        server::Input::MsrpBytes {
-                            connection,
-                            bytes: &bytes,
-                        },
-                        now,
-                    ),
-                    Role::Core => {}
-                }
+            SimEvent::Server(e) => {
+                let line = format!("{stamp}{}  server: {}", mark("server"), describe_server(&e));
+                self.print(line);
+                self.report.server_events.push(e);
             }
-            Segment::Connected { pipe } => {
-                let p = &self.pipes[pipe];
-                let (client, session) = (p.client, p.session);
-                if let (true, Role::Client(c)) = (p.open, &mut self.nodes[client].role) {
-                    c.handle_input(client::Input::MsrpConnected { session }, now);
-                }
-            }
-            Segment::Closed { pipe, to_server } => {
-                let p = &self.pipes[pipe];
-                let (session, connection) = (p.session, p.connection);
-                let to = if to_server { p.server } else { p.client };
-                match &mut self.nodes[to].role {
-                    Role::Client(c) => c.handle_input(client::Input::MsrpClosed { session }, now),
-                    Role::Server(s) => {
-                        s.handle_input(server::Input::MsrpClosed { connection }, now)
-                    }
-                    Role::Core => {}
-                }
-            }
+            SimEvent::History(_) | SimEvent::Agent(_) => {}
         }
-        Ok(())
     }
 
-    /// A client's event: recorded, printed, and answered where the user
-    /// decides (every invitation is accepted).
-    fn client_event(
-        &mut self,
-        i: usize,
-        event: client::Event,
-        now: Instant,
-    ) -> Result<(), DemoError> {
-        let name = self.nodes[i].name;
-        let line = format!(
-            "{}{}  {name}: {}",
-            self.stamp(),
-            mark(name),
-            describe_client(&event)
-        );
-        self.print(line);
-        if let client::Event::InvitationReceived { session, .. } = &event {
-            self.sessions.insert(name, *session);
-            if let Role::Client(c) = &mut self.nodes[i].role {
-                c.accept(*session, now)?;
-            }
-        }
-        self.report.client_events.push((name, event));
-        Ok(())
-    }
-
-    /// A server event: recorded, printed, and answered where the
-    /// application decides (every originator is authorized).
-    fn server_event(&mut self, i: usize, event: server::Event, now: Instant) {
-        let line = format!(
-            "{}{}  server: {}",
-            self.stamp(),
-            mark("server"),
-            describe_server(&event)
-        );
-        self.print(line);
-        if let server::Event::AuthorizationRequested { request, .. } = &event {
-            if let Role::Server(s) = &mut self.nodes[i].role {
-                s.handle_input(
-                    server::Input::Authorization {
-                        request: *request,
-                        allowed: true,
-                    },
-                    now,
-                );
-            }
-        }
-        self.report.server_events.push(event);
-    }
-
-    fn ladder_sip(&mut self, from: usize, to: usize, bytes: &[u8]) {
-        let (from, to) = (self.nodes[from].name, self.nodes[to].name);
+    fn ladder_sip(&mut self, stamp: &str, from: &'static str, to: &'static str, bytes: &[u8]) {
         let mut lines = Vec::new();
         let what = match parse_message(bytes) {
             Ok(msg) => {
@@ -895,7 +592,7 @@ impl Net {
             }
             Err(e) => format!("unparsable SIP ({e})"),
         };
-        let line = format!("{}{}  {what}", self.stamp(), arrow(from, to, '-'));
+        let line = format!("{stamp}{}  {what}", arrow(from, to, '-'));
         self.print(line);
         for line in lines {
             self.print(line);
@@ -909,8 +606,7 @@ impl Net {
         });
     }
 
-    fn ladder_msrp(&mut self, from: usize, to: usize, bytes: &[u8]) {
-        let (from, to) = (self.nodes[from].name, self.nodes[to].name);
+    fn ladder_msrp(&mut self, stamp: &str, from: &'static str, to: &'static str, bytes: &[u8]) {
         let limits = MsrpLimits::default();
         let mut rest = bytes;
         while !rest.is_empty() {
@@ -918,7 +614,7 @@ impl Net {
                 Ok((msg, used)) => (describe_msrp(&msg), used),
                 Err(e) => (format!("unparsable MSRP ({e})"), rest.len()),
             };
-            let line = format!("{}{}  {what}", self.stamp(), arrow(from, to, '='));
+            let line = format!("{stamp}{}  {what}", arrow(from, to, '='));
             self.print(line);
             self.report.crossed.push(Crossed {
                 from,
@@ -932,29 +628,25 @@ impl Net {
     }
 }
 
-/// Where the stateless SIP/IP Core sends a message: a request by its
-/// Request-URI (the server's domain, an IP address, a user of the address
-/// book), a response to the sent-by of its top Via.
-fn route(bytes: &[u8]) -> Option<SocketAddr> {
-    let msg = parse_message(bytes).ok()?;
-    if let Some(line) = msg.request_line() {
-        let Uri::Sip(uri) = Uri::parse(line.uri).ok()? else {
-            return None;
-        };
-        let port = uri.port.unwrap_or(5060);
-        return match uri.host {
-            Host::Domain(d) if d == DOMAIN => SERVER.parse().ok(),
-            Host::Domain(_) => {
-                let user = uri.user?;
-                let (_, addr) = USERS.iter().find(|(u, _)| *u == user)?;
-                addr.parse().ok()
-            }
-            other => Some(SocketAddr::new(other.to_string().parse().ok()?, port)),
-        };
-    }
-    let via = msg.top_via()?.ok()?;
-    let ip = via.host.to_string().parse().ok()?;
-    Some(SocketAddr::new(ip, via.port.unwrap_or(5060)))
+/// A log entry, copied out of the simulator to be rendered.
+enum Rendered {
+    Wire {
+        at: Duration,
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        kind: WireKind,
+        dest: SocketAddr,
+        bytes: Vec<u8>,
+    },
+    Event {
+        at: Duration,
+        node: NodeId,
+        event: SimEvent,
+    },
+}
+
+fn stamp(at: Duration) -> String {
+    format!("{:>7.3} ", at.as_secs_f64())
 }
 
 // ----- the ladder -----
@@ -1024,11 +716,6 @@ fn shorten(value: &str) -> String {
         Some((at, _)) => format!("{}...", &value[..at]),
         None => value.to_owned(),
     }
-}
-
-fn start_line(bytes: &[u8]) -> String {
-    let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
-    String::from_utf8_lossy(line).into_owned()
 }
 
 /// `INVITE sip:...` for a request, `200 OK (INVITE)` for a response.

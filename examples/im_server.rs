@@ -17,6 +17,10 @@
 //!     [--domain 127.0.0.1]              host of the IM Session Identities;
 //!                                       default <sip-addr>, so that requests
 //!                                       to them come back here
+//!     [--trust IP]                      repeatable: a peer of the trust
+//!                                       domain (RFC 3325), e.g. the IM
+//!                                       History Function whose recording
+//!                                       legs are admitted
 //!     [--seed HEX]                      default: 256 bits from the OS
 //!     [--seconds N]                     exit after N seconds; default: run
 //!                                       until killed
@@ -78,11 +82,12 @@ struct Args {
     domain: Option<String>,
     seed: Option<[u8; 32]>,
     seconds: Option<u64>,
+    trust: Vec<std::net::IpAddr>,
 }
 
 const USAGE: &str = "usage: im_server [--sip-addr IP:PORT] [--msrp-addr IP:PORT] \
 [--outbound-proxy IP:PORT] [--factory URI]... [--max-participants N] [--domain HOST] \
-[--seed HEX] [--seconds N]";
+[--trust IP]... [--seed HEX] [--seconds N]";
 
 fn args() -> Result<Args, String> {
     let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
@@ -95,6 +100,7 @@ fn args() -> Result<Args, String> {
         domain: None,
         seed: None,
         seconds: None,
+        trust: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -121,6 +127,7 @@ fn args() -> Result<Args, String> {
                 a.seed = Some(seed_from_hex(&value).map_err(|e| bad(&e))?);
             }
             "--seconds" => a.seconds = Some(value.parse().map_err(|e| bad(&e))?),
+            "--trust" => a.trust.push(value.parse().map_err(|e| bad(&e))?),
             "--sip-port" => a.sip_addr = loopback(value.parse().map_err(|e| bad(&e))?),
             "--msrp-port" => a.msrp_addr = loopback(value.parse().map_err(|e| bad(&e))?),
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
@@ -470,6 +477,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.product = "oma-im-example/0.1".into();
     config.release_alone = true;
     config.seed = seed.into();
+    for ip in &args.trust {
+        config.trust =
+            std::mem::take(&mut config.trust).with_peer(oma_im::im::trust::TrustedPeer::host(*ip));
+    }
     if let Some(n) = args.max_participants {
         config.limits.max_adhoc_participants = n;
     }
@@ -607,7 +618,7 @@ fn drain(server: &mut ImServer, net: &mut Net) {
                 connection,
                 address,
             } => {
-                let target: Option<SocketAddr> = address.parse().ok();
+                let target: Option<SocketAddr> = address.socket_addr();
                 let opened = match target {
                     Some(a) if a.ip().is_loopback() => {
                         TcpStream::connect_timeout(&a, Duration::from_secs(2))

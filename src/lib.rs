@@ -67,6 +67,7 @@ mod limits;
 pub mod msrp;
 pub mod rng;
 pub mod sdp;
+pub mod sim;
 pub mod sip;
 pub mod transaction;
 

@@ -9,6 +9,7 @@ mod demo;
 use std::time::Duration;
 
 use demo::{im_address, run_scenario, run_scenario_with, Report, FACTORY};
+use oma_im::body::imdn::{DeliveryStatus, DisplayStatus, Notification};
 use oma_im::im::client::{self, EndReason};
 use oma_im::im::server::{self, LeaveReason};
 use oma_im::sip::{parse_message, HeaderName};
@@ -96,6 +97,7 @@ fn every_message_reaches_the_two_others_with_its_sender() {
     let report = report();
     for user in ["alice", "bob", "carol"] {
         let mut got = report.received(user);
+        got.retain(|(_, text)| text.starts_with("hello from "));
         got.sort();
         let mut expected: Vec<(String, String)> = ["alice", "bob", "carol"]
             .into_iter()
@@ -105,9 +107,11 @@ fn every_message_reaches_the_two_others_with_its_sender() {
         expected.sort();
         assert_eq!(got, expected, "{user}");
         // The relayed SENDs crossed the server's legs as bytes.
+        let hello = |c: &&demo::Crossed| c.what.contains("hello from ");
         let relayed = report.msrp("server", user, "SEND message/cpim From ");
-        assert_eq!(relayed.len(), 2, "{user}");
-        let sent = report.msrp(user, "server", "SEND message/cpim From ");
+        assert_eq!(relayed.iter().filter(|c| hello(c)).count(), 2, "{user}");
+        let mut sent = report.msrp(user, "server", "SEND message/cpim From ");
+        sent.retain(hello);
         assert_eq!(sent.len(), 1, "{user}");
         assert!(sent[0].what.contains(&format!("hello from {user}")));
     }
@@ -119,7 +123,41 @@ fn every_message_reaches_the_two_others_with_its_sender() {
             _ => None,
         })
         .collect();
-    assert_eq!(relayed, [2, 2, 2]);
+    assert_eq!(relayed[..3], [2, 2, 2]);
+}
+
+#[test]
+fn alice_is_told_of_delivery_and_display_and_sees_carol_typing() {
+    let report = report();
+    let notes: Vec<(Option<String>, client::Event)> = report
+        .events_of("alice")
+        .into_iter()
+        .filter_map(|e| match e {
+            client::Event::NotificationReceived { from, .. } => Some((from.clone(), e.clone())),
+            _ => None,
+        })
+        .collect();
+    let said = |who: &str, n: Notification| {
+        notes.iter().any(|(from, e)| {
+            from.as_deref() == Some(im_address(who).as_str())
+                && matches!(e, client::Event::NotificationReceived { notification, .. } if *notification == n)
+        })
+    };
+    let delivered = Notification::Delivery(DeliveryStatus::Delivered);
+    assert!(said("bob", delivered) && said("carol", delivered));
+    assert!(said("bob", Notification::Display(DisplayStatus::Displayed)));
+    assert_eq!(notes.len(), 3);
+    for user in ["alice", "bob"] {
+        assert!(report.events_of(user).iter().any(|e| matches!(
+            e,
+            client::Event::ComposingChanged { from, active: true, .. } if *from == im_address("carol")
+        )));
+    }
+    // Bob's and Carol's notifications went to Alice only.
+    for user in ["bob", "carol"] {
+        let to_them = report.msrp("server", user, "SEND message/cpim From ");
+        assert!(to_them.iter().all(|c| !c.what.contains("<imdn")), "{user}");
+    }
 }
 
 #[test]
@@ -204,4 +242,13 @@ fn the_ladder_shows_every_message_that_crossed() {
 fn msrp_connection_before_the_invitees_200_is_served() {
     let result = run_scenario_with(Duration::ZERO, false);
     assert!(result.is_ok(), "{}", result.err().unwrap());
+}
+
+#[test]
+fn the_wire_log_is_a_pcap_capture() {
+    let report = report();
+    // The classic pcap header, LINKTYPE_ETHERNET.
+    assert_eq!(&report.pcap[..4], &0xa1b2_c3d4u32.to_le_bytes());
+    assert_eq!(&report.pcap[20..24], &1u32.to_le_bytes());
+    assert!(report.pcap.len() > 10_000, "{}", report.pcap.len());
 }

@@ -172,7 +172,13 @@ fn anonymity_adds_privacy_id() {
 
 #[test]
 fn one_to_one_200_stores_the_session_identity() {
-    let mut net = net(Script::default());
+    // The 200 names another focus and other methods than the 180: only
+    // what the 200 carries may be stored in the end.
+    let mut net = net(Script {
+        ok_focus: Some("conf-1-ok".to_owned()),
+        ok_allow: Some("INVITE, ACK, BYE, CANCEL, UPDATE".to_owned()),
+        ..Script::default()
+    });
     let now = net.now;
     let s = net
         .node(CLIENT)
@@ -186,12 +192,24 @@ fn one_to_one_200_stores_the_session_identity() {
         .session_identity(s)
         .cloned()
         .unwrap();
-    assert_eq!(identity.uri, "sip:conf-1@192.0.2.9:5060");
+    assert_eq!(identity.uri, "sip:conf-1-ok@192.0.2.9:5060");
     assert!(identity.is_focus);
     assert!(client_events(&net).contains(&Event::SessionEstablished {
         session: s,
         identity: Some(identity),
     }));
+    // The 180 went first, with the other focus and methods.
+    let ringing = support::im::sip_responses(&net.wire, 180);
+    let text = String::from_utf8_lossy(&ringing[0].bytes).into_owned();
+    assert!(
+        text.contains("<sip:conf-1@192.0.2.9:5060>;isfocus"),
+        "{text}"
+    );
+    assert!(text.contains("REFER"), "{text}");
+    assert_eq!(
+        net.node(CLIENT).client().peer_allow(s).unwrap(),
+        ["INVITE", "ACK", "BYE", "CANCEL", "UPDATE"]
+    );
 }
 
 #[test]
@@ -512,8 +530,11 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     net.node(CLIENT).client().leave(first, now).unwrap();
     run(&mut net, 40);
     assert!(sip_requests(&net.wire, "BYE").len() == 1);
-    // The server now names the running conference differently.
+    // The server now names the running conference differently, and its
+    // 200 differs from its 180 in Contact and Allow.
     net.node(SERVER).server().script.focus = Some("conf-1-b".to_owned());
+    net.node(SERVER).server().script.ok_focus = Some("conf-1-c".to_owned());
+    net.node(SERVER).server().script.ok_allow = Some("INVITE, ACK, BYE, UPDATE".to_owned());
     let now = net.now;
     let again = net.node(CLIENT).client().rejoin(first, now).unwrap();
     run(&mut net, 5);
@@ -525,11 +546,20 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     assert_initial_request_headers(invites[1]);
     assert!(sdp_of_invite(invites[1]).msrp_media().is_some());
     let c = net.node(CLIENT).client();
-    let expected: Vec<String> = server_allow().iter().map(|m| m.to_string()).collect();
-    assert_eq!(c.peer_allow(again).unwrap(), expected);
+    assert_eq!(
+        c.peer_allow(again).unwrap(),
+        ["INVITE", "ACK", "BYE", "UPDATE"]
+    );
     assert_eq!(
         c.session_identity(again).unwrap().uri,
-        "sip:conf-1-b@192.0.2.9:5060"
+        "sip:conf-1-c@192.0.2.9:5060"
+    );
+    // Its 180 carried the others.
+    let ringing = support::im::sip_responses(&net.wire, 180);
+    let last = String::from_utf8_lossy(&ringing.last().unwrap().bytes).into_owned();
+    assert!(
+        last.contains("<sip:conf-1-b@192.0.2.9:5060>;isfocus"),
+        "{last}"
     );
 }
 
@@ -719,6 +749,28 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         let last = *sip_requests(&net.wire, "INVITE").last().unwrap();
         assert_eq!(values(&parsed(last), "P-Preferred-Identity"), expected);
         assert!(net.node(CLIENT).client().is_established(s2));
+        // Every other request outside a dialog the profile governs: the
+        // conference-state SUBSCRIBE (7.1.1.11) and the recording REFER
+        // (13.3.1.2).
+        let now = net.now;
+        let c = net.node(CLIENT).client();
+        c.subscribe_conference(s2, now).unwrap();
+        c.request_recording(s2, "sip:history@im.example.com", now)
+            .unwrap();
+        run(&mut net, 2);
+        for method in ["SUBSCRIBE", "REFER"] {
+            let requests = sip_requests(&net.wire, method);
+            assert!(!requests.is_empty(), "{method}");
+            for r in requests {
+                let msg = parsed(r);
+                assert_eq!(
+                    values(&msg, "P-Preferred-Identity"),
+                    expected,
+                    "{profile:?} {method}"
+                );
+                assert!(values(&msg, "P-Asserted-Identity").is_empty());
+            }
+        }
     }
 }
 
@@ -780,5 +832,17 @@ fn large_message_to_several_recipients_goes_to_the_factory_with_a_list() {
     let sdp = sdp_of_invite(invite);
     let (_, media) = sdp.msrp_media().unwrap();
     assert_eq!(sdp.media_direction(media), Direction::SendOnly);
-    assert_eq!(media.max_size(), Some(3000));
+    // The size of what is sent: the content wrapped in CPIM, To the URI
+    // the INVITE went to.
+    let cpim = oma_im::body::cpim::CpimMessage::new(
+        oma_im::body::cpim::CpimAddress::new(None, "sip:alice@example.com"),
+        oma_im::body::cpim::CpimAddress::new(None, "sip:conference-factory@im.example.com"),
+        "text/plain",
+        &body,
+    )
+    .unwrap();
+    let mut wrapped = Vec::new();
+    cpim.write(&mut wrapped);
+    assert!(wrapped.len() > 3000);
+    assert_eq!(media.max_size(), Some(wrapped.len() as u64));
 }

@@ -291,7 +291,23 @@ fn large_message_is_received_in_its_own_session_then_released() {
     run(&mut net, 2);
     let (b, originator, kind) = invitation(&net);
     assert_eq!(originator, "sip:alice@example.com");
-    assert_eq!(kind, InvitationKind::LargeMessage { size: Some(6000) });
+    // The size announced is the size of the CPIM message that is sent.
+    let cpim = oma_im::body::cpim::CpimMessage::new(
+        oma_im::body::cpim::CpimAddress::new(None, "sip:alice@example.com"),
+        oma_im::body::cpim::CpimAddress::new(None, "sip:bob@example.com"),
+        "text/plain",
+        &body,
+    )
+    .unwrap();
+    let mut wrapped = Vec::new();
+    cpim.write(&mut wrapped);
+    drop(cpim);
+    assert_eq!(
+        kind,
+        InvitationKind::LargeMessage {
+            size: Some(wrapped.len() as u64)
+        }
+    );
     {
         let invite = sip_requests(&net.wire, "INVITE")[0];
         assert!(invite

@@ -391,6 +391,48 @@ fn written(outputs: &[Output], connection: oma_im::im::server::ConnectionId) -> 
         .collect()
 }
 
+/// The 200 of every SEND in `written` (bytes the server wrote on one
+/// connection), as the participant's client answers them.
+fn answers_to_sends(written: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for message in written.split("MSRP ").skip(1) {
+        let mut words = message.split_whitespace();
+        let (Some(tid), Some("SEND")) = (words.next(), words.next()) else {
+            continue;
+        };
+        let header = |name: &str| {
+            message
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (to, from) = (header("To-Path:"), header("From-Path:"));
+        out.extend_from_slice(
+            format!("MSRP {tid} 200 OK\r\nTo-Path: {from}\r\nFrom-Path: {to}\r\n-------{tid}$\r\n")
+                .as_bytes(),
+        );
+    }
+    out
+}
+
+/// Every participant's client answers what the server relayed to it.
+fn acknowledge(sc: &mut Scenario, outputs: &[Output], conns: &[oma_im::im::server::ConnectionId]) {
+    let now = sc.net.now;
+    for c in conns {
+        let answers = answers_to_sends(&written(outputs, *c));
+        sc.server().handle_input(
+            Input::MsrpBytes {
+                connection: *c,
+                bytes: &answers,
+            },
+            now,
+        );
+    }
+    sc.run(1);
+}
+
 fn user_plane(privacy: bool) -> (Scenario, String, String) {
     let mut sc = Scenario::new(
         config(),
@@ -460,6 +502,7 @@ fn user_plane(privacy: bool) -> (Scenario, String, String) {
     );
     sc.run(1);
     let outputs = sc.net.node(1).take_msrp();
+    acknowledge(&mut sc, &outputs, &conns);
     let to_alice = written(&outputs, conns[0]);
     assert!(
         to_alice.contains("hi from bob") && to_alice.contains("hi from carol"),
@@ -726,6 +769,11 @@ fn large_message_reaches_every_recipient_then_the_session_is_torn_down() {
     for c in &conns[1..] {
         assert!(written(&outputs, *c).contains(&big));
     }
+    // Delivered once each recipient acknowledged it.
+    for user in ["alice", "bob", "carol"] {
+        assert!(sc.requests_to("BYE", user).is_empty(), "{user}");
+    }
+    acknowledge(&mut sc, &outputs, &conns);
     for user in ["alice", "bob", "carol"] {
         assert_eq!(sc.requests_to("BYE", user).len(), 1, "{user}");
     }

@@ -587,3 +587,135 @@ fn an_aborted_message_is_relayed_as_aborted() {
         "start shifted by the From rewrite"
     );
 }
+
+/// A SEND of one complete CPIM message from leg 1, asking for a success
+/// report.
+fn send_asking_report(tid: &str, message_id: &str) -> Vec<u8> {
+    let cpim = b"From: <sip:x@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhello";
+    let mut send = format!(
+        "MSRP {tid} SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: {message_id}\r\n\
+         Success-Report: yes\r\nByte-Range: 1-{n}/{n}\r\nContent-Type: message/cpim\r\n\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        n = cpim.len()
+    )
+    .into_bytes();
+    send.extend_from_slice(cpim);
+    send.extend_from_slice(format!("\r\n-------{tid}$\r\n").as_bytes());
+    send
+}
+
+/// Drains the switch: the bytes written per leg and the events.
+fn drain(switch: &mut MsrpSwitch) -> (BTreeMap<u64, Vec<u8>>, Vec<SwitchEvent>) {
+    let mut written: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut events = Vec::new();
+    while let Some(out) = switch.poll_output() {
+        match out {
+            SwitchOutput::Transmit(t) => written.entry(t.leg.0).or_default().extend(t.data),
+            SwitchOutput::Event(e) => events.push(e),
+        }
+    }
+    (written, events)
+}
+
+/// The 200 a participant's client sends to the relayed SEND in `written`.
+fn ok_to(written: &[u8], n: u64) -> Vec<u8> {
+    let m = oma_im::msrp::parse_message(written).expect("a relayed SEND");
+    let tid = m.head.transact_id.to_owned();
+    format!(
+        "MSRP {tid} 200 OK\r\nTo-Path: {}\r\nFrom-Path: {}\r\n-------{tid}$\r\n",
+        switch_uri(n),
+        participant_uri(n)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_message_is_reported_relayed_once_acknowledged_and_the_sender_gets_its_success_report() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let mut now = Instant::now();
+    for n in 1..=3 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(&send_asking_report("t1", "m1")),
+        now,
+    );
+    let (written, events) = drain(&mut switch);
+    // Relayed to legs 2 and 3, not yet acknowledged: no report of it.
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, SwitchEvent::MessageRelayed { .. })));
+    // The sender got its 200 and, the switch being the endpoint of its
+    // leg, the success REPORT it asked for (RFC 4975 §7.1.3).
+    let to_sender = String::from_utf8(written[&1].clone()).unwrap();
+    assert!(to_sender.starts_with("MSRP t1 200 OK\r\n"), "{to_sender}");
+    let report = to_sender.split("MSRP ").nth(2).expect("a REPORT");
+    assert!(report.contains(" REPORT\r\n"), "{report}");
+    assert!(report.contains("Message-ID: m1\r\n"), "{report}");
+    assert!(report.contains("Status: 000 200"), "{report}");
+    // Leg 2 answers; leg 3 never does.
+    switch.handle_input(LegId(2), LegInput::Bytes(&ok_to(&written[&2], 2)), now);
+    let (_, events) = drain(&mut switch);
+    assert!(!events
+        .iter()
+        .any(|e| matches!(e, SwitchEvent::MessageRelayed { .. })));
+    now = switch.poll_timeout().expect("the response timeout");
+    switch.handle_timeout(now);
+    let (_, events) = drain(&mut switch);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        SwitchEvent::DeliveryFailed {
+            leg: LegId(3),
+            cause: LegFailure::Timeout,
+            ..
+        }
+    )));
+    let relayed: Vec<Vec<LegId>> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            SwitchEvent::MessageRelayed { to_legs, .. } => Some(to_legs),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relayed, [vec![LegId(2)]]);
+}
+
+#[test]
+fn a_leg_leaving_before_it_answers_is_not_counted() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=3 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(&send_asking_report("t1", "m1")),
+        now,
+    );
+    let (written, _) = drain(&mut switch);
+    switch.handle_input(LegId(3), LegInput::Bytes(&ok_to(&written[&3], 3)), now);
+    switch.handle_input(LegId(2), LegInput::Closed, now);
+    let (_, events) = drain(&mut switch);
+    let relayed: Vec<Vec<LegId>> = events
+        .into_iter()
+        .filter_map(|e| match e {
+            SwitchEvent::MessageRelayed { to_legs, .. } => Some(to_legs),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relayed, [vec![LegId(3)]]);
+}

@@ -42,10 +42,18 @@ fn test_refs(cell: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn trace_rows() -> BTreeMap<String, Row> {
+/// The heading of the second table: statements of the RFCs the crate
+/// implements beyond the change request.
+const BEYOND: &str = "## Beyond the change request";
+
+/// The rows of the change request's table (`beyond == false`) or of the
+/// second table (`beyond == true`).
+fn rows_of(beyond: bool) -> BTreeMap<String, Row> {
     let text = fs::read_to_string(root().join("spec-trace.md")).expect("spec-trace.md");
+    let (first, second) = text.split_once(BEYOND).unwrap_or((&text, ""));
+    let table = if beyond { second } else { first };
     let mut rows = BTreeMap::new();
-    for line in text.lines().filter(|l| l.starts_with('|')) {
+    for line in table.lines().filter(|l| l.starts_with('|')) {
         let cells: Vec<&str> = line
             .trim()
             .trim_matches('|')
@@ -70,6 +78,10 @@ fn trace_rows() -> BTreeMap<String, Row> {
         );
     }
     rows
+}
+
+fn trace_rows() -> BTreeMap<String, Row> {
+    rows_of(false)
 }
 
 fn defines_test_fn(source: &str, name: &str) -> bool {
@@ -114,8 +126,26 @@ fn every_requirement_has_a_row_with_its_strength() {
 }
 
 #[test]
+fn beyond_the_change_request_rows_name_tests_that_exist() {
+    let rows = rows_of(true);
+    assert!(!rows.is_empty(), "spec-trace.md has the second table");
+    for (id, row) in &rows {
+        assert!(
+            matches!(row.status.as_str(), "pending" | "done" | "partial"),
+            "status of {id} is {:?}",
+            row.status
+        );
+        assert!(
+            row.status == "pending" || !row.tests.is_empty(),
+            "{id} is {} but names no test",
+            row.status
+        );
+    }
+}
+
+#[test]
 fn every_named_test_exists() {
-    for (id, row) in trace_rows() {
+    for (id, row) in trace_rows().into_iter().chain(rows_of(true)) {
         for (path, name) in &row.tests {
             let source = fs::read_to_string(root().join(path))
                 .unwrap_or_else(|e| panic!("{id}: {path}: {e}"));

@@ -1,47 +1,44 @@
-//! INVITE / 180 / 200 / ACK / BYE between two user agents over the
-//! in-memory network, on a perfect network, over TCP, and with 20 % loss,
-//! duplication and reordering for many seeds.
-
-mod support;
+//! INVITE / 180 / 200 / ACK / BYE between two user agents on the public
+//! simulator ([`oma_im::sim`]), on a perfect network, over TCP, and with
+//! 20 % loss, duplication and reordering for many seeds.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
     Config, DeadlineReason, DialogState, Event, RequestSpec, ResponseSpec, TerminationReason,
-    UserAgent,
 };
+use oma_im::sim::{AgentId, Faults, NodeId, Nodes, Sim, SimEvent};
 use oma_im::sip::{parse_message, Method};
 use oma_im::transaction::Transport;
-use support::{Conditions, Network};
 
 const SDP: &[u8] = b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=message 7394 TCP/MSRP *\r\na=accept-types:text/plain\r\n";
 
+const PERFECT: Faults = Faults {
+    latency: Duration::ZERO,
+    ..Faults::NONE
+};
 fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn pair(conditions: Conditions, seed: u64, transport: Transport) -> Network<UserAgent> {
-    let mut net = Network::new(conditions, seed);
-    net.add(
-        addr(1),
-        UserAgent::new(Config::new(
-            addr(1),
-            addr(2),
-            transport,
-            seed.wrapping_mul(3),
-        )),
+struct Pair {
+    sim: Sim,
+    alice: AgentId,
+    bob: AgentId,
+}
+
+fn pair(faults: Faults, seed: u64, transport: Transport) -> Pair {
+    let mut sim = Sim::new(seed).with_faults(faults);
+    let alice = sim.add_agent(
+        "alice",
+        Config::new(addr(1), addr(2), transport, seed.wrapping_mul(3)),
     );
-    net.add(
-        addr(2),
-        UserAgent::new(Config::new(
-            addr(2),
-            addr(1),
-            transport,
-            seed.wrapping_mul(7) + 1,
-        )),
+    let bob = sim.add_agent(
+        "bob",
+        Config::new(addr(2), addr(1), transport, seed.wrapping_mul(7) + 1),
     );
-    net
+    Pair { sim, alice, bob }
 }
 
 fn invite() -> RequestSpec {
@@ -56,17 +53,18 @@ fn invite() -> RequestSpec {
 
 /// Bob answers every INVITE with 180 then 200; Alice hangs up as soon as
 /// her dialog is established.
-fn call_hook(i: usize, ua: &mut UserAgent, event: &Event, now: Instant) {
-    match (i, event) {
+fn call_hook(alice: AgentId, bob: AgentId) -> impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant) {
+    move |nodes, node, event, now| match (node, event) {
         (
-            1,
-            Event::RequestReceived {
+            NodeId::Agent(b),
+            SimEvent::Agent(Event::RequestReceived {
                 transaction,
                 request,
                 dialog: None,
-            },
-        ) => {
+            }),
+        ) if b == bob => {
             assert_eq!(request.message().method(), Some("INVITE"));
+            let ua = nodes.agent(bob);
             ua.respond(*transaction, ResponseSpec::new(180), now)
                 .unwrap();
             ua.respond(
@@ -76,26 +74,38 @@ fn call_hook(i: usize, ua: &mut UserAgent, event: &Event, now: Instant) {
             )
             .unwrap();
         }
-        (0, Event::DialogEstablished { dialog }) => {
-            ua.bye(*dialog, now).unwrap();
+        (NodeId::Agent(a), SimEvent::Agent(Event::DialogEstablished { dialog })) if a == alice => {
+            nodes.agent(alice).bye(*dialog, now).unwrap();
         }
         _ => {}
     }
 }
 
-fn count(net: &Network<UserAgent>, node: usize, f: impl Fn(&Event) -> bool) -> usize {
-    net.events
+fn count(p: &Pair, agent: AgentId, f: impl Fn(&Event) -> bool) -> usize {
+    p.sim
+        .events()
         .iter()
-        .filter(|(i, e)| *i == node && f(e))
+        .filter(|r| r.node == NodeId::Agent(agent))
+        .filter(|r| matches!(&r.event, SimEvent::Agent(e) if f(e)))
         .count()
 }
 
-fn assert_call_completed(net: &Network<UserAgent>) {
+/// The first lines of the SIP messages from `from` to `to`, in order.
+fn lines(p: &Pair, from: AgentId, to: AgentId) -> Vec<String> {
+    p.sim
+        .wire()
+        .iter()
+        .filter(|r| r.from_node == Some(from.into()) && r.to_node == Some(to.into()))
+        .map(|r| r.first_line())
+        .collect()
+}
+
+fn assert_call_completed(p: &Pair) {
     let established = |e: &Event| matches!(e, Event::DialogEstablished { .. });
-    assert_eq!(count(net, 0, established), 1, "alice: one dialog");
-    assert_eq!(count(net, 1, established), 1, "bob: one dialog");
+    assert_eq!(count(p, p.alice, established), 1, "alice: one dialog");
+    assert_eq!(count(p, p.bob, established), 1, "bob: one dialog");
     assert_eq!(
-        count(net, 0, |e| matches!(
+        count(p, p.alice, |e| matches!(
             e,
             Event::DialogTerminated {
                 reason: TerminationReason::ByeSent,
@@ -105,7 +115,7 @@ fn assert_call_completed(net: &Network<UserAgent>) {
         1
     );
     assert_eq!(
-        count(net, 1, |e| matches!(
+        count(p, p.bob, |e| matches!(
             e,
             Event::DialogTerminated {
                 reason: TerminationReason::ByeReceived,
@@ -114,7 +124,7 @@ fn assert_call_completed(net: &Network<UserAgent>) {
         )),
         1
     );
-    let ok = count(net, 0, |e| match e {
+    let ok = count(p, p.alice, |e| match e {
         Event::ResponseReceived { response, .. } => response.message().status_code() == Some(200),
         _ => false,
     });
@@ -122,18 +132,25 @@ fn assert_call_completed(net: &Network<UserAgent>) {
         ok, 2,
         "alice sees the 200 to INVITE and the 200 to BYE once each"
     );
-    assert!(net.is_idle());
+    assert!(p.sim.is_idle());
+}
+
+fn idle(p: &mut Pair, bound: u64) {
+    let hook = call_hook(p.alice, p.bob);
+    if let Err(e) = p.sim.run_until_idle_with(Duration::from_secs(bound), hook) {
+        panic!("{e}");
+    }
 }
 
 #[test]
 fn call_on_a_perfect_udp_network() {
-    let mut net = pair(Conditions::PERFECT, 1, Transport::Udp);
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), call_hook);
-    assert_call_completed(&net);
+    let mut p = pair(PERFECT, 1, Transport::Udp);
+    let now = p.sim.now();
+    p.sim.agent(p.alice).send_request(invite(), now).unwrap();
+    idle(&mut p, 120);
+    assert_call_completed(&p);
     assert_eq!(
-        net.lines(0, 1),
+        lines(&p, p.alice, p.bob),
         [
             "INVITE sip:bob@192.0.2.2 SIP/2.0",
             "ACK sip:192.0.2.2:5060 SIP/2.0",
@@ -141,7 +158,7 @@ fn call_on_a_perfect_udp_network() {
         ]
     );
     assert_eq!(
-        net.lines(1, 0),
+        lines(&p, p.bob, p.alice),
         [
             "SIP/2.0 100 Trying",
             "SIP/2.0 180 Ringing",
@@ -151,22 +168,16 @@ fn call_on_a_perfect_udp_network() {
     );
     // The ACK and the BYE are in the dialog: same Call-ID and tags, CSeq of
     // the INVITE for the ACK and the next one for the BYE.
-    let wire = &net.wire;
+    let wire = p.sim.wire();
     let invite = parse_message(&wire[0].bytes).unwrap();
     let ok = wire
         .iter()
-        .find(|r| r.start_line() == "SIP/2.0 200 OK")
+        .find(|r| r.first_line() == "SIP/2.0 200 OK")
         .unwrap();
     let ok = parse_message(&ok.bytes).unwrap();
-    let ack = wire
-        .iter()
-        .find(|r| r.start_line().starts_with("ACK"))
-        .unwrap();
+    let ack = wire.iter().find(|r| r.is_sip("ACK ")).unwrap();
     let ack = parse_message(&ack.bytes).unwrap();
-    let bye = wire
-        .iter()
-        .find(|r| r.start_line().starts_with("BYE"))
-        .unwrap();
+    let bye = wire.iter().find(|r| r.is_sip("BYE ")).unwrap();
     let bye = parse_message(&bye.bytes).unwrap();
     let to_tag = ok.to().unwrap().unwrap().tag().unwrap();
     assert_eq!(ack.to().unwrap().unwrap().tag(), Some(to_tag));
@@ -188,42 +199,49 @@ fn call_on_a_perfect_udp_network() {
 
 #[test]
 fn call_over_tcp_sends_every_message_once() {
-    let mut net = pair(Conditions::lossy(0, 0, Duration::ZERO), 2, Transport::Tcp);
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
-    net.run_until(now + Duration::from_millis(100), call_hook);
+    let mut p = pair(Faults::lossy(0, 0, Duration::ZERO), 2, Transport::Tcp);
+    let now = p.sim.now();
+    p.sim.agent(p.alice).send_request(invite(), now).unwrap();
+    let hook = call_hook(p.alice, p.bob);
+    p.sim
+        .run_for_with(Duration::from_millis(100), hook)
+        .unwrap();
     // Timers D, I, J and K are zero over TCP: once the call is over, no
     // transaction is left; only Bob's memory of the accepted INVITE
     // (RFC 6026, 64*T1) remains.
-    for i in 0..2 {
-        assert_eq!(net.node(i).client_transaction_count(), 0);
-        assert_eq!(net.node(i).server_transaction_count(), 0);
+    for id in [p.alice, p.bob] {
+        assert_eq!(p.sim.agent(id).client_transaction_count(), 0);
+        assert_eq!(p.sim.agent(id).server_transaction_count(), 0);
     }
-    assert_eq!(net.node(0).next_deadline(), None);
+    assert_eq!(p.sim.agent(p.alice).next_deadline(), None);
     assert_eq!(
-        net.node(1).next_deadline().unwrap().reason,
+        p.sim.agent(p.bob).next_deadline().unwrap().reason,
         DeadlineReason::AcceptedInvite
     );
-    net.run_until_idle(Duration::from_secs(120), call_hook);
-    assert_call_completed(&net);
-    assert_eq!(net.wire.len(), 7);
-    assert!(net.wire.iter().all(|r| r.transport == Transport::Tcp));
+    idle(&mut p, 120);
+    assert_call_completed(&p);
+    assert_eq!(p.sim.wire().len(), 7);
+    assert!(p
+        .sim
+        .wire()
+        .iter()
+        .all(|r| r.kind == oma_im::sim::WireKind::Sip(Transport::Tcp)));
 }
 
 #[test]
 fn call_completes_with_loss_duplication_and_reordering_for_50_seeds() {
     for seed in 0..50 {
-        let mut net = pair(
-            Conditions::lossy(20, 20, Duration::from_millis(300)),
+        let mut p = pair(
+            Faults::lossy(20, 20, Duration::from_millis(300)),
             seed,
             Transport::Udp,
         );
-        let now = net.now;
-        net.node(0).send_request(invite(), now).unwrap();
-        net.run_until_idle(Duration::from_secs(600), call_hook);
-        assert_call_completed(&net);
-        for i in 0..2 {
-            let ua = net.node(i);
+        let now = p.sim.now();
+        p.sim.agent(p.alice).send_request(invite(), now).unwrap();
+        idle(&mut p, 600);
+        assert_call_completed(&p);
+        for id in [p.alice, p.bob] {
+            let ua = p.sim.agent(id);
             assert_eq!(ua.client_transaction_count(), 0, "seed {seed}");
             assert_eq!(ua.server_transaction_count(), 0, "seed {seed}");
             assert_eq!(ua.poll_timeout(), None, "seed {seed}");
@@ -234,42 +252,56 @@ fn call_completes_with_loss_duplication_and_reordering_for_50_seeds() {
 
 #[test]
 fn early_dialog_then_confirmed_on_both_sides() {
-    let mut net = pair(Conditions::PERFECT, 3, Transport::Udp);
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
+    let mut p = pair(PERFECT, 3, Transport::Udp);
+    let now = p.sim.now();
+    p.sim.agent(p.alice).send_request(invite(), now).unwrap();
     let mut bob_tx = None;
-    net.run_until(now + Duration::from_millis(1), |i, ua, e, now| {
-        if let (1, Event::RequestReceived { transaction, .. }) = (i, e) {
-            ua.respond(*transaction, ResponseSpec::new(180), now)
-                .unwrap();
-            bob_tx = Some(*transaction);
-        }
-    });
-    let alice_dialog = net.node(0).dialogs().next().unwrap().clone();
+    let bob = p.bob;
+    p.sim
+        .run_for_with(Duration::from_millis(1), |nodes, node, e, now| {
+            if let (NodeId::Agent(b), SimEvent::Agent(Event::RequestReceived { transaction, .. })) =
+                (node, e)
+            {
+                if b == bob {
+                    nodes
+                        .agent(bob)
+                        .respond(*transaction, ResponseSpec::new(180), now)
+                        .unwrap();
+                    bob_tx = Some(*transaction);
+                }
+            }
+        })
+        .unwrap();
+    let alice_dialog = p.sim.agent(p.alice).dialogs().next().unwrap().clone();
     assert_eq!(alice_dialog.state(), DialogState::Early);
-    let bob_dialog = net.node(1).dialogs().next().unwrap().clone();
+    let bob_dialog = p.sim.agent(p.bob).dialogs().next().unwrap().clone();
     assert_eq!(bob_dialog.state(), DialogState::Early);
     assert_eq!(alice_dialog.call_id(), bob_dialog.call_id());
     assert_eq!(alice_dialog.local_tag(), bob_dialog.remote_tag());
     assert_eq!(alice_dialog.remote_tag(), bob_dialog.local_tag());
     assert_eq!(alice_dialog.remote_target(), "sip:192.0.2.2:5060");
     assert_eq!(bob_dialog.remote_target(), "sip:192.0.2.1:5060");
-    let now = net.now;
-    net.node(1)
+    let now = p.sim.now();
+    p.sim
+        .agent(p.bob)
         .respond(bob_tx.unwrap(), ResponseSpec::new(200), now)
         .unwrap();
-    net.run_until(now + Duration::from_millis(1), |_, _, _, _| {});
+    p.sim.run_for(Duration::from_millis(1)).unwrap();
     assert_eq!(
-        net.node(0).dialog(alice_dialog.id()).unwrap().state(),
+        p.sim
+            .agent(p.alice)
+            .dialog(alice_dialog.id())
+            .unwrap()
+            .state(),
         DialogState::Confirmed
     );
     assert_eq!(
-        net.node(1).dialog(bob_dialog.id()).unwrap().state(),
+        p.sim.agent(p.bob).dialog(bob_dialog.id()).unwrap().state(),
         DialogState::Confirmed
     );
     // Bob hangs up this time.
-    let now = net.now;
-    net.node(1).bye(bob_dialog.id(), now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert!(net.is_idle());
+    let now = p.sim.now();
+    p.sim.agent(p.bob).bye(bob_dialog.id(), now).unwrap();
+    p.sim.run_until_idle(Duration::from_secs(120)).unwrap();
+    assert!(p.sim.is_idle());
 }

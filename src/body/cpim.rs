@@ -964,6 +964,92 @@ fn parse_namespace(value: &str) -> Result<CpimNamespace<'_>, MimeError> {
     })
 }
 
+/// Header fields a sender adds to a CPIM message it builds around its
+/// content, such as the `imdn` namespace and its `imdn.Message-ID` and
+/// `imdn.Disposition-Notification` (RFC 5438 §6) on a message, or
+/// `Content-Disposition: notification` on a notification (RFC 5438 §7.1).
+///
+/// ```
+/// use oma_im::body::cpim::{CpimAddress, CpimExtras, CpimMessage};
+///
+/// let extras = CpimExtras {
+///     namespaces: vec![("imdn".into(), "urn:ietf:params:imdn".into())],
+///     headers: vec![("imdn.Message-ID".into(), "34jk324j".into())],
+///     ..CpimExtras::default()
+/// };
+/// let mut msg = CpimMessage::new(
+///     CpimAddress::new(None, "sip:alice@example.com"),
+///     CpimAddress::new(None, "sip:bob@example.com"),
+///     "text/plain",
+///     &b"hi"[..],
+/// )
+/// .unwrap();
+/// extras.apply(&mut msg).unwrap();
+/// let mut out = Vec::new();
+/// msg.write(&mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.contains("NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: 34jk324j\r\n"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpimExtras {
+    /// When set, the one `To` address, in place of the default one (a
+    /// notification goes to the sender of the message it reports on, not
+    /// to the conference).
+    pub to: Option<String>,
+    /// `NS` headers: prefix and namespace URI.
+    pub namespaces: Vec<(String, String)>,
+    /// Extension headers: name (with its prefix) and value.
+    pub headers: Vec<(String, String)>,
+    /// MIME headers of the content besides `Content-Type`.
+    pub mime_headers: Vec<(String, String)>,
+}
+
+impl CpimExtras {
+    /// Whether nothing is added.
+    pub fn is_empty(&self) -> bool {
+        self.to.is_none()
+            && self.namespaces.is_empty()
+            && self.headers.is_empty()
+            && self.mime_headers.is_empty()
+    }
+
+    /// Adds the fields to `msg` (the `To` replaced when [`to`](Self::to)
+    /// is set). A prefix or header name that is not a CPIM name fails with
+    /// [`MimeErrorKind::InvalidCpimHeader`], a MIME header as
+    /// [`HeaderField::new`] does; `msg` is then left unchanged.
+    pub fn apply<'a>(&'a self, msg: &mut CpimMessage<'a>) -> Result<(), MimeError> {
+        let mut ns = SmallVec::<[CpimNamespace<'a>; 1]>::new();
+        for (prefix, uri) in &self.namespaces {
+            ns.push(CpimNamespace {
+                prefix: Some(CpimName::new(prefix.as_str())?),
+                uri: Cow::Borrowed(uri),
+            });
+        }
+        let mut headers = SmallVec::<[CpimHeader<'a>; 2]>::new();
+        for (name, value) in &self.headers {
+            headers.push(CpimHeader {
+                name: CpimName::new(name.as_str())?,
+                params: SmallVec::new(),
+                value: Cow::Borrowed(value),
+            });
+        }
+        let mut mime = Vec::with_capacity(self.mime_headers.len());
+        for (name, value) in &self.mime_headers {
+            mime.push(HeaderField::new(name.as_str(), value.as_str())?);
+        }
+        if let Some(to) = &self.to {
+            msg.to.clear();
+            msg.to.push(CpimAddress::new(None, to));
+        }
+        msg.ns.extend(ns);
+        msg.extensions.extend(headers);
+        for field in mime {
+            msg.mime_headers.push(field);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

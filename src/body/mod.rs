@@ -8,6 +8,9 @@
 //! * [`conference_info`]: `application/conference-info+xml` (RFC 4575): full and
 //!   partial conference state, and the §4.6 merge of partial notifications.
 //! * [`cpim`]: `message/cpim` (RFC 3862), the wrapper of every IM message on MSRP.
+//! * [`imdn`]: `message/imdn+xml` (RFC 5438), disposition notifications.
+//! * [`iscomposing`]: `application/im-iscomposing+xml` (RFC 3994), typing
+//!   indications.
 //! * [`mime`]: MIME header blocks and media types, shared by `multipart` and `cpim`;
 //!   bounded by [`mime::MimeLimits`].
 //! * [`xml`]: what the XML bodies share: [`xml::XmlLimits`], [`xml::XmlError`], and
@@ -15,6 +18,8 @@
 
 pub mod conference_info;
 pub mod cpim;
+pub mod imdn;
+pub mod iscomposing;
 pub mod mime;
 pub mod multipart;
 pub mod resource_lists;

@@ -224,6 +224,10 @@ pub(crate) enum Ns {
     CopyControl,
     /// `urn:ietf:params:xml:ns:conference-info` (RFC 4575).
     ConferenceInfo,
+    /// `urn:ietf:params:xml:ns:imdn` (RFC 5438).
+    Imdn,
+    /// `urn:ietf:params:xml:ns:im-iscomposing` (RFC 3994).
+    IsComposing,
     /// Any other namespace.
     Other,
 }
@@ -242,6 +246,8 @@ impl Ns {
             RESOURCE_LISTS_NS => Ns::ResourceLists,
             COPY_CONTROL_NS => Ns::CopyControl,
             CONFERENCE_INFO_NS => Ns::ConferenceInfo,
+            super::imdn::IMDN_NS => Ns::Imdn,
+            super::iscomposing::ISCOMPOSING_NS => Ns::IsComposing,
             _ => Ns::Other,
         }
     }

@@ -132,7 +132,10 @@ impl World {
                 Output::MsrpConnect { session, .. } => {
                     self.clients[me].handle_input(Input::MsrpConnected { session }, now);
                 }
-                Output::MsrpClose { .. } => {}
+                Output::MsrpClose { .. }
+                | Output::MsrpAccepted { .. }
+                | Output::MsrpConnectionTransmit { .. }
+                | Output::MsrpConnectionClose { .. } => {}
                 Output::Event(e) => match e {
                     Event::InvitationReceived { session, .. } => {
                         self.sessions[me].push(session);

@@ -36,6 +36,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("im_client_events", im_client::im_client_events),
     ("im_history_events", im_history::im_history_events),
     ("im_server_events", im_server::im_server_events),
+    ("imdn_parse", xml::imdn_parse),
+    ("iscomposing_parse", xml::iscomposing_parse),
     ("msrp_parse_message", msrp::msrp_parse_message),
     ("msrp_session_events", msrp_session::msrp_session_events),
     ("msrp_stream", msrp::msrp_stream),

@@ -2,6 +2,8 @@
 //! check that write → parse gives the same value.
 
 use crate::body::conference_info::{ConferenceInfo, ElementState};
+use crate::body::imdn::Imdn;
+use crate::body::iscomposing::IsComposing;
 use crate::body::resource_lists::ResourceLists;
 use crate::body::xml::XmlLimits;
 
@@ -46,4 +48,30 @@ pub fn conference_info_parse(data: &[u8]) {
         .apply(notification)
         .expect("the next version merges into its predecessor");
     assert_eq!(local.version, Some(next));
+}
+
+/// `imdn_parse`: parses a `message/imdn+xml` document; a parsed document must
+/// survive write → parse unchanged.
+pub fn imdn_parse(data: &[u8]) {
+    let limits = XmlLimits::default();
+    let Ok(imdn) = Imdn::parse(data, &limits) else {
+        return;
+    };
+    let mut out = Vec::new();
+    imdn.write(&mut out);
+    let again = Imdn::parse(&out, &limits).expect("written imdn must parse");
+    assert_eq!(again, imdn, "imdn round trip");
+}
+
+/// `iscomposing_parse`: parses an `application/im-iscomposing+xml` document;
+/// a parsed document must survive write → parse unchanged.
+pub fn iscomposing_parse(data: &[u8]) {
+    let limits = XmlLimits::default();
+    let Ok(c) = IsComposing::parse(data, &limits) else {
+        return;
+    };
+    let mut out = Vec::new();
+    c.write(&mut out);
+    let again = IsComposing::parse(&out, &limits).expect("written isComposing must parse");
+    assert_eq!(again, c, "isComposing round trip");
 }

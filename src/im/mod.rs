@@ -12,10 +12,13 @@
 //! * [`server`]: the controlling IM Server (clauses 7.2.x, 11.x).
 //! * [`history`]: the IM History Function (clauses 13.x).
 
+pub(crate) mod accept;
 pub mod client;
 pub mod history;
 pub mod server;
 pub mod trust;
+
+pub use server::ConnectionId;
 
 use crate::sip::{Contact, SipMessage};
 

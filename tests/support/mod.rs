@@ -18,6 +18,7 @@
 //!   the wire, for assertions.
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod im;
 pub mod im_history;
 pub mod im_server;
@@ -164,6 +165,9 @@ pub struct Network<N: Node> {
     /// Extra delay for the datagrams this predicate picks (by their bytes),
     /// on top of the conditions: reorders chosen messages.
     pub delay_if: Option<(Picker, Duration)>,
+    /// Addresses cut off the network: everything they send and everything
+    /// sent to them is lost, TCP included (a node that lost connectivity).
+    pub cut: Vec<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -190,6 +194,7 @@ impl<N: Node> Network<N> {
             events: Vec::new(),
             undeliverable: 0,
             delay_if: None,
+            cut: Vec::new(),
         }
     }
 
@@ -224,7 +229,9 @@ impl<N: Node> Network<N> {
     fn send(&mut self, from: SocketAddr, t: Transmit) {
         let reliable = t.transport.is_reliable();
         let c = self.conditions;
-        let lost = !reliable && c.loss_percent > 0 && self.rng.below(100) < c.loss_percent;
+        let severed = self.cut.contains(&from) || self.cut.contains(&t.destination);
+        let lost =
+            severed || (!reliable && c.loss_percent > 0 && self.rng.below(100) < c.loss_percent);
         let dup = !reliable
             && !lost
             && c.duplicate_percent > 0

@@ -16,7 +16,15 @@ use crate::transaction::{
     OwnedMessage, Rejection, ServerKey, ServerState, ServerTransaction, Transmit, Transport,
 };
 
-use super::ResponseSpec;
+use super::{MergeKey, ResponseSpec};
+
+/// The merge key of a request received outside a dialog (§8.2.2.2).
+fn merge_key(request: &SipMessage<'_>) -> Option<MergeKey> {
+    let call_id = request.call_id()?.ok()?.id.to_owned();
+    let from_tag = request.from()?.ok()?.tag()?.to_owned();
+    let cseq = request.cseq()?.ok()?;
+    Some((call_id, from_tag, cseq.seq, cseq.method.to_string()))
+}
 
 impl UserAgent {
     /// A datagram the parser rejected: answered statelessly if it is a
@@ -168,7 +176,23 @@ impl UserAgent {
             return self.on_cancel(request, id, now);
         }
         let Some(to_tag) = to_tag else {
+            // §8.2.2.2: the same request (Call-ID, From tag, CSeq) on
+            // another transaction is merged: 482. An INVITE naming a dialog
+            // this UA holds with that peer, from that very INVITE or an
+            // earlier one, is a stale copy of it: 482 too, never a second
+            // call.
+            let merge = merge_key(request);
+            let merged = merge
+                .as_ref()
+                .is_some_and(|m| self.merge_keys.contains_key(m) || self.stale_invite(m));
             let id = self.new_server(owned(), request, key, None, source, transport, now);
+            if merged {
+                return self.respond_internal(id, 482, now);
+            }
+            if let (Some(m), Some(entry)) = (merge, self.servers.get_mut(&id)) {
+                entry.merge_key = Some(m.clone());
+                self.merge_keys.insert(m, id);
+            }
             let request = self.servers.get(&id).map(|e| e.tx.request().clone());
             if let Some(request) = request {
                 self.event(Event::RequestReceived {
@@ -275,6 +299,21 @@ impl UserAgent {
         }
     }
 
+    /// Whether an INVITE outside any dialog with merge key `m` names a
+    /// dialog this UA holds with the sender (same Call-ID, the From tag as
+    /// its remote tag) whose remote CSeq is not below the request's.
+    fn stale_invite(&self, m: &MergeKey) -> bool {
+        let (call_id, from_tag, seq, method) = m;
+        if method != "INVITE" {
+            return false;
+        }
+        self.remote_keys
+            .get(&(call_id.clone(), from_tag.clone()))
+            .and_then(|d| self.dialogs.get(d))
+            .and_then(|e| e.dialog.remote_seq)
+            .is_some_and(|remote| *seq <= remote)
+    }
+
     fn respond_internal(&mut self, id: ServerTxId, status: u16, now: Instant) {
         // The transaction was created or checked pending just before.
         let _ = self.respond(id, ResponseSpec::new(status), now);
@@ -314,6 +353,7 @@ impl UserAgent {
                 dialog,
                 to_tag,
                 scheduled: None,
+                merge_key: None,
             },
         );
         self.drive_server(id);
@@ -407,7 +447,15 @@ impl UserAgent {
             && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
         {
-            dialog = self.subscription_dialog(id, response);
+            // A 2xx to a SUBSCRIBE whose subscription already ended (an
+            // early NOTIFY created its dialog and a terminating one ended
+            // it, RFC 6665 §4.1.2.4) creates no dialog: nothing would use
+            // or end it.
+            let gone = method == "SUBSCRIBE"
+                && subscription.is_some_and(|s| !self.subscriptions.contains_key(&s));
+            if !gone {
+                dialog = self.subscription_dialog(id, response);
+            }
         } else if let Some(d) = dialog.filter(|d| code >= 300 && self.is_session_refresh(*d, id)) {
             self.on_refresh_failed(d, code, Some(response), now);
         } else if let Some(d) = dialog {

@@ -77,7 +77,14 @@ struct ServerEntry {
     /// The To tag of our responses.
     to_tag: String,
     scheduled: Option<(Instant, Timer)>,
+    /// The request's (Call-ID, From tag, CSeq) when it came outside a
+    /// dialog: the key merged requests are found by (§8.2.2.2).
+    merge_key: Option<MergeKey>,
 }
+
+/// Call-ID, From tag, CSeq number and method of a request received outside
+/// a dialog (RFC 3261 §8.2.2.2).
+type MergeKey = (String, String, u32, String);
 
 type InviteSetKey = (String, String);
 
@@ -208,6 +215,12 @@ pub struct UserAgent {
     server_keys: HashMap<ServerKey, ServerTxId>,
     dialogs: HashMap<DialogId, DialogEntry>,
     dialog_keys: HashMap<DialogKey, DialogId>,
+    /// Dialogs by (Call-ID, remote tag): an INVITE outside any dialog that
+    /// names one of them is a stale copy of the request that created it.
+    remote_keys: HashMap<(String, String), DialogId>,
+    /// Server transactions of requests received outside a dialog, by
+    /// their merge key (§8.2.2.2).
+    merge_keys: HashMap<MergeKey, ServerTxId>,
     invite_sets: HashMap<InviteSetKey, InviteSet>,
     /// INVITEs answered with 2xx, by key, for 64*T1 (RFC 6026 §8.7's
     /// Accepted state): their retransmissions get the 2xx again or are
@@ -255,6 +268,8 @@ impl UserAgent {
             server_keys: HashMap::new(),
             dialogs: HashMap::new(),
             dialog_keys: HashMap::new(),
+            remote_keys: HashMap::new(),
+            merge_keys: HashMap::new(),
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
@@ -512,6 +527,11 @@ impl UserAgent {
         self.respond_inner(transaction, spec, now, true)?;
         if let Some(entry) = self.servers.remove(&transaction) {
             self.server_keys.remove(&entry.key);
+            if let Some(merge) = entry.merge_key {
+                if self.merge_keys.get(&merge) == Some(&transaction) {
+                    self.merge_keys.remove(&merge);
+                }
+            }
         }
         Ok(())
     }
@@ -1193,6 +1213,11 @@ impl UserAgent {
         if terminated {
             if let Some(entry) = self.servers.remove(&id) {
                 self.server_keys.remove(&entry.key);
+                if let Some(merge) = entry.merge_key {
+                    if self.merge_keys.get(&merge) == Some(&id) {
+                        self.merge_keys.remove(&merge);
+                    }
+                }
             }
         } else if let Some(entry) = self.servers.get_mut(&id) {
             let next = entry.tx.poll_timeout();
@@ -1225,6 +1250,10 @@ impl UserAgent {
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
         self.dialog_keys.insert(dialog.key(), id);
+        self.remote_keys.insert(
+            (dialog.call_id().to_owned(), dialog.remote_tag().to_owned()),
+            id,
+        );
         if let Some(set) = invite_set
             .as_ref()
             .and_then(|k| self.invite_sets.get_mut(k))
@@ -1251,6 +1280,13 @@ impl UserAgent {
             return;
         };
         self.dialog_keys.remove(&entry.dialog.key());
+        let remote = (
+            entry.dialog.call_id().to_owned(),
+            entry.dialog.remote_tag().to_owned(),
+        );
+        if self.remote_keys.get(&remote) == Some(&id) {
+            self.remote_keys.remove(&remote);
+        }
         self.dialog_subscriptions_gone(entry.subscriptions);
         if let Some(key) = entry.invite_set {
             if let Some(set) = self.invite_sets.get_mut(&key) {

@@ -37,9 +37,14 @@ impl ImClient {
         }
         let identity = s.identity.clone().ok_or(ClientError::NoSessionIdentity)?;
         let from = format!("<{}>", self.config.im_address);
-        let spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES)
+        let mut spec = SubscribeSpec::conference(&identity.uri, &from, SUBSCRIPTION_EXPIRES)
             .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
             .with_header("User-Agent", &self.release);
+        // 7.1.1.2: over IMS, every request outside a dialog asks the
+        // network to assert the user's identity (TS 24.229 §5.1.3).
+        if self.config.profile == crate::im::SipIpCoreProfile::Ims {
+            spec = spec.with_header(self.config.profile.originator_header(), &from);
+        }
         let id = self.ua.subscribe(spec, now)?;
         self.subscriptions.insert(id, session);
         if let Some(s) = self.sessions.get_mut(&session) {
@@ -47,6 +52,20 @@ impl ImClient {
         }
         self.pump(now);
         Ok(())
+    }
+
+    /// The conference state of `session` as last notified (7.1.1.11): the
+    /// full document with every partial notification merged in, every
+    /// user with its endpoint status (`pending`, `alerting`, `connected`,
+    /// `disconnected` with its `disconnection-method` and reason, RFC 4575
+    /// §5.7); `None` without a subscription or before its first NOTIFY.
+    pub fn conference_state(&self, session: ImSessionId) -> Option<&ConferenceInfo> {
+        self.sessions
+            .get(&session)?
+            .subscription
+            .as_ref()?
+            .roster
+            .as_ref()
     }
 
     /// Ends the subscription of `id` (`Expires: 0`), when there is one.

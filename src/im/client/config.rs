@@ -72,14 +72,37 @@ pub struct Limits {
     /// the NOTIFY that ends its implicit subscription (RFC 3515) before it
     /// is forgotten ([`Event::RecordingRequestTimedOut`](super::Event::RecordingRequestTimedOut)).
     pub refer_subscription_guard: Duration,
+    /// Most bytes an accepted MSRP connection may send before it names a
+    /// session of this client (its first `To-Path`), and after it was
+    /// refused with `506`; then it is closed.
+    pub max_unbound_msrp_bytes: usize,
+    /// How long an accepted MSRP connection may stay without naming a
+    /// session of this client before it is closed.
+    pub unbound_msrp_timeout: Duration,
+    /// Largest content sent in Pager Mode (one SIP MESSAGE); a larger one
+    /// goes in Large Message mode (9.1.x). 1300 octets by default, the
+    /// bound OMA SIMPLE IM draws between the two modes. With its SIP and
+    /// CPIM headers such a MESSAGE is over the 1300-octet UDP bound of
+    /// RFC 3261 §18.1.1 and RFC 3428 §9, and the user agent sends it over
+    /// TCP ([`dialog::Config::max_udp_request_size`]).
+    pub max_pager_message_size: usize,
+    /// Most received messages kept for a display notification the
+    /// application has not sent yet (RFC 5438); the oldest is forgotten
+    /// first.
+    pub max_pending_display_notifications: usize,
+    /// Most senders kept as composing (RFC 3994) at once.
+    pub max_composing_peers: usize,
 }
 
 impl Default for Limits {
     /// Default UA and MSRP bounds, 64 sessions, 64 stored identities, 32
     /// Allow methods, 1024 participants, 256 KiB NOTIFY bodies, 16
-    /// recording requests, 1000 history references, and a 64 s wait for the
+    /// recording requests, 1000 history references, a 64 s wait for the
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
-    /// History Function's INVITE to complete).
+    /// History Function's INVITE to complete), 1300-octet Pager Mode
+    /// messages, 256 messages awaiting a display notification, 256
+    /// composing senders, and 8 KiB or 30 s for an accepted MSRP
+    /// connection to name its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -92,6 +115,11 @@ impl Default for Limits {
             max_recording_requests: 16,
             max_history_references: 1000,
             refer_subscription_guard: Duration::from_secs(64),
+            max_unbound_msrp_bytes: 8 * 1024,
+            unbound_msrp_timeout: Duration::from_secs(30),
+            max_pager_message_size: 1300,
+            max_pending_display_notifications: 256,
+            max_composing_peers: 256,
         }
     }
 }
@@ -155,6 +183,9 @@ pub struct ClientConfig {
     pub msrp_chunk_size: NonZeroUsize,
     /// Largest Large Message accepted (9.2.1 step 1 a: an invitation whose
     /// announced size is larger is rejected with 486, not enough resources).
+    /// It is compared with the offer's `a=max-size`, the size of the MSRP
+    /// message as sent: the content wrapped in `message/cpim`, CPIM headers
+    /// included.
     pub max_large_message_size: u64,
     /// Where a Large Message for several recipients goes.
     pub large_message_group_target: LargeMessageGroupTarget,

@@ -317,7 +317,7 @@ impl ImClient {
 }
 
 /// A URI that can be written in a header or a Request-URI.
-fn check_uri(uri: &str) -> Result<(), ClientError> {
+pub(super) fn check_uri(uri: &str) -> Result<(), ClientError> {
     if uri.is_empty() || uri.contains(['\r', '\n', '<', '>']) {
         Err(ClientError::InvalidUri)
     } else {
@@ -327,7 +327,7 @@ fn check_uri(uri: &str) -> Result<(), ClientError> {
 
 /// The status code of a `message/sipfrag` body's status line (RFC 3420),
 /// e.g. `SIP/2.0 200 OK`.
-fn sipfrag_status(msg: &SipMessage<'_>) -> Option<u16> {
+pub(super) fn sipfrag_status(msg: &SipMessage<'_>) -> Option<u16> {
     let body = msg.body();
     let line_end = memchr::memchr(b'\r', body)
         .or_else(|| memchr::memchr(b'\n', body))

@@ -13,6 +13,29 @@
 //! MSRP connection requests and bytes, and [`Event`]s come out of
 //! [`ImClient::poll_output`].
 //!
+//! Beyond the change request: Pager Mode ([`ImClient::send_pager_message`]),
+//! delivery and display notifications (RFC 5438, [`imdn`]) and
+//! is-composing indications (RFC 3994, [`composing`]).
+//!
+//! # When it is idle
+//!
+//! [`ImClient::is_idle`] becomes `true` once nothing is left pending (no
+//! session, recording request, subscription, Pager Mode message or other
+//! deadline of its own) and the transactions of the last messages have
+//! ended.
+//!
+//! The SIP transaction layer keeps each transaction for as long as RFC
+//! 3261 requires after its last message, so that retransmissions are
+//! absorbed: with the default timers ([`TimerConfig`](crate::transaction::TimerConfig),
+//! T1 = 500 ms, T4 = 5 s) that is at most 64×T1 = **32 s** after the last
+//! SIP message over UDP (timers D, H and J; an answered INVITE is also kept
+//! 64×T1 against late copies, RFC 6026), and T4 = 5 s (timers I and K) or
+//! nothing over TCP. A CANCELled INVITE that is never answered is given up
+//! 64×T1 after the CANCEL (RFC 3261 §9.1).
+//! A session the user leaves is gone when its BYE (or CANCEL) completes;
+//! so the client is idle at most 32 s after it left its last session,
+//! over UDP.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` — `handle_input`, `handle_timeout`
@@ -21,7 +44,11 @@
 //! the TCP connection of each [`Output::MsrpConnect`] (then report
 //! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
 //! session's connection, close on [`Output::MsrpClose`], and act on each
-//! [`Output::Event`]. Then sleep until [`poll_timeout`](ImClient::poll_timeout)
+//! [`Output::Event`]. Connections the peers open to
+//! [`ClientConfig::msrp_addr`] are named with
+//! [`msrp_accepted_at`](ImClient::msrp_accepted_at) and their bytes handed in
+//! as [`Input::MsrpAcceptedBytes`]: the client finds their session itself
+//! ([`Output::MsrpAccepted`]). Then sleep until [`poll_timeout`](ImClient::poll_timeout)
 //! (or the next input) and call [`handle_timeout`](ImClient::handle_timeout)
 //! with the time it is then. A deadline at or before `now` is handled by the
 //! call that receives `now`, so the loop never spins;
@@ -49,6 +76,12 @@
 //!             Output::MsrpConnect { .. } => {}     // connect, then Input::MsrpConnected
 //!             Output::MsrpTransmit { .. } => {}    // write on the session's connection
 //!             Output::MsrpClose { .. } => {}       // close it
+//!             // A connection accepted on msrp_addr (msrp_accepted_at, its
+//!             // bytes as Input::MsrpAcceptedBytes): it now carries a session,
+//!             // or gets these bytes (a 506), or is closed.
+//!             Output::MsrpAccepted { .. } => {}
+//!             Output::MsrpConnectionTransmit { .. } => {}
+//!             Output::MsrpConnectionClose { .. } => {}
 //!             Output::Event(event) => println!("{event:?}"),
 //!         }
 //!     }
@@ -70,10 +103,15 @@
 //! # Ok::<(), oma_im::im::client::ClientError>(())
 //! ```
 
+mod accept;
 mod build;
+pub mod composing;
 mod conference;
 mod config;
 mod history;
+pub mod imdn;
+mod pager;
+mod referral;
 mod session;
 mod sip_events;
 mod types;
@@ -82,10 +120,13 @@ mod user_plane;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
+pub use composing::{MAX_RECEIVED_REFRESH, REFRESH_MARGIN};
 pub use config::{ClientConfig, LargeMessageGroupTarget, Limits, SessionTimerPreferences};
+pub use imdn::{DispositionRequest, ImdnSent, IMDN_NAMESPACE};
+pub use pager::{PagerMessageId, Sent};
 pub use types::{
     ClientError, Deadline, DeadlineReason, EndReason, Event, ImSessionId, Input, InvitationKind,
-    Output, RecordingRequestId,
+    Output, RecordingRequestId, SessionKind, SessionState,
 };
 
 use crate::dialog::{
@@ -112,6 +153,10 @@ enum TxUse {
     Invite(ImSessionId),
     /// The REFER of a recording request.
     Refer(RecordingRequestId),
+    /// A REFER asking the focus of a conference to add or remove a user.
+    Referral(ImSessionId),
+    /// A Pager Mode MESSAGE.
+    Pager(PagerMessageId),
 }
 
 /// An IM Client: see the [module documentation](self) for the drain
@@ -135,6 +180,13 @@ pub struct ImClient {
     stored_identities: VecDeque<(ImSessionId, ImSessionIdentity)>,
     /// Recording requests to the IM History Function (13.3.1.2).
     recording_requests: BTreeMap<RecordingRequestId, RecordingRequest>,
+    /// Disposition notifications (RFC 5438) owed and sent.
+    notifications: imdn::Notifications,
+    /// Is-composing states (RFC 3994).
+    composing: composing::Composing,
+    /// MSRP connections the application accepted (passive end).
+    accepted: BTreeMap<crate::im::ConnectionId, accept::Accepted>,
+    next_connection: u64,
     out: VecDeque<Output>,
 }
 
@@ -190,6 +242,10 @@ impl ImClient {
             subscriptions: HashMap::new(),
             stored_identities: VecDeque::new(),
             recording_requests: BTreeMap::new(),
+            notifications: imdn::Notifications::default(),
+            composing: composing::Composing::default(),
+            accepted: BTreeMap::new(),
+            next_connection: 0,
             out: VecDeque::new(),
         }
     }
@@ -223,6 +279,10 @@ impl ImClient {
             Input::MsrpClosed { session } => {
                 self.msrp_input(session, crate::msrp::session::Input::Closed, now)
             }
+            Input::MsrpAcceptedBytes { connection, bytes } => {
+                self.accepted_bytes(connection, bytes, now)
+            }
+            Input::MsrpAcceptedClosed { connection } => self.accepted_closed(connection, now),
         }
         self.pump(now);
     }
@@ -237,6 +297,8 @@ impl ImClient {
         }
         self.pump(now);
         self.expire_recording_requests(now);
+        self.composing_timeout(now);
+        self.expire_accepted(now);
         self.pump(now);
     }
 
@@ -272,6 +334,12 @@ impl ImClient {
                 consider(at, DeadlineReason::RecordingRequest(*id));
             }
         }
+        if let Some((at, reason)) = self.composing.next_deadline(&self.sessions) {
+            consider(at, reason);
+        }
+        if let Some((at, connection)) = self.accepted_deadline() {
+            consider(at, DeadlineReason::UnboundMsrp(connection));
+        }
         best
     }
 
@@ -280,6 +348,8 @@ impl ImClient {
     pub fn is_idle(&self) -> bool {
         self.sessions.is_empty()
             && self.recording_requests.is_empty()
+            && self.composing.is_empty()
+            && self.accepted.is_empty()
             && self.out.is_empty()
             && self.ua.is_idle()
     }
@@ -313,6 +383,51 @@ impl ImClient {
     pub fn session_expires(&self, session: ImSessionId) -> Option<u32> {
         let dialog = self.sessions.get(&session)?.dialog?;
         self.ua.session_timer(dialog).map(|(interval, _)| interval)
+    }
+
+    /// The live sessions, oldest first.
+    pub fn sessions(&self) -> impl Iterator<Item = ImSessionId> + '_ {
+        self.sessions.keys().copied()
+    }
+
+    /// The peer of `session`: the Request-URI this client invited (a user,
+    /// a Conference-factory-URI, a group, an IM Session Identity), or the
+    /// originator of a received invitation.
+    pub fn session_peer(&self, session: ImSessionId) -> Option<&str> {
+        self.sessions.get(&session).map(|s| s.peer.as_str())
+    }
+
+    /// How `session` came to be.
+    pub fn session_kind(&self, session: ImSessionId) -> Option<&SessionKind> {
+        self.sessions.get(&session).map(|s| &s.origin)
+    }
+
+    /// Where the INVITE of `session` stands.
+    pub fn session_state(&self, session: ImSessionId) -> Option<SessionState> {
+        self.sessions.get(&session).map(|s| s.state)
+    }
+
+    /// The Call-ID of the dialog of `session` (or of the INVITE received),
+    /// once known.
+    pub fn call_id(&self, session: ImSessionId) -> Option<&str> {
+        let s = self.sessions.get(&session)?;
+        if let Some(d) = s.dialog.and_then(|d| self.ua.dialog(d)) {
+            return Some(d.call_id());
+        }
+        s.incoming_key.as_ref().map(|(call_id, _)| call_id.as_str())
+    }
+
+    /// The local MSRP URI of `session` (the `a=path` of this client's SDP).
+    pub fn local_msrp_path(&self, session: ImSessionId) -> Option<String> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.local_sdp)?.pop()
+    }
+
+    /// The peer's MSRP path of `session` (the `a=path` of its SDP), once
+    /// the offer or answer arrived.
+    pub fn remote_msrp_path(&self, session: ImSessionId) -> Option<Vec<String>> {
+        let s = self.sessions.get(&session)?;
+        crate::im::accept::msrp_path(&s.remote_offer)
     }
 
     /// Whether `session` is established.
@@ -396,6 +511,40 @@ impl ImClient {
         self.invite(Origin::Rejoin, &identity.uri, &[], None, now)
     }
 
+    /// Rejoins the conference of the IM Session Identity `identity` (7.1.1.9):
+    /// an INVITE to it, as [`rejoin`](Self::rejoin) does for a session this
+    /// client still remembers. For a new client after a restart, with the
+    /// URI the application stored from
+    /// [`session_identity`](Self::session_identity) or
+    /// [`Event::SessionEstablished`].
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::im::client::{ClientConfig, ImClient, Output, SessionKind};
+    ///
+    /// let mut alice = ImClient::new(ClientConfig::new(
+    ///     "sip:alice@example.com",
+    ///     "sip:conference-factory@im.example.com",
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(),
+    /// ));
+    /// let session = alice.rejoin_identity("sip:conf-1@im.example.com", Instant::now())?;
+    /// assert_eq!(alice.session_kind(session), Some(&SessionKind::Rejoin));
+    /// let Some(Output::Transmit(invite)) = alice.poll_output() else { panic!() };
+    /// assert!(invite.bytes.starts_with(b"INVITE sip:conf-1@im.example.com SIP/2.0"));
+    /// # Ok::<(), oma_im::im::client::ClientError>(())
+    /// ```
+    pub fn rejoin_identity(
+        &mut self,
+        identity: &str,
+        now: Instant,
+    ) -> Result<ImSessionId, ClientError> {
+        if identity.is_empty() || identity.contains(['\r', '\n', '<', '>']) {
+            return Err(ClientError::InvalidUri);
+        }
+        self.invite(Origin::Rejoin, identity, &[], None, now)
+    }
+
     /// Extends the established One-to-One `session` to an Ad-hoc IM
     /// Conference with `invited` (clause notes §3): an INVITE to the
     /// Conference-factory-URI whose URI list holds the original peer, with a
@@ -427,6 +576,13 @@ impl ImClient {
     /// recipient, or for several to the Conference-factory-URI or the
     /// exploder with the URI list. The session is released (BYE) once the
     /// message is delivered or failed.
+    ///
+    /// The offer's `a=max-size` is the size of the MSRP message that is
+    /// sent: `body` wrapped in `message/cpim`, whose `From` is the user's IM
+    /// Address and whose `To` is the URI the INVITE goes to (the recipient,
+    /// or the Conference-factory-URI or exploder). A recipient's limit
+    /// ([`ClientConfig::max_large_message_size`]) is compared with that
+    /// size.
     pub fn send_large_message(
         &mut self,
         recipients: &[&str],
@@ -434,17 +590,19 @@ impl ImClient {
         body: &[u8],
         now: Instant,
     ) -> Result<ImSessionId, ClientError> {
-        let size = u64::try_from(body.len()).unwrap_or(u64::MAX);
         let large = Some((content_type.to_owned(), body.to_vec()));
         match recipients {
             [] => Err(ClientError::NoRecipient),
-            [one] => self.invite(
-                Origin::LargeMessage,
-                one,
-                &[],
-                large.map(|l| (l, size)),
-                now,
-            ),
+            [one] => {
+                let size = self.wrapped_size(one, content_type, body)?;
+                self.invite(
+                    Origin::LargeMessage,
+                    one,
+                    &[],
+                    large.map(|l| (l, size)),
+                    now,
+                )
+            }
             several => {
                 let target = match &self.config.large_message_group_target {
                     LargeMessageGroupTarget::ConferenceFactory => {
@@ -453,6 +611,7 @@ impl ImClient {
                     LargeMessageGroupTarget::Exploder(uri) => uri.clone(),
                 };
                 let list: Vec<String> = several.iter().map(|s| (*s).to_owned()).collect();
+                let size = self.wrapped_size(&target, content_type, body)?;
                 self.invite(
                     Origin::LargeMessage,
                     &target,
@@ -462,6 +621,26 @@ impl ImClient {
                 )
             }
         }
+    }
+
+    /// The size of the `message/cpim` message a Large Message of
+    /// `content_type` and `body` is sent as, addressed (CPIM `To`) to `to`:
+    /// what `a=max-size` announces.
+    fn wrapped_size(&self, to: &str, content_type: &str, body: &[u8]) -> Result<u64, ClientError> {
+        let message = crate::body::cpim::CpimMessage::new(
+            crate::body::cpim::CpimAddress::new(None, &self.config.im_address),
+            crate::body::cpim::CpimAddress::new(None, to),
+            content_type,
+            body,
+        )
+        .map_err(|_| {
+            ClientError::Msrp(crate::msrp::session::SendError::new(
+                crate::msrp::session::SendErrorKind::InvalidContentType,
+            ))
+        })?;
+        let mut out = Vec::with_capacity(body.len() + 128);
+        message.write(&mut out);
+        Ok(u64::try_from(out.len()).unwrap_or(u64::MAX))
     }
 
     /// Leaves `session`: CANCEL when it is not answered yet, else BYE; the
@@ -600,6 +779,9 @@ impl ImClient {
         let mut s = Session::new(origin, State::Inviting, target.to_owned());
         s.invite = Some(tx);
         s.local_sdp = sdp;
+        if large.is_some() {
+            s.large_message_to = Some(target.to_owned());
+        }
         s.large_message = large.map(|(l, _)| l);
         s.receive_only = receive_only;
         self.sessions.insert(id, s);
@@ -644,6 +826,10 @@ impl ImClient {
                 break;
             }
         }
+        if !self.accepted.is_empty() {
+            self.bind_waiting(now);
+            self.drain_msrp(now);
+        }
     }
 
     /// Forgets session `id` and reports why it ended.
@@ -663,8 +849,8 @@ impl ImClient {
                 self.dialogs.remove(&d);
             }
             self.client_txs.retain(|_, u| match u {
-                TxUse::Invite(s) => *s != id,
-                TxUse::Refer(_) => true,
+                TxUse::Invite(s) | TxUse::Referral(s) => *s != id,
+                TxUse::Refer(_) | TxUse::Pager(_) => true,
             });
             self.event(Event::SessionEnded {
                 session: id,

@@ -5,42 +5,8 @@ use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::im::ImSessionIdentity;
 use crate::msrp::session::MsrpSession;
 
-use super::InvitationKind;
-
-/// How a session came to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// 7.1.1.2.
-    OneToOne,
-    /// 7.1.1.3, and the extension of a 1-1 session (clause notes §3).
-    AdHoc,
-    /// 7.1.1.4.
-    PreDefined,
-    /// 7.1.1.9.
-    Rejoin,
-    /// 7.1.1.10.
-    PublicConference,
-    /// 9.1.x: this client sends one Large Message.
-    LargeMessage,
-    /// 13.2.1.1: this client retrieves history from the IM History
-    /// Function (its offer is `a=recvonly`).
-    HistoryRetrieval,
-    /// Received invitation.
-    Invited(InvitationKind),
-}
-
-/// Where the session's INVITE stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Our INVITE is out, no final response yet.
-    Inviting,
-    /// An INVITE arrived; the user has not answered.
-    Invited,
-    /// 2xx sent or received.
-    Established,
-    /// BYE sent.
-    Ending,
-}
+pub(crate) use super::SessionKind as Origin;
+pub(crate) use super::SessionState as State;
 
 /// A recording request: a REFER to the IM History Function (13.3.1.2)
 /// and its implicit subscription (RFC 3515).
@@ -64,6 +30,20 @@ pub(crate) struct Subscription {
     pub id: SubscriptionId,
     /// The conference state as last notified.
     pub roster: Option<ConferenceInfo>,
+}
+
+/// A REFER asking the focus to add or remove a user (RFC 4579 §5.5, §5.6),
+/// until its last NOTIFY.
+#[derive(Debug, Clone)]
+pub(crate) struct Referral {
+    /// The REFER's CSeq number: the `id` of its NOTIFYs' `Event: refer`.
+    pub id: u32,
+    /// The user to add or remove.
+    pub user: String,
+    /// `method=BYE`: a removal.
+    pub remove: bool,
+    /// The REFER, until its final response.
+    pub refer: Option<crate::dialog::ClientTxId>,
 }
 
 /// One IM session.
@@ -90,6 +70,10 @@ pub(crate) struct Session {
     pub msrp: Option<MsrpSession>,
     /// The Large Message to send once the session is up.
     pub large_message: Option<(String, Vec<u8>)>,
+    /// The CPIM `To` of a Large Message: the URI its INVITE went to (the
+    /// recipient, or the Conference-factory-URI or exploder of a group),
+    /// fixed with the offer so that `a=max-size` is the size sent.
+    pub large_message_to: Option<String>,
     pub subscription: Option<Subscription>,
     /// The user left before the INVITE was answered (CANCEL sent): a 2xx
     /// that crosses the CANCEL is ended with BYE.
@@ -97,6 +81,11 @@ pub(crate) struct Session {
     /// This side's media is `a=recvonly` (a history retrieval, a received
     /// Large Message): nothing may be sent on it.
     pub receive_only: bool,
+    /// The accepted connection that carries the MSRP (passive end, bound by
+    /// the client from its first To-Path).
+    pub connection: Option<crate::im::ConnectionId>,
+    /// REFERs to the focus waiting for their outcome.
+    pub referrals: Vec<Referral>,
 }
 
 impl Session {
@@ -115,9 +104,12 @@ impl Session {
             identity: None,
             msrp: None,
             large_message: None,
+            large_message_to: None,
             subscription: None,
             cancelled: false,
             receive_only: false,
+            connection: None,
+            referrals: Vec::new(),
         }
     }
 

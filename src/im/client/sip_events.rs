@@ -81,6 +81,8 @@ impl ImClient {
                             self.end_session(id, EndReason::Timeout, now);
                         }
                         Some(TxUse::Refer(id)) => self.refer_timed_out(id),
+                        Some(TxUse::Referral(id)) => self.on_referral_response(id, tx, 408),
+                        Some(TxUse::Pager(id)) => self.on_pager_answer(id, 408),
                         _ => {}
                     }
                 }
@@ -107,6 +109,9 @@ impl ImClient {
         match usage {
             TxUse::Invite(id) => self.on_invite_response(id, dialog, &msg, status, now),
             TxUse::Refer(id) => self.on_refer_response(id, dialog, status, now),
+            TxUse::Referral(id) => self.on_referral_response(id, tx, status),
+            TxUse::Pager(id) if status >= 200 => self.on_pager_answer(id, status),
+            TxUse::Pager(_) => {}
         }
     }
 
@@ -202,6 +207,10 @@ impl ImClient {
                 self.on_refresh_request(id, tx, method == "INVITE", now)
             }
             ("NOTIFY", Some(DialogUse::Refer(id))) => self.on_refer_notify(id, tx, request, now),
+            ("NOTIFY", Some(DialogUse::Invite(id))) => {
+                self.on_referral_notify(id, tx, request, now)
+            }
+            ("MESSAGE", None) if dialog.is_none() => self.on_pager_message(tx, &msg, now),
             ("OPTIONS", _) => {
                 let spec = build::response(&self.config, &self.release, 200, true);
                 let _ = self.ua.respond(tx, spec, now);

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::dialog;
-use crate::im::ImSessionIdentity;
+use crate::im::{ConnectionId, ImSessionIdentity};
 use crate::msrp::session::{Authority, DeliveryFailure};
 use crate::transaction::Transport;
 
@@ -52,6 +52,22 @@ pub enum Input<'a> {
         /// The session.
         session: ImSessionId,
     },
+    /// Bytes read from a connection the application accepted on
+    /// [`ClientConfig::msrp_addr`](super::ClientConfig::msrp_addr) and named
+    /// with [`ImClient::msrp_accepted_at`](super::ImClient::msrp_accepted_at),
+    /// split anywhere. The client finds the session from the first
+    /// `To-Path` and says so with [`Output::MsrpAccepted`].
+    MsrpAcceptedBytes {
+        /// The connection.
+        connection: ConnectionId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// An accepted connection closed.
+    MsrpAcceptedClosed {
+        /// The connection.
+        connection: ConnectionId,
+    },
 }
 
 /// What the client hands out: drain with
@@ -81,8 +97,73 @@ pub enum Output {
         /// The session.
         session: ImSessionId,
     },
+    /// The accepted `connection` carries the MSRP of `session` (its first
+    /// `To-Path` named the session's local URI): from now on, write the
+    /// session's [`Output::MsrpTransmit`] on it and close it on
+    /// [`Output::MsrpClose`].
+    MsrpAccepted {
+        /// The connection.
+        connection: ConnectionId,
+        /// The session it carries.
+        session: ImSessionId,
+    },
+    /// Bytes to write on an accepted connection that carries no session:
+    /// the `506` of RFC 4975 §5.4 to a second connection for a session
+    /// already carried by another one.
+    MsrpConnectionTransmit {
+        /// The connection.
+        connection: ConnectionId,
+        /// Complete MSRP messages.
+        data: Vec<u8>,
+    },
+    /// Close an accepted connection that carries no session: it named no
+    /// session of this client, sent more than
+    /// [`Limits::max_unbound_msrp_bytes`](super::Limits::max_unbound_msrp_bytes)
+    /// without naming one, or stayed unbound for
+    /// [`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout).
+    MsrpConnectionClose {
+        /// The connection.
+        connection: ConnectionId,
+    },
     /// Something the user or the application must know.
     Event(Event),
+}
+
+/// How a session came to be: [`ImClient::session_kind`](super::ImClient::session_kind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionKind {
+    /// A One-to-One IM session this client set up (7.1.1.2).
+    OneToOne,
+    /// An Ad-hoc IM Conference this client set up (7.1.1.3), or a 1-1
+    /// session extended to one.
+    AdHoc,
+    /// A Pre-Defined IM Conference (7.1.1.4).
+    PreDefined,
+    /// A rejoin of a conference by its IM Session Identity (7.1.1.9).
+    Rejoin,
+    /// A Public Conference joined (7.1.1.10).
+    PublicConference,
+    /// This client sends one Large Message (9.1.x).
+    LargeMessage,
+    /// This client retrieves history from the IM History Function (13.2.1.1).
+    HistoryRetrieval,
+    /// An invitation this client received.
+    Invited(InvitationKind),
+}
+
+/// Where a session's INVITE stands: [`ImClient::session_state`](super::ImClient::session_state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionState {
+    /// This client's INVITE is out, no final response yet.
+    Inviting,
+    /// An INVITE arrived; the user has not answered.
+    Invited,
+    /// 2xx sent or received.
+    Established,
+    /// BYE sent.
+    Ending,
 }
 
 /// What kind of invitation arrived.
@@ -100,7 +181,12 @@ pub enum InvitationKind {
     },
     /// A Large Message session (9.2.1): the offer is `a=sendonly`.
     LargeMessage {
-        /// The size announced in the offer's `a=max-size`, if any.
+        /// The size announced in the offer's `a=max-size`, if any: the
+        /// size of the MSRP message that will arrive, the content wrapped
+        /// in `message/cpim` (what [`ImClient::send_large_message`]
+        /// announces).
+        ///
+        /// [`ImClient::send_large_message`]: super::ImClient::send_large_message
         size: Option<u64>,
     },
 }
@@ -193,6 +279,29 @@ pub enum Event {
         /// The content.
         body: Vec<u8>,
     },
+    /// A Pager Mode message (a SIP MESSAGE outside any session) arrived;
+    /// it was answered 200.
+    PagerMessageReceived {
+        /// The sender: the CPIM `From`, else the SIP From.
+        from: Option<String>,
+        /// The CPIM `To` addresses (every recipient of a list message).
+        to: Vec<String>,
+        /// The CPIM `DateTime`, if any.
+        date_time: Option<String>,
+        /// The content type (inside CPIM when wrapped).
+        content_type: String,
+        /// The content.
+        body: Vec<u8>,
+    },
+    /// The final answer to a Pager Mode message: 200 from the recipient,
+    /// 202 from a server that fans a list message out (RFC 5365), an error
+    /// status, or 408 when no answer came.
+    PagerMessageAnswered {
+        /// The message.
+        message: super::PagerMessageId,
+        /// The status code.
+        status: u16,
+    },
     /// Every chunk of a message was acknowledged.
     MessageSent {
         /// The session.
@@ -255,6 +364,68 @@ pub enum Event {
         /// The subscription ended with this NOTIFY.
         terminated: bool,
     },
+    /// The progress of a request to the focus to add a user to a
+    /// conference or remove one
+    /// ([`ImClient::add_participants`](super::ImClient::add_participants),
+    /// [`ImClient::remove_participant`](super::ImClient::remove_participant)).
+    ReferralProgress {
+        /// The conference.
+        session: ImSessionId,
+        /// The user to add or remove.
+        user: String,
+        /// A removal (`method=BYE`) rather than an addition.
+        remove: bool,
+        /// The REFER's failure response (403 when the focus's policy
+        /// refuses it), or the status of a NOTIFY's `message/sipfrag`: 100
+        /// while the focus invites the user, then the final status of its
+        /// INVITE (200: the user joined); 0 for a sipfrag without a status
+        /// line.
+        status: u16,
+        /// Nothing more comes for this request.
+        done: bool,
+    },
+    /// A disposition notification (RFC 5438) arrived about a message this
+    /// client sent with a request, in a session or as a Pager Mode
+    /// MESSAGE (answered 200). Never reported as a message.
+    NotificationReceived {
+        /// The session it came on; `None` in Pager Mode.
+        session: Option<ImSessionId>,
+        /// The `imdn.Message-ID` of the message it is about.
+        imdn_message_id: String,
+        /// Its CPIM `From`: who sent it (in a conference, as the IM Server
+        /// vouches for).
+        from: Option<String>,
+        /// The `<recipient-uri>` it names, if any.
+        recipient: Option<String>,
+        /// Delivered, failed, displayed, ...
+        notification: crate::body::imdn::Notification,
+    },
+    /// The message just reported (the [`Event::MessageReceived`] or
+    /// [`Event::PagerMessageReceived`] before this event) asks for a
+    /// display notification: call
+    /// [`send_display_notification`](super::ImClient::send_display_notification)
+    /// with `imdn_message_id` once the user saw it. Not given to an
+    /// anonymous user.
+    DisplayNotificationRequested {
+        /// The session it came on; `None` in Pager Mode.
+        session: Option<ImSessionId>,
+        /// Its `imdn.Message-ID`.
+        imdn_message_id: String,
+        /// Its sender.
+        from: String,
+    },
+    /// A sender started or stopped composing (RFC 3994), or its `active`
+    /// state lapsed.
+    ComposingChanged {
+        /// The session; `None` for indications in Pager Mode.
+        session: Option<ImSessionId>,
+        /// The sender: the CPIM `From`, or the session's peer.
+        from: String,
+        /// Whether it is composing now.
+        active: bool,
+        /// The type of what it composes, when the indication said.
+        content_type: Option<String>,
+    },
     /// No terminating NOTIFY came within
     /// [`Limits::refer_subscription_guard`](super::Limits::refer_subscription_guard)
     /// of the `202`: the request is forgotten.
@@ -277,6 +448,18 @@ pub enum DeadlineReason {
     Msrp(ImSessionId),
     /// The guard of a recording request waiting for its terminating NOTIFY.
     RecordingRequest(RecordingRequestId),
+    /// The user stopped typing in the session: `idle` is sent (RFC 3994
+    /// §3.2).
+    ComposingIdle(ImSessionId),
+    /// The user's `active` state in the session is sent again before its
+    /// refresh interval ends.
+    ComposingRefresh(ImSessionId),
+    /// A sender's `active` state lapses without a refresh (in the session,
+    /// or in Pager Mode).
+    ComposingExpiry(Option<ImSessionId>),
+    /// An accepted MSRP connection that named no session yet is closed
+    /// then ([`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout)).
+    UnboundMsrp(ConnectionId),
 }
 
 /// A deadline and why it exists.
@@ -327,6 +510,23 @@ pub enum ClientError {
     /// A URI given is not usable in a SIP header (empty, or with a line
     /// break or angle bracket).
     InvalidUri,
+    /// A disposition request needs the message's `DateTime` (RFC 5438
+    /// §6.3): none, or not an RFC 3339 date-time, was given.
+    DateTimeRequired,
+    /// No received message with that `imdn.Message-ID` awaits a display
+    /// notification.
+    UnknownMessage,
+    /// The user is anonymous: this client sends no disposition
+    /// notification.
+    Anonymous,
+    /// The content is over the Pager Mode size and the message cannot go
+    /// in Large Message mode.
+    PagerTooLarge {
+        /// Its size.
+        size: usize,
+        /// [`Limits::max_pager_message_size`](super::Limits::max_pager_message_size).
+        max: usize,
+    },
 }
 
 impl fmt::Display for ClientError {
@@ -350,6 +550,16 @@ impl fmt::Display for ClientError {
             ClientError::Msrp(e) => write!(f, "MSRP: {e}"),
             ClientError::ReceiveOnly => f.write_str("the session only receives (a=recvonly)"),
             ClientError::InvalidUri => f.write_str("the URI cannot be written in a SIP header"),
+            ClientError::DateTimeRequired => {
+                f.write_str("a disposition request needs an RFC 3339 DateTime")
+            }
+            ClientError::UnknownMessage => {
+                f.write_str("no message awaits a display notification with that imdn.Message-ID")
+            }
+            ClientError::Anonymous => f.write_str("an anonymous user sends no notifications"),
+            ClientError::PagerTooLarge { size, max } => {
+                write!(f, "{size} octets exceed the Pager Mode size {max}")
+            }
         }
     }
 }

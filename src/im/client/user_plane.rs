@@ -61,6 +61,25 @@ impl ImClient {
         date_time: Option<&str>,
         now: Instant,
     ) -> Result<String, ClientError> {
+        let options = SendOptions {
+            success_report: delivery_report,
+            date_time: date_time.map(str::to_owned),
+            ..SendOptions::default()
+        };
+        let id = self.send_with(session, content_type, body, options, now)?;
+        self.composing.message_sent(session);
+        Ok(id)
+    }
+
+    /// Sends on the MSRP session of `session` with `options`.
+    pub(super) fn send_with(
+        &mut self,
+        session: ImSessionId,
+        content_type: &str,
+        body: &[u8],
+        options: SendOptions,
+        now: Instant,
+    ) -> Result<String, ClientError> {
         let s = self
             .sessions
             .get_mut(&session)
@@ -69,11 +88,6 @@ impl ImClient {
             return Err(ClientError::ReceiveOnly);
         }
         let msrp = s.msrp.as_mut().ok_or(ClientError::WrongState)?;
-        let options = SendOptions {
-            success_report: delivery_report,
-            date_time: date_time.map(str::to_owned),
-            ..SendOptions::default()
-        };
         let id = msrp
             .send_message(content_type, body, options, now)
             .map_err(ClientError::Msrp)?;
@@ -110,8 +124,11 @@ impl ImClient {
                     from,
                     // In a conference, messages are to the IM Session
                     // Identity; else to the peer.
-                    to: match &s.identity {
-                        Some(identity) if identity.is_focus => identity.uri.clone(),
+                    to: match (&s.large_message_to, &s.identity) {
+                        // The address the offer's `a=max-size` was counted
+                        // with.
+                        (Some(to), _) => to.clone(),
+                        (None, Some(identity)) if identity.is_focus => identity.uri.clone(),
                         _ => s.peer.clone(),
                     },
                 }),
@@ -157,6 +174,7 @@ impl ImClient {
             while m.poll_output().is_some() {}
             self.out.push_back(Output::MsrpClose { session: id });
         }
+        self.forget_accepted(id);
     }
 
     /// Moves every MSRP session's output out; returns whether any moved.
@@ -174,6 +192,23 @@ impl ImClient {
                         data: t.data,
                     }),
                     msrp::Output::Event(e) => {
+                        let mut parts = super::imdn::Parts {
+                            notes: &mut self.notifications,
+                            composing: &mut self.composing,
+                            rng: &mut self.rng,
+                            config: &self.config,
+                        };
+                        let Some(e) = parts.on_msrp_event(
+                            *id,
+                            &s.peer,
+                            s.receive_only,
+                            m,
+                            e,
+                            &mut events,
+                            now,
+                        ) else {
+                            continue;
+                        };
                         let large = s.origin == Origin::LargeMessage;
                         match e {
                             msrp::Event::MessageReceived(m) => {
@@ -224,7 +259,7 @@ impl ImClient {
 
 /// The event of a received message: the CPIM content and sender when it is
 /// wrapped, else the MSRP body.
-fn received(session: ImSessionId, m: msrp::ReceivedMessage, peer: &str) -> Event {
+pub(super) fn received(session: ImSessionId, m: msrp::ReceivedMessage, peer: &str) -> Event {
     match m.cpim {
         Some(Ok(cpim)) => Event::MessageReceived {
             session,

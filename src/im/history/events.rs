@@ -387,7 +387,7 @@ impl ImHistoryFunction {
                     self.sessions.get(&session).map(|s| &s.kind),
                     Some(Kind::Recording(_))
                 );
-                if recording {
+                if recording && !is_signal(&m) {
                     let m = *m;
                     self.event(Event::MessageRecorded {
                         session,
@@ -421,5 +421,19 @@ impl ImHistoryFunction {
             }
         }
         self.flush(session, now);
+    }
+}
+
+/// Whether a received message is a disposition notification (RFC 5438) or
+/// an is-composing indication (RFC 3994), bare or in CPIM: signals about
+/// messages, not messages, and never recorded.
+fn is_signal(m: &msrp_session::ReceivedMessage) -> bool {
+    let signal = |ct: &str| {
+        crate::body::mime::MediaType::parse(ct)
+            .is_ok_and(|t| t.is("message", "imdn+xml") || t.is("application", "im-iscomposing+xml"))
+    };
+    match &m.cpim {
+        Some(Ok(cpim)) => cpim.mime_headers.get("Content-Type").is_some_and(signal),
+        _ => signal(&m.content_type),
     }
 }

@@ -42,6 +42,24 @@
 //!   over MSRP, with its CPIM headers ([`Event::MessageRecorded`]), until
 //!   the session ends.
 //!
+//! # When it is idle
+//!
+//! [`ImHistoryFunction::is_idle`] becomes `true` once no recording or
+//! retrieval session is left and the transactions of the last messages
+//! have ended.
+//!
+//! The SIP transaction layer keeps each transaction for as long as RFC
+//! 3261 requires after its last message, so that retransmissions are
+//! absorbed: with the default timers ([`TimerConfig`](crate::transaction::TimerConfig),
+//! T1 = 500 ms, T4 = 5 s) that is at most 64×T1 = **32 s** after the last
+//! SIP message over UDP (timers D, H and J; an answered INVITE is also kept
+//! 64×T1 against late copies, RFC 6026), and T4 = 5 s (timers I and K) or
+//! nothing over TCP. A CANCELled INVITE that is never answered is given up
+//! 64×T1 after the CANCEL (RFC 3261 §9.1).
+//! A recording ends with the recorded session (the IM Server's BYE) and a
+//! retrieval once its messages are delivered; the History Function is
+//! idle at most 32 s after that, over UDP.
+//!
 //! # The drain contract
 //!
 //! After **every** call that takes `now` — `handle_input`, `handle_timeout`
@@ -256,6 +274,14 @@ impl ImHistoryFunction {
             Kind::Recording(r) => r.info.as_ref(),
             Kind::Retrieval(_) => None,
         }
+    }
+
+    /// The local MSRP URI of `session` (the last URI of its `a=path`), once
+    /// its MSRP endpoint exists: the URI the first `To-Path` of a
+    /// connection the peer opens for the session names.
+    pub fn local_msrp_path(&self, session: HistorySessionId) -> Option<&str> {
+        let msrp = self.sessions.get(&session)?.msrp.as_ref()?;
+        msrp.params().local_path.last().map(String::as_str)
     }
 
     /// `true` when nothing is alive: no session, no SIP transaction or

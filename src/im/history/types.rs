@@ -245,7 +245,10 @@ pub enum Event {
         /// The stored Allow, IM Session Identity and header fields.
         info: RecordingInfo,
     },
-    /// A message of a recorded session arrived: store it.
+    /// A message of a recorded session arrived: store it. Disposition
+    /// notifications (`message/imdn+xml`, RFC 5438) and is-composing
+    /// indications (`application/im-iscomposing+xml`, RFC 3994) are not
+    /// messages and are never recorded.
     MessageRecorded {
         /// The session.
         session: HistorySessionId,

@@ -1,20 +1,24 @@
 //! The conference event package (RFC 4575 over RFC 6665) of an IM Session:
 //! SUBSCRIBE to the IM Session Identity with `Event: conference`, a NOTIFY
-//! with the full conference-info first, then a partial one on every join
-//! and departure, and a terminating NOTIFY when the subscription expires,
-//! is ended by the subscriber, or the session ends.
+//! with the full conference-info first, then a partial one on every change
+//! of a Participant or invitee (invited: `pending`; ringing: `alerting`;
+//! joining: `dialing-in`; in: `connected`; gone or failed: `disconnected`
+//! with its `disconnection-method` and reason), and a terminating NOTIFY
+//! when the subscription expires, is ended by the subscriber, or the
+//! session ends.
 
 use std::time::{Duration, Instant};
 
 use crate::body::conference_info::{
-    ConferenceInfo, DisconnectionMethod, JoiningMethod, Participant,
+    ConferenceInfo, ConferenceState, ElementState, Endpoint, EndpointStatus, ExecutionInfo,
+    JoiningMethod, User, Users,
 };
 use crate::dialog::{DialogId, DialogRequestSpec, ServerTxId};
 use crate::sip::{Method, SipMessage};
 use crate::transaction::OwnedMessage;
 
 use super::session::{State, Subscriber};
-use super::{ImServer, LeaveReason, ParticipantId, SessionId, Timer};
+use super::{ImServer, ParticipantId, SessionId, Timer};
 
 /// The longest subscription granted, in seconds.
 const MAX_EXPIRES: u32 = 3600;
@@ -116,10 +120,11 @@ impl ImServer {
             dialog,
             call_id: call_id.to_owned(),
             expires_at: at,
+            version: 0,
         });
         self.by_subscription.insert(dialog, session);
         self.schedule(at, Timer::Subscription(session, dialog));
-        let body = self.full_state(session);
+        let body = self.full_state(session, dialog);
         self.notify(dialog, &format!("active;expires={expires}"), body, now);
         true
     }
@@ -150,7 +155,7 @@ impl ImServer {
         {
             sub.expires_at = at;
         }
-        let body = self.full_state(session);
+        let body = self.full_state(session, dialog);
         self.notify(dialog, &format!("active;expires={expires}"), body, now);
     }
 
@@ -185,24 +190,31 @@ impl ImServer {
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
+        if !s.subscribers.iter().any(|x| x.dialog == dialog) {
+            return;
+        }
+        let body = self.full_state(session, dialog);
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
         let Some(index) = s.subscribers.iter().position(|x| x.dialog == dialog) else {
             return;
         };
         let sub = s.subscribers.swap_remove(index);
         self.by_subscription.remove(&dialog);
         self.by_call_id.remove(&sub.call_id);
-        let body = self.full_state(session);
         self.notify(dialog, state, body, now);
         let _ = self.ua.terminate_dialog(dialog);
         self.collect();
     }
 
-    /// Tells every subscriber that a Participant joined or left.
+    /// Tells every subscriber how a Participant or invitee stands now (a
+    /// partial notification with its `<user>`), unless a newer entry of
+    /// its IM Address replaced it.
     pub(super) fn notify_change(
         &mut self,
         session: SessionId,
         participant: ParticipantId,
-        left: Option<LeaveReason>,
         now: Instant,
     ) {
         let Some(s) = self.sessions.get_mut(&session) else {
@@ -214,48 +226,72 @@ impl ImServer {
         let Some(p) = s.participant(participant).filter(|p| !p.recorder) else {
             return;
         };
-        let who = roster_entry(p, &self.config.anonymous_uri);
-        s.version = s.version.wrapping_add(1);
-        let info = match left {
-            None => ConferenceInfo::user_joined(&s.identity, s.version, &who),
-            Some(reason) => {
-                let method = if reason == LeaveReason::Departed {
-                    DisconnectionMethod::Departed
-                } else {
-                    DisconnectionMethod::Booted
-                };
-                ConferenceInfo::user_left(&s.identity, s.version, &who, method)
-            }
-        };
-        let mut body = Vec::new();
-        info.write(&mut body);
-        let targets: Vec<(DialogId, u64)> = s
+        if s.superseded(p) {
+            return;
+        }
+        let user = roster_user(p, &self.config.anonymous_uri);
+        let identity = s.identity.clone();
+        // Each subscription has its own version sequence (RFC 4575 §4.6).
+        let targets: Vec<(DialogId, u64, u32)> = s
             .subscribers
-            .iter()
+            .iter_mut()
             .map(|x| {
+                x.version = x.version.wrapping_add(1);
                 (
                     x.dialog,
                     x.expires_at.saturating_duration_since(now).as_secs(),
+                    x.version,
                 )
             })
             .collect();
-        for (dialog, left) in targets {
-            self.notify(dialog, &format!("active;expires={left}"), body.clone(), now);
+        for (dialog, left, version) in targets {
+            let mut info = ConferenceInfo::new(&identity, ElementState::Partial, Some(version));
+            info.users = Some(Users {
+                state: ElementState::Partial,
+                users: vec![user.clone()],
+            });
+            let mut body = Vec::new();
+            info.write(&mut body);
+            self.notify(dialog, &format!("active;expires={left}"), body, now);
         }
     }
 
-    /// The full conference-info of a session (a new version).
-    fn full_state(&mut self, session: SessionId) -> Vec<u8> {
+    /// The full conference-info of a session as the next version of the
+    /// subscription `dialog` (each subscription has its own sequence, RFC
+    /// 4575 §4.6): every IM Address once, as its newest entry stands; the
+    /// user count is the connected ones.
+    fn full_state(&mut self, session: SessionId, dialog: DialogId) -> Vec<u8> {
         let mut body = Vec::new();
         if let Some(s) = self.sessions.get_mut(&session) {
-            s.version = s.version.wrapping_add(1);
-            let roster: Vec<Participant> = s
+            let version = match s.subscribers.iter_mut().find(|x| x.dialog == dialog) {
+                Some(sub) => {
+                    sub.version = sub.version.wrapping_add(1);
+                    sub.version
+                }
+                None => 1,
+            };
+            let users: Vec<User> = s
                 .participants
                 .iter()
-                .filter(|p| p.state == State::Joined && !p.recorder)
-                .map(|p| roster_entry(p, &self.config.anonymous_uri))
+                .filter(|p| !p.recorder && !s.superseded(p))
+                .map(|p| roster_user(p, &self.config.anonymous_uri))
                 .collect();
-            ConferenceInfo::full_state(&s.identity, s.version, &roster).write(&mut body);
+            let connected = s
+                .participants
+                .iter()
+                .filter(|p| !p.recorder && p.state == State::Joined)
+                .count();
+            let mut info = ConferenceInfo::new(&s.identity, ElementState::Full, Some(version));
+            info.conference_state = Some(ConferenceState {
+                user_count: u32::try_from(connected).ok(),
+                active: Some(true),
+                locked: None,
+            });
+            info.users = Some(Users {
+                state: ElementState::Full,
+                users,
+            });
+            info.write(&mut body);
         }
         body
     }
@@ -270,20 +306,39 @@ impl ImServer {
     }
 }
 
-/// A Participant as the roster shows it: the anonymous URI when it asked
-/// for anonymity.
-fn roster_entry(p: &super::session::Participant, anonymous_uri: &str) -> Participant {
-    let mut entry = Participant::new(if p.anonymous {
+/// A Participant or invitee as the roster shows it (RFC 4575 §5.6, §5.7):
+/// the anonymous URI when it asked for anonymity, one endpoint with its
+/// status, how it joined, and how and why it left or failed.
+fn roster_user(p: &super::session::Participant, anonymous_uri: &str) -> User {
+    let entity = if p.anonymous {
         anonymous_uri
     } else {
         p.address.as_str()
+    };
+    let mut endpoint = Endpoint::new(entity, ElementState::Full);
+    endpoint.status = Some(match p.state {
+        State::Inviting(_) if p.alerting => EndpointStatus::Alerting,
+        State::Inviting(_) => EndpointStatus::Pending,
+        State::Answering(_) => EndpointStatus::DialingIn,
+        State::Joined => EndpointStatus::Connected,
+        State::Failed | State::Left => EndpointStatus::Disconnected,
     });
-    entry.joining_method = Some(if p.invited {
+    endpoint.joining_method = Some(if p.invited {
         JoiningMethod::DialedOut
     } else {
         JoiningMethod::DialedIn
     });
-    entry
+    if let (false, Some((method, reason))) = (p.is_alive(), &p.disconnection) {
+        endpoint.disconnection_method = Some(*method);
+        endpoint.disconnection_info = Some(ExecutionInfo {
+            when: None,
+            reason: Some(reason.clone()),
+            by: None,
+        });
+    }
+    let mut user = User::new(entity, ElementState::Full);
+    user.endpoints.push(endpoint);
+    user
 }
 
 fn expires_of(msg: &SipMessage<'_>) -> u32 {

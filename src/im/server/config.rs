@@ -215,19 +215,53 @@ pub enum RosterAccess {
     Anyone,
 }
 
+/// Who may add a user to a running IM Session by REFER (RFC 4579 §5.5: a
+/// REFER in the referrer's dialog with the focus, `Refer-To: <user>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReferAddPolicy {
+    /// Any Participant of the session (it is in the session: the REFER
+    /// comes in its dialog with the focus).
+    #[default]
+    Participants,
+    /// The inviter of the session only (the user that set it up).
+    Inviter,
+    /// Nobody: a REFER to add gets 403.
+    Nobody,
+}
+
+/// Who may have a Participant removed by REFER (RFC 4579 §5.6: `Refer-To:
+/// <user;method=BYE>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReferRemovePolicy {
+    /// A Participant may remove itself only (the `Refer-To` is its own IM
+    /// Address); other requests get 403.
+    #[default]
+    OnlySelf,
+    /// The inviter may remove anyone; the others themselves only.
+    Inviter,
+    /// Any Participant may remove any other.
+    Participants,
+    /// Nobody: 403.
+    Nobody,
+}
+
 /// The server's access rules beyond 7.2.1.2 step 2's [`AuthorizationPolicy`]:
 /// who may join each kind of session and who may read its roster. The
 /// defaults are meant for a public deployment; each is a local policy the
 /// specification leaves open **\[INFERRED\]**.
 ///
 /// ```
-/// use oma_im::im::server::{AccessPolicy, GroupAccess, RosterAccess, SessionAccess};
+/// use oma_im::im::server::{
+///     AccessPolicy, GroupAccess, ReferAddPolicy, ReferRemovePolicy, RosterAccess, SessionAccess,
+/// };
 ///
 /// let policy = AccessPolicy::default();
 /// assert_eq!(policy.groups, GroupAccess::MembersOnly);
 /// assert_eq!(policy.ad_hoc_sessions, SessionAccess::ParticipantsAndInvitees);
 /// assert_eq!(policy.roster, RosterAccess::Participants);
 /// assert!(policy.recording_needs_verified_identity);
+/// assert_eq!(policy.refer_add, ReferAddPolicy::Participants);
+/// assert_eq!(policy.refer_remove, ReferRemovePolicy::OnlySelf);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccessPolicy {
@@ -243,6 +277,11 @@ pub struct AccessPolicy {
     /// trusted History Function (or the core it sends through) can vouch
     /// for. `true` by default.
     pub recording_needs_verified_identity: bool,
+    /// Adding users by REFER (RFC 4579 §5.5): any Participant by default.
+    pub refer_add: ReferAddPolicy,
+    /// Removing Participants by REFER with `method=BYE` (RFC 4579 §5.6):
+    /// each one itself only by default.
+    pub refer_remove: ReferRemovePolicy,
 }
 
 impl Default for AccessPolicy {
@@ -252,6 +291,8 @@ impl Default for AccessPolicy {
             ad_hoc_sessions: SessionAccess::ParticipantsAndInvitees,
             roster: RosterAccess::Participants,
             recording_needs_verified_identity: true,
+            refer_add: ReferAddPolicy::Participants,
+            refer_remove: ReferRemovePolicy::OnlySelf,
         }
     }
 }
@@ -343,6 +384,21 @@ pub struct ServerConfig {
     pub session_expires: u32,
     /// The smallest session interval accepted (RFC 4028 Min-SE).
     pub min_se: u32,
+    /// How long an invitee may take to answer the server's INVITE with a
+    /// final response; then the INVITE is CANCELled (RFC 3261 §9.1) and
+    /// the invitee reported failed ([`InvitationFailure::NoAnswer`]).
+    /// 120 s by default.
+    ///
+    /// [`InvitationFailure::NoAnswer`]: super::InvitationFailure::NoAnswer
+    pub invitation_timeout: Duration,
+    /// How long a Participant whose MSRP connection closed may take to
+    /// send its BYE (a client that leaves closes the connection and sends
+    /// BYE at about the same time); then it is removed
+    /// ([`LeaveReason::ConnectionLost`]: BYE while its dialog is up).
+    /// 5 s by default.
+    ///
+    /// [`LeaveReason::ConnectionLost`]: super::LeaveReason::ConnectionLost
+    pub connection_loss_grace: Duration,
     /// The URI put in the CPIM `From` and withheld identities when a
     /// Participant asked for anonymity (`Privacy: id`).
     pub anonymous_uri: String,
@@ -388,6 +444,8 @@ impl ServerConfig {
             recording: RecordingPolicy::Participants,
             session_expires: 1800,
             min_se: 90,
+            invitation_timeout: Duration::from_secs(120),
+            connection_loss_grace: Duration::from_secs(5),
             anonymous_uri: "sip:anonymous@anonymous.invalid".to_owned(),
             seed: crate::rng::Seed::default(),
             limits: Limits::default(),

@@ -23,7 +23,8 @@
 //! | join a group's running session | INVITE to the IM Group Identity or to its IM Session Identity | as opening it | 403 |
 //! | join or rejoin an ad-hoc session | INVITE to its IM Session Identity (`rejoin`, `join_public_conference` with that URI) | its inviter, invitees and joiners, present or gone ([`SessionAccess::ParticipantsAndInvitees`]), authorized | 403 |
 //! | join a public conference | INVITE to its URI (or its session's identity) | whom the [`AuthorizationPolicy`] authorizes | 403 |
-//! | add users by REFER | REFER in a session | nobody: not offered (additions are new INVITEs under the rules above) | 501 |
+//! | add a user by REFER (RFC 4579 §5.5) | REFER in its dialog with the focus, `Refer-To: <user>` | a Participant ([`ReferAddPolicy::Participants`]); the user is INVITEd with `Referred-By` and may rejoin later as an invitee | 403 (486 when full, 491 while being invited) |
+//! | remove a Participant by REFER (RFC 4579 §5.6) | REFER in its dialog, `Refer-To: <user;method=BYE>` | the Participant itself ([`ReferRemovePolicy::OnlySelf`]) | 403 (404 when not in the session) |
 //! | record a session | `a=recvonly` INVITE to the IM Session Identity (13.3.1.2) | a request from the trust domain ([`AccessPolicy::recording_needs_verified_identity`]) whose `From` is a Participant ([`RecordingPolicy::Participants`]) | 403 |
 //! | read the roster | SUBSCRIBE `Event: conference` to the IM Session Identity | its Participants, and the recording History Function from the trust domain ([`RosterAccess::Participants`]), at most [`Limits::max_subscriptions_per_session`] at once | 403; 503 over the cap |
 //! | speak and listen | the MSRP leg of the SDP exchange | the connection that first presents the leg's session-id; another gets 506 (RFC 4975 §5.4) | 506; a connection naming no leg is closed after [`Limits::max_unbound_msrp_bytes`] or [`Limits::unbound_msrp_timeout`] |
@@ -35,6 +36,55 @@
 //! application answers. The IM Session Identity and the MSRP session-ids
 //! are unguessable ([`crate::rng`]) but are not relied on as the only
 //! barrier.
+//!
+//! # The life of a session
+//!
+//! * **Invitations.** Each invitee is `pending` in the roster once
+//!   INVITEd and `alerting` after its 180. An invitation the server no
+//!   longer needs is CANCELled (RFC 3261 §9.1): when the session ends,
+//!   when nobody is left in it but ringing invitees under the
+//!   [`release_alone`](ServerConfig::release_alone) policy, and after
+//!   [`ServerConfig::invitation_timeout`] without a final response. Every
+//!   invitation that does not end in a Participant is reported
+//!   ([`Event::InvitationFailed`], with the status code it failed with)
+//!   and shown `disconnected` in the roster.
+//! * **The roster** (RFC 4575) lists every IM Address once, as it stands
+//!   now: `pending`, `alerting`, `dialing-in`, `connected`, or
+//!   `disconnected` with its `disconnection-method` (`departed`, `booted`,
+//!   `failed`, `busy`) and the reason in `disconnection-info`, in the
+//!   full state and in a partial notification on every change.
+//! * **Liveness.** A Participant whose MSRP connection closes or is reset
+//!   ([`Input::MsrpClosed`]; after
+//!   [`connection_loss_grace`](ServerConfig::connection_loss_grace) unless
+//!   its BYE comes first), whose leg leaves a SEND unanswered for the
+//!   MSRP response timeout (30 s, RFC 4975 §7.1) or answers 481, or
+//!   sends what is not MSRP, is removed ([`LeaveReason::ConnectionLost`]:
+//!   BYE while its dialog is up, NOTIFY to the subscribers, the release
+//!   policy applied); so is one that does not refresh its session in time
+//!   (RFC 4028, [`LeaveReason::SessionExpired`]). A user who joins again
+//!   replaces its old leg ([`LeaveReason::Replaced`]): one roster entry,
+//!   the old dialog ended with BYE.
+//! * **Adding and removing by REFER** (RFC 4579 §5.5, §5.6): see the
+//!   table above; the outcome goes to the referrer in `message/sipfrag`
+//!   NOTIFYs in its dialog (RFC 3515).
+//! * **Delivery.** [`Event::MessageRelayed`] comes once every recipient
+//!   answered every chunk of the message, and counts those that answered
+//!   200 to all; a SEND with `Success-Report: yes` gets the success REPORT
+//!   from the server, the endpoint of the sender's leg (RFC 4975 §7.1.3).
+//! * **The end.** A session with no Participant and no pending invitation
+//!   is released. [`ImServer::is_idle`] becomes `true` once no session is
+//!   left and the transactions of the last messages have ended.
+//!
+//! The SIP transaction layer keeps each transaction for as long as RFC
+//! 3261 requires after its last message, so that retransmissions are
+//! absorbed: with the default timers ([`TimerConfig`](crate::transaction::TimerConfig),
+//! T1 = 500 ms, T4 = 5 s) that is at most 64×T1 = **32 s** after the last
+//! SIP message over UDP (timers D, H and J; an answered INVITE is also kept
+//! 64×T1 against late copies, RFC 6026), and T4 = 5 s (timers I and K) or
+//! nothing over TCP. A CANCELled INVITE that is never answered is given up
+//! 64×T1 after the CANCEL (RFC 3261 §9.1).
+//! So the server is idle at most 32 s after the last BYE, CANCEL or
+//! NOTIFY of its last session completes, over UDP.
 //!
 //! # The drain contract
 //!
@@ -97,6 +147,8 @@
 mod conference;
 mod config;
 mod headers;
+mod pager;
+mod refer;
 mod session;
 mod setup;
 mod signalling;
@@ -109,14 +161,14 @@ use std::time::Instant;
 
 pub use config::{
     AccessPolicy, AuthorizationPolicy, FailurePolicy, GroupAccess, Limits, PredefinedGroup,
-    RecordingPolicy, RosterAccess, ServerConfig, SessionAccess,
+    RecordingPolicy, ReferAddPolicy, ReferRemovePolicy, RosterAccess, ServerConfig, SessionAccess,
 };
 pub use headers::{
     release_version, IM_FEATURE_TAG, ISFOCUS, SERVER_RELEASE_TOKEN, TOO_MANY_PARTICIPANTS,
 };
 pub use types::{
-    AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input, LeaveReason,
-    Output, ParticipantId, SessionId,
+    AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input,
+    InvitationFailure, LeaveReason, Output, ParticipantId, SessionId,
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
@@ -138,6 +190,10 @@ struct PendingSetup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     Refresh(SessionId, ParticipantId),
+    /// An invitee is CANCELled unless it answered by then.
+    Invitation(SessionId, ParticipantId),
+    /// A Participant whose MSRP connection closed is removed then.
+    ConnectionLost(SessionId, ParticipantId),
     Switch(SessionId),
     Subscription(SessionId, DialogId),
     /// An accepted MSRP connection that must name its leg by then.
@@ -183,6 +239,9 @@ pub struct ImServer {
     by_call_id: HashMap<String, SessionId>,
     by_dialog: HashMap<DialogId, (SessionId, ParticipantId)>,
     by_client_tx: HashMap<ClientTxId, (SessionId, ParticipantId)>,
+    /// INVITEs CANCELled and not yet answered with a final response: a
+    /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
+    cancelled_invites: std::collections::HashSet<ClientTxId>,
     by_server_tx: HashMap<ServerTxId, (SessionId, ParticipantId)>,
     by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
     /// Conference-factory-URIs (URI keys) to the URI as configured.
@@ -231,9 +290,11 @@ impl ImServer {
             crate::sip::Method::Bye,
             crate::sip::Method::Cancel,
             crate::sip::Method::Options,
+            crate::sip::Method::Message,
             crate::sip::Method::Update,
             crate::sip::Method::Subscribe,
             crate::sip::Method::Notify,
+            crate::sip::Method::Refer,
         ] {
             caps.allow.insert(m);
         }
@@ -266,6 +327,7 @@ impl ImServer {
             by_call_id: HashMap::new(),
             by_dialog: HashMap::new(),
             by_client_tx: HashMap::new(),
+            cancelled_invites: std::collections::HashSet::new(),
             by_server_tx: HashMap::new(),
             by_leg_token: HashMap::new(),
             factories,
@@ -352,6 +414,12 @@ impl ImServer {
                 Timer::Refresh(session, participant) => {
                     self.session_expired(session, participant, now)
                 }
+                Timer::Invitation(session, participant) => {
+                    self.invitation_expired(session, participant, now)
+                }
+                Timer::ConnectionLost(session, participant) => {
+                    self.remove_participant(session, participant, LeaveReason::ConnectionLost, now)
+                }
                 Timer::Subscription(session, dialog) => {
                     self.subscription_expired(session, dialog, now)
                 }
@@ -386,6 +454,14 @@ impl ImServer {
             at: *at,
             reason: match *timer {
                 Timer::Refresh(session, participant) => DeadlineReason::SessionRefresh {
+                    session,
+                    participant,
+                },
+                Timer::Invitation(session, participant) => DeadlineReason::InvitationTimeout {
+                    session,
+                    participant,
+                },
+                Timer::ConnectionLost(session, participant) => DeadlineReason::ConnectionLost {
                     session,
                     participant,
                 },
@@ -537,6 +613,18 @@ impl ImServer {
                 .and_then(|s| s.participant(p))
                 .and_then(|p| p.refresh_at)
                 .is_some_and(|r| r >= at),
+            Timer::Invitation(s, p) => self
+                .sessions
+                .get(&s)
+                .and_then(|s| s.participant(p))
+                .is_some_and(|p| {
+                    matches!(p.state, session::State::Inviting(_)) && p.invite_deadline == Some(at)
+                }),
+            Timer::ConnectionLost(s, p) => self
+                .sessions
+                .get(&s)
+                .and_then(|s| s.participant(p))
+                .is_some_and(|p| p.is_alive() && p.lost_at == Some(at)),
             Timer::Switch(s) => self
                 .sessions
                 .get(&s)

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use crate::body::conference_info::DisconnectionMethod;
 use crate::dialog::{ClientTxId, DialogId, ServerTxId};
 use crate::msrp::switch::MsrpSwitch;
 
@@ -47,6 +48,16 @@ pub(crate) struct Leg {
     pub early: Vec<u8>,
 }
 
+/// The REFER that asked for an invitation (RFC 4579 §5.5): the outcome is
+/// NOTIFYed to the referrer in its dialog (RFC 3515).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Referral {
+    /// The referrer's dialog with the focus.
+    pub dialog: DialogId,
+    /// The CSeq number of the REFER (the `id` of `Event: refer`).
+    pub id: u32,
+}
+
 /// One Participant.
 #[derive(Debug, Clone)]
 pub(crate) struct Participant {
@@ -79,6 +90,18 @@ pub(crate) struct Participant {
     /// A recording leg (an `a=recvonly` join, 13.3.1.2): it only receives,
     /// is not in the roster, and does not keep the session alive.
     pub recorder: bool,
+    /// An invitee that answered 180 (its roster status is `alerting`).
+    pub alerting: bool,
+    /// How it left the session or failed to join, and why (RFC 4575
+    /// §5.7: `disconnection-method`, `disconnection-info`).
+    pub disconnection: Option<(DisconnectionMethod, String)>,
+    /// When an invitee's INVITE is CANCELled unless answered.
+    pub invite_deadline: Option<Instant>,
+    /// The REFER this invitation answers, if any.
+    pub referral: Option<Referral>,
+    /// When it is removed for the loss of its MSRP connection, unless it
+    /// sent BYE by then.
+    pub lost_at: Option<Instant>,
 }
 
 impl Participant {
@@ -99,6 +122,11 @@ impl Participant {
             refresh_at: None,
             leg: None,
             recorder: false,
+            alerting: false,
+            disconnection: None,
+            invite_deadline: None,
+            referral: None,
+            lost_at: None,
         }
     }
 
@@ -114,6 +142,9 @@ pub(crate) struct Subscriber {
     pub dialog: DialogId,
     pub call_id: String,
     pub expires_at: Instant,
+    /// The conference-info version last sent on this subscription (RFC
+    /// 4575 §4.6: each subscription counts its own notifications).
+    pub version: u32,
 }
 
 /// One IM Session.
@@ -149,10 +180,12 @@ pub(crate) struct ImSession {
     pub large_message: bool,
     /// The Large Message has been relayed.
     pub large_message_relayed: bool,
+    /// The first invitee's SDP answer of a Large Message session, kept
+    /// until no invitee is left to answer: the inviter sends its single
+    /// message once, to every recipient that accepted.
+    pub deferred_answer: Option<Vec<u8>>,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
-    /// The conference-info version last sent.
-    pub version: u32,
 }
 
 impl ImSession {
@@ -164,11 +197,36 @@ impl ImSession {
         self.participants.iter_mut().find(|p| p.id == id)
     }
 
-    pub fn add(&mut self, address: String, state: State) -> ParticipantId {
+    /// Adds a Participant. Earlier entries of the same IM Address that are
+    /// gone are forgotten (the roster lists an address once, the newest
+    /// entry), and so are the oldest gone entries beyond `max_gone`.
+    pub fn add(&mut self, address: String, state: State, max_gone: usize) -> ParticipantId {
+        let key = super::headers::uri_key(&address);
+        self.participants
+            .retain(|p| p.is_alive() || p.recorder || super::headers::uri_key(&p.address) != key);
+        let gone = self.participants.iter().filter(|p| !p.is_alive()).count();
+        let mut excess = gone.saturating_sub(max_gone.saturating_sub(1));
+        self.participants.retain(|p| {
+            if excess > 0 && !p.is_alive() {
+                excess -= 1;
+                false
+            } else {
+                true
+            }
+        });
         self.next_participant = self.next_participant.wrapping_add(1);
         let id = ParticipantId(self.next_participant);
         self.participants.push(Participant::new(id, address, state));
         id
+    }
+
+    /// Whether a newer entry of the same IM Address than `p` exists (a
+    /// rejoin replaced it): `p` is no longer what the roster shows.
+    pub fn superseded(&self, p: &Participant) -> bool {
+        let key = super::headers::uri_key(&p.address);
+        self.participants
+            .iter()
+            .any(|q| q.id > p.id && !q.recorder && super::headers::uri_key(&q.address) == key)
     }
 
     /// How many Participants are in the session or on their way in.

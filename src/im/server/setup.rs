@@ -45,7 +45,7 @@ struct Joiner {
 }
 
 impl ImServer {
-    /// An INVITE outside any dialog. Every path in — a set-up through a
+    /// An INVITE (or a Pager Mode MESSAGE) outside any dialog. Every path in — a set-up through a
     /// Conference-factory-URI or an IM Group Identity, a join to a running
     /// group, public conference or IM Session Identity — runs the same
     /// checks: the access rules of the [`AccessPolicy`](super::AccessPolicy)
@@ -223,6 +223,9 @@ impl ImServer {
         };
         if let Err(code) = self.admission(&target, &who, &msg) {
             return self.reject(transaction, code, None, now);
+        }
+        if msg.method() == Some("MESSAGE") {
+            return self.pager_admitted(transaction, &msg, &who, target, now);
         }
         match target {
             Target::Factory(uri) => self.set_up(transaction, &msg, &who, Kind::AdHoc, uri, now),
@@ -457,8 +460,8 @@ impl ImServer {
                 switch_deadline: None,
                 large_message: false,
                 large_message_relayed: false,
+                deferred_answer: None,
                 subscribers: Vec::new(),
-                version: 0,
             },
         );
         self.event(Event::SessionCreated {
@@ -479,7 +482,11 @@ impl ImServer {
         let Some(s) = self.sessions.get_mut(&session) else {
             return ParticipantId(0);
         };
-        let id = s.add(j.address, State::Answering(transaction));
+        let id = s.add(
+            j.address,
+            State::Answering(transaction),
+            self.config.limits.max_participants,
+        );
         if let Some(p) = s.participant_mut(id) {
             p.call_id = Some(j.call_id.clone());
             p.allow = j.allow;
@@ -535,20 +542,38 @@ impl ImServer {
         local
     }
 
-    /// 7.2.2.2: an INVITE from the server to one invitee.
+    /// 7.2.2.2: an INVITE from the server to one invitee, on the
+    /// inviter's behalf.
     fn invite(&mut self, session: SessionId, uri: &str, now: Instant) {
+        let inviter = self.sessions.get(&session).and_then(|s| {
+            s.inviter
+                .and_then(|i| s.participant(i))
+                .map(|p| (p.address.clone(), p.anonymous))
+        });
+        self.invite_as(session, uri, inviter, None, now);
+    }
+
+    /// An INVITE from the server to one invitee, naming `referred_by` (the
+    /// IM Address and whether it asked for anonymity) in `Referred-By`;
+    /// the outcome goes to `referral`, if any (RFC 4579 §5.5). The
+    /// invitee is `pending` in the roster and is CANCELled after
+    /// [`ServerConfig::invitation_timeout`] unless it answers.
+    pub(super) fn invite_as(
+        &mut self,
+        session: SessionId,
+        uri: &str,
+        referred_by: Option<(String, bool)>,
+        referral: Option<super::session::Referral>,
+        now: Instant,
+    ) -> Option<ParticipantId> {
         let token = self.leg_token();
         let leg_uri = self.leg_uri(&token);
-        let Some(s) = self.sessions.get_mut(&session) else {
-            return;
-        };
-        let inviter = s
-            .inviter
-            .and_then(|i| s.participant(i))
-            .map(|p| (p.address.clone(), p.anonymous));
+        let max_gone = self.config.limits.max_participants;
+        let s = self.sessions.get_mut(&session)?;
+        let inviter = referred_by;
         let originator = s.originator.clone();
         let contact = focus_contact(&s.identity);
-        let pid = s.add(uri.to_owned(), State::Failed);
+        let pid = s.add(uri.to_owned(), State::Failed, max_gone);
         self.by_leg_token.insert(token.clone(), (session, pid));
         let sdp_id = self.rng.next_u64() >> 1;
         let mut local = Self::local_parameters(&self.config, sdp_id, &leg_uri);
@@ -591,37 +616,50 @@ impl ImServer {
             self.by_call_id.insert(c.clone(), session);
         }
         self.collect();
-        let Some(p) = self
+        let deadline = now + self.config.invitation_timeout;
+        let p = self
             .sessions
             .get_mut(&session)
-            .and_then(|s| s.participant_mut(pid))
-        else {
-            return;
-        };
+            .and_then(|s| s.participant_mut(pid))?;
         p.local_sdp = body;
         p.invited = true;
         p.call_id = call_id;
+        p.referral = referral;
         p.leg = Some(Leg {
             token,
             connection: None,
             early: Vec::new(),
         });
-        match sent {
+        let code = match sent {
             Ok(tx) => {
                 p.state = State::Inviting(tx);
+                p.invite_deadline = Some(deadline);
                 self.by_client_tx.insert(tx, (session, pid));
+                self.schedule(deadline, super::Timer::Invitation(session, pid));
+                self.notify_change(session, pid, now);
+                return Some(pid);
             }
-            Err(crate::dialog::UaError::Unroutable(_)) => {
-                // No address for the invitee's next hop (a host name
-                // without an outbound proxy): as a transport failure
-                // (RFC 3261 §8.1.3.1).
-                self.note_failure(session, 503);
-            }
-            Err(_) => {
-                // A URI the server cannot even write an INVITE to.
-                self.note_failure(session, 400);
-            }
-        }
+            // No address for the invitee's next hop (a host name without
+            // an outbound proxy): as a transport failure (RFC 3261
+            // §8.1.3.1).
+            Err(crate::dialog::UaError::Unroutable(_)) => 503,
+            // A URI the server cannot even write an INVITE to.
+            Err(_) => 400,
+        };
+        let reason = format!("{code} {}", crate::transaction::reason_phrase(code));
+        self.invitation_over(
+            session,
+            pid,
+            super::InvitationFailure::Status(code),
+            (
+                crate::body::conference_info::DisconnectionMethod::Failed,
+                reason,
+            ),
+            code,
+            now,
+        );
+        self.note_failure(session, code);
+        Some(pid)
     }
 
     /// A join: rejoin to an IM Session Identity, a public conference, a
@@ -670,6 +708,25 @@ impl ImServer {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
         }
+        // A user who joins again (a rejoin after losing connectivity)
+        // replaces its old leg: one roster entry, the old dialog ended.
+        let key = uri_key(&joiner.address);
+        let old: Vec<ParticipantId> = self
+            .sessions
+            .get(&session)
+            .map(|s| {
+                s.participants
+                    .iter()
+                    .filter(|p| {
+                        !recorder
+                            && !p.recorder
+                            && p.state == State::Joined
+                            && uri_key(&p.address) == key
+                    })
+                    .map(|p| p.id)
+                    .collect()
+            })
+            .unwrap_or_default();
         let id = self.add_joiner(session, transaction, joiner);
         if let Some(p) = self
             .sessions
@@ -677,6 +734,9 @@ impl ImServer {
             .and_then(|s| s.participant_mut(id))
         {
             p.recorder = recorder;
+        }
+        for participant in old {
+            self.remove_participant(session, participant, super::LeaveReason::Replaced, now);
         }
         self.accept_joiner(session, id, None, now);
     }
@@ -767,7 +827,7 @@ impl ImServer {
             address,
             verified,
         });
-        self.notify_change(session, participant, None, now);
+        self.notify_change(session, participant, now);
         self.join_switch(session, participant, now);
     }
 

@@ -8,9 +8,35 @@ use crate::dialog::{self, DialogId, ResponseSpec, ServerTxId, TerminationReason,
 use crate::msrp::switch::LegId;
 use crate::sip::{OptionTag, SipMessage};
 
+use crate::body::conference_info::DisconnectionMethod;
+
 use super::config::FailurePolicy;
-use super::session::State;
-use super::{EndReason, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer};
+use super::session::{Referral, State};
+use super::{
+    EndReason, Event, ImServer, InvitationFailure, LeaveReason, Output, ParticipantId, SessionId,
+    Timer,
+};
+
+/// How a departure shows in the roster (RFC 4575 §5.7).
+fn disconnection(reason: LeaveReason) -> (DisconnectionMethod, &'static str) {
+    match reason {
+        LeaveReason::Departed => (DisconnectionMethod::Departed, "left the session"),
+        LeaveReason::Removed => (DisconnectionMethod::Booted, "removed by the focus"),
+        LeaveReason::SessionExpired => (DisconnectionMethod::Failed, "session refresh failed"),
+        LeaveReason::ConnectionLost => (DisconnectionMethod::Failed, "MSRP connection lost"),
+        LeaveReason::Replaced => (DisconnectionMethod::Departed, "replaced by a new leg"),
+        _ => (DisconnectionMethod::Failed, "dialog failed"),
+    }
+}
+
+/// The `message/sipfrag` status line of a final response (RFC 3515 §2.4.5).
+pub(super) fn sipfrag(code: u16) -> Vec<u8> {
+    format!(
+        "SIP/2.0 {code} {}\r\n",
+        crate::transaction::reason_phrase(code)
+    )
+    .into_bytes()
+}
 
 /// What an out-of-dialog request's Request-URI names at this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +73,8 @@ impl ImServer {
     }
 
     /// OPTIONS (RFC 3261 §11.2): 200 with the server's methods, extensions
-    /// and body types; `recipient-list-invite` at a Conference-factory-URI
-    /// (RFC 5366 §5).
+    /// and body types; `recipient-list-invite` and `recipient-list-message`
+    /// at a Conference-factory-URI (RFC 5366 §5, RFC 5365 §5).
     fn on_options(&mut self, transaction: ServerTxId, served: ServedUri, now: Instant) {
         let caps = &self.ua.config().capabilities;
         let allow = caps.allow.to_string();
@@ -57,7 +83,7 @@ impl ImServer {
             if !supported.is_empty() {
                 supported.push_str(", ");
             }
-            supported.push_str("recipient-list-invite");
+            supported.push_str("recipient-list-invite, recipient-list-message");
         }
         let accept = caps.accept.join(", ");
         let mut spec = ResponseSpec::new(200)
@@ -102,7 +128,10 @@ impl ImServer {
                 };
                 drop(msg);
                 let extensions: &[OptionTag<'_>] = match served {
-                    ServedUri::Factory => &[OptionTag::RecipientListInvite],
+                    ServedUri::Factory => &[
+                        OptionTag::RecipientListInvite,
+                        OptionTag::RecipientListMessage,
+                    ],
                     _ => &[],
                 };
                 if self
@@ -113,7 +142,7 @@ impl ImServer {
                     return self.collect();
                 }
                 match method.as_str() {
-                    "INVITE" => self.on_initial_invite(transaction, request, now),
+                    "INVITE" | "MESSAGE" => self.on_initial_invite(transaction, request, now),
                     "SUBSCRIBE" => self.on_subscribe(transaction, &request, now),
                     "OPTIONS" => self.on_options(transaction, served, now),
                     _ => self.reject_method(transaction, now),
@@ -129,16 +158,24 @@ impl ImServer {
                 dialog,
                 response,
             } => {
+                let code = response.message().status_code().unwrap_or(500);
                 let Some(&(session, participant)) = self.by_client_tx.get(&transaction) else {
+                    // A CANCELled INVITE: a 2xx that crossed the CANCEL
+                    // is acknowledged by the user agent and released here.
+                    if code >= 200 && self.cancelled_invites.remove(&transaction) {
+                        if let (200..=299, Some(d)) = (code, dialog) {
+                            let _ = self.ua.bye(d, now);
+                            self.collect();
+                        }
+                    }
                     return;
                 };
-                let code = response.message().status_code().unwrap_or(500);
                 if code >= 200 {
                     self.by_client_tx.remove(&transaction);
                 }
                 match code {
                     100 => {}
-                    101..=199 => self.invitee_ringing(session, code, now),
+                    101..=199 => self.invitee_ringing(session, participant, code, now),
                     200..=299 => {
                         let body = response.message().body().to_vec();
                         let se = response
@@ -181,12 +218,18 @@ impl ImServer {
             dialog::Event::TransactionTimedOut {
                 transaction: TransactionId::Client(tx),
                 ..
-            }
-            | dialog::Event::TransportError {
-                transaction: TransactionId::Client(tx),
             } => {
+                self.cancelled_invites.remove(&tx);
                 if let Some((session, participant)) = self.by_client_tx.remove(&tx) {
                     self.invitee_failed(session, participant, 408, now);
+                }
+            }
+            dialog::Event::TransportError {
+                transaction: TransactionId::Client(tx),
+            } => {
+                self.cancelled_invites.remove(&tx);
+                if let Some((session, participant)) = self.by_client_tx.remove(&tx) {
+                    self.invitee_failed(session, participant, 503, now);
                 }
             }
             _ => {}
@@ -266,9 +309,9 @@ impl ImServer {
         };
         let method = msg.method().unwrap_or_default();
         if method == "REFER" {
-            // Adding users by REFER is not offered: an addition is a new
-            // INVITE, under the access rules and the authorization policy.
-            return self.reject(transaction, 501, None, now);
+            // RFC 4579 §5.5 and §5.6: adding and removing by REFER, under
+            // the access policy.
+            return self.on_refer(transaction, dialog, session, participant, &msg, now);
         }
         if !matches!(method, "INVITE" | "UPDATE") {
             let spec = self.focus_response(session, 200);
@@ -313,10 +356,27 @@ impl ImServer {
     }
 
     /// 7.2.1.2: the first 180 of an invitee goes to the inviter, once and
-    /// only before its final response.
-    fn invitee_ringing(&mut self, session: SessionId, code: u16, now: Instant) {
+    /// only before its final response; the invitee is `alerting` in the
+    /// roster.
+    fn invitee_ringing(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        code: u16,
+        now: Instant,
+    ) {
         if code != 180 {
             return;
+        }
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        if let Some(p) = s
+            .participant_mut(participant)
+            .filter(|p| matches!(p.state, State::Inviting(_)) && !p.alerting)
+        {
+            p.alerting = true;
+            self.notify_change(session, participant, now);
         }
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
@@ -361,6 +421,8 @@ impl ImServer {
             return;
         }
         p.state = State::Joined;
+        p.invite_deadline = None;
+        let referral = p.referral.take();
         // The address is the one the server invited.
         p.verified = true;
         p.remote_sdp = answer.to_vec();
@@ -371,7 +433,15 @@ impl ImServer {
         p.interval = interval;
         p.refresh_at = refresh_at;
         let inviter = s.inviter;
-        let answer_inviter = !s.final_sent;
+        let mut answer_inviter = !s.final_sent;
+        // A Large Message goes once, to the recipients in the session when
+        // it is sent: the inviter is answered when every invitee has.
+        if answer_inviter && s.large_message {
+            if s.deferred_answer.is_none() {
+                s.deferred_answer = Some(answer.to_vec());
+            }
+            answer_inviter = false;
+        }
         if let Some(d) = dialog {
             self.by_dialog.insert(d, (session, participant));
         }
@@ -384,11 +454,13 @@ impl ImServer {
             address,
             verified: true,
         });
-        self.notify_change(session, participant, None, now);
+        self.notify_change(session, participant, now);
+        self.referral_outcome(referral, 200, now);
         if let (true, Some(inviter)) = (answer_inviter, inviter) {
             self.accept_joiner(session, inviter, Some(answer), now);
         }
         self.join_switch(session, participant, now);
+        self.answer_deferred(session, now);
     }
 
     /// An invitee failed (4xx to 6xx, a timeout, 3xx — no redirect is
@@ -410,12 +482,134 @@ impl ImServer {
         if !matches!(p.state, State::Inviting(_)) {
             return;
         }
+        let method = if matches!(code, 486 | 600) {
+            DisconnectionMethod::Busy
+        } else {
+            DisconnectionMethod::Failed
+        };
+        let reason = format!("{code} {}", crate::transaction::reason_phrase(code));
+        self.invitation_over(
+            session,
+            participant,
+            InvitationFailure::Status(code),
+            (method, reason),
+            code,
+            now,
+        );
+        self.note_failure(session, code);
+        self.answer_deferred(session, now);
+        self.check_invitees(session, now);
+        self.end_if_empty(session, now);
+    }
+
+    /// Answers the inviter of a Large Message session once no invitee is
+    /// left to answer, with the first accepting invitee's answer.
+    fn answer_deferred(&mut self, session: SessionId, now: Instant) {
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let waiting = s
+            .participants
+            .iter()
+            .any(|p| matches!(p.state, State::Inviting(_)));
+        if waiting || s.final_sent {
+            return;
+        }
+        let (Some(answer), Some(inviter)) = (s.deferred_answer.take(), s.inviter) else {
+            return;
+        };
+        self.accept_joiner(session, inviter, Some(&answer), now);
+    }
+
+    /// An invitation ended without a Participant: the invitee is
+    /// `disconnected` in the roster, the failure reported, and a referrer
+    /// told the outcome (`status` in the sipfrag).
+    pub(super) fn invitation_over(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        reason: InvitationFailure,
+        shown: (DisconnectionMethod, String),
+        status: u16,
+        now: Instant,
+    ) {
+        let Some(p) = self
+            .sessions
+            .get_mut(&session)
+            .and_then(|s| s.participant_mut(participant))
+        else {
+            return;
+        };
         p.state = State::Failed;
+        p.invite_deadline = None;
+        p.disconnection = Some(shown);
+        let referral = p.referral.take();
+        let address = p.address.clone();
         if let Some(leg) = p.leg.take() {
             self.by_leg_token.remove(&leg.token);
         }
-        self.note_failure(session, code);
+        self.event(Event::InvitationFailed {
+            session,
+            participant,
+            address,
+            reason,
+        });
+        self.notify_change(session, participant, now);
+        self.referral_outcome(referral, status, now);
+    }
+
+    /// The final NOTIFY of a REFER's implicit subscription (RFC 3515
+    /// §2.4.5): the sipfrag of the invitation's outcome.
+    pub(super) fn referral_outcome(
+        &mut self,
+        referral: Option<Referral>,
+        status: u16,
+        now: Instant,
+    ) {
+        let Some(r) = referral else {
+            return;
+        };
+        let spec = dialog::DialogRequestSpec::new(crate::sip::Method::Notify)
+            .with_header("Event", &format!("refer;id={}", r.id))
+            .with_header("Subscription-State", "terminated;reason=noresource")
+            .with_body("message/sipfrag", sipfrag(status));
+        let _ = self.ua.send_in_dialog(r.dialog, spec, now);
+        self.collect();
+    }
+
+    /// An invitee did not answer in time: its INVITE is CANCELled (RFC
+    /// 3261 §9.1) and it is reported failed.
+    pub(super) fn invitation_expired(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        now: Instant,
+    ) {
+        let Some(State::Inviting(tx)) = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+            .map(|p| p.state)
+        else {
+            return;
+        };
+        self.by_client_tx.remove(&tx);
+        if self.ua.cancel(tx, now).is_ok() {
+            self.cancelled_invites.insert(tx);
+        }
+        self.collect();
+        self.invitation_over(
+            session,
+            participant,
+            InvitationFailure::NoAnswer,
+            (DisconnectionMethod::Failed, "no answer".to_owned()),
+            480,
+            now,
+        );
+        self.note_failure(session, 480);
+        self.answer_deferred(session, now);
         self.check_invitees(session, now);
+        self.end_if_empty(session, now);
     }
 
     pub(super) fn note_failure(&mut self, session: SessionId, code: u16) {
@@ -537,6 +731,8 @@ impl ImServer {
         let was_joined = p.state == State::Joined;
         p.state = State::Left;
         p.refresh_at = None;
+        let (method, why) = disconnection(reason);
+        p.disconnection = Some((method, why.to_owned()));
         let leg = p.leg.take();
         s.switch.leave(LegId(participant.0));
         if let Some(leg) = leg {
@@ -553,21 +749,36 @@ impl ImServer {
                 participant,
                 reason,
             });
-            self.notify_change(session, participant, Some(reason), now);
         }
+        self.notify_change(session, participant, now);
         if self.config.release_alone {
-            let alone = self.sessions.get(&session).and_then(|s| {
-                let mut alive = s
-                    .participants
-                    .iter()
-                    .filter(|p| p.is_alive() && !p.recorder);
-                match (alive.next(), alive.next()) {
-                    (Some(p), None) if p.state == State::Joined => Some(p.id),
-                    _ => None,
+            let Some(s) = self.sessions.get(&session) else {
+                return;
+            };
+            let alive: Vec<&super::session::Participant> = s
+                .participants
+                .iter()
+                .filter(|p| p.is_alive() && !p.recorder)
+                .collect();
+            let pending = alive
+                .iter()
+                .filter(|p| matches!(p.state, State::Inviting(_)))
+                .count();
+            let present: Vec<&&super::session::Participant> = alive
+                .iter()
+                .filter(|p| !matches!(p.state, State::Inviting(_)))
+                .collect();
+            // Nobody left to talk to: the invitations still ringing are no
+            // longer needed (RFC 3261 §9.1).
+            if present.is_empty() && pending > 0 {
+                self.release_all(session, now);
+                return self.drop_session(session, EndReason::Empty, now);
+            }
+            if let ([last], 0) = (present.as_slice(), pending) {
+                if last.state == State::Joined {
+                    let last = last.id;
+                    return self.remove_participant(session, last, LeaveReason::Removed, now);
                 }
-            });
-            if let Some(last) = alone {
-                return self.remove_participant(session, last, LeaveReason::Removed, now);
             }
         }
         self.end_if_empty(session, now);
@@ -595,15 +806,32 @@ impl ImServer {
         let mut byes = Vec::new();
         for p in &mut s.participants {
             match p.state {
-                State::Inviting(tx) => cancels.push(tx),
-                State::Joined => byes.extend(p.dialog),
+                State::Inviting(tx) => {
+                    cancels.push((tx, p.id, p.address.clone(), p.referral.take()));
+                    p.disconnection = Some((DisconnectionMethod::Failed, "cancelled".to_owned()));
+                }
+                State::Joined => {
+                    byes.extend(p.dialog);
+                    p.disconnection =
+                        Some((DisconnectionMethod::Booted, "session ended".to_owned()));
+                }
                 _ => {}
             }
             p.state = State::Left;
+            p.invite_deadline = None;
         }
-        for tx in cancels {
+        for (tx, participant, address, referral) in cancels {
             self.by_client_tx.remove(&tx);
-            let _ = self.ua.cancel(tx, now);
+            if self.ua.cancel(tx, now).is_ok() {
+                self.cancelled_invites.insert(tx);
+            }
+            self.event(Event::InvitationFailed {
+                session,
+                participant,
+                address,
+                reason: InvitationFailure::Cancelled,
+            });
+            self.referral_outcome(referral, 487, now);
         }
         for d in byes {
             self.by_dialog.remove(&d);

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use crate::dialog;
+use crate::msrp::session::Authority;
 use crate::transaction::{Transmit, Transport};
 
 /// Identifies an IM Session hosted by the server.
@@ -77,8 +78,11 @@ pub enum Output {
     MsrpConnect {
         /// The name of the connection.
         connection: ConnectionId,
-        /// `host:port` of the Participant's MSRP URI.
-        address: String,
+        /// Host and port of the Participant's MSRP URI: the same
+        /// [`Authority`] the client and the History Function name
+        /// (formerly a `String`; `address.to_string()` gives
+        /// the same `host:port`, with the default port 2855 written out).
+        address: Authority,
     },
     /// Bytes to write on an MSRP connection.
     MsrpTransmit {
@@ -109,6 +113,30 @@ pub enum LeaveReason {
     SessionExpired,
     /// Its dialog failed (a timeout, a transport error, 481).
     Failed,
+    /// Its MSRP leg is dead: the connection closed or was reset, a
+    /// transaction on it went unanswered (RFC 4975 §7.1), or it sent what
+    /// is not MSRP. Released with BYE when its dialog is still up.
+    ConnectionLost,
+    /// The same user joined again (a rejoin after losing connectivity):
+    /// the new leg replaces this one, whose dialog is ended with BYE.
+    Replaced,
+}
+
+/// Why an invitation of the server did not end in a Participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvitationFailure {
+    /// The invitee answered with this final status (3xx to 6xx; no
+    /// redirect is followed), or it could not be reached: 408 when its
+    /// INVITE timed out, 503 on a transport failure or without a route.
+    Status(u16),
+    /// It did not answer within
+    /// [`ServerConfig::invitation_timeout`](super::ServerConfig::invitation_timeout):
+    /// the INVITE was CANCELled (RFC 3261 §9.1).
+    NoAnswer,
+    /// The invitation was no longer needed (the session ended, or nobody
+    /// was left in it under the release policy): CANCELled.
+    Cancelled,
 }
 
 /// Why an IM Session ended.
@@ -182,13 +210,37 @@ pub enum Event {
         /// Why.
         reason: LeaveReason,
     },
-    /// A message from one Participant reached the others.
+    /// An invitation of the server failed: the invitee is listed as
+    /// `disconnected` in the roster, with the reason.
+    InvitationFailed {
+        /// The session.
+        session: SessionId,
+        /// The invitee.
+        participant: ParticipantId,
+        /// Its IM Address.
+        address: String,
+        /// Why.
+        reason: InvitationFailure,
+    },
+    /// A message from one Participant was delivered: its last chunk went
+    /// to the others and each of them answered every chunk.
     MessageRelayed {
         /// The session.
         session: SessionId,
         /// The sender.
         from: ParticipantId,
-        /// How many Participants got all of it.
+        /// How many Participants acknowledged all of it (MSRP 200 to every
+        /// chunk); those that failed or did not answer are not counted.
+        recipients: usize,
+    },
+    /// A Pager Mode MESSAGE was fanned out (RFC 5365) and answered 202.
+    PagerMessageRelayed {
+        /// The sender (the Authenticated Originator's IM Address, or the
+        /// unverified From).
+        originator: String,
+        /// Whether `originator` was asserted by a trusted peer.
+        verified: bool,
+        /// How many MESSAGEs went out, one per recipient.
         recipients: usize,
     },
     /// An IM Session ended; its state is gone.
@@ -220,6 +272,23 @@ pub enum DeadlineReason {
     Subscription {
         /// The session.
         session: SessionId,
+    },
+    /// An invitee that has not answered is CANCELled then
+    /// ([`ServerConfig::invitation_timeout`](super::ServerConfig::invitation_timeout)).
+    InvitationTimeout {
+        /// The session.
+        session: SessionId,
+        /// The invitee.
+        participant: ParticipantId,
+    },
+    /// A Participant whose MSRP connection closed is removed then, unless
+    /// it sent BYE
+    /// ([`ServerConfig::connection_loss_grace`](super::ServerConfig::connection_loss_grace)).
+    ConnectionLost {
+        /// The session.
+        session: SessionId,
+        /// The Participant.
+        participant: ParticipantId,
     },
     /// A response timeout of the session's MSRP switch.
     MsrpSwitch {

@@ -3,11 +3,15 @@
 
 use std::time::Instant;
 
-use crate::msrp::switch::{LegConfig, LegId, LegInput, SwitchEvent, SwitchOutput};
+use crate::im::accept::{to_path_session_id, Lookup};
+use crate::msrp::session::Authority;
+use crate::msrp::switch::{LegConfig, LegFailure, LegId, LegInput, SwitchEvent, SwitchOutput};
 use crate::sdp::offer_answer::{negotiate, Side};
 use crate::sdp::SessionDescription;
 
-use super::{Connection, ConnectionId, Event, ImServer, Output, ParticipantId, SessionId, Timer};
+use super::{
+    Connection, ConnectionId, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer,
+};
 
 impl ImServer {
     /// Puts a Participant whose SDP exchange is complete on the session's
@@ -52,12 +56,8 @@ impl ImServer {
             let connection = ConnectionId(self.fresh_id());
             let address = remote_path
                 .first()
-                .and_then(|u| crate::msrp::MsrpUri::parse(u).ok())
-                .map(|u| match u.port {
-                    Some(port) => format!("{}:{port}", u.host),
-                    None => u.host.to_owned(),
-                })
-                .unwrap_or_default();
+                .and_then(|u| Authority::from_msrp_uri(u))
+                .unwrap_or_else(|| Authority::new("", None));
             self.connections
                 .insert(connection, Connection::Bound(session, participant));
             if let Some(l) = self
@@ -246,31 +246,11 @@ impl ImServer {
         let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
             return;
         };
-        let limits = self.config.limits.layers.msrp;
-        let head_len = match crate::msrp::parse::HeadScanner::default().scan(&u.buffer, &limits) {
-            Ok(None) => return,
-            Ok(Some(crate::msrp::parse::HeadEnd::Body { head_len, .. }))
-            | Ok(Some(crate::msrp::parse::HeadEnd::EndLine { head_len, .. })) => head_len,
-            Err(_) => return self.close_unbound(connection),
+        let reply = match crate::im::accept::refusal(&u.buffer, &self.config.limits.layers.msrp) {
+            crate::im::accept::Refusal::Incomplete => return,
+            crate::im::accept::Refusal::Reply(reply) => reply,
+            crate::im::accept::Refusal::Invalid => return self.close_unbound(connection),
         };
-        let mut reply = Vec::new();
-        let has_body = u
-            .buffer
-            .get(head_len..)
-            .is_some_and(|r| !r.starts_with(b"-------"));
-        let parsed = match crate::msrp::parse::parse_head(&u.buffer[..head_len], has_body, &limits)
-        {
-            Ok(head) => {
-                if crate::msrp::response_owed(&head, 506) {
-                    crate::msrp::response(&head, 506).write(&mut reply);
-                }
-                true
-            }
-            Err(_) => false,
-        };
-        if !parsed {
-            return self.close_unbound(connection);
-        }
         let Some(Connection::Unbound(u)) = self.connections.remove(&connection) else {
             return;
         };
@@ -315,10 +295,18 @@ impl ImServer {
                 _ => false,
             };
             // A connection that no longer carries the leg closing does not
-            // take the leg down.
+            // take the leg down; the one carrying it does, and with it the
+            // Participant, unless its BYE follows within the grace period.
             if mine {
                 s.switch
                     .handle_input(LegId(participant.0), LegInput::Closed, now);
+                let at = now + self.config.connection_loss_grace;
+                if let Some(p) = s.participant_mut(participant).filter(|p| p.is_alive()) {
+                    if p.lost_at.is_none() {
+                        p.lost_at = Some(at);
+                        self.schedule(at, Timer::ConnectionLost(session, participant));
+                    }
+                }
             }
         }
         self.drain_switch(session, now);
@@ -331,6 +319,7 @@ impl ImServer {
             return;
         };
         let mut outputs = Vec::new();
+        let mut dead = Vec::new();
         while let Some(output) = s.switch.poll_output() {
             match output {
                 SwitchOutput::Transmit(t) => {
@@ -352,6 +341,17 @@ impl ImServer {
                     from: ParticipantId(from_leg.0),
                     recipients: to_legs.len(),
                 })),
+                // RFC 4975 §7.1: a transaction left unanswered (or a
+                // leg that no longer knows the session, 481, or that
+                // sends what is not MSRP) means the leg is dead.
+                SwitchOutput::Event(
+                    SwitchEvent::DeliveryFailed {
+                        leg,
+                        cause: LegFailure::Timeout | LegFailure::Response(481),
+                        ..
+                    }
+                    | SwitchEvent::ProtocolError { leg, .. },
+                ) => dead.push(ParticipantId(leg.0)),
                 SwitchOutput::Event(_) => {}
             }
         }
@@ -377,42 +377,11 @@ impl ImServer {
         }
         if delivered {
             self.release_all(session, now);
-            self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
+            return self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
         }
-    }
-}
-
-enum Lookup<'a> {
-    Incomplete,
-    Found(&'a str),
-    Invalid,
-}
-
-/// The session-id of the last URI of the first `To-Path` header in
-/// `buffer` (RFC 4975 §9 session matching).
-fn to_path_session_id(buffer: &[u8]) -> Lookup<'_> {
-    let Some(start) = memchr::memmem::find(buffer, b"\r\nTo-Path:") else {
-        return if memchr::memmem::find(buffer, b"\r\n\r\n").is_some() {
-            Lookup::Invalid
-        } else {
-            Lookup::Incomplete
-        };
-    };
-    let value_start = start + b"\r\nTo-Path:".len();
-    let Some(rest) = buffer.get(value_start..) else {
-        return Lookup::Incomplete;
-    };
-    let Some(end) = memchr::memmem::find(rest, b"\r\n") else {
-        return Lookup::Incomplete;
-    };
-    let Ok(value) = std::str::from_utf8(&rest[..end]) else {
-        return Lookup::Invalid;
-    };
-    let Some(last) = value.split_ascii_whitespace().last() else {
-        return Lookup::Invalid;
-    };
-    match crate::msrp::MsrpUri::parse(last) {
-        Ok(uri) => uri.session_id.map_or(Lookup::Invalid, Lookup::Found),
-        Err(_) => Lookup::Invalid,
+        dead.dedup();
+        for participant in dead {
+            self.remove_participant(session, participant, LeaveReason::ConnectionLost, now);
+        }
     }
 }

@@ -140,6 +140,13 @@ pub struct SendOptions {
     /// The CPIM `DateTime` to put in the wrapper, if wrapping (the session
     /// reads no clock).
     pub date_time: Option<String>,
+    /// Header fields added to the CPIM wrapper (a disposition request of
+    /// RFC 5438, the `To` of a notification). Refused with
+    /// [`SendErrorKind::NotAccepted`] when the content is not wrapped (no
+    /// CPIM identities configured, or the peer does not accept
+    /// `message/cpim`), and with [`SendErrorKind::InvalidCpimHeader`] when
+    /// a name or value cannot be written.
+    pub cpim_extras: crate::body::cpim::CpimExtras,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,7 +428,12 @@ impl MsrpSession {
             }
             None => self.rng.token(wire::ID_LEN),
         };
-        let (content_type, body) = self.wrap(content_type, body, options.date_time.as_deref())?;
+        let (content_type, body) = self.wrap(
+            content_type,
+            body,
+            options.date_time.as_deref(),
+            &options.cpim_extras,
+        )?;
         let size = body.len() as u64;
         let max = self
             .params
@@ -471,6 +483,7 @@ impl MsrpSession {
         content_type: &str,
         body: &[u8],
         date_time: Option<&str>,
+        extras: &crate::body::cpim::CpimExtras,
     ) -> Result<(String, Vec<u8>), SendError> {
         let remote = &self.params.remote_accept_types;
         let cpim = self
@@ -479,7 +492,7 @@ impl MsrpSession {
             .as_ref()
             .filter(|_| remote.matches("message/cpim"));
         let Some(ids) = cpim else {
-            if !remote.matches(content_type) {
+            if !remote.matches(content_type) || !extras.is_empty() {
                 return Err(SendError::new(SendErrorKind::NotAccepted));
             }
             return Ok((content_type.to_owned(), body.to_vec()));
@@ -503,6 +516,9 @@ impl MsrpSession {
         )
         .map_err(|_| SendError::new(SendErrorKind::InvalidContentType))?;
         msg.date_time = date_time.map(std::borrow::Cow::Borrowed);
+        extras
+            .apply(&mut msg)
+            .map_err(|_| SendError::new(SendErrorKind::InvalidCpimHeader))?;
         let mut out = Vec::with_capacity(body.len() + 128);
         msg.write(&mut out);
         Ok(("message/cpim".to_owned(), out))

@@ -2,6 +2,7 @@
 //! typed refusals of [`send_message`](super::MsrpSession::send_message).
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,6 +18,66 @@ pub struct Authority {
     pub host: Arc<str>,
     /// The port, if the URI has one.
     pub port: Option<u16>,
+}
+
+impl Authority {
+    /// The port of an MSRP URI that names none (RFC 4975 §15.2).
+    pub const DEFAULT_PORT: u16 = 2855;
+
+    /// The authority of `host` and `port`.
+    pub fn new(host: &str, port: Option<u16>) -> Self {
+        Authority {
+            host: Arc::from(host),
+            port,
+        }
+    }
+
+    /// The authority of the first URI of an MSRP path (`msrp://host:port/id;tcp`),
+    /// or `None` when it does not parse.
+    ///
+    /// ```
+    /// use oma_im::msrp::session::Authority;
+    /// let a = Authority::from_msrp_uri("msrp://192.0.2.7/s1;tcp").unwrap();
+    /// assert_eq!(a.port_or_default(), 2855);
+    /// assert_eq!(a.socket_addr(), Some("192.0.2.7:2855".parse().unwrap()));
+    /// assert_eq!(a.to_string(), "192.0.2.7:2855");
+    /// ```
+    pub fn from_msrp_uri(uri: &str) -> Option<Self> {
+        let uri = crate::msrp::MsrpUri::parse(uri).ok()?;
+        Some(Authority::new(uri.host, uri.port))
+    }
+
+    /// The port, or [`DEFAULT_PORT`](Self::DEFAULT_PORT) when the URI names
+    /// none.
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(Self::DEFAULT_PORT)
+    }
+
+    /// The socket address when the host is an IP literal (brackets of an
+    /// IPv6 literal removed), with the default port when none is named;
+    /// `None` for a host name, which the application resolves.
+    pub fn socket_addr(&self) -> Option<SocketAddr> {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        let ip: IpAddr = host.parse().ok()?;
+        Some(SocketAddr::new(ip, self.port_or_default()))
+    }
+}
+
+impl From<SocketAddr> for Authority {
+    fn from(addr: SocketAddr) -> Self {
+        let host = match addr.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        Authority::new(&host, Some(addr.port()))
+    }
+}
+
+/// `host:port`, with the default port written out when the URI named none.
+impl fmt::Display for Authority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port_or_default())
+    }
 }
 
 /// Bytes to write to the session's connection.
@@ -158,6 +219,9 @@ pub enum SendErrorKind {
     InvalidMessageId,
     /// No transact-id could be found that the body does not contain.
     NoTransactId,
+    /// A CPIM header field of [`SendOptions::cpim_extras`](super::SendOptions::cpim_extras)
+    /// has a name or value that cannot be written.
+    InvalidCpimHeader,
 }
 
 /// A refused [`send_message`](super::MsrpSession::send_message).

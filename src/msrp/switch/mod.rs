@@ -20,6 +20,9 @@
 //!   by `d` (start, end and total). Nothing but the chunk being relayed is
 //!   buffered. A later chunk of a message whose first chunk was not seen
 //!   gets 400.
+//! * A disposition notification (`message/imdn+xml` in CPIM, RFC 5438 §7)
+//!   goes only to the legs whose identity its CPIM `To` names, not to
+//!   every leg.
 //! * The legs a message goes to are fixed by its first chunk: a leg that
 //!   joins mid-message gets only messages that start after it joined; a leg
 //!   that leaves is dropped from every message in flight. When the sending
@@ -72,19 +75,30 @@
 //!     match output {
 //!         SwitchOutput::Transmit(t) if t.leg == LegId(2) => to_bob.push(t.data),
 //!         SwitchOutput::Transmit(t) => assert!(t.data.starts_with(b"MSRP t1 200")),
-//!         SwitchOutput::Event(SwitchEvent::MessageRelayed { to_legs, .. }) => assert_eq!(to_legs, [LegId(2)]),
-//!         SwitchOutput::Event(_) => {}
+//!         SwitchOutput::Event(e) => assert!(!matches!(e, SwitchEvent::MessageRelayed { .. })),
 //!     }
 //! }
 //! let text = String::from_utf8(to_bob.concat()).unwrap();
 //! assert!(text.contains("To-Path: msrp://bob.example.com:7777/s2;tcp\r\n"));
 //! assert!(text.contains("From: <sip:alice@example.com>\r\n"));
+//!
+//! // Delivered once Bob's client answers 200.
+//! let tid = text.split_whitespace().nth(1).unwrap();
+//! let ok = format!("MSRP {tid} 200 OK\r\nTo-Path: msrp://switch.example.com:2855/leg2;tcp\r\n\
+//!     From-Path: msrp://bob.example.com:7777/s2;tcp\r\n-------{tid}$\r\n");
+//! switch.handle_input(LegId(2), LegInput::Bytes(ok.as_bytes()), now);
+//! let relayed = std::iter::from_fn(|| switch.poll_output()).find_map(|o| match o {
+//!     SwitchOutput::Event(SwitchEvent::MessageRelayed { to_legs, .. }) => Some(to_legs),
+//!     _ => None,
+//! });
+//! assert_eq!(relayed, Some(vec![LegId(2)]));
 //! # Ok::<(), oma_im::msrp::switch::JoinError>(())
 //! ```
 
 mod config;
 mod cpim_from;
 mod output;
+mod route;
 
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
@@ -98,7 +112,7 @@ use smallvec::SmallVec;
 
 use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
 use super::session::wire::{
-    fresh_transact_id, path_line, write_response, write_send, SendFields, ID_LEN,
+    fresh_transact_id, path_line, write_report, write_response, write_send, SendFields, ID_LEN,
 };
 use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
 use crate::rng::Rng;
@@ -120,6 +134,17 @@ struct Relay {
     /// The next byte position (after the shift) and the shifted total.
     next_start: u64,
     total: Option<u64>,
+}
+
+/// The delivery of one message to the legs it goes to: which still owe a
+/// response to one of its chunks, and whether its last chunk was relayed.
+#[derive(Debug, Clone, Default)]
+struct Delivery {
+    /// The legs that have not failed, with how many of their transactions
+    /// for the message await a response.
+    targets: BTreeMap<LegId, u32>,
+    /// The last chunk was relayed.
+    complete: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -165,6 +190,9 @@ pub struct MsrpSwitch {
     shared: Shared,
     cursor: Option<LegId>,
     first_body: Vec<u8>,
+    /// Messages relayed and not yet acknowledged by every leg, by sending
+    /// leg and Message-ID.
+    deliveries: HashMap<(LegId, Arc<str>), Delivery>,
 }
 
 /// Input for one leg, to [`MsrpSwitch::handle_input`].
@@ -198,6 +226,7 @@ impl MsrpSwitch {
             },
             cursor: None,
             first_body: Vec::new(),
+            deliveries: HashMap::new(),
         }
     }
 
@@ -256,6 +285,22 @@ impl MsrpSwitch {
             for relay in other.relays.values_mut() {
                 relay.targets.retain(|t| *t != id);
             }
+        }
+        // What it was sending and had not finished is aborted below; what
+        // was on its way to it will not be acknowledged.
+        self.deliveries
+            .retain(|(from, _), d| *from != id || d.complete);
+        let waiting: Vec<(LegId, Arc<str>)> = self
+            .deliveries
+            .iter()
+            .filter(|(_, d)| d.targets.contains_key(&id))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in waiting {
+            if let Some(d) = self.deliveries.get_mut(&key) {
+                d.targets.remove(&id);
+            }
+            self.settle(key);
         }
         let mut relays: Vec<&Relay> = leg.relays.values().collect();
         relays.sort_by(|a, b| a.message_id.cmp(&b.message_id));
@@ -471,6 +516,39 @@ impl MsrpSwitch {
             );
             self.shared.enqueue(id, leg, out);
         }
+        // RFC 4975 §7.1.3: the switch is the endpoint of the sender's leg;
+        // it reports the whole message received when asked to.
+        let inc = &leg.incoming;
+        let whole = code == 200
+            && flag == ContinuationFlag::Complete
+            && inc.verdict == Verdict::Accept
+            && inc.success_report == Some(super::SuccessReport::Yes);
+        if whole {
+            let range = inc.byte_range.unwrap_or(ByteRange {
+                start: 1,
+                end: None,
+                total: None,
+            });
+            let total = range.total.or(range.end).unwrap_or(0);
+            let message_id = inc.message_id.clone();
+            let mut tid = String::new();
+            fresh_transact_id(&mut self.shared.rng, b"", &mut tid);
+            let mut out = Vec::with_capacity(256);
+            write_report(
+                &mut out,
+                &tid,
+                &leg.to_line,
+                &leg.from_line,
+                &message_id,
+                ByteRange {
+                    start: 1,
+                    end: Some(total),
+                    total: Some(total),
+                },
+                200,
+            );
+            self.shared.enqueue(id, leg, out);
+        }
     }
 
     /// Relays the chunk just received on leg `id`; returns the code to
@@ -525,7 +603,7 @@ impl MsrpSwitch {
                 - i64::try_from(chunk.len()).unwrap_or(i64::MAX);
             Relay {
                 message_id: Arc::from(message_id),
-                targets: self.legs.keys().copied().filter(|t| *t != id).collect(),
+                targets: self.targets(id, chunk),
                 delta,
                 next_start: 1,
                 total: None,
@@ -553,6 +631,16 @@ impl MsrpSwitch {
         let body: &[u8] = if first { &self.first_body } else { chunk };
         // A body-less chunk (an abort, `#`) is relayed body-less.
         let content = (!content_type.is_empty()).then_some((content_type, body));
+        let key = (id, relay.message_id.clone());
+        if first {
+            self.deliveries.insert(
+                key.clone(),
+                Delivery {
+                    targets: relay.targets.iter().map(|t| (*t, 0)).collect(),
+                    complete: false,
+                },
+            );
+        }
         let mut delivered = Targets::new();
         for target in &relay.targets {
             let Some(t) = self.legs.get_mut(target) else {
@@ -571,7 +659,17 @@ impl MsrpSwitch {
                     now,
                 );
                 delivered.push(*target);
+                if let Some(n) = self
+                    .deliveries
+                    .get_mut(&key)
+                    .and_then(|d| d.targets.get_mut(target))
+                {
+                    *n = n.saturating_add(1);
+                }
             } else {
+                if let Some(d) = self.deliveries.get_mut(&key) {
+                    d.targets.remove(target);
+                }
                 self.shared.events.push_back(SwitchEvent::DeliveryFailed {
                     leg: *target,
                     message_id: relay.message_id.clone(),
@@ -595,17 +693,36 @@ impl MsrpSwitch {
             }
             ContinuationFlag::Complete => {
                 leg.relays.remove(message_id);
-                self.shared.events.push_back(SwitchEvent::MessageRelayed {
-                    from_leg: id,
-                    message_id: relay.message_id,
-                    to_legs: relay.targets.to_vec(),
-                });
+                if let Some(d) = self.deliveries.get_mut(&key) {
+                    d.complete = true;
+                }
+                self.settle(key);
             }
             ContinuationFlag::Aborted => {
                 leg.relays.remove(message_id);
+                self.deliveries.remove(&key);
             }
         }
         200
+    }
+
+    /// Reports a message relayed once its last chunk went out and every
+    /// leg it went to answered every chunk (200) or failed.
+    fn settle(&mut self, key: (LegId, Arc<str>)) {
+        let done = self
+            .deliveries
+            .get(&key)
+            .is_some_and(|d| d.complete && d.targets.values().all(|n| *n == 0));
+        if !done {
+            return;
+        }
+        if let Some(d) = self.deliveries.remove(&key) {
+            self.shared.events.push_back(SwitchEvent::MessageRelayed {
+                from_leg: key.0,
+                message_id: key.1,
+                to_legs: d.targets.into_keys().collect(),
+            });
+        }
     }
 
     fn on_response(&mut self, id: LegId, code: u16) {
@@ -620,7 +737,18 @@ impl MsrpSwitch {
         };
         self.shared.deadlines.remove(&p.deadline);
         if code != 200 {
-            self.failed_delivery(id, p, LegFailure::Response(code));
+            return self.failed_delivery(id, p, LegFailure::Response(code));
+        }
+        if let Some(from) = p.from_leg {
+            let key = (from, p.message_id);
+            if let Some(n) = self
+                .deliveries
+                .get_mut(&key)
+                .and_then(|d| d.targets.get_mut(&id))
+            {
+                *n = n.saturating_sub(1);
+            }
+            self.settle(key);
         }
     }
 
@@ -637,11 +765,16 @@ impl MsrpSwitch {
         {
             relay.targets.retain(|t| *t != leg);
         }
+        let key = (from, p.message_id.clone());
+        if let Some(d) = self.deliveries.get_mut(&key) {
+            d.targets.remove(&leg);
+        }
         self.shared.events.push_back(SwitchEvent::DeliveryFailed {
             leg,
             message_id: p.message_id,
             cause,
         });
+        self.settle(key);
     }
 }
 

@@ -40,8 +40,10 @@ pub enum SwitchEvent {
     /// A leg left (by [`leave`](super::MsrpSwitch::leave) or because its
     /// connection closed).
     LegLeft(LegId),
-    /// The last chunk of a message was relayed: every leg in `to_legs` got
-    /// all of it.
+    /// A message was delivered: its last chunk was relayed and every leg it
+    /// went to has answered each of its chunks; `to_legs` are those that
+    /// answered every chunk with 200 (the others are reported with
+    /// [`DeliveryFailed`](SwitchEvent::DeliveryFailed)).
     MessageRelayed {
         /// The sending leg.
         from_leg: LegId,

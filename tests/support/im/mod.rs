@@ -100,6 +100,10 @@ impl ImNode {
                     self.conns.remove(&session);
                     self.passive.retain(|s| *s != session);
                 }
+                // This network binds passive connections itself.
+                Output::MsrpAccepted { .. }
+                | Output::MsrpConnectionTransmit { .. }
+                | Output::MsrpConnectionClose { .. } => {}
                 Output::Event(e) => {
                     if let Event::SessionEstablished { session, .. } = &e {
                         if !self.conns.contains_key(session) {
@@ -207,6 +211,13 @@ pub struct Script {
     /// The `message/sipfrag` bodies NOTIFYed after a 2xx to a REFER, in
     /// order; the last one with `Subscription-State: terminated`.
     pub refer_notify: Vec<String>,
+    /// The user part of the focus Contact in the 2xx to an INVITE, when it
+    /// differs from the 18x's ([`focus`](Self::focus)): what a client
+    /// stores from the 2xx can be told from what it stored before.
+    pub ok_focus: Option<String>,
+    /// The Allow value of the 2xx to an INVITE, when it differs from the
+    /// 18x's.
+    pub ok_allow: Option<String>,
 }
 
 impl Default for Script {
@@ -219,6 +230,8 @@ impl Default for Script {
             notify: Vec::new(),
             refer_status: 405,
             refer_notify: Vec::new(),
+            ok_focus: None,
+            ok_allow: None,
         }
     }
 }
@@ -433,8 +446,24 @@ impl TestServer {
     }
 
     fn rewrite_contact(&self, bytes: &mut Vec<u8>) {
-        let Some(focus) = &self.script.focus else {
-            return;
+        let ok_to_invite = bytes.starts_with(b"SIP/2.0 2")
+            && find(bytes, b" INVITE\r\n").is_some_and(|at| {
+                let line = bytes[..at].iter().rposition(|&b| b == b'\n').unwrap_or(0);
+                bytes[line..at].starts_with(b"\nCSeq:")
+            });
+        if let (true, Some(allow)) = (ok_to_invite, &self.script.ok_allow) {
+            if let Some(at) = find(bytes, b"\r\nAllow: ") {
+                let start = at + b"\r\nAllow: ".len();
+                let end = start + find(&bytes[start..], b"\r\n").unwrap_or(0);
+                bytes.splice(start..end, allow.bytes());
+            }
+        }
+        let focus = match (&self.script.ok_focus, ok_to_invite) {
+            (Some(focus), true) => focus,
+            _ => match &self.script.focus {
+                Some(focus) => focus,
+                None => return,
+            },
         };
         let plain = format!("\r\nContact: <sip:{}>\r\n", self.addr);
         let tagged = format!(

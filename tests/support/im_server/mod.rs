@@ -363,6 +363,26 @@ impl Peer {
         }
     }
 
+    /// Reports to the bridged server that the MSRP connection with `peer`
+    /// closed (a reset); `false` when there is none.
+    pub fn reset_msrp(&mut self, peer: SocketAddr, now: Instant) -> bool {
+        let Peer::Server {
+            server,
+            bridge: Some(bridge),
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let Some(connection) = bridge.by_peer.remove(&peer) else {
+            return false;
+        };
+        bridge.peers.remove(&connection);
+        bridge.now = Some(now);
+        server.handle_input(server::Input::MsrpClosed { connection }, now);
+        true
+    }
+
     /// Takes the server's MSRP outputs.
     pub fn take_msrp(&mut self) -> Vec<server::Output> {
         match self {
@@ -477,7 +497,7 @@ impl Node for Peer {
                         connection,
                         address,
                     } => {
-                        if let (Ok(addr), Some(now)) = (address.parse::<SocketAddr>(), bridge.now) {
+                        if let (Some(addr), Some(now)) = (address.socket_addr(), bridge.now) {
                             bridge.peers.insert(connection, addr);
                             bridge.by_peer.insert(addr, connection);
                             server.handle_input(server::Input::MsrpConnected { connection }, now);
