@@ -513,6 +513,13 @@ impl UserAgent {
     ///     }
     /// }
     /// ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
+    /// let mut answered = false;
+    /// while let Some(output) = ua.poll_output() {
+    ///     if let Output::Transmit(t) = output {
+    ///         answered |= t.bytes.starts_with(b"SIP/2.0 503");
+    ///     }
+    /// }
+    /// assert!(answered);
     /// assert!(ua.is_idle());
     /// ```
     pub fn respond_and_forget(
@@ -533,6 +540,7 @@ impl UserAgent {
                 }
             }
         }
+        self.cleanup();
         Ok(())
     }
 
