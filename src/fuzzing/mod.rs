@@ -5,6 +5,7 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod group;
 pub mod im_client;
 pub mod im_history;
 pub mod im_server;
@@ -33,6 +34,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
+    ("group_session", group::group_session),
     ("im_client_events", im_client::im_client_events),
     ("im_history_events", im_history::im_history_events),
     ("im_server_events", im_server::im_server_events),
