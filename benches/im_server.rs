@@ -384,8 +384,9 @@ fn fanout_bench() {
 
 /// Hosts `count` idle 5-party sessions; returns the resident set growth per
 /// session and, for each, the inviter's 200 (for refreshes).
-fn host(w: &mut World, count: usize) -> (f64, Vec<Vec<u8>>) {
+fn host(w: &mut World, count: usize) -> (f64, f64, Vec<Vec<u8>>) {
     let before = rss_bytes();
+    let live_before = support::live_bytes();
     let mut oks = Vec::with_capacity(count);
     for i in 0..count {
         let (_, ok, _) = w.adhoc(&format!("s{i}"), 4);
@@ -395,17 +396,24 @@ fn host(w: &mut World, count: usize) -> (f64, Vec<Vec<u8>>) {
         }
     }
     let after = rss_bytes();
-    ((after.saturating_sub(before)) as f64 / count as f64, oks)
+    let live = support::live_bytes().saturating_sub(live_before);
+    (
+        (after.saturating_sub(before)) as f64 / count as f64,
+        live as f64 / count as f64,
+        oks,
+    )
 }
 
 fn scale_bench(count: usize) {
     let mut w = World::new(count + 10);
     let start = Instant::now();
-    let (per_session, oks) = host(&mut w, count);
+    let (per_session, live, oks) = host(&mut w, count);
     println!(
-        "{count} idle 5-party sessions: {:.0} bytes resident each ({:.1} MiB total), set up in {:.1?}",
+        "{count} idle 5-party sessions: {:.0} bytes resident each ({:.1} MiB total), \
+         {:.0} bytes live each (counting allocator), set up in {:.1?}",
         per_session,
         per_session * count as f64 / 1048576.0,
+        live,
         start.elapsed()
     );
     assert_eq!(w.server.session_count(), count);
