@@ -573,6 +573,10 @@ mod flood {
     }
 
     pub fn server(max_sessions: usize) -> (ImServer, SocketAddr) {
+        server_with(|config| config.limits.max_sessions = max_sessions)
+    }
+
+    pub fn server_with(tweak: impl FnOnce(&mut ServerConfig)) -> (ImServer, SocketAddr) {
         let core: SocketAddr = "192.0.2.1:5060".parse().expect("address");
         let mut config = ServerConfig::new(
             "192.0.2.10:5060".parse().expect("address"),
@@ -580,7 +584,7 @@ mod flood {
             "im.example.com",
         );
         config.conference_factory_uris.push(FACTORY.to_owned());
-        config.limits.max_sessions = max_sessions;
+        tweak(&mut config);
         (ImServer::new(config), core)
     }
 
@@ -651,4 +655,37 @@ fn invite_flood_of_100_000_gets_503_at_the_cap_and_holds_only_the_sessions() {
     let per_session = held as usize / CAP;
     assert!(per_session < 64 * 1024, "{per_session} bytes per session");
     println!("flood: {held} bytes held, {per_session} per session");
+}
+
+/// Authorization questions the application does not answer are capped: with
+/// `AuthorizationPolicy::Ask` and room for 100 pending questions, 10 000
+/// requests get 100 questions and 9 900 answers 503, and the refused ones
+/// keep nothing: the bytes held after 5 000 requests and after 10 000 are
+/// the same to within 64 KiB.
+#[test]
+fn unanswered_authorization_questions_are_capped() {
+    use oma_im::im::server::AuthorizationPolicy;
+    let now = Instant::now();
+    let (mut server, core) = flood::server_with(|config| {
+        config.authorization = AuthorizationPolicy::Ask;
+        config.limits.max_pending_authorizations = 100;
+    });
+    let mut refused = 0;
+    let mut held_at_5000 = 0;
+    let base = LIVE.with(Cell::get);
+    for call in 0..10_000u32 {
+        if flood::feed(&mut server, core, call, now) == Some(503) {
+            refused += 1;
+        }
+        if call == 5_000 {
+            held_at_5000 = LIVE.with(Cell::get) - base;
+        }
+    }
+    assert_eq!(refused, 9_900);
+    assert_eq!(server.session_count(), 0);
+    let growth = LIVE.with(Cell::get) - base - held_at_5000;
+    assert!(
+        growth < 64 * 1024,
+        "5 000 more refused requests grew the server by {growth} bytes"
+    );
 }
