@@ -48,4 +48,4 @@ SIP_BENCH_ITERS=$iters valgrind --tool=callgrind --callgrind-out-file="$out/sp" 
 calls=$((iters + 10 * iters))
 row=$(inclusive "$out/sp" "sip_parse::parse_typed_row")
 floor=$(inclusive "$out/sp" "sip_parse::framing_floor")
-echo "typed SIP parse (465-octet INVITE): $(per "$row" $calls) Ir; floor (httparse-like framing) $(per "$floor" $calls) Ir; ratio $(ratio "$row" "$floor")x (goal <= 2x)"
+echo "typed SIP parse (benches/data/oma_im_invite.sip): $(per "$row" $calls) Ir; floor (httparse-like framing) $(per "$floor" $calls) Ir; ratio $(ratio "$row" "$floor")x (goal <= 2x)"

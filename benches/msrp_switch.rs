@@ -89,6 +89,8 @@ fn main() {
                 if t.leg != LegId(0) {
                     relayed += t.data.len();
                     responses.push((t.leg, t.data));
+                } else {
+                    switch.recycle(t.data);
                 }
             }
         }
@@ -120,6 +122,7 @@ fn main() {
             response.extend_from_slice(tid);
             response.extend_from_slice(b"$\r\n");
             switch.handle_input(leg, LegInput::Bytes(&response), now);
+            switch.recycle(data);
         }
     };
 

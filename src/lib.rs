@@ -60,6 +60,7 @@
 pub mod body;
 mod decimal;
 pub mod dialog;
+mod hash;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod im;
