@@ -37,8 +37,11 @@ impl OwnedMessage {
     }
 
     /// Validates `bytes` as one SIP message under `limits`.
-    pub fn with_limits(bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
+    pub fn with_limits(mut bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
         parse_message_with(&bytes, &limits)?;
+        // Kept for as long as a transaction or dialog needs it: without the
+        // spare capacity the writer grew it with.
+        bytes.shrink_to_fit();
         Ok(OwnedMessage { bytes, limits })
     }
 
@@ -51,7 +54,8 @@ impl OwnedMessage {
     }
 
     /// Wraps bytes the caller has just parsed successfully under `limits`.
-    pub(crate) fn validated(bytes: Vec<u8>, limits: Limits) -> Self {
+    pub(crate) fn validated(mut bytes: Vec<u8>, limits: Limits) -> Self {
+        bytes.shrink_to_fit();
         OwnedMessage { bytes, limits }
     }
 

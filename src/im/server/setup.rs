@@ -433,7 +433,7 @@ impl ImServer {
         self.by_token.insert(token.clone(), id);
         self.sessions.insert(
             id,
-            ImSession {
+            Box::new(ImSession {
                 token,
                 identity: identity.clone(),
                 originator: hosted_by.to_owned(),
@@ -451,7 +451,7 @@ impl ImServer {
                 large_message_relayed: false,
                 deferred_answer: None,
                 subscribers: Vec::new(),
-            },
+            }),
         );
         self.event(Event::SessionCreated {
             session: id,

@@ -97,6 +97,7 @@
 
 mod config;
 mod cpim_from;
+mod legs;
 mod output;
 mod route;
 
@@ -104,7 +105,6 @@ pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -120,6 +120,7 @@ use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
 use cpim_from::rewrite_from;
+use legs::Legs;
 
 type TransactId = [u8; ID_LEN];
 
@@ -193,7 +194,7 @@ struct Shared {
 /// The MSRP switch: legs in, relayed chunks out. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct MsrpSwitch {
-    legs: BTreeMap<LegId, Leg>,
+    legs: Legs,
     shared: Shared,
     cursor: Option<LegId>,
     first_body: Vec<u8>,
@@ -222,7 +223,7 @@ impl MsrpSwitch {
     /// A switch without legs.
     pub fn new(config: SwitchConfig) -> Self {
         Self {
-            legs: BTreeMap::new(),
+            legs: Legs::default(),
             shared: Shared {
                 rng: Rng::new(config.rng_seed),
                 config,
@@ -425,17 +426,13 @@ impl MsrpSwitch {
         if let Some(event) = self.shared.events.pop_front() {
             return Some(SwitchOutput::Event(event));
         }
-        let after = match self.cursor {
-            Some(c) => (Bound::Excluded(c), Bound::Unbounded),
-            None => (Bound::Unbounded, Bound::Unbounded),
-        };
-        let ready = |(_, l): &(&LegId, &Leg)| l.writable && !l.queue.is_empty();
+        let ready = |(_, l): &(LegId, &Leg)| l.writable && !l.queue.is_empty();
         let id = self
             .legs
-            .range(after)
+            .after(self.cursor)
             .find(ready)
             .or_else(|| self.legs.iter().find(ready))
-            .map(|(id, _)| *id)?;
+            .map(|(id, _)| id)?;
         let leg = self.legs.get_mut(&id)?;
         let data = leg.queue.pop_front()?;
         leg.queued_bytes = leg.queued_bytes.saturating_sub(data.len());
