@@ -89,8 +89,9 @@ pub struct MsrpStreamParser {
     /// The transact-id of the current message.
     tid: Vec<u8>,
     state: State,
-    /// The last To-Path and From-Path values, parsed.
-    memos: PathMemos,
+    /// The last To-Path and From-Path values, parsed (made with the first
+    /// head, so that a connection that carries nothing costs nothing).
+    memos: Option<Box<PathMemos>>,
 }
 
 impl MsrpStreamParser {
@@ -103,7 +104,7 @@ impl MsrpStreamParser {
             base: 0,
             tid: Vec::new(),
             state: State::Head(HeadScanner::default()),
-            memos: PathMemos::default(),
+            memos: None,
         }
     }
 
@@ -180,7 +181,7 @@ impl MsrpStreamParser {
             &buf[start..start + head_len],
             has_body,
             &self.limits,
-            Some(&mut self.memos),
+            Some(self.memos.get_or_insert_with(Box::default)),
         ) {
             Ok(head) => head,
             Err(e) => {

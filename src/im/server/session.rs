@@ -216,6 +216,9 @@ impl ImSession {
         });
         self.next_participant = self.next_participant.wrapping_add(1);
         let id = ParticipantId(self.next_participant);
+        // A session gains participants one by one, a few in all: no spare
+        // capacity kept for the whole session's life.
+        self.participants.reserve_exact(1);
         self.participants.push(Participant::new(id, address, state));
         id
     }
