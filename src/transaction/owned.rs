@@ -22,6 +22,7 @@ use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
 ///     Content-Length: 0\r\n\r\n".to_vec();
 /// let owned = OwnedMessage::new(bytes)?;
 /// assert_eq!(owned.message().method(), Some("OPTIONS"));
+/// assert_eq!(owned.request_method(), Some("OPTIONS"));
 /// # Ok::<(), oma_im::sip::SipError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -66,6 +67,18 @@ impl OwnedMessage {
         // again gives the same, successful, result.
         parse_message_with(&self.bytes, &self.limits)
             .expect("an OwnedMessage holds bytes its constructor validated")
+    }
+
+    /// The method of a request, read from its Request-Line without parsing
+    /// the message again (`None` for a response).
+    pub fn request_method(&self) -> Option<&str> {
+        if self.bytes.starts_with(b"SIP/") {
+            return None;
+        }
+        // The constructor validated a Request-Line: the method is its
+        // first token.
+        let end = memchr::memchr(b' ', &self.bytes)?;
+        std::str::from_utf8(self.bytes.get(..end)?).ok()
     }
 
     /// The message as sent or received on the wire.

@@ -921,7 +921,7 @@ impl UserAgent {
         now: Instant,
     ) -> ClientTxId {
         let id = ClientTxId(self.fresh_id());
-        let method = request.message().method().unwrap_or_default().to_owned();
+        let method = request.request_method().unwrap_or_default().to_owned();
         let key = ClientKey { branch, method };
         let tx = ClientTransaction::start(
             request,
