@@ -154,6 +154,7 @@ mod setup;
 mod signalling;
 mod types;
 mod user_plane;
+use user_plane::LegParams;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
