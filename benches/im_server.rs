@@ -21,7 +21,6 @@
 
 mod support;
 
-use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -158,6 +157,10 @@ struct World {
     now: Instant,
     sip_out: Vec<Vec<u8>>,
     msrp_out: Vec<(ConnectionId, Vec<u8>)>,
+    /// Time, allocations and allocated bytes in [`World::setup_step`].
+    setup_ns: u128,
+    setup_allocs: u64,
+    setup_bytes: u64,
 }
 
 impl World {
@@ -167,6 +170,9 @@ impl World {
             now: Instant::now(),
             sip_out: Vec::new(),
             msrp_out: Vec::new(),
+            setup_ns: 0,
+            setup_allocs: 0,
+            setup_bytes: 0,
         }
     }
 
@@ -180,6 +186,20 @@ impl World {
             self.now,
         );
         self.drain();
+    }
+
+    /// [`World::sip`] for the messages of an ad-hoc set-up: a function of
+    /// its own, so that `benches/instructions.sh` counts its instructions
+    /// apart from the building of the test messages.
+    #[inline(never)]
+    fn setup_step(&mut self, bytes: &[u8]) {
+        let (a0, b0) = support::allocation_counts();
+        let start = Instant::now();
+        self.sip(bytes);
+        self.setup_ns += start.elapsed().as_nanos();
+        let (a1, b1) = support::allocation_counts();
+        self.setup_allocs += a1 - a0;
+        self.setup_bytes += b1 - b0;
     }
 
     fn drain(&mut self) {
@@ -206,7 +226,7 @@ impl World {
         let mut messages = Vec::new();
         self.sip_out.clear();
         let inv = invite(call, FACTORY, n);
-        self.sip(&inv);
+        self.setup_step(&inv);
         messages.push(inv);
         let invites: Vec<Vec<u8>> = self
             .sip_out
@@ -217,7 +237,7 @@ impl World {
         for i in &invites {
             for status in [180, 200] {
                 let a = answer(i, status);
-                self.sip(&a);
+                self.setup_step(&a);
                 messages.push(a);
             }
         }
@@ -230,7 +250,7 @@ impl World {
             .cloned()
             .expect("200 to the inviter");
         let ack = in_dialog(&ok, "ACK", 1, true);
-        self.sip(&ack);
+        self.setup_step(&ack);
         messages.push(ack);
         messages.append(&mut self.sip_out);
         (messages, ok, invites)
@@ -254,43 +274,85 @@ fn iters(full: u64) -> u64 {
     }
 }
 
+/// Iterations per round for the rows that `benches/instructions.sh` runs
+/// under callgrind: `IM_BENCH_ITERS` when set, else [`iters`].
+fn row_iters(full: u64) -> u64 {
+    std::env::var("IM_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| iters(full))
+}
+
+/// `true` when the row `name` is selected by `IM_BENCH_ONLY` (a substring;
+/// every row when unset).
+fn selected(name: &str) -> bool {
+    std::env::var("IM_BENCH_ONLY").map_or(true, |only| name.contains(&only))
+}
+
+/// The floor of the set-up row: parsing and writing exactly the SIP
+/// messages of one set-up with the crate's codec.
+#[inline(never)]
+fn setup_floor(messages: &[Vec<u8>], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    for m in messages {
+        if let Ok(msg) = parse_message(m) {
+            msg.write(out);
+        }
+    }
+    out.len()
+}
+
+/// Issue #16, row 1: an ad-hoc set-up through bytes (inviter, server, 3
+/// invitees, to the ACKs), counted in [`World::setup_step`] only, next to
+/// its floor; then the same set-up with its teardown and the building of
+/// the test messages, end to end.
 fn setup_bench() {
     let mut w = World::new(1000);
     let mut n = 0u64;
     let mut last = Vec::new();
-    support::measure(
-        "ad-hoc setup, 3 invitees, + teardown",
-        5,
-        iters(2000),
-        || {
-            n += 1;
-            let call = format!("a{n}");
-            let (messages, ok, invites) = w.adhoc(&call, 3);
-            let bye = in_dialog(&ok, "BYE", 2, true);
+    let (rounds, it) = (5, row_iters(2000));
+    let mut setups = 0u64;
+    let teardown = |w: &mut World, ok: &[u8], invites: &[Vec<u8>]| {
+        let bye = in_dialog(ok, "BYE", 2, true);
+        w.sip(&bye);
+        for i in invites {
+            let bye = in_dialog(i, "BYE", 1, false);
             w.sip(&bye);
-            for i in &invites {
-                let bye = in_dialog(i, "BYE", 1, false);
-                w.sip(&bye);
-            }
-            w.sip_out.clear();
-            w.tick();
-            last = messages;
-        },
-    );
+        }
+        w.sip_out.clear();
+        w.tick();
+    };
+    let whole = support::measure("ad-hoc setup, 3 invitees, + teardown", rounds, it, || {
+        n += 1;
+        setups += 1;
+        let call = format!("a{n}");
+        let (messages, ok, invites) = w.adhoc(&call, 3);
+        teardown(&mut w, &ok, &invites);
+        last = messages;
+    });
     assert_eq!(w.server.session_count(), 0, "every session torn down");
-    let mut out = Vec::with_capacity(4096);
-    support::measure(
-        &format!("  parse + write of its {} SIP messages", last.len()),
-        5,
-        iters(2000),
-        || {
-            out.clear();
-            for m in &last {
-                let msg = parse_message(m).unwrap();
-                msg.write(&mut out);
-            }
-            black_box(out.len())
-        },
+    let setup_ns = w.setup_ns as f64 / setups as f64;
+    let setup_allocs = w.setup_allocs as f64 / setups as f64;
+    let setup_bytes = w.setup_bytes as f64 / setups as f64;
+    let octets: usize = last.iter().map(Vec::len).sum();
+    println!(
+        "{:<48} {:>12.1} ns/op {:>8.2} allocs/op {:>10.1} bytes/op",
+        "  of which the server's set-up, to the ACKs", setup_ns, setup_allocs, setup_bytes
+    );
+    let mut out = Vec::with_capacity(octets + 1024);
+    let floor = support::measure(
+        &format!("  floor: parse + write its {} SIP messages", last.len()),
+        rounds,
+        it,
+        || setup_floor(&last, &mut out),
+    );
+    println!(
+        "row set-up: {} messages ({octets} octets): {setup_ns:.0} ns vs floor {:.0} ns = {:.1}x (goal <= 3x); \
+         {setup_allocs:.0} allocations ({setup_bytes:.0} B) per set-up; whole op {:.0} ns",
+        last.len(),
+        floor.ns_per_op,
+        setup_ns / floor.ns_per_op,
+        whole.ns_per_op
     );
 }
 
@@ -382,38 +444,41 @@ fn fanout_bench() {
     );
 }
 
-/// Hosts `count` idle 5-party sessions; returns the resident set growth per
-/// session and, for each, the inviter's 200 (for refreshes).
+/// Hosts `count` idle 5-party sessions; returns the resident set growth and
+/// the live heap growth (counting allocator) per session and, for each, the
+/// inviter's 200 (for refreshes; its bytes are not counted).
 fn host(w: &mut World, count: usize) -> (f64, f64, Vec<Vec<u8>>) {
     let before = rss_bytes();
-    let live_before = support::live_bytes();
+    let live = support::live_bytes();
     let mut oks = Vec::with_capacity(count);
+    let mut kept = 0u64;
     for i in 0..count {
         let (_, ok, _) = w.adhoc(&format!("s{i}"), 4);
+        kept += ok.capacity() as u64;
         oks.push(ok);
         if i % 1000 == 999 {
             w.tick();
         }
     }
     let after = rss_bytes();
-    let live = support::live_bytes().saturating_sub(live_before);
+    let heap = support::live_bytes().saturating_sub(live + kept);
     (
         (after.saturating_sub(before)) as f64 / count as f64,
-        live as f64 / count as f64,
+        heap as f64 / count as f64,
         oks,
     )
 }
 
+/// Issue #16, rows 3 and 5: live heap per established 5-party session, and
+/// the cost of one in-dialog UPDATE with `count` sessions hosted.
 fn scale_bench(count: usize) {
     let mut w = World::new(count + 10);
     let start = Instant::now();
-    let (per_session, live, oks) = host(&mut w, count);
+    let (per_session, heap, oks) = host(&mut w, count);
     println!(
-        "{count} idle 5-party sessions: {:.0} bytes resident each ({:.1} MiB total), \
-         {:.0} bytes live each (counting allocator), set up in {:.1?}",
-        per_session,
-        per_session * count as f64 / 1048576.0,
-        live,
+        "{count} idle 5-party sessions: {heap:.0} B live heap each ({:.1} MiB; goal <= 10 000 B), \
+         {per_session:.0} B resident each, set up in {:.1?}",
+        heap * count as f64 / 1048576.0,
         start.elapsed()
     );
     assert_eq!(w.server.session_count(), count);
@@ -479,26 +544,36 @@ fn flood_bench(count: usize, max_sessions: Option<usize>) {
         peak as f64 / 1048576.0,
         live as f64 / sessions.max(1) as f64
     );
-    drop(black_box(server));
+    drop(std::hint::black_box(server));
 }
 
 fn main() {
-    if iters(2) == 2 {
-        flood_bench(100_000, None);
-    } else {
-        flood_bench(2_000, Some(1_000));
+    if selected("flood") {
+        if iters(2) == 2 {
+            flood_bench(100_000, None);
+        } else {
+            flood_bench(2_000, Some(1_000));
+        }
     }
-    setup_bench();
-    fanout_bench();
-    let (small, large) = if iters(2) == 2 {
+    if selected("setup") {
+        setup_bench();
+    }
+    if selected("fanout") {
+        fanout_bench();
+    }
+    if !selected("scale") {
+        return;
+    }
+    let counts = if iters(2) == 2 {
         let large = std::env::var("IM_BENCH_SESSIONS")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(100_000);
-        (1000, large)
+        vec![1000, 10_000, large]
     } else {
-        (10, 20)
+        vec![10, 20]
     };
-    scale_bench(small);
-    scale_bench(large);
+    for count in counts {
+        scale_bench(count);
+    }
 }

@@ -62,6 +62,7 @@ mod decimal;
 pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod hash;
 pub mod im;
 mod limits;
 pub mod msrp;

@@ -9,7 +9,7 @@ use super::fields::{
 };
 use super::message::{MsrpHead, MsrpMessage, Path};
 use super::syntax::{is_ident, is_token, is_token_str, is_utf8text, parse_3digit};
-use super::uri::MsrpUri;
+use super::uri::{MsrpUri, Scheme};
 use super::Limits;
 
 /// Where the head of a message ends.
@@ -110,12 +110,139 @@ pub(crate) fn check_end_line(
     ))
 }
 
+/// Where the parts of one MSRP URI are in the text it was parsed from, so
+/// that the same text gives the same [`MsrpUri`] without parsing it again.
+#[derive(Debug, Clone, Copy)]
+struct UriShape {
+    scheme: Scheme,
+    userinfo: Option<(u32, u32)>,
+    host: (u32, u32),
+    port: Option<u16>,
+    session_id: Option<(u32, u32)>,
+    transport: (u32, u32),
+    params: Option<(u32, u32)>,
+}
+
+impl UriShape {
+    /// The shape of `uri`, parsed from `text` (every part of `uri` is a
+    /// slice of `text`).
+    fn of(text: &str, uri: &MsrpUri<'_>) -> Option<Self> {
+        let base = text.as_ptr() as usize;
+        let span = |part: &str| -> Option<(u32, u32)> {
+            let start = (part.as_ptr() as usize).checked_sub(base)?;
+            let end = start.checked_add(part.len())?;
+            (end <= text.len()).then_some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        let opt = |part: Option<&str>| part.map(span).map_or(Some(None), |s| s.map(Some));
+        Some(Self {
+            scheme: uri.scheme,
+            userinfo: opt(uri.userinfo)?,
+            host: span(uri.host)?,
+            port: uri.port,
+            session_id: opt(uri.session_id)?,
+            transport: span(uri.transport)?,
+            params: opt(uri.params)?,
+        })
+    }
+
+    /// The URI again, from `text` (the same text as in [`UriShape::of`]).
+    fn rebuild<'a>(&self, text: &'a str) -> Option<MsrpUri<'a>> {
+        let part = |(start, end): (u32, u32)| text.get(start as usize..end as usize);
+        let opt = |span: Option<(u32, u32)>| span.map(part).map_or(Some(None), |p| p.map(Some));
+        Some(MsrpUri {
+            scheme: self.scheme,
+            userinfo: opt(self.userinfo)?,
+            host: part(self.host)?,
+            port: self.port,
+            session_id: opt(self.session_id)?,
+            transport: part(self.transport)?,
+            params: opt(self.params)?,
+        })
+    }
+}
+
+/// The To-Path or From-Path value last parsed on a connection, and its
+/// URIs' shapes: a peer writes the same paths on every message, so the
+/// stream parser checks them with one comparison instead of parsing every
+/// URI again (RFC 4975 §6.1 matching is then done on the same values).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PathMemo {
+    text: String,
+    shapes: smallvec::SmallVec<[UriShape; 2]>,
+}
+
+impl PathMemo {
+    /// The path of `value`, if it is the value remembered.
+    fn recall<'a>(&self, value: &'a str) -> Option<Path<'a>> {
+        if self.shapes.is_empty() || self.text != value {
+            return None;
+        }
+        let mut path = Path::new();
+        for shape in &self.shapes {
+            path.push(shape.rebuild(value)?);
+        }
+        Some(path)
+    }
+
+    /// Remembers `value` and its parsed `path`.
+    fn remember(&mut self, value: &str, path: &Path<'_>) {
+        self.shapes.clear();
+        self.text.clear();
+        for uri in path.iter() {
+            match UriShape::of(value, uri) {
+                Some(shape) => self.shapes.push(shape),
+                None => {
+                    self.shapes.clear();
+                    return;
+                }
+            }
+        }
+        self.text.push_str(value);
+    }
+}
+
+/// The memos of a stream parser: its last To-Path and From-Path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PathMemos {
+    to: PathMemo,
+    from: PathMemo,
+}
+
+/// [`parse_path`] through a memo: the value remembered gives its path
+/// without parsing; any other value is parsed (and remembered when valid).
+fn parse_path_memo<'a>(
+    value: &'a str,
+    at: usize,
+    limits: &Limits,
+    memo: Option<&mut PathMemo>,
+) -> Result<Path<'a>, MsrpError> {
+    let Some(memo) = memo else {
+        return parse_path(value, at, limits);
+    };
+    if let Some(path) = memo.recall(value) {
+        return Ok(path);
+    }
+    let path = parse_path(value, at, limits)?;
+    memo.remember(value, &path);
+    Ok(path)
+}
+
 /// Parses the start line and header lines (`head`: each line ends in CRLF,
 /// without the blank line or end-line after them).
 pub(crate) fn parse_head<'a>(
     head: &'a [u8],
     has_body: bool,
     limits: &Limits,
+) -> Result<MsrpHead<'a>, MsrpError> {
+    parse_head_memo(head, has_body, limits, None)
+}
+
+/// [`parse_head`] with the path memos of a stream parser.
+pub(crate) fn parse_head_memo<'a>(
+    head: &'a [u8],
+    has_body: bool,
+    limits: &Limits,
+    mut memos: Option<&mut PathMemos>,
 ) -> Result<MsrpHead<'a>, MsrpError> {
     let text = std::str::from_utf8(head)
         .map_err(|e| MsrpError::new(MsrpErrorKind::InvalidUtf8, e.valid_up_to()))?;
@@ -128,15 +255,18 @@ pub(crate) fn parse_head<'a>(
     let mut headers = lines.map(|(at, line)| split_header(line, at));
     let to_path = match headers.next().transpose()? {
         Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("To-Path") => {
-            parse_path(value, v_at, limits)?
+            parse_path_memo(value, v_at, limits, memos.as_deref_mut().map(|m| &mut m.to))?
         }
         Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, at)),
         None => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, head.len())),
     };
     let from_path = match headers.next().transpose()? {
-        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => {
-            parse_path(value, v_at, limits)?
-        }
+        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => parse_path_memo(
+            value,
+            v_at,
+            limits,
+            memos.map(|m| &mut m.from),
+        )?,
         Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, at)),
         None => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, head.len())),
     };

@@ -3,7 +3,9 @@
 use super::error::{Limit, MsrpError, MsrpErrorKind};
 use super::fields::ContinuationFlag;
 use super::message::MsrpHead;
-use super::parse::{check_end_line, parse_head, scan_end_line, EndScan, HeadEnd, HeadScanner};
+use super::parse::{
+    check_end_line, parse_head_memo, scan_end_line, EndScan, HeadEnd, HeadScanner, PathMemos,
+};
 use super::Limits;
 
 /// What the stream parser found next.
@@ -87,6 +89,9 @@ pub struct MsrpStreamParser {
     /// The transact-id of the current message.
     tid: Vec<u8>,
     state: State,
+    /// The last To-Path and From-Path values, parsed (made with the first
+    /// head, so that a connection that carries nothing costs nothing).
+    memos: Option<Box<PathMemos>>,
 }
 
 impl MsrpStreamParser {
@@ -99,6 +104,7 @@ impl MsrpStreamParser {
             base: 0,
             tid: Vec::new(),
             state: State::Head(HeadScanner::default()),
+            memos: None,
         }
     }
 
@@ -171,7 +177,12 @@ impl MsrpStreamParser {
         // Field-level borrows: the head borrows `buf` while `state` and
         // `tid` are updated.
         let buf = &self.buf;
-        let head = match parse_head(&buf[start..start + head_len], has_body, &self.limits) {
+        let head = match parse_head_memo(
+            &buf[start..start + head_len],
+            has_body,
+            &self.limits,
+            Some(self.memos.get_or_insert_with(Box::default)),
+        ) {
             Ok(head) => head,
             Err(e) => {
                 let e = e.shifted(offset);

@@ -22,6 +22,7 @@ use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
 ///     Content-Length: 0\r\n\r\n".to_vec();
 /// let owned = OwnedMessage::new(bytes)?;
 /// assert_eq!(owned.message().method(), Some("OPTIONS"));
+/// assert_eq!(owned.request_method(), Some("OPTIONS"));
 /// # Ok::<(), oma_im::sip::SipError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
@@ -37,8 +38,11 @@ impl OwnedMessage {
     }
 
     /// Validates `bytes` as one SIP message under `limits`.
-    pub fn with_limits(bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
+    pub fn with_limits(mut bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
         parse_message_with(&bytes, &limits)?;
+        // Kept for as long as a transaction or dialog needs it: without the
+        // spare capacity the writer grew it with.
+        bytes.shrink_to_fit();
         Ok(OwnedMessage { bytes, limits })
     }
 
@@ -51,7 +55,8 @@ impl OwnedMessage {
     }
 
     /// Wraps bytes the caller has just parsed successfully under `limits`.
-    pub(crate) fn validated(bytes: Vec<u8>, limits: Limits) -> Self {
+    pub(crate) fn validated(mut bytes: Vec<u8>, limits: Limits) -> Self {
+        bytes.shrink_to_fit();
         OwnedMessage { bytes, limits }
     }
 
@@ -106,6 +111,18 @@ impl OwnedMessage {
         {
             self.bytes = skeleton;
         }
+    }
+
+    /// The method of a request, read from its Request-Line without parsing
+    /// the message again (`None` for a response).
+    pub fn request_method(&self) -> Option<&str> {
+        if self.bytes.starts_with(b"SIP/") {
+            return None;
+        }
+        // The constructor validated a Request-Line: the method is its
+        // first token.
+        let end = memchr::memchr(b' ', &self.bytes)?;
+        std::str::from_utf8(self.bytes.get(..end)?).ok()
     }
 
     /// The message as sent or received on the wire.

@@ -29,6 +29,7 @@ pub use types::{
 
 use super::state::{is_target_refresh, request_outside_dialog, DialogKey};
 use super::{Dialog, DialogId, DialogState};
+use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
 use crate::transaction::{
@@ -209,11 +210,12 @@ pub struct UserAgent {
     config: Config,
     rng: Rng,
     next_id: u64,
-    clients: HashMap<ClientTxId, ClientEntry>,
+    clients: IdMap<ClientTxId, ClientEntry>,
     client_keys: HashMap<ClientKey, ClientTxId>,
-    servers: HashMap<ServerTxId, ServerEntry>,
+    servers: IdMap<ServerTxId, ServerEntry>,
     server_keys: HashMap<ServerKey, ServerTxId>,
-    dialogs: HashMap<DialogId, DialogEntry>,
+    /// Boxed: the table's spare slots then cost a pointer, not an entry.
+    dialogs: IdMap<DialogId, Box<DialogEntry>>,
     dialog_keys: HashMap<DialogKey, DialogId>,
     /// Dialogs by (Call-ID, remote tag): an INVITE outside any dialog that
     /// names one of them is a stale copy of the request that created it.
@@ -229,21 +231,21 @@ pub struct UserAgent {
     /// When each accepted INVITE is forgotten, oldest first.
     accepted_expiry: VecDeque<(Instant, ServerKey)>,
     /// Subscriptions (RFC 6665), by id.
-    subscriptions: HashMap<SubscriptionId, Subscription>,
+    subscriptions: IdMap<SubscriptionId, Subscription>,
     /// Subscriptions by dialog and Event (type, id).
     subscription_keys: HashMap<(DialogId, (String, Option<String>)), SubscriptionId>,
     /// Subscriptions sent whose dialog does not exist yet, by the
     /// SUBSCRIBE's (Call-ID, From tag).
     pending_subscriptions: HashMap<(String, String), SubscriptionId>,
     /// The subscription each SUBSCRIBE (and final NOTIFY) in flight serves.
-    subscription_txs: HashMap<ClientTxId, SubscriptionId>,
+    subscription_txs: IdMap<ClientTxId, SubscriptionId>,
     /// Out-of-dialog REFERs in flight, by (Call-ID, From tag): a NOTIFY of
     /// their implicit subscription may overtake the 2xx (RFC 6665
     /// §4.1.2.4, RFC 3515).
     pending_refers: HashMap<(String, String), ClientTxId>,
     /// The dialog such an early NOTIFY created, by REFER, while the REFER's
     /// transaction exists.
-    refer_dialogs: HashMap<ClientTxId, DialogId>,
+    refer_dialogs: IdMap<ClientTxId, DialogId>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
     /// When the heap holds more entries than this, the entries of
     /// deadlines no longer scheduled (a forgotten transaction, a timer
@@ -262,23 +264,23 @@ impl UserAgent {
             rng: Rng::new(config.seed),
             config,
             next_id: 1,
-            clients: HashMap::new(),
+            clients: IdMap::default(),
             client_keys: HashMap::new(),
-            servers: HashMap::new(),
+            servers: IdMap::default(),
             server_keys: HashMap::new(),
-            dialogs: HashMap::new(),
+            dialogs: IdMap::default(),
             dialog_keys: HashMap::new(),
             remote_keys: HashMap::new(),
             merge_keys: HashMap::new(),
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
-            subscriptions: HashMap::new(),
+            subscriptions: IdMap::default(),
             subscription_keys: HashMap::new(),
             pending_subscriptions: HashMap::new(),
-            subscription_txs: HashMap::new(),
+            subscription_txs: IdMap::default(),
             pending_refers: HashMap::new(),
-            refer_dialogs: HashMap::new(),
+            refer_dialogs: IdMap::default(),
             deadlines: BinaryHeap::new(),
             compact_at: 64,
             deadline_seq: 0,
@@ -1011,7 +1013,7 @@ impl UserAgent {
         now: Instant,
     ) -> ClientTxId {
         let id = ClientTxId(self.fresh_id());
-        let method = request.message().method().unwrap_or_default().to_owned();
+        let method = request.request_method().unwrap_or_default().to_owned();
         let key = ClientKey { branch, method };
         let tx = ClientTransaction::start(
             request,
@@ -1270,7 +1272,7 @@ impl UserAgent {
         }
         self.dialogs.insert(
             id,
-            DialogEntry {
+            Box::new(DialogEntry {
                 dialog,
                 ack: None,
                 pending_2xx: None,
@@ -1279,7 +1281,7 @@ impl UserAgent {
                 session: None,
                 session_body: None,
                 subscriptions: SmallVec::new(),
-            },
+            }),
         );
     }
 

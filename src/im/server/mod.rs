@@ -154,6 +154,7 @@ mod setup;
 mod signalling;
 mod types;
 mod user_plane;
+use user_plane::LegParams;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -172,6 +173,7 @@ pub use types::{
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
+use crate::hash::IdMap;
 use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
@@ -234,15 +236,16 @@ pub struct ImServer {
     rng: Rng,
     release: String,
     next_id: u64,
-    sessions: HashMap<SessionId, ImSession>,
+    /// Boxed: the table's spare slots then cost a pointer, not a session.
+    sessions: IdMap<SessionId, Box<ImSession>>,
     by_token: HashMap<String, SessionId>,
     by_call_id: HashMap<String, SessionId>,
-    by_dialog: HashMap<DialogId, (SessionId, ParticipantId)>,
-    by_client_tx: HashMap<ClientTxId, (SessionId, ParticipantId)>,
+    by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
+    by_client_tx: IdMap<ClientTxId, (SessionId, ParticipantId)>,
     /// INVITEs CANCELled and not yet answered with a final response: a
     /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
     cancelled_invites: std::collections::HashSet<ClientTxId>,
-    by_server_tx: HashMap<ServerTxId, (SessionId, ParticipantId)>,
+    by_server_tx: IdMap<ServerTxId, (SessionId, ParticipantId)>,
     by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
     /// Conference-factory-URIs (URI keys) to the URI as configured.
     factories: HashMap<String, String>,
@@ -257,8 +260,8 @@ pub struct ImServer {
     /// their session and granted expiry.
     pending_subscriptions: HashMap<String, (SessionId, u32)>,
     /// Conference event package subscriptions, by dialog.
-    by_subscription: HashMap<DialogId, SessionId>,
-    connections: HashMap<ConnectionId, Connection>,
+    by_subscription: IdMap<DialogId, SessionId>,
+    connections: IdMap<ConnectionId, Connection>,
     /// Whether the SIP message being handled came from the trust domain
     /// (RFC 3325): its `P-Asserted-Identity` is believed.
     input_trusted: bool,
@@ -322,13 +325,13 @@ impl ImServer {
             release: release_version(&config.product),
             config,
             next_id: 0,
-            sessions: HashMap::new(),
+            sessions: IdMap::default(),
             by_token: HashMap::new(),
             by_call_id: HashMap::new(),
-            by_dialog: HashMap::new(),
-            by_client_tx: HashMap::new(),
+            by_dialog: IdMap::default(),
+            by_client_tx: IdMap::default(),
             cancelled_invites: std::collections::HashSet::new(),
-            by_server_tx: HashMap::new(),
+            by_server_tx: IdMap::default(),
             by_leg_token: HashMap::new(),
             factories,
             groups,
@@ -336,8 +339,8 @@ impl ImServer {
             hosted_sessions: HashMap::new(),
             pending_auth: HashMap::new(),
             pending_subscriptions: HashMap::new(),
-            by_subscription: HashMap::new(),
-            connections: HashMap::new(),
+            by_subscription: IdMap::default(),
+            connections: IdMap::default(),
             input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,

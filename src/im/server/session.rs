@@ -82,6 +82,9 @@ pub(crate) struct Participant {
     pub local_sdp: Vec<u8>,
     /// Its SDP (its offer, or an invitee's answer).
     pub remote_sdp: Vec<u8>,
+    /// The switch leg's parameters, when they were negotiated where both
+    /// descriptions were parsed already (taken when the leg joins).
+    pub leg_params: Option<super::LegParams>,
     /// RFC 4028 interval it refreshes with, when the server supervises it.
     pub interval: Option<u32>,
     /// When it is released unless it refreshes.
@@ -118,6 +121,7 @@ impl Participant {
             allow: None,
             local_sdp: Vec::new(),
             remote_sdp: Vec::new(),
+            leg_params: None,
             interval: None,
             refresh_at: None,
             leg: None,
@@ -216,6 +220,9 @@ impl ImSession {
         });
         self.next_participant = self.next_participant.wrapping_add(1);
         let id = ParticipantId(self.next_participant);
+        // A session gains participants one by one, a few in all: no spare
+        // capacity kept for the whole session's life.
+        self.participants.reserve_exact(1);
         self.participants.push(Participant::new(id, address, state));
         id
     }

@@ -444,7 +444,7 @@ impl ImServer {
         self.by_token.insert(token.clone(), id);
         self.sessions.insert(
             id,
-            ImSession {
+            Box::new(ImSession {
                 token,
                 identity: identity.clone(),
                 originator: hosted_by.to_owned(),
@@ -462,7 +462,7 @@ impl ImServer {
                 large_message_relayed: false,
                 deferred_answer: None,
                 subscribers: Vec::new(),
-            },
+            }),
         );
         self.event(Event::SessionCreated {
             session: id,
@@ -789,14 +789,21 @@ impl ImServer {
         else {
             return;
         };
-        let body = match invitee_answer
-            .and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok())
-        {
-            Some(a) => {
-                crate::sdp::offer_answer::answer_for_inviter(&their_offer, &a, &local).to_bytes()
-            }
-            None => answer(&their_offer, &local).to_bytes(),
+        let invitee_sdp =
+            invitee_answer.and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok());
+        let ours = match &invitee_sdp {
+            Some(a) => crate::sdp::offer_answer::answer_for_inviter(&their_offer, a, &local),
+            None => answer(&their_offer, &local),
         };
+        let body = ours.to_bytes();
+        // The switch leg's parameters, while both descriptions are parsed
+        // (the joiner offered: the server answers).
+        let leg_params = super::LegParams::negotiate(
+            &ours,
+            &their_offer,
+            crate::sdp::offer_answer::Side::Answerer,
+        );
+        drop(ours);
         drop(local);
         let spec = self
             .focus_response(session, 200)
@@ -818,6 +825,7 @@ impl ImServer {
         };
         p.state = State::Joined;
         p.local_sdp = body;
+        p.leg_params = leg_params;
         p.refresh_at = Some(refresh_at);
         let (address, verified) = (p.address.clone(), p.verified);
         self.schedule(refresh_at, super::Timer::Refresh(session, participant));

@@ -158,7 +158,9 @@ impl ImServer {
                 dialog,
                 response,
             } => {
-                let code = response.message().status_code().unwrap_or(500);
+                // Parsed once for the code, the body and Session-Expires.
+                let parsed = response.message();
+                let code = parsed.status_code().unwrap_or(500);
                 let Some(&(session, participant)) = self.by_client_tx.get(&transaction) else {
                     // A CANCELled INVITE: a 2xx that crossed the CANCEL
                     // is acknowledged by the user agent and released here.
@@ -177,9 +179,8 @@ impl ImServer {
                     100 => {}
                     101..=199 => self.invitee_ringing(session, participant, code, now),
                     200..=299 => {
-                        let body = response.message().body().to_vec();
-                        let se = response
-                            .message()
+                        let body = parsed.body().to_vec();
+                        let se = parsed
                             .session_expires()
                             .and_then(Result::ok)
                             .filter(|se| se.refresher() == Some(crate::sip::Refresher::Uas))

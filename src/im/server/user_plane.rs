@@ -13,6 +13,34 @@ use super::{
     Connection, ConnectionId, Event, ImServer, LeaveReason, Output, ParticipantId, SessionId, Timer,
 };
 
+/// What a switch leg takes from a completed SDP exchange.
+#[derive(Debug, Clone)]
+pub(super) struct LegParams {
+    /// The participant's MSRP path, as negotiated.
+    pub(super) remote_path: Vec<String>,
+    /// The server opens the connection.
+    pub(super) active: bool,
+}
+
+impl LegParams {
+    /// From the server's description (`local`) and the participant's.
+    pub(super) fn negotiate(
+        local: &SessionDescription<'_>,
+        remote: &SessionDescription<'_>,
+        side: Side,
+    ) -> Option<Self> {
+        let negotiated = negotiate(local, remote, side).ok()?;
+        Some(Self {
+            remote_path: negotiated
+                .remote_path
+                .iter()
+                .map(|u| u.to_string())
+                .collect(),
+            active: negotiated.is_active(),
+        })
+    }
+}
+
 impl ImServer {
     /// Puts a Participant whose SDP exchange is complete on the session's
     /// switch; asks for the connection when the server is the active end.
@@ -34,6 +62,9 @@ impl ImServer {
         };
         if s.switch.join(leg, config, now).is_err() {
             return;
+        }
+        if let Some(p) = s.participant_mut(participant) {
+            p.leg_params = None;
         }
         // The Participant may have connected (and sent) before its SDP
         // exchange completed here.
@@ -85,21 +116,24 @@ impl ImServer {
     ) -> Option<(LegConfig, Vec<String>, bool)> {
         let p = self.sessions.get(&session)?.participant(participant)?;
         let token = p.leg.as_ref()?.token.clone();
-        let sdp_limits = &self.config.limits.layers.sdp;
-        let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
-        let remote = SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
-        let side = if p.invited {
-            Side::Offerer
-        } else {
-            Side::Answerer
+        let LegParams {
+            remote_path,
+            active,
+        } = match &p.leg_params {
+            Some(params) => params.clone(),
+            None => {
+                let sdp_limits = &self.config.limits.layers.sdp;
+                let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
+                let remote =
+                    SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
+                let side = if p.invited {
+                    Side::Offerer
+                } else {
+                    Side::Answerer
+                };
+                LegParams::negotiate(&local, &remote, side)?
+            }
         };
-        let negotiated = negotiate(&local, &remote, side).ok()?;
-        let remote_path: Vec<String> = negotiated
-            .remote_path
-            .iter()
-            .map(|u| u.to_string())
-            .collect();
-        let active = negotiated.is_active();
         let config = LegConfig {
             local_uri: self.leg_uri(&token),
             remote_path: remote_path.clone(),

@@ -85,8 +85,15 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
     set(&mut inc.transact_id, head.transact_id);
     set(&mut inc.message_id, head.message_id.unwrap_or(""));
     set(&mut inc.content_type, head.content_type.unwrap_or(""));
-    set_uri(&mut inc.to_first, head.to_path.first());
-    set_uri(&mut inc.from_first, head.from_path.first());
+    if matches!(head.start, StartLine::Response { .. }) {
+        // Nothing answers a response: the paths to answer with are not
+        // needed.
+        inc.to_first.clear();
+        inc.from_first.clear();
+    } else {
+        set_uri(&mut inc.to_first, head.to_path.first());
+        set_uri(&mut inc.from_first, head.from_path.first());
+    }
     inc.byte_range = head.byte_range;
     inc.success_report = head.success_report;
     inc.failure_report = head.failure_report;

@@ -29,13 +29,58 @@ pub(crate) fn path_line(name: &str, uris: &[String]) -> Vec<u8> {
     out
 }
 
+/// Where an end-line's transact-id could start in a body: just past each
+/// `-------` that begins a line of it (RFC 4975 §7.1.1). Found with one scan
+/// of the body, then checked against any number of transact-ids without
+/// scanning it again (the switch draws one per leg for the same chunk).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndLineStarts {
+    starts: smallvec::SmallVec<[usize; 4]>,
+}
+
+impl EndLineStarts {
+    /// The candidate positions in `body`.
+    pub(crate) fn scan(body: &[u8]) -> Self {
+        let mut starts = smallvec::SmallVec::new();
+        if body.starts_with(b"-------") {
+            starts.push(7);
+        }
+        starts.extend(memchr::memmem::find_iter(body, b"\r\n-------").map(|at| at + 9));
+        Self { starts }
+    }
+
+    /// Whether `transact_id` would end `body` early, as
+    /// [`end_line_in_body`] says.
+    pub(crate) fn ends_body(&self, body: &[u8], transact_id: &str) -> bool {
+        let id = transact_id.as_bytes();
+        self.starts
+            .iter()
+            .any(|&at| body.get(at..).is_some_and(|rest| rest.starts_with(id)))
+    }
+}
+
 /// Puts into `out` a fresh transact-id that does not end `body` early
 /// (RFC 4975 §7.1.1). `false` when none was found.
 pub(crate) fn fresh_transact_id(rng: &mut Rng, body: &[u8], out: &mut String) -> bool {
+    if body.is_empty() {
+        return fresh_transact_id_in(rng, body, &EndLineStarts::default(), out);
+    }
+    fresh_transact_id_in(rng, body, &EndLineStarts::scan(body), out)
+}
+
+/// [`fresh_transact_id`] with the end-line candidates of `body` found
+/// already.
+pub(crate) fn fresh_transact_id_in(
+    rng: &mut Rng,
+    body: &[u8],
+    starts: &EndLineStarts,
+    out: &mut String,
+) -> bool {
     for _ in 0..ID_ATTEMPTS {
         out.clear();
         rng.fill_token(out, ID_LEN);
-        if !end_line_in_body(body, out) {
+        if !starts.ends_body(body, out) {
+            debug_assert!(!end_line_in_body(body, out));
             return true;
         }
     }

@@ -97,6 +97,7 @@
 
 mod config;
 mod cpim_from;
+mod legs;
 mod output;
 mod route;
 
@@ -104,7 +105,6 @@ pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -112,12 +112,15 @@ use smallvec::SmallVec;
 
 use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
 use super::session::wire::{
-    fresh_transact_id, path_line, write_report, write_response, write_send, SendFields, ID_LEN,
+    fresh_transact_id, fresh_transact_id_in, path_line, write_report, write_response, write_send,
+    EndLineStarts, SendFields, ID_LEN,
 };
 use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
+use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
 use cpim_from::rewrite_from;
+use legs::Legs;
 
 type TransactId = [u8; ID_LEN];
 
@@ -169,7 +172,9 @@ struct Leg {
     congested: bool,
     failed: bool,
     relays: HashMap<Box<str>, Relay>,
-    pending: HashMap<TransactId, Pending>,
+    /// Relayed transactions awaiting the leg's response, by the transact-id
+    /// the switch drew.
+    pending: IdMap<TransactId, Pending>,
 }
 
 /// What every leg operation shares, apart from the legs.
@@ -181,12 +186,15 @@ struct Shared {
     deadlines: BTreeMap<(Instant, u64), (LegId, TransactId)>,
     sequence: u64,
     tid: String,
+    /// Buffers given back with [`MsrpSwitch::recycle`], for the next
+    /// transmits.
+    spare: Vec<Vec<u8>>,
 }
 
 /// The MSRP switch: legs in, relayed chunks out. See the [module docs](self).
 #[derive(Debug, Clone)]
 pub struct MsrpSwitch {
-    legs: BTreeMap<LegId, Leg>,
+    legs: Legs,
     shared: Shared,
     cursor: Option<LegId>,
     first_body: Vec<u8>,
@@ -215,7 +223,7 @@ impl MsrpSwitch {
     /// A switch without legs.
     pub fn new(config: SwitchConfig) -> Self {
         Self {
-            legs: BTreeMap::new(),
+            legs: Legs::default(),
             shared: Shared {
                 rng: Rng::new(config.rng_seed),
                 config,
@@ -223,6 +231,7 @@ impl MsrpSwitch {
                 deadlines: BTreeMap::new(),
                 sequence: 0,
                 tid: String::new(),
+                spare: Vec::new(),
             },
             cursor: None,
             first_body: Vec::new(),
@@ -263,7 +272,7 @@ impl MsrpSwitch {
             congested: false,
             failed: false,
             relays: HashMap::new(),
-            pending: HashMap::new(),
+            pending: IdMap::default(),
             config,
         };
         self.legs.insert(id, leg);
@@ -331,6 +340,16 @@ impl MsrpSwitch {
         }
         self.shared.events.push_back(SwitchEvent::LegLeft(id));
         true
+    }
+
+    /// Gives back the buffer of a [`LegTransmit`] once its bytes are
+    /// written, so that later transmits reuse it instead of allocating: a
+    /// switch fed its buffers back relays chunks without allocating. Optional;
+    /// at most a few buffers (of bounded size) are kept.
+    pub fn recycle(&mut self, buffer: Vec<u8>) {
+        if self.shared.spare.len() < MAX_SPARE && buffer.capacity() <= MAX_SPARE_CAPACITY {
+            self.shared.spare.push(buffer);
+        }
     }
 
     /// Whether a leg with this id is there.
@@ -407,17 +426,13 @@ impl MsrpSwitch {
         if let Some(event) = self.shared.events.pop_front() {
             return Some(SwitchOutput::Event(event));
         }
-        let after = match self.cursor {
-            Some(c) => (Bound::Excluded(c), Bound::Unbounded),
-            None => (Bound::Unbounded, Bound::Unbounded),
-        };
-        let ready = |(_, l): &(&LegId, &Leg)| l.writable && !l.queue.is_empty();
+        let ready = |(_, l): &(LegId, &Leg)| l.writable && !l.queue.is_empty();
         let id = self
             .legs
-            .range(after)
+            .after(self.cursor)
             .find(ready)
             .or_else(|| self.legs.iter().find(ready))
-            .map(|(id, _)| *id)?;
+            .map(|(id, _)| id)?;
         let leg = self.legs.get_mut(&id)?;
         let data = leg.queue.pop_front()?;
         leg.queued_bytes = leg.queued_bytes.saturating_sub(data.len());
@@ -506,7 +521,9 @@ impl MsrpSwitch {
             FailureReport::Partial => code != 200,
         };
         if owed {
-            let mut out = Vec::with_capacity(64 + inc.from_first.len() + inc.to_first.len());
+            let mut out = self
+                .shared
+                .buffer(64 + inc.from_first.len() + inc.to_first.len());
             write_response(
                 &mut out,
                 &inc.transact_id,
@@ -533,7 +550,7 @@ impl MsrpSwitch {
             let message_id = inc.message_id.clone();
             let mut tid = String::new();
             fresh_transact_id(&mut self.shared.rng, b"", &mut tid);
-            let mut out = Vec::with_capacity(256);
+            let mut out = self.shared.buffer(256);
             write_report(
                 &mut out,
                 &tid,
@@ -642,13 +659,16 @@ impl MsrpSwitch {
             );
         }
         let mut delivered = Targets::new();
+        // One scan of the body for the end-line check of every leg's
+        // transact-id.
+        let ends = EndLineStarts::scan(body);
         for target in &relay.targets {
             let Some(t) = self.legs.get_mut(target) else {
                 continue;
             };
-            let sent = self
-                .shared
-                .send(*target, t, &relay.message_id, shifted, content, flag);
+            let sent =
+                self.shared
+                    .send_with(*target, t, &relay.message_id, shifted, content, flag, &ends);
             if sent {
                 track(
                     &mut self.shared,
@@ -803,7 +823,25 @@ fn track(
     );
 }
 
+/// How many buffers [`MsrpSwitch::recycle`] keeps.
+const MAX_SPARE: usize = 32;
+/// The largest buffer [`MsrpSwitch::recycle`] keeps.
+const MAX_SPARE_CAPACITY: usize = 64 * 1024;
+
 impl Shared {
+    /// An empty buffer of at least `size` bytes: a recycled one when there
+    /// is one.
+    fn buffer(&mut self, size: usize) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut out) => {
+                out.clear();
+                out.reserve(size);
+                out
+            }
+            None => Vec::with_capacity(size),
+        }
+    }
+
     /// Queues `data` for `leg` if it fits; else marks the leg congested.
     fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: Vec<u8>) -> bool {
         let fits = leg
@@ -824,7 +862,6 @@ impl Shared {
 
     /// Writes a SEND for `leg` with a fresh transact-id (left in
     /// `self.tid`) and queues it; `false` when the leg is congested.
-    #[allow(clippy::too_many_arguments)]
     fn send(
         &mut self,
         id: LegId,
@@ -834,6 +871,23 @@ impl Shared {
         content: Option<(&str, &[u8])>,
         flag: ContinuationFlag,
     ) -> bool {
+        let ends = content.map_or_else(EndLineStarts::default, |(_, b)| EndLineStarts::scan(b));
+        self.send_with(id, leg, message_id, range, content, flag, &ends)
+    }
+
+    /// [`Shared::send`] with the end-line candidates of the body found
+    /// already.
+    #[allow(clippy::too_many_arguments)]
+    fn send_with(
+        &mut self,
+        id: LegId,
+        leg: &mut Leg,
+        message_id: &str,
+        range: ByteRange,
+        content: Option<(&str, &[u8])>,
+        flag: ContinuationFlag,
+        ends: &EndLineStarts,
+    ) -> bool {
         if leg.pending.len() >= self.config.limits.max_pending_per_leg {
             if !leg.congested {
                 leg.congested = true;
@@ -842,7 +896,7 @@ impl Shared {
             return false;
         }
         let body = content.map(|(_, b)| b);
-        if !fresh_transact_id(&mut self.rng, body.unwrap_or_default(), &mut self.tid) {
+        if !fresh_transact_id_in(&mut self.rng, body.unwrap_or_default(), ends, &mut self.tid) {
             return false;
         }
         let size = leg.to_line.len()
@@ -850,7 +904,7 @@ impl Shared {
             + body.map_or(0, <[u8]>::len)
             + message_id.len()
             + 160;
-        let mut out = Vec::with_capacity(size);
+        let mut out = self.buffer(size);
         let fields = SendFields {
             message_id,
             success_report: None,

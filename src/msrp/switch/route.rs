@@ -15,12 +15,12 @@ impl MsrpSwitch {
     /// CPIM `To` names (none when it names nobody here); else every other
     /// leg.
     pub(super) fn targets(&self, from: LegId, chunk: &[u8]) -> Targets {
-        let others = self.legs.iter().filter(|(t, _)| **t != from);
+        let others = self.legs.iter().filter(|(t, _)| *t != from);
         match notification_recipients(chunk) {
-            None => others.map(|(t, _)| *t).collect(),
+            None => others.map(|(t, _)| t).collect(),
             Some(to) => others
                 .filter(|(_, leg)| to.iter().any(|uri| uri == leg.config.from_identity()))
-                .map(|(t, _)| *t)
+                .map(|(t, _)| t)
                 .collect(),
         }
     }
