@@ -9,7 +9,11 @@
 //! * memory (resident set growth) per idle 5-party session, at 1 000 and at
 //!   100 000 sessions (`IM_BENCH_SESSIONS` overrides the larger count);
 //! * the cost of one event (an in-dialog UPDATE refreshing a session) with
-//!   1 000 and with 100 000 sessions hosted.
+//!   1 000 and with 100 000 sessions hosted;
+//! * an INVITE flood over UDP: 100 000 never-answered session requests (one
+//!   invitee each) to a server with its default limits: the peak and the
+//!   final bytes live (counting allocator), the sessions created, the 503s,
+//!   and the bytes per session.
 //!
 //! SIP runs over TCP here, so no transaction lingers in a wait state. Run
 //! without `--bench` (as `cargo test --all-targets` does), every figure is
@@ -318,19 +322,14 @@ fn setup_bench() {
         w.sip_out.clear();
         w.tick();
     };
-    let whole = support::measure(
-        "ad-hoc setup, 3 invitees, + teardown",
-        rounds,
-        it,
-        || {
-            n += 1;
-            setups += 1;
-            let call = format!("a{n}");
-            let (messages, ok, invites) = w.adhoc(&call, 3);
-            teardown(&mut w, &ok, &invites);
-            last = messages;
-        },
-    );
+    let whole = support::measure("ad-hoc setup, 3 invitees, + teardown", rounds, it, || {
+        n += 1;
+        setups += 1;
+        let call = format!("a{n}");
+        let (messages, ok, invites) = w.adhoc(&call, 3);
+        teardown(&mut w, &ok, &invites);
+        last = messages;
+    });
     assert_eq!(w.server.session_count(), 0, "every session torn down");
     let setup_ns = w.setup_ns as f64 / setups as f64;
     let setup_allocs = w.setup_allocs as f64 / setups as f64;
@@ -499,7 +498,63 @@ fn scale_bench(count: usize) {
     );
 }
 
+/// 100 000 never-answered ad-hoc session requests over UDP (the invitees
+/// never answer), at a server with its default limits.
+fn flood_bench(count: usize, max_sessions: Option<usize>) {
+    let mut config =
+        ServerConfig::new("192.0.2.10:5060".parse().unwrap(), core(), "im.example.com");
+    config.conference_factory_uris.push(FACTORY.to_owned());
+    if let Some(max) = max_sessions {
+        config.limits.max_sessions = max;
+    }
+    let cap = config.limits.max_sessions;
+    let base = support::live_bytes();
+    support::reset_peak();
+    let mut server = ImServer::new(config);
+    let now = Instant::now();
+    let mut refused = 0usize;
+    for i in 0..count {
+        let bytes = invite(&format!("flood{i}"), FACTORY, 1);
+        let text = String::from_utf8(bytes)
+            .unwrap()
+            .replace("SIP/2.0/TCP", "SIP/2.0/UDP");
+        server.handle_input(
+            Input::Sip {
+                bytes: text.as_bytes(),
+                source: core(),
+                transport: Transport::Udp,
+            },
+            now,
+        );
+        while let Some(output) = server.poll_output() {
+            if let Output::Transmit(t) = output {
+                if t.bytes.starts_with(b"SIP/2.0 503") {
+                    refused += 1;
+                }
+            }
+        }
+    }
+    let live = support::live_bytes().saturating_sub(base);
+    let peak = support::peak_bytes().saturating_sub(base);
+    let sessions = server.session_count();
+    println!(
+        "INVITE flood: {count} requests, cap {cap}: {sessions} sessions, {refused} answered 503; \
+         {:.1} MiB live after, {:.1} MiB peak, {:.0} bytes per session",
+        live as f64 / 1048576.0,
+        peak as f64 / 1048576.0,
+        live as f64 / sessions.max(1) as f64
+    );
+    drop(std::hint::black_box(server));
+}
+
 fn main() {
+    if selected("flood") {
+        if iters(2) == 2 {
+            flood_bench(100_000, None);
+        } else {
+            flood_bench(2_000, Some(1_000));
+        }
+    }
     if selected("setup") {
         setup_bench();
     }

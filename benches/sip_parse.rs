@@ -114,9 +114,8 @@ fn main() {
         });
     }
     let name = "sip parse + typed start line, Via, From, To, CSeq, Call-ID, Contact";
-    let typed = selected(name).then(|| {
-        support::measure(name, 10, iters, || parse_typed_row(black_box(INVITE)))
-    });
+    let typed = selected(name)
+        .then(|| support::measure(name, 10, iters, || parse_typed_row(black_box(INVITE))));
     let name = "  floor: httparse-like framing (start line + header slices)";
     let mut headers = Vec::with_capacity(32);
     let floor = selected(name).then(|| {

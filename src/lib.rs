@@ -60,9 +60,9 @@
 pub mod body;
 mod decimal;
 pub mod dialog;
-mod hash;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod hash;
 pub mod im;
 mod limits;
 pub mod msrp;

@@ -8,7 +8,12 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::time::Instant;
 
+use oma_im::body::conference_info::ConferenceInfo;
+use oma_im::body::cpim::CpimMessage;
+use oma_im::body::mime::{MimeErrorKind, MimeLimits};
+use oma_im::body::multipart::Multipart;
 use oma_im::body::resource_lists::ResourceLists;
 use oma_im::body::xml::{XmlErrorKind, XmlLimits};
 use oma_im::msrp::{ByteRange, ContinuationFlag, Limit, Limits, Progress, Reassembler};
@@ -307,4 +312,380 @@ fn sip_oversized_fields_counts_and_uris_are_typed_errors_holding_nothing() {
         assert_eq!(result, Err(expected), "{name}");
         assert!(held < 64 * 1024, "{name}: held {held} bytes");
     }
+}
+
+// ---- Multipart ------------------------------------------------------------
+
+/// `multipart/mixed` bodies nested 10 000 deep, each level one part holding
+/// the next: the walk stops at the nesting ceiling with `TooDeep`, whatever
+/// `max_nesting` says, after reading each of the (at most 32) levels once,
+/// on a small stack, holding a few kilobytes.
+#[test]
+fn multipart_nested_10_000_deep_stops_at_the_nesting_ceiling() {
+    let depth = 10_000;
+    let mut body = Vec::new();
+    for level in 0..depth {
+        body.extend_from_slice(
+            format!(
+                "--b{level}\r\nContent-Type: multipart/mixed;boundary=b{}\r\n\r\n",
+                level + 1
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--b{depth}\r\nContent-Type: text/plain\r\n\r\ninnermost\r\n--b{depth}--\r\n")
+            .as_bytes(),
+    );
+    for level in (0..depth).rev() {
+        body.extend_from_slice(format!("--b{level}--\r\n").as_bytes());
+    }
+    let unlimited = MimeLimits {
+        max_nesting: usize::MAX,
+        ..MimeLimits::default()
+    };
+    let body = std::sync::Arc::new(body);
+    let (walked, held) = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn({
+            let body = body.clone();
+            move || {
+                peak_held(|| {
+                    let default = Multipart::walk(&body, "b0", &MimeLimits::default())
+                        .map(|parts| parts.len())
+                        .map_err(|e| e.kind);
+                    let raised = Multipart::walk(&body, "b0", &unlimited)
+                        .map(|parts| parts.len())
+                        .map_err(|e| e.kind);
+                    (default, raised)
+                })
+            }
+        })
+        .expect("thread")
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(walked.0, Err(MimeErrorKind::TooDeep));
+    assert_eq!(walked.1, Err(MimeErrorKind::TooDeep));
+    assert!(held < 256 * 1024, "held {held} bytes");
+}
+
+/// A multipart body of 100 000 parts: `TooManyParts` after the limit with
+/// the default bounds, holding next to nothing; with the part limit lifted,
+/// every part is parsed and what is held is a fixed size per part.
+#[test]
+fn multipart_with_100_000_parts() {
+    let parts = 100_000;
+    let mut body = Vec::new();
+    for i in 0..parts {
+        body.extend_from_slice(
+            format!("--b\r\nContent-Type: text/plain\r\n\r\n{i}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(b"--b--\r\n");
+    let (result, held) = peak_held(|| {
+        Multipart::parse(&body, "b", &MimeLimits::default())
+            .map(|m| m.parts.len())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(MimeErrorKind::TooManyParts));
+    assert!(held < 64 * 1024, "held {held} bytes");
+
+    let lifted = MimeLimits {
+        max_parts: usize::MAX,
+        ..MimeLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        Multipart::walk(&body, "b", &lifted)
+            .map(|all| all.len())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Ok(parts));
+    let per_part = held / parts as u64;
+    assert!(per_part < 1024, "{per_part} bytes held per part");
+}
+
+// ---- XML: a million entries, an entity bomb --------------------------------
+
+/// A resource-lists document of 1 000 000 entries: over the default
+/// document size it is refused before parsing; with the size limit lifted
+/// the entry limit stops it at the 101st entry. Nothing proportional to the
+/// document is held either way.
+#[test]
+fn resource_lists_with_1_000_000_entries() {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\"?><resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>",
+    );
+    for i in 0..1_000_000 {
+        doc.push_str(&format!("<entry uri=\"sip:u{i}@example.com\"/>"));
+    }
+    doc.push_str("</list></resource-lists>");
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(doc.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert!(
+        matches!(result, Err(XmlErrorKind::TooLarge { .. })),
+        "{result:?}"
+    );
+    assert!(held < 4 * 1024, "held {held} bytes");
+
+    let lifted = XmlLimits {
+        max_document_size: usize::MAX,
+        ..XmlLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(doc.as_bytes(), &lifted)
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert!(
+        matches!(result, Err(XmlErrorKind::TooManyEntries { .. })),
+        "{result:?}"
+    );
+    assert!(held < 256 * 1024, "held {held} bytes");
+}
+
+/// The "billion laughs" entity bomb, as a resource-lists and as a
+/// conference-info document: the DOCTYPE is refused before any entity is
+/// declared, let alone expanded.
+#[test]
+fn xml_entity_bomb_is_refused_at_the_doctype() {
+    let mut dtd = String::from("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for level in 1..10 {
+        let refs = format!("&lol{};", level - 1).replace("&lol0;", "&lol;");
+        dtd.push_str(&format!("<!ENTITY lol{level} \"{}\">", refs.repeat(10)));
+    }
+    dtd.push(']');
+    dtd.push('>');
+    let lists = format!(
+        "<?xml version=\"1.0\"?>{dtd}<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">\
+         <list><entry uri=\"sip:a@example.com\"><display-name>&lol9;</display-name></entry></list>\
+         </resource-lists>"
+    );
+    let info = format!(
+        "<?xml version=\"1.0\"?>{dtd}<conference-info xmlns=\"urn:ietf:params:xml:ns:conference-info\" \
+         entity=\"sip:conf@example.com\" state=\"full\" version=\"1\"><conference-description>\
+         <subject>&lol9;</subject></conference-description></conference-info>"
+    );
+    let (result, held) = peak_held(|| {
+        ResourceLists::parse(lists.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(XmlErrorKind::DoctypeNotAllowed));
+    assert!(held < 4 * 1024, "held {held} bytes");
+    let (result, held) = peak_held(|| {
+        ConferenceInfo::parse(info.as_bytes(), &XmlLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(XmlErrorKind::DoctypeNotAllowed));
+    assert!(held < 4 * 1024, "held {held} bytes");
+}
+
+// ---- CPIM, SDP --------------------------------------------------------------
+
+/// A CPIM message with 1 000 000 header lines: `TooManyHeaders` at the
+/// limit, holding what 64 headers take.
+#[test]
+fn cpim_with_1_000_000_headers() {
+    let mut msg = b"From: <sip:a@example.com>\r\nTo: <sip:b@example.com>\r\n".to_vec();
+    for i in 0..1_000_000 {
+        msg.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    msg.extend_from_slice(b"\r\nContent-Type: text/plain\r\n\r\nhi");
+    let (result, held) = peak_held(|| {
+        CpimMessage::parse_with(&msg, &MimeLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(MimeErrorKind::TooManyHeaders));
+    assert!(held < 64 * 1024, "held {held} bytes");
+}
+
+/// An SDP body with 100 000 attributes: too large for the default size
+/// limit; with it lifted, `TooManyAttributes` at the attribute limit. Little
+/// is held either way.
+#[test]
+fn sdp_with_100_000_attributes() {
+    use oma_im::sdp::{Limits as SdpLimits, SdpErrorKind, SessionDescription};
+    let mut sdp = String::from(
+        "v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n\
+         m=message 7000 TCP/MSRP *\r\na=path:msrp://192.0.2.1:7000/a;tcp\r\n",
+    );
+    for i in 0..100_000 {
+        sdp.push_str(&format!("a=x-{i}\r\n"));
+    }
+    let (result, held) = peak_held(|| {
+        SessionDescription::parse_with_limits(sdp.as_bytes(), &SdpLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(SdpErrorKind::TooLarge));
+    assert!(held < 4 * 1024, "held {held} bytes");
+    let lifted = SdpLimits {
+        max_size: usize::MAX,
+        max_lines: usize::MAX,
+        ..SdpLimits::default()
+    };
+    let (result, held) = peak_held(|| {
+        SessionDescription::parse_with_limits(sdp.as_bytes(), &lifted)
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    });
+    assert_eq!(result, Err(SdpErrorKind::TooManyAttributes));
+    assert!(held < 64 * 1024, "held {held} bytes");
+}
+
+// ---- An INVITE flood at an IM Server ------------------------------------------
+
+mod flood {
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    use oma_im::im::server::{ImServer, Input, Output, ServerConfig};
+    use oma_im::transaction::Transport;
+
+    pub const FACTORY: &str = "sip:conf@im.example.com";
+
+    /// An ad-hoc session request to the factory, with one invitee.
+    pub fn invite(call: u32) -> Vec<u8> {
+        let sdp = format!(
+            "v=0\r\no=a 1 1 IN IP4 192.0.2.20\r\ns=-\r\nc=IN IP4 192.0.2.20\r\nt=0 0\r\n\
+             m=message 7000 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
+             a=path:msrp://192.0.2.20:7000/a{call};tcp\r\na=setup:actpass\r\n"
+        );
+        let body = format!(
+            "--b\r\nContent-Type: application/sdp\r\n\r\n{sdp}\r\n--b\r\n\
+             Content-Type: application/resource-lists+xml\r\n\r\n\
+             <resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>\
+             <entry uri=\"sip:bob{call}@example.com\"/></list></resource-lists>\r\n--b--\r\n"
+        );
+        format!(
+            "INVITE {FACTORY} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-{call}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:alice{call}@example.com>;tag=f{call}\r\nTo: <{FACTORY}>\r\n\
+             Call-ID: flood-{call}\r\nCSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.20>\r\n\
+             Content-Type: multipart/mixed;boundary=b\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    pub fn server(max_sessions: usize) -> (ImServer, SocketAddr) {
+        server_with(|config| config.limits.max_sessions = max_sessions)
+    }
+
+    pub fn server_with(tweak: impl FnOnce(&mut ServerConfig)) -> (ImServer, SocketAddr) {
+        let core: SocketAddr = "192.0.2.1:5060".parse().expect("address");
+        let mut config = ServerConfig::new(
+            "192.0.2.10:5060".parse().expect("address"),
+            core,
+            "im.example.com",
+        );
+        config.conference_factory_uris.push(FACTORY.to_owned());
+        tweak(&mut config);
+        (ImServer::new(config), core)
+    }
+
+    /// Feeds INVITE `call` and returns the status of the final response the
+    /// server sent back to the inviter, if any.
+    pub fn feed(server: &mut ImServer, core: SocketAddr, call: u32, now: Instant) -> Option<u16> {
+        let bytes = invite(call);
+        server.handle_input(
+            Input::Sip {
+                bytes: &bytes,
+                source: core,
+                transport: Transport::Udp,
+            },
+            now,
+        );
+        // One request in flight at a time: a final response sent now answers it.
+        let mut status = None;
+        while let Some(output) = server.poll_output() {
+            if let Output::Transmit(t) = output {
+                let code = t.bytes.strip_prefix(b"SIP/2.0 ").and_then(|rest| {
+                    let digits = std::str::from_utf8(rest.get(..3)?).ok()?;
+                    digits.parse::<u16>().ok()
+                });
+                if code.is_some_and(|c| c >= 200) {
+                    status = code;
+                }
+            }
+        }
+        status
+    }
+}
+
+/// 100 000 never-answered session requests to the factory of an IM Server
+/// capped at 1 000 sessions: the first 1 000 each create a session (and its
+/// INVITE to the invitee), every later one is answered 503 at once, and a
+/// refused INVITE keeps nothing: the bytes held after 2 000 requests and
+/// after 100 000 are the same to within a few kilobytes, and the whole
+/// flood holds what its 1 000 sessions hold.
+#[test]
+fn invite_flood_of_100_000_gets_503_at_the_cap_and_holds_only_the_sessions() {
+    const CAP: usize = 1_000;
+    const FLOOD: u32 = 100_000;
+    let now = Instant::now();
+    let base = LIVE.with(Cell::get);
+    let (mut server, core) = flood::server(CAP);
+    let mut first_503 = None;
+    let mut held_at_2_cap = 0;
+    for call in 0..FLOOD {
+        let status = flood::feed(&mut server, core, call, now);
+        if (call as usize) < CAP {
+            assert_eq!(status, None, "INVITE {call} is being set up, not answered");
+        } else {
+            assert_eq!(status, Some(503), "INVITE {call} over the cap");
+            first_503.get_or_insert(call);
+        }
+        if call as usize == 2 * CAP {
+            held_at_2_cap = LIVE.with(Cell::get) - base;
+        }
+    }
+    let held = LIVE.with(Cell::get) - base;
+    assert_eq!(first_503, Some(CAP as u32));
+    assert_eq!(server.session_count(), CAP);
+    let growth = held - held_at_2_cap;
+    assert!(
+        growth < 64 * 1024,
+        "98 000 refused INVITEs grew the server by {growth} bytes"
+    );
+    let per_session = held as usize / CAP;
+    assert!(per_session < 64 * 1024, "{per_session} bytes per session");
+    println!("flood: {held} bytes held, {per_session} per session");
+}
+
+/// Authorization questions the application does not answer are capped: with
+/// `AuthorizationPolicy::Ask` and room for 100 pending questions, 10 000
+/// requests get 100 questions and 9 900 answers 503, and the refused ones
+/// keep nothing: the bytes held after 5 000 requests and after 10 000 are
+/// the same to within 64 KiB.
+#[test]
+fn unanswered_authorization_questions_are_capped() {
+    use oma_im::im::server::AuthorizationPolicy;
+    let now = Instant::now();
+    let (mut server, core) = flood::server_with(|config| {
+        config.authorization = AuthorizationPolicy::Ask;
+        config.limits.max_pending_authorizations = 100;
+    });
+    let mut refused = 0;
+    let mut held_at_5000 = 0;
+    let base = LIVE.with(Cell::get);
+    for call in 0..10_000u32 {
+        if flood::feed(&mut server, core, call, now) == Some(503) {
+            refused += 1;
+        }
+        if call == 5_000 {
+            held_at_5000 = LIVE.with(Cell::get) - base;
+        }
+    }
+    assert_eq!(refused, 9_900);
+    assert_eq!(server.session_count(), 0);
+    let growth = LIVE.with(Cell::get) - base - held_at_5000;
+    assert!(
+        growth < 64 * 1024,
+        "5 000 more refused requests grew the server by {growth} bytes"
+    );
 }

@@ -410,3 +410,38 @@ fn after_cancel_timer_b_bounds_the_wait_in_proceeding() {
         ]
     );
 }
+
+/// A re-INVITE (To with a tag) that gets a provisional response and never a
+/// final one times out with Timer B even in Proceeding, over TCP too (no
+/// retransmission tells the peer): found by `ua_events`, where a dialog
+/// ended while its re-INVITE waited, and the transaction stayed forever.
+#[test]
+fn reinvite_provisional_keeps_timer_b_running_in_proceeding() {
+    let t0 = Instant::now();
+    let text = String::from_utf8(request("INVITE", Transport::Tcp).bytes().to_vec())
+        .unwrap()
+        .replace(
+            "To: Bob <sip:bob@biloxi.com>",
+            "To: Bob <sip:bob@biloxi.com>;tag=a6c85cf",
+        );
+    let mut tx = ClientTransaction::start(
+        OwnedMessage::new(text.into_bytes()).unwrap(),
+        proxy(),
+        Transport::Tcp,
+        TimerConfig::default(),
+        t0,
+    );
+    drain(&mut tx);
+    let trying = response(100, "INVITE", Transport::Tcp);
+    assert!(tx.handle_response(&parse_message(&trying).unwrap(), t0 + ms(100)));
+    assert_eq!(tx.state(), ClientState::Proceeding);
+    assert_eq!(tx.poll_timeout(), Some((t0 + ms(32_000), Timer::B)));
+    let (_, last) = run_out(&mut tx, t0);
+    assert_eq!(
+        last,
+        [
+            TransactionOutput::TimedOut(Timer::B),
+            TransactionOutput::Terminated
+        ]
+    );
+}

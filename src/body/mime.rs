@@ -26,6 +26,32 @@ pub struct MimeLimits {
     /// Most parameters on one `Content-Type` or `Content-Disposition` value,
     /// or on one CPIM header.
     pub max_params: usize,
+    /// Deepest nesting [`Multipart::walk`](super::multipart::Multipart::walk)
+    /// descends into: the outer body is level 1, a `multipart/*` part of it
+    /// holds level 2, and so on. Values above
+    /// [`MimeLimits::NESTING_CEILING`] act as the ceiling. A walk reads each
+    /// level's bytes once, so its work is at most the body length times
+    /// this depth.
+    pub max_nesting: usize,
+}
+
+impl MimeLimits {
+    /// The deepest nesting any configuration accepts (see
+    /// [`MimeLimits::max_nesting`]): 32 levels, which keeps a walk of a body
+    /// within 32 reads of its bytes.
+    pub const NESTING_CEILING: usize = 32;
+
+    /// The nesting limit in force: [`MimeLimits::max_nesting`], at most
+    /// [`MimeLimits::NESTING_CEILING`], at least 1.
+    ///
+    /// ```
+    /// use oma_im::body::mime::MimeLimits;
+    /// let limits = MimeLimits { max_nesting: usize::MAX, ..MimeLimits::default() };
+    /// assert_eq!(limits.effective_max_nesting(), MimeLimits::NESTING_CEILING);
+    /// ```
+    pub fn effective_max_nesting(&self) -> usize {
+        self.max_nesting.clamp(1, Self::NESTING_CEILING)
+    }
 }
 
 impl Default for MimeLimits {
@@ -35,6 +61,7 @@ impl Default for MimeLimits {
             max_header_len: 8 * 1024,
             max_parts: 16,
             max_params: 16,
+            max_nesting: 4,
         }
     }
 }
@@ -84,6 +111,8 @@ pub enum MimeErrorKind {
     NoBodyPart,
     /// More body parts than [`MimeLimits::max_parts`].
     TooManyParts,
+    /// `multipart/*` bodies nested deeper than [`MimeLimits::max_nesting`].
+    TooDeep,
     /// A CPIM header line is not `Name: value` (RFC 3862 §3).
     InvalidCpimHeader,
     /// A CPIM header that may appear only once appears again (RFC 3862 §3:
@@ -122,6 +151,7 @@ impl fmt::Display for MimeErrorKind {
             MimeErrorKind::MissingCloseDelimiter => "multipart body without close delimiter",
             MimeErrorKind::NoBodyPart => "multipart body without body part",
             MimeErrorKind::TooManyParts => "too many body parts",
+            MimeErrorKind::TooDeep => "multipart bodies nested too deep",
             MimeErrorKind::InvalidCpimHeader => "invalid CPIM header line",
             MimeErrorKind::DuplicateHeader => "CPIM header repeated",
             MimeErrorKind::InvalidAddress => "invalid CPIM address",

@@ -15,7 +15,9 @@
 //!   [`MimeErrorKind::MissingCloseDelimiter`] error.
 //!
 //! A part whose own type is `multipart/*` is kept as bytes; parse it with
-//! [`Part::as_multipart`] when you want to look inside.
+//! [`Part::as_multipart`] when you want to look inside, or walk the whole
+//! tree at once with [`Multipart::walk`], which bounds the nesting
+//! ([`MimeLimits::max_nesting`]) and reads each level's bytes once.
 
 use memchr::memmem;
 use smallvec::SmallVec;
@@ -366,6 +368,82 @@ impl<'a> Multipart<'a> {
     pub fn find_type(&self, top_level: &str, subtype: &str) -> Option<&Part<'a>> {
         self.parts.iter().find(|p| p.is_type(top_level, subtype))
     }
+
+    /// Every part of a multipart body and of the `multipart/*` bodies nested
+    /// in its parts, depth first in document order, each with its nesting
+    /// level (1 for the parts of the outer body). A `multipart/*` part is
+    /// listed before the parts it holds.
+    ///
+    /// No recursion: the walk keeps its own stack. Each level is parsed once,
+    /// within its part's bytes, and parts of one level do not overlap, so the
+    /// work is at most the body length times the nesting depth, which is
+    /// capped by [`MimeLimits::max_nesting`] (itself at most
+    /// [`MimeLimits::NESTING_CEILING`]): a `multipart/*` part at the deepest
+    /// level is [`MimeErrorKind::TooDeep`], without reading it. Error offsets
+    /// are into `body`.
+    ///
+    /// ```
+    /// use oma_im::body::mime::{MimeErrorKind, MimeLimits};
+    /// use oma_im::body::multipart::Multipart;
+    ///
+    /// let body = b"--a\r\nContent-Type: multipart/mixed;boundary=b\r\n\r\n\
+    ///     --b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n--a--\r\n";
+    /// let parts = Multipart::walk(body, "a", &MimeLimits::default()).unwrap();
+    /// assert_eq!(parts.len(), 2);
+    /// assert_eq!((parts[1].depth, parts[1].part.body), (2, &b"hi"[..]));
+    ///
+    /// let flat = MimeLimits { max_nesting: 1, ..MimeLimits::default() };
+    /// let err = Multipart::walk(body, "a", &flat).unwrap_err();
+    /// assert_eq!(err.kind, MimeErrorKind::TooDeep);
+    /// ```
+    pub fn walk(
+        body: &'a [u8],
+        boundary: &str,
+        limits: &MimeLimits,
+    ) -> Result<Vec<NestedPart<'a>>, MimeError> {
+        let max_depth = limits.effective_max_nesting();
+        let top = Multipart::parse(body, boundary, limits)?;
+        let base = body.as_ptr() as usize;
+        let offset_of = |part: &Part<'a>| (part.body.as_ptr() as usize).saturating_sub(base);
+        let mut out = Vec::new();
+        let mut stack: Vec<(smallvec::IntoIter<[Part<'a>; 4]>, usize)> =
+            vec![(top.parts.into_iter(), 1)];
+        while let Some((parts, depth)) = stack.last_mut() {
+            let depth = *depth;
+            let Some(part) = parts.next() else {
+                stack.pop();
+                continue;
+            };
+            let nested = match part.content_type() {
+                Some(Ok(ct)) if ct.is_multipart() => {
+                    if depth >= max_depth {
+                        return Err(MimeError::new(MimeErrorKind::TooDeep, offset_of(&part)));
+                    }
+                    match part.as_multipart(limits) {
+                        Some(Ok(m)) => Some(m),
+                        Some(Err(e)) => return Err(e.shifted(offset_of(&part))),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            out.push(NestedPart { depth, part });
+            if let Some(m) = nested {
+                stack.push((m.parts.into_iter(), depth + 1));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A part found by [`Multipart::walk`], with how deep it is nested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestedPart<'a> {
+    /// 1 for a part of the outer body, 2 for a part of a `multipart/*` part
+    /// of it, and so on.
+    pub depth: usize,
+    /// The part itself; a `multipart/*` part keeps its whole body.
+    pub part: Part<'a>,
 }
 
 /// A delimiter line found in the body.

@@ -359,7 +359,7 @@ pub fn im_client_events(data: &[u8]) {
     let mut world = World::new();
     let mut r = Reader(data);
     let mut steps = 0;
-    while !r.is_empty() && steps < 512 {
+    while !r.is_empty() && steps < super::ROLE_STEPS {
         world.step(&mut r);
         steps += 1;
     }

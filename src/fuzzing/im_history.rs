@@ -354,7 +354,7 @@ pub fn im_history_events(data: &[u8]) {
     let mut r = Reader(data);
     let mut world = World::new();
     let mut steps = 0;
-    while !r.is_empty() && steps < 256 {
+    while !r.is_empty() && steps < super::ROLE_STEPS {
         world.step(&mut r);
         world.pump();
         steps += 1;

@@ -205,7 +205,7 @@ pub fn im_server_events(data: &[u8]) {
         connections: Vec::new(),
         questions: Vec::new(),
     };
-    for _ in 0..256 {
+    for _ in 0..super::ROLE_STEPS {
         if r.0.is_empty() {
             break;
         }

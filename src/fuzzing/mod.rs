@@ -5,6 +5,7 @@
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
+pub mod group;
 pub mod im_client;
 pub mod im_history;
 pub mod im_server;
@@ -17,6 +18,14 @@ pub mod sip_values;
 pub mod ua;
 pub mod xml;
 
+/// Most operations one input of a role target (`ua_events`,
+/// `im_client_events`, `im_server_events`, `im_history_events`) drives; the
+/// rest of a longer input is ignored. Each operation moves whole SIP
+/// exchanges, so this bound keeps a run short (the role targets run at
+/// thousands of inputs a second on one core) while a sequence is still long
+/// enough to set up, use and tear down several sessions.
+pub const ROLE_STEPS: usize = 48;
+
 /// A fuzz entry point: takes arbitrary bytes, must not panic.
 pub type Target = fn(&[u8]);
 
@@ -25,6 +34,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("conference_info_parse", xml::conference_info_parse),
     ("cpim_parse", mime::cpim_parse),
+    ("group_session", group::group_session),
     ("im_client_events", im_client::im_client_events),
     ("im_history_events", im_history::im_history_events),
     ("im_server_events", im_server::im_server_events),

@@ -303,7 +303,7 @@ pub fn ua_events(data: &[u8]) {
     };
     let mut world = World::new(transport, flags);
     let mut steps = 0;
-    while !r.0.is_empty() && steps < 512 {
+    while !r.0.is_empty() && steps < super::ROLE_STEPS {
         world.step(&mut r);
         steps += 1;
     }

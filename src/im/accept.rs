@@ -55,9 +55,8 @@ pub(crate) enum Refusal {
 
 /// RFC 4975 §5.4: the `506` owed to the first request of `buffer` (none to
 /// a REPORT or a request with `Failure-Report: no`).
-pub(crate) fn refusal(buffer: &[u8]) -> Refusal {
-    let limits = crate::msrp::Limits::default();
-    let head_len = match crate::msrp::parse::HeadScanner::default().scan(buffer, &limits) {
+pub(crate) fn refusal(buffer: &[u8], limits: &crate::msrp::Limits) -> Refusal {
+    let head_len = match crate::msrp::parse::HeadScanner::default().scan(buffer, limits) {
         Ok(None) => return Refusal::Incomplete,
         Ok(Some(crate::msrp::parse::HeadEnd::Body { head_len, .. }))
         | Ok(Some(crate::msrp::parse::HeadEnd::EndLine { head_len, .. })) => head_len,
@@ -69,7 +68,7 @@ pub(crate) fn refusal(buffer: &[u8]) -> Refusal {
     let Some(head) = buffer.get(..head_len) else {
         return Refusal::Invalid;
     };
-    match crate::msrp::parse::parse_head(head, has_body, &limits) {
+    match crate::msrp::parse::parse_head(head, has_body, limits) {
         Ok(head) => {
             let mut reply = Vec::new();
             if crate::msrp::response_owed(&head, 506) {

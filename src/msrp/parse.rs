@@ -261,9 +261,12 @@ pub(crate) fn parse_head_memo<'a>(
         None => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, head.len())),
     };
     let from_path = match headers.next().transpose()? {
-        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => {
-            parse_path_memo(value, v_at, limits, memos.as_deref_mut().map(|m| &mut m.from))?
-        }
+        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => parse_path_memo(
+            value,
+            v_at,
+            limits,
+            memos.as_deref_mut().map(|m| &mut m.from),
+        )?,
         Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, at)),
         None => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, head.len())),
     };

@@ -59,6 +59,8 @@ pub enum ClientState {
 #[derive(Debug)]
 pub struct ClientTransaction {
     invite: bool,
+    /// An INVITE inside a dialog (its To has a tag): a re-INVITE.
+    reinvite: bool,
     state: ClientState,
     request: OwnedMessage,
     destination: SocketAddr,
@@ -81,9 +83,18 @@ impl ClientTransaction {
         config: TimerConfig,
         now: Instant,
     ) -> Self {
-        let invite = request.message().method() == Some("INVITE");
+        let (invite, reinvite) = {
+            let msg = request.message();
+            let invite = msg.method() == Some("INVITE");
+            let tagged = msg
+                .to()
+                .and_then(Result::ok)
+                .is_some_and(|to| to.tag().is_some());
+            (invite, invite && tagged)
+        };
         let mut tx = ClientTransaction {
             invite,
+            reinvite,
             state: if invite {
                 ClientState::Calling
             } else {
@@ -155,8 +166,15 @@ impl ClientTransaction {
             (true, ClientState::Calling, 100..=199) => {
                 self.state = ClientState::Proceeding;
                 self.timers.cancel(Timer::A);
-                // Timer B only bounds the wait in Calling (Figure 5).
-                self.timers.cancel(Timer::B);
+                // Timer B only bounds the wait in Calling (Figure 5) of an
+                // initial INVITE, which may ring for minutes. A re-INVITE
+                // is answered at once (RFC 3261 §14.2): its Timer B keeps
+                // running, so a peer that sends a provisional response and
+                // never a final one (or whose final response is lost on a
+                // connection) does not hold the transaction forever.
+                if !self.reinvite {
+                    self.timers.cancel(Timer::B);
+                }
                 true
             }
             (true, _, 100..=199) => true,

@@ -81,6 +81,51 @@ impl OwnedMessage {
         std::str::from_utf8(self.bytes.get(..end)?).ok()
     }
 
+    /// The request reduced to what a transaction that has sent its final
+    /// response still needs: the request line and the `Via`, `From`, `To`,
+    /// `Call-ID` and `CSeq` fields, without a body. A rejected request then
+    /// keeps a few hundred bytes, not the whole message, while its
+    /// transaction waits (for the ACK, or to absorb retransmissions).
+    /// Leaves the message unchanged when it is not a request, or already
+    /// small.
+    pub(crate) fn shrink_to_skeleton(&mut self) {
+        use crate::sip::HeaderName;
+        let skeleton = {
+            let msg = self.message();
+            let Some(line) = msg.request_line() else {
+                return;
+            };
+            let mut out = Vec::with_capacity(256);
+            out.extend_from_slice(line.method.as_bytes());
+            out.push(b' ');
+            out.extend_from_slice(line.uri.as_bytes());
+            out.extend_from_slice(b" SIP/2.0\r\n");
+            for (name, value) in msg.headers() {
+                let keep = matches!(
+                    name,
+                    HeaderName::Via
+                        | HeaderName::From
+                        | HeaderName::To
+                        | HeaderName::CallId
+                        | HeaderName::CSeq
+                );
+                if keep {
+                    out.extend_from_slice(name.as_str().as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(value.value.as_bytes());
+                    out.extend_from_slice(b"\r\n");
+                }
+            }
+            out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            out
+        };
+        if skeleton.len() < self.bytes.len() && parse_message_with(&skeleton, &self.limits).is_ok()
+        {
+            self.bytes = skeleton;
+            self.bytes.shrink_to_fit();
+        }
+    }
+
     /// The message as sent or received on the wire.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes

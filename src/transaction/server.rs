@@ -103,19 +103,42 @@ impl ServerTransaction {
         config: TimerConfig,
         now: Instant,
     ) -> Self {
-        let (invite, destination) = {
+        let head = {
             let msg = request.message();
-            (
-                msg.method() == Some("INVITE"),
-                response_destination(&msg, source, transport),
-            )
+            Head::of(&msg, source, transport)
         };
+        Self::start(request, head, source, transport, config, now)
+    }
+
+    /// [`new`](Self::new) for a caller that holds the request already parsed
+    /// (`parsed` must be the view of `request`): the same transaction,
+    /// without parsing the request again.
+    pub fn from_parsed(
+        request: OwnedMessage,
+        parsed: &SipMessage<'_>,
+        source: SocketAddr,
+        transport: Transport,
+        config: TimerConfig,
+        now: Instant,
+    ) -> Self {
+        let head = Head::of(parsed, source, transport);
+        Self::start(request, head, source, transport, config, now)
+    }
+
+    fn start(
+        request: OwnedMessage,
+        head: Head,
+        source: SocketAddr,
+        transport: Transport,
+        config: TimerConfig,
+        now: Instant,
+    ) -> Self {
         let mut tx = ServerTransaction {
-            invite,
+            invite: head.invite,
             state: ServerState::Trying,
             request,
             source,
-            destination,
+            destination: head.destination,
             transport,
             config,
             timers: Timers::default(),
@@ -124,8 +147,7 @@ impl ServerTransaction {
             last_status: 0,
             out: VecDeque::new(),
         };
-        if invite {
-            let trying = tx.response(100, "Trying", None).finish(b"");
+        if let Some(trying) = head.trying {
             // A fresh transaction accepts any response.
             let _ = tx.respond(trying, now);
         }
@@ -176,6 +198,26 @@ impl ServerTransaction {
         ))
     }
 
+    /// [`response`](Self::response) for a caller that holds the request
+    /// already parsed (`request` must be this transaction's request, as
+    /// given by [`request`](Self::request)): the same response, without
+    /// parsing the request again.
+    pub fn response_to_parsed(
+        &self,
+        request: &SipMessage<'_>,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) -> ResponseWriter {
+        ResponseWriter(response_to(
+            request,
+            code,
+            reason,
+            to_tag,
+            Some(self.source),
+        ))
+    }
+
     /// Handles a retransmission of the request, or (INVITE) the ACK of a
     /// non-2xx final response: a retransmission is answered with the last
     /// response; the ACK moves Completed to Confirmed (timer I).
@@ -206,6 +248,7 @@ impl ServerTransaction {
         let reliable = self.transport.is_reliable();
         self.last_status = code;
         self.last_response = Some(response);
+
         self.retransmit();
         match (self.invite, code) {
             (_, 100..=199) => self.state = ServerState::Proceeding,
@@ -225,6 +268,17 @@ impl ServerTransaction {
         }
         self.handle_timeout(now);
         Ok(())
+    }
+
+    /// Once the final response is sent no other response is built: keeps of
+    /// the request only its request line and the fields that identify it
+    /// (Via, From, To, Call-ID, CSeq), so a rejected request does not hold
+    /// its bytes (a body, long fields) while Timer H or J runs. Does nothing
+    /// before the final response.
+    pub fn release_request(&mut self) {
+        if self.last_status >= 200 {
+            self.request.shrink_to_skeleton();
+        }
     }
 
     /// Fires every timer due at `now`: G retransmits the final response, H
@@ -282,6 +336,27 @@ impl ServerTransaction {
                 transport: self.transport,
                 bytes: bytes.clone(),
             }));
+        }
+    }
+}
+
+/// What a new server transaction takes from its request.
+struct Head {
+    invite: bool,
+    destination: SocketAddr,
+    /// The 100 Trying an INVITE transaction sends at once (§17.2.1).
+    trying: Option<Vec<u8>>,
+}
+
+impl Head {
+    fn of(msg: &SipMessage<'_>, source: SocketAddr, transport: Transport) -> Self {
+        let invite = msg.method() == Some("INVITE");
+        Head {
+            invite,
+            destination: response_destination(msg, source, transport),
+            trying: invite.then(|| {
+                ResponseWriter(response_to(msg, 100, "Trying", None, Some(source))).finish(b"")
+            }),
         }
     }
 }

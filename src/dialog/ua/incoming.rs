@@ -160,11 +160,11 @@ impl UserAgent {
             return self.reject(request, busy, source, transport);
         }
         if let Some(min_se) = self.session_too_brief(request) {
-            let id = self.new_server(owned(), key, None, source, transport, now);
+            let id = self.new_server(owned(), request, key, None, source, transport, now);
             return self.reject_too_brief(id, 422, ("Min-SE", min_se), now);
         }
         if let Some(min) = self.subscription_too_brief(request) {
-            let id = self.new_server(owned(), key, None, source, transport, now);
+            let id = self.new_server(owned(), request, key, None, source, transport, now);
             return self.reject_too_brief(id, 423, ("Min-Expires", min), now);
         }
         let to_tag = request
@@ -172,7 +172,7 @@ impl UserAgent {
             .and_then(Result::ok)
             .and_then(|to| to.tag().map(str::to_owned));
         if method == "CANCEL" {
-            let id = self.new_server(owned(), key, None, source, transport, now);
+            let id = self.new_server(owned(), request, key, None, source, transport, now);
             return self.on_cancel(request, id, now);
         }
         let Some(to_tag) = to_tag else {
@@ -185,7 +185,7 @@ impl UserAgent {
             let merged = merge
                 .as_ref()
                 .is_some_and(|m| self.merge_keys.contains_key(m) || self.stale_invite(m));
-            let id = self.new_server(owned(), key, None, source, transport, now);
+            let id = self.new_server(owned(), request, key, None, source, transport, now);
             if merged {
                 return self.respond_internal(id, 482, now);
             }
@@ -210,7 +210,7 @@ impl UserAgent {
             None => self.dialog_from_notify(request, &to_tag),
         };
         let Some(dialog) = dialog else {
-            let id = self.new_server(owned(), key, None, source, transport, now);
+            let id = self.new_server(owned(), request, key, None, source, transport, now);
             return self.respond_internal(id, 481, now);
         };
         let seq = request.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
@@ -219,7 +219,7 @@ impl UserAgent {
             .get(&dialog)
             .and_then(|e| e.dialog.remote_seq)
             .is_some_and(|remote| seq < remote);
-        let id = self.new_server(owned(), key, Some(dialog), source, transport, now);
+        let id = self.new_server(owned(), request, key, Some(dialog), source, transport, now);
         if out_of_order {
             return self.respond_internal(id, 500, now);
         }
@@ -319,9 +319,11 @@ impl UserAgent {
         let _ = self.respond(id, ResponseSpec::new(status), now);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new_server(
         &mut self,
         request: OwnedMessage,
+        parsed: &SipMessage<'_>,
         key: ServerKey,
         dialog: Option<DialogId>,
         source: SocketAddr,
@@ -329,13 +331,19 @@ impl UserAgent {
         now: Instant,
     ) -> ServerTxId {
         let id = ServerTxId(self.fresh_id());
-        let to_tag = request
-            .message()
+        let to_tag = parsed
             .to()
             .and_then(Result::ok)
             .and_then(|to| to.tag().map(str::to_owned))
             .unwrap_or_else(|| self.rng.token(10));
-        let tx = ServerTransaction::new(request, source, transport, self.config.timers, now);
+        let tx = ServerTransaction::from_parsed(
+            request,
+            parsed,
+            source,
+            transport,
+            self.config.timers,
+            now,
+        );
         self.server_keys.insert(key.clone(), id);
         self.servers.insert(
             id,

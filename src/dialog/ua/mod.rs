@@ -247,6 +247,12 @@ pub struct UserAgent {
     /// transaction exists.
     refer_dialogs: IdMap<ClientTxId, DialogId>,
     deadlines: BinaryHeap<Reverse<(Instant, u64, DeadlineReason)>>,
+    /// When the heap holds more entries than this, the entries of
+    /// deadlines no longer scheduled (a forgotten transaction, a timer
+    /// rescheduled) are dropped: twice what was live at the last
+    /// compaction, so the heap stays within a constant factor of the live
+    /// deadlines at amortized constant cost.
+    compact_at: usize,
     deadline_seq: u64,
     out: VecDeque<Output>,
 }
@@ -276,6 +282,7 @@ impl UserAgent {
             pending_refers: HashMap::new(),
             refer_dialogs: IdMap::default(),
             deadlines: BinaryHeap::new(),
+            compact_at: 64,
             deadline_seq: 0,
             out: VecDeque::new(),
         }
@@ -477,6 +484,68 @@ impl UserAgent {
         Ok(())
     }
 
+    /// Answers a server transaction with a final response (300 to 699) and
+    /// forgets the transaction at once, as a stateless UAS would (RFC 3261
+    /// §8.2.7): nothing of the request is kept, so a request refused under
+    /// load holds no bytes while its timers would run. A retransmission of
+    /// the request is then a new request, answered again; the ACK of the
+    /// response matches no transaction and is dropped. The response goes out
+    /// once, as [`respond`](Self::respond) would send it.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use oma_im::dialog::{Config, Event, Input, Output, ResponseSpec, UserAgent};
+    /// use oma_im::transaction::Transport;
+    ///
+    /// let config = Config::new("192.0.2.1:5060".parse().unwrap(),
+    ///     "192.0.2.100:5060".parse().unwrap(), Transport::Udp, 1);
+    /// let mut ua = UserAgent::new(config);
+    /// let now = Instant::now();
+    /// let invite = b"INVITE sip:ua@192.0.2.1 SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK77\r\nMax-Forwards: 70\r\n\
+    ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
+    ///     Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.9>\r\n\
+    ///     Content-Length: 0\r\n\r\n";
+    /// ua.handle_input(Input::Datagram { bytes: invite, source: "192.0.2.9:5060".parse().unwrap(),
+    ///     transport: Transport::Udp }, now);
+    /// let mut transaction = None;
+    /// while let Some(output) = ua.poll_output() {
+    ///     if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
+    ///         transaction = Some(t);
+    ///     }
+    /// }
+    /// ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
+    /// let mut answered = false;
+    /// while let Some(output) = ua.poll_output() {
+    ///     if let Output::Transmit(t) = output {
+    ///         answered |= t.bytes.starts_with(b"SIP/2.0 503");
+    ///     }
+    /// }
+    /// assert!(answered);
+    /// assert!(ua.is_idle());
+    /// ```
+    pub fn respond_and_forget(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+    ) -> Result<(), UaError> {
+        if !(300..=699).contains(&spec.status) {
+            return Err(UaError::NotAllowed);
+        }
+        self.respond_inner(transaction, spec, now, true)?;
+        if let Some(entry) = self.servers.remove(&transaction) {
+            self.server_keys.remove(&entry.key);
+            if let Some(merge) = entry.merge_key {
+                if self.merge_keys.get(&merge) == Some(&transaction) {
+                    self.merge_keys.remove(&merge);
+                }
+            }
+        }
+        self.cleanup();
+        Ok(())
+    }
+
     /// Responds on a server transaction. A To tag is added to every response
     /// but 100; a 1xx (other than 100) or 2xx to INVITE, SUBSCRIBE or REFER
     /// outside a dialog creates one (early for 1xx) and carries a Contact;
@@ -486,6 +555,18 @@ impl UserAgent {
         transaction: ServerTxId,
         spec: ResponseSpec,
         now: Instant,
+    ) -> Result<(), UaError> {
+        self.respond_inner(transaction, spec, now, false)
+    }
+
+    /// [`respond`](Self::respond); `forget`: the transaction is dropped
+    /// right after, so its request is not shrunk first.
+    fn respond_inner(
+        &mut self,
+        transaction: ServerTxId,
+        spec: ResponseSpec,
+        now: Instant,
+        forget: bool,
     ) -> Result<(), UaError> {
         if !(100..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
@@ -520,7 +601,7 @@ impl UserAgent {
             entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
-        let mut w = entry.tx.response(code, reason, to_tag);
+        let mut w = entry.tx.response_to_parsed(&msg, code, reason, to_tag);
         if code > 100 && (answers_initial || is_target_refresh(method)) {
             // §12.1.1: the Record-Route of the request goes back unchanged
             // in every response that creates or confirms a dialog; echoed
@@ -570,7 +651,7 @@ impl UserAgent {
             w.header("Content-Type", ct);
         }
         let bytes = w.finish(&spec.body);
-        OwnedMessage::with_limits(bytes.clone(), self.config.limits.sip)
+        crate::sip::parse_message_with(&bytes, &self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).
@@ -641,6 +722,9 @@ impl UserAgent {
         if let Some(e) = self.servers.get_mut(&transaction) {
             // The state was checked above and the bytes are a response.
             let _ = e.tx.respond(bytes, now);
+            if !forget {
+                e.tx.release_request();
+            }
         }
         self.drive_server(transaction);
         self.process_due(now);
@@ -784,6 +868,14 @@ impl UserAgent {
         self.deadline_seq = self.deadline_seq.wrapping_add(1);
         self.deadlines
             .push(Reverse((at, self.deadline_seq, reason)));
+        if self.deadlines.len() > self.compact_at {
+            let heap = std::mem::take(&mut self.deadlines);
+            self.deadlines = heap
+                .into_iter()
+                .filter(|Reverse((at, _, reason))| self.is_live(*at, *reason))
+                .collect();
+            self.compact_at = self.deadlines.len().saturating_mul(2).max(64);
+        }
     }
 
     /// Whether a heap entry still describes a scheduled deadline.

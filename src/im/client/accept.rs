@@ -186,7 +186,7 @@ impl ImClient {
             return;
         };
         let deadline = *deadline;
-        match refusal(buffer) {
+        match refusal(buffer, &self.config.limits.layers.msrp) {
             Refusal::Incomplete => {}
             Refusal::Invalid => self.close_accepted(connection),
             Refusal::Reply(data) => {

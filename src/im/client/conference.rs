@@ -80,7 +80,7 @@ impl ImClient {
     pub(super) fn on_notify(&mut self, id: ImSessionId, msg: &SipMessage<'_>) {
         let limits = XmlLimits {
             max_users: self.config.limits.max_participants,
-            ..XmlLimits::default()
+            ..self.config.limits.layers.xml
         };
         let body = msg.body();
         let is_info = msg.header(HeaderName::ContentType).is_some_and(|ct| {

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use crate::dialog;
 use crate::im::SipIpCoreProfile;
-use crate::msrp::session::SessionLimits;
 use crate::sip::{Method, MethodSet};
 use crate::transaction::Transport;
 
@@ -45,10 +44,14 @@ pub enum LargeMessageGroupTarget {
 /// Bounds on what an IM Client keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Bounds of the SIP user agent underneath.
+    /// Bounds of the SIP user agent underneath (its `sip` is replaced by
+    /// [`layers.sip`](crate::Limits::sip)).
     pub ua: dialog::Limits,
-    /// Bounds of each MSRP session.
-    pub msrp: SessionLimits,
+    /// The bounds of every layer the client parses with: SIP messages, SDP,
+    /// conference-info documents (`max_users` is replaced by
+    /// [`max_participants`](Self::max_participants)), and each MSRP session
+    /// ([`crate::Limits::session_limits`]).
+    pub layers: crate::Limits,
     /// Most IM sessions alive at once (originated and received).
     pub max_sessions: usize,
     /// Most IM Session Identities kept after their session ended, for a
@@ -103,7 +106,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
-            msrp: SessionLimits::default(),
+            layers: crate::Limits::default(),
             max_sessions: 64,
             max_stored_identities: 64,
             max_allow_methods: 32,

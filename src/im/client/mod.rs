@@ -200,6 +200,7 @@ impl ImClient {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        ua_config.limits.sip = config.limits.layers.sip;
         ua_config.routing = config.routing;
         // 9.1.1.1 steps 6 and 7, and the timer of the 200 (RFC 4028): the
         // user agent's session timer writes `Session-Expires:

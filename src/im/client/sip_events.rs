@@ -166,7 +166,7 @@ impl ImClient {
                     }
                     return;
                 }
-                let answer = answer_sdp(msg).map(<[u8]>::to_vec);
+                let answer = answer_sdp(msg, &self.config.limits.layers).map(<[u8]>::to_vec);
                 let identity = s.identity.clone();
                 match answer {
                     Some(answer) => {
@@ -231,8 +231,12 @@ impl ImClient {
     /// 180 and ask the user.
     fn on_invitation(&mut self, tx: ServerTxId, msg: &SipMessage<'_>, now: Instant) {
         let max_allow = self.config.limits.max_allow_methods;
-        let offer =
-            answer_sdp(msg).and_then(|sdp| SessionDescription::parse(sdp).ok().map(|d| (sdp, d)));
+        let layers = &self.config.limits.layers;
+        let offer = answer_sdp(msg, layers).and_then(|sdp| {
+            SessionDescription::parse_with_limits(sdp, &layers.sdp)
+                .ok()
+                .map(|d| (sdp, d))
+        });
         let Some((offer_bytes, offer)) = offer else {
             let spec = build::response(&self.config, &self.release, 488, true);
             let _ = self.ua.respond(tx, spec, now);
@@ -391,9 +395,9 @@ fn store_allow(s: &mut Session, msg: &SipMessage<'_>, max: usize) {
 }
 
 /// The SDP of a 2xx: the body itself or the `application/sdp` part.
-fn answer_sdp<'a>(msg: &SipMessage<'a>) -> Option<&'a [u8]> {
+fn answer_sdp<'a>(msg: &SipMessage<'a>, layers: &crate::Limits) -> Option<&'a [u8]> {
     let ct = msg.header(HeaderName::ContentType)?.value;
-    find_sdp(ct, msg.body(), &Default::default()).ok().flatten()
+    find_sdp(ct, msg.body(), &layers.mime).ok().flatten()
 }
 
 /// The Call-ID and From tag of a received INVITE: how its dialog is found.

@@ -99,7 +99,7 @@ impl ImClient {
     /// the connection when the local end is active; queues a Large Message.
     pub(super) fn start_msrp(&mut self, id: ImSessionId, now: Instant) {
         let chunk_size = self.config.msrp_chunk_size;
-        let limits = self.config.limits.msrp;
+        let limits = self.config.limits.layers.session_limits();
         let rng_seed = self.rng.fork_seed();
         let from = self.config.im_address.clone();
         let Some(s) = self.sessions.get_mut(&id) else {
@@ -112,8 +112,9 @@ impl ImClient {
             Side::Answerer
         };
         let built = (|| {
-            let local = SessionDescription::parse(&local).ok()?;
-            let remote = SessionDescription::parse(&remote).ok()?;
+            let sdp_limits = &self.config.limits.layers.sdp;
+            let local = SessionDescription::parse_with_limits(&local, sdp_limits).ok()?;
+            let remote = SessionDescription::parse_with_limits(&remote, sdp_limits).ok()?;
             let negotiated = negotiate(&local, &remote, side).ok()?;
             let config = SessionConfig {
                 chunk_size,

@@ -10,17 +10,15 @@ use crate::transaction::Transport;
 /// with the protocol's answer (a SIP response, MSRP 413) or a typed error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The SIP user agent's bounds (messages, transactions, dialogs).
+    /// The SIP user agent's bounds (transactions, dialogs; its `sip` is
+    /// replaced by [`layers.sip`](crate::Limits::sip)).
     pub ua: dialog::Limits,
-    /// Bounds on the bodies of an INVITE (`multipart/mixed` parts, headers).
-    pub mime: crate::body::mime::MimeLimits,
-    /// Bounds on the URI-list document; its `max_list_entries` is replaced
-    /// by [`max_history_references`](Self::max_history_references).
-    pub xml: crate::body::xml::XmlLimits,
-    /// Bounds on SDP bodies.
-    pub sdp: crate::sdp::Limits,
-    /// Bounds on each MSRP session (queued bytes, pending transactions).
-    pub msrp_session: crate::msrp::session::SessionLimits,
+    /// The bounds of every layer the History Function parses with: SIP
+    /// messages, the bodies of an INVITE (`multipart/mixed`), the URI-list
+    /// document (its `max_list_entries` is replaced by
+    /// [`max_history_references`](Self::max_history_references)), SDP, and
+    /// each MSRP session ([`crate::Limits::session_limits`]).
+    pub layers: crate::Limits,
     /// Most history references in the URI-list of one retrieval request;
     /// a longer list is answered `413 Request Entity Too Large`.
     pub max_history_references: usize,
@@ -39,10 +37,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
-            mime: Default::default(),
-            xml: Default::default(),
-            sdp: Default::default(),
-            msrp_session: Default::default(),
+            layers: crate::Limits::default(),
             max_history_references: 256,
             max_sessions: 64,
             max_stored_headers: 64,

@@ -106,13 +106,14 @@ impl ImHistoryFunction {
             return;
         };
         let offer_bytes = std::mem::take(&mut r.offer);
-        let msrp = find_sdp(content_type, msg.body(), &limits.mime)
+        let msrp = find_sdp(content_type, msg.body(), &limits.layers.mime)
             .ok()
             .flatten()
             .and_then(|body| {
-                let answered = SessionDescription::parse_with_limits(body, &limits.sdp).ok()?;
+                let answered =
+                    SessionDescription::parse_with_limits(body, &limits.layers.sdp).ok()?;
                 let offered =
-                    SessionDescription::parse_with_limits(&offer_bytes, &limits.sdp).ok()?;
+                    SessionDescription::parse_with_limits(&offer_bytes, &limits.layers.sdp).ok()?;
                 let n = negotiate(&offered, &answered, Side::Offerer).ok()?;
                 MsrpSession::from_negotiated(&n, config).ok()
             });

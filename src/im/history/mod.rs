@@ -208,6 +208,7 @@ impl ImHistoryFunction {
             config.seed,
         );
         ua_config.limits = config.limits.ua;
+        ua_config.limits.sip = config.limits.layers.sip;
         ua_config.routing = config.routing;
         if let Some(timer) = config.session_timer {
             ua_config = ua_config.with_session_timer(timer);
@@ -404,7 +405,8 @@ impl ImHistoryFunction {
             path.as_str(),
         );
         local.direction = Direction::SendOnly;
-        let parsed = SessionDescription::parse_with_limits(&offer_bytes, &self.config.limits.sdp);
+        let parsed =
+            SessionDescription::parse_with_limits(&offer_bytes, &self.config.limits.layers.sdp);
         let built = parsed.ok().and_then(|offered| {
             let answered = answer(&offered, &local);
             let params = negotiate(&answered, &offered, Side::Answerer)
@@ -704,7 +706,7 @@ impl ImHistoryFunction {
     fn msrp_config(&self, session: HistorySessionId) -> msrp_session::SessionConfig {
         msrp_session::SessionConfig {
             chunk_size: NonZeroUsize::new(self.config.chunk_size).unwrap_or(NonZeroUsize::MIN),
-            limits: self.config.limits.msrp_session,
+            limits: self.config.limits.layers.session_limits(),
             // One independent stream of the History Function's seed per session.
             rng_seed: Rng::with_stream(self.config.seed, 0x6d73_7270 ^ session.0.rotate_left(32))
                 .fork_seed(),

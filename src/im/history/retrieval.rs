@@ -52,10 +52,10 @@ pub(super) fn check_invite(
         .map(|h| h.value)
         .unwrap_or_default();
     let body = invite.body();
-    let sdp = find_sdp(content_type, body, &limits.mime)
+    let sdp = find_sdp(content_type, body, &limits.layers.mime)
         .map_err(|_| RejectReason::MalformedBody)?
         .ok_or(RejectReason::NotRecvOnly)?;
-    let description = SessionDescription::parse_with_limits(sdp, &limits.sdp)
+    let description = SessionDescription::parse_with_limits(sdp, &limits.layers.sdp)
         .map_err(|_| RejectReason::NotRecvOnly)?;
     let recvonly = description
         .msrp_media()
@@ -63,10 +63,10 @@ pub(super) fn check_invite(
     if !recvonly {
         return Err(RejectReason::NotRecvOnly);
     }
-    let list = find_resource_lists(content_type, body, &limits.mime)
+    let list = find_resource_lists(content_type, body, &limits.layers.mime)
         .map_err(|_| RejectReason::MalformedBody)?
         .ok_or(RejectReason::NoUriList)?;
-    let mut xml = limits.xml;
+    let mut xml = limits.layers.xml;
     xml.max_list_entries = limits.max_history_references;
     let lists = ResourceLists::parse(list, &xml).map_err(|e| match e.kind {
         XmlErrorKind::TooManyEntries { .. } => RejectReason::TooManyReferences,

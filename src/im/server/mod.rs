@@ -173,8 +173,8 @@ pub use types::{
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
-use crate::im::trust::Originator;
 use crate::hash::IdMap;
+use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
 use session::ImSession;
@@ -283,6 +283,7 @@ impl ImServer {
         );
         ua_config.timers = config.timers;
         ua_config.limits = config.limits.ua;
+        ua_config.limits.sip = config.limits.layers.sip;
         ua_config.routing = config.routing;
         let caps = &mut ua_config.capabilities;
         caps.allow = crate::sip::MethodSet::new();

@@ -104,14 +104,14 @@ impl ImServer {
             .and_then(Result::ok)
             .map(|ct| ct.to_string())
             .ok_or((400, None))?;
-        let limits = crate::body::mime::MimeLimits::default();
-        let list = find_resource_lists(&content_type, msg.body(), &limits)
+        let layers = &self.config.limits.layers;
+        let list = find_resource_lists(&content_type, msg.body(), &layers.mime)
             .map_err(|_| (400, None))?
             .ok_or((400, None))?;
         let max = self.config.limits.max_adhoc_participants;
         let xml_limits = XmlLimits {
             max_list_entries: max,
-            ..XmlLimits::default()
+            ..layers.xml
         };
         let lists = ResourceLists::parse(list, &xml_limits).map_err(|e| match e.kind {
             crate::body::xml::XmlErrorKind::TooManyEntries { .. } => {
@@ -123,7 +123,7 @@ impl ImServer {
         if recipients.is_empty() {
             return Err((400, None));
         }
-        let multipart = Multipart::parse_content_type(msg.body(), &content_type, &limits)
+        let multipart = Multipart::parse_content_type(msg.body(), &content_type, &layers.mime)
             .map_err(|_| (400, None))?;
         let part = multipart
             .parts

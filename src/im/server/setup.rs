@@ -68,7 +68,7 @@ impl ImServer {
             return self.reject(transaction, 400, None, now);
         };
         if let Target::Session(session) = target {
-            if is_recv_only(&offer_of(&msg, self.config.limits.max_body)) {
+            if is_recv_only(&offer_of(&msg, &self.config.limits), &self.config.limits) {
                 return self.join(session, transaction, &msg, &who, now);
             }
         }
@@ -184,6 +184,9 @@ impl ImServer {
                 }
             }
             AuthorizationPolicy::Ask => {
+                if self.pending_auth.len() >= self.config.limits.max_pending_authorizations {
+                    return self.reject(transaction, 503, None, now);
+                }
                 let id = AuthorizationId(self.fresh_id());
                 let (originator, verified) = (who.address.clone(), who.verified);
                 self.pending_auth.insert(
@@ -254,6 +257,11 @@ impl ImServer {
         hosted_by: String,
         now: Instant,
     ) {
+        // At the session cap the answer is 503 whatever the request holds:
+        // refused before its bodies are read.
+        if self.sessions.len() >= self.config.limits.max_sessions {
+            return self.reject(transaction, 503, None, now);
+        }
         let group = match kind {
             Kind::Group => self.groups.get(&uri_key(&hosted_by)).copied(),
             _ => None,
@@ -271,7 +279,7 @@ impl ImServer {
             return self.reject(transaction, 488, None, now);
         }
         // Large Message mode to several recipients (9.x): a `sendonly` offer.
-        let large_message = is_send_only(&inviter.offer);
+        let large_message = is_send_only(&inviter.offer, &self.config.limits);
         if let Some(s) = self.sessions.get_mut(&session) {
             s.large_message = large_message;
         }
@@ -320,7 +328,7 @@ impl ImServer {
         if msg.body().len() > self.config.limits.max_body {
             return None;
         }
-        let offer = offer_of(msg, self.config.limits.max_body);
+        let offer = offer_of(msg, &self.config.limits);
         let requested = msg
             .session_expires()
             .and_then(Result::ok)
@@ -349,7 +357,8 @@ impl ImServer {
     /// 7.2.1.2 step 4: an MSRP line over TCP whose accept-types meet the
     /// types operator policy allows.
     fn offer_allowed(&self, offer: &[u8]) -> bool {
-        let Ok(sdp) = SessionDescription::parse(offer) else {
+        let Ok(sdp) = SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp)
+        else {
             return false;
         };
         let Some((_, media)) = sdp.msrp_media() else {
@@ -376,7 +385,8 @@ impl ImServer {
         let content_type = msg
             .header(crate::sip::HeaderName::ContentType)
             .map_or("", |h| h.value);
-        let list = find_resource_lists(content_type, msg.body(), &Default::default())
+        let layers = &self.config.limits.layers;
+        let list = find_resource_lists(content_type, msg.body(), &layers.mime)
             .ok()
             .flatten()
             .ok_or(400u16)?;
@@ -385,19 +395,19 @@ impl ImServer {
             // The inviter is a Participant too; one entry more than the
             // room left is enough to know the list is too long.
             max_list_entries: max,
-            ..XmlLimits::default()
+            ..layers.xml
         };
         let lists = ResourceLists::parse(list, &limits).map_err(|e| match e.kind {
             XmlErrorKind::TooManyEntries { .. } => 486u16,
             _ => 400,
         })?;
         let me = uri_key(inviter);
-        let mut keys: Vec<String> = Vec::new();
+        // A set: linear in the list however large the configured maximum.
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut uris = Vec::new();
         for entry in lists.entries() {
             let key = uri_key(&entry.uri);
-            if key != me && !keys.contains(&key) {
-                keys.push(key);
+            if key != me && keys.insert(key) {
                 uris.push(entry.uri.to_string());
             }
         }
@@ -425,6 +435,7 @@ impl ImServer {
         let identity = format!("sip:{token}@{}", self.config.domain);
         let switch = MsrpSwitch::new(SwitchConfig {
             rng_seed: self.rng.fork_seed(),
+            limits: self.config.limits.layers.switch_limits(),
             ..SwitchConfig::default()
         });
         if kind != Kind::AdHoc {
@@ -670,7 +681,7 @@ impl ImServer {
         // names the initiator of the recording, believed only from the
         // trust domain (a P-Asserted-Identity, if any, is the History
         // Function's own).
-        let recorder = is_recv_only(&joiner.offer);
+        let recorder = is_recv_only(&joiner.offer, &self.config.limits);
         if recorder {
             let initiator = msg
                 .from()
@@ -773,10 +784,13 @@ impl ImServer {
         let path = self.leg_uri(&token);
         let sdp_id = self.rng.next_u64() >> 1;
         let local = Self::local_parameters(&self.config, sdp_id, &path);
-        let Ok(their_offer) = SessionDescription::parse(&offer_body) else {
+        let sdp_limits = self.config.limits.layers.sdp;
+        let Ok(their_offer) = SessionDescription::parse_with_limits(&offer_body, &sdp_limits)
+        else {
             return;
         };
-        let invitee_sdp = invitee_answer.and_then(|a| SessionDescription::parse(a).ok());
+        let invitee_sdp =
+            invitee_answer.and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok());
         let ours = match &invitee_sdp {
             Some(a) => crate::sdp::offer_answer::answer_for_inviter(&their_offer, a, &local),
             None => answer(&their_offer, &local),
@@ -784,7 +798,11 @@ impl ImServer {
         let body = ours.to_bytes();
         // The switch leg's parameters, while both descriptions are parsed
         // (the joiner offered: the server answers).
-        let leg_params = super::LegParams::negotiate(&ours, &their_offer, crate::sdp::offer_answer::Side::Answerer);
+        let leg_params = super::LegParams::negotiate(
+            &ours,
+            &their_offer,
+            crate::sdp::offer_answer::Side::Answerer,
+        );
         drop(ours);
         drop(local);
         let spec = self
@@ -836,7 +854,7 @@ impl ImServer {
     }
 
     /// A final failure to an INVITE no session holds (any more): Server,
-    /// and a Warning for 486.
+    /// and a Warning for 486. The transaction is forgotten once answered.
     pub(super) fn reject(
         &mut self,
         transaction: ServerTxId,
@@ -848,39 +866,42 @@ impl ImServer {
         if let Some(text) = warning {
             spec = spec.with_header("Warning", &format!("399 {} \"{text}\"", self.config.domain));
         }
-        let _ = self.ua.respond(transaction, spec, now);
+        // A refused request keeps nothing (RFC 3261 §8.2.7): under a flood
+        // of requests the server cannot take, each is answered and
+        // forgotten rather than held for Timer H or J.
+        let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }
 }
 
 /// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
-fn is_send_only(offer: &[u8]) -> bool {
-    offer_direction(offer) == Some(crate::sdp::Direction::SendOnly)
+fn is_send_only(offer: &[u8], limits: &super::Limits) -> bool {
+    offer_direction(offer, limits) == Some(crate::sdp::Direction::SendOnly)
 }
 
 /// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).
-fn is_recv_only(offer: &[u8]) -> bool {
-    offer_direction(offer) == Some(crate::sdp::Direction::RecvOnly)
+fn is_recv_only(offer: &[u8], limits: &super::Limits) -> bool {
+    offer_direction(offer, limits) == Some(crate::sdp::Direction::RecvOnly)
 }
 
 /// The direction of an SDP offer's MSRP media.
-fn offer_direction(offer: &[u8]) -> Option<crate::sdp::Direction> {
-    let sdp = SessionDescription::parse(offer).ok()?;
+fn offer_direction(offer: &[u8], limits: &super::Limits) -> Option<crate::sdp::Direction> {
+    let sdp = SessionDescription::parse_with_limits(offer, &limits.layers.sdp).ok()?;
     let (_, media) = sdp.msrp_media()?;
     Some(sdp.media_direction(media))
 }
 
 /// The SDP offer of an INVITE (alone or in a `multipart/mixed` body), empty
 /// when there is none or the body is over `max_body`.
-fn offer_of(msg: &SipMessage<'_>, max_body: usize) -> Vec<u8> {
+fn offer_of(msg: &SipMessage<'_>, limits: &super::Limits) -> Vec<u8> {
     let body = msg.body();
-    if body.len() > max_body {
+    if body.len() > limits.max_body {
         return Vec::new();
     }
     let content_type = msg
         .header(crate::sip::HeaderName::ContentType)
         .map_or("", |h| h.value);
-    find_sdp(content_type, body, &Default::default())
+    find_sdp(content_type, body, &limits.layers.mime)
         .ok()
         .flatten()
         .unwrap_or_default()

@@ -122,8 +122,10 @@ impl ImServer {
         } = match &p.leg_params {
             Some(params) => params.clone(),
             None => {
-                let local = SessionDescription::parse(&p.local_sdp).ok()?;
-                let remote = SessionDescription::parse(&p.remote_sdp).ok()?;
+                let sdp_limits = &self.config.limits.layers.sdp;
+                let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
+                let remote =
+                    SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
                 let side = if p.invited {
                     Side::Offerer
                 } else {
@@ -138,7 +140,7 @@ impl ImServer {
             identity: p.address.clone(),
             anonymous_identity: p.anonymous.then_some(anonymous_uri),
             active,
-            max_queued_bytes: 1024 * 1024,
+            max_queued_bytes: self.config.limits.max_msrp_queued_bytes_per_leg,
         };
         Some((config, remote_path, active))
     }
@@ -278,7 +280,7 @@ impl ImServer {
         let Some(Connection::Unbound(u)) = self.connections.get(&connection) else {
             return;
         };
-        let reply = match crate::im::accept::refusal(&u.buffer) {
+        let reply = match crate::im::accept::refusal(&u.buffer, &self.config.limits.layers.msrp) {
             crate::im::accept::Refusal::Incomplete => return,
             crate::im::accept::Refusal::Reply(reply) => reply,
             crate::im::accept::Refusal::Invalid => return self.close_unbound(connection),
