@@ -110,6 +110,7 @@ impl OwnedMessage {
         if skeleton.len() < self.bytes.len() && parse_message_with(&skeleton, &self.limits).is_ok()
         {
             self.bytes = skeleton;
+            self.bytes.shrink_to_fit();
         }
     }
 
