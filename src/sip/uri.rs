@@ -777,12 +777,17 @@ struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
-    /// `true` when `name` is a duplicate (ASCII case-insensitively) of one
-    /// of the parameters in `before`, the checked text of those seen so
-    /// far; notes it otherwise.
+    /// `true` when `name` is a duplicate of one of the parameters in
+    /// `before`, the checked text of those seen so far, compared as
+    /// [`SipUri::uri_eq`] compares names (escapes decoded, ASCII
+    /// case-insensitively: `;%72` and `;R` both name `r`); notes it
+    /// otherwise.
     fn seen(&mut self, name: &'a str, before: &str) -> bool {
-        let duplicate = self.first.iter().any(|n| n.eq_ignore_ascii_case(name))
-            || (self.first.is_full() && Params::from_checked(before).contains(name));
+        let duplicate = self.first.iter().any(|n| decoded_eq(n, name, true))
+            || (self.first.is_full()
+                && Params::from_checked(before)
+                    .iter()
+                    .any(|q| decoded_eq(q.name, name, true)));
         if !duplicate {
             // Once full, the parameter text is searched instead.
             let _ = self.first.try_push(name);
@@ -1362,6 +1367,15 @@ mod tests {
             assert_eq!(err.kind, ValueErrorKind::DuplicateParam, "{uri}");
             assert_eq!(err.offset, uri.len() - again.len(), "{uri}");
         }
+        // Names are compared decoded: `%72` is `r` (found by the
+        // sip_uri fuzz target, where it made `uri_eq` irreflexive).
+        for uri in ["sip:h;%72;r=ue", "sip:h;R=1;%72", "sip:h;a%41=1;AA"] {
+            let err = Uri::parse(uri).unwrap_err();
+            assert_eq!(err.kind, ValueErrorKind::DuplicateParam, "{uri}");
+        }
+        let escaped: String = (0..12).map(|k| format!(";p{k}=v")).collect();
+        let err = Uri::parse(&format!("sip:h{escaped};%5011")).unwrap_err();
+        assert_eq!(err.kind, ValueErrorKind::DuplicateParam);
         let tel = Uri::parse("tel:+1;a=1;b;A").unwrap_err();
         assert_eq!((tel.kind, tel.offset), (ValueErrorKind::DuplicateParam, 13));
     }
