@@ -120,6 +120,7 @@
 //! # Ok::<(), oma_im::im::history::HistoryError>(())
 //! ```
 
+mod accept;
 mod config;
 mod events;
 mod retrieval;
@@ -195,6 +196,9 @@ pub struct ImHistoryFunction {
     /// Whether the SIP message being handled came from the trust domain.
     input_trusted: bool,
     next_id: u64,
+    /// The MSRP connections accepted on the MSRP address, by name.
+    accepted: BTreeMap<crate::im::ConnectionId, accept::Accepted>,
+    next_connection: u64,
     out: VecDeque<Output>,
 }
 
@@ -254,6 +258,8 @@ impl ImHistoryFunction {
             subscriptions: HashMap::new(),
             input_trusted: false,
             next_id: 1,
+            accepted: BTreeMap::new(),
+            next_connection: 0,
             out: VecDeque::new(),
         }
     }
@@ -285,9 +291,12 @@ impl ImHistoryFunction {
     }
 
     /// `true` when nothing is alive: no session, no SIP transaction or
-    /// dialog, no deadline, no output waiting.
+    /// dialog, no accepted connection, no deadline, no output waiting.
     pub fn is_idle(&self) -> bool {
-        self.sessions.is_empty() && self.ua.is_idle() && self.out.is_empty()
+        self.sessions.is_empty()
+            && self.accepted.is_empty()
+            && self.ua.is_idle()
+            && self.out.is_empty()
     }
 
     /// Handles a message from the network or the MSRP connections.
@@ -322,6 +331,10 @@ impl ImHistoryFunction {
             Input::MsrpClosed { session } => {
                 self.msrp_input(session, msrp_session::Input::Closed, now)
             }
+            Input::MsrpAcceptedBytes { connection, bytes } => {
+                self.accepted_bytes(connection, bytes, now)
+            }
+            Input::MsrpAcceptedClosed { connection } => self.accepted_closed(connection, now),
         }
         self.settle(now);
     }
@@ -335,6 +348,7 @@ impl ImHistoryFunction {
             }
         }
         self.settle(now);
+        self.expire_accepted(now);
     }
 
     /// The next output; drain until `None` after every call.
@@ -350,7 +364,13 @@ impl ImHistoryFunction {
             .values()
             .filter_map(|s| s.msrp.as_ref()?.poll_timeout())
             .min();
-        self.ua.poll_timeout().into_iter().chain(msrp).min()
+        let accepted = self.accepted_deadline().map(|(at, _)| at);
+        self.ua
+            .poll_timeout()
+            .into_iter()
+            .chain(msrp)
+            .chain(accepted)
+            .min()
     }
 
     /// The earliest deadline and why it exists.
@@ -373,10 +393,14 @@ impl ImHistoryFunction {
                 })
             })
             .min_by_key(|d| d.at);
-        match (sip, msrp) {
-            (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
-            (a, b) => a.or(b),
-        }
+        let accepted = self.accepted_deadline().map(|(at, c)| Deadline {
+            at,
+            reason: DeadlineReason::UnboundMsrp(c),
+        });
+        [sip, msrp, accepted]
+            .into_iter()
+            .flatten()
+            .reduce(|best, d| if d.at < best.at { d } else { best })
     }
 
     // ----- retrieval commands -----
@@ -647,6 +671,7 @@ impl ImHistoryFunction {
             Session {
                 kind,
                 msrp: None,
+                connection: None,
                 dialog: None,
                 ending: None,
             },
@@ -841,7 +866,16 @@ impl ImHistoryFunction {
                 }
             }
             if !moved {
-                break;
+                if self.accepted.is_empty() {
+                    break;
+                }
+                // Connections that came before their session's SDP
+                // exchange completed here.
+                let before = self.out.len();
+                self.bind_waiting(now);
+                if self.out.len() == before {
+                    break;
+                }
             }
         }
     }
