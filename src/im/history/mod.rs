@@ -68,7 +68,13 @@
 //! connection of each [`Output::MsrpConnect`] (then report
 //! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
 //! session's connection, close on [`Output::MsrpClose`], and act on each
-//! [`Output::Event`]. Then sleep until
+//! [`Output::Event`]. A connection a peer opens to
+//! [`HistoryConfig::msrp_addr`] is named with
+//! [`msrp_accepted_at`](ImHistoryFunction::msrp_accepted_at) and its bytes
+//! handed in with [`Input::MsrpAcceptedBytes`]: the History Function binds
+//! it to its session ([`Output::MsrpAccepted`]: the session's connection
+//! from then on), or answers and closes it itself
+//! ([`Output::MsrpConnectionTransmit`], [`Output::MsrpConnectionClose`]). Then sleep until
 //! [`poll_timeout`](ImHistoryFunction::poll_timeout) (or the next input) and
 //! call [`handle_timeout`](ImHistoryFunction::handle_timeout) with the time
 //! it is then. A deadline at or before `now` is handled by the call that
@@ -98,6 +104,8 @@
 //!             Output::MsrpConnect { .. } => {}      // connect, then Input::MsrpConnected
 //!             Output::MsrpTransmit { .. } => {}     // write on the session's connection
 //!             Output::MsrpClose { .. } => {}        // close it
+//!             Output::MsrpAccepted { .. } => {}     // the session's connection now
+//!             Output::MsrpConnectionTransmit { .. } | Output::MsrpConnectionClose { .. } => {}
 //!             Output::Event(Event::MessageRecorded { message, .. }) => drop(message), // store it
 //!             Output::Event(_) => {}
 //!         }
