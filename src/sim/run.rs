@@ -13,6 +13,19 @@ use super::{Recorded, Sim, SimError};
 /// What a run calls with every event.
 type Hook<'a> = dyn FnMut(&mut Nodes, NodeId, &SimEvent, Instant) + 'a;
 
+/// When a run stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// At the time given (or earlier, with the clock moved to it, when
+    /// nothing is left to happen).
+    At,
+    /// When every node is idle; an error at the time given.
+    Idle,
+    /// When nothing is in flight and no node has a deadline; an error at
+    /// the time given.
+    Quiet,
+}
+
 impl Sim {
     /// Runs for `duration` of virtual time (or less when everything is
     /// idle before).
@@ -28,7 +41,7 @@ impl Sim {
         mut hook: impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
     ) -> Result<(), SimError> {
         let until = self.now + duration;
-        self.run(until, false, &mut hook)
+        self.run(until, Stop::At, &mut hook)
     }
 
     /// Runs until every node is idle and nothing is in flight; fails with
@@ -46,7 +59,27 @@ impl Sim {
         mut hook: impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
     ) -> Result<(), SimError> {
         let until = self.now + bound;
-        self.run(until, true, &mut hook)
+        self.run(until, Stop::Idle, &mut hook)
+    }
+
+    /// Runs until nothing is in flight and no node has a deadline — the
+    /// nodes may still keep state that waits for a command, such as an
+    /// established dialog without a session timer — and leaves the clock
+    /// there; fails with [`SimError::NotIdle`] when that does not happen
+    /// within `bound` of virtual time.
+    pub fn run_until_quiet(&mut self, bound: Duration) -> Result<(), SimError> {
+        self.run_until_quiet_with(bound, |_, _, _, _| {})
+    }
+
+    /// [`run_until_quiet`](Self::run_until_quiet) with a hook on every
+    /// event.
+    pub fn run_until_quiet_with(
+        &mut self,
+        bound: Duration,
+        mut hook: impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
+    ) -> Result<(), SimError> {
+        let until = self.now + bound;
+        self.run(until, Stop::Quiet, &mut hook)
     }
 
     /// Whether every node is idle and nothing is in flight or held.
@@ -60,7 +93,7 @@ impl Sim {
                 .all(|id| self.nodes.busy(*id).is_none())
     }
 
-    fn run(&mut self, until: Instant, idle: bool, hook: &mut Hook<'_>) -> Result<(), SimError> {
+    fn run(&mut self, until: Instant, stop: Stop, hook: &mut Hook<'_>) -> Result<(), SimError> {
         // The instant the nodes' deadlines were last handled at.
         let mut fired_at: Option<Instant> = None;
         loop {
@@ -90,11 +123,13 @@ impl Sim {
                     fired_at = Some(now);
                 }
                 _ => {
-                    if idle && !self.is_idle() {
-                        return Err(self.not_idle());
-                    }
-                    if !idle {
-                        self.now = self.now.max(until);
+                    match stop {
+                        Stop::At => self.now = self.now.max(until),
+                        Stop::Idle if !self.is_idle() => return Err(self.not_idle()),
+                        Stop::Quiet if next.is_some() || !self.held.is_empty() => {
+                            return Err(self.not_idle())
+                        }
+                        Stop::Idle | Stop::Quiet => {}
                     }
                     return Ok(());
                 }

@@ -18,6 +18,7 @@
 //!   the wire, for assertions.
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod chat;
 pub mod im;
 pub mod im_history;

@@ -194,6 +194,9 @@ impl HistoryNode {
                 Output::MsrpClose { session } => {
                     self.conns.remove(&session);
                 }
+                Output::MsrpAccepted { .. }
+                | Output::MsrpConnectionTransmit { .. }
+                | Output::MsrpConnectionClose { .. } => {}
                 Output::Event(e) => {
                     use history::Event as E;
                     if let E::RecordingStarted { session, .. }
