@@ -21,6 +21,8 @@
 pub mod agents;
 pub mod chat;
 pub mod im;
+pub mod im2;
+pub mod wire;
 pub mod im_history;
 pub mod im_server;
 pub mod msg;
