@@ -9,8 +9,8 @@ mod support;
 
 use oma_im::dialog::RequestSpec;
 use oma_im::sip::{parse_message, HeaderName, Method};
-use support::im_server::scenario::{adhoc_body, config, header, inviter_offer, status, Scenario};
-use support::im_server::{DOMAIN, FACTORY, SERVER};
+use support::im_server2::scenario::{adhoc_body, config, header, inviter_offer, status, Scenario};
+use support::im_server2::{DOMAIN, FACTORY, SERVER};
 
 const INVITEES: [&str; 2] = ["sip:bob@example.com", "sip:carol@example.com"];
 
@@ -37,8 +37,7 @@ fn finals(sc: &Scenario) -> Vec<Vec<u8>> {
 }
 
 fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Options,
         target,
@@ -46,9 +45,7 @@ fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
         &format!("<{target}>"),
     )
     .with_header("Accept", "application/sdp");
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client("alice")
         .ua
         .send_request(spec, now)
         .unwrap();
@@ -192,17 +189,14 @@ fn options_to_an_unknown_uri_is_404() {
 #[test]
 fn a_method_not_taken_outside_a_dialog_gets_405_with_allow() {
     let mut sc = scenario();
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Update,
         FACTORY,
         "<sip:alice@example.com>",
         &format!("<{FACTORY}>"),
     );
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client("alice")
         .ua
         .send_request(spec, now)
         .unwrap();

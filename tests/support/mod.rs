@@ -25,6 +25,7 @@ pub mod im2;
 pub mod wire;
 pub mod im_history;
 pub mod im_server;
+pub mod im_server2;
 pub mod msg;
 mod ua;
 
