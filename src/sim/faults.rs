@@ -1,11 +1,13 @@
 //! The fault verbs of a [`Sim`]: partitions and repairs, nodes cut off the
 //! network, chosen messages delayed, connections reset, nodes restarted.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::im::client::{ClientConfig, ImClient};
 use crate::im::history::{HistoryConfig, ImHistoryFunction};
 use crate::im::server::{ImServer, ServerConfig};
+use crate::transaction::{Transmit, Transport};
 
 use super::net::Flight;
 use super::nodes::{ClientId, HistoryId, NodeId, ServerId};
@@ -55,6 +57,43 @@ impl Sim {
     pub fn reconnect(&mut self, node: impl Into<NodeId>) {
         let node = node.into();
         self.cut_off.retain(|n| *n != node);
+    }
+
+    /// Puts `bytes` on the network now, from `from` to `to`, as if a node
+    /// at `from` had sent them (or a host outside the simulation, or a
+    /// forger, when no node is there): a late copy of a message, a replay,
+    /// a datagram no role would write. The network treats them like any
+    /// other SIP message (faults included; over TCP on the stream from
+    /// `from`), and the wire log shows them.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use oma_im::dialog::Config;
+    /// use oma_im::sim::Sim;
+    /// use oma_im::transaction::Transport;
+    ///
+    /// let mut sim = Sim::new(1);
+    /// let bob = sim.add_agent("bob", Config::new("10.0.0.2:5060".parse()?,
+    ///     "10.0.0.1:5060".parse()?, Transport::Udp, 2));
+    /// sim.inject("10.0.0.66:5060".parse()?, "10.0.0.2:5060".parse()?, Transport::Udp,
+    ///     b"this is not SIP".to_vec());
+    /// sim.run_until_idle(Duration::from_secs(1))?;
+    /// assert_eq!(sim.wire().len(), 1);
+    /// assert!(sim.agent_events(bob).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inject(&mut self, from: SocketAddr, to: SocketAddr, transport: Transport, bytes: Vec<u8>) {
+        let from_node = self.by_sip.get(&from).copied();
+        self.transmit(
+            from,
+            from_node,
+            Transmit {
+                destination: to,
+                transport,
+                bytes,
+            },
+        );
+        self.flush_streams();
     }
 
     /// Messages whose bytes `pick` selects take `delay` more than the

@@ -17,7 +17,7 @@ use super::{Segment, Segmenting, Sim};
 pub(super) enum Flight {
     /// A SIP datagram.
     Datagram {
-        from_node: NodeId,
+        from_node: Option<NodeId>,
         from: SocketAddr,
         to: SocketAddr,
         transport: Transport,
@@ -25,7 +25,7 @@ pub(super) enum Flight {
     },
     /// A segment of a SIP stream.
     SipSegment {
-        from_node: NodeId,
+        from_node: Option<NodeId>,
         from: SocketAddr,
         to: SocketAddr,
         transport: Transport,
@@ -117,10 +117,16 @@ impl Sim {
 
     pub(super) fn send_sip(&mut self, from_node: NodeId, t: Transmit) {
         let from = self.nodes.sip_addr(from_node);
+        self.transmit(from, Some(from_node), t);
+    }
+
+    /// A SIP message from `from` (the address of `from_node`, or of no
+    /// node) onto the network.
+    pub(super) fn transmit(&mut self, from: SocketAddr, from_node: Option<NodeId>, t: Transmit) {
         let to_node = self.by_sip.get(&t.destination).copied();
         let reliable = t.transport.is_reliable();
-        let isolated = self.is_cut_off(Some(from_node)) || self.is_cut_off(to_node);
-        let cut = to_node.is_some_and(|to| self.partitioned(from_node, to));
+        let isolated = self.is_cut_off(from_node) || self.is_cut_off(to_node);
+        let cut = matches!((from_node, to_node), (Some(a), Some(b)) if self.partitioned(a, b));
         let f = self.faults;
         let lost = isolated
             || (!reliable
@@ -139,7 +145,7 @@ impl Sim {
         self.log_wire(
             from,
             t.destination,
-            Some(from_node),
+            from_node,
             to_node,
             WireKind::Sip(t.transport),
             t.bytes.clone(),
@@ -229,7 +235,7 @@ impl Sim {
             bytes,
             extra,
         } = pending;
-        let held = to_node.is_some_and(|b| self.partitioned(from_node, b));
+        let held = matches!((from_node, to_node), (Some(a), Some(b)) if self.partitioned(a, b));
         for piece in stream::cut(bytes, self.segmenting, &mut self.cuts) {
             self.order.push(Entry::Segment(self.segments.len()));
             self.segments.push(Segment {
@@ -375,7 +381,7 @@ impl Sim {
             // TCP keeps order: a segment never overtakes an earlier one.
             let key = StreamKey::Conn { conn, to_passive };
             let pending = Pending {
-                from_node: id,
+                from_node: Some(id),
                 to_node,
                 from,
                 to,
@@ -410,7 +416,7 @@ impl Sim {
         let (from, to, to_node) = self.direction(conn, from_active);
         let c = &self.conns[conn];
         let other_open = if from_active { c.p_open } else { c.a_open };
-        let broken = c.broken;
+        let lost = c.broken || self.is_cut_off(Some(id)) || self.is_cut_off(to_node);
         self.log_wire(
             from,
             to,
@@ -418,9 +424,12 @@ impl Sim {
             to_node,
             WireKind::Close,
             Vec::new(),
-            if broken { Fate::Lost } else { Fate::Delivered },
+            if lost { Fate::Lost } else { Fate::Delivered },
         );
-        if other_open && !broken {
+        if lost {
+            // The other end never learns: what it writes is lost too.
+            self.conns[conn].broken = true;
+        } else if other_open {
             let key = StreamKey::Conn {
                 conn,
                 to_passive: from_active,
@@ -444,7 +453,7 @@ impl Sim {
     pub(super) fn flight_ends(&self, flight: &Flight) -> (Option<NodeId>, Option<NodeId>) {
         match flight {
             Flight::Datagram { from_node, to, .. } | Flight::SipSegment { from_node, to, .. } => {
-                (Some(*from_node), self.by_sip.get(to).copied())
+                (*from_node, self.by_sip.get(to).copied())
             }
             Flight::Data {
                 conn, to_passive, ..

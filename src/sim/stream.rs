@@ -66,8 +66,8 @@ pub(crate) enum StreamKey {
 /// Bytes written on one stream in this turn, not cut into segments yet.
 #[derive(Debug)]
 pub(crate) struct Pending {
-    /// The sending node.
-    pub from_node: NodeId,
+    /// The sending node, if the bytes come from one.
+    pub from_node: Option<NodeId>,
     /// The receiving node, if one is there.
     pub to_node: Option<NodeId>,
     /// The sender's address.
