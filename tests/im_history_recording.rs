@@ -15,8 +15,8 @@ use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
-use support::im_history::{contains, sip, HistoryNode, Peer, PeerEvent, Script, ScriptedPeer};
-use support::{Conditions, Network};
+use oma_im::sim::Faults;
+use support::im_history2::{contains, sip, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";
@@ -39,13 +39,13 @@ const CONF_INFO: &str = "<?xml version=\"1.0\"?><conference-info xmlns=\"urn:iet
 
 /// Client (0), History Function (1), controlling IM Server (2, also the
 /// History Function's SIP/IP Core) that sends two messages over MSRP.
-fn setup(accept: bool) -> Network<Peer> {
+fn setup(accept: bool) -> Net {
     setup_with(accept, |_| {})
 }
 
 /// As [`setup`], the History Function's configuration adjusted by `tune`.
-fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
-    let mut net = Network::new(Conditions::PERFECT, 5);
+fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Net {
+    let mut net = Net::new(Faults::PERFECT, 5);
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
     c.product = "oma-im-test/1.0".to_owned();
@@ -54,7 +54,8 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
     // it is the History Function's trust domain (RFC 3325).
     c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     tune(&mut c);
-    let mut history = HistoryNode::new(c, &[ALICE]);
+    let mut history = HistoryApp::new(&[ALICE]);
+    let history_config = c;
     history.accept_recordings = accept;
     let mut focus = ScriptedPeer::new(
         addr(FOCUS),
@@ -87,14 +88,14 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
         },
     );
     focus.core = true;
-    net.add(addr(CLIENT), Peer::Scripted(client));
-    net.add(addr(HISTORY), Peer::History(history));
-    net.add(addr(FOCUS), Peer::Scripted(focus));
+    net.add_scripted("client", client);
+    net.add_history(history_config, history);
+    net.add_scripted("focus", focus);
     net
 }
 
-fn refer(net: &mut Network<Peer>) {
-    let now = net.now;
+fn refer(net: &mut Net) {
+    let now = net.now();
     let spec = RequestSpec::new(
         Method::Refer,
         "sip:history@10.0.0.2:5060",
@@ -108,24 +109,18 @@ fn refer(net: &mut Network<Peer>) {
 
 /// Runs a minute of virtual time: a recorded session stays up (its
 /// session timer keeps a deadline), so the network is not idle.
-fn run(net: &mut Network<Peer>) {
-    let until = net.now + Duration::from_secs(60);
-    net.run_until(until, |_, _, _, _| {});
+fn run(net: &mut Net) {
+    let until = net.now() + Duration::from_secs(60);
+    net.run_until(until);
 }
 
 /// Runs until nothing is left alive.
-fn run_idle(net: &mut Network<Peer>) {
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+fn run_idle(net: &mut Net) {
+    net.run_until_quiet(Duration::from_secs(120));
 }
 
-fn history_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::History(h) => Some(h.clone()),
-            _ => None,
-        })
-        .collect()
+fn history_events(net: &Net) -> Vec<Event> {
+    net.history_events()
 }
 
 fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
@@ -133,23 +128,23 @@ fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
 }
 
 /// The first message from `from` to `to` whose start line starts with `start`.
-fn find(net: &Network<Peer>, from: &str, to: &str, start: &str) -> Vec<u8> {
-    net.wire
+fn find(net: &Net, from: &str, to: &str, start: &str) -> Vec<u8> {
+    net.wire()
         .iter()
-        .find(|r| r.from == addr(from) && r.to == addr(to) && r.start_line().starts_with(start))
+        .find(|r| r.from == addr(from) && r.to == addr(to) && r.first_line().starts_with(start))
         .unwrap_or_else(|| panic!("no {start} from {from} to {to}"))
         .bytes
         .clone()
 }
 
 /// The 200 OK to the History Function's INVITE, as it crossed the wire.
-fn invite_ok(net: &Network<Peer>) -> Vec<u8> {
-    net.wire
+fn invite_ok(net: &Net) -> Vec<u8> {
+    net.wire()
         .iter()
         .find(|r| {
             r.from == addr(FOCUS)
                 && r.to == addr(HISTORY)
-                && r.start_line().starts_with("SIP/2.0 200")
+                && r.first_line().starts_with("SIP/2.0 200")
                 && contains(&r.bytes, b" INVITE\r\n")
         })
         .unwrap()
@@ -157,7 +152,7 @@ fn invite_ok(net: &Network<Peer>) -> Vec<u8> {
         .clone()
 }
 
-fn started(net: &Network<Peer>) -> RecordingInfo {
+fn started(net: &Net) -> RecordingInfo {
     history_events(net)
         .into_iter()
         .find_map(|e| match e {
@@ -194,9 +189,9 @@ fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
     );
     // The REFER's outcome (RFC 3515): a NOTIFY with the sipfrag of the 200.
     let notify = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.to == addr(CLIENT) && r.start_line().starts_with("NOTIFY"))
+        .find(|r| r.to == addr(CLIENT) && r.first_line().starts_with("NOTIFY"))
         .unwrap();
     let n = sip(&notify.bytes);
     assert_eq!(header(&n, "Event"), Some("refer"));
@@ -206,7 +201,7 @@ fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
 #[test]
 fn start_recording_invites_the_identity_of_the_servers_200() {
     let mut net = setup(true);
-    let now = net.now;
+    let now = net.now();
     let session = net
         .node(1)
         .history()
@@ -240,7 +235,7 @@ fn from_is_the_initiators_sip_uri() {
     }));
 }
 
-fn oma_im_session(net: &Network<Peer>) -> oma_im::im::history::HistorySessionId {
+fn oma_im_session(net: &Net) -> oma_im::im::history::HistorySessionId {
     history_events(net)
         .into_iter()
         .find_map(|e| match e {
@@ -334,11 +329,11 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     let mut net = setup_with(true, |c| c.subscription_expires = 3600);
     refer(&mut net);
     run(&mut net);
-    let subscribes = |net: &Network<Peer>| -> Vec<(Duration, Vec<u8>)> {
-        net.wire
+    let subscribes = |net: &Net| -> Vec<(Duration, Vec<u8>)> {
+        net.wire()
             .iter()
-            .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
-            .map(|r| (r.sent_at, r.bytes.clone()))
+            .filter(|r| r.from == addr(HISTORY) && r.first_line().starts_with("SUBSCRIBE"))
+            .map(|r| (r.at, r.bytes.clone()))
             .collect()
     };
     let first = subscribes(&net);
@@ -346,8 +341,8 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     assert_eq!(header(&sip(&first[0].1), "Expires"), Some("3600"));
     // Past the expiry on the virtual clock: one refresh crossed, in the
     // subscription's dialog, before the 3600 s were up.
-    let until = net.now + Duration::from_secs(3600);
-    net.run_until(until, |_, _, _, _| {});
+    let until = net.now() + Duration::from_secs(3600);
+    net.run_until(until);
     let all = subscribes(&net);
     assert!(all.len() >= 2, "{} SUBSCRIBEs", all.len());
     let (at, refresh) = &all[1];
@@ -366,7 +361,7 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     assert_eq!(h.history.sessions().count(), 1);
 }
 
-fn recorded(net: &Network<Peer>) -> Vec<oma_im::im::history::RecordedMessage> {
+fn recorded(net: &Net) -> Vec<oma_im::im::history::RecordedMessage> {
     history_events(net)
         .into_iter()
         .filter_map(|e| match e {
@@ -401,7 +396,7 @@ fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends()
         assert_eq!(CpimMessage::parse(&m.body).unwrap(), *c);
     }
     // The IM Server ends the session: BYE; the subscription ends too.
-    let now = net.now;
+    let now = net.now();
     let focus = net.node(2).scripted();
     let d = focus.dialog.unwrap();
     focus.ua.bye(d, now).unwrap();
@@ -414,9 +409,9 @@ fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends()
         }
     )));
     let unsub = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
+        .filter(|r| r.from == addr(HISTORY) && r.first_line().starts_with("SUBSCRIBE"))
         .nth(1)
         .expect("a second SUBSCRIBE");
     assert_eq!(header(&sip(&unsub.bytes), "Expires"), Some("0"));
@@ -431,7 +426,7 @@ fn stop_recording_sends_bye() {
     refer(&mut net);
     run(&mut net);
     let session = oma_im_session(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(1)
         .history()
         .history
@@ -453,9 +448,9 @@ fn refused_recording_gets_403_and_no_invite() {
     run(&mut net);
     find(&net, HISTORY, CLIENT, "SIP/2.0 403");
     assert!(!net
-        .wire
+        .wire()
         .iter()
-        .any(|r| r.start_line().starts_with("INVITE")));
+        .any(|r| r.first_line().starts_with("INVITE")));
     assert!(net.node(1).history().history.is_idle());
 }
 
@@ -464,7 +459,7 @@ fn refused_recording_gets_403_and_no_invite() {
 #[test]
 fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
     let mut net = setup(true);
-    let now = net.now;
+    let now = net.now();
     let spec = RequestSpec::new(
         Method::Refer,
         "sip:history@10.0.0.2:5060",
@@ -487,8 +482,8 @@ fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
 fn recording_session_is_refreshed_as_the_servers_200_asks() {
     let mut net = setup(true);
     refer(&mut net);
-    let until = net.now + Duration::from_secs(1000);
-    net.run_until(until, |_, _, _, _| {});
+    let until = net.now() + Duration::from_secs(1000);
+    net.run_until(until);
     let invite = find(&net, HISTORY, FOCUS, "INVITE");
     assert!(sip(&invite)
         .supported()

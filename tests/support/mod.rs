@@ -20,10 +20,12 @@
 
 pub mod agents;
 pub mod chat;
+pub mod chat2;
 pub mod im;
 pub mod im2;
 pub mod wire;
 pub mod im_history;
+pub mod im_history2;
 pub mod im_server;
 pub mod im_server2;
 pub mod msg;
