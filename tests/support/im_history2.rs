@@ -119,11 +119,18 @@ impl HistoryApp {
     }
 }
 
-/// A History Function node of [`Net`] with its application.
+/// A History Function node with its application.
 pub struct HistoryNode<'a> {
     /// The History Function.
     pub history: &'a mut ImHistoryFunction,
     app: &'a mut HistoryApp,
+}
+
+impl<'a> HistoryNode<'a> {
+    /// `history` with its application `app`.
+    pub fn new(history: &'a mut ImHistoryFunction, app: &'a mut HistoryApp) -> Self {
+        HistoryNode { history, app }
+    }
 }
 
 impl Deref for HistoryNode<'_> {

@@ -13,10 +13,13 @@ use oma_im::im::client::{self, ClientConfig, ImClient};
 use oma_im::im::history::ImHistoryFunction;
 use oma_im::im::server::{self, ImServer, ServerConfig};
 use oma_im::im::ConnectionId;
+use oma_im::im::history::HistoryConfig;
 use oma_im::sim::{
-    Faults, LinkInput, Node, NodeId, NodeOutput, Nodes, Proxy, ServerId, Sim, SimEvent,
-    WireRecord,
+    Faults, HistoryId, LinkInput, Node, NodeId, NodeOutput, Nodes, Proxy, ServerId, Sim,
+    SimEvent, WireRecord,
 };
+
+use super::im_history2::{HistoryApp, HistoryNode};
 use oma_im::transaction::Transport;
 
 pub mod scenario;
@@ -266,13 +269,16 @@ impl<'a> NodeMut<'a> {
 }
 
 /// The SIP/IP Core (node 0), the IM Server (node 1), then the nodes the
-/// test adds — IM Clients (2, 3, ...) and others — on the simulator.
+/// test adds — IM Clients (2, 3, ...), History Functions with their
+/// application ([`HistoryApp`], run on each of their events), others — on
+/// the simulator.
 pub struct Group {
     /// The simulator.
     pub sim: Sim,
     /// The IM Server.
     pub server: ServerId,
     nodes: Vec<NodeId>,
+    apps: Vec<(HistoryId, HistoryApp)>,
 }
 
 impl Group {
@@ -286,7 +292,30 @@ impl Group {
             sim,
             server,
             nodes: vec![core.into(), server.into()],
+            apps: Vec::new(),
         }
+    }
+
+    /// Adds a History Function from `config` with its application;
+    /// returns its index.
+    pub fn add_history(&mut self, config: HistoryConfig, app: HistoryApp) -> usize {
+        let id = self.sim.add_history("history", config);
+        self.apps.push((id, app));
+        self.add(id.into())
+    }
+
+    /// The History Function of index `i` and its application.
+    pub fn history(&mut self, i: usize) -> HistoryNode<'_> {
+        let NodeId::History(id) = self.nodes[i] else {
+            panic!("node {i} is not a History Function")
+        };
+        let app = self
+            .apps
+            .iter_mut()
+            .find(|(h, _)| *h == id)
+            .map(|(_, a)| a)
+            .expect("an application");
+        HistoryNode::new(self.sim.history(id), app)
     }
 
     /// Adds an IM Client named after its user; returns its index.
@@ -367,13 +396,20 @@ impl Group {
             .collect()
     }
 
-    /// A simulator hook calling `hook` with the index of the node that
-    /// reported (`usize::MAX` for a node the group does not name).
+    /// A simulator hook running the History Functions' applications,
+    /// then calling `hook` with the index of the node that reported
+    /// (`usize::MAX` for a node the group does not name).
     fn hook<'a>(
         ids: &'a [NodeId],
+        apps: &'a mut [(HistoryId, HistoryApp)],
         mut hook: impl FnMut(usize, NodeMut<'_>, &SimEvent, Instant) + 'a,
     ) -> impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant) + 'a {
         move |nodes, id, event, now| {
+            if let (NodeId::History(h), SimEvent::History(e)) = (id, event) {
+                if let Some((_, app)) = apps.iter_mut().find(|(x, _)| *x == h) {
+                    app.on_event(nodes.history(h), e, now);
+                }
+            }
             let i = ids.iter().position(|n| *n == id).unwrap_or(usize::MAX);
             hook(i, NodeMut { nodes, id }, event, now);
         }
@@ -387,8 +423,10 @@ impl Group {
         hook: impl FnMut(usize, NodeMut<'_>, &SimEvent, Instant),
     ) {
         let duration = until.saturating_duration_since(self.sim.now());
-        let ids = self.nodes.clone();
-        if let Err(e) = self.sim.run_for_with(duration, Self::hook(&ids, hook)) {
+        let Group {
+            sim, nodes, apps, ..
+        } = self;
+        if let Err(e) = sim.run_for_with(duration, Self::hook(nodes, apps, hook)) {
             panic!("{e}");
         }
     }
@@ -400,8 +438,10 @@ impl Group {
         bound: Duration,
         hook: impl FnMut(usize, NodeMut<'_>, &SimEvent, Instant),
     ) {
-        let ids = self.nodes.clone();
-        if let Err(e) = self.sim.run_until_quiet_with(bound, Self::hook(&ids, hook)) {
+        let Group {
+            sim, nodes, apps, ..
+        } = self;
+        if let Err(e) = sim.run_until_quiet_with(bound, Self::hook(nodes, apps, hook)) {
             panic!("{e}");
         }
     }
