@@ -222,7 +222,7 @@ fn pager_notifications_flow(conditions: Faults) {
     // Notifications are never messages, on either side.
     assert!(messages(&net, 2).is_empty());
     assert_eq!(messages(&net, 3).len(), 1);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
@@ -277,7 +277,7 @@ fn list_message_flow(conditions: Faults) {
     let mut got = about(&notifications(&net, 2), &id);
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, [delivered(BOB), delivered(CAROL)]);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
@@ -351,7 +351,7 @@ fn an_anonymous_recipient_sends_no_notification() {
     run(&mut net, 40);
     assert!(pager_cpim(&net, client_addr("bob"), ALICE).is_empty());
     assert!(notifications(&net, 2).is_empty());
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
@@ -391,7 +391,7 @@ fn display_requests_are_bounded_and_the_oldest_is_forgotten() {
     let got = notifications(&net, 2);
     assert_eq!(about(&got, &ids[0]), [delivered(BOB)]);
     assert_eq!(about(&got, &ids[1]), [delivered(BOB), displayed(BOB)]);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
 }
 
 /// The MSRP SEND bodies (whole CPIM messages, one chunk each) the host of
