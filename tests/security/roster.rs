@@ -6,15 +6,14 @@
 use oma_im::dialog::RequestSpec;
 use oma_im::sip::Method;
 
-use crate::support::im_server::scenario::{config, inviter_offer, status, Scenario};
+use crate::support::im_server2::scenario::{config, inviter_offer, status, Scenario};
 
 const BOB: &str = "sip:bob@example.com";
 const CAROL: &str = "sip:carol@example.com";
 
 /// `user` SUBSCRIBEs to the conference state of `identity`.
 fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
-    let now = sc.net.now;
-    let node = sc.node(user);
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Subscribe,
         identity,
@@ -24,9 +23,7 @@ fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
     .with_header("Expires", "600");
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client(user)
         .ua
         .send_request(spec, now)
         .unwrap();
