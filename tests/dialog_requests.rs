@@ -11,11 +11,11 @@ use oma_im::dialog::{
     Config, DialogId, DialogRequestSpec, Event, Input, RequestSpec, ResponseSpec,
     TerminationReason, UserAgent,
 };
+use oma_im::sim::Faults;
 use oma_im::sip::{parse_message, Method, SipMessage};
 use oma_im::transaction::Transport;
-use support::msg::{drain, response_for};
-use oma_im::sim::Faults;
 use support::agents::Agents;
+use support::msg::{drain, response_for};
 
 fn peer() -> SocketAddr {
     SocketAddr::from(([192, 0, 2, 50], 5060))

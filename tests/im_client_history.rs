@@ -13,7 +13,7 @@ use oma_im::body::resource_lists::ResourceLists;
 use oma_im::im::client::{ClientConfig, ClientError, Event, ImSessionId, RecordingRequestId};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sim::{Faults, WireRecord};
-use support::im2::{client_config, Net, Script};
+use support::im::{client_config, Net, Script};
 use support::wire::{parsed, sip_requests, values};
 
 const CLIENT: usize = 0;

@@ -17,7 +17,7 @@ use oma_im::im::client::{
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sim::{Faults, WireRecord};
-use support::im2::{client_config, server_allow, Net, Script};
+use support::im::{client_config, server_allow, Net, Script};
 use support::wire::{parsed, sip_requests, sip_responses, values};
 
 const CLIENT: usize = 0;
@@ -27,12 +27,7 @@ fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn net_with(
-    config: ClientConfig,
-    script: Script,
-    conditions: Faults,
-    seed: u64,
-) -> Net {
+fn net_with(config: ClientConfig, script: Script, conditions: Faults, seed: u64) -> Net {
     let mut net = Net::new(conditions, seed);
     net.add_client(config);
     net.add_server(addr(9), addr(1), script, seed + 1);

@@ -12,9 +12,9 @@ use oma_im::dialog::RequestSpec;
 use oma_im::im::client::{ClientConfig, EndReason, Event, InvitationKind};
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
-use oma_im::sip::Method;
 use oma_im::sim::{Faults, WireRecord};
-use support::im2::{client_config, Net, Script};
+use oma_im::sip::Method;
+use support::im::{client_config, Net, Script};
 use support::wire::{parsed, sip_requests, sip_responses, values};
 
 const ALICE: usize = 0;
@@ -25,12 +25,7 @@ fn addr(n: u8) -> SocketAddr {
 }
 
 /// Alice and Bob, each the other's outbound proxy (a direct link).
-fn pair_with(
-    alice: ClientConfig,
-    bob: ClientConfig,
-    conditions: Faults,
-    seed: u64,
-) -> Net {
+fn pair_with(alice: ClientConfig, bob: ClientConfig, conditions: Faults, seed: u64) -> Net {
     let mut net = Net::new(conditions, seed);
     net.add_client(alice);
     net.add_client(bob);
@@ -328,7 +323,10 @@ fn large_message_is_received_in_its_own_session_then_released() {
     let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    assert_large_message_response_headers(sip_responses(&net.wire(), 180)[0], "P-Preferred-Identity");
+    assert_large_message_response_headers(
+        sip_responses(&net.wire(), 180)[0],
+        "P-Preferred-Identity",
+    );
     let ok = sip_responses(&net.wire(), 200)
         .into_iter()
         .find(|r| r.bytes.windows(8).any(|w| w == b" INVITE\r"))
@@ -431,10 +429,15 @@ fn asserted_invite(profile: SipIpCoreProfile) -> String {
     let mut b = bob();
     b.profile = profile;
     let mut net = Net::new(Faults::PERFECT, 10);
-    net.add_server(addr(9), addr(2), Script {
-                focus: None,
-                ..Script::default()
-            }, 3);
+    net.add_server(
+        addr(9),
+        addr(2),
+        Script {
+            focus: None,
+            ..Script::default()
+        },
+        3,
+    );
     net.add_client(b);
     let sdp = oma_im::sdp::offer_answer::offer(&oma_im::sdp::offer_answer::LocalParameters::new(
         1,

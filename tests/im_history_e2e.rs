@@ -21,7 +21,7 @@ use oma_im::sdp::Direction;
 use oma_im::sip::Method;
 
 use oma_im::sim::Faults;
-use support::im_history2::{HistoryApp, Net, Script, ScriptedPeer};
+use support::im_history::{HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";

@@ -16,7 +16,7 @@ use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
 use oma_im::sim::Faults;
-use support::im_history2::{contains, sip, HistoryApp, Net, Script, ScriptedPeer};
+use support::im_history::{contains, sip, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";

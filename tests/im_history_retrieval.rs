@@ -16,7 +16,7 @@ use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
 use oma_im::sim::{Faults, WireKind};
-use support::im_history2::{contains, sip, stored_item, HistoryApp, Net, Script, ScriptedPeer};
+use support::im_history::{contains, sip, stored_item, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";
@@ -522,8 +522,7 @@ fn missing_item_is_skipped_and_session_ends_with_bye() {
 #[test]
 fn lossy_network_still_delivers_everything() {
     let mut net = setup(|_| {});
-    let mut lossy: Net =
-        Net::new(Faults::lossy(20, 10, Duration::from_millis(30)), 11);
+    let mut lossy: Net = Net::new(Faults::lossy(20, 10, Duration::from_millis(30)), 11);
     // Move the nodes onto the lossy network.
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
     c.seed = 3.into();

@@ -6,8 +6,8 @@ mod support;
 
 use oma_im::im::server::{EndReason, Event};
 use oma_im::sip::parse_message;
-use support::im_server2::scenario::{body, header, status, Scenario};
-use support::im_server2::{DOMAIN, FACTORY};
+use support::im_server::scenario::{body, header, status, Scenario};
+use support::im_server::{DOMAIN, FACTORY};
 
 const INVITEES: [&str; 3] = [
     "sip:bob@example.com",
@@ -18,7 +18,7 @@ const INVITEES: [&str; 3] = [
 /// Alice invites Bob, Carol and Dave; each rings, then accepts.
 fn three_invitees() -> Scenario {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[
             ("alice", &[]),
             ("bob", &[180, 200]),
@@ -142,12 +142,12 @@ fn ok_sdp_answer_is_built_from_offer_and_first_invitee_answer() {
 #[test]
 fn ok_sdp_answer_keeps_invitee_attributes() {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[("alice", &[]), ("bob", &[200])],
     );
-    sc.client("bob").sdp_answer = support::im_server2::sdp_answer(
+    sc.client("bob").sdp_answer = support::im_server::sdp_answer(
         "bob",
-        support::im_server2::client_addr("bob"),
+        support::im_server::client_addr("bob"),
         "message/cpim text/plain",
         "a=setup:active\r\na=x-invitee:2\r\n",
     );
@@ -198,7 +198,7 @@ fn every_listed_user_is_invited_by_the_focus() {
 #[test]
 fn session_and_identity_allocated_per_setup() {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[
             ("alice", &[]),
             ("bob", &[200]),
@@ -234,11 +234,11 @@ fn session_and_identity_allocated_per_setup() {
 #[test]
 fn unallocated_factory_uri_gets_404() {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[("alice", &[]), ("bob", &[200])],
     );
-    let (ct, body) = support::im_server2::scenario::adhoc_body(
-        &support::im_server2::scenario::inviter_offer("alice", "message/cpim"),
+    let (ct, body) = support::im_server::scenario::adhoc_body(
+        &support::im_server::scenario::inviter_offer("alice", "message/cpim"),
         &["sip:bob@example.com"],
     );
     sc.invite(
@@ -265,7 +265,7 @@ fn unallocated_factory_uri_gets_404() {
 
 #[test]
 fn unauthorized_originator_gets_403() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.authorization = oma_im::im::server::AuthorizationPolicy::Ask;
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[200])]);
     sc.adhoc("alice", &["sip:bob@example.com"]);
@@ -288,7 +288,7 @@ fn unauthorized_originator_gets_403() {
 
 #[test]
 fn authorized_originator_is_served() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.authorization = oma_im::im::server::AuthorizationPolicy::Ask;
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[200])]);
     sc.adhoc("alice", &["sip:bob@example.com"]);
@@ -306,11 +306,11 @@ fn authorized_originator_is_served() {
 #[test]
 fn offer_without_allowed_types_gets_488() {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[("alice", &[]), ("bob", &[200])],
     );
-    let (ct, body) = support::im_server2::scenario::adhoc_body(
-        &support::im_server2::scenario::inviter_offer("alice", "application/x-forbidden"),
+    let (ct, body) = support::im_server::scenario::adhoc_body(
+        &support::im_server::scenario::inviter_offer("alice", "application/x-forbidden"),
         &["sip:bob@example.com"],
     );
     sc.invite("alice", FACTORY, &[], &ct, body);
@@ -338,7 +338,7 @@ fn offer_without_allowed_types_gets_488() {
 
 #[test]
 fn too_many_invitees_get_486_with_warning() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.limits.max_adhoc_participants = 3;
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[200])]);
     sc.adhoc("alice", &INVITEES);
@@ -355,7 +355,7 @@ fn too_many_invitees_get_486_with_warning() {
 
 #[test]
 fn list_at_the_maximum_is_accepted() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.limits.max_adhoc_participants = 4;
     let mut sc = Scenario::new(
         config,
@@ -374,7 +374,7 @@ fn list_at_the_maximum_is_accepted() {
 #[test]
 fn every_invitee_failing_before_200_gives_lowest_code() {
     let mut sc = Scenario::new(
-        support::im_server2::scenario::config(),
+        support::im_server::scenario::config(),
         &[("alice", &[]), ("bob", &[180, 603]), ("carol", &[486])],
     );
     sc.adhoc("alice", &["sip:bob@example.com", "sip:carol@example.com"]);
@@ -395,7 +395,7 @@ fn every_invitee_failing_before_200_gives_lowest_code() {
 
 #[test]
 fn failure_code_follows_fixed_policy() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.failure_policy = oma_im::im::server::FailurePolicy::Fixed(480);
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[486])]);
     sc.adhoc("alice", &["sip:bob@example.com"]);
@@ -411,7 +411,7 @@ fn failure_code_follows_fixed_policy() {
 
 #[test]
 fn every_invitee_failing_after_200_removes_inviter() {
-    let mut config = support::im_server2::scenario::config();
+    let mut config = support::im_server::scenario::config();
     config.early_answer = true;
     let mut sc = Scenario::new(
         config,

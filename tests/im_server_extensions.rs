@@ -9,8 +9,8 @@ mod support;
 
 use oma_im::dialog::RequestSpec;
 use oma_im::sip::{parse_message, HeaderName, Method};
-use support::im_server2::scenario::{adhoc_body, config, header, inviter_offer, status, Scenario};
-use support::im_server2::{DOMAIN, FACTORY, SERVER};
+use support::im_server::scenario::{adhoc_body, config, header, inviter_offer, status, Scenario};
+use support::im_server::{DOMAIN, FACTORY, SERVER};
 
 const INVITEES: [&str; 2] = ["sip:bob@example.com", "sip:carol@example.com"];
 
@@ -45,10 +45,7 @@ fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
         &format!("<{target}>"),
     )
     .with_header("Accept", "application/sdp");
-    sc.client("alice")
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     sc.responses_to_method("alice", "OPTIONS")
         .pop()
@@ -196,10 +193,7 @@ fn a_method_not_taken_outside_a_dialog_gets_405_with_allow() {
         "<sip:alice@example.com>",
         &format!("<{FACTORY}>"),
     );
-    sc.client("alice")
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let answer = sc.responses_to_method("alice", "UPDATE").pop().unwrap();
     assert_eq!(status(&answer), 405);

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use oma_im::im::server::Event;
 use oma_im::sim::{Faults, Proxy, SimEvent};
-use support::im2::client_config;
-use support::im_server2::scenario::config;
-use support::im_server2::{client_addr, core, ims_core, Group, CORE, FACTORY, SERVER};
+use support::im::client_config;
+use support::im_server::scenario::config;
+use support::im_server::{client_addr, core, ims_core, Group, CORE, FACTORY, SERVER};
 
 /// Alice (an IMS IM Client) sets up a session through `core`, with a server
 /// that trusts the core and asks the application to authorize; returns the
@@ -84,8 +84,7 @@ fn authorization_asked(core: Proxy) -> (String, bool, Vec<u8>, Vec<u8>) {
 fn the_authenticated_originator_is_the_identity_the_trusted_core_asserted() {
     // 7.2.1.2 step 2: the IMS core (the P-CSCF) asserts the identity the
     // client preferred; the server verifies it came from its trust domain.
-    let (originator, verified, sent, received) =
-        authorization_asked(ims_core());
+    let (originator, verified, sent, received) = authorization_asked(ims_core());
     assert_eq!(originator, "sip:alice@example.com");
     assert!(verified);
     let sent = oma_im::sip::parse_message(&sent).unwrap();
@@ -94,8 +93,7 @@ fn the_authenticated_originator_is_the_identity_the_trusted_core_asserted() {
     assert!(received.p_asserted_identity().next().is_some());
     // Without the core's assertion, what the client wrote (its
     // P-Preferred-Identity, its From) is not taken as verified.
-    let (originator, verified, sent, received) =
-        authorization_asked(core());
+    let (originator, verified, sent, received) = authorization_asked(core());
     assert_eq!(originator, "sip:alice@example.com");
     assert!(!verified);
     let sent = oma_im::sip::parse_message(&sent).unwrap();

@@ -17,9 +17,9 @@ use oma_im::im::server::{
     DeadlineReason, EndReason, Event, InvitationFailure, LeaveReason, ReferAddPolicy, ServerConfig,
 };
 use oma_im::sim::{Fate, Faults, SimEvent};
-use support::im2::client_config;
-use support::im_server2::scenario::config;
-use support::im_server2::{client_addr, core, Group, NodeMut, CORE, FACTORY, SERVER};
+use support::im::client_config;
+use support::im_server::scenario::config;
+use support::im_server::{client_addr, core, Group, NodeMut, CORE, FACTORY, SERVER};
 
 const ALICE: usize = 2;
 const BOB: usize = 3;
@@ -38,11 +38,7 @@ fn lossy() -> Faults {
 
 /// Core (0), bridged server (1), then alice, bob, carol, dave and erin as
 /// IM Clients (2 to 6).
-fn network(
-    conditions: Faults,
-    seed: u64,
-    tune: impl FnOnce(&mut ServerConfig),
-) -> Group {
+fn network(conditions: Faults, seed: u64, tune: impl FnOnce(&mut ServerConfig)) -> Group {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
     tune(&mut cfg);
@@ -250,7 +246,8 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Faults, seed
         Event::SessionEnded { session, reason: EndReason::Empty } if *session == id
     )));
     // Dave's client stopped ringing.
-    assert!(net.client_events(DAVE)
+    assert!(net
+        .client_events(DAVE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave)));
 }
@@ -285,7 +282,8 @@ fn unanswered_and_failed_invitations(conditions: Faults, seed: u64, check_roster
     run(&mut net, 5, answers);
     let id = server_session(&net);
     if check_roster {
-        let roster = net.client(ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .expect("a roster");
@@ -320,7 +318,8 @@ fn unanswered_and_failed_invitations(conditions: Faults, seed: u64, check_roster
     assert!(from_server(&net, "CANCEL", "dave").is_empty());
     // 40 s after the INVITE, Dave is CANCELled and reported.
     run(&mut net, 40, answers);
-    let dave_failed: Vec<InvitationFailure> = net.server_events()
+    let dave_failed: Vec<InvitationFailure> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::InvitationFailed {
@@ -348,7 +347,8 @@ fn unanswered_and_failed_invitations(conditions: Faults, seed: u64, check_roster
     }
     assert_eq!(net.server().session_count(), 1);
     if check_roster {
-        let roster = net.client(ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -374,7 +374,8 @@ fn unanswered_and_failed_invitations(conditions: Faults, seed: u64, check_roster
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
     if check_roster {
-        let roster = net.client(ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -439,7 +440,8 @@ fn rejoin_replaces_the_old_leg(conditions: Faults, seed: u64) {
     let again = net.client(BOB).rejoin(bob, now).unwrap();
     run(&mut net, 10, answers);
     assert!(net.client(BOB).is_established(again));
-    let listed: Vec<String> = net.server()
+    let listed: Vec<String> = net
+        .server()
         .participants(id)
         .into_iter()
         .map(|(_, a)| a.to_owned())
@@ -465,7 +467,8 @@ fn rejoin_replaces_the_old_leg(conditions: Faults, seed: u64) {
     leave(&mut net, CAROL, carol, answers);
     run_idle(&mut net, 300, answers);
     assert_eq!(net.server().session_count(), 0);
-    assert!(net.client_events(BOB)
+    assert!(net
+        .client_events(BOB)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == again)));
 }
@@ -502,11 +505,13 @@ fn connection_reset_removes_the_participant(conditions: Faults, seed: u64) {
     assert!(!from_server(&net, "BYE", "carol").is_empty());
     assert_eq!(net.server().participants(id).len(), 2);
     let carol = invited_session(&net, CAROL);
-    assert!(net.client_events(CAROL)
+    assert!(net
+        .client_events(CAROL)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == carol)));
     if conditions == Faults::PERFECT {
-        let roster = net.client(ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -549,7 +554,8 @@ fn unanswered_send(conditions: Faults, seed: u64) {
     // Alice asks for a success report: the server, endpoint of her leg,
     // sends it (RFC 4975 §7.1.3).
     let now = net.now();
-    let first = net.client(ALICE)
+    let first = net
+        .client(ALICE)
         .send_message(session, "text/plain", b"one", true, now)
         .unwrap();
     run(&mut net, 5, answers);
@@ -642,7 +648,8 @@ fn refer_adds_and_removes(conditions: Faults, seed: u64) {
         e,
         Event::ParticipantJoined { session, address, .. } if *session == id && *address == uri("dave")
     )));
-    let progress: Vec<(u16, bool)> = net.client_events(BOB)
+    let progress: Vec<(u16, bool)> = net
+        .client_events(BOB)
         .into_iter()
         .filter_map(|e| match e {
             ClientEvent::ReferralProgress {
@@ -698,7 +705,8 @@ fn refer_adds_and_removes(conditions: Faults, seed: u64) {
     };
     assert!(wait(&mut net, 60, answers, ended));
     assert!(!from_server(&net, "BYE", "dave").is_empty());
-    assert!(net.client_events(DAVE)
+    assert!(net
+        .client_events(DAVE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave)));
     assert_eq!(net.server().participants(id).len(), 2);
@@ -778,7 +786,8 @@ fn a_late_copy_of_an_answered_invite_creates_no_second_session() {
     let answers = Answers::default();
     let mut net = network(Faults::PERFECT, 18, |_| {});
     let now = net.now();
-    let session = net.client(ALICE)
+    let session = net
+        .client(ALICE)
         .start_one_to_one(&uri("bob"), now)
         .unwrap();
     run(&mut net, 5, answers);
@@ -809,7 +818,8 @@ fn a_merged_request_is_answered_482() {
     };
     let mut net = network(Faults::PERFECT, 19, |_| {});
     let now = net.now();
-    let session = net.client(ALICE)
+    let session = net
+        .client(ALICE)
         .start_one_to_one(&uri("bob"), now)
         .unwrap();
     run(&mut net, 2, answers);
@@ -917,7 +927,8 @@ fn a_bye_right_after_the_msrp_connection_closed_is_a_departure() {
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
     run(&mut net, 10, answers);
-    let left: Vec<LeaveReason> = net.server_events()
+    let left: Vec<LeaveReason> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::ParticipantLeft {
@@ -956,13 +967,15 @@ fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so()
         Event::ParticipantLeft { session, reason: LeaveReason::SessionExpired, .. } if *session == id
     )));
     assert!(!from_server(&net, "BYE", "carol").is_empty());
-    let listed: Vec<String> = net.server()
+    let listed: Vec<String> = net
+        .server()
         .participants(id)
         .into_iter()
         .map(|(_, a)| a.to_owned())
         .collect();
     assert_eq!(listed, [uri("alice"), uri("bob")]);
-    let roster = net.client(ALICE)
+    let roster = net
+        .client(ALICE)
         .conference_state(session)
         .cloned()
         .unwrap();
@@ -977,7 +990,8 @@ fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so()
     // Bob leaves: Alice is alone and released (the release policy).
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
-    assert!(net.client_events(ALICE)
+    assert!(net
+        .client_events(ALICE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session: s, .. } if *s == session)));
     run_idle(&mut net, 600, answers);

@@ -11,8 +11,8 @@ use oma_im::im::server::{AuthorizationPolicy, EndReason, Event, LeaveReason, Pre
 use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::im::ConnectionId;
 use oma_im::sip::{parse_message, Method};
-use support::im_server2::scenario::{body, config, header, inviter_offer, status, Scenario};
-use support::im_server2::{client_addr, CORE, FACTORY};
+use support::im_server::scenario::{body, config, header, inviter_offer, status, Scenario};
+use support::im_server::{client_addr, CORE, FACTORY};
 
 fn alice_and_bob() -> Scenario {
     let mut sc = Scenario::new(config(), &[("alice", &[]), ("bob", &[180, 200])]);
@@ -310,7 +310,7 @@ fn ims_asserted_identity_is_the_authenticated_originator() {
     ));
     cfg.authorization = AuthorizationPolicy::AllowList(vec!["sip:alice@ims.example.net".into()]);
     let mut sc = Scenario::new(cfg, &[("alice", &[]), ("bob", &[200]), ("carol", &[])]);
-    let (ct, b) = support::im_server2::scenario::adhoc_body(
+    let (ct, b) = support::im_server::scenario::adhoc_body(
         &inviter_offer("alice", "message/cpim"),
         &["sip:bob@example.com"],
     );
@@ -322,7 +322,7 @@ fn ims_asserted_identity_is_the_authenticated_originator() {
         b,
     );
     // Carol has no asserted identity on the list: refused.
-    let (ct, b) = support::im_server2::scenario::adhoc_body(
+    let (ct, b) = support::im_server::scenario::adhoc_body(
         &inviter_offer("carol", "message/cpim"),
         &["sip:bob@example.com"],
     );
@@ -427,7 +427,7 @@ fn user_plane(privacy: bool) -> (Scenario, String, String) {
         config(),
         &[("alice", &[]), ("bob", &[200]), ("carol", &[200])],
     );
-    let (ct, b) = support::im_server2::scenario::adhoc_body(
+    let (ct, b) = support::im_server::scenario::adhoc_body(
         &inviter_offer("alice", "message/cpim"),
         &["sip:bob@example.com", "sip:carol@example.com"],
     );
@@ -582,10 +582,7 @@ fn conference_package_full_state_then_partial_on_every_change() {
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
     .with_header("Expires", "600");
-    sc.client("alice")
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let ok = sc
         .responses_to_method("alice", "SUBSCRIBE")
@@ -656,10 +653,7 @@ fn subscription_to_another_package_is_refused() {
         &format!("<{identity}>"),
     )
     .with_header("Event", "presence");
-    sc.client("alice")
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let codes: Vec<u16> = sc
         .responses_to_method("alice", "SUBSCRIBE")
@@ -686,7 +680,7 @@ fn large_message_reaches_every_recipient_then_the_session_is_torn_down() {
     );
     let offer = inviter_offer("alice", "message/cpim")
         .replace("a=setup:actpass\r\n", "a=setup:actpass\r\na=sendonly\r\n");
-    let (ct, b) = support::im_server2::scenario::adhoc_body(
+    let (ct, b) = support::im_server::scenario::adhoc_body(
         &offer,
         &["sip:bob@example.com", "sip:carol@example.com"],
     );
@@ -707,7 +701,10 @@ fn large_message_reaches_every_recipient_then_the_session_is_torn_down() {
     let mut links = Vec::new();
     for (user, path) in [("bob", &paths[0]), ("carol", &paths[1])] {
         let from = format!("msrp://{}:7000/{user}s;tcp", client_addr(user).ip());
-        links.push((user, connect_and_send(&mut sc, user, empty_send(user, path, &from))));
+        links.push((
+            user,
+            connect_and_send(&mut sc, user, empty_send(user, path, &from)),
+        ));
     }
     let alice_from = format!("msrp://{}:7000/alices;tcp", client_addr("alice").ip());
     let big = "x".repeat(3000);

@@ -14,10 +14,10 @@ use oma_im::body::cpim::CpimMessage;
 use oma_im::body::imdn::{DeliveryStatus, DisplayStatus, Imdn, Notification};
 use oma_im::body::xml::XmlLimits;
 use oma_im::im::client::{ClientError, DispositionRequest, Event, ImSessionId};
-use oma_im::sip::parse_message;
-use support::chat2::{client, events, group, leave_all, network, run};
 use oma_im::sim::{Faults, WireKind};
-use support::im_server2::{client_addr, Group, FACTORY, SERVER};
+use oma_im::sip::parse_message;
+use support::chat::{client, events, group, leave_all, network, run};
+use support::im_server::{client_addr, Group, FACTORY, SERVER};
 
 const DATE: &str = "2026-12-07T10:00:00Z";
 const ALICE: &str = "sip:alice@example.com";
@@ -568,7 +568,7 @@ fn one_to_one_session_notifications_travel_in_the_session() {
     let now = net.now();
     let alice = client(&mut net, 2).start_one_to_one(BOB, now).unwrap();
     run(&mut net, 10);
-    let bob = support::chat2::established(&net, 3);
+    let bob = support::chat::established(&net, 3);
     assert!(client(&mut net, 2).is_established(alice));
     let now = net.now();
     let sent = client(&mut net, 2)

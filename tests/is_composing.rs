@@ -14,9 +14,9 @@ use oma_im::body::cpim::CpimMessage;
 use oma_im::body::iscomposing::{ComposingState, IsComposing, CONTENT_TYPE};
 use oma_im::body::xml::XmlLimits;
 use oma_im::im::client::{DeadlineReason, Event, ImSessionId};
-use support::chat2::{client, events, group, leave_all, network, run};
 use oma_im::sim::{Faults, WireKind};
-use support::im_server2::{client_addr, Group, SERVER};
+use support::chat::{client, events, group, leave_all, network, run};
+use support::im_server::{client_addr, Group, SERVER};
 
 const ALICE: &str = "sip:alice@example.com";
 const BOB: &str = "sip:bob@example.com";
@@ -324,7 +324,7 @@ mod history {
 
     use oma_im::sim::Faults;
 
-    use super::support::im_history2::{HistoryApp, Net, Script, ScriptedPeer};
+    use super::support::im_history::{HistoryApp, Net, Script, ScriptedPeer};
 
     const CLIENT: &str = "10.0.0.1:5060";
     const HISTORY: &str = "10.0.0.2:5060";

@@ -11,9 +11,9 @@ use oma_im::im::client::{Event as ClientEvent, PagerMessageId, Sent};
 use oma_im::im::server::{Event, PredefinedGroup, ServerConfig};
 use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::parse_message;
-use support::im2::client_config;
-use support::im_server2::scenario::config;
-use support::im_server2::{client_addr, core, Group, CORE, FACTORY, SERVER};
+use support::im::client_config;
+use support::im_server::scenario::config;
+use support::im_server::{client_addr, core, Group, CORE, FACTORY, SERVER};
 
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
 const GROUP: &str = "sip:friends@im.example.com";
@@ -186,7 +186,8 @@ fn list_message_reaches_each_recipient_once(conditions: Faults) {
         assert_eq!(body, b"Hello both");
     }
     assert_eq!(answered(&net, 2, id), [202], "accepted by the exploder");
-    let relayed: Vec<_> = net.server_events()
+    let relayed: Vec<_> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::PagerMessageRelayed {
@@ -288,7 +289,8 @@ fn content_over_the_pager_size_goes_in_large_message_mode() {
     let now = net.now();
     let max = net.client(2).config().limits.max_pager_message_size;
     let body = vec![b'x'; max + 1];
-    let sent = net.client(2)
+    let sent = net
+        .client(2)
         .send_pager_message(&["sip:bob@example.com"], "text/plain", &body, now)
         .unwrap();
     assert!(matches!(sent, Sent::LargeMessage(_)), "{sent:?}");
@@ -303,7 +305,8 @@ fn content_over_the_pager_size_goes_in_large_message_mode() {
     // At the limit it is still Pager Mode.
     let now = net.now();
     let at_limit = vec![b'y'; max];
-    let sent = net.client(2)
+    let sent = net
+        .client(2)
         .send_pager_message(&["sip:bob@example.com"], "text/plain", &at_limit, now)
         .unwrap();
     assert!(matches!(sent, Sent::Pager(_)));

@@ -10,10 +10,10 @@
 mod support;
 
 use oma_im::dialog::{DialogId, DialogRequestSpec, Event as UaEvent};
-use oma_im::sip::{parse_message, Method};
-use support::im_server2::scenario::{config, status, Scenario};
 use oma_im::sim::WireRecord;
-use support::im_server2::{client_addr, record_routing_core, RECORD_ROUTES, SERVER};
+use oma_im::sip::{parse_message, Method};
+use support::im_server::scenario::{config, status, Scenario};
+use support::im_server::{client_addr, record_routing_core, RECORD_ROUTES, SERVER};
 
 /// The Route values of the requests a UAC sends in its dialog: the
 /// Record-Route of the 2xx reversed (§12.1.2).
@@ -159,7 +159,7 @@ fn target_refreshes_keep_the_route_set() {
     );
     sc.run(5);
     let dialog = established(&mut sc, "alice");
-        let now = sc.now();
+    let now = sc.now();
     let ua = &mut sc.client("alice").ua;
     ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Update), now)
         .unwrap();
@@ -294,11 +294,8 @@ fn conference_subscription_route_sets_through_record_routing_proxies() {
     sc.run(5);
     let (_, identity) = sc.session();
     let now = sc.now();
-        let spec = oma_im::dialog::SubscribeSpec::conference(&identity, "<sip:alice@example.com>", 600);
-    let subscription = sc.client("alice")
-        .ua
-        .subscribe(spec, now)
-        .unwrap();
+    let spec = oma_im::dialog::SubscribeSpec::conference(&identity, "<sip:alice@example.com>", 600);
+    let subscription = sc.client("alice").ua.subscribe(spec, now).unwrap();
     sc.run(5);
     let ok = sc
         .responses_to_method("alice", "SUBSCRIBE")

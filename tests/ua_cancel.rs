@@ -9,9 +9,9 @@ use std::time::Duration;
 use oma_im::dialog::{
     ClientTxId, Config, Event, RequestSpec, ResponseSpec, TerminationReason, UaError,
 };
+use oma_im::sim::Faults;
 use oma_im::sip::Method;
 use oma_im::transaction::Transport;
-use oma_im::sim::Faults;
 use support::agents::Agents;
 
 fn addr(n: u8) -> SocketAddr {
@@ -158,11 +158,7 @@ fn cancel_before_any_provisional_goes_out_with_the_first() {
 #[test]
 fn cancel_flow_survives_a_lossy_network() {
     for seed in 0..20 {
-        let net = run_cancel_flow(
-            seed,
-            Faults::lossy(20, 20, Duration::from_millis(200)),
-            100,
-        );
+        let net = run_cancel_flow(seed, Faults::lossy(20, 20, Duration::from_millis(200)), 100);
         let finals: Vec<_> = status_events(&net, 0)
             .into_iter()
             .filter(|(c, _)| *c >= 200)

@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{Config, DialogRequestSpec, Event, RequestSpec, ResponseSpec, UserAgent};
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::Transport;
-use oma_im::sim::{Faults, WireRecord};
 use support::agents::Agents;
 
 const FOCUS_CONTACT: &str = "<sip:conf-1@192.0.2.2:5060>;isfocus";

@@ -16,8 +16,8 @@ use oma_im::dialog::{
 use oma_im::im::client::{self, ClientConfig, ImClient};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::{Timer, Transmit, Transport};
-use support::im_server2::scenario::{config as server_config, Scenario};
-use support::im_server2::CORE;
+use support::im_server::scenario::{config as server_config, Scenario};
+use support::im_server::CORE;
 use support::msg::drain;
 
 fn addr(s: &str) -> SocketAddr {

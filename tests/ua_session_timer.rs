@@ -13,9 +13,9 @@ use oma_im::dialog::{
     Config, Event, RefreshMethod, RequestSpec, ResponseSpec, SessionTimerConfig, TerminationReason,
     UserAgent,
 };
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method, Refresher};
 use oma_im::transaction::Transport;
-use oma_im::sim::{Faults, WireRecord};
 use support::agents::Agents;
 
 const SDP: &[u8] = b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=message 7394 TCP/MSRP *\r\na=accept-types:text/plain\r\n";

@@ -14,11 +14,11 @@ use oma_im::dialog::{
     Config, Event, Input, RequestSpec, SubscribeSpec, SubscriptionEnd, SubscriptionId,
     TerminationReason, UserAgent,
 };
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::Transport;
-use support::msg::{drain, response_for};
-use oma_im::sim::{Faults, WireRecord};
 use support::agents::Agents;
+use support::msg::{drain, response_for};
 
 const CT: &str = "application/conference-info+xml";
 
@@ -142,9 +142,7 @@ fn subscribe_notify_refresh_unsubscribe() {
     // A further NOTIFY, on demand.
     let now = net.now();
     let partial = xml("partial-v2.xml");
-    net.ua(1)
-        .notify(subs[0], CT, partial.clone(), now)
-        .unwrap();
+    net.ua(1).notify(subs[0], CT, partial.clone(), now).unwrap();
     net.run_until(now + Duration::from_secs(1), |_, _, _, _| {});
     assert_eq!(
         notifies(&net)[1],

@@ -82,7 +82,13 @@ impl Sim {
     /// assert!(sim.agent_events(bob).is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn inject(&mut self, from: SocketAddr, to: SocketAddr, transport: Transport, bytes: Vec<u8>) {
+    pub fn inject(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        transport: Transport,
+        bytes: Vec<u8>,
+    ) {
         let from_node = self.by_sip.get(&from).copied();
         self.transmit(
             from,

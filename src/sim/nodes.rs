@@ -389,7 +389,9 @@ impl Nodes {
             (NodeId::Client(i), End::ClientAccepted(connection)) => {
                 let input = match what {
                     LinkInput::Connected => return,
-                    LinkInput::Bytes(bytes) => client::Input::MsrpAcceptedBytes { connection, bytes },
+                    LinkInput::Bytes(bytes) => {
+                        client::Input::MsrpAcceptedBytes { connection, bytes }
+                    }
                     LinkInput::Closed => client::Input::MsrpAcceptedClosed { connection },
                 };
                 self.clients[i.0].role.handle_input(input, now);
@@ -413,7 +415,9 @@ impl Nodes {
             (NodeId::History(i), End::HistoryAccepted(connection)) => {
                 let input = match what {
                     LinkInput::Connected => return,
-                    LinkInput::Bytes(bytes) => history::Input::MsrpAcceptedBytes { connection, bytes },
+                    LinkInput::Bytes(bytes) => {
+                        history::Input::MsrpAcceptedBytes { connection, bytes }
+                    }
                     LinkInput::Closed => history::Input::MsrpAcceptedClosed { connection },
                 };
                 self.histories[i.0].role.handle_input(input, now);

@@ -147,7 +147,8 @@ impl SipReceiver {
 mod tests {
     use super::*;
 
-    const OPTIONS: &[u8] = b"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/TCP a;branch=z9hG4bK1\r\n\
+    const OPTIONS: &[u8] =
+        b"OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/TCP a;branch=z9hG4bK1\r\n\
         To: <sip:b@example.com>\r\nFrom: <sip:a@example.com>;tag=1\r\nCall-ID: c\r\n\
         CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
 

@@ -25,10 +25,10 @@ use oma_im::sip::{parse_message, HeaderName, SipMessage};
 
 use oma_im::sim::{Faults, SimEvent, WireKind, WireRecord};
 
-use crate::support::im2::client_config;
-use crate::support::im_history2::{HistoryApp, HistoryNode};
-use crate::support::im_server2::scenario::config;
-use crate::support::im_server2::{client_addr, ims_core, Group, NodeMut, CORE, FACTORY, SERVER};
+use crate::support::im::client_config;
+use crate::support::im_history::{HistoryApp, HistoryNode};
+use crate::support::im_server::scenario::config;
+use crate::support::im_server::{client_addr, ims_core, Group, NodeMut, CORE, FACTORY, SERVER};
 
 const HISTORY: &str = "10.0.0.30:5060";
 const HISTORY_URI: &str = "sip:history@10.0.0.30:5060";
@@ -155,9 +155,7 @@ fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
     let mut net = network(conditions);
     // 1. Alice starts the Ad-hoc IM Group Session with Bob and Carol.
     let now = net.now();
-    let session = net.client(A)
-        .start_ad_hoc(&[BOB, CAROL], now)
-        .unwrap();
+    let session = net.client(A).start_ad_hoc(&[BOB, CAROL], now).unwrap();
     run_for(&mut net, 20);
     for index in [A, B, C] {
         assert!(
@@ -169,9 +167,7 @@ fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
     }
     // Alice follows the conference state.
     let now = net.now();
-    net.client(A)
-        .subscribe_conference(session, now)
-        .unwrap();
+    net.client(A).subscribe_conference(session, now).unwrap();
     run_for(&mut net, 10);
     // 2. She asks the History Function to record it.
     let now = net.now();
@@ -182,7 +178,8 @@ fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
     // 3. Bob, Carol and Alice speak, one after the other.
     for (index, _, date, text) in said() {
         let now = net.now();
-        let s = net.client_events(index)
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),
@@ -203,7 +200,8 @@ fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
     // 4. The session ends: everybody leaves.
     for index in [B, C, A] {
         let now = net.now();
-        let s = net.client_events(index)
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),
@@ -231,7 +229,8 @@ fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
 
 fn check(conditions: Faults) {
     let (mut net, session) = record_and_retrieve(conditions);
-    let identity = net.client(A)
+    let identity = net
+        .client(A)
         .session_identity(session)
         .cloned()
         .expect("the IM Session Identity");
@@ -397,14 +396,16 @@ fn check(conditions: Faults) {
 
     // Alice received each stored message over MSRP, in order, with its
     // original CPIM From, To and DateTime.
-    let retrieved = net.client_events(A)
+    let retrieved = net
+        .client_events(A)
         .into_iter()
         .find_map(|e| match e {
             client::Event::SessionEstablished { session: s, .. } if s != session => Some(s),
             _ => None,
         })
         .expect("the retrieval session");
-    let got: Vec<Seen> = net.client_events(A)
+    let got: Vec<Seen> = net
+        .client_events(A)
         .into_iter()
         .filter_map(|e| match e {
             client::Event::MessageReceived {
@@ -450,7 +451,8 @@ fn check(conditions: Faults) {
     assert!(hevents_completed(&net));
     // Every node ends idle.
     assert!(net.is_idle());
-    assert!(net.server_events()
+    assert!(net
+        .server_events()
         .iter()
         .any(|e| matches!(e, server::Event::SessionEnded { .. })));
 }
@@ -485,7 +487,8 @@ fn recording_for(recording: RecordingPolicy, initiator: &str) -> Group {
     let now = net.now();
     let session = net.client(A).start_ad_hoc(&[BOB], now).unwrap();
     run_for(&mut net, 10);
-    let identity = net.client(A)
+    let identity = net
+        .client(A)
         .session_identity(session)
         .cloned()
         .unwrap()
@@ -547,7 +550,8 @@ fn a_participant_may_have_the_session_recorded_by_default() {
     // server releases it with BYE and the session ends.
     for index in [B, A] {
         let now = net.now();
-        let s = net.client_events(index)
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),

@@ -12,9 +12,9 @@ use oma_im::im::server::{
 
 use oma_im::sim::{Faults, SimEvent, WireKind};
 
-use crate::support::im2::client_config;
-use crate::support::im_server2::scenario::{config, header, inviter_offer, status, Scenario};
-use crate::support::im_server2::{client_addr, core, Group, CORE, FACTORY, SERVER};
+use crate::support::im::client_config;
+use crate::support::im_server::scenario::{config, header, inviter_offer, status, Scenario};
+use crate::support::im_server::{client_addr, core, Group, CORE, FACTORY, SERVER};
 
 const GROUP: &str = "sip:friends@im.example.com";
 const LOBBY: &str = "sip:lobby@im.example.com";

@@ -5,7 +5,7 @@
 
 use oma_im::rng::Seed;
 
-use crate::support::im_server2::scenario::{config, Scenario};
+use crate::support::im_server::scenario::{config, Scenario};
 
 const BOB: &str = "sip:bob@example.com";
 
@@ -29,7 +29,7 @@ fn identifiers(seed: Seed) -> (String, String) {
         .into_iter()
         .find(|r| r.starts_with(b"SIP/2.0 200 "))
         .unwrap();
-    let body = crate::support::im_server2::scenario::body(&ok);
+    let body = crate::support::im_server::scenario::body(&ok);
     let path = body
         .lines()
         .find_map(|l| l.strip_prefix("a=path:"))

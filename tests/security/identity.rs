@@ -15,11 +15,11 @@ use oma_im::sip::Method;
 
 use oma_im::sim::{Faults, WireKind};
 
-use crate::support::im_history2::{self as hs, HistoryApp, ScriptedPeer};
-use crate::support::im_server2::scenario::{
+use crate::support::im_history::{self as hs, HistoryApp, ScriptedPeer};
+use crate::support::im_server::scenario::{
     adhoc_body, config, header, inviter_offer, status, Scenario,
 };
-use crate::support::im_server2::{client_addr, CORE, FACTORY, SERVER};
+use crate::support::im_server::{client_addr, CORE, FACTORY, SERVER};
 
 const ALICE: &str = "sip:alice@example.com";
 const BOB: &str = "sip:bob@example.com";

@@ -12,8 +12,8 @@ use oma_im::sim::{RawPeer, WireKind};
 use oma_im::sip::parse_message;
 
 use crate::access::im;
-use crate::support::im_server2::scenario::config;
-use crate::support::im_server2::{Group, SERVER};
+use crate::support::im_server::scenario::config;
+use crate::support::im_server::{Group, SERVER};
 
 const BOB: &str = "sip:bob@example.com";
 /// Mallory's host (her MSRP connections come from it).

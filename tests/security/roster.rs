@@ -6,7 +6,7 @@
 use oma_im::dialog::RequestSpec;
 use oma_im::sip::Method;
 
-use crate::support::im_server2::scenario::{config, inviter_offer, status, Scenario};
+use crate::support::im_server::scenario::{config, inviter_offer, status, Scenario};
 
 const BOB: &str = "sip:bob@example.com";
 const CAROL: &str = "sip:carol@example.com";
@@ -23,10 +23,7 @@ fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
     .with_header("Expires", "600");
-    sc.client(user)
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client(user).ua.send_request(spec, now).unwrap();
 }
 
 fn subscribe_finals(sc: &Scenario, user: &str) -> Vec<u16> {

@@ -75,7 +75,12 @@ impl HistoryApp {
     }
 
     /// Reacts to an event of `history`, as the application would.
-    pub fn on_event(&mut self, history: &mut ImHistoryFunction, event: &history::Event, now: Instant) {
+    pub fn on_event(
+        &mut self,
+        history: &mut ImHistoryFunction,
+        event: &history::Event,
+        now: Instant,
+    ) {
         use history::Event as E;
         match event {
             E::RetrievalRequested {
