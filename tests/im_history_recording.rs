@@ -15,7 +15,7 @@ use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
-use oma_im::sim::Faults;
+use oma_im::sim::{Faults, RawPeer, SimEvent, WireKind};
 use support::im_history::{contains, sip, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
@@ -498,4 +498,168 @@ fn recording_session_is_refreshed_as_the_servers_200_asks() {
     assert!(!history_events(&net)
         .iter()
         .any(|e| matches!(e, Event::SessionEnded { .. })));
+}
+
+// ----- the connections the History Function accepts -----
+
+/// The History Function's MSRP URI in its INVITE's offer: what the first
+/// To-Path of a connection for the recording names.
+fn history_path(net: &Net) -> String {
+    let invite = find(net, HISTORY, FOCUS, "INVITE");
+    let m = sip(&invite);
+    let sdp = SessionDescription::parse(m.body()).unwrap();
+    let (_, media) = sdp.msrp_media().unwrap();
+    media.path().unwrap().last().unwrap().to_string()
+}
+
+fn recorded_texts(net: &Net) -> Vec<Vec<u8>> {
+    history_events(net)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::MessageRecorded { message, .. } => message.cpim.map(|c| c.content.to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A SEND from mallory's host naming `to_path`.
+fn mallory_send(tid: &str, to_path: &str) -> Vec<u8> {
+    format!(
+        "MSRP {tid} SEND\r\nTo-Path: {to_path}\r\nFrom-Path: msrp://10.0.0.66:7000/m;tcp\r\n\
+         Message-ID: {tid}\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\n\
+         forge\r\n-------{tid}$\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_history_function_binds_the_focus_connection_by_its_to_path() {
+    // The focus answers actpass with active: it connects to the History
+    // Function's MSRP address, and the History Function finds the
+    // recording from the connection's first To-Path.
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let session = oma_im_session(&net);
+    let opened = net
+        .wire()
+        .iter()
+        .filter(|r| r.kind == WireKind::Open)
+        .map(|r| (r.from.ip(), r.to))
+        .collect::<Vec<_>>();
+    assert_eq!(opened, [(addr(FOCUS).ip(), addr(HISTORY))]);
+    assert!(net
+        .node(1)
+        .history()
+        .history
+        .session_connection(session)
+        .is_some());
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+    // Every SEND was answered on that connection.
+    let answered = net
+        .wire()
+        .iter()
+        .filter(|r| r.kind == WireKind::Msrp && r.from == addr(HISTORY))
+        .filter(|r| contains(&r.bytes, b" 200 OK\r\n"))
+        .count();
+    assert_eq!(answered, 2);
+}
+
+#[test]
+fn a_connection_that_comes_before_the_200_ok_waits_for_its_session() {
+    let mut net = setup(true);
+    // The 200 OK to the INVITE reaches the History Function a second after
+    // the focus connected and sent its messages.
+    net.sim
+        .delay_matching(|b| b.starts_with(b"SIP/2.0 200 OK"), Duration::from_secs(1));
+    refer(&mut net);
+    run(&mut net);
+    // The SENDs arrived (no latency) before the 200 OK completed the SDP
+    // exchange at the History Function.
+    let first_send = net
+        .wire()
+        .iter()
+        .find(|r| r.kind == WireKind::Msrp && r.to == addr(HISTORY))
+        .map(|r| r.at)
+        .unwrap();
+    let started = net
+        .sim
+        .events()
+        .iter()
+        .find(|r| matches!(r.event, SimEvent::History(Event::RecordingStarted { .. })))
+        .map(|r| r.at)
+        .unwrap();
+    assert!(first_send < started, "{first_send:?} {started:?}");
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+}
+
+#[test]
+fn a_second_connection_for_a_recording_gets_506_and_nothing_of_it() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let path = history_path(&net);
+    let mallory = net.sim.add_node(
+        "mallory",
+        "10.0.0.66:5060".parse().unwrap(),
+        None,
+        RawPeer::new(),
+    );
+    let link = net.sim.custom(mallory).connect(addr(HISTORY));
+    net.sim
+        .custom(mallory)
+        .write(link, mallory_send("m1", &path));
+    run(&mut net);
+    let got = String::from_utf8_lossy(net.sim.custom_ref(mallory).received(link)).into_owned();
+    assert!(got.starts_with("MSRP m1 506 "), "{got}");
+    assert!(
+        got.contains("To-Path: msrp://10.0.0.66:7000/m;tcp\r\n"),
+        "{got}"
+    );
+    // Nothing of mallory's was recorded; the focus's connection still
+    // carries the recording.
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+    let session = oma_im_session(&net);
+    let bound = net.node(1).history().history.session_connection(session);
+    assert!(bound.is_some());
+    // The refused connection is closed once its time is up.
+    let until = net.now() + Duration::from_secs(31);
+    net.run_until(until);
+    assert!(!net.sim.custom_ref(mallory).is_open(link));
+    assert_eq!(
+        net.node(1).history().history.session_connection(session),
+        bound
+    );
+}
+
+#[test]
+fn a_connection_naming_no_recording_is_closed() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let mallory = net.sim.add_node(
+        "mallory",
+        "10.0.0.66:5060".parse().unwrap(),
+        None,
+        RawPeer::new(),
+    );
+    let link = net.sim.custom(mallory).connect(addr(HISTORY));
+    net.sim.custom(mallory).write(
+        link,
+        mallory_send("m1", "msrp://10.0.0.2:5060/nosuchsession;tcp"),
+    );
+    let until = net.now() + Duration::from_secs(1);
+    net.run_until(until);
+    assert!(net.sim.custom_ref(mallory).received(link).is_empty());
+    assert!(!net.sim.custom_ref(mallory).is_open(link));
+    assert_eq!(recorded_texts(&net).len(), 2);
 }

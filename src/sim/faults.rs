@@ -68,18 +68,28 @@ impl Sim {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use oma_im::dialog::Config;
-    /// use oma_im::sim::Sim;
+    /// use oma_im::dialog::{Config, Event, ResponseSpec};
+    /// use oma_im::sim::{SimEvent, Sim};
     /// use oma_im::transaction::Transport;
     ///
     /// let mut sim = Sim::new(1);
     /// let bob = sim.add_agent("bob", Config::new("10.0.0.2:5060".parse()?,
     ///     "10.0.0.1:5060".parse()?, Transport::Udp, 2));
+    /// // An OPTIONS from a host no node plays.
+    /// let options = b"OPTIONS sip:bob@10.0.0.2 SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP 10.0.0.66:5060;branch=z9hG4bKx1\r\nMax-Forwards: 70\r\n\
+    ///     From: <sip:x@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+    ///     Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
     /// sim.inject("10.0.0.66:5060".parse()?, "10.0.0.2:5060".parse()?, Transport::Udp,
-    ///     b"this is not SIP".to_vec());
-    /// sim.run_until_idle(Duration::from_secs(1))?;
-    /// assert_eq!(sim.wire().len(), 1);
-    /// assert!(sim.agent_events(bob).is_empty());
+    ///     options.to_vec());
+    /// sim.run_for_with(Duration::from_secs(1), |nodes, _, event, now| {
+    ///     if let SimEvent::Agent(Event::RequestReceived { transaction, .. }) = event {
+    ///         nodes.agent(bob).respond(*transaction, ResponseSpec::new(200), now).unwrap();
+    ///     }
+    /// })?;
+    /// // The 200 went back to the forged sender, where no node is.
+    /// assert!(sim.wire()[1].is_sip("SIP/2.0 200 "));
+    /// assert_eq!(sim.undeliverable(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn inject(
