@@ -1,7 +1,8 @@
 //! IM History Function, recording (OMA-TS-SIMPLE_IM 13.3.1.2): joining an
 //! IM Session to record it, asked by an IM Client's REFER or with the
-//! identity of the controlling IM Server's 200 OK, over the in-memory
-//! network, every message moved as bytes.
+//! identity of the controlling IM Server's 200 OK, on the simulator
+//! (`oma_im::sim`), every message moved as bytes; the connections the
+//! History Function accepts, bound by their first To-Path.
 
 mod support;
 

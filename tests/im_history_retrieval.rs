@@ -1,6 +1,7 @@
 //! IM History Function, retrieval (OMA-TS-SIMPLE_IM 13.2.1.1 and the
 //! delivery of 13.3.3): an IM Client's INVITE with a URI-list of history
-//! references, over the in-memory network, every message moved as bytes.
+//! references, on the simulator (`oma_im::sim`), every message moved as
+//! bytes.
 
 mod support;
 

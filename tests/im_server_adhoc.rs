@@ -1,6 +1,7 @@
 //! The controlling IM Server's Ad-hoc IM Group setup (7.2.1.1, 7.2.1.2)
-//! end to end: scripted IM Clients and the server on the in-memory network,
-//! every message crossing it as bytes through a SIP/IP Core.
+//! end to end: scripted IM Clients and the server on the simulator
+//! (`oma_im::sim`), every message crossing it as bytes through a SIP/IP
+//! Core.
 
 mod support;
 

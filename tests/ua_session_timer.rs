@@ -1,5 +1,6 @@
-//! RFC 4028 session timers between two user agents over the in-memory
-//! network, as bytes: negotiation of the interval and the refresher, 422
+//! RFC 4028 session timers between two user agents on the simulator
+//! (`oma_im::sim`), as bytes: negotiation of the interval and the
+//! refresher, 422
 //! and the retry at the larger interval, refresh by the UAC and by the UAS
 //! (UPDATE and re-INVITE), BYE before expiry when no refresh arrives, and a
 //! failed refresh ending the session with a BYE.

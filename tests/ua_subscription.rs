@@ -1,6 +1,6 @@
 //! RFC 6665 subscriptions to the conference event package (RFC 4575)
-//! between a subscriber (Alice) and a notifier (the focus) over the
-//! in-memory network, as bytes: subscribe, initial NOTIFY, further NOTIFY,
+//! between a subscriber (Alice) and a notifier (the focus) on the
+//! simulator (`oma_im::sim`), as bytes: subscribe, initial NOTIFY, further NOTIFY,
 //! refresh, unsubscribe, termination by the notifier with a reason, expiry
 //! without refresh, 423 and clamping, and a NOTIFY overtaking the 2xx.
 
