@@ -92,7 +92,7 @@ fn recording_request_is_a_refer_to_the_im_session_identity() {
         .request_recording(session, HISTORY, now)
         .unwrap();
     run(&mut net, 5);
-    let refers: Vec<WireRecord> = sip_requests(&net.wire(), "REFER")
+    let refers: Vec<WireRecord> = sip_requests(net.wire(), "REFER")
         .into_iter()
         .cloned()
         .collect();
@@ -314,7 +314,7 @@ fn recording_request_errors_send_nothing() {
             .request_recording(one, HISTORY, now),
         Err(ClientError::UnknownSession)
     );
-    assert!(sip_requests(&net.wire(), "REFER").is_empty());
+    assert!(sip_requests(net.wire(), "REFER").is_empty());
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn retrieval_offers_recvonly_with_the_history_references_and_only_receives() {
         .retrieve_history(HISTORY, &refs, now)
         .unwrap();
     run(&mut net, 5);
-    let invites: Vec<WireRecord> = sip_requests(&net.wire(), "INVITE")
+    let invites: Vec<WireRecord> = sip_requests(net.wire(), "INVITE")
         .into_iter()
         .cloned()
         .collect();

@@ -54,7 +54,7 @@ fn client_events(net: &Net) -> Vec<Event> {
 
 /// The one INVITE the client sent.
 fn the_invite(net: &Net) -> &WireRecord {
-    let invites: Vec<_> = sip_requests(&net.wire(), "INVITE")
+    let invites: Vec<_> = sip_requests(net.wire(), "INVITE")
         .into_iter()
         .filter(|r| r.from == addr(1))
         .collect();
@@ -142,7 +142,7 @@ fn anonymity_adds_privacy_id() {
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire(), "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     for invite in invites {
         assert_eq!(values(&parsed(invite), "Privacy"), ["id"]);
@@ -178,7 +178,7 @@ fn one_to_one_200_stores_the_session_identity() {
         identity: Some(identity),
     }));
     // The 180 went first, with the other focus and methods.
-    let ringing = sip_responses(&net.wire(), 180);
+    let ringing = sip_responses(net.wire(), 180);
     let text = String::from_utf8_lossy(&ringing[0].bytes).into_owned();
     assert!(
         text.contains("<sip:conf-1@192.0.2.9:5060>;isfocus"),
@@ -290,9 +290,9 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
         ),
         "{deadline:?}"
     );
-    assert!(sip_requests(&net.wire(), "UPDATE").is_empty());
+    assert!(sip_requests(net.wire(), "UPDATE").is_empty());
     run(&mut net, 60);
-    let updates = sip_requests(&net.wire(), "UPDATE");
+    let updates = sip_requests(net.wire(), "UPDATE");
     assert_eq!(updates.len(), 1, "one refresh at half the interval");
     assert_eq!(
         values(&parsed(updates[0]), "Session-Expires"),
@@ -319,7 +319,7 @@ fn large_message_session_timer_starts_with_the_received_value() {
     assert!(net.node(CLIENT).client().is_established(s));
     assert_eq!(net.node(CLIENT).client().session_expires(s), Some(300));
     run(&mut net, 150);
-    let updates = sip_requests(&net.wire(), "UPDATE");
+    let updates = sip_requests(net.wire(), "UPDATE");
     assert_eq!(updates.len(), 1);
     assert_eq!(
         values(&parsed(updates[0]), "Session-Expires"),
@@ -397,7 +397,7 @@ fn ad_hoc_over_max_adhoc_group_size_sends_nothing_and_tells_the_user() {
         .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    assert_eq!(sip_requests(&net.wire(), "INVITE").len(), 1);
+    assert_eq!(sip_requests(net.wire(), "INVITE").len(), 1);
 }
 
 #[test]
@@ -413,7 +413,7 @@ fn other_accept_types_or_star_may_be_listed() {
     c.join_public_conference("sip:public-chat@im.example.com", now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire(), "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 3);
     for invite in invites {
         assert_eq!(
@@ -508,7 +508,7 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     let now = net.now();
     net.node(CLIENT).client().leave(first, now).unwrap();
     run(&mut net, 40);
-    assert!(sip_requests(&net.wire(), "BYE").len() == 1);
+    assert!(sip_requests(net.wire(), "BYE").len() == 1);
     // The server now names the running conference differently, and its
     // 200 differs from its 180 in Contact and Allow.
     net.node(SERVER).server().script.focus = Some("conf-1-b".to_owned());
@@ -517,7 +517,7 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     let now = net.now();
     let again = net.node(CLIENT).client().rejoin(first, now).unwrap();
     run(&mut net, 5);
-    let invites = sip_requests(&net.wire(), "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     assert!(invites[1]
         .first_line()
@@ -534,7 +534,7 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
         "sip:conf-1-c@192.0.2.9:5060"
     );
     // Its 180 carried the others.
-    let ringing = sip_responses(&net.wire(), 180);
+    let ringing = sip_responses(net.wire(), 180);
     let last = String::from_utf8_lossy(&ringing.last().unwrap().bytes).into_owned();
     assert!(
         last.contains("<sip:conf-1-b@192.0.2.9:5060>;isfocus"),
@@ -555,7 +555,7 @@ fn leaving_sends_bye_and_ends_the_session() {
     let now = net.now();
     net.node(CLIENT).client().leave(s, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    assert_eq!(sip_requests(&net.wire(), "BYE").len(), 1);
+    assert_eq!(sip_requests(net.wire(), "BYE").len(), 1);
     assert!(client_events(&net).contains(&Event::SessionEnded {
         session: s,
         reason: EndReason::Local,
@@ -588,7 +588,7 @@ fn conference_state_subscription_reports_participants_and_changes() {
         .unwrap();
     run(&mut net, 2);
     {
-        let subscribe = sip_requests(&net.wire(), "SUBSCRIBE");
+        let subscribe = sip_requests(net.wire(), "SUBSCRIBE");
         assert_eq!(subscribe.len(), 1);
         assert!(subscribe[0]
             .first_line()
@@ -601,8 +601,8 @@ fn conference_state_subscription_reports_participants_and_changes() {
         assert_eq!(accept_contact.len(), 1);
         assert!(accept_contact[0].contains("+g.oma.sip-im"));
         assert!(values(&msg, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
-        assert_eq!(sip_requests(&net.wire(), "NOTIFY").len(), 1);
-        assert!(!sip_responses(&net.wire(), 200).is_empty());
+        assert_eq!(sip_requests(net.wire(), "NOTIFY").len(), 1);
+        assert!(!sip_responses(net.wire(), 200).is_empty());
     }
     assert!(client_events(&net).contains(&Event::ParticipantsChanged {
         session: s,
@@ -632,7 +632,7 @@ fn conference_state_subscription_reports_participants_and_changes() {
     let now = net.now();
     net.node(CLIENT).client().leave(s, now).unwrap();
     run(&mut net, 5);
-    let subscribes = sip_requests(&net.wire(), "SUBSCRIBE");
+    let subscribes = sip_requests(net.wire(), "SUBSCRIBE");
     let last = parsed(subscribes.last().unwrap());
     assert_eq!(values(&last, "Expires"), ["0"]);
     assert!(values(&last, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
@@ -658,7 +658,7 @@ fn extending_one_to_one_lists_the_peer_with_replaces() {
         .extend_to_conference(one, &["sip:carol@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire(), "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     assert!(invites[1]
         .first_line()
@@ -701,7 +701,7 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         c.send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
             .unwrap();
         run(&mut net, 3);
-        let invites = sip_requests(&net.wire(), "INVITE");
+        let invites = sip_requests(net.wire(), "INVITE");
         assert_eq!(invites.len(), 5);
         for invite in &invites {
             let msg = parsed(invite);
@@ -725,7 +725,7 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         let now = net.now();
         let s2: ImSessionId = net.node(CLIENT).client().rejoin(rejoin_from, now).unwrap();
         run(&mut net, 2);
-        let last = *sip_requests(&net.wire(), "INVITE").last().unwrap();
+        let last = *sip_requests(net.wire(), "INVITE").last().unwrap();
         assert_eq!(values(&parsed(last), "P-Preferred-Identity"), expected);
         assert!(net.node(CLIENT).client().is_established(s2));
         // Every other request outside a dialog the profile governs: the
@@ -738,7 +738,7 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
             .unwrap();
         run(&mut net, 2);
         for method in ["SUBSCRIBE", "REFER"] {
-            let requests = sip_requests(&net.wire(), method);
+            let requests = sip_requests(net.wire(), method);
             assert!(!requests.is_empty(), "{method}");
             for r in requests {
                 let msg = parsed(r);

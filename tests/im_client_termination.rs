@@ -94,7 +94,7 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
     assert_eq!(originator, "sip:alice@example.com");
     assert_eq!(kind, InvitationKind::OneToOne);
     // 180 went at once, with the release version.
-    let ringing = sip_responses(&net.wire(), 180);
+    let ringing = sip_responses(net.wire(), 180);
     assert_eq!(ringing.len(), 1);
     assert_eq!(
         values(&parsed(ringing[0]), "User-Agent"),
@@ -111,7 +111,7 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
     net.node(BOB).client().accept(b, now).unwrap();
     run(&mut net, 2);
     {
-        let ok = sip_responses(&net.wire(), 200);
+        let ok = sip_responses(net.wire(), 200);
         let answer = sdp_body(ok[0]);
         assert_eq!(msrp_direction(&answer), Direction::SendRecv);
         // The 200 carries the feature tag in its Contact.
@@ -204,8 +204,8 @@ fn bye_from_the_other_side_is_answered_and_closes_msrp() {
     let now = net.now();
     net.node(ALICE).client().leave(a, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    assert_eq!(sip_requests(&net.wire(), "BYE").len(), 1);
-    assert!(sip_responses(&net.wire(), 200)
+    assert_eq!(sip_requests(net.wire(), "BYE").len(), 1);
+    assert!(sip_responses(net.wire(), 200)
         .iter()
         .any(|r| r.from == addr(2) && r.bytes.windows(7).any(|w| w == b" 2 BYE\r")));
     assert!(events_of(&net, BOB).contains(&Event::SessionEnded {
@@ -240,7 +240,7 @@ fn user_rejects_an_invitation() {
     let now = net.now();
     net.node(BOB).client().reject(b, 603, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    assert_eq!(sip_responses(&net.wire(), 603).len(), 1);
+    assert_eq!(sip_responses(net.wire(), 603).len(), 1);
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
         session: a,
         reason: EndReason::Rejected(603)
@@ -296,7 +296,7 @@ fn large_message_is_received_in_its_own_session_then_released() {
         }
     );
     {
-        let invite = sip_requests(&net.wire(), "INVITE")[0];
+        let invite = sip_requests(net.wire(), "INVITE")[0];
         assert!(invite
             .first_line()
             .starts_with("INVITE sip:bob@example.com SIP/2.0"));
@@ -324,10 +324,10 @@ fn large_message_is_received_in_its_own_session_then_released() {
     net.node(BOB).client().accept(b, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
     assert_large_message_response_headers(
-        sip_responses(&net.wire(), 180)[0],
+        sip_responses(net.wire(), 180)[0],
         "P-Preferred-Identity",
     );
-    let ok = sip_responses(&net.wire(), 200)
+    let ok = sip_responses(net.wire(), 200)
         .into_iter()
         .find(|r| r.bytes.windows(8).any(|w| w == b" INVITE\r"))
         .unwrap();
@@ -342,7 +342,7 @@ fn large_message_is_received_in_its_own_session_then_released() {
         body,
     }));
     // The sender released the session after delivery.
-    let byes = sip_requests(&net.wire(), "BYE");
+    let byes = sip_requests(net.wire(), "BYE");
     assert_eq!(byes.len(), 1);
     assert_eq!(byes[0].from, addr(1));
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
@@ -367,7 +367,7 @@ fn large_message_over_the_configured_size_is_rejected_for_resources() {
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'z'; 1001], now)
         .unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    let busy = sip_responses(&net.wire(), 486);
+    let busy = sip_responses(net.wire(), 486);
     assert_eq!(busy.len(), 1);
     assert_large_message_response_headers(busy[0], "P-Preferred-Identity");
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
@@ -393,7 +393,7 @@ fn large_message_rejected_by_the_user() {
     let now = net.now();
     net.node(BOB).client().reject(b, 603, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    let declined = sip_responses(&net.wire(), 603);
+    let declined = sip_responses(net.wire(), 603);
     assert_eq!(declined.len(), 1);
     assert_large_message_response_headers(declined[0], "P-Preferred-Identity");
 }
@@ -413,8 +413,8 @@ fn ims_profile_uses_p_preferred_identity_in_responses() {
     let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
     net.run_until_quiet(Duration::from_secs(120));
-    for r in sip_responses(&net.wire(), 180).into_iter().chain(
-        sip_responses(&net.wire(), 200)
+    for r in sip_responses(net.wire(), 180).into_iter().chain(
+        sip_responses(net.wire(), 200)
             .into_iter()
             .filter(|r| r.from == addr(2) && r.bytes.windows(8).any(|w| w == b" INVITE\r")),
     ) {

@@ -37,7 +37,7 @@ fn authorization_asked(core: Proxy) -> (String, bool, Vec<u8>, Vec<u8>) {
     let until = net.now() + Duration::from_secs(5);
     net.run_until(until, |_, node, event, now| {
         if let SimEvent::Server(Event::AuthorizationRequested { request, .. }) = event {
-            node.as_server().handle_input(
+            node.server().handle_input(
                 Input::Authorization {
                     request: *request,
                     allowed: false,

@@ -245,7 +245,7 @@ fn check(conditions: Faults) {
 
     // The REFER: Refer-To the IM Session Identity, Referred-By Alice, and
     // the client's headers of an initial request.
-    let refers = sip(&net.wire(), "10.0.0.21:5060", core, "REFER ");
+    let refers = sip(net.wire(), "10.0.0.21:5060", core, "REFER ");
     assert!(!refers.is_empty());
     let refer = parse_message(&refers[0].bytes).unwrap();
     assert_eq!(refer.request_line().unwrap().uri, HISTORY_URI);
@@ -289,7 +289,7 @@ fn check(conditions: Faults) {
     // The History Function's INVITE: to the IM Session Identity, From
     // Alice (13.3.1.2 steps 1, 2), an SDP offer with a=recvonly (step 3),
     // towards the IM Server through the core (step 4).
-    let invites: Vec<&WireRecord> = sip(&net.wire(), HISTORY, core, "INVITE ")
+    let invites: Vec<&WireRecord> = sip(net.wire(), HISTORY, core, "INVITE ")
         .into_iter()
         .filter(|r| {
             parse_message(&r.bytes)
@@ -310,7 +310,7 @@ fn check(conditions: Faults) {
         .any(|r| r.from == core && r.to == addr(SERVER) && r.bytes == invites[0].bytes));
     // The server's 200 to it: a=sendonly, the focus's Contact.
     let call_id = header(&invite, "Call-ID").unwrap().to_owned();
-    let ok = sip(&net.wire(), SERVER, core, "SIP/2.0 200 ")
+    let ok = sip(net.wire(), SERVER, core, "SIP/2.0 200 ")
         .into_iter()
         .find(|r| {
             let m = parse_message(&r.bytes).unwrap();
@@ -341,7 +341,7 @@ fn check(conditions: Faults) {
     assert!(hevents
         .iter()
         .any(|e| matches!(e, history::Event::ConferenceState { .. })));
-    assert!(!sip(&net.wire(), HISTORY, core, "SUBSCRIBE ").is_empty());
+    assert!(!sip(net.wire(), HISTORY, core, "SUBSCRIBE ").is_empty());
 
     // Every message was recorded with its sender's CPIM From (not the
     // focus), the session as To, and its DateTime.
@@ -364,7 +364,7 @@ fn check(conditions: Faults) {
     )));
 
     // The retrieval: INVITE with a=recvonly and the URI list ...
-    let retrieval = sip(&net.wire(), "10.0.0.21:5060", core, "INVITE ")
+    let retrieval = sip(net.wire(), "10.0.0.21:5060", core, "INVITE ")
         .into_iter()
         .find(|r| {
             parse_message(&r.bytes)
@@ -386,7 +386,7 @@ fn check(conditions: Faults) {
     let retrieval_call_id = header(&parse_message(&retrieval.bytes).unwrap(), "Call-ID")
         .unwrap()
         .to_owned();
-    let ok = sip(&net.wire(), HISTORY, core, "SIP/2.0 200 ")
+    let ok = sip(net.wire(), HISTORY, core, "SIP/2.0 200 ")
         .into_iter()
         .find(|r| {
             header(&parse_message(&r.bytes).unwrap(), "Call-ID") == Some(retrieval_call_id.as_str())
@@ -443,7 +443,7 @@ fn check(conditions: Faults) {
         .count();
     assert!(sends_to_alice > 3, "{sends_to_alice} SEND chunks");
     // The History Function released the session with BYE: a normal end.
-    assert!(!sip(&net.wire(), HISTORY, core, "BYE ").is_empty());
+    assert!(!sip(net.wire(), HISTORY, core, "BYE ").is_empty());
     assert!(net.client_events(A).iter().any(|e| matches!(
         e,
         client::Event::SessionEnded { session, reason: EndReason::Remote } if *session == retrieved
@@ -519,7 +519,7 @@ fn recording_for_someone_outside_the_session_is_refused_by_default() {
         recording_outcome(&net),
         Some(Err(history::EndReason::InviteFailed(403)))
     );
-    let refused = sip(&net.wire(), SERVER, addr(CORE), "SIP/2.0 403 ");
+    let refused = sip(net.wire(), SERVER, addr(CORE), "SIP/2.0 403 ");
     assert_eq!(refused.len(), 1);
     assert!(!net.server_events().iter().any(|e| matches!(
         e,
@@ -569,7 +569,7 @@ fn a_participant_may_have_the_session_recorded_by_default() {
             ..
         }
     )));
-    let byes = sip(&net.wire(), SERVER, addr(CORE), "BYE ");
+    let byes = sip(net.wire(), SERVER, addr(CORE), "BYE ");
     assert!(byes.iter().any(|r| parse_message(&r.bytes)
         .unwrap()
         .request_line()

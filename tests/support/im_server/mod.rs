@@ -252,7 +252,7 @@ impl<'a> NodeMut<'a> {
     }
 
     /// The IM Server; panics on another node.
-    pub fn as_server(self) -> &'a mut ImServer {
+    pub fn server(self) -> &'a mut ImServer {
         match self.id {
             NodeId::Server(s) => self.nodes.server(s),
             other => panic!("{other:?} is not the IM Server"),
