@@ -720,3 +720,91 @@ fn sip_over_tcp_cut_at_arbitrary_boundaries_is_reassembled() {
     assert_eq!(dissected, lines, "tshark reassembled the same messages");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A node of the test's own that breaks the drain contract: handed its
+/// deadline, it keeps it. The run fails with a typed error naming it
+/// instead of spinning without time passing.
+#[test]
+fn a_node_that_keeps_a_past_deadline_fails_the_run() {
+    use oma_im::sim::{Node, NodeOutput};
+    use std::time::Instant;
+
+    #[derive(Debug)]
+    struct Stuck {
+        at: Instant,
+        fired: u32,
+    }
+    impl Node for Stuck {
+        fn handle_sip(
+            &mut self,
+            _: &[u8],
+            _: SocketAddr,
+            _: oma_im::transaction::Transport,
+            _: Instant,
+        ) {
+        }
+        fn handle_timeout(&mut self, _: Instant) {
+            self.fired += 1;
+        }
+        fn poll_output(&mut self) -> Option<NodeOutput> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            Some(self.at)
+        }
+        fn is_idle(&self) -> bool {
+            false
+        }
+    }
+    let mut sim = Sim::new(1);
+    let at = sim.now() + Duration::from_secs(3);
+    let stuck = sim.add_node("stuck", addr("10.0.0.5:5060"), None, Stuck { at, fired: 0 });
+    let err = sim.run_for(Duration::from_secs(10)).unwrap_err();
+    match &err {
+        SimError::StuckDeadline { nodes, elapsed } => {
+            assert_eq!(nodes, &["stuck".to_owned()]);
+            assert_eq!(*elapsed, Duration::from_secs(3));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sim.custom_ref(stuck).fired, 1);
+    assert!(err.to_string().contains("stuck"));
+}
+
+/// A node cut off the network loses what it sends and what is sent to it,
+/// TCP included, without anyone being told; reconnected, it is heard again.
+#[test]
+fn a_node_cut_off_hears_nothing_and_is_heard_by_nobody() {
+    use oma_im::sim::{Fate, RawPeer};
+    use oma_im::transaction::Transport;
+
+    let mut sim = Sim::new(2);
+    let a = sim.add_node("a", addr("10.0.0.5:5060"), None, RawPeer::new());
+    let b = sim.add_node(
+        "b",
+        addr("10.0.0.6:5060"),
+        Some(addr("10.0.0.6:2855")),
+        RawPeer::new().accepting(),
+    );
+    sim.cut_off(b);
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Udp, b"one".to_vec());
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Tcp, b"two".to_vec());
+    let link = sim.custom(a).connect(addr("10.0.0.6:2855"));
+    sim.run_for(Duration::from_secs(5)).unwrap();
+    assert!(sim.custom_ref(b).sip_received().is_empty());
+    assert!(!sim.custom_ref(a).is_open(link), "the SYN never arrived");
+    assert!(sim.wire().iter().all(|r| r.fate == Fate::Lost));
+    sim.reconnect(b);
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Udp, b"three".to_vec());
+    sim.run_for(Duration::from_secs(1)).unwrap();
+    let got: Vec<&[u8]> = sim
+        .custom_ref(b)
+        .sip_received()
+        .iter()
+        .map(|m| m.bytes.as_slice())
+        .collect();
+    assert_eq!(got, [b"three".as_slice()]);
+}
