@@ -1,8 +1,10 @@
 //! The public simulator (`oma_im::sim`) carries the roles: 1-1 and group
 //! chats with MSRP routed by the simulator, seeded faults reproduced from
-//! their seed, partitions, resets and restarts, a typed failure when the
-//! nodes do not go idle, the client's own binding of accepted MSRP
-//! connections, and a pcap capture tshark dissects.
+//! their seed, partitions, resets, restarts and nodes cut off, a typed
+//! failure when the nodes do not go idle or keep a past deadline, the
+//! client's own binding of accepted MSRP connections, SIP over TCP and
+//! MSRP cut at arbitrary boundaries and reassembled, and pcap captures
+//! tshark dissects.
 
 use std::net::SocketAddr;
 use std::time::Duration;
