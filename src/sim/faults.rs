@@ -242,6 +242,8 @@ impl Sim {
         }
         self.ends.retain(|(n, _), _| *n != node);
         let addr = self.nodes.sip_addr(node);
-        self.receivers.retain(|(_, to), _| *to != addr);
+        // Its SIP streams, both ways, are gone with its connections.
+        self.receivers
+            .retain(|(from, to), _| *from != addr && *to != addr);
     }
 }
