@@ -257,7 +257,10 @@ impl Retrieval {
                             .handle_input(Input::MsrpConnected { session }, now);
                     }
                     Output::MsrpTransmit { data, .. } => msrp_to_client.push_back(data),
-                    Output::MsrpClose { .. } => {}
+                    Output::MsrpClose { .. }
+                    | Output::MsrpAccepted { .. }
+                    | Output::MsrpConnectionTransmit { .. }
+                    | Output::MsrpConnectionClose { .. } => {}
                     Output::Event(Event::RetrievalRequested { session, .. }) => {
                         theirs = Some(session);
                         self.history.accept_retrieval(session, now).expect("accept");

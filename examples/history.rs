@@ -39,13 +39,11 @@ use oma_im::dialog::Routing;
 use oma_im::im::history::{
     Event, HistoryConfig, HistorySessionId, ImHistoryFunction, Input, Output, UnverifiedRequests,
 };
-use oma_im::msrp::MsrpUri;
+use oma_im::im::ConnectionId;
 use oma_im::sip::{Framer, Framing, Limits};
 use oma_im::transaction::Transport;
 
 const MAX_OUTBOX: usize = 4 * 1024 * 1024;
-/// Most bytes an accepted connection may send before it names a session.
-const MAX_UNBOUND: usize = 8 * 1024;
 
 const USAGE: &str = "usage: history --sip-addr IP:PORT --msrp-addr IP:PORT --db FILE \
 [--identity URI] [--accept-unverified] [--seconds N]";
@@ -163,11 +161,11 @@ enum Carries {
         framer: Framer,
         inbox: Vec<u8>,
     },
-    /// The MSRP of a session (opened by the History Function, or an
-    /// accepted one once bound).
+    /// The MSRP of a session the History Function opened.
     Session(HistorySessionId),
-    /// Accepted, not bound yet: what it sent so far.
-    Unbound(Vec<u8>),
+    /// An MSRP connection a peer opened, under the History Function's
+    /// name for it: the History Function binds it to its session.
+    Accepted(ConnectionId),
 }
 
 struct Conn {
@@ -225,6 +223,12 @@ enum Incoming {
     Closed(u64),
 }
 
+/// What a closed connection carried, to report to the History Function.
+enum Gone {
+    Session(HistorySessionId),
+    Accepted(ConnectionId),
+}
+
 struct Net {
     udp: UdpSocket,
     sip_listener: TcpListener,
@@ -233,6 +237,7 @@ struct Net {
     next_key: u64,
     sip_peers: HashMap<SocketAddr, u64>,
     sessions: HashMap<HistorySessionId, u64>,
+    accepted: HashMap<ConnectionId, u64>,
 }
 
 impl Net {
@@ -246,20 +251,24 @@ impl Net {
             Carries::Session(s) => {
                 self.sessions.insert(s, key);
             }
-            Carries::Unbound(_) => {}
+            Carries::Accepted(c) => {
+                self.accepted.insert(c, key);
+            }
         }
         self.conns.insert(key, conn);
         key
     }
 
-    fn remove(&mut self, key: u64) -> Option<HistorySessionId> {
+    fn remove(&mut self, key: u64) -> Option<Gone> {
         let conn = self.conns.remove(&key)?;
         self.sessions.retain(|_, k| *k != key);
+        self.accepted.retain(|_, k| *k != key);
         if self.sip_peers.get(&conn.peer) == Some(&key) {
             self.sip_peers.remove(&conn.peer);
         }
         match conn.carries {
-            Carries::Session(s) if !conn.closing => Some(s),
+            Carries::Session(s) if !conn.closing => Some(Gone::Session(s)),
+            Carries::Accepted(c) if !conn.closing => Some(Gone::Accepted(c)),
             _ => None,
         }
     }
@@ -287,7 +296,7 @@ impl Net {
         Ok(())
     }
 
-    fn accept(&mut self) {
+    fn accept(&mut self, history: &mut ImHistoryFunction) {
         while let Ok((stream, peer)) = self.sip_listener.accept() {
             if !peer.ip().is_loopback() {
                 continue;
@@ -304,8 +313,15 @@ impl Net {
             if !peer.ip().is_loopback() {
                 continue;
             }
-            if let Ok(conn) = Conn::new(stream, peer, Carries::Unbound(Vec::new())) {
-                self.add(conn);
+            let name = history.msrp_accepted_at(Instant::now());
+            match Conn::new(stream, peer, Carries::Accepted(name)) {
+                Ok(conn) => {
+                    self.add(conn);
+                }
+                Err(_) => history.handle_input(
+                    Input::MsrpAcceptedClosed { connection: name },
+                    Instant::now(),
+                ),
             }
         }
     }
@@ -367,22 +383,6 @@ fn frame(
     }
 }
 
-/// The session-id of the last URI of the first To-Path in `buffer`, once
-/// that line is complete: `Some(None)` when it names none.
-fn to_path_session_id(buffer: &[u8]) -> Option<Option<String>> {
-    let needle = b"\r\nTo-Path:";
-    let start = buffer.windows(needle.len()).position(|w| w == needle)? + needle.len();
-    let rest = &buffer[start..];
-    let end = rest.windows(2).position(|w| w == b"\r\n")?;
-    let value = String::from_utf8_lossy(&rest[..end]).into_owned();
-    let last = value.split_ascii_whitespace().last().unwrap_or_default();
-    Some(
-        MsrpUri::parse(last)
-            .ok()
-            .and_then(|u| u.session_id.map(str::to_owned)),
-    )
-}
-
 /// What the application knows of each session.
 #[derive(Default)]
 struct App {
@@ -430,6 +430,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         next_key: 0,
         sip_peers: HashMap::new(),
         sessions: HashMap::new(),
+        accepted: HashMap::new(),
     };
     let mut app = App::default();
 
@@ -508,7 +509,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ) => {}
             Err(e) => return Err(e.into()),
         }
-        net.accept();
+        net.accept(&mut history);
         for incoming in net.poll_connections(&mut scratch) {
             let now = Instant::now();
             match incoming {
@@ -520,25 +521,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     },
                     now,
                 ),
-                Incoming::Msrp(key, bytes) => msrp_bytes(&mut history, &mut net, key, &bytes, now),
-                Incoming::Closed(key) => {
-                    if let Some(session) = net.remove(key) {
-                        history.handle_input(Input::MsrpClosed { session }, now);
-                    }
+                Incoming::Msrp(key, bytes) => {
+                    let input = match net.conns.get(&key).map(|c| &c.carries) {
+                        Some(Carries::Session(session)) => Input::MsrpBytes {
+                            session: *session,
+                            bytes: &bytes,
+                        },
+                        Some(Carries::Accepted(connection)) => Input::MsrpAcceptedBytes {
+                            connection: *connection,
+                            bytes: &bytes,
+                        },
+                        _ => continue,
+                    };
+                    history.handle_input(input, now);
                 }
+                Incoming::Closed(key) => closed(&mut history, &mut net, key, now),
             }
             drain(&mut history, &mut net, &store, &mut app);
-        }
-        // Accepted connections that came before their session's MSRP
-        // endpoint existed.
-        let waiting: Vec<u64> = net
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(&c.carries, Carries::Unbound(b) if !b.is_empty()))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in waiting {
-            msrp_bytes(&mut history, &mut net, key, &[], Instant::now());
         }
         history.handle_timeout(Instant::now());
         drain(&mut history, &mut net, &store, &mut app);
@@ -548,66 +547,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Bytes of an MSRP connection: to its session, or kept until the first
-/// To-Path names a session of the History Function (RFC 4975 §9).
-fn msrp_bytes(
-    history: &mut ImHistoryFunction,
-    net: &mut Net,
-    key: u64,
-    bytes: &[u8],
-    now: Instant,
-) {
-    let Some(conn) = net.conns.get_mut(&key) else {
-        return;
+/// Reports a closed connection to the History Function.
+fn closed(history: &mut ImHistoryFunction, net: &mut Net, key: u64, now: Instant) {
+    let input = match net.remove(key) {
+        Some(Gone::Session(session)) => Input::MsrpClosed { session },
+        Some(Gone::Accepted(connection)) => Input::MsrpAcceptedClosed { connection },
+        None => return,
     };
-    let buffer = match &mut conn.carries {
-        Carries::Session(session) => {
-            let input = Input::MsrpBytes {
-                session: *session,
-                bytes,
-            };
-            history.handle_input(input, now);
-            return;
-        }
-        Carries::Sip { .. } => return,
-        Carries::Unbound(buffer) => {
-            buffer.extend_from_slice(bytes);
-            if buffer.len() > MAX_UNBOUND {
-                conn.closing = true;
-                return;
-            }
-            buffer
-        }
-    };
-    let Some(token) = to_path_session_id(buffer) else {
-        return;
-    };
-    let Some(token) = token else {
-        conn.closing = true;
-        return;
-    };
-    let found = history.sessions().find(|s| {
-        history
-            .local_msrp_path(*s)
-            .and_then(|p| MsrpUri::parse(p).ok())
-            .and_then(|u| u.session_id.map(|id| id == token))
-            .unwrap_or(false)
-    });
-    let Some(session) = found else {
-        // Its session's MSRP endpoint may not exist yet: wait.
-        return;
-    };
-    let early = std::mem::take(buffer);
-    conn.carries = Carries::Session(session);
-    net.sessions.insert(session, key);
-    history.handle_input(Input::MsrpConnected { session }, now);
-    history.handle_input(
-        Input::MsrpBytes {
-            session,
-            bytes: &early,
-        },
-        now,
-    );
+    history.handle_input(input, now);
 }
 
 fn drain(history: &mut ImHistoryFunction, net: &mut Net, store: &Store, app: &mut App) {
@@ -653,14 +600,20 @@ fn drain(history: &mut ImHistoryFunction, net: &mut Net, store: &Store, app: &mu
             }
             Output::MsrpTransmit { session, data } => {
                 if let Some(&key) = net.sessions.get(&session) {
-                    let failed = net
-                        .conns
-                        .get_mut(&key)
-                        .is_some_and(|c| c.send(&data).is_err());
-                    if failed {
-                        net.remove(key);
-                        history.handle_input(Input::MsrpClosed { session }, now);
-                    }
+                    write(history, net, key, &data, now);
+                }
+            }
+            Output::MsrpConnectionTransmit { connection, data } => {
+                if let Some(&key) = net.accepted.get(&connection) {
+                    write(history, net, key, &data, now);
+                }
+            }
+            Output::MsrpAccepted {
+                connection,
+                session,
+            } => {
+                if let Some(&key) = net.accepted.get(&connection) {
+                    net.sessions.insert(session, key);
                 }
             }
             Output::MsrpClose { session } => {
@@ -670,8 +623,26 @@ fn drain(history: &mut ImHistoryFunction, net: &mut Net, store: &Store, app: &mu
                     }
                 }
             }
+            Output::MsrpConnectionClose { connection } => {
+                if let Some(key) = net.accepted.remove(&connection) {
+                    if let Some(conn) = net.conns.get_mut(&key) {
+                        conn.closing = true;
+                    }
+                }
+            }
             Output::Event(event) => on_event(history, store, app, event, now),
         }
+    }
+}
+
+/// Writes on connection `key`; a connection that fails is reported closed.
+fn write(history: &mut ImHistoryFunction, net: &mut Net, key: u64, data: &[u8], now: Instant) {
+    let failed = net
+        .conns
+        .get_mut(&key)
+        .is_some_and(|c| c.send(data).is_err());
+    if failed {
+        closed(history, net, key, now);
     }
 }
 

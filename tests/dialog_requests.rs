@@ -11,10 +11,11 @@ use oma_im::dialog::{
     Config, DialogId, DialogRequestSpec, Event, Input, RequestSpec, ResponseSpec,
     TerminationReason, UserAgent,
 };
+use oma_im::sim::Faults;
 use oma_im::sip::{parse_message, Method, SipMessage};
 use oma_im::transaction::Transport;
+use support::agents::Agents;
 use support::msg::{drain, response_for};
-use support::{Conditions, Network};
 
 fn peer() -> SocketAddr {
     SocketAddr::from(([192, 0, 2, 50], 5060))
@@ -376,11 +377,13 @@ fn uac_acks_every_2xx_retransmission() {
 fn re_invite_between_two_user_agents_is_acked() {
     let a = SocketAddr::from(([192, 0, 2, 1], 5060));
     let b = SocketAddr::from(([192, 0, 2, 2], 5060));
-    let mut net = Network::new(Conditions::PERFECT, 9);
-    net.add(a, UserAgent::new(Config::new(a, b, Transport::Udp, 1)));
-    net.add(b, UserAgent::new(Config::new(b, a, Transport::Udp, 2)));
-    let now = net.now;
-    net.node(0)
+    let configs = vec![
+        Config::new(a, b, Transport::Udp, 1),
+        Config::new(b, a, Transport::Udp, 2),
+    ];
+    let mut net = Agents::new(Faults::PERFECT, 9, configs);
+    let now = net.now();
+    net.ua(0)
         .send_request(
             RequestSpec::new(
                 Method::Invite,
@@ -408,14 +411,14 @@ fn re_invite_between_two_user_agents_is_acked() {
         }
     };
     net.run_until(now + Duration::from_millis(10), answer);
-    let dialog = net.node(0).dialogs().next().unwrap().id();
-    let now = net.now;
-    net.node(0)
+    let dialog = net.ua(0).dialogs().next().unwrap().id();
+    let now = net.now();
+    net.ua(0)
         .send_in_dialog(dialog, DialogRequestSpec::new(Method::Invite), now)
         .unwrap();
     net.run_until(now + Duration::from_millis(10), answer);
     let acks = net
-        .events
+        .events()
         .iter()
         .filter(|(i, e)| *i == 1 && matches!(e, Event::AckReceived { .. }))
         .count();
@@ -431,7 +434,7 @@ fn re_invite_between_two_user_agents_is_acked() {
     );
     assert!(lines[3].starts_with("ACK"));
     let reinvite = parse_message(
-        &net.wire
+        &net.wire()
             .iter()
             .filter(|r| r.from == a)
             .nth(2)
@@ -450,10 +453,12 @@ fn re_invite_between_two_user_agents_is_acked() {
 fn subscribe_2xx_creates_a_dialog_on_both_sides_and_notify_uses_it() {
     let a = SocketAddr::from(([192, 0, 2, 1], 5060));
     let b = SocketAddr::from(([192, 0, 2, 2], 5060));
-    let mut net = Network::new(Conditions::PERFECT, 4);
-    net.add(a, UserAgent::new(Config::new(a, b, Transport::Udp, 1)));
-    net.add(b, UserAgent::new(Config::new(b, a, Transport::Udp, 2)));
-    let now = net.now;
+    let configs = vec![
+        Config::new(a, b, Transport::Udp, 1),
+        Config::new(b, a, Transport::Udp, 2),
+    ];
+    let mut net = Agents::new(Faults::PERFECT, 4, configs);
+    let now = net.now();
     let spec = RequestSpec::new(
         Method::Subscribe,
         "sip:conf@192.0.2.2",
@@ -462,7 +467,7 @@ fn subscribe_2xx_creates_a_dialog_on_both_sides_and_notify_uses_it() {
     )
     .with_header("Event", "conference")
     .with_header("Expires", "600");
-    net.node(0).send_request(spec, now).unwrap();
+    net.ua(0).send_request(spec, now).unwrap();
     net.run_until(now + Duration::from_millis(10), |i, ua, e, now| {
         if let (1, Event::RequestReceived { transaction, .. }) = (i, e) {
             ua.respond(
@@ -473,13 +478,13 @@ fn subscribe_2xx_creates_a_dialog_on_both_sides_and_notify_uses_it() {
             .unwrap();
         }
     });
-    let notifier = net.node(1).dialogs().next().unwrap().id();
-    assert!(net.node(0).dialogs().next().is_some());
-    let now = net.now;
+    let notifier = net.ua(1).dialogs().next().unwrap().id();
+    assert!(net.ua(0).dialogs().next().is_some());
+    let now = net.now();
     let notify = DialogRequestSpec::new(Method::Notify)
         .with_header("Event", "conference")
         .with_header("Subscription-State", "active;expires=600");
-    net.node(1).send_in_dialog(notifier, notify, now).unwrap();
+    net.ua(1).send_in_dialog(notifier, notify, now).unwrap();
     net.run_until(now + Duration::from_millis(10), |i, ua, e, now| {
         if let (
             0,

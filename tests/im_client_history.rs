@@ -1,6 +1,6 @@
 //! The IM Client's side of the IM History Function: asking it to record
 //! an IM Session (REFER, 13.3.1.2, RFC 3515) and retrieving history
-//! (13.2.1.1), against a scripted peer over the in-memory network, every
+//! (13.2.1.1), against a scripted peer on the simulator ([`oma_im::sim`]), every
 //! message moved as bytes.
 
 mod support;
@@ -12,10 +12,9 @@ use oma_im::body::multipart::{find_resource_lists, find_sdp};
 use oma_im::body::resource_lists::ResourceLists;
 use oma_im::im::client::{ClientConfig, ClientError, Event, ImSessionId, RecordingRequestId};
 use oma_im::sdp::{Direction, SessionDescription};
-use support::im::{
-    client_config, parsed, sip_requests, values, ImNode, Peer, PeerEvent, Script, TestServer,
-};
-use support::{Conditions, Network};
+use oma_im::sim::{Faults, WireRecord};
+use support::im::{client_config, Net, Script};
+use support::wire::{parsed, sip_requests, values};
 
 const CLIENT: usize = 0;
 const HISTORY: &str = "sip:history@history.example.com";
@@ -24,38 +23,29 @@ fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn net_with(config: ClientConfig, script: Script) -> Network<Peer> {
-    let mut net = Network::new(Conditions::PERFECT, 3);
-    net.add(addr(1), Peer::Client(Box::new(ImNode::new(config))));
-    net.add(
-        addr(9),
-        Peer::Server(Box::new(TestServer::new(addr(9), addr(1), script, 4))),
-    );
+fn net_with(config: ClientConfig, script: Script) -> Net {
+    let mut net = Net::new(Faults::PERFECT, 3);
+    net.add_client(config);
+    net.add_server(addr(9), addr(1), script, 4);
     net
 }
 
-fn net(script: Script) -> Network<Peer> {
+fn net(script: Script) -> Net {
     net_with(client_config("alice", addr(1), addr(9), 11), script)
 }
 
-fn run(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
-    net.run_until(until, |_, _, _, _| {});
+fn run(net: &mut Net, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
+    net.run_until(until);
 }
 
-fn client_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(i, e)| match (i, e) {
-            (&CLIENT, PeerEvent::Client(e)) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+fn client_events(net: &Net) -> Vec<Event> {
+    net.client_events(CLIENT)
 }
 
 /// An established Ad-hoc IM Group Session with the scripted focus.
-fn group_session(net: &mut Network<Peer>) -> ImSessionId {
-    let now = net.now;
+fn group_session(net: &mut Net) -> ImSessionId {
+    let now = net.now();
     let session = net
         .node(CLIENT)
         .client()
@@ -66,7 +56,7 @@ fn group_session(net: &mut Network<Peer>) -> ImSessionId {
     session
 }
 
-fn recording_events(net: &Network<Peer>, request: RecordingRequestId) -> Vec<Event> {
+fn recording_events(net: &Net, request: RecordingRequestId) -> Vec<Event> {
     client_events(net)
         .into_iter()
         .filter(|e| match e {
@@ -95,14 +85,14 @@ fn recording_request_is_a_refer_to_the_im_session_identity() {
         .session_identity(session)
         .cloned()
         .unwrap();
-    let now = net.now;
+    let now = net.now();
     let request = net
         .node(CLIENT)
         .client()
         .request_recording(session, HISTORY, now)
         .unwrap();
     run(&mut net, 5);
-    let refers: Vec<support::WireRecord> = sip_requests(&net.wire, "REFER")
+    let refers: Vec<WireRecord> = sip_requests(net.wire(), "REFER")
         .into_iter()
         .cloned()
         .collect();
@@ -140,9 +130,9 @@ fn recording_request_is_a_refer_to_the_im_session_identity() {
         ]
     );
     let notify_oks = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == addr(1) && r.start_line().starts_with("SIP/2.0 200 "))
+        .filter(|r| r.from == addr(1) && r.first_line().starts_with("SIP/2.0 200 "))
         .filter(|r| values(&parsed(r), "CSeq")[0].ends_with("NOTIFY"))
         .count();
     assert_eq!(notify_oks, 2);
@@ -170,11 +160,11 @@ fn notifies_that_overtake_the_202_are_reported_and_nothing_is_left() {
             ..Script::default()
         });
         let session = group_session(&mut net);
-        net.delay_if = Some((
+        net.sim.delay_matching(
             |bytes| bytes.starts_with(b"SIP/2.0 202 "),
             Duration::from_secs(2),
-        ));
-        let now = net.now;
+        );
+        let now = net.now();
         let request = net
             .node(CLIENT)
             .client()
@@ -198,12 +188,12 @@ fn notifies_that_overtake_the_202_are_reported_and_nothing_is_left() {
         });
         assert_eq!(recording_events(&net, request), expected);
         // Every NOTIFY got 200 (none 481).
-        let notify_answers: Vec<&str> = net
-            .wire
+        let notify_answers: Vec<String> = net
+            .wire()
             .iter()
-            .filter(|r| r.from == addr(1) && r.start_line().starts_with("SIP/2.0 "))
+            .filter(|r| r.from == addr(1) && r.first_line().starts_with("SIP/2.0 "))
             .filter(|r| values(&parsed(r), "CSeq")[0].ends_with("NOTIFY"))
-            .map(|r| r.start_line())
+            .map(|r| r.first_line())
             .collect();
         assert_eq!(notify_answers.len(), notifies.len());
         assert!(notify_answers.iter().all(|l| l.starts_with("SIP/2.0 200 ")));
@@ -223,7 +213,7 @@ fn refused_recording_request_ends_with_its_error() {
         ..Script::default()
     });
     let session = group_session(&mut net);
-    let now = net.now;
+    let now = net.now();
     let request = net
         .node(CLIENT)
         .client()
@@ -237,9 +227,9 @@ fn refused_recording_request_ends_with_its_error() {
             status: 403
         }]
     );
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(session, now).unwrap();
-    net.run_until_idle(Duration::from_secs(100), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(100));
     assert!(net.node(CLIENT).client().is_idle());
 }
 
@@ -250,7 +240,7 @@ fn recording_request_without_a_terminating_notify_times_out() {
         ..Script::default()
     });
     let session = group_session(&mut net);
-    let now = net.now;
+    let now = net.now();
     let request = net
         .node(CLIENT)
         .client()
@@ -269,9 +259,9 @@ fn recording_request_without_a_terminating_notify_times_out() {
             Event::RecordingRequestTimedOut { request },
         ]
     );
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(session, now).unwrap();
-    net.run_until_idle(Duration::from_secs(100), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(100));
     assert!(net.node(CLIENT).client().is_idle());
 }
 
@@ -282,7 +272,7 @@ fn recording_request_errors_send_nothing() {
         invite_status: 0,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let client = net.node(CLIENT).client();
     let inviting = client.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
     assert_eq!(
@@ -301,14 +291,14 @@ fn recording_request_errors_send_nothing() {
             ..Script::default()
         },
     );
-    let now = net.now;
+    let now = net.now();
     let one = net
         .node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
     run(&mut net, 5);
-    let now = net.now;
+    let now = net.now();
     let client = net.node(CLIENT).client();
     assert!(client.is_established(one));
     assert_eq!(
@@ -316,15 +306,15 @@ fn recording_request_errors_send_nothing() {
         Err(ClientError::NoSessionIdentity)
     );
     client.leave(one, now).unwrap();
-    net.run_until_idle(Duration::from_secs(100), |_, _, _, _| {});
-    let now = net.now;
+    net.run_until_quiet(Duration::from_secs(100));
+    let now = net.now();
     assert_eq!(
         net.node(CLIENT)
             .client()
             .request_recording(one, HISTORY, now),
         Err(ClientError::UnknownSession)
     );
-    assert!(sip_requests(&net.wire, "REFER").is_empty());
+    assert!(sip_requests(net.wire(), "REFER").is_empty());
 }
 
 #[test]
@@ -337,14 +327,14 @@ fn retrieval_offers_recvonly_with_the_history_references_and_only_receives() {
         "sip:msg-1@history.example.com",
         "sip:msg-2@history.example.com",
     ];
-    let now = net.now;
+    let now = net.now();
     let session = net
         .node(CLIENT)
         .client()
         .retrieve_history(HISTORY, &refs, now)
         .unwrap();
     run(&mut net, 5);
-    let invites: Vec<support::WireRecord> = sip_requests(&net.wire, "INVITE")
+    let invites: Vec<WireRecord> = sip_requests(net.wire(), "INVITE")
         .into_iter()
         .cloned()
         .collect();
@@ -371,14 +361,14 @@ fn retrieval_offers_recvonly_with_the_history_references_and_only_receives() {
         e,
         Event::SessionEstablished { session: s, .. } if *s == session
     )));
-    let now = net.now;
+    let now = net.now();
     assert_eq!(
         net.node(CLIENT)
             .client()
             .send_message(session, "text/plain", b"no", false, now),
         Err(ClientError::ReceiveOnly)
     );
-    assert!(!net.wire.iter().any(|r| r.from == addr(1)
+    assert!(!net.wire().iter().any(|r| r.from == addr(1)
         && r.bytes.starts_with(b"MSRP ")
         && r.bytes.windows(5).any(|w| w == b"SEND\r")));
 }
@@ -388,7 +378,7 @@ fn retrieval_request_errors_send_nothing() {
     let mut config = client_config("alice", addr(1), addr(9), 11);
     config.limits.max_history_references = 2;
     let mut net = net_with(config, Script::default());
-    let now = net.now;
+    let now = net.now();
     let client = net.node(CLIENT).client();
     assert_eq!(
         client.retrieve_history(HISTORY, &[], now),
@@ -417,7 +407,7 @@ fn a_notify_without_a_sipfrag_status_line_is_reported_without_status() {
         ..Script::default()
     });
     let session = group_session(&mut net);
-    let now = net.now;
+    let now = net.now();
     let request = net
         .node(CLIENT)
         .client()

@@ -1,6 +1,6 @@
 //! IM Client originating procedures (7.1.1.1 / 9.1.1.1, 7.1.1.2, 7.1.1.3,
 //! 7.1.1.4, 7.1.1.9, 7.1.1.10, 7.1.1.11) against a scripted IM Server, every
-//! message crossing the in-memory network as bytes.
+//! message crossing the simulator ([`oma_im::sim`]) as bytes.
 
 mod support;
 
@@ -16,11 +16,9 @@ use oma_im::im::client::{
 };
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
-use support::im::{
-    client_config, parsed, server_allow, sip_requests, sip_responses, values, ImNode, Peer,
-    PeerEvent, Script, TestServer,
-};
-use support::{Conditions, Network};
+use oma_im::sim::{Faults, WireRecord};
+use support::im::{client_config, server_allow, Net, Script};
+use support::wire::{parsed, sip_requests, sip_responses, values};
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
@@ -29,23 +27,10 @@ fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn net_with(
-    config: ClientConfig,
-    script: Script,
-    conditions: Conditions,
-    seed: u64,
-) -> Network<Peer> {
-    let mut net = Network::new(conditions, seed);
-    net.add(addr(1), Peer::Client(Box::new(ImNode::new(config))));
-    net.add(
-        addr(9),
-        Peer::Server(Box::new(TestServer::new(
-            addr(9),
-            addr(1),
-            script,
-            seed + 1,
-        ))),
-    );
+fn net_with(config: ClientConfig, script: Script, conditions: Faults, seed: u64) -> Net {
+    let mut net = Net::new(conditions, seed);
+    net.add_client(config);
+    net.add_server(addr(9), addr(1), script, seed + 1);
     net
 }
 
@@ -53,29 +38,23 @@ fn alice() -> ClientConfig {
     client_config("alice", addr(1), addr(9), 11)
 }
 
-fn net(script: Script) -> Network<Peer> {
-    net_with(alice(), script, Conditions::PERFECT, 1)
+fn net(script: Script) -> Net {
+    net_with(alice(), script, Faults::PERFECT, 1)
 }
 
 /// Runs `secs` seconds of virtual time.
-fn run(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
-    net.run_until(until, |_, _, _, _| {});
+fn run(net: &mut Net, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
+    net.run_until(until);
 }
 
-fn client_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(i, e)| match (i, e) {
-            (&CLIENT, PeerEvent::Client(e)) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+fn client_events(net: &Net) -> Vec<Event> {
+    net.client_events(CLIENT)
 }
 
 /// The one INVITE the client sent.
-fn the_invite(net: &Network<Peer>) -> &support::WireRecord {
-    let invites: Vec<_> = sip_requests(&net.wire, "INVITE")
+fn the_invite(net: &Net) -> &WireRecord {
+    let invites: Vec<_> = sip_requests(net.wire(), "INVITE")
         .into_iter()
         .filter(|r| r.from == addr(1))
         .collect();
@@ -83,7 +62,7 @@ fn the_invite(net: &Network<Peer>) -> &support::WireRecord {
     invites[0]
 }
 
-fn sdp_of_invite(record: &support::WireRecord) -> SessionDescription<'static> {
+fn sdp_of_invite(record: &WireRecord) -> SessionDescription<'static> {
     let msg = parsed(record);
     let ct = values(&msg, "Content-Type")[0].to_owned();
     let sdp = oma_im::body::multipart::find_sdp(&ct, msg.body(), &Default::default())
@@ -102,7 +81,7 @@ fn accept_types(sdp: &SessionDescription<'_>) -> Vec<String> {
 }
 
 /// 7.1.1.1 / 9.1.1.1 steps 1 to 7 on an INVITE seen on the wire.
-fn assert_initial_request_headers(record: &support::WireRecord) {
+fn assert_initial_request_headers(record: &WireRecord) {
     let msg = parsed(record);
     assert_eq!(values(&msg, "Accept-Contact"), ["*;+g.oma.sip-im"]);
     assert_eq!(
@@ -128,7 +107,7 @@ fn one_to_one_invite_follows_7_1_1_1_and_targets_the_recipient() {
         focus: None,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
@@ -136,7 +115,7 @@ fn one_to_one_invite_follows_7_1_1_1_and_targets_the_recipient() {
     run(&mut net, 5);
     let invite = the_invite(&net);
     assert!(invite
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:bob@example.com SIP/2.0"));
     assert_initial_request_headers(invite);
     let msg = parsed(invite);
@@ -152,8 +131,8 @@ fn one_to_one_invite_follows_7_1_1_1_and_targets_the_recipient() {
 fn anonymity_adds_privacy_id() {
     let mut config = alice();
     config.anonymous = true;
-    let mut net = net_with(config, Script::default(), Conditions::PERFECT, 2);
-    let now = net.now;
+    let mut net = net_with(config, Script::default(), Faults::PERFECT, 2);
+    let now = net.now();
     net.node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
@@ -163,7 +142,7 @@ fn anonymity_adds_privacy_id() {
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire, "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     for invite in invites {
         assert_eq!(values(&parsed(invite), "Privacy"), ["id"]);
@@ -179,7 +158,7 @@ fn one_to_one_200_stores_the_session_identity() {
         ok_allow: Some("INVITE, ACK, BYE, CANCEL, UPDATE".to_owned()),
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -199,7 +178,7 @@ fn one_to_one_200_stores_the_session_identity() {
         identity: Some(identity),
     }));
     // The 180 went first, with the other focus and methods.
-    let ringing = support::im::sip_responses(&net.wire, 180);
+    let ringing = sip_responses(net.wire(), 180);
     let text = String::from_utf8_lossy(&ringing[0].bytes).into_owned();
     assert!(
         text.contains("<sip:conf-1@192.0.2.9:5060>;isfocus"),
@@ -219,7 +198,7 @@ fn provisional_response_stores_allow_and_session_identity() {
         invite_status: 0,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -253,13 +232,13 @@ fn rejected_invite_ends_the_session() {
         invite_status: 486,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(60), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(60));
     assert!(client_events(&net).contains(&Event::SessionEnded {
         session: s,
         reason: EndReason::Rejected(486),
@@ -273,7 +252,7 @@ fn final_response_stores_allow() {
         ringing: false,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -294,7 +273,7 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
         session_expires: Some("120;refresher=uac".to_owned()),
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -311,9 +290,9 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
         ),
         "{deadline:?}"
     );
-    assert!(sip_requests(&net.wire, "UPDATE").is_empty());
+    assert!(sip_requests(net.wire(), "UPDATE").is_empty());
     run(&mut net, 60);
-    let updates = sip_requests(&net.wire, "UPDATE");
+    let updates = sip_requests(net.wire(), "UPDATE");
     assert_eq!(updates.len(), 1, "one refresh at half the interval");
     assert_eq!(
         values(&parsed(updates[0]), "Session-Expires"),
@@ -328,7 +307,7 @@ fn large_message_session_timer_starts_with_the_received_value() {
         session_expires: Some("300;refresher=uac".to_owned()),
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     // The test server opens no MSRP connection: the message stays queued
     // and the session up.
     let s = net
@@ -340,7 +319,7 @@ fn large_message_session_timer_starts_with_the_received_value() {
     assert!(net.node(CLIENT).client().is_established(s));
     assert_eq!(net.node(CLIENT).client().session_expires(s), Some(300));
     run(&mut net, 150);
-    let updates = sip_requests(&net.wire, "UPDATE");
+    let updates = sip_requests(net.wire(), "UPDATE");
     assert_eq!(updates.len(), 1);
     assert_eq!(
         values(&parsed(updates[0]), "Session-Expires"),
@@ -351,7 +330,7 @@ fn large_message_session_timer_starts_with_the_received_value() {
 #[test]
 fn ad_hoc_invite_goes_to_the_conference_factory_with_the_uri_list() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -361,7 +340,7 @@ fn ad_hoc_invite_goes_to_the_conference_factory_with_the_uri_list() {
     {
         let invite = the_invite(&net);
         assert!(invite
-            .start_line()
+            .first_line()
             .starts_with("INVITE sip:conference-factory@im.example.com SIP/2.0"));
         assert_initial_request_headers(invite);
         let msg = parsed(invite);
@@ -390,8 +369,8 @@ fn ad_hoc_invite_goes_to_the_conference_factory_with_the_uri_list() {
 fn ad_hoc_over_max_adhoc_group_size_sends_nothing_and_tells_the_user() {
     let mut config = alice();
     config.max_adhoc_group_size = 2;
-    let mut net = net_with(config, Script::default(), Conditions::PERFECT, 3);
-    let now = net.now;
+    let mut net = net_with(config, Script::default(), Faults::PERFECT, 3);
+    let now = net.now();
     let err = net
         .node(CLIENT)
         .client()
@@ -406,27 +385,27 @@ fn ad_hoc_over_max_adhoc_group_size_sends_nothing_and_tells_the_user() {
         .unwrap_err();
     assert_eq!(err, ClientError::TooManyInvited { invited: 3, max: 2 });
     run(&mut net, 5);
-    assert!(net.wire.is_empty(), "nothing sent");
+    assert!(net.wire().is_empty(), "nothing sent");
     assert_eq!(
         client_events(&net),
         [Event::AdHocGroupTooLarge { invited: 3, max: 2 }]
     );
     // Exactly the maximum is fine.
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT)
         .client()
         .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    assert_eq!(sip_requests(&net.wire, "INVITE").len(), 1);
+    assert_eq!(sip_requests(net.wire(), "INVITE").len(), 1);
 }
 
 #[test]
 fn other_accept_types_or_star_may_be_listed() {
     let mut config = alice();
     config.extra_accept_types = vec!["text/plain".to_owned(), "*".to_owned()];
-    let mut net = net_with(config, Script::default(), Conditions::PERFECT, 4);
-    let now = net.now;
+    let mut net = net_with(config, Script::default(), Faults::PERFECT, 4);
+    let now = net.now();
     let c = net.node(CLIENT).client();
     c.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
     c.start_pre_defined("sip:friends@im.example.com", now)
@@ -434,7 +413,7 @@ fn other_accept_types_or_star_may_be_listed() {
     c.join_public_conference("sip:public-chat@im.example.com", now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire, "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 3);
     for invite in invites {
         assert_eq!(
@@ -447,7 +426,7 @@ fn other_accept_types_or_star_may_be_listed() {
 #[test]
 fn pre_defined_group_invite_targets_the_group_identity() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -456,7 +435,7 @@ fn pre_defined_group_invite_targets_the_group_identity() {
     run(&mut net, 5);
     let invite = the_invite(&net);
     assert!(invite
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:friends@im.example.com SIP/2.0"));
     assert_initial_request_headers(invite);
     assert_eq!(values(&parsed(invite), "Content-Type"), ["application/sdp"]);
@@ -474,7 +453,7 @@ fn pre_defined_group_invite_targets_the_group_identity() {
 #[test]
 fn public_conference_invite_has_application_sdp() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
@@ -483,7 +462,7 @@ fn public_conference_invite_has_application_sdp() {
     run(&mut net, 5);
     let invite = the_invite(&net);
     assert!(invite
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:public-chat@im.example.com SIP/2.0"));
     assert_initial_request_headers(invite);
     assert_eq!(values(&parsed(invite), "Content-Type"), ["application/sdp"]);
@@ -497,51 +476,51 @@ fn rejoin_without_a_stored_identity_is_an_error_and_sends_nothing() {
         focus: None,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(s, now).unwrap();
     run(&mut net, 40);
-    let before = net.wire.len();
-    let now = net.now;
+    let before = net.wire().len();
+    let now = net.now();
     let err = net.node(CLIENT).client().rejoin(s, now).unwrap_err();
     assert_eq!(err, ClientError::NoSessionIdentity);
     run(&mut net, 2);
-    assert_eq!(net.wire.len(), before, "nothing sent");
+    assert_eq!(net.wire().len(), before, "nothing sent");
     assert!(client_events(&net).contains(&Event::RejoinImpossible { session: s }));
 }
 
 #[test]
 fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let first = net
         .node(CLIENT)
         .client()
         .start_ad_hoc(&["sip:bob@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(first, now).unwrap();
     run(&mut net, 40);
-    assert!(sip_requests(&net.wire, "BYE").len() == 1);
+    assert!(sip_requests(net.wire(), "BYE").len() == 1);
     // The server now names the running conference differently, and its
     // 200 differs from its 180 in Contact and Allow.
     net.node(SERVER).server().script.focus = Some("conf-1-b".to_owned());
     net.node(SERVER).server().script.ok_focus = Some("conf-1-c".to_owned());
     net.node(SERVER).server().script.ok_allow = Some("INVITE, ACK, BYE, UPDATE".to_owned());
-    let now = net.now;
+    let now = net.now();
     let again = net.node(CLIENT).client().rejoin(first, now).unwrap();
     run(&mut net, 5);
-    let invites = sip_requests(&net.wire, "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     assert!(invites[1]
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:conf-1@192.0.2.9:5060 SIP/2.0"));
     assert_initial_request_headers(invites[1]);
     assert!(sdp_of_invite(invites[1]).msrp_media().is_some());
@@ -555,7 +534,7 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
         "sip:conf-1-c@192.0.2.9:5060"
     );
     // Its 180 carried the others.
-    let ringing = support::im::sip_responses(&net.wire, 180);
+    let ringing = sip_responses(net.wire(), 180);
     let last = String::from_utf8_lossy(&ringing.last().unwrap().bytes).into_owned();
     assert!(
         last.contains("<sip:conf-1-b@192.0.2.9:5060>;isfocus"),
@@ -566,17 +545,17 @@ fn rejoin_invites_the_stored_identity_and_stores_allow_and_identity() {
 #[test]
 fn leaving_sends_bye_and_ends_the_session() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
         .start_ad_hoc(&["sip:bob@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(s, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert_eq!(sip_requests(&net.wire, "BYE").len(), 1);
+    net.run_until_quiet(Duration::from_secs(120));
+    assert_eq!(sip_requests(net.wire(), "BYE").len(), 1);
     assert!(client_events(&net).contains(&Event::SessionEnded {
         session: s,
         reason: EndReason::Local,
@@ -595,24 +574,24 @@ fn conference_state_subscription_reports_participants_and_changes() {
         notify: vec![full],
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let s = net
         .node(CLIENT)
         .client()
         .start_ad_hoc(&["sip:bob@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT)
         .client()
         .subscribe_conference(s, now)
         .unwrap();
     run(&mut net, 2);
     {
-        let subscribe = sip_requests(&net.wire, "SUBSCRIBE");
+        let subscribe = sip_requests(net.wire(), "SUBSCRIBE");
         assert_eq!(subscribe.len(), 1);
         assert!(subscribe[0]
-            .start_line()
+            .first_line()
             .starts_with(&format!("SUBSCRIBE {conf} SIP/2.0")));
         let msg = parsed(subscribe[0]);
         assert_eq!(values(&msg, "Event"), ["conference"]);
@@ -622,8 +601,8 @@ fn conference_state_subscription_reports_participants_and_changes() {
         assert_eq!(accept_contact.len(), 1);
         assert!(accept_contact[0].contains("+g.oma.sip-im"));
         assert!(values(&msg, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
-        assert_eq!(sip_requests(&net.wire, "NOTIFY").len(), 1);
-        assert!(!sip_responses(&net.wire, 200).is_empty());
+        assert_eq!(sip_requests(net.wire(), "NOTIFY").len(), 1);
+        assert!(!sip_responses(net.wire(), 200).is_empty());
     }
     assert!(client_events(&net).contains(&Event::ParticipantsChanged {
         session: s,
@@ -635,7 +614,7 @@ fn conference_state_subscription_reports_participants_and_changes() {
     let carol = Participant::new("sip:carol@example.com");
     let mut partial = Vec::new();
     ConferenceInfo::user_joined(conf, 2, &carol).write(&mut partial);
-    let now = net.now;
+    let now = net.now();
     net.node(SERVER).server().notify_all(&partial, now);
     run(&mut net, 2);
     assert!(client_events(&net).contains(&Event::ParticipantsChanged {
@@ -650,10 +629,10 @@ fn conference_state_subscription_reports_participants_and_changes() {
     }));
     assert_eq!(net.node(CLIENT).client().participants(s).len(), 3);
     // Leaving ends the subscription too.
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT).client().leave(s, now).unwrap();
     run(&mut net, 5);
-    let subscribes = sip_requests(&net.wire, "SUBSCRIBE");
+    let subscribes = sip_requests(net.wire(), "SUBSCRIBE");
     let last = parsed(subscribes.last().unwrap());
     assert_eq!(values(&last, "Expires"), ["0"]);
     assert!(values(&last, "User-Agent")[0].starts_with("IM-client/OMA1.0"));
@@ -666,23 +645,23 @@ fn extending_one_to_one_lists_the_peer_with_replaces() {
         focus: None,
         ..Script::default()
     });
-    let now = net.now;
+    let now = net.now();
     let one = net
         .node(CLIENT)
         .client()
         .start_one_to_one("sip:bob@example.com", now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(CLIENT)
         .client()
         .extend_to_conference(one, &["sip:carol@example.com"], now)
         .unwrap();
     run(&mut net, 2);
-    let invites = sip_requests(&net.wire, "INVITE");
+    let invites = sip_requests(net.wire(), "INVITE");
     assert_eq!(invites.len(), 2);
     assert!(invites[1]
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:conference-factory@im.example.com SIP/2.0"));
     let msg = parsed(invites[1]);
     let call_id = values(&parsed(invites[0]), "Call-ID")[0].to_owned();
@@ -710,8 +689,8 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
     ] {
         let mut config = alice();
         config.profile = profile;
-        let mut net = net_with(config, Script::default(), Conditions::PERFECT, 5);
-        let now = net.now;
+        let mut net = net_with(config, Script::default(), Faults::PERFECT, 5);
+        let now = net.now();
         let c = net.node(CLIENT).client();
         c.start_one_to_one("sip:bob@example.com", now).unwrap();
         c.start_ad_hoc(&["sip:bob@example.com"], now).unwrap();
@@ -722,7 +701,7 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
         c.send_large_message(&["sip:bob@example.com"], "text/plain", &[b'l'; 2000], now)
             .unwrap();
         run(&mut net, 3);
-        let invites = sip_requests(&net.wire, "INVITE");
+        let invites = sip_requests(net.wire(), "INVITE");
         assert_eq!(invites.len(), 5);
         for invite in &invites {
             let msg = parsed(invite);
@@ -743,23 +722,23 @@ fn ims_profile_adds_p_preferred_identity_plain_does_not() {
                 _ => None,
             })
             .unwrap();
-        let now = net.now;
+        let now = net.now();
         let s2: ImSessionId = net.node(CLIENT).client().rejoin(rejoin_from, now).unwrap();
         run(&mut net, 2);
-        let last = *sip_requests(&net.wire, "INVITE").last().unwrap();
+        let last = *sip_requests(net.wire(), "INVITE").last().unwrap();
         assert_eq!(values(&parsed(last), "P-Preferred-Identity"), expected);
         assert!(net.node(CLIENT).client().is_established(s2));
         // Every other request outside a dialog the profile governs: the
         // conference-state SUBSCRIBE (7.1.1.11) and the recording REFER
         // (13.3.1.2).
-        let now = net.now;
+        let now = net.now();
         let c = net.node(CLIENT).client();
         c.subscribe_conference(s2, now).unwrap();
         c.request_recording(s2, "sip:history@im.example.com", now)
             .unwrap();
         run(&mut net, 2);
         for method in ["SUBSCRIBE", "REFER"] {
-            let requests = sip_requests(&net.wire, method);
+            let requests = sip_requests(net.wire(), method);
             assert!(!requests.is_empty(), "{method}");
             for r in requests {
                 let msg = parsed(r);
@@ -780,17 +759,17 @@ fn ad_hoc_session_over_a_lossy_network() {
         let mut net = net_with(
             client_config("alice", addr(1), addr(9), seed),
             Script::default(),
-            Conditions::lossy(20, 10, Duration::from_millis(30)),
+            Faults::lossy(20, 10, Duration::from_millis(30)),
             seed,
         );
-        let now = net.now;
+        let now = net.now();
         let s = net
             .node(CLIENT)
             .client()
             .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
             .unwrap();
         run(&mut net, 40);
-        let now = net.now;
+        let now = net.now();
         let c = net.node(CLIENT).client();
         assert!(c.is_established(s), "seed {seed}");
         assert_eq!(
@@ -798,7 +777,7 @@ fn ad_hoc_session_over_a_lossy_network() {
             "sip:conf-1@192.0.2.9:5060"
         );
         c.leave(s, now).unwrap();
-        net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+        net.run_until_quiet(Duration::from_secs(300));
         assert!(
             client_events(&net).iter().any(|e| matches!(
                 e,
@@ -812,7 +791,7 @@ fn ad_hoc_session_over_a_lossy_network() {
 #[test]
 fn large_message_to_several_recipients_goes_to_the_factory_with_a_list() {
     let mut net = net(Script::default());
-    let now = net.now;
+    let now = net.now();
     let body = vec![b'x'; 3000];
     net.node(CLIENT)
         .client()
@@ -826,7 +805,7 @@ fn large_message_to_several_recipients_goes_to_the_factory_with_a_list() {
     run(&mut net, 2);
     let invite = the_invite(&net);
     assert!(invite
-        .start_line()
+        .first_line()
         .starts_with("INVITE sip:conference-factory@im.example.com SIP/2.0"));
     assert_initial_request_headers(invite);
     let sdp = sdp_of_invite(invite);

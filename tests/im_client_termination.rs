@@ -1,7 +1,7 @@
 //! IM Client terminating procedures and the User Plane: being invited
 //! (one-to-one, group, Large Message 9.2.1), accepting and rejecting, MSRP
 //! messages between two clients, BYE from the other side, and the IMS
-//! profile. Every message crosses the in-memory network as bytes.
+//! profile. Every message crosses the simulator ([`oma_im::sim`]) as bytes.
 
 mod support;
 
@@ -12,12 +12,10 @@ use oma_im::dialog::RequestSpec;
 use oma_im::im::client::{ClientConfig, EndReason, Event, InvitationKind};
 use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::Method;
-use support::im::{
-    client_config, parsed, sip_requests, sip_responses, values, ImNode, Peer, PeerEvent, Script,
-    TestServer,
-};
-use support::{Conditions, Network};
+use support::im::{client_config, Net, Script};
+use support::wire::{parsed, sip_requests, sip_responses, values};
 
 const ALICE: usize = 0;
 const BOB: usize = 1;
@@ -27,15 +25,10 @@ fn addr(n: u8) -> SocketAddr {
 }
 
 /// Alice and Bob, each the other's outbound proxy (a direct link).
-fn pair_with(
-    alice: ClientConfig,
-    bob: ClientConfig,
-    conditions: Conditions,
-    seed: u64,
-) -> Network<Peer> {
-    let mut net = Network::new(conditions, seed);
-    net.add(addr(1), Peer::Client(Box::new(ImNode::new(alice))));
-    net.add(addr(2), Peer::Client(Box::new(ImNode::new(bob))));
+fn pair_with(alice: ClientConfig, bob: ClientConfig, conditions: Faults, seed: u64) -> Net {
+    let mut net = Net::new(conditions, seed);
+    net.add_client(alice);
+    net.add_client(bob);
     net
 }
 
@@ -47,27 +40,21 @@ fn bob() -> ClientConfig {
     client_config("bob", addr(2), addr(1), 22)
 }
 
-fn pair() -> Network<Peer> {
-    pair_with(alice(), bob(), Conditions::PERFECT, 7)
+fn pair() -> Net {
+    pair_with(alice(), bob(), Faults::PERFECT, 7)
 }
 
-fn run(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
-    net.run_until(until, |_, _, _, _| {});
+fn run(net: &mut Net, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
+    net.run_until(until);
 }
 
-fn events_of(net: &Network<Peer>, node: usize) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(i, e)| match e {
-            PeerEvent::Client(e) if *i == node => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+fn events_of(net: &Net, node: usize) -> Vec<Event> {
+    net.client_events(node)
 }
 
 /// The invitation Bob got.
-fn invitation(net: &Network<Peer>) -> (oma_im::im::client::ImSessionId, String, InvitationKind) {
+fn invitation(net: &Net) -> (oma_im::im::client::ImSessionId, String, InvitationKind) {
     events_of(net, BOB)
         .into_iter()
         .find_map(|e| match e {
@@ -82,7 +69,7 @@ fn invitation(net: &Network<Peer>) -> (oma_im::im::client::ImSessionId, String, 
         .expect("Bob was invited")
 }
 
-fn sdp_body(record: &support::WireRecord) -> SessionDescription<'static> {
+fn sdp_body(record: &WireRecord) -> SessionDescription<'static> {
     SessionDescription::parse(parsed(record).body())
         .unwrap()
         .into_owned()
@@ -96,7 +83,7 @@ fn msrp_direction(sdp: &SessionDescription<'_>) -> Direction {
 #[test]
 fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
@@ -107,7 +94,7 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
     assert_eq!(originator, "sip:alice@example.com");
     assert_eq!(kind, InvitationKind::OneToOne);
     // 180 went at once, with the release version.
-    let ringing = sip_responses(&net.wire, 180);
+    let ringing = sip_responses(net.wire(), 180);
     assert_eq!(ringing.len(), 1);
     assert_eq!(
         values(&parsed(ringing[0]), "User-Agent"),
@@ -120,11 +107,11 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
         .peer_allow(b)
         .unwrap()
         .contains(&"INVITE".to_owned()));
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
     run(&mut net, 2);
     {
-        let ok = sip_responses(&net.wire, 200);
+        let ok = sip_responses(net.wire(), 200);
         let answer = sdp_body(ok[0]);
         assert_eq!(msrp_direction(&answer), Direction::SendRecv);
         // The 200 carries the feature tag in its Contact.
@@ -137,7 +124,7 @@ fn one_to_one_invitation_rings_and_is_accepted_with_an_sdp_answer() {
 #[test]
 fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
@@ -145,17 +132,17 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
         .unwrap();
     run(&mut net, 2);
     let (b, _, _) = invitation(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     let id = net
         .node(ALICE)
         .client()
         .send_message(a, "text/plain", b"Hello Bob", true, now)
         .unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB)
         .client()
         .send_message(b, "text/html", b"<b>Hi</b>", false, now)
@@ -163,7 +150,7 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
     run(&mut net, 2);
     // The MSRP SEND crossed the wire in CPIM.
     let send = net
-        .wire
+        .wire()
         .iter()
         .find(|r| {
             r.bytes.starts_with(b"MSRP ")
@@ -203,7 +190,7 @@ fn messages_flow_over_msrp_wrapped_in_cpim_with_delivery_reports() {
 #[test]
 fn bye_from_the_other_side_is_answered_and_closes_msrp() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
@@ -211,14 +198,14 @@ fn bye_from_the_other_side_is_answered_and_closes_msrp() {
         .unwrap();
     run(&mut net, 2);
     let (b, _, _) = invitation(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
     run(&mut net, 2);
-    let now = net.now;
+    let now = net.now();
     net.node(ALICE).client().leave(a, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert_eq!(sip_requests(&net.wire, "BYE").len(), 1);
-    assert!(sip_responses(&net.wire, 200)
+    net.run_until_quiet(Duration::from_secs(120));
+    assert_eq!(sip_requests(net.wire(), "BYE").len(), 1);
+    assert!(sip_responses(net.wire(), 200)
         .iter()
         .any(|r| r.from == addr(2) && r.bytes.windows(7).any(|w| w == b" 2 BYE\r")));
     assert!(events_of(&net, BOB).contains(&Event::SessionEnded {
@@ -231,7 +218,7 @@ fn bye_from_the_other_side_is_answered_and_closes_msrp() {
     }));
     assert!(net.node(BOB).client().is_idle());
     // Bob cannot send any more: the MSRP session is gone.
-    let now = net.now;
+    let now = net.now();
     assert!(net
         .node(BOB)
         .client()
@@ -242,7 +229,7 @@ fn bye_from_the_other_side_is_answered_and_closes_msrp() {
 #[test]
 fn user_rejects_an_invitation() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
@@ -250,10 +237,10 @@ fn user_rejects_an_invitation() {
         .unwrap();
     run(&mut net, 2);
     let (b, _, _) = invitation(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().reject(b, 603, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert_eq!(sip_responses(&net.wire, 603).len(), 1);
+    net.run_until_quiet(Duration::from_secs(120));
+    assert_eq!(sip_responses(net.wire(), 603).len(), 1);
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
         session: a,
         reason: EndReason::Rejected(603)
@@ -265,7 +252,7 @@ fn user_rejects_an_invitation() {
 }
 
 /// 9.2.1 on the responses of the invited client.
-fn assert_large_message_response_headers(record: &support::WireRecord, originator_header: &str) {
+fn assert_large_message_response_headers(record: &WireRecord, originator_header: &str) {
     let msg = parsed(record);
     assert_eq!(
         values(&msg, "User-Agent"),
@@ -282,7 +269,7 @@ fn assert_large_message_response_headers(record: &support::WireRecord, originato
 fn large_message_is_received_in_its_own_session_then_released() {
     let mut net = pair();
     let body: Vec<u8> = (0..6000u32).map(|i| b'a' + (i % 26) as u8).collect();
-    let now = net.now;
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
@@ -309,9 +296,9 @@ fn large_message_is_received_in_its_own_session_then_released() {
         }
     );
     {
-        let invite = sip_requests(&net.wire, "INVITE")[0];
+        let invite = sip_requests(net.wire(), "INVITE")[0];
         assert!(invite
-            .start_line()
+            .first_line()
             .starts_with("INVITE sip:bob@example.com SIP/2.0"));
         let offer = sdp_body(invite);
         assert_eq!(msrp_direction(&offer), Direction::SendOnly);
@@ -333,11 +320,14 @@ fn large_message_is_received_in_its_own_session_then_released() {
             "sip:alice@192.0.2.1:5060"
         );
     }
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    assert_large_message_response_headers(sip_responses(&net.wire, 180)[0], "P-Preferred-Identity");
-    let ok = sip_responses(&net.wire, 200)
+    net.run_until_quiet(Duration::from_secs(120));
+    assert_large_message_response_headers(
+        sip_responses(net.wire(), 180)[0],
+        "P-Preferred-Identity",
+    );
+    let ok = sip_responses(net.wire(), 200)
         .into_iter()
         .find(|r| r.bytes.windows(8).any(|w| w == b" INVITE\r"))
         .unwrap();
@@ -352,7 +342,7 @@ fn large_message_is_received_in_its_own_session_then_released() {
         body,
     }));
     // The sender released the session after delivery.
-    let byes = sip_requests(&net.wire, "BYE");
+    let byes = sip_requests(net.wire(), "BYE");
     assert_eq!(byes.len(), 1);
     assert_eq!(byes[0].from, addr(1));
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
@@ -369,15 +359,15 @@ fn large_message_is_received_in_its_own_session_then_released() {
 fn large_message_over_the_configured_size_is_rejected_for_resources() {
     let mut small = bob();
     small.max_large_message_size = 1000;
-    let mut net = pair_with(alice(), small, Conditions::PERFECT, 8);
-    let now = net.now;
+    let mut net = pair_with(alice(), small, Faults::PERFECT, 8);
+    let now = net.now();
     let a = net
         .node(ALICE)
         .client()
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'z'; 1001], now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    let busy = sip_responses(&net.wire, 486);
+    net.run_until_quiet(Duration::from_secs(120));
+    let busy = sip_responses(net.wire(), 486);
     assert_eq!(busy.len(), 1);
     assert_large_message_response_headers(busy[0], "P-Preferred-Identity");
     assert!(events_of(&net, ALICE).contains(&Event::SessionEnded {
@@ -393,17 +383,17 @@ fn large_message_over_the_configured_size_is_rejected_for_resources() {
 #[test]
 fn large_message_rejected_by_the_user() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     net.node(ALICE)
         .client()
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'z'; 1500], now)
         .unwrap();
     run(&mut net, 2);
     let (b, _, _) = invitation(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().reject(b, 603, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    let declined = sip_responses(&net.wire, 603);
+    net.run_until_quiet(Duration::from_secs(120));
+    let declined = sip_responses(net.wire(), 603);
     assert_eq!(declined.len(), 1);
     assert_large_message_response_headers(declined[0], "P-Preferred-Identity");
 }
@@ -412,19 +402,19 @@ fn large_message_rejected_by_the_user() {
 fn ims_profile_uses_p_preferred_identity_in_responses() {
     let mut ims_bob = bob();
     ims_bob.profile = SipIpCoreProfile::Ims;
-    let mut net = pair_with(alice(), ims_bob, Conditions::PERFECT, 9);
-    let now = net.now;
+    let mut net = pair_with(alice(), ims_bob, Faults::PERFECT, 9);
+    let now = net.now();
     net.node(ALICE)
         .client()
         .send_large_message(&["sip:bob@example.com"], "text/plain", &[b'z'; 1500], now)
         .unwrap();
     run(&mut net, 2);
     let (b, _, _) = invitation(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(BOB).client().accept(b, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
-    for r in sip_responses(&net.wire, 180).into_iter().chain(
-        sip_responses(&net.wire, 200)
+    net.run_until_quiet(Duration::from_secs(120));
+    for r in sip_responses(net.wire(), 180).into_iter().chain(
+        sip_responses(net.wire(), 200)
             .into_iter()
             .filter(|r| r.from == addr(2) && r.bytes.windows(8).any(|w| w == b" INVITE\r")),
     ) {
@@ -438,20 +428,17 @@ fn ims_profile_uses_p_preferred_identity_in_responses() {
 fn asserted_invite(profile: SipIpCoreProfile) -> String {
     let mut b = bob();
     b.profile = profile;
-    let mut net = Network::new(Conditions::PERFECT, 10);
-    net.add(
+    let mut net = Net::new(Faults::PERFECT, 10);
+    net.add_server(
         addr(9),
-        Peer::Server(Box::new(TestServer::new(
-            addr(9),
-            addr(2),
-            Script {
-                focus: None,
-                ..Script::default()
-            },
-            3,
-        ))),
+        addr(2),
+        Script {
+            focus: None,
+            ..Script::default()
+        },
+        3,
     );
-    net.add(addr(2), Peer::Client(Box::new(ImNode::new(b))));
+    net.add_client(b);
     let sdp = oma_im::sdp::offer_answer::offer(&oma_im::sdp::offer_answer::LocalParameters::new(
         1,
         1,
@@ -460,7 +447,7 @@ fn asserted_invite(profile: SipIpCoreProfile) -> String {
         "msrp://192.0.2.9:5060/x1;tcp",
     ))
     .to_bytes();
-    let now = net.now;
+    let now = net.now();
     net.node(0)
         .server()
         .ua
@@ -494,17 +481,9 @@ fn ims_profile_trusts_p_asserted_identity_plain_uses_from() {
 
 #[test]
 fn group_invitation_is_recognised_by_isfocus_and_referred_by() {
-    let mut net = Network::new(Conditions::PERFECT, 11);
-    net.add(
-        addr(9),
-        Peer::Server(Box::new(TestServer::new(
-            addr(9),
-            addr(2),
-            Script::default(),
-            3,
-        ))),
-    );
-    net.add(addr(2), Peer::Client(Box::new(ImNode::new(bob()))));
+    let mut net = Net::new(Faults::PERFECT, 11);
+    net.add_server(addr(9), addr(2), Script::default(), 3);
+    net.add_client(bob());
     let sdp = oma_im::sdp::offer_answer::offer(&oma_im::sdp::offer_answer::LocalParameters::new(
         1,
         1,
@@ -513,7 +492,7 @@ fn group_invitation_is_recognised_by_isfocus_and_referred_by() {
         "msrp://192.0.2.9:5060/x1;tcp",
     ))
     .to_bytes();
-    let now = net.now;
+    let now = net.now();
     net.node(0)
         .server()
         .ua
@@ -548,10 +527,10 @@ fn one_to_one_with_messages_over_a_lossy_network() {
         let mut net = pair_with(
             client_config("alice", addr(1), addr(2), seed),
             client_config("bob", addr(2), addr(1), seed + 100),
-            Conditions::lossy(20, 10, Duration::from_millis(30)),
+            Faults::lossy(20, 10, Duration::from_millis(30)),
             seed,
         );
-        let now = net.now;
+        let now = net.now();
         let a = net
             .node(ALICE)
             .client()
@@ -559,11 +538,11 @@ fn one_to_one_with_messages_over_a_lossy_network() {
             .unwrap();
         run(&mut net, 40);
         let (b, _, _) = invitation(&net);
-        let now = net.now;
+        let now = net.now();
         net.node(BOB).client().accept(b, now).unwrap();
         run(&mut net, 40);
         assert!(net.node(ALICE).client().is_established(a), "seed {seed}");
-        let now = net.now;
+        let now = net.now();
         net.node(ALICE)
             .client()
             .send_message(a, "text/plain", b"over loss", false, now)
@@ -575,9 +554,9 @@ fn one_to_one_with_messages_over_a_lossy_network() {
                 .any(|e| matches!(e, Event::MessageReceived { body, .. } if body == b"over loss")),
             "seed {seed}"
         );
-        let now = net.now;
+        let now = net.now();
         net.node(ALICE).client().leave(a, now).unwrap();
-        net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+        net.run_until_quiet(Duration::from_secs(300));
         assert!(
             events_of(&net, BOB).contains(&Event::SessionEnded {
                 session: b,

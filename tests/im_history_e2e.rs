@@ -1,4 +1,4 @@
-//! End to end over the in-memory network: an IM Client asks the History
+//! End to end on the simulator ([`oma_im::sim`]): an IM Client asks the History
 //! Function (REFER) to record a group session held by the controlling IM
 //! Server; later the client retrieves that history with a URI-list INVITE
 //! and receives each stored message over MSRP with its original CPIM
@@ -20,8 +20,8 @@ use oma_im::im::history::{EndReason, Event, HistoryConfig};
 use oma_im::sdp::Direction;
 use oma_im::sip::Method;
 
-use support::im_history::{HistoryNode, Peer, PeerEvent, Script, ScriptedPeer};
-use support::{Conditions, Network};
+use oma_im::sim::Faults;
+use support::im_history::{HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";
@@ -38,27 +38,21 @@ fn cpim(from: &str, date: &str, text: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-fn history_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::History(h) => Some(h.clone()),
-            _ => None,
-        })
-        .collect()
+fn history_events(net: &Net) -> Vec<Event> {
+    net.history_events()
 }
 
-fn run(net: &mut Network<Peer>) {
-    net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+fn run(net: &mut Net) {
+    net.run_until_quiet(Duration::from_secs(300));
 }
 
 #[test]
 fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
     for conditions in [
-        Conditions::PERFECT,
-        Conditions::lossy(10, 5, Duration::from_millis(20)),
+        Faults::PERFECT,
+        Faults::lossy(10, 5, Duration::from_millis(20)),
     ] {
-        let mut net = Network::new(conditions, 21);
+        let mut net = Net::new(conditions, 21);
         let big = "long message ".repeat(400);
         let said = [
             (
@@ -93,20 +87,15 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             },
         );
         focus.core = true;
-        net.add(
-            addr(CLIENT),
-            Peer::Scripted(ScriptedPeer::new(
-                addr(CLIENT),
-                addr(HISTORY),
-                1,
-                Script::default(),
-            )),
+        net.add_scripted(
+            "client",
+            ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default()),
         );
-        net.add(addr(HISTORY), Peer::History(HistoryNode::new(c, &[ALICE])));
-        net.add(addr(FOCUS), Peer::Scripted(focus));
+        net.add_history(c, HistoryApp::new(&[ALICE]));
+        net.add_scripted("focus", focus);
 
         // 1. Alice asks the History Function to record the session.
-        let now = net.now;
+        let now = net.now();
         let refer = RequestSpec::new(
             Method::Refer,
             "sip:history@10.0.0.2:5060",
@@ -118,12 +107,12 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
         net.node(0).scripted().send(refer, now);
         // A minute: the recording stays up (its conference subscription
         // keeps a refresh deadline) until the IM Server ends it.
-        let until = net.now + Duration::from_secs(60);
-        net.run_until(until, |_, _, _, _| {});
+        let until = net.now() + Duration::from_secs(60);
+        net.run_until(until);
         assert_eq!(net.node(1).history().store.len(), 3, "{conditions:?}");
 
         // 2. The IM Server ends the session.
-        let now = net.now;
+        let now = net.now();
         let focus = net.node(2).scripted();
         let d = focus.dialog.unwrap();
         focus.ua.bye(d, now).unwrap();
@@ -149,7 +138,7 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             .map(|r| format!("<entry uri=\"{r}\"/>"))
             .collect();
         let list = format!("<?xml version=\"1.0\"?><resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list>{entries}</list></resource-lists>");
-        let now = net.now;
+        let now = net.now();
         let client = net.node(0).scripted();
         let sdp = String::from_utf8(client.retrieval_offer(Direction::RecvOnly)).unwrap();
         let body = format!(
@@ -187,9 +176,9 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             }
         )));
         assert!(net
-            .wire
+            .wire()
             .iter()
-            .any(|r| r.to == addr(CLIENT) && r.start_line().starts_with("BYE ")));
+            .any(|r| r.to == addr(CLIENT) && r.first_line().starts_with("BYE ")));
         assert!(net.node(1).history().history.is_idle());
     }
 }

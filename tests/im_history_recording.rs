@@ -1,7 +1,8 @@
 //! IM History Function, recording (OMA-TS-SIMPLE_IM 13.3.1.2): joining an
 //! IM Session to record it, asked by an IM Client's REFER or with the
-//! identity of the controlling IM Server's 200 OK, over the in-memory
-//! network, every message moved as bytes.
+//! identity of the controlling IM Server's 200 OK, on the simulator
+//! (`oma_im::sim`), every message moved as bytes; the connections the
+//! History Function accepts, bound by their first To-Path.
 
 mod support;
 
@@ -15,8 +16,8 @@ use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
-use support::im_history::{contains, sip, HistoryNode, Peer, PeerEvent, Script, ScriptedPeer};
-use support::{Conditions, Network};
+use oma_im::sim::{Faults, RawPeer, SimEvent, WireKind};
+use support::im_history::{contains, sip, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";
@@ -39,13 +40,13 @@ const CONF_INFO: &str = "<?xml version=\"1.0\"?><conference-info xmlns=\"urn:iet
 
 /// Client (0), History Function (1), controlling IM Server (2, also the
 /// History Function's SIP/IP Core) that sends two messages over MSRP.
-fn setup(accept: bool) -> Network<Peer> {
+fn setup(accept: bool) -> Net {
     setup_with(accept, |_| {})
 }
 
 /// As [`setup`], the History Function's configuration adjusted by `tune`.
-fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
-    let mut net = Network::new(Conditions::PERFECT, 5);
+fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Net {
+    let mut net = Net::new(Faults::PERFECT, 5);
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
     c.product = "oma-im-test/1.0".to_owned();
@@ -54,7 +55,8 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
     // it is the History Function's trust domain (RFC 3325).
     c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     tune(&mut c);
-    let mut history = HistoryNode::new(c, &[ALICE]);
+    let mut history = HistoryApp::new(&[ALICE]);
+    let history_config = c;
     history.accept_recordings = accept;
     let mut focus = ScriptedPeer::new(
         addr(FOCUS),
@@ -87,14 +89,14 @@ fn setup_with(accept: bool, tune: impl FnOnce(&mut HistoryConfig)) -> Network<Pe
         },
     );
     focus.core = true;
-    net.add(addr(CLIENT), Peer::Scripted(client));
-    net.add(addr(HISTORY), Peer::History(history));
-    net.add(addr(FOCUS), Peer::Scripted(focus));
+    net.add_scripted("client", client);
+    net.add_history(history_config, history);
+    net.add_scripted("focus", focus);
     net
 }
 
-fn refer(net: &mut Network<Peer>) {
-    let now = net.now;
+fn refer(net: &mut Net) {
+    let now = net.now();
     let spec = RequestSpec::new(
         Method::Refer,
         "sip:history@10.0.0.2:5060",
@@ -108,24 +110,18 @@ fn refer(net: &mut Network<Peer>) {
 
 /// Runs a minute of virtual time: a recorded session stays up (its
 /// session timer keeps a deadline), so the network is not idle.
-fn run(net: &mut Network<Peer>) {
-    let until = net.now + Duration::from_secs(60);
-    net.run_until(until, |_, _, _, _| {});
+fn run(net: &mut Net) {
+    let until = net.now() + Duration::from_secs(60);
+    net.run_until(until);
 }
 
 /// Runs until nothing is left alive.
-fn run_idle(net: &mut Network<Peer>) {
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+fn run_idle(net: &mut Net) {
+    net.run_until_quiet(Duration::from_secs(120));
 }
 
-fn history_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::History(h) => Some(h.clone()),
-            _ => None,
-        })
-        .collect()
+fn history_events(net: &Net) -> Vec<Event> {
+    net.history_events()
 }
 
 fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
@@ -133,23 +129,23 @@ fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
 }
 
 /// The first message from `from` to `to` whose start line starts with `start`.
-fn find(net: &Network<Peer>, from: &str, to: &str, start: &str) -> Vec<u8> {
-    net.wire
+fn find(net: &Net, from: &str, to: &str, start: &str) -> Vec<u8> {
+    net.wire()
         .iter()
-        .find(|r| r.from == addr(from) && r.to == addr(to) && r.start_line().starts_with(start))
+        .find(|r| r.from == addr(from) && r.to == addr(to) && r.first_line().starts_with(start))
         .unwrap_or_else(|| panic!("no {start} from {from} to {to}"))
         .bytes
         .clone()
 }
 
 /// The 200 OK to the History Function's INVITE, as it crossed the wire.
-fn invite_ok(net: &Network<Peer>) -> Vec<u8> {
-    net.wire
+fn invite_ok(net: &Net) -> Vec<u8> {
+    net.wire()
         .iter()
         .find(|r| {
             r.from == addr(FOCUS)
                 && r.to == addr(HISTORY)
-                && r.start_line().starts_with("SIP/2.0 200")
+                && r.first_line().starts_with("SIP/2.0 200")
                 && contains(&r.bytes, b" INVITE\r\n")
         })
         .unwrap()
@@ -157,7 +153,7 @@ fn invite_ok(net: &Network<Peer>) -> Vec<u8> {
         .clone()
 }
 
-fn started(net: &Network<Peer>) -> RecordingInfo {
+fn started(net: &Net) -> RecordingInfo {
     history_events(net)
         .into_iter()
         .find_map(|e| match e {
@@ -194,9 +190,9 @@ fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
     );
     // The REFER's outcome (RFC 3515): a NOTIFY with the sipfrag of the 200.
     let notify = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.to == addr(CLIENT) && r.start_line().starts_with("NOTIFY"))
+        .find(|r| r.to == addr(CLIENT) && r.first_line().starts_with("NOTIFY"))
         .unwrap();
     let n = sip(&notify.bytes);
     assert_eq!(header(&n, "Event"), Some("refer"));
@@ -206,7 +202,7 @@ fn refer_leads_to_invite_to_the_refer_to_identity_towards_the_im_server() {
 #[test]
 fn start_recording_invites_the_identity_of_the_servers_200() {
     let mut net = setup(true);
-    let now = net.now;
+    let now = net.now();
     let session = net
         .node(1)
         .history()
@@ -240,7 +236,7 @@ fn from_is_the_initiators_sip_uri() {
     }));
 }
 
-fn oma_im_session(net: &Network<Peer>) -> oma_im::im::history::HistorySessionId {
+fn oma_im_session(net: &Net) -> oma_im::im::history::HistorySessionId {
     history_events(net)
         .into_iter()
         .find_map(|e| match e {
@@ -334,11 +330,11 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     let mut net = setup_with(true, |c| c.subscription_expires = 3600);
     refer(&mut net);
     run(&mut net);
-    let subscribes = |net: &Network<Peer>| -> Vec<(Duration, Vec<u8>)> {
-        net.wire
+    let subscribes = |net: &Net| -> Vec<(Duration, Vec<u8>)> {
+        net.wire()
             .iter()
-            .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
-            .map(|r| (r.sent_at, r.bytes.clone()))
+            .filter(|r| r.from == addr(HISTORY) && r.first_line().starts_with("SUBSCRIBE"))
+            .map(|r| (r.at, r.bytes.clone()))
             .collect()
     };
     let first = subscribes(&net);
@@ -346,8 +342,8 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     assert_eq!(header(&sip(&first[0].1), "Expires"), Some("3600"));
     // Past the expiry on the virtual clock: one refresh crossed, in the
     // subscription's dialog, before the 3600 s were up.
-    let until = net.now + Duration::from_secs(3600);
-    net.run_until(until, |_, _, _, _| {});
+    let until = net.now() + Duration::from_secs(3600);
+    net.run_until(until);
     let all = subscribes(&net);
     assert!(all.len() >= 2, "{} SUBSCRIBEs", all.len());
     let (at, refresh) = &all[1];
@@ -366,7 +362,7 @@ fn conference_subscription_is_refreshed_before_it_expires() {
     assert_eq!(h.history.sessions().count(), 1);
 }
 
-fn recorded(net: &Network<Peer>) -> Vec<oma_im::im::history::RecordedMessage> {
+fn recorded(net: &Net) -> Vec<oma_im::im::history::RecordedMessage> {
     history_events(net)
         .into_iter()
         .filter_map(|e| match e {
@@ -401,7 +397,7 @@ fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends()
         assert_eq!(CpimMessage::parse(&m.body).unwrap(), *c);
     }
     // The IM Server ends the session: BYE; the subscription ends too.
-    let now = net.now;
+    let now = net.now();
     let focus = net.node(2).scripted();
     let d = focus.dialog.unwrap();
     focus.ua.bye(d, now).unwrap();
@@ -414,9 +410,9 @@ fn every_msrp_message_is_recorded_with_its_cpim_headers_until_the_session_ends()
         }
     )));
     let unsub = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == addr(HISTORY) && r.start_line().starts_with("SUBSCRIBE"))
+        .filter(|r| r.from == addr(HISTORY) && r.first_line().starts_with("SUBSCRIBE"))
         .nth(1)
         .expect("a second SUBSCRIBE");
     assert_eq!(header(&sip(&unsub.bytes), "Expires"), Some("0"));
@@ -431,7 +427,7 @@ fn stop_recording_sends_bye() {
     refer(&mut net);
     run(&mut net);
     let session = oma_im_session(&net);
-    let now = net.now;
+    let now = net.now();
     net.node(1)
         .history()
         .history
@@ -453,9 +449,9 @@ fn refused_recording_gets_403_and_no_invite() {
     run(&mut net);
     find(&net, HISTORY, CLIENT, "SIP/2.0 403");
     assert!(!net
-        .wire
+        .wire()
         .iter()
-        .any(|r| r.start_line().starts_with("INVITE")));
+        .any(|r| r.first_line().starts_with("INVITE")));
     assert!(net.node(1).history().history.is_idle());
 }
 
@@ -464,7 +460,7 @@ fn refused_recording_gets_403_and_no_invite() {
 #[test]
 fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
     let mut net = setup(true);
-    let now = net.now;
+    let now = net.now();
     let spec = RequestSpec::new(
         Method::Refer,
         "sip:history@10.0.0.2:5060",
@@ -487,8 +483,8 @@ fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
 fn recording_session_is_refreshed_as_the_servers_200_asks() {
     let mut net = setup(true);
     refer(&mut net);
-    let until = net.now + Duration::from_secs(1000);
-    net.run_until(until, |_, _, _, _| {});
+    let until = net.now() + Duration::from_secs(1000);
+    net.run_until(until);
     let invite = find(&net, HISTORY, FOCUS, "INVITE");
     assert!(sip(&invite)
         .supported()
@@ -503,4 +499,168 @@ fn recording_session_is_refreshed_as_the_servers_200_asks() {
     assert!(!history_events(&net)
         .iter()
         .any(|e| matches!(e, Event::SessionEnded { .. })));
+}
+
+// ----- the connections the History Function accepts -----
+
+/// The History Function's MSRP URI in its INVITE's offer: what the first
+/// To-Path of a connection for the recording names.
+fn history_path(net: &Net) -> String {
+    let invite = find(net, HISTORY, FOCUS, "INVITE");
+    let m = sip(&invite);
+    let sdp = SessionDescription::parse(m.body()).unwrap();
+    let (_, media) = sdp.msrp_media().unwrap();
+    media.path().unwrap().last().unwrap().to_string()
+}
+
+fn recorded_texts(net: &Net) -> Vec<Vec<u8>> {
+    history_events(net)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::MessageRecorded { message, .. } => message.cpim.map(|c| c.content.to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A SEND from mallory's host naming `to_path`.
+fn mallory_send(tid: &str, to_path: &str) -> Vec<u8> {
+    format!(
+        "MSRP {tid} SEND\r\nTo-Path: {to_path}\r\nFrom-Path: msrp://10.0.0.66:7000/m;tcp\r\n\
+         Message-ID: {tid}\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\n\
+         forge\r\n-------{tid}$\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_history_function_binds_the_focus_connection_by_its_to_path() {
+    // The focus answers actpass with active: it connects to the History
+    // Function's MSRP address, and the History Function finds the
+    // recording from the connection's first To-Path.
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let session = oma_im_session(&net);
+    let opened = net
+        .wire()
+        .iter()
+        .filter(|r| r.kind == WireKind::Open)
+        .map(|r| (r.from.ip(), r.to))
+        .collect::<Vec<_>>();
+    assert_eq!(opened, [(addr(FOCUS).ip(), addr(HISTORY))]);
+    assert!(net
+        .node(1)
+        .history()
+        .history
+        .session_connection(session)
+        .is_some());
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+    // Every SEND was answered on that connection.
+    let answered = net
+        .wire()
+        .iter()
+        .filter(|r| r.kind == WireKind::Msrp && r.from == addr(HISTORY))
+        .filter(|r| contains(&r.bytes, b" 200 OK\r\n"))
+        .count();
+    assert_eq!(answered, 2);
+}
+
+#[test]
+fn a_connection_that_comes_before_the_200_ok_waits_for_its_session() {
+    let mut net = setup(true);
+    // The 200 OK to the INVITE reaches the History Function a second after
+    // the focus connected and sent its messages.
+    net.sim
+        .delay_matching(|b| b.starts_with(b"SIP/2.0 200 OK"), Duration::from_secs(1));
+    refer(&mut net);
+    run(&mut net);
+    // The SENDs arrived (no latency) before the 200 OK completed the SDP
+    // exchange at the History Function.
+    let first_send = net
+        .wire()
+        .iter()
+        .find(|r| r.kind == WireKind::Msrp && r.to == addr(HISTORY))
+        .map(|r| r.at)
+        .unwrap();
+    let started = net
+        .sim
+        .events()
+        .iter()
+        .find(|r| matches!(r.event, SimEvent::History(Event::RecordingStarted { .. })))
+        .map(|r| r.at)
+        .unwrap();
+    assert!(first_send < started, "{first_send:?} {started:?}");
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+}
+
+#[test]
+fn a_second_connection_for_a_recording_gets_506_and_nothing_of_it() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let path = history_path(&net);
+    let mallory = net.sim.add_node(
+        "mallory",
+        "10.0.0.66:5060".parse().unwrap(),
+        None,
+        RawPeer::new(),
+    );
+    let link = net.sim.custom(mallory).connect(addr(HISTORY));
+    net.sim
+        .custom(mallory)
+        .write(link, mallory_send("m1", &path));
+    run(&mut net);
+    let got = String::from_utf8_lossy(net.sim.custom_ref(mallory).received(link)).into_owned();
+    assert!(got.starts_with("MSRP m1 506 "), "{got}");
+    assert!(
+        got.contains("To-Path: msrp://10.0.0.66:7000/m;tcp\r\n"),
+        "{got}"
+    );
+    // Nothing of mallory's was recorded; the focus's connection still
+    // carries the recording.
+    assert_eq!(
+        recorded_texts(&net),
+        [b"hello all".to_vec(), b"hi bob".to_vec()]
+    );
+    let session = oma_im_session(&net);
+    let bound = net.node(1).history().history.session_connection(session);
+    assert!(bound.is_some());
+    // The refused connection is closed once its time is up.
+    let until = net.now() + Duration::from_secs(31);
+    net.run_until(until);
+    assert!(!net.sim.custom_ref(mallory).is_open(link));
+    assert_eq!(
+        net.node(1).history().history.session_connection(session),
+        bound
+    );
+}
+
+#[test]
+fn a_connection_naming_no_recording_is_closed() {
+    let mut net = setup(true);
+    refer(&mut net);
+    run(&mut net);
+    let mallory = net.sim.add_node(
+        "mallory",
+        "10.0.0.66:5060".parse().unwrap(),
+        None,
+        RawPeer::new(),
+    );
+    let link = net.sim.custom(mallory).connect(addr(HISTORY));
+    net.sim.custom(mallory).write(
+        link,
+        mallory_send("m1", "msrp://10.0.0.2:5060/nosuchsession;tcp"),
+    );
+    let until = net.now() + Duration::from_secs(1);
+    net.run_until(until);
+    assert!(net.sim.custom_ref(mallory).received(link).is_empty());
+    assert!(!net.sim.custom_ref(mallory).is_open(link));
+    assert_eq!(recorded_texts(&net).len(), 2);
 }

@@ -1,6 +1,7 @@
 //! IM History Function, retrieval (OMA-TS-SIMPLE_IM 13.2.1.1 and the
 //! delivery of 13.3.3): an IM Client's INVITE with a URI-list of history
-//! references, over the in-memory network, every message moved as bytes.
+//! references, on the simulator (`oma_im::sim`), every message moved as
+//! bytes.
 
 mod support;
 
@@ -15,10 +16,8 @@ use oma_im::msrp::{parse_message_prefix, Limits as MsrpLimits, Method as MsrpMet
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{HeaderName, Method, SipMessage};
 
-use support::im_history::{
-    contains, sip, stored_item, HistoryNode, Peer, PeerEvent, Script, ScriptedPeer,
-};
-use support::{Conditions, Network};
+use oma_im::sim::{Faults, WireKind};
+use support::im_history::{contains, sip, stored_item, HistoryApp, Net, Script, ScriptedPeer};
 
 const CLIENT: &str = "10.0.0.1:5060";
 const HISTORY: &str = "10.0.0.2:5060";
@@ -30,8 +29,8 @@ fn addr(s: &str) -> SocketAddr {
 
 /// A network with an IM Client (node 0) and the History Function (node 1)
 /// holding three stored items, of which Alice may read.
-fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
-    let mut net = Network::new(Conditions::PERFECT, 7);
+fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Net {
+    let mut net = Net::new(Faults::PERFECT, 7);
     let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
     c.product = "oma-im-test/1.0".to_owned();
@@ -40,7 +39,8 @@ fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
     // it is the History Function's trust domain (RFC 3325).
     c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
     config(&mut c);
-    let mut history = HistoryNode::new(c, &[ALICE]);
+    let mut history = HistoryApp::new(&[ALICE]);
+    let history_config = c;
     history.store = vec![
         (
             "sip:msg-1@history.example.com".to_owned(),
@@ -70,8 +70,8 @@ fn setup(config: impl FnOnce(&mut HistoryConfig)) -> Network<Peer> {
             ),
         ),
     ];
-    net.add(addr(CLIENT), Peer::Scripted(client));
-    net.add(addr(HISTORY), Peer::History(history));
+    net.add_scripted("client", client);
+    net.add_history(history_config, history);
     net
 }
 
@@ -87,8 +87,8 @@ fn uri_list(refs: &[&str]) -> String {
 
 /// The retrieval INVITE: SDP offer with `direction`, the URI-list (if
 /// any), P-Asserted-Identity (if any).
-fn invite(net: &mut Network<Peer>, refs: Option<&[&str]>, pai: Option<&str>, direction: Direction) {
-    let now = net.now;
+fn invite(net: &mut Net, refs: Option<&[&str]>, pai: Option<&str>, direction: Direction) {
+    let now = net.now();
     let client = net.node(0).scripted();
     let sdp = String::from_utf8(client.retrieval_offer(direction)).unwrap();
     let (ct, body) = match refs {
@@ -122,13 +122,13 @@ const REFS: &[&str] = &[
     "sip:msg-3@history.example.com",
 ];
 
-fn run(net: &mut Network<Peer>) {
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+fn run(net: &mut Net) {
+    net.run_until_quiet(Duration::from_secs(120));
 }
 
 /// The SIP responses the History Function sent to the client.
-fn responses(net: &Network<Peer>) -> Vec<Vec<u8>> {
-    net.wire
+fn responses(net: &Net) -> Vec<Vec<u8>> {
+    net.wire()
         .iter()
         .filter(|r| {
             r.from == addr(HISTORY) && r.to == addr(CLIENT) && r.bytes.starts_with(b"SIP/2.0 ")
@@ -138,7 +138,7 @@ fn responses(net: &Network<Peer>) -> Vec<Vec<u8>> {
 }
 
 /// The final response to the INVITE.
-fn invite_final(net: &Network<Peer>) -> Vec<u8> {
+fn invite_final(net: &Net) -> Vec<u8> {
     responses(net)
         .into_iter()
         .find(|b| {
@@ -148,14 +148,8 @@ fn invite_final(net: &Network<Peer>) -> Vec<u8> {
         .expect("a final response to the INVITE")
 }
 
-fn history_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::History(h) => Some(h.clone()),
-            _ => None,
-        })
-        .collect()
+fn history_events(net: &Net) -> Vec<Event> {
+    net.history_events()
 }
 
 fn header<'a>(m: &SipMessage<'a>, name: &str) -> Option<&'a str> {
@@ -196,9 +190,9 @@ fn allow_of_invite_is_stored() {
     invite(&mut net, Some(REFS), Some(ALICE), Direction::RecvOnly);
     run(&mut net);
     let inv = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.start_line().starts_with("INVITE"))
+        .find(|r| r.first_line().starts_with("INVITE"))
         .unwrap();
     let sent_allow: Vec<String> = sip(&inv.bytes)
         .allow()
@@ -297,9 +291,9 @@ fn responses_follow_rfc3261_and_carry_server_allow() {
     invite(&mut net, Some(REFS), Some(ALICE), Direction::RecvOnly);
     run(&mut net);
     let inv_bytes = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.start_line().starts_with("INVITE"))
+        .find(|r| r.first_line().starts_with("INVITE"))
         .unwrap()
         .bytes
         .clone();
@@ -353,12 +347,12 @@ fn contact_of_200_carries_the_im_session_identity() {
     // The client's BYE-less end: the History Function's BYE came; the
     // client used the identity as remote target for its ACK.
     let ack = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.start_line().starts_with("ACK"))
+        .find(|r| r.first_line().starts_with("ACK"))
         .unwrap();
     let uri = contact.trim_start_matches('<').split('>').next().unwrap();
-    assert_eq!(ack.start_line(), format!("ACK {uri} SIP/2.0"));
+    assert_eq!(ack.first_line(), format!("ACK {uri} SIP/2.0"));
     // A second retrieval gets another identity.
     invite(&mut net, Some(REFS), Some(ALICE), Direction::RecvOnly);
     run(&mut net);
@@ -380,11 +374,11 @@ fn ok_carries_sdp_answer_sendonly_to_the_client() {
     invite(&mut net, Some(REFS), Some(ALICE), Direction::RecvOnly);
     run(&mut net);
     let rec = net
-        .wire
+        .wire()
         .iter()
         .find(|r| {
             r.from == addr(HISTORY)
-                && r.start_line().starts_with("SIP/2.0 200")
+                && r.first_line().starts_with("SIP/2.0 200")
                 && contains(&r.bytes, b"INVITE\r\n")
         })
         .unwrap();
@@ -399,12 +393,12 @@ fn ok_carries_sdp_answer_sendonly_to_the_client() {
 }
 
 /// The MSRP SENDs the History Function wrote, parsed.
-fn sends(net: &Network<Peer>) -> Vec<Vec<u8>> {
+fn sends(net: &Net) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for r in net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == addr(HISTORY) && r.bytes.starts_with(b"MSRP "))
+        .filter(|r| r.kind == WireKind::Msrp && r.from.ip() == addr(HISTORY).ip())
     {
         let mut rest = &r.bytes[..];
         while !rest.is_empty() {
@@ -518,9 +512,9 @@ fn missing_item_is_skipped_and_session_ends_with_bye() {
         }
     )));
     let bye = net
-        .wire
+        .wire()
         .iter()
-        .find(|r| r.start_line().starts_with("BYE"))
+        .find(|r| r.first_line().starts_with("BYE"))
         .expect("BYE");
     assert_eq!(bye.from, addr(HISTORY));
     assert!(net.is_idle());
@@ -529,26 +523,21 @@ fn missing_item_is_skipped_and_session_ends_with_bye() {
 #[test]
 fn lossy_network_still_delivers_everything() {
     let mut net = setup(|_| {});
-    let mut lossy: Network<Peer> =
-        Network::new(Conditions::lossy(20, 10, Duration::from_millis(30)), 11);
+    let mut lossy: Net = Net::new(Faults::lossy(20, 10, Duration::from_millis(30)), 11);
     // Move the nodes onto the lossy network.
     let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(CLIENT));
     c.seed = 3.into();
     c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
-    let mut h = HistoryNode::new(c, &[ALICE]);
+    let mut h = HistoryApp::new(&[ALICE]);
+    let h_config = c;
     h.store = net.node(1).history().store.clone();
-    lossy.add(
-        addr(CLIENT),
-        Peer::Scripted(ScriptedPeer::new(
-            addr(CLIENT),
-            addr(HISTORY),
-            4,
-            Script::default(),
-        )),
+    lossy.add_scripted(
+        "client",
+        ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 4, Script::default()),
     );
-    lossy.add(addr(HISTORY), Peer::History(h));
+    lossy.add_history(h_config, h);
     invite(&mut lossy, Some(REFS), Some(ALICE), Direction::RecvOnly);
-    lossy.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+    lossy.run_until_quiet(Duration::from_secs(300));
     assert_eq!(lossy.node(0).scripted().received.len(), 3);
     assert!(lossy.is_idle());
 }
@@ -558,7 +547,7 @@ fn lossy_network_still_delivers_everything() {
 #[test]
 fn ims_requester_is_the_network_asserted_identity() {
     let mut net = setup(|_| {});
-    let now = net.now;
+    let now = net.now();
     let client = net.node(0).scripted();
     let sdp = String::from_utf8(client.retrieval_offer(Direction::RecvOnly)).unwrap();
     let body = format!(

@@ -1,6 +1,7 @@
 //! The controlling IM Server's Ad-hoc IM Group setup (7.2.1.1, 7.2.1.2)
-//! end to end: scripted IM Clients and the server on the in-memory network,
-//! every message crossing it as bytes through a SIP/IP Core.
+//! end to end: scripted IM Clients and the server on the simulator
+//! (`oma_im::sim`), every message crossing it as bytes through a SIP/IP
+//! Core.
 
 mod support;
 
@@ -56,8 +57,7 @@ fn inviter_allow_is_stored() {
         .map(str::to_owned);
     // What Alice's user agent wrote on the wire.
     let invite = sc
-        .net
-        .wire
+        .wire()
         .iter()
         .find(|r| r.bytes.starts_with(b"INVITE sip:conf-factory"))
         .unwrap();
@@ -146,8 +146,7 @@ fn ok_sdp_answer_keeps_invitee_attributes() {
         support::im_server::scenario::config(),
         &[("alice", &[]), ("bob", &[200])],
     );
-    let bob = sc.node("bob");
-    sc.net.node(bob).as_client().sdp_answer = support::im_server::sdp_answer(
+    sc.client("bob").sdp_answer = support::im_server::sdp_answer(
         "bob",
         support::im_server::client_addr("bob"),
         "message/cpim text/plain",

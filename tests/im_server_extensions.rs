@@ -37,8 +37,7 @@ fn finals(sc: &Scenario) -> Vec<Vec<u8>> {
 }
 
 fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Options,
         target,
@@ -46,12 +45,7 @@ fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
         &format!("<{target}>"),
     )
     .with_header("Accept", "application/sdp");
-    sc.net
-        .node(node)
-        .as_client()
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     sc.responses_to_method("alice", "OPTIONS")
         .pop()
@@ -192,20 +186,14 @@ fn options_to_an_unknown_uri_is_404() {
 #[test]
 fn a_method_not_taken_outside_a_dialog_gets_405_with_allow() {
     let mut sc = scenario();
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Update,
         FACTORY,
         "<sip:alice@example.com>",
         &format!("<{FACTORY}>"),
     );
-    sc.net
-        .node(node)
-        .as_client()
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let answer = sc.responses_to_method("alice", "UPDATE").pop().unwrap();
     assert_eq!(status(&answer), 405);

@@ -1,6 +1,6 @@
 //! The life of a conference at the controlling IM Server, with real IM
-//! Clients over the in-memory network (SIP as datagrams through the core,
-//! MSRP as TCP segments), perfect and lossy (20 % loss, 10 % duplication,
+//! Clients on the simulator ([`oma_im::sim`]: SIP as datagrams through the
+//! core, MSRP on TCP connections), perfect and lossy (20 % loss, 10 % duplication,
 //! reordering): invitations that are never answered or fail, dead legs,
 //! rejoins, adding and removing Participants by REFER, acknowledged
 //! deliveries, and every node idle at the end.
@@ -12,17 +12,15 @@ use std::time::Duration;
 use oma_im::body::conference_info::{
     ConferenceInfo, DisconnectionMethod, EndpointStatus, JoiningMethod,
 };
-use oma_im::im::client::{Event as ClientEvent, ImClient, ImSessionId};
+use oma_im::im::client::{Event as ClientEvent, ImSessionId};
 use oma_im::im::server::{
-    DeadlineReason, EndReason, Event, ImServer, InvitationFailure, LeaveReason, ReferAddPolicy,
-    ServerConfig,
+    DeadlineReason, EndReason, Event, InvitationFailure, LeaveReason, ReferAddPolicy, ServerConfig,
 };
+use oma_im::sim::{Fate, Faults, SimEvent};
 use support::im::client_config;
 use support::im_server::scenario::config;
-use support::im_server::{client_addr, Peer, PeerEvent, CORE, FACTORY, SERVER};
-use support::{Conditions, Fate, Network};
+use support::im_server::{client_addr, core, Group, NodeMut, CORE, FACTORY, SERVER};
 
-const SERVER_NODE: usize = 1;
 const ALICE: usize = 2;
 const BOB: usize = 3;
 const CAROL: usize = 4;
@@ -34,23 +32,17 @@ fn uri(user: &str) -> String {
     format!("sip:{user}@example.com")
 }
 
-fn lossy() -> Conditions {
-    Conditions::lossy(20, 10, Duration::from_millis(80))
+fn lossy() -> Faults {
+    Faults::lossy(20, 10, Duration::from_millis(80))
 }
 
 /// Core (0), bridged server (1), then alice, bob, carol, dave and erin as
 /// IM Clients (2 to 6).
-fn network(
-    conditions: Conditions,
-    seed: u64,
-    tune: impl FnOnce(&mut ServerConfig),
-) -> Network<Peer> {
+fn network(conditions: Faults, seed: u64, tune: impl FnOnce(&mut ServerConfig)) -> Group {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
     tune(&mut cfg);
-    let mut net = Network::new(conditions, seed);
-    net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
-    net.add(SERVER.parse().unwrap(), Peer::bridged_server(cfg));
+    let mut net = Group::new(conditions, seed, core(), cfg);
     for (i, user) in USERS.iter().enumerate() {
         let mut c = client_config(
             user,
@@ -59,23 +51,9 @@ fn network(
             200 + i as u64,
         );
         c.conference_factory_uri = FACTORY.to_owned();
-        net.add(
-            client_addr(user),
-            Peer::Im(Box::new(support::im::ImNode::new(c))),
-        );
+        net.add_client(c);
     }
     net
-}
-
-fn client(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
-}
-
-fn server(net: &mut Network<Peer>) -> &mut ImServer {
-    net.node(SERVER_NODE).as_server()
 }
 
 /// How the invitees answer: everyone accepts, except the nodes listed
@@ -86,32 +64,30 @@ struct Answers {
     busy: &'static [usize],
 }
 
-fn hook(answers: Answers) -> impl FnMut(usize, &mut Peer, &PeerEvent, std::time::Instant) {
+fn hook(answers: Answers) -> impl FnMut(usize, NodeMut<'_>, &SimEvent, std::time::Instant) {
     move |index, node, event, now| {
-        if let (Peer::Im(n), PeerEvent::Im(ClientEvent::InvitationReceived { session, .. })) =
-            (node, event)
-        {
+        if let SimEvent::Client(ClientEvent::InvitationReceived { session, .. }) = event {
             if answers.busy.contains(&index) {
-                n.client.reject(*session, 486, now).expect("reject");
+                node.client().reject(*session, 486, now).expect("reject");
             } else if !answers.silent.contains(&index) {
-                n.client.accept(*session, now).expect("accept");
+                node.client().accept(*session, now).expect("accept");
             }
         }
     }
 }
 
-fn run(net: &mut Network<Peer>, secs: u64, answers: Answers) {
-    let until = net.now + Duration::from_secs(secs);
+fn run(net: &mut Group, secs: u64, answers: Answers) {
+    let until = net.now() + Duration::from_secs(secs);
     net.run_until(until, hook(answers));
 }
 
 /// Runs in steps of a second until `done` holds, for at most `secs`;
 /// returns whether it held.
 fn wait(
-    net: &mut Network<Peer>,
+    net: &mut Group,
     secs: u64,
     answers: Answers,
-    mut done: impl FnMut(&mut Network<Peer>) -> bool,
+    mut done: impl FnMut(&mut Group) -> bool,
 ) -> bool {
     for _ in 0..secs {
         if done(net) {
@@ -122,42 +98,21 @@ fn wait(
     done(net)
 }
 
-fn run_idle(net: &mut Network<Peer>, secs: u64, answers: Answers) {
-    net.run_until_idle(Duration::from_secs(secs), hook(answers));
+fn run_idle(net: &mut Group, secs: u64, answers: Answers) {
+    net.run_until_quiet(Duration::from_secs(secs), hook(answers));
     assert!(net.is_idle());
-}
-
-fn server_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Server(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn client_events(net: &Network<Peer>, index: usize) -> Vec<ClientEvent> {
-    net.events
-        .iter()
-        .filter(|(i, _)| *i == index)
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Im(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The SIP requests the server sent towards `user` whose start line begins
 /// with `method` (delivered or not), one per distinct message.
-fn from_server(net: &Network<Peer>, method: &str, user: &str) -> Vec<Vec<u8>> {
+fn from_server(net: &Group, method: &str, user: &str) -> Vec<Vec<u8>> {
     let server: std::net::SocketAddr = SERVER.parse().unwrap();
     let prefix = format!("{method} ");
     let mut seen: Vec<Vec<u8>> = Vec::new();
-    for r in &net.wire {
+    for r in net.wire() {
         if r.from == server
             && r.bytes.starts_with(prefix.as_bytes())
-            && r.start_line().contains(&format!("{user}@"))
+            && r.first_line().contains(&format!("{user}@"))
             && !seen.contains(&r.bytes)
         {
             seen.push(r.bytes.clone());
@@ -167,20 +122,20 @@ fn from_server(net: &Network<Peer>, method: &str, user: &str) -> Vec<Vec<u8>> {
 }
 
 /// Whether a datagram starting with `prefix` reached `to` (not lost).
-fn delivered_to(net: &Network<Peer>, prefix: &str, to: usize) -> bool {
+fn delivered_to(net: &Group, prefix: &str, to: usize) -> bool {
     let addr = net.addr(to);
-    net.wire
+    net.wire()
         .iter()
         .any(|r| r.to == addr && r.fate != Fate::Lost && r.bytes.starts_with(prefix.as_bytes()))
 }
 
 /// Alice sets up an ad-hoc session with `invitees`; returns her session
 /// once she and every invitee that accepts are in it (within a minute).
-fn start(net: &mut Network<Peer>, invitees: &[&str], answers: Answers) -> ImSessionId {
-    let now = net.now;
+fn start(net: &mut Group, invitees: &[&str], answers: Answers) -> ImSessionId {
+    let now = net.now();
     let list: Vec<String> = invitees.iter().map(|u| uri(u)).collect();
     let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-    let session = client(net, ALICE).start_ad_hoc(&refs, now).unwrap();
+    let session = net.client(ALICE).start_ad_hoc(&refs, now).unwrap();
     let accepting: Vec<usize> = invitees
         .iter()
         .map(|u| 2 + USERS.iter().position(|x| x == u).unwrap())
@@ -188,29 +143,29 @@ fn start(net: &mut Network<Peer>, invitees: &[&str], answers: Answers) -> ImSess
         .collect();
     for _ in 0..12 {
         run(net, 5, answers);
-        let everyone = client(net, ALICE).is_established(session)
+        let everyone = net.client(ALICE).is_established(session)
             && accepting
                 .iter()
-                .all(|&i| invitation(net, i).is_some_and(|s| client(net, i).is_established(s)));
+                .all(|&i| invitation(net, i).is_some_and(|s| net.client(i).is_established(s)));
         if everyone {
             break;
         }
     }
-    assert!(client(net, ALICE).is_established(session));
+    assert!(net.client(ALICE).is_established(session));
     session
 }
 
 /// The session of `index`'s client that the focus invited it to, if any.
-fn invitation(net: &Network<Peer>, index: usize) -> Option<ImSessionId> {
-    client_events(net, index).into_iter().find_map(|e| match e {
+fn invitation(net: &Group, index: usize) -> Option<ImSessionId> {
+    net.client_events(index).into_iter().find_map(|e| match e {
         ClientEvent::InvitationReceived { session, .. } => Some(session),
         _ => None,
     })
 }
 
 /// The session of `index`'s client that the focus invited it to.
-fn invited_session(net: &Network<Peer>, index: usize) -> ImSessionId {
-    client_events(net, index)
+fn invited_session(net: &Group, index: usize) -> ImSessionId {
+    net.client_events(index)
         .into_iter()
         .find_map(|e| match e {
             ClientEvent::InvitationReceived { session, .. } => Some(session),
@@ -219,14 +174,14 @@ fn invited_session(net: &Network<Peer>, index: usize) -> ImSessionId {
         .expect("an invitation")
 }
 
-fn leave(net: &mut Network<Peer>, index: usize, session: ImSessionId, answers: Answers) {
-    let now = net.now;
-    client(net, index).leave(session, now).unwrap();
+fn leave(net: &mut Group, index: usize, session: ImSessionId, answers: Answers) {
+    let now = net.now();
+    net.client(index).leave(session, now).unwrap();
     run(net, 10, answers);
 }
 
-fn server_session(net: &Network<Peer>) -> oma_im::im::server::SessionId {
-    server_events(net)
+fn server_session(net: &Group) -> oma_im::im::server::SessionId {
+    net.server_events()
         .into_iter()
         .find_map(|e| match e {
             Event::SessionCreated { session, .. } => Some(session),
@@ -247,7 +202,7 @@ fn disconnection_of(info: &ConferenceInfo, user: &str) -> Option<(DisconnectionM
 
 // ----- 1. a ringing invitee is cancelled -----
 
-fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, seed: u64) {
+fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Faults, seed: u64) {
     let answers = Answers {
         silent: &[DAVE],
         busy: &[],
@@ -257,9 +212,9 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
     // Dave's client rings and never answers.
     assert!(wait(&mut net, 30, answers, |net| invitation(net, DAVE).is_some()));
     let dave = invited_session(&net, DAVE);
-    assert!(!client(&mut net, DAVE).is_established(dave));
+    assert!(!net.client(DAVE).is_established(dave));
     let id = server_session(&net);
-    let reason = server(&mut net).next_deadline().map(|d| d.reason);
+    let reason = net.server().next_deadline().map(|d| d.reason);
     assert!(
         matches!(
             reason,
@@ -271,7 +226,7 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
     let carol = invited_session(&net, CAROL);
     leave(&mut net, BOB, bob, answers);
     leave(&mut net, CAROL, carol, answers);
-    assert_eq!(server(&mut net).session_count(), 1);
+    assert_eq!(net.server().session_count(), 1);
     assert!(from_server(&net, "CANCEL", "dave").is_empty());
     leave(&mut net, ALICE, session, answers);
     // Nobody left to talk to: Dave's INVITE is CANCELled, the session ends.
@@ -279,8 +234,8 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
         !from_server(net, "CANCEL", "dave").is_empty()
     }));
     run_idle(&mut net, 300, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
-    let events = server_events(&net);
+    assert_eq!(net.server().session_count(), 0);
+    let events = net.server_events();
     assert!(events.iter().any(|e| matches!(
         e,
         Event::InvitationFailed { session, address, reason: InvitationFailure::Cancelled, .. }
@@ -291,14 +246,15 @@ fn ringing_invitee_is_cancelled_when_everyone_else_left(conditions: Conditions, 
         Event::SessionEnded { session, reason: EndReason::Empty } if *session == id
     )));
     // Dave's client stopped ringing.
-    assert!(client_events(&net, DAVE)
+    assert!(net
+        .client_events(DAVE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave)));
 }
 
 #[test]
 fn a_ringing_invitee_is_cancelled_when_everyone_else_left() {
-    ringing_invitee_is_cancelled_when_everyone_else_left(Conditions::PERFECT, 1);
+    ringing_invitee_is_cancelled_when_everyone_else_left(Faults::PERFECT, 1);
 }
 
 #[test]
@@ -310,7 +266,7 @@ fn a_ringing_invitee_is_cancelled_when_everyone_else_left_over_a_lossy_network()
 
 // ----- 1 and 2. no answer in time, failures, the roster -----
 
-fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_roster: bool) {
+fn unanswered_and_failed_invitations(conditions: Faults, seed: u64, check_roster: bool) {
     let answers = Answers {
         silent: &[DAVE],
         busy: &[ERIN],
@@ -319,14 +275,15 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
         c.invitation_timeout = Duration::from_secs(40)
     });
     let session = start(&mut net, &["bob", "dave", "erin"], answers);
-    let now = net.now;
-    client(&mut net, ALICE)
+    let now = net.now();
+    net.client(ALICE)
         .subscribe_conference(session, now)
         .unwrap();
     run(&mut net, 5, answers);
     let id = server_session(&net);
     if check_roster {
-        let roster = client(&mut net, ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .expect("a roster");
@@ -353,7 +310,7 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
             Some(2)
         );
     }
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::InvitationFailed { session, address, reason: InvitationFailure::Status(486), .. }
             if *session == id && *address == uri("erin")
@@ -361,7 +318,8 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
     assert!(from_server(&net, "CANCEL", "dave").is_empty());
     // 40 s after the INVITE, Dave is CANCELled and reported.
     run(&mut net, 40, answers);
-    let dave_failed: Vec<InvitationFailure> = server_events(&net)
+    let dave_failed: Vec<InvitationFailure> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::InvitationFailed {
@@ -387,9 +345,10 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
             "{dave_failed:?}"
         );
     }
-    assert_eq!(server(&mut net).session_count(), 1);
+    assert_eq!(net.server().session_count(), 1);
     if check_roster {
-        let roster = client(&mut net, ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -402,7 +361,7 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
             Some((DisconnectionMethod::Failed, "no answer".to_owned()))
         );
         // The partial notification on the wire carries it.
-        let partial = net.wire.iter().any(|r| {
+        let partial = net.wire().iter().any(|r| {
             r.bytes.starts_with(b"NOTIFY ")
                 && std::str::from_utf8(&r.bytes).is_ok_and(|t| {
                     t.contains("state=\"partial\"")
@@ -415,7 +374,8 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
     if check_roster {
-        let roster = client(&mut net, ALICE)
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -426,12 +386,12 @@ fn unanswered_and_failed_invitations(conditions: Conditions, seed: u64, check_ro
     }
     leave(&mut net, ALICE, session, answers);
     run_idle(&mut net, 300, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
+    assert_eq!(net.server().session_count(), 0);
 }
 
 #[test]
 fn an_unanswered_invitation_is_cancelled_in_time_and_failures_are_in_the_roster() {
-    unanswered_and_failed_invitations(Conditions::PERFECT, 4, true);
+    unanswered_and_failed_invitations(Faults::PERFECT, 4, true);
 }
 
 #[test]
@@ -444,43 +404,44 @@ fn an_unanswered_invitation_is_cancelled_in_time_over_a_lossy_network() {
 #[test]
 fn an_invitee_out_of_reach_is_reported_with_408() {
     let answers = Answers::default();
-    let mut net = network(Conditions::PERFECT, 7, |_| {});
-    net.cut.push(client_addr("dave"));
+    let mut net = network(Faults::PERFECT, 7, |_| {});
+    net.sim.cut_off(net.id(DAVE));
     let session = start(&mut net, &["bob", "dave"], answers);
     run(&mut net, 40, answers);
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::InvitationFailed { address, reason: InvitationFailure::Status(408), .. }
             if *address == uri("dave")
     )));
-    net.cut.clear();
+    net.sim.reconnect(net.id(DAVE));
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
     leave(&mut net, ALICE, session, answers);
     run_idle(&mut net, 300, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
+    assert_eq!(net.server().session_count(), 0);
 }
 
 // ----- 3. dead legs -----
 
-fn rejoin_replaces_the_old_leg(conditions: Conditions, seed: u64) {
+fn rejoin_replaces_the_old_leg(conditions: Faults, seed: u64) {
     let answers = Answers::default();
     let mut net = network(conditions, seed, |c| c.release_alone = true);
     let session = start(&mut net, &["bob", "carol"], answers);
     let id = server_session(&net);
     let bob = invited_session(&net, BOB);
     // Bob loses connectivity; his BYE is lost.
-    net.cut.push(client_addr("bob"));
+    net.sim.cut_off(net.id(BOB));
     leave(&mut net, BOB, bob, answers);
     run(&mut net, 40, answers);
-    net.cut.clear();
-    assert_eq!(server(&mut net).participants(id).len(), 3);
+    net.sim.reconnect(net.id(BOB));
+    assert_eq!(net.server().participants(id).len(), 3);
     // He rejoins with the stored IM Session Identity.
-    let now = net.now;
-    let again = client(&mut net, BOB).rejoin(bob, now).unwrap();
+    let now = net.now();
+    let again = net.client(BOB).rejoin(bob, now).unwrap();
     run(&mut net, 10, answers);
-    assert!(client(&mut net, BOB).is_established(again));
-    let listed: Vec<String> = server(&mut net)
+    assert!(net.client(BOB).is_established(again));
+    let listed: Vec<String> = net
+        .server()
         .participants(id)
         .into_iter()
         .map(|(_, a)| a.to_owned())
@@ -491,7 +452,7 @@ fn rejoin_replaces_the_old_leg(conditions: Conditions, seed: u64) {
         "{listed:?}"
     );
     assert_eq!(listed.len(), 3);
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::ParticipantLeft {
             reason: LeaveReason::Replaced,
@@ -505,15 +466,16 @@ fn rejoin_replaces_the_old_leg(conditions: Conditions, seed: u64) {
     let carol = invited_session(&net, CAROL);
     leave(&mut net, CAROL, carol, answers);
     run_idle(&mut net, 300, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
-    assert!(client_events(&net, BOB)
+    assert_eq!(net.server().session_count(), 0);
+    assert!(net
+        .client_events(BOB)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == again)));
 }
 
 #[test]
 fn a_user_who_rejoins_replaces_its_dead_leg() {
-    rejoin_replaces_the_old_leg(Conditions::PERFECT, 8);
+    rejoin_replaces_the_old_leg(Faults::PERFECT, 8);
 }
 
 #[test]
@@ -523,31 +485,33 @@ fn a_user_who_rejoins_replaces_its_dead_leg_over_a_lossy_network() {
     }
 }
 
-fn connection_reset_removes_the_participant(conditions: Conditions, seed: u64) {
+fn connection_reset_removes_the_participant(conditions: Faults, seed: u64) {
     let answers = Answers::default();
     let mut net = network(conditions, seed, |_| {});
     let session = start(&mut net, &["bob", "carol"], answers);
     let id = server_session(&net);
-    let now = net.now;
-    client(&mut net, ALICE)
+    let now = net.now();
+    net.client(ALICE)
         .subscribe_conference(session, now)
         .unwrap();
     run(&mut net, 5, answers);
-    let now = net.now;
-    assert!(net.node(SERVER_NODE).reset_msrp(client_addr("carol"), now));
+    let (server, carol) = (net.server, net.id(CAROL));
+    assert_eq!(net.sim.reset_seen_by(server, carol), 1);
     run(&mut net, 10, answers);
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::ParticipantLeft { session, reason: LeaveReason::ConnectionLost, .. } if *session == id
     )));
     assert!(!from_server(&net, "BYE", "carol").is_empty());
-    assert_eq!(server(&mut net).participants(id).len(), 2);
+    assert_eq!(net.server().participants(id).len(), 2);
     let carol = invited_session(&net, CAROL);
-    assert!(client_events(&net, CAROL)
+    assert!(net
+        .client_events(CAROL)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == carol)));
-    if conditions == Conditions::PERFECT {
-        let roster = client(&mut net, ALICE)
+    if conditions == Faults::PERFECT {
+        let roster = net
+            .client(ALICE)
             .conference_state(session)
             .cloned()
             .unwrap();
@@ -567,7 +531,7 @@ fn connection_reset_removes_the_participant(conditions: Conditions, seed: u64) {
 
 #[test]
 fn an_msrp_connection_reset_removes_the_participant() {
-    connection_reset_removes_the_participant(Conditions::PERFECT, 11);
+    connection_reset_removes_the_participant(Faults::PERFECT, 11);
 }
 
 #[test]
@@ -582,24 +546,25 @@ fn an_msrp_connection_reset_removes_the_participant_over_a_lossy_network() {
 
 // ----- 3 and 5. an unanswered SEND; acknowledged deliveries -----
 
-fn unanswered_send(conditions: Conditions, seed: u64) {
+fn unanswered_send(conditions: Faults, seed: u64) {
     let answers = Answers::default();
     let mut net = network(conditions, seed, |_| {});
     let session = start(&mut net, &["bob", "carol"], answers);
     let id = server_session(&net);
     // Alice asks for a success report: the server, endpoint of her leg,
     // sends it (RFC 4975 §7.1.3).
-    let now = net.now;
-    let first = client(&mut net, ALICE)
+    let now = net.now();
+    let first = net
+        .client(ALICE)
         .send_message(session, "text/plain", b"one", true, now)
         .unwrap();
     run(&mut net, 5, answers);
-    assert!(client_events(&net, ALICE).iter().any(|e| matches!(
+    assert!(net.client_events(ALICE).iter().any(|e| matches!(
         e,
         ClientEvent::MessageDelivered { message_id, .. } if *message_id == first
     )));
-    let relayed = |net: &Network<Peer>| -> Vec<usize> {
-        server_events(net)
+    let relayed = |net: &Group| -> Vec<usize> {
+        net.server_events()
             .into_iter()
             .filter_map(|e| match e {
                 Event::MessageRelayed { recipients, .. } => Some(recipients),
@@ -609,27 +574,27 @@ fn unanswered_send(conditions: Conditions, seed: u64) {
     };
     assert_eq!(relayed(&net), [2]);
     // Carol's connectivity is gone: the SEND to her is never answered.
-    net.cut.push(client_addr("carol"));
-    let now = net.now;
-    client(&mut net, ALICE)
+    net.sim.cut_off(net.id(CAROL));
+    let now = net.now();
+    net.client(ALICE)
         .send_message(session, "text/plain", b"two", false, now)
         .unwrap();
     run(&mut net, 20, answers);
     // Not delivered to everyone yet: no report of it.
     assert_eq!(relayed(&net), [2]);
-    assert_eq!(server(&mut net).participants(id).len(), 3);
+    assert_eq!(net.server().participants(id).len(), 3);
     // The MSRP transaction timeout (30 s) removes her.
     run(&mut net, 11, answers);
     assert_eq!(relayed(&net), [2, 1]);
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::ParticipantLeft {
             reason: LeaveReason::ConnectionLost,
             ..
         }
     )));
-    assert_eq!(server(&mut net).participants(id).len(), 2);
-    net.cut.clear();
+    assert_eq!(net.server().participants(id).len(), 2);
+    net.sim.reconnect(net.id(CAROL));
     run(&mut net, 30, answers);
     leave(&mut net, ALICE, session, answers);
     let bob = invited_session(&net, BOB);
@@ -639,7 +604,7 @@ fn unanswered_send(conditions: Conditions, seed: u64) {
 
 #[test]
 fn an_unanswered_send_removes_the_participant_and_only_acknowledged_deliveries_count() {
-    unanswered_send(Conditions::PERFECT, 13);
+    unanswered_send(Faults::PERFECT, 13);
 }
 
 #[test]
@@ -649,18 +614,18 @@ fn an_unanswered_send_removes_the_participant_over_a_lossy_network() {
 
 // ----- 4. adding and removing Participants by REFER -----
 
-fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
+fn refer_adds_and_removes(conditions: Faults, seed: u64) {
     let answers = Answers::default();
     let mut net = network(conditions, seed, |_| {});
     let session = start(&mut net, &["bob"], answers);
     let id = server_session(&net);
     let bob = invited_session(&net, BOB);
-    let now = net.now;
-    client(&mut net, BOB)
+    let now = net.now();
+    net.client(BOB)
         .add_participants(bob, &[&uri("dave")], now)
         .unwrap();
-    let done = |net: &mut Network<Peer>| {
-        client_events(net, BOB).iter().any(|e| {
+    let done = |net: &mut Group| {
+        net.client_events(BOB).iter().any(|e| {
             matches!(
                 e,
                 ClientEvent::ReferralProgress {
@@ -679,11 +644,12 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
         text.contains("\r\nReferred-By: <sip:bob@example.com>\r\n"),
         "{text}"
     );
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::ParticipantJoined { session, address, .. } if *session == id && *address == uri("dave")
     )));
-    let progress: Vec<(u16, bool)> = client_events(&net, BOB)
+    let progress: Vec<(u16, bool)> = net
+        .client_events(BOB)
         .into_iter()
         .filter_map(|e| match e {
             ClientEvent::ReferralProgress {
@@ -697,14 +663,14 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
         })
         .collect();
     assert_eq!(progress.last(), Some(&(200, true)), "{progress:?}");
-    assert_eq!(server(&mut net).participants(id).len(), 3);
+    assert_eq!(net.server().participants(id).len(), 3);
     // Bob may not remove Alice (default: only oneself).
-    let now = net.now;
-    client(&mut net, BOB)
+    let now = net.now();
+    net.client(BOB)
         .remove_participant(bob, &uri("alice"), now)
         .unwrap();
-    let refused = |net: &mut Network<Peer>| {
-        client_events(net, BOB).iter().any(|e| {
+    let refused = |net: &mut Group| {
+        net.client_events(BOB).iter().any(|e| {
             matches!(
                 e,
                 ClientEvent::ReferralProgress {
@@ -716,7 +682,7 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
         })
     };
     assert!(wait(&mut net, 60, answers, refused));
-    assert!(client_events(&net, BOB).iter().any(|e| matches!(
+    assert!(net.client_events(BOB).iter().any(|e| matches!(
         e,
         ClientEvent::ReferralProgress {
             status: 403,
@@ -725,33 +691,34 @@ fn refer_adds_and_removes(conditions: Conditions, seed: u64) {
             ..
         }
     )));
-    assert_eq!(server(&mut net).participants(id).len(), 3);
+    assert_eq!(net.server().participants(id).len(), 3);
     // Dave removes himself through the focus.
     let dave = invited_session(&net, DAVE);
-    let now = net.now;
-    client(&mut net, DAVE)
+    let now = net.now();
+    net.client(DAVE)
         .remove_participant(dave, &uri("dave"), now)
         .unwrap();
-    let ended = |net: &mut Network<Peer>| {
-        client_events(net, DAVE)
+    let ended = |net: &mut Group| {
+        net.client_events(DAVE)
             .iter()
             .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave))
     };
     assert!(wait(&mut net, 60, answers, ended));
     assert!(!from_server(&net, "BYE", "dave").is_empty());
-    assert!(client_events(&net, DAVE)
+    assert!(net
+        .client_events(DAVE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session, .. } if *session == dave)));
-    assert_eq!(server(&mut net).participants(id).len(), 2);
+    assert_eq!(net.server().participants(id).len(), 2);
     leave(&mut net, BOB, bob, answers);
     leave(&mut net, ALICE, session, answers);
     run_idle(&mut net, 300, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
+    assert_eq!(net.server().session_count(), 0);
 }
 
 #[test]
 fn a_participant_adds_a_user_by_refer_and_a_user_removes_itself() {
-    refer_adds_and_removes(Conditions::PERFECT, 15);
+    refer_adds_and_removes(Faults::PERFECT, 15);
 }
 
 #[test]
@@ -762,16 +729,16 @@ fn adding_and_removing_by_refer_over_a_lossy_network() {
 #[test]
 fn refer_to_add_is_refused_when_the_policy_says_nobody() {
     let answers = Answers::default();
-    let mut net = network(Conditions::PERFECT, 17, |c| {
+    let mut net = network(Faults::PERFECT, 17, |c| {
         c.access.refer_add = ReferAddPolicy::Nobody
     });
     let session = start(&mut net, &["bob"], answers);
-    let now = net.now;
-    client(&mut net, ALICE)
+    let now = net.now();
+    net.client(ALICE)
         .add_participants(session, &[&uri("dave")], now)
         .unwrap();
     run(&mut net, 5, answers);
-    assert!(client_events(&net, ALICE).iter().any(|e| matches!(
+    assert!(net.client_events(ALICE).iter().any(|e| matches!(
         e,
         ClientEvent::ReferralProgress {
             status: 403,
@@ -790,9 +757,9 @@ fn refer_to_add_is_refused_when_the_policy_says_nobody() {
 // ----- 6. merged requests and late copies of an INVITE -----
 
 /// Alice's INVITE to Bob as it crossed the core to Bob.
-fn invite_to_bob(net: &Network<Peer>) -> Vec<u8> {
+fn invite_to_bob(net: &Group) -> Vec<u8> {
     let bob = client_addr("bob");
-    net.wire
+    net.wire()
         .iter()
         .find(|r| r.to == bob && r.bytes.starts_with(b"INVITE sip:bob@example.com "))
         .expect("the INVITE to Bob")
@@ -800,41 +767,41 @@ fn invite_to_bob(net: &Network<Peer>) -> Vec<u8> {
         .clone()
 }
 
-fn invitations(net: &Network<Peer>, index: usize) -> usize {
-    client_events(net, index)
+fn invitations(net: &Group, index: usize) -> usize {
+    net.client_events(index)
         .iter()
         .filter(|e| matches!(e, ClientEvent::InvitationReceived { .. }))
         .count()
 }
 
-fn answered_482(net: &Network<Peer>, from: usize) -> bool {
+fn answered_482(net: &Group, from: usize) -> bool {
     let addr = net.addr(from);
-    net.wire
+    net.wire()
         .iter()
         .any(|r| r.from == addr && r.bytes.starts_with(b"SIP/2.0 482 "))
 }
 
 #[test]
 fn a_late_copy_of_an_answered_invite_creates_no_second_session() {
-    use support::Node;
     let answers = Answers::default();
-    let mut net = network(Conditions::PERFECT, 18, |_| {});
-    let now = net.now;
-    let session = client(&mut net, ALICE)
+    let mut net = network(Faults::PERFECT, 18, |_| {});
+    let now = net.now();
+    let session = net
+        .client(ALICE)
         .start_one_to_one(&uri("bob"), now)
         .unwrap();
     run(&mut net, 5, answers);
-    assert!(client(&mut net, ALICE).is_established(session));
+    assert!(net.client(ALICE).is_established(session));
     // Long after its transaction and the 2xx's retransmission window are
     // gone, the same INVITE arrives again.
     run(&mut net, 40, answers);
     let copy = invite_to_bob(&net);
-    let now = net.now;
-    net.node(BOB).deliver(
-        &copy,
+    let bob = net.addr(BOB);
+    net.sim.inject(
         CORE.parse().unwrap(),
+        bob,
         oma_im::transaction::Transport::Udp,
-        now,
+        copy,
     );
     run(&mut net, 5, answers);
     assert_eq!(invitations(&net, BOB), 1);
@@ -845,14 +812,14 @@ fn a_late_copy_of_an_answered_invite_creates_no_second_session() {
 
 #[test]
 fn a_merged_request_is_answered_482() {
-    use support::Node;
     let answers = Answers {
         silent: &[BOB],
         busy: &[],
     };
-    let mut net = network(Conditions::PERFECT, 19, |_| {});
-    let now = net.now;
-    let session = client(&mut net, ALICE)
+    let mut net = network(Faults::PERFECT, 19, |_| {});
+    let now = net.now();
+    let session = net
+        .client(ALICE)
         .start_one_to_one(&uri("bob"), now)
         .unwrap();
     run(&mut net, 2, answers);
@@ -861,35 +828,35 @@ fn a_merged_request_is_answered_482() {
     let copy = String::from_utf8(invite_to_bob(&net)).unwrap();
     let merged = copy.replacen("branch=z9hG4bK", "branch=z9hG4bKother", 1);
     assert_ne!(copy, merged);
-    let now = net.now;
-    net.node(BOB).deliver(
-        merged.as_bytes(),
+    let bob = net.addr(BOB);
+    net.sim.inject(
         CORE.parse().unwrap(),
+        bob,
         oma_im::transaction::Transport::Udp,
-        now,
+        merged.into_bytes(),
     );
     run(&mut net, 2, answers);
     assert_eq!(invitations(&net, BOB), 1);
     assert!(answered_482(&net, BOB));
-    let now = net.now;
-    client(&mut net, ALICE).leave(session, now).unwrap();
+    let now = net.now();
+    net.client(ALICE).leave(session, now).unwrap();
     run_idle(&mut net, 300, answers);
 }
 
 // ----- 7. the Large Message size announced is the size sent -----
 
-fn large_message_size(conditions: Conditions, seed: u64) {
+fn large_message_size(conditions: Faults, seed: u64) {
     let answers = Answers::default();
     let mut net = network(conditions, seed, |_| {});
-    let now = net.now;
+    let now = net.now();
     let body = vec![b'x'; 7000];
-    client(&mut net, ALICE)
+    net.client(ALICE)
         .send_large_message(&[&uri("bob"), &uri("carol")], "text/plain", &body, now)
         .unwrap();
     run_idle(&mut net, 300, answers);
     let alice = client_addr("alice");
     let invite = net
-        .wire
+        .wire()
         .iter()
         .find(|r| r.from == alice && r.bytes.starts_with(b"INVITE "))
         .unwrap();
@@ -903,11 +870,12 @@ fn large_message_size(conditions: Conditions, seed: u64) {
         .unwrap();
     let sdp = oma_im::sdp::SessionDescription::parse(sdp).unwrap();
     let announced = sdp.msrp_media().unwrap().1.max_size().unwrap();
+    let alice_node = net.id(ALICE);
     let send = net
-        .wire
+        .wire()
         .iter()
         .find(|r| {
-            r.from == alice
+            r.from_node == Some(alice_node)
                 && r.bytes.starts_with(b"MSRP ")
                 && r.bytes.windows(8).any(|w| w == b"Byte-Ran")
         })
@@ -923,12 +891,12 @@ fn large_message_size(conditions: Conditions, seed: u64) {
     assert_eq!(announced, total);
     // Both recipients got it whole and the session was released.
     for index in [BOB, CAROL] {
-        assert!(client_events(&net, index).iter().any(|e| matches!(
+        assert!(net.client_events(index).iter().any(|e| matches!(
             e,
             ClientEvent::MessageReceived { body, .. } if body.len() == 7000
         )));
     }
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::SessionEnded {
             reason: EndReason::LargeMessageDelivered,
@@ -939,7 +907,7 @@ fn large_message_size(conditions: Conditions, seed: u64) {
 
 #[test]
 fn a_large_message_announces_the_size_it_sends() {
-    large_message_size(Conditions::PERFECT, 20);
+    large_message_size(Faults::PERFECT, 20);
 }
 
 #[test]
@@ -950,16 +918,17 @@ fn a_large_message_announces_the_size_it_sends_over_a_lossy_network() {
 #[test]
 fn a_bye_right_after_the_msrp_connection_closed_is_a_departure() {
     let answers = Answers::default();
-    let mut net = network(Conditions::PERFECT, 22, |_| {});
+    let mut net = network(Faults::PERFECT, 22, |_| {});
     let session = start(&mut net, &["bob", "carol"], answers);
     let id = server_session(&net);
     // Bob's client closes its connection and sends BYE at once.
-    let now = net.now;
-    assert!(net.node(SERVER_NODE).reset_msrp(client_addr("bob"), now));
+    let (server, bob) = (net.server, net.id(BOB));
+    assert_eq!(net.sim.reset_seen_by(server, bob), 1);
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
     run(&mut net, 10, answers);
-    let left: Vec<LeaveReason> = server_events(&net)
+    let left: Vec<LeaveReason> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::ParticipantLeft {
@@ -979,32 +948,34 @@ fn a_bye_right_after_the_msrp_connection_closed_is_a_departure() {
 #[test]
 fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so() {
     let answers = Answers::default();
-    let mut net = network(Conditions::PERFECT, 23, |c| {
+    let mut net = network(Faults::PERFECT, 23, |c| {
         c.session_expires = 90;
         c.release_alone = true;
     });
     let session = start(&mut net, &["bob", "carol"], answers);
     let id = server_session(&net);
-    let now = net.now;
-    client(&mut net, ALICE)
+    let now = net.now();
+    net.client(ALICE)
         .subscribe_conference(session, now)
         .unwrap();
     run(&mut net, 5, answers);
     // Carol's refreshes (every 45 s) no longer arrive.
-    net.cut.push(client_addr("carol"));
+    net.sim.cut_off(net.id(CAROL));
     run(&mut net, 80, answers);
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         Event::ParticipantLeft { session, reason: LeaveReason::SessionExpired, .. } if *session == id
     )));
     assert!(!from_server(&net, "BYE", "carol").is_empty());
-    let listed: Vec<String> = server(&mut net)
+    let listed: Vec<String> = net
+        .server()
         .participants(id)
         .into_iter()
         .map(|(_, a)| a.to_owned())
         .collect();
     assert_eq!(listed, [uri("alice"), uri("bob")]);
-    let roster = client(&mut net, ALICE)
+    let roster = net
+        .client(ALICE)
         .conference_state(session)
         .cloned()
         .unwrap();
@@ -1015,13 +986,14 @@ fn a_participant_whose_session_refresh_fails_is_removed_and_the_roster_says_so()
             "session refresh failed".to_owned()
         ))
     );
-    net.cut.clear();
+    net.sim.reconnect(net.id(CAROL));
     // Bob leaves: Alice is alone and released (the release policy).
     let bob = invited_session(&net, BOB);
     leave(&mut net, BOB, bob, answers);
-    assert!(client_events(&net, ALICE)
+    assert!(net
+        .client_events(ALICE)
         .iter()
         .any(|e| matches!(e, ClientEvent::SessionEnded { session: s, .. } if *s == session)));
     run_idle(&mut net, 600, answers);
-    assert_eq!(server(&mut net).session_count(), 0);
+    assert_eq!(net.server().session_count(), 0);
 }

@@ -1,15 +1,15 @@
 //! The controlling IM Server after setup: supervision (RFC 4028, 7.2.1.1),
 //! Participants leaving and joining (7.2.1.9, rejoin, public conferences),
 //! pre-defined groups, the IMS profile, anonymity, and the user plane (one
-//! MSRP switch per IM Session), over the in-memory network.
+//! MSRP switch per IM Session, the participants' MSRP played by hand on
+//! their connections), on the simulator ([`oma_im::sim`]).
 
 mod support;
 
 use oma_im::dialog::{DialogRequestSpec, Event as UaEvent};
-use oma_im::im::server::{
-    AuthorizationPolicy, EndReason, Event, Input, LeaveReason, Output, PredefinedGroup,
-};
+use oma_im::im::server::{AuthorizationPolicy, EndReason, Event, LeaveReason, PredefinedGroup};
 use oma_im::im::trust::{TrustDomain, TrustedPeer};
+use oma_im::im::ConnectionId;
 use oma_im::sip::{parse_message, Method};
 use support::im_server::scenario::{body, config, header, inviter_offer, status, Scenario};
 use support::im_server::{client_addr, CORE, FACTORY};
@@ -22,10 +22,7 @@ fn alice_and_bob() -> Scenario {
 }
 
 fn dialog_of(sc: &mut Scenario, user: &str) -> oma_im::dialog::DialogId {
-    let node = sc.node(user);
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client(user)
         .events
         .iter()
         .find_map(|e| match e {
@@ -75,11 +72,8 @@ fn refresh_restarts_supervision() {
     let mut sc = alice_and_bob();
     sc.run(1000);
     let dialog = dialog_of(&mut sc, "alice");
-    let now = sc.net.now;
-    let node = sc.node("alice");
-    sc.net
-        .node(node)
-        .as_client()
+    let now = sc.now();
+    sc.client("alice")
         .ua
         .send_in_dialog(
             dialog,
@@ -116,9 +110,8 @@ fn session_ends_when_the_last_participant_leaves() {
     let mut sc = alice_and_bob();
     for user in ["alice", "bob"] {
         let dialog = dialog_of(&mut sc, user);
-        let now = sc.net.now;
-        let node = sc.node(user);
-        sc.net.node(node).as_client().ua.bye(dialog, now).unwrap();
+        let now = sc.now();
+        sc.client(user).ua.bye(dialog, now).unwrap();
         sc.run(5);
     }
     let events = sc.server_events();
@@ -377,18 +370,20 @@ fn path_in(sdp: &str) -> String {
         .to_owned()
 }
 
-/// Bytes written on each connection.
-fn written(outputs: &[Output], connection: oma_im::im::server::ConnectionId) -> String {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::MsrpTransmit {
-                connection: c,
-                bytes,
-            } if *c == connection => Some(String::from_utf8_lossy(bytes).into_owned()),
-            _ => None,
-        })
-        .collect()
+/// The server's MSRP address: where the participants connect.
+const SERVER_MSRP: &str = "10.0.0.10:2855";
+
+/// `user` opens an MSRP connection to the server and writes `bytes` on it.
+fn connect_and_send(sc: &mut Scenario, user: &str, bytes: Vec<u8>) -> ConnectionId {
+    let client = sc.client(user);
+    let link = client.connect(SERVER_MSRP.parse().unwrap());
+    client.write(link, bytes);
+    link
+}
+
+/// What the server wrote on `user`'s connection.
+fn written(sc: &mut Scenario, user: &str, link: ConnectionId) -> String {
+    String::from_utf8_lossy(sc.client(user).received(link)).into_owned()
 }
 
 /// The 200 of every SEND in `written` (bytes the server wrote on one
@@ -417,18 +412,12 @@ fn answers_to_sends(written: &str) -> Vec<u8> {
     out
 }
 
-/// Every participant's client answers what the server relayed to it.
-fn acknowledge(sc: &mut Scenario, outputs: &[Output], conns: &[oma_im::im::server::ConnectionId]) {
-    let now = sc.net.now;
-    for c in conns {
-        let answers = answers_to_sends(&written(outputs, *c));
-        sc.server().handle_input(
-            Input::MsrpBytes {
-                connection: *c,
-                bytes: &answers,
-            },
-            now,
-        );
+/// Every participant's client answers what the server relayed to it on
+/// its connection.
+fn acknowledge(sc: &mut Scenario, links: &[(&str, ConnectionId)]) {
+    for (user, link) in links {
+        let answers = answers_to_sends(&written(sc, user, *link));
+        sc.client(user).write(*link, answers);
     }
     sc.run(1);
 }
@@ -454,62 +443,52 @@ fn user_plane(privacy: bool) -> (Scenario, String, String) {
     let invites = sc.invites_sent();
     let bob_path = path_in(&body(&invites[0]));
     let carol_path = path_in(&body(&invites[1]));
-    let now = sc.net.now;
-    let server = sc.server();
-    let conns: Vec<_> = (0..3).map(|_| server.msrp_accepted()).collect();
     // Bob and Carol bind their connections with a first message each.
     let bob_from = format!("msrp://{}:7000/bobs;tcp", client_addr("bob").ip());
     let carol_from = format!("msrp://{}:7000/carols;tcp", client_addr("carol").ip());
     let alice_from = format!("msrp://{}:7000/alices;tcp", client_addr("alice").ip());
-    server.handle_input(
-        Input::MsrpBytes {
-            connection: conns[1],
-            bytes: &send(
-                "b1",
-                &bob_path,
-                &bob_from,
-                "sip:bob@example.com",
-                "hi from bob",
-            ),
-        },
-        now,
+    let bob = connect_and_send(
+        &mut sc,
+        "bob",
+        send(
+            "b1",
+            &bob_path,
+            &bob_from,
+            "sip:bob@example.com",
+            "hi from bob",
+        ),
     );
-    server.handle_input(
-        Input::MsrpBytes {
-            connection: conns[2],
-            bytes: &send(
-                "c1",
-                &carol_path,
-                &carol_from,
-                "sip:carol@example.com",
-                "hi from carol",
-            ),
-        },
-        now,
+    let carol = connect_and_send(
+        &mut sc,
+        "carol",
+        send(
+            "c1",
+            &carol_path,
+            &carol_from,
+            "sip:carol@example.com",
+            "hi from carol",
+        ),
     );
-    server.handle_input(
-        Input::MsrpBytes {
-            connection: conns[0],
-            bytes: &send(
-                "a1",
-                &alice_path,
-                &alice_from,
-                "sip:mallory@example.com",
-                "hello all",
-            ),
-        },
-        now,
+    let alice = connect_and_send(
+        &mut sc,
+        "alice",
+        send(
+            "a1",
+            &alice_path,
+            &alice_from,
+            "sip:mallory@example.com",
+            "hello all",
+        ),
     );
     sc.run(1);
-    let outputs = sc.net.node(1).take_msrp();
-    acknowledge(&mut sc, &outputs, &conns);
-    let to_alice = written(&outputs, conns[0]);
+    let to_alice = written(&mut sc, "alice", alice);
+    let to_bob = written(&mut sc, "bob", bob);
+    let to_carol = written(&mut sc, "carol", carol);
+    acknowledge(&mut sc, &[("alice", alice), ("bob", bob), ("carol", carol)]);
     assert!(
         to_alice.contains("hi from bob") && to_alice.contains("hi from carol"),
         "{to_alice}"
     );
-    let to_bob = written(&outputs, conns[1]);
-    let to_carol = written(&outputs, conns[2]);
     (sc, to_bob, to_carol)
 }
 
@@ -562,9 +541,8 @@ fn last_participant_is_released_when_policy_says_so() {
     sc.adhoc("alice", &["sip:bob@example.com"]);
     sc.run(5);
     let dialog = dialog_of(&mut sc, "alice");
-    let now = sc.net.now;
-    let node = sc.node("alice");
-    sc.net.node(node).as_client().ua.bye(dialog, now).unwrap();
+    let now = sc.now();
+    sc.client("alice").ua.bye(dialog, now).unwrap();
     sc.run(5);
     assert_eq!(sc.requests_to("BYE", "bob").len(), 1);
     assert!(sc.server_events().iter().any(|e| matches!(
@@ -594,8 +572,7 @@ fn conference_package_full_state_then_partial_on_every_change() {
     sc.adhoc("alice", &["sip:bob@example.com", "sip:carol@example.com"]);
     sc.run(5);
     let (_, identity) = sc.session();
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = oma_im::dialog::RequestSpec::new(
         Method::Subscribe,
         &identity,
@@ -605,12 +582,7 @@ fn conference_package_full_state_then_partial_on_every_change() {
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
     .with_header("Expires", "600");
-    sc.net
-        .node(node)
-        .as_client()
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let ok = sc
         .responses_to_method("alice", "SUBSCRIBE")
@@ -629,9 +601,8 @@ fn conference_package_full_state_then_partial_on_every_change() {
     );
     sc.run(5);
     let dialog = dialog_of(&mut sc, "bob");
-    let now = sc.net.now;
-    let bob = sc.node("bob");
-    sc.net.node(bob).as_client().ua.bye(dialog, now).unwrap();
+    let now = sc.now();
+    sc.client("bob").ua.bye(dialog, now).unwrap();
     sc.run(5);
     let notes = notifies_to(&sc, "alice");
     assert_eq!(notes.len(), 3, "{notes:?}");
@@ -674,8 +645,7 @@ fn conference_package_full_state_then_partial_on_every_change() {
 fn subscription_to_another_package_is_refused() {
     let mut sc = alice_and_bob();
     let (_, identity) = sc.session();
-    let now = sc.net.now;
-    let node = sc.node("alice");
+    let now = sc.now();
     let spec = oma_im::dialog::RequestSpec::new(
         Method::Subscribe,
         &identity,
@@ -683,12 +653,7 @@ fn subscription_to_another_package_is_refused() {
         &format!("<{identity}>"),
     )
     .with_header("Event", "presence");
-    sc.net
-        .node(node)
-        .as_client()
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);
     let codes: Vec<u16> = sc
         .responses_to_method("alice", "SUBSCRIBE")
@@ -733,47 +698,37 @@ fn large_message_reaches_every_recipient_then_the_session_is_torn_down() {
     }
     let paths: Vec<String> = invites.iter().map(|i| path_in(&body(i))).collect();
     let alice_path = path_in(&body(&ok));
-    let now = sc.net.now;
-    let server = sc.server();
-    let conns: Vec<_> = (0..3).map(|_| server.msrp_accepted()).collect();
-    for (i, (user, path)) in [("bob", &paths[0]), ("carol", &paths[1])]
-        .into_iter()
-        .enumerate()
-    {
+    let mut links = Vec::new();
+    for (user, path) in [("bob", &paths[0]), ("carol", &paths[1])] {
         let from = format!("msrp://{}:7000/{user}s;tcp", client_addr(user).ip());
-        server.handle_input(
-            Input::MsrpBytes {
-                connection: conns[i + 1],
-                bytes: &empty_send(user, path, &from),
-            },
-            now,
-        );
+        links.push((
+            user,
+            connect_and_send(&mut sc, user, empty_send(user, path, &from)),
+        ));
     }
     let alice_from = format!("msrp://{}:7000/alices;tcp", client_addr("alice").ip());
     let big = "x".repeat(3000);
-    server.handle_input(
-        Input::MsrpBytes {
-            connection: conns[0],
-            bytes: &send(
-                "a1",
-                &alice_path,
-                &alice_from,
-                "sip:alice@example.com",
-                &big,
-            ),
-        },
-        now,
+    let alice = connect_and_send(
+        &mut sc,
+        "alice",
+        send(
+            "a1",
+            &alice_path,
+            &alice_from,
+            "sip:alice@example.com",
+            &big,
+        ),
     );
+    links.insert(0, ("alice", alice));
     sc.run(5);
-    let outputs = sc.net.node(1).take_msrp();
-    for c in &conns[1..] {
-        assert!(written(&outputs, *c).contains(&big));
+    for (user, link) in &links[1..] {
+        assert!(written(&mut sc, user, *link).contains(&big));
     }
     // Delivered once each recipient acknowledged it.
     for user in ["alice", "bob", "carol"] {
         assert!(sc.requests_to("BYE", user).is_empty(), "{user}");
     }
-    acknowledge(&mut sc, &outputs, &conns);
+    acknowledge(&mut sc, &links);
     for user in ["alice", "bob", "carol"] {
         assert_eq!(sc.requests_to("BYE", user).len(), 1, "{user}");
     }

@@ -14,18 +14,18 @@ use oma_im::body::cpim::CpimMessage;
 use oma_im::body::imdn::{DeliveryStatus, DisplayStatus, Imdn, Notification};
 use oma_im::body::xml::XmlLimits;
 use oma_im::im::client::{ClientError, DispositionRequest, Event, ImSessionId};
+use oma_im::sim::{Faults, WireKind};
 use oma_im::sip::parse_message;
 use support::chat::{client, events, group, leave_all, network, run};
-use support::im_server::{client_addr, Peer, FACTORY, SERVER};
-use support::{Conditions, Network};
+use support::im_server::{client_addr, Group, FACTORY, SERVER};
 
 const DATE: &str = "2026-12-07T10:00:00Z";
 const ALICE: &str = "sip:alice@example.com";
 const BOB: &str = "sip:bob@example.com";
 const CAROL: &str = "sip:carol@example.com";
 
-fn lossy() -> Conditions {
-    Conditions::lossy(20, 10, Duration::from_millis(30))
+fn lossy() -> Faults {
+    Faults::lossy(20, 10, Duration::from_millis(30))
 }
 
 /// A received notification: session, the Message-ID it is about, its
@@ -38,7 +38,7 @@ type Received = (
     Notification,
 );
 
-fn notifications(net: &Network<Peer>, index: usize) -> Vec<Received> {
+fn notifications(net: &Group, index: usize) -> Vec<Received> {
     events(net, index)
         .into_iter()
         .filter_map(|e| match e {
@@ -55,7 +55,7 @@ fn notifications(net: &Network<Peer>, index: usize) -> Vec<Received> {
 }
 
 /// The `imdn.Message-ID`s node `index` was asked to confirm the display of.
-fn display_requests(net: &Network<Peer>, index: usize) -> Vec<(Option<ImSessionId>, String)> {
+fn display_requests(net: &Group, index: usize) -> Vec<(Option<ImSessionId>, String)> {
     events(net, index)
         .into_iter()
         .filter_map(|e| match e {
@@ -71,7 +71,7 @@ fn display_requests(net: &Network<Peer>, index: usize) -> Vec<(Option<ImSessionI
 
 /// Bodies of the messages node `index` was given as messages (Pager Mode
 /// and Session Mode).
-fn messages(net: &Network<Peer>, index: usize) -> Vec<(String, Vec<u8>)> {
+fn messages(net: &Group, index: usize) -> Vec<(String, Vec<u8>)> {
     events(net, index)
         .into_iter()
         .filter_map(|e| match e {
@@ -112,9 +112,9 @@ fn about(got: &[Received], id: &str) -> Vec<(Option<String>, Option<String>, Not
 
 /// The CPIM bodies of the MESSAGEs `from` sent to `to` (once per
 /// transaction: retransmissions left out).
-fn pager_cpim(net: &Network<Peer>, from: SocketAddr, to_user: &str) -> Vec<Vec<u8>> {
+fn pager_cpim(net: &Group, from: SocketAddr, to_user: &str) -> Vec<Vec<u8>> {
     let mut seen = std::collections::HashSet::new();
-    net.wire
+    net.wire()
         .iter()
         .filter(|r| r.from == from && r.bytes.starts_with(b"MESSAGE "))
         .filter_map(|r| {
@@ -155,10 +155,10 @@ fn check_notification(cpim: &[u8], to: &str, about: &str, by: &str) -> Notificat
     doc.notification
 }
 
-fn pager_notifications_flow(conditions: Conditions) {
+fn pager_notifications_flow(conditions: Faults) {
     let users = ["alice", "bob"];
     let mut net = network(&users, conditions, 31, |_, _| {});
-    let now = net.now;
+    let now = net.now();
     let (_, id) = client(&mut net, 2)
         .send_pager_message_with_imdn(
             &[BOB],
@@ -200,7 +200,7 @@ fn pager_notifications_flow(conditions: Conditions) {
     );
     assert_eq!(about(&notifications(&net, 2), &id), [delivered(BOB)]);
     // The user saw it: the display notification.
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 3)
         .send_display_notification(&id, now)
         .unwrap();
@@ -222,13 +222,13 @@ fn pager_notifications_flow(conditions: Conditions) {
     // Notifications are never messages, on either side.
     assert!(messages(&net, 2).is_empty());
     assert_eq!(messages(&net, 3).len(), 1);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
 #[test]
 fn a_pager_message_asking_for_notifications_gets_delivery_then_display() {
-    pager_notifications_flow(Conditions::PERFECT);
+    pager_notifications_flow(Faults::PERFECT);
 }
 
 #[test]
@@ -236,10 +236,10 @@ fn pager_notifications_over_a_lossy_network_arrive_once_each() {
     pager_notifications_flow(lossy());
 }
 
-fn list_message_flow(conditions: Conditions) {
+fn list_message_flow(conditions: Faults) {
     let users = ["alice", "bob", "carol"];
     let mut net = network(&users, conditions, 32, |_, _| {});
-    let now = net.now;
+    let now = net.now();
     let (_, id) = client(&mut net, 2)
         .send_pager_message_with_imdn(
             &[BOB, CAROL],
@@ -277,13 +277,13 @@ fn list_message_flow(conditions: Conditions) {
     let mut got = about(&notifications(&net, 2), &id);
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, [delivered(BOB), delivered(CAROL)]);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
 #[test]
 fn each_recipient_of_a_list_message_notifies_the_sender() {
-    list_message_flow(Conditions::PERFECT);
+    list_message_flow(Faults::PERFECT);
 }
 
 #[test]
@@ -294,8 +294,8 @@ fn list_message_notifications_over_a_lossy_network() {
 #[test]
 fn a_disposition_request_needs_a_date_time() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 33, |_, _| {});
-    let now = net.now;
+    let mut net = network(&users, Faults::PERFECT, 33, |_, _| {});
+    let now = net.now();
     for bad in ["", "yesterday", "2026-12-07T10:00:00"] {
         assert_eq!(
             client(&mut net, 2).send_pager_message_with_imdn(
@@ -322,14 +322,14 @@ fn a_disposition_request_needs_a_date_time() {
         Err(ClientError::PagerTooLarge { size: max + 1, max })
     );
     assert!(client(&mut net, 2).poll_output().is_none(), "nothing sent");
-    assert!(net.wire.is_empty());
+    assert!(net.wire().is_empty());
 }
 
 #[test]
 fn an_anonymous_recipient_sends_no_notification() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 34, |i, c| c.anonymous = i == 1);
-    let now = net.now;
+    let mut net = network(&users, Faults::PERFECT, 34, |i, c| c.anonymous = i == 1);
+    let now = net.now();
     let (_, id) = client(&mut net, 2)
         .send_pager_message_with_imdn(
             &[BOB],
@@ -343,7 +343,7 @@ fn an_anonymous_recipient_sends_no_notification() {
     run(&mut net, 40);
     assert_eq!(messages(&net, 3).len(), 1, "the message is delivered");
     assert!(display_requests(&net, 3).is_empty());
-    let now = net.now;
+    let now = net.now();
     assert_eq!(
         client(&mut net, 3).send_display_notification(&id, now),
         Err(ClientError::Anonymous)
@@ -351,21 +351,21 @@ fn an_anonymous_recipient_sends_no_notification() {
     run(&mut net, 40);
     assert!(pager_cpim(&net, client_addr("bob"), ALICE).is_empty());
     assert!(notifications(&net, 2).is_empty());
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
 #[test]
 fn display_requests_are_bounded_and_the_oldest_is_forgotten() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 35, |i, c| {
+    let mut net = network(&users, Faults::PERFECT, 35, |i, c| {
         if i == 1 {
             c.limits.max_pending_display_notifications = 1;
         }
     });
     let mut ids = Vec::new();
     for text in ["one", "two"] {
-        let now = net.now;
+        let now = net.now();
         let (_, id) = client(&mut net, 2)
             .send_pager_message_with_imdn(
                 &[BOB],
@@ -379,7 +379,7 @@ fn display_requests_are_bounded_and_the_oldest_is_forgotten() {
         ids.push(id);
         run(&mut net, 40);
     }
-    let now = net.now;
+    let now = net.now();
     assert_eq!(
         client(&mut net, 3).send_display_notification(&ids[0], now),
         Err(ClientError::UnknownMessage)
@@ -391,15 +391,15 @@ fn display_requests_are_bounded_and_the_oldest_is_forgotten() {
     let got = notifications(&net, 2);
     assert_eq!(about(&got, &ids[0]), [delivered(BOB)]);
     assert_eq!(about(&got, &ids[1]), [delivered(BOB), displayed(BOB)]);
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
 }
 
-/// The MSRP SEND bodies (whole CPIM messages, one chunk each) `from` sent
-/// to `to`.
-fn msrp_cpim(net: &Network<Peer>, from: SocketAddr, to: SocketAddr) -> Vec<Vec<u8>> {
-    net.wire
+/// The MSRP SEND bodies (whole CPIM messages, one chunk each) the host of
+/// `from` sent to the host of `to`.
+fn msrp_cpim(net: &Group, from: SocketAddr, to: SocketAddr) -> Vec<Vec<u8>> {
+    net.wire()
         .iter()
-        .filter(|r| r.from == from && r.to == to && r.bytes.starts_with(b"MSRP "))
+        .filter(|r| r.kind == WireKind::Msrp && r.from.ip() == from.ip() && r.to.ip() == to.ip())
         .flat_map(|r| split_sends(&r.bytes))
         .collect()
 }
@@ -429,11 +429,11 @@ fn is_notification(cpim: &[u8]) -> bool {
         .is_ok_and(|m| m.mime_headers.get("Content-Type") == Some("message/imdn+xml"))
 }
 
-fn group_flow(conditions: Conditions, seed: u64) {
+fn group_flow(conditions: Faults, seed: u64) {
     let users = ["alice", "bob", "carol"];
     let mut net = network(&users, conditions, seed, |_, _| {});
     let sessions = group(&mut net, &users);
-    let now = net.now;
+    let now = net.now();
     let sent = client(&mut net, 2)
         .send_message_with_imdn(
             sessions[0],
@@ -480,7 +480,7 @@ fn group_flow(conditions: Conditions, seed: u64) {
     got.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, [delivered(BOB), delivered(CAROL)]);
     // Bob read it.
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 3)
         .send_display_notification(&id, now)
         .unwrap();
@@ -508,7 +508,7 @@ fn group_flow(conditions: Conditions, seed: u64) {
 
 #[test]
 fn in_a_group_each_notification_goes_to_the_sender_alone() {
-    group_flow(Conditions::PERFECT, 36);
+    group_flow(Faults::PERFECT, 36);
 }
 
 #[test]
@@ -519,9 +519,9 @@ fn group_notifications_over_a_lossy_network() {
 #[test]
 fn an_anonymous_sender_in_a_group_is_notified_without_being_named() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 38, |i, c| c.anonymous = i == 0);
+    let mut net = network(&users, Faults::PERFECT, 38, |i, c| c.anonymous = i == 0);
     let sessions = group(&mut net, &users);
-    let now = net.now;
+    let now = net.now();
     let sent = client(&mut net, 2)
         .send_message_with_imdn(
             sessions[0],
@@ -564,13 +564,13 @@ fn an_anonymous_sender_in_a_group_is_notified_without_being_named() {
 #[test]
 fn one_to_one_session_notifications_travel_in_the_session() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 39, |_, _| {});
-    let now = net.now;
+    let mut net = network(&users, Faults::PERFECT, 39, |_, _| {});
+    let now = net.now();
     let alice = client(&mut net, 2).start_one_to_one(BOB, now).unwrap();
     run(&mut net, 10);
     let bob = support::chat::established(&net, 3);
     assert!(client(&mut net, 2).is_established(alice));
-    let now = net.now;
+    let now = net.now();
     let sent = client(&mut net, 2)
         .send_message_with_imdn(
             alice,
@@ -586,7 +586,7 @@ fn one_to_one_session_notifications_travel_in_the_session() {
         display_requests(&net, 3),
         [(Some(bob), sent.imdn_message_id.clone())]
     );
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 3)
         .send_display_notification(&sent.imdn_message_id, now)
         .unwrap();

@@ -14,9 +14,9 @@ use oma_im::body::cpim::CpimMessage;
 use oma_im::body::iscomposing::{ComposingState, IsComposing, CONTENT_TYPE};
 use oma_im::body::xml::XmlLimits;
 use oma_im::im::client::{DeadlineReason, Event, ImSessionId};
+use oma_im::sim::{Faults, WireKind};
 use support::chat::{client, events, group, leave_all, network, run};
-use support::im_server::{client_addr, Peer, SERVER};
-use support::{Conditions, Network};
+use support::im_server::{client_addr, Group, SERVER};
 
 const ALICE: &str = "sip:alice@example.com";
 const BOB: &str = "sip:bob@example.com";
@@ -24,7 +24,7 @@ const BOB: &str = "sip:bob@example.com";
 /// A composing change: session, who, active.
 type Change = (Option<ImSessionId>, String, bool);
 
-fn changes(net: &Network<Peer>, index: usize) -> Vec<Change> {
+fn changes(net: &Group, index: usize) -> Vec<Change> {
     events(net, index)
         .into_iter()
         .filter_map(|e| match e {
@@ -39,12 +39,12 @@ fn changes(net: &Network<Peer>, index: usize) -> Vec<Change> {
         .collect()
 }
 
-/// The states of the is-composing indications in the MSRP SENDs `from`
-/// sent to `to`.
-fn indications(net: &Network<Peer>, from: SocketAddr, to: SocketAddr) -> Vec<IsComposing<'static>> {
-    net.wire
+/// The states of the is-composing indications in the MSRP SENDs the host
+/// of `from` sent to the host of `to`.
+fn indications(net: &Group, from: SocketAddr, to: SocketAddr) -> Vec<IsComposing<'static>> {
+    net.wire()
         .iter()
-        .filter(|r| r.from == from && r.to == to && r.bytes.starts_with(b"MSRP "))
+        .filter(|r| r.kind == WireKind::Msrp && r.from.ip() == from.ip() && r.to.ip() == to.ip())
         .flat_map(|r| {
             let text = String::from_utf8_lossy(&r.bytes).into_owned();
             text.split("MSRP ")
@@ -71,17 +71,17 @@ fn states(docs: &[IsComposing<'_>]) -> Vec<ComposingState> {
     docs.iter().map(|d| d.state).collect()
 }
 
-fn lossy() -> Conditions {
-    Conditions::lossy(20, 10, Duration::from_millis(30))
+fn lossy() -> Faults {
+    Faults::lossy(20, 10, Duration::from_millis(30))
 }
 
-fn typing_flow(conditions: Conditions, seed: u64) {
+fn typing_flow(conditions: Faults, seed: u64) {
     let users = ["alice", "bob", "carol"];
     let mut net = network(&users, conditions, seed, |_, _| {});
     let sessions = group(&mut net, &users);
     // Let the set-up's transactions finish.
     run(&mut net, 40);
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 2)
         .set_composing(sessions[0], true, now)
         .unwrap();
@@ -134,7 +134,7 @@ fn typing_flow(conditions: Conditions, seed: u64) {
 
 #[test]
 fn typing_in_a_group_shows_to_the_others_then_goes_idle() {
-    typing_flow(Conditions::PERFECT, 41);
+    typing_flow(Faults::PERFECT, 41);
 }
 
 #[test]
@@ -145,12 +145,12 @@ fn typing_over_a_lossy_network() {
 #[test]
 fn typing_on_refreshes_the_active_state_before_its_interval_ends() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 43, |_, _| {});
+    let mut net = network(&users, Faults::PERFECT, 43, |_, _| {});
     let sessions = group(&mut net, &users);
-    let start = net.elapsed();
+    let start = net.sim.elapsed();
     // A keystroke every 10 s for 100 s.
     for _ in 0..=10 {
-        let now = net.now;
+        let now = net.now();
         client(&mut net, 2)
             .set_composing(sessions[0], true, now)
             .unwrap();
@@ -164,13 +164,13 @@ fn typing_on_refreshes_the_active_state_before_its_interval_ends() {
         [ComposingState::Active, ComposingState::Active]
     );
     let refresh = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == client_addr("alice") && r.bytes.starts_with(b"MSRP "))
+        .filter(|r| r.kind == WireKind::Msrp && r.from.ip() == client_addr("alice").ip())
         .filter(|r| String::from_utf8_lossy(&r.bytes).contains(CONTENT_TYPE))
         .nth(1)
         .expect("the refresh");
-    assert_eq!(refresh.sent_at - start, Duration::from_secs(80));
+    assert_eq!(refresh.at - start, Duration::from_secs(80));
     // Bob saw one uninterrupted active state.
     assert_eq!(
         changes(&net, 3),
@@ -185,14 +185,14 @@ fn typing_on_refreshes_the_active_state_before_its_interval_ends() {
 #[test]
 fn a_sent_message_ends_the_active_state_without_an_idle_indication() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 44, |_, _| {});
+    let mut net = network(&users, Faults::PERFECT, 44, |_, _| {});
     let sessions = group(&mut net, &users);
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 2)
         .set_composing(sessions[0], true, now)
         .unwrap();
     run(&mut net, 3);
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 2)
         .send_message(sessions[0], "text/plain", b"done typing", false, now)
         .unwrap();
@@ -218,7 +218,7 @@ fn a_sent_message_ends_the_active_state_without_an_idle_indication() {
     ));
     assert!(matches!(&bob[2], Event::MessageReceived { body, .. } if body == b"done typing"));
     // Explicitly stopping sends idle at once.
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 2)
         .set_composing(sessions[0], true, now)
         .unwrap();
@@ -249,11 +249,11 @@ fn active(refresh: Option<u32>) -> Vec<u8> {
 #[test]
 fn an_active_state_without_refresh_lapses_at_the_receiver() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 45, |_, _| {});
+    let mut net = network(&users, Faults::PERFECT, 45, |_, _| {});
     let sessions = group(&mut net, &users);
     run(&mut net, 40);
     for (refresh, lapse) in [(Some(60), 60), (None, 120), (Some(u32::MAX), 3600)] {
-        let now = net.now;
+        let now = net.now();
         client(&mut net, 2)
             .send_message(sessions[0], CONTENT_TYPE, &active(refresh), false, now)
             .unwrap();
@@ -284,8 +284,8 @@ fn an_active_state_without_refresh_lapses_at_the_receiver() {
 #[test]
 fn an_indication_in_pager_mode_is_reported_without_a_session() {
     let users = ["alice", "bob"];
-    let mut net = network(&users, Conditions::PERFECT, 46, |_, _| {});
-    let now = net.now;
+    let mut net = network(&users, Faults::PERFECT, 46, |_, _| {});
+    let now = net.now();
     client(&mut net, 2)
         .send_pager_message(&[BOB], CONTENT_TYPE, &active(Some(60)), now)
         .unwrap();
@@ -294,7 +294,7 @@ fn an_indication_in_pager_mode_is_reported_without_a_session() {
     assert!(events(&net, 3)
         .iter()
         .all(|e| !matches!(e, Event::PagerMessageReceived { .. })));
-    let now = net.now;
+    let now = net.now();
     client(&mut net, 2)
         .send_pager_message(&[BOB], "text/plain", b"hi", now)
         .unwrap();
@@ -306,7 +306,7 @@ fn an_indication_in_pager_mode_is_reported_without_a_session() {
             (None, ALICE.to_owned(), false)
         ]
     );
-    net.run_until_idle(Duration::from_secs(200), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(200), |_, _, _, _| {});
     assert!(net.is_idle());
 }
 
@@ -322,8 +322,9 @@ mod history {
     use oma_im::im::trust::{TrustDomain, TrustedPeer};
     use oma_im::sip::Method;
 
-    use super::support::im_history::{HistoryNode, Peer, PeerEvent, Script, ScriptedPeer};
-    use super::support::{Conditions, Network};
+    use oma_im::sim::Faults;
+
+    use super::support::im_history::{HistoryApp, Net, Script, ScriptedPeer};
 
     const CLIENT: &str = "10.0.0.1:5060";
     const HISTORY: &str = "10.0.0.2:5060";
@@ -348,12 +349,12 @@ mod history {
 
     #[test]
     fn notifications_and_indications_are_never_recorded() {
-        let mut net = Network::new(Conditions::PERFECT, 47);
+        let mut net = Net::new(Faults::PERFECT, 47);
         let client = ScriptedPeer::new(addr(CLIENT), addr(HISTORY), 1, Script::default());
         let mut c = HistoryConfig::new("sip:history@im.example.com", addr(HISTORY), addr(FOCUS));
         c.seed = 9.into();
         c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CLIENT).ip()));
-        let mut history = HistoryNode::new(c, &[ALICE]);
+        let mut history = HistoryApp::new(&[ALICE]);
         history.accept_recordings = true;
         let imdn = "<?xml version=\"1.0\"?><imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\
             <message-id>abc</message-id><datetime>2026-12-07T10:00:00Z</datetime>\
@@ -382,10 +383,10 @@ mod history {
             },
         );
         focus.core = true;
-        net.add(addr(CLIENT), Peer::Scripted(client));
-        net.add(addr(HISTORY), Peer::History(history));
-        net.add(addr(FOCUS), Peer::Scripted(focus));
-        let now = net.now;
+        net.add_scripted("client", client);
+        net.add_history(c, history);
+        net.add_scripted("focus", focus);
+        let now = net.now();
         let spec = RequestSpec::new(
             Method::Refer,
             "sip:history@10.0.0.2:5060",
@@ -395,13 +396,13 @@ mod history {
         .with_header("Refer-To", &format!("<{IDENTITY}>"))
         .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
         net.node(0).scripted().send(spec, now);
-        let until = net.now + Duration::from_secs(60);
-        net.run_until(until, |_, _, _, _| {});
+        let until = net.now() + Duration::from_secs(60);
+        net.run_until(until);
         let recorded: Vec<Vec<u8>> = net
-            .events
-            .iter()
-            .filter_map(|(_, e)| match e {
-                PeerEvent::History(Event::MessageRecorded { message, .. }) => {
+            .history_events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::MessageRecorded { message, .. } => {
                     message.cpim.as_ref().map(|c| c.content.to_vec())
                 }
                 _ => None,
@@ -409,17 +410,17 @@ mod history {
             .collect();
         assert_eq!(recorded, [b"first".to_vec(), b"second".to_vec()]);
         let all = net
-            .events
+            .history_events()
             .iter()
-            .filter(|(_, e)| matches!(e, PeerEvent::History(Event::MessageRecorded { .. })))
+            .filter(|e| matches!(e, Event::MessageRecorded { .. }))
             .count();
         assert_eq!(all, 2);
         // The focus ends the session; everything goes idle.
-        let now = net.now;
+        let now = net.now();
         let focus = net.node(2).scripted();
         let d = focus.dialog.unwrap();
         focus.ua.bye(d, now).unwrap();
-        net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+        net.run_until_quiet(Duration::from_secs(120));
         assert!(net.node(1).history().history.is_idle());
     }
 }

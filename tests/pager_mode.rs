@@ -1,5 +1,5 @@
 //! Pager Mode (RFC 3428) with real IM Clients and the real IM Server on the
-//! in-memory network, every message as bytes: a MESSAGE to one user, a
+//! simulator ([`oma_im::sim`]), every message as bytes: a MESSAGE to one user, a
 //! URI-list MESSAGE fanned out by the server (RFC 5365), the refusals, and
 //! the switch to Large Message mode over the Pager Mode size.
 
@@ -7,22 +7,20 @@ mod support;
 
 use std::time::Duration;
 
-use oma_im::im::client::{Event as ClientEvent, ImClient, PagerMessageId, Sent};
+use oma_im::im::client::{Event as ClientEvent, PagerMessageId, Sent};
 use oma_im::im::server::{Event, PredefinedGroup, ServerConfig};
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::parse_message;
-use support::im::{client_config, ImNode};
+use support::im::client_config;
 use support::im_server::scenario::config;
-use support::im_server::{client_addr, Peer, PeerEvent, CORE, FACTORY, SERVER};
-use support::{Conditions, Network, WireRecord};
+use support::im_server::{client_addr, core, Group, CORE, FACTORY, SERVER};
 
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
 const GROUP: &str = "sip:friends@im.example.com";
 
 /// Core (0), server (1), Alice, Bob and Carol as IM Clients (2, 3, 4).
-fn network(server: ServerConfig, conditions: Conditions) -> Network<Peer> {
-    let mut net = Network::new(conditions, 21);
-    net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
-    net.add(SERVER.parse().unwrap(), Peer::bridged_server(server));
+fn network(server: ServerConfig, conditions: Faults) -> Group {
+    let mut net = Group::new(conditions, 21, core(), server);
     for (i, user) in USERS.iter().enumerate() {
         let mut c = client_config(
             user,
@@ -31,7 +29,7 @@ fn network(server: ServerConfig, conditions: Conditions) -> Network<Peer> {
             300 + i as u64,
         );
         c.conference_factory_uri = FACTORY.to_owned();
-        net.add(client_addr(user), Peer::Im(Box::new(ImNode::new(c))));
+        net.add_client(c);
     }
     net
 }
@@ -51,40 +49,12 @@ fn server_config() -> ServerConfig {
     cfg
 }
 
-fn client(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
-}
-
-fn client_events(net: &Network<Peer>, index: usize) -> Vec<ClientEvent> {
-    net.events
-        .iter()
-        .filter(|(i, _)| *i == index)
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Im(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn server_events(net: &Network<Peer>) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Server(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// A received pager message: from, to, content type, body.
 type Received = (Option<String>, Vec<String>, String, Vec<u8>);
 
 /// The pager messages `index` received.
-fn received(net: &Network<Peer>, index: usize) -> Vec<Received> {
-    client_events(net, index)
+fn received(net: &Group, index: usize) -> Vec<Received> {
+    net.client_events(index)
         .into_iter()
         .filter_map(|e| match e {
             ClientEvent::PagerMessageReceived {
@@ -99,8 +69,8 @@ fn received(net: &Network<Peer>, index: usize) -> Vec<Received> {
         .collect()
 }
 
-fn answered(net: &Network<Peer>, index: usize, message: PagerMessageId) -> Vec<u16> {
-    client_events(net, index)
+fn answered(net: &Group, index: usize, message: PagerMessageId) -> Vec<u16> {
+    net.client_events(index)
         .into_iter()
         .filter_map(|e| match e {
             ClientEvent::PagerMessageAnswered { message: m, status } if m == message => {
@@ -113,10 +83,10 @@ fn answered(net: &Network<Peer>, index: usize, message: PagerMessageId) -> Vec<u
 
 /// The MESSAGE requests that crossed the wire from `from` (deduplicated
 /// retransmissions included once per branch).
-fn messages_from(net: &Network<Peer>, from: &str) -> Vec<WireRecord> {
+fn messages_from(net: &Group, from: &str) -> Vec<WireRecord> {
     let addr: std::net::SocketAddr = from.parse().unwrap();
     let mut seen = std::collections::HashSet::new();
-    net.wire
+    net.wire()
         .iter()
         .filter(|r| r.from == addr && r.bytes.starts_with(b"MESSAGE "))
         .filter(|r| {
@@ -135,17 +105,17 @@ fn pager(sent: Sent) -> PagerMessageId {
     }
 }
 
-fn run(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
+fn run(net: &mut Group, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
     net.run_until(until, |_, _, _, _| {});
 }
 
 #[test]
 fn a_pager_message_to_one_user_is_one_message_with_cpim() {
-    let mut net = network(server_config(), Conditions::PERFECT);
-    let now = net.now;
+    let mut net = network(server_config(), Faults::PERFECT);
+    let now = net.now();
     let id = pager(
-        client(&mut net, 2)
+        net.client(2)
             .send_pager_message(&["sip:bob@example.com"], "text/plain", b"Hi Bob", now)
             .unwrap(),
     );
@@ -174,11 +144,11 @@ fn a_pager_message_to_one_user_is_one_message_with_cpim() {
     assert!(net.is_idle());
 }
 
-fn list_message_reaches_each_recipient_once(conditions: Conditions) {
+fn list_message_reaches_each_recipient_once(conditions: Faults) {
     let mut net = network(server_config(), conditions);
-    let now = net.now;
+    let now = net.now();
     let id = pager(
-        client(&mut net, 2)
+        net.client(2)
             .send_pager_message(
                 &["sip:bob@example.com", "sip:carol@example.com"],
                 "text/plain",
@@ -216,7 +186,8 @@ fn list_message_reaches_each_recipient_once(conditions: Conditions) {
         assert_eq!(body, b"Hello both");
     }
     assert_eq!(answered(&net, 2, id), [202], "accepted by the exploder");
-    let relayed: Vec<_> = server_events(&net)
+    let relayed: Vec<_> = net
+        .server_events()
         .into_iter()
         .filter_map(|e| match e {
             Event::PagerMessageRelayed {
@@ -234,22 +205,22 @@ fn list_message_reaches_each_recipient_once(conditions: Conditions) {
 
 #[test]
 fn a_list_message_is_fanned_out_by_the_server() {
-    list_message_reaches_each_recipient_once(Conditions::PERFECT);
+    list_message_reaches_each_recipient_once(Faults::PERFECT);
 }
 
 #[test]
 fn a_list_message_over_a_lossy_network_reaches_each_recipient_once() {
-    list_message_reaches_each_recipient_once(Conditions::lossy(20, 10, Duration::from_millis(30)));
+    list_message_reaches_each_recipient_once(Faults::lossy(20, 10, Duration::from_millis(30)));
 }
 
 #[test]
 fn a_list_over_the_limit_is_refused_and_nobody_gets_a_message() {
     let mut cfg = server_config();
     cfg.limits.max_adhoc_participants = 1;
-    let mut net = network(cfg, Conditions::PERFECT);
-    let now = net.now;
+    let mut net = network(cfg, Faults::PERFECT);
+    let now = net.now();
     let id = pager(
-        client(&mut net, 2)
+        net.client(2)
             .send_pager_message(
                 &["sip:bob@example.com", "sip:carol@example.com"],
                 "text/plain",
@@ -262,7 +233,7 @@ fn a_list_over_the_limit_is_refused_and_nobody_gets_a_message() {
     assert_eq!(answered(&net, 2, id), [403]);
     let server: std::net::SocketAddr = SERVER.parse().unwrap();
     let refusal = net
-        .wire
+        .wire()
         .iter()
         .find(|r| r.from == server && r.bytes.starts_with(b"SIP/2.0 403"))
         .expect("the 403");
@@ -279,10 +250,10 @@ fn a_list_over_the_limit_is_refused_and_nobody_gets_a_message() {
 
 #[test]
 fn a_message_to_a_group_reaches_the_other_members_and_not_from_a_stranger() {
-    let mut net = network(server_config(), Conditions::PERFECT);
-    let now = net.now;
+    let mut net = network(server_config(), Faults::PERFECT);
+    let now = net.now();
     let id = pager(
-        client(&mut net, 2)
+        net.client(2)
             .send_pager_message(&[GROUP], "text/plain", b"to the group", now)
             .unwrap(),
     );
@@ -300,10 +271,10 @@ fn a_message_to_a_group_reaches_the_other_members_and_not_from_a_stranger() {
     cfg.groups[0]
         .members
         .retain(|m| m != "sip:alice@example.com");
-    let mut net = network(cfg, Conditions::PERFECT);
-    let now = net.now;
+    let mut net = network(cfg, Faults::PERFECT);
+    let now = net.now();
     let id = pager(
-        client(&mut net, 2)
+        net.client(2)
             .send_pager_message(&[GROUP], "text/plain", b"let me in", now)
             .unwrap(),
     );
@@ -314,11 +285,12 @@ fn a_message_to_a_group_reaches_the_other_members_and_not_from_a_stranger() {
 
 #[test]
 fn content_over_the_pager_size_goes_in_large_message_mode() {
-    let mut net = network(server_config(), Conditions::PERFECT);
-    let now = net.now;
-    let max = client(&mut net, 2).config().limits.max_pager_message_size;
+    let mut net = network(server_config(), Faults::PERFECT);
+    let now = net.now();
+    let max = net.client(2).config().limits.max_pager_message_size;
     let body = vec![b'x'; max + 1];
-    let sent = client(&mut net, 2)
+    let sent = net
+        .client(2)
         .send_pager_message(&["sip:bob@example.com"], "text/plain", &body, now)
         .unwrap();
     assert!(matches!(sent, Sent::LargeMessage(_)), "{sent:?}");
@@ -327,13 +299,14 @@ fn content_over_the_pager_size_goes_in_large_message_mode() {
     assert!(messages_from(&net, &alice).is_empty());
     let alice: std::net::SocketAddr = alice.parse().unwrap();
     assert!(net
-        .wire
+        .wire()
         .iter()
         .any(|r| r.from == alice && r.bytes.starts_with(b"INVITE sip:bob@example.com ")));
     // At the limit it is still Pager Mode.
-    let now = net.now;
+    let now = net.now();
     let at_limit = vec![b'y'; max];
-    let sent = client(&mut net, 2)
+    let sent = net
+        .client(2)
         .send_pager_message(&["sip:bob@example.com"], "text/plain", &at_limit, now)
         .unwrap();
     assert!(matches!(sent, Sent::Pager(_)));

@@ -1,6 +1,7 @@
 //! Route sets through record-routing proxies (RFC 3261 §12.1.1, §12.1.2,
 //! §12.2.1.1, §13.2.2.4, §16.4; RFC 6665 §4.1.2): every message crosses
-//! the in-memory network as bytes through a core that plays two
+//! the simulator ([`oma_im::sim`]) as bytes through a core (its
+//! [`Proxy`](oma_im::sim::Proxy), record-routing) that plays two
 //! loose-routing proxies. It adds two Record-Route values to every request
 //! outside a dialog and drops every request inside a dialog that does not
 //! name both in its Route header fields, as a real proxy drops what
@@ -9,10 +10,10 @@
 mod support;
 
 use oma_im::dialog::{DialogId, DialogRequestSpec, Event as UaEvent};
+use oma_im::sim::WireRecord;
 use oma_im::sip::{parse_message, Method};
 use support::im_server::scenario::{config, status, Scenario};
-use support::im_server::{client_addr, Core, Peer, PeerEvent, RECORD_ROUTES, SERVER};
-use support::WireRecord;
+use support::im_server::{client_addr, record_routing_core, RECORD_ROUTES, SERVER};
 
 /// The Route values of the requests a UAC sends in its dialog: the
 /// Record-Route of the 2xx reversed (§12.1.2).
@@ -28,17 +29,16 @@ fn values(bytes: &[u8], name: &str) -> Vec<String> {
         .collect()
 }
 
-fn core(sc: &mut Scenario) -> &mut Core {
-    match sc.net.node(0) {
-        Peer::Core(core) => core,
-        _ => panic!("node 0 is the core"),
-    }
+/// The start lines of the in-dialog requests the core dropped because
+/// they bypassed its route set.
+fn bypassed(sc: &mut Scenario) -> Vec<String> {
+    sc.core().bypassed().map(str::to_owned).collect()
 }
 
 /// What `user` sent to the core.
 fn sent_by<'w>(sc: &'w Scenario, user: &str) -> Vec<&'w WireRecord> {
     let addr = client_addr(user);
-    sc.net.wire.iter().filter(|r| r.from == addr).collect()
+    sc.wire().iter().filter(|r| r.from == addr).collect()
 }
 
 fn requests<'w>(records: &[&'w WireRecord], method: &str) -> Vec<&'w WireRecord> {
@@ -69,10 +69,7 @@ fn responses(records: &[&WireRecord], method: &str) -> Vec<Vec<u8>> {
 }
 
 fn established(sc: &mut Scenario, user: &str) -> DialogId {
-    let node = sc.node(user);
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client(user)
         .events
         .iter()
         .find_map(|e| match e {
@@ -83,10 +80,7 @@ fn established(sc: &mut Scenario, user: &str) -> DialogId {
 }
 
 fn terminated(sc: &mut Scenario, user: &str) -> bool {
-    let node = sc.node(user);
-    sc.net
-        .node(node)
-        .as_client()
+    sc.client(user)
         .events
         .iter()
         .any(|e| matches!(e, UaEvent::DialogTerminated { .. }))
@@ -104,7 +98,7 @@ fn invite_dialog_route_sets_through_record_routing_proxies_in_both_directions() 
     let mut sc = Scenario::with_core(
         config(),
         &[("alice", &[]), ("bob", &[180, 200])],
-        Core::record_routing(),
+        record_routing_core(),
     );
     sc.invite(
         "alice",
@@ -134,22 +128,17 @@ fn invite_dialog_route_sets_through_record_routing_proxies_in_both_directions() 
     assert_eq!(values(&acks[0].bytes, "Route"), UAC_ROUTES);
     // Bob (the UAS) hangs up: his BYE follows the Record-Route in order.
     let dialog = established(&mut sc, "bob");
-    let now = sc.net.now;
-    let bob = sc.node("bob");
-    sc.net.node(bob).as_client().ua.bye(dialog, now).unwrap();
+    let now = sc.now();
+    sc.client("bob").ua.bye(dialog, now).unwrap();
     sc.run(5);
     let bob_sent = sent_by(&sc, "bob");
     let byes = requests(&bob_sent, "BYE");
     assert_eq!(byes.len(), 1);
     assert_eq!(values(&byes[0].bytes, "Route"), UAS_ROUTES);
     assert!(terminated(&mut sc, "alice"), "the BYE reached Alice");
-    assert!(
-        core(&mut sc).dropped.is_empty(),
-        "{:?}",
-        core(&mut sc).dropped
-    );
+    assert_eq!(bypassed(&mut sc), Vec::<String>::new());
     sc.run(64);
-    assert!(sc.net.is_idle());
+    assert!(sc.sim.is_idle());
 }
 
 /// A target refresh (UPDATE, re-INVITE) inside the dialog keeps the route
@@ -159,7 +148,7 @@ fn target_refreshes_keep_the_route_set() {
     let mut sc = Scenario::with_core(
         config(),
         &[("alice", &[]), ("bob", &[200])],
-        Core::record_routing(),
+        record_routing_core(),
     );
     sc.invite(
         "alice",
@@ -170,14 +159,13 @@ fn target_refreshes_keep_the_route_set() {
     );
     sc.run(5);
     let dialog = established(&mut sc, "alice");
-    let alice = sc.node("alice");
-    let now = sc.net.now;
-    let ua = &mut sc.net.node(alice).as_client().ua;
+    let now = sc.now();
+    let ua = &mut sc.client("alice").ua;
     ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Update), now)
         .unwrap();
     sc.run(5);
-    let now = sc.net.now;
-    let ua = &mut sc.net.node(alice).as_client().ua;
+    let now = sc.now();
+    let ua = &mut sc.client("alice").ua;
     ua.send_in_dialog(
         dialog,
         DialogRequestSpec::new(Method::Invite).with_body("application/sdp", OFFER.into()),
@@ -185,8 +173,8 @@ fn target_refreshes_keep_the_route_set() {
     )
     .unwrap();
     sc.run(5);
-    let now = sc.net.now;
-    sc.net.node(alice).as_client().ua.bye(dialog, now).unwrap();
+    let now = sc.now();
+    sc.client("alice").ua.bye(dialog, now).unwrap();
     sc.run(5);
     let alice_sent = sent_by(&sc, "alice");
     for method in ["UPDATE", "INVITE", "ACK", "BYE"] {
@@ -219,13 +207,9 @@ fn target_refreshes_keep_the_route_set() {
             >= 2
     );
     assert!(terminated(&mut sc, "bob"));
-    assert!(
-        core(&mut sc).dropped.is_empty(),
-        "{:?}",
-        core(&mut sc).dropped
-    );
+    assert_eq!(bypassed(&mut sc), Vec::<String>::new());
     sc.run(64);
-    assert!(sc.net.is_idle());
+    assert!(sc.sim.is_idle());
 }
 
 /// The controlling IM Server behind record-routing proxies: the inviter
@@ -239,7 +223,7 @@ fn ad_hoc_session_through_record_routing_proxies() {
     let mut sc = Scenario::with_core(
         cfg,
         &[("alice", &[]), ("bob", &[180, 200]), ("carol", &[180, 200])],
-        Core::record_routing(),
+        record_routing_core(),
     );
     sc.adhoc("alice", &["sip:bob@example.com", "sip:carol@example.com"]);
     sc.run(10);
@@ -258,8 +242,7 @@ fn ad_hoc_session_through_record_routing_proxies() {
     // of each invitee's 2xx, reversed.
     let server: std::net::SocketAddr = SERVER.parse().unwrap();
     let server_acks: Vec<_> = sc
-        .net
-        .wire
+        .wire()
         .iter()
         .filter(|r| r.from == server && r.bytes.starts_with(b"ACK "))
         .collect();
@@ -272,9 +255,8 @@ fn ad_hoc_session_through_record_routing_proxies() {
     // with a BYE through the proxies (release_alone).
     for (user, routes) in [("alice", UAC_ROUTES), ("bob", UAS_ROUTES)] {
         let dialog = established(&mut sc, user);
-        let now = sc.net.now;
-        let node = sc.node(user);
-        sc.net.node(node).as_client().ua.bye(dialog, now).unwrap();
+        let now = sc.now();
+        sc.client(user).ua.bye(dialog, now).unwrap();
         sc.run(10);
         let sent = sent_by(&sc, user);
         let byes = requests(&sent, "BYE");
@@ -291,14 +273,10 @@ fn ad_hoc_session_through_record_routing_proxies() {
     assert_eq!(server_byes.len(), 1, "Carol released");
     assert_eq!(values(&server_byes[0], "Route"), UAC_ROUTES);
     assert!(terminated(&mut sc, "bob") && terminated(&mut sc, "carol"));
-    assert!(
-        core(&mut sc).dropped.is_empty(),
-        "{:?}",
-        core(&mut sc).dropped
-    );
+    assert_eq!(bypassed(&mut sc), Vec::<String>::new());
     assert_eq!(sc.server().session_count(), 0);
     sc.run(64);
-    assert!(sc.net.is_idle());
+    assert!(sc.sim.is_idle());
 }
 
 /// The conference subscription behind record-routing proxies (RFC 6665
@@ -310,21 +288,14 @@ fn conference_subscription_route_sets_through_record_routing_proxies() {
     let mut sc = Scenario::with_core(
         config(),
         &[("alice", &[]), ("bob", &[200])],
-        Core::record_routing(),
+        record_routing_core(),
     );
     sc.adhoc("alice", &["sip:bob@example.com"]);
     sc.run(5);
     let (_, identity) = sc.session();
-    let now = sc.net.now;
-    let alice = sc.node("alice");
+    let now = sc.now();
     let spec = oma_im::dialog::SubscribeSpec::conference(&identity, "<sip:alice@example.com>", 600);
-    let subscription = sc
-        .net
-        .node(alice)
-        .as_client()
-        .ua
-        .subscribe(spec, now)
-        .unwrap();
+    let subscription = sc.client("alice").ua.subscribe(spec, now).unwrap();
     sc.run(5);
     let ok = sc
         .responses_to_method("alice", "SUBSCRIBE")
@@ -337,14 +308,14 @@ fn conference_subscription_route_sets_through_record_routing_proxies() {
     for notify in &notifies {
         assert_eq!(values(notify, "Route"), UAS_ROUTES);
     }
-    let notified = sc.net.events.iter().any(|(i, e)| {
-        *i == alice && matches!(e, PeerEvent::Client(UaEvent::NotifyReceived { .. }))
-    });
+    let notified = sc
+        .client("alice")
+        .events
+        .iter()
+        .any(|e| matches!(e, UaEvent::NotifyReceived { .. }));
     assert!(notified, "the NOTIFY reached Alice through the proxies");
-    let now = sc.net.now;
-    sc.net
-        .node(alice)
-        .as_client()
+    let now = sc.now();
+    sc.client("alice")
         .ua
         .unsubscribe(subscription, now)
         .unwrap();
@@ -361,9 +332,5 @@ fn conference_subscription_route_sets_through_record_routing_proxies() {
     let last = sc.requests_to("NOTIFY", "alice");
     let terminated = last.last().unwrap();
     assert!(String::from_utf8_lossy(terminated).contains("Subscription-State: terminated"));
-    assert!(
-        core(&mut sc).dropped.is_empty(),
-        "{:?}",
-        core(&mut sc).dropped
-    );
+    assert_eq!(bypassed(&mut sc), Vec::<String>::new());
 }

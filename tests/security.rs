@@ -1,6 +1,6 @@
 //! Issue #13 from the attacker's side: every test plays a hostile peer
-//! ("mallory") against the crate's roles over the in-memory network, every
-//! SIP and MSRP message written as bytes and parsed on the other side, and
+//! ("mallory") against the crate's roles on the simulator
+//! (`oma_im::sim`), every SIP and MSRP message written as bytes and parsed on the other side, and
 //! asserts the refusal on the wire (the status code, no INVITE fan-out, no
 //! NOTIFY, no MSRP bytes to the attacker) and that the legitimate
 //! participants' session is unharmed.

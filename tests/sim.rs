@@ -1,8 +1,10 @@
 //! The public simulator (`oma_im::sim`) carries the roles: 1-1 and group
 //! chats with MSRP routed by the simulator, seeded faults reproduced from
-//! their seed, partitions, resets and restarts, a typed failure when the
-//! nodes do not go idle, the client's own binding of accepted MSRP
-//! connections, and a pcap capture tshark dissects.
+//! their seed, partitions, resets, restarts and nodes cut off, a typed
+//! failure when the nodes do not go idle or keep a past deadline, the
+//! client's own binding of accepted MSRP connections, SIP over TCP and
+//! MSRP cut at arbitrary boundaries and reassembled, and pcap captures
+//! tshark dissects.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -114,6 +116,31 @@ fn group_chat(w: &mut World) -> Result<(), SimError> {
 fn an_adhoc_group_chat_runs_on_the_simulator() {
     let mut w = world(1, Faults::NONE);
     group_chat(&mut w).unwrap_or_else(|e| panic!("{e}"));
+    assert_group_chat(&w);
+}
+
+/// The same chat with every MSRP write cut into segments of 1 to 61
+/// octets at boundaries drawn from the seed, and the writes of one turn
+/// coalesced: the roles reassemble MSRP from arbitrary reads.
+#[test]
+fn an_adhoc_group_chat_survives_msrp_cut_at_arbitrary_boundaries() {
+    for seed in [3, 4, 5] {
+        let mut w = world(seed, Faults::NONE);
+        w.sim
+            .set_segmenting(oma_im::sim::Segmenting::Arbitrary { max: 61 });
+        group_chat(&mut w).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_group_chat(&w);
+        let split = w
+            .sim
+            .segments()
+            .iter()
+            .filter(|s| !s.bytes.starts_with(b"MSRP "))
+            .count();
+        assert!(split > w.sim.segments().len() / 2, "seed {seed}");
+    }
+}
+
+fn assert_group_chat(w: &World) {
     for (i, c) in w.clients.iter().enumerate() {
         let mut got: Vec<String> = received(&w.sim, *c).into_iter().map(|(_, t)| t).collect();
         got.sort();
@@ -516,4 +543,270 @@ fn every_subscriber_applies_every_conference_notification() {
             Event::ParticipantsChanged { left, .. } if *left == [uri("bob")]
         )));
     }
+}
+
+/// SIP over TCP is a stream: cut at arbitrary boundaries drawn from the
+/// seed, one message in several segments and several messages in one, the
+/// receiving side frames whole messages out of it (RFC 3261 §18.3); and the
+/// capture shows the segments, which tshark reassembles into the same SIP
+/// messages (where tshark is installed).
+#[test]
+fn sip_over_tcp_cut_at_arbitrary_boundaries_is_reassembled() {
+    use oma_im::dialog::{Config, Event as UaEvent, RequestSpec, ResponseSpec};
+    use oma_im::sim::{NodeId, Segmenting, SimEvent};
+    use oma_im::sip::Method;
+    use oma_im::transaction::Transport;
+
+    let (a, b) = (addr("10.0.0.31:5060"), addr("10.0.0.32:5060"));
+    let mut sim = Sim::new(77);
+    sim.set_segmenting(Segmenting::Arbitrary { max: 97 });
+    let alice = sim.add_agent("alice", Config::new(a, b, Transport::Tcp, 1));
+    let bob = sim.add_agent("bob", Config::new(b, a, Transport::Tcp, 2));
+    let sdp = b"v=0\r\no=a 1 1 IN IP4 10.0.0.31\r\ns=-\r\nc=IN IP4 10.0.0.31\r\nt=0 0\r\n\
+        m=message 7000 TCP/MSRP *\r\na=accept-types:text/plain\r\n\
+        a=path:msrp://10.0.0.31:7000/a;tcp\r\n";
+    let invite = RequestSpec::new(
+        Method::Invite,
+        "sip:bob@10.0.0.32",
+        "<sip:alice@example.com>",
+        "<sip:bob@example.com>",
+    )
+    .with_body("application/sdp", sdp.to_vec());
+    let now = sim.now();
+    sim.agent(alice).send_request(invite, now).unwrap();
+    // Bob rings and answers at once (180 and 200 written in one turn);
+    // alice hangs up as soon as her dialog is established.
+    sim.run_until_idle_with(Duration::from_secs(60), |nodes, node, event, now| {
+        match (node, event) {
+            (
+                NodeId::Agent(who),
+                SimEvent::Agent(UaEvent::RequestReceived {
+                    transaction,
+                    dialog: None,
+                    ..
+                }),
+            ) if who == bob => {
+                let ua = nodes.agent(bob);
+                ua.respond(*transaction, ResponseSpec::new(180), now)
+                    .unwrap();
+                ua.respond(
+                    *transaction,
+                    ResponseSpec::new(200).with_body("application/sdp", sdp.to_vec()),
+                    now,
+                )
+                .unwrap();
+            }
+            (NodeId::Agent(who), SimEvent::Agent(UaEvent::DialogEstablished { dialog }))
+                if who == alice =>
+            {
+                nodes.agent(alice).bye(*dialog, now).unwrap();
+            }
+            _ => {}
+        }
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+
+    // Every message arrived whole: both dialogs were set up and ended.
+    for ua in [alice, bob] {
+        let events = sim.agent_events(ua);
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| matches!(e, UaEvent::DialogEstablished { .. }))
+                .count(),
+            1
+        );
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, UaEvent::DialogTerminated { .. })));
+    }
+    assert_eq!(sim.undeliverable(), 0);
+    let messages: Vec<&oma_im::sim::WireRecord> = sim
+        .wire()
+        .iter()
+        .filter(|r| r.kind == WireKind::Sip(Transport::Tcp))
+        .collect();
+    let lines: Vec<String> = messages.iter().map(|r| r.first_line()).collect();
+    assert_eq!(
+        lines,
+        [
+            "INVITE sip:bob@10.0.0.32 SIP/2.0",
+            "SIP/2.0 100 Trying",
+            "SIP/2.0 180 Ringing",
+            "SIP/2.0 200 OK",
+            "ACK sip:10.0.0.32:5060;transport=tcp SIP/2.0",
+            "BYE sip:10.0.0.32:5060;transport=tcp SIP/2.0",
+            "SIP/2.0 200 OK",
+        ]
+    );
+    // Each direction's segments are its messages' bytes, in order.
+    for (from, to) in [(a, b), (b, a)] {
+        let written: Vec<u8> = messages
+            .iter()
+            .filter(|r| r.from == from && r.to == to)
+            .flat_map(|r| r.bytes.clone())
+            .collect();
+        let carried: Vec<u8> = sim
+            .segments()
+            .iter()
+            .filter(|s| s.from == from && s.to == to)
+            .flat_map(|s| s.bytes.clone())
+            .collect();
+        assert_eq!(carried, written);
+    }
+    let segments = sim.segments();
+    assert!(segments.iter().all(|s| (1..=97).contains(&s.bytes.len())));
+    // Messages were split: most segments do not start with a start line.
+    let starts_a_message = |s: &oma_im::sim::Segment| {
+        s.bytes.starts_with(b"SIP/2.0 ") || lines.iter().any(|l| s.bytes.starts_with(l.as_bytes()))
+    };
+    assert!(segments.len() > 2 * messages.len());
+    assert!(segments.iter().filter(|s| !starts_a_message(s)).count() > messages.len());
+    // The 180 and the 200, written in one turn, share a segment: the end
+    // of one and the start of the other.
+    assert!(segments.iter().any(|s| {
+        let text = String::from_utf8_lossy(&s.bytes);
+        let at = text.find("SIP/2.0 200 OK");
+        at.is_some_and(|at| at > 0)
+    }));
+
+    // The capture: TCP segments tshark reassembles into the 7 messages.
+    let found = std::process::Command::new("tshark")
+        .arg("--version")
+        .output();
+    if !found.is_ok_and(|o| o.status.success()) {
+        eprintln!("tshark is not on PATH: the dissection check did not run");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("oma-im-sim-tcp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tcp.pcap");
+    sim.write_pcap(&file).unwrap();
+    let tshark = |extra: &[&str]| {
+        let out = std::process::Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(&file)
+            .args(extra)
+            .output()
+            .expect("tshark runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let malformed = tshark(&["-Y", "_ws.malformed || _ws.expert.severity >= error"]);
+    assert!(
+        malformed.trim().is_empty(),
+        "malformed frames:\n{malformed}"
+    );
+    let frames = tshark(&["-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.len"]);
+    assert_eq!(frames.lines().count(), segments.len(), "{frames}");
+    let dissected = tshark(&[
+        "-Y",
+        "sip",
+        "-T",
+        "fields",
+        "-e",
+        "sip.Request-Line",
+        "-e",
+        "sip.Status-Line",
+    ]);
+    let dissected: Vec<String> = dissected
+        .lines()
+        .flat_map(|l| l.split('\t').filter(|f| !f.is_empty()).map(str::to_owned))
+        .flat_map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(dissected, lines, "tshark reassembled the same messages");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A node of the test's own that breaks the drain contract: handed its
+/// deadline, it keeps it. The run fails with a typed error naming it
+/// instead of spinning without time passing.
+#[test]
+fn a_node_that_keeps_a_past_deadline_fails_the_run() {
+    use oma_im::sim::{Node, NodeOutput};
+    use std::time::Instant;
+
+    #[derive(Debug)]
+    struct Stuck {
+        at: Instant,
+        fired: u32,
+    }
+    impl Node for Stuck {
+        fn handle_sip(
+            &mut self,
+            _: &[u8],
+            _: SocketAddr,
+            _: oma_im::transaction::Transport,
+            _: Instant,
+        ) {
+        }
+        fn handle_timeout(&mut self, _: Instant) {
+            self.fired += 1;
+        }
+        fn poll_output(&mut self) -> Option<NodeOutput> {
+            None
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            Some(self.at)
+        }
+        fn is_idle(&self) -> bool {
+            false
+        }
+    }
+    let mut sim = Sim::new(1);
+    let at = sim.now() + Duration::from_secs(3);
+    let stuck = sim.add_node("stuck", addr("10.0.0.5:5060"), None, Stuck { at, fired: 0 });
+    let err = sim.run_for(Duration::from_secs(10)).unwrap_err();
+    match &err {
+        SimError::StuckDeadline { nodes, elapsed } => {
+            assert_eq!(nodes, &["stuck".to_owned()]);
+            assert_eq!(*elapsed, Duration::from_secs(3));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sim.custom_ref(stuck).fired, 1);
+    assert!(err.to_string().contains("stuck"));
+}
+
+/// A node cut off the network loses what it sends and what is sent to it,
+/// TCP included, without anyone being told; reconnected, it is heard again.
+#[test]
+fn a_node_cut_off_hears_nothing_and_is_heard_by_nobody() {
+    use oma_im::sim::{Fate, RawPeer};
+    use oma_im::transaction::Transport;
+
+    let mut sim = Sim::new(2);
+    let a = sim.add_node("a", addr("10.0.0.5:5060"), None, RawPeer::new());
+    let b = sim.add_node(
+        "b",
+        addr("10.0.0.6:5060"),
+        Some(addr("10.0.0.6:2855")),
+        RawPeer::new().accepting(),
+    );
+    sim.cut_off(b);
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Udp, b"one".to_vec());
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Tcp, b"two".to_vec());
+    let link = sim.custom(a).connect(addr("10.0.0.6:2855"));
+    sim.run_for(Duration::from_secs(5)).unwrap();
+    assert!(sim.custom_ref(b).sip_received().is_empty());
+    assert!(!sim.custom_ref(a).is_open(link), "the SYN never arrived");
+    assert!(sim.wire().iter().all(|r| r.fate == Fate::Lost));
+    sim.reconnect(b);
+    sim.custom(a)
+        .send_sip(addr("10.0.0.6:5060"), Transport::Udp, b"three".to_vec());
+    sim.run_for(Duration::from_secs(1)).unwrap();
+    let got: Vec<&[u8]> = sim
+        .custom_ref(b)
+        .sip_received()
+        .iter()
+        .map(|m| m.bytes.as_slice())
+        .collect();
+    assert_eq!(got, [b"three".as_slice()]);
 }

@@ -7,27 +7,26 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use oma_im::dialog::{
-    ClientTxId, Config, Event, RequestSpec, ResponseSpec, TerminationReason, UaError, UserAgent,
+    ClientTxId, Config, Event, RequestSpec, ResponseSpec, TerminationReason, UaError,
 };
+use oma_im::sim::Faults;
 use oma_im::sip::Method;
 use oma_im::transaction::Transport;
-use support::{Conditions, Network};
+use support::agents::Agents;
 
 fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn pair(seed: u64, conditions: Conditions) -> Network<UserAgent> {
-    let mut net = Network::new(conditions, seed);
-    net.add(
-        addr(1),
-        UserAgent::new(Config::new(addr(1), addr(2), Transport::Udp, seed)),
-    );
-    net.add(
-        addr(2),
-        UserAgent::new(Config::new(addr(2), addr(1), Transport::Udp, seed + 100)),
-    );
-    net
+fn pair(seed: u64, conditions: Faults) -> Agents {
+    Agents::new(
+        conditions,
+        seed,
+        vec![
+            Config::new(addr(1), addr(2), Transport::Udp, seed),
+            Config::new(addr(2), addr(1), Transport::Udp, seed + 100),
+        ],
+    )
 }
 
 fn invite() -> RequestSpec {
@@ -39,9 +38,9 @@ fn invite() -> RequestSpec {
     )
 }
 
-fn status_events(net: &Network<UserAgent>, node: usize) -> Vec<(u16, String)> {
-    net.events
-        .iter()
+fn status_events(net: &Agents, node: usize) -> Vec<(u16, String)> {
+    net.events()
+        .into_iter()
         .filter(|(i, _)| *i == node)
         .filter_map(|(_, e)| match e {
             Event::ResponseReceived { response, .. } => {
@@ -58,17 +57,17 @@ fn status_events(net: &Network<UserAgent>, node: usize) -> Vec<(u16, String)> {
 
 /// Alice cancels at once (`cancel_on` 0), on the 180, or (`cancel_on` 100)
 /// on the first provisional, whichever it is.
-fn run_cancel_flow(seed: u64, conditions: Conditions, cancel_on: u16) -> Network<UserAgent> {
+fn run_cancel_flow(seed: u64, conditions: Faults, cancel_on: u16) -> Agents {
     let cancel_at_once = cancel_on == 0;
     let mut net = pair(seed, conditions);
-    let now = net.now;
-    let tx: ClientTxId = net.node(0).send_request(invite(), now).unwrap();
+    let now = net.now();
+    let tx: ClientTxId = net.ua(0).send_request(invite(), now).unwrap();
     if cancel_at_once {
         // Before any provisional: the CANCEL waits for one (§9.1).
-        net.node(0).cancel(tx, now).unwrap();
-        assert_eq!(net.node(0).cancel(tx, now), Err(UaError::NotCancellable));
+        net.ua(0).cancel(tx, now).unwrap();
+        assert_eq!(net.ua(0).cancel(tx, now), Err(UaError::NotCancellable));
     }
-    net.run_until_idle(Duration::from_secs(300), |i, ua, e, now| match (i, e) {
+    net.run_until_quiet(Duration::from_secs(300), |i, ua, e, now| match (i, e) {
         (
             1,
             Event::RequestReceived {
@@ -102,7 +101,7 @@ fn run_cancel_flow(seed: u64, conditions: Conditions, cancel_on: u16) -> Network
 
 #[test]
 fn cancel_after_ringing_gets_200_and_487() {
-    let net = run_cancel_flow(1, Conditions::PERFECT, 180);
+    let net = run_cancel_flow(1, Faults::PERFECT, 180);
     assert_eq!(
         net.lines(0, 1),
         [
@@ -130,12 +129,12 @@ fn cancel_after_ringing_gets_200_and_487() {
         ]
     );
     assert!(net
-        .events
+        .events()
         .iter()
         .any(|(i, e)| *i == 1 && matches!(e, Event::RequestCancelled { .. })));
     // Both early dialogs end with the 487.
     for node in 0..2 {
-        assert!(net.events.iter().any(|(i, e)| *i == node
+        assert!(net.events().iter().any(|(i, e)| *i == node
             && matches!(
                 e,
                 Event::DialogTerminated {
@@ -149,7 +148,7 @@ fn cancel_after_ringing_gets_200_and_487() {
 
 #[test]
 fn cancel_before_any_provisional_goes_out_with_the_first() {
-    let net = run_cancel_flow(2, Conditions::PERFECT, 0);
+    let net = run_cancel_flow(2, Faults::PERFECT, 0);
     let lines = net.lines(0, 1);
     assert_eq!(lines[1], "CANCEL sip:bob@192.0.2.2 SIP/2.0");
     assert!(status_events(&net, 0).contains(&(487, "INVITE".to_owned())));
@@ -159,11 +158,7 @@ fn cancel_before_any_provisional_goes_out_with_the_first() {
 #[test]
 fn cancel_flow_survives_a_lossy_network() {
     for seed in 0..20 {
-        let net = run_cancel_flow(
-            seed,
-            Conditions::lossy(20, 20, Duration::from_millis(200)),
-            100,
-        );
+        let net = run_cancel_flow(seed, Faults::lossy(20, 20, Duration::from_millis(200)), 100);
         let finals: Vec<_> = status_events(&net, 0)
             .into_iter()
             .filter(|(c, _)| *c >= 200)

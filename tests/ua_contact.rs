@@ -9,9 +9,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{Config, DialogRequestSpec, Event, RequestSpec, ResponseSpec, UserAgent};
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::Transport;
-use support::{Conditions, Network, WireRecord};
+use support::agents::Agents;
 
 const FOCUS_CONTACT: &str = "<sip:conf-1@192.0.2.2:5060>;isfocus";
 
@@ -20,16 +21,11 @@ fn addr(n: u8) -> SocketAddr {
 }
 
 /// Alice's UA adds `;+g.oma.sip-im` to its default Contact; Bob's has none.
-fn pair() -> Network<UserAgent> {
-    let mut net = Network::new(Conditions::PERFECT, 5);
+fn pair() -> Agents {
     let mut alice = Config::new(addr(1), addr(2), Transport::Udp, 11);
     alice.contact_params = ";+g.oma.sip-im".to_owned();
-    net.add(addr(1), UserAgent::new(alice));
-    net.add(
-        addr(2),
-        UserAgent::new(Config::new(addr(2), addr(1), Transport::Udp, 12)),
-    );
-    net
+    let bob = Config::new(addr(2), addr(1), Transport::Udp, 12);
+    Agents::new(Faults::PERFECT, 5, vec![alice, bob])
 }
 
 fn contact(record: &WireRecord) -> Option<String> {
@@ -37,10 +33,10 @@ fn contact(record: &WireRecord) -> Option<String> {
     msg.header(HeaderName::Contact).map(|h| h.value.to_owned())
 }
 
-fn sent<'n>(net: &'n Network<UserAgent>, start: &str) -> Vec<&'n WireRecord> {
-    net.wire
+fn sent<'n>(net: &'n Agents, start: &str) -> Vec<&'n WireRecord> {
+    net.wire()
         .iter()
-        .filter(|r| r.start_line().starts_with(start))
+        .filter(|r| r.first_line().starts_with(start))
         .collect()
 }
 
@@ -74,15 +70,15 @@ fn bob(i: usize, ua: &mut UserAgent, event: &Event, now: Instant) {
 #[test]
 fn default_contact_carries_the_configured_parameters_and_dialogs_keep_their_contact() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let invite = RequestSpec::new(
         Method::Invite,
         "sip:conference-factory@192.0.2.2",
         "<sip:alice@example.com>",
         "<sip:conference-factory@example.com>",
     );
-    net.node(0).send_request(invite, now).unwrap();
-    net.run_until_idle(Duration::from_secs(60), bob);
+    net.ua(0).send_request(invite, now).unwrap();
+    net.run_until_quiet(Duration::from_secs(60), bob);
 
     let alice_default = "<sip:192.0.2.1:5060>;+g.oma.sip-im";
     assert_eq!(
@@ -96,28 +92,28 @@ fn default_contact_carries_the_configured_parameters_and_dialogs_keep_their_cont
     assert_eq!(contact(ok[0]).as_deref(), Some(FOCUS_CONTACT));
     // Alice's remote target is the focus URI: her ACK goes there.
     assert_eq!(
-        sent(&net, "ACK")[0].start_line(),
+        sent(&net, "ACK")[0].first_line(),
         "ACK sip:conf-1@192.0.2.2:5060 SIP/2.0"
     );
 
     // Target refreshes in both directions, and their 2xx, repeat each
     // side's dialog Contact.
-    let alice_dialog = net.node(0).dialogs().next().unwrap().id();
-    let bob_dialog = net.node(1).dialogs().next().unwrap().id();
+    let alice_dialog = net.ua(0).dialogs().next().unwrap().id();
+    let bob_dialog = net.ua(1).dialogs().next().unwrap().id();
     assert_eq!(
-        net.node(1).dialog(bob_dialog).unwrap().local_contact(),
+        net.ua(1).dialog(bob_dialog).unwrap().local_contact(),
         Some(FOCUS_CONTACT)
     );
-    let now = net.now;
-    net.node(0)
+    let now = net.now();
+    net.ua(0)
         .send_in_dialog(alice_dialog, DialogRequestSpec::new(Method::Update), now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(60), bob);
-    let now = net.now;
-    net.node(1)
+    net.run_until_quiet(Duration::from_secs(60), bob);
+    let now = net.now();
+    net.ua(1)
         .send_in_dialog(bob_dialog, DialogRequestSpec::new(Method::Update), now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(60), |i, ua, event, now| {
+    net.run_until_quiet(Duration::from_secs(60), |i, ua, event, now| {
         if let (0, Event::RequestReceived { transaction, .. }) = (i, event) {
             ua.respond(*transaction, ResponseSpec::new(200), now)
                 .unwrap();
@@ -126,7 +122,7 @@ fn default_contact_carries_the_configured_parameters_and_dialogs_keep_their_cont
     let updates = sent(&net, "UPDATE");
     assert_eq!(updates.len(), 2);
     assert!(updates[0]
-        .start_line()
+        .first_line()
         .starts_with("UPDATE sip:conf-1@192.0.2.2:5060 "));
     assert_eq!(contact(updates[0]).as_deref(), Some(alice_default));
     assert_eq!(contact(updates[1]).as_deref(), Some(FOCUS_CONTACT));
@@ -139,7 +135,7 @@ fn default_contact_carries_the_configured_parameters_and_dialogs_keep_their_cont
 #[test]
 fn a_request_names_its_own_contact_and_its_dialog_keeps_it() {
     let mut net = pair();
-    let now = net.now;
+    let now = net.now();
     let own = "<sip:alice-session-7@192.0.2.1:5060>;+g.oma.sip-im;expires=60";
     let invite = RequestSpec::new(
         Method::Invite,
@@ -148,22 +144,22 @@ fn a_request_names_its_own_contact_and_its_dialog_keeps_it() {
         "<sip:bob@example.com>",
     )
     .with_contact(own);
-    net.node(0).send_request(invite, now).unwrap();
-    net.run_until_idle(Duration::from_secs(60), bob);
+    net.ua(0).send_request(invite, now).unwrap();
+    net.run_until_quiet(Duration::from_secs(60), bob);
     assert_eq!(contact(sent(&net, "INVITE")[0]).as_deref(), Some(own));
-    let alice_dialog = net.node(0).dialogs().next().unwrap().id();
+    let alice_dialog = net.ua(0).dialogs().next().unwrap().id();
     assert_eq!(
-        net.node(0).dialog(alice_dialog).unwrap().local_contact(),
+        net.ua(0).dialog(alice_dialog).unwrap().local_contact(),
         Some(own)
     );
-    let now = net.now;
-    net.node(0)
+    let now = net.now();
+    net.ua(0)
         .send_in_dialog(alice_dialog, DialogRequestSpec::new(Method::Update), now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(60), bob);
+    net.run_until_quiet(Duration::from_secs(60), bob);
     // Bob's remote target is Alice's own Contact URI.
     assert_eq!(contact(sent(&net, "UPDATE")[0]).as_deref(), Some(own));
-    let bob_dialog = net.node(1).dialogs().next().unwrap();
+    let bob_dialog = net.ua(1).dialogs().next().unwrap();
     assert_eq!(
         bob_dialog.remote_target(),
         "sip:alice-session-7@192.0.2.1:5060"
@@ -176,9 +172,9 @@ fn a_request_names_its_own_contact_and_its_dialog_keeps_it() {
         "<sip:bob@example.com>",
         "<sip:alice@example.com>",
     );
-    let now = net.now;
-    net.node(1).send_request(options, now).unwrap();
-    net.run_until_idle(Duration::from_secs(60), |i, ua, event, now| {
+    let now = net.now();
+    net.ua(1).send_request(options, now).unwrap();
+    net.run_until_quiet(Duration::from_secs(60), |i, ua, event, now| {
         if let (0, Event::RequestReceived { transaction, .. }) = (i, event) {
             ua.respond(*transaction, ResponseSpec::new(200), now)
                 .unwrap();

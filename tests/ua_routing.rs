@@ -461,10 +461,9 @@ fn the_im_server_passes_its_routing_to_its_user_agent() {
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[180, 200])]);
     sc.adhoc("alice", &["sip:bob@example.com"]);
     sc.run(10);
-    let server = sc.net.addr(1);
+    let server = sc.sim.sip_addr(sc.server_id);
     let invitation = sc
-        .net
-        .wire
+        .wire()
         .iter()
         .find(|w| w.from == server && w.bytes.starts_with(b"INVITE sip:bob@example.com "))
         .expect("the server invited Bob");
@@ -510,17 +509,15 @@ fn an_im_server_without_proxy_fails_an_invitee_named_by_host_name_with_503() {
     let mut sc = Scenario::new(config, &[("alice", &[]), ("bob", &[180, 200])]);
     sc.adhoc("alice", &["sip:bob@example.com"]);
     sc.run(10);
-    let server = sc.net.addr(1);
+    let server = sc.sim.sip_addr(sc.server_id);
     assert!(
-        !sc.net
-            .wire
+        !sc.wire()
             .iter()
             .any(|w| w.from == server && w.bytes.starts_with(b"INVITE ")),
         "no invitation could be sent"
     );
     let answer = sc
-        .net
-        .wire
+        .wire()
         .iter()
         .find(|w| w.from == server && w.bytes.starts_with(b"SIP/2.0 5"))
         .expect("the inviter is answered");

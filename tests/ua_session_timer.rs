@@ -1,5 +1,6 @@
-//! RFC 4028 session timers between two user agents over the in-memory
-//! network, as bytes: negotiation of the interval and the refresher, 422
+//! RFC 4028 session timers between two user agents on the simulator
+//! (`oma_im::sim`), as bytes: negotiation of the interval and the
+//! refresher, 422
 //! and the retry at the larger interval, refresh by the UAC and by the UAS
 //! (UPDATE and re-INVITE), BYE before expiry when no refresh arrives, and a
 //! failed refresh ending the session with a BYE.
@@ -13,9 +14,10 @@ use oma_im::dialog::{
     Config, Event, RefreshMethod, RequestSpec, ResponseSpec, SessionTimerConfig, TerminationReason,
     UserAgent,
 };
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method, Refresher};
 use oma_im::transaction::Transport;
-use support::{Conditions, Network, WireRecord};
+use support::agents::Agents;
 
 const SDP: &[u8] = b"v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=message 7394 TCP/MSRP *\r\na=accept-types:text/plain\r\n";
 const ANSWER: &[u8] = b"v=0\r\no=bob 2890844527 2890844527 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\nm=message 8493 TCP/MSRP *\r\na=accept-types:text/plain\r\n";
@@ -38,8 +40,7 @@ fn timer(
     }
 }
 
-fn pair(alice: Option<SessionTimerConfig>, bob: Option<SessionTimerConfig>) -> Network<UserAgent> {
-    let mut net = Network::new(Conditions::PERFECT, 7);
+fn pair(alice: Option<SessionTimerConfig>, bob: Option<SessionTimerConfig>) -> Agents {
     let mut configs = [
         Config::new(addr(1), addr(2), Transport::Udp, 11),
         Config::new(addr(2), addr(1), Transport::Udp, 12),
@@ -49,10 +50,7 @@ fn pair(alice: Option<SessionTimerConfig>, bob: Option<SessionTimerConfig>) -> N
             *c = c.clone().with_session_timer(st);
         }
     }
-    let [a, b] = configs;
-    net.add(addr(1), UserAgent::new(a));
-    net.add(addr(2), UserAgent::new(b));
-    net
+    Agents::new(Faults::PERFECT, 7, configs.into())
 }
 
 fn invite() -> RequestSpec {
@@ -70,11 +68,11 @@ fn text(r: &WireRecord) -> String {
 }
 
 /// The datagrams from node `from` whose start line begins with `start`.
-fn sent<'a>(net: &'a Network<UserAgent>, from: usize, start: &str) -> Vec<&'a WireRecord> {
+fn sent<'a>(net: &'a Agents, from: usize, start: &str) -> Vec<&'a WireRecord> {
     let a = net.addr(from);
-    net.wire
+    net.wire()
         .iter()
-        .filter(|r| r.from == a && r.start_line().starts_with(start))
+        .filter(|r| r.from == a && r.first_line().starts_with(start))
         .collect()
 }
 
@@ -124,15 +122,15 @@ fn refreshed(node: usize) -> impl Fn(usize, &Event) -> bool {
     move |i, e| i == node && matches!(e, Event::SessionRefreshed { .. })
 }
 
-fn count(net: &Network<UserAgent>, node: usize, f: impl Fn(&Event) -> bool) -> usize {
-    net.events
+fn count(net: &Agents, node: usize, f: impl Fn(&Event) -> bool) -> usize {
+    net.events()
         .iter()
         .filter(|(i, e)| *i == node && f(e))
         .count()
 }
 
-fn terminated(net: &Network<UserAgent>, node: usize) -> Vec<TerminationReason> {
-    net.events
+fn terminated(net: &Agents, node: usize) -> Vec<TerminationReason> {
+    net.events()
         .iter()
         .filter(|(i, _)| *i == node)
         .filter_map(|(_, e)| match e {
@@ -148,10 +146,10 @@ fn uac_refreshes_with_update_at_half_the_interval() {
         Some(timer(90, 90, Some(Refresher::Uac), RefreshMethod::Update)),
         Some(SessionTimerConfig::default()),
     );
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
+    let now = net.now();
+    net.ua(0).send_request(invite(), now).unwrap();
     let mut refreshes = 0;
-    net.run_until_idle(Duration::from_secs(600), {
+    net.run_until_quiet(Duration::from_secs(600), {
         let mut inner = answering(|_, _| false);
         move |i, ua: &mut UserAgent, e: &Event, now| {
             inner(i, ua, e, now);
@@ -179,8 +177,8 @@ fn uac_refreshes_with_update_at_half_the_interval() {
     assert_eq!(header(ok, "Require").as_deref(), Some("timer"));
     let updates = sent(&net, 0, "UPDATE");
     assert_eq!(updates.len(), 2);
-    assert_eq!(updates[0].sent_at, Duration::from_secs(45));
-    assert_eq!(updates[1].sent_at, Duration::from_secs(90));
+    assert_eq!(updates[0].at, Duration::from_secs(45));
+    assert_eq!(updates[1].at, Duration::from_secs(90));
     assert_eq!(
         header(updates[0], "Session-Expires").as_deref(),
         Some("90;refresher=uac")
@@ -231,9 +229,9 @@ fn uas_refreshes_with_reinvite_carrying_its_session_description() {
         Some(timer(120, 90, None, RefreshMethod::Update)),
         Some(timer(1800, 90, Some(Refresher::Uas), RefreshMethod::Invite)),
     );
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
-    net.run_until_idle(Duration::from_secs(600), answering(refreshed(1)));
+    let now = net.now();
+    net.ua(0).send_request(invite(), now).unwrap();
+    net.run_until_quiet(Duration::from_secs(600), answering(refreshed(1)));
     let invite = sent(&net, 0, "INVITE")[0];
     assert_eq!(header(invite, "Session-Expires").as_deref(), Some("120"));
     let ok = sent(&net, 1, "SIP/2.0 200")[0];
@@ -243,7 +241,7 @@ fn uas_refreshes_with_reinvite_carrying_its_session_description() {
     );
     let reinvites = sent(&net, 1, "INVITE");
     assert_eq!(reinvites.len(), 1);
-    assert_eq!(reinvites[0].sent_at, Duration::from_secs(60));
+    assert_eq!(reinvites[0].at, Duration::from_secs(60));
     // In the re-INVITE Bob is the UAC: refresher=uac, his own SDP again.
     assert_eq!(
         header(reinvites[0], "Session-Expires").as_deref(),
@@ -277,9 +275,9 @@ fn too_small_interval_gets_422_and_the_retry_asks_for_min_se() {
         Some(timer(90, 90, Some(Refresher::Uac), RefreshMethod::Update)),
         Some(timer(1800, 120, None, RefreshMethod::Update)),
     );
-    let now = net.now;
-    let first = net.node(0).send_request(invite(), now).unwrap();
-    net.run_until_idle(Duration::from_secs(600), answering(refreshed(0)));
+    let now = net.now();
+    let first = net.ua(0).send_request(invite(), now).unwrap();
+    net.run_until_quiet(Duration::from_secs(600), answering(refreshed(0)));
     assert_eq!(
         net.lines(1, 0)[..2],
         [
@@ -302,7 +300,7 @@ fn too_small_interval_gets_422_and_the_retry_asks_for_min_se() {
         Some("120;refresher=uac")
     );
     assert_eq!(header(invites[1], "Min-SE").as_deref(), Some("120"));
-    assert!(net.events.iter().any(|(i, e)| *i == 0
+    assert!(net.events().iter().any(|(i, e)| *i == 0
         && matches!(e, Event::InviteRetried { previous, session_expires: 120, .. } if *previous == first)));
     // Bob never saw the first INVITE; the refresh honours Min-SE 120.
     assert_eq!(
@@ -313,7 +311,7 @@ fn too_small_interval_gets_422_and_the_retry_asks_for_min_se() {
         1
     );
     let update = sent(&net, 0, "UPDATE")[0];
-    assert_eq!(update.sent_at, Duration::from_secs(60));
+    assert_eq!(update.at, Duration::from_secs(60));
     assert_eq!(
         header(update, "Session-Expires").as_deref(),
         Some("120;refresher=uac")
@@ -327,16 +325,16 @@ fn non_refresher_sends_bye_before_expiry_when_no_refresh_arrives() {
     // Alice asks for a 90 s timer and to refresh, but has no session timer
     // of her own: she never refreshes.
     let mut net = pair(None, Some(SessionTimerConfig::default()));
-    let now = net.now;
+    let now = net.now();
     let spec = invite()
         .with_header("Supported", "timer")
         .with_header("Session-Expires", "90;refresher=uac");
-    net.node(0).send_request(spec, now).unwrap();
-    net.run_until_idle(Duration::from_secs(600), answering(|_, _| false));
+    net.ua(0).send_request(spec, now).unwrap();
+    net.run_until_quiet(Duration::from_secs(600), answering(|_, _| false));
     let byes = sent(&net, 1, "BYE");
     assert_eq!(byes.len(), 1);
     // 90 - min(32, 90 / 3) = 60 s after the 2xx.
-    assert_eq!(byes[0].sent_at, Duration::from_secs(60));
+    assert_eq!(byes[0].at, Duration::from_secs(60));
     assert_eq!(
         count(&net, 1, |e| matches!(e, Event::SessionExpired { .. })),
         1
@@ -349,8 +347,8 @@ fn non_refresher_sends_bye_before_expiry_when_no_refresh_arrives() {
 #[test]
 fn uas_without_timer_support_leaves_no_timer() {
     let mut net = pair(Some(timer(90, 90, None, RefreshMethod::Update)), None);
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
+    let now = net.now();
+    net.ua(0).send_request(invite(), now).unwrap();
     net.run_until(now + Duration::from_secs(300), answering(|_, _| false));
     let ok = sent(&net, 1, "SIP/2.0 200")[0];
     assert_eq!(header(ok, "Session-Expires"), None);
@@ -360,11 +358,11 @@ fn uas_without_timer_support_leaves_no_timer() {
         count(&net, 0, |e| matches!(e, Event::SessionTimerStarted { .. })),
         0
     );
-    let d = net.node(0).dialogs().next().unwrap().id();
-    assert_eq!(net.node(0).session_timer(d), None);
-    let at = net.now;
-    net.node(0).bye(d, at).unwrap();
-    net.run_until_idle(Duration::from_secs(60), |_, _, _, _| {});
+    let d = net.ua(0).dialogs().next().unwrap().id();
+    assert_eq!(net.ua(0).session_timer(d), None);
+    let at = net.now();
+    net.ua(0).bye(d, at).unwrap();
+    net.run_until_quiet(Duration::from_secs(60), |_, _, _, _| {});
     assert_eq!(terminated(&net, 0), [TerminationReason::ByeSent]);
     assert!(net.is_idle());
 }
@@ -377,11 +375,11 @@ fn uac_without_timer_support_makes_the_uas_the_refresher() {
         None,
         Some(timer(1800, 90, Some(Refresher::Uac), RefreshMethod::Update)),
     );
-    let now = net.now;
-    net.node(0)
+    let now = net.now();
+    net.ua(0)
         .send_request(invite().with_header("Session-Expires", "100"), now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(600), answering(refreshed(1)));
+    net.run_until_quiet(Duration::from_secs(600), answering(refreshed(1)));
     let ok = sent(&net, 1, "SIP/2.0 200")[0];
     assert_eq!(
         header(ok, "Session-Expires").as_deref(),
@@ -390,7 +388,7 @@ fn uac_without_timer_support_makes_the_uas_the_refresher() {
     assert_eq!(header(ok, "Require"), None);
     let updates = sent(&net, 1, "UPDATE");
     assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0].sent_at, Duration::from_secs(50));
+    assert_eq!(updates[0].at, Duration::from_secs(50));
     assert!(net.is_idle());
 }
 
@@ -401,9 +399,9 @@ fn failed_refresh_ends_the_session_with_bye() {
             Some(timer(90, 90, Some(Refresher::Uac), RefreshMethod::Update)),
             Some(SessionTimerConfig::default()),
         );
-        let now = net.now;
-        net.node(0).send_request(invite(), now).unwrap();
-        net.run_until_idle(Duration::from_secs(600), move |_, ua, e, now| {
+        let now = net.now();
+        net.ua(0).send_request(invite(), now).unwrap();
+        net.run_until_quiet(Duration::from_secs(600), move |_, ua, e, now| {
             if let Event::RequestReceived {
                 transaction,
                 request,
@@ -421,7 +419,7 @@ fn failed_refresh_ends_the_session_with_bye() {
         });
         let byes = sent(&net, 0, "BYE");
         assert_eq!(byes.len(), 1, "status {status}");
-        assert_eq!(byes[0].sent_at, Duration::from_secs(45));
+        assert_eq!(byes[0].at, Duration::from_secs(45));
         assert_eq!(
             terminated(&net, 0),
             [TerminationReason::SessionRefreshFailed(status)]
@@ -438,10 +436,10 @@ fn refresh_that_times_out_ends_the_session_with_bye() {
         Some(timer(180, 90, Some(Refresher::Uac), RefreshMethod::Update)),
         Some(SessionTimerConfig::default()),
     );
-    let now = net.now;
-    net.node(0).send_request(invite(), now).unwrap();
+    let now = net.now();
+    net.ua(0).send_request(invite(), now).unwrap();
     // Bob's application never answers the UPDATE.
-    net.run_until_idle(Duration::from_secs(600), |_, ua, e, now| {
+    net.run_until_quiet(Duration::from_secs(600), |_, ua, e, now| {
         if let Event::RequestReceived {
             transaction,
             request,
@@ -457,7 +455,7 @@ fn refresh_that_times_out_ends_the_session_with_bye() {
     let byes = sent(&net, 0, "BYE");
     assert_eq!(byes.len(), 1);
     // Timer F: 64*T1 = 32 s after the UPDATE at 90 s.
-    assert_eq!(byes[0].sent_at, Duration::from_secs(90 + 32));
+    assert_eq!(byes[0].at, Duration::from_secs(90 + 32));
     assert_eq!(
         terminated(&net, 0),
         [TerminationReason::SessionRefreshFailed(408)]

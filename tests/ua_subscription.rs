@@ -1,6 +1,6 @@
 //! RFC 6665 subscriptions to the conference event package (RFC 4575)
-//! between a subscriber (Alice) and a notifier (the focus) over the
-//! in-memory network, as bytes: subscribe, initial NOTIFY, further NOTIFY,
+//! between a subscriber (Alice) and a notifier (the focus) on the
+//! simulator (`oma_im::sim`), as bytes: subscribe, initial NOTIFY, further NOTIFY,
 //! refresh, unsubscribe, termination by the notifier with a reason, expiry
 //! without refresh, 423 and clamping, and a NOTIFY overtaking the 2xx.
 
@@ -14,10 +14,11 @@ use oma_im::dialog::{
     Config, Event, Input, RequestSpec, SubscribeSpec, SubscriptionEnd, SubscriptionId,
     TerminationReason, UserAgent,
 };
+use oma_im::sim::{Faults, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::Transport;
+use support::agents::Agents;
 use support::msg::{drain, response_for};
-use support::{Conditions, Network, WireRecord};
 
 const CT: &str = "application/conference-info+xml";
 
@@ -34,17 +35,15 @@ fn addr(n: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, n], 5060))
 }
 
-fn pair() -> Network<UserAgent> {
-    let mut net = Network::new(Conditions::PERFECT, 3);
-    net.add(
-        addr(1),
-        UserAgent::new(Config::new(addr(1), addr(2), Transport::Udp, 21)),
-    );
-    net.add(
-        addr(2),
-        UserAgent::new(Config::new(addr(2), addr(1), Transport::Udp, 22)),
-    );
-    net
+fn pair() -> Agents {
+    Agents::new(
+        Faults::PERFECT,
+        3,
+        vec![
+            Config::new(addr(1), addr(2), Transport::Udp, 21),
+            Config::new(addr(2), addr(1), Transport::Udp, 22),
+        ],
+    )
 }
 
 fn spec(expires: u32) -> SubscribeSpec {
@@ -73,11 +72,11 @@ fn focus(
     }
 }
 
-fn sent<'a>(net: &'a Network<UserAgent>, from: usize, start: &str) -> Vec<&'a WireRecord> {
+fn sent<'a>(net: &'a Agents, from: usize, start: &str) -> Vec<&'a WireRecord> {
     let a = net.addr(from);
-    net.wire
+    net.wire()
         .iter()
-        .filter(|r| r.from == a && r.start_line().starts_with(start))
+        .filter(|r| r.from == a && r.first_line().starts_with(start))
         .collect()
 }
 
@@ -89,8 +88,8 @@ fn header(r: &WireRecord, name: &str) -> Option<String> {
     value
 }
 
-fn notifies(net: &Network<UserAgent>) -> Vec<(Option<String>, Vec<u8>)> {
-    net.events
+fn notifies(net: &Agents) -> Vec<(Option<String>, Vec<u8>)> {
+    net.events()
         .iter()
         .filter_map(|(i, e)| match (i, e) {
             (0, Event::NotifyReceived { request, .. }) => {
@@ -106,8 +105,8 @@ fn notifies(net: &Network<UserAgent>) -> Vec<(Option<String>, Vec<u8>)> {
         .collect()
 }
 
-fn ended(net: &Network<UserAgent>, node: usize) -> Vec<SubscriptionEnd> {
-    net.events
+fn ended(net: &Agents, node: usize) -> Vec<SubscriptionEnd> {
+    net.events()
         .iter()
         .filter(|(i, _)| *i == node)
         .filter_map(|(_, e)| match e {
@@ -120,9 +119,9 @@ fn ended(net: &Network<UserAgent>, node: usize) -> Vec<SubscriptionEnd> {
 #[test]
 fn subscribe_notify_refresh_unsubscribe() {
     let mut net = pair();
-    let start = net.now;
+    let start = net.now();
     let with_agent = spec(600).with_header("User-Agent", "ua-test/1");
-    let alice_sub = net.node(0).subscribe(with_agent, start).unwrap();
+    let alice_sub = net.ua(0).subscribe(with_agent, start).unwrap();
     let mut subs = Vec::new();
     net.run_until(start + Duration::from_secs(10), focus(&mut subs));
     assert_eq!(subs.len(), 1);
@@ -137,15 +136,13 @@ fn subscribe_notify_refresh_unsubscribe() {
         notifies(&net),
         [(Some("active;expires=600".to_owned()), full.clone())]
     );
-    assert!(net.events.iter().any(|(i, e)| *i == 0
+    assert!(net.events().iter().any(|(i, e)| *i == 0
         && matches!(e, Event::SubscriptionActive { subscription, expires: 600, .. } if *subscription == alice_sub)));
 
     // A further NOTIFY, on demand.
-    let now = net.now;
+    let now = net.now();
     let partial = xml("partial-v2.xml");
-    net.node(1)
-        .notify(subs[0], CT, partial.clone(), now)
-        .unwrap();
+    net.ua(1).notify(subs[0], CT, partial.clone(), now).unwrap();
     net.run_until(now + Duration::from_secs(1), |_, _, _, _| {});
     assert_eq!(
         notifies(&net)[1],
@@ -157,25 +154,25 @@ fn subscribe_notify_refresh_unsubscribe() {
     let refreshes = sent(&net, 0, "SUBSCRIBE");
     assert_eq!(refreshes.len(), 2);
     // The NOTIFY at 10 s said 590 s were left: 10 + 590 - 59 = 541 s.
-    assert_eq!(refreshes[1].sent_at, Duration::from_secs(541));
+    assert_eq!(refreshes[1].at, Duration::from_secs(541));
     assert_eq!(header(refreshes[1], "Expires").as_deref(), Some("600"));
     assert_eq!(
         notifies(&net)[2],
         (Some("active;expires=600".to_owned()), partial)
     );
     assert!(net
-        .events
+        .events()
         .iter()
         .any(|(i, e)| *i == 0 && matches!(e, Event::SubscriptionRefreshed { expires: 600, .. })));
     assert!(net
-        .events
+        .events()
         .iter()
         .any(|(i, e)| *i == 1 && matches!(e, Event::SubscriptionRefreshed { expires: 600, .. })));
 
     // Unsubscribe: Expires 0, then the final NOTIFY.
-    let now = net.now;
-    net.node(0).unsubscribe(alice_sub, now).unwrap();
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    let now = net.now();
+    net.ua(0).unsubscribe(alice_sub, now).unwrap();
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     let last = sent(&net, 0, "SUBSCRIBE");
     assert_eq!(header(last[2], "Expires").as_deref(), Some("0"));
     // The application's header field is in every SUBSCRIBE of the subscription.
@@ -203,19 +200,19 @@ fn subscribe_notify_refresh_unsubscribe() {
 #[test]
 fn notifier_terminates_with_a_reason() {
     let mut net = pair();
-    let start = net.now;
-    net.node(0).subscribe(spec(600), start).unwrap();
+    let start = net.now();
+    net.ua(0).subscribe(spec(600), start).unwrap();
     let mut subs = Vec::new();
     net.run_until(start + Duration::from_secs(1), focus(&mut subs));
-    let now = net.now;
-    net.node(1)
+    let now = net.now();
+    net.ua(1)
         .terminate_subscription(subs[0], "deactivated", now)
         .unwrap();
     assert_eq!(
-        net.node(1).notify(subs[0], CT, Vec::new(), now),
+        net.ua(1).notify(subs[0], CT, Vec::new(), now),
         Err(oma_im::dialog::UaError::UnknownSubscription)
     );
-    net.run_until_idle(Duration::from_secs(120), |_, _, _, _| {});
+    net.run_until_quiet(Duration::from_secs(120), |_, _, _, _| {});
     assert_eq!(
         ended(&net, 0),
         [SubscriptionEnd::Terminated {
@@ -226,7 +223,7 @@ fn notifier_terminates_with_a_reason() {
         ended(&net, 1),
         [SubscriptionEnd::Local("deactivated".to_owned())]
     );
-    assert!(net.events.iter().any(|(i, e)| *i == 0
+    assert!(net.events().iter().any(|(i, e)| *i == 0
         && matches!(
             e,
             Event::DialogTerminated {
@@ -240,16 +237,16 @@ fn notifier_terminates_with_a_reason() {
 #[test]
 fn notifier_ends_an_unrefreshed_subscription_with_timeout() {
     let mut net = pair();
-    let start = net.now;
-    net.node(0).subscribe(spec(120), start).unwrap();
+    let start = net.now();
+    net.ua(0).subscribe(spec(120), start).unwrap();
     let mut subs = Vec::new();
     net.run_until(start + Duration::from_secs(1), focus(&mut subs));
     // Alice vanishes without a word: she never refreshes.
-    let d = net.node(0).dialogs().next().unwrap().id();
-    net.node(0).terminate_dialog(d).unwrap();
-    net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+    let d = net.ua(0).dialogs().next().unwrap().id();
+    net.ua(0).terminate_dialog(d).unwrap();
+    net.run_until_quiet(Duration::from_secs(300), |_, _, _, _| {});
     let final_notify = sent(&net, 1, "NOTIFY").pop().unwrap();
-    assert_eq!(final_notify.sent_at, Duration::from_secs(120));
+    assert_eq!(final_notify.at, Duration::from_secs(120));
     assert_eq!(
         header(final_notify, "Subscription-State").as_deref(),
         Some("terminated;reason=timeout")
@@ -262,24 +259,24 @@ fn notifier_ends_an_unrefreshed_subscription_with_timeout() {
 #[test]
 fn too_brief_gets_423_and_long_ones_are_clamped() {
     let mut net = pair();
-    let start = net.now;
-    let brief = net.node(0).subscribe(spec(30), start).unwrap();
+    let start = net.now();
+    let brief = net.ua(0).subscribe(spec(30), start).unwrap();
     let mut subs = Vec::new();
-    net.run_until_idle(Duration::from_secs(120), focus(&mut subs));
+    net.run_until_quiet(Duration::from_secs(120), focus(&mut subs));
     assert!(subs.is_empty(), "the focus never saw the SUBSCRIBE");
     let answer = sent(&net, 1, "SIP/2.0 423")[0];
-    assert_eq!(answer.start_line(), "SIP/2.0 423 Interval Too Brief");
+    assert_eq!(answer.first_line(), "SIP/2.0 423 Interval Too Brief");
     assert_eq!(header(answer, "Min-Expires").as_deref(), Some("60"));
-    assert!(net.events.iter().any(|(i, e)| *i == 0
+    assert!(net.events().iter().any(|(i, e)| *i == 0
         && matches!(e, Event::SubscriptionTerminated { subscription, reason: SubscriptionEnd::Failed(423) } if *subscription == brief)));
 
-    let now = net.now;
-    net.node(0).subscribe(spec(100_000), now).unwrap();
+    let now = net.now();
+    net.ua(0).subscribe(spec(100_000), now).unwrap();
     net.run_until(now + Duration::from_secs(1), focus(&mut subs));
     let ok = sent(&net, 1, "SIP/2.0 200")[0];
     assert_eq!(header(ok, "Expires").as_deref(), Some("3600"));
     assert!(net
-        .events
+        .events()
         .iter()
         .any(|(i, e)| *i == 0 && matches!(e, Event::SubscriptionActive { expires: 3600, .. })));
 }
@@ -411,19 +408,19 @@ fn notify_before_the_2xx_of_a_refer_creates_the_dialog() {
 #[test]
 fn refresh_answered_481_ends_the_subscription() {
     let mut net = pair();
-    let start = net.now;
-    let alice_sub = net.node(0).subscribe(spec(100), start).unwrap();
+    let start = net.now();
+    let alice_sub = net.ua(0).subscribe(spec(100), start).unwrap();
     let mut subs = Vec::new();
     net.run_until(start + Duration::from_secs(1), focus(&mut subs));
     // The focus forgets the subscription's dialog without a word.
-    let d = net.node(1).dialog_of_subscription(subs[0]).unwrap();
-    net.node(1).terminate_dialog(d).unwrap();
-    assert_eq!(net.node(1).subscription_count(), 0);
-    net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
+    let d = net.ua(1).dialog_of_subscription(subs[0]).unwrap();
+    net.ua(1).terminate_dialog(d).unwrap();
+    assert_eq!(net.ua(1).subscription_count(), 0);
+    net.run_until_quiet(Duration::from_secs(300), |_, _, _, _| {});
     let refresh = sent(&net, 0, "SUBSCRIBE")[1];
-    assert_eq!(refresh.sent_at, Duration::from_secs(90));
+    assert_eq!(refresh.at, Duration::from_secs(90));
     assert_eq!(sent(&net, 1, "SIP/2.0 481").len(), 1);
-    assert!(net.events.iter().any(|(i, e)| *i == 0
+    assert!(net.events().iter().any(|(i, e)| *i == 0
         && matches!(e, Event::SubscriptionTerminated { subscription, reason: SubscriptionEnd::Failed(481) } if *subscription == alice_sub)));
     assert_eq!(ended(&net, 1), [SubscriptionEnd::DialogEnded]);
     assert!(net.is_idle());

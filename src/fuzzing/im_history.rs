@@ -17,6 +17,7 @@ use crate::body::cpim::{CpimAddress, CpimMessage};
 use crate::im::history::{
     Event, HistoryConfig, HistorySessionId, ImHistoryFunction, Input, Output,
 };
+use crate::im::ConnectionId;
 use crate::sip::{parse_message, HeaderName};
 use crate::transaction::Transport;
 
@@ -288,9 +289,31 @@ impl World {
             }
             4 => {
                 let session = self.session(r);
-                let input = match r.u8() % 3 {
+                let input = match r.u8() % 5 {
                     0 => Input::MsrpConnected { session },
                     1 => Input::MsrpClosed { session },
+                    // A connection a peer opened: a new one, or one of the
+                    // first names handed out.
+                    3 => {
+                        let connection = if r.u8() & 1 == 0 {
+                            self.history.msrp_accepted_at(now)
+                        } else {
+                            ConnectionId(u64::from(r.u8() % 8))
+                        };
+                        let n = usize::from(r.u8());
+                        let bytes = r.bytes(n).to_vec();
+                        self.history.handle_input(
+                            Input::MsrpAcceptedBytes {
+                                connection,
+                                bytes: &bytes,
+                            },
+                            now,
+                        );
+                        return;
+                    }
+                    4 => Input::MsrpAcceptedClosed {
+                        connection: ConnectionId(u64::from(r.u8() % 8)),
+                    },
                     _ => {
                         let n = usize::from(r.u8());
                         let bytes = r.bytes(n).to_vec();

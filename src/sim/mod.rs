@@ -1,17 +1,20 @@
 //! A deterministic network simulator for the crate's roles: any mix of
 //! [`ImClient`]s, [`ImServer`]s, [`ImHistoryFunction`]s, bare SIP
-//! [`UserAgent`]s and stateless [`Proxy`]s at socket addresses, on a
-//! virtual clock, with seeded faults — for your application's acceptance
-//! tests as much as for the crate's own.
+//! [`UserAgent`]s, [`Proxy`]s and nodes of your own ([`Node`], such as
+//! the hand-driven [`RawPeer`]) at socket addresses, on a virtual clock,
+//! with seeded faults — for your application's acceptance tests as much as
+//! for the crate's own.
 //!
 //! * **Bytes on the wire.** Every SIP message is moved as bytes to the node
-//!   at its destination and parsed again there (UDP datagrams and TCP
-//!   messages); every MSRP connection a role asks for is opened to the node
-//!   listening at that address, accepted there
-//!   ([`ImServer::msrp_accepted_at`], [`ImClient::msrp_accepted_at`]; for a
-//!   History Function the simulator binds it from its first `To-Path`), and
-//!   its bytes are routed to the right inputs of both roles. The
-//!   application code of the tests never touches a connection.
+//!   at its destination and parsed again there: UDP datagrams one by one,
+//!   TCP as a stream cut into segments ([`Segmenting`]) from which the
+//!   receiving side frames whole messages (RFC 3261 §18.3). Every MSRP
+//!   connection a role asks for is opened to the node listening at that
+//!   address and accepted there ([`ImServer::msrp_accepted_at`],
+//!   [`ImClient::msrp_accepted_at`], [`ImHistoryFunction::msrp_accepted_at`]:
+//!   each role binds it to its session from the first `To-Path`), and its
+//!   bytes are routed to the right inputs of both roles. The application
+//!   code of the tests never touches a connection.
 //! * **Virtual time.** When nothing moves, the clock jumps to the earliest
 //!   deadline of all nodes and segments in flight. A run is bounded in
 //!   virtual time and in steps; a run that does not go idle fails with a
@@ -19,12 +22,15 @@
 //! * **Seeded faults** ([`Faults`]): loss, duplication and reordering
 //!   (jitter) of UDP datagrams, latency, extra delay for chosen messages,
 //!   partitions between two nodes (UDP lost, TCP held until
-//!   [`repair`](Sim::repair)), connection resets, and a node restarted
-//!   with a fresh role at the same addresses. The same seed gives the same
-//!   run, byte for byte.
+//!   [`repair`](Sim::repair)), a node cut off the network
+//!   ([`cut_off`](Sim::cut_off): everything lost, TCP included),
+//!   connection resets seen by both ends or by one
+//!   ([`reset_seen_by`](Sim::reset_seen_by)), TCP streams cut at arbitrary
+//!   boundaries, and a node restarted with a fresh role at the same
+//!   addresses. The same seed gives the same run, byte for byte.
 //! * **The wire log** ([`Sim::wire`]) as a printable ladder
 //!   ([`Sim::ladder`]) and as a pcap capture ([`Sim::pcap`]) that Wireshark
-//!   and tshark dissect.
+//!   and tshark dissect; the TCP segments in [`Sim::segments`].
 //!
 //! A One-to-One chat (7.1.1.2): alice invites bob, bob accepts, each side
 //! sends a message, alice leaves.
@@ -65,14 +71,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod custom;
+mod faults;
+mod net;
 mod nodes;
 mod pcap;
 mod proxy;
+mod raw;
+mod run;
+mod stream;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::dialog::{self, UserAgent};
@@ -80,13 +92,17 @@ use crate::im::client::{self, ClientConfig, ImClient};
 use crate::im::history::{self, HistoryConfig, ImHistoryFunction};
 use crate::im::server::{self, ImServer, ServerConfig};
 use crate::rng::Rng;
-use crate::transaction::{Transmit, Transport};
 
+pub use custom::{CustomId, CustomIndex, LinkInput, Node, NodeOutput};
 pub use nodes::{AgentId, ClientId, HistoryId, NodeId, Nodes, ProxyId, ServerId, SimEvent};
 pub use proxy::Proxy;
+pub use raw::{RawPeer, RawSip};
+pub use stream::{Segment, Segmenting};
 pub use wire::{Fate, WireKind, WireRecord};
 
-use nodes::{Action, End, MsrpIn, Slot};
+use net::{Conn, Flight};
+use nodes::Slot;
+use stream::{Pending, SipReceiver, StreamKey};
 use wire::Entry;
 
 /// How the network treats what crosses it. UDP datagrams may be lost,
@@ -112,6 +128,13 @@ impl Faults {
         duplicate_percent: 0,
         latency: Duration::from_millis(10),
         jitter: Duration::ZERO,
+    };
+
+    /// No fault and no latency: everything arrives at the instant it is
+    /// sent (in the order it was sent).
+    pub const PERFECT: Faults = Faults {
+        latency: Duration::ZERO,
+        ..Faults::NONE
     };
 
     /// `loss` % loss, `duplicate` % duplication, 10 ms latency and up to
@@ -176,6 +199,15 @@ pub enum SimError {
         /// The last lines of the ladder.
         ladder_tail: String,
     },
+    /// A node was given its deadline and kept a deadline at or before that
+    /// time without doing anything: the run would spin without time
+    /// passing (a broken drain contract).
+    StuckDeadline {
+        /// The nodes' names.
+        nodes: Vec<String>,
+        /// Virtual time elapsed.
+        elapsed: Duration,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -200,6 +232,11 @@ impl fmt::Display for SimError {
                 f,
                 "more than {steps} steps by {elapsed:?} (a livelock?); last messages:\n{ladder_tail}"
             ),
+            SimError::StuckDeadline { nodes, elapsed } => write!(
+                f,
+                "at {elapsed:?}, {} kept a deadline at or before now after handling it",
+                nodes.join(", ")
+            ),
         }
     }
 }
@@ -208,52 +245,6 @@ impl std::error::Error for SimError {}
 
 /// Picks messages by their bytes (for [`Sim::delay_matching`]).
 pub type Picker = fn(&[u8]) -> bool;
-
-/// Something on its way.
-#[derive(Debug)]
-enum Flight {
-    Sip {
-        from_node: NodeId,
-        from: SocketAddr,
-        to: SocketAddr,
-        transport: Transport,
-        bytes: Vec<u8>,
-    },
-    Accept {
-        conn: usize,
-    },
-    Up {
-        conn: usize,
-    },
-    Refused {
-        conn: usize,
-    },
-    Data {
-        conn: usize,
-        to_passive: bool,
-        bytes: Vec<u8>,
-    },
-    Closed {
-        conn: usize,
-        to_passive: bool,
-    },
-}
-
-/// One MSRP connection.
-#[derive(Debug)]
-struct Conn {
-    active: NodeId,
-    a_end: End,
-    a_addr: SocketAddr,
-    a_open: bool,
-    passive: Option<NodeId>,
-    p_end: Option<End>,
-    p_addr: SocketAddr,
-    p_open: bool,
-    /// What a History Function's accepted connection sent before the
-    /// simulator could bind it.
-    unbound: Vec<u8>,
-}
 
 /// A simulation: nodes, the network between them, the virtual clock and
 /// the wire log. See the [module documentation](self).
@@ -264,16 +255,29 @@ pub struct Sim {
     now: Instant,
     faults: Faults,
     rng: Rng,
+    /// Draws the boundaries of [`Segmenting::Arbitrary`] (apart from
+    /// `rng`, so that cutting streams leaves the other faults as they were).
+    cuts: Rng,
+    segmenting: Segmenting,
     by_sip: HashMap<SocketAddr, NodeId>,
     by_msrp: HashMap<SocketAddr, NodeId>,
     flights: BTreeMap<(Instant, u64), Flight>,
     seq: u64,
     conns: Vec<Conn>,
-    ends: HashMap<(NodeId, End), usize>,
+    ends: HashMap<(NodeId, nodes::End), usize>,
     partitions: Vec<(NodeId, NodeId)>,
+    cut_off: Vec<NodeId>,
     held: Vec<Flight>,
     delays: Vec<(Picker, Duration)>,
+    /// Stream bytes written this turn, not cut into segments yet.
+    pending: BTreeMap<StreamKey, Pending>,
+    /// When the last segment of each stream arrives: later ones do not
+    /// overtake it.
+    stream_ends: HashMap<StreamKey, Instant>,
+    /// The receiving side of each SIP stream, by (sender, receiver).
+    receivers: HashMap<(SocketAddr, SocketAddr), SipReceiver>,
     wire: Vec<WireRecord>,
+    segments: Vec<Segment>,
     events: Vec<Recorded>,
     order: Vec<Entry>,
     max_steps: u64,
@@ -293,6 +297,8 @@ impl Sim {
             now,
             faults: Faults::NONE,
             rng: Rng::new(seed),
+            cuts: Rng::with_stream(seed, 0x7463_705f_6375_7473),
+            segmenting: Segmenting::PerWrite,
             by_sip: HashMap::new(),
             by_msrp: HashMap::new(),
             flights: BTreeMap::new(),
@@ -300,9 +306,14 @@ impl Sim {
             conns: Vec::new(),
             ends: HashMap::new(),
             partitions: Vec::new(),
+            cut_off: Vec::new(),
             held: Vec::new(),
             delays: Vec::new(),
+            pending: BTreeMap::new(),
+            stream_ends: HashMap::new(),
+            receivers: HashMap::new(),
             wire: Vec::new(),
+            segments: Vec::new(),
             events: Vec::new(),
             order: Vec::new(),
             max_steps: 1_000_000,
@@ -321,6 +332,12 @@ impl Sim {
     /// Changes the faults from now on.
     pub fn set_faults(&mut self, faults: Faults) {
         self.faults = faults;
+    }
+
+    /// How TCP streams (SIP over TCP, MSRP) are cut into segments from now
+    /// on: [`Segmenting::PerWrite`] by default.
+    pub fn set_segmenting(&mut self, segmenting: Segmenting) {
+        self.segmenting = segmenting;
     }
 
     /// The most steps (outputs moved and arrivals) a simulation may take in
@@ -409,6 +426,29 @@ impl Sim {
         id
     }
 
+    /// Adds a node of your own ([`Node`]; a [`RawPeer`] for instance) that
+    /// gets the SIP messages sent to `sip` and the TCP connections opened
+    /// to `listen` (none when `None`). [`custom`](Self::custom) reaches it
+    /// as its own type.
+    pub fn add_node<T: Node>(
+        &mut self,
+        name: &str,
+        sip: SocketAddr,
+        listen: Option<SocketAddr>,
+        node: T,
+    ) -> CustomId<T> {
+        let index = self.nodes.customs.len();
+        self.nodes.customs.push(Slot {
+            name: name.to_owned(),
+            sip,
+            msrp: listen,
+            role: Box::new(node),
+            auto_accept: false,
+        });
+        self.register(NodeId::Custom(CustomIndex(index)), sip, listen);
+        CustomId::new(index)
+    }
+
     fn register(&mut self, id: NodeId, sip: SocketAddr, msrp: Option<SocketAddr>) {
         self.by_sip.insert(sip, id);
         if let Some(msrp) = msrp {
@@ -462,126 +502,30 @@ impl Sim {
         self.nodes.agent(id)
     }
 
+    /// The SIP user agent `id`, to read its state.
+    pub fn agent_ref(&self, id: AgentId) -> &UserAgent {
+        &self.nodes.agents[id.0].role
+    }
+
     /// The proxy `id`.
     pub fn proxy(&mut self, id: ProxyId) -> &mut Proxy {
         self.nodes.proxy(id)
     }
 
-    // ----- faults -----
-
-    /// Cuts the link between `a` and `b` (both ways): UDP datagrams are
-    /// lost, TCP segments held until [`repair`](Self::repair).
-    pub fn partition(&mut self, a: impl Into<NodeId>, b: impl Into<NodeId>) {
-        let (a, b) = (a.into(), b.into());
-        if !self.partitioned(a, b) {
-            self.partitions.push((a, b));
-        }
+    /// The node of your own `id`, as its own type: to give it commands
+    /// (with [`now`](Self::now)) or read its state.
+    pub fn custom<T: Node>(&mut self, id: CustomId<T>) -> &mut T {
+        self.nodes.custom(id)
     }
 
-    /// Restores the link between `a` and `b`; held TCP segments leave now.
-    pub fn repair(&mut self, a: impl Into<NodeId>, b: impl Into<NodeId>) {
-        let (a, b) = (a.into(), b.into());
-        self.partitions
-            .retain(|&(x, y)| !((x, y) == (a, b) || (x, y) == (b, a)));
-        let held = std::mem::take(&mut self.held);
-        for flight in held {
-            let (from, to) = self.flight_ends(&flight);
-            if matches!((from, to), (Some(f), Some(t)) if self.partitioned(f, t)) {
-                self.held.push(flight);
-            } else {
-                let at = self.now + self.faults.latency;
-                self.schedule(at, flight);
-            }
-        }
+    /// The node of your own `id`, to read its state.
+    pub fn custom_ref<T: Node>(&self, id: CustomId<T>) -> &T {
+        self.nodes.custom_ref(id)
     }
 
-    fn partitioned(&self, a: NodeId, b: NodeId) -> bool {
-        self.partitions
-            .iter()
-            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
-    }
-
-    /// Messages whose bytes `pick` selects take `delay` more than the
-    /// others: they are overtaken (reordering of chosen messages).
-    pub fn delay_matching(&mut self, pick: Picker, delay: Duration) {
-        self.delays.push((pick, delay));
-    }
-
-    /// Resets every MSRP connection of `node`: both ends learn it is
-    /// closed.
-    pub fn reset_connections(&mut self, node: impl Into<NodeId>) {
-        let node = node.into();
-        for conn in 0..self.conns.len() {
-            let c = &self.conns[conn];
-            let mine = c.active == node || c.passive == Some(node);
-            if mine && (c.a_open || c.p_open) {
-                let (from, to) = (c.a_addr, c.p_addr);
-                let (fnode, tnode) = (Some(c.active), c.passive);
-                self.log_wire(
-                    from,
-                    to,
-                    fnode,
-                    tnode,
-                    wire::WireKind::Reset,
-                    Vec::new(),
-                    Fate::Delivered,
-                );
-                let now = self.now;
-                if self.conns[conn].a_open {
-                    self.schedule(
-                        now,
-                        Flight::Closed {
-                            conn,
-                            to_passive: false,
-                        },
-                    );
-                }
-                if self.conns[conn].p_open {
-                    self.schedule(
-                        now,
-                        Flight::Closed {
-                            conn,
-                            to_passive: true,
-                        },
-                    );
-                }
-            }
-        }
-    }
-
-    /// Replaces client `id` with a new one from `config` at the same
-    /// addresses (a restart: its state is gone, its connections reset).
-    pub fn restart_client(&mut self, id: ClientId, config: ClientConfig) {
-        self.drop_connections(id.into());
-        self.nodes.clients[id.0].role = ImClient::new(config);
-    }
-
-    /// Replaces server `id` with a new one from `config` (a restart).
-    pub fn restart_server(&mut self, id: ServerId, config: ServerConfig) {
-        self.drop_connections(id.into());
-        self.nodes.servers[id.0].role = ImServer::new(config);
-    }
-
-    /// Replaces History Function `id` with a new one from `config` (a
-    /// restart).
-    pub fn restart_history(&mut self, id: HistoryId, config: HistoryConfig) {
-        self.drop_connections(id.into());
-        self.nodes.histories[id.0].role = ImHistoryFunction::new(config);
-    }
-
-    /// The connections of a restarted node: reset; its own side is gone
-    /// with its old role.
-    fn drop_connections(&mut self, node: NodeId) {
-        self.reset_connections(node);
-        for c in &mut self.conns {
-            if c.active == node {
-                c.a_open = false;
-            }
-            if c.passive == Some(node) {
-                c.p_open = false;
-            }
-        }
-        self.ends.retain(|(n, _), _| *n != node);
+    /// The SIP address of node `id`.
+    pub fn sip_addr(&self, id: impl Into<NodeId>) -> SocketAddr {
+        self.nodes.sip_addr(id.into())
     }
 
     // ----- time and logs -----
@@ -596,9 +540,16 @@ impl Sim {
         self.now - self.start
     }
 
-    /// Every SIP message, MSRP segment and connection event, in order.
+    /// Every SIP message, MSRP write and connection event, in order (a SIP
+    /// message over TCP once, however it was cut into segments).
     pub fn wire(&self) -> &[WireRecord] {
         &self.wire
+    }
+
+    /// Every TCP segment that carried SIP or MSRP bytes, in the order they
+    /// were sent.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
     }
 
     /// Every event of every node, in order.
@@ -606,12 +557,19 @@ impl Sim {
         &self.events
     }
 
-    /// The events of client `id`, in order.
-    pub fn client_events(&self, id: ClientId) -> Vec<&client::Event> {
+    /// The events of node `id` (any kind), in order.
+    pub fn events_of(&self, id: impl Into<NodeId>) -> impl Iterator<Item = &SimEvent> + '_ {
+        let id = id.into();
         self.events
             .iter()
-            .filter(|r| r.node == NodeId::Client(id))
-            .filter_map(|r| match &r.event {
+            .filter(move |r| r.node == id)
+            .map(|r| &r.event)
+    }
+
+    /// The events of client `id`, in order.
+    pub fn client_events(&self, id: ClientId) -> Vec<&client::Event> {
+        self.events_of(id)
+            .filter_map(|e| match e {
                 SimEvent::Client(e) => Some(e),
                 _ => None,
             })
@@ -620,10 +578,8 @@ impl Sim {
 
     /// The events of server `id`, in order.
     pub fn server_events(&self, id: ServerId) -> Vec<&server::Event> {
-        self.events
-            .iter()
-            .filter(|r| r.node == NodeId::Server(id))
-            .filter_map(|r| match &r.event {
+        self.events_of(id)
+            .filter_map(|e| match e {
                 SimEvent::Server(e) => Some(e),
                 _ => None,
             })
@@ -632,11 +588,20 @@ impl Sim {
 
     /// The events of History Function `id`, in order.
     pub fn history_events(&self, id: HistoryId) -> Vec<&history::Event> {
-        self.events
-            .iter()
-            .filter(|r| r.node == NodeId::History(id))
-            .filter_map(|r| match &r.event {
+        self.events_of(id)
+            .filter_map(|e| match e {
                 SimEvent::History(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The SIP user agent events node `id` reported (an [`AgentId`], or a
+    /// node of your own built on a user agent), in order.
+    pub fn agent_events(&self, id: impl Into<NodeId>) -> Vec<&dialog::Event> {
+        self.events_of(id)
+            .filter_map(|e| match e {
+                SimEvent::Agent(e) => Some(e),
                 _ => None,
             })
             .collect()
@@ -644,13 +609,15 @@ impl Sim {
 
     /// The wire log and the events merged, in the order they happened.
     pub fn log(&self) -> impl Iterator<Item = LogEntry<'_>> + '_ {
-        self.order.iter().map(|entry| match entry {
-            Entry::Wire(i) => LogEntry::Wire(&self.wire[*i]),
-            Entry::Event(i) => LogEntry::Event(&self.events[*i]),
+        self.order.iter().filter_map(|entry| match entry {
+            Entry::Wire(i) => Some(LogEntry::Wire(&self.wire[*i])),
+            Entry::Event(i) => Some(LogEntry::Event(&self.events[*i])),
+            Entry::Segment(_) => None,
         })
     }
 
-    /// SIP messages sent to an address where no node is.
+    /// SIP messages sent to an address where no node is, and SIP streams
+    /// that could not be framed.
     pub fn undeliverable(&self) -> usize {
         self.undeliverable
     }
@@ -666,10 +633,11 @@ impl Sim {
     /// The wire log as a pcap capture (`LINKTYPE_ETHERNET`, synthetic
     /// IPv4, UDP and TCP headers with computed lengths and checksums; the
     /// capture starts at 2026-01-01T00:00:00Z). Datagrams appear as sent
-    /// (lost ones included, duplicated ones twice). Records between IPv6
-    /// addresses are left out.
+    /// (lost ones included, duplicated ones twice); TCP payloads in the
+    /// [`segments`](Self::segments) they were cut into. Records between
+    /// IPv6 addresses are left out.
     pub fn pcap(&self) -> Vec<u8> {
-        pcap::write(&self.wire)
+        pcap::write(&self.wire, &self.segments, &self.order)
     }
 
     /// Writes [`pcap`](Self::pcap) to `path`.
@@ -681,592 +649,5 @@ impl Sim {
         let ladder = self.ladder();
         let lines: Vec<&str> = ladder.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    // ----- running -----
-
-    /// Runs for `duration` of virtual time (or less when everything is
-    /// idle before).
-    pub fn run_for(&mut self, duration: Duration) -> Result<(), SimError> {
-        self.run_for_with(duration, |_, _, _, _| {})
-    }
-
-    /// [`run_for`](Self::run_for), calling `hook` with every node, the
-    /// node that reported, each event and the time.
-    pub fn run_for_with(
-        &mut self,
-        duration: Duration,
-        mut hook: impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
-    ) -> Result<(), SimError> {
-        let until = self.now + duration;
-        self.run(until, false, &mut hook)
-    }
-
-    /// Runs until every node is idle and nothing is in flight; fails with
-    /// [`SimError::NotIdle`] when that does not happen within `bound` of
-    /// virtual time.
-    pub fn run_until_idle(&mut self, bound: Duration) -> Result<(), SimError> {
-        self.run_until_idle_with(bound, |_, _, _, _| {})
-    }
-
-    /// [`run_until_idle`](Self::run_until_idle) with a hook on every
-    /// event.
-    pub fn run_until_idle_with(
-        &mut self,
-        bound: Duration,
-        mut hook: impl FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
-    ) -> Result<(), SimError> {
-        let until = self.now + bound;
-        self.run(until, true, &mut hook)
-    }
-
-    /// Whether every node is idle and nothing is in flight or held.
-    pub fn is_idle(&self) -> bool {
-        self.flights.is_empty()
-            && self.held.is_empty()
-            && self
-                .nodes
-                .ids()
-                .iter()
-                .all(|id| self.nodes.busy(*id).is_none())
-    }
-
-    fn run(
-        &mut self,
-        until: Instant,
-        idle: bool,
-        hook: &mut dyn FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
-    ) -> Result<(), SimError> {
-        loop {
-            while self.step(hook)? {}
-            let ids = self.nodes.ids();
-            let next_node = ids
-                .iter()
-                .filter_map(|id| self.nodes.poll_timeout(*id))
-                .min();
-            let next_flight = self.flights.keys().next().map(|(at, _)| *at);
-            let next = next_node.into_iter().chain(next_flight).min();
-            match next {
-                Some(next) if next <= until => {
-                    self.now = self.now.max(next);
-                    let now = self.now;
-                    for id in ids {
-                        if self.nodes.poll_timeout(id).is_some_and(|t| t <= now) {
-                            self.nodes.handle_timeout(id, now);
-                        }
-                    }
-                }
-                _ => {
-                    if idle && !self.is_idle() {
-                        return Err(self.not_idle());
-                    }
-                    if !idle {
-                        self.now = self.now.max(until);
-                    }
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    fn not_idle(&self) -> SimError {
-        let mut busy: Vec<(String, String)> = self
-            .nodes
-            .ids()
-            .into_iter()
-            .filter_map(|id| Some((self.nodes.name(id).to_owned(), self.nodes.busy(id)?)))
-            .collect();
-        if !self.held.is_empty() {
-            busy.push((
-                "network".to_owned(),
-                format!("{} segment(s) held by a partition", self.held.len()),
-            ));
-        }
-        if !self.flights.is_empty() {
-            busy.push((
-                "network".to_owned(),
-                format!("{} message(s) in flight", self.flights.len()),
-            ));
-        }
-        SimError::NotIdle {
-            elapsed: self.elapsed(),
-            busy,
-            ladder_tail: self.ladder_tail(),
-        }
-    }
-
-    fn count_step(&mut self) -> Result<(), SimError> {
-        self.steps += 1;
-        if self.steps > self.max_steps {
-            return Err(SimError::TooManySteps {
-                steps: self.max_steps,
-                elapsed: self.elapsed(),
-                ladder_tail: self.ladder_tail(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Moves every node's outputs out, then delivers what is due now.
-    fn step(
-        &mut self,
-        hook: &mut dyn FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
-    ) -> Result<bool, SimError> {
-        let mut progress = false;
-        for id in self.nodes.ids() {
-            while let Some(action) = self.nodes.poll(id) {
-                progress = true;
-                self.count_step()?;
-                self.act(id, action, hook);
-            }
-        }
-        while let Some(entry) = self.flights.first_entry() {
-            if entry.key().0 > self.now {
-                break;
-            }
-            let flight = entry.remove();
-            progress = true;
-            self.count_step()?;
-            self.arrive(flight);
-        }
-        // History connections that came before their session's SDP
-        // exchange completed there.
-        for conn in 0..self.conns.len() {
-            let c = &self.conns[conn];
-            if c.p_open && c.p_end == Some(End::HistoryUnbound) && !c.unbound.is_empty() {
-                self.bind_history(conn);
-                progress |= self.conns[conn].p_end != Some(End::HistoryUnbound);
-            }
-        }
-        Ok(progress)
-    }
-
-    fn schedule(&mut self, at: Instant, flight: Flight) {
-        self.seq += 1;
-        self.flights.insert((at, self.seq), flight);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn log_wire(
-        &mut self,
-        from: SocketAddr,
-        to: SocketAddr,
-        from_node: Option<NodeId>,
-        to_node: Option<NodeId>,
-        kind: WireKind,
-        bytes: Vec<u8>,
-        fate: Fate,
-    ) {
-        self.order.push(Entry::Wire(self.wire.len()));
-        self.wire.push(WireRecord {
-            at: self.elapsed(),
-            from,
-            to,
-            from_node,
-            to_node,
-            kind,
-            bytes,
-            fate,
-        });
-    }
-
-    fn extra_delay(&self, bytes: &[u8]) -> Duration {
-        self.delays
-            .iter()
-            .filter(|(pick, _)| pick(bytes))
-            .map(|(_, d)| *d)
-            .sum()
-    }
-
-    fn act(
-        &mut self,
-        id: NodeId,
-        action: Action,
-        hook: &mut dyn FnMut(&mut Nodes, NodeId, &SimEvent, Instant),
-    ) {
-        match action {
-            Action::Sip(t) => self.send_sip(id, t),
-            Action::Connect { end, destination } => {
-                let to = destination.socket_addr();
-                self.connect(id, end, to);
-            }
-            Action::Write { end, data } => self.write(id, end, data),
-            Action::Close { end } => self.close(id, end),
-            Action::Bound { accepted, session } => {
-                if let Some(&conn) = self.ends.get(&(id, accepted)) {
-                    self.ends.insert((id, session), conn);
-                }
-            }
-            Action::Event(event) => {
-                let now = self.now;
-                if self.nodes.auto_accept(id) {
-                    if let (
-                        NodeId::Client(c),
-                        SimEvent::Client(client::Event::InvitationReceived { session, .. }),
-                    ) = (id, &event)
-                    {
-                        let _ = self.nodes.client(c).accept(*session, now);
-                    }
-                }
-                hook(&mut self.nodes, id, &event, now);
-                self.order.push(Entry::Event(self.events.len()));
-                self.events.push(Recorded {
-                    at: self.elapsed(),
-                    node: id,
-                    event,
-                });
-            }
-        }
-    }
-
-    fn send_sip(&mut self, from_node: NodeId, t: Transmit) {
-        let from = self.nodes.sip_addr(from_node);
-        let to_node = self.by_sip.get(&t.destination).copied();
-        let reliable = t.transport.is_reliable();
-        let cut = to_node.is_some_and(|to| self.partitioned(from_node, to));
-        let f = self.faults;
-        let lost = !reliable
-            && (cut || (f.loss_percent > 0 && self.rng.below(100) < u64::from(f.loss_percent)));
-        let duplicated = !reliable
-            && !lost
-            && f.duplicate_percent > 0
-            && self.rng.below(100) < u64::from(f.duplicate_percent);
-        let held = reliable && cut;
-        let fate = match (lost, duplicated, held) {
-            (true, _, _) => Fate::Lost,
-            (_, true, _) => Fate::Duplicated,
-            (_, _, true) => Fate::Held,
-            _ => Fate::Delivered,
-        };
-        self.log_wire(
-            from,
-            t.destination,
-            Some(from_node),
-            to_node,
-            WireKind::Sip(t.transport),
-            t.bytes.clone(),
-            fate,
-        );
-        if lost {
-            return;
-        }
-        let extra = self.extra_delay(&t.bytes);
-        let flight = |bytes: Vec<u8>| Flight::Sip {
-            from_node,
-            from,
-            to: t.destination,
-            transport: t.transport,
-            bytes,
-        };
-        if held {
-            self.held.push(flight(t.bytes));
-            return;
-        }
-        for _ in 0..if duplicated { 2 } else { 1 } {
-            let jitter = if reliable || f.jitter.is_zero() {
-                Duration::ZERO
-            } else {
-                let micros = u64::try_from(f.jitter.as_micros()).unwrap_or(u64::MAX - 1);
-                Duration::from_micros(self.rng.below(micros.saturating_add(1)))
-            };
-            let at = self.now + f.latency + jitter + extra;
-            self.schedule(at, flight(t.bytes.clone()));
-        }
-    }
-
-    fn connect(&mut self, id: NodeId, end: End, to: Option<SocketAddr>) {
-        let ip = self.nodes.sip_addr(id).ip();
-        self.next_port = if self.next_port == u16::MAX {
-            49_152
-        } else {
-            self.next_port + 1
-        };
-        let a_addr = SocketAddr::new(ip, self.next_port);
-        let p_addr = to.unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), 0));
-        let passive = to.and_then(|a| self.by_msrp.get(&a).copied());
-        let conn = self.conns.len();
-        self.conns.push(Conn {
-            active: id,
-            a_end: end,
-            a_addr,
-            a_open: true,
-            passive,
-            p_end: None,
-            p_addr,
-            p_open: passive.is_some(),
-            unbound: Vec::new(),
-        });
-        self.ends.insert((id, end), conn);
-        let latency = self.faults.latency;
-        let now = self.now;
-        let reachable = passive.is_some_and(|p| !self.partitioned(id, p));
-        if reachable {
-            self.log_wire(
-                a_addr,
-                p_addr,
-                Some(id),
-                passive,
-                WireKind::Open,
-                Vec::new(),
-                Fate::Delivered,
-            );
-            self.schedule(now + latency, Flight::Accept { conn });
-            self.schedule(now + latency * 2, Flight::Up { conn });
-        } else {
-            self.log_wire(
-                a_addr,
-                p_addr,
-                Some(id),
-                passive,
-                WireKind::Refused,
-                Vec::new(),
-                Fate::Delivered,
-            );
-            self.conns[conn].p_open = false;
-            self.schedule(now + latency * 2, Flight::Refused { conn });
-        }
-    }
-
-    fn write(&mut self, id: NodeId, end: End, data: Vec<u8>) {
-        let Some(&conn) = self.ends.get(&(id, end)) else {
-            return;
-        };
-        let c = &self.conns[conn];
-        let to_passive = c.active == id;
-        let (from, to, to_node) = if to_passive {
-            (c.a_addr, c.p_addr, c.passive)
-        } else {
-            (c.p_addr, c.a_addr, Some(c.active))
-        };
-        let open = if to_passive { c.a_open } else { c.p_open };
-        if !open {
-            return;
-        }
-        let cut = to_node.is_some_and(|t| self.partitioned(id, t));
-        let fate = if cut { Fate::Held } else { Fate::Delivered };
-        let extra = self.extra_delay(&data);
-        self.log_wire(
-            from,
-            to,
-            Some(id),
-            to_node,
-            WireKind::Msrp,
-            data.clone(),
-            fate,
-        );
-        let flight = Flight::Data {
-            conn,
-            to_passive,
-            bytes: data,
-        };
-        if cut {
-            self.held.push(flight);
-        } else {
-            // TCP keeps order: a segment never overtakes an earlier one.
-            let at = self.now + self.faults.latency + extra;
-            self.schedule(at, flight);
-        }
-    }
-
-    fn close(&mut self, id: NodeId, end: End) {
-        let Some(&conn) = self.ends.get(&(id, end)) else {
-            return;
-        };
-        self.ends.retain(|(n, _), v| !(*n == id && *v == conn));
-        let c = &mut self.conns[conn];
-        let from_active = c.active == id;
-        let was_open = if from_active {
-            std::mem::replace(&mut c.a_open, false)
-        } else {
-            std::mem::replace(&mut c.p_open, false)
-        };
-        if !was_open {
-            return;
-        }
-        let c = &self.conns[conn];
-        let (from, to, to_node) = if from_active {
-            (c.a_addr, c.p_addr, c.passive)
-        } else {
-            (c.p_addr, c.a_addr, Some(c.active))
-        };
-        let other_open = if from_active { c.p_open } else { c.a_open };
-        self.log_wire(
-            from,
-            to,
-            Some(id),
-            to_node,
-            WireKind::Close,
-            Vec::new(),
-            Fate::Delivered,
-        );
-        if other_open {
-            let at = self.now + self.faults.latency;
-            self.schedule(
-                at,
-                Flight::Closed {
-                    conn,
-                    to_passive: from_active,
-                },
-            );
-        }
-    }
-
-    /// The nodes a flight goes between (for partitions).
-    fn flight_ends(&self, flight: &Flight) -> (Option<NodeId>, Option<NodeId>) {
-        match flight {
-            Flight::Sip { from_node, to, .. } => (Some(*from_node), self.by_sip.get(to).copied()),
-            Flight::Data {
-                conn, to_passive, ..
-            } => {
-                let c = &self.conns[*conn];
-                if *to_passive {
-                    (Some(c.active), c.passive)
-                } else {
-                    (c.passive, Some(c.active))
-                }
-            }
-            _ => (None, None),
-        }
-    }
-
-    fn arrive(&mut self, flight: Flight) {
-        let now = self.now;
-        match flight {
-            Flight::Sip {
-                from,
-                to,
-                transport,
-                bytes,
-                ..
-            } => match self.by_sip.get(&to).copied() {
-                Some(node) => self.nodes.deliver_sip(node, &bytes, from, transport, now),
-                None => self.undeliverable += 1,
-            },
-            Flight::Accept { conn } => {
-                let Some(passive) = self.conns[conn].passive else {
-                    return;
-                };
-                match self.nodes.accept(passive, now) {
-                    Some(end) => {
-                        self.conns[conn].p_end = Some(end);
-                        if end != End::HistoryUnbound {
-                            self.ends.insert((passive, end), conn);
-                        }
-                    }
-                    None => self.conns[conn].p_open = false,
-                }
-            }
-            Flight::Up { conn } => {
-                let c = &self.conns[conn];
-                if c.a_open {
-                    let (a, e) = (c.active, c.a_end);
-                    self.nodes.deliver_msrp(a, e, MsrpIn::Connected, now);
-                }
-            }
-            Flight::Refused { conn } => {
-                let c = &mut self.conns[conn];
-                if std::mem::replace(&mut c.a_open, false) {
-                    let (a, e) = (c.active, c.a_end);
-                    self.ends.remove(&(a, e));
-                    self.nodes.deliver_msrp(a, e, MsrpIn::Closed, now);
-                }
-            }
-            Flight::Data {
-                conn,
-                to_passive,
-                bytes,
-            } => {
-                let c = &mut self.conns[conn];
-                if to_passive {
-                    if !c.p_open {
-                        return;
-                    }
-                    let Some(passive) = c.passive else { return };
-                    match c.p_end {
-                        Some(End::HistoryUnbound) => {
-                            c.unbound.extend_from_slice(&bytes);
-                            self.bind_history(conn);
-                        }
-                        Some(end) => {
-                            self.nodes
-                                .deliver_msrp(passive, end, MsrpIn::Bytes(&bytes), now)
-                        }
-                        None => {}
-                    }
-                } else if c.a_open {
-                    let (a, e) = (c.active, c.a_end);
-                    self.nodes.deliver_msrp(a, e, MsrpIn::Bytes(&bytes), now);
-                }
-            }
-            Flight::Closed { conn, to_passive } => {
-                let c = &mut self.conns[conn];
-                let (node, end) = if to_passive {
-                    if !std::mem::replace(&mut c.p_open, false) {
-                        return;
-                    }
-                    match (c.passive, c.p_end) {
-                        (Some(p), Some(e)) => (p, e),
-                        _ => return,
-                    }
-                } else {
-                    if !std::mem::replace(&mut c.a_open, false) {
-                        return;
-                    }
-                    (c.active, c.a_end)
-                };
-                self.ends.retain(|(n, _), v| !(*n == node && *v == conn));
-                self.nodes.deliver_msrp(node, end, MsrpIn::Closed, now);
-            }
-        }
-    }
-
-    /// Binds a History Function's accepted connection to the session its
-    /// first To-Path names, once that session's MSRP endpoint exists.
-    fn bind_history(&mut self, conn: usize) {
-        use crate::im::accept::{to_path_session_id, Lookup};
-        let c = &self.conns[conn];
-        let Some(NodeId::History(h)) = c.passive else {
-            return;
-        };
-        let session = match to_path_session_id(&c.unbound) {
-            Lookup::Incomplete => return,
-            Lookup::Invalid => None,
-            Lookup::Found(token) => match self.nodes.history_session_for(h, token) {
-                Some(s) => Some(s),
-                // The SDP exchange is not complete there yet: wait.
-                None => return,
-            },
-        };
-        let now = self.now;
-        let Some(session) = session else {
-            let (from, to) = (c.p_addr, c.a_addr);
-            let active = c.active;
-            self.log_wire(
-                from,
-                to,
-                Some(NodeId::History(h)),
-                Some(active),
-                WireKind::Reset,
-                Vec::new(),
-                Fate::Delivered,
-            );
-            self.conns[conn].p_open = false;
-            self.schedule(
-                now,
-                Flight::Closed {
-                    conn,
-                    to_passive: false,
-                },
-            );
-            return;
-        };
-        let end = End::HistorySession(session);
-        let node = NodeId::History(h);
-        let buffer = std::mem::take(&mut self.conns[conn].unbound);
-        self.conns[conn].p_end = Some(end);
-        self.ends.insert((node, end), conn);
-        self.nodes.deliver_msrp(node, end, MsrpIn::Connected, now);
-        self.nodes
-            .deliver_msrp(node, end, MsrpIn::Bytes(&buffer), now);
     }
 }

@@ -9,9 +9,9 @@ use crate::im::client::{self, ImClient, ImSessionId};
 use crate::im::history::{self, HistorySessionId, ImHistoryFunction};
 use crate::im::server::{self, ImServer};
 use crate::im::ConnectionId;
-use crate::msrp::session::Authority;
 use crate::transaction::{Transmit, Transport};
 
+use super::custom::{self, CustomId, CustomIndex, LinkInput, Node, NodeOutput};
 use super::proxy::Proxy;
 
 /// An [`ImClient`] of a [`Sim`](super::Sim).
@@ -43,6 +43,8 @@ pub enum NodeId {
     Agent(AgentId),
     /// A SIP proxy.
     Proxy(ProxyId),
+    /// A node of your own ([`Node`]).
+    Custom(CustomIndex),
 }
 
 macro_rules! node_from {
@@ -54,7 +56,13 @@ macro_rules! node_from {
         }
     )*};
 }
-node_from!(ClientId => Client, ServerId => Server, HistoryId => History, AgentId => Agent, ProxyId => Proxy);
+node_from!(ClientId => Client, ServerId => Server, HistoryId => History, AgentId => Agent, ProxyId => Proxy, CustomIndex => Custom);
+
+impl<T> From<CustomId<T>> for NodeId {
+    fn from(id: CustomId<T>) -> Self {
+        NodeId::Custom(id.into())
+    }
+}
 
 /// Something a node reported, tagged by its kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +93,9 @@ pub(crate) struct Slot<R> {
 /// act on any node while the simulation runs.
 ///
 /// The ids are those the simulation handed out; an id of another
-/// simulation that has fewer nodes of its kind makes the accessors panic
-/// (a programming error, never an input of the network).
+/// simulation that has fewer nodes of its kind (or, for a node of your
+/// own, another type at that place) makes the accessors panic (a
+/// programming error, never an input of the network).
 #[derive(Debug, Default)]
 pub struct Nodes {
     pub(crate) clients: Vec<Slot<ImClient>>,
@@ -94,6 +103,7 @@ pub struct Nodes {
     pub(crate) histories: Vec<Slot<ImHistoryFunction>>,
     pub(crate) agents: Vec<Slot<UserAgent>>,
     pub(crate) proxies: Vec<Slot<Proxy>>,
+    pub(crate) customs: Vec<Slot<Box<dyn Node>>>,
 }
 
 impl Nodes {
@@ -122,6 +132,22 @@ impl Nodes {
         &mut self.proxies[id.0].role
     }
 
+    /// The node of your own `id`.
+    pub fn custom<T: Node>(&mut self, id: CustomId<T>) -> &mut T {
+        match custom::downcast(self.customs[id.index].role.as_mut()) {
+            Some(node) => node,
+            None => panic!("{id:?} is a node of another type"),
+        }
+    }
+
+    /// The node of your own `id`, to read it.
+    pub fn custom_ref<T: Node>(&self, id: CustomId<T>) -> &T {
+        match custom::downcast_ref(self.customs[id.index].role.as_ref()) {
+            Some(node) => node,
+            None => panic!("{id:?} is a node of another type"),
+        }
+    }
+
     /// Every node, in the order of their kinds then of their addition.
     pub fn ids(&self) -> Vec<NodeId> {
         let mut ids: Vec<NodeId> = Vec::new();
@@ -130,6 +156,7 @@ impl Nodes {
         ids.extend((0..self.histories.len()).map(|i| NodeId::History(HistoryId(i))));
         ids.extend((0..self.agents.len()).map(|i| NodeId::Agent(AgentId(i))));
         ids.extend((0..self.proxies.len()).map(|i| NodeId::Proxy(ProxyId(i))));
+        ids.extend((0..self.customs.len()).map(|i| NodeId::Custom(CustomIndex(i))));
         ids
     }
 
@@ -141,6 +168,7 @@ impl Nodes {
             NodeId::History(i) => &self.histories[i.0].name,
             NodeId::Agent(i) => &self.agents[i.0].name,
             NodeId::Proxy(i) => &self.proxies[i.0].name,
+            NodeId::Custom(i) => &self.customs[i.0].name,
         }
     }
 
@@ -152,6 +180,7 @@ impl Nodes {
             NodeId::History(i) => self.histories[i.0].sip,
             NodeId::Agent(i) => self.agents[i.0].sip,
             NodeId::Proxy(i) => self.proxies[i.0].sip,
+            NodeId::Custom(i) => self.customs[i.0].sip,
         }
     }
 
@@ -161,6 +190,7 @@ impl Nodes {
             NodeId::Client(i) => self.clients[i.0].msrp,
             NodeId::Server(i) => self.servers[i.0].msrp,
             NodeId::History(i) => self.histories[i.0].msrp,
+            NodeId::Custom(i) => self.customs[i.0].msrp,
             NodeId::Agent(_) | NodeId::Proxy(_) => None,
         }
     }
@@ -182,7 +212,7 @@ impl Nodes {
                     destination,
                 } => Action::Connect {
                     end: End::ClientSession(session),
-                    destination,
+                    to: destination.socket_addr(),
                 },
                 client::Output::MsrpTransmit { session, data } => Action::Write {
                     end: End::ClientSession(session),
@@ -214,7 +244,7 @@ impl Nodes {
                     address,
                 } => Action::Connect {
                     end: End::Server(connection),
-                    destination: address,
+                    to: address.socket_addr(),
                 },
                 server::Output::MsrpTransmit { connection, bytes } => Action::Write {
                     end: End::Server(connection),
@@ -232,7 +262,7 @@ impl Nodes {
                     destination,
                 } => Action::Connect {
                     end: End::HistorySession(session),
-                    destination,
+                    to: destination.socket_addr(),
                 },
                 history::Output::MsrpTransmit { session, data } => Action::Write {
                     end: End::HistorySession(session),
@@ -241,6 +271,20 @@ impl Nodes {
                 history::Output::MsrpClose { session } => Action::Close {
                     end: End::HistorySession(session),
                 },
+                history::Output::MsrpAccepted {
+                    connection,
+                    session,
+                } => Action::Bound {
+                    accepted: End::HistoryAccepted(connection),
+                    session: End::HistorySession(session),
+                },
+                history::Output::MsrpConnectionTransmit { connection, data } => Action::Write {
+                    end: End::HistoryAccepted(connection),
+                    data,
+                },
+                history::Output::MsrpConnectionClose { connection } => Action::Close {
+                    end: End::HistoryAccepted(connection),
+                },
                 history::Output::Event(e) => Action::Event(SimEvent::History(e)),
             },
             NodeId::Agent(i) => match self.agents[i.0].role.poll_output()? {
@@ -248,6 +292,21 @@ impl Nodes {
                 dialog::Output::Event(e) => Action::Event(SimEvent::Agent(e)),
             },
             NodeId::Proxy(i) => Action::Sip(self.proxies[i.0].role.poll()?),
+            NodeId::Custom(i) => match self.customs[i.0].role.poll_output()? {
+                NodeOutput::Sip(t) => Action::Sip(t),
+                NodeOutput::Connect { link, to } => Action::Connect {
+                    end: End::Custom(link),
+                    to: Some(to),
+                },
+                NodeOutput::Write { link, bytes } => Action::Write {
+                    end: End::Custom(link),
+                    data: bytes,
+                },
+                NodeOutput::Close { link } => Action::Close {
+                    end: End::Custom(link),
+                },
+                NodeOutput::Event(e) => Action::Event(e),
+            },
         })
     }
 
@@ -294,6 +353,9 @@ impl Nodes {
                 now,
             ),
             NodeId::Proxy(i) => self.proxies[i.0].role.forward(bytes, transport),
+            NodeId::Custom(i) => self.customs[i.0]
+                .role
+                .handle_sip(bytes, source, transport, now),
         }
     }
 
@@ -305,65 +367,66 @@ impl Nodes {
                 self.clients[i.0].role.msrp_accepted_at(now),
             )),
             NodeId::Server(i) => Some(End::Server(self.servers[i.0].role.msrp_accepted_at(now))),
-            NodeId::History(_) => Some(End::HistoryUnbound),
+            NodeId::History(i) => Some(End::HistoryAccepted(
+                self.histories[i.0].role.msrp_accepted_at(now),
+            )),
+            NodeId::Custom(i) => self.customs[i.0].role.accept(now).map(End::Custom),
             NodeId::Agent(_) | NodeId::Proxy(_) => None,
         }
     }
 
     /// Hands a connection event to the end `end` of node `id`.
-    pub(crate) fn deliver_msrp(&mut self, id: NodeId, end: End, what: MsrpIn<'_>, now: Instant) {
+    pub(crate) fn deliver_msrp(&mut self, id: NodeId, end: End, what: LinkInput<'_>, now: Instant) {
         match (id, end) {
             (NodeId::Client(i), End::ClientSession(session)) => {
                 let input = match what {
-                    MsrpIn::Connected => client::Input::MsrpConnected { session },
-                    MsrpIn::Bytes(bytes) => client::Input::MsrpBytes { session, bytes },
-                    MsrpIn::Closed => client::Input::MsrpClosed { session },
+                    LinkInput::Connected => client::Input::MsrpConnected { session },
+                    LinkInput::Bytes(bytes) => client::Input::MsrpBytes { session, bytes },
+                    LinkInput::Closed => client::Input::MsrpClosed { session },
                 };
                 self.clients[i.0].role.handle_input(input, now);
             }
             (NodeId::Client(i), End::ClientAccepted(connection)) => {
                 let input = match what {
-                    MsrpIn::Connected => return,
-                    MsrpIn::Bytes(bytes) => client::Input::MsrpAcceptedBytes { connection, bytes },
-                    MsrpIn::Closed => client::Input::MsrpAcceptedClosed { connection },
+                    LinkInput::Connected => return,
+                    LinkInput::Bytes(bytes) => {
+                        client::Input::MsrpAcceptedBytes { connection, bytes }
+                    }
+                    LinkInput::Closed => client::Input::MsrpAcceptedClosed { connection },
                 };
                 self.clients[i.0].role.handle_input(input, now);
             }
             (NodeId::Server(i), End::Server(connection)) => {
                 let input = match what {
-                    MsrpIn::Connected => server::Input::MsrpConnected { connection },
-                    MsrpIn::Bytes(bytes) => server::Input::MsrpBytes { connection, bytes },
-                    MsrpIn::Closed => server::Input::MsrpClosed { connection },
+                    LinkInput::Connected => server::Input::MsrpConnected { connection },
+                    LinkInput::Bytes(bytes) => server::Input::MsrpBytes { connection, bytes },
+                    LinkInput::Closed => server::Input::MsrpClosed { connection },
                 };
                 self.servers[i.0].role.handle_input(input, now);
             }
             (NodeId::History(i), End::HistorySession(session)) => {
                 let input = match what {
-                    MsrpIn::Connected => history::Input::MsrpConnected { session },
-                    MsrpIn::Bytes(bytes) => history::Input::MsrpBytes { session, bytes },
-                    MsrpIn::Closed => history::Input::MsrpClosed { session },
+                    LinkInput::Connected => history::Input::MsrpConnected { session },
+                    LinkInput::Bytes(bytes) => history::Input::MsrpBytes { session, bytes },
+                    LinkInput::Closed => history::Input::MsrpClosed { session },
                 };
                 self.histories[i.0].role.handle_input(input, now);
             }
+            (NodeId::History(i), End::HistoryAccepted(connection)) => {
+                let input = match what {
+                    LinkInput::Connected => return,
+                    LinkInput::Bytes(bytes) => {
+                        history::Input::MsrpAcceptedBytes { connection, bytes }
+                    }
+                    LinkInput::Closed => history::Input::MsrpAcceptedClosed { connection },
+                };
+                self.histories[i.0].role.handle_input(input, now);
+            }
+            (NodeId::Custom(i), End::Custom(link)) => {
+                self.customs[i.0].role.handle_link(link, what, now);
+            }
             _ => {}
         }
-    }
-
-    /// The History Function session whose local MSRP URI has the
-    /// session-id `token`.
-    pub(crate) fn history_session_for(
-        &self,
-        id: HistoryId,
-        token: &str,
-    ) -> Option<HistorySessionId> {
-        let h = &self.histories[id.0].role;
-        let found = h.sessions().find(|s| {
-            h.local_msrp_path(*s)
-                .and_then(|p| crate::msrp::MsrpUri::parse(p).ok())
-                .and_then(|u| u.session_id.map(|t| t == token))
-                .unwrap_or(false)
-        });
-        found
     }
 
     pub(crate) fn handle_timeout(&mut self, id: NodeId, now: Instant) {
@@ -372,6 +435,7 @@ impl Nodes {
             NodeId::Server(i) => self.servers[i.0].role.handle_timeout(now),
             NodeId::History(i) => self.histories[i.0].role.handle_timeout(now),
             NodeId::Agent(i) => self.agents[i.0].role.handle_timeout(now),
+            NodeId::Custom(i) => self.customs[i.0].role.handle_timeout(now),
             NodeId::Proxy(_) => {}
         }
     }
@@ -382,6 +446,7 @@ impl Nodes {
             NodeId::Server(i) => self.servers[i.0].role.poll_timeout(),
             NodeId::History(i) => self.histories[i.0].role.poll_timeout(),
             NodeId::Agent(i) => self.agents[i.0].role.poll_timeout(),
+            NodeId::Custom(i) => self.customs[i.0].role.poll_timeout(),
             NodeId::Proxy(_) => None,
         }
     }
@@ -394,6 +459,7 @@ impl Nodes {
             NodeId::History(i) => self.histories[i.0].role.is_idle(),
             NodeId::Agent(i) => self.agents[i.0].role.is_idle(),
             NodeId::Proxy(i) => self.proxies[i.0].role.is_idle(),
+            NodeId::Custom(i) => self.customs[i.0].role.is_idle(),
         };
         if idle {
             return None;
@@ -428,6 +494,10 @@ impl Nodes {
                 self.agents[i.0].role.next_deadline().map(|d| d.reason)
             ),
             NodeId::Proxy(_) => "messages queued".to_owned(),
+            NodeId::Custom(i) => format!(
+                "not idle, next deadline {:?}",
+                self.customs[i.0].role.poll_timeout()
+            ),
         })
     }
 }
@@ -443,17 +513,10 @@ pub(crate) enum End {
     Server(ConnectionId),
     /// A History Function session.
     HistorySession(HistorySessionId),
-    /// A connection accepted by a History Function, not bound to a session
-    /// yet: the simulator binds it from its first To-Path.
-    HistoryUnbound,
-}
-
-/// What a connection brings to one of its ends.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum MsrpIn<'a> {
-    Connected,
-    Bytes(&'a [u8]),
-    Closed,
+    /// A connection a History Function accepted.
+    HistoryAccepted(ConnectionId),
+    /// A connection of a node of your own.
+    Custom(ConnectionId),
 }
 
 /// A node's output in the simulator's terms.
@@ -462,7 +525,7 @@ pub(crate) enum Action {
     Sip(Transmit),
     Connect {
         end: End,
-        destination: Authority,
+        to: Option<SocketAddr>,
     },
     Write {
         end: End,

@@ -5,15 +5,17 @@
 //! heuristic does not pick them up: `-d tcp.port==2855,msrp`).
 //!
 //! Every header length and checksum is computed. TCP connections get a
-//! three-way handshake when opened (or before their first SIP message) and
-//! a FIN or RST when closed; sequence numbers follow the bytes sent.
-//! Records between IPv6 addresses are left out.
+//! three-way handshake when opened (or before their first SIP segment) and
+//! a FIN or RST when closed; their payload is written in the segments the
+//! simulator cut the streams into, and sequence numbers follow the bytes
+//! sent. Records between IPv6 addresses are left out.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use super::wire::{Fate, WireKind, WireRecord};
+use super::stream::Segment;
+use super::wire::{Entry, Fate, WireKind, WireRecord};
 use crate::transaction::Transport;
 
 /// The capture's clock: the simulation starts at this UNIX time
@@ -36,8 +38,8 @@ struct Flow {
     initiator: SocketAddr,
 }
 
-/// Writes the pcap capture of `wire`.
-pub(crate) fn write(wire: &[WireRecord]) -> Vec<u8> {
+/// Writes the pcap capture of `wire` and `segments`, in `order`.
+pub(crate) fn write(wire: &[WireRecord], segments: &[Segment], order: &[Entry]) -> Vec<u8> {
     let mut w = Writer {
         out: Vec::with_capacity(64 * wire.len() + 24),
         flows: HashMap::new(),
@@ -50,13 +52,26 @@ pub(crate) fn write(wire: &[WireRecord]) -> Vec<u8> {
     w.out.extend_from_slice(&0u32.to_le_bytes());
     w.out.extend_from_slice(&65_535u32.to_le_bytes());
     w.out.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
-    for r in wire {
-        let (SocketAddr::V4(_), SocketAddr::V4(_)) = (r.from, r.to) else {
-            continue;
-        };
-        let copies = if r.fate == Fate::Duplicated { 2 } else { 1 };
-        for _ in 0..copies {
-            w.record(r);
+    for entry in order {
+        match entry {
+            Entry::Wire(i) => {
+                let r = &wire[*i];
+                let (SocketAddr::V4(_), SocketAddr::V4(_)) = (r.from, r.to) else {
+                    continue;
+                };
+                let copies = if r.fate == Fate::Duplicated { 2 } else { 1 };
+                for _ in 0..copies {
+                    w.record(r);
+                }
+            }
+            Entry::Segment(i) => {
+                let s = &segments[*i];
+                if !w.flows.contains_key(&flow_key(s.from, s.to)) {
+                    w.handshake(s.at, s.from, s.to);
+                }
+                w.data(s.at, s.from, s.to, &s.bytes);
+            }
+            Entry::Event(_) => {}
         }
     }
     w.out
@@ -81,18 +96,10 @@ impl Writer {
         let at = r.at;
         match r.kind {
             WireKind::Sip(Transport::Udp) => self.udp(at, r.from, r.to, &r.bytes),
-            WireKind::Sip(_) => {
-                if !self.flows.contains_key(&flow_key(r.from, r.to)) {
-                    self.handshake(at, r.from, r.to);
-                }
-                self.data(at, r.from, r.to, &r.bytes);
-            }
-            WireKind::Msrp => {
-                if !self.flows.contains_key(&flow_key(r.from, r.to)) {
-                    self.handshake(at, r.from, r.to);
-                }
-                self.data(at, r.from, r.to, &r.bytes);
-            }
+            // A stream's payload is written from its segments.
+            WireKind::Sip(_) | WireKind::Msrp => {}
+            // A SYN that never arrived (a node cut off).
+            WireKind::Open if r.fate == Fate::Lost => self.tcp(at, r.from, r.to, 0, 0, SYN, &[]),
             WireKind::Open => self.handshake(at, r.from, r.to),
             WireKind::Refused => {
                 self.tcp(at, r.from, r.to, 0, 0, SYN, &[]);

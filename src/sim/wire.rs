@@ -101,10 +101,11 @@ impl WireRecord {
     }
 }
 
-/// An entry of the ladder: a record of the wire or an event.
+/// An entry of the log: a record of the wire, a TCP segment or an event.
 #[derive(Debug, Clone)]
 pub(crate) enum Entry {
     Wire(usize),
+    Segment(usize),
     Event(usize),
 }
 
@@ -148,6 +149,7 @@ pub(crate) fn ladder(
                     r.first_line(),
                 );
             }
+            Entry::Segment(_) => {}
             Entry::Event(i) => {
                 let e = &events[*i];
                 let _ = writeln!(

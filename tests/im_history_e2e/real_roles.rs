@@ -1,4 +1,4 @@
-//! Issue #8 end to end with the real roles over the in-memory network:
+//! Issue #8 end to end with the real roles on the simulator ([`oma_im::sim`]):
 //! Alice ([`ImClient`]) starts an Ad-hoc IM Group Session with Bob and
 //! Carol through the controlling [`ImServer`]; she asks the
 //! [`ImHistoryFunction`] (REFER) to record it; the History Function joins
@@ -6,7 +6,7 @@
 //! the session Alice retrieves the history with a URI-list INVITE and gets
 //! each stored message over MSRP with its original CPIM headers. Every SIP
 //! message crosses the network as bytes through the SIP/IP Core; MSRP
-//! crosses as TCP segments.
+//! crosses on TCP connections the roles open and accept.
 //!
 //! [`ImClient`]: oma_im::im::client::ImClient
 //! [`ImServer`]: oma_im::im::server::ImServer
@@ -15,7 +15,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use oma_im::im::client::{self, EndReason, ImClient, ImSessionId};
+use oma_im::im::client::{self, EndReason, ImSessionId};
 use oma_im::im::history::{self, HistoryConfig};
 use oma_im::im::server::{self, RecordingPolicy};
 use oma_im::im::trust::{TrustDomain, TrustedPeer};
@@ -23,11 +23,12 @@ use oma_im::im::SipIpCoreProfile;
 use oma_im::sdp::{Direction, SessionDescription};
 use oma_im::sip::{parse_message, HeaderName, SipMessage};
 
-use crate::support::im::{client_config, ImNode};
-use crate::support::im_history::HistoryNode;
+use oma_im::sim::{Faults, SimEvent, WireKind, WireRecord};
+
+use crate::support::im::client_config;
+use crate::support::im_history::{HistoryApp, HistoryNode};
 use crate::support::im_server::scenario::config;
-use crate::support::im_server::{client_addr, Core, Peer, PeerEvent, CORE, FACTORY, SERVER};
-use crate::support::{Conditions, Network, WireRecord};
+use crate::support::im_server::{client_addr, ims_core, Group, NodeMut, CORE, FACTORY, SERVER};
 
 const HISTORY: &str = "10.0.0.30:5060";
 const HISTORY_URI: &str = "sip:history@10.0.0.30:5060";
@@ -47,92 +48,55 @@ fn addr(s: &str) -> SocketAddr {
 
 /// An IMS core (it asserts the identity the clients prefer), the bridged
 /// IM Server, the three IM Clients, the History Function (1 KiB chunks).
-fn network(conditions: Conditions) -> Network<Peer> {
+fn network(conditions: Faults) -> Group {
     network_with(conditions, RecordingPolicy::default())
 }
 
 /// As [`network`], the server admitting recordings by `recording`.
-fn network_with(conditions: Conditions, recording: RecordingPolicy) -> Network<Peer> {
+fn network_with(conditions: Faults, recording: RecordingPolicy) -> Group {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
     cfg.recording = recording;
     // An IMS deployment: the core is the server's trust domain (RFC 3325).
     cfg.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
-    let mut net = Network::new(conditions, 8);
-    net.add(addr(CORE), Peer::Core(Core::ims()));
-    net.add(addr(SERVER), Peer::bridged_server(cfg));
+    let mut net = Group::new(conditions, 8, ims_core(), cfg);
     for (i, user) in USERS.iter().enumerate() {
         let mut c = client_config(user, client_addr(user), addr(CORE), 200 + i as u64);
         c.conference_factory_uri = FACTORY.to_owned();
         c.profile = SipIpCoreProfile::Ims;
-        net.add(client_addr(user), Peer::Im(Box::new(ImNode::new(c))));
+        net.add_client(c);
     }
     let mut h = HistoryConfig::new("sip:history@history.example.com", addr(HISTORY), addr(CORE));
     h.chunk_size = 1024;
     h.seed = 9.into();
     h.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
     h.product = "oma-im-test/1.0".to_owned();
-    net.add(
-        addr(HISTORY),
-        Peer::History(Box::new(HistoryNode::new(h, &[ALICE]))),
-    );
+    net.add_history(h, HistoryApp::new(&[ALICE]));
     net
 }
 
-fn client(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
-}
-
-fn history(net: &mut Network<Peer>) -> &mut HistoryNode {
-    match net.node(H) {
-        Peer::History(node) => node,
-        _ => panic!("not the History Function"),
-    }
+fn history(net: &mut Group) -> HistoryNode<'_> {
+    net.history(H)
 }
 
 /// Runs for `secs` of virtual time, the invitees accepting every invitation.
-fn run_for(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
+fn run_for(net: &mut Group, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
     net.run_until(until, accept_invitations);
 }
 
-fn accept_invitations(_: usize, node: &mut Peer, event: &PeerEvent, now: std::time::Instant) {
-    if let (Peer::Im(n), PeerEvent::Im(client::Event::InvitationReceived { session, .. })) =
-        (node, event)
-    {
-        n.client.accept(*session, now).expect("accept");
+fn accept_invitations(_: usize, node: NodeMut<'_>, event: &SimEvent, now: std::time::Instant) {
+    if let SimEvent::Client(client::Event::InvitationReceived { session, .. }) = event {
+        node.client().accept(*session, now).expect("accept");
     }
 }
 
-fn client_events(net: &Network<Peer>, index: usize) -> Vec<client::Event> {
-    net.events
+fn history_events(net: &Group) -> Vec<history::Event> {
+    net.sim
+        .events()
         .iter()
-        .filter(|(i, _)| *i == index)
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Im(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn history_events(net: &Network<Peer>) -> Vec<history::Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::History(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn server_events(net: &Network<Peer>) -> Vec<server::Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Server(e) => Some(e.clone()),
+        .filter_map(|r| match &r.event {
+            SimEvent::History(e) => Some(e.clone()),
             _ => None,
         })
         .collect()
@@ -144,7 +108,7 @@ fn sip<'w>(wire: &'w [WireRecord], from: &str, to: SocketAddr, start: &str) -> V
     let from = addr(from);
     let mut seen: Vec<&[u8]> = Vec::new();
     wire.iter()
-        .filter(|r| r.from == from && r.to == to && r.start_line().starts_with(start))
+        .filter(|r| r.from == from && r.to == to && r.first_line().starts_with(start))
         .filter(|r| {
             let fresh = !seen.contains(&r.bytes.as_slice());
             seen.push(&r.bytes);
@@ -187,45 +151,42 @@ fn said() -> Vec<(usize, &'static str, &'static str, String)> {
 }
 
 /// The whole flow; returns the network and Alice's group session.
-fn record_and_retrieve(conditions: Conditions) -> (Network<Peer>, ImSessionId) {
+fn record_and_retrieve(conditions: Faults) -> (Group, ImSessionId) {
     let mut net = network(conditions);
     // 1. Alice starts the Ad-hoc IM Group Session with Bob and Carol.
-    let now = net.now;
-    let session = client(&mut net, A)
-        .start_ad_hoc(&[BOB, CAROL], now)
-        .unwrap();
+    let now = net.now();
+    let session = net.client(A).start_ad_hoc(&[BOB, CAROL], now).unwrap();
     run_for(&mut net, 20);
     for index in [A, B, C] {
         assert!(
-            client_events(&net, index)
+            net.client_events(index)
                 .iter()
                 .any(|e| matches!(e, client::Event::SessionEstablished { .. })),
             "node {index} in the session ({conditions:?})"
         );
     }
     // Alice follows the conference state.
-    let now = net.now;
-    client(&mut net, A)
-        .subscribe_conference(session, now)
-        .unwrap();
+    let now = net.now();
+    net.client(A).subscribe_conference(session, now).unwrap();
     run_for(&mut net, 10);
     // 2. She asks the History Function to record it.
-    let now = net.now;
-    client(&mut net, A)
+    let now = net.now();
+    net.client(A)
         .request_recording(session, HISTORY_URI, now)
         .unwrap();
     run_for(&mut net, 40);
     // 3. Bob, Carol and Alice speak, one after the other.
     for (index, _, date, text) in said() {
-        let now = net.now;
-        let s = client_events(&net, index)
+        let now = net.now();
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),
                 _ => None,
             })
             .unwrap();
-        client(&mut net, index)
+        net.client(index)
             .send_message_dated(s, "text/plain", text.as_bytes(), false, date, now)
             .unwrap();
         run_for(&mut net, 10);
@@ -233,23 +194,24 @@ fn record_and_retrieve(conditions: Conditions) -> (Network<Peer>, ImSessionId) {
     assert_eq!(history(&mut net).store.len(), 3, "{conditions:?}");
     // The recorder is a leg of the switch, not a user of the roster: Alice
     // is listed once.
-    let mut roster = client(&mut net, A).participants(session);
+    let mut roster = net.client(A).participants(session);
     roster.sort();
     assert_eq!(roster, [ALICE, BOB, CAROL], "{conditions:?}");
     // 4. The session ends: everybody leaves.
     for index in [B, C, A] {
-        let now = net.now;
-        let s = client_events(&net, index)
+        let now = net.now();
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),
                 _ => None,
             })
             .unwrap();
-        client(&mut net, index).leave(s, now).unwrap();
+        net.client(index).leave(s, now).unwrap();
         run_for(&mut net, 5);
     }
-    net.run_until_idle(Duration::from_secs(600), accept_invitations);
+    net.run_until_quiet(Duration::from_secs(600), accept_invitations);
     // 5. Later Alice retrieves what was recorded.
     let refs: Vec<String> = history(&mut net)
         .store
@@ -257,17 +219,18 @@ fn record_and_retrieve(conditions: Conditions) -> (Network<Peer>, ImSessionId) {
         .map(|(r, _)| r.clone())
         .collect();
     let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
-    let now = net.now;
-    client(&mut net, A)
+    let now = net.now();
+    net.client(A)
         .retrieve_history(HISTORY_URI, &refs, now)
         .unwrap();
-    net.run_until_idle(Duration::from_secs(600), accept_invitations);
+    net.run_until_quiet(Duration::from_secs(600), accept_invitations);
     (net, session)
 }
 
-fn check(conditions: Conditions) {
+fn check(conditions: Faults) {
     let (mut net, session) = record_and_retrieve(conditions);
-    let identity = client(&mut net, A)
+    let identity = net
+        .client(A)
         .session_identity(session)
         .cloned()
         .expect("the IM Session Identity");
@@ -282,7 +245,7 @@ fn check(conditions: Conditions) {
 
     // The REFER: Refer-To the IM Session Identity, Referred-By Alice, and
     // the client's headers of an initial request.
-    let refers = sip(&net.wire, "10.0.0.21:5060", core, "REFER ");
+    let refers = sip(net.wire(), "10.0.0.21:5060", core, "REFER ");
     assert!(!refers.is_empty());
     let refer = parse_message(&refers[0].bytes).unwrap();
     assert_eq!(refer.request_line().unwrap().uri, HISTORY_URI);
@@ -304,7 +267,7 @@ fn check(conditions: Conditions) {
         .starts_with("IM-client/OMA1.0"));
     // ... answered 202; the outcome NOTIFYed: the History Function's INVITE
     // got 200, the subscription terminated.
-    let events = client_events(&net, A);
+    let events = net.client_events(A);
     assert!(events.iter().any(|e| matches!(
         e,
         client::Event::RecordingRequestAnswered { status: 202, .. }
@@ -326,7 +289,7 @@ fn check(conditions: Conditions) {
     // The History Function's INVITE: to the IM Session Identity, From
     // Alice (13.3.1.2 steps 1, 2), an SDP offer with a=recvonly (step 3),
     // towards the IM Server through the core (step 4).
-    let invites: Vec<&WireRecord> = sip(&net.wire, HISTORY, core, "INVITE ")
+    let invites: Vec<&WireRecord> = sip(net.wire(), HISTORY, core, "INVITE ")
         .into_iter()
         .filter(|r| {
             parse_message(&r.bytes)
@@ -342,12 +305,12 @@ fn check(conditions: Conditions) {
         .starts_with("<sip:alice@example.com>"));
     assert_eq!(direction(&invites[0].bytes), Direction::RecvOnly);
     assert!(net
-        .wire
+        .wire()
         .iter()
         .any(|r| r.from == core && r.to == addr(SERVER) && r.bytes == invites[0].bytes));
     // The server's 200 to it: a=sendonly, the focus's Contact.
     let call_id = header(&invite, "Call-ID").unwrap().to_owned();
-    let ok = sip(&net.wire, SERVER, core, "SIP/2.0 200 ")
+    let ok = sip(net.wire(), SERVER, core, "SIP/2.0 200 ")
         .into_iter()
         .find(|r| {
             let m = parse_message(&r.bytes).unwrap();
@@ -378,7 +341,7 @@ fn check(conditions: Conditions) {
     assert!(hevents
         .iter()
         .any(|e| matches!(e, history::Event::ConferenceState { .. })));
-    assert!(!sip(&net.wire, HISTORY, core, "SUBSCRIBE ").is_empty());
+    assert!(!sip(net.wire(), HISTORY, core, "SUBSCRIBE ").is_empty());
 
     // Every message was recorded with its sender's CPIM From (not the
     // focus), the session as To, and its DateTime.
@@ -401,7 +364,7 @@ fn check(conditions: Conditions) {
     )));
 
     // The retrieval: INVITE with a=recvonly and the URI list ...
-    let retrieval = sip(&net.wire, "10.0.0.21:5060", core, "INVITE ")
+    let retrieval = sip(net.wire(), "10.0.0.21:5060", core, "INVITE ")
         .into_iter()
         .find(|r| {
             parse_message(&r.bytes)
@@ -423,7 +386,7 @@ fn check(conditions: Conditions) {
     let retrieval_call_id = header(&parse_message(&retrieval.bytes).unwrap(), "Call-ID")
         .unwrap()
         .to_owned();
-    let ok = sip(&net.wire, HISTORY, core, "SIP/2.0 200 ")
+    let ok = sip(net.wire(), HISTORY, core, "SIP/2.0 200 ")
         .into_iter()
         .find(|r| {
             header(&parse_message(&r.bytes).unwrap(), "Call-ID") == Some(retrieval_call_id.as_str())
@@ -433,14 +396,16 @@ fn check(conditions: Conditions) {
 
     // Alice received each stored message over MSRP, in order, with its
     // original CPIM From, To and DateTime.
-    let retrieved = client_events(&net, A)
+    let retrieved = net
+        .client_events(A)
         .into_iter()
         .find_map(|e| match e {
             client::Event::SessionEstablished { session: s, .. } if s != session => Some(s),
             _ => None,
         })
         .expect("the retrieval session");
-    let got: Vec<Seen> = client_events(&net, A)
+    let got: Vec<Seen> = net
+        .client_events(A)
         .into_iter()
         .filter_map(|e| match e {
             client::Event::MessageReceived {
@@ -471,27 +436,28 @@ fn check(conditions: Conditions) {
     assert_eq!(got, expected, "{conditions:?}");
     // The big one was chunked by the History Function.
     let sends_to_alice = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == hf && r.to == alice && r.bytes.starts_with(b"MSRP "))
+        .filter(|r| r.kind == WireKind::Msrp && r.from.ip() == hf.ip() && r.to.ip() == alice.ip())
         .filter(|r| r.bytes.windows(6).any(|w| w == b" SEND\r"))
         .count();
     assert!(sends_to_alice > 3, "{sends_to_alice} SEND chunks");
     // The History Function released the session with BYE: a normal end.
-    assert!(!sip(&net.wire, HISTORY, core, "BYE ").is_empty());
-    assert!(client_events(&net, A).iter().any(|e| matches!(
+    assert!(!sip(net.wire(), HISTORY, core, "BYE ").is_empty());
+    assert!(net.client_events(A).iter().any(|e| matches!(
         e,
         client::Event::SessionEnded { session, reason: EndReason::Remote } if *session == retrieved
     )));
     assert!(hevents_completed(&net));
     // Every node ends idle.
     assert!(net.is_idle());
-    assert!(server_events(&net)
+    assert!(net
+        .server_events()
         .iter()
         .any(|e| matches!(e, server::Event::SessionEnded { .. })));
 }
 
-fn hevents_completed(net: &Network<Peer>) -> bool {
+fn hevents_completed(net: &Group) -> bool {
     history_events(net).iter().any(|e| {
         matches!(
             e,
@@ -505,28 +471,29 @@ fn hevents_completed(net: &Network<Peer>) -> bool {
 
 #[test]
 fn real_roles_record_a_group_session_and_retrieve_it_with_original_cpim_headers() {
-    check(Conditions::PERFECT);
+    check(Faults::PERFECT);
 }
 
 #[test]
 fn real_roles_record_and_retrieve_over_a_lossy_network() {
-    check(Conditions::lossy(10, 5, Duration::from_millis(20)));
+    check(Faults::lossy(10, 5, Duration::from_millis(20)));
 }
 
 /// Alice's Ad-hoc IM Group Session with Bob, then the History Function
 /// asked (by the application, with the identity of the session) to record
 /// it for `initiator`.
-fn recording_for(recording: RecordingPolicy, initiator: &str) -> Network<Peer> {
-    let mut net = network_with(Conditions::PERFECT, recording);
-    let now = net.now;
-    let session = client(&mut net, A).start_ad_hoc(&[BOB], now).unwrap();
+fn recording_for(recording: RecordingPolicy, initiator: &str) -> Group {
+    let mut net = network_with(Faults::PERFECT, recording);
+    let now = net.now();
+    let session = net.client(A).start_ad_hoc(&[BOB], now).unwrap();
     run_for(&mut net, 10);
-    let identity = client(&mut net, A)
+    let identity = net
+        .client(A)
         .session_identity(session)
         .cloned()
         .unwrap()
         .uri;
-    let now = net.now;
+    let now = net.now();
     history(&mut net)
         .history
         .start_recording(&identity, initiator, now)
@@ -535,7 +502,7 @@ fn recording_for(recording: RecordingPolicy, initiator: &str) -> Network<Peer> {
     net
 }
 
-fn recording_outcome(net: &Network<Peer>) -> Option<Result<(), history::EndReason>> {
+fn recording_outcome(net: &Group) -> Option<Result<(), history::EndReason>> {
     history_events(net).into_iter().find_map(|e| match e {
         history::Event::RecordingStarted { .. } => Some(Ok(())),
         history::Event::SessionEnded { reason, .. } => Some(Err(reason)),
@@ -552,9 +519,9 @@ fn recording_for_someone_outside_the_session_is_refused_by_default() {
         recording_outcome(&net),
         Some(Err(history::EndReason::InviteFailed(403)))
     );
-    let refused = sip(&net.wire, SERVER, addr(CORE), "SIP/2.0 403 ");
+    let refused = sip(net.wire(), SERVER, addr(CORE), "SIP/2.0 403 ");
     assert_eq!(refused.len(), 1);
-    assert!(!server_events(&net).iter().any(|e| matches!(
+    assert!(!net.server_events().iter().any(|e| matches!(
         e,
         server::Event::ParticipantJoined { address, .. } if address == "sip:mallory@example.com"
     )));
@@ -582,18 +549,19 @@ fn a_participant_may_have_the_session_recorded_by_default() {
     // Bob leaves, then Alice: the recorder alone keeps nothing alive, the
     // server releases it with BYE and the session ends.
     for index in [B, A] {
-        let now = net.now;
-        let s = client_events(&net, index)
+        let now = net.now();
+        let s = net
+            .client_events(index)
             .iter()
             .find_map(|e| match e {
                 client::Event::SessionEstablished { session, .. } => Some(*session),
                 _ => None,
             })
             .unwrap();
-        client(&mut net, index).leave(s, now).unwrap();
+        net.client(index).leave(s, now).unwrap();
         run_for(&mut net, 5);
     }
-    net.run_until_idle(Duration::from_secs(300), accept_invitations);
+    net.run_until_quiet(Duration::from_secs(300), accept_invitations);
     assert!(history_events(&net).iter().any(|e| matches!(
         e,
         history::Event::SessionEnded {
@@ -601,14 +569,14 @@ fn a_participant_may_have_the_session_recorded_by_default() {
             ..
         }
     )));
-    let byes = sip(&net.wire, SERVER, addr(CORE), "BYE ");
+    let byes = sip(net.wire(), SERVER, addr(CORE), "BYE ");
     assert!(byes.iter().any(|r| parse_message(&r.bytes)
         .unwrap()
         .request_line()
         .unwrap()
         .uri
         .contains("10.0.0.30")));
-    assert!(server_events(&net).iter().any(|e| matches!(
+    assert!(net.server_events().iter().any(|e| matches!(
         e,
         server::Event::SessionEnded {
             reason: server::EndReason::Empty,

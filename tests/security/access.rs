@@ -9,12 +9,12 @@ use oma_im::im::client::{EndReason as ClientEnd, Event as ClientEvent, ImClient}
 use oma_im::im::server::{
     AuthorizationPolicy, Event, Input, PredefinedGroup, ServerConfig, SessionAccess,
 };
-use oma_im::transaction::Transport;
 
-use crate::support::im::{client_config, ImNode};
+use oma_im::sim::{Faults, SimEvent, WireKind};
+
+use crate::support::im::client_config;
 use crate::support::im_server::scenario::{config, header, inviter_offer, status, Scenario};
-use crate::support::im_server::{client_addr, Peer, PeerEvent, CORE, FACTORY, SERVER};
-use crate::support::{Conditions, Network};
+use crate::support::im_server::{client_addr, core, Group, CORE, FACTORY, SERVER};
 
 const GROUP: &str = "sip:friends@im.example.com";
 const LOBBY: &str = "sip:lobby@im.example.com";
@@ -235,23 +235,28 @@ fn the_application_is_asked_about_every_join() {
 
 /// Runs, allowing everyone but mallory.
 fn run_deciding(sc: &mut Scenario, secs: u64) {
-    let until = sc.net.now + Duration::from_secs(secs);
-    sc.net.run_until(until, |_, node, event, now| {
-        if let PeerEvent::Server(Event::AuthorizationRequested {
-            request,
-            originator,
-            ..
-        }) = event
-        {
-            node.as_server().handle_input(
-                Input::Authorization {
-                    request: *request,
-                    allowed: !originator.contains("mallory"),
-                },
-                now,
-            );
-        }
-    });
+    let server = sc.server_id;
+    let run = sc
+        .sim
+        .run_for_with(Duration::from_secs(secs), |nodes, _, event, now| {
+            if let SimEvent::Server(Event::AuthorizationRequested {
+                request,
+                originator,
+                ..
+            }) = event
+            {
+                nodes.server(server).handle_input(
+                    Input::Authorization {
+                        request: *request,
+                        allowed: !originator.contains("mallory"),
+                    },
+                    now,
+                );
+            }
+        });
+    if let Err(e) = run {
+        panic!("{e}");
+    }
 }
 
 #[test]
@@ -275,12 +280,10 @@ fn a_groups_no_anonymity_rule_holds_for_later_joins() {
 }
 
 /// Core, bridged server, then alice, bob and mallory as IM Clients.
-pub(crate) fn clients() -> Network<Peer> {
+pub(crate) fn clients() -> Group {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
-    let mut net = Network::new(Conditions::PERFECT, 13);
-    net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
-    net.add(SERVER.parse().unwrap(), Peer::bridged_server(cfg));
+    let mut net = Group::new(Faults::PERFECT, 13, core(), cfg);
     for (i, user) in ["alice", "bob", "mallory"].iter().enumerate() {
         let mut c = client_config(
             user,
@@ -289,45 +292,33 @@ pub(crate) fn clients() -> Network<Peer> {
             40 + i as u64,
         );
         c.conference_factory_uri = FACTORY.to_owned();
-        net.add(client_addr(user), Peer::Im(Box::new(ImNode::new(c))));
+        net.add_client(c);
     }
     net
 }
 
-fn im(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
+pub(crate) fn im(net: &mut Group, index: usize) -> &mut ImClient {
+    net.client(index)
 }
 
-pub(crate) fn run_accepting(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
+pub(crate) fn run_accepting(net: &mut Group, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
     net.run_until(until, |_, node, event, now| {
-        if let (Peer::Im(n), PeerEvent::Im(ClientEvent::InvitationReceived { session, .. })) =
-            (node, event)
-        {
-            n.client.accept(*session, now).expect("accept");
+        if let SimEvent::Client(ClientEvent::InvitationReceived { session, .. }) = event {
+            node.client().accept(*session, now).expect("accept");
         }
     });
 }
 
-fn im_events(net: &Network<Peer>, index: usize) -> Vec<ClientEvent> {
-    net.events
-        .iter()
-        .filter(|(i, _)| *i == index)
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Im(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+fn im_events(net: &Group, index: usize) -> Vec<ClientEvent> {
+    net.client_events(index)
 }
 
 #[test]
 fn join_public_conference_with_a_session_uri_is_refused_and_hears_nothing() {
     let (alice, bob, mallory) = (2, 3, 4);
     let mut net = clients();
-    let now = net.now;
+    let now = net.now();
     let session = im(&mut net, alice).start_ad_hoc(&[BOB], now).unwrap();
     run_accepting(&mut net, 10);
     let identity = im(&mut net, alice)
@@ -335,7 +326,7 @@ fn join_public_conference_with_a_session_uri_is_refused_and_hears_nothing() {
         .cloned()
         .expect("identity")
         .uri;
-    let now = net.now;
+    let now = net.now();
     let attempt = im(&mut net, mallory)
         .join_public_conference(&identity, now)
         .unwrap();
@@ -346,7 +337,7 @@ fn join_public_conference_with_a_session_uri_is_refused_and_hears_nothing() {
             reason: ClientEnd::Rejected(403),
         })
     );
-    let now = net.now;
+    let now = net.now();
     im(&mut net, alice)
         .send_message(session, "text/plain", b"for bob only", false, now)
         .unwrap();
@@ -355,11 +346,11 @@ fn join_public_conference_with_a_session_uri_is_refused_and_hears_nothing() {
         |e| matches!(e, ClientEvent::MessageReceived { body, .. } if body == b"for bob only")
     ));
     let mallory_addr = client_addr("mallory");
-    let server = SERVER.parse().unwrap();
+    let server: std::net::SocketAddr = SERVER.parse().unwrap();
     assert!(
-        !net.wire
-            .iter()
-            .any(|r| r.from == server && r.to == mallory_addr && r.transport == Transport::Tcp),
+        !net.wire().iter().any(|r| r.kind == WireKind::Msrp
+            && r.from.ip() == server.ip()
+            && r.to.ip() == mallory_addr.ip()),
         "no MSRP bytes to mallory"
     );
 }

@@ -13,12 +13,13 @@ use oma_im::im::trust::{TrustDomain, TrustedPeer};
 use oma_im::sdp::Direction;
 use oma_im::sip::Method;
 
-use crate::support::im_history::{self as hs, HistoryNode, ScriptedPeer};
+use oma_im::sim::{Faults, WireKind};
+
+use crate::support::im_history::{self as hs, HistoryApp, ScriptedPeer};
 use crate::support::im_server::scenario::{
     adhoc_body, config, header, inviter_offer, status, Scenario,
 };
-use crate::support::im_server::{client_addr, Client, Peer, CORE, FACTORY, SERVER};
-use crate::support::{Conditions, Network};
+use crate::support::im_server::{client_addr, CORE, FACTORY, SERVER};
 
 const ALICE: &str = "sip:alice@example.com";
 const BOB: &str = "sip:bob@example.com";
@@ -43,11 +44,7 @@ fn a_forged_p_asserted_identity_from_outside_the_trust_domain_does_not_pass_an_a
     cfg.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(CORE).ip()));
     let mut sc = Scenario::new(cfg, &[("alice", &[]), ("bob", &[200])]);
     // Mallory goes around the core, straight to the server.
-    sc.net.add(
-        client_addr("mallory"),
-        Peer::Client(Box::new(Client::with_proxy("mallory", &[], addr(SERVER)))),
-    );
-    sc.users.push("mallory".into());
+    sc.add_client("mallory", &[], addr(SERVER));
     let (ct, body) = adhoc_body(&inviter_offer("mallory", "message/cpim"), &[BOB]);
     let pai = format!("<{ALICE}>");
     sc.invite(
@@ -120,25 +117,20 @@ fn without_a_trust_domain_the_originator_is_the_unverified_from() {
 #[test]
 fn the_crates_im_client_never_asserts_its_own_identity() {
     let mut net = crate::access::clients();
-    let now = net.now;
+    let now = net.now();
     let alice = 2;
-    match net.node(alice) {
-        Peer::Im(node) => {
-            node.client.start_ad_hoc(&[BOB], now).unwrap();
-        }
-        _ => unreachable!(),
-    }
+    net.client(alice).start_ad_hoc(&[BOB], now).unwrap();
     crate::access::run_accepting(&mut net, 10);
     let clients: Vec<SocketAddr> = ["alice", "bob", "mallory"].map(client_addr).to_vec();
     let mut seen = 0;
-    for record in net.wire.iter().filter(|r| clients.contains(&r.from)) {
+    for record in net.wire().iter().filter(|r| clients.contains(&r.from)) {
         if let Ok(msg) = oma_im::sip::parse_message(&record.bytes) {
             seen += 1;
             assert_eq!(
                 msg.p_asserted_identity().count(),
                 0,
                 "{}",
-                record.start_line()
+                record.first_line()
             );
         }
     }
@@ -154,8 +146,8 @@ const IDENTITY: &str = "sip:conf-7@im.example.com";
 
 /// The History Function, trusting only its core, and mallory (node 0)
 /// sending straight to it.
-fn history_net(unverified: UnverifiedRequests) -> Network<hs::Peer> {
-    let mut net = Network::new(Conditions::PERFECT, 17);
+fn history_net(unverified: UnverifiedRequests) -> hs::Net {
+    let mut net = hs::Net::new(Faults::PERFECT, 17);
     let mallory = ScriptedPeer::new(addr(MALLORY), addr(HISTORY), 5, hs::Script::default());
     let mut c = HistoryConfig::new(
         "sip:history@im.example.com",
@@ -165,16 +157,13 @@ fn history_net(unverified: UnverifiedRequests) -> Network<hs::Peer> {
     c.seed = 23.into();
     c.trust = TrustDomain::new().with_peer(TrustedPeer::host(addr(HISTORY_CORE).ip()));
     c.unverified_requests = unverified;
-    net.add(addr(MALLORY), hs::Peer::Scripted(mallory));
-    net.add(
-        addr(HISTORY),
-        hs::Peer::History(HistoryNode::new(c, &[ALICE])),
-    );
+    net.add_scripted("mallory", mallory);
+    net.add_history(c, HistoryApp::new(&[ALICE]));
     net
 }
 
-fn refer(net: &mut Network<hs::Peer>, pai: Option<&str>) {
-    let now = net.now;
+fn refer(net: &mut hs::Net, pai: Option<&str>) {
+    let now = net.now();
     let mut spec = RequestSpec::new(
         Method::Refer,
         &format!("sip:history@{HISTORY}"),
@@ -188,19 +177,13 @@ fn refer(net: &mut Network<hs::Peer>, pai: Option<&str>) {
     net.node(0).scripted().send(spec, now);
 }
 
-fn history_events(net: &Network<hs::Peer>) -> Vec<history::Event> {
-    net.events
-        .iter()
-        .filter_map(|(_, e)| match e {
-            hs::PeerEvent::History(h) => Some(h.clone()),
-            _ => None,
-        })
-        .collect()
+fn history_events(net: &hs::Net) -> Vec<history::Event> {
+    net.history_events()
 }
 
 /// The final statuses the History Function sent to mallory, for `method`.
-fn history_finals(net: &Network<hs::Peer>, method: Method<'_>) -> Vec<u16> {
-    net.wire
+fn history_finals(net: &hs::Net, method: Method<'_>) -> Vec<u16> {
+    net.wire()
         .iter()
         .filter(|r| r.from == addr(HISTORY) && r.to == addr(MALLORY))
         .filter_map(|r| {
@@ -211,9 +194,9 @@ fn history_finals(net: &Network<hs::Peer>, method: Method<'_>) -> Vec<u16> {
         .collect()
 }
 
-fn run_history(net: &mut Network<hs::Peer>) {
-    let until = net.now + Duration::from_secs(40);
-    net.run_until(until, |_, _, _, _| {});
+fn run_history(net: &mut hs::Net) {
+    let until = net.now() + Duration::from_secs(40);
+    net.run_until(until);
 }
 
 #[test]
@@ -224,7 +207,7 @@ fn the_history_function_refuses_a_recording_without_a_trusted_identity() {
     run_history(&mut net);
     assert_eq!(history_finals(&net, Method::Refer), [403, 403]);
     assert!(
-        !net.wire
+        !net.wire()
             .iter()
             .any(|r| r.from == addr(HISTORY) && r.bytes.starts_with(b"INVITE ")),
         "nothing was recorded"
@@ -257,7 +240,7 @@ fn an_accepted_unverified_recording_request_is_marked_so() {
 #[test]
 fn the_history_function_refuses_a_retrieval_with_a_forged_identity() {
     let mut net = history_net(UnverifiedRequests::Refuse);
-    let now = net.now;
+    let now = net.now();
     let mallory = net.node(0).scripted();
     let sdp = String::from_utf8(mallory.retrieval_offer(Direction::RecvOnly)).unwrap();
     let list = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<resource-lists \
@@ -284,9 +267,9 @@ fn the_history_function_refuses_a_retrieval_with_a_forged_identity() {
         .iter()
         .any(|e| matches!(e, history::Event::RetrievalRequested { .. })));
     assert!(
-        !net.wire
+        !net.wire()
             .iter()
-            .any(|r| r.from == addr(HISTORY) && r.bytes.starts_with(b"MSRP ")),
+            .any(|r| r.kind == WireKind::Msrp && r.from.ip() == addr(HISTORY).ip()),
         "no history sent"
     );
 }

@@ -6,37 +6,31 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use oma_im::im::client::{Event as ClientEvent, ImClient};
+use oma_im::im::client::Event as ClientEvent;
 use oma_im::im::server::{ImServer, Input, Output};
+use oma_im::sim::{RawPeer, WireKind};
 use oma_im::sip::parse_message;
-use oma_im::transaction::Transport;
 
+use crate::access::im;
 use crate::support::im_server::scenario::config;
-use crate::support::im_server::{Peer, PeerEvent, SERVER};
-use crate::support::{Network, Node};
+use crate::support::im_server::{Group, SERVER};
 
 const BOB: &str = "sip:bob@example.com";
-/// Where mallory's MSRP connection comes from.
+/// Mallory's host (her MSRP connections come from it).
+const MALLORY: &str = "10.0.0.98:5060";
+/// The From-Path mallory writes.
 const MALLORY_MSRP: &str = "10.0.0.98:7001";
 
-fn im(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
-}
-
-fn received(net: &Network<Peer>, index: usize, text: &[u8]) -> bool {
-    net.events.iter().any(|(i, e)| {
-        *i == index
-            && matches!(e, PeerEvent::Im(ClientEvent::MessageReceived { body, .. }) if body == text)
-    })
+fn received(net: &Group, index: usize, text: &[u8]) -> bool {
+    net.client_events(index)
+        .iter()
+        .any(|e| matches!(e, ClientEvent::MessageReceived { body, .. } if body == text))
 }
 
 /// The server's MSRP URI on alice's leg: the `a=path` of its 200 to her.
-fn alice_leg(net: &Network<Peer>) -> String {
+fn alice_leg(net: &Group) -> String {
     let server: SocketAddr = SERVER.parse().unwrap();
-    net.wire
+    net.wire()
         .iter()
         .filter(|r| r.from == server && r.bytes.starts_with(b"SIP/2.0 200 "))
         .find_map(|r| {
@@ -57,10 +51,10 @@ fn alice_leg(net: &Network<Peer>) -> String {
 fn a_second_connection_for_a_bound_leg_gets_506_and_the_first_keeps_it() {
     let (alice, bob) = (2, 3);
     let mut net = crate::access::clients();
-    let now = net.now;
+    let now = net.now();
     let session = im(&mut net, alice).start_ad_hoc(&[BOB], now).unwrap();
     crate::access::run_accepting(&mut net, 10);
-    let now = net.now;
+    let now = net.now();
     im(&mut net, alice)
         .send_message(session, "text/plain", b"before", false, now)
         .unwrap();
@@ -74,21 +68,21 @@ fn a_second_connection_for_a_bound_leg_gets_506_and_the_first_keeps_it() {
          Message-ID: m1\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\n\
          hello\r\n-------mal1$\r\n"
     );
-    let now = net.now;
-    let mallory: SocketAddr = MALLORY_MSRP.parse().unwrap();
-    net.node(1)
-        .deliver(attack.as_bytes(), mallory, Transport::Tcp, now);
+    let mallory = net
+        .sim
+        .add_node("mallory", MALLORY.parse().unwrap(), None, RawPeer::new());
+    let server_msrp: SocketAddr = SERVER.parse().unwrap();
+    let link = net.sim.custom(mallory).connect(server_msrp);
+    net.sim.custom(mallory).write(link, attack.into_bytes());
     crate::access::run_accepting(&mut net, 5);
 
     // The legitimate connection still carries the leg, both ways.
-    let now = net.now;
+    let now = net.now();
     let bobs = net
-        .events
-        .iter()
-        .find_map(|(i, e)| match e {
-            PeerEvent::Im(ClientEvent::InvitationReceived { session, .. }) if *i == bob => {
-                Some(*session)
-            }
+        .client_events(bob)
+        .into_iter()
+        .find_map(|e| match e {
+            ClientEvent::InvitationReceived { session, .. } => Some(session),
             _ => None,
         })
         .expect("bob's session");
@@ -106,14 +100,14 @@ fn a_second_connection_for_a_bound_leg_gets_506_and_the_first_keeps_it() {
         "mallory's message not relayed"
     );
 
-    let server: SocketAddr = SERVER.parse().unwrap();
     let to_mallory: Vec<&[u8]> = net
-        .wire
+        .wire()
         .iter()
-        .filter(|r| r.from == server && r.to == mallory)
+        .filter(|r| r.kind == WireKind::Msrp && r.to_node == Some(mallory.into()))
         .map(|r| r.bytes.as_slice())
         .collect();
     assert_eq!(to_mallory.len(), 1, "only the refusal");
+    assert_eq!(net.sim.custom_ref(mallory).received(link), to_mallory[0]);
     let refusal = String::from_utf8_lossy(to_mallory[0]);
     assert!(refusal.starts_with("MSRP mal1 506"), "{refusal}");
     assert!(refusal.contains(&format!("To-Path: msrp://{MALLORY_MSRP}/mal;tcp")));

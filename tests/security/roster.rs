@@ -13,8 +13,7 @@ const CAROL: &str = "sip:carol@example.com";
 
 /// `user` SUBSCRIBEs to the conference state of `identity`.
 fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
-    let now = sc.net.now;
-    let node = sc.node(user);
+    let now = sc.now();
     let spec = RequestSpec::new(
         Method::Subscribe,
         identity,
@@ -24,12 +23,7 @@ fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
     .with_header("Expires", "600");
-    sc.net
-        .node(node)
-        .as_client()
-        .ua
-        .send_request(spec, now)
-        .unwrap();
+    sc.client(user).ua.send_request(spec, now).unwrap();
 }
 
 fn subscribe_finals(sc: &Scenario, user: &str) -> Vec<u16> {

@@ -1,29 +1,28 @@
-//! Real IM Clients chatting through the real IM Server on the in-memory
-//! network, for the IMDN and is-composing flows: the SIP/IP Core (node 0),
-//! the bridged IM Server (1), then one IM Client per user (2, 3, ...).
+//! Real IM Clients chatting through the real IM Server on the simulator,
+//! for the IMDN and is-composing flows: the SIP/IP Core (node 0), the IM
+//! Server (1, its MSRP on its SIP address), then one IM Client per user
+//! (2, 3, ...).
 
 use std::time::Duration;
 
 use oma_im::im::client::{ClientConfig, Event, ImClient, ImSessionId};
+use oma_im::sim::{Faults, SimEvent};
 
-use super::im::{client_config, ImNode};
+use super::im::client_config;
 use super::im_server::scenario::config;
-use super::im_server::{client_addr, Peer, PeerEvent, CORE, FACTORY, SERVER};
-use super::{Conditions, Network};
+use super::im_server::{client_addr, core, Group, CORE, FACTORY, SERVER};
 
 /// The network of `users`, each client's configuration adjusted by `tune`
 /// (given the user's index).
 pub fn network(
     users: &[&str],
-    conditions: Conditions,
+    faults: Faults,
     seed: u64,
     mut tune: impl FnMut(usize, &mut ClientConfig),
-) -> Network<Peer> {
+) -> Group {
     let mut cfg = config();
     cfg.msrp_authority = SERVER.to_owned();
-    let mut net = Network::new(conditions, seed);
-    net.add(CORE.parse().unwrap(), Peer::Core(Default::default()));
-    net.add(SERVER.parse().unwrap(), Peer::bridged_server(cfg));
+    let mut net = Group::new(faults, seed, core(), cfg);
     for (i, user) in users.iter().enumerate() {
         let mut c = client_config(
             user,
@@ -33,45 +32,33 @@ pub fn network(
         );
         c.conference_factory_uri = FACTORY.to_owned();
         tune(i, &mut c);
-        net.add(client_addr(user), Peer::Im(Box::new(ImNode::new(c))));
+        net.add_client(c);
     }
     net
 }
 
 /// The IM Client at node `index`.
-pub fn client(net: &mut Network<Peer>, index: usize) -> &mut ImClient {
-    match net.node(index) {
-        Peer::Im(node) => &mut node.client,
-        _ => panic!("not an IM Client"),
-    }
+pub fn client(net: &mut Group, index: usize) -> &mut ImClient {
+    net.client(index)
 }
 
 /// Runs `secs` of virtual time, accepting every invitation.
-pub fn run(net: &mut Network<Peer>, secs: u64) {
-    let until = net.now + Duration::from_secs(secs);
+pub fn run(net: &mut Group, secs: u64) {
+    let until = net.now() + Duration::from_secs(secs);
     net.run_until(until, |_, node, event, now| {
-        if let (Peer::Im(n), PeerEvent::Im(Event::InvitationReceived { session, .. })) =
-            (node, event)
-        {
-            n.client.accept(*session, now).expect("accept");
+        if let SimEvent::Client(Event::InvitationReceived { session, .. }) = event {
+            node.client().accept(*session, now).expect("accept");
         }
     });
 }
 
 /// Every event of the IM Client at node `index`, in order.
-pub fn events(net: &Network<Peer>, index: usize) -> Vec<Event> {
-    net.events
-        .iter()
-        .filter(|(i, _)| *i == index)
-        .filter_map(|(_, e)| match e {
-            PeerEvent::Im(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+pub fn events(net: &Group, index: usize) -> Vec<Event> {
+    net.client_events(index)
 }
 
 /// The session of the client at `index` established last.
-pub fn established(net: &Network<Peer>, index: usize) -> ImSessionId {
+pub fn established(net: &Group, index: usize) -> ImSessionId {
     events(net, index)
         .into_iter()
         .rev()
@@ -84,8 +71,8 @@ pub fn established(net: &Network<Peer>, index: usize) -> ImSessionId {
 
 /// Node 2 starts an ad-hoc group with the users of nodes 3.. and
 /// everybody joins; the session of each node, from node 2 on.
-pub fn group(net: &mut Network<Peer>, users: &[&str]) -> Vec<ImSessionId> {
-    let now = net.now;
+pub fn group(net: &mut Group, users: &[&str]) -> Vec<ImSessionId> {
+    let now = net.now();
     let invited: Vec<String> = users[1..]
         .iter()
         .map(|u| format!("sip:{u}@example.com"))
@@ -107,11 +94,12 @@ pub fn group(net: &mut Network<Peer>, users: &[&str]) -> Vec<ImSessionId> {
 }
 
 /// Every client leaves its sessions; the network must go idle.
-pub fn leave_all(net: &mut Network<Peer>, sessions: &[(usize, ImSessionId)]) {
-    let now = net.now;
+pub fn leave_all(net: &mut Group, sessions: &[(usize, ImSessionId)]) {
+    let now = net.now();
     for (index, session) in sessions {
         let _ = client(net, *index).leave(*session, now);
     }
-    net.run_until_idle(Duration::from_secs(300), |_, _, _, _| {});
-    assert!(net.is_idle());
+    if let Err(e) = net.sim.run_until_idle(Duration::from_secs(300)) {
+        panic!("{e}");
+    }
 }

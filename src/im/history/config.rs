@@ -1,6 +1,7 @@
 //! The configuration of an [`ImHistoryFunction`](super::ImHistoryFunction).
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use crate::dialog;
 use crate::im::trust::TrustDomain;
@@ -29,11 +30,19 @@ pub struct Limits {
     /// Most SIP header fields of a recorded 200 OK kept
     /// ([`RecordingInfo::headers`](super::RecordingInfo::headers)).
     pub max_stored_headers: usize,
+    /// Most bytes an accepted MSRP connection may send before it names a
+    /// session of this History Function (its first `To-Path`), and after
+    /// it was refused with `506`; then it is closed.
+    pub max_unbound_msrp_bytes: usize,
+    /// How long an accepted MSRP connection may stay without naming a
+    /// session of this History Function before it is closed.
+    pub unbound_msrp_timeout: Duration,
 }
 
 impl Default for Limits {
     /// Default codec limits, 256 history references per request, 64
-    /// sessions, 64 stored header fields.
+    /// sessions, 64 stored header fields, and 8 KiB or 30 s for an
+    /// accepted MSRP connection to name its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -41,6 +50,8 @@ impl Default for Limits {
             max_history_references: 256,
             max_sessions: 64,
             max_stored_headers: 64,
+            max_unbound_msrp_bytes: 8 * 1024,
+            unbound_msrp_timeout: Duration::from_secs(30),
         }
     }
 }

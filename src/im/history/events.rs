@@ -284,6 +284,9 @@ impl ImHistoryFunction {
         let Some(mut s) = self.sessions.remove(&session) else {
             return;
         };
+        if let Some(c) = s.connection.take() {
+            self.accepted.remove(&c);
+        }
         if let Some(mut msrp) = s.msrp.take() {
             msrp.close();
             self.out.push_back(Output::MsrpClose { session });

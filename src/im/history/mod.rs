@@ -68,7 +68,13 @@
 //! connection of each [`Output::MsrpConnect`] (then report
 //! [`Input::MsrpConnected`]), write each [`Output::MsrpTransmit`] on the
 //! session's connection, close on [`Output::MsrpClose`], and act on each
-//! [`Output::Event`]. Then sleep until
+//! [`Output::Event`]. A connection a peer opens to
+//! [`HistoryConfig::msrp_addr`] is named with
+//! [`msrp_accepted_at`](ImHistoryFunction::msrp_accepted_at) and its bytes
+//! handed in with [`Input::MsrpAcceptedBytes`]: the History Function binds
+//! it to its session ([`Output::MsrpAccepted`]: the session's connection
+//! from then on), or answers and closes it itself
+//! ([`Output::MsrpConnectionTransmit`], [`Output::MsrpConnectionClose`]). Then sleep until
 //! [`poll_timeout`](ImHistoryFunction::poll_timeout) (or the next input) and
 //! call [`handle_timeout`](ImHistoryFunction::handle_timeout) with the time
 //! it is then. A deadline at or before `now` is handled by the call that
@@ -98,6 +104,8 @@
 //!             Output::MsrpConnect { .. } => {}      // connect, then Input::MsrpConnected
 //!             Output::MsrpTransmit { .. } => {}     // write on the session's connection
 //!             Output::MsrpClose { .. } => {}        // close it
+//!             Output::MsrpAccepted { .. } => {}     // the session's connection now
+//!             Output::MsrpConnectionTransmit { .. } | Output::MsrpConnectionClose { .. } => {}
 //!             Output::Event(Event::MessageRecorded { message, .. }) => drop(message), // store it
 //!             Output::Event(_) => {}
 //!         }
@@ -120,6 +128,7 @@
 //! # Ok::<(), oma_im::im::history::HistoryError>(())
 //! ```
 
+mod accept;
 mod config;
 mod events;
 mod retrieval;
@@ -195,6 +204,9 @@ pub struct ImHistoryFunction {
     /// Whether the SIP message being handled came from the trust domain.
     input_trusted: bool,
     next_id: u64,
+    /// The MSRP connections accepted on the MSRP address, by name.
+    accepted: BTreeMap<crate::im::ConnectionId, accept::Accepted>,
+    next_connection: u64,
     out: VecDeque<Output>,
 }
 
@@ -254,6 +266,8 @@ impl ImHistoryFunction {
             subscriptions: HashMap::new(),
             input_trusted: false,
             next_id: 1,
+            accepted: BTreeMap::new(),
+            next_connection: 0,
             out: VecDeque::new(),
         }
     }
@@ -285,9 +299,12 @@ impl ImHistoryFunction {
     }
 
     /// `true` when nothing is alive: no session, no SIP transaction or
-    /// dialog, no deadline, no output waiting.
+    /// dialog, no accepted connection, no deadline, no output waiting.
     pub fn is_idle(&self) -> bool {
-        self.sessions.is_empty() && self.ua.is_idle() && self.out.is_empty()
+        self.sessions.is_empty()
+            && self.accepted.is_empty()
+            && self.ua.is_idle()
+            && self.out.is_empty()
     }
 
     /// Handles a message from the network or the MSRP connections.
@@ -322,6 +339,10 @@ impl ImHistoryFunction {
             Input::MsrpClosed { session } => {
                 self.msrp_input(session, msrp_session::Input::Closed, now)
             }
+            Input::MsrpAcceptedBytes { connection, bytes } => {
+                self.accepted_bytes(connection, bytes, now)
+            }
+            Input::MsrpAcceptedClosed { connection } => self.accepted_closed(connection, now),
         }
         self.settle(now);
     }
@@ -335,6 +356,7 @@ impl ImHistoryFunction {
             }
         }
         self.settle(now);
+        self.expire_accepted(now);
     }
 
     /// The next output; drain until `None` after every call.
@@ -350,7 +372,13 @@ impl ImHistoryFunction {
             .values()
             .filter_map(|s| s.msrp.as_ref()?.poll_timeout())
             .min();
-        self.ua.poll_timeout().into_iter().chain(msrp).min()
+        let accepted = self.accepted_deadline().map(|(at, _)| at);
+        self.ua
+            .poll_timeout()
+            .into_iter()
+            .chain(msrp)
+            .chain(accepted)
+            .min()
     }
 
     /// The earliest deadline and why it exists.
@@ -373,10 +401,14 @@ impl ImHistoryFunction {
                 })
             })
             .min_by_key(|d| d.at);
-        match (sip, msrp) {
-            (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
-            (a, b) => a.or(b),
-        }
+        let accepted = self.accepted_deadline().map(|(at, c)| Deadline {
+            at,
+            reason: DeadlineReason::UnboundMsrp(c),
+        });
+        [sip, msrp, accepted]
+            .into_iter()
+            .flatten()
+            .reduce(|best, d| if d.at < best.at { d } else { best })
     }
 
     // ----- retrieval commands -----
@@ -647,6 +679,7 @@ impl ImHistoryFunction {
             Session {
                 kind,
                 msrp: None,
+                connection: None,
                 dialog: None,
                 ending: None,
             },
@@ -841,7 +874,16 @@ impl ImHistoryFunction {
                 }
             }
             if !moved {
-                break;
+                if self.accepted.is_empty() {
+                    break;
+                }
+                // Connections that came before their session's SDP
+                // exchange completed here.
+                let before = self.out.len();
+                self.bind_waiting(now);
+                if self.out.len() == before {
+                    break;
+                }
             }
         }
     }

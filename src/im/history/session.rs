@@ -1,6 +1,7 @@
 //! The state the History Function keeps per session.
 
 use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
+use crate::im::ConnectionId;
 use crate::msrp::session::MsrpSession;
 
 use super::{EndReason, RecordingInfo};
@@ -11,6 +12,8 @@ pub(super) struct Session {
     pub(super) kind: Kind,
     /// The MSRP endpoint, once the SDP exchange is done.
     pub(super) msrp: Option<MsrpSession>,
+    /// The accepted connection that carries the MSRP (passive end).
+    pub(super) connection: Option<ConnectionId>,
     /// The INVITE dialog.
     pub(super) dialog: Option<DialogId>,
     /// Set when the History Function sent BYE: why, reported when it completes.

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::body::cpim::CpimMessageBuf;
 use crate::dialog;
+use crate::im::ConnectionId;
 use crate::msrp::session::{Authority, TimerReason};
 use crate::transaction::Transport;
 
@@ -50,6 +51,23 @@ pub enum Input<'a> {
         /// The session.
         session: HistorySessionId,
     },
+    /// Bytes read from a connection the application accepted on
+    /// [`HistoryConfig::msrp_addr`](super::HistoryConfig::msrp_addr) and
+    /// named with
+    /// [`ImHistoryFunction::msrp_accepted_at`](super::ImHistoryFunction::msrp_accepted_at),
+    /// split anywhere. The History Function finds the session from the
+    /// first `To-Path` and says so with [`Output::MsrpAccepted`].
+    MsrpAcceptedBytes {
+        /// The connection.
+        connection: ConnectionId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// An accepted connection closed.
+    MsrpAcceptedClosed {
+        /// The connection.
+        connection: ConnectionId,
+    },
 }
 
 /// What the History Function hands the caller: drain with
@@ -78,6 +96,34 @@ pub enum Output {
     MsrpClose {
         /// The session.
         session: HistorySessionId,
+    },
+    /// The accepted `connection` carries the MSRP of `session` (its first
+    /// `To-Path` named the session's local URI): from now on, write the
+    /// session's [`Output::MsrpTransmit`] on it and close it on
+    /// [`Output::MsrpClose`].
+    MsrpAccepted {
+        /// The connection.
+        connection: ConnectionId,
+        /// The session it carries.
+        session: HistorySessionId,
+    },
+    /// Bytes to write on an accepted connection that carries no session:
+    /// the `506` of RFC 4975 §5.4 to a second connection for a session
+    /// already carried, or whose own end connects.
+    MsrpConnectionTransmit {
+        /// The connection.
+        connection: ConnectionId,
+        /// Complete MSRP messages.
+        data: Vec<u8>,
+    },
+    /// Close an accepted connection that carries no session: it named no
+    /// session of this History Function, sent more than
+    /// [`Limits::max_unbound_msrp_bytes`](super::Limits::max_unbound_msrp_bytes)
+    /// before naming one or after its `506`, or stayed unbound for
+    /// [`Limits::unbound_msrp_timeout`](super::Limits::unbound_msrp_timeout).
+    MsrpConnectionClose {
+        /// The connection.
+        connection: ConnectionId,
     },
     /// Something the application must know or decide.
     Event(Event),
@@ -285,6 +331,9 @@ pub enum DeadlineReason {
         /// The MSRP timer.
         reason: TimerReason,
     },
+    /// An accepted MSRP connection that has not named its session (or was
+    /// refused) is closed then.
+    UnboundMsrp(ConnectionId),
 }
 
 /// A scheduled deadline and why it exists.

@@ -1,14 +1,16 @@
-//! A network with the IM Server, the core and scripted clients, and the
-//! inviter's INVITE of an Ad-hoc IM Group Session.
+//! The IM Server, the core and scripted clients ([`ScriptedUa`]) on the
+//! simulator, and the inviter's INVITE of an Ad-hoc IM Group Session.
 
-use std::time::Duration;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use oma_im::dialog::RequestSpec;
-use oma_im::im::server::{Event, ParticipantId, ServerConfig, SessionId};
+use oma_im::im::server::{Event, ImServer, Input, ParticipantId, ServerConfig, SessionId};
+use oma_im::sim::{CustomId, Faults, Proxy, ProxyId, ServerId, Sim, SimEvent, WireRecord};
 use oma_im::sip::{parse_message, HeaderName, Method, SipMessage};
 
-use super::{Client, Peer, PeerEvent, CORE, DOMAIN, FACTORY, SERVER};
-use crate::support::{Conditions, Network, WireRecord};
+use super::{core, ScriptedUa, CORE, DOMAIN, FACTORY, SERVER};
+use crate::support::wire::is_sip;
 
 /// The inviter's SDP offer: MSRP with two accept-types and an extension
 /// attribute.
@@ -52,45 +54,77 @@ pub fn config() -> ServerConfig {
     config
 }
 
-/// The network: core (node 0), server (node 1), then the clients in order.
+/// The core, the server and one scripted client per user, on the
+/// simulator with no fault and no latency.
 pub struct Scenario {
-    /// The network.
-    pub net: Network<Peer>,
-    /// The users of the clients, node `2 + i`.
+    /// The simulator.
+    pub sim: Sim,
+    /// The users of the clients, in order.
     pub users: Vec<String>,
+    clients: Vec<CustomId<ScriptedUa>>,
+    /// The IM Server.
+    pub server_id: ServerId,
+    /// The SIP/IP Core.
+    pub core: ProxyId,
 }
 
 impl Scenario {
     /// A network with `config`'s server and clients `(user, script)`.
     pub fn new(config: ServerConfig, clients: &[(&str, &[u16])]) -> Self {
-        Self::with_core(config, clients, super::Core::default())
+        Self::with_core(config, clients, core())
     }
 
     /// [`Scenario::new`] with `core` as the SIP/IP Core.
-    pub fn with_core(config: ServerConfig, clients: &[(&str, &[u16])], core: super::Core) -> Self {
-        let mut net = Network::new(Conditions::PERFECT, 11);
-        net.add(CORE.parse().unwrap(), Peer::Core(core));
-        net.add(SERVER.parse().unwrap(), Peer::server(config));
+    pub fn with_core(config: ServerConfig, clients: &[(&str, &[u16])], core: Proxy) -> Self {
+        let mut sim = Sim::new(11).with_faults(Faults::PERFECT);
+        let core = sim.add_proxy("core", CORE.parse().unwrap(), core);
+        let server_id = sim.add_server("server", config);
+        let mut sc = Scenario {
+            sim,
+            users: Vec::new(),
+            clients: Vec::new(),
+            server_id,
+            core,
+        };
         for (user, script) in clients {
-            net.add(
-                super::client_addr(user),
-                Peer::Client(Box::new(Client::new(user, script))),
-            );
+            sc.add_client(user, script, CORE.parse().unwrap());
         }
-        Scenario {
-            net,
-            users: clients.iter().map(|(u, _)| (*u).to_owned()).collect(),
-        }
+        sc
     }
 
-    /// The node index of `user`'s client.
-    pub fn node(&self, user: &str) -> usize {
-        2 + self.users.iter().position(|u| u == user).expect("a client")
+    /// Adds a scripted client of `user` whose requests go to `proxy`.
+    pub fn add_client(&mut self, user: &str, script: &[u16], proxy: SocketAddr) {
+        let client = ScriptedUa::new(user, script, proxy);
+        let addr = client.ua.config().local_addr;
+        let id = self.sim.add_node(user, addr, None, client);
+        self.users.push(user.to_owned());
+        self.clients.push(id);
+    }
+
+    /// The scripted client of `user`.
+    pub fn client(&mut self, user: &str) -> &mut ScriptedUa {
+        let i = self.users.iter().position(|u| u == user).expect("a client");
+        self.sim.custom(self.clients[i])
     }
 
     /// The server.
-    pub fn server(&mut self) -> &mut oma_im::im::server::ImServer {
-        self.net.node(1).as_server()
+    pub fn server(&mut self) -> &mut ImServer {
+        self.sim.server(self.server_id)
+    }
+
+    /// The SIP/IP Core.
+    pub fn core(&mut self) -> &mut Proxy {
+        self.sim.proxy(self.core)
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.sim.now()
+    }
+
+    /// The wire log.
+    pub fn wire(&self) -> &[WireRecord] {
+        self.sim.wire()
     }
 
     /// `user` sends an INVITE to `target` with the extra headers, body and
@@ -103,9 +137,8 @@ impl Scenario {
         content_type: &str,
         body: Vec<u8>,
     ) {
-        let now = self.net.now;
-        let node = self.node(user);
-        let client = self.net.node(node).as_client();
+        let now = self.now();
+        let client = self.client(user);
         let mut spec = RequestSpec::new(
             Method::Invite,
             target,
@@ -130,37 +163,40 @@ impl Scenario {
         self.invite(user, FACTORY, &[("Supported", "timer")], &ct, body);
     }
 
-    /// Runs until idle or `secs` of virtual time.
+    /// Runs `secs` of virtual time.
     pub fn run(&mut self, secs: u64) {
-        let until = self.net.now + Duration::from_secs(secs);
-        self.net.run_until(until, |_, _, _, _| {});
+        if let Err(e) = self.sim.run_for(Duration::from_secs(secs)) {
+            panic!("{e}");
+        }
     }
 
     /// Runs, answering every authorization question with `allowed`.
     pub fn run_answering(&mut self, secs: u64, allowed: bool) {
-        let until = self.net.now + Duration::from_secs(secs);
-        self.net.run_until(until, |_, node, event, now| {
-            if let PeerEvent::Server(Event::AuthorizationRequested { request, .. }) = event {
-                node.as_server().handle_input(
-                    oma_im::im::server::Input::Authorization {
-                        request: *request,
-                        allowed,
-                    },
-                    now,
-                );
-            }
-        });
+        let server = self.server_id;
+        let run = self
+            .sim
+            .run_for_with(Duration::from_secs(secs), |nodes, _, event, now| {
+                if let SimEvent::Server(Event::AuthorizationRequested { request, .. }) = event {
+                    nodes.server(server).handle_input(
+                        Input::Authorization {
+                            request: *request,
+                            allowed,
+                        },
+                        now,
+                    );
+                }
+            });
+        if let Err(e) = run {
+            panic!("{e}");
+        }
     }
 
     /// The server's events so far.
     pub fn server_events(&self) -> Vec<Event> {
-        self.net
-            .events
-            .iter()
-            .filter_map(|(i, e)| match e {
-                PeerEvent::Server(e) if *i == 1 => Some(e.clone()),
-                _ => None,
-            })
+        self.sim
+            .server_events(self.server_id)
+            .into_iter()
+            .cloned()
             .collect()
     }
 
@@ -190,11 +226,14 @@ impl Scenario {
             .expect("a participant")
     }
 
-    /// Every message the server put on the wire (they all go to the core),
-    /// with the user its Call-ID / Request-URI leads to.
+    /// Every SIP message the server put on the wire (they all go to the
+    /// core).
     pub fn sent_by_server(&self) -> Vec<&WireRecord> {
-        let server = SERVER.parse().unwrap();
-        self.net.wire.iter().filter(|r| r.from == server).collect()
+        let server: SocketAddr = SERVER.parse().unwrap();
+        self.wire()
+            .iter()
+            .filter(|r| r.from == server && is_sip(r))
+            .collect()
     }
 
     /// The server's responses to `user`'s INVITE (by its From user), in

@@ -1,25 +1,23 @@
-//! IM flow-test peers on the in-memory network: [`ImNode`] (an
-//! [`ImClient`] with its MSRP connections emulated over the network) and
-//! [`TestServer`] (a scripted IM Server / UAS on the SIP [`UserAgent`]),
-//! both behind [`Peer`] so that one [`Network`](super::Network) holds them.
-//!
-//! MSRP runs over the same network as TCP segments: each client's MSRP
-//! address is its SIP address, and a segment whose bytes start with
-//! `MSRP ` goes to the MSRP session it belongs to.
+//! IM Client flow tests on the public simulator ([`oma_im::sim`]): real
+//! [`ImClient`]s and [`TestServer`], a scripted IM Server / UAS built on
+//! the SIP [`UserAgent`] and added as a node of the test's own
+//! ([`oma_im::sim::Node`]). The simulator moves every SIP message as bytes
+//! and carries the MSRP connections; the test server accepts the clients'
+//! MSRP connections on its SIP address and reads nothing from them.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use oma_im::body::multipart::find_sdp;
 use oma_im::dialog::{self, Config, DialogId, DialogRequestSpec, ResponseSpec, UserAgent};
-use oma_im::im::client::{ClientConfig, Event, ImClient, ImSessionId, Input, Output};
+use oma_im::im::client::{ClientConfig, Event, ImClient};
+use oma_im::im::ConnectionId;
 use oma_im::sdp::offer_answer::{answer, LocalParameters};
 use oma_im::sdp::SessionDescription;
-use oma_im::sip::{parse_message, HeaderName, Method, MethodSet, SipMessage};
-use oma_im::transaction::{Transmit, Transport};
-
-use super::{Node, Polled, WireRecord};
+use oma_im::sim::{ClientId, CustomId, Faults, Node, NodeOutput, Sim, SimEvent, WireRecord};
+use oma_im::sip::{HeaderName, Method, MethodSet, SipMessage};
+use oma_im::transaction::Transport;
 
 /// A client configuration for tests: `user@example.com` at `addr`, its
 /// MSRP on the same address, the Conference-factory-URI of the test
@@ -35,161 +33,6 @@ pub fn client_config(user: &str, addr: SocketAddr, proxy: SocketAddr, seed: u64)
     c.product = "oma-im-test/1.0".to_owned();
     c.seed = seed.into();
     c
-}
-
-/// An IM Client on the network.
-pub struct ImNode {
-    /// The client.
-    pub client: ImClient,
-    now: Option<Instant>,
-    /// The MSRP connection of each session: the peer's address.
-    conns: HashMap<ImSessionId, SocketAddr>,
-    /// Established sessions without a connection yet (passive end).
-    passive: Vec<ImSessionId>,
-    /// MSRP bytes from connections no session claimed yet (the peer
-    /// connected before the 2xx arrived here), by source.
-    unbound: Vec<(SocketAddr, Vec<u8>)>,
-    /// What the client handed out and the node has not passed on.
-    queue: std::collections::VecDeque<Polled<Event>>,
-}
-
-impl ImNode {
-    /// A node for `config`.
-    pub fn new(config: ClientConfig) -> Self {
-        ImNode {
-            client: ImClient::new(config),
-            now: None,
-            conns: HashMap::new(),
-            passive: Vec::new(),
-            unbound: Vec::new(),
-            queue: Default::default(),
-        }
-    }
-
-    fn pull(&mut self) {
-        while let Some(output) = self.client.poll_output() {
-            match output {
-                Output::Transmit(t) => self.queue.push_back(Polled::Transmit(t)),
-                Output::MsrpConnect {
-                    session,
-                    destination,
-                } => {
-                    let port = destination.port.unwrap_or(2855);
-                    let host = destination
-                        .host
-                        .trim_start_matches('[')
-                        .trim_end_matches(']');
-                    if let Ok(ip) = host.parse() {
-                        self.conns.insert(session, SocketAddr::new(ip, port));
-                        if let Some(now) = self.now {
-                            self.client
-                                .handle_input(Input::MsrpConnected { session }, now);
-                        }
-                    }
-                }
-                Output::MsrpTransmit { session, data } => {
-                    if let Some(&to) = self.conns.get(&session) {
-                        self.queue.push_back(Polled::Transmit(Transmit {
-                            destination: to,
-                            transport: Transport::Tcp,
-                            bytes: data,
-                        }));
-                    }
-                }
-                Output::MsrpClose { session } => {
-                    self.conns.remove(&session);
-                    self.passive.retain(|s| *s != session);
-                }
-                // This network binds passive connections itself.
-                Output::MsrpAccepted { .. }
-                | Output::MsrpConnectionTransmit { .. }
-                | Output::MsrpConnectionClose { .. } => {}
-                Output::Event(e) => {
-                    if let Event::SessionEstablished { session, .. } = &e {
-                        if !self.conns.contains_key(session) {
-                            self.passive.push(*session);
-                        }
-                    }
-                    if let (Some(&(source, _)), Some(now)) = (self.unbound.first(), self.now) {
-                        if !self.passive.is_empty() {
-                            let session = self.passive.remove(0);
-                            self.conns.insert(session, source);
-                            self.client
-                                .handle_input(Input::MsrpConnected { session }, now);
-                            for (_, bytes) in self.unbound.iter().filter(|(s, _)| *s == source) {
-                                self.client
-                                    .handle_input(Input::MsrpBytes { session, bytes }, now);
-                            }
-                            self.unbound.retain(|(s, _)| *s != source);
-                        }
-                    }
-                    self.queue.push_back(Polled::Event(e));
-                }
-            }
-        }
-    }
-}
-
-impl Node for ImNode {
-    type Event = Event;
-
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
-        self.now = Some(now);
-        if bytes.starts_with(b"MSRP ") {
-            let bound = self
-                .conns
-                .iter()
-                .find(|(_, a)| **a == source)
-                .map(|(s, _)| *s);
-            let session = match bound {
-                Some(s) => s,
-                None => {
-                    // Outputs not yet pulled may name the session.
-                    self.pull();
-                    if self.passive.is_empty() {
-                        self.unbound.push((source, bytes.to_vec()));
-                        return;
-                    }
-                    let s = self.passive.remove(0);
-                    self.conns.insert(s, source);
-                    self.client
-                        .handle_input(Input::MsrpConnected { session: s }, now);
-                    s
-                }
-            };
-            self.client
-                .handle_input(Input::MsrpBytes { session, bytes }, now);
-        } else {
-            self.client.handle_input(
-                Input::Sip {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            );
-        }
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.now = Some(now);
-        self.client.handle_timeout(now);
-    }
-
-    fn poll(&mut self) -> Option<Polled<Event>> {
-        if self.queue.is_empty() {
-            self.pull();
-        }
-        self.queue.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.client.poll_timeout()
-    }
-
-    fn is_idle(&self) -> bool {
-        self.client.is_idle() && self.queue.is_empty()
-    }
 }
 
 /// What the scripted server does.
@@ -256,6 +99,7 @@ pub fn server_allow() -> MethodSet<'static> {
 }
 
 /// A scripted IM Server / UAS.
+#[derive(Debug)]
 pub struct TestServer {
     /// Its user agent.
     pub ua: UserAgent,
@@ -270,7 +114,8 @@ pub struct TestServer {
     /// Call-IDs of REFERs accepted, waiting for their dialog.
     refer_call_ids: Vec<String>,
     notify_version: u32,
-    queue: std::collections::VecDeque<Polled<dialog::Event>>,
+    queue: VecDeque<NodeOutput>,
+    next_link: u64,
 }
 
 impl TestServer {
@@ -297,7 +142,8 @@ impl TestServer {
             subscriptions: Vec::new(),
             refer_call_ids: Vec::new(),
             notify_version: 0,
-            queue: Default::default(),
+            queue: VecDeque::new(),
+            next_link: 0,
         }
     }
 
@@ -481,13 +327,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl Node for TestServer {
-    type Event = dialog::Event;
-
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
+    fn handle_sip(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
         self.now = Some(now);
-        if bytes.starts_with(b"MSRP ") {
-            return;
-        }
         self.ua.handle_input(
             dialog::Input::Datagram {
                 bytes,
@@ -498,12 +339,19 @@ impl Node for TestServer {
         );
     }
 
+    /// The clients' MSRP connections are accepted; what they carry is not
+    /// read.
+    fn accept(&mut self, _: Instant) -> Option<ConnectionId> {
+        self.next_link += 1;
+        Some(ConnectionId(self.next_link))
+    }
+
     fn handle_timeout(&mut self, now: Instant) {
         self.now = Some(now);
         self.ua.handle_timeout(now);
     }
 
-    fn poll(&mut self) -> Option<Polled<dialog::Event>> {
+    fn poll_output(&mut self) -> Option<NodeOutput> {
         if let Some(p) = self.queue.pop_front() {
             return Some(p);
         }
@@ -511,13 +359,13 @@ impl Node for TestServer {
         Some(match output {
             dialog::Output::Transmit(mut t) => {
                 self.rewrite_contact(&mut t.bytes);
-                Polled::Transmit(t)
+                NodeOutput::Sip(t)
             }
             dialog::Output::Event(e) => {
                 if let Some(now) = self.now {
                     self.on_event(&e, now);
                 }
-                Polled::Event(e)
+                NodeOutput::Event(SimEvent::Agent(e))
             }
         })
     }
@@ -531,129 +379,131 @@ impl Node for TestServer {
     }
 }
 
-/// An event of either kind of peer.
-#[derive(Debug, Clone)]
-pub enum PeerEvent {
-    /// From a client.
-    Client(Event),
-    /// From the test server.
-    Server(dialog::Event),
-}
-
-/// A client or the test server.
-pub enum Peer {
+/// A node of [`Net`]: an IM Client or the test server.
+#[derive(Debug, Clone, Copy)]
+pub enum Handle {
     /// An IM Client.
-    Client(Box<ImNode>),
+    Client(ClientId),
     /// The scripted server.
-    Server(Box<TestServer>),
+    Server(CustomId<TestServer>),
 }
 
-impl Peer {
-    /// The client; panics on a server.
-    pub fn client(&mut self) -> &mut ImClient {
-        match self {
-            Peer::Client(n) => &mut n.client,
-            Peer::Server(_) => panic!("not a client"),
+/// One node of [`Net`], to reach as what it is.
+pub struct NodeRef<'a> {
+    sim: &'a mut Sim,
+    handle: Handle,
+}
+
+impl<'a> NodeRef<'a> {
+    /// The client; panics on the server.
+    pub fn client(self) -> &'a mut ImClient {
+        match self.handle {
+            Handle::Client(id) => self.sim.client(id),
+            Handle::Server(_) => panic!("not a client"),
         }
     }
 
     /// The server; panics on a client.
-    pub fn server(&mut self) -> &mut TestServer {
-        match self {
-            Peer::Server(s) => s,
-            Peer::Client(_) => panic!("not a server"),
+    pub fn server(self) -> &'a mut TestServer {
+        match self.handle {
+            Handle::Server(id) => self.sim.custom(id),
+            Handle::Client(_) => panic!("not the server"),
         }
     }
 }
 
-impl Node for Peer {
-    type Event = PeerEvent;
-
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
-        match self {
-            Peer::Client(n) => n.deliver(bytes, source, transport, now),
-            Peer::Server(s) => s.deliver(bytes, source, transport, now),
-        }
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Peer::Client(n) => Node::handle_timeout(&mut **n, now),
-            Peer::Server(s) => Node::handle_timeout(&mut **s, now),
-        }
-    }
-
-    fn poll(&mut self) -> Option<Polled<PeerEvent>> {
-        match self {
-            Peer::Client(n) => n.poll().map(|p| match p {
-                Polled::Transmit(t) => Polled::Transmit(t),
-                Polled::Event(e) => Polled::Event(PeerEvent::Client(e)),
-            }),
-            Peer::Server(s) => s.poll().map(|p| match p {
-                Polled::Transmit(t) => Polled::Transmit(t),
-                Polled::Event(e) => Polled::Event(PeerEvent::Server(e)),
-            }),
-        }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Peer::Client(n) => n.poll_timeout(),
-            Peer::Server(s) => s.poll_timeout(),
-        }
-    }
-
-    fn is_idle(&self) -> bool {
-        match self {
-            Peer::Client(n) => n.is_idle(),
-            Peer::Server(s) => s.is_idle(),
-        }
-    }
+/// IM Clients and test servers on the simulator, named by the index of
+/// their addition.
+pub struct Net {
+    /// The simulator.
+    pub sim: Sim,
+    nodes: Vec<Handle>,
 }
 
-/// The SIP requests (method `method`) on the wire log, each delivered
-/// copy once, in order.
-pub fn sip_requests<'w>(wire: &'w [WireRecord], method: &str) -> Vec<&'w WireRecord> {
-    let prefix = format!("{method} ");
-    let mut seen: Vec<&[u8]> = Vec::new();
-    wire.iter()
-        .filter(|r| r.bytes.starts_with(prefix.as_bytes()))
-        .filter(|r| {
-            if seen.contains(&r.bytes.as_slice()) {
-                false
-            } else {
-                seen.push(&r.bytes);
-                true
-            }
-        })
-        .collect()
-}
+impl Net {
+    /// An empty network with `faults`, drawing from `seed`.
+    pub fn new(faults: Faults, seed: u64) -> Self {
+        Net {
+            sim: Sim::new(seed).with_faults(faults),
+            nodes: Vec::new(),
+        }
+    }
 
-/// The SIP responses with `status` on the wire log (first copy of each).
-pub fn sip_responses(wire: &[WireRecord], status: u16) -> Vec<&WireRecord> {
-    let prefix = format!("SIP/2.0 {status} ");
-    let mut seen: Vec<&[u8]> = Vec::new();
-    wire.iter()
-        .filter(|r| r.bytes.starts_with(prefix.as_bytes()))
-        .filter(|r| {
-            if seen.contains(&r.bytes.as_slice()) {
-                false
-            } else {
-                seen.push(&r.bytes);
-                true
-            }
-        })
-        .collect()
-}
+    /// Adds an IM Client; returns its index.
+    pub fn add_client(&mut self, config: ClientConfig) -> usize {
+        let name = config
+            .im_address
+            .trim_start_matches("sip:")
+            .split('@')
+            .next()
+            .unwrap_or("client")
+            .to_owned();
+        let id = self.sim.add_client(&name, config);
+        self.nodes.push(Handle::Client(id));
+        self.nodes.len() - 1
+    }
 
-/// Parses a wire record as SIP (panics if it is not).
-pub fn parsed(record: &WireRecord) -> SipMessage<'_> {
-    parse_message(&record.bytes).expect("SIP on the wire parses")
-}
+    /// Adds a test server at `addr` (its MSRP there too), whose outbound
+    /// proxy is `proxy`; returns its index.
+    pub fn add_server(
+        &mut self,
+        addr: SocketAddr,
+        proxy: SocketAddr,
+        script: Script,
+        seed: u64,
+    ) -> usize {
+        let server = TestServer::new(addr, proxy, script, seed);
+        let id = self.sim.add_node("server", addr, Some(addr), server);
+        self.nodes.push(Handle::Server(id));
+        self.nodes.len() - 1
+    }
 
-/// The values of header `name` of `msg`.
-pub fn values<'m>(msg: &'m SipMessage<'_>, name: &str) -> Vec<&'m str> {
-    msg.header_values(HeaderName::parse(name))
-        .map(|h| h.value)
-        .collect()
+    /// Node `i`.
+    pub fn node(&mut self, i: usize) -> NodeRef<'_> {
+        NodeRef {
+            handle: self.nodes[i],
+            sim: &mut self.sim,
+        }
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.sim.now()
+    }
+
+    /// The wire log.
+    pub fn wire(&self) -> &[WireRecord] {
+        self.sim.wire()
+    }
+
+    /// The events of client `i`, in order.
+    pub fn client_events(&self, i: usize) -> Vec<Event> {
+        match self.nodes[i] {
+            Handle::Client(id) => self.sim.client_events(id).into_iter().cloned().collect(),
+            Handle::Server(_) => Vec::new(),
+        }
+    }
+
+    /// Runs `secs` seconds of virtual time.
+    pub fn run(&mut self, secs: u64) {
+        if let Err(e) = self.sim.run_for(Duration::from_secs(secs)) {
+            panic!("{e}");
+        }
+    }
+
+    /// Runs until the virtual clock reaches `until`.
+    pub fn run_until(&mut self, until: Instant) {
+        let duration = until.saturating_duration_since(self.sim.now());
+        if let Err(e) = self.sim.run_for(duration) {
+            panic!("{e}");
+        }
+    }
+
+    /// Runs until nothing is in flight and no node has a deadline; fails
+    /// the test when that takes longer than `bound`.
+    pub fn run_until_quiet(&mut self, bound: Duration) {
+        if let Err(e) = self.sim.run_until_quiet(bound) {
+            panic!("{e}");
+        }
+    }
 }

@@ -1,49 +1,40 @@
-//! History Function flow-test peers on the in-memory network.
+//! IM History Function flow tests on the public simulator
+//! ([`oma_im::sim`]):
 //!
-//! * [`HistoryNode`]: an [`ImHistoryFunction`] with a small application:
-//!   an access policy (who may read), a store of history items keyed by
-//!   reference, recorded messages appended to it, recordings accepted.
-//! * [`ScriptedPeer`]: a SIP [`UserAgent`] with at most one
-//!   [`MsrpSession`], scripted to play an IM Client (retrieval INVITE,
-//!   REFER) or a controlling IM Server (200 with an `isfocus` Contact, SDP
-//!   answer, SUBSCRIBE/NOTIFY, messages over MSRP, BYE).
-//!
-//! MSRP runs over the same network as TCP segments between the SIP
-//! addresses: a segment whose bytes start with `MSRP ` goes to the MSRP
-//! endpoint of the node.
+//! * [`HistoryApp`]: the application around the simulator's
+//!   [`ImHistoryFunction`] node — an access policy (who may read), a store
+//!   of history items keyed by reference, recorded messages appended to
+//!   it, recordings accepted — run as a hook of every run.
+//! * [`ScriptedPeer`]: a node of the test's own ([`oma_im::sim::Node`]), a
+//!   SIP [`UserAgent`] with at most one [`MsrpSession`], scripted to play an
+//!   IM Client (retrieval INVITE, REFER) or a controlling IM Server (200
+//!   with an `isfocus` Contact, SDP answer, SUBSCRIBE/NOTIFY, messages over
+//!   MSRP, BYE). Its MSRP connection is opened, accepted and carried by
+//!   the simulator.
+//! * [`Net`]: History Functions and scripted peers named by index.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use oma_im::body::cpim::{CpimAddress, CpimMessage, CpimMessageBuf};
 use oma_im::body::multipart::find_sdp;
 use oma_im::dialog::{
     self, Config, DialogId, DialogRequestSpec, RequestSpec, ResponseSpec, UserAgent,
 };
-use oma_im::im::history::{
-    self, HistoryConfig, HistorySessionId, ImHistoryFunction, Input, Output,
-};
+use oma_im::im::history::{self, HistoryConfig, ImHistoryFunction};
+use oma_im::im::ConnectionId;
 use oma_im::msrp::session::{
     self as msrp, MsrpSession, ReceivedMessage, SendOptions, SessionConfig,
 };
 use oma_im::sdp::offer_answer::{answer, negotiate, offer, LocalParameters, Side};
 use oma_im::sdp::{Direction, SessionDescription};
+use oma_im::sim::{
+    CustomId, Faults, HistoryId, LinkInput, Node, NodeId, NodeOutput, Sim, SimEvent, WireRecord,
+};
 use oma_im::sip::{parse_message, HeaderName, Method};
 use oma_im::transaction::{Transmit, Transport};
-
-use super::{Node, Polled};
-
-/// Every event of a flow, tagged by who saw it.
-#[derive(Debug, Clone)]
-pub enum PeerEvent {
-    /// An event of the History Function.
-    History(history::Event),
-    /// A SIP event of a scripted peer.
-    Sip(dialog::Event),
-    /// A message a scripted peer received over MSRP.
-    MsrpReceived(Box<ReceivedMessage>),
-}
 
 /// A stored history item as a test writes it: a CPIM message.
 pub fn stored_item(from: &str, to: &str, date_time: &str, text: &str) -> CpimMessageBuf {
@@ -59,11 +50,9 @@ pub fn stored_item(from: &str, to: &str, date_time: &str, text: &str) -> CpimMes
     m
 }
 
-/// The History Function with its application.
-pub struct HistoryNode {
-    /// The History Function.
-    pub history: ImHistoryFunction,
-    now: Option<Instant>,
+/// The application of a History Function in the tests.
+#[derive(Debug, Default)]
+pub struct HistoryApp {
     /// Asserted identities that may read the history; others get 403.
     pub readers: Vec<String>,
     /// Stored items by reference, in storage order.
@@ -72,66 +61,35 @@ pub struct HistoryNode {
     pub accept_recordings: bool,
     /// Whether retrieval requests are answered at once (else the test does).
     pub auto_answer: bool,
-    conns: HashMap<HistorySessionId, SocketAddr>,
-    /// Sessions whose MSRP endpoint exists (after RecordingStarted or the
-    /// first HistoryItemRequested).
-    ready: Vec<HistorySessionId>,
-    /// MSRP bytes from connections no session claimed yet, by source.
-    unbound: Vec<(SocketAddr, Vec<u8>)>,
-    queue: VecDeque<Polled<PeerEvent>>,
 }
 
-impl HistoryNode {
-    /// A node for `config` that lets `readers` read.
-    pub fn new(config: HistoryConfig, readers: &[&str]) -> Self {
-        HistoryNode {
-            history: ImHistoryFunction::new(config),
-            now: None,
+impl HistoryApp {
+    /// An application that lets `readers` read.
+    pub fn new(readers: &[&str]) -> Self {
+        HistoryApp {
             readers: readers.iter().map(|r| r.to_string()).collect(),
             store: Vec::new(),
             accept_recordings: true,
             auto_answer: true,
-            conns: HashMap::new(),
-            ready: Vec::new(),
-            unbound: Vec::new(),
-            queue: VecDeque::new(),
         }
     }
 
-    /// Binds waiting connections to ready sessions without one.
-    fn bind_unbound(&mut self) {
-        let Some(now) = self.now else { return };
-        while let Some(&(source, _)) = self.unbound.first() {
-            let Some(session) = self
-                .ready
-                .iter()
-                .rev()
-                .find(|s| !self.conns.contains_key(s))
-                .copied()
-            else {
-                return;
-            };
-            self.conns.insert(session, source);
-            self.history
-                .handle_input(Input::MsrpConnected { session }, now);
-            for (_, bytes) in self.unbound.iter().filter(|(s, _)| *s == source) {
-                self.history
-                    .handle_input(Input::MsrpBytes { session, bytes }, now);
-            }
-            self.unbound.retain(|(s, _)| *s != source);
-        }
-    }
-
-    fn app(&mut self, event: &history::Event, now: Instant) {
+    /// Reacts to an event of `history`, as the application would.
+    pub fn on_event(
+        &mut self,
+        history: &mut ImHistoryFunction,
+        event: &history::Event,
+        now: Instant,
+    ) {
         use history::Event as E;
         match event {
             E::RetrievalRequested {
                 session, requester, ..
             } if self.auto_answer => {
                 if self.readers.contains(requester) {
-                    self.history.accept_retrieval(*session, now).unwrap();
+                    history.accept_retrieval(*session, now).unwrap();
                 } else {
-                    self.history.reject_retrieval(*session, now).unwrap();
+                    history.reject_retrieval(*session, now).unwrap();
                 }
             }
             E::HistoryItemRequested {
@@ -144,15 +102,15 @@ impl HistoryNode {
                     .iter()
                     .find(|(r, _)| r == reference)
                     .map(|(_, m)| m.clone());
-                self.history
+                history
                     .provide_history_item(*session, *index, item, now)
                     .unwrap();
             }
             E::RecordingRequested { session, .. } => {
                 if self.accept_recordings {
-                    self.history.accept_recording(*session, now).unwrap();
+                    history.accept_recording(*session, now).unwrap();
                 } else {
-                    self.history.reject_recording(*session, now).unwrap();
+                    history.reject_recording(*session, now).unwrap();
                 }
             }
             E::MessageRecorded { message, .. } => {
@@ -164,108 +122,33 @@ impl HistoryNode {
             _ => {}
         }
     }
+}
 
-    fn pull(&mut self) {
-        while let Some(output) = self.history.poll_output() {
-            match output {
-                Output::Transmit(t) => self.queue.push_back(Polled::Transmit(t)),
-                Output::MsrpConnect {
-                    session,
-                    destination,
-                } => {
-                    let host = destination
-                        .host
-                        .trim_start_matches('[')
-                        .trim_end_matches(']');
-                    let addr = SocketAddr::new(host.parse().unwrap(), destination.port.unwrap());
-                    self.conns.insert(session, addr);
-                    let now = self.now.unwrap();
-                    self.history
-                        .handle_input(Input::MsrpConnected { session }, now);
-                }
-                Output::MsrpTransmit { session, data } => {
-                    let to = self.conns[&session];
-                    self.queue.push_back(Polled::Transmit(Transmit {
-                        destination: to,
-                        transport: Transport::Tcp,
-                        bytes: data,
-                    }));
-                }
-                Output::MsrpClose { session } => {
-                    self.conns.remove(&session);
-                }
-                Output::Event(e) => {
-                    use history::Event as E;
-                    if let E::RecordingStarted { session, .. }
-                    | E::HistoryItemRequested { session, .. } = &e
-                    {
-                        if !self.ready.contains(session) {
-                            self.ready.push(*session);
-                        }
-                    }
-                    if let E::SessionEnded { session, .. } = &e {
-                        self.ready.retain(|s| s != session);
-                    }
-                    if let Some(now) = self.now {
-                        self.app(&e, now);
-                    }
-                    self.queue.push_back(Polled::Event(PeerEvent::History(e)));
-                    self.bind_unbound();
-                }
-            }
-        }
+/// A History Function node with its application.
+pub struct HistoryNode<'a> {
+    /// The History Function.
+    pub history: &'a mut ImHistoryFunction,
+    app: &'a mut HistoryApp,
+}
+
+impl<'a> HistoryNode<'a> {
+    /// `history` with its application `app`.
+    pub fn new(history: &'a mut ImHistoryFunction, app: &'a mut HistoryApp) -> Self {
+        HistoryNode { history, app }
     }
 }
 
-impl Node for HistoryNode {
-    type Event = PeerEvent;
+impl Deref for HistoryNode<'_> {
+    type Target = HistoryApp;
 
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
-        self.now = Some(now);
-        if bytes.starts_with(b"MSRP ") {
-            self.pull();
-            let session = match self.conns.iter().find(|(_, a)| **a == source) {
-                Some((s, _)) => *s,
-                None => {
-                    // The peer opened the connection: it belongs to the
-                    // newest ready session without one, or waits for it.
-                    self.unbound.push((source, bytes.to_vec()));
-                    self.bind_unbound();
-                    return;
-                }
-            };
-            self.history
-                .handle_input(Input::MsrpBytes { session, bytes }, now);
-        } else {
-            self.history.handle_input(
-                Input::Sip {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            );
-        }
+    fn deref(&self) -> &HistoryApp {
+        self.app
     }
+}
 
-    fn handle_timeout(&mut self, now: Instant) {
-        self.now = Some(now);
-        self.history.handle_timeout(now);
-    }
-
-    fn poll(&mut self) -> Option<Polled<PeerEvent>> {
-        if self.queue.is_empty() {
-            self.pull();
-        }
-        self.queue.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.history.poll_timeout()
-    }
-
-    fn is_idle(&self) -> bool {
-        self.history.is_idle() && self.queue.is_empty()
+impl DerefMut for HistoryNode<'_> {
+    fn deref_mut(&mut self) -> &mut HistoryApp {
+        self.app
     }
 }
 
@@ -283,7 +166,9 @@ pub struct Script {
     pub messages: Vec<(String, Vec<u8>)>,
 }
 
-/// A scripted IM Client or controlling IM Server on a [`UserAgent`].
+/// A scripted IM Client or controlling IM Server on a [`UserAgent`], its
+/// MSRP on its SIP address.
+#[derive(Debug)]
 pub struct ScriptedPeer {
     /// The user agent.
     pub ua: UserAgent,
@@ -293,17 +178,21 @@ pub struct ScriptedPeer {
     now: Option<Instant>,
     /// The SDP offer this peer sent, for the negotiation.
     offer: Option<Vec<u8>>,
-    /// The MSRP endpoint and its connection.
+    /// The MSRP endpoint.
     pub msrp: Option<MsrpSession>,
-    conn: Option<SocketAddr>,
+    /// Its connection, once opened or accepted, and whether it is up.
+    link: Option<(ConnectionId, bool)>,
+    /// Whether the MSRP endpoint was told its connection is up.
+    msrp_up: bool,
+    next_link: u64,
     /// The INVITE dialog.
     pub dialog: Option<DialogId>,
     /// Messages received over MSRP.
     pub received: Vec<ReceivedMessage>,
-    queue: VecDeque<Polled<PeerEvent>>,
+    queue: VecDeque<NodeOutput>,
     sent_messages: bool,
     /// MSRP bytes that arrived before the MSRP session existed.
-    unbound: Vec<(SocketAddr, Vec<u8>)>,
+    unbound: Vec<u8>,
     /// Also a stand-in SIP/IP Core: SIP requests for another address, and
     /// responses whose top Via is another's, are passed on unchanged.
     pub core: bool,
@@ -324,13 +213,15 @@ impl ScriptedPeer {
             now: None,
             offer: None,
             msrp: None,
-            conn: None,
+            link: None,
+            msrp_up: false,
+            next_link: 0,
             dialog: None,
             received: Vec::new(),
             queue: VecDeque::new(),
             sent_messages: false,
-            core: false,
             unbound: Vec::new(),
+            core: false,
         }
     }
 
@@ -362,32 +253,42 @@ impl ScriptedPeer {
     fn start_msrp(&mut self, local_sdp: &[u8], remote_sdp: &[u8], side: Side) {
         let local = SessionDescription::parse(local_sdp).unwrap();
         let remote = SessionDescription::parse(remote_sdp).unwrap();
-        let (mine, theirs) = match side {
-            Side::Offerer => (&local, &remote),
-            Side::Answerer => (&local, &remote),
-        };
-        let n = negotiate(mine, theirs, side).unwrap();
+        let n = negotiate(&local, &remote, side).unwrap();
         let config = SessionConfig {
             rng_seed: u64::from(self.addr.port()).into(),
             ..SessionConfig::default()
         };
-        let mut session = MsrpSession::from_negotiated(&n, config).unwrap();
+        let session = MsrpSession::from_negotiated(&n, config).unwrap();
+        let now = self.now.unwrap();
         if n.is_active() {
             let d = session.destination();
             let host = d.host.trim_start_matches('[').trim_end_matches(']');
-            self.conn = Some(SocketAddr::new(host.parse().unwrap(), d.port.unwrap()));
-            session.handle_input(msrp::Input::Connected, self.now.unwrap());
-        }
-        let now = self.now.unwrap();
-        for (source, bytes) in std::mem::take(&mut self.unbound) {
-            if self.conn.is_none() {
-                self.conn = Some(source);
-                session.handle_input(msrp::Input::Connected, now);
-            }
-            session.handle_input(msrp::Input::Bytes(&bytes), now);
+            let to = SocketAddr::new(host.parse().unwrap(), d.port.unwrap());
+            self.next_link += 1;
+            let link = ConnectionId(self.next_link);
+            self.link = Some((link, false));
+            self.queue.push_back(NodeOutput::Connect { link, to });
         }
         self.msrp = Some(session);
+        if !self.unbound.is_empty() {
+            // The peer connected before the SDP answer arrived here.
+            self.msrp_connected(now);
+        }
         self.send_script_messages();
+    }
+
+    /// Tells the MSRP endpoint its connection is up (once), with what the
+    /// connection brought before the endpoint existed.
+    fn msrp_connected(&mut self, now: Instant) {
+        let Some(m) = self.msrp.as_mut() else { return };
+        if !self.msrp_up {
+            self.msrp_up = true;
+            m.handle_input(msrp::Input::Connected, now);
+        }
+        if !self.unbound.is_empty() {
+            let early = std::mem::take(&mut self.unbound);
+            m.handle_input(msrp::Input::Bytes(&early), now);
+        }
     }
 
     fn send_script_messages(&mut self) {
@@ -535,13 +436,13 @@ impl ScriptedPeer {
                 match o {
                     dialog::Output::Transmit(mut t) => {
                         self.rewrite_contact(&mut t.bytes);
-                        self.queue.push_back(Polled::Transmit(t));
+                        self.queue.push_back(NodeOutput::Sip(t));
                     }
                     dialog::Output::Event(e) => {
                         if let Some(now) = self.now {
                             self.on_event(&e, now);
                         }
-                        self.queue.push_back(Polled::Event(PeerEvent::Sip(e)));
+                        self.queue.push_back(NodeOutput::Event(SimEvent::Agent(e)));
                     }
                 }
             }
@@ -549,18 +450,15 @@ impl ScriptedPeer {
                 moved = true;
                 match o {
                     msrp::Output::Transmit(t) => {
-                        if let Some(to) = self.conn {
-                            self.queue.push_back(Polled::Transmit(Transmit {
-                                destination: to,
-                                transport: Transport::Tcp,
+                        if let Some((link, _)) = self.link {
+                            self.queue.push_back(NodeOutput::Write {
+                                link,
                                 bytes: t.data,
-                            }));
+                            });
                         }
                     }
                     msrp::Output::Event(msrp::Event::MessageReceived(m)) => {
-                        self.received.push((*m).clone());
-                        self.queue
-                            .push_back(Polled::Event(PeerEvent::MsrpReceived(m)));
+                        self.received.push(*m);
                     }
                     msrp::Output::Event(_) => {}
                 }
@@ -582,40 +480,59 @@ pub fn contains(h: &[u8], n: &[u8]) -> bool {
 }
 
 impl Node for ScriptedPeer {
-    type Event = PeerEvent;
-
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
+    fn handle_sip(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
         self.now = Some(now);
-        if bytes.starts_with(b"MSRP ") {
-            // Events not yet pulled may set the MSRP session up.
-            self.pull();
-            let Some(m) = self.msrp.as_mut() else {
-                // The peer connected before the SDP answer arrived here:
-                // the bytes wait in the accepted connection.
-                self.unbound.push((source, bytes.to_vec()));
-                return;
-            };
-            if self.conn.is_none() {
-                self.conn = Some(source);
-                m.handle_input(msrp::Input::Connected, now);
-            }
-            m.handle_input(msrp::Input::Bytes(bytes), now);
-        } else if let Some(to) = self.core.then(|| self.elsewhere(bytes)).flatten() {
-            self.queue.push_back(Polled::Transmit(Transmit {
+        if let Some(to) = self.core.then(|| self.elsewhere(bytes)).flatten() {
+            self.queue.push_back(NodeOutput::Sip(Transmit {
                 destination: to,
                 transport,
                 bytes: bytes.to_vec(),
             }));
-        } else {
-            self.ua.handle_input(
-                dialog::Input::Datagram {
-                    bytes,
-                    source,
-                    transport,
-                },
-                now,
-            );
+            return;
         }
+        self.ua.handle_input(
+            dialog::Input::Datagram {
+                bytes,
+                source,
+                transport,
+            },
+            now,
+        );
+        self.pull();
+    }
+
+    /// The peer's MSRP connection (one per scripted peer).
+    fn accept(&mut self, _: Instant) -> Option<ConnectionId> {
+        if self.link.is_some() {
+            return None;
+        }
+        self.next_link += 1;
+        let link = ConnectionId(self.next_link);
+        self.link = Some((link, true));
+        Some(link)
+    }
+
+    fn handle_link(&mut self, link: ConnectionId, input: LinkInput<'_>, now: Instant) {
+        self.now = Some(now);
+        if self.link.map(|(l, _)| l) != Some(link) {
+            return;
+        }
+        match input {
+            LinkInput::Connected => {
+                self.link = Some((link, true));
+                self.msrp_connected(now);
+            }
+            LinkInput::Bytes(bytes) => {
+                self.unbound.extend_from_slice(bytes);
+                self.msrp_connected(now);
+            }
+            LinkInput::Closed => {
+                if let Some(m) = self.msrp.as_mut() {
+                    m.handle_input(msrp::Input::Closed, now);
+                }
+            }
+        }
+        self.pull();
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -624,9 +541,10 @@ impl Node for ScriptedPeer {
         if let Some(m) = self.msrp.as_mut() {
             m.handle_timeout(now);
         }
+        self.pull();
     }
 
-    fn poll(&mut self) -> Option<Polled<PeerEvent>> {
+    fn poll_output(&mut self) -> Option<NodeOutput> {
         if self.queue.is_empty() {
             self.pull();
         }
@@ -643,70 +561,157 @@ impl Node for ScriptedPeer {
     }
 }
 
-/// Either kind of node, on one network (a handful per test: their size
-/// does not matter).
-#[allow(clippy::large_enum_variant)]
-pub enum Peer {
-    /// The History Function.
-    History(HistoryNode),
-    /// A scripted client or server.
-    Scripted(ScriptedPeer),
+/// A node of [`Net`].
+#[derive(Debug, Clone, Copy)]
+enum Handle {
+    History(HistoryId),
+    Scripted(CustomId<ScriptedPeer>),
 }
 
-impl Peer {
-    /// The History Function node.
-    pub fn history(&mut self) -> &mut HistoryNode {
-        match self {
-            Peer::History(h) => h,
-            Peer::Scripted(_) => panic!("not the History Function"),
+/// One node of [`Net`], to reach as what it is.
+pub struct NodeRef<'a> {
+    net: &'a mut Net,
+    handle: Handle,
+}
+
+impl<'a> NodeRef<'a> {
+    /// The History Function and its application; panics on a scripted peer.
+    pub fn history(self) -> HistoryNode<'a> {
+        let Handle::History(id) = self.handle else {
+            panic!("not the History Function")
+        };
+        let Net { sim, apps, .. } = self.net;
+        let app = apps
+            .iter_mut()
+            .find(|(h, _)| *h == id)
+            .map(|(_, a)| a)
+            .expect("an application");
+        HistoryNode {
+            history: sim.history(id),
+            app,
         }
     }
 
-    /// The scripted node.
-    pub fn scripted(&mut self) -> &mut ScriptedPeer {
-        match self {
-            Peer::Scripted(s) => s,
-            Peer::History(_) => panic!("not a scripted peer"),
-        }
+    /// The scripted peer; panics on the History Function.
+    pub fn scripted(self) -> &'a mut ScriptedPeer {
+        let Handle::Scripted(id) = self.handle else {
+            panic!("not a scripted peer")
+        };
+        self.net.sim.custom(id)
     }
 }
 
-impl Node for Peer {
-    type Event = PeerEvent;
+/// History Functions (with their application) and scripted peers on the
+/// simulator, named by the index of their addition.
+pub struct Net {
+    /// The simulator.
+    pub sim: Sim,
+    nodes: Vec<Handle>,
+    apps: Vec<(HistoryId, HistoryApp)>,
+}
 
-    fn deliver(&mut self, bytes: &[u8], source: SocketAddr, transport: Transport, now: Instant) {
-        match self {
-            Peer::History(n) => n.deliver(bytes, source, transport, now),
-            Peer::Scripted(n) => n.deliver(bytes, source, transport, now),
+impl Net {
+    /// An empty network with `faults`, drawing from `seed`.
+    pub fn new(faults: Faults, seed: u64) -> Self {
+        Net {
+            sim: Sim::new(seed).with_faults(faults),
+            nodes: Vec::new(),
+            apps: Vec::new(),
         }
     }
 
-    fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Peer::History(n) => n.handle_timeout(now),
-            Peer::Scripted(n) => n.handle_timeout(now),
+    /// Adds a History Function from `config`, its application `app`;
+    /// returns its index.
+    pub fn add_history(&mut self, config: HistoryConfig, app: HistoryApp) -> usize {
+        let id = self.sim.add_history("history", config);
+        self.apps.push((id, app));
+        self.nodes.push(Handle::History(id));
+        self.nodes.len() - 1
+    }
+
+    /// Adds a scripted peer at its address (its MSRP there too); returns
+    /// its index.
+    pub fn add_scripted(&mut self, name: &str, peer: ScriptedPeer) -> usize {
+        let addr = peer.addr;
+        let id = self.sim.add_node(name, addr, Some(addr), peer);
+        self.nodes.push(Handle::Scripted(id));
+        self.nodes.len() - 1
+    }
+
+    /// Node `i`.
+    pub fn node(&mut self, i: usize) -> NodeRef<'_> {
+        NodeRef {
+            handle: self.nodes[i],
+            net: self,
         }
     }
 
-    fn poll(&mut self) -> Option<Polled<PeerEvent>> {
-        match self {
-            Peer::History(n) => n.poll(),
-            Peer::Scripted(n) => n.poll(),
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.sim.now()
+    }
+
+    /// The wire log.
+    pub fn wire(&self) -> &[WireRecord] {
+        self.sim.wire()
+    }
+
+    /// Every History Function event, in order.
+    pub fn history_events(&self) -> Vec<history::Event> {
+        self.sim
+            .events()
+            .iter()
+            .filter_map(|r| match &r.event {
+                SimEvent::History(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The SIP events of scripted peer `i`, in order.
+    pub fn peer_events(&self, i: usize) -> Vec<dialog::Event> {
+        match self.nodes[i] {
+            Handle::Scripted(id) => self.sim.agent_events(id).into_iter().cloned().collect(),
+            Handle::History(_) => Vec::new(),
         }
     }
 
-    fn poll_timeout(&self) -> Option<Instant> {
-        match self {
-            Peer::History(n) => n.poll_timeout(),
-            Peer::Scripted(n) => n.poll_timeout(),
+    /// Runs until the virtual clock reaches `until`, the applications
+    /// answering their History Functions.
+    pub fn run_until(&mut self, until: Instant) {
+        let duration = until.saturating_duration_since(self.sim.now());
+        let Net { sim, apps, .. } = self;
+        let run = sim.run_for_with(duration, |nodes, id, event, now| {
+            if let (NodeId::History(h), SimEvent::History(e)) = (id, event) {
+                if let Some((_, app)) = apps.iter_mut().find(|(x, _)| *x == h) {
+                    app.on_event(nodes.history(h), e, now);
+                }
+            }
+        });
+        if let Err(e) = run {
+            panic!("{e}");
         }
     }
 
-    fn is_idle(&self) -> bool {
-        match self {
-            Peer::History(n) => n.is_idle(),
-            Peer::Scripted(n) => n.is_idle(),
+    /// Runs until nothing is in flight and no node has a deadline, the
+    /// applications answering; fails the test after `bound`.
+    pub fn run_until_quiet(&mut self, bound: Duration) {
+        let Net { sim, apps, .. } = self;
+        let run = sim.run_until_quiet_with(bound, |nodes, id, event, now| {
+            if let (NodeId::History(h), SimEvent::History(e)) = (id, event) {
+                if let Some((_, app)) = apps.iter_mut().find(|(x, _)| *x == h) {
+                    app.on_event(nodes.history(h), e, now);
+                }
+            }
+        });
+        if let Err(e) = run {
+            panic!("{e}");
         }
+    }
+
+    /// Whether every node is idle and nothing is in flight.
+    pub fn is_idle(&self) -> bool {
+        self.sim.is_idle()
     }
 }
 
