@@ -224,6 +224,43 @@ fn cancel_matching_nothing_gets_481() {
     );
 }
 
+/// A malformed request whose top Via does not parse cannot be answered
+/// (RFC 3261 §18.2.2 sends the response along that Via): it is dropped,
+/// never answered with a response that is itself unparsable. Found by the
+/// `im_server_events` fuzz target (the server echoed a Via of stray bytes).
+#[test]
+fn a_malformed_request_with_a_broken_top_via_is_dropped_not_answered() {
+    for via in [
+        "wUWK4X\u{30f}F",
+        "SIP/2.0/UDP",
+        "SIP/2.0/UDP 192.0.2.21;branch=z9hG4bK1 x",
+    ] {
+        let bytes = format!(
+            "OPTIONS sip:bob@192.0.2.2 SIP/2.0\r\nVia: {via}\r\nFrom: <sip:a@b>;tag=1\r\n\
+             To: <sip:bob@192.0.2.2>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nX: a\rb\r\n\r\n"
+        );
+        let mut ua = bob();
+        ua.handle_input(
+            Input::Datagram {
+                bytes: bytes.as_bytes(),
+                source: source(),
+                transport: Transport::Udp,
+            },
+            Instant::now(),
+        );
+        let (transmits, events) = drain(&mut ua);
+        assert!(transmits.is_empty(), "{via}: {transmits:?}");
+        assert!(
+            matches!(events.as_slice(), [Event::MessageDropped { .. }]),
+            "{via}: {events:?}"
+        );
+    }
+    // The same request with a Via that parses is answered 400.
+    let good = b"OPTIONS sip:bob@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.21;branch=z9hG4bK1\r\n\
+        From: <sip:a@b>;tag=1\r\nTo: <sip:bob@192.0.2.2>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nX: a\rb\r\n\r\n";
+    assert!(answer(good).starts_with(b"SIP/2.0 400 "));
+}
+
 #[test]
 fn garbage_and_bad_responses_are_dropped_with_an_event() {
     let mut ua = bob();

@@ -66,3 +66,26 @@ pub fn run(name: &str, data: &[u8]) {
         .unwrap_or_else(|| panic!("no fuzz target named {name}"));
     target(data);
 }
+
+/// Checks a transmitted SIP message that does not parse: it must be a
+/// stateless 400 or 505 answer to a malformed request, which echoes the
+/// request's From, To, Call-ID and CSeq as found, or lacks them as the
+/// request did (RFC 4475 §3.3.1), sent along a top Via that parses.
+fn check_stateless_answer(bytes: &[u8], error: &crate::sip::SipError) {
+    use crate::sip::{CommaSplit, HeaderName, ValueLimits, Via};
+    let text = String::from_utf8_lossy(bytes);
+    assert!(
+        text.starts_with("SIP/2.0 400 ") || text.starts_with("SIP/2.0 505 "),
+        "an unparsable SIP message was sent ({error}):\n{text}"
+    );
+    let top = text.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        (HeaderName::parse(name.trim()) == HeaderName::Via)
+            .then(|| CommaSplit::new(value.trim()).next().map(|(_, v)| v))
+            .flatten()
+    });
+    assert!(
+        top.is_some_and(|v| Via::parse_with(v, &ValueLimits::default()).is_ok()),
+        "a stateless answer without a top Via that parses:\n{text}"
+    );
+}

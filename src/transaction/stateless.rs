@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 
 use super::build::{response_to, MessageWriter};
 use crate::sip::{
-    HeaderName, Method, MethodSet, OptionTag, OptionTags, SipError, SipErrorKind, SipMessage,
+    CommaSplit, HeaderName, Method, MethodSet, OptionTag, OptionTags, SipError, SipErrorKind,
+    SipMessage, ValueLimits, Via,
 };
 
 /// What a user agent supports: the basis of the checks of [`check_request`].
@@ -250,7 +251,8 @@ pub(crate) fn reject_bytes(
 /// The 400 or 505 owed to a datagram the parser rejected with `error`, when
 /// it is recognisably a request: its Via, From, To, Call-ID and CSeq lines
 /// are copied as found (compact forms included). `None` when it is not a
-/// request or has no Via to answer along. A field the request lacks is
+/// request or has no Via to answer along: none, or a top Via value that
+/// does not parse as a Via. A field the request lacks is
 /// absent from the answer too — RFC 4475 §3.3.1 (`insuf`) still wants the 400 sent
 /// — so such an answer is not a complete response for a strict parser
 /// (ours included): the sender learns its request failed either way.
@@ -300,6 +302,15 @@ pub fn stateless_answer(input: &[u8], error: &SipError) -> Option<Vec<u8>> {
         }
         let field = match HeaderName::parse(name) {
             HeaderName::Via => {
+                // The answer goes back along the top Via (§18.2.2): one
+                // that does not parse is not echoed, and without it there
+                // is no answer.
+                let top = CommaSplit::new(value).next().map(|(_, v)| v);
+                if !has_via
+                    && top.is_none_or(|v| Via::parse_with(v, &ValueLimits::default()).is_err())
+                {
+                    return None;
+                }
                 has_via = true;
                 "Via"
             }
