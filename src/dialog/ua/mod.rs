@@ -955,6 +955,11 @@ impl UserAgent {
                             self.accepted.remove(&key);
                         }
                     }
+                    // Only the front's deadline is live (compaction drops
+                    // the others): the next one is scheduled again.
+                    if let Some(&(next, _)) = self.accepted_expiry.front() {
+                        self.schedule(next, DeadlineReason::AcceptedInvite);
+                    }
                 }
                 DeadlineReason::SessionRefresh { dialog } => self.on_session_refresh(dialog, now),
                 DeadlineReason::SessionExpiry { dialog } => self.on_session_expiry(dialog, now),
