@@ -107,7 +107,11 @@ fn an_invitee_gone_before_its_200_arrived_is_cancelled_and_the_server_goes_idle(
 
     let now = sim.now();
     sim.client(bob).leave(bobs, now).unwrap();
-    let carols = sim.client_ref(carol).sessions().next().expect("Carol's session");
+    let carols = sim
+        .client_ref(carol)
+        .sessions()
+        .next()
+        .expect("Carol's session");
     sim.client(carol).leave(carols, now).unwrap();
     if let Err(e) = sim.run_until_idle(Duration::from_secs(600)) {
         panic!("not idle: {e}");

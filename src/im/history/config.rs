@@ -26,6 +26,12 @@ pub struct Limits {
     /// it is answered `486 Busy Here`, a command fails with
     /// [`HistoryError::TooManySessions`](super::HistoryError::TooManySessions).
     pub max_sessions: usize,
+    /// Most bytes the MSRP sessions hold for their peers together (chunks
+    /// being read and messages being reassembled; each session also
+    /// within `layers.msrp.max_buffered_bytes`). A peer whose chunk does
+    /// not fit gets 413 and its session ends with BYE
+    /// ([`EndReason::BufferExceeded`](super::EndReason::BufferExceeded)).
+    pub max_msrp_buffered_bytes: usize,
     /// Most SIP header fields of a recorded 200 OK kept
     /// ([`RecordingInfo::headers`](super::RecordingInfo::headers)).
     pub max_stored_headers: usize,
@@ -40,6 +46,7 @@ impl Default for Limits {
             layers: crate::Limits::default(),
             max_history_references: 256,
             max_sessions: 64,
+            max_msrp_buffered_bytes: 256 * 1024 * 1024,
             max_stored_headers: 64,
         }
     }

@@ -406,6 +406,22 @@ impl ImHistoryFunction {
             msrp_session::Event::DeliveryFailed { message_id, .. } => {
                 self.item_outcome(session, &message_id, Item::Failed, now)
             }
+            msrp_session::Event::BufferExceeded => {
+                if let Some(mut msrp) = self.sessions.get_mut(&session).and_then(|s| s.msrp.take())
+                {
+                    // The 413 leaves before the connection closes.
+                    while let Some(output) = msrp.poll_output() {
+                        if let msrp_session::Output::Transmit(t) = output {
+                            self.out.push_back(Output::MsrpTransmit {
+                                session,
+                                data: t.data,
+                            });
+                        }
+                    }
+                    self.out.push_back(Output::MsrpClose { session });
+                }
+                self.end_with_bye(session, EndReason::BufferExceeded, now);
+            }
             _ => {}
         }
     }

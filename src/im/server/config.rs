@@ -82,6 +82,14 @@ pub struct Limits {
     /// for that leg with the rest of its message (backpressure, see
     /// [`crate::msrp::switch`]).
     pub max_msrp_queued_bytes_per_leg: usize,
+    /// Most bytes the MSRP switches of all sessions hold together (chunks
+    /// being read, relayed chunks queued for the legs, pending relayed
+    /// transactions; see
+    /// [`SwitchLimits::max_buffered_bytes`](crate::msrp::switch::SwitchLimits::max_buffered_bytes),
+    /// the bound of each session's switch, in `layers.msrp_switch`). A
+    /// Participant whose chunk does not fit gets 413 for it and is released
+    /// ([`LeaveReason::BufferExceeded`](super::LeaveReason::BufferExceeded)).
+    pub max_msrp_buffered_bytes: usize,
     /// Most authorization questions
     /// ([`AuthorizationPolicy::Ask`]) waiting for the application's answer;
     /// a request that would ask one more is answered 503. Each holds its
@@ -117,6 +125,7 @@ impl Default for Limits {
             max_body: 64 * 1024,
             max_pending_authorizations: 1024,
             max_msrp_queued_bytes_per_leg: 1024 * 1024,
+            max_msrp_buffered_bytes: 256 * 1024 * 1024,
             layers: crate::Limits::default(),
         }
     }

@@ -262,6 +262,9 @@ pub struct ImServer {
     /// Conference event package subscriptions, by dialog.
     by_subscription: IdMap<DialogId, SessionId>,
     connections: IdMap<ConnectionId, Connection>,
+    /// The bytes every session's MSRP switch held when last drained: what
+    /// `Limits::max_msrp_buffered_bytes` bounds.
+    msrp_buffered: usize,
     /// Whether the SIP message being handled came from the trust domain
     /// (RFC 3325): its `P-Asserted-Identity` is believed.
     input_trusted: bool,
@@ -341,6 +344,7 @@ impl ImServer {
             pending_subscriptions: HashMap::new(),
             by_subscription: IdMap::default(),
             connections: IdMap::default(),
+            msrp_buffered: 0,
             input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,

@@ -179,6 +179,9 @@ pub(crate) struct ImSession {
     pub lowest_failure: Option<u16>,
     pub switch: MsrpSwitch,
     pub switch_deadline: Option<Instant>,
+    /// What the switch held when last drained, counted in the server's
+    /// MSRP buffer total.
+    pub msrp_charged: usize,
     /// A Large Message session (the inviter's offer is `sendonly`): torn
     /// down once its single message has reached every recipient.
     pub large_message: bool,

@@ -458,6 +458,7 @@ impl ImServer {
                 lowest_failure: None,
                 switch,
                 switch_deadline: None,
+                msrp_charged: 0,
                 large_message: false,
                 large_message_relayed: false,
                 deferred_answer: None,

@@ -25,6 +25,7 @@ fn disconnection(reason: LeaveReason) -> (DisconnectionMethod, &'static str) {
         LeaveReason::SessionExpired => (DisconnectionMethod::Failed, "session refresh failed"),
         LeaveReason::ConnectionLost => (DisconnectionMethod::Failed, "MSRP connection lost"),
         LeaveReason::Replaced => (DisconnectionMethod::Departed, "replaced by a new leg"),
+        LeaveReason::BufferExceeded => (DisconnectionMethod::Booted, "MSRP buffer budget exceeded"),
         _ => (DisconnectionMethod::Failed, "dialog failed"),
     }
 }
@@ -881,6 +882,7 @@ impl ImServer {
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };
+        self.msrp_buffered = self.msrp_buffered.saturating_sub(s.msrp_charged);
         self.by_token.remove(&s.token);
         if self
             .hosted_sessions

@@ -120,6 +120,11 @@ pub enum LeaveReason {
     /// The same user joined again (a rejoin after losing connectivity):
     /// the new leg replaces this one, whose dialog is ended with BYE.
     Replaced,
+    /// It sent more over MSRP than the server's buffer budget allows
+    /// (`Limits::max_msrp_buffered_bytes` for the whole server, or the
+    /// session's switch's `max_buffered_bytes`): its chunk was answered
+    /// 413 (RFC 4975 §7.2) and it is released with BYE.
+    BufferExceeded,
 }
 
 /// Why an invitation of the server did not end in a Participant.
