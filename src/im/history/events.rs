@@ -387,7 +387,7 @@ impl ImHistoryFunction {
                     self.sessions.get(&session).map(|s| &s.kind),
                     Some(Kind::Recording(_))
                 );
-                if recording && !is_signal(&m) {
+                if recording && !is_signal(&m, &self.config.limits.layers.mime) {
                     let m = *m;
                     self.event(Event::MessageRecorded {
                         session,
@@ -443,9 +443,9 @@ impl ImHistoryFunction {
 /// Whether a received message is a disposition notification (RFC 5438) or
 /// an is-composing indication (RFC 3994), bare or in CPIM: signals about
 /// messages, not messages, and never recorded.
-fn is_signal(m: &msrp_session::ReceivedMessage) -> bool {
+fn is_signal(m: &msrp_session::ReceivedMessage, limits: &crate::body::mime::MimeLimits) -> bool {
     let signal = |ct: &str| {
-        crate::body::mime::MediaType::parse(ct)
+        crate::body::mime::MediaType::parse_with(ct, limits)
             .is_ok_and(|t| t.is("message", "imdn+xml") || t.is("application", "im-iscomposing+xml"))
     };
     match &m.cpim {

@@ -851,7 +851,9 @@ impl MsrpSession {
             .split(';')
             .next()
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("message/cpim"));
-        let cpim = is_cpim.then(|| CpimMessage::parse(&body).map(CpimMessage::into_owned));
+        let mime = &self.config.limits.mime;
+        let cpim =
+            is_cpim.then(|| CpimMessage::parse_with(&body, mime).map(CpimMessage::into_owned));
         if inc.success_report == Some(SuccessReport::Yes) {
             let mut tid = String::new();
             fresh_transact_id(&mut self.rng, b"", &mut tid);

@@ -119,6 +119,9 @@ pub struct SwitchLimits {
     /// between several switches lowers it further for each input
     /// ([`MsrpSwitch::set_buffer_allowance`](super::MsrpSwitch::set_buffer_allowance)).
     pub max_buffered_bytes: usize,
+    /// Bounds of the `message/cpim` header block of a first chunk, read to
+    /// route a disposition notification to its `To`.
+    pub mime: crate::body::mime::MimeLimits,
 }
 
 impl Default for SwitchLimits {
@@ -131,6 +134,7 @@ impl Default for SwitchLimits {
             max_relayed_messages_per_leg: 8,
             max_pending_per_leg: 64,
             max_buffered_bytes: 16 * 1024 * 1024,
+            mime: crate::body::mime::MimeLimits::default(),
         }
     }
 }
