@@ -59,6 +59,8 @@ struct ClientEntry {
     /// CANCELs are the UA's own business: no events for them.
     internal: bool,
     scheduled: Option<(Instant, Timer)>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +83,8 @@ struct ServerEntry {
     /// The request's (Call-ID, From tag, CSeq) when it came outside a
     /// dialog: the key merged requests are found by (§8.2.2.2).
     merge_key: Option<MergeKey>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 /// Call-ID, From tag, CSeq number and method of a request received outside
@@ -100,6 +104,8 @@ struct InviteSet {
     /// With session timers: the application's spec, the Session-Expires
     /// and Min-SE sent, for the retry after a 422 (RFC 4028 §7.4).
     session: Option<(RequestSpec, u32, u32)>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 /// The UAS core's retransmission of a 2xx to INVITE (§13.3.1.4).
@@ -134,6 +140,28 @@ struct DialogEntry {
     session_body: SessionBody,
     /// The subscriptions (RFC 6665) this dialog carries.
     subscriptions: SmallVec<[SubscriptionId; 1]>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
+}
+
+impl DialogEntry {
+    /// What the dialog holds: its state and the messages it keeps (the
+    /// ACK of its 2xx, a 2xx awaiting its ACK, its session description).
+    fn held_bytes(&self) -> usize {
+        self.dialog
+            .held_bytes()
+            .saturating_add(self.ack.as_ref().map_or(0, |(_, t)| t.bytes.len()))
+            .saturating_add(
+                self.pending_2xx
+                    .as_ref()
+                    .map_or(0, |p| p.transmit.bytes.len()),
+            )
+            .saturating_add(
+                self.session_body
+                    .as_ref()
+                    .map_or(0, |(t, b)| t.len().saturating_add(b.len())),
+            )
+    }
 }
 
 /// A SIP user agent core: client and server transactions, dialogs, CANCEL,
@@ -210,6 +238,8 @@ pub struct UserAgent {
     config: Config,
     rng: Rng,
     next_id: u64,
+    /// The SIP bytes held, as counted for `Limits::max_held_bytes`.
+    held: usize,
     clients: IdMap<ClientTxId, ClientEntry>,
     client_keys: HashMap<ClientKey, ClientTxId>,
     servers: IdMap<ServerTxId, ServerEntry>,
@@ -264,6 +294,7 @@ impl UserAgent {
             rng: Rng::new(config.seed),
             config,
             next_id: 1,
+            held: 0,
             clients: IdMap::default(),
             client_keys: HashMap::new(),
             servers: IdMap::default(),
@@ -432,7 +463,7 @@ impl UserAgent {
         }
         if let Some(key) = invite_set {
             self.invite_sets.insert(
-                key,
+                key.clone(),
                 InviteSet {
                     request,
                     seq,
@@ -440,8 +471,10 @@ impl UserAgent {
                     dialogs: SmallVec::new(),
                     confirmed: None,
                     session,
+                    held: 0,
                 },
             );
+            self.recount_invite_set(&key);
         }
         self.process_due(now);
         Ok(id)
@@ -535,6 +568,7 @@ impl UserAgent {
         }
         self.respond_inner(transaction, spec, now, true)?;
         if let Some(entry) = self.servers.remove(&transaction) {
+            self.held = self.held.saturating_sub(entry.held);
             self.server_keys.remove(&entry.key);
             if let Some(merge) = entry.merge_key {
                 if self.merge_keys.get(&merge) == Some(&transaction) {
@@ -838,6 +872,8 @@ impl UserAgent {
             && self.pending_refers.is_empty()
             && self.deadlines.is_empty()
             && self.out.is_empty()
+            // Nothing is held: the byte count came back to zero.
+            && self.held == 0
     }
 
     // ----- plumbing -----
@@ -857,10 +893,44 @@ impl UserAgent {
     }
 
     fn check_client_room(&self) -> Result<(), UaError> {
-        if self.clients.len() >= self.config.limits.max_transactions {
+        if self.clients.len() >= self.config.limits.max_transactions
+            || self.held >= self.config.limits.max_held_bytes
+        {
             Err(UaError::TooManyTransactions)
         } else {
             Ok(())
+        }
+    }
+
+    /// Whether a new dialog may be created: under the dialog count and the
+    /// byte budget.
+    fn dialog_room(&self) -> bool {
+        self.dialogs.len() < self.config.limits.max_dialogs
+            && self.held < self.config.limits.max_held_bytes
+    }
+
+    /// The SIP bytes the UA holds (transactions, INVITE sets, dialogs), as
+    /// counted in its byte budget
+    /// ([`Limits::max_held_bytes`](super::Limits::max_held_bytes)).
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Counts a dialog's bytes again after a change.
+    fn recount_dialog(&mut self, id: DialogId) {
+        if let Some(e) = self.dialogs.get_mut(&id) {
+            let held = e.held_bytes();
+            self.held = self.held.saturating_sub(e.held).saturating_add(held);
+            e.held = held;
+        }
+    }
+
+    /// Counts an INVITE set's bytes again (its request) after a change.
+    fn recount_invite_set(&mut self, key: &InviteSetKey) {
+        if let Some(set) = self.invite_sets.get_mut(key) {
+            let held = set.request.bytes().len();
+            self.held = self.held.saturating_sub(set.held).saturating_add(held);
+            set.held = held;
         }
     }
 
@@ -1034,6 +1104,7 @@ impl UserAgent {
                 cancel: CancelState::None,
                 internal,
                 scheduled: None,
+                held: 0,
             },
         );
         self.drive_client(id, now);
@@ -1125,6 +1196,7 @@ impl UserAgent {
         }
         if terminated {
             if let Some(entry) = self.clients.remove(&id) {
+                self.held = self.held.saturating_sub(entry.held);
                 self.client_keys.remove(&entry.key);
                 self.subscription_txs.remove(&id);
                 self.refer_dialogs.remove(&id);
@@ -1142,6 +1214,9 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.clients.get_mut(&id) {
+            let held = entry.tx.held_bytes();
+            self.held = self.held.saturating_sub(entry.held).saturating_add(held);
+            entry.held = held;
             let next = entry.tx.poll_timeout();
             if next != entry.scheduled {
                 entry.scheduled = next;
@@ -1222,6 +1297,7 @@ impl UserAgent {
         }
         if terminated {
             if let Some(entry) = self.servers.remove(&id) {
+                self.held = self.held.saturating_sub(entry.held);
                 self.server_keys.remove(&entry.key);
                 if let Some(merge) = entry.merge_key {
                     if self.merge_keys.get(&merge) == Some(&id) {
@@ -1230,6 +1306,9 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.servers.get_mut(&id) {
+            let held = entry.tx.held_bytes();
+            self.held = self.held.saturating_sub(entry.held).saturating_add(held);
+            entry.held = held;
             let next = entry.tx.poll_timeout();
             if next != entry.scheduled {
                 entry.scheduled = next;
@@ -1253,7 +1332,9 @@ impl UserAgent {
             .get(key)
             .is_some_and(|s| s.tx.is_none() && s.dialogs.is_empty())
         {
-            self.invite_sets.remove(key);
+            if let Some(set) = self.invite_sets.remove(key) {
+                self.held = self.held.saturating_sub(set.held);
+            }
         }
     }
 
@@ -1281,14 +1362,17 @@ impl UserAgent {
                 session: None,
                 session_body: None,
                 subscriptions: SmallVec::new(),
+                held: 0,
             }),
         );
+        self.recount_dialog(id);
     }
 
     fn remove_dialog(&mut self, id: DialogId, reason: TerminationReason) {
         let Some(entry) = self.dialogs.remove(&id) else {
             return;
         };
+        self.held = self.held.saturating_sub(entry.held);
         self.dialog_keys.remove(&entry.dialog.key());
         let remote = (
             entry.dialog.call_id().to_owned(),
@@ -1339,6 +1423,7 @@ impl UserAgent {
         };
         let at = pending.deadline();
         entry.pending_2xx = Some(pending);
+        self.recount_dialog(dialog);
         self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         let expiry = now + timers.timeout();
         self.accepted.insert(key.clone(), dialog);
@@ -1358,6 +1443,7 @@ impl UserAgent {
         if now >= pending.give_up {
             entry.pending_2xx = None;
             entry.bye_reason = Some(TerminationReason::AckTimeout);
+            self.recount_dialog(dialog);
             // The dialog is confirmed, but the session must end (§13.3.1.4).
             let bye = DialogRequestSpec::new(Method::Bye);
             if self.request_in_dialog(dialog, &bye, now).is_err() {
