@@ -121,6 +121,13 @@ impl MsrpStreamParser {
         self.buf.extend_from_slice(data);
     }
 
+    /// The bytes the parser holds: its buffer and the paths it remembers
+    /// (counted at a fixed size).
+    pub(crate) fn held_bytes(&self) -> usize {
+        const MEMOS: usize = 512;
+        self.buf.capacity() + self.tid.capacity() + self.memos.as_ref().map_or(0, |_| MEMOS)
+    }
+
     /// Gives back the buffer's memory once every byte fed was handed out
     /// (it keeps the capacity of the largest input otherwise), or keeps only
     /// what is left to parse when that is much less than the capacity.

@@ -152,7 +152,10 @@ impl UserAgent {
             return self.reject(request, rejection, source, transport);
         }
         // Room for the request and its response in the byte budget.
-        let held = self.held.saturating_add(request.size().saturating_mul(3));
+        let held = self
+            .held
+            .saturating_add(request.size().saturating_mul(3))
+            .saturating_add(std::mem::size_of::<ServerEntry>());
         if self.servers.len() >= self.config.limits.max_transactions
             || held > self.config.limits.max_held_bytes
         {

@@ -144,12 +144,22 @@ struct DialogEntry {
     held: usize,
 }
 
+/// What an entry costs beyond the texts it holds: its own size and the
+/// slots of the maps it is found in.
+const MAP_SLOT: usize = 48;
+const CLIENT_FIXED: usize = std::mem::size_of::<ClientEntry>() + 2 * MAP_SLOT;
+const SERVER_FIXED: usize = std::mem::size_of::<ServerEntry>() + 3 * MAP_SLOT;
+const DIALOG_FIXED: usize = std::mem::size_of::<DialogEntry>() + 3 * MAP_SLOT;
+const INVITE_SET_FIXED: usize = std::mem::size_of::<InviteSet>() + MAP_SLOT;
+
 impl DialogEntry {
-    /// What the dialog holds: its state and the messages it keeps (the
-    /// ACK of its 2xx, a 2xx awaiting its ACK, its session description).
+    /// What the dialog holds: itself, its state and the messages it keeps
+    /// (the ACK of its 2xx, a 2xx awaiting its ACK, its session
+    /// description).
     fn held_bytes(&self) -> usize {
         self.dialog
             .held_bytes()
+            .saturating_add(DIALOG_FIXED)
             .saturating_add(self.ack.as_ref().map_or(0, |(_, t)| t.bytes.len()))
             .saturating_add(
                 self.pending_2xx
@@ -928,7 +938,7 @@ impl UserAgent {
     /// Counts an INVITE set's bytes again (its request) after a change.
     fn recount_invite_set(&mut self, key: &InviteSetKey) {
         if let Some(set) = self.invite_sets.get_mut(key) {
-            let held = set.request.bytes().len();
+            let held = set.request.bytes().len() + INVITE_SET_FIXED;
             self.held = self.held.saturating_sub(set.held).saturating_add(held);
             set.held = held;
         }
@@ -1214,7 +1224,7 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.clients.get_mut(&id) {
-            let held = entry.tx.held_bytes();
+            let held = entry.tx.held_bytes() + CLIENT_FIXED;
             self.held = self.held.saturating_sub(entry.held).saturating_add(held);
             entry.held = held;
             let next = entry.tx.poll_timeout();
@@ -1306,7 +1316,7 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.servers.get_mut(&id) {
-            let held = entry.tx.held_bytes();
+            let held = entry.tx.held_bytes() + SERVER_FIXED;
             self.held = self.held.saturating_sub(entry.held).saturating_add(held);
             entry.held = held;
             let next = entry.tx.poll_timeout();

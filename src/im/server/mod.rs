@@ -150,6 +150,7 @@ mod headers;
 mod pager;
 mod refer;
 mod session;
+mod sessions;
 mod setup;
 mod signalling;
 mod types;
@@ -169,7 +170,7 @@ pub use headers::{
 };
 pub use types::{
     AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input,
-    InvitationFailure, LeaveReason, Output, ParticipantId, SessionId,
+    InvitationFailure, LeaveReason, MemoryUse, Output, ParticipantId, SessionId,
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
@@ -177,7 +178,6 @@ use crate::hash::IdMap;
 use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
-use session::ImSession;
 
 /// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
@@ -236,8 +236,7 @@ pub struct ImServer {
     rng: Rng,
     release: String,
     next_id: u64,
-    /// Boxed: the table's spare slots then cost a pointer, not a session.
-    sessions: IdMap<SessionId, Box<ImSession>>,
+    sessions: sessions::Sessions,
     by_token: HashMap<String, SessionId>,
     by_call_id: HashMap<String, SessionId>,
     by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
@@ -262,6 +261,8 @@ pub struct ImServer {
     /// Conference event package subscriptions, by dialog.
     by_subscription: IdMap<DialogId, SessionId>,
     connections: IdMap<ConnectionId, Connection>,
+    /// Connections accepted that carry no leg yet (or were refused 506).
+    unbound: usize,
     /// The bytes every session's MSRP switch held when last drained: what
     /// `Limits::max_msrp_buffered_bytes` bounds.
     msrp_buffered: usize,
@@ -328,7 +329,7 @@ impl ImServer {
             release: release_version(&config.product),
             config,
             next_id: 0,
-            sessions: IdMap::default(),
+            sessions: sessions::Sessions::default(),
             by_token: HashMap::new(),
             by_call_id: HashMap::new(),
             by_dialog: IdMap::default(),
@@ -345,6 +346,7 @@ impl ImServer {
             by_subscription: IdMap::default(),
             connections: IdMap::default(),
             msrp_buffered: 0,
+            unbound: 0,
             input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -499,6 +501,13 @@ impl ImServer {
     /// at once, so that a connection that never sends is closed too.
     pub fn msrp_accepted(&mut self) -> ConnectionId {
         let id = ConnectionId(self.fresh_id());
+        // Strangers' connections are bounded in number too: over
+        // `Limits::max_unbound_msrp_connections` one is closed at once.
+        if self.unbound >= self.config.limits.max_unbound_msrp_connections {
+            self.out.push_back(Output::MsrpClose { connection: id });
+            return id;
+        }
+        self.unbound += 1;
         self.connections
             .insert(id, Connection::Unbound(Unbound::default()));
         id
@@ -526,6 +535,35 @@ impl ImServer {
         let id = self.msrp_accepted();
         self.arm_unbound(id, now);
         id
+    }
+
+    /// What the server holds against each counted budget (see the
+    /// [memory budget](Limits#memory-budget)).
+    ///
+    /// ```
+    /// use oma_im::im::server::{ImServer, ServerConfig};
+    ///
+    /// let server = ImServer::new(ServerConfig::new("192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(), "im.example.com"));
+    /// let memory = server.memory();
+    /// assert_eq!((memory.sip, memory.sessions, memory.msrp), (0, 0, 0));
+    /// ```
+    pub fn memory(&self) -> MemoryUse {
+        MemoryUse {
+            sip: self.ua.held_bytes(),
+            sessions: self.sessions.held_bytes(),
+            msrp: self.msrp_buffered,
+        }
+    }
+
+    /// Whether a set-up, join or subscription of `size` bytes may be
+    /// admitted: four times its size still fits in
+    /// `Limits::max_session_bytes`.
+    fn session_room(&self, size: usize) -> bool {
+        self.sessions
+            .held_bytes()
+            .saturating_add(size.saturating_mul(4))
+            <= self.config.limits.max_session_bytes
     }
 
     /// How many IM Sessions are hosted.
@@ -604,6 +642,8 @@ impl ImServer {
             self.on_ua_event(event, now);
         }
         self.cleanup_timers();
+        self.sessions
+            .recount(self.config.limits.layers.sdp.max_size);
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) {

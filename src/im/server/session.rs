@@ -193,6 +193,10 @@ pub(crate) struct ImSession {
     pub deferred_answer: Option<Vec<u8>>,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
+    /// Changed since its bytes were last counted.
+    pub dirty: bool,
+    /// Its bytes as last counted (`Limits::max_session_bytes`).
+    pub counted: usize,
 }
 
 impl ImSession {

@@ -257,9 +257,11 @@ impl ImServer {
         hosted_by: String,
         now: Instant,
     ) {
-        // At the session cap the answer is 503 whatever the request holds:
-        // refused before its bodies are read.
-        if self.sessions.len() >= self.config.limits.max_sessions {
+        // At the session cap, or without room for the request's bytes, the
+        // answer is 503 whatever the request holds: refused before its
+        // bodies are read.
+        if self.sessions.len() >= self.config.limits.max_sessions || !self.session_room(msg.size())
+        {
             return self.reject(transaction, 503, None, now);
         }
         let group = match kind {
@@ -463,6 +465,8 @@ impl ImServer {
                 large_message_relayed: false,
                 deferred_answer: None,
                 subscribers: Vec::new(),
+                dirty: false,
+                counted: 0,
             }),
         );
         self.event(Event::SessionCreated {
@@ -704,6 +708,9 @@ impl ImServer {
             .is_none_or(|s| s.alive() >= self.config.limits.max_participants);
         if full {
             return self.reject(transaction, 486, Some(TOO_MANY_PARTICIPANTS), now);
+        }
+        if !self.session_room(msg.size()) {
+            return self.reject(transaction, 503, None, now);
         }
         if !self.offer_allowed(&joiner.offer) {
             self.reject(transaction, 488, None, now);

@@ -7,6 +7,20 @@ use crate::dialog;
 use crate::msrp::session::Authority;
 use crate::transaction::{Transmit, Transport};
 
+/// What the server holds against each counted budget of its
+/// [memory budget](super::Limits#memory-budget), in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryUse {
+    /// The user agent's transactions, dialogs and INVITEs sent
+    /// (`ua.max_held_bytes`).
+    pub sip: usize,
+    /// The sessions, their Participants, subscribers and switch legs
+    /// (`max_session_bytes`).
+    pub sessions: usize,
+    /// The MSRP switches' buffers (`max_msrp_buffered_bytes`).
+    pub msrp: usize,
+}
+
 /// Identifies an IM Session hosted by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub(crate) u64);

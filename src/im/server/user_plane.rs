@@ -256,6 +256,7 @@ impl ImServer {
         else {
             return;
         };
+        self.unbound = self.unbound.saturating_sub(1);
         let buffer = u.buffer;
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
@@ -314,14 +315,19 @@ impl ImServer {
             Some(Connection::Unbound(_) | Connection::Refused(_))
         ) {
             self.connections.remove(&connection);
+            self.unbound = self.unbound.saturating_sub(1);
             self.out.push_back(Output::MsrpClose { connection });
         }
     }
 
     pub(super) fn msrp_closed(&mut self, connection: ConnectionId, now: Instant) {
-        let Some(Connection::Bound(session, participant)) = self.connections.remove(&connection)
-        else {
-            return;
+        let (session, participant) = match self.connections.remove(&connection) {
+            Some(Connection::Bound(session, participant)) => (session, participant),
+            Some(Connection::Unbound(_) | Connection::Refused(_)) => {
+                self.unbound = self.unbound.saturating_sub(1);
+                return;
+            }
+            None => return,
         };
         if let Some(s) = self.sessions.get_mut(&session) {
             let mine = match s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {

@@ -4,7 +4,9 @@
 //! and by the allowance its owner sets, and what happens to a leg whose
 //! chunk does not fit: 413 and teardown.
 
-use super::{FailureReport, LegId, MsrpSwitch, Shared, SwitchEvent};
+use std::mem::size_of;
+
+use super::{FailureReport, Leg, LegId, MsrpSwitch, Relay, Shared, SwitchEvent};
 use crate::msrp::session::wire::write_response;
 
 /// What one relayed transaction awaiting its response is charged against
@@ -120,6 +122,19 @@ impl MsrpSwitch {
         self.shared.allowance = bytes;
     }
 
+    /// The bytes of the switch's state apart from its buffers (which
+    /// [`buffered_bytes`](Self::buffered_bytes) counts): each leg's
+    /// configuration, paths, parser and bookkeeping, and the deliveries in
+    /// flight.
+    pub(crate) fn state_bytes(&self) -> usize {
+        const DELIVERY: usize = 96;
+        let legs: usize = self.legs.iter().map(|(_, leg)| leg_bytes(leg)).sum();
+        size_of::<MsrpSwitch>()
+            + self.first_body.capacity()
+            + legs
+            + self.deliveries.capacity() * DELIVERY
+    }
+
     /// Leg `id`'s chunk does not fit: it is dropped, answered 413 at once
     /// (RFC 4975 §7.2; owed unless `Failure-Report: no`), and the leg's
     /// input is ignored from now on; the owner tears it down.
@@ -148,4 +163,27 @@ impl MsrpSwitch {
             .events
             .push_back(SwitchEvent::BufferExceeded { leg: id });
     }
+}
+
+/// What one leg's state holds, apart from its chunk buffer and queue.
+fn leg_bytes(leg: &Leg) -> usize {
+    let config = &leg.config;
+    let texts = config.local_uri.len()
+        + config.remote_path.iter().map(String::len).sum::<usize>()
+        + config.remote_path.len() * size_of::<String>()
+        + config.identity.len()
+        + config.anonymous_identity.as_ref().map_or(0, String::len);
+    let relays: usize = leg
+        .relays
+        .iter()
+        .map(|(id, r)| id.len() + r.message_id.len())
+        .sum();
+    size_of::<Leg>()
+        + texts
+        + leg.to_line.capacity()
+        + leg.from_line.capacity()
+        + leg.parser.held_bytes()
+        + leg.incoming.held_bytes()
+        + leg.relays.capacity() * size_of::<(Box<str>, Relay)>()
+        + relays
 }
