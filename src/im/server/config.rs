@@ -127,7 +127,7 @@ impl Default for Limits {
     /// MSRP connections of 8 KiB, 256 authorization questions); 50 000
     /// transactions each way and 50 000 dialogs, 10 000 sessions, 10
     /// ad-hoc Participants, 64 per session, 30 s before an MSRP binding, 16
-    /// conference-state subscriptions per session, 64 KiB bodies, 8 KiB
+    /// conference-state subscriptions per session, 64 KiB bodies, 4 KiB
     /// SDP bodies.
     fn default() -> Self {
         let ua = dialog::Limits {
@@ -137,7 +137,7 @@ impl Default for Limits {
             ..dialog::Limits::default()
         };
         let mut layers = crate::Limits::default();
-        layers.sdp.max_size = 8 * 1024;
+        layers.sdp.max_size = 4 * 1024;
         Limits {
             ua,
             max_sessions: 10_000,
