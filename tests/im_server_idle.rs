@@ -27,7 +27,12 @@ fn addr(s: &str) -> SocketAddr {
 /// The core, the server, and Alice, Bob and Carol; Bob and Carol accept
 /// every invitation, Alice answers by hand.
 fn network() -> (Sim, ServerId, ProxyId, Vec<ClientId>) {
-    let mut sim = Sim::new(11);
+    network_with_seed(11)
+}
+
+/// [`network`] on a simulation seeded with `seed`.
+fn network_with_seed(seed: u64) -> (Sim, ServerId, ProxyId, Vec<ClientId>) {
+    let mut sim = Sim::new(seed);
     let mut cfg = ServerConfig::new(addr(SERVER), addr(CORE), DOMAIN);
     cfg.conference_factory_uris.push(FACTORY.to_owned());
     cfg.msrp_authority = "10.0.0.10:2855".into();
@@ -118,4 +123,71 @@ fn an_invitee_gone_before_its_200_arrived_is_cancelled_and_the_server_goes_idle(
     }
     assert_eq!(sim.server_ref(server).session_count(), 0);
     assert!(sim.server_ref(server).is_idle());
+}
+
+/// The `group_session` fuzz target found the History Function waiting for
+/// ever after the server refused its recording INVITE and the refusal was
+/// lost: the server had answered 100 Trying, then sent its final response
+/// once and forgotten the transaction, and a client that got a provisional
+/// response retransmits its INVITE no more (RFC 3261 §17.1.1.2). A
+/// stateless UAS sends no 1xx (§8.2.7): after 100 Trying the refusal is
+/// kept and retransmitted until the ACK (§17.2.1). Here Bob's set-up over
+/// the ad-hoc limit is refused 486 on a network losing half the datagrams;
+/// in every run (of the seeds tried) where the 100 Trying reached Bob and
+/// the first 486 was lost, a retransmission ends his session.
+#[test]
+fn a_refusal_after_100_trying_is_retransmitted_until_the_ack() {
+    let mut exercised = 0;
+    for seed in 0..40 {
+        let (mut sim, server, _core, c) = network_with_seed(seed);
+        let bob = c[1];
+        let mut config = sim.server_ref(server).config().clone();
+        config.limits.max_adhoc_participants = 2;
+        sim.restart_server(server, config);
+        sim.set_faults(oma_im::sim::Faults::lossy(50, 0, Duration::ZERO));
+        let now = sim.now();
+        let session = sim
+            .client(bob)
+            .start_ad_hoc(&["sip:alice@example.com", "sip:carol@example.com"], now)
+            .unwrap();
+        sim.run_for(Duration::from_millis(100)).unwrap();
+        sim.set_faults(oma_im::sim::Faults::NONE);
+        // Was this run the case: 100 Trying to Bob delivered, then the
+        // server's first 486 lost?
+        let from_server: Vec<_> = sim
+            .wire()
+            .iter()
+            .filter(|r| r.from == addr(SERVER))
+            .map(|r| (r.first_line(), r.fate))
+            .collect();
+        let trying = from_server
+            .iter()
+            .position(|(l, f)| l.starts_with("SIP/2.0 100") && *f != oma_im::sim::Fate::Lost);
+        let refusal = from_server
+            .iter()
+            .position(|(l, _)| l.starts_with("SIP/2.0 486"));
+        let case = match (trying, refusal) {
+            (Some(t), Some(r)) => t < r && from_server[r].1 == oma_im::sim::Fate::Lost,
+            _ => false,
+        };
+        if let Err(e) = sim.run_until_idle(Duration::from_secs(120)) {
+            panic!("seed {seed}: not idle: {e}");
+        }
+        if !case {
+            continue;
+        }
+        exercised += 1;
+        assert!(
+            sim.client_events(bob).iter().any(|e| matches!(
+                e,
+                ClientEvent::SessionEnded {
+                    session: s,
+                    reason: oma_im::im::client::EndReason::Rejected(486),
+                } if *s == session
+            )),
+            "seed {seed}\n{}",
+            sim.ladder()
+        );
+    }
+    assert!(exercised > 0, "no run lost the 486 after a 100 Trying");
 }

@@ -412,7 +412,13 @@ impl UserAgent {
 
     /// The next output; drain until `None` after every call.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let output = self.out.pop_front();
+        // A large batch (a flood's timers firing at once) does not keep
+        // its queue's memory once drained.
+        if output.is_none() && self.out.capacity() > 1024 {
+            self.out = VecDeque::new();
+        }
+        output
     }
 
     /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
@@ -535,8 +541,17 @@ impl UserAgent {
     /// response matches no transaction and is dropped. The response goes out
     /// once, as [`respond`](Self::respond) would send it.
     ///
+    /// Only a transaction that has sent no provisional response can be
+    /// forgotten: a stateless UAS sends no 1xx (§8.2.7), and a client that
+    /// got one retransmits its INVITE no more (§17.1.1.2), so a lost final
+    /// response would never be asked for again. An INVITE transaction,
+    /// which has sent 100 Trying (§17.2.1), is therefore answered as by
+    /// [`respond`](Self::respond): it keeps the request's identifying
+    /// fields and its response, retransmits the response until the ACK
+    /// (§17.2.1) and ends with its timers.
+    ///
     /// ```
-    /// use std::time::Instant;
+    /// use std::time::{Duration, Instant};
     /// use oma_im::dialog::{Config, Event, Input, Output, ResponseSpec, UserAgent};
     /// use oma_im::transaction::Transport;
     ///
@@ -544,27 +559,36 @@ impl UserAgent {
     ///     "192.0.2.100:5060".parse().unwrap(), Transport::Udp, 1);
     /// let mut ua = UserAgent::new(config);
     /// let now = Instant::now();
+    /// let refuse = |ua: &mut UserAgent, request: &[u8]| {
+    ///     ua.handle_input(Input::Datagram { bytes: request,
+    ///         source: "192.0.2.9:5060".parse().unwrap(), transport: Transport::Udp }, now);
+    ///     let mut transaction = None;
+    ///     while let Some(output) = ua.poll_output() {
+    ///         if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
+    ///             transaction = Some(t);
+    ///         }
+    ///     }
+    ///     ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
+    ///     std::iter::from_fn(|| ua.poll_output()).any(|o|
+    ///         matches!(o, Output::Transmit(t) if t.bytes.starts_with(b"SIP/2.0 503")))
+    /// };
+    /// let message = b"MESSAGE sip:ua@192.0.2.1 SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK76\r\nMax-Forwards: 70\r\n\
+    ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
+    ///     Call-ID: c0\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+    /// assert!(refuse(&mut ua, message));
+    /// assert!(ua.is_idle());
+    /// // An INVITE got 100 Trying: its 503 is kept for retransmission until
+    /// // the ACK, or Timer H.
     /// let invite = b"INVITE sip:ua@192.0.2.1 SIP/2.0\r\n\
     ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK77\r\nMax-Forwards: 70\r\n\
     ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
     ///     Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.9>\r\n\
     ///     Content-Length: 0\r\n\r\n";
-    /// ua.handle_input(Input::Datagram { bytes: invite, source: "192.0.2.9:5060".parse().unwrap(),
-    ///     transport: Transport::Udp }, now);
-    /// let mut transaction = None;
-    /// while let Some(output) = ua.poll_output() {
-    ///     if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
-    ///         transaction = Some(t);
-    ///     }
-    /// }
-    /// ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
-    /// let mut answered = false;
-    /// while let Some(output) = ua.poll_output() {
-    ///     if let Output::Transmit(t) = output {
-    ///         answered |= t.bytes.starts_with(b"SIP/2.0 503");
-    ///     }
-    /// }
-    /// assert!(answered);
+    /// assert!(refuse(&mut ua, invite));
+    /// assert!(!ua.is_idle());
+    /// ua.handle_timeout(now + Duration::from_secs(32));
+    /// while ua.poll_output().is_some() {}
     /// assert!(ua.is_idle());
     /// ```
     pub fn respond_and_forget(
@@ -575,6 +599,15 @@ impl UserAgent {
     ) -> Result<(), UaError> {
         if !(300..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
+        }
+        // §8.2.7: after a provisional response (an INVITE's 100 Trying) the
+        // transaction stays, to retransmit the final response.
+        if self
+            .servers
+            .get(&transaction)
+            .is_some_and(|e| e.tx.is_invite())
+        {
+            return self.respond(transaction, spec, now);
         }
         self.respond_inner(transaction, spec, now, true)?;
         if let Some(entry) = self.servers.remove(&transaction) {
@@ -1002,6 +1035,31 @@ impl UserAgent {
         }
     }
 
+    /// Gives back the memory of tables that emptied (after a flood, say):
+    /// one holding less than a quarter of its capacity is shrunk to twice
+    /// its length, so the cost is amortized over the removals.
+    fn release_capacity(&mut self) {
+        use crate::hash::release_capacity as shrink;
+        shrink(&mut self.clients);
+        shrink(&mut self.client_keys);
+        shrink(&mut self.servers);
+        shrink(&mut self.server_keys);
+        shrink(&mut self.dialogs);
+        shrink(&mut self.dialog_keys);
+        shrink(&mut self.remote_keys);
+        shrink(&mut self.merge_keys);
+        shrink(&mut self.invite_sets);
+        shrink(&mut self.accepted);
+        let heap = &mut self.deadlines;
+        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
+            heap.shrink_to(heap.len() * 2);
+        }
+        let expiry = &mut self.accepted_expiry;
+        if expiry.capacity() > 64 && expiry.len() * 4 < expiry.capacity() {
+            expiry.shrink_to(expiry.len() * 2);
+        }
+    }
+
     /// Handles every deadline due at `now`.
     fn process_due(&mut self, now: Instant) {
         self.cleanup();
@@ -1047,6 +1105,7 @@ impl UserAgent {
             }
             self.cleanup();
         }
+        self.release_capacity();
     }
 
     /// Where `request` goes under the configured [`Routing`] (`strict`: the

@@ -448,7 +448,13 @@ impl ImServer {
 
     /// The next output; drain until `None` after every call.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let output = self.out.pop_front();
+        // A large batch (a flood's timers firing at once) does not keep
+        // its queue's memory once drained.
+        if output.is_none() && self.out.capacity() > 1024 {
+            self.out = VecDeque::new();
+        }
+        output
     }
 
     /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
@@ -641,9 +647,38 @@ impl ImServer {
         while let Some(event) = self.ua_events.pop_front() {
             self.on_ua_event(event, now);
         }
+        if self.ua_events.capacity() > 1024 {
+            self.ua_events = VecDeque::new();
+        }
+        self.release_capacity();
         self.cleanup_timers();
         self.sessions
             .recount(self.config.limits.layers.sdp.max_size);
+    }
+
+    /// Gives back the memory of indexes that emptied (see
+    /// [`crate::hash::release_capacity`]).
+    fn release_capacity(&mut self) {
+        use crate::hash::release_capacity as shrink;
+        shrink(&mut self.by_token);
+        shrink(&mut self.by_call_id);
+        shrink(&mut self.by_dialog);
+        shrink(&mut self.by_client_tx);
+        shrink(&mut self.by_server_tx);
+        shrink(&mut self.by_leg_token);
+        shrink(&mut self.pending_auth);
+        shrink(&mut self.pending_subscriptions);
+        shrink(&mut self.by_subscription);
+        shrink(&mut self.connections);
+        self.sessions.release_capacity();
+        let set = &mut self.cancelled_invites;
+        if set.capacity() > 64 && set.len() * 4 < set.capacity() {
+            set.shrink_to(set.len() * 2);
+        }
+        let heap = &mut self.timers;
+        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
+            heap.shrink_to(heap.len() * 2);
+        }
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) {

@@ -56,6 +56,14 @@ impl Sessions {
         self.map.is_empty()
     }
 
+    /// Gives back the memory of the table once it emptied.
+    pub(super) fn release_capacity(&mut self) {
+        crate::hash::release_capacity(&mut self.map);
+        if self.dirty.capacity() > 64 && self.dirty.is_empty() {
+            self.dirty = Vec::new();
+        }
+    }
+
     /// The bytes of every session, as last counted.
     pub(super) fn held_bytes(&self) -> usize {
         self.held
