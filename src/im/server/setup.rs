@@ -876,7 +876,8 @@ impl ImServer {
         }
         // A refused request keeps nothing (RFC 3261 §8.2.7): under a flood
         // of requests the server cannot take, each is answered and
-        // forgotten rather than held for Timer H or J.
+        // forgotten rather than held for Timer J; an INVITE, answered 100
+        // Trying already, keeps its response until the ACK (§17.2.1).
         let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }
