@@ -35,6 +35,7 @@ fn history() -> ImHistoryFunction {
         "192.0.2.1:5060".parse().expect("addr"),
     );
     config.limits.ua.max_transactions = 1 << 16;
+    config.limits.ua.max_held_bytes = usize::MAX;
     ImHistoryFunction::new(config)
 }
 

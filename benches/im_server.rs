@@ -48,6 +48,11 @@ fn server(max_sessions: usize) -> ImServer {
     config.limits.max_participants = 16;
     config.limits.ua.max_dialogs = max_sessions * 6;
     config.limits.ua.max_transactions = max_sessions * 6;
+    // The benches measure per-session costs at scale, not the default
+    // memory budget: the byte budgets are lifted with the counts.
+    config.limits.ua.max_held_bytes = usize::MAX;
+    config.limits.max_session_bytes = usize::MAX;
+    config.limits.max_msrp_buffered_bytes = usize::MAX;
     ImServer::new(config)
 }
 

@@ -51,8 +51,9 @@ pub struct Limits {
 
 impl Limits {
     /// The MSRP switch bounds a role uses: [`msrp_switch`](Self::msrp_switch)
-    /// with its codec bounds replaced by [`msrp`](Self::msrp), so that the
-    /// MSRP codec is bounded in one place.
+    /// with its codec bounds replaced by [`msrp`](Self::msrp) and its CPIM
+    /// bounds by [`mime`](Self::mime), so that each layer is bounded in one
+    /// place.
     ///
     /// ```
     /// let mut limits = oma_im::Limits::default();
@@ -62,13 +63,14 @@ impl Limits {
     pub fn switch_limits(&self) -> msrp::switch::SwitchLimits {
         msrp::switch::SwitchLimits {
             msrp: self.msrp,
+            mime: self.mime,
             ..self.msrp_switch
         }
     }
 
     /// The MSRP endpoint session bounds a role uses:
     /// [`msrp_session`](Self::msrp_session) with its codec bounds replaced by
-    /// [`msrp`](Self::msrp).
+    /// [`msrp`](Self::msrp) and its CPIM bounds by [`mime`](Self::mime).
     ///
     /// ```
     /// let mut limits = oma_im::Limits::default();
@@ -78,6 +80,7 @@ impl Limits {
     pub fn session_limits(&self) -> msrp::session::SessionLimits {
         msrp::session::SessionLimits {
             msrp: self.msrp,
+            mime: self.mime,
             ..self.msrp_session
         }
     }

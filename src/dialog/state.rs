@@ -225,6 +225,19 @@ impl Dialog {
         }
     }
 
+    /// The bytes the dialog's state holds, charged against the user
+    /// agent's byte budget: every text it keeps, its identifiers twice more
+    /// (the keys it is found by).
+    pub(crate) fn held_bytes(&self) -> usize {
+        let ids = self.call_id.len() + self.local_tag.len() + self.remote_tag.len();
+        let texts = self.local_uri.len()
+            + self.remote_uri.len()
+            + self.remote_target.len()
+            + self.local_contact.as_ref().map_or(0, String::len)
+            + self.route_set.iter().map(String::len).sum::<usize>();
+        ids.saturating_mul(3).saturating_add(texts)
+    }
+
     /// Whether the route set starts with a strict router (a SIP URI
     /// without `lr`), which §12.2.1.1 puts in the Request-URI.
     pub(crate) fn first_route_is_strict(&self) -> bool {

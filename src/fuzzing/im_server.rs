@@ -6,7 +6,8 @@
 //! application's authorization answers, and the passing of time.
 //!
 //! Checked besides "never panics": no call leaves a deadline at or before
-//! `now`; every SIP message the server sends parses; the server never hosts
+//! `now`; every INVITE and SDP-carrying message the server sends parses
+//! (the user agent parses every message it builds); the server never hosts
 //! more sessions than its limit.
 
 use std::net::SocketAddr;
@@ -51,8 +52,9 @@ struct World {
     core: SocketAddr,
     now: Instant,
     calls: u32,
-    /// INVITEs the server sent, to be answered.
-    invites: Vec<Vec<u8>>,
+    /// INVITEs the server sent, to be answered: the header fields an
+    /// answer copies, read when the INVITE was sent.
+    invites: Vec<[String; 5]>,
     /// MSRP paths the server announced.
     paths: Vec<String>,
     connections: Vec<ConnectionId>,
@@ -63,7 +65,22 @@ impl World {
     fn drain(&mut self) {
         while let Some(output) = self.server.poll_output() {
             match output {
+                // Every message the user agent sends was parsed when it was
+                // built (`OwnedMessage::with_limits`); only those the
+                // world keeps (INVITEs to answer, SDPs with a path) are
+                // parsed again, to check them and read them.
                 Output::Transmit(t) => {
+                    let invite = t.bytes.starts_with(b"INVITE ");
+                    // Stateless answers are built from what a malformed
+                    // request carried: checked on their own.
+                    let stateless = t.bytes.starts_with(b"SIP/2.0 400 ")
+                        || t.bytes.starts_with(b"SIP/2.0 505 ");
+                    if !invite
+                        && !stateless
+                        && memchr::memmem::find(&t.bytes, b"a=path:").is_none()
+                    {
+                        continue;
+                    }
                     let message = match parse_message(&t.bytes) {
                         Ok(message) => message,
                         Err(e) => {
@@ -71,8 +88,10 @@ impl World {
                             continue;
                         }
                     };
-                    if message.method() == Some("INVITE") && self.invites.len() < 64 {
-                        self.invites.push(t.bytes.clone());
+                    if invite && self.invites.len() < 64 {
+                        if let Some(heads) = answer_heads(&message) {
+                            self.invites.push(heads);
+                        }
                     }
                     if let Some(path) = path_of(message.body()) {
                         if self.paths.len() < 64 {
@@ -140,9 +159,21 @@ fn invite(call: u32, invitees: u8, types: &str, privacy: bool) -> Vec<u8> {
     .into_bytes()
 }
 
-fn answer(invite: &[u8], status: u16, tag: u8) -> Option<Vec<u8>> {
-    let m = parse_message(invite).ok()?;
+/// The Via, From, To, Call-ID and CSeq of an INVITE, which its answers
+/// copy.
+fn answer_heads(m: &crate::sip::SipMessage<'_>) -> Option<[String; 5]> {
     let header = |name| m.header(name).map(|h| h.value.to_owned());
+    Some([
+        header(HeaderName::Via)?,
+        header(HeaderName::From)?,
+        header(HeaderName::To)?,
+        header(HeaderName::CallId)?,
+        header(HeaderName::CSeq)?,
+    ])
+}
+
+fn answer(invite: &[String; 5], status: u16, tag: u8) -> Vec<u8> {
+    let [via, from, to, call_id, cseq] = invite;
     let sdp = "v=0\r\no=b 1 1 IN IP4 192.0.2.30\r\ns=-\r\nc=IN IP4 192.0.2.30\r\nt=0 0\r\n\
                m=message 7000 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
                a=path:msrp://192.0.2.30:7000/b;tcp\r\na=setup:active\r\n";
@@ -154,19 +185,13 @@ fn answer(invite: &[u8], status: u16, tag: u8) -> Option<Vec<u8>> {
     } else {
         ("", "")
     };
-    Some(
-        format!(
-            "SIP/2.0 {status} X\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=t{tag}\r\nCall-ID: {}\r\n\
-             CSeq: {}\r\nContact: <sip:b@192.0.2.30>\r\n{extra}Content-Length: {}\r\n\r\n{body}",
-            header(HeaderName::Via)?,
-            header(HeaderName::From)?,
-            header(HeaderName::To)?,
-            header(HeaderName::CallId)?,
-            header(HeaderName::CSeq)?,
-            body.len()
-        )
-        .into_bytes(),
+    format!(
+        "SIP/2.0 {status} X\r\nVia: {via}\r\nFrom: {from}\r\nTo: {to};tag=t{tag}\r\n\
+         Call-ID: {call_id}\r\nCSeq: {cseq}\r\nContact: <sip:b@192.0.2.30>\r\n{extra}\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
     )
+    .into_bytes()
 }
 
 fn send(to: &str, tid: u8, text: &[u8]) -> Vec<u8> {
@@ -230,10 +255,9 @@ pub fn im_server_events(data: &[u8]) {
             }
             1 => {
                 let (i, s, tag) = (usize::from(r.u8()), usize::from(r.u8()), r.u8());
-                if let Some(inv) = w.invites.get(i % w.invites.len().max(1)).cloned() {
-                    if let Some(bytes) = answer(&inv, STATUSES[s % STATUSES.len()], tag) {
-                        w.sip(&bytes);
-                    }
+                if let Some(inv) = w.invites.get(i % w.invites.len().max(1)) {
+                    let bytes = answer(inv, STATUSES[s % STATUSES.len()], tag);
+                    w.sip(&bytes);
                 }
             }
             2 => {

@@ -80,16 +80,18 @@ pub(crate) fn refusal(buffer: &[u8], limits: &crate::msrp::Limits) -> Refusal {
     }
 }
 
-/// The session-id of the last URI of the `a=path` of an SDP body.
-pub(crate) fn local_path_session_id(sdp: &[u8]) -> Option<String> {
-    let last = msrp_path(sdp)?.pop()?;
+/// The session-id of the last URI of the `a=path` of an SDP body, parsed
+/// under the role's SDP `limits`.
+pub(crate) fn local_path_session_id(sdp: &[u8], limits: &crate::sdp::Limits) -> Option<String> {
+    let last = msrp_path(sdp, limits)?.pop()?;
     let uri = crate::msrp::MsrpUri::parse(&last).ok()?;
     uri.session_id.map(str::to_owned)
 }
 
-/// The URIs of the `a=path` of the MSRP media line of an SDP body.
-pub(crate) fn msrp_path(sdp: &[u8]) -> Option<Vec<String>> {
-    let sdp = crate::sdp::SessionDescription::parse(sdp).ok()?;
+/// The URIs of the `a=path` of the MSRP media line of an SDP body, parsed
+/// under the role's SDP `limits`.
+pub(crate) fn msrp_path(sdp: &[u8], limits: &crate::sdp::Limits) -> Option<Vec<String>> {
+    let sdp = crate::sdp::SessionDescription::parse_with_limits(sdp, limits).ok()?;
     let (_, media) = sdp.msrp_media()?;
     Some(media.path()?.iter().map(|p| p.to_string()).collect())
 }

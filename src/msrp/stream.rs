@@ -121,6 +121,34 @@ impl MsrpStreamParser {
         self.buf.extend_from_slice(data);
     }
 
+    /// The bytes the parser holds: its buffer and the paths it remembers
+    /// (counted at a fixed size).
+    pub(crate) fn held_bytes(&self) -> usize {
+        const MEMOS: usize = 512;
+        self.buf.capacity() + self.tid.capacity() + self.memos.as_ref().map_or(0, |_| MEMOS)
+    }
+
+    /// Gives back the buffer's memory once every byte fed was handed out
+    /// (it keeps the capacity of the largest input otherwise), or keeps only
+    /// what is left to parse when that is much less than the capacity.
+    pub(crate) fn release_consumed(&mut self) {
+        const RETAIN: usize = 4 * 1024;
+        if self.buf.capacity() <= RETAIN {
+            return;
+        }
+        let left = self.buf.len() - self.pos;
+        if left == 0 {
+            self.base = self.base.saturating_add(self.pos);
+            self.pos = 0;
+            self.buf = Vec::new();
+        } else if left.saturating_mul(4) < self.buf.capacity() {
+            self.buf.drain(..self.pos);
+            self.base = self.base.saturating_add(self.pos);
+            self.pos = 0;
+            self.buf.shrink_to(left.max(RETAIN));
+        }
+    }
+
     /// Whether the parser stands between two messages with nothing buffered
     /// (a good moment for the connection to close).
     pub fn is_idle(&self) -> bool {

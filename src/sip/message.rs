@@ -140,6 +140,11 @@ impl HeaderEntry {
 }
 
 impl<'a> SipMessage<'a> {
+    /// The octets of the message: its header section and body.
+    pub(crate) fn size(&self) -> usize {
+        self.head.len().saturating_add(self.body.len())
+    }
+
     /// The value of `entry`, from the header section.
     pub(crate) fn value(&self, entry: &HeaderEntry) -> HeaderValue<'a> {
         entry.value(self.head)

@@ -236,6 +236,15 @@ impl ClientTransaction {
         }
     }
 
+    /// The SIP bytes the transaction holds, charged against the user
+    /// agent's byte budget: its request and the ACK of a failure response.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.request
+            .bytes()
+            .len()
+            .saturating_add(self.ack.as_ref().map_or(0, Vec::len))
+    }
+
     /// Notes that a CANCEL for this INVITE was sent (§9.1): if no final
     /// response arrives within 64*T1, the transaction times out (timer B is
     /// restarted, also in Proceeding, where it otherwise does not run).

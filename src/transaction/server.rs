@@ -179,6 +179,21 @@ impl ServerTransaction {
         self.transport
     }
 
+    /// The SIP bytes the transaction holds, charged against the user
+    /// agent's byte budget: its request counted twice (the request, and
+    /// the keys and response text drawn from it) and its last response;
+    /// before a final response, room for one as large as the request.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let request = self.request.bytes().len();
+        let response = self.last_response.as_ref().map_or(0, Vec::len);
+        let response = if self.last_status < 200 {
+            response.max(request)
+        } else {
+            response
+        };
+        request.saturating_mul(2).saturating_add(response)
+    }
+
     /// The status of the last response sent, 0 before any.
     pub fn last_status(&self) -> u16 {
         self.last_status

@@ -20,17 +20,27 @@ pub struct Limits {
     pub max_dialogs: usize,
     /// Most entries in a dialog's route set (Record-Route values).
     pub max_route_set: usize,
+    /// Most SIP bytes the user agent holds: the requests and last
+    /// responses of its transactions (a request counted twice, and until
+    /// its final response with room for one as large), the requests of the
+    /// INVITEs it sent, and its dialogs' state and kept messages. Over it,
+    /// an incoming request gets 503 statelessly, a new request fails with
+    /// [`UaError::TooManyTransactions`](super::UaError::TooManyTransactions)
+    /// and no dialog is created. Counted with
+    /// [`UserAgent::held_bytes`](super::UserAgent::held_bytes).
+    pub max_held_bytes: usize,
 }
 
 impl Default for Limits {
     /// Default SIP limits, 1024 transactions each way, 256 dialogs,
-    /// 16 routes.
+    /// 16 routes, 32 MiB held.
     fn default() -> Self {
         Limits {
             sip: crate::sip::Limits::default(),
             max_transactions: 1024,
             max_dialogs: 256,
             max_route_set: 16,
+            max_held_bytes: 32 * 1024 * 1024,
         }
     }
 }

@@ -151,7 +151,14 @@ impl UserAgent {
         if let Err(rejection) = checked {
             return self.reject(request, rejection, source, transport);
         }
-        if self.servers.len() >= self.config.limits.max_transactions {
+        // Room for the request and its response in the byte budget.
+        let held = self
+            .held
+            .saturating_add(request.size().saturating_mul(3))
+            .saturating_add(std::mem::size_of::<ServerEntry>());
+        if self.servers.len() >= self.config.limits.max_transactions
+            || held > self.config.limits.max_held_bytes
+        {
             let busy = Rejection {
                 status: 503,
                 reason: "Service Unavailable".to_owned(),
@@ -229,6 +236,7 @@ impl UserAgent {
                 entry.dialog.refresh_target(request);
             }
         }
+        self.recount_dialog(dialog);
         if self.subscription_request(dialog, id, request, now) {
             return;
         }
@@ -264,6 +272,7 @@ impl UserAgent {
         match dialog.and_then(|d| self.dialogs.get_mut(&d).map(|e| (d, e))) {
             Some((dialog, entry)) => {
                 entry.pending_2xx = None;
+                self.recount_dialog(dialog);
                 self.event(Event::AckReceived {
                     dialog,
                     request: owned(),
@@ -354,6 +363,7 @@ impl UserAgent {
                 to_tag,
                 scheduled: None,
                 merge_key: None,
+                held: 0,
             },
         );
         self.drive_server(id);
@@ -471,6 +481,7 @@ impl UserAgent {
                 if let Some(e) = self.dialogs.get_mut(&d) {
                     e.dialog.refresh_target(response);
                 }
+                self.recount_dialog(d);
             }
             if method == "INVITE" && (200..300).contains(&code) {
                 self.send_ack(d, response);
@@ -547,13 +558,14 @@ impl UserAgent {
                         e.dialog.refresh_target(response);
                     }
                 }
+                self.recount_dialog(d);
                 if established {
                     self.event(Event::DialogEstablished { dialog: d });
                 }
                 d
             }
             None => {
-                if self.dialogs.len() >= self.config.limits.max_dialogs {
+                if !self.dialog_room() {
                     return None;
                 }
                 let id = DialogId(self.fresh_id());
@@ -608,7 +620,7 @@ impl UserAgent {
         id: ClientTxId,
         response: &SipMessage<'_>,
     ) -> Option<DialogId> {
-        if self.dialogs.len() >= self.config.limits.max_dialogs {
+        if !self.dialog_room() {
             return None;
         }
         let request = self.clients.get(&id)?.tx.request().clone();
@@ -653,6 +665,7 @@ impl UserAgent {
         if let Some(entry) = self.dialogs.get_mut(&dialog) {
             entry.ack = Some((seq, transmit.clone()));
         }
+        self.recount_dialog(dialog);
         self.transmit(transmit);
     }
 
@@ -701,7 +714,7 @@ impl UserAgent {
                 })
             }
         };
-        if self.dialogs.len() >= self.config.limits.max_dialogs {
+        if !self.dialog_room() {
             return;
         }
         let id = DialogId(self.fresh_id());

@@ -59,6 +59,8 @@ struct ClientEntry {
     /// CANCELs are the UA's own business: no events for them.
     internal: bool,
     scheduled: Option<(Instant, Timer)>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +83,8 @@ struct ServerEntry {
     /// The request's (Call-ID, From tag, CSeq) when it came outside a
     /// dialog: the key merged requests are found by (§8.2.2.2).
     merge_key: Option<MergeKey>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 /// Call-ID, From tag, CSeq number and method of a request received outside
@@ -100,6 +104,8 @@ struct InviteSet {
     /// With session timers: the application's spec, the Session-Expires
     /// and Min-SE sent, for the retry after a 422 (RFC 4028 §7.4).
     session: Option<(RequestSpec, u32, u32)>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
 }
 
 /// The UAS core's retransmission of a 2xx to INVITE (§13.3.1.4).
@@ -134,6 +140,38 @@ struct DialogEntry {
     session_body: SessionBody,
     /// The subscriptions (RFC 6665) this dialog carries.
     subscriptions: SmallVec<[SubscriptionId; 1]>,
+    /// Its bytes as last counted in the UA's byte budget.
+    held: usize,
+}
+
+/// What an entry costs beyond the texts it holds: its own size and the
+/// slots of the maps it is found in.
+const MAP_SLOT: usize = 48;
+const CLIENT_FIXED: usize = std::mem::size_of::<ClientEntry>() + 2 * MAP_SLOT;
+const SERVER_FIXED: usize = std::mem::size_of::<ServerEntry>() + 3 * MAP_SLOT;
+const DIALOG_FIXED: usize = std::mem::size_of::<DialogEntry>() + 3 * MAP_SLOT;
+const INVITE_SET_FIXED: usize = std::mem::size_of::<InviteSet>() + MAP_SLOT;
+
+impl DialogEntry {
+    /// What the dialog holds: itself, its state and the messages it keeps
+    /// (the ACK of its 2xx, a 2xx awaiting its ACK, its session
+    /// description).
+    fn held_bytes(&self) -> usize {
+        self.dialog
+            .held_bytes()
+            .saturating_add(DIALOG_FIXED)
+            .saturating_add(self.ack.as_ref().map_or(0, |(_, t)| t.bytes.len()))
+            .saturating_add(
+                self.pending_2xx
+                    .as_ref()
+                    .map_or(0, |p| p.transmit.bytes.len()),
+            )
+            .saturating_add(
+                self.session_body
+                    .as_ref()
+                    .map_or(0, |(t, b)| t.len().saturating_add(b.len())),
+            )
+    }
 }
 
 /// A SIP user agent core: client and server transactions, dialogs, CANCEL,
@@ -210,6 +248,8 @@ pub struct UserAgent {
     config: Config,
     rng: Rng,
     next_id: u64,
+    /// The SIP bytes held, as counted for `Limits::max_held_bytes`.
+    held: usize,
     clients: IdMap<ClientTxId, ClientEntry>,
     client_keys: HashMap<ClientKey, ClientTxId>,
     servers: IdMap<ServerTxId, ServerEntry>,
@@ -264,6 +304,7 @@ impl UserAgent {
             rng: Rng::new(config.seed),
             config,
             next_id: 1,
+            held: 0,
             clients: IdMap::default(),
             client_keys: HashMap::new(),
             servers: IdMap::default(),
@@ -371,7 +412,13 @@ impl UserAgent {
 
     /// The next output; drain until `None` after every call.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let output = self.out.pop_front();
+        // A large batch (a flood's timers firing at once) does not keep
+        // its queue's memory once drained.
+        if output.is_none() && self.out.capacity() > 1024 {
+            self.out = VecDeque::new();
+        }
+        output
     }
 
     /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
@@ -432,7 +479,7 @@ impl UserAgent {
         }
         if let Some(key) = invite_set {
             self.invite_sets.insert(
-                key,
+                key.clone(),
                 InviteSet {
                     request,
                     seq,
@@ -440,8 +487,10 @@ impl UserAgent {
                     dialogs: SmallVec::new(),
                     confirmed: None,
                     session,
+                    held: 0,
                 },
             );
+            self.recount_invite_set(&key);
         }
         self.process_due(now);
         Ok(id)
@@ -492,8 +541,17 @@ impl UserAgent {
     /// response matches no transaction and is dropped. The response goes out
     /// once, as [`respond`](Self::respond) would send it.
     ///
+    /// Only a transaction that has sent no provisional response can be
+    /// forgotten: a stateless UAS sends no 1xx (§8.2.7), and a client that
+    /// got one retransmits its INVITE no more (§17.1.1.2), so a lost final
+    /// response would never be asked for again. An INVITE transaction,
+    /// which has sent 100 Trying (§17.2.1), is therefore answered as by
+    /// [`respond`](Self::respond): it keeps the request's identifying
+    /// fields and its response, retransmits the response until the ACK
+    /// (§17.2.1) and ends with its timers.
+    ///
     /// ```
-    /// use std::time::Instant;
+    /// use std::time::{Duration, Instant};
     /// use oma_im::dialog::{Config, Event, Input, Output, ResponseSpec, UserAgent};
     /// use oma_im::transaction::Transport;
     ///
@@ -501,27 +559,36 @@ impl UserAgent {
     ///     "192.0.2.100:5060".parse().unwrap(), Transport::Udp, 1);
     /// let mut ua = UserAgent::new(config);
     /// let now = Instant::now();
+    /// let refuse = |ua: &mut UserAgent, request: &[u8]| {
+    ///     ua.handle_input(Input::Datagram { bytes: request,
+    ///         source: "192.0.2.9:5060".parse().unwrap(), transport: Transport::Udp }, now);
+    ///     let mut transaction = None;
+    ///     while let Some(output) = ua.poll_output() {
+    ///         if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
+    ///             transaction = Some(t);
+    ///         }
+    ///     }
+    ///     ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
+    ///     std::iter::from_fn(|| ua.poll_output()).any(|o|
+    ///         matches!(o, Output::Transmit(t) if t.bytes.starts_with(b"SIP/2.0 503")))
+    /// };
+    /// let message = b"MESSAGE sip:ua@192.0.2.1 SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK76\r\nMax-Forwards: 70\r\n\
+    ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
+    ///     Call-ID: c0\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+    /// assert!(refuse(&mut ua, message));
+    /// assert!(ua.is_idle());
+    /// // An INVITE got 100 Trying: its 503 is kept for retransmission until
+    /// // the ACK, or Timer H.
     /// let invite = b"INVITE sip:ua@192.0.2.1 SIP/2.0\r\n\
     ///     Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK77\r\nMax-Forwards: 70\r\n\
     ///     From: <sip:a@example.com>;tag=1\r\nTo: <sip:ua@example.com>\r\n\
     ///     Call-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.9>\r\n\
     ///     Content-Length: 0\r\n\r\n";
-    /// ua.handle_input(Input::Datagram { bytes: invite, source: "192.0.2.9:5060".parse().unwrap(),
-    ///     transport: Transport::Udp }, now);
-    /// let mut transaction = None;
-    /// while let Some(output) = ua.poll_output() {
-    ///     if let Output::Event(Event::RequestReceived { transaction: t, .. }) = output {
-    ///         transaction = Some(t);
-    ///     }
-    /// }
-    /// ua.respond_and_forget(transaction.unwrap(), ResponseSpec::new(503), now).unwrap();
-    /// let mut answered = false;
-    /// while let Some(output) = ua.poll_output() {
-    ///     if let Output::Transmit(t) = output {
-    ///         answered |= t.bytes.starts_with(b"SIP/2.0 503");
-    ///     }
-    /// }
-    /// assert!(answered);
+    /// assert!(refuse(&mut ua, invite));
+    /// assert!(!ua.is_idle());
+    /// ua.handle_timeout(now + Duration::from_secs(32));
+    /// while ua.poll_output().is_some() {}
     /// assert!(ua.is_idle());
     /// ```
     pub fn respond_and_forget(
@@ -533,8 +600,18 @@ impl UserAgent {
         if !(300..=699).contains(&spec.status) {
             return Err(UaError::NotAllowed);
         }
+        // §8.2.7: after a provisional response (an INVITE's 100 Trying) the
+        // transaction stays, to retransmit the final response.
+        if self
+            .servers
+            .get(&transaction)
+            .is_some_and(|e| e.tx.is_invite())
+        {
+            return self.respond(transaction, spec, now);
+        }
         self.respond_inner(transaction, spec, now, true)?;
         if let Some(entry) = self.servers.remove(&transaction) {
+            self.held = self.held.saturating_sub(entry.held);
             self.server_keys.remove(&entry.key);
             if let Some(merge) = entry.merge_key {
                 if self.merge_keys.get(&merge) == Some(&transaction) {
@@ -838,6 +915,8 @@ impl UserAgent {
             && self.pending_refers.is_empty()
             && self.deadlines.is_empty()
             && self.out.is_empty()
+            // Nothing is held: the byte count came back to zero.
+            && self.held == 0
     }
 
     // ----- plumbing -----
@@ -857,10 +936,44 @@ impl UserAgent {
     }
 
     fn check_client_room(&self) -> Result<(), UaError> {
-        if self.clients.len() >= self.config.limits.max_transactions {
+        if self.clients.len() >= self.config.limits.max_transactions
+            || self.held >= self.config.limits.max_held_bytes
+        {
             Err(UaError::TooManyTransactions)
         } else {
             Ok(())
+        }
+    }
+
+    /// Whether a new dialog may be created: under the dialog count and the
+    /// byte budget.
+    fn dialog_room(&self) -> bool {
+        self.dialogs.len() < self.config.limits.max_dialogs
+            && self.held < self.config.limits.max_held_bytes
+    }
+
+    /// The SIP bytes the UA holds (transactions, INVITE sets, dialogs), as
+    /// counted in its byte budget
+    /// ([`Limits::max_held_bytes`](super::Limits::max_held_bytes)).
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Counts a dialog's bytes again after a change.
+    fn recount_dialog(&mut self, id: DialogId) {
+        if let Some(e) = self.dialogs.get_mut(&id) {
+            let held = e.held_bytes();
+            self.held = self.held.saturating_sub(e.held).saturating_add(held);
+            e.held = held;
+        }
+    }
+
+    /// Counts an INVITE set's bytes again (its request) after a change.
+    fn recount_invite_set(&mut self, key: &InviteSetKey) {
+        if let Some(set) = self.invite_sets.get_mut(key) {
+            let held = set.request.bytes().len() + INVITE_SET_FIXED;
+            self.held = self.held.saturating_sub(set.held).saturating_add(held);
+            set.held = held;
         }
     }
 
@@ -922,6 +1035,31 @@ impl UserAgent {
         }
     }
 
+    /// Gives back the memory of tables that emptied (after a flood, say):
+    /// one holding less than a quarter of its capacity is shrunk to twice
+    /// its length, so the cost is amortized over the removals.
+    fn release_capacity(&mut self) {
+        use crate::hash::release_capacity as shrink;
+        shrink(&mut self.clients);
+        shrink(&mut self.client_keys);
+        shrink(&mut self.servers);
+        shrink(&mut self.server_keys);
+        shrink(&mut self.dialogs);
+        shrink(&mut self.dialog_keys);
+        shrink(&mut self.remote_keys);
+        shrink(&mut self.merge_keys);
+        shrink(&mut self.invite_sets);
+        shrink(&mut self.accepted);
+        let heap = &mut self.deadlines;
+        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
+            heap.shrink_to(heap.len() * 2);
+        }
+        let expiry = &mut self.accepted_expiry;
+        if expiry.capacity() > 64 && expiry.len() * 4 < expiry.capacity() {
+            expiry.shrink_to(expiry.len() * 2);
+        }
+    }
+
     /// Handles every deadline due at `now`.
     fn process_due(&mut self, now: Instant) {
         self.cleanup();
@@ -972,6 +1110,7 @@ impl UserAgent {
             }
             self.cleanup();
         }
+        self.release_capacity();
     }
 
     /// Where `request` goes under the configured [`Routing`] (`strict`: the
@@ -1039,6 +1178,7 @@ impl UserAgent {
                 cancel: CancelState::None,
                 internal,
                 scheduled: None,
+                held: 0,
             },
         );
         self.drive_client(id, now);
@@ -1130,6 +1270,7 @@ impl UserAgent {
         }
         if terminated {
             if let Some(entry) = self.clients.remove(&id) {
+                self.held = self.held.saturating_sub(entry.held);
                 self.client_keys.remove(&entry.key);
                 self.subscription_txs.remove(&id);
                 self.refer_dialogs.remove(&id);
@@ -1147,6 +1288,9 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.clients.get_mut(&id) {
+            let held = entry.tx.held_bytes() + CLIENT_FIXED;
+            self.held = self.held.saturating_sub(entry.held).saturating_add(held);
+            entry.held = held;
             let next = entry.tx.poll_timeout();
             if next != entry.scheduled {
                 entry.scheduled = next;
@@ -1227,6 +1371,7 @@ impl UserAgent {
         }
         if terminated {
             if let Some(entry) = self.servers.remove(&id) {
+                self.held = self.held.saturating_sub(entry.held);
                 self.server_keys.remove(&entry.key);
                 if let Some(merge) = entry.merge_key {
                     if self.merge_keys.get(&merge) == Some(&id) {
@@ -1235,6 +1380,9 @@ impl UserAgent {
                 }
             }
         } else if let Some(entry) = self.servers.get_mut(&id) {
+            let held = entry.tx.held_bytes() + SERVER_FIXED;
+            self.held = self.held.saturating_sub(entry.held).saturating_add(held);
+            entry.held = held;
             let next = entry.tx.poll_timeout();
             if next != entry.scheduled {
                 entry.scheduled = next;
@@ -1258,7 +1406,9 @@ impl UserAgent {
             .get(key)
             .is_some_and(|s| s.tx.is_none() && s.dialogs.is_empty())
         {
-            self.invite_sets.remove(key);
+            if let Some(set) = self.invite_sets.remove(key) {
+                self.held = self.held.saturating_sub(set.held);
+            }
         }
     }
 
@@ -1286,14 +1436,17 @@ impl UserAgent {
                 session: None,
                 session_body: None,
                 subscriptions: SmallVec::new(),
+                held: 0,
             }),
         );
+        self.recount_dialog(id);
     }
 
     fn remove_dialog(&mut self, id: DialogId, reason: TerminationReason) {
         let Some(entry) = self.dialogs.remove(&id) else {
             return;
         };
+        self.held = self.held.saturating_sub(entry.held);
         self.dialog_keys.remove(&entry.dialog.key());
         let remote = (
             entry.dialog.call_id().to_owned(),
@@ -1344,6 +1497,7 @@ impl UserAgent {
         };
         let at = pending.deadline();
         entry.pending_2xx = Some(pending);
+        self.recount_dialog(dialog);
         self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         let expiry = now + timers.timeout();
         self.accepted.insert(key.clone(), dialog);
@@ -1363,6 +1517,7 @@ impl UserAgent {
         if now >= pending.give_up {
             entry.pending_2xx = None;
             entry.bye_reason = Some(TerminationReason::AckTimeout);
+            self.recount_dialog(dialog);
             // The dialog is confirmed, but the session must end (§13.3.1.4).
             let bye = DialogRequestSpec::new(Method::Bye);
             if self.request_in_dialog(dialog, &bye, now).is_err() {

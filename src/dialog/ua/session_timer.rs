@@ -325,6 +325,7 @@ impl UserAgent {
             SessionDeadline::Refresh => DeadlineReason::SessionRefresh { dialog },
             SessionDeadline::Expiry => DeadlineReason::SessionExpiry { dialog },
         };
+        self.recount_dialog(dialog);
         self.schedule(at, reason);
         let event = if refreshed {
             Event::SessionRefreshed {
@@ -518,6 +519,7 @@ impl UserAgent {
             set.tx = Some(retry);
             set.session = Some((spec, floor, floor));
         }
+        self.recount_invite_set(key);
         self.event(Event::InviteRetried {
             previous,
             retry,

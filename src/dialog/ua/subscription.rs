@@ -709,9 +709,7 @@ impl UserAgent {
         request: &SipMessage<'_>,
         to_tag: &str,
     ) -> Option<DialogId> {
-        if request.method() != Some("NOTIFY")
-            || self.dialogs.len() >= self.config.limits.max_dialogs
-        {
+        if request.method() != Some("NOTIFY") || !self.dialog_room() {
             return None;
         }
         let call_id = request.call_id()?.ok()?.to_string();

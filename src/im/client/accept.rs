@@ -135,10 +135,10 @@ impl ImClient {
             Lookup::Found(token) => token,
             Lookup::Invalid => return self.close_accepted(connection),
         };
-        let found = self
-            .sessions
-            .iter()
-            .find(|(_, s)| local_path_session_id(&s.local_sdp).is_some_and(|own| own == token));
+        let sdp_limits = &self.config.limits.layers.sdp;
+        let found = self.sessions.iter().find(|(_, s)| {
+            local_path_session_id(&s.local_sdp, sdp_limits).is_some_and(|own| own == token)
+        });
         let Some((&session, s)) = found else {
             return self.close_accepted(connection);
         };

@@ -32,7 +32,6 @@ use crate::body::iscomposing::{
     ComposingState, IsComposing, CONTENT_TYPE, DEFAULT_RECEIVER_TIMEOUT, DEFAULT_REFRESH,
     IDLE_TIMEOUT,
 };
-use crate::body::xml::XmlLimits;
 use crate::msrp::session::SendOptions;
 
 use super::session::Session;
@@ -76,13 +75,14 @@ impl Composing {
         session: Option<ImSessionId>,
         from: &str,
         cpim: &CpimMessage<'_>,
-        max: usize,
+        limits: &super::Limits,
         events: &mut Vec<Event>,
         now: Instant,
     ) {
-        let Ok(doc) = IsComposing::parse(&cpim.content, &XmlLimits::default()) else {
+        let Ok(doc) = IsComposing::parse(&cpim.content, &limits.layers.xml) else {
             return;
         };
+        let max = limits.max_composing_peers;
         let key = (session, from.to_owned());
         let content_type = doc.content_type.as_ref().map(|c| c.to_string());
         match doc.state {

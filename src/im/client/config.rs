@@ -92,6 +92,12 @@ pub struct Limits {
     pub max_pending_display_notifications: usize,
     /// Most senders kept as composing (RFC 3994) at once.
     pub max_composing_peers: usize,
+    /// Most bytes the MSRP sessions hold for their peers together (chunks
+    /// being read and messages being reassembled; each session also
+    /// within `layers.msrp.max_buffered_bytes`). A peer whose chunk does
+    /// not fit gets 413 and the client leaves the session
+    /// ([`Event::BufferExceeded`](super::Event::BufferExceeded)).
+    pub max_msrp_buffered_bytes: usize,
 }
 
 impl Default for Limits {
@@ -101,8 +107,9 @@ impl Default for Limits {
     /// NOTIFY of a recording request (twice RFC 3261 Timer B: time for the
     /// History Function's INVITE to complete), 1300-octet Pager Mode
     /// messages, 256 messages awaiting a display notification, 256
-    /// composing senders, and 8 KiB or 30 s for an accepted MSRP
-    /// connection to name its session.
+    /// composing senders, 8 KiB or 30 s for an accepted MSRP
+    /// connection to name its session, and 64 MiB held by all MSRP
+    /// sessions together.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
@@ -120,6 +127,7 @@ impl Default for Limits {
             max_pager_message_size: 1300,
             max_pending_display_notifications: 256,
             max_composing_peers: 256,
+            max_msrp_buffered_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -204,6 +204,18 @@ impl ImClient {
             return;
         };
         r.refer = None;
+        // A 2xx from another peer than the one whose NOTIFY created the
+        // request's dialog (a fork, or the History Function restarted in
+        // between) creates a dialog the request does not use (RFC 6665
+        // §4.5.2): it is ended at once, not left without a subscription.
+        let ok = (200..300).contains(&status);
+        let extra = dialog.filter(|d| ok && r.dialog.is_some_and(|own| own != *d));
+        if let Some(d) = extra {
+            let _ = self.ua.terminate_dialog(d);
+        }
+        let Some(r) = self.recording_requests.get_mut(&id) else {
+            return;
+        };
         if r.terminated {
             // The subscription already ended: the request ends here.
             self.event(Event::RecordingRequestAnswered {
@@ -213,12 +225,12 @@ impl ImClient {
             self.forget_recording_request(id);
             return;
         }
-        if (200..300).contains(&status) {
+        if ok {
             if r.dialog.is_none() {
                 r.dialog = dialog;
             }
             r.guard = Some(guard);
-            if let Some(d) = dialog {
+            if let Some(d) = dialog.filter(|_| extra.is_none()) {
                 self.dialogs.insert(d, DialogUse::Refer(id));
             }
         } else {

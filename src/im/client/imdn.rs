@@ -316,15 +316,21 @@ impl Parts<'_> {
             .as_ref()
             .map_or_else(|| peer.to_owned(), |f| f.uri.to_string());
         if is_type(cpim, "message", "imdn+xml") {
-            if let Some(e) = notification_event(Some(session), cpim) {
+            if let Some(e) = notification_event(Some(session), cpim, &self.config.limits.layers.xml)
+            {
                 events.push(e);
             }
             return None;
         }
         if is_type(cpim, "application", "im-iscomposing+xml") {
-            let max = self.config.limits.max_composing_peers;
-            self.composing
-                .on_indication(Some(session), &from, cpim, max, events, now);
+            self.composing.on_indication(
+                Some(session),
+                &from,
+                cpim,
+                &self.config.limits,
+                events,
+                now,
+            );
             return None;
         }
         self.composing.message_from(Some(session), &from, events);
@@ -371,8 +377,12 @@ impl Parts<'_> {
 
 /// The event of a received notification; `None` when its document does
 /// not parse.
-fn notification_event(session: Option<ImSessionId>, cpim: &CpimMessage<'_>) -> Option<Event> {
-    let doc = Imdn::parse(&cpim.content, &XmlLimits::default()).ok()?;
+fn notification_event(
+    session: Option<ImSessionId>,
+    cpim: &CpimMessage<'_>,
+    limits: &XmlLimits,
+) -> Option<Event> {
+    let doc = Imdn::parse(&cpim.content, limits).ok()?;
     Some(Event::NotificationReceived {
         session,
         imdn_message_id: doc.message_id.into_owned(),
@@ -588,12 +598,15 @@ impl ImClient {
             .unwrap_or_default();
         let mut events = Vec::new();
         let outcome = if is_type(cpim, "message", "imdn+xml") {
-            events.extend(notification_event(None, cpim));
+            events.extend(notification_event(
+                None,
+                cpim,
+                &self.config.limits.layers.xml,
+            ));
             PagerIncoming::Handled
         } else if is_type(cpim, "application", "im-iscomposing+xml") {
-            let max = self.config.limits.max_composing_peers;
             self.composing
-                .on_indication(None, &from, cpim, max, &mut events, now);
+                .on_indication(None, &from, cpim, &self.config.limits, &mut events, now);
             PagerIncoming::Handled
         } else {
             self.composing.message_from(None, &from, &mut events);

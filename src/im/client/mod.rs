@@ -420,14 +420,14 @@ impl ImClient {
     /// The local MSRP URI of `session` (the `a=path` of this client's SDP).
     pub fn local_msrp_path(&self, session: ImSessionId) -> Option<String> {
         let s = self.sessions.get(&session)?;
-        crate::im::accept::msrp_path(&s.local_sdp)?.pop()
+        crate::im::accept::msrp_path(&s.local_sdp, &self.config.limits.layers.sdp)?.pop()
     }
 
     /// The peer's MSRP path of `session` (the `a=path` of its SDP), once
     /// the offer or answer arrived.
     pub fn remote_msrp_path(&self, session: ImSessionId) -> Option<Vec<String>> {
         let s = self.sessions.get(&session)?;
-        crate::im::accept::msrp_path(&s.remote_offer)
+        crate::im::accept::msrp_path(&s.remote_offer, &self.config.limits.layers.sdp)
     }
 
     /// Whether `session` is established.

@@ -182,7 +182,7 @@ impl ImClient {
         let sip_from = msg.from().and_then(Result::ok).map(|f| f.uri.to_string());
         let mut request = None;
         let event = if wrapped {
-            match CpimMessage::parse(msg.body()) {
+            match CpimMessage::parse_with(msg.body(), &self.config.limits.layers.mime) {
                 Ok(cpim) => {
                     match self.pager_incoming(&cpim, sip_from.as_deref(), now) {
                         super::imdn::PagerIncoming::Handled => {

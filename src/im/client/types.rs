@@ -325,6 +325,15 @@ pub enum Event {
         /// Why.
         cause: DeliveryFailure,
     },
+    /// The peer of `session` sent more over MSRP than the client may hold
+    /// for it (`Limits::max_msrp_buffered_bytes` for all sessions, or the
+    /// session's `layers.msrp.max_buffered_bytes`): its chunk was answered
+    /// 413 (RFC 4975 §7.2) and the client leaves the session (BYE; then
+    /// [`Event::SessionEnded`]).
+    BufferExceeded {
+        /// The session.
+        session: ImSessionId,
+    },
     /// The participants of a conference changed (7.1.1.11): the full list
     /// after the NOTIFY, and who joined and left with it.
     ParticipantsChanged {

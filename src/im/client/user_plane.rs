@@ -162,7 +162,18 @@ impl ImClient {
     }
 
     pub(super) fn msrp_input(&mut self, id: ImSessionId, input: msrp::Input<'_>, now: Instant) {
+        // The sessions share `Limits::max_msrp_buffered_bytes`: this one
+        // may take what the others leave.
+        let others: usize = self
+            .sessions
+            .iter()
+            .filter(|(other, _)| **other != id)
+            .filter_map(|(_, s)| s.msrp.as_ref())
+            .map(MsrpSession::buffered_bytes)
+            .sum();
+        let budget = self.config.limits.max_msrp_buffered_bytes;
         if let Some(m) = self.sessions.get_mut(&id).and_then(|s| s.msrp.as_mut()) {
+            m.set_buffer_allowance(budget.saturating_sub(others));
             m.handle_input(input, now);
         }
     }
@@ -181,6 +192,7 @@ impl ImClient {
     pub(super) fn drain_msrp(&mut self, now: Instant) -> bool {
         let mut moved = false;
         let mut finished = Vec::new();
+        let mut exceeded = Vec::new();
         let mut events = Vec::new();
         for (id, s) in &mut self.sessions {
             let Some(m) = &mut s.msrp else { continue };
@@ -229,6 +241,10 @@ impl ImClient {
                                     message_id,
                                 })
                             }
+                            msrp::Event::BufferExceeded => {
+                                exceeded.push(*id);
+                                events.push(Event::BufferExceeded { session: *id });
+                            }
                             msrp::Event::DeliveryFailed { message_id, cause } => {
                                 if large {
                                     finished.push(*id);
@@ -251,6 +267,11 @@ impl ImClient {
         // 9.2.2 step 4: the sender releases a Large Message session once
         // the message is through.
         for id in finished {
+            let _ = self.leave(id, now);
+        }
+        // A peer over the buffer budget: its chunk was answered 413; the
+        // session is left.
+        for id in exceeded {
             let _ = self.leave(id, now);
         }
         moved

@@ -139,7 +139,9 @@ impl ImHistoryFunction {
                     .last()
                     .and_then(|p| crate::msrp::MsrpUri::parse(p).ok())
                     .and_then(|u| u.session_id.map(str::to_owned)),
-                (None, Kind::Recording(r)) => local_path_session_id(&r.offer),
+                (None, Kind::Recording(r)) => {
+                    local_path_session_id(&r.offer, &self.config.limits.layers.sdp)
+                }
                 (None, Kind::Retrieval(_)) => None,
             };
             (own.as_deref() == Some(token)).then_some(*id)

@@ -9,6 +9,35 @@ use crate::transaction::Transport;
 
 /// Bounds on what a History Function keeps. Input over a bound is refused
 /// with the protocol's answer (a SIP response, MSRP 413) or a typed error.
+///
+/// # Memory budget
+///
+/// Whatever its peers send, a History Function holds at most
+///
+/// ```text
+///   SIP             ua.max_held_bytes                             32 MiB
+///                     transactions, dialogs, INVITEs sent (see
+///                     dialog::Limits::max_held_bytes)
+/// + MSRP received   max_msrp_buffered_bytes                      128 MiB
+///                     chunks being read and messages being reassembled,
+///                     all sessions together (each session also within
+///                     layers.msrp.max_buffered_bytes)
+/// + MSRP to send    max_sessions × layers.msrp_session.max_queued_bytes
+///                                                  64 × 4 MiB = 256 MiB
+///                     history items handed to MSRP and not yet written
+/// + references      max_sessions × max_history_references
+///                     × layers.xml.max_text_len   64 × 256 × 4 KiB =  64 MiB
+/// + recordings      max_sessions × max_stored_headers
+///                     × layers.sip.max_header_len  64 × 64 × 8 KiB =  32 MiB
+/// + sessions        max_sessions × S (its state, MSRP session, paths:
+///                     a few KiB each)                              < 1 MiB
+/// = total                                                       < 0.6 GiB
+/// ```
+///
+/// plus, per call, the message being handled and the outputs (recorded
+/// messages among them) not yet drained. A peer whose MSRP chunk does not
+/// fit gets 413 and its session ends
+/// ([`EndReason::BufferExceeded`](super::EndReason::BufferExceeded)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The SIP user agent's bounds (transactions, dialogs; its `sip` is
@@ -27,6 +56,12 @@ pub struct Limits {
     /// it is answered `486 Busy Here`, a command fails with
     /// [`HistoryError::TooManySessions`](super::HistoryError::TooManySessions).
     pub max_sessions: usize,
+    /// Most bytes the MSRP sessions hold for their peers together (chunks
+    /// being read and messages being reassembled; each session also
+    /// within `layers.msrp.max_buffered_bytes`). A peer whose chunk does
+    /// not fit gets 413 and its session ends with BYE
+    /// ([`EndReason::BufferExceeded`](super::EndReason::BufferExceeded)).
+    pub max_msrp_buffered_bytes: usize,
     /// Most SIP header fields of a recorded 200 OK kept
     /// ([`RecordingInfo::headers`](super::RecordingInfo::headers)).
     pub max_stored_headers: usize,
@@ -41,14 +76,15 @@ pub struct Limits {
 
 impl Default for Limits {
     /// Default codec limits, 256 history references per request, 64
-    /// sessions, 64 stored header fields, and 8 KiB or 30 s for an
-    /// accepted MSRP connection to name its session.
+    /// sessions, 128 MiB of MSRP received, 64 stored header fields, and
+    /// 8 KiB or 30 s for an accepted MSRP connection to name its session.
     fn default() -> Self {
         Limits {
             ua: dialog::Limits::default(),
             layers: crate::Limits::default(),
             max_history_references: 256,
             max_sessions: 64,
+            max_msrp_buffered_bytes: 128 * 1024 * 1024,
             max_stored_headers: 64,
             max_unbound_msrp_bytes: 8 * 1024,
             unbound_msrp_timeout: Duration::from_secs(30),

@@ -390,7 +390,7 @@ impl ImHistoryFunction {
                     self.sessions.get(&session).map(|s| &s.kind),
                     Some(Kind::Recording(_))
                 );
-                if recording && !is_signal(&m) {
+                if recording && !is_signal(&m, &self.config.limits.layers.mime) {
                     let m = *m;
                     self.event(Event::MessageRecorded {
                         session,
@@ -408,6 +408,22 @@ impl ImHistoryFunction {
             }
             msrp_session::Event::DeliveryFailed { message_id, .. } => {
                 self.item_outcome(session, &message_id, Item::Failed, now)
+            }
+            msrp_session::Event::BufferExceeded => {
+                if let Some(mut msrp) = self.sessions.get_mut(&session).and_then(|s| s.msrp.take())
+                {
+                    // The 413 leaves before the connection closes.
+                    while let Some(output) = msrp.poll_output() {
+                        if let msrp_session::Output::Transmit(t) = output {
+                            self.out.push_back(Output::MsrpTransmit {
+                                session,
+                                data: t.data,
+                            });
+                        }
+                    }
+                    self.out.push_back(Output::MsrpClose { session });
+                }
+                self.end_with_bye(session, EndReason::BufferExceeded, now);
             }
             _ => {}
         }
@@ -430,9 +446,9 @@ impl ImHistoryFunction {
 /// Whether a received message is a disposition notification (RFC 5438) or
 /// an is-composing indication (RFC 3994), bare or in CPIM: signals about
 /// messages, not messages, and never recorded.
-fn is_signal(m: &msrp_session::ReceivedMessage) -> bool {
+fn is_signal(m: &msrp_session::ReceivedMessage, limits: &crate::body::mime::MimeLimits) -> bool {
     let signal = |ct: &str| {
-        crate::body::mime::MediaType::parse(ct)
+        crate::body::mime::MediaType::parse_with(ct, limits)
             .is_ok_and(|t| t.is("message", "imdn+xml") || t.is("application", "im-iscomposing+xml"))
     };
     match &m.cpim {

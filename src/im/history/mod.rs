@@ -754,11 +754,22 @@ impl ImHistoryFunction {
         input: msrp_session::Input<'_>,
         now: Instant,
     ) {
+        // The sessions share `Limits::max_msrp_buffered_bytes`: this one
+        // may take what the others leave.
+        let others: usize = self
+            .sessions
+            .iter()
+            .filter(|(id, _)| **id != session)
+            .filter_map(|(_, s)| s.msrp.as_ref())
+            .map(MsrpSession::buffered_bytes)
+            .sum();
+        let budget = self.config.limits.max_msrp_buffered_bytes;
         if let Some(m) = self
             .sessions
             .get_mut(&session)
             .and_then(|s| s.msrp.as_mut())
         {
+            m.set_buffer_allowance(budget.saturating_sub(others));
             m.handle_input(input, now);
         }
     }

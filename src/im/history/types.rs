@@ -214,6 +214,11 @@ pub enum EndReason {
     DialogFailed,
     /// The MSRP session could not be set up from the SDP exchange.
     MediaFailed,
+    /// The peer sent more over MSRP than the buffer budget allows
+    /// (`Limits::max_msrp_buffered_bytes`, or the session's
+    /// `layers.msrp.max_buffered_bytes`): its chunk was answered 413
+    /// (RFC 4975 §7.2), the connection closed and BYE sent.
+    BufferExceeded,
 }
 
 /// Something the application must know or decide.

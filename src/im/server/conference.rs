@@ -86,7 +86,9 @@ impl ImServer {
             .sessions
             .get(&session)
             .map_or(0, |s| s.subscribers.len());
-        if active.saturating_add(pending) >= self.config.limits.max_subscriptions_per_session {
+        if active.saturating_add(pending) >= self.config.limits.max_subscriptions_per_session
+            || !self.session_room(msg.size())
+        {
             return self.reject(transaction, 503, None, now);
         }
         let expires = expires_of(&msg);

@@ -10,49 +10,55 @@ use crate::dialog;
 use crate::transaction::Transport;
 
 /// Bounds on what the server keeps. Over a bound, a new INVITE is refused
-/// (486 for too many invitees, 503 for too many sessions or pending
-/// authorizations) and MSRP input is dropped; nothing grows without limit.
+/// (486 for too many invitees, 503 for too many sessions, pending
+/// authorizations or bytes) and MSRP input is dropped; nothing grows
+/// without limit.
 ///
 /// # Memory budget
 ///
-/// What a server holds, whatever its peers send, is bounded by
+/// Whatever its peers send, what a server holds is bounded by four byte
+/// budgets and two small products:
 ///
 /// ```text
-///   sessions      max_sessions × (S + max_participants × P)
-/// + held INVITEs  (max_sessions + max_pending_authorizations)
-///                   × layers.sip.max_message_size
-/// + transactions  2 × ua.max_transactions × T
-/// + MSRP legs     max_sessions × max_participants
-///                   × (max_msrp_queued_bytes_per_leg
-///                      + layers.msrp.max_chunk_size + layers.msrp.max_header_size)
-/// + connections   (MSRP connections the application accepted)
-///                   × max_unbound_msrp_bytes
+///   SIP          ua.max_held_bytes                              192 MiB
+///                  every transaction (its request counted twice, and
+///                  until its final response room for one as large),
+///                  every dialog (its state, its kept 2xx and ACK), every
+///                  INVITE sent (kept for forks and 422 retries), each with
+///                  its own size and index slots
+/// + sessions     max_session_bytes                              256 MiB
+///                  every session, its Participants (addresses, Call-IDs,
+///                  SDPs, with room for an unanswered invitee's answer of
+///                  layers.sdp.max_size, twice), subscribers and switch legs
+/// + MSRP         max_msrp_buffered_bytes                        192 MiB
+///                  the switches' chunk buffers, queued relayed chunks and
+///                  pending relayed transactions, all sessions together
+/// + connections  max_unbound_msrp_connections
+///                  × max_unbound_msrp_bytes       1 024 × 8 KiB =   8 MiB
+/// + questions    max_pending_authorizations
+///                  × layers.sip.max_message_size    256 × 64 KiB =  16 MiB
+/// = total                                                     < 0.65 GiB
 /// ```
 ///
-/// where S ≈ 10 KiB is a session with one invitee and P ≈ 7 KiB each
-/// further Participant (its dialog, SDP copies, leg), both measured by
-/// `benches/im_server.rs` (10 204 bytes per never-answered session in a
-/// flood of 100 000 INVITEs; 37 700 bytes per idle 5-party session), and T
-/// a transaction once it is answered: its state, its last response and the
-/// request line and Via, From, To, Call-ID and CSeq of its request (the rest
-/// of the request is released with the final response). The server answers
-/// every request but an INVITE being set up in the call that delivers it, so
-/// only the held INVITEs keep whole requests. A request the server refuses
-/// (503 at the session or authorization cap, 403, 404, 486, 488, ...) is
-/// answered and forgotten
-/// ([`UserAgent::respond_and_forget`](crate::dialog::UserAgent::respond_and_forget)):
-/// it keeps nothing, and a flood of them does not grow the server.
-///
-/// With the defaults the session and held-INVITE terms come to about
-/// 0.48 GiB for a flood of small INVITEs (50 000 sessions, measured) and up
-/// to about 3.5 GiB when each held INVITE is 64 KiB. The MSRP term is
-/// bounded per leg (1 MiB queued + a 1 MiB chunk being read by default), not
-/// by a role-wide budget. To keep a server under a figure (1 GiB, say), lower
-/// `max_sessions`, `max_participants`, `layers.sip.max_message_size` and the
-/// MSRP per-leg bounds until the sum fits.
+/// plus, per call, the message being handled and the outputs not yet
+/// drained. Each budget is checked before what it covers is admitted: a
+/// request that would not fit in `ua.max_held_bytes` with three times its
+/// size is answered 503 statelessly and keeps nothing
+/// ([`UserAgent::respond_and_forget`](crate::dialog::UserAgent::respond_and_forget));
+/// a set-up, join or subscription that would not fit in
+/// `max_session_bytes` with four times its size gets 503; an MSRP chunk
+/// that does not fit gets 413 and its Participant is released
+/// ([`LeaveReason::BufferExceeded`](super::LeaveReason::BufferExceeded)).
+/// The counts (`max_sessions`, `ua.max_transactions`, `ua.max_dialogs`,
+/// `max_participants`, ...) bound the work per request, not the memory.
+/// [`ImServer::memory`](super::ImServer::memory) reports the three counted
+/// budgets as they stand; `tests/memory_budget.rs` checks them against a
+/// counting allocator under a flood of maximum-size INVITEs. To fit a
+/// smaller figure, lower the four budgets; the counts need not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// The SIP user agent's bounds (transactions, dialogs, message size).
+    /// The SIP user agent's bounds (transactions, dialogs, and the bytes
+    /// they hold: `ua.max_held_bytes`).
     pub ua: dialog::Limits,
     /// Most IM Sessions at once.
     pub max_sessions: usize,
@@ -62,12 +68,23 @@ pub struct Limits {
     pub max_adhoc_participants: usize,
     /// Most Participants of any IM Session (joins beyond it get 486).
     pub max_participants: usize,
+    /// Most bytes of the server's sessions together: each session, its
+    /// Participants and the copies they keep of what peers sent (addresses,
+    /// Call-IDs, SDPs), its subscribers and the state of its switch's legs,
+    /// counted after every call that changed them. A set-up, join or
+    /// conference subscription that would not fit with four times its
+    /// request's size is answered 503.
+    pub max_session_bytes: usize,
     /// Most bytes received on an MSRP connection before it is known which
     /// leg it belongs to (its first To-Path). A connection over it that
     /// names no leg is closed; so is one refused with 506 that goes on
     /// sending (RFC 4975 §14: bound what a stranger can make the server
     /// keep).
     pub max_unbound_msrp_bytes: usize,
+    /// Most accepted MSRP connections that carry no leg yet (or were
+    /// refused with 506): one accepted over it is closed at once
+    /// ([`Output::MsrpClose`](super::Output::MsrpClose)).
+    pub max_unbound_msrp_connections: usize,
     /// How long an accepted MSRP connection may stay without naming a leg
     /// the server can bind it to; then it is closed. Counted from the
     /// first input about the connection.
@@ -82,6 +99,14 @@ pub struct Limits {
     /// for that leg with the rest of its message (backpressure, see
     /// [`crate::msrp::switch`]).
     pub max_msrp_queued_bytes_per_leg: usize,
+    /// Most bytes the MSRP switches of all sessions hold together (chunks
+    /// being read, relayed chunks queued for the legs, pending relayed
+    /// transactions; see
+    /// [`SwitchLimits::max_buffered_bytes`](crate::msrp::switch::SwitchLimits::max_buffered_bytes),
+    /// the bound of each session's switch, in `layers.msrp_switch`). A
+    /// Participant whose chunk does not fit gets 413 for it and is released
+    /// ([`LeaveReason::BufferExceeded`](super::LeaveReason::BufferExceeded)).
+    pub max_msrp_buffered_bytes: usize,
     /// Most authorization questions
     /// ([`AuthorizationPolicy::Ask`]) waiting for the application's answer;
     /// a request that would ask one more is answered 503. Each holds its
@@ -97,27 +122,37 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 100 000 dialogs and transactions, 50 000 sessions, 10 ad-hoc
-    /// Participants, 64 per session, 8 KiB and 30 s before an MSRP binding,
-    /// 16 conference-state subscriptions per session, 64 KiB bodies.
+    /// The budgets of the [memory budget](Self#memory-budget) (192 MiB of
+    /// SIP, 256 MiB of sessions, 192 MiB of MSRP buffers, 1 024 unbound
+    /// MSRP connections of 8 KiB, 256 authorization questions); 50 000
+    /// transactions each way and 50 000 dialogs, 10 000 sessions, 10
+    /// ad-hoc Participants, 64 per session, 30 s before an MSRP binding, 16
+    /// conference-state subscriptions per session, 64 KiB bodies, 4 KiB
+    /// SDP bodies.
     fn default() -> Self {
         let ua = dialog::Limits {
-            max_transactions: 100_000,
-            max_dialogs: 100_000,
+            max_transactions: 50_000,
+            max_dialogs: 50_000,
+            max_held_bytes: 192 * 1024 * 1024,
             ..dialog::Limits::default()
         };
+        let mut layers = crate::Limits::default();
+        layers.sdp.max_size = 4 * 1024;
         Limits {
             ua,
-            max_sessions: 50_000,
+            max_sessions: 10_000,
             max_adhoc_participants: 10,
             max_participants: 64,
+            max_session_bytes: 256 * 1024 * 1024,
             max_unbound_msrp_bytes: 8 * 1024,
+            max_unbound_msrp_connections: 1024,
             unbound_msrp_timeout: Duration::from_secs(30),
             max_subscriptions_per_session: 16,
             max_body: 64 * 1024,
-            max_pending_authorizations: 1024,
+            max_pending_authorizations: 256,
             max_msrp_queued_bytes_per_leg: 1024 * 1024,
-            layers: crate::Limits::default(),
+            max_msrp_buffered_bytes: 192 * 1024 * 1024,
+            layers,
         }
     }
 }

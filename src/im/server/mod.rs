@@ -150,6 +150,7 @@ mod headers;
 mod pager;
 mod refer;
 mod session;
+mod sessions;
 mod setup;
 mod signalling;
 mod types;
@@ -169,7 +170,7 @@ pub use headers::{
 };
 pub use types::{
     AuthorizationId, ConnectionId, Deadline, DeadlineReason, EndReason, Event, Input,
-    InvitationFailure, LeaveReason, Output, ParticipantId, SessionId,
+    InvitationFailure, LeaveReason, MemoryUse, Output, ParticipantId, SessionId,
 };
 
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
@@ -177,7 +178,6 @@ use crate::hash::IdMap;
 use crate::im::trust::Originator;
 use crate::rng::Rng;
 use crate::transaction::OwnedMessage;
-use session::ImSession;
 
 /// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
@@ -236,8 +236,7 @@ pub struct ImServer {
     rng: Rng,
     release: String,
     next_id: u64,
-    /// Boxed: the table's spare slots then cost a pointer, not a session.
-    sessions: IdMap<SessionId, Box<ImSession>>,
+    sessions: sessions::Sessions,
     by_token: HashMap<String, SessionId>,
     by_call_id: HashMap<String, SessionId>,
     by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
@@ -262,6 +261,11 @@ pub struct ImServer {
     /// Conference event package subscriptions, by dialog.
     by_subscription: IdMap<DialogId, SessionId>,
     connections: IdMap<ConnectionId, Connection>,
+    /// Connections accepted that carry no leg yet (or were refused 506).
+    unbound: usize,
+    /// The bytes every session's MSRP switch held when last drained: what
+    /// `Limits::max_msrp_buffered_bytes` bounds.
+    msrp_buffered: usize,
     /// Whether the SIP message being handled came from the trust domain
     /// (RFC 3325): its `P-Asserted-Identity` is believed.
     input_trusted: bool,
@@ -325,7 +329,7 @@ impl ImServer {
             release: release_version(&config.product),
             config,
             next_id: 0,
-            sessions: IdMap::default(),
+            sessions: sessions::Sessions::default(),
             by_token: HashMap::new(),
             by_call_id: HashMap::new(),
             by_dialog: IdMap::default(),
@@ -341,6 +345,8 @@ impl ImServer {
             pending_subscriptions: HashMap::new(),
             by_subscription: IdMap::default(),
             connections: IdMap::default(),
+            msrp_buffered: 0,
+            unbound: 0,
             input_trusted: false,
             timers: BinaryHeap::new(),
             timer_seq: 0,
@@ -442,7 +448,13 @@ impl ImServer {
 
     /// The next output; drain until `None` after every call.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let output = self.out.pop_front();
+        // A large batch (a flood's timers firing at once) does not keep
+        // its queue's memory once drained.
+        if output.is_none() && self.out.capacity() > 1024 {
+            self.out = VecDeque::new();
+        }
+        output
     }
 
     /// The earliest deadline: call [`handle_timeout`](Self::handle_timeout)
@@ -495,6 +507,13 @@ impl ImServer {
     /// at once, so that a connection that never sends is closed too.
     pub fn msrp_accepted(&mut self) -> ConnectionId {
         let id = ConnectionId(self.fresh_id());
+        // Strangers' connections are bounded in number too: over
+        // `Limits::max_unbound_msrp_connections` one is closed at once.
+        if self.unbound >= self.config.limits.max_unbound_msrp_connections {
+            self.out.push_back(Output::MsrpClose { connection: id });
+            return id;
+        }
+        self.unbound += 1;
         self.connections
             .insert(id, Connection::Unbound(Unbound::default()));
         id
@@ -522,6 +541,35 @@ impl ImServer {
         let id = self.msrp_accepted();
         self.arm_unbound(id, now);
         id
+    }
+
+    /// What the server holds against each counted budget (see the
+    /// [memory budget](Limits#memory-budget)).
+    ///
+    /// ```
+    /// use oma_im::im::server::{ImServer, ServerConfig};
+    ///
+    /// let server = ImServer::new(ServerConfig::new("192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(), "im.example.com"));
+    /// let memory = server.memory();
+    /// assert_eq!((memory.sip, memory.sessions, memory.msrp), (0, 0, 0));
+    /// ```
+    pub fn memory(&self) -> MemoryUse {
+        MemoryUse {
+            sip: self.ua.held_bytes(),
+            sessions: self.sessions.held_bytes(),
+            msrp: self.msrp_buffered,
+        }
+    }
+
+    /// Whether a set-up, join or subscription of `size` bytes may be
+    /// admitted: four times its size still fits in
+    /// `Limits::max_session_bytes`.
+    fn session_room(&self, size: usize) -> bool {
+        self.sessions
+            .held_bytes()
+            .saturating_add(size.saturating_mul(4))
+            <= self.config.limits.max_session_bytes
     }
 
     /// How many IM Sessions are hosted.
@@ -599,7 +647,38 @@ impl ImServer {
         while let Some(event) = self.ua_events.pop_front() {
             self.on_ua_event(event, now);
         }
+        if self.ua_events.capacity() > 1024 {
+            self.ua_events = VecDeque::new();
+        }
+        self.release_capacity();
         self.cleanup_timers();
+        self.sessions
+            .recount(self.config.limits.layers.sdp.max_size);
+    }
+
+    /// Gives back the memory of indexes that emptied (see
+    /// [`crate::hash::release_capacity`]).
+    fn release_capacity(&mut self) {
+        use crate::hash::release_capacity as shrink;
+        shrink(&mut self.by_token);
+        shrink(&mut self.by_call_id);
+        shrink(&mut self.by_dialog);
+        shrink(&mut self.by_client_tx);
+        shrink(&mut self.by_server_tx);
+        shrink(&mut self.by_leg_token);
+        shrink(&mut self.pending_auth);
+        shrink(&mut self.pending_subscriptions);
+        shrink(&mut self.by_subscription);
+        shrink(&mut self.connections);
+        self.sessions.release_capacity();
+        let set = &mut self.cancelled_invites;
+        if set.capacity() > 64 && set.len() * 4 < set.capacity() {
+            set.shrink_to(set.len() * 2);
+        }
+        let heap = &mut self.timers;
+        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
+            heap.shrink_to(heap.len() * 2);
+        }
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) {

@@ -140,6 +140,10 @@ impl ImServer {
         if full {
             return self.reject(transaction, 486, Some(TOO_MANY_PARTICIPANTS), now);
         }
+        // The invitee it adds is counted with room for its answer.
+        if !self.session_room(msg.size()) {
+            return self.reject(transaction, 503, None, now);
+        }
         self.accept_refer(transaction, session, now);
         let trying = DialogRequestSpec::new(Method::Notify)
             .with_header("Event", &format!("refer;id={id}"))

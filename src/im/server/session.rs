@@ -179,6 +179,9 @@ pub(crate) struct ImSession {
     pub lowest_failure: Option<u16>,
     pub switch: MsrpSwitch,
     pub switch_deadline: Option<Instant>,
+    /// What the switch held when last drained, counted in the server's
+    /// MSRP buffer total.
+    pub msrp_charged: usize,
     /// A Large Message session (the inviter's offer is `sendonly`): torn
     /// down once its single message has reached every recipient.
     pub large_message: bool,
@@ -190,6 +193,10 @@ pub(crate) struct ImSession {
     pub deferred_answer: Option<Vec<u8>>,
     /// Subscribers to the conference event package.
     pub subscribers: Vec<Subscriber>,
+    /// Changed since its bytes were last counted.
+    pub dirty: bool,
+    /// Its bytes as last counted (`Limits::max_session_bytes`).
+    pub counted: usize,
 }
 
 impl ImSession {

@@ -257,9 +257,11 @@ impl ImServer {
         hosted_by: String,
         now: Instant,
     ) {
-        // At the session cap the answer is 503 whatever the request holds:
-        // refused before its bodies are read.
-        if self.sessions.len() >= self.config.limits.max_sessions {
+        // At the session cap, or without room for the request's bytes, the
+        // answer is 503 whatever the request holds: refused before its
+        // bodies are read.
+        if self.sessions.len() >= self.config.limits.max_sessions || !self.session_room(msg.size())
+        {
             return self.reject(transaction, 503, None, now);
         }
         let group = match kind {
@@ -458,10 +460,13 @@ impl ImServer {
                 lowest_failure: None,
                 switch,
                 switch_deadline: None,
+                msrp_charged: 0,
                 large_message: false,
                 large_message_relayed: false,
                 deferred_answer: None,
                 subscribers: Vec::new(),
+                dirty: false,
+                counted: 0,
             }),
         );
         self.event(Event::SessionCreated {
@@ -704,6 +709,9 @@ impl ImServer {
         if full {
             return self.reject(transaction, 486, Some(TOO_MANY_PARTICIPANTS), now);
         }
+        if !self.session_room(msg.size()) {
+            return self.reject(transaction, 503, None, now);
+        }
         if !self.offer_allowed(&joiner.offer) {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
@@ -868,7 +876,8 @@ impl ImServer {
         }
         // A refused request keeps nothing (RFC 3261 §8.2.7): under a flood
         // of requests the server cannot take, each is answered and
-        // forgotten rather than held for Timer H or J.
+        // forgotten rather than held for Timer J; an INVITE, answered 100
+        // Trying already, keeps its response until the ACK (§17.2.1).
         let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }

@@ -25,6 +25,7 @@ fn disconnection(reason: LeaveReason) -> (DisconnectionMethod, &'static str) {
         LeaveReason::SessionExpired => (DisconnectionMethod::Failed, "session refresh failed"),
         LeaveReason::ConnectionLost => (DisconnectionMethod::Failed, "MSRP connection lost"),
         LeaveReason::Replaced => (DisconnectionMethod::Departed, "replaced by a new leg"),
+        LeaveReason::BufferExceeded => (DisconnectionMethod::Booted, "MSRP buffer budget exceeded"),
         _ => (DisconnectionMethod::Failed, "dialog failed"),
     }
 }
@@ -730,6 +731,14 @@ impl ImServer {
             return;
         }
         let was_joined = p.state == State::Joined;
+        // RFC 3261 §9.1: an invitee that goes (its connection lost, or
+        // removed by REFER) before its 2xx reached the server still has an
+        // INVITE pending; it is CANCELled, or its client transaction would
+        // wait in Proceeding, where no timer runs, for ever.
+        let inviting = match p.state {
+            State::Inviting(tx) => Some((tx, p.address.clone(), p.referral.take())),
+            _ => None,
+        };
         p.state = State::Left;
         p.refresh_at = None;
         let (method, why) = disconnection(reason);
@@ -744,6 +753,9 @@ impl ImServer {
             }
         }
         self.drain_switch(session, now);
+        if let Some((tx, address, referral)) = inviting {
+            self.cancel_invitation(session, participant, tx, address, referral, now);
+        }
         if was_joined {
             self.event(Event::ParticipantLeft {
                 session,
@@ -822,23 +834,39 @@ impl ImServer {
             p.invite_deadline = None;
         }
         for (tx, participant, address, referral) in cancels {
-            self.by_client_tx.remove(&tx);
-            if self.ua.cancel(tx, now).is_ok() {
-                self.cancelled_invites.insert(tx);
-            }
-            self.event(Event::InvitationFailed {
-                session,
-                participant,
-                address,
-                reason: InvitationFailure::Cancelled,
-            });
-            self.referral_outcome(referral, 487, now);
+            self.cancel_invitation(session, participant, tx, address, referral, now);
         }
         for d in byes {
             self.by_dialog.remove(&d);
             let _ = self.ua.bye(d, now);
         }
         self.collect();
+    }
+
+    /// CANCELs an invitation no longer needed (RFC 3261 §9.1) and reports
+    /// it failed; a 2xx that crosses the CANCEL is acknowledged and
+    /// released with BYE.
+    fn cancel_invitation(
+        &mut self,
+        session: SessionId,
+        participant: ParticipantId,
+        tx: dialog::ClientTxId,
+        address: String,
+        referral: Option<Referral>,
+        now: Instant,
+    ) {
+        self.by_client_tx.remove(&tx);
+        if self.ua.cancel(tx, now).is_ok() {
+            self.cancelled_invites.insert(tx);
+        }
+        self.collect();
+        self.event(Event::InvitationFailed {
+            session,
+            participant,
+            address,
+            reason: InvitationFailure::Cancelled,
+        });
+        self.referral_outcome(referral, 487, now);
     }
 
     /// Forgets a session and everything that points at it.
@@ -854,6 +882,7 @@ impl ImServer {
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };
+        self.msrp_buffered = self.msrp_buffered.saturating_sub(s.msrp_charged);
         self.by_token.remove(&s.token);
         if self
             .hosted_sessions

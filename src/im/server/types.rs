@@ -7,6 +7,20 @@ use crate::dialog;
 use crate::msrp::session::Authority;
 use crate::transaction::{Transmit, Transport};
 
+/// What the server holds against each counted budget of its
+/// [memory budget](super::Limits#memory-budget), in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryUse {
+    /// The user agent's transactions, dialogs and INVITEs sent
+    /// (`ua.max_held_bytes`).
+    pub sip: usize,
+    /// The sessions, their Participants, subscribers and switch legs
+    /// (`max_session_bytes`).
+    pub sessions: usize,
+    /// The MSRP switches' buffers (`max_msrp_buffered_bytes`).
+    pub msrp: usize,
+}
+
 /// Identifies an IM Session hosted by the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub(crate) u64);
@@ -120,6 +134,11 @@ pub enum LeaveReason {
     /// The same user joined again (a rejoin after losing connectivity):
     /// the new leg replaces this one, whose dialog is ended with BYE.
     Replaced,
+    /// It sent more over MSRP than the server's buffer budget allows
+    /// (`Limits::max_msrp_buffered_bytes` for the whole server, or the
+    /// session's switch's `max_buffered_bytes`): its chunk was answered
+    /// 413 (RFC 4975 §7.2) and it is released with BYE.
+    BufferExceeded,
 }
 
 /// Why an invitation of the server did not end in a Participant.

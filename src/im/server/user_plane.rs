@@ -77,7 +77,7 @@ impl ImServer {
             Some(bytes) => {
                 s.switch.handle_input(leg, LegInput::Connected, now);
                 if !bytes.is_empty() {
-                    s.switch.handle_input(leg, LegInput::Bytes(&bytes), now);
+                    self.feed_switch(session, leg, &bytes, now);
                 }
                 return self.drain_switch(session, now);
             }
@@ -205,12 +205,15 @@ impl ImServer {
             }
         };
         if let Some((session, participant)) = bound {
-            if let Some(s) = self.sessions.get_mut(&session) {
-                let leg = LegId(participant.0);
-                if s.switch.has_leg(leg) {
-                    s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
-                } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut())
-                {
+            let leg = LegId(participant.0);
+            if self
+                .sessions
+                .get(&session)
+                .is_some_and(|s| s.switch.has_leg(leg))
+            {
+                self.feed_switch(session, leg, bytes, now);
+            } else if let Some(s) = self.sessions.get_mut(&session) {
+                if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
                     if l.early.len().saturating_add(bytes.len()) <= max {
                         l.early.extend_from_slice(bytes);
                     }
@@ -253,6 +256,7 @@ impl ImServer {
         else {
             return;
         };
+        self.unbound = self.unbound.saturating_sub(1);
         let buffer = u.buffer;
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
@@ -264,7 +268,7 @@ impl ImServer {
         if s.switch.has_leg(leg) {
             s.switch.handle_input(leg, LegInput::Writable, now);
             s.switch.handle_input(leg, LegInput::Connected, now);
-            s.switch.handle_input(leg, LegInput::Bytes(&buffer), now);
+            self.feed_switch(session, leg, &buffer, now);
         } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
             // Its SDP exchange is not complete here yet: kept until it joins.
             l.early = buffer;
@@ -311,14 +315,19 @@ impl ImServer {
             Some(Connection::Unbound(_) | Connection::Refused(_))
         ) {
             self.connections.remove(&connection);
+            self.unbound = self.unbound.saturating_sub(1);
             self.out.push_back(Output::MsrpClose { connection });
         }
     }
 
     pub(super) fn msrp_closed(&mut self, connection: ConnectionId, now: Instant) {
-        let Some(Connection::Bound(session, participant)) = self.connections.remove(&connection)
-        else {
-            return;
+        let (session, participant) = match self.connections.remove(&connection) {
+            Some(Connection::Bound(session, participant)) => (session, participant),
+            Some(Connection::Unbound(_) | Connection::Refused(_)) => {
+                self.unbound = self.unbound.saturating_sub(1);
+                return;
+            }
+            None => return,
         };
         if let Some(s) = self.sessions.get_mut(&session) {
             let mine = match s.participant_mut(participant).and_then(|p| p.leg.as_mut()) {
@@ -344,6 +353,20 @@ impl ImServer {
             }
         }
         self.drain_switch(session, now);
+    }
+
+    /// Bytes read on a leg's connection, into its session's switch, under
+    /// what is left of the server's MSRP buffer budget
+    /// (`Limits::max_msrp_buffered_bytes`) once the other sessions' share
+    /// is counted.
+    fn feed_switch(&mut self, session: SessionId, leg: LegId, bytes: &[u8], now: Instant) {
+        let budget = self.config.limits.max_msrp_buffered_bytes;
+        let total = self.msrp_buffered;
+        if let Some(s) = self.sessions.get_mut(&session) {
+            let others = total.saturating_sub(s.msrp_charged);
+            s.switch.set_buffer_allowance(budget.saturating_sub(others));
+            s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
+        }
     }
 
     /// Moves the switch's transmits to the legs' connections and its
@@ -385,10 +408,19 @@ impl ImServer {
                         ..
                     }
                     | SwitchEvent::ProtocolError { leg, .. },
-                ) => dead.push(ParticipantId(leg.0)),
+                ) => dead.push((ParticipantId(leg.0), LeaveReason::ConnectionLost)),
+                SwitchOutput::Event(SwitchEvent::BufferExceeded { leg }) => {
+                    dead.push((ParticipantId(leg.0), LeaveReason::BufferExceeded))
+                }
                 SwitchOutput::Event(_) => {}
             }
         }
+        let held = s.switch.buffered_bytes();
+        self.msrp_buffered = self
+            .msrp_buffered
+            .saturating_sub(s.msrp_charged)
+            .saturating_add(held);
+        s.msrp_charged = held;
         if s.large_message
             && outputs
                 .iter()
@@ -413,9 +445,9 @@ impl ImServer {
             self.release_all(session, now);
             return self.drop_session(session, super::EndReason::LargeMessageDelivered, now);
         }
-        dead.dedup();
-        for participant in dead {
-            self.remove_participant(session, participant, LeaveReason::ConnectionLost, now);
+        dead.dedup_by_key(|(p, _)| *p);
+        for (participant, reason) in dead {
+            self.remove_participant(session, participant, reason, now);
         }
     }
 }

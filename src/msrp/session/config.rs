@@ -29,6 +29,9 @@ pub struct SessionLimits {
     pub max_pending_transactions: usize,
     /// Most outgoing messages not yet fully acknowledged or failed.
     pub max_outgoing_messages: usize,
+    /// Bounds of the `message/cpim` wrapper of a received message (its
+    /// header fields).
+    pub mime: crate::body::mime::MimeLimits,
 }
 
 impl Default for SessionLimits {
@@ -40,6 +43,7 @@ impl Default for SessionLimits {
             max_queued_bytes: 4 * 1024 * 1024,
             max_pending_transactions: 1024,
             max_outgoing_messages: 64,
+            mime: crate::body::mime::MimeLimits::default(),
         }
     }
 }

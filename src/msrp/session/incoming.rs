@@ -41,6 +41,15 @@ pub(crate) struct Incoming {
 }
 
 impl Incoming {
+    /// The bytes of its texts.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.transact_id.capacity()
+            + self.message_id.capacity()
+            + self.content_type.capacity()
+            + self.to_first.capacity()
+            + self.from_first.capacity()
+    }
+
     pub(crate) fn empty() -> Self {
         Self {
             verdict: Verdict::Ignore,

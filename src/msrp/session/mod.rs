@@ -89,6 +89,7 @@
 //!   RFC 4975 §7.3) is the application's to refuse, since the session sees
 //!   only its own connection.
 
+mod budget;
 mod config;
 pub(crate) mod incoming;
 mod output;
@@ -212,6 +213,9 @@ pub struct MsrpSession {
     queued_bytes: usize,
     /// Chunks of the messages in `queued`.
     queued_chunks: usize,
+    /// The owner's bound on the bytes held for the peer
+    /// ([`MsrpSession::set_buffer_allowance`]).
+    allowance: usize,
 }
 
 impl MsrpSession {
@@ -263,6 +267,7 @@ impl MsrpSession {
             outputs: VecDeque::new(),
             queued_bytes: 0,
             queued_chunks: 0,
+            allowance: usize::MAX,
             params,
             config,
         })
@@ -719,6 +724,7 @@ impl MsrpSession {
     /// Runs the stream parser over what was fed.
     fn receive(&mut self, now: Instant) {
         loop {
+            let room = self.room();
             let flag = match self.parser.next_event() {
                 Err(e) => {
                     self.failed = true;
@@ -726,21 +732,37 @@ impl MsrpSession {
                         .push_back(Output::Event(Event::ProtocolError(e)));
                     return;
                 }
-                Ok(None) => return,
+                Ok(None) => Ok(None),
                 Ok(Some(StreamEvent::Head { head, has_body })) => {
                     classify(&head, has_body, &self.local, &mut self.incoming);
                     self.chunk.clear();
                     continue;
                 }
                 Ok(Some(StreamEvent::BodyData(data))) => {
-                    if self.incoming.verdict == Verdict::Accept {
-                        self.chunk.extend_from_slice(data);
+                    if self.incoming.verdict != Verdict::Accept {
+                        continue;
                     }
-                    continue;
+                    if budget::reserve_chunk(&mut self.chunk, data.len(), room) {
+                        self.chunk.extend_from_slice(data);
+                        continue;
+                    }
+                    Err(())
                 }
-                Ok(Some(StreamEvent::End(flag))) => flag,
+                Ok(Some(StreamEvent::End(flag))) => Ok(Some(flag)),
+            };
+            let flag = match flag {
+                Ok(Some(flag)) => flag,
+                Ok(None) => {
+                    self.parser.release_consumed();
+                    return;
+                }
+                Err(()) => return self.exceeded(),
             };
             self.finish(flag, now);
+            if self.failed {
+                return;
+            }
+            budget::trim_chunk(&mut self.chunk);
         }
     }
 
@@ -763,12 +785,17 @@ impl MsrpSession {
             }
             Verdict::Reject(code) => code,
             Verdict::Empty => 200,
-            Verdict::Accept => self.reassemble(flag),
+            Verdict::Accept => match self.reassemble(flag) {
+                Some(code) => code,
+                None => return,
+            },
         };
         self.respond(code);
     }
 
-    fn reassemble(&mut self, flag: ContinuationFlag) -> u16 {
+    /// The code to answer the chunk with; `None` when it went over the
+    /// buffer budget (answered 413 already, the session torn down).
+    fn reassemble(&mut self, flag: ContinuationFlag) -> Option<u16> {
         let inc = &self.incoming;
         let whole = ByteRange {
             start: 1,
@@ -782,25 +809,39 @@ impl MsrpSession {
             Some(r) if !(r.start == 1 && flag == ContinuationFlag::Complete) => r,
             _ => whole,
         };
-        match self
-            .reassembler
-            .push(&inc.message_id, range, &self.chunk, flag)
-        {
-            Ok(Progress::Incomplete) => 200,
-            Ok(Progress::Aborted { message_id }) => {
-                self.event(Event::MessageAborted { message_id });
-                200
-            }
-            Ok(Progress::Complete(m)) => {
-                if m.data.len() as u64 > self.local.max_size {
-                    return 413;
-                }
-                self.deliver(m.message_id, m.data);
-                200
-            }
-            Err(ReassemblyError::LimitExceeded(_)) => 413,
-            Err(_) => 400,
+        // The chunk is copied into the reassembler: both count until the
+        // chunk's buffer is reused.
+        let worst = (self.chunk.len() as u64).saturating_add(crate::msrp::SEGMENT_OVERHEAD);
+        if flag != ContinuationFlag::Aborted && worst > self.room() as u64 {
+            self.exceeded();
+            return None;
         }
+        let inc = &self.incoming;
+        Some(
+            match self
+                .reassembler
+                .push(&inc.message_id, range, &self.chunk, flag)
+            {
+                Ok(Progress::Incomplete) => 200,
+                Ok(Progress::Aborted { message_id }) => {
+                    self.event(Event::MessageAborted { message_id });
+                    200
+                }
+                Ok(Progress::Complete(m)) => {
+                    if m.data.len() as u64 > self.local.max_size {
+                        return Some(413);
+                    }
+                    self.deliver(m.message_id, m.data);
+                    200
+                }
+                Err(ReassemblyError::LimitExceeded(crate::msrp::Limit::BufferedBytes)) => {
+                    self.exceeded();
+                    return None;
+                }
+                Err(ReassemblyError::LimitExceeded(_)) => 413,
+                Err(_) => 400,
+            },
+        )
     }
 
     fn deliver(&mut self, message_id: String, body: Vec<u8>) {
@@ -810,7 +851,9 @@ impl MsrpSession {
             .split(';')
             .next()
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("message/cpim"));
-        let cpim = is_cpim.then(|| CpimMessage::parse(&body).map(CpimMessage::into_owned));
+        let mime = &self.config.limits.mime;
+        let cpim =
+            is_cpim.then(|| CpimMessage::parse_with(&body, mime).map(CpimMessage::into_owned));
         if inc.success_report == Some(SuccessReport::Yes) {
             let mut tid = String::new();
             fresh_transact_id(&mut self.rng, b"", &mut tid);

@@ -166,6 +166,13 @@ pub enum Event {
     /// The SEND that binds the connection (sent by the active end with no
     /// content to send) failed.
     BindFailed(DeliveryFailure),
+    /// The peer sent more than the session may hold for it (a chunk
+    /// over [`Limits::max_buffered_bytes`](crate::msrp::Limits::max_buffered_bytes)
+    /// with what is being reassembled, or over the allowance its owner
+    /// set): the chunk was answered 413 (RFC 4975 §7.2), what had arrived
+    /// of its message was dropped, and the session ignores further input.
+    /// The owner tears the session down.
+    BufferExceeded,
     /// The peer sent bytes that are not MSRP; the connection cannot be
     /// resynchronised and the session ignores further input.
     ProtocolError(MsrpError),

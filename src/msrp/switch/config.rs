@@ -108,17 +108,33 @@ pub struct SwitchLimits {
     /// Most relayed transactions awaiting a response from one leg; beyond
     /// it the leg counts as congested.
     pub max_pending_per_leg: usize,
+    /// Most bytes the switch holds for its legs, all legs together: the
+    /// chunks being read (their buffers' capacity), the transmits queued
+    /// for the legs, and [`PENDING_COST`](super::PENDING_COST) bytes per
+    /// relayed transaction awaiting its response. A leg whose chunk does not
+    /// fit gets 413 for it and is torn down
+    /// ([`SwitchEvent::BufferExceeded`](super::SwitchEvent::BufferExceeded));
+    /// a relayed chunk that does not fit is dropped for the leg it was for,
+    /// as when that leg's queue is full. An owner that shares one budget
+    /// between several switches lowers it further for each input
+    /// ([`MsrpSwitch::set_buffer_allowance`](super::MsrpSwitch::set_buffer_allowance)).
+    pub max_buffered_bytes: usize,
+    /// Bounds of the `message/cpim` header block of a first chunk, read to
+    /// route a disposition notification to its `To`.
+    pub mime: crate::body::mime::MimeLimits,
 }
 
 impl Default for SwitchLimits {
-    /// The codec's defaults, 256 legs, 8 relayed messages and 1024 pending
-    /// transactions per leg.
+    /// The codec's defaults, 256 legs, 8 relayed messages and 64 pending
+    /// transactions per leg, 16 MiB buffered.
     fn default() -> Self {
         Self {
             msrp: msrp::Limits::default(),
             max_legs: 256,
             max_relayed_messages_per_leg: 8,
-            max_pending_per_leg: 1024,
+            max_pending_per_leg: 64,
+            max_buffered_bytes: 16 * 1024 * 1024,
+            mime: crate::body::mime::MimeLimits::default(),
         }
     }
 }

@@ -95,12 +95,14 @@
 //! # Ok::<(), oma_im::msrp::switch::JoinError>(())
 //! ```
 
+mod budget;
 mod config;
 mod cpim_from;
 mod legs;
 mod output;
 mod route;
 
+pub use budget::PENDING_COST;
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
 
@@ -170,6 +172,8 @@ struct Leg {
     queued_bytes: usize,
     writable: bool,
     congested: bool,
+    /// Its input is ignored: it sent what is not MSRP, or a chunk over the
+    /// buffer budget.
     failed: bool,
     relays: HashMap<Box<str>, Relay>,
     /// Relayed transactions awaiting the leg's response, by the transact-id
@@ -189,6 +193,12 @@ struct Shared {
     /// Buffers given back with [`MsrpSwitch::recycle`], for the next
     /// transmits.
     spare: Vec<Vec<u8>>,
+    /// What [`SwitchLimits::max_buffered_bytes`] bounds: chunk buffers,
+    /// queued transmits, pending transactions.
+    buffered: usize,
+    /// The owner's bound for the next inputs
+    /// ([`MsrpSwitch::set_buffer_allowance`]).
+    allowance: usize,
 }
 
 /// The MSRP switch: legs in, relayed chunks out. See the [module docs](self).
@@ -232,6 +242,8 @@ impl MsrpSwitch {
                 sequence: 0,
                 tid: String::new(),
                 spare: Vec::new(),
+                buffered: 0,
+                allowance: usize::MAX,
             },
             cursor: None,
             first_body: Vec::new(),
@@ -290,6 +302,11 @@ impl MsrpSwitch {
         for pending in leg.pending.values() {
             self.shared.deadlines.remove(&pending.deadline);
         }
+        self.shared.release(
+            leg.chunk.capacity()
+                + leg.queued_bytes
+                + leg.pending.len().saturating_mul(PENDING_COST),
+        );
         for other in self.legs.values_mut() {
             for relay in other.relays.values_mut() {
                 relay.targets.retain(|t| *t != id);
@@ -415,6 +432,7 @@ impl MsrpSwitch {
                 continue;
             };
             if let Some(p) = leg.pending.remove(&tid) {
+                self.shared.release(PENDING_COST);
                 self.failed_delivery(leg_id, p, LegFailure::Timeout);
             }
         }
@@ -436,6 +454,7 @@ impl MsrpSwitch {
         let leg = self.legs.get_mut(&id)?;
         let data = leg.queue.pop_front()?;
         leg.queued_bytes = leg.queued_bytes.saturating_sub(data.len());
+        self.shared.release(data.len());
         if leg.queue.is_empty() {
             leg.congested = false;
         }
@@ -471,6 +490,9 @@ impl MsrpSwitch {
             let Some(leg) = self.legs.get_mut(&id) else {
                 return;
             };
+            if leg.failed {
+                return;
+            }
             let flag = match leg.parser.next_event() {
                 Err(error) => {
                     leg.failed = true;
@@ -479,21 +501,37 @@ impl MsrpSwitch {
                         .push_back(SwitchEvent::ProtocolError { leg: id, error });
                     return;
                 }
-                Ok(None) => return,
+                Ok(None) => Ok(None),
                 Ok(Some(StreamEvent::Head { head, has_body })) => {
                     classify(&head, has_body, &leg.local, &mut leg.incoming);
                     leg.chunk.clear();
                     continue;
                 }
                 Ok(Some(StreamEvent::BodyData(data))) => {
-                    if leg.incoming.verdict == Verdict::Accept {
-                        leg.chunk.extend_from_slice(data);
+                    if leg.incoming.verdict != Verdict::Accept {
+                        continue;
                     }
-                    continue;
+                    if self.shared.reserve_chunk(&mut leg.chunk, data.len()) {
+                        leg.chunk.extend_from_slice(data);
+                        continue;
+                    }
+                    Err(())
                 }
-                Ok(Some(StreamEvent::End(flag))) => flag,
+                Ok(Some(StreamEvent::End(flag))) => Ok(Some(flag)),
+            };
+            let flag = match flag {
+                Ok(Some(flag)) => flag,
+                Ok(None) => {
+                    leg.parser.release_consumed();
+                    return;
+                }
+                // Over the budget.
+                Err(()) => return self.exceeded(id),
             };
             self.finish(id, flag, now);
+            if let Some(leg) = self.legs.get_mut(&id) {
+                self.shared.trim_chunk(&mut leg.chunk);
+            }
         }
     }
 
@@ -531,7 +569,7 @@ impl MsrpSwitch {
                 &inc.from_first,
                 &inc.to_first,
             );
-            self.shared.enqueue(id, leg, out);
+            self.shared.enqueue(id, leg, out, 0);
         }
         // RFC 4975 §7.1.3: the switch is the endpoint of the sender's leg;
         // it reports the whole message received when asked to.
@@ -564,7 +602,7 @@ impl MsrpSwitch {
                 },
                 200,
             );
-            self.shared.enqueue(id, leg, out);
+            self.shared.enqueue(id, leg, out, 0);
         }
     }
 
@@ -583,6 +621,11 @@ impl MsrpSwitch {
         let message_id = std::mem::take(&mut leg.incoming.message_id);
         let content_type = std::mem::take(&mut leg.incoming.content_type);
         let code = self.relay_chunk(id, range, &chunk, &message_id, &content_type, flag, now);
+        // The rewritten first chunk is copied into each leg's transmit: a
+        // large buffer is not kept for the next message.
+        if self.first_body.capacity() > MAX_SPARE_CAPACITY {
+            self.first_body = Vec::new();
+        }
         if let Some(leg) = self.legs.get_mut(&id) {
             leg.chunk = chunk;
             leg.incoming.message_id = message_id;
@@ -755,6 +798,7 @@ impl MsrpSwitch {
         let Some(p) = leg.pending.remove(&tid) else {
             return;
         };
+        self.shared.release(PENDING_COST);
         self.shared.deadlines.remove(&p.deadline);
         if code != 200 {
             return self.failed_delivery(id, p, LegFailure::Response(code));
@@ -813,6 +857,7 @@ fn track(
     shared.sequence = shared.sequence.wrapping_add(1);
     let key = (now + shared.config.response_timeout, shared.sequence);
     shared.deadlines.insert(key, (id, tid));
+    shared.buffered = shared.buffered.saturating_add(PENDING_COST);
     leg.pending.insert(
         tid,
         Pending {
@@ -842,12 +887,15 @@ impl Shared {
         }
     }
 
-    /// Queues `data` for `leg` if it fits; else marks the leg congested.
-    fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: Vec<u8>) -> bool {
+    /// Queues `data` for `leg` if it fits in the leg's queue and in the
+    /// buffer budget with `room` bytes to spare (room kept for the switch's
+    /// own responses); else marks the leg congested.
+    fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: Vec<u8>, room: usize) -> bool {
         let fits = leg
             .queued_bytes
             .checked_add(data.len())
-            .is_some_and(|n| n <= leg.config.max_queued_bytes);
+            .is_some_and(|n| n <= leg.config.max_queued_bytes)
+            && self.fits(data.len(), room);
         if !fits {
             if !leg.congested {
                 leg.congested = true;
@@ -856,6 +904,7 @@ impl Shared {
             return false;
         }
         leg.queued_bytes += data.len();
+        self.buffered = self.buffered.saturating_add(data.len());
         leg.queue.push_back(data);
         true
     }
@@ -921,6 +970,6 @@ impl Shared {
             body,
             flag,
         );
-        self.enqueue(id, leg, out)
+        self.enqueue(id, leg, out, budget::CONTROL_ROOM + PENDING_COST)
     }
 }

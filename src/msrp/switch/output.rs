@@ -64,6 +64,15 @@ pub enum SwitchEvent {
         /// Why.
         cause: LegFailure,
     },
+    /// A chunk from a leg did not fit in the switch's buffer budget
+    /// ([`SwitchLimits::max_buffered_bytes`](super::SwitchLimits::max_buffered_bytes),
+    /// or the allowance its owner set): the chunk was dropped and answered
+    /// 413 (RFC 4975 §7.2: stop sending this message), and the leg's input
+    /// is ignored from then on. The owner tears the leg down.
+    BufferExceeded {
+        /// The leg.
+        leg: LegId,
+    },
     /// A leg sent bytes that are not MSRP; its input is ignored from then
     /// on (the application should drop the leg).
     ProtocolError {

@@ -5,6 +5,7 @@
 //! about one participant's message is that participant's business.
 
 use crate::body::cpim::CpimMessage;
+use crate::body::mime::MimeLimits;
 
 use super::{LegId, MsrpSwitch, Targets};
 
@@ -16,7 +17,7 @@ impl MsrpSwitch {
     /// leg.
     pub(super) fn targets(&self, from: LegId, chunk: &[u8]) -> Targets {
         let others = self.legs.iter().filter(|(t, _)| *t != from);
-        match notification_recipients(chunk) {
+        match notification_recipients(chunk, &self.shared.config.limits.mime) {
             None => others.map(|(t, _)| t).collect(),
             Some(to) => others
                 .filter(|(_, leg)| to.iter().any(|uri| uri == leg.config.from_identity()))
@@ -27,9 +28,10 @@ impl MsrpSwitch {
 }
 
 /// The CPIM `To` URIs of a first chunk that holds a disposition
-/// notification whole up to its content; `None` for anything else.
-fn notification_recipients(chunk: &[u8]) -> Option<Vec<String>> {
-    let msg = CpimMessage::parse(chunk).ok()?;
+/// notification whole up to its content (parsed under `limits`); `None`
+/// for anything else.
+fn notification_recipients(chunk: &[u8], limits: &MimeLimits) -> Option<Vec<String>> {
+    let msg = CpimMessage::parse_with(chunk, limits).ok()?;
     let is_imdn = msg
         .content_type()
         .and_then(Result::ok)
@@ -40,16 +42,21 @@ fn notification_recipients(chunk: &[u8]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::notification_recipients;
+    use crate::body::mime::MimeLimits;
 
     #[test]
     fn only_a_notification_names_its_recipients() {
         let imdn = b"From: <sip:bob@example.com>\r\nTo: <sip:alice@example.com>\r\n\r\nContent-Type: message/imdn+xml\r\nContent-Disposition: notification\r\n\r\n<imdn/>";
         assert_eq!(
-            notification_recipients(imdn),
+            notification_recipients(imdn, &MimeLimits::default()),
             Some(vec!["sip:alice@example.com".to_owned()])
         );
         let text = b"From: <sip:bob@example.com>\r\nTo: <sip:conf@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhi";
-        assert_eq!(notification_recipients(text), None);
-        assert_eq!(notification_recipients(b"To: <sip:a@x>\r\nSubj"), None);
+        let limits = MimeLimits::default();
+        assert_eq!(notification_recipients(text, &limits), None);
+        assert_eq!(
+            notification_recipients(b"To: <sip:a@x>\r\nSubj", &limits),
+            None
+        );
     }
 }

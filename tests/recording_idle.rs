@@ -1,0 +1,145 @@
+//! Recording requests to the IM History Function leave nothing behind
+//! when the network and the History Function misbehave: a regression of
+//! what the `group_session` fuzz target found, on the public simulator
+//! ([`oma_im::sim`]) with every message moved as bytes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use oma_im::im::client::{ClientConfig, Event as ClientEvent};
+use oma_im::im::history::{self, HistoryConfig, UnverifiedRequests};
+use oma_im::im::server::ServerConfig;
+use oma_im::sim::{ClientId, HistoryId, NodeId, Nodes, Proxy, Sim, SimEvent};
+
+const CORE: &str = "10.0.0.1:5060";
+const SERVER: &str = "10.0.0.10:5060";
+const HISTORY: &str = "10.0.0.30:5060";
+const HISTORY_URI: &str = "sip:history@history.example.com";
+const FACTORY: &str = "sip:conf-factory@im.example.com";
+const USERS: [(&str, &str); 3] = [
+    ("alice", "10.0.0.21"),
+    ("bob", "10.0.0.22"),
+    ("carol", "10.0.0.23"),
+];
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn history_config(seed: u64) -> HistoryConfig {
+    let mut c = HistoryConfig::new(HISTORY_URI, addr(HISTORY), addr(CORE));
+    c.msrp_addr = addr("10.0.0.30:2855");
+    // The core asserts no identity here: requests are handed over marked.
+    c.unverified_requests = UnverifiedRequests::AcceptMarked;
+    c.seed = seed.into();
+    c
+}
+
+/// The core, the server, the History Function and three clients that
+/// accept every invitation.
+fn network() -> (Sim, HistoryId, Vec<ClientId>) {
+    let mut sim = Sim::new(17);
+    let mut proxy = Proxy::new()
+        .with_domain("im.example.com", addr(SERVER))
+        .with_user(HISTORY_URI, addr(HISTORY));
+    let mut clients = Vec::new();
+    for (i, (user, ip)) in USERS.iter().enumerate() {
+        let uri = format!("sip:{user}@example.com");
+        let mut c = ClientConfig::new(&uri, FACTORY, addr(&format!("{ip}:5060")), addr(CORE));
+        c.msrp_addr = addr(&format!("{ip}:2855"));
+        c.seed = (300 + i as u64).into();
+        let id = sim.add_client(user, c);
+        sim.auto_accept(id, true);
+        clients.push(id);
+        proxy = proxy.with_user(&uri, addr(&format!("{ip}:5060")));
+    }
+    sim.add_proxy("core", addr(CORE), proxy);
+    let mut config = ServerConfig::new(addr(SERVER), addr(CORE), "im.example.com");
+    config.conference_factory_uris.push(FACTORY.to_owned());
+    config.msrp_authority = "10.0.0.10:2855".to_owned();
+    // The History Function's INVITE names the initiator in its From,
+    // which no trusted peer vouches for here.
+    config.access.recording_needs_verified_identity = false;
+    sim.add_server("server", config);
+    let history = sim.add_history("history", history_config(1));
+    (sim, history, clients)
+}
+
+/// The History Function's application: accepts every recording request.
+fn accept(nodes: &mut Nodes, node: NodeId, event: &SimEvent, now: Instant) {
+    if let (
+        NodeId::History(id),
+        SimEvent::History(history::Event::RecordingRequested { session, .. }),
+    ) = (node, event)
+    {
+        let _ = nodes.history(id).accept_recording(*session, now);
+    }
+}
+
+static FIRST_202_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// The first 202 Accepted that crosses the network (every hop of it).
+fn first_202(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(b"SIP/2.0 202") {
+        return false;
+    }
+    // Its hop from the core is the same bytes: both are held back.
+    static FIRST: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let first = FIRST.get_or_init(|| bytes.to_vec());
+    FIRST_202_SEEN.store(true, Ordering::SeqCst);
+    first.as_slice() == bytes
+}
+
+/// Alice asks for her session to be recorded; the 202 to her REFER is held
+/// back, so the History Function's terminating NOTIFY creates the REFER's
+/// dialog (RFC 6665 §4.1.2.4). The History Function then restarts and
+/// accepts Alice's retransmitted REFER afresh: its 202 creates a second
+/// dialog, with another tag. Alice's client used to keep that one for
+/// ever — no subscription on it, no deadline — and never went idle; it now
+/// ends it (§4.5.2) and every node goes idle.
+#[test]
+fn a_second_refer_dialog_from_a_restarted_history_function_is_ended() {
+    let (mut sim, history, c) = network();
+    let alice = c[0];
+    let now = sim.now();
+    let session = sim
+        .client(alice)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    sim.run_for(Duration::from_secs(2)).unwrap();
+    assert!(sim.client_ref(alice).is_established(session));
+
+    sim.delay_matching(first_202, Duration::from_secs(100));
+    let now = sim.now();
+    sim.client(alice)
+        .request_recording(session, HISTORY_URI, now)
+        .unwrap();
+    sim.run_for_with(Duration::from_millis(300), accept)
+        .unwrap();
+    assert!(FIRST_202_SEEN.load(Ordering::SeqCst));
+    assert!(sim.client_events(alice).iter().any(|e| matches!(
+        e,
+        ClientEvent::RecordingRequestNotified {
+            terminated: true,
+            ..
+        }
+    )));
+    sim.restart_history(history, history_config(2));
+    sim.run_for_with(Duration::from_secs(3), accept).unwrap();
+    assert!(sim
+        .client_events(alice)
+        .iter()
+        .any(|e| matches!(e, ClientEvent::RecordingRequestAnswered { status: 202, .. })));
+
+    for &client in &c {
+        let sessions: Vec<_> = sim.client_ref(client).sessions().collect();
+        for s in sessions {
+            let now = sim.now();
+            let _ = sim.client(client).leave(s, now);
+        }
+    }
+    if let Err(e) = sim.run_until_idle_with(Duration::from_secs(600), accept) {
+        panic!("not idle: {e}");
+    }
+}
