@@ -7,7 +7,8 @@
 //! * the fan-out of one MSRP message to 10 other Participants (the 200s of the
 //!   10 relayed SENDs fed back);
 //! * memory (resident set growth) per idle 5-party session, at 1 000 and at
-//!   100 000 sessions (`IM_BENCH_SESSIONS` overrides the larger count);
+//!   100 000 sessions (`IM_BENCH_SESSIONS` overrides the larger count,
+//!   `IM_BENCH_COUNTS=1000,100000` sets every count);
 //! * the cost of one event (an in-dialog UPDATE refreshing a session) with
 //!   1 000 and with 100 000 sessions hosted;
 //! * an INVITE flood over UDP: 100 000 never-answered session requests (one
@@ -564,7 +565,13 @@ fn main() {
     if !selected("scale") {
         return;
     }
-    let counts = if iters(2) == 2 {
+    // `IM_BENCH_COUNTS` (comma-separated) replaces the session counts.
+    let chosen: Option<Vec<usize>> = std::env::var("IM_BENCH_COUNTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let counts = if let Some(counts) = chosen {
+        counts
+    } else if iters(2) == 2 {
         let large = std::env::var("IM_BENCH_SESSIONS")
             .ok()
             .and_then(|v| v.parse().ok())

@@ -302,8 +302,7 @@ impl UserAgent {
                 transport,
             } => match parse_message_with(bytes, &self.config.limits.sip) {
                 Ok(message) => {
-                    let limits = self.config.limits.sip;
-                    let owned = move || OwnedMessage::validated(bytes.to_vec(), limits);
+                    let owned = || OwnedMessage::parsed(bytes.to_vec(), &message);
                     self.on_message(&message, owned, source, transport, now);
                 }
                 Err(error) => self.on_unparsable(bytes, error, source, transport),
@@ -994,11 +993,13 @@ impl UserAgent {
         if transport == self.config.transport {
             return Ok((request, hop));
         }
-        let mut bytes = request.into_bytes();
-        routing::set_top_via_transport(&mut bytes, transport);
+        let mut request = request;
         // Three octets of the Via's transport token changed for another
         // valid token: the message is still the one validated.
-        Ok((OwnedMessage::validated(bytes, self.config.limits.sip), hop))
+        request.patch(|bytes| {
+            routing::set_top_via_transport(bytes, transport);
+        });
+        Ok((request, hop))
     }
 
     /// Starts a client transaction for a routed request (see
