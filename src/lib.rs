@@ -70,6 +70,7 @@ pub mod rng;
 pub mod sdp;
 pub mod sim;
 pub mod sip;
+mod spare;
 pub mod transaction;
 
 pub use limits::Limits;

@@ -430,7 +430,7 @@ impl UserAgent {
         }
         let mut retry_422 = None;
         if let Some(set_key) = invite_set {
-            dialog = self.invite_response(&set_key, response, code);
+            dialog = self.invite_response(&set_key, response, code, now);
             if let (Some(d), true) = (dialog, (200..300).contains(&code)) {
                 let sent = self.invite_sets.get(&set_key).and_then(|s| {
                     let (spec, _, min_se) = s.session.as_ref()?;
@@ -509,6 +509,7 @@ impl UserAgent {
         set_key: &(String, String),
         response: &SipMessage<'_>,
         code: u16,
+        now: Instant,
     ) -> Option<DialogId> {
         let to_tag = response
             .to()
@@ -577,8 +578,10 @@ impl UserAgent {
         if code >= 200 {
             self.send_ack(dialog, response);
             // The first 2xx wins; the other forks' early dialogs end.
+            let mut first = false;
             let others: Vec<DialogId> = match self.invite_sets.get_mut(set_key) {
                 Some(set) => {
+                    first = set.confirmed.is_none();
                     set.confirmed.get_or_insert(dialog);
                     set.dialogs
                         .iter()
@@ -588,6 +591,9 @@ impl UserAgent {
                 }
                 None => Vec::new(),
             };
+            if first {
+                self.expire_invite_set(set_key, now);
+            }
             for d in others {
                 if self
                     .dialogs
@@ -627,15 +633,24 @@ impl UserAgent {
         Some(dialog_id)
     }
 
-    /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps the ACK for its
-    /// retransmissions.
+    /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps what the ACK is made
+    /// of (its CSeq number and branch), to send it again for each
+    /// retransmission of the 2xx.
     fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
         let branch = outgoing::new_branch(&mut self.rng);
+        if let Some(entry) = self.dialogs.get_mut(&dialog) {
+            entry.ack = Some((seq, branch.as_str().into()));
+        }
+        self.ack(dialog, &branch, seq);
+    }
+
+    /// Sends the ACK numbered `seq` with `branch` in `dialog`.
+    fn ack(&mut self, dialog: DialogId, branch: &str, seq: u32) {
         let Some(entry) = self.dialogs.get(&dialog) else {
             return;
         };
-        let bytes = outgoing::ack(&self.config, &entry.dialog, &branch, seq);
+        let bytes = outgoing::ack(&self.config, &entry.dialog, branch, seq);
         let strict = entry.dialog.first_route_is_strict();
         let routed = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)
@@ -645,15 +660,11 @@ impl UserAgent {
             // the session cannot be set up.
             return self.remove_dialog(dialog, TerminationReason::RequestFailed(503));
         };
-        let transmit = Transmit {
+        self.transmit(Transmit {
             destination: hop.destination,
             transport: hop.transport,
             bytes: ack.into_bytes(),
-        };
-        if let Some(entry) = self.dialogs.get_mut(&dialog) {
-            entry.ack = Some((seq, transmit.clone()));
-        }
-        self.transmit(transmit);
+        });
     }
 
     /// A 2xx to INVITE without a transaction: a retransmission (ACK it
@@ -686,7 +697,7 @@ impl UserAgent {
         if let Some(&d) = self.dialog_keys.get(&key) {
             let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
             match ack {
-                Some((ack_seq, transmit)) if ack_seq == seq => self.transmit(transmit),
+                Some((ack_seq, branch)) if ack_seq == seq => self.ack(d, &branch, seq),
                 _ => self.send_ack(d, response),
             }
             return;

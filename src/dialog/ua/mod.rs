@@ -19,7 +19,7 @@ use smallvec::SmallVec;
 pub use config::{Config, Limits};
 pub use routing::Routing;
 pub use session_timer::{RefreshMethod, SessionTimerConfig};
-use session_timer::{SessionBody, SessionDeadline, SessionTimer};
+use session_timer::{SessionDeadline, SessionTimer};
 use subscription::{SubDeadline, Subscription};
 pub use subscription::{SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId};
 pub use types::{
@@ -32,6 +32,7 @@ use super::{Dialog, DialogId, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
+use crate::spare::Spare;
 use crate::transaction::{
     cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
     ServerState, ServerTransaction, Timer, TransactionOutput, Transmit, Transport,
@@ -121,17 +122,17 @@ impl Pending2xx {
 #[derive(Debug)]
 struct DialogEntry {
     dialog: Dialog,
-    /// UAC: the ACK of the 2xx (by CSeq), sent again for each
-    /// retransmitted 2xx.
-    ack: Option<(u32, Transmit)>,
-    pending_2xx: Option<Pending2xx>,
-    invite_set: Option<InviteSetKey>,
+    /// UAC: the CSeq number and branch of the ACK of the 2xx, made and
+    /// sent again for each retransmitted 2xx.
+    ack: Option<(u32, Box<str>)>,
+    pending_2xx: Option<Box<Pending2xx>>,
+    invite_set: Option<Box<InviteSetKey>>,
     /// Why the BYE we sent was sent, reported when it completes.
     bye_reason: Option<TerminationReason>,
     /// The session timer (RFC 4028), when one was negotiated.
     session: Option<SessionTimer>,
     /// The last session description this UA sent, for re-INVITE refreshes.
-    session_body: SessionBody,
+    session_body: Option<Box<(String, Vec<u8>)>>,
     /// The subscriptions (RFC 6665) this dialog carries.
     subscriptions: SmallVec<[SubscriptionId; 1]>,
 }
@@ -230,6 +231,9 @@ pub struct UserAgent {
     accepted: HashMap<ServerKey, DialogId>,
     /// When each accepted INVITE is forgotten, oldest first.
     accepted_expiry: VecDeque<(Instant, ServerKey)>,
+    /// When each INVITE set with a 2xx is forgotten (64*T1 after its first
+    /// 2xx, RFC 6026 Timer M), oldest first: its dialogs live on alone.
+    answered_expiry: VecDeque<(Instant, InviteSetKey)>,
     /// Subscriptions (RFC 6665), by id.
     subscriptions: IdMap<SubscriptionId, Subscription>,
     /// Subscriptions by dialog and Event (type, id).
@@ -275,6 +279,7 @@ impl UserAgent {
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
+            answered_expiry: VecDeque::new(),
             subscriptions: IdMap::default(),
             subscription_keys: HashMap::new(),
             pending_subscriptions: HashMap::new(),
@@ -896,6 +901,9 @@ impl UserAgent {
             DeadlineReason::AcceptedInvite => {
                 self.accepted_expiry.front().is_some_and(|(t, _)| *t == at)
             }
+            DeadlineReason::AnsweredInvite => {
+                self.answered_expiry.front().is_some_and(|(t, _)| *t == at)
+            }
             DeadlineReason::SessionRefresh { dialog } => {
                 self.session_deadline_live(dialog, at, SessionDeadline::Refresh)
             }
@@ -911,8 +919,21 @@ impl UserAgent {
         }
     }
 
-    /// Drops stale deadlines from the top of the heap.
+    /// Drops stale deadlines from the top of the heap (and the expiries
+    /// of INVITE sets released already from the front of their queue).
     fn cleanup(&mut self) {
+        let mut purged = false;
+        while self
+            .answered_expiry
+            .front()
+            .is_some_and(|(_, key)| !self.invite_sets.contains_key(key))
+        {
+            self.answered_expiry.pop_front();
+            purged = true;
+        }
+        if let Some(&(next, _)) = self.answered_expiry.front().filter(|_| purged) {
+            self.schedule(next, DeadlineReason::AnsweredInvite);
+        }
         while let Some(Reverse((at, _, reason))) = self.deadlines.peek().copied() {
             if self.is_live(at, reason) {
                 break;
@@ -954,6 +975,21 @@ impl UserAgent {
                             self.accepted.remove(&key);
                         }
                     }
+                    // Only the front's deadline is live (compaction drops
+                    // the others): the next one is scheduled again.
+                    if let Some(&(next, _)) = self.accepted_expiry.front() {
+                        self.schedule(next, DeadlineReason::AcceptedInvite);
+                    }
+                }
+                DeadlineReason::AnsweredInvite => {
+                    while self.answered_expiry.front().is_some_and(|(t, _)| *t <= now) {
+                        if let Some((_, key)) = self.answered_expiry.pop_front() {
+                            self.forget_invite_set(&key);
+                        }
+                    }
+                    if let Some(&(next, _)) = self.answered_expiry.front() {
+                        self.schedule(next, DeadlineReason::AnsweredInvite);
+                    }
                 }
                 DeadlineReason::SessionRefresh { dialog } => self.on_session_refresh(dialog, now),
                 DeadlineReason::SessionExpiry { dialog } => self.on_session_expiry(dialog, now),
@@ -966,6 +1002,25 @@ impl UserAgent {
             }
             self.cleanup();
         }
+        self.release_spare();
+    }
+
+    /// Gives back the capacity of tables a burst left mostly empty.
+    fn release_spare(&mut self) {
+        self.clients.release_spare();
+        self.client_keys.release_spare();
+        self.servers.release_spare();
+        self.server_keys.release_spare();
+        self.dialogs.release_spare();
+        self.dialog_keys.release_spare();
+        self.remote_keys.release_spare();
+        self.merge_keys.release_spare();
+        self.invite_sets.release_spare();
+        self.accepted.release_spare();
+        self.accepted_expiry.release_spare();
+        self.answered_expiry.release_spare();
+        self.deadlines.release_spare();
+        self.out.release_spare();
     }
 
     /// Where `request` goes under the configured [`Routing`] (`strict`: the
@@ -1258,6 +1313,31 @@ impl UserAgent {
         }
     }
 
+    /// Forgets an INVITE set whose transaction is over, 64*T1 after its
+    /// first 2xx (RFC 6026): a 2xx of another fork is no longer expected,
+    /// and the set's dialogs need nothing of it.
+    fn forget_invite_set(&mut self, key: &InviteSetKey) {
+        if !self.invite_sets.get(key).is_some_and(|s| s.tx.is_none()) {
+            return;
+        }
+        let Some(set) = self.invite_sets.remove(key) else {
+            return;
+        };
+        for d in set.dialogs {
+            if let Some(entry) = self.dialogs.get_mut(&d) {
+                entry.invite_set = None;
+            }
+        }
+    }
+
+    /// Starts the 64*T1 after which the INVITE set `key`, answered with a
+    /// 2xx at `now`, is forgotten.
+    fn expire_invite_set(&mut self, key: &InviteSetKey, now: Instant) {
+        let at = now + self.config.timers.timeout();
+        self.answered_expiry.push_back((at, key.clone()));
+        self.schedule(at, DeadlineReason::AnsweredInvite);
+    }
+
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
         self.dialog_keys.insert(dialog.key(), id);
@@ -1277,7 +1357,7 @@ impl UserAgent {
                 dialog,
                 ack: None,
                 pending_2xx: None,
-                invite_set,
+                invite_set: invite_set.map(Box::new),
                 bye_reason: None,
                 session: None,
                 session_body: None,
@@ -1339,7 +1419,7 @@ impl UserAgent {
             give_up: now + timers.timeout(),
         };
         let at = pending.deadline();
-        entry.pending_2xx = Some(pending);
+        entry.pending_2xx = Some(Box::new(pending));
         self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         let expiry = now + timers.timeout();
         self.accepted.insert(key.clone(), dialog);

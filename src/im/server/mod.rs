@@ -176,6 +176,7 @@ use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
 use crate::hash::IdMap;
 use crate::im::trust::Originator;
 use crate::rng::Rng;
+use crate::spare::Spare;
 use crate::transaction::OwnedMessage;
 use session::ImSession;
 
@@ -600,6 +601,22 @@ impl ImServer {
             self.on_ua_event(event, now);
         }
         self.cleanup_timers();
+        self.release_spare();
+    }
+
+    /// Gives back the capacity of tables a burst left mostly empty.
+    fn release_spare(&mut self) {
+        self.sessions.release_spare();
+        self.by_token.release_spare();
+        self.by_call_id.release_spare();
+        self.by_dialog.release_spare();
+        self.by_client_tx.release_spare();
+        self.by_server_tx.release_spare();
+        self.by_leg_token.release_spare();
+        self.connections.release_spare();
+        self.timers.release_spare();
+        self.ua_events.release_spare();
+        self.out.release_spare();
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) {

@@ -64,7 +64,9 @@ impl ImServer {
             return;
         }
         if let Some(p) = s.participant_mut(participant) {
+            // Its description was needed for the leg only.
             p.leg_params = None;
+            p.remote_sdp = Vec::new();
         }
         // The Participant may have connected (and sent) before its SDP
         // exchange completed here.
