@@ -62,7 +62,7 @@ impl Incoming {
 pub(crate) struct Local {
     pub(crate) local_uri: UriKey,
     pub(crate) remote_uri: UriKey,
-    pub(crate) accept_types: AcceptTypes<'static>,
+    pub(crate) accept_types: std::sync::Arc<AcceptTypes<'static>>,
     pub(crate) max_size: u64,
 }
 

@@ -19,7 +19,7 @@ impl MsrpSwitch {
         match notification_recipients(chunk) {
             None => others.map(|(t, _)| t).collect(),
             Some(to) => others
-                .filter(|(_, leg)| to.iter().any(|uri| uri == leg.config.from_identity()))
+                .filter(|(_, leg)| to.iter().any(|uri| **uri == *leg.from_identity))
                 .map(|(t, _)| t)
                 .collect(),
         }
