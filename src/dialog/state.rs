@@ -34,14 +34,6 @@ pub enum DialogRole {
     Uas,
 }
 
-/// The dialog key of §12: Call-ID, local tag, remote tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct DialogKey {
-    pub(crate) call_id: String,
-    pub(crate) local_tag: String,
-    pub(crate) remote_tag: String,
-}
-
 /// The state a dialog keeps (§12.1): identifiers, the route set, the remote
 /// target and both sequence numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,12 +113,9 @@ impl Dialog {
         self.remote_seq
     }
 
-    pub(crate) fn key(&self) -> DialogKey {
-        DialogKey {
-            call_id: self.call_id.clone(),
-            local_tag: self.local_tag.clone(),
-            remote_tag: self.remote_tag.clone(),
-        }
+    /// Call-ID, local tag and remote tag.
+    pub(crate) fn ids(&self) -> (&str, &str, &str) {
+        (&self.call_id, &self.local_tag, &self.remote_tag)
     }
 
     /// The dialog a UAC creates from a response with a To tag to `request`

@@ -8,7 +8,7 @@ use super::{
     outgoing, CancelState, ClientTxId, DropReason, Event, ServerEntry, ServerTxId,
     TerminationReason, UaError, UserAgent,
 };
-use crate::dialog::state::{is_target_refresh, DialogKey};
+use crate::dialog::state::is_target_refresh;
 use crate::dialog::{Dialog, DialogId, DialogState};
 use crate::sip::{SipError, SipMessage};
 use crate::transaction::{
@@ -204,8 +204,7 @@ impl UserAgent {
             return;
         };
         // A request inside a dialog (§12.2.2).
-        let dialog_key = request_dialog_key(request, &to_tag);
-        let dialog = match dialog_key.and_then(|k| self.dialog_keys.get(&k).copied()) {
+        let dialog = match self.request_dialog(request, &to_tag) {
             Some(d) => Some(d),
             None => self.dialog_from_notify(request, &to_tag),
         };
@@ -258,9 +257,7 @@ impl UserAgent {
             .to()
             .and_then(Result::ok)
             .and_then(|to| to.tag().map(str::to_owned));
-        let dialog = to_tag
-            .and_then(|tag| request_dialog_key(request, &tag))
-            .and_then(|k| self.dialog_keys.get(&k).copied());
+        let dialog = to_tag.and_then(|tag| self.request_dialog(request, &tag));
         match dialog.and_then(|d| self.dialogs.get_mut(&d).map(|e| (d, e))) {
             Some((dialog, entry)) => {
                 entry.pending_2xx = None;
@@ -307,9 +304,12 @@ impl UserAgent {
         if method != "INVITE" {
             return false;
         }
-        self.remote_keys
-            .get(&(call_id.clone(), from_tag.clone()))
-            .and_then(|d| self.dialogs.get(d))
+        let dialogs = &self.dialogs;
+        self.index
+            .find_remote(call_id, from_tag, |d| {
+                dialogs.get(&d).map(|e| e.dialog.ids())
+            })
+            .and_then(|d| self.dialogs.get(&d))
             .and_then(|e| e.dialog.remote_seq)
             .is_some_and(|remote| *seq <= remote)
     }
@@ -530,12 +530,7 @@ impl UserAgent {
         if code == 100 {
             return None;
         }
-        let key = DialogKey {
-            call_id: set_key.0.clone(),
-            local_tag: set_key.1.clone(),
-            remote_tag: to_tag,
-        };
-        let existing = self.dialog_keys.get(&key).copied();
+        let existing = self.find_dialog(&set_key.0, &set_key.1, &to_tag);
         let dialog = match existing {
             Some(d) => {
                 let max = self.config.limits.max_route_set;
@@ -625,7 +620,8 @@ impl UserAgent {
             response,
             self.config.limits.max_route_set,
         )?;
-        if let Some(&existing) = self.dialog_keys.get(&dialog.key()) {
+        let (call_id, local, remote) = dialog.ids();
+        if let Some(existing) = self.find_dialog(call_id, local, remote) {
             return Some(existing);
         }
         self.insert_dialog(dialog, None);
@@ -689,12 +685,7 @@ impl UserAgent {
                 reason: DropReason::NoMatch,
             });
         };
-        let key = DialogKey {
-            call_id,
-            local_tag: from_tag,
-            remote_tag: to_tag,
-        };
-        if let Some(&d) = self.dialog_keys.get(&key) {
+        if let Some(d) = self.find_dialog(&call_id, &from_tag, &to_tag) {
             let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
             match ack {
                 Some((ack_seq, branch)) if ack_seq == seq => self.ack(d, &branch, seq),
@@ -702,7 +693,7 @@ impl UserAgent {
             }
             return;
         }
-        let set_key = (key.call_id, key.local_tag);
+        let set_key = (call_id, from_tag);
         let request = match self.invite_sets.get(&set_key) {
             Some(set) if set.seq == seq => set.request.clone(),
             _ => {
@@ -736,12 +727,12 @@ impl UserAgent {
     }
 }
 
-/// The dialog key of a request received with To tag `to_tag`: Call-ID, the
-/// To tag (ours) and the From tag (theirs).
-fn request_dialog_key(request: &SipMessage<'_>, to_tag: &str) -> Option<DialogKey> {
-    Some(DialogKey {
-        call_id: request.call_id()?.ok()?.to_string(),
-        local_tag: to_tag.to_owned(),
-        remote_tag: request.from()?.ok()?.tag()?.to_owned(),
-    })
+impl UserAgent {
+    /// The dialog of a request received with To tag `to_tag`, by its key:
+    /// Call-ID, the To tag (ours) and the From tag (theirs).
+    fn request_dialog(&self, request: &SipMessage<'_>, to_tag: &str) -> Option<DialogId> {
+        let call_id = request.call_id()?.ok()?;
+        let from = request.from()?.ok()?;
+        self.find_dialog(call_id.id, to_tag, from.tag()?)
+    }
 }

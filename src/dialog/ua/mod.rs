@@ -3,6 +3,7 @@
 
 mod config;
 mod incoming;
+mod index;
 mod outgoing;
 mod routing;
 mod session_timer;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 pub use config::{Config, Limits};
+use index::DialogIndex;
 pub use routing::Routing;
 pub use session_timer::{RefreshMethod, SessionTimerConfig};
 use session_timer::{SessionDeadline, SessionTimer};
@@ -27,7 +29,7 @@ pub use types::{
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
 };
 
-use super::state::{is_target_refresh, request_outside_dialog, DialogKey};
+use super::state::{is_target_refresh, request_outside_dialog};
 use super::{Dialog, DialogId, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
@@ -217,10 +219,10 @@ pub struct UserAgent {
     server_keys: HashMap<ServerKey, ServerTxId>,
     /// Boxed: the table's spare slots then cost a pointer, not an entry.
     dialogs: IdMap<DialogId, Box<DialogEntry>>,
-    dialog_keys: HashMap<DialogKey, DialogId>,
-    /// Dialogs by (Call-ID, remote tag): an INVITE outside any dialog that
-    /// names one of them is a stale copy of the request that created it.
-    remote_keys: HashMap<(String, String), DialogId>,
+    /// Dialogs by key (§12), and by (Call-ID, remote tag): an INVITE
+    /// outside any dialog that names one of them is a stale copy of the
+    /// request that created it.
+    index: DialogIndex,
     /// Server transactions of requests received outside a dialog, by
     /// their merge key (§8.2.2.2).
     merge_keys: HashMap<MergeKey, ServerTxId>,
@@ -273,8 +275,7 @@ impl UserAgent {
             servers: IdMap::default(),
             server_keys: HashMap::new(),
             dialogs: IdMap::default(),
-            dialog_keys: HashMap::new(),
-            remote_keys: HashMap::new(),
+            index: DialogIndex::default(),
             merge_keys: HashMap::new(),
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
@@ -449,6 +450,14 @@ impl UserAgent {
         }
         self.process_due(now);
         Ok(id)
+    }
+
+    /// The dialog with key (Call-ID, local tag, remote tag).
+    fn find_dialog(&self, call_id: &str, local: &str, remote: &str) -> Option<DialogId> {
+        let dialogs = &self.dialogs;
+        self.index.find((call_id, local, remote), |d| {
+            dialogs.get(&d).map(|e| e.dialog.ids())
+        })
     }
 
     /// Sends a request inside a dialog (BYE, re-INVITE, UPDATE, INFO,
@@ -1012,8 +1021,7 @@ impl UserAgent {
         self.servers.release_spare();
         self.server_keys.release_spare();
         self.dialogs.release_spare();
-        self.dialog_keys.release_spare();
-        self.remote_keys.release_spare();
+        self.index.release_spare();
         self.merge_keys.release_spare();
         self.invite_sets.release_spare();
         self.accepted.release_spare();
@@ -1340,11 +1348,10 @@ impl UserAgent {
 
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
-        self.dialog_keys.insert(dialog.key(), id);
-        self.remote_keys.insert(
-            (dialog.call_id().to_owned(), dialog.remote_tag().to_owned()),
-            id,
-        );
+        let dialogs = &self.dialogs;
+        self.index.insert(id, dialog.ids(), |d| {
+            dialogs.get(&d).map(|e| e.dialog.ids())
+        });
         if let Some(set) = invite_set
             .as_ref()
             .and_then(|k| self.invite_sets.get_mut(k))
@@ -1370,14 +1377,7 @@ impl UserAgent {
         let Some(entry) = self.dialogs.remove(&id) else {
             return;
         };
-        self.dialog_keys.remove(&entry.dialog.key());
-        let remote = (
-            entry.dialog.call_id().to_owned(),
-            entry.dialog.remote_tag().to_owned(),
-        );
-        if self.remote_keys.get(&remote) == Some(&id) {
-            self.remote_keys.remove(&remote);
-        }
+        self.index.remove(id, entry.dialog.ids());
         self.dialog_subscriptions_gone(entry.subscriptions);
         if let Some(key) = entry.invite_set {
             if let Some(set) = self.invite_sets.get_mut(&key) {

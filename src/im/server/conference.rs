@@ -328,7 +328,7 @@ fn roster_user(p: &super::session::Participant, anonymous_uri: &str) -> User {
     } else {
         JoiningMethod::DialedIn
     });
-    if let (false, Some((method, reason))) = (p.is_alive(), &p.disconnection) {
+    if let (false, Some((method, reason))) = (p.is_alive(), p.disconnection.as_deref()) {
         endpoint.disconnection_method = Some(*method);
         endpoint.disconnection_info = Some(ExecutionInfo {
             when: None,

@@ -78,13 +78,16 @@ pub(crate) struct Participant {
     /// The methods of its Allow header (7.2.1.1, "store the supported
     /// methods").
     pub allow: Option<String>,
-    /// The server's SDP towards it (its answer, or the offer to an invitee).
+    /// The server's SDP answer to it (a joiner; an invitee's offer is made
+    /// again from `sdp_id` when needed).
     pub local_sdp: Vec<u8>,
-    /// Its SDP (its offer, or an invitee's answer).
+    /// The `o=` session id of the server's offer to an invitee.
+    pub sdp_id: u64,
+    /// A joiner's SDP offer, until its leg joins.
     pub remote_sdp: Vec<u8>,
     /// The switch leg's parameters, when they were negotiated where both
     /// descriptions were parsed already (taken when the leg joins).
-    pub leg_params: Option<super::LegParams>,
+    pub leg_params: Option<Box<super::LegParams>>,
     /// RFC 4028 interval it refreshes with, when the server supervises it.
     pub interval: Option<u32>,
     /// When it is released unless it refreshes.
@@ -97,7 +100,7 @@ pub(crate) struct Participant {
     pub alerting: bool,
     /// How it left the session or failed to join, and why (RFC 4575
     /// §5.7: `disconnection-method`, `disconnection-info`).
-    pub disconnection: Option<(DisconnectionMethod, String)>,
+    pub disconnection: Option<Box<(DisconnectionMethod, String)>>,
     /// When an invitee's INVITE is CANCELled unless answered.
     pub invite_deadline: Option<Instant>,
     /// The REFER this invitation answers, if any.
@@ -120,6 +123,7 @@ impl Participant {
             verified: false,
             allow: None,
             local_sdp: Vec::new(),
+            sdp_id: 0,
             remote_sdp: Vec::new(),
             leg_params: None,
             interval: None,

@@ -542,6 +542,26 @@ impl ImServer {
         local
     }
 
+    /// The server's SDP offer to an invitee (its answer to the invitee's
+    /// refreshes too): made again from its numbers when needed rather than
+    /// kept.
+    pub(super) fn with_invitee_offer<R>(
+        config: &ServerConfig,
+        sdp_id: u64,
+        leg_uri: &str,
+        large_message: bool,
+        then: impl FnOnce(&SessionDescription<'_>) -> R,
+    ) -> R {
+        let mut local = Self::local_parameters(config, sdp_id, leg_uri);
+        local.setup = SetupRole::ActPass;
+        if large_message {
+            // The server only delivers the Large Message to the invitee.
+            local.direction = crate::sdp::Direction::SendOnly;
+        }
+        let description = offer(&local);
+        then(&description)
+    }
+
     /// 7.2.2.2: an INVITE from the server to one invitee, on the
     /// inviter's behalf.
     fn invite(&mut self, session: SessionId, uri: &str, now: Instant) {
@@ -576,14 +596,9 @@ impl ImServer {
         let pid = s.add(uri.to_owned(), State::Failed, max_gone);
         self.by_leg_token.insert(token.clone(), (session, pid));
         let sdp_id = self.rng.next_u64() >> 1;
-        let mut local = Self::local_parameters(&self.config, sdp_id, &leg_uri);
-        local.setup = SetupRole::ActPass;
-        if s.large_message {
-            // The server only delivers the Large Message to the invitee.
-            local.direction = crate::sdp::Direction::SendOnly;
-        }
-        let body = offer(&local).to_bytes();
-        drop(local);
+        let body = Self::with_invitee_offer(&self.config, sdp_id, &leg_uri, s.large_message, |o| {
+            o.to_bytes()
+        });
         let mut spec = RequestSpec::new(
             Method::Invite,
             uri,
@@ -605,7 +620,7 @@ impl ImServer {
                 "Session-Expires",
                 &format!("{};refresher=uas", self.config.session_expires),
             )
-            .with_body("application/sdp", body.clone());
+            .with_body("application/sdp", body);
         let sent = self.ua.send_request(spec, now);
         // The Call-ID the invitee's dialog will be found by.
         let call_id = sent.as_ref().ok().and_then(|tx| {
@@ -621,7 +636,7 @@ impl ImServer {
             .sessions
             .get_mut(&session)
             .and_then(|s| s.participant_mut(pid))?;
-        p.local_sdp = body;
+        p.sdp_id = sdp_id;
         p.invited = true;
         p.call_id = call_id;
         p.referral = referral;
@@ -765,7 +780,7 @@ impl ImServer {
         &mut self,
         session: SessionId,
         participant: ParticipantId,
-        invitee_answer: Option<&[u8]>,
+        invitee_answer: Option<&SessionDescription<'_>>,
         now: Instant,
     ) {
         let Some(p) = self
@@ -789,9 +804,7 @@ impl ImServer {
         else {
             return;
         };
-        let invitee_sdp =
-            invitee_answer.and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok());
-        let ours = match &invitee_sdp {
+        let ours = match invitee_answer {
             Some(a) => crate::sdp::offer_answer::answer_for_inviter(&their_offer, a, &local),
             None => answer(&their_offer, &local),
         };
@@ -825,7 +838,7 @@ impl ImServer {
         };
         p.state = State::Joined;
         p.local_sdp = body;
-        p.leg_params = leg_params;
+        p.leg_params = leg_params.map(Box::new);
         p.refresh_at = Some(refresh_at);
         let (address, verified) = (p.address.clone(), p.verified);
         self.schedule(refresh_at, super::Timer::Refresh(session, participant));

@@ -118,24 +118,12 @@ impl ImServer {
     ) -> Option<(LegConfig, Vec<String>, bool)> {
         let p = self.sessions.get(&session)?.participant(participant)?;
         let token = p.leg.as_ref()?.token.clone();
+        // Negotiated where both descriptions were parsed (none: the
+        // exchange did not give a leg).
         let LegParams {
             remote_path,
             active,
-        } = match &p.leg_params {
-            Some(params) => params.clone(),
-            None => {
-                let sdp_limits = &self.config.limits.layers.sdp;
-                let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
-                let remote =
-                    SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
-                let side = if p.invited {
-                    Side::Offerer
-                } else {
-                    Side::Answerer
-                };
-                LegParams::negotiate(&local, &remote, side)?
-            }
-        };
+        } = p.leg_params.as_deref().cloned()?;
         let config = LegConfig {
             local_uri: self.leg_uri(&token),
             remote_path: remote_path.clone(),

@@ -1,0 +1,197 @@
+//! [`DialogIndex`]: a user agent's dialogs by their identifiers, without a
+//! copy of the identifiers.
+//!
+//! Call-IDs and tags are chosen by peers, so they are hashed with a keyed
+//! hash (the standard library's SipHash under this index's random keys):
+//! the index keeps the 64-bit hash and the dialog it names, and every hit is
+//! checked against the dialog itself. Two identifiers with the same hash
+//! (which a peer cannot aim at without the keys) are still told apart: the
+//! second one goes to a small map of copied identifiers.
+
+use std::collections::hash_map::{Entry, HashMap, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use crate::dialog::DialogId;
+use crate::hash::IdMap;
+use crate::spare::Spare;
+
+/// A dialog's identifiers: Call-ID, local tag, remote tag.
+pub(super) type Ids<'a> = (&'a str, &'a str, &'a str);
+
+/// Dialogs by (Call-ID, local tag, remote tag) — the dialog key of RFC
+/// 3261 §12 — and by (Call-ID, remote tag).
+#[derive(Debug, Default)]
+pub(super) struct DialogIndex {
+    keys: RandomState,
+    by_key: IdMap<u64, DialogId>,
+    by_remote: IdMap<u64, DialogId>,
+    /// Dialogs whose key hashes like another dialog's.
+    key_overflow: HashMap<(String, String, String), DialogId>,
+    /// Dialogs whose (Call-ID, remote tag) hashes like another's.
+    remote_overflow: HashMap<(String, String), DialogId>,
+}
+
+impl DialogIndex {
+    fn hash(&self, parts: &[&str]) -> u64 {
+        let mut h = self.keys.build_hasher();
+        for part in parts {
+            part.hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// The dialog with key `(call_id, local, remote)`; `ids` gives a
+    /// dialog's identifiers.
+    pub(super) fn find<'d>(
+        &self,
+        (call_id, local, remote): Ids<'_>,
+        ids: impl Fn(DialogId) -> Option<Ids<'d>>,
+    ) -> Option<DialogId> {
+        let hash = self.hash(&[call_id, local, remote]);
+        match self.by_key.get(&hash) {
+            Some(&d) if ids(d) == Some((call_id, local, remote)) => Some(d),
+            _ if self.key_overflow.is_empty() => None,
+            _ => self
+                .key_overflow
+                .get(&(call_id.to_owned(), local.to_owned(), remote.to_owned()))
+                .copied(),
+        }
+    }
+
+    /// The dialog with Call-ID `call_id` and remote tag `remote` (the last
+    /// one indexed).
+    pub(super) fn find_remote<'d>(
+        &self,
+        call_id: &str,
+        remote: &str,
+        ids: impl Fn(DialogId) -> Option<Ids<'d>>,
+    ) -> Option<DialogId> {
+        let hash = self.hash(&[call_id, remote]);
+        let same = |d: DialogId| ids(d).is_some_and(|(c, _, r)| (c, r) == (call_id, remote));
+        match self.by_remote.get(&hash) {
+            Some(&d) if same(d) => Some(d),
+            _ if self.remote_overflow.is_empty() => None,
+            _ => self
+                .remote_overflow
+                .get(&(call_id.to_owned(), remote.to_owned()))
+                .copied(),
+        }
+    }
+
+    /// Indexes dialog `d` under its identifiers `of_d` (replacing a dialog
+    /// indexed under the same key, and as the last one with its Call-ID
+    /// and remote tag).
+    pub(super) fn insert<'d>(
+        &mut self,
+        d: DialogId,
+        of_d: Ids<'_>,
+        ids: impl Fn(DialogId) -> Option<Ids<'d>>,
+    ) {
+        let (call_id, local, remote) = of_d;
+        let hash = self.hash(&[call_id, local, remote]);
+        match self.by_key.entry(hash) {
+            Entry::Vacant(v) => {
+                v.insert(d);
+            }
+            Entry::Occupied(mut o) => {
+                if ids(*o.get()).is_none_or(|other| other == of_d) {
+                    o.insert(d);
+                } else {
+                    let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
+                    self.key_overflow.insert(key, d);
+                }
+            }
+        }
+        let hash = self.hash(&[call_id, remote]);
+        match self.by_remote.entry(hash) {
+            Entry::Vacant(v) => {
+                v.insert(d);
+            }
+            Entry::Occupied(mut o) => {
+                let same = ids(*o.get()).is_none_or(|(c, _, r)| (c, r) == (call_id, remote));
+                if same {
+                    o.insert(d);
+                } else {
+                    self.remote_overflow
+                        .insert((call_id.to_owned(), remote.to_owned()), d);
+                }
+            }
+        }
+    }
+
+    /// Forgets dialog `d`, indexed under `of_d`.
+    pub(super) fn remove(&mut self, d: DialogId, (call_id, local, remote): Ids<'_>) {
+        let hash = self.hash(&[call_id, local, remote]);
+        if self.by_key.get(&hash) == Some(&d) {
+            self.by_key.remove(&hash);
+        } else if !self.key_overflow.is_empty() {
+            let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
+            if self.key_overflow.get(&key) == Some(&d) {
+                self.key_overflow.remove(&key);
+            }
+        }
+        let hash = self.hash(&[call_id, remote]);
+        if self.by_remote.get(&hash) == Some(&d) {
+            self.by_remote.remove(&hash);
+        } else if !self.remote_overflow.is_empty() {
+            let key = (call_id.to_owned(), remote.to_owned());
+            if self.remote_overflow.get(&key) == Some(&d) {
+                self.remote_overflow.remove(&key);
+            }
+        }
+    }
+
+    /// Gives back the capacity a burst left unused.
+    pub(super) fn release_spare(&mut self) {
+        self.by_key.release_spare();
+        self.by_remote.release_spare();
+        self.key_overflow.release_spare();
+        self.remote_overflow.release_spare();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialogs_are_found_by_both_keys_and_forgotten() {
+        let dialogs = [
+            (DialogId(1), ("c1", "l1", "r1")),
+            (DialogId(2), ("c1", "l1", "r2")),
+            (DialogId(3), ("c2", "l1", "r1")),
+        ];
+        let ids = |d: DialogId| dialogs.iter().find(|(id, _)| *id == d).map(|(_, k)| *k);
+        let mut index = DialogIndex::default();
+        for (d, k) in dialogs {
+            index.insert(d, k, ids);
+        }
+        for (d, k) in dialogs {
+            assert_eq!(index.find(k, ids), Some(d));
+            assert_eq!(index.find_remote(k.0, k.2, ids), Some(d));
+        }
+        assert_eq!(index.find(("c1", "l2", "r1"), ids), None);
+        index.remove(DialogId(2), dialogs[1].1);
+        assert_eq!(index.find(dialogs[1].1, ids), None);
+        assert_eq!(index.find(dialogs[0].1, ids), Some(DialogId(1)));
+    }
+
+    #[test]
+    fn a_taken_slot_sends_the_dialog_to_the_overflow() {
+        let mut index = DialogIndex::default();
+        let hash = index.hash(&["c", "l", "r"]);
+        // Another dialog holds this key's slot.
+        index.by_key.insert(hash, DialogId(7));
+        let table = [
+            (DialogId(7), ("x", "y", "z")),
+            (DialogId(8), ("c", "l", "r")),
+        ];
+        let ids = |d: DialogId| table.iter().find(|(id, _)| *id == d).map(|(_, k)| *k);
+        index.insert(DialogId(8), ("c", "l", "r"), ids);
+        assert_eq!(index.find(("c", "l", "r"), ids), Some(DialogId(8)));
+        assert_eq!(index.key_overflow.len(), 1);
+        index.remove(DialogId(8), ("c", "l", "r"));
+        assert!(index.key_overflow.is_empty());
+        assert_eq!(index.by_key.get(&hash), Some(&DialogId(7)));
+    }
+}
