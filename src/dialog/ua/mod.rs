@@ -636,7 +636,7 @@ impl UserAgent {
                 entry
                     .dialog
                     .and_then(|d| self.dialogs.get(&d))
-                    .and_then(|e| e.dialog.local_contact.clone())
+                    .and_then(|e| e.dialog.local_contact().map(str::to_owned))
             })
         };
         if answers_initial || refresh {
@@ -700,7 +700,7 @@ impl UserAgent {
         } else if let Some(id) = dialog {
             if let (true, Some(own), Some(e)) = (refresh, &spec.contact, self.dialogs.get_mut(&id))
             {
-                e.dialog.local_contact = Some(own.clone());
+                e.dialog.set_local_contact(own);
             }
             let established = match self.dialogs.get_mut(&id) {
                 Some(e) if (200..300).contains(&code) => {

@@ -133,7 +133,7 @@ pub(crate) fn in_dialog(
     let mut w = head(config, dialog, method, branch, seq);
     if crate::dialog::state::is_target_refresh(method) {
         w.header_with("Contact", |out| {
-            write_contact(out, config, dialog.local_contact.as_deref())
+            write_contact(out, config, dialog.local_contact())
         });
     }
     extras(&mut w, &spec.headers, spec.content_type.as_deref());

@@ -273,7 +273,7 @@ impl MsrpSwitch {
                 tid: String::new(),
                 spare: Vec::new(),
                 spare_receiving: None,
-                accept_types: Arc::new(AcceptTypes::from_iter(["message/cpim"])),
+                accept_types: Arc::clone(&CPIM_ONLY),
             },
             cursor: None,
             first_body: Vec::new(),
@@ -954,6 +954,10 @@ fn track(
         },
     );
 }
+
+/// What every leg of every switch accepts: CPIM.
+static CPIM_ONLY: std::sync::LazyLock<Arc<AcceptTypes<'static>>> =
+    std::sync::LazyLock::new(|| Arc::new(AcceptTypes::from_iter(["message/cpim"])));
 
 /// How many buffers [`MsrpSwitch::recycle`] keeps.
 const MAX_SPARE: usize = 32;
