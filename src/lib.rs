@@ -64,6 +64,7 @@ pub mod dialog;
 pub mod fuzzing;
 mod hash;
 pub mod im;
+mod keyed;
 mod limits;
 pub mod msrp;
 pub mod rng;

@@ -635,8 +635,10 @@ impl UserAgent {
     fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
         let branch = outgoing::new_branch(&mut self.rng);
-        if let Some(entry) = self.dialogs.get_mut(&dialog) {
-            entry.ack = Some((seq, branch.as_str().into()));
+        if let (Some(entry), Ok(kept)) =
+            (self.dialogs.get_mut(&dialog), branch.as_bytes().try_into())
+        {
+            entry.ack = Some((seq, kept));
         }
         self.ack(dialog, &branch, seq);
     }
@@ -688,7 +690,9 @@ impl UserAgent {
         if let Some(d) = self.find_dialog(&call_id, &from_tag, &to_tag) {
             let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
             match ack {
-                Some((ack_seq, branch)) if ack_seq == seq => self.ack(d, &branch, seq),
+                Some((ack_seq, branch)) if ack_seq == seq => {
+                    self.ack(d, std::str::from_utf8(&branch).unwrap_or_default(), seq)
+                }
                 _ => self.send_ack(d, response),
             }
             return;

@@ -126,7 +126,7 @@ struct DialogEntry {
     dialog: Dialog,
     /// UAC: the CSeq number and branch of the ACK of the 2xx, made and
     /// sent again for each retransmitted 2xx.
-    ack: Option<(u32, Box<str>)>,
+    ack: Option<(u32, [u8; outgoing::BRANCH_LEN])>,
     pending_2xx: Option<Box<Pending2xx>>,
     invite_set: Option<Box<InviteSetKey>>,
     /// Why the BYE we sent was sent, reported when it completes.

@@ -12,11 +12,14 @@ use crate::transaction::{MessageWriter, MAGIC_COOKIE};
 
 /// A new branch: the magic cookie and a random token (§8.1.1.7).
 pub(crate) fn new_branch(rng: &mut Rng) -> String {
-    let mut branch = String::with_capacity(MAGIC_COOKIE.len() + 16);
+    let mut branch = String::with_capacity(BRANCH_LEN);
     branch.push_str(MAGIC_COOKIE);
-    rng.fill_token(&mut branch, 16);
+    rng.fill_token(&mut branch, BRANCH_LEN - MAGIC_COOKIE.len());
     branch
 }
+
+/// The length of the branches [`new_branch`] draws.
+pub(crate) const BRANCH_LEN: usize = 23;
 
 /// Appends our Via (with `rport`, RFC 3581) and Max-Forwards.
 fn via(w: &mut MessageWriter, config: &Config, branch: &str) {

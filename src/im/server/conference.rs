@@ -48,7 +48,7 @@ impl ImServer {
             .and_then(|key| {
                 let (user, host) = key.split_once('@')?;
                 host.eq_ignore_ascii_case(&self.config.domain)
-                    .then(|| self.by_token.get(user).copied())
+                    .then(|| self.session_by_token(user))
                     .flatten()
             });
         let (Some(session), Some(call_id)) = (session, msg.call_id().and_then(Result::ok)) else {
@@ -202,7 +202,7 @@ impl ImServer {
         };
         let sub = s.subscribers.swap_remove(index);
         self.by_subscription.remove(&dialog);
-        self.by_call_id.remove(&sub.call_id);
+        self.by_call_id.remove(&sub.call_id, session);
         self.notify(dialog, state, body, now);
         let _ = self.ua.terminate_dialog(dialog);
         self.collect();
@@ -245,7 +245,7 @@ impl ImServer {
             })
             .collect();
         for (dialog, left, version) in targets {
-            let mut info = ConferenceInfo::new(&identity, ElementState::Partial, Some(version));
+            let mut info = ConferenceInfo::new(&*identity, ElementState::Partial, Some(version));
             info.users = Some(Users {
                 state: ElementState::Partial,
                 users: vec![user.clone()],
@@ -281,7 +281,7 @@ impl ImServer {
                 .iter()
                 .filter(|p| !p.recorder && p.state == State::Joined)
                 .count();
-            let mut info = ConferenceInfo::new(&s.identity, ElementState::Full, Some(version));
+            let mut info = ConferenceInfo::new(&*s.identity, ElementState::Full, Some(version));
             info.conference_state = Some(ConferenceState {
                 user_count: u32::try_from(connected).ok(),
                 active: Some(true),

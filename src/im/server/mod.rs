@@ -175,6 +175,7 @@ pub use types::{
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
 use crate::hash::IdMap;
 use crate::im::trust::Originator;
+use crate::keyed::KeyedIndex;
 use crate::rng::Rng;
 use crate::spare::Spare;
 use crate::transaction::OwnedMessage;
@@ -239,15 +240,18 @@ pub struct ImServer {
     next_id: u64,
     /// Boxed: the table's spare slots then cost a pointer, not a session.
     sessions: IdMap<SessionId, Box<ImSession>>,
-    by_token: HashMap<String, SessionId>,
-    by_call_id: HashMap<String, SessionId>,
+    /// Sessions by the user part of their IM Session Identity.
+    by_token: KeyedIndex<SessionId>,
+    /// Sessions by the Call-ID of a Participant's dialog.
+    by_call_id: KeyedIndex<SessionId>,
     by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
     by_client_tx: IdMap<ClientTxId, (SessionId, ParticipantId)>,
     /// INVITEs CANCELled and not yet answered with a final response: a
     /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
     cancelled_invites: std::collections::HashSet<ClientTxId>,
     by_server_tx: IdMap<ServerTxId, (SessionId, ParticipantId)>,
-    by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
+    /// Participants by the session-id of the server's MSRP URI on their leg.
+    by_leg_token: KeyedIndex<(SessionId, ParticipantId)>,
     /// Conference-factory-URIs (URI keys) to the URI as configured.
     factories: HashMap<String, String>,
     /// IM Group Identities (URI keys) to the group's index in the config.
@@ -327,13 +331,13 @@ impl ImServer {
             config,
             next_id: 0,
             sessions: IdMap::default(),
-            by_token: HashMap::new(),
-            by_call_id: HashMap::new(),
+            by_token: KeyedIndex::default(),
+            by_call_id: KeyedIndex::default(),
             by_dialog: IdMap::default(),
             by_client_tx: IdMap::default(),
             cancelled_invites: std::collections::HashSet::new(),
             by_server_tx: IdMap::default(),
-            by_leg_token: HashMap::new(),
+            by_leg_token: KeyedIndex::default(),
             factories,
             groups,
             publics,
@@ -532,7 +536,7 @@ impl ImServer {
 
     /// The IM Session Identity of a session.
     pub fn identity(&self, session: SessionId) -> Option<&str> {
-        self.sessions.get(&session).map(|s| s.identity.as_str())
+        self.sessions.get(&session).map(|s| &*s.identity)
     }
 
     /// The methods a Participant listed in its Allow header (7.2.1.1: "store
@@ -604,6 +608,26 @@ impl ImServer {
         self.release_spare();
     }
 
+    /// The session whose IM Session Identity has user part `token`.
+    fn session_by_token(&self, token: &str) -> Option<SessionId> {
+        let sessions = &self.sessions;
+        self.by_token.get(token, |s, token| {
+            sessions.get(&s).is_some_and(|s| *s.token == *token)
+        })
+    }
+
+    /// The session a Participant's dialog with Call-ID `call_id` is in.
+    fn session_by_call_id(&self, call_id: &str) -> Option<SessionId> {
+        self.by_call_id
+            .get(call_id, |s, c| has_call_id(&self.sessions, s, c))
+    }
+
+    /// The Participant whose leg has the MSRP session-id `token`.
+    fn leg_by_token(&self, token: &str) -> Option<(SessionId, ParticipantId)> {
+        self.by_leg_token
+            .get(token, |sp, t| has_leg_token(&self.sessions, sp, t))
+    }
+
     /// Gives back the capacity of tables a burst left mostly empty.
     fn release_spare(&mut self) {
         self.sessions.release_spare();
@@ -669,4 +693,26 @@ impl ImServer {
             self.timers.pop();
         }
     }
+}
+
+/// Whether a Participant of session `s` has a dialog with Call-ID `call_id`.
+fn has_call_id(sessions: &IdMap<SessionId, Box<ImSession>>, s: SessionId, call_id: &str) -> bool {
+    sessions.get(&s).is_some_and(|s| {
+        s.participants
+            .iter()
+            .any(|p| p.call_id.as_deref() == Some(call_id))
+    })
+}
+
+/// Whether Participant `p` of session `s` has a leg with session-id `token`.
+fn has_leg_token(
+    sessions: &IdMap<SessionId, Box<ImSession>>,
+    (s, p): (SessionId, ParticipantId),
+    token: &str,
+) -> bool {
+    sessions
+        .get(&s)
+        .and_then(|s| s.participant(p))
+        .and_then(|p| p.leg.as_ref())
+        .is_some_and(|l| *l.token == *token)
 }

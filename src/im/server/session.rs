@@ -39,7 +39,7 @@ pub(crate) enum State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Leg {
     /// The session-id of the server's MSRP URI on this leg.
-    pub token: String,
+    pub token: Box<str>,
     /// The connection carrying the leg, once known.
     pub connection: Option<ConnectionId>,
     /// Bytes that arrived on the connection before the leg joined the
@@ -104,7 +104,7 @@ pub(crate) struct Participant {
     /// When an invitee's INVITE is CANCELled unless answered.
     pub invite_deadline: Option<Instant>,
     /// The REFER this invitation answers, if any.
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// When it is removed for the loss of its MSRP connection, unless it
     /// sent BYE by then.
     pub lost_at: Option<Instant>,
@@ -159,16 +159,16 @@ pub(crate) struct Subscriber {
 #[derive(Debug)]
 pub(crate) struct ImSession {
     /// The user part of the IM Session Identity.
-    pub token: String,
+    pub token: Box<str>,
     /// The IM Session Identity (`sip:<token>@<domain>`).
-    pub identity: String,
+    pub identity: Box<str>,
     /// The Authenticated Originator's IM Address of the server's messages:
     /// the Conference-factory-URI, IM Group Identity or public conference
     /// URI (7.2.1.1 step 4).
-    pub originator: String,
+    pub originator: Box<str>,
     /// The URI hosting the session (the key of `group_sessions` /
     /// `public_sessions`).
-    pub hosted_by: String,
+    pub hosted_by: Box<str>,
     pub participants: Vec<Participant>,
     pub next_participant: u64,
     /// The inviter of an ad-hoc or group setup.

@@ -92,7 +92,7 @@ impl ImServer {
         }
         let (user, host) = key.split_once('@')?;
         if host.eq_ignore_ascii_case(&self.config.domain) {
-            return self.by_token.get(user).map(|s| Target::Session(*s));
+            return self.session_by_token(user).map(Target::Session);
         }
         None
     }
@@ -428,7 +428,7 @@ impl ImServer {
         let id = SessionId(self.fresh_id());
         let token = loop {
             let t = self.rng.token(16);
-            if !self.by_token.contains_key(&t) {
+            if self.session_by_token(&t).is_none() {
                 break t;
             }
         };
@@ -441,14 +441,17 @@ impl ImServer {
         if kind != Kind::AdHoc {
             self.hosted_sessions.insert(uri_key(hosted_by), id);
         }
-        self.by_token.insert(token.clone(), id);
+        let sessions = &self.sessions;
+        self.by_token.insert(&token, id, |s, t| {
+            sessions.get(&s).is_some_and(|s| *s.token == *t)
+        });
         self.sessions.insert(
             id,
             Box::new(ImSession {
-                token,
-                identity: identity.clone(),
-                originator: hosted_by.to_owned(),
-                hosted_by: hosted_by.to_owned(),
+                token: token.into(),
+                identity: identity.as_str().into(),
+                originator: hosted_by.into(),
+                hosted_by: hosted_by.into(),
                 participants: Vec::new(),
                 next_participant: 0,
                 inviter: None,
@@ -495,13 +498,18 @@ impl ImServer {
             p.remote_sdp = j.offer;
             p.interval = Some(j.interval);
             p.leg = Some(Leg {
-                token: token.clone(),
+                token: token.as_str().into(),
                 connection: None,
                 early: Vec::new(),
             });
         }
-        self.by_leg_token.insert(token, (session, id));
-        self.by_call_id.insert(j.call_id, session);
+        let sessions = &self.sessions;
+        self.by_leg_token.insert(&token, (session, id), |sp, t| {
+            super::has_leg_token(sessions, sp, t)
+        });
+        self.by_call_id.insert(&j.call_id, session, |s, c| {
+            super::has_call_id(sessions, s, c)
+        });
         self.by_server_tx.insert(transaction, (session, id));
         id
     }
@@ -509,7 +517,7 @@ impl ImServer {
     fn leg_token(&mut self) -> String {
         loop {
             let t = self.rng.token(20);
-            if !self.by_leg_token.contains_key(&t) {
+            if self.leg_by_token(&t).is_none() {
                 return t;
             }
         }
@@ -594,9 +602,13 @@ impl ImServer {
         let originator = s.originator.clone();
         let contact = focus_contact(&s.identity);
         let pid = s.add(uri.to_owned(), State::Failed, max_gone);
-        self.by_leg_token.insert(token.clone(), (session, pid));
+        let large_message = s.large_message;
+        let sessions = &self.sessions;
+        self.by_leg_token.insert(&token, (session, pid), |sp, t| {
+            super::has_leg_token(sessions, sp, t)
+        });
         let sdp_id = self.rng.next_u64() >> 1;
-        let body = Self::with_invitee_offer(&self.config, sdp_id, &leg_uri, s.large_message, |o| {
+        let body = Self::with_invitee_offer(&self.config, sdp_id, &leg_uri, large_message, |o| {
             o.to_bytes()
         });
         let mut spec = RequestSpec::new(
@@ -628,7 +640,9 @@ impl ImServer {
             Some(request.call_id()?.ok()?.id.to_owned())
         });
         if let Some(c) = &call_id {
-            self.by_call_id.insert(c.clone(), session);
+            let sessions = &self.sessions;
+            self.by_call_id
+                .insert(c, session, |s, c| super::has_call_id(sessions, s, c));
         }
         self.collect();
         let deadline = now + self.config.invitation_timeout;
@@ -639,9 +653,9 @@ impl ImServer {
         p.sdp_id = sdp_id;
         p.invited = true;
         p.call_id = call_id;
-        p.referral = referral;
+        p.referral = referral.map(Box::new);
         p.leg = Some(Leg {
-            token,
+            token: token.into(),
             connection: None,
             early: Vec::new(),
         });

@@ -205,7 +205,7 @@ impl ImServer {
                     if let Some(s) = self.sessions.get_mut(&session) {
                         if let Some(i) = s.subscribers.iter().position(|x| x.dialog == dialog) {
                             let sub = s.subscribers.swap_remove(i);
-                            self.by_call_id.remove(&sub.call_id);
+                            self.by_call_id.remove(&sub.call_id, session);
                         }
                     }
                 }
@@ -248,7 +248,7 @@ impl ImServer {
         if self.subscription_created(dialog, &call_id, now) {
             return;
         }
-        let Some(&session) = self.by_call_id.get(&call_id) else {
+        let Some(session) = self.session_by_call_id(&call_id) else {
             let _ = self.ua.terminate_dialog(dialog);
             self.ua_drop_terminated();
             return;
@@ -405,7 +405,7 @@ impl ImServer {
         };
         match s.participant(participant) {
             Some(p) if p.invited => {
-                let leg_uri = self.leg_uri(p.leg.as_ref().map_or("", |l| l.token.as_str()));
+                let leg_uri = self.leg_uri(p.leg.as_ref().map_or("", |l| &*l.token));
                 ImServer::with_invitee_offer(
                     &self.config,
                     p.sdp_id,
@@ -468,7 +468,7 @@ impl ImServer {
         p.state = State::Joined;
         p.invite_deadline = None;
         p.leg_params = leg_params.map(Box::new);
-        let referral = p.referral.take();
+        let referral = p.referral.take().map(|r| *r);
         // The address is the one the server invited.
         p.verified = true;
         let dialog = dialog.or(p.dialog);
@@ -590,10 +590,10 @@ impl ImServer {
         p.state = State::Failed;
         p.invite_deadline = None;
         p.disconnection = Some(Box::new(shown));
-        let referral = p.referral.take();
+        let referral = p.referral.take().map(|r| *r);
         let address = p.address.clone();
         if let Some(leg) = p.leg.take() {
-            self.by_leg_token.remove(&leg.token);
+            self.by_leg_token.remove(&leg.token, (session, participant));
         }
         self.event(Event::InvitationFailed {
             session,
@@ -783,7 +783,7 @@ impl ImServer {
         let leg = p.leg.take();
         s.switch.leave(LegId(participant.0));
         if let Some(leg) = leg {
-            self.by_leg_token.remove(&leg.token);
+            self.by_leg_token.remove(&leg.token, (session, participant));
             if let Some(c) = leg.connection {
                 self.connections.remove(&c);
                 self.out.push_back(Output::MsrpClose { connection: c });
@@ -854,7 +854,7 @@ impl ImServer {
         for p in &mut s.participants {
             match p.state {
                 State::Inviting(tx) => {
-                    cancels.push((tx, p.id, p.address.clone(), p.referral.take()));
+                    cancels.push((tx, p.id, p.address.clone(), p.referral.take().map(|r| *r)));
                     p.disconnection = Some(Box::new((
                         DisconnectionMethod::Failed,
                         "cancelled".to_owned(),
@@ -905,7 +905,7 @@ impl ImServer {
         let Some(s) = self.sessions.remove(&session) else {
             return;
         };
-        self.by_token.remove(&s.token);
+        self.by_token.remove(&s.token, session);
         if self
             .hosted_sessions
             .get(&super::headers::uri_key(&s.hosted_by))
@@ -916,7 +916,7 @@ impl ImServer {
         }
         for p in &s.participants {
             if let Some(c) = &p.call_id {
-                self.by_call_id.remove(c);
+                self.by_call_id.remove(c, session);
             }
             if let Some(d) = p.dialog {
                 self.by_dialog.remove(&d);
@@ -931,7 +931,7 @@ impl ImServer {
                 _ => {}
             }
             if let Some(leg) = &p.leg {
-                self.by_leg_token.remove(&leg.token);
+                self.by_leg_token.remove(&leg.token, (session, p.id));
                 if let Some(c) = leg.connection {
                     self.connections.remove(&c);
                     self.out.push_back(Output::MsrpClose { connection: c });

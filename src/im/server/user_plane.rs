@@ -224,7 +224,7 @@ impl ImServer {
             Lookup::Found(token) => token,
             Lookup::Invalid => return self.close_unbound(connection),
         };
-        let Some(&(session, participant)) = self.by_leg_token.get(token) else {
+        let Some((session, participant)) = self.leg_by_token(token) else {
             return self.close_unbound(connection);
         };
         let current = self

@@ -99,12 +99,13 @@ mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod relays;
 mod route;
 
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -121,6 +122,7 @@ use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
 use cpim_from::rewrite_from;
 use legs::Legs;
+use relays::Relays;
 
 type TransactId = [u8; ID_LEN];
 
@@ -192,8 +194,8 @@ struct Leg {
     active: bool,
     max_queued_bytes: usize,
     local: Local,
-    to_line: Vec<u8>,
-    from_line: Vec<u8>,
+    to_line: Box<[u8]>,
+    from_line: Box<[u8]>,
     parser: MsrpStreamParser,
     receiving: Option<Box<Receiving>>,
     queue: VecDeque<Vec<u8>>,
@@ -201,7 +203,7 @@ struct Leg {
     writable: bool,
     congested: bool,
     failed: bool,
-    relays: HashMap<Box<str>, Relay>,
+    relays: Relays,
     /// Relayed transactions awaiting the leg's response, by the transact-id
     /// the switch drew.
     pending: IdMap<TransactId, Pending>,
@@ -210,7 +212,10 @@ struct Leg {
 /// What every leg operation shares, apart from the legs.
 #[derive(Debug, Clone)]
 struct Shared {
-    config: SwitchConfig,
+    /// The configuration's limits and response timeout (its seed went
+    /// into `rng`).
+    limits: SwitchLimits,
+    response_timeout: std::time::Duration,
     rng: Rng,
     events: VecDeque<SwitchEvent>,
     /// The response deadline of every transaction sent, in order (every
@@ -266,7 +271,8 @@ impl MsrpSwitch {
             legs: Legs::default(),
             shared: Shared {
                 rng: Rng::new(config.rng_seed),
-                config,
+                limits: config.limits,
+                response_timeout: config.response_timeout,
                 events: VecDeque::new(),
                 deadlines: VecDeque::new(),
                 sequence: 0,
@@ -289,18 +295,17 @@ impl MsrpSwitch {
         if self.legs.contains_key(&id) {
             return Err(JoinError::DuplicateLeg);
         }
-        if self.legs.len() >= self.shared.config.limits.max_legs {
+        if self.legs.len() >= self.shared.limits.max_legs {
             return Err(JoinError::TooManyLegs);
         }
         config.validate()?;
         let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
         let local_uri = key(&config.local_uri)?;
         let remote_uri = key(config.remote_path.last().map_or("", String::as_str))?;
-        let limits = self.shared.config.limits.msrp;
-        let mut to_line = path_line("To-Path", &config.remote_path);
-        let mut from_line = path_line("From-Path", std::slice::from_ref(&config.local_uri));
-        to_line.shrink_to_fit();
-        from_line.shrink_to_fit();
+        let limits = self.shared.limits.msrp;
+        let to_line = path_line("To-Path", &config.remote_path).into_boxed_slice();
+        let from_line =
+            path_line("From-Path", std::slice::from_ref(&config.local_uri)).into_boxed_slice();
         let leg = Leg {
             from_identity: config.from_identity().into(),
             active: config.active,
@@ -320,7 +325,7 @@ impl MsrpSwitch {
             writable: true,
             congested: false,
             failed: false,
-            relays: HashMap::new(),
+            relays: Relays::default(),
             pending: IdMap::default(),
         };
         self.legs.insert(id, leg);
@@ -676,7 +681,7 @@ impl MsrpSwitch {
         let first = range.start == 1;
         let mut relay = if first {
             if !leg.relays.contains_key(message_id)
-                && leg.relays.len() >= self.shared.config.limits.max_relayed_messages_per_leg
+                && leg.relays.len() >= self.shared.limits.max_relayed_messages_per_leg
             {
                 return 413;
             }
@@ -784,7 +789,7 @@ impl MsrpSwitch {
                 if let Some(existing) = leg.relays.get_mut(message_id) {
                     *existing = relay;
                 } else {
-                    leg.relays.insert(Box::from(message_id), relay);
+                    leg.relays.insert(message_id, relay);
                 }
             }
             ContinuationFlag::Complete => {
@@ -939,7 +944,7 @@ fn track(
     shared.sequence = shared.sequence.wrapping_add(1);
     // In order: a clock read earlier than the last one does not move a
     // deadline before those already queued.
-    let mut at = now + shared.config.response_timeout;
+    let mut at = now + shared.response_timeout;
     if let Some(&((last, _), _)) = shared.deadlines.back() {
         at = at.max(last);
     }
@@ -1024,7 +1029,7 @@ impl Shared {
         flag: ContinuationFlag,
         ends: &EndLineStarts,
     ) -> bool {
-        if leg.pending.len() >= self.config.limits.max_pending_per_leg {
+        if leg.pending.len() >= self.limits.max_pending_per_leg {
             if !leg.congested {
                 leg.congested = true;
                 self.events.push_back(SwitchEvent::LegCongested(id));
