@@ -102,6 +102,17 @@ impl Layout {
         })
     }
 
+    /// The method of a request, from `bytes` (those the layout was made
+    /// from); `None` for a response.
+    pub(crate) fn method<'a>(&self, bytes: &'a [u8]) -> Option<&'a str> {
+        match self.start {
+            Start::Request { method, .. } => {
+                core::str::from_utf8(bytes.get(method.0 as usize..method.1 as usize)?).ok()
+            }
+            Start::Response { .. } => None,
+        }
+    }
+
     /// How many header fields the message has.
     pub(crate) fn header_count(&self) -> usize {
         self.headers.len()

@@ -157,13 +157,7 @@ impl OwnedMessage {
     /// The method of a request, read from its Request-Line without parsing
     /// the message again (`None` for a response).
     pub fn request_method(&self) -> Option<&str> {
-        if self.bytes.starts_with(b"SIP/") {
-            return None;
-        }
-        // The constructor validated a Request-Line: the method is its
-        // first token.
-        let end = memchr::memchr(b' ', &self.bytes)?;
-        std::str::from_utf8(self.bytes.get(..end)?).ok()
+        self.layout.method(&self.bytes)
     }
 
     /// The message as sent or received on the wire.

@@ -2,10 +2,8 @@
 //! [`RequestSpec`], in-dialog requests (§12.2.1.1) and the ACK of a 2xx
 //! (§13.2.2.4).
 
-use std::io::Write;
-
 use super::{Config, DialogRequestSpec, RequestSpec, Routing};
-use crate::decimal::push_decimal;
+use crate::decimal::{push_decimal, push_socket_addr};
 use crate::dialog::Dialog;
 use crate::rng::Rng;
 use crate::transaction::{MessageWriter, MAGIC_COOKIE};
@@ -27,8 +25,7 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
         out.extend_from_slice(b"SIP/2.0/");
         out.extend_from_slice(config.transport.as_str().as_bytes());
         out.push(b' ');
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "{}", config.local_addr);
+        push_socket_addr(out, &config.local_addr);
         out.extend_from_slice(b";branch=");
         out.extend_from_slice(branch.as_bytes());
         out.extend_from_slice(b";rport");
@@ -49,8 +46,7 @@ pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config, contact: Option<
         out.extend_from_slice(user.as_bytes());
         out.push(b'@');
     }
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{}", config.local_addr);
+    push_socket_addr(out, &config.local_addr);
     if config.transport.is_reliable() {
         out.extend_from_slice(b";transport=tcp");
     }

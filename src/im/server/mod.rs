@@ -181,6 +181,11 @@ use crate::spare::Spare;
 use crate::transaction::OwnedMessage;
 use session::ImSession;
 
+/// How many transmit buffers [`ImServer::recycle`] keeps.
+pub const MAX_SPARE_BUFFERS: usize = 64;
+/// The largest transmit buffer [`ImServer::recycle`] keeps.
+pub const MAX_SPARE_CAPACITY: usize = 64 * 1024;
+
 /// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
 struct PendingSetup {
@@ -274,6 +279,10 @@ pub struct ImServer {
     timer_seq: u64,
     /// Events of the user agent not yet handled.
     ua_events: VecDeque<dialog::Event>,
+    /// Transmit buffers given back with [`ImServer::recycle`], lent to a
+    /// session's switch for the chunks it relays (at most
+    /// [`MAX_SPARE_BUFFERS`], each of at most [`MAX_SPARE_CAPACITY`] bytes).
+    buffers: Vec<Vec<u8>>,
     out: VecDeque<Output>,
 }
 
@@ -350,6 +359,7 @@ impl ImServer {
             timers: BinaryHeap::new(),
             timer_seq: 0,
             ua_events: VecDeque::new(),
+            buffers: Vec::new(),
             out: VecDeque::new(),
         }
     }
@@ -485,6 +495,36 @@ impl ImServer {
         match (mine, sip) {
             (Some(a), Some(b)) => Some(if b.at < a.at { b } else { a }),
             (a, b) => a.or(b),
+        }
+    }
+
+    /// Gives back the bytes of an [`Output::MsrpTransmit`] once they are
+    /// written, so that the MSRP switches relay into them instead of
+    /// allocating: a server fed its buffers back relays chunks without
+    /// allocating per recipient. Optional; at most [`MAX_SPARE_BUFFERS`]
+    /// buffers of at most [`MAX_SPARE_CAPACITY`] bytes are kept, server-wide
+    /// (none stays with a session).
+    ///
+    /// ```
+    /// use oma_im::im::server::{ImServer, Output, ServerConfig};
+    ///
+    /// let config = ServerConfig::new(
+    ///     "192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "im.example.com",
+    /// );
+    /// let mut server = ImServer::new(config);
+    /// while let Some(output) = server.poll_output() {
+    ///     if let Output::MsrpTransmit { bytes, .. } = output {
+    ///         // ... write `bytes` to the connection, then:
+    ///         server.recycle(bytes);
+    ///     }
+    /// }
+    /// ```
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.buffers.len() < MAX_SPARE_BUFFERS && buffer.capacity() <= MAX_SPARE_CAPACITY {
+            buffer.clear();
+            self.buffers.push(buffer);
         }
     }
 

@@ -525,7 +525,7 @@ impl ImServer {
 
     /// The server's MSRP URI for a leg.
     pub(super) fn leg_uri(&self, token: &str) -> String {
-        format!("msrp://{}/{token};tcp", self.config.msrp_authority)
+        ["msrp://", &self.config.msrp_authority, "/", token, ";tcp"].concat()
     }
 
     /// The server's SDP parameters on a leg.
@@ -614,17 +614,17 @@ impl ImServer {
         let mut spec = RequestSpec::new(
             Method::Invite,
             uri,
-            &format!("<{originator}>"),
-            &format!("<{uri}>"),
+            &["<", &originator, ">"].concat(),
+            &["<", uri, ">"].concat(),
         )
         .with_contact(&contact)
         .with_header("Accept-Contact", "*;+g.oma.sip-im")
         .with_header("User-Agent", &self.release)
-        .with_header("P-Asserted-Identity", &format!("<{originator}>"));
+        .with_header("P-Asserted-Identity", &["<", &originator, ">"].concat());
         if let Some((address, anonymous)) = inviter {
             // RFC 3892 / RFC 5366: the inviter, unless it asked for anonymity.
             if !anonymous {
-                spec = spec.with_header("Referred-By", &format!("<{address}>"));
+                spec = spec.with_header("Referred-By", &["<", &address, ">"].concat());
             }
         }
         let spec = spec
@@ -875,7 +875,7 @@ impl ImServer {
             // the dialog keeps it for its refreshes and NOTIFYs.
             spec = spec
                 .with_contact(&focus_contact(&s.identity))
-                .with_header("P-Asserted-Identity", &format!("<{}>", s.originator));
+                .with_header("P-Asserted-Identity", &["<", &s.originator, ">"].concat());
         }
         spec
     }

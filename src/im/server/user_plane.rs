@@ -198,6 +198,14 @@ impl ImServer {
             if let Some(s) = self.sessions.get_mut(&session) {
                 let leg = LegId(participant.0);
                 if s.switch.has_leg(leg) {
+                    // Buffers for the relayed chunks: one per other leg, and
+                    // the response.
+                    for _ in 0..s.switch.leg_count() {
+                        match self.buffers.pop() {
+                            Some(buffer) => s.switch.recycle(buffer),
+                            None => break,
+                        }
+                    }
                     s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
                 } else if let Some(l) = s.participant_mut(participant).and_then(|p| p.leg.as_mut())
                 {
@@ -392,6 +400,12 @@ impl ImServer {
             && s.participants
                 .iter()
                 .all(|p| s.switch.queued_bytes(LegId(p.id.0)).unwrap_or(0) == 0);
+        // Buffers it did not use go back to the server.
+        while let Some(buffer) = s.switch.take_spare() {
+            if self.buffers.len() < super::MAX_SPARE_BUFFERS {
+                self.buffers.push(buffer);
+            }
+        }
         let next = s.switch.poll_timeout();
         let reschedule = next != s.switch_deadline;
         s.switch_deadline = next;

@@ -404,6 +404,17 @@ impl MsrpSwitch {
         }
     }
 
+    /// How many legs the switch has.
+    pub(crate) fn leg_count(&self) -> usize {
+        self.legs.len()
+    }
+
+    /// Takes back a buffer given with [`recycle`](Self::recycle) and not
+    /// used (a role that lends buffers to many switches keeps them itself).
+    pub(crate) fn take_spare(&mut self) -> Option<Vec<u8>> {
+        self.shared.spare.pop()
+    }
+
     /// Whether a leg with this id is there.
     pub fn has_leg(&self, id: LegId) -> bool {
         self.legs.contains_key(&id)
