@@ -80,6 +80,9 @@ pub(crate) struct HeaderEntry {
 /// to [`INLINE_HEADERS`]), or borrowed from the layout an
 /// [`OwnedMessage`](crate::transaction::OwnedMessage) keeps with its bytes.
 #[derive(Debug, Clone)]
+// A parsed message lives on the stack for one call: its fields inline save
+// an allocation per message; a kept message borrows its own.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Entries<'a> {
     /// Cut by the parser.
     Parsed(SmallVec<[HeaderEntry; INLINE_HEADERS]>),

@@ -688,7 +688,7 @@ impl UserAgent {
             });
         };
         if let Some(d) = self.find_dialog(&call_id, &from_tag, &to_tag) {
-            let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
+            let ack = self.dialogs.get(&d).and_then(|e| e.ack);
             match ack {
                 Some((ack_seq, branch)) if ack_seq == seq => {
                     self.ack(d, std::str::from_utf8(&branch).unwrap_or_default(), seq)

@@ -1325,7 +1325,7 @@ impl UserAgent {
     /// first 2xx (RFC 6026): a 2xx of another fork is no longer expected,
     /// and the set's dialogs need nothing of it.
     fn forget_invite_set(&mut self, key: &InviteSetKey) {
-        if !self.invite_sets.get(key).is_some_and(|s| s.tx.is_none()) {
+        if self.invite_sets.get(key).is_none_or(|s| s.tx.is_some()) {
             return;
         }
         let Some(set) = self.invite_sets.remove(key) else {

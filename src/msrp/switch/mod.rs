@@ -897,7 +897,7 @@ impl MsrpSwitch {
         if let Some(relay) = self
             .legs
             .get_mut(&from)
-            .and_then(|l| l.relays.get_mut(&*p.message_id))
+            .and_then(|l| l.relays.get_mut(&p.message_id))
         {
             relay.targets.retain(|t| *t != leg);
         }
