@@ -273,13 +273,14 @@ impl ImServer {
         let Some(session) = self.create_session(kind, &hosted_by) else {
             return self.reject(transaction, 503, None, now);
         };
-        // Step 4: the SDP offer against operator policy (RFC 3264: 488).
-        if !self.offer_allowed(&inviter.offer) {
+        // Step 4: the SDP offer against operator policy (RFC 3264: 488),
+        // parsed once.
+        let Some(direction) = self.offer_allowed(&inviter.offer) else {
             self.drop_session(session, EndReason::Rejected(488), now);
             return self.reject(transaction, 488, None, now);
-        }
+        };
         // Large Message mode to several recipients (9.x): a `sendonly` offer.
-        let large_message = is_send_only(&inviter.offer, &self.config.limits);
+        let large_message = direction == crate::sdp::Direction::SendOnly;
         if let Some(s) = self.sessions.get_mut(&session) {
             s.large_message = large_message;
         }
@@ -356,19 +357,18 @@ impl ImServer {
 
     /// 7.2.1.2 step 4: an MSRP line over TCP whose accept-types meet the
     /// types operator policy allows.
-    fn offer_allowed(&self, offer: &[u8]) -> bool {
-        let Ok(sdp) = SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp)
-        else {
-            return false;
-        };
-        let Some((_, media)) = sdp.msrp_media() else {
-            return false;
-        };
+    /// Whether an SDP offer is one the server takes (MSRP over TCP, a
+    /// content type in common), and then the direction of its MSRP media.
+    fn offer_allowed(&self, offer: &[u8]) -> Option<crate::sdp::Direction> {
+        let sdp =
+            SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp).ok()?;
+        let (_, media) = sdp.msrp_media()?;
         let allowed = self.allowed_types();
-        media.msrp_transport() == Some(MsrpTransport::Tcp)
+        let takes = media.msrp_transport() == Some(MsrpTransport::Tcp)
             && media
                 .accept_types()
-                .is_some_and(|t| !t.intersection(&allowed).is_empty())
+                .is_some_and(|t| !t.intersection(&allowed).is_empty());
+        takes.then(|| sdp.media_direction(media))
     }
 
     fn allowed_types(&self) -> AcceptTypes<'_> {
@@ -733,7 +733,7 @@ impl ImServer {
         if full {
             return self.reject(transaction, 486, Some(TOO_MANY_PARTICIPANTS), now);
         }
-        if !self.offer_allowed(&joiner.offer) {
+        if self.offer_allowed(&joiner.offer).is_none() {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
         }
@@ -899,11 +899,6 @@ impl ImServer {
         let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }
-}
-
-/// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
-fn is_send_only(offer: &[u8], limits: &super::Limits) -> bool {
-    offer_direction(offer, limits) == Some(crate::sdp::Direction::SendOnly)
 }
 
 /// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).
