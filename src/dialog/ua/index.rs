@@ -6,7 +6,9 @@
 //! the index keeps the 64-bit hash and the dialog it names, and every hit is
 //! checked against the dialog itself. Two identifiers with the same hash
 //! (which a peer cannot aim at without the keys) are still told apart: the
-//! second one goes to a small map of copied identifiers.
+//! second one goes to a small map of copied identifiers. One table serves
+//! both lookups: a server holds a dialog per participant, and a table entry
+//! per dialog and key would cost more than the rest of its index.
 
 use std::collections::hash_map::{Entry, HashMap, RandomState};
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -19,24 +21,22 @@ use crate::spare::Spare;
 pub(super) type Ids<'a> = (&'a str, &'a str, &'a str);
 
 /// Dialogs by (Call-ID, local tag, remote tag) — the dialog key of RFC
-/// 3261 §12 — and by (Call-ID, remote tag).
+/// 3261 §12 — and by (Call-ID, remote tag), in one table keyed by the
+/// latter: dialogs that share a Call-ID and remote tag but not the local
+/// tag (rare: a request merged on its way) go to the overflow.
 #[derive(Debug, Default)]
 pub(super) struct DialogIndex {
     keys: RandomState,
-    by_key: IdMap<u64, DialogId>,
     by_remote: IdMap<u64, DialogId>,
-    /// Dialogs whose key hashes like another dialog's.
-    key_overflow: HashMap<(String, String, String), DialogId>,
-    /// Dialogs whose (Call-ID, remote tag) hashes like another's.
-    remote_overflow: HashMap<(String, String), DialogId>,
+    /// Dialogs whose (Call-ID, remote tag) hashes like another dialog's.
+    overflow: HashMap<(String, String, String), DialogId>,
 }
 
 impl DialogIndex {
-    fn hash(&self, parts: &[&str]) -> u64 {
+    fn hash(&self, call_id: &str, remote: &str) -> u64 {
         let mut h = self.keys.build_hasher();
-        for part in parts {
-            part.hash(&mut h);
-        }
+        call_id.hash(&mut h);
+        remote.hash(&mut h);
         h.finish()
     }
 
@@ -44,43 +44,40 @@ impl DialogIndex {
     /// dialog's identifiers.
     pub(super) fn find<'d>(
         &self,
-        (call_id, local, remote): Ids<'_>,
+        key: Ids<'_>,
         ids: impl Fn(DialogId) -> Option<Ids<'d>>,
     ) -> Option<DialogId> {
-        let hash = self.hash(&[call_id, local, remote]);
-        match self.by_key.get(&hash) {
-            Some(&d) if ids(d) == Some((call_id, local, remote)) => Some(d),
-            _ if self.key_overflow.is_empty() => None,
+        let (call_id, local, remote) = key;
+        match self.by_remote.get(&self.hash(call_id, remote)) {
+            Some(&d) if ids(d) == Some(key) => Some(d),
+            _ if self.overflow.is_empty() => None,
             _ => self
-                .key_overflow
+                .overflow
                 .get(&(call_id.to_owned(), local.to_owned(), remote.to_owned()))
                 .copied(),
         }
     }
 
-    /// The dialog with Call-ID `call_id` and remote tag `remote` (the last
-    /// one indexed).
+    /// A dialog with Call-ID `call_id` and remote tag `remote`.
     pub(super) fn find_remote<'d>(
         &self,
         call_id: &str,
         remote: &str,
         ids: impl Fn(DialogId) -> Option<Ids<'d>>,
     ) -> Option<DialogId> {
-        let hash = self.hash(&[call_id, remote]);
         let same = |d: DialogId| ids(d).is_some_and(|(c, _, r)| (c, r) == (call_id, remote));
-        match self.by_remote.get(&hash) {
+        match self.by_remote.get(&self.hash(call_id, remote)) {
             Some(&d) if same(d) => Some(d),
-            _ if self.remote_overflow.is_empty() => None,
             _ => self
-                .remote_overflow
-                .get(&(call_id.to_owned(), remote.to_owned()))
-                .copied(),
+                .overflow
+                .iter()
+                .find(|((c, _, r), _)| (c.as_str(), r.as_str()) == (call_id, remote))
+                .map(|(_, &d)| d),
         }
     }
 
     /// Indexes dialog `d` under its identifiers `of_d` (replacing a dialog
-    /// indexed under the same key, and as the last one with its Call-ID
-    /// and remote tag).
+    /// indexed under the same key).
     pub(super) fn insert<'d>(
         &mut self,
         d: DialogId,
@@ -88,8 +85,8 @@ impl DialogIndex {
         ids: impl Fn(DialogId) -> Option<Ids<'d>>,
     ) {
         let (call_id, local, remote) = of_d;
-        let hash = self.hash(&[call_id, local, remote]);
-        match self.by_key.entry(hash) {
+        let hash = self.hash(call_id, remote);
+        match self.by_remote.entry(hash) {
             Entry::Vacant(v) => {
                 v.insert(d);
             }
@@ -98,22 +95,7 @@ impl DialogIndex {
                     o.insert(d);
                 } else {
                     let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
-                    self.key_overflow.insert(key, d);
-                }
-            }
-        }
-        let hash = self.hash(&[call_id, remote]);
-        match self.by_remote.entry(hash) {
-            Entry::Vacant(v) => {
-                v.insert(d);
-            }
-            Entry::Occupied(mut o) => {
-                let same = ids(*o.get()).is_none_or(|(c, _, r)| (c, r) == (call_id, remote));
-                if same {
-                    o.insert(d);
-                } else {
-                    self.remote_overflow
-                        .insert((call_id.to_owned(), remote.to_owned()), d);
+                    self.overflow.insert(key, d);
                 }
             }
         }
@@ -121,32 +103,21 @@ impl DialogIndex {
 
     /// Forgets dialog `d`, indexed under `of_d`.
     pub(super) fn remove(&mut self, d: DialogId, (call_id, local, remote): Ids<'_>) {
-        let hash = self.hash(&[call_id, local, remote]);
-        if self.by_key.get(&hash) == Some(&d) {
-            self.by_key.remove(&hash);
-        } else if !self.key_overflow.is_empty() {
-            let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
-            if self.key_overflow.get(&key) == Some(&d) {
-                self.key_overflow.remove(&key);
-            }
-        }
-        let hash = self.hash(&[call_id, remote]);
+        let hash = self.hash(call_id, remote);
         if self.by_remote.get(&hash) == Some(&d) {
             self.by_remote.remove(&hash);
-        } else if !self.remote_overflow.is_empty() {
-            let key = (call_id.to_owned(), remote.to_owned());
-            if self.remote_overflow.get(&key) == Some(&d) {
-                self.remote_overflow.remove(&key);
+        } else if !self.overflow.is_empty() {
+            let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
+            if self.overflow.get(&key) == Some(&d) {
+                self.overflow.remove(&key);
             }
         }
     }
 
     /// Gives back the capacity a burst left unused.
     pub(super) fn release_spare(&mut self) {
-        self.by_key.release_spare();
         self.by_remote.release_spare();
-        self.key_overflow.release_spare();
-        self.remote_overflow.release_spare();
+        self.overflow.release_spare();
     }
 }
 
@@ -178,20 +149,33 @@ mod tests {
 
     #[test]
     fn a_taken_slot_sends_the_dialog_to_the_overflow() {
-        let mut index = DialogIndex::default();
-        let hash = index.hash(&["c", "l", "r"]);
-        // Another dialog holds this key's slot.
-        index.by_key.insert(hash, DialogId(7));
+        // Two dialogs of one Call-ID and remote tag (a merged request),
+        // and a third whose slot another holds.
         let table = [
             (DialogId(7), ("x", "y", "z")),
             (DialogId(8), ("c", "l", "r")),
+            (DialogId(9), ("c", "m", "r")),
         ];
         let ids = |d: DialogId| table.iter().find(|(id, _)| *id == d).map(|(_, k)| *k);
-        index.insert(DialogId(8), ("c", "l", "r"), ids);
-        assert_eq!(index.find(("c", "l", "r"), ids), Some(DialogId(8)));
-        assert_eq!(index.key_overflow.len(), 1);
-        index.remove(DialogId(8), ("c", "l", "r"));
-        assert!(index.key_overflow.is_empty());
-        assert_eq!(index.by_key.get(&hash), Some(&DialogId(7)));
+        let mut index = DialogIndex::default();
+        index.insert(DialogId(8), table[1].1, ids);
+        index.insert(DialogId(9), table[2].1, ids);
+        assert_eq!(index.overflow.len(), 1);
+        assert_eq!(index.find(table[1].1, ids), Some(DialogId(8)));
+        assert_eq!(index.find(table[2].1, ids), Some(DialogId(9)));
+        assert!(index.find_remote("c", "r", ids).is_some());
+        index.remove(DialogId(8), table[1].1);
+        assert_eq!(index.find(table[2].1, ids), Some(DialogId(9)));
+        assert_eq!(index.find_remote("c", "r", ids), Some(DialogId(9)));
+        index.remove(DialogId(9), table[2].1);
+        assert!(index.overflow.is_empty());
+
+        let hash = index.hash("c", "r");
+        index.by_remote.insert(hash, DialogId(7));
+        index.insert(DialogId(8), table[1].1, ids);
+        assert_eq!(index.find(table[1].1, ids), Some(DialogId(8)));
+        index.remove(DialogId(8), table[1].1);
+        assert!(index.overflow.is_empty());
+        assert_eq!(index.by_remote.get(&hash), Some(&DialogId(7)));
     }
 }

@@ -30,9 +30,10 @@ use crate::transaction::Transport;
 /// ```
 ///
 /// where S ≈ 10 KiB is a session with one invitee and P ≈ 7 KiB each
-/// further Participant (its dialog, SDP copies, leg), both measured by
-/// `benches/im_server.rs` (10 204 bytes per never-answered session in a
-/// flood of 100 000 INVITEs; 37 700 bytes per idle 5-party session), and T
+/// further Participant (its dialog, SDP copies, leg) — upper bounds: the
+/// figures `benches/im_server.rs` measures are lower (9 412 bytes per
+/// never-answered session in a flood of 100 000 INVITEs; 9 700 bytes per
+/// idle 5-party session, once the 64*T1 after its set-up is over) — and T
 /// a transaction once it is answered: its state, its last response and the
 /// request line and Via, From, To, Call-ID and CSeq of its request (the rest
 /// of the request is released with the final response). The server answers
@@ -44,7 +45,7 @@ use crate::transaction::Transport;
 /// it keeps nothing, and a flood of them does not grow the server.
 ///
 /// With the defaults the session and held-INVITE terms come to about
-/// 0.48 GiB for a flood of small INVITEs (50 000 sessions, measured) and up
+/// 0.44 GiB for a flood of small INVITEs (50 000 sessions, measured) and up
 /// to about 3.5 GiB when each held INVITE is 64 KiB. The MSRP term is
 /// bounded per leg (1 MiB queued + a 1 MiB chunk being read by default), not
 /// by a role-wide budget. To keep a server under a figure (1 GiB, say), lower
