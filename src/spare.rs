@@ -48,14 +48,6 @@ impl<T: Ord> Spare for BinaryHeap<T> {
     }
 }
 
-impl<T> Spare for Vec<T> {
-    fn release_spare(&mut self) {
-        if let Some(to) = target(self.len(), self.capacity()) {
-            self.shrink_to(to);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,8 +70,8 @@ mod tests {
         queue.drain(..990);
         queue.release_spare();
         assert!(queue.capacity() < 64);
-        let mut small: Vec<u32> = Vec::with_capacity(64);
+        let mut small: VecDeque<u32> = VecDeque::with_capacity(64);
         small.release_spare();
-        assert_eq!(small.capacity(), 64, "small collections are left alone");
+        assert!(small.capacity() >= 64, "small collections are left alone");
     }
 }
