@@ -68,17 +68,6 @@ impl Hasher for IdHasher {
 /// A `HashMap` keyed by identifiers the crate generates.
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
-/// Gives back the memory of a map that emptied (after a flood, say): one
-/// holding less than a quarter of its capacity is shrunk to twice its
-/// length, so the cost is amortized over the removals.
-pub(crate) fn release_capacity<K: Eq + std::hash::Hash, V, S: std::hash::BuildHasher>(
-    map: &mut HashMap<K, V, S>,
-) {
-    if map.capacity() > 64 && map.len() * 4 < map.capacity() {
-        map.shrink_to(map.len() * 2);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

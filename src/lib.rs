@@ -64,12 +64,14 @@ pub mod dialog;
 pub mod fuzzing;
 mod hash;
 pub mod im;
+mod keyed;
 mod limits;
 pub mod msrp;
 pub mod rng;
 pub mod sdp;
 pub mod sim;
 pub mod sip;
+mod spare;
 pub mod transaction;
 
 pub use limits::Limits;

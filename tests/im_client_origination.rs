@@ -282,6 +282,17 @@ fn session_timer_starts_with_the_received_value_and_refreshes() {
     run(&mut net, 5);
     // The INVITE asked for 1800; the 200 said 120: the timer runs with 120.
     assert_eq!(net.node(CLIENT).client().session_expires(s), Some(120));
+    // The INVITE is forgotten 64*T1 after its 2xx (RFC 6026); the refresh
+    // is the next deadline after that.
+    let deadline = net.node(CLIENT).client().next_deadline().unwrap();
+    assert!(
+        matches!(
+            deadline.reason,
+            DeadlineReason::Sip(dialog::DeadlineReason::AnsweredInvite)
+        ),
+        "{deadline:?}"
+    );
+    run(&mut net, 30);
     let deadline = net.node(CLIENT).client().next_deadline().unwrap();
     assert!(
         matches!(

@@ -242,3 +242,54 @@ fn responses_with_two_vias_or_unknown_branches_are_dropped() {
         "{events:?}"
     );
 }
+
+#[test]
+fn the_invite_is_forgotten_64_t1_after_its_first_2xx() {
+    let mut ua = alice();
+    let t0 = Instant::now();
+    let invite_bytes = invite(&mut ua, t0);
+    let inv = parse_message(&invite_bytes).unwrap();
+    let contact_a = "Contact: <sip:bob@192.0.2.31>";
+    let contact_b = "Contact: <sip:bob@192.0.2.32>";
+    deliver(
+        &mut ua,
+        &response_for(&inv, 200, Some("forkA"), &[contact_a]),
+        t0,
+    );
+    let (transmits, _) = drain(&mut ua);
+    assert_eq!(transmits.len(), 1, "the ACK");
+    // Until 64*T1 the INVITE is kept: its end is the next deadline.
+    let window = ua.next_deadline().expect("the fork window");
+    assert_eq!(
+        window.reason,
+        oma_im::dialog::DeadlineReason::AnsweredInvite
+    );
+    assert_eq!(window.at, t0 + Duration::from_secs(32));
+    ua.handle_timeout(window.at);
+    drain(&mut ua);
+    // Forgotten: another fork's 2xx no longer makes a dialog to release
+    // (RFC 6026: the INVITE's transaction is over), it is dropped...
+    let late = t0 + Duration::from_secs(33);
+    deliver(
+        &mut ua,
+        &response_for(&inv, 200, Some("forkB"), &[contact_b]),
+        late,
+    );
+    let (transmits, events) = drain(&mut ua);
+    assert!(transmits.is_empty(), "{transmits:?}");
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::MessageDropped { .. })));
+    // ...while the confirmed dialog lives on, its 2xx still ACKed.
+    assert_eq!(ua.dialogs().count(), 1);
+    deliver(
+        &mut ua,
+        &response_for(&inv, 200, Some("forkA"), &[contact_a]),
+        late,
+    );
+    let (transmits, _) = drain(&mut ua);
+    assert_eq!(transmits.len(), 1);
+    let ack = parse_message(&transmits[0].bytes).unwrap();
+    assert_eq!(ack.method(), Some("ACK"));
+    assert_eq!(ack.to().unwrap().unwrap().tag(), Some("forkA"));
+}

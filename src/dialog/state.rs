@@ -34,13 +34,76 @@ pub enum DialogRole {
     Uas,
 }
 
-/// The dialog key of §12: Call-ID, local tag, remote tag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct DialogKey {
-    pub(crate) call_id: String,
-    pub(crate) local_tag: String,
-    pub(crate) remote_tag: String,
+/// The texts of a dialog, in the order of [`Texts::ends`].
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    CallId,
+    LocalTag,
+    RemoteTag,
+    LocalUri,
+    RemoteUri,
+    RemoteTarget,
+    LocalContact,
 }
+
+/// A dialog's texts (Call-ID, tags, URIs, remote target, local Contact),
+/// one after the other in one allocation: a server holds a dialog per
+/// participant, and these change rarely (a target refresh).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Texts {
+    text: Box<str>,
+    /// Where each [`Part`] ends in `text`.
+    ends: [u32; 7],
+    /// Whether the local Contact was given (else the user agent's default).
+    has_contact: bool,
+}
+
+impl Texts {
+    fn new(parts: [&str; 7], has_contact: bool) -> Self {
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0u32; 7];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            text.push_str(part);
+            // Parts come from one parsed message, whose length fits in a
+            // u32 (the parser's size limit).
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Texts {
+            text: text.into_boxed_str(),
+            ends,
+            has_contact,
+        }
+    }
+
+    fn get(&self, part: Part) -> &str {
+        let i = part as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text
+            .get(start..self.ends[i] as usize)
+            .unwrap_or_default()
+    }
+
+    /// The same texts with `part` replaced.
+    fn with(&self, part: Part, value: &str) -> Self {
+        let mut parts = [""; 7];
+        for (i, slot) in parts.iter_mut().enumerate() {
+            *slot = self.get(ALL_PARTS[i]);
+        }
+        parts[part as usize] = value;
+        let has_contact = self.has_contact || matches!(part, Part::LocalContact);
+        Texts::new(parts, has_contact)
+    }
+}
+
+const ALL_PARTS: [Part; 7] = [
+    Part::CallId,
+    Part::LocalTag,
+    Part::RemoteTag,
+    Part::LocalUri,
+    Part::RemoteUri,
+    Part::RemoteTarget,
+    Part::LocalContact,
+];
 
 /// The state a dialog keeps (§12.1): identifiers, the route set, the remote
 /// target and both sequence numbers.
@@ -49,15 +112,9 @@ pub struct Dialog {
     pub(crate) id: DialogId,
     pub(crate) state: DialogState,
     pub(crate) role: DialogRole,
-    pub(crate) call_id: String,
-    pub(crate) local_tag: String,
-    pub(crate) remote_tag: String,
-    pub(crate) local_uri: String,
-    pub(crate) remote_uri: String,
-    pub(crate) remote_target: String,
-    /// The Contact value we wrote in the creating message, when it was not
-    /// the user agent's default.
-    pub(crate) local_contact: Option<String>,
+    /// Call-ID, tags, URIs, remote target and the Contact value we wrote
+    /// in the creating message, when it was not the user agent's default.
+    texts: Texts,
     pub(crate) route_set: Vec<String>,
     pub(crate) local_seq: u32,
     pub(crate) remote_seq: Option<u32>,
@@ -79,32 +136,39 @@ impl Dialog {
     }
     /// The Call-ID.
     pub fn call_id(&self) -> &str {
-        &self.call_id
+        self.texts.get(Part::CallId)
     }
     /// The local tag (From tag of our requests).
     pub fn local_tag(&self) -> &str {
-        &self.local_tag
+        self.texts.get(Part::LocalTag)
     }
     /// The remote tag (To tag of our requests).
     pub fn remote_tag(&self) -> &str {
-        &self.remote_tag
+        self.texts.get(Part::RemoteTag)
     }
     /// The local URI (From of our requests, without tag), as a name-addr.
     pub fn local_uri(&self) -> &str {
-        &self.local_uri
+        self.texts.get(Part::LocalUri)
     }
     /// The remote URI (To of our requests, without tag), as a name-addr.
     pub fn remote_uri(&self) -> &str {
-        &self.remote_uri
+        self.texts.get(Part::RemoteUri)
     }
     /// The remote target: the URI of the peer's Contact.
     pub fn remote_target(&self) -> &str {
-        &self.remote_target
+        self.texts.get(Part::RemoteTarget)
     }
     /// The Contact value this side writes in the dialog's target-refresh
     /// requests and responses, when it is not the user agent's default.
     pub fn local_contact(&self) -> Option<&str> {
-        self.local_contact.as_deref()
+        self.texts
+            .has_contact
+            .then(|| self.texts.get(Part::LocalContact))
+    }
+
+    /// Sets the Contact value this side writes from now on.
+    pub(crate) fn set_local_contact(&mut self, contact: &str) {
+        self.texts = self.texts.with(Part::LocalContact, contact);
     }
     /// The route set, in the order of our requests' Route header: the
     /// Record-Route of the creating response reversed (UAC), or of the
@@ -121,12 +185,9 @@ impl Dialog {
         self.remote_seq
     }
 
-    pub(crate) fn key(&self) -> DialogKey {
-        DialogKey {
-            call_id: self.call_id.clone(),
-            local_tag: self.local_tag.clone(),
-            remote_tag: self.remote_tag.clone(),
-        }
+    /// Call-ID, local tag and remote tag.
+    pub(crate) fn ids(&self) -> (&str, &str, &str) {
+        (self.call_id(), self.local_tag(), self.remote_tag())
     }
 
     /// The dialog a UAC creates from a response with a To tag to `request`
@@ -143,6 +204,11 @@ impl Dialog {
         let mut routes = route_set(response, max_routes)?;
         routes.reverse();
         let seq = request.cseq()?.ok()?.seq;
+        let remote_target =
+            contact_uri(response).or_else(|| request.request_line().map(|l| l.uri.to_owned()))?;
+        // What we wrote in the request: the default or the application's
+        // own.
+        let contact = request.header(HeaderName::Contact).map(|h| h.value);
         Some(Dialog {
             id,
             state: if code < 200 {
@@ -151,18 +217,18 @@ impl Dialog {
                 DialogState::Confirmed
             },
             role: DialogRole::Uac,
-            call_id: request.call_id()?.ok()?.to_string(),
-            local_tag: from.tag()?.to_owned(),
-            remote_tag: to.tag()?.to_owned(),
-            local_uri: without_tag(&from),
-            remote_uri: without_tag(&to),
-            remote_target: contact_uri(response)
-                .or_else(|| request.request_line().map(|l| l.uri.to_owned()))?,
-            // What we wrote in the request: the default or the
-            // application's own.
-            local_contact: request
-                .header(HeaderName::Contact)
-                .map(|h| h.value.to_owned()),
+            texts: Texts::new(
+                [
+                    request.call_id()?.ok()?.id,
+                    from.tag()?,
+                    to.tag()?,
+                    &without_tag(&from),
+                    &without_tag(&to),
+                    &remote_target,
+                    contact.unwrap_or_default(),
+                ],
+                contact.is_some(),
+            ),
             route_set: routes,
             local_seq: seq,
             remote_seq: None,
@@ -191,13 +257,18 @@ impl Dialog {
                 DialogState::Early
             },
             role: DialogRole::Uas,
-            call_id: request.call_id()?.ok()?.to_string(),
-            local_tag: local_tag.to_owned(),
-            remote_tag: from.tag()?.to_owned(),
-            local_uri: without_tag(&to),
-            remote_uri: without_tag(&from),
-            remote_target: contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
-            local_contact: local_contact.map(str::to_owned),
+            texts: Texts::new(
+                [
+                    request.call_id()?.ok()?.id,
+                    local_tag,
+                    from.tag()?,
+                    &without_tag(&to),
+                    &without_tag(&from),
+                    &contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
+                    local_contact.unwrap_or_default(),
+                ],
+                local_contact.is_some(),
+            ),
             route_set: route_set(request, max_routes)?,
             local_seq: 0,
             remote_seq: Some(seq),
@@ -221,21 +292,24 @@ impl Dialog {
     /// or its 2xx (§12.2.1.2, §12.2.2).
     pub(crate) fn refresh_target(&mut self, message: &SipMessage<'_>) {
         if let Some(target) = contact_uri(message) {
-            self.remote_target = target;
+            if target != self.remote_target() {
+                self.texts = self.texts.with(Part::RemoteTarget, &target);
+            }
         }
     }
 
     /// The bytes the dialog's state holds, charged against the user
-    /// agent's byte budget: every text it keeps, its identifiers twice more
-    /// (the keys it is found by).
+    /// agent's byte budget: every text it keeps (its identifiers among them:
+    /// the user agent's indexes keep hashes of them, not copies).
     pub(crate) fn held_bytes(&self) -> usize {
-        let ids = self.call_id.len() + self.local_tag.len() + self.remote_tag.len();
-        let texts = self.local_uri.len()
-            + self.remote_uri.len()
-            + self.remote_target.len()
-            + self.local_contact.as_ref().map_or(0, String::len)
-            + self.route_set.iter().map(String::len).sum::<usize>();
-        ids.saturating_mul(3).saturating_add(texts)
+        self.call_id().len()
+            + self.local_tag().len()
+            + self.remote_tag().len()
+            + self.local_uri().len()
+            + self.remote_uri().len()
+            + self.remote_target().len()
+            + self.local_contact().map_or(0, str::len)
+            + self.route_set.iter().map(String::len).sum::<usize>()
     }
 
     /// Whether the route set starts with a strict router (a SIP URI
@@ -254,17 +328,17 @@ impl Dialog {
     /// strict-routing form (first route as Request-URI, remote target last).
     pub(crate) fn request_target(&self) -> (String, Vec<String>) {
         let Some(first) = self.route_set.first() else {
-            return (self.remote_target.clone(), Vec::new());
+            return (self.remote_target().to_owned(), Vec::new());
         };
         if self.first_route_is_strict() {
             let uri = NameAddr::parse(first)
                 .map(|na| uri_text(&na.uri))
                 .unwrap_or_default();
             let mut routes: Vec<String> = self.route_set.iter().skip(1).cloned().collect();
-            routes.push(format!("<{}>", self.remote_target));
+            routes.push(format!("<{}>", self.remote_target()));
             (uri, routes)
         } else {
-            (self.remote_target.clone(), self.route_set.clone())
+            (self.remote_target().to_owned(), self.route_set.clone())
         }
     }
 }

@@ -149,6 +149,15 @@ impl MsrpStreamParser {
         }
     }
 
+    /// Counts `len` bytes of the stream handled without the parser while it
+    /// was [idle](Self::is_idle) (whole messages), so that the offsets of
+    /// later errors stay those of the stream.
+    pub(crate) fn skip(&mut self, len: usize) {
+        self.base = self.base.saturating_add(self.buf.len()).saturating_add(len);
+        self.buf.clear();
+        self.pos = 0;
+    }
+
     /// Whether the parser stands between two messages with nothing buffered
     /// (a good moment for the connection to close).
     pub fn is_idle(&self) -> bool {

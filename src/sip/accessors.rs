@@ -110,29 +110,63 @@ impl<'a> SipMessage<'a> {
         self.top_via().into_iter().chain(rest)
     }
 
-    /// The topmost Via element (kept parsed by the parser).
+    /// The topmost Via element (parsed once).
     pub fn top_via(&self) -> Option<Result<Via<'a>, SipError>> {
-        self.checked.top_via.clone().map(Ok)
+        self.checked
+            .top_via
+            .get_or_init(|| {
+                let hv = self.header(HeaderName::Via)?;
+                value::list::<Via>(hv.value).next()?.ok()
+            })
+            .clone()
+            .map(Ok)
     }
 
-    /// The From value (kept parsed by the parser).
+    /// The From value (parsed once).
     pub fn from(&self) -> Option<Result<NameAddr<'a>, SipError>> {
-        Some(Ok(self.checked.from.clone()))
+        Some(
+            self.checked
+                .from
+                .get_or_init(|| self.kept(HeaderName::From))
+                .clone(),
+        )
     }
 
-    /// The To value (kept parsed by the parser).
+    /// The To value (parsed once).
     pub fn to(&self) -> Option<Result<NameAddr<'a>, SipError>> {
-        Some(Ok(self.checked.to.clone()))
+        Some(
+            self.checked
+                .to
+                .get_or_init(|| self.kept(HeaderName::To))
+                .clone(),
+        )
     }
 
-    /// The Call-ID (kept parsed by the parser).
+    /// The Call-ID (parsed once).
     pub fn call_id(&self) -> Option<Result<CallId<'a>, SipError>> {
-        Some(Ok(self.checked.call_id))
+        Some(
+            self.checked
+                .call_id
+                .get_or_init(|| self.kept(HeaderName::CallId))
+                .clone(),
+        )
     }
 
-    /// The CSeq (kept parsed by the parser).
+    /// The CSeq (parsed once).
     pub fn cseq(&self) -> Option<Result<CSeq<'a>, SipError>> {
-        Some(Ok(self.checked.cseq))
+        Some(
+            self.checked
+                .cseq
+                .get_or_init(|| self.kept(HeaderName::CSeq))
+                .clone(),
+        )
+    }
+
+    /// A value the parser checked, parsed again from a message rebuilt from
+    /// its bytes (the parser's checks fill it otherwise).
+    fn kept<T: ParseValue<'a>>(&self, name: HeaderName<'static>) -> Result<T, SipError> {
+        let missing = SipError::new(SipErrorKind::MissingHeader(name), self.head.len());
+        self.single(name).unwrap_or(Err(missing))
     }
 
     /// The Max-Forwards.

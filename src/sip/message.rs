@@ -1,9 +1,11 @@
 //! The parsed SIP message: a zero-copy view of a request or a response.
 
+use core::cell::OnceCell;
+
 use smallvec::SmallVec;
 
 use super::parse::syntax::is_token_byte;
-use super::{CSeq, CallId, HeaderName, NameAddr, Uri, Via};
+use super::{CSeq, CallId, HeaderName, NameAddr, SipError, Uri, Via};
 
 /// How many header fields a [`SipMessage`] holds without allocating.
 pub(crate) const INLINE_HEADERS: usize = 24;
@@ -74,24 +76,51 @@ pub(crate) struct HeaderEntry {
     pub(crate) end: u32,
 }
 
-/// What the parser's eager checks parsed, kept so that the typed accessors
-/// of the fields every message has return it without parsing again.
+/// The header fields of a [`SipMessage`]: cut by the parser (inline up
+/// to [`INLINE_HEADERS`]), or borrowed from the layout an
+/// [`OwnedMessage`](crate::transaction::OwnedMessage) keeps with its bytes.
 #[derive(Debug, Clone)]
+// A parsed message lives on the stack for one call: its fields inline save
+// an allocation per message; a kept message borrows its own.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Entries<'a> {
+    /// Cut by the parser.
+    Parsed(SmallVec<[HeaderEntry; INLINE_HEADERS]>),
+    /// Kept with the bytes they index.
+    Kept(&'a [HeaderEntry]),
+}
+
+impl core::ops::Deref for Entries<'_> {
+    type Target = [HeaderEntry];
+
+    fn deref(&self) -> &[HeaderEntry] {
+        match self {
+            Entries::Parsed(entries) => entries,
+            Entries::Kept(entries) => entries,
+        }
+    }
+}
+
+/// The values every message has and the parser checks (the Request-URI,
+/// the top Via, From, To, Call-ID and CSeq), each parsed once: by the
+/// parser's checks, or — for a message rebuilt from bytes the parser
+/// accepted before — on first use.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Checked<'a> {
     /// The Request-URI of a request.
-    pub(crate) request_uri: Option<Uri<'a>>,
+    pub(crate) request_uri: OnceCell<Option<Uri<'a>>>,
     /// The first via-parm of the first Via header field that has one.
-    pub(crate) top_via: Option<Via<'a>>,
+    pub(crate) top_via: OnceCell<Option<Via<'a>>>,
     /// `true` when the Via header fields hold more than one via-parm.
     pub(crate) more_vias: bool,
     /// The From value.
-    pub(crate) from: NameAddr<'a>,
+    pub(crate) from: OnceCell<Result<NameAddr<'a>, SipError>>,
     /// The To value.
-    pub(crate) to: NameAddr<'a>,
+    pub(crate) to: OnceCell<Result<NameAddr<'a>, SipError>>,
     /// The Call-ID.
-    pub(crate) call_id: CallId<'a>,
+    pub(crate) call_id: OnceCell<Result<CallId<'a>, SipError>>,
     /// The CSeq.
-    pub(crate) cseq: CSeq<'a>,
+    pub(crate) cseq: OnceCell<Result<CSeq<'a>, SipError>>,
 }
 
 /// A parsed SIP request or response, borrowing the bytes it was parsed from.
@@ -109,9 +138,9 @@ pub struct SipMessage<'a> {
     /// The input up to the end of the header section, as text.
     pub(crate) head: &'a str,
     pub(crate) start_line: StartLine<'a>,
-    pub(crate) headers: SmallVec<[HeaderEntry; INLINE_HEADERS]>,
+    pub(crate) headers: Entries<'a>,
     pub(crate) body: &'a [u8],
-    /// The values the parser checked, already parsed.
+    /// The values the parser checked, parsed once.
     pub(crate) checked: Checked<'a>,
 }
 
@@ -176,8 +205,8 @@ impl<'a> SipMessage<'a> {
         }
     }
 
-    /// The Request-URI of a request, parsed (the parser has checked it, so
-    /// this does no work).
+    /// The Request-URI of a request, parsed (the parser has checked it, and
+    /// parses it at most once).
     ///
     /// ```
     /// use oma_im::sip::parse_message;
@@ -191,7 +220,10 @@ impl<'a> SipMessage<'a> {
     /// # Ok::<(), oma_im::sip::SipError>(())
     /// ```
     pub fn request_uri(&self) -> Option<&Uri<'a>> {
-        self.checked.request_uri.as_ref()
+        self.checked
+            .request_uri
+            .get_or_init(|| Uri::parse(self.request_line()?.uri).ok())
+            .as_ref()
     }
 
     /// The Method of a request's Request-Line.

@@ -7,10 +7,12 @@ pub(crate) use fields::content_length_of;
 mod start_line;
 pub(crate) mod syntax;
 
+use core::cell::OnceCell;
+
 use smallvec::SmallVec;
 
 use super::message::INLINE_HEADERS;
-use super::message::{Checked, HeaderEntry, HeaderValue, SipMessage, StartLine};
+use super::message::{Checked, Entries, HeaderEntry, HeaderValue, SipMessage, StartLine};
 use super::{HeaderName, Limits, SipError, SipErrorKind, Uri};
 
 /// Parses one complete SIP message with the default [`Limits`].
@@ -103,7 +105,7 @@ pub fn parse_message_with<'a>(
     Ok(SipMessage {
         head,
         start_line,
-        headers,
+        headers: Entries::Parsed(headers),
         body,
         checked,
     })
@@ -530,13 +532,13 @@ impl<'a> Seen<'a> {
             }
         }
         Ok(Checked {
-            request_uri,
-            top_via,
+            request_uri: OnceCell::from(request_uri),
+            top_via: OnceCell::from(top_via),
             more_vias,
-            from,
-            to,
-            call_id,
-            cseq,
+            from: OnceCell::from(Ok(from)),
+            to: OnceCell::from(Ok(to)),
+            call_id: OnceCell::from(Ok(call_id)),
+            cseq: OnceCell::from(Ok(cseq)),
         })
     }
 }

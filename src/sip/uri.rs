@@ -202,7 +202,10 @@ impl<'a> Host<'a> {
                 out.extend_from_slice(d.as_bytes());
                 Ok(())
             }
-            Host::Ipv4(a) => write!(out, "{a}"),
+            Host::Ipv4(a) => {
+                crate::decimal::push_ipv4(out, *a);
+                Ok(())
+            }
             Host::Ipv6(a) => write!(out, "[{a}]"),
         };
     }

@@ -2,13 +2,16 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
+use crate::sip::{parse_message_with, Layout, Limits, SipError, SipMessage};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
 /// Events carry these, so the application can keep them after the call that
 /// produced them; [`OwnedMessage::message`] gives the zero-copy
-/// [`SipMessage`] view back.
+/// [`SipMessage`] view back without parsing again: the message keeps, next
+/// to its bytes, where the parser found its start line, header fields and
+/// body. The values the parser checked (From, To, Call-ID, CSeq, the top
+/// Via, the Request-URI) are parsed again only when a view asks for them.
 ///
 /// ```
 /// use oma_im::transaction::OwnedMessage;
@@ -25,11 +28,20 @@ use crate::sip::{parse_message_with, Limits, SipError, SipMessage};
 /// assert_eq!(owned.request_method(), Some("OPTIONS"));
 /// # Ok::<(), oma_im::sip::SipError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct OwnedMessage {
     bytes: Vec<u8>,
-    limits: Limits,
+    layout: Layout,
 }
+
+impl PartialEq for OwnedMessage {
+    /// Messages with the same bytes (their layouts then agree).
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for OwnedMessage {}
 
 impl OwnedMessage {
     /// Validates `bytes` as one SIP message under the default [`Limits`].
@@ -39,11 +51,11 @@ impl OwnedMessage {
 
     /// Validates `bytes` as one SIP message under `limits`.
     pub fn with_limits(mut bytes: Vec<u8>, limits: Limits) -> Result<Self, SipError> {
-        parse_message_with(&bytes, &limits)?;
+        let layout = Layout::of(&parse_message_with(&bytes, &limits)?);
         // Kept for as long as a transaction or dialog needs it: without the
         // spare capacity the writer grew it with.
         bytes.shrink_to_fit();
-        Ok(OwnedMessage { bytes, limits })
+        Ok(OwnedMessage { bytes, layout })
     }
 
     /// Copies a parsed message (with [`SipMessage::write`]): its start line,
@@ -54,19 +66,41 @@ impl OwnedMessage {
         Self::with_limits(bytes, limits)
     }
 
-    /// Wraps bytes the caller has just parsed successfully under `limits`.
-    pub(crate) fn validated(mut bytes: Vec<u8>, limits: Limits) -> Self {
-        bytes.shrink_to_fit();
-        OwnedMessage { bytes, limits }
+    /// Keeps `bytes`, a copy of the input `message` was parsed from (the
+    /// whole input, from its first octet).
+    pub(crate) fn parsed(bytes: Vec<u8>, message: &SipMessage<'_>) -> Self {
+        OwnedMessage {
+            layout: Layout::of(message),
+            bytes,
+        }
     }
 
-    /// The zero-copy view of the message.
+    /// The zero-copy view of the message, rebuilt from the layout kept with
+    /// the bytes (no parsing).
     pub fn message(&self) -> SipMessage<'_> {
-        // The bytes are immutable and were accepted by the same (pure)
-        // parser under the same limits in the constructor, so parsing them
-        // again gives the same, successful, result.
-        parse_message_with(&self.bytes, &self.limits)
+        // The layout was made by parsing exactly these (immutable) bytes,
+        // so the view is always rebuilt; parsing again is the fallback
+        // that cannot be reached, and the bytes were accepted once.
+        self.layout
+            .view(&self.bytes)
+            .or_else(|| parse_message_with(&self.bytes, &self.unbounded()).ok())
             .expect("an OwnedMessage holds bytes its constructor validated")
+    }
+
+    /// Changes octets of the message in place, keeping its length: `edit`
+    /// must leave a message the parser accepts with the same layout (a
+    /// token replaced by another of the same length).
+    pub(crate) fn patch(&mut self, edit: impl FnOnce(&mut [u8])) {
+        edit(&mut self.bytes);
+    }
+
+    /// Limits that every part of these bytes is within.
+    fn unbounded(&self) -> Limits {
+        Limits {
+            max_message_size: self.bytes.len(),
+            max_headers: self.layout.header_count() + 1,
+            max_header_len: self.bytes.len(),
+        }
     }
 
     /// The request reduced to what a transaction that has sent its final
@@ -107,23 +141,23 @@ impl OwnedMessage {
             out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
             out
         };
-        if skeleton.len() < self.bytes.len() && parse_message_with(&skeleton, &self.limits).is_ok()
-        {
-            self.bytes = skeleton;
-            self.bytes.shrink_to_fit();
+        if skeleton.len() < self.bytes.len() {
+            // Fields of a message within the limits, fewer and shorter: the
+            // skeleton is within them too.
+            if let Ok(layout) =
+                parse_message_with(&skeleton, &self.unbounded()).map(|m| Layout::of(&m))
+            {
+                self.bytes = skeleton;
+                self.bytes.shrink_to_fit();
+                self.layout = layout;
+            }
         }
     }
 
     /// The method of a request, read from its Request-Line without parsing
     /// the message again (`None` for a response).
     pub fn request_method(&self) -> Option<&str> {
-        if self.bytes.starts_with(b"SIP/") {
-            return None;
-        }
-        // The constructor validated a Request-Line: the method is its
-        // first token.
-        let end = memchr::memchr(b' ', &self.bytes)?;
-        std::str::from_utf8(self.bytes.get(..end)?).ok()
+        self.layout.method(&self.bytes)
     }
 
     /// The message as sent or received on the wire.

@@ -8,7 +8,7 @@ use super::{
     outgoing, CancelState, ClientTxId, DropReason, Event, ServerEntry, ServerTxId,
     TerminationReason, UaError, UserAgent,
 };
-use crate::dialog::state::{is_target_refresh, DialogKey};
+use crate::dialog::state::is_target_refresh;
 use crate::dialog::{Dialog, DialogId, DialogState};
 use crate::sip::{SipError, SipMessage};
 use crate::transaction::{
@@ -211,8 +211,7 @@ impl UserAgent {
             return;
         };
         // A request inside a dialog (§12.2.2).
-        let dialog_key = request_dialog_key(request, &to_tag);
-        let dialog = match dialog_key.and_then(|k| self.dialog_keys.get(&k).copied()) {
+        let dialog = match self.request_dialog(request, &to_tag) {
             Some(d) => Some(d),
             None => self.dialog_from_notify(request, &to_tag),
         };
@@ -266,9 +265,7 @@ impl UserAgent {
             .to()
             .and_then(Result::ok)
             .and_then(|to| to.tag().map(str::to_owned));
-        let dialog = to_tag
-            .and_then(|tag| request_dialog_key(request, &tag))
-            .and_then(|k| self.dialog_keys.get(&k).copied());
+        let dialog = to_tag.and_then(|tag| self.request_dialog(request, &tag));
         match dialog.and_then(|d| self.dialogs.get_mut(&d).map(|e| (d, e))) {
             Some((dialog, entry)) => {
                 entry.pending_2xx = None;
@@ -316,9 +313,12 @@ impl UserAgent {
         if method != "INVITE" {
             return false;
         }
-        self.remote_keys
-            .get(&(call_id.clone(), from_tag.clone()))
-            .and_then(|d| self.dialogs.get(d))
+        let dialogs = &self.dialogs;
+        self.index
+            .find_remote(call_id, from_tag, |d| {
+                dialogs.get(&d).map(|e| e.dialog.ids())
+            })
+            .and_then(|d| self.dialogs.get(&d))
             .and_then(|e| e.dialog.remote_seq)
             .is_some_and(|remote| *seq <= remote)
     }
@@ -440,7 +440,7 @@ impl UserAgent {
         }
         let mut retry_422 = None;
         if let Some(set_key) = invite_set {
-            dialog = self.invite_response(&set_key, response, code);
+            dialog = self.invite_response(&set_key, response, code, now);
             if let (Some(d), true) = (dialog, (200..300).contains(&code)) {
                 let sent = self.invite_sets.get(&set_key).and_then(|s| {
                     let (spec, _, min_se) = s.session.as_ref()?;
@@ -520,6 +520,7 @@ impl UserAgent {
         set_key: &(String, String),
         response: &SipMessage<'_>,
         code: u16,
+        now: Instant,
     ) -> Option<DialogId> {
         let to_tag = response
             .to()
@@ -540,12 +541,7 @@ impl UserAgent {
         if code == 100 {
             return None;
         }
-        let key = DialogKey {
-            call_id: set_key.0.clone(),
-            local_tag: set_key.1.clone(),
-            remote_tag: to_tag,
-        };
-        let existing = self.dialog_keys.get(&key).copied();
+        let existing = self.find_dialog(&set_key.0, &set_key.1, &to_tag);
         let dialog = match existing {
             Some(d) => {
                 let max = self.config.limits.max_route_set;
@@ -589,8 +585,10 @@ impl UserAgent {
         if code >= 200 {
             self.send_ack(dialog, response);
             // The first 2xx wins; the other forks' early dialogs end.
+            let mut first = false;
             let others: Vec<DialogId> = match self.invite_sets.get_mut(set_key) {
                 Some(set) => {
+                    first = set.confirmed.is_none();
                     set.confirmed.get_or_insert(dialog);
                     set.dialogs
                         .iter()
@@ -600,6 +598,9 @@ impl UserAgent {
                 }
                 None => Vec::new(),
             };
+            if first {
+                self.expire_invite_set(set_key, now);
+            }
             for d in others {
                 if self
                     .dialogs
@@ -631,7 +632,8 @@ impl UserAgent {
             response,
             self.config.limits.max_route_set,
         )?;
-        if let Some(&existing) = self.dialog_keys.get(&dialog.key()) {
+        let (call_id, local, remote) = dialog.ids();
+        if let Some(existing) = self.find_dialog(call_id, local, remote) {
             return Some(existing);
         }
         self.insert_dialog(dialog, None);
@@ -639,15 +641,27 @@ impl UserAgent {
         Some(dialog_id)
     }
 
-    /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps the ACK for its
-    /// retransmissions.
+    /// ACKs a 2xx in `dialog` (§13.2.2.4) and keeps what the ACK is made
+    /// of (its CSeq number and branch), to send it again for each
+    /// retransmission of the 2xx.
     fn send_ack(&mut self, dialog: DialogId, response: &SipMessage<'_>) {
         let seq = response.cseq().and_then(Result::ok).map_or(0, |c| c.seq);
         let branch = outgoing::new_branch(&mut self.rng);
+        if let (Some(entry), Ok(kept)) =
+            (self.dialogs.get_mut(&dialog), branch.as_bytes().try_into())
+        {
+            entry.ack = Some((seq, kept));
+        }
+        self.recount_dialog(dialog);
+        self.ack(dialog, &branch, seq);
+    }
+
+    /// Sends the ACK numbered `seq` with `branch` in `dialog`.
+    fn ack(&mut self, dialog: DialogId, branch: &str, seq: u32) {
         let Some(entry) = self.dialogs.get(&dialog) else {
             return;
         };
-        let bytes = outgoing::ack(&self.config, &entry.dialog, &branch, seq);
+        let bytes = outgoing::ack(&self.config, &entry.dialog, branch, seq);
         let strict = entry.dialog.first_route_is_strict();
         let routed = OwnedMessage::with_limits(bytes, self.config.limits.sip)
             .map_err(UaError::InvalidMessage)
@@ -657,16 +671,11 @@ impl UserAgent {
             // the session cannot be set up.
             return self.remove_dialog(dialog, TerminationReason::RequestFailed(503));
         };
-        let transmit = Transmit {
+        self.transmit(Transmit {
             destination: hop.destination,
             transport: hop.transport,
             bytes: ack.into_bytes(),
-        };
-        if let Some(entry) = self.dialogs.get_mut(&dialog) {
-            entry.ack = Some((seq, transmit.clone()));
-        }
-        self.recount_dialog(dialog);
-        self.transmit(transmit);
+        });
     }
 
     /// A 2xx to INVITE without a transaction: a retransmission (ACK it
@@ -691,20 +700,17 @@ impl UserAgent {
                 reason: DropReason::NoMatch,
             });
         };
-        let key = DialogKey {
-            call_id,
-            local_tag: from_tag,
-            remote_tag: to_tag,
-        };
-        if let Some(&d) = self.dialog_keys.get(&key) {
-            let ack = self.dialogs.get(&d).and_then(|e| e.ack.clone());
+        if let Some(d) = self.find_dialog(&call_id, &from_tag, &to_tag) {
+            let ack = self.dialogs.get(&d).and_then(|e| e.ack);
             match ack {
-                Some((ack_seq, transmit)) if ack_seq == seq => self.transmit(transmit),
+                Some((ack_seq, branch)) if ack_seq == seq => {
+                    self.ack(d, std::str::from_utf8(&branch).unwrap_or_default(), seq)
+                }
                 _ => self.send_ack(d, response),
             }
             return;
         }
-        let set_key = (key.call_id, key.local_tag);
+        let set_key = (call_id, from_tag);
         let request = match self.invite_sets.get(&set_key) {
             Some(set) if set.seq == seq => set.request.clone(),
             _ => {
@@ -738,12 +744,12 @@ impl UserAgent {
     }
 }
 
-/// The dialog key of a request received with To tag `to_tag`: Call-ID, the
-/// To tag (ours) and the From tag (theirs).
-fn request_dialog_key(request: &SipMessage<'_>, to_tag: &str) -> Option<DialogKey> {
-    Some(DialogKey {
-        call_id: request.call_id()?.ok()?.to_string(),
-        local_tag: to_tag.to_owned(),
-        remote_tag: request.from()?.ok()?.tag()?.to_owned(),
-    })
+impl UserAgent {
+    /// The dialog of a request received with To tag `to_tag`, by its key:
+    /// Call-ID, the To tag (ours) and the From tag (theirs).
+    fn request_dialog(&self, request: &SipMessage<'_>, to_tag: &str) -> Option<DialogId> {
+        let call_id = request.call_id()?.ok()?;
+        let from = request.from()?.ok()?;
+        self.find_dialog(call_id.id, to_tag, from.tag()?)
+    }
 }

@@ -3,6 +3,7 @@
 
 mod config;
 mod incoming;
+mod index;
 mod outgoing;
 mod routing;
 mod session_timer;
@@ -17,9 +18,10 @@ use std::time::{Duration, Instant};
 use smallvec::SmallVec;
 
 pub use config::{Config, Limits};
+use index::DialogIndex;
 pub use routing::Routing;
 pub use session_timer::{RefreshMethod, SessionTimerConfig};
-use session_timer::{SessionBody, SessionDeadline, SessionTimer};
+use session_timer::{SessionDeadline, SessionTimer};
 use subscription::{SubDeadline, Subscription};
 pub use subscription::{SubscribeSpec, SubscriptionConfig, SubscriptionEnd, SubscriptionId};
 pub use types::{
@@ -27,11 +29,12 @@ pub use types::{
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
 };
 
-use super::state::{is_target_refresh, request_outside_dialog, DialogKey};
+use super::state::{is_target_refresh, request_outside_dialog};
 use super::{Dialog, DialogId, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
+use crate::spare::Spare;
 use crate::transaction::{
     cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
     ServerState, ServerTransaction, Timer, TransactionOutput, Transmit, Transport,
@@ -127,17 +130,17 @@ impl Pending2xx {
 #[derive(Debug)]
 struct DialogEntry {
     dialog: Dialog,
-    /// UAC: the ACK of the 2xx (by CSeq), sent again for each
-    /// retransmitted 2xx.
-    ack: Option<(u32, Transmit)>,
-    pending_2xx: Option<Pending2xx>,
-    invite_set: Option<InviteSetKey>,
+    /// UAC: the CSeq number and branch of the ACK of the 2xx, made and
+    /// sent again for each retransmitted 2xx.
+    ack: Option<(u32, [u8; outgoing::BRANCH_LEN])>,
+    pending_2xx: Option<Box<Pending2xx>>,
+    invite_set: Option<Box<InviteSetKey>>,
     /// Why the BYE we sent was sent, reported when it completes.
     bye_reason: Option<TerminationReason>,
     /// The session timer (RFC 4028), when one was negotiated.
     session: Option<SessionTimer>,
     /// The last session description this UA sent, for re-INVITE refreshes.
-    session_body: SessionBody,
+    session_body: Option<Box<(String, Vec<u8>)>>,
     /// The subscriptions (RFC 6665) this dialog carries.
     subscriptions: SmallVec<[SubscriptionId; 1]>,
     /// Its bytes as last counted in the UA's byte budget.
@@ -160,7 +163,6 @@ impl DialogEntry {
         self.dialog
             .held_bytes()
             .saturating_add(DIALOG_FIXED)
-            .saturating_add(self.ack.as_ref().map_or(0, |(_, t)| t.bytes.len()))
             .saturating_add(
                 self.pending_2xx
                     .as_ref()
@@ -169,7 +171,7 @@ impl DialogEntry {
             .saturating_add(
                 self.session_body
                     .as_ref()
-                    .map_or(0, |(t, b)| t.len().saturating_add(b.len())),
+                    .map_or(0, |body| body.0.len().saturating_add(body.1.len())),
             )
     }
 }
@@ -256,10 +258,10 @@ pub struct UserAgent {
     server_keys: HashMap<ServerKey, ServerTxId>,
     /// Boxed: the table's spare slots then cost a pointer, not an entry.
     dialogs: IdMap<DialogId, Box<DialogEntry>>,
-    dialog_keys: HashMap<DialogKey, DialogId>,
-    /// Dialogs by (Call-ID, remote tag): an INVITE outside any dialog that
-    /// names one of them is a stale copy of the request that created it.
-    remote_keys: HashMap<(String, String), DialogId>,
+    /// Dialogs by key (§12), and by (Call-ID, remote tag): an INVITE
+    /// outside any dialog that names one of them is a stale copy of the
+    /// request that created it.
+    index: DialogIndex,
     /// Server transactions of requests received outside a dialog, by
     /// their merge key (§8.2.2.2).
     merge_keys: HashMap<MergeKey, ServerTxId>,
@@ -270,6 +272,9 @@ pub struct UserAgent {
     accepted: HashMap<ServerKey, DialogId>,
     /// When each accepted INVITE is forgotten, oldest first.
     accepted_expiry: VecDeque<(Instant, ServerKey)>,
+    /// When each INVITE set with a 2xx is forgotten (64*T1 after its first
+    /// 2xx, RFC 6026 Timer M), oldest first: its dialogs live on alone.
+    answered_expiry: VecDeque<(Instant, InviteSetKey)>,
     /// Subscriptions (RFC 6665), by id.
     subscriptions: IdMap<SubscriptionId, Subscription>,
     /// Subscriptions by dialog and Event (type, id).
@@ -310,12 +315,12 @@ impl UserAgent {
             servers: IdMap::default(),
             server_keys: HashMap::new(),
             dialogs: IdMap::default(),
-            dialog_keys: HashMap::new(),
-            remote_keys: HashMap::new(),
+            index: DialogIndex::default(),
             merge_keys: HashMap::new(),
             invite_sets: HashMap::new(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
+            answered_expiry: VecDeque::new(),
             subscriptions: IdMap::default(),
             subscription_keys: HashMap::new(),
             pending_subscriptions: HashMap::new(),
@@ -343,8 +348,7 @@ impl UserAgent {
                 transport,
             } => match parse_message_with(bytes, &self.config.limits.sip) {
                 Ok(message) => {
-                    let limits = self.config.limits.sip;
-                    let owned = move || OwnedMessage::validated(bytes.to_vec(), limits);
+                    let owned = || OwnedMessage::parsed(bytes.to_vec(), &message);
                     self.on_message(&message, owned, source, transport, now);
                 }
                 Err(error) => self.on_unparsable(bytes, error, source, transport),
@@ -494,6 +498,14 @@ impl UserAgent {
         }
         self.process_due(now);
         Ok(id)
+    }
+
+    /// The dialog with key (Call-ID, local tag, remote tag).
+    fn find_dialog(&self, call_id: &str, local: &str, remote: &str) -> Option<DialogId> {
+        let dialogs = &self.dialogs;
+        self.index.find((call_id, local, remote), |d| {
+            dialogs.get(&d).map(|e| e.dialog.ids())
+        })
     }
 
     /// Sends a request inside a dialog (BYE, re-INVITE, UPDATE, INFO,
@@ -700,7 +712,7 @@ impl UserAgent {
                 entry
                     .dialog
                     .and_then(|d| self.dialogs.get(&d))
-                    .and_then(|e| e.dialog.local_contact.clone())
+                    .and_then(|e| e.dialog.local_contact().map(str::to_owned))
             })
         };
         if answers_initial || refresh {
@@ -764,7 +776,7 @@ impl UserAgent {
         } else if let Some(id) = dialog {
             if let (true, Some(own), Some(e)) = (refresh, &spec.contact, self.dialogs.get_mut(&id))
             {
-                e.dialog.local_contact = Some(own.clone());
+                e.dialog.set_local_contact(own);
             }
             let established = match self.dialogs.get_mut(&id) {
                 Some(e) if (200..300).contains(&code) => {
@@ -1010,6 +1022,9 @@ impl UserAgent {
             DeadlineReason::AcceptedInvite => {
                 self.accepted_expiry.front().is_some_and(|(t, _)| *t == at)
             }
+            DeadlineReason::AnsweredInvite => {
+                self.answered_expiry.front().is_some_and(|(t, _)| *t == at)
+            }
             DeadlineReason::SessionRefresh { dialog } => {
                 self.session_deadline_live(dialog, at, SessionDeadline::Refresh)
             }
@@ -1025,38 +1040,26 @@ impl UserAgent {
         }
     }
 
-    /// Drops stale deadlines from the top of the heap.
+    /// Drops stale deadlines from the top of the heap (and the expiries
+    /// of INVITE sets released already from the front of their queue).
     fn cleanup(&mut self) {
+        let mut purged = false;
+        while self
+            .answered_expiry
+            .front()
+            .is_some_and(|(_, key)| !self.invite_sets.contains_key(key))
+        {
+            self.answered_expiry.pop_front();
+            purged = true;
+        }
+        if let Some(&(next, _)) = self.answered_expiry.front().filter(|_| purged) {
+            self.schedule(next, DeadlineReason::AnsweredInvite);
+        }
         while let Some(Reverse((at, _, reason))) = self.deadlines.peek().copied() {
             if self.is_live(at, reason) {
                 break;
             }
             self.deadlines.pop();
-        }
-    }
-
-    /// Gives back the memory of tables that emptied (after a flood, say):
-    /// one holding less than a quarter of its capacity is shrunk to twice
-    /// its length, so the cost is amortized over the removals.
-    fn release_capacity(&mut self) {
-        use crate::hash::release_capacity as shrink;
-        shrink(&mut self.clients);
-        shrink(&mut self.client_keys);
-        shrink(&mut self.servers);
-        shrink(&mut self.server_keys);
-        shrink(&mut self.dialogs);
-        shrink(&mut self.dialog_keys);
-        shrink(&mut self.remote_keys);
-        shrink(&mut self.merge_keys);
-        shrink(&mut self.invite_sets);
-        shrink(&mut self.accepted);
-        let heap = &mut self.deadlines;
-        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
-            heap.shrink_to(heap.len() * 2);
-        }
-        let expiry = &mut self.accepted_expiry;
-        if expiry.capacity() > 64 && expiry.len() * 4 < expiry.capacity() {
-            expiry.shrink_to(expiry.len() * 2);
         }
     }
 
@@ -1099,6 +1102,16 @@ impl UserAgent {
                         self.schedule(next, DeadlineReason::AcceptedInvite);
                     }
                 }
+                DeadlineReason::AnsweredInvite => {
+                    while self.answered_expiry.front().is_some_and(|(t, _)| *t <= now) {
+                        if let Some((_, key)) = self.answered_expiry.pop_front() {
+                            self.forget_invite_set(&key);
+                        }
+                    }
+                    if let Some(&(next, _)) = self.answered_expiry.front() {
+                        self.schedule(next, DeadlineReason::AnsweredInvite);
+                    }
+                }
                 DeadlineReason::SessionRefresh { dialog } => self.on_session_refresh(dialog, now),
                 DeadlineReason::SessionExpiry { dialog } => self.on_session_expiry(dialog, now),
                 DeadlineReason::SubscriptionRefresh { subscription } => {
@@ -1110,7 +1123,24 @@ impl UserAgent {
             }
             self.cleanup();
         }
-        self.release_capacity();
+        self.release_spare();
+    }
+
+    /// Gives back the capacity of tables a burst left mostly empty.
+    fn release_spare(&mut self) {
+        self.clients.release_spare();
+        self.client_keys.release_spare();
+        self.servers.release_spare();
+        self.server_keys.release_spare();
+        self.dialogs.release_spare();
+        self.index.release_spare();
+        self.merge_keys.release_spare();
+        self.invite_sets.release_spare();
+        self.accepted.release_spare();
+        self.accepted_expiry.release_spare();
+        self.answered_expiry.release_spare();
+        self.deadlines.release_spare();
+        self.out.release_spare();
     }
 
     /// Where `request` goes under the configured [`Routing`] (`strict`: the
@@ -1138,11 +1168,13 @@ impl UserAgent {
         if transport == self.config.transport {
             return Ok((request, hop));
         }
-        let mut bytes = request.into_bytes();
-        routing::set_top_via_transport(&mut bytes, transport);
+        let mut request = request;
         // Three octets of the Via's transport token changed for another
         // valid token: the message is still the one validated.
-        Ok((OwnedMessage::validated(bytes, self.config.limits.sip), hop))
+        request.patch(|bytes| {
+            routing::set_top_via_transport(bytes, transport);
+        });
+        Ok((request, hop))
     }
 
     /// Starts a client transaction for a routed request (see
@@ -1412,13 +1444,38 @@ impl UserAgent {
         }
     }
 
+    /// Forgets an INVITE set whose transaction is over, 64*T1 after its
+    /// first 2xx (RFC 6026): a 2xx of another fork is no longer expected,
+    /// and the set's dialogs need nothing of it.
+    fn forget_invite_set(&mut self, key: &InviteSetKey) {
+        if self.invite_sets.get(key).is_none_or(|s| s.tx.is_some()) {
+            return;
+        }
+        let Some(set) = self.invite_sets.remove(key) else {
+            return;
+        };
+        self.held = self.held.saturating_sub(set.held);
+        for d in set.dialogs {
+            if let Some(entry) = self.dialogs.get_mut(&d) {
+                entry.invite_set = None;
+            }
+        }
+    }
+
+    /// Starts the 64*T1 after which the INVITE set `key`, answered with a
+    /// 2xx at `now`, is forgotten.
+    fn expire_invite_set(&mut self, key: &InviteSetKey, now: Instant) {
+        let at = now + self.config.timers.timeout();
+        self.answered_expiry.push_back((at, key.clone()));
+        self.schedule(at, DeadlineReason::AnsweredInvite);
+    }
+
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
-        self.dialog_keys.insert(dialog.key(), id);
-        self.remote_keys.insert(
-            (dialog.call_id().to_owned(), dialog.remote_tag().to_owned()),
-            id,
-        );
+        let dialogs = &self.dialogs;
+        self.index.insert(id, dialog.ids(), |d| {
+            dialogs.get(&d).map(|e| e.dialog.ids())
+        });
         if let Some(set) = invite_set
             .as_ref()
             .and_then(|k| self.invite_sets.get_mut(k))
@@ -1431,7 +1488,7 @@ impl UserAgent {
                 dialog,
                 ack: None,
                 pending_2xx: None,
-                invite_set,
+                invite_set: invite_set.map(Box::new),
                 bye_reason: None,
                 session: None,
                 session_body: None,
@@ -1447,14 +1504,7 @@ impl UserAgent {
             return;
         };
         self.held = self.held.saturating_sub(entry.held);
-        self.dialog_keys.remove(&entry.dialog.key());
-        let remote = (
-            entry.dialog.call_id().to_owned(),
-            entry.dialog.remote_tag().to_owned(),
-        );
-        if self.remote_keys.get(&remote) == Some(&id) {
-            self.remote_keys.remove(&remote);
-        }
+        self.index.remove(id, entry.dialog.ids());
         self.dialog_subscriptions_gone(entry.subscriptions);
         if let Some(key) = entry.invite_set {
             if let Some(set) = self.invite_sets.get_mut(&key) {
@@ -1496,7 +1546,7 @@ impl UserAgent {
             give_up: now + timers.timeout(),
         };
         let at = pending.deadline();
-        entry.pending_2xx = Some(pending);
+        entry.pending_2xx = Some(Box::new(pending));
         self.recount_dialog(dialog);
         self.schedule(at, DeadlineReason::Retransmit2xx { dialog });
         let expiry = now + timers.timeout();

@@ -2,21 +2,22 @@
 //! [`RequestSpec`], in-dialog requests (§12.2.1.1) and the ACK of a 2xx
 //! (§13.2.2.4).
 
-use std::io::Write;
-
 use super::{Config, DialogRequestSpec, RequestSpec, Routing};
-use crate::decimal::push_decimal;
+use crate::decimal::{push_decimal, push_socket_addr};
 use crate::dialog::Dialog;
 use crate::rng::Rng;
 use crate::transaction::{MessageWriter, MAGIC_COOKIE};
 
 /// A new branch: the magic cookie and a random token (§8.1.1.7).
 pub(crate) fn new_branch(rng: &mut Rng) -> String {
-    let mut branch = String::with_capacity(MAGIC_COOKIE.len() + 16);
+    let mut branch = String::with_capacity(BRANCH_LEN);
     branch.push_str(MAGIC_COOKIE);
-    rng.fill_token(&mut branch, 16);
+    rng.fill_token(&mut branch, BRANCH_LEN - MAGIC_COOKIE.len());
     branch
 }
+
+/// The length of the branches [`new_branch`] draws.
+pub(crate) const BRANCH_LEN: usize = 23;
 
 /// Appends our Via (with `rport`, RFC 3581) and Max-Forwards.
 fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
@@ -24,8 +25,7 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
         out.extend_from_slice(b"SIP/2.0/");
         out.extend_from_slice(config.transport.as_str().as_bytes());
         out.push(b' ');
-        // Writing into a Vec cannot fail.
-        let _ = write!(out, "{}", config.local_addr);
+        push_socket_addr(out, &config.local_addr);
         out.extend_from_slice(b";branch=");
         out.extend_from_slice(branch.as_bytes());
         out.extend_from_slice(b";rport");
@@ -46,8 +46,7 @@ pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config, contact: Option<
         out.extend_from_slice(user.as_bytes());
         out.push(b'@');
     }
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{}", config.local_addr);
+    push_socket_addr(out, &config.local_addr);
     if config.transport.is_reliable() {
         out.extend_from_slice(b";transport=tcp");
     }
@@ -133,7 +132,7 @@ pub(crate) fn in_dialog(
     let mut w = head(config, dialog, method, branch, seq);
     if crate::dialog::state::is_target_refresh(method) {
         w.header_with("Contact", |out| {
-            write_contact(out, config, dialog.local_contact.as_deref())
+            write_contact(out, config, dialog.local_contact())
         });
     }
     extras(&mut w, &spec.headers, spec.content_type.as_deref());

@@ -318,8 +318,8 @@ impl UserAgent {
             deadline: Some((at, kind)),
             refresh_tx: None,
         });
-        if body.is_some() {
-            entry.session_body = body;
+        if let Some(body) = body {
+            entry.session_body = Some(Box::new(body));
         }
         let reason = match kind {
             SessionDeadline::Refresh => DeadlineReason::SessionRefresh { dialog },
@@ -391,7 +391,7 @@ impl UserAgent {
         .with_header("Min-SE", &min_se.to_string());
         // The peer must see `timer` supported, or it names itself refresher.
         spec = spec.with_header("Supported", &String::from_utf8_lossy(&supported));
-        if let (RefreshMethod::Invite, Some((ct, body))) = (method, &entry.session_body) {
+        if let (RefreshMethod::Invite, Some((ct, body))) = (method, entry.session_body.as_deref()) {
             spec = spec.with_body(ct, body.clone());
         }
         match self.request_in_dialog(dialog, &spec, now) {

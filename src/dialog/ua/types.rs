@@ -293,6 +293,9 @@ pub enum DeadlineReason {
     /// Forgetting an INVITE answered with 2xx, 64*T1 after the answer
     /// (retransmissions of it are absorbed until then, RFC 6026).
     AcceptedInvite,
+    /// Forgetting an INVITE this UA sent, 64*T1 after its first 2xx (a
+    /// 2xx of another fork is ACKed and released until then, RFC 6026).
+    AnsweredInvite,
     /// This UA refreshes the session of a dialog (half the interval).
     SessionRefresh {
         /// The dialog.

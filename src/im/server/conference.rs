@@ -48,7 +48,7 @@ impl ImServer {
             .and_then(|key| {
                 let (user, host) = key.split_once('@')?;
                 host.eq_ignore_ascii_case(&self.config.domain)
-                    .then(|| self.by_token.get(user).copied())
+                    .then(|| self.session_by_token(user))
                     .flatten()
             });
         let (Some(session), Some(call_id)) = (session, msg.call_id().and_then(Result::ok)) else {
@@ -204,7 +204,7 @@ impl ImServer {
         };
         let sub = s.subscribers.swap_remove(index);
         self.by_subscription.remove(&dialog);
-        self.by_call_id.remove(&sub.call_id);
+        self.by_call_id.remove(&sub.call_id, session);
         self.notify(dialog, state, body, now);
         let _ = self.ua.terminate_dialog(dialog);
         self.collect();
@@ -247,7 +247,7 @@ impl ImServer {
             })
             .collect();
         for (dialog, left, version) in targets {
-            let mut info = ConferenceInfo::new(&identity, ElementState::Partial, Some(version));
+            let mut info = ConferenceInfo::new(&*identity, ElementState::Partial, Some(version));
             info.users = Some(Users {
                 state: ElementState::Partial,
                 users: vec![user.clone()],
@@ -283,7 +283,7 @@ impl ImServer {
                 .iter()
                 .filter(|p| !p.recorder && p.state == State::Joined)
                 .count();
-            let mut info = ConferenceInfo::new(&s.identity, ElementState::Full, Some(version));
+            let mut info = ConferenceInfo::new(&*s.identity, ElementState::Full, Some(version));
             info.conference_state = Some(ConferenceState {
                 user_count: u32::try_from(connected).ok(),
                 active: Some(true),
@@ -330,7 +330,7 @@ fn roster_user(p: &super::session::Participant, anonymous_uri: &str) -> User {
     } else {
         JoiningMethod::DialedIn
     });
-    if let (false, Some((method, reason))) = (p.is_alive(), &p.disconnection) {
+    if let (false, Some((method, reason))) = (p.is_alive(), p.disconnection.as_deref()) {
         endpoint.disconnection_method = Some(*method);
         endpoint.disconnection_info = Some(ExecutionInfo {
             when: None,

@@ -36,7 +36,7 @@ pub fn release_version(product: &str) -> String {
 /// The Contact value of the focus: `<identity>;isfocus;+g.oma.sip-im`
 /// (7.2.1.1 step 5).
 pub(crate) fn focus_contact(identity: &str) -> String {
-    format!("<{identity}>;{ISFOCUS};{IM_FEATURE_TAG}")
+    ["<", identity, ">;", ISFOCUS, ";", IM_FEATURE_TAG].concat()
 }
 
 /// `user@host[:port]` of a SIP URI, the form URIs are compared in

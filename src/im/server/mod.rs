@@ -176,8 +176,15 @@ pub use types::{
 use crate::dialog::{self, ClientTxId, DialogId, ServerTxId, UserAgent};
 use crate::hash::IdMap;
 use crate::im::trust::Originator;
+use crate::keyed::KeyedIndex;
 use crate::rng::Rng;
+use crate::spare::Spare;
 use crate::transaction::OwnedMessage;
+
+/// How many transmit buffers [`ImServer::recycle`] keeps.
+pub const MAX_SPARE_BUFFERS: usize = 64;
+/// The largest transmit buffer [`ImServer::recycle`] keeps.
+pub const MAX_SPARE_CAPACITY: usize = 64 * 1024;
 
 /// A set-up or join waiting for the application's authorization.
 #[derive(Debug)]
@@ -237,15 +244,18 @@ pub struct ImServer {
     release: String,
     next_id: u64,
     sessions: sessions::Sessions,
-    by_token: HashMap<String, SessionId>,
-    by_call_id: HashMap<String, SessionId>,
+    /// Sessions by the user part of their IM Session Identity.
+    by_token: KeyedIndex<SessionId>,
+    /// Sessions by the Call-ID of a Participant's dialog.
+    by_call_id: KeyedIndex<SessionId>,
     by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
     by_client_tx: IdMap<ClientTxId, (SessionId, ParticipantId)>,
     /// INVITEs CANCELled and not yet answered with a final response: a
     /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
     cancelled_invites: std::collections::HashSet<ClientTxId>,
     by_server_tx: IdMap<ServerTxId, (SessionId, ParticipantId)>,
-    by_leg_token: HashMap<String, (SessionId, ParticipantId)>,
+    /// Participants by the session-id of the server's MSRP URI on their leg.
+    by_leg_token: KeyedIndex<(SessionId, ParticipantId)>,
     /// Conference-factory-URIs (URI keys) to the URI as configured.
     factories: HashMap<String, String>,
     /// IM Group Identities (URI keys) to the group's index in the config.
@@ -273,6 +283,10 @@ pub struct ImServer {
     timer_seq: u64,
     /// Events of the user agent not yet handled.
     ua_events: VecDeque<dialog::Event>,
+    /// Transmit buffers given back with [`ImServer::recycle`], lent to a
+    /// session's switch for the chunks it relays (at most
+    /// [`MAX_SPARE_BUFFERS`], each of at most [`MAX_SPARE_CAPACITY`] bytes).
+    buffers: Vec<Vec<u8>>,
     out: VecDeque<Output>,
 }
 
@@ -330,13 +344,13 @@ impl ImServer {
             config,
             next_id: 0,
             sessions: sessions::Sessions::default(),
-            by_token: HashMap::new(),
-            by_call_id: HashMap::new(),
+            by_token: KeyedIndex::default(),
+            by_call_id: KeyedIndex::default(),
             by_dialog: IdMap::default(),
             by_client_tx: IdMap::default(),
             cancelled_invites: std::collections::HashSet::new(),
             by_server_tx: IdMap::default(),
-            by_leg_token: HashMap::new(),
+            by_leg_token: KeyedIndex::default(),
             factories,
             groups,
             publics,
@@ -351,6 +365,7 @@ impl ImServer {
             timers: BinaryHeap::new(),
             timer_seq: 0,
             ua_events: VecDeque::new(),
+            buffers: Vec::new(),
             out: VecDeque::new(),
         }
     }
@@ -495,6 +510,36 @@ impl ImServer {
         }
     }
 
+    /// Gives back the bytes of an [`Output::MsrpTransmit`] once they are
+    /// written, so that the MSRP switches relay into them instead of
+    /// allocating: a server fed its buffers back relays chunks without
+    /// allocating per recipient. Optional; at most [`MAX_SPARE_BUFFERS`]
+    /// buffers of at most [`MAX_SPARE_CAPACITY`] bytes are kept, server-wide
+    /// (none stays with a session).
+    ///
+    /// ```
+    /// use oma_im::im::server::{ImServer, Output, ServerConfig};
+    ///
+    /// let config = ServerConfig::new(
+    ///     "192.0.2.10:5060".parse().unwrap(),
+    ///     "192.0.2.1:5060".parse().unwrap(),
+    ///     "im.example.com",
+    /// );
+    /// let mut server = ImServer::new(config);
+    /// while let Some(output) = server.poll_output() {
+    ///     if let Output::MsrpTransmit { bytes, .. } = output {
+    ///         // ... write `bytes` to the connection, then:
+    ///         server.recycle(bytes);
+    ///     }
+    /// }
+    /// ```
+    pub fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.buffers.len() < MAX_SPARE_BUFFERS && buffer.capacity() <= MAX_SPARE_CAPACITY {
+            buffer.clear();
+            self.buffers.push(buffer);
+        }
+    }
+
     /// A name for an MSRP connection the application accepted on the
     /// server's MSRP port; report its bytes with [`Input::MsrpBytes`]. The
     /// leg it carries is found from the To-Path of its first message.
@@ -579,7 +624,7 @@ impl ImServer {
 
     /// The IM Session Identity of a session.
     pub fn identity(&self, session: SessionId) -> Option<&str> {
-        self.sessions.get(&session).map(|s| s.identity.as_str())
+        self.sessions.get(&session).map(|s| &*s.identity)
     }
 
     /// The methods a Participant listed in its Allow header (7.2.1.1: "store
@@ -650,35 +695,49 @@ impl ImServer {
         if self.ua_events.capacity() > 1024 {
             self.ua_events = VecDeque::new();
         }
-        self.release_capacity();
         self.cleanup_timers();
         self.sessions
             .recount(self.config.limits.layers.sdp.max_size);
+        self.release_spare();
     }
 
-    /// Gives back the memory of indexes that emptied (see
-    /// [`crate::hash::release_capacity`]).
-    fn release_capacity(&mut self) {
-        use crate::hash::release_capacity as shrink;
-        shrink(&mut self.by_token);
-        shrink(&mut self.by_call_id);
-        shrink(&mut self.by_dialog);
-        shrink(&mut self.by_client_tx);
-        shrink(&mut self.by_server_tx);
-        shrink(&mut self.by_leg_token);
-        shrink(&mut self.pending_auth);
-        shrink(&mut self.pending_subscriptions);
-        shrink(&mut self.by_subscription);
-        shrink(&mut self.connections);
-        self.sessions.release_capacity();
-        let set = &mut self.cancelled_invites;
-        if set.capacity() > 64 && set.len() * 4 < set.capacity() {
-            set.shrink_to(set.len() * 2);
-        }
-        let heap = &mut self.timers;
-        if heap.capacity() > 64 && heap.len() * 4 < heap.capacity() {
-            heap.shrink_to(heap.len() * 2);
-        }
+    /// The session whose IM Session Identity has user part `token`.
+    fn session_by_token(&self, token: &str) -> Option<SessionId> {
+        let sessions = &self.sessions;
+        self.by_token.get(token, |s, token| {
+            sessions.get(&s).is_some_and(|s| *s.token == *token)
+        })
+    }
+
+    /// The session a Participant's dialog with Call-ID `call_id` is in.
+    fn session_by_call_id(&self, call_id: &str) -> Option<SessionId> {
+        self.by_call_id
+            .get(call_id, |s, c| has_call_id(&self.sessions, s, c))
+    }
+
+    /// The Participant whose leg has the MSRP session-id `token`.
+    fn leg_by_token(&self, token: &str) -> Option<(SessionId, ParticipantId)> {
+        self.by_leg_token
+            .get(token, |sp, t| has_leg_token(&self.sessions, sp, t))
+    }
+
+    /// Gives back the capacity of tables a burst left mostly empty.
+    fn release_spare(&mut self) {
+        self.sessions.release_spare();
+        self.by_token.release_spare();
+        self.by_call_id.release_spare();
+        self.by_dialog.release_spare();
+        self.by_client_tx.release_spare();
+        self.by_server_tx.release_spare();
+        self.by_leg_token.release_spare();
+        self.connections.release_spare();
+        self.pending_auth.release_spare();
+        self.pending_subscriptions.release_spare();
+        self.by_subscription.release_spare();
+        self.cancelled_invites.release_spare();
+        self.timers.release_spare();
+        self.ua_events.release_spare();
+        self.out.release_spare();
     }
 
     fn schedule(&mut self, at: Instant, timer: Timer) {
@@ -731,4 +790,26 @@ impl ImServer {
             self.timers.pop();
         }
     }
+}
+
+/// Whether a Participant of session `s` has a dialog with Call-ID `call_id`.
+fn has_call_id(sessions: &sessions::Sessions, s: SessionId, call_id: &str) -> bool {
+    sessions.get(&s).is_some_and(|s| {
+        s.participants
+            .iter()
+            .any(|p| p.call_id.as_deref() == Some(call_id))
+    })
+}
+
+/// Whether Participant `p` of session `s` has a leg with session-id `token`.
+fn has_leg_token(
+    sessions: &sessions::Sessions,
+    (s, p): (SessionId, ParticipantId),
+    token: &str,
+) -> bool {
+    sessions
+        .get(&s)
+        .and_then(|s| s.participant(p))
+        .and_then(|p| p.leg.as_ref())
+        .is_some_and(|l| *l.token == *token)
 }

@@ -39,7 +39,7 @@ pub(crate) enum State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Leg {
     /// The session-id of the server's MSRP URI on this leg.
-    pub token: String,
+    pub token: Box<str>,
     /// The connection carrying the leg, once known.
     pub connection: Option<ConnectionId>,
     /// Bytes that arrived on the connection before the leg joined the
@@ -78,13 +78,16 @@ pub(crate) struct Participant {
     /// The methods of its Allow header (7.2.1.1, "store the supported
     /// methods").
     pub allow: Option<String>,
-    /// The server's SDP towards it (its answer, or the offer to an invitee).
+    /// The server's SDP answer to it (a joiner; an invitee's offer is made
+    /// again from `sdp_id` when needed).
     pub local_sdp: Vec<u8>,
-    /// Its SDP (its offer, or an invitee's answer).
+    /// The `o=` session id of the server's offer to an invitee.
+    pub sdp_id: u64,
+    /// A joiner's SDP offer, until its leg joins.
     pub remote_sdp: Vec<u8>,
     /// The switch leg's parameters, when they were negotiated where both
     /// descriptions were parsed already (taken when the leg joins).
-    pub leg_params: Option<super::LegParams>,
+    pub leg_params: Option<Box<super::LegParams>>,
     /// RFC 4028 interval it refreshes with, when the server supervises it.
     pub interval: Option<u32>,
     /// When it is released unless it refreshes.
@@ -97,11 +100,11 @@ pub(crate) struct Participant {
     pub alerting: bool,
     /// How it left the session or failed to join, and why (RFC 4575
     /// §5.7: `disconnection-method`, `disconnection-info`).
-    pub disconnection: Option<(DisconnectionMethod, String)>,
+    pub disconnection: Option<Box<(DisconnectionMethod, String)>>,
     /// When an invitee's INVITE is CANCELled unless answered.
     pub invite_deadline: Option<Instant>,
     /// The REFER this invitation answers, if any.
-    pub referral: Option<Referral>,
+    pub referral: Option<Box<Referral>>,
     /// When it is removed for the loss of its MSRP connection, unless it
     /// sent BYE by then.
     pub lost_at: Option<Instant>,
@@ -120,6 +123,7 @@ impl Participant {
             verified: false,
             allow: None,
             local_sdp: Vec::new(),
+            sdp_id: 0,
             remote_sdp: Vec::new(),
             leg_params: None,
             interval: None,
@@ -155,16 +159,16 @@ pub(crate) struct Subscriber {
 #[derive(Debug)]
 pub(crate) struct ImSession {
     /// The user part of the IM Session Identity.
-    pub token: String,
+    pub token: Box<str>,
     /// The IM Session Identity (`sip:<token>@<domain>`).
-    pub identity: String,
+    pub identity: Box<str>,
     /// The Authenticated Originator's IM Address of the server's messages:
     /// the Conference-factory-URI, IM Group Identity or public conference
     /// URI (7.2.1.1 step 4).
-    pub originator: String,
+    pub originator: Box<str>,
     /// The URI hosting the session (the key of `group_sessions` /
     /// `public_sessions`).
-    pub hosted_by: String,
+    pub hosted_by: Box<str>,
     pub participants: Vec<Participant>,
     pub next_participant: u64,
     /// The inviter of an ad-hoc or group setup.

@@ -9,6 +9,7 @@ use std::mem::size_of;
 use super::session::{ImSession, Participant, State, Subscriber};
 use super::SessionId;
 use crate::hash::IdMap;
+use crate::spare::Spare;
 
 /// The sessions, by id, with the count of their bytes.
 #[derive(Debug, Default)]
@@ -57,8 +58,8 @@ impl Sessions {
     }
 
     /// Gives back the memory of the table once it emptied.
-    pub(super) fn release_capacity(&mut self) {
-        crate::hash::release_capacity(&mut self.map);
+    pub(super) fn release_spare(&mut self) {
+        self.map.release_spare();
         if self.dirty.capacity() > 64 && self.dirty.is_empty() {
             self.dirty = Vec::new();
         }
@@ -143,7 +144,7 @@ impl Participant {
             + remote
             + leg
             + params
-            + self.disconnection.as_ref().map_or(0, |(_, why)| why.len())
+            + self.disconnection.as_ref().map_or(0, |d| d.1.len())
             + 3 * INDEX_ENTRY
     }
 }

@@ -92,7 +92,7 @@ impl ImServer {
         }
         let (user, host) = key.split_once('@')?;
         if host.eq_ignore_ascii_case(&self.config.domain) {
-            return self.by_token.get(user).map(|s| Target::Session(*s));
+            return self.session_by_token(user).map(Target::Session);
         }
         None
     }
@@ -275,13 +275,14 @@ impl ImServer {
         let Some(session) = self.create_session(kind, &hosted_by) else {
             return self.reject(transaction, 503, None, now);
         };
-        // Step 4: the SDP offer against operator policy (RFC 3264: 488).
-        if !self.offer_allowed(&inviter.offer) {
+        // Step 4: the SDP offer against operator policy (RFC 3264: 488),
+        // parsed once.
+        let Some(direction) = self.offer_allowed(&inviter.offer) else {
             self.drop_session(session, EndReason::Rejected(488), now);
             return self.reject(transaction, 488, None, now);
-        }
+        };
         // Large Message mode to several recipients (9.x): a `sendonly` offer.
-        let large_message = is_send_only(&inviter.offer, &self.config.limits);
+        let large_message = direction == crate::sdp::Direction::SendOnly;
         if let Some(s) = self.sessions.get_mut(&session) {
             s.large_message = large_message;
         }
@@ -358,19 +359,18 @@ impl ImServer {
 
     /// 7.2.1.2 step 4: an MSRP line over TCP whose accept-types meet the
     /// types operator policy allows.
-    fn offer_allowed(&self, offer: &[u8]) -> bool {
-        let Ok(sdp) = SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp)
-        else {
-            return false;
-        };
-        let Some((_, media)) = sdp.msrp_media() else {
-            return false;
-        };
+    /// Whether an SDP offer is one the server takes (MSRP over TCP, a
+    /// content type in common), and then the direction of its MSRP media.
+    fn offer_allowed(&self, offer: &[u8]) -> Option<crate::sdp::Direction> {
+        let sdp =
+            SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp).ok()?;
+        let (_, media) = sdp.msrp_media()?;
         let allowed = self.allowed_types();
-        media.msrp_transport() == Some(MsrpTransport::Tcp)
+        let takes = media.msrp_transport() == Some(MsrpTransport::Tcp)
             && media
                 .accept_types()
-                .is_some_and(|t| !t.intersection(&allowed).is_empty())
+                .is_some_and(|t| !t.intersection(&allowed).is_empty());
+        takes.then(|| sdp.media_direction(media))
     }
 
     fn allowed_types(&self) -> AcceptTypes<'_> {
@@ -430,7 +430,7 @@ impl ImServer {
         let id = SessionId(self.fresh_id());
         let token = loop {
             let t = self.rng.token(16);
-            if !self.by_token.contains_key(&t) {
+            if self.session_by_token(&t).is_none() {
                 break t;
             }
         };
@@ -443,14 +443,17 @@ impl ImServer {
         if kind != Kind::AdHoc {
             self.hosted_sessions.insert(uri_key(hosted_by), id);
         }
-        self.by_token.insert(token.clone(), id);
+        let sessions = &self.sessions;
+        self.by_token.insert(&token, id, |s, t| {
+            sessions.get(&s).is_some_and(|s| *s.token == *t)
+        });
         self.sessions.insert(
             id,
             Box::new(ImSession {
-                token,
-                identity: identity.clone(),
-                originator: hosted_by.to_owned(),
-                hosted_by: hosted_by.to_owned(),
+                token: token.into(),
+                identity: identity.as_str().into(),
+                originator: hosted_by.into(),
+                hosted_by: hosted_by.into(),
                 participants: Vec::new(),
                 next_participant: 0,
                 inviter: None,
@@ -500,13 +503,18 @@ impl ImServer {
             p.remote_sdp = j.offer;
             p.interval = Some(j.interval);
             p.leg = Some(Leg {
-                token: token.clone(),
+                token: token.as_str().into(),
                 connection: None,
                 early: Vec::new(),
             });
         }
-        self.by_leg_token.insert(token, (session, id));
-        self.by_call_id.insert(j.call_id, session);
+        let sessions = &self.sessions;
+        self.by_leg_token.insert(&token, (session, id), |sp, t| {
+            super::has_leg_token(sessions, sp, t)
+        });
+        self.by_call_id.insert(&j.call_id, session, |s, c| {
+            super::has_call_id(sessions, s, c)
+        });
         self.by_server_tx.insert(transaction, (session, id));
         id
     }
@@ -514,7 +522,7 @@ impl ImServer {
     fn leg_token(&mut self) -> String {
         loop {
             let t = self.rng.token(20);
-            if !self.by_leg_token.contains_key(&t) {
+            if self.leg_by_token(&t).is_none() {
                 return t;
             }
         }
@@ -522,7 +530,7 @@ impl ImServer {
 
     /// The server's MSRP URI for a leg.
     pub(super) fn leg_uri(&self, token: &str) -> String {
-        format!("msrp://{}/{token};tcp", self.config.msrp_authority)
+        ["msrp://", &self.config.msrp_authority, "/", token, ";tcp"].concat()
     }
 
     /// The server's SDP parameters on a leg.
@@ -545,6 +553,26 @@ impl ImServer {
             .collect();
         local.setup = SetupRole::Passive;
         local
+    }
+
+    /// The server's SDP offer to an invitee (its answer to the invitee's
+    /// refreshes too): made again from its numbers when needed rather than
+    /// kept.
+    pub(super) fn with_invitee_offer<R>(
+        config: &ServerConfig,
+        sdp_id: u64,
+        leg_uri: &str,
+        large_message: bool,
+        then: impl FnOnce(&SessionDescription<'_>) -> R,
+    ) -> R {
+        let mut local = Self::local_parameters(config, sdp_id, leg_uri);
+        local.setup = SetupRole::ActPass;
+        if large_message {
+            // The server only delivers the Large Message to the invitee.
+            local.direction = crate::sdp::Direction::SendOnly;
+        }
+        let description = offer(&local);
+        then(&description)
     }
 
     /// 7.2.2.2: an INVITE from the server to one invitee, on the
@@ -579,30 +607,29 @@ impl ImServer {
         let originator = s.originator.clone();
         let contact = focus_contact(&s.identity);
         let pid = s.add(uri.to_owned(), State::Failed, max_gone);
-        self.by_leg_token.insert(token.clone(), (session, pid));
+        let large_message = s.large_message;
+        let sessions = &self.sessions;
+        self.by_leg_token.insert(&token, (session, pid), |sp, t| {
+            super::has_leg_token(sessions, sp, t)
+        });
         let sdp_id = self.rng.next_u64() >> 1;
-        let mut local = Self::local_parameters(&self.config, sdp_id, &leg_uri);
-        local.setup = SetupRole::ActPass;
-        if s.large_message {
-            // The server only delivers the Large Message to the invitee.
-            local.direction = crate::sdp::Direction::SendOnly;
-        }
-        let body = offer(&local).to_bytes();
-        drop(local);
+        let body = Self::with_invitee_offer(&self.config, sdp_id, &leg_uri, large_message, |o| {
+            o.to_bytes()
+        });
         let mut spec = RequestSpec::new(
             Method::Invite,
             uri,
-            &format!("<{originator}>"),
-            &format!("<{uri}>"),
+            &["<", &originator, ">"].concat(),
+            &["<", uri, ">"].concat(),
         )
         .with_contact(&contact)
         .with_header("Accept-Contact", "*;+g.oma.sip-im")
         .with_header("User-Agent", &self.release)
-        .with_header("P-Asserted-Identity", &format!("<{originator}>"));
+        .with_header("P-Asserted-Identity", &["<", &originator, ">"].concat());
         if let Some((address, anonymous)) = inviter {
             // RFC 3892 / RFC 5366: the inviter, unless it asked for anonymity.
             if !anonymous {
-                spec = spec.with_header("Referred-By", &format!("<{address}>"));
+                spec = spec.with_header("Referred-By", &["<", &address, ">"].concat());
             }
         }
         let spec = spec
@@ -610,7 +637,7 @@ impl ImServer {
                 "Session-Expires",
                 &format!("{};refresher=uas", self.config.session_expires),
             )
-            .with_body("application/sdp", body.clone());
+            .with_body("application/sdp", body);
         let sent = self.ua.send_request(spec, now);
         // The Call-ID the invitee's dialog will be found by.
         let call_id = sent.as_ref().ok().and_then(|tx| {
@@ -618,7 +645,9 @@ impl ImServer {
             Some(request.call_id()?.ok()?.id.to_owned())
         });
         if let Some(c) = &call_id {
-            self.by_call_id.insert(c.clone(), session);
+            let sessions = &self.sessions;
+            self.by_call_id
+                .insert(c, session, |s, c| super::has_call_id(sessions, s, c));
         }
         self.collect();
         let deadline = now + self.config.invitation_timeout;
@@ -626,12 +655,12 @@ impl ImServer {
             .sessions
             .get_mut(&session)
             .and_then(|s| s.participant_mut(pid))?;
-        p.local_sdp = body;
+        p.sdp_id = sdp_id;
         p.invited = true;
         p.call_id = call_id;
-        p.referral = referral;
+        p.referral = referral.map(Box::new);
         p.leg = Some(Leg {
-            token,
+            token: token.into(),
             connection: None,
             early: Vec::new(),
         });
@@ -712,7 +741,7 @@ impl ImServer {
         if !self.session_room(msg.size()) {
             return self.reject(transaction, 503, None, now);
         }
-        if !self.offer_allowed(&joiner.offer) {
+        if self.offer_allowed(&joiner.offer).is_none() {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
         }
@@ -773,7 +802,7 @@ impl ImServer {
         &mut self,
         session: SessionId,
         participant: ParticipantId,
-        invitee_answer: Option<&[u8]>,
+        invitee_answer: Option<&SessionDescription<'_>>,
         now: Instant,
     ) {
         let Some(p) = self
@@ -797,9 +826,7 @@ impl ImServer {
         else {
             return;
         };
-        let invitee_sdp =
-            invitee_answer.and_then(|a| SessionDescription::parse_with_limits(a, &sdp_limits).ok());
-        let ours = match &invitee_sdp {
+        let ours = match invitee_answer {
             Some(a) => crate::sdp::offer_answer::answer_for_inviter(&their_offer, a, &local),
             None => answer(&their_offer, &local),
         };
@@ -833,7 +860,7 @@ impl ImServer {
         };
         p.state = State::Joined;
         p.local_sdp = body;
-        p.leg_params = leg_params;
+        p.leg_params = leg_params.map(Box::new);
         p.refresh_at = Some(refresh_at);
         let (address, verified) = (p.address.clone(), p.verified);
         self.schedule(refresh_at, super::Timer::Refresh(session, participant));
@@ -856,7 +883,7 @@ impl ImServer {
             // the dialog keeps it for its refreshes and NOTIFYs.
             spec = spec
                 .with_contact(&focus_contact(&s.identity))
-                .with_header("P-Asserted-Identity", &format!("<{}>", s.originator));
+                .with_header("P-Asserted-Identity", &["<", &s.originator, ">"].concat());
         }
         spec
     }
@@ -881,11 +908,6 @@ impl ImServer {
         let _ = self.ua.respond_and_forget(transaction, spec, now);
         self.collect();
     }
-}
-
-/// Whether an SDP offer's MSRP media is `sendonly` (a Large Message).
-fn is_send_only(offer: &[u8], limits: &super::Limits) -> bool {
-    offer_direction(offer, limits) == Some(crate::sdp::Direction::SendOnly)
 }
 
 /// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use crate::dialog::{self, DialogId, ResponseSpec, ServerTxId, TerminationReason, TransactionId};
 use crate::msrp::switch::LegId;
+use crate::sdp::offer_answer::Side;
+use crate::sdp::SessionDescription;
 use crate::sip::{OptionTag, SipMessage};
 
 use crate::body::conference_info::DisconnectionMethod;
@@ -204,7 +206,7 @@ impl ImServer {
                     if let Some(s) = self.sessions.get_mut(&session) {
                         if let Some(i) = s.subscribers.iter().position(|x| x.dialog == dialog) {
                             let sub = s.subscribers.swap_remove(i);
-                            self.by_call_id.remove(&sub.call_id);
+                            self.by_call_id.remove(&sub.call_id, session);
                         }
                     }
                 }
@@ -247,7 +249,7 @@ impl ImServer {
         if self.subscription_created(dialog, &call_id, now) {
             return;
         }
-        let Some(&session) = self.by_call_id.get(&call_id) else {
+        let Some(session) = self.session_by_call_id(&call_id) else {
             let _ = self.ua.terminate_dialog(dialog);
             self.ua_drop_terminated();
             return;
@@ -343,12 +345,11 @@ impl ImServer {
         let scheduled = p.refresh_at.is_some();
         p.interval = Some(interval);
         p.refresh_at = Some(refresh_at);
-        let body = p.local_sdp.clone();
         let mut spec = self
             .focus_response(session, 200)
             .with_header("Session-Expires", &format!("{interval};refresher=uac"));
         if has_sdp && method == "INVITE" {
-            spec = spec.with_body("application/sdp", body);
+            spec = spec.with_body("application/sdp", self.local_sdp(session, participant));
         }
         let _ = self.ua.respond(transaction, spec, now);
         self.collect();
@@ -397,6 +398,28 @@ impl ImServer {
         self.collect();
     }
 
+    /// The server's SDP towards a Participant: the offer it sent an
+    /// invitee (made again), or its answer to a joiner.
+    fn local_sdp(&self, session: SessionId, participant: ParticipantId) -> Vec<u8> {
+        let Some(s) = self.sessions.get(&session) else {
+            return Vec::new();
+        };
+        match s.participant(participant) {
+            Some(p) if p.invited => {
+                let leg_uri = self.leg_uri(p.leg.as_ref().map_or("", |l| &*l.token));
+                ImServer::with_invitee_offer(
+                    &self.config,
+                    p.sdp_id,
+                    &leg_uri,
+                    s.large_message,
+                    |offer| offer.to_bytes(),
+                )
+            }
+            Some(p) => p.local_sdp.clone(),
+            None => Vec::new(),
+        }
+    }
+
     /// An invitee's 2xx: it joins; the first one answers the inviter
     /// (7.2.1.2 steps 1 to 4).
     fn invitee_accepted(
@@ -408,7 +431,7 @@ impl ImServer {
         interval: Option<u32>,
         now: Instant,
     ) {
-        let Some(s) = self.sessions.get_mut(&session) else {
+        let Some(s) = self.sessions.get(&session) else {
             // A session ended meanwhile: release the late invitee.
             if let Some(d) = dialog {
                 let _ = self.ua.bye(d, now);
@@ -416,18 +439,39 @@ impl ImServer {
             }
             return;
         };
-        let Some(p) = s.participant_mut(participant) else {
+        let Some(p) = s.participant(participant) else {
             return;
         };
         if !matches!(p.state, State::Inviting(_)) {
             return;
         }
+        // Its answer, parsed once: the switch leg's parameters (against the
+        // offer, made again), and the inviter's answer below.
+        let sdp_limits = self.config.limits.layers.sdp;
+        let parsed = SessionDescription::parse_with_limits(answer, &sdp_limits).ok();
+        let leg_uri = p.leg.as_ref().map(|l| self.leg_uri(&l.token));
+        let leg_params = match (&parsed, leg_uri) {
+            (Some(theirs), Some(leg_uri)) => ImServer::with_invitee_offer(
+                &self.config,
+                p.sdp_id,
+                &leg_uri,
+                s.large_message,
+                |ours| super::LegParams::negotiate(ours, theirs, Side::Offerer),
+            ),
+            _ => None,
+        };
+        let Some(s) = self.sessions.get_mut(&session) else {
+            return;
+        };
+        let Some(p) = s.participant_mut(participant) else {
+            return;
+        };
         p.state = State::Joined;
         p.invite_deadline = None;
-        let referral = p.referral.take();
+        p.leg_params = leg_params.map(Box::new);
+        let referral = p.referral.take().map(|r| *r);
         // The address is the one the server invited.
         p.verified = true;
-        p.remote_sdp = answer.to_vec();
         let dialog = dialog.or(p.dialog);
         p.dialog = dialog;
         let address = p.address.clone();
@@ -459,7 +503,7 @@ impl ImServer {
         self.notify_change(session, participant, now);
         self.referral_outcome(referral, 200, now);
         if let (true, Some(inviter)) = (answer_inviter, inviter) {
-            self.accept_joiner(session, inviter, Some(answer), now);
+            self.accept_joiner(session, inviter, parsed.as_ref(), now);
         }
         self.join_switch(session, participant, now);
         self.answer_deferred(session, now);
@@ -520,7 +564,9 @@ impl ImServer {
         let (Some(answer), Some(inviter)) = (s.deferred_answer.take(), s.inviter) else {
             return;
         };
-        self.accept_joiner(session, inviter, Some(&answer), now);
+        let sdp_limits = self.config.limits.layers.sdp;
+        let parsed = SessionDescription::parse_with_limits(&answer, &sdp_limits).ok();
+        self.accept_joiner(session, inviter, parsed.as_ref(), now);
     }
 
     /// An invitation ended without a Participant: the invitee is
@@ -544,11 +590,11 @@ impl ImServer {
         };
         p.state = State::Failed;
         p.invite_deadline = None;
-        p.disconnection = Some(shown);
-        let referral = p.referral.take();
+        p.disconnection = Some(Box::new(shown));
+        let referral = p.referral.take().map(|r| *r);
         let address = p.address.clone();
         if let Some(leg) = p.leg.take() {
-            self.by_leg_token.remove(&leg.token);
+            self.by_leg_token.remove(&leg.token, (session, participant));
         }
         self.event(Event::InvitationFailed {
             session,
@@ -742,11 +788,11 @@ impl ImServer {
         p.state = State::Left;
         p.refresh_at = None;
         let (method, why) = disconnection(reason);
-        p.disconnection = Some((method, why.to_owned()));
+        p.disconnection = Some(Box::new((method, why.to_owned())));
         let leg = p.leg.take();
         s.switch.leave(LegId(participant.0));
         if let Some(leg) = leg {
-            self.by_leg_token.remove(&leg.token);
+            self.by_leg_token.remove(&leg.token, (session, participant));
             if let Some(c) = leg.connection {
                 self.connections.remove(&c);
                 self.out.push_back(Output::MsrpClose { connection: c });
@@ -754,7 +800,7 @@ impl ImServer {
         }
         self.drain_switch(session, now);
         if let Some((tx, address, referral)) = inviting {
-            self.cancel_invitation(session, participant, tx, address, referral, now);
+            self.cancel_invitation(session, participant, tx, address, referral.map(|r| *r), now);
         }
         if was_joined {
             self.event(Event::ParticipantLeft {
@@ -820,13 +866,18 @@ impl ImServer {
         for p in &mut s.participants {
             match p.state {
                 State::Inviting(tx) => {
-                    cancels.push((tx, p.id, p.address.clone(), p.referral.take()));
-                    p.disconnection = Some((DisconnectionMethod::Failed, "cancelled".to_owned()));
+                    cancels.push((tx, p.id, p.address.clone(), p.referral.take().map(|r| *r)));
+                    p.disconnection = Some(Box::new((
+                        DisconnectionMethod::Failed,
+                        "cancelled".to_owned(),
+                    )));
                 }
                 State::Joined => {
                     byes.extend(p.dialog);
-                    p.disconnection =
-                        Some((DisconnectionMethod::Booted, "session ended".to_owned()));
+                    p.disconnection = Some(Box::new((
+                        DisconnectionMethod::Booted,
+                        "session ended".to_owned(),
+                    )));
                 }
                 _ => {}
             }
@@ -883,7 +934,7 @@ impl ImServer {
             return;
         };
         self.msrp_buffered = self.msrp_buffered.saturating_sub(s.msrp_charged);
-        self.by_token.remove(&s.token);
+        self.by_token.remove(&s.token, session);
         if self
             .hosted_sessions
             .get(&super::headers::uri_key(&s.hosted_by))
@@ -894,7 +945,7 @@ impl ImServer {
         }
         for p in &s.participants {
             if let Some(c) = &p.call_id {
-                self.by_call_id.remove(c);
+                self.by_call_id.remove(c, session);
             }
             if let Some(d) = p.dialog {
                 self.by_dialog.remove(&d);
@@ -909,7 +960,7 @@ impl ImServer {
                 _ => {}
             }
             if let Some(leg) = &p.leg {
-                self.by_leg_token.remove(&leg.token);
+                self.by_leg_token.remove(&leg.token, (session, p.id));
                 if let Some(c) = leg.connection {
                     self.connections.remove(&c);
                     self.out.push_back(Output::MsrpClose { connection: c });

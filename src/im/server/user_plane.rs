@@ -64,7 +64,9 @@ impl ImServer {
             return;
         }
         if let Some(p) = s.participant_mut(participant) {
+            // Its description was needed for the leg only.
             p.leg_params = None;
+            p.remote_sdp = Vec::new();
         }
         // The Participant may have connected (and sent) before its SDP
         // exchange completed here.
@@ -116,24 +118,12 @@ impl ImServer {
     ) -> Option<(LegConfig, Vec<String>, bool)> {
         let p = self.sessions.get(&session)?.participant(participant)?;
         let token = p.leg.as_ref()?.token.clone();
+        // Negotiated where both descriptions were parsed (none: the
+        // exchange did not give a leg).
         let LegParams {
             remote_path,
             active,
-        } = match &p.leg_params {
-            Some(params) => params.clone(),
-            None => {
-                let sdp_limits = &self.config.limits.layers.sdp;
-                let local = SessionDescription::parse_with_limits(&p.local_sdp, sdp_limits).ok()?;
-                let remote =
-                    SessionDescription::parse_with_limits(&p.remote_sdp, sdp_limits).ok()?;
-                let side = if p.invited {
-                    Side::Offerer
-                } else {
-                    Side::Answerer
-                };
-                LegParams::negotiate(&local, &remote, side)?
-            }
-        };
+        } = p.leg_params.as_deref().cloned()?;
         let config = LegConfig {
             local_uri: self.leg_uri(&token),
             remote_path: remote_path.clone(),
@@ -237,7 +227,7 @@ impl ImServer {
             Lookup::Found(token) => token,
             Lookup::Invalid => return self.close_unbound(connection),
         };
-        let Some(&(session, participant)) = self.by_leg_token.get(token) else {
+        let Some((session, participant)) = self.leg_by_token(token) else {
             return self.close_unbound(connection);
         };
         let current = self
@@ -365,6 +355,14 @@ impl ImServer {
         if let Some(s) = self.sessions.get_mut(&session) {
             let others = total.saturating_sub(s.msrp_charged);
             s.switch.set_buffer_allowance(budget.saturating_sub(others));
+            // Buffers for the relayed chunks: one per other leg, and the
+            // response.
+            for _ in 0..s.switch.leg_count() {
+                match self.buffers.pop() {
+                    Some(buffer) => s.switch.recycle(buffer),
+                    None => break,
+                }
+            }
             s.switch.handle_input(leg, LegInput::Bytes(bytes), now);
         }
     }
@@ -434,6 +432,12 @@ impl ImServer {
             && s.participants
                 .iter()
                 .all(|p| s.switch.queued_bytes(LegId(p.id.0)).unwrap_or(0) == 0);
+        // Buffers it did not use go back to the server.
+        while let Some(buffer) = s.switch.take_spare() {
+            if self.buffers.len() < super::MAX_SPARE_BUFFERS {
+                self.buffers.push(buffer);
+            }
+        }
         let next = s.switch.poll_timeout();
         let reschedule = next != s.switch_deadline;
         s.switch_deadline = next;

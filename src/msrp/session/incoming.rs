@@ -71,7 +71,7 @@ impl Incoming {
 pub(crate) struct Local {
     pub(crate) local_uri: UriKey,
     pub(crate) remote_uri: UriKey,
-    pub(crate) accept_types: AcceptTypes<'static>,
+    pub(crate) accept_types: std::sync::Arc<AcceptTypes<'static>>,
     pub(crate) max_size: u64,
 }
 
@@ -154,32 +154,60 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UriKey {
     scheme: Scheme,
-    host: String,
     port: Option<u16>,
-    session_id: Option<String>,
-    transport: String,
+    /// The host, the session-id (if any) and the transport, one after the
+    /// other (one allocation: a switch keeps two keys per leg).
+    text: Box<str>,
+    host_len: u32,
+    /// The session-id's length, `None` without one.
+    session_len: Option<u32>,
 }
 
 impl UriKey {
+    /// The bytes of its text (its one allocation).
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.text.len()
+    }
+
     /// The key of `uri`, or why it is not an MSRP URI.
     pub(crate) fn parse(uri: &str) -> Result<Self, MsrpError> {
         let uri = MsrpUri::parse(uri)?;
+        let session = uri.session_id.unwrap_or_default();
+        let mut text = String::with_capacity(uri.host.len() + session.len() + uri.transport.len());
+        text.push_str(uri.host);
+        text.push_str(session);
+        text.push_str(uri.transport);
+        // A parsed URI is shorter than its input, which fits in memory:
+        // lengths over `u32::MAX` cannot come from a URI a limit let in.
+        let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Ok(Self {
             scheme: uri.scheme,
-            host: uri.host.to_owned(),
             port: uri.port,
-            session_id: uri.session_id.map(str::to_owned),
-            transport: uri.transport.to_owned(),
+            text: text.into_boxed_str(),
+            host_len: len(uri.host.len()),
+            session_len: uri.session_id.map(|s| len(s.len())),
         })
+    }
+
+    fn parts(&self) -> (&str, Option<&str>, &str) {
+        let host_end = self.host_len as usize;
+        let session_end = host_end + self.session_len.unwrap_or(0) as usize;
+        let part = |range: std::ops::Range<usize>| self.text.get(range).unwrap_or_default();
+        (
+            part(0..host_end),
+            self.session_len.map(|_| part(host_end..session_end)),
+            part(session_end..self.text.len()),
+        )
     }
 
     /// [`MsrpUri::matches`] against this key.
     pub(crate) fn matches(&self, other: &MsrpUri<'_>) -> bool {
+        let (host, session_id, transport) = self.parts();
         self.scheme == other.scheme
-            && self.host.eq_ignore_ascii_case(other.host)
+            && host.eq_ignore_ascii_case(other.host)
             && self.port == other.port
-            && self.session_id.as_deref() == other.session_id
-            && self.transport.eq_ignore_ascii_case(other.transport)
+            && session_id == other.session_id
+            && transport.eq_ignore_ascii_case(other.transport)
     }
 }
 

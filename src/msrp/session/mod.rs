@@ -245,7 +245,7 @@ impl MsrpSession {
             local: Local {
                 local_uri: uri_key(&local_uri, PathSide::Local)?,
                 remote_uri: uri_key(&last(&params.remote_path), PathSide::Remote)?,
-                accept_types: params.local_accept_types.clone(),
+                accept_types: std::sync::Arc::new(params.local_accept_types.clone()),
                 max_size,
             },
             to_line: path_line("To-Path", &params.remote_path),

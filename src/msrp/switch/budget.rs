@@ -6,7 +6,10 @@
 
 use std::mem::size_of;
 
-use super::{FailureReport, Leg, LegId, MsrpSwitch, Relay, Shared, SwitchEvent};
+use super::{
+    FailureReport, Leg, LegId, MsrpSwitch, Pending, Receiving, Relay, Shared, SwitchEvent,
+    TransactId,
+};
 use crate::msrp::session::wire::write_response;
 
 /// What one relayed transaction awaiting its response is charged against
@@ -28,7 +31,7 @@ const MIN_CHUNK: usize = 256;
 impl Shared {
     /// The bound in force: the limit, or the owner's allowance if lower.
     fn cap(&self) -> usize {
-        self.config.limits.max_buffered_bytes.min(self.allowance)
+        self.limits.max_buffered_bytes.min(self.allowance)
     }
 
     /// Whether `n` more bytes fit with `room` to spare.
@@ -142,22 +145,23 @@ impl MsrpSwitch {
         let Some(leg) = self.legs.get_mut(&id) else {
             return;
         };
-        self.shared.release(leg.chunk.capacity());
-        leg.chunk = Vec::new();
         leg.failed = true;
-        let inc = &leg.incoming;
-        if inc.failure_report.unwrap_or(FailureReport::Yes) != FailureReport::No {
-            let mut out = self
-                .shared
-                .buffer(64 + inc.from_first.len() + inc.to_first.len());
-            write_response(
-                &mut out,
-                &inc.transact_id,
-                413,
-                &inc.from_first,
-                &inc.to_first,
-            );
-            self.shared.enqueue(id, leg, out, 0);
+        if let Some(rx) = leg.receiving.take() {
+            self.shared.release(rx.chunk.capacity());
+            let inc = &rx.incoming;
+            if inc.failure_report.unwrap_or(FailureReport::Yes) != FailureReport::No {
+                let mut out = self
+                    .shared
+                    .buffer(64 + inc.from_first.len() + inc.to_first.len());
+                write_response(
+                    &mut out,
+                    &inc.transact_id,
+                    413,
+                    &inc.from_first,
+                    &inc.to_first,
+                );
+                self.shared.enqueue(id, leg, out, 0);
+            }
         }
         self.shared
             .events
@@ -167,23 +171,22 @@ impl MsrpSwitch {
 
 /// What one leg's state holds, apart from its chunk buffer and queue.
 fn leg_bytes(leg: &Leg) -> usize {
-    let config = &leg.config;
-    let texts = config.local_uri.len()
-        + config.remote_path.iter().map(String::len).sum::<usize>()
-        + config.remote_path.len() * size_of::<String>()
-        + config.identity.len()
-        + config.anonymous_identity.as_ref().map_or(0, String::len);
     let relays: usize = leg
         .relays
-        .iter()
-        .map(|(id, r)| id.len() + r.message_id.len())
+        .values()
+        .map(|r| 2 * r.message_id.len() + size_of::<(Box<str>, Relay)>())
         .sum();
     size_of::<Leg>()
-        + texts
-        + leg.to_line.capacity()
-        + leg.from_line.capacity()
+        + leg.from_identity.len()
+        + leg.local.local_uri.held_bytes()
+        + leg.local.remote_uri.held_bytes()
+        + leg.to_line.len()
+        + leg.from_line.len()
         + leg.parser.held_bytes()
-        + leg.incoming.held_bytes()
-        + leg.relays.capacity() * size_of::<(Box<str>, Relay)>()
+        + leg
+            .receiving
+            .as_ref()
+            .map_or(0, |rx| size_of::<Receiving>() + rx.incoming.held_bytes())
         + relays
+        + leg.pending.capacity() * size_of::<(TransactId, Pending)>()
 }

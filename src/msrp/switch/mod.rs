@@ -100,13 +100,14 @@ mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod relays;
 mod route;
 
 pub use budget::PENDING_COST;
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
 pub use output::{LegFailure, LegTransmit, SwitchDeadline, SwitchEvent, SwitchOutput, SwitchTimer};
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -123,6 +124,7 @@ use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
 use cpim_from::rewrite_from;
 use legs::Legs;
+use relays::Relays;
 
 type TransactId = [u8; ID_LEN];
 
@@ -133,6 +135,8 @@ type Targets = SmallVec<[LegId; 16]>;
 #[derive(Debug, Clone)]
 struct Relay {
     message_id: Arc<str>,
+    /// The number of its [`Delivery`].
+    delivery: u64,
     targets: Targets,
     /// Size change of the first chunk, added to every later Byte-Range.
     delta: i64,
@@ -143,8 +147,11 @@ struct Relay {
 
 /// The delivery of one message to the legs it goes to: which still owe a
 /// response to one of its chunks, and whether its last chunk was relayed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Delivery {
+    /// The sending leg.
+    from: LegId,
+    message_id: Arc<str>,
     /// The legs that have not failed, with how many of their transactions
     /// for the message await a response.
     targets: BTreeMap<LegId, u32>,
@@ -155,19 +162,44 @@ struct Delivery {
 #[derive(Debug, Clone)]
 struct Pending {
     message_id: Arc<str>,
-    from_leg: Option<LegId>,
+    /// The sending leg and the number of the delivery, for a relayed chunk.
+    from: Option<(LegId, u64)>,
     deadline: (Instant, u64),
 }
 
+/// The request or response a leg is sending: its head's owned parts and,
+/// for a SEND to relay, its body so far. A leg holds one only while a
+/// message arrives; the switch keeps one spare for the next.
 #[derive(Debug, Clone)]
-struct Leg {
-    config: LegConfig,
-    local: Local,
-    to_line: Vec<u8>,
-    from_line: Vec<u8>,
-    parser: MsrpStreamParser,
+struct Receiving {
     incoming: Incoming,
     chunk: Vec<u8>,
+}
+
+impl Default for Receiving {
+    fn default() -> Self {
+        Receiving {
+            incoming: Incoming::empty(),
+            chunk: Vec::new(),
+        }
+    }
+}
+
+/// One leg: what it needs between messages, kept small (a session holds
+/// one per participant).
+#[derive(Debug, Clone)]
+struct Leg {
+    /// The CPIM `From` of the messages it sends (its identity, or the
+    /// anonymous one).
+    from_identity: Box<str>,
+    /// The switch opens the connection (and sends the binding SEND).
+    active: bool,
+    max_queued_bytes: usize,
+    local: Local,
+    to_line: Box<[u8]>,
+    from_line: Box<[u8]>,
+    parser: MsrpStreamParser,
+    receiving: Option<Box<Receiving>>,
     queue: VecDeque<Vec<u8>>,
     queued_bytes: usize,
     writable: bool,
@@ -175,7 +207,7 @@ struct Leg {
     /// Its input is ignored: it sent what is not MSRP, or a chunk over the
     /// buffer budget.
     failed: bool,
-    relays: HashMap<Box<str>, Relay>,
+    relays: Relays,
     /// Relayed transactions awaiting the leg's response, by the transact-id
     /// the switch drew.
     pending: IdMap<TransactId, Pending>,
@@ -184,10 +216,16 @@ struct Leg {
 /// What every leg operation shares, apart from the legs.
 #[derive(Debug, Clone)]
 struct Shared {
-    config: SwitchConfig,
+    /// The configuration's limits and response timeout (its seed went
+    /// into `rng`).
+    limits: SwitchLimits,
+    response_timeout: std::time::Duration,
     rng: Rng,
     events: VecDeque<SwitchEvent>,
-    deadlines: BTreeMap<(Instant, u64), (LegId, TransactId)>,
+    /// The response deadline of every transaction sent, in order (every
+    /// transaction waits the same time); answered ones are dropped once
+    /// they reach the front.
+    deadlines: VecDeque<((Instant, u64), (LegId, TransactId))>,
     sequence: u64,
     tid: String,
     /// Buffers given back with [`MsrpSwitch::recycle`], for the next
@@ -199,6 +237,11 @@ struct Shared {
     /// The owner's bound for the next inputs
     /// ([`MsrpSwitch::set_buffer_allowance`]).
     allowance: usize,
+    /// The receiving state of the last message a leg finished, for the
+    /// next one.
+    spare_receiving: Option<Box<Receiving>>,
+    /// The content types a leg accepts (CPIM only), shared by every leg.
+    accept_types: Arc<AcceptTypes<'static>>,
 }
 
 /// The MSRP switch: legs in, relayed chunks out. See the [module docs](self).
@@ -210,7 +253,9 @@ pub struct MsrpSwitch {
     first_body: Vec<u8>,
     /// Messages relayed and not yet acknowledged by every leg, by sending
     /// leg and Message-ID.
-    deliveries: HashMap<(LegId, Arc<str>), Delivery>,
+    deliveries: IdMap<u64, Delivery>,
+    /// The number of the last delivery.
+    last_delivery: u64,
 }
 
 /// Input for one leg, to [`MsrpSwitch::handle_input`].
@@ -236,18 +281,22 @@ impl MsrpSwitch {
             legs: Legs::default(),
             shared: Shared {
                 rng: Rng::new(config.rng_seed),
-                config,
+                limits: config.limits,
+                response_timeout: config.response_timeout,
                 events: VecDeque::new(),
-                deadlines: BTreeMap::new(),
+                deadlines: VecDeque::new(),
                 sequence: 0,
                 tid: String::new(),
                 spare: Vec::new(),
                 buffered: 0,
                 allowance: usize::MAX,
+                spare_receiving: None,
+                accept_types: Arc::clone(&CPIM_ONLY),
             },
             cursor: None,
             first_body: Vec::new(),
-            deliveries: HashMap::new(),
+            deliveries: IdMap::default(),
+            last_delivery: 0,
         }
     }
 
@@ -258,34 +307,38 @@ impl MsrpSwitch {
         if self.legs.contains_key(&id) {
             return Err(JoinError::DuplicateLeg);
         }
-        if self.legs.len() >= self.shared.config.limits.max_legs {
+        if self.legs.len() >= self.shared.limits.max_legs {
             return Err(JoinError::TooManyLegs);
         }
         config.validate()?;
         let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
         let local_uri = key(&config.local_uri)?;
         let remote_uri = key(config.remote_path.last().map_or("", String::as_str))?;
-        let limits = self.shared.config.limits.msrp;
+        let limits = self.shared.limits.msrp;
+        let to_line = path_line("To-Path", &config.remote_path).into_boxed_slice();
+        let from_line =
+            path_line("From-Path", std::slice::from_ref(&config.local_uri)).into_boxed_slice();
         let leg = Leg {
+            from_identity: config.from_identity().into(),
+            active: config.active,
+            max_queued_bytes: config.max_queued_bytes,
             local: Local {
                 local_uri,
                 remote_uri,
-                accept_types: AcceptTypes::from_iter(["message/cpim"]),
+                accept_types: Arc::clone(&self.shared.accept_types),
                 max_size: limits.max_message_size,
             },
-            to_line: path_line("To-Path", &config.remote_path),
-            from_line: path_line("From-Path", std::slice::from_ref(&config.local_uri)),
+            to_line,
+            from_line,
             parser: MsrpStreamParser::new(limits),
-            incoming: Incoming::empty(),
-            chunk: Vec::new(),
+            receiving: None,
             queue: VecDeque::new(),
             queued_bytes: 0,
             writable: true,
             congested: false,
             failed: false,
-            relays: HashMap::new(),
+            relays: Relays::default(),
             pending: IdMap::default(),
-            config,
         };
         self.legs.insert(id, leg);
         self.shared.events.push_back(SwitchEvent::LegJoined(id));
@@ -299,14 +352,13 @@ impl MsrpSwitch {
         let Some(leg) = self.legs.remove(&id) else {
             return false;
         };
-        for pending in leg.pending.values() {
-            self.shared.deadlines.remove(&pending.deadline);
-        }
         self.shared.release(
-            leg.chunk.capacity()
+            leg.receiving.as_ref().map_or(0, |rx| rx.chunk.capacity())
                 + leg.queued_bytes
                 + leg.pending.len().saturating_mul(PENDING_COST),
         );
+        // Its deadlines are dropped as they reach the front.
+        self.drop_stale_deadlines();
         for other in self.legs.values_mut() {
             for relay in other.relays.values_mut() {
                 relay.targets.retain(|t| *t != id);
@@ -314,14 +366,14 @@ impl MsrpSwitch {
         }
         // What it was sending and had not finished is aborted below; what
         // was on its way to it will not be acknowledged.
-        self.deliveries
-            .retain(|(from, _), d| *from != id || d.complete);
-        let waiting: Vec<(LegId, Arc<str>)> = self
+        self.deliveries.retain(|_, d| d.from != id || d.complete);
+        let mut waiting: Vec<u64> = self
             .deliveries
             .iter()
             .filter(|(_, d)| d.targets.contains_key(&id))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| *k)
             .collect();
+        waiting.sort_unstable();
         for key in waiting {
             if let Some(d) = self.deliveries.get_mut(&key) {
                 d.targets.remove(&id);
@@ -369,6 +421,17 @@ impl MsrpSwitch {
         }
     }
 
+    /// How many legs the switch has.
+    pub(crate) fn leg_count(&self) -> usize {
+        self.legs.len()
+    }
+
+    /// Takes back a buffer given with [`recycle`](Self::recycle) and not
+    /// used (a role that lends buffers to many switches keeps them itself).
+    pub(crate) fn take_spare(&mut self) -> Option<Vec<u8>> {
+        self.shared.spare.pop()
+    }
+
     /// Whether a leg with this id is there.
     pub fn has_leg(&self, id: LegId) -> bool {
         self.legs.contains_key(&id)
@@ -387,7 +450,7 @@ impl MsrpSwitch {
         };
         match input {
             LegInput::Connected => {
-                if leg.config.active {
+                if leg.active {
                     let message_id: Arc<str> = Arc::from(self.shared.rng.token(ID_LEN));
                     let range = ByteRange {
                         start: 1,
@@ -409,8 +472,11 @@ impl MsrpSwitch {
             }
             LegInput::Bytes(data) => {
                 if !leg.failed {
-                    leg.parser.feed(data);
-                    self.receive(id, now);
+                    let rest = self.quick_responses(id, data);
+                    if let (Some(leg), false) = (self.legs.get_mut(&id), rest.is_empty()) {
+                        leg.parser.feed(rest);
+                        self.receive(id, now);
+                    }
                 }
             }
             LegInput::Blocked => leg.writable = false,
@@ -419,22 +485,43 @@ impl MsrpSwitch {
                 self.leave(id);
             }
         }
+        self.drop_stale_deadlines();
     }
 
     /// Handles every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(entry) = self.shared.deadlines.first_entry() {
-            if entry.key().0 > now {
+        self.drop_stale_deadlines();
+        while let Some(&(key, (leg_id, tid))) = self.shared.deadlines.front() {
+            if key.0 > now {
                 break;
             }
-            let (leg_id, tid) = entry.remove();
+            self.shared.deadlines.pop_front();
             let Some(leg) = self.legs.get_mut(&leg_id) else {
                 continue;
             };
-            if let Some(p) = leg.pending.remove(&tid) {
-                self.shared.release(PENDING_COST);
-                self.failed_delivery(leg_id, p, LegFailure::Timeout);
+            if leg.pending.get(&tid).is_some_and(|p| p.deadline == key) {
+                if let Some(p) = leg.pending.remove(&tid) {
+                    self.shared.release(PENDING_COST);
+                    self.failed_delivery(leg_id, p, LegFailure::Timeout);
+                }
             }
+            self.drop_stale_deadlines();
+        }
+    }
+
+    /// Drops the deadlines of answered transactions (and of legs gone)
+    /// from the front of the queue: the front is always a live one.
+    fn drop_stale_deadlines(&mut self) {
+        while let Some(&(key, (leg, tid))) = self.shared.deadlines.front() {
+            let live = self
+                .legs
+                .get(&leg)
+                .and_then(|l| l.pending.get(&tid))
+                .is_some_and(|p| p.deadline == key);
+            if live {
+                break;
+            }
+            self.shared.deadlines.pop_front();
         }
     }
 
@@ -464,12 +551,12 @@ impl MsrpSwitch {
 
     /// The earliest deadline, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.shared.deadlines.keys().next().map(|k| k.0)
+        self.shared.deadlines.front().map(|(k, _)| k.0)
     }
 
     /// The earliest deadline and why it exists.
     pub fn poll_deadline(&self) -> Option<SwitchDeadline> {
-        let (key, (leg, tid)) = self.shared.deadlines.iter().next()?;
+        let (key, (leg, tid)) = self.shared.deadlines.front()?;
         let message_id = self
             .legs
             .get(leg)
@@ -503,16 +590,23 @@ impl MsrpSwitch {
                 }
                 Ok(None) => Ok(None),
                 Ok(Some(StreamEvent::Head { head, has_body })) => {
-                    classify(&head, has_body, &leg.local, &mut leg.incoming);
-                    leg.chunk.clear();
+                    let rx = leg.receiving.get_or_insert_with(|| {
+                        self.shared.spare_receiving.take().unwrap_or_default()
+                    });
+                    classify(&head, has_body, &leg.local, &mut rx.incoming);
+                    rx.chunk.clear();
                     continue;
                 }
                 Ok(Some(StreamEvent::BodyData(data))) => {
-                    if leg.incoming.verdict != Verdict::Accept {
+                    let Some(rx) = leg
+                        .receiving
+                        .as_mut()
+                        .filter(|rx| rx.incoming.verdict == Verdict::Accept)
+                    else {
                         continue;
-                    }
-                    if self.shared.reserve_chunk(&mut leg.chunk, data.len()) {
-                        leg.chunk.extend_from_slice(data);
+                    };
+                    if self.shared.reserve_chunk(&mut rx.chunk, data.len()) {
+                        rx.chunk.extend_from_slice(data);
                         continue;
                     }
                     Err(())
@@ -529,30 +623,47 @@ impl MsrpSwitch {
                 Err(()) => return self.exceeded(id),
             };
             self.finish(id, flag, now);
-            if let Some(leg) = self.legs.get_mut(&id) {
-                self.shared.trim_chunk(&mut leg.chunk);
-            }
         }
     }
 
     fn finish(&mut self, id: LegId, flag: ContinuationFlag, now: Instant) {
-        let Some(leg) = self.legs.get_mut(&id) else {
+        let Some(mut rx) = self.legs.get_mut(&id).and_then(|l| l.receiving.take()) else {
             return;
         };
-        let code = match leg.incoming.verdict {
+        self.answer(id, &rx, flag, now);
+        // Kept for the next message unless large; a spare it replaces is
+        // given back.
+        self.shared.trim_chunk(&mut rx.chunk);
+        if let Some(old) = self.shared.spare_receiving.replace(rx) {
+            self.shared.release(old.chunk.capacity());
+        }
+    }
+
+    /// What the message `rx` that leg `id` finished calls for: relaying,
+    /// a response, a report.
+    fn answer(&mut self, id: LegId, rx: &Receiving, flag: ContinuationFlag, now: Instant) {
+        let inc = &rx.incoming;
+        let code = match inc.verdict {
             Verdict::Ignore | Verdict::Report(_) => return,
             Verdict::Response(code) => {
-                self.on_response(id, code);
+                self.on_response(id, &inc.transact_id, code);
                 return;
             }
             Verdict::Reject(code) => code,
             Verdict::Empty => 200,
-            Verdict::Accept => self.relay(id, flag, now),
+            Verdict::Accept => {
+                let range = inc.byte_range.unwrap_or(ByteRange {
+                    start: 1,
+                    end: None,
+                    total: None,
+                });
+                let (message_id, content_type) = (&inc.message_id, &inc.content_type);
+                self.relay_chunk(id, range, &rx.chunk, message_id, content_type, flag, now)
+            }
         };
         let Some(leg) = self.legs.get_mut(&id) else {
             return;
         };
-        let inc = &leg.incoming;
         let owed = match inc.failure_report.unwrap_or(FailureReport::Yes) {
             FailureReport::Yes => true,
             FailureReport::No => false,
@@ -573,7 +684,6 @@ impl MsrpSwitch {
         }
         // RFC 4975 §7.1.3: the switch is the endpoint of the sender's leg;
         // it reports the whole message received when asked to.
-        let inc = &leg.incoming;
         let whole = code == 200
             && flag == ContinuationFlag::Complete
             && inc.verdict == Verdict::Accept
@@ -585,7 +695,6 @@ impl MsrpSwitch {
                 total: None,
             });
             let total = range.total.or(range.end).unwrap_or(0);
-            let message_id = inc.message_id.clone();
             let mut tid = String::new();
             fresh_transact_id(&mut self.shared.rng, b"", &mut tid);
             let mut out = self.shared.buffer(256);
@@ -594,7 +703,7 @@ impl MsrpSwitch {
                 &tid,
                 &leg.to_line,
                 &leg.from_line,
-                &message_id,
+                &inc.message_id,
                 ByteRange {
                     start: 1,
                     end: Some(total),
@@ -604,34 +713,6 @@ impl MsrpSwitch {
             );
             self.shared.enqueue(id, leg, out, 0);
         }
-    }
-
-    /// Relays the chunk just received on leg `id`; returns the code to
-    /// answer it with.
-    fn relay(&mut self, id: LegId, flag: ContinuationFlag, now: Instant) -> u16 {
-        let Some(leg) = self.legs.get_mut(&id) else {
-            return 481;
-        };
-        let range = leg.incoming.byte_range.unwrap_or(ByteRange {
-            start: 1,
-            end: None,
-            total: None,
-        });
-        let chunk = std::mem::take(&mut leg.chunk);
-        let message_id = std::mem::take(&mut leg.incoming.message_id);
-        let content_type = std::mem::take(&mut leg.incoming.content_type);
-        let code = self.relay_chunk(id, range, &chunk, &message_id, &content_type, flag, now);
-        // The rewritten first chunk is copied into each leg's transmit: a
-        // large buffer is not kept for the next message.
-        if self.first_body.capacity() > MAX_SPARE_CAPACITY {
-            self.first_body = Vec::new();
-        }
-        if let Some(leg) = self.legs.get_mut(&id) {
-            leg.chunk = chunk;
-            leg.incoming.message_id = message_id;
-            leg.incoming.content_type = content_type;
-        }
-        code
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -651,18 +732,24 @@ impl MsrpSwitch {
         let first = range.start == 1;
         let mut relay = if first {
             if !leg.relays.contains_key(message_id)
-                && leg.relays.len() >= self.shared.config.limits.max_relayed_messages_per_leg
+                && leg.relays.len() >= self.shared.limits.max_relayed_messages_per_leg
             {
                 return 413;
             }
-            let identity = leg.config.from_identity();
+            let identity = &leg.from_identity;
             if rewrite_from(chunk, identity, &mut self.first_body).is_none() {
                 return 400;
             }
             let delta = i64::try_from(self.first_body.len()).unwrap_or(i64::MAX)
                 - i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+            // A message sent again from its start replaces its delivery.
+            if let Some(old) = leg.relays.get(message_id) {
+                self.deliveries.remove(&old.delivery);
+            }
+            self.last_delivery = self.last_delivery.wrapping_add(1);
             Relay {
                 message_id: Arc::from(message_id),
+                delivery: self.last_delivery,
                 targets: self.targets(id, chunk),
                 delta,
                 next_start: 1,
@@ -691,11 +778,13 @@ impl MsrpSwitch {
         let body: &[u8] = if first { &self.first_body } else { chunk };
         // A body-less chunk (an abort, `#`) is relayed body-less.
         let content = (!content_type.is_empty()).then_some((content_type, body));
-        let key = (id, relay.message_id.clone());
+        let key = relay.delivery;
         if first {
             self.deliveries.insert(
-                key.clone(),
+                key,
                 Delivery {
+                    from: id,
+                    message_id: relay.message_id.clone(),
                     targets: relay.targets.iter().map(|t| (*t, 0)).collect(),
                     complete: false,
                 },
@@ -718,7 +807,7 @@ impl MsrpSwitch {
                     *target,
                     t,
                     relay.message_id.clone(),
-                    Some(id),
+                    Some((id, key)),
                     now,
                 );
                 delivered.push(*target);
@@ -751,7 +840,7 @@ impl MsrpSwitch {
                 if let Some(existing) = leg.relays.get_mut(message_id) {
                     *existing = relay;
                 } else {
-                    leg.relays.insert(Box::from(message_id), relay);
+                    leg.relays.insert(message_id, relay);
                 }
             }
             ContinuationFlag::Complete => {
@@ -771,7 +860,7 @@ impl MsrpSwitch {
 
     /// Reports a message relayed once its last chunk went out and every
     /// leg it went to answered every chunk (200) or failed.
-    fn settle(&mut self, key: (LegId, Arc<str>)) {
+    fn settle(&mut self, key: u64) {
         let done = self
             .deliveries
             .get(&key)
@@ -781,30 +870,54 @@ impl MsrpSwitch {
         }
         if let Some(d) = self.deliveries.remove(&key) {
             self.shared.events.push_back(SwitchEvent::MessageRelayed {
-                from_leg: key.0,
-                message_id: key.1,
+                from_leg: d.from,
+                message_id: d.message_id,
                 to_legs: d.targets.into_keys().collect(),
             });
         }
     }
 
-    fn on_response(&mut self, id: LegId, code: u16) {
+    /// Handles the `200 OK`s at the front of `data` that leg `id` sends as
+    /// the switch's own writer would (see [`quick_ok`]) while its parser
+    /// stands between messages: each is matched to its transaction by its
+    /// transact-id alone, without going through the parser. Gives the
+    /// bytes left for the parser.
+    fn quick_responses<'d>(&mut self, id: LegId, mut data: &'d [u8]) -> &'d [u8] {
+        while let Some(leg) = self.legs.get_mut(&id) {
+            if !leg.parser.is_idle() {
+                break;
+            }
+            let Some((tid, len)) = quick_ok(leg, data) else {
+                break;
+            };
+            leg.parser.skip(len);
+            data = data.get(len..).unwrap_or_default();
+            self.on_response_to(id, tid, 200);
+        }
+        data
+    }
+
+    fn on_response(&mut self, id: LegId, transact_id: &str, code: u16) {
+        if let Ok(tid) = TransactId::try_from(transact_id.as_bytes()) {
+            self.on_response_to(id, tid, code);
+        }
+    }
+
+    /// The response `code` of leg `id` to the relayed transaction `tid`.
+    fn on_response_to(&mut self, id: LegId, tid: TransactId, code: u16) {
         let Some(leg) = self.legs.get_mut(&id) else {
-            return;
-        };
-        let Ok(tid) = TransactId::try_from(leg.incoming.transact_id.as_bytes()) else {
             return;
         };
         let Some(p) = leg.pending.remove(&tid) else {
             return;
         };
         self.shared.release(PENDING_COST);
-        self.shared.deadlines.remove(&p.deadline);
+        // Its deadline is dropped when it reaches the front (at the end of
+        // the input that carried the response).
         if code != 200 {
             return self.failed_delivery(id, p, LegFailure::Response(code));
         }
-        if let Some(from) = p.from_leg {
-            let key = (from, p.message_id);
+        if let Some((_, key)) = p.from {
             if let Some(n) = self
                 .deliveries
                 .get_mut(&key)
@@ -819,17 +932,16 @@ impl MsrpSwitch {
     /// A relayed transaction to `leg` failed: the rest of that message is
     /// not sent to it.
     fn failed_delivery(&mut self, leg: LegId, p: Pending, cause: LegFailure) {
-        let Some(from) = p.from_leg else {
+        let Some((from, key)) = p.from else {
             return;
         };
         if let Some(relay) = self
             .legs
             .get_mut(&from)
-            .and_then(|l| l.relays.get_mut(&*p.message_id))
+            .and_then(|l| l.relays.get_mut(&p.message_id))
         {
             relay.targets.retain(|t| *t != leg);
         }
-        let key = (from, p.message_id.clone());
         if let Some(d) = self.deliveries.get_mut(&key) {
             d.targets.remove(&leg);
         }
@@ -842,31 +954,68 @@ impl MsrpSwitch {
     }
 }
 
-/// Records the transaction just sent to `leg` (its id is `shared.tid`).
+/// A `200 OK` at the front of `data`, written exactly as a participant
+/// answers a SEND of the switch on `leg` (RFC 4975 §7.2): the transact-id
+/// of one of its pending transactions, `To-Path` the leg's local URI,
+/// `From-Path` the participant's URI (a one-URI path), nothing else. The
+/// stream parser accepts every such response and finds in it nothing but
+/// a 200 to that transaction; anything else (another code, another
+/// header, a longer path, bytes still to come) is left to the parser.
+/// Gives the transact-id and the response's length.
+fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
+    let rest = data.strip_prefix(b"MSRP ")?;
+    let tid: TransactId = rest.get(..ID_LEN)?.try_into().ok()?;
+    if !leg.pending.contains_key(&tid) {
+        return None;
+    }
+    let rest = rest.get(ID_LEN..)?.strip_prefix(b" 200 OK\r\nTo-Path: ")?;
+    let local = leg.from_line.strip_prefix(b"From-Path: ")?;
+    let rest = rest.strip_prefix(local)?.strip_prefix(b"From-Path: ")?;
+    let remote = leg.to_line.strip_prefix(b"To-Path: ")?;
+    if remote.contains(&b' ') {
+        return None;
+    }
+    let rest = rest.strip_prefix(remote)?.strip_prefix(b"-------")?;
+    let rest = rest.strip_prefix(&tid[..])?.strip_prefix(b"$\r\n")?;
+    Some((tid, data.len() - rest.len()))
+}
+
+/// Records the transaction just sent to `leg` (its id is `shared.tid`), a
+/// chunk of the delivery `from` (sending leg, number) if relayed.
 fn track(
     shared: &mut Shared,
     id: LegId,
     leg: &mut Leg,
     message_id: Arc<str>,
-    from_leg: Option<LegId>,
+    from: Option<(LegId, u64)>,
     now: Instant,
 ) {
     let Ok(tid) = TransactId::try_from(shared.tid.as_bytes()) else {
         return;
     };
     shared.sequence = shared.sequence.wrapping_add(1);
-    let key = (now + shared.config.response_timeout, shared.sequence);
-    shared.deadlines.insert(key, (id, tid));
+    // In order: a clock read earlier than the last one does not move a
+    // deadline before those already queued.
+    let mut at = now + shared.response_timeout;
+    if let Some(&((last, _), _)) = shared.deadlines.back() {
+        at = at.max(last);
+    }
+    let key = (at, shared.sequence);
+    shared.deadlines.push_back((key, (id, tid)));
     shared.buffered = shared.buffered.saturating_add(PENDING_COST);
     leg.pending.insert(
         tid,
         Pending {
             message_id,
-            from_leg,
+            from,
             deadline: key,
         },
     );
 }
+
+/// What every leg of every switch accepts: CPIM.
+static CPIM_ONLY: std::sync::LazyLock<Arc<AcceptTypes<'static>>> =
+    std::sync::LazyLock::new(|| Arc::new(AcceptTypes::from_iter(["message/cpim"])));
 
 /// How many buffers [`MsrpSwitch::recycle`] keeps.
 const MAX_SPARE: usize = 32;
@@ -894,7 +1043,7 @@ impl Shared {
         let fits = leg
             .queued_bytes
             .checked_add(data.len())
-            .is_some_and(|n| n <= leg.config.max_queued_bytes)
+            .is_some_and(|n| n <= leg.max_queued_bytes)
             && self.fits(data.len(), room);
         if !fits {
             if !leg.congested {
@@ -937,7 +1086,7 @@ impl Shared {
         flag: ContinuationFlag,
         ends: &EndLineStarts,
     ) -> bool {
-        if leg.pending.len() >= self.config.limits.max_pending_per_leg {
+        if leg.pending.len() >= self.limits.max_pending_per_leg {
             if !leg.congested {
                 leg.congested = true;
                 self.events.push_back(SwitchEvent::LegCongested(id));

@@ -17,10 +17,10 @@ impl MsrpSwitch {
     /// leg.
     pub(super) fn targets(&self, from: LegId, chunk: &[u8]) -> Targets {
         let others = self.legs.iter().filter(|(t, _)| *t != from);
-        match notification_recipients(chunk, &self.shared.config.limits.mime) {
+        match notification_recipients(chunk, &self.shared.limits.mime) {
             None => others.map(|(t, _)| t).collect(),
             Some(to) => others
-                .filter(|(_, leg)| to.iter().any(|uri| uri == leg.config.from_identity()))
+                .filter(|(_, leg)| to.iter().any(|uri| **uri == *leg.from_identity))
                 .map(|(t, _)| t)
                 .collect(),
         }
