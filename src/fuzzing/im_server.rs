@@ -75,9 +75,7 @@ impl World {
                     // request carried: checked on their own.
                     let stateless = t.bytes.starts_with(b"SIP/2.0 400 ")
                         || t.bytes.starts_with(b"SIP/2.0 505 ");
-                    if !invite
-                        && !stateless
-                        && memchr::memmem::find(&t.bytes, b"a=path:").is_none()
+                    if !invite && !stateless && memchr::memmem::find(&t.bytes, b"a=path:").is_none()
                     {
                         continue;
                     }
