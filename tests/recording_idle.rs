@@ -11,6 +11,7 @@ use oma_im::im::client::{ClientConfig, Event as ClientEvent};
 use oma_im::im::history::{self, HistoryConfig, UnverifiedRequests};
 use oma_im::im::server::ServerConfig;
 use oma_im::sim::{ClientId, HistoryId, NodeId, Nodes, Proxy, Sim, SimEvent};
+use oma_im::transaction::Transport;
 
 const CORE: &str = "10.0.0.1:5060";
 const SERVER: &str = "10.0.0.10:5060";
@@ -139,6 +140,141 @@ fn a_second_refer_dialog_from_a_restarted_history_function_is_ended() {
             let _ = sim.client(client).leave(s, now);
         }
     }
+    if let Err(e) = sim.run_until_idle_with(Duration::from_secs(600), accept) {
+        panic!("not idle: {e}");
+    }
+}
+
+/// Alice asks for her session to be recorded; the History Function
+/// answers 202 and records. It then restarts, and a late copy of Alice's
+/// REFER (a network duplicate) reaches the new one, which accepts it
+/// afresh: its NOTIFY, with another tag, arrives while Alice's REFER
+/// transaction still exists and creates a dialog (RFC 6665 §4.1.2.4)
+/// that no recording request takes. Alice's client answered it 481 but
+/// kept the dialog for ever — no subscription on it, no deadline — and
+/// never went idle; a dialog that nothing uses now ends with the 481.
+#[test]
+fn a_notify_from_a_restarted_history_function_leaves_no_dialog() {
+    let (mut sim, history, c) = network();
+    let alice = c[0];
+    let now = sim.now();
+    let session = sim
+        .client(alice)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    sim.run_for(Duration::from_secs(2)).unwrap();
+    assert!(sim.client_ref(alice).is_established(session));
+
+    let now = sim.now();
+    sim.client(alice)
+        .request_recording(session, HISTORY_URI, now)
+        .unwrap();
+    sim.run_for_with(Duration::from_millis(500), accept)
+        .unwrap();
+    assert!(sim
+        .client_events(alice)
+        .iter()
+        .any(|e| matches!(e, ClientEvent::RecordingRequestAnswered { status: 202, .. })));
+    let refer = sim
+        .wire()
+        .iter()
+        .find(|w| w.to == addr(HISTORY) && w.is_sip("REFER "))
+        .map(|w| w.bytes.clone())
+        .unwrap();
+
+    sim.restart_history(history, history_config(2));
+    sim.inject(addr(CORE), addr(HISTORY), Transport::Udp, refer);
+    let notifies_before = count_notifies_to(&sim, "10.0.0.21:5060");
+    sim.run_for_with(Duration::from_secs(2), accept).unwrap();
+    // The new History Function's NOTIFY reached Alice and was refused.
+    assert!(count_notifies_to(&sim, "10.0.0.21:5060") > notifies_before);
+    assert!(sim
+        .wire()
+        .iter()
+        .any(|w| w.from == addr("10.0.0.21:5060") && w.is_sip("SIP/2.0 481 ")));
+
+    for &client in &c {
+        let sessions: Vec<_> = sim.client_ref(client).sessions().collect();
+        for s in sessions {
+            let now = sim.now();
+            let _ = sim.client(client).leave(s, now);
+        }
+    }
+    if let Err(e) = sim.run_until_idle_with(Duration::from_secs(600), accept) {
+        panic!("not idle: {e}");
+    }
+}
+
+/// How many NOTIFYs were delivered to `to`.
+fn count_notifies_to(sim: &Sim, to: &str) -> usize {
+    sim.wire()
+        .iter()
+        .filter(|w| w.to == addr(to) && w.is_sip("NOTIFY "))
+        .count()
+}
+
+/// A 200 OK to the History Function's recording INVITE (every
+/// retransmission of it, every hop).
+fn history_invite_2xx(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.starts_with("SIP/2.0 200 ")
+        && text.contains(" INVITE\r\n")
+        && text.contains("SIP/2.0/UDP 10.0.0.30:5060;")
+}
+
+/// The History Function's INVITE to record Alice's session gets 100 Trying,
+/// but the 200 OK never arrives; the session then ends and the focus's BYE
+/// finds no dialog at the History Function (481). The INVITE stayed in
+/// Proceeding, where no timer of its transaction runs, and the recording
+/// session with it, for ever. It is now CANCELled after
+/// `invitation_timeout` (RFC 3261 §9.1); with no final response 64*T1
+/// later the recording fails with 408 and every node goes idle.
+#[test]
+fn a_recording_invite_whose_200_is_lost_is_cancelled() {
+    let (mut sim, history, c) = network();
+    let alice = c[0];
+    let now = sim.now();
+    let session = sim
+        .client(alice)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    sim.run_for(Duration::from_secs(2)).unwrap();
+    assert!(sim.client_ref(alice).is_established(session));
+
+    // Held back until long after everything else is over.
+    sim.delay_matching(history_invite_2xx, Duration::from_secs(400));
+    let now = sim.now();
+    sim.client(alice)
+        .request_recording(session, HISTORY_URI, now)
+        .unwrap();
+    sim.run_for_with(Duration::from_secs(2), accept).unwrap();
+    assert!(sim
+        .wire()
+        .iter()
+        .any(|w| w.to == addr(HISTORY) && w.is_sip("SIP/2.0 100 ")));
+    assert_eq!(sim.history_ref(history).sessions().count(), 1);
+
+    for &client in &c {
+        let sessions: Vec<_> = sim.client_ref(client).sessions().collect();
+        for s in sessions {
+            let now = sim.now();
+            let _ = sim.client(client).leave(s, now);
+        }
+    }
+    sim.run_for_with(Duration::from_secs(200), accept).unwrap();
+    // The INVITE was CANCELled and the recording ended.
+    assert!(sim
+        .wire()
+        .iter()
+        .any(|w| w.from == addr(HISTORY) && w.is_sip("CANCEL ")));
+    assert_eq!(sim.history_ref(history).sessions().count(), 0);
+    assert!(sim.history_events(history).iter().any(|e| matches!(
+        e,
+        history::Event::SessionEnded {
+            reason: history::EndReason::InviteFailed(408 | 487),
+            ..
+        }
+    )));
     if let Err(e) = sim.run_until_idle_with(Duration::from_secs(600), accept) {
         panic!("not idle: {e}");
     }

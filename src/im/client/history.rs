@@ -259,6 +259,28 @@ impl ImClient {
         Some(id)
     }
 
+    /// Ends `dialog` when nothing of the client uses it: no session's
+    /// INVITE, no recording request, no subscription. Such is the dialog a
+    /// NOTIFY of a REFER's implicit subscription creates when it comes from
+    /// another peer than the 2xx the request already took (a fork, or the
+    /// History Function restarted in between): answered 481, the
+    /// subscription it would carry is refused (RFC 6665 §4.1.2.4, §4.5.2),
+    /// and a dialog with no usage left ends with it.
+    pub(super) fn end_unused_dialog(&mut self, dialog: DialogId) {
+        let used = self.dialogs.contains_key(&dialog)
+            || self
+                .ua
+                .dialog(dialog)
+                .is_none_or(|d| d.invite_seq.is_some())
+            || self
+                .subscriptions
+                .keys()
+                .any(|s| self.ua.dialog_of_subscription(*s) == Some(dialog));
+        if !used {
+            let _ = self.ua.terminate_dialog(dialog);
+        }
+    }
+
     /// The REFER of `id` got no answer (408 reported).
     pub(super) fn refer_timed_out(&mut self, id: RecordingRequestId) {
         if self.recording_requests.remove(&id).is_some() {

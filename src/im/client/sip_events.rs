@@ -217,6 +217,11 @@ impl ImClient {
             }
             ("NOTIFY" | "INVITE" | "UPDATE", _) => {
                 let _ = self.ua.respond(tx, dialog::ResponseSpec::new(481), now);
+                if method == "NOTIFY" {
+                    if let Some(d) = dialog {
+                        self.end_unused_dialog(d);
+                    }
+                }
             }
             _ => {
                 let spec = build::response(&self.config, &self.release, 501, true);

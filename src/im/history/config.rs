@@ -168,6 +168,12 @@ pub struct HistoryConfig {
     /// 256 bits from the operating system's entropy in production; the
     /// default (all zero) is for tests only (see [`crate::rng`]).
     pub seed: crate::rng::Seed,
+    /// How long the IM Session may take to answer a recording's INVITE
+    /// with a final response; then the INVITE is CANCELled (RFC 3261 §9.1)
+    /// and, with no final response 64*T1 after the CANCEL, the recording
+    /// fails with 408 (its requester told in the REFER's last NOTIFY).
+    /// 120 s by default.
+    pub invitation_timeout: Duration,
     /// Bounds.
     pub limits: Limits,
 }
@@ -191,6 +197,7 @@ impl HistoryConfig {
             session_timer: Some(dialog::SessionTimerConfig::default()),
             chunk_size: 2048,
             seed: crate::rng::Seed::default(),
+            invitation_timeout: Duration::from_secs(120),
             limits: Limits::default(),
         }
     }

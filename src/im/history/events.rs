@@ -215,6 +215,44 @@ impl ImHistoryFunction {
         self.end_session(session, EndReason::InviteFailed(status), now);
     }
 
+    /// The earliest deadline of a recording's INVITE still unanswered.
+    pub(super) fn invitation_deadline(&self) -> Option<(Instant, HistorySessionId)> {
+        self.sessions
+            .iter()
+            .filter_map(|(id, s)| match &s.kind {
+                Kind::Recording(r) if r.state == RecordingState::Inviting => {
+                    Some((r.invite_deadline?, *id))
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    /// CANCELs the recording INVITEs whose deadline passed with no final
+    /// response (RFC 3261 §9.1): a 2xx lost and the IM Session gone
+    /// leaves one in Proceeding, where no timer of its transaction runs.
+    /// The CANCEL's 487 ends the recording, or 64*T1 without a final
+    /// response does (408).
+    pub(super) fn expire_invitations(&mut self, now: Instant) {
+        let mut due = Vec::new();
+        for s in self.sessions.values_mut() {
+            if let Kind::Recording(r) = &mut s.kind {
+                if r.invite_deadline.is_some_and(|at| at <= now) {
+                    r.invite_deadline = None;
+                    if r.state == RecordingState::Inviting {
+                        due.extend(r.invite_tx);
+                    }
+                }
+            }
+        }
+        for tx in due {
+            // Before a provisional response the CANCEL waits for one, and
+            // timer B still runs.
+            let _ = self.ua.cancel(tx, now);
+        }
+        self.settle(now);
+    }
+
     /// The final NOTIFY of a REFER (RFC 3515 §2.4.5): the INVITE's outcome.
     fn notify_refer(&mut self, dialog: DialogId, sipfrag: &str, now: Instant) {
         let spec = DialogRequestSpec::new(Method::Notify)

@@ -356,6 +356,7 @@ impl ImHistoryFunction {
             }
         }
         self.settle(now);
+        self.expire_invitations(now);
         self.expire_accepted(now);
     }
 
@@ -373,11 +374,13 @@ impl ImHistoryFunction {
             .filter_map(|s| s.msrp.as_ref()?.poll_timeout())
             .min();
         let accepted = self.accepted_deadline().map(|(at, _)| at);
+        let invitation = self.invitation_deadline().map(|(at, _)| at);
         self.ua
             .poll_timeout()
             .into_iter()
             .chain(msrp)
             .chain(accepted)
+            .chain(invitation)
             .min()
     }
 
@@ -405,7 +408,11 @@ impl ImHistoryFunction {
             at,
             reason: DeadlineReason::UnboundMsrp(c),
         });
-        [sip, msrp, accepted]
+        let invitation = self.invitation_deadline().map(|(at, s)| Deadline {
+            at,
+            reason: DeadlineReason::Invitation(s),
+        });
+        [sip, msrp, accepted, invitation]
             .into_iter()
             .flatten()
             .reduce(|best, d| if d.at < best.at { d } else { best })
@@ -637,6 +644,7 @@ impl ImHistoryFunction {
             target: im_session_identity.to_owned(),
             initiator: initiator.to_owned(),
             invite_tx: None,
+            invite_deadline: None,
             offer: Vec::new(),
             info: None,
             subscription: None,
@@ -840,9 +848,11 @@ impl ImHistoryFunction {
         .with_body("application/sdp", body.clone());
         let tx = self.ua.send_request(spec, now)?;
         self.transactions.insert(tx, TxUse::Invite(session));
+        let deadline = now + self.config.invitation_timeout;
         let r = self.recording_mut(session)?;
         r.state = RecordingState::Inviting;
         r.invite_tx = Some(tx);
+        r.invite_deadline = Some(deadline);
         r.offer = body;
         Ok(())
     }
@@ -1051,6 +1061,7 @@ impl ImHistoryFunction {
             target: target.clone(),
             initiator: requester.clone(),
             invite_tx: None,
+            invite_deadline: None,
             offer: Vec::new(),
             info: None,
             subscription: None,

@@ -1,5 +1,7 @@
 //! The state the History Function keeps per session.
 
+use std::time::Instant;
+
 use crate::dialog::{ClientTxId, DialogId, ServerTxId, SubscriptionId};
 use crate::im::ConnectionId;
 use crate::msrp::session::MsrpSession;
@@ -119,6 +121,9 @@ pub(super) struct Recording {
     /// The SIP URI of the initiator (the From of the INVITE).
     pub(super) initiator: String,
     pub(super) invite_tx: Option<ClientTxId>,
+    /// While the INVITE has no final response: when it is CANCELled
+    /// ([`HistoryConfig::invitation_timeout`](super::HistoryConfig::invitation_timeout)).
+    pub(super) invite_deadline: Option<Instant>,
     /// The SDP offer of the INVITE.
     pub(super) offer: Vec<u8>,
     /// What the 200 OK carried.

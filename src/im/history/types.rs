@@ -339,6 +339,10 @@ pub enum DeadlineReason {
     /// An accepted MSRP connection that has not named its session (or was
     /// refused) is closed then.
     UnboundMsrp(ConnectionId),
+    /// A recording's INVITE unanswered for
+    /// [`HistoryConfig::invitation_timeout`](super::HistoryConfig::invitation_timeout)
+    /// is CANCELled then.
+    Invitation(HistorySessionId),
 }
 
 /// A scheduled deadline and why it exists.
