@@ -191,3 +191,66 @@ fn a_refusal_after_100_trying_is_retransmitted_until_the_ack() {
     }
     assert!(exercised > 0, "no run lost the 486 after a 100 Trying");
 }
+
+/// `fuzz/corpus/group_session/server-session-kept-*`: the only invitee's
+/// 200 OK never reached the server, and it closed its MSRP connection
+/// and left. The server CANCELled its INVITE after the grace period but
+/// counted it as gone, not as an invitation that failed, so the inviter,
+/// still waiting for its final response, was never answered: its INVITE
+/// server transaction stayed in Proceeding (RFC 3261 §17.2.1 runs no timer
+/// there, the TU answers) and the session with it, though the inviter had
+/// gone. 7.2.1.2: once every invitee has failed, the inviter gets the
+/// final response of the failure policy, here 480.
+#[test]
+fn an_inviter_whose_invitees_all_left_before_joining_is_answered() {
+    let (mut sim, server, core, c) = network();
+    let (alice, bob) = (c[0], c[1]);
+    let now = sim.now();
+    let bobs = sim
+        .client(bob)
+        .start_ad_hoc(&["sip:alice@example.com"], now)
+        .unwrap();
+    run(&mut sim, 2);
+    let invitation = sim
+        .client_events(alice)
+        .into_iter()
+        .find_map(|e| match e {
+            ClientEvent::InvitationReceived { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("Alice is invited");
+    sim.partition(alice, core);
+    let now = sim.now();
+    sim.client(alice).accept(invitation, now).unwrap();
+    run(&mut sim, 2);
+    let now = sim.now();
+    sim.client(alice).leave(invitation, now).unwrap();
+    // Bob does nothing: the server must end his set-up by itself.
+    run(&mut sim, 20);
+
+    assert!(
+        sim.wire()
+            .iter()
+            .any(|r| r.from == addr(SERVER)
+                && r.first_line() == "SIP/2.0 480 Temporarily Unavailable"),
+        "the server answers Bob's INVITE 480:\n{}",
+        sim.ladder()
+    );
+    assert!(sim.client_events(bob).iter().any(|e| matches!(
+        e,
+        ClientEvent::SessionEnded { session, reason: oma_im::im::client::EndReason::Rejected(480) }
+            if *session == bobs
+    )));
+    assert!(sim.server_events(server).iter().any(|e| matches!(
+        e,
+        Event::SessionEnded {
+            reason: oma_im::im::server::EndReason::Rejected(480),
+            ..
+        }
+    )));
+    assert_eq!(sim.server_ref(server).session_count(), 0);
+    if let Err(e) = sim.run_until_idle(Duration::from_secs(600)) {
+        panic!("not idle: {e}");
+    }
+    assert!(sim.server_ref(server).is_idle());
+}

@@ -785,7 +785,14 @@ impl ImServer {
             State::Inviting(tx) => Some((tx, p.address.clone(), p.referral.take())),
             _ => None,
         };
-        p.state = State::Left;
+        // An invitee gone before it joined is an invitation that failed
+        // (7.2.1.2): the inviter still waiting is answered once no invitee
+        // is left to join.
+        p.state = if inviting.is_some() {
+            State::Failed
+        } else {
+            State::Left
+        };
         p.refresh_at = None;
         let (method, why) = disconnection(reason);
         p.disconnection = Some(Box::new((method, why.to_owned())));
@@ -799,6 +806,7 @@ impl ImServer {
             }
         }
         self.drain_switch(session, now);
+        let was_inviting = inviting.is_some();
         if let Some((tx, address, referral)) = inviting {
             self.cancel_invitation(session, participant, tx, address, referral.map(|r| *r), now);
         }
@@ -810,6 +818,10 @@ impl ImServer {
             });
         }
         self.notify_change(session, participant, now);
+        if was_inviting {
+            self.answer_deferred(session, now);
+            self.check_invitees(session, now);
+        }
         if self.config.release_alone {
             let Some(s) = self.sessions.get(&session) else {
                 return;
