@@ -279,3 +279,72 @@ fn a_recording_invite_whose_200_is_lost_is_cancelled() {
         panic!("not idle: {e}");
     }
 }
+
+/// Bob's 200 OK to the server's INVITE (every retransmission, every hop).
+fn bobs_invite_2xx(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    text.starts_with("SIP/2.0 200 ")
+        && text.contains(" INVITE\r\n")
+        && text.contains("\r\nTo: <sip:bob@example.com>")
+}
+
+/// Alice invites Bob; Bob accepts, but his 200 OK never reaches the
+/// server. Bob, who learnt the session's identity from the invitation,
+/// has it recorded: the History Function joins with a recording leg
+/// (13.3.1.2). Bob then leaves, his invitation fails, and no invitee is
+/// left: 7.2.1.2 answers Alice's INVITE with the failure. The recording
+/// leg is no invitee: it used to count as one that had not failed, so
+/// Alice was never answered, and the server kept the session with the
+/// History Function refreshing its leg (RFC 4028) for ever. Alice now
+/// gets 480, the recording leg is released with BYE, and every node goes
+/// idle.
+#[test]
+fn a_recording_leg_does_not_keep_a_failed_set_up_alive() {
+    let (mut sim, history, c) = network();
+    let (alice, bob) = (c[0], c[1]);
+    sim.delay_matching(bobs_invite_2xx, Duration::from_secs(300));
+    let now = sim.now();
+    let session = sim
+        .client(alice)
+        .start_ad_hoc(&["sip:bob@example.com"], now)
+        .unwrap();
+    sim.run_for(Duration::from_secs(1)).unwrap();
+    let bobs = sim.client_ref(bob).sessions().next().expect("Bob accepted");
+    let now = sim.now();
+    sim.client(bob)
+        .request_recording(bobs, HISTORY_URI, now)
+        .unwrap();
+    sim.run_for_with(Duration::from_secs(2), accept).unwrap();
+    assert!(
+        sim.history_events(history)
+            .iter()
+            .any(|e| matches!(e, history::Event::RecordingStarted { .. })),
+        "the History Function joined before Bob's invitation failed:\n{}",
+        sim.ladder()
+    );
+    assert!(!sim.client_ref(alice).is_established(session));
+
+    let now = sim.now();
+    sim.client(bob).leave(bobs, now).unwrap();
+    sim.run_for_with(Duration::from_secs(60), accept).unwrap();
+    assert!(
+        sim.client_events(alice).iter().any(|e| matches!(
+            e,
+            ClientEvent::SessionEnded { session: s, reason: oma_im::im::client::EndReason::Rejected(480) }
+                if *s == session
+        )),
+        "Alice's INVITE is answered 480:\n{}",
+        sim.ladder()
+    );
+    assert!(
+        sim.wire()
+            .iter()
+            .any(|w| w.to == addr(HISTORY) && w.is_sip("BYE ")),
+        "the recording leg is released with BYE:\n{}",
+        sim.ladder()
+    );
+    assert_eq!(sim.history_ref(history).sessions().count(), 0);
+    if let Err(e) = sim.run_until_idle_with(Duration::from_secs(900), accept) {
+        panic!("not idle: {e}");
+    }
+}

@@ -676,10 +676,14 @@ impl ImServer {
         let Some(inviter) = s.inviter else {
             return;
         };
+        // Only the server's invitations count: a leg that joined by itself
+        // meanwhile (a recording leg, 13.3.1.2, from the identity an
+        // invitee passed on) neither keeps the inviter waiting nor answers
+        // it, and is released with the session.
         let all_failed = s
             .participants
             .iter()
-            .filter(|p| p.id != inviter)
+            .filter(|p| p.id != inviter && p.invited)
             .all(|p| p.state == State::Failed);
         if !all_failed {
             return;
@@ -703,6 +707,8 @@ impl ImServer {
         let _ = self.ua.respond(transaction, spec, now);
         self.collect();
         self.by_server_tx.remove(&transaction);
+        // Legs that joined meanwhile are released with BYE.
+        self.release_all(session, now);
         self.drop_session(session, EndReason::Rejected(code), now);
     }
 
