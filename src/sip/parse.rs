@@ -13,7 +13,8 @@ use smallvec::SmallVec;
 
 use super::message::INLINE_HEADERS;
 use super::message::{Checked, Entries, HeaderEntry, HeaderValue, SipMessage, StartLine};
-use super::{HeaderName, Limits, SipError, SipErrorKind, Uri};
+use super::value::KeptValueLimits;
+use super::{HeaderName, Limits, SipError, SipErrorKind, Uri, ValueLimits};
 
 /// Parses one complete SIP message with the default [`Limits`].
 ///
@@ -77,7 +78,7 @@ pub fn parse_message_with<'a>(
     let (head, start_line, request_uri) = match quick_split(input, start, limits, &mut headers) {
         Some((head, line_end)) => {
             let line = head.get(start..line_end).unwrap_or_default();
-            let (start_line, request_uri) = start_line::parse(line, start)?;
+            let (start_line, request_uri) = start_line::parse(line, start, &limits.values)?;
             (head, start_line, request_uri)
         }
         None => {
@@ -91,10 +92,10 @@ pub fn parse_message_with<'a>(
     let mut seen = Seen::default();
     for (index, entry) in headers.iter().enumerate() {
         if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
-            seen.add(name, &entry.value(head), index)?;
+            seen.add(name, &entry.value(head), index, &limits.values)?;
         }
     }
-    let checked = seen.check(&start_line, request_uri, &headers, head)?;
+    let checked = seen.check(&start_line, request_uri, &headers, head, &limits.values)?;
     let rest = input.get(head_end..).unwrap_or_default();
     let body = match seen.content_length {
         Some((length, offset)) => rest
@@ -108,6 +109,7 @@ pub fn parse_message_with<'a>(
         headers: Entries::Parsed(headers),
         body,
         checked,
+        value_limits: KeptValueLimits::new(&limits.values),
     })
 }
 
@@ -196,7 +198,7 @@ fn careful_split<'a>(
     let line = input.get(start..line_end).unwrap_or_default();
     let line = core::str::from_utf8(line)
         .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
-    let (start_line, request_uri) = start_line::parse(line, start)?;
+    let (start_line, request_uri) = start_line::parse(line, start, &limits.values)?;
 
     // Cut the header fields (each with its folded continuation lines) up to
     // the empty line, and recognise their names.
@@ -444,6 +446,7 @@ impl<'a> Seen<'a> {
         name: HeaderName<'a>,
         value: &HeaderValue<'a>,
         index: usize,
+        limits: &ValueLimits,
     ) -> Result<(), SipError> {
         let duplicate = |name| {
             Err(SipError::new(
@@ -466,7 +469,7 @@ impl<'a> Seen<'a> {
                     return duplicate(HeaderName::MaxForwards);
                 }
                 self.max_forwards = true;
-                return fields::max_forwards(value);
+                return fields::max_forwards(value, limits);
             }
             HeaderName::ContentLength => {
                 let length = fields::content_length(value)?;
@@ -481,9 +484,9 @@ impl<'a> Seen<'a> {
                     }
                 };
             }
-            HeaderName::Expires => return fields::expires(value),
+            HeaderName::Expires => return fields::expires(value, limits),
             HeaderName::RetryAfter => return fields::retry_after(value),
-            HeaderName::Warning => return fields::warning(value),
+            HeaderName::Warning => return fields::warning(value, limits),
             _ => return Ok(()),
         };
         if slot.is_some() {
@@ -502,6 +505,7 @@ impl<'a> Seen<'a> {
         request_uri: Option<Uri<'a>>,
         headers: &[HeaderEntry],
         head: &'a str,
+        limits: &ValueLimits,
     ) -> Result<Checked<'a>, SipError> {
         let head_end = head.len();
         let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
@@ -516,13 +520,13 @@ impl<'a> Seen<'a> {
         let via_id = HeaderName::Via.id();
         for entry in headers.get(first_via..vias_end).unwrap_or_default() {
             if entry.id == via_id {
-                fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
+                fields::via(&entry.value(head), &mut top_via, &mut more_vias, limits)?;
             }
         }
-        let from = fields::name_addr(&from, HeaderName::From)?;
-        let to = fields::name_addr(&to, HeaderName::To)?;
-        let call_id = fields::call_id(&call_id)?;
-        let cseq = fields::cseq(&cseq_value)?;
+        let from = fields::name_addr(&from, HeaderName::From, limits)?;
+        let to = fields::name_addr(&to, HeaderName::To, limits)?;
+        let call_id = fields::call_id(&call_id, limits)?;
+        let cseq = fields::cseq(&cseq_value, limits)?;
         if let StartLine::Request(line) = start_line {
             if line.method != cseq.method.as_str() {
                 return Err(SipError::new(
@@ -566,6 +570,7 @@ mod tests {
             max_message_size: 400,
             max_headers: 7,
             max_header_len: 60,
+            ..Limits::default()
         };
         let ok = with("l: 0\r\n\r\n");
         assert!(parse_message_with(&ok, &limits).is_ok());
@@ -734,7 +739,7 @@ mod tests {
             };
             if let Some((head, line_end)) = quick_split(&input, start, &limits, &mut quick) {
                 let split = careful_split(&input, start, &limits, &mut careful);
-                let line = start_line::parse(&head[start..line_end], start);
+                let line = start_line::parse(&head[start..line_end], start, &ValueLimits::DEFAULT);
                 match (split, line) {
                     (Ok((text, start_line, uri)), Ok(parsed)) => {
                         proptest::prop_assert_eq!(text, head);
