@@ -91,8 +91,10 @@ pub fn parse_message_with<'a>(
     // The checks, on the header section as text.
     let mut seen = Seen::default();
     for (index, entry) in headers.iter().enumerate() {
-        if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
-            seen.add(name, &entry.value(head), index, &limits.values)?;
+        if WATCHED[usize::from(entry.id)] {
+            if let Some(name) = HeaderName::from_id(entry.id) {
+                seen.add(name, &entry.value(head), index, &limits.values)?;
+            }
         }
     }
     let checked = seen.check(&start_line, request_uri, &headers, head, &limits.values)?;
@@ -340,6 +342,10 @@ fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
         return None;
     }
     let mut at = name_len + 1;
+    // Usually one SP, then the value.
+    if rest.get(at) == Some(&b' ') && rest.get(at + 1).is_some_and(|&b| b > b' ') {
+        return Some((id, at + 1));
+    }
     loop {
         match *rest.get(at)? {
             b' ' | b'\t' => at += 1,
@@ -421,24 +427,30 @@ struct Seen<'a> {
     content_length: Option<(usize, usize)>,
 }
 
-impl<'a> Seen<'a> {
-    /// `true` for the header fields [`Seen::add`] looks at.
-    fn watches(name: HeaderName<'_>) -> bool {
-        matches!(
-            name,
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-                | HeaderName::MaxForwards
-                | HeaderName::ContentLength
-                | HeaderName::Expires
-                | HeaderName::RetryAfter
-                | HeaderName::Warning
-        )
+/// The [`HeaderName::id`]s of the header fields [`Seen::add`] looks at.
+static WATCHED: [bool; 256] = {
+    let mut table = [false; 256];
+    let watched = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+        HeaderName::MaxForwards,
+        HeaderName::ContentLength,
+        HeaderName::Expires,
+        HeaderName::RetryAfter,
+        HeaderName::Warning,
+    ];
+    let mut i = 0;
+    while i < watched.len() {
+        table[watched[i].id() as usize] = true;
+        i += 1;
     }
+    table
+};
 
+impl<'a> Seen<'a> {
     /// Notes one header field, the `index`th, checking single-instance
     /// fields and the scalars as they come.
     fn add(

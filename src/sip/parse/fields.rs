@@ -99,7 +99,10 @@ pub(super) fn retry_after(v: &HeaderValue<'_>) -> Result<(), SipError> {
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(text.len());
-    match decimal(text.get(..end).unwrap_or_default(), DELTA_SECONDS_MAX) {
+    match decimal(
+        text.as_bytes().get(..end).unwrap_or_default(),
+        DELTA_SECONDS_MAX,
+    ) {
         Ok(_) => Ok(()),
         Err(DecimalError::TooBig) => Err(SipError::new(
             SipErrorKind::ValueOutOfRange(HeaderName::RetryAfter),
@@ -121,8 +124,7 @@ pub(super) fn content_length(v: &HeaderValue<'_>) -> Result<usize, SipError> {
 /// A trimmed Content-Length value as a `usize`; `None` when it is not
 /// 1*DIGIT or does not fit.
 pub(crate) fn content_length_of(value: &[u8]) -> Option<usize> {
-    let digits = core::str::from_utf8(value).ok()?;
-    decimal(digits, usize::MAX as u64)
+    decimal(value, usize::MAX as u64)
         .ok()
         .and_then(|n| usize::try_from(n).ok())
 }
