@@ -284,14 +284,12 @@ impl<'a> SipMessage<'a> {
             HeaderName::Other(other) => Some(other),
             _ => None,
         };
-        let wanted = name.id();
-        self.headers
-            .iter()
-            .filter(move |entry| match other {
-                None => entry.id == wanted,
-                Some(other) => other.eq_ignore_ascii_case(entry.name(self.head).as_str()),
-            })
-            .map(|entry| self.value(entry))
+        HeaderValues {
+            entries: self.headers.iter(),
+            head: self.head,
+            wanted: name.id(),
+            other,
+        }
     }
 
     /// The first value of the header field `name`.
@@ -308,6 +306,36 @@ impl<'a> SipMessage<'a> {
     /// datagram without Content-Length) every octet after the header section.
     pub fn body(&self) -> &'a [u8] {
         self.body
+    }
+}
+
+/// The values of one header field, in message order: a known name is
+/// found by its id, any other by its spelling.
+struct HeaderValues<'s, 'a> {
+    entries: core::slice::Iter<'s, HeaderEntry>,
+    /// The header section the entries index.
+    head: &'a str,
+    /// The [`HeaderName::id`] of the name (`0` for any other name).
+    wanted: u8,
+    /// Any other name, as given.
+    other: Option<&'s str>,
+}
+
+impl<'a> Iterator for HeaderValues<'_, 'a> {
+    type Item = HeaderValue<'a>;
+
+    fn next(&mut self) -> Option<HeaderValue<'a>> {
+        let head = self.head;
+        let entry = match self.other {
+            None => {
+                let wanted = self.wanted;
+                self.entries.find(|entry| entry.id == wanted)?
+            }
+            Some(other) => self
+                .entries
+                .find(|entry| other.eq_ignore_ascii_case(entry.name(head).as_str()))?,
+        };
+        Some(entry.value(head))
     }
 }
 
