@@ -13,6 +13,7 @@
 //!
 //! let mut limits = oma_im::Limits::default();
 //! limits.sip.max_message_size = 16 * 1024;
+//! limits.sip.values.max_params = 8;
 //! limits.mime.max_nesting = 2;
 //! limits.msrp.max_chunk_size = 64 * 1024;
 //! assert!(oma_im::sip::parse_message_with(b"garbage", &limits.sip).is_err());
@@ -29,10 +30,10 @@ use crate::{body, msrp, sdp, sip};
 /// error (or the protocol's own answer) in time linear in its length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Limits {
-    /// SIP messages: size, header count, header length.
+    /// SIP messages: size, header count, header length, and the bounds on
+    /// their header values ([`sip::Limits::values`]: parameters, list
+    /// elements, nesting).
     pub sip: sip::Limits,
-    /// SIP header values: parameters, list elements, nesting.
-    pub sip_values: sip::ValueLimits,
     /// SDP bodies: size, lines, media, attributes, paths, accept-types.
     pub sdp: sdp::Limits,
     /// MIME bodies (`multipart/mixed`, `message/cpim`): headers and parts.

@@ -118,3 +118,44 @@ fn a_client_parses_cpim_wrappers_with_its_own_mime_limits() {
     assert_eq!(content_type, "message/cpim", "handed out unwrapped");
     assert!(body.ends_with(b"hello"));
 }
+
+/// Mallory sends an IM Server an OPTIONS whose From carries ten
+/// parameters. A server whose `layers.sip.values` allow four refuses it
+/// statelessly with 400, naming the From; one with the default value limits
+/// (32 parameters) answers it as any OPTIONS.
+#[test]
+fn a_server_checks_header_values_under_its_own_value_limits() {
+    use oma_im::im::server::ServerConfig;
+    use oma_im::sim::RawPeer;
+    use oma_im::transaction::Transport;
+
+    let answer = |max_params: Option<usize>| {
+        let mut sim = Sim::new(5);
+        let mut config = ServerConfig::new(addr("10.0.0.10:5060"), addr(CORE), "im.example.com");
+        if let Some(max_params) = max_params {
+            config.limits.layers.sip.values.max_params = max_params;
+        }
+        sim.add_server("server", config);
+        let mallory = sim.add_node("mallory", addr("10.0.0.66:5060"), None, RawPeer::new());
+        let options = "OPTIONS sip:im.example.com SIP/2.0\r\n\
+            Via: SIP/2.0/UDP 10.0.0.66:5060;branch=z9hG4bKm1\r\n\
+            Max-Forwards: 70\r\n\
+            From: <sip:mallory@example.com>;tag=m;p1;p2;p3;p4;p5;p6;p7;p8;p9\r\n\
+            To: <sip:im.example.com>\r\n\
+            Call-ID: m1@10.0.0.66\r\n\
+            CSeq: 1 OPTIONS\r\n\
+            Content-Length: 0\r\n\r\n";
+        sim.custom(mallory)
+            .send_sip(addr("10.0.0.10:5060"), Transport::Udp, options);
+        sim.run_until_idle(Duration::from_secs(60)).unwrap();
+        let received = sim.custom_ref(mallory).sip_received();
+        assert_eq!(received.len(), 1, "one answer");
+        String::from_utf8_lossy(&received[0].bytes).into_owned()
+    };
+    let refused = answer(Some(4));
+    let status_line = refused.lines().next().unwrap();
+    assert!(status_line.starts_with("SIP/2.0 400 "), "{refused}");
+    assert!(status_line.contains("From"), "{refused}");
+    let answered = answer(None);
+    assert!(answered.starts_with("SIP/2.0 200 "), "{answered}");
+}

@@ -194,7 +194,7 @@ proptest! {
         data in prop::collection::vec(prop::sample::select(b"l: 5\r\n \tSIP/2.0 Content-Length:0a".to_vec()), 0..200),
         cut in any::<prop::sample::Index>(),
     ) {
-        let limits = Limits { max_message_size: 150, max_headers: 6, max_header_len: 40 };
+        let limits = Limits { max_message_size: 150, max_headers: 6, max_header_len: 40, ..Limits::default() };
         let cut = cut.index(data.len() + 1);
         let mut framer = Framer::new(limits);
         let first = framer.advance(&data[..cut]);

@@ -34,6 +34,7 @@ pub fn sip_stream_framing(data: &[u8]) {
         max_message_size: 4096,
         max_headers: 32,
         max_header_len: 1024,
+        ..Limits::default()
     };
     let mut framer = Framer::new(limits);
     let mut read = 0usize;

@@ -2,7 +2,8 @@
 //! one header field when asked, borrowing the message, without allocating.
 //! The fields the parser has already checked (the top Via, From, To, Call-ID
 //! and CSeq) are kept parsed in the message and returned without parsing
-//! again.
+//! again. Every value is parsed under the value limits the message was
+//! parsed with ([`SipMessage::value_limits`]).
 //!
 //! List-valued headers yield every element, across commas and repeated header
 //! fields alike. A malformed value yields a [`SipError`] whose kind names the
@@ -16,7 +17,7 @@ use super::{
     AcceptContact, CSeq, CallId, Contact, ContentDisposition, ContentType, Event, Expires,
     HeaderName, MaxForwards, MethodSet, MinSe, NameAddr, OptionTags, Privacy, ProductList,
     SessionExpires, SipError, SipErrorKind, SipMessage, SubscriptionState, ValueError,
-    ValueErrorKind, ValueLimits, Via, Warning,
+    ValueErrorKind, Via, Warning,
 };
 
 /// The message-level error for a value error found in a value of `name` that
@@ -34,7 +35,7 @@ impl<'a> SipMessage<'a> {
     fn single<T: ParseValue<'a>>(&self, name: HeaderName<'static>) -> Option<Result<T, SipError>> {
         let hv = self.header(name)?;
         Some(
-            T::parse_value(hv.value, &ValueLimits::DEFAULT)
+            T::parse_value(hv.value, &self.value_limits())
                 .map_err(|e| to_sip_error(name, hv.offset, e)),
         )
     }
@@ -44,8 +45,10 @@ impl<'a> SipMessage<'a> {
         &'s self,
         name: HeaderName<'static>,
     ) -> impl Iterator<Item = Result<T, SipError>> + use<'s, 'a, T> {
+        let limits = self.value_limits();
         self.header_values(name).flat_map(move |hv| {
-            value::list::<T>(hv.value).map(move |r| r.map_err(|e| to_sip_error(name, hv.offset, e)))
+            value::list_with::<T>(hv.value, &limits)
+                .map(move |r| r.map_err(|e| to_sip_error(name, hv.offset, e)))
         })
     }
 
@@ -98,14 +101,14 @@ impl<'a> SipMessage<'a> {
         } else {
             0
         };
+        let limits = self.value_limits();
         let rest = self
             .header_values(HeaderName::Via)
             .flat_map(|hv| CommaSplit::new(hv.value).map(move |(at, item)| (hv.offset + at, item)))
             .skip(1)
             .take(others)
-            .map(|(at, item)| {
-                Via::parse_value(item, &ValueLimits::DEFAULT)
-                    .map_err(|e| to_sip_error(HeaderName::Via, at, e))
+            .map(move |(at, item)| {
+                Via::parse_value(item, &limits).map_err(|e| to_sip_error(HeaderName::Via, at, e))
             });
         self.top_via().into_iter().chain(rest)
     }
@@ -116,7 +119,9 @@ impl<'a> SipMessage<'a> {
             .top_via
             .get_or_init(|| {
                 let hv = self.header(HeaderName::Via)?;
-                value::list::<Via>(hv.value).next()?.ok()
+                value::list_with::<Via>(hv.value, &self.value_limits())
+                    .next()?
+                    .ok()
             })
             .clone()
             .map(Ok)
@@ -304,5 +309,87 @@ impl<'a> SipMessage<'a> {
     /// Every Record-Route element, in order.
     pub fn record_route(&self) -> impl Iterator<Item = Result<NameAddr<'a>, SipError>> + '_ {
         self.elements(HeaderName::RecordRoute)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sip::{parse_message_with, HeaderName, Limits, SipErrorKind, ValueLimits};
+    use crate::transaction::OwnedMessage;
+
+    /// A request whose Contact, Event and Route values have five
+    /// parameters each, its other values at most one.
+    const REQUEST: &[u8] = b"SUBSCRIBE sip:bob@example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n\
+        From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+        Call-ID: c1\r\nCSeq: 1 SUBSCRIBE\r\n\
+        Contact: <sip:alice@192.0.2.1>;a;b;c;d;e\r\n\
+        Event: presence;a;b;c;d;e\r\n\
+        Route: <sip:p.example.com;lr>;a;b;c;d;e\r\n\
+        Content-Length: 0\r\n\r\n";
+
+    fn limits(max_params: usize) -> Limits {
+        Limits {
+            values: ValueLimits {
+                max_params,
+                ..ValueLimits::DEFAULT
+            },
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn accessors_parse_under_the_limits_the_message_was_parsed_with() {
+        let roomy = parse_message_with(REQUEST, &limits(5)).unwrap();
+        assert_eq!(roomy.value_limits().max_params, 5);
+        assert!(roomy.contact().all(|c| c.is_ok()));
+        assert!(roomy.event().unwrap().is_ok());
+        assert!(roomy.route().all(|r| r.is_ok()));
+
+        let tight = parse_message_with(REQUEST, &limits(4)).unwrap();
+        assert_eq!(tight.value_limits().max_params, 4);
+        let contact = tight.contact().next().unwrap().unwrap_err();
+        assert_eq!(
+            contact.kind,
+            SipErrorKind::MalformedHeader(HeaderName::Contact)
+        );
+        let event = tight.event().unwrap().unwrap_err();
+        assert_eq!(event.kind, SipErrorKind::MalformedHeader(HeaderName::Event));
+        let route = tight.route().next().unwrap().unwrap_err();
+        assert_eq!(route.kind, SipErrorKind::MalformedHeader(HeaderName::Route));
+        // The error is at the parameter over the limit, in the message.
+        let over = REQUEST.windows(5).position(|w| w == b";e\r\nE").unwrap();
+        assert_eq!(contact.offset, over);
+        // The values within the limits are read as before.
+        assert_eq!(tight.from().unwrap().unwrap().tag(), Some("1"));
+        assert!(tight.top_via().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_kept_message_keeps_the_limits_it_was_parsed_with() {
+        let owned = OwnedMessage::with_limits(REQUEST.to_vec(), limits(4)).unwrap();
+        let view = owned.message();
+        assert_eq!(view.value_limits().max_params, 4);
+        assert!(view.contact().next().unwrap().is_err());
+        // The checked values are parsed again, under the same limits.
+        assert!(view.from().unwrap().is_ok());
+        assert!(view.request_uri().is_some());
+        let roomy = OwnedMessage::new(REQUEST.to_vec()).unwrap();
+        assert!(roomy.message().contact().all(|c| c.is_ok()));
+    }
+
+    #[test]
+    fn the_parser_checks_its_values_under_the_same_limits() {
+        let many = String::from_utf8_lossy(REQUEST).replace(";tag=1", ";tag=1;a;b;c;d");
+        assert!(parse_message_with(many.as_bytes(), &limits(5)).is_ok());
+        let error = parse_message_with(many.as_bytes(), &limits(4)).unwrap_err();
+        assert_eq!(error.kind, SipErrorKind::MalformedHeader(HeaderName::From));
+        let uri = String::from_utf8_lossy(REQUEST).replace(
+            "SUBSCRIBE sip:bob@example.com",
+            "SUBSCRIBE sip:bob@example.com;a;b",
+        );
+        assert!(parse_message_with(uri.as_bytes(), &limits(2)).is_ok());
+        let error = parse_message_with(uri.as_bytes(), &limits(1)).unwrap_err();
+        assert_eq!(error.kind, SipErrorKind::InvalidRequestUri);
     }
 }

@@ -400,6 +400,7 @@ mod tests {
             max_message_size: 100,
             max_headers: 2,
             max_header_len: 30,
+            ..Limits::default()
         };
         let long_line = [b'a'; 64];
         let err = frame(&long_line, &limits).unwrap_err();

@@ -59,7 +59,7 @@ macro_rules! header_names {
             /// A one-octet identifier: `1 + ` the index of a known name in
             /// the list of known names, `0` for [`HeaderName::Other`].
             #[inline]
-            pub(crate) fn id(&self) -> u8 {
+            pub(crate) const fn id(&self) -> u8 {
                 match self {
                     $( HeaderName::$variant => KnownId::$variant as u8 + 1, )*
                     HeaderName::Other(_) => 0,

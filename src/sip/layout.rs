@@ -3,7 +3,8 @@
 //! again.
 
 use super::message::{Checked, Entries, HeaderEntry, RequestLine, StartLine, StatusLine};
-use super::SipMessage;
+use super::value::KeptValueLimits;
+use super::{SipMessage, ValueLimits};
 
 /// A range of octets in the message.
 type Span = (u32, u32);
@@ -26,6 +27,8 @@ pub(crate) struct Layout {
     head_end: u32,
     body: Span,
     more_vias: bool,
+    /// The value limits the message was parsed with.
+    value_limits: KeptValueLimits,
     headers: Box<[HeaderEntry]>,
 }
 
@@ -70,6 +73,7 @@ impl Layout {
             head_end: head.len() as u32,
             body: span(head, message.body),
             more_vias: message.checked.more_vias,
+            value_limits: message.value_limits,
             headers: message.headers.to_vec().into_boxed_slice(),
         }
     }
@@ -99,6 +103,7 @@ impl Layout {
                 more_vias: self.more_vias,
                 ..Checked::default()
             },
+            value_limits: self.value_limits,
         })
     }
 
@@ -111,6 +116,11 @@ impl Layout {
             }
             Start::Response { .. } => None,
         }
+    }
+
+    /// The value limits the message was parsed with.
+    pub(crate) fn value_limits(&self) -> ValueLimits {
+        self.value_limits.get()
     }
 
     /// How many header fields the message has.

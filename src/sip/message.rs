@@ -5,7 +5,8 @@ use core::cell::OnceCell;
 use smallvec::SmallVec;
 
 use super::parse::syntax::is_token_byte;
-use super::{CSeq, CallId, HeaderName, NameAddr, SipError, Uri, Via};
+use super::value::KeptValueLimits;
+use super::{CSeq, CallId, HeaderName, NameAddr, SipError, Uri, ValueLimits, Via};
 
 /// How many header fields a [`SipMessage`] holds without allocating.
 pub(crate) const INLINE_HEADERS: usize = 24;
@@ -128,7 +129,9 @@ pub(crate) struct Checked<'a> {
 /// Built by [`parse_message`](super::parse_message) (or [`SipMessage::parse`]),
 /// which has already checked the start line, the header syntax, the presence
 /// and uniqueness of the mandatory header fields, the CSeq, Max-Forwards and
-/// Content-Length values, and found the body.
+/// Content-Length values, and found the body. Its typed accessors parse
+/// header values under the value limits it was parsed with
+/// ([`Limits::values`](super::Limits::values)).
 ///
 /// Two messages are equal (`==`) when their start lines, header fields (names
 /// as [`HeaderName`]s, values as text) and bodies are equal; byte offsets are
@@ -142,6 +145,9 @@ pub struct SipMessage<'a> {
     pub(crate) body: &'a [u8],
     /// The values the parser checked, parsed once.
     pub(crate) checked: Checked<'a>,
+    /// The value limits the message was parsed with, for its typed
+    /// accessors.
+    pub(crate) value_limits: KeptValueLimits,
 }
 
 impl HeaderEntry {
@@ -177,6 +183,30 @@ impl<'a> SipMessage<'a> {
     /// The value of `entry`, from the header section.
     pub(crate) fn value(&self, entry: &HeaderEntry) -> HeaderValue<'a> {
         entry.value(self.head)
+    }
+
+    /// The value limits the message was parsed with
+    /// ([`Limits::values`](super::Limits::values)), under which its typed
+    /// accessors parse.
+    ///
+    /// ```
+    /// use oma_im::sip::{parse_message_with, Limits, ValueLimits};
+    ///
+    /// let limits = Limits {
+    ///     values: ValueLimits { max_params: 4, ..ValueLimits::DEFAULT },
+    ///     ..Limits::default()
+    /// };
+    /// let message = parse_message_with(b"OPTIONS sip:bob@example.com SIP/2.0\r\n\
+    ///     Via: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\n\
+    ///     From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+    ///     Call-ID: c1\r\nCSeq: 1 OPTIONS\r\n\
+    ///     Contact: <sip:alice@192.0.2.1>;a;b;c;d;e\r\nContent-Length: 0\r\n\r\n", &limits)?;
+    /// assert_eq!(message.value_limits().max_params, 4);
+    /// assert!(message.contact().next().unwrap().is_err());
+    /// # Ok::<(), oma_im::sip::SipError>(())
+    /// ```
+    pub fn value_limits(&self) -> ValueLimits {
+        self.value_limits.get()
     }
 
     /// The start line: a Request-Line or a Status-Line.
@@ -222,7 +252,7 @@ impl<'a> SipMessage<'a> {
     pub fn request_uri(&self) -> Option<&Uri<'a>> {
         self.checked
             .request_uri
-            .get_or_init(|| Uri::parse(self.request_line()?.uri).ok())
+            .get_or_init(|| Uri::parse_with(self.request_line()?.uri, &self.value_limits()).ok())
             .as_ref()
     }
 
@@ -254,14 +284,12 @@ impl<'a> SipMessage<'a> {
             HeaderName::Other(other) => Some(other),
             _ => None,
         };
-        let wanted = name.id();
-        self.headers
-            .iter()
-            .filter(move |entry| match other {
-                None => entry.id == wanted,
-                Some(other) => other.eq_ignore_ascii_case(entry.name(self.head).as_str()),
-            })
-            .map(|entry| self.value(entry))
+        HeaderValues {
+            entries: self.headers.iter(),
+            head: self.head,
+            wanted: name.id(),
+            other,
+        }
     }
 
     /// The first value of the header field `name`.
@@ -278,6 +306,36 @@ impl<'a> SipMessage<'a> {
     /// datagram without Content-Length) every octet after the header section.
     pub fn body(&self) -> &'a [u8] {
         self.body
+    }
+}
+
+/// The values of one header field, in message order: a known name is
+/// found by its id, any other by its spelling.
+struct HeaderValues<'s, 'a> {
+    entries: core::slice::Iter<'s, HeaderEntry>,
+    /// The header section the entries index.
+    head: &'a str,
+    /// The [`HeaderName::id`] of the name (`0` for any other name).
+    wanted: u8,
+    /// Any other name, as given.
+    other: Option<&'s str>,
+}
+
+impl<'a> Iterator for HeaderValues<'_, 'a> {
+    type Item = HeaderValue<'a>;
+
+    fn next(&mut self) -> Option<HeaderValue<'a>> {
+        let head = self.head;
+        let entry = match self.other {
+            None => {
+                let wanted = self.wanted;
+                self.entries.find(|entry| entry.id == wanted)?
+            }
+            Some(other) => self
+                .entries
+                .find(|entry| other.eq_ignore_ascii_case(entry.name(head).as_str()))?,
+        };
+        Some(entry.value(head))
     }
 }
 

@@ -72,29 +72,39 @@ const KNOWN: [Method<'static>; 14] = [
 impl<'a> Method<'a> {
     /// Parses a method token (exactly; no surrounding white space).
     pub fn parse(s: &'a str) -> Result<Self, ValueError> {
+        if let Some(known) = Self::known(s.as_bytes()) {
+            return Ok(known);
+        }
         if s.is_empty() {
             return Err(ValueError::new(ValueErrorKind::ExpectedToken, 0));
         }
         if let Some(bad) = s.bytes().position(|c| !lex::is_token_byte(c)) {
             return Err(ValueError::new(ValueErrorKind::UnexpectedCharacter, bad));
         }
-        Ok(match s {
-            "INVITE" => Method::Invite,
-            "ACK" => Method::Ack,
-            "BYE" => Method::Bye,
-            "CANCEL" => Method::Cancel,
-            "OPTIONS" => Method::Options,
-            "REGISTER" => Method::Register,
-            "PRACK" => Method::Prack,
-            "SUBSCRIBE" => Method::Subscribe,
-            "NOTIFY" => Method::Notify,
-            "PUBLISH" => Method::Publish,
-            "INFO" => Method::Info,
-            "REFER" => Method::Refer,
-            "MESSAGE" => Method::Message,
-            "UPDATE" => Method::Update,
-            _ => Method::Extension(s),
-        })
+        Ok(Method::Extension(s))
+    }
+
+    /// The known method spelled `name` (case-sensitive): the one candidate
+    /// its length and first letter leave, compared once.
+    fn known(name: &[u8]) -> Option<Method<'static>> {
+        let candidate = match (name.len(), *name.first()?) {
+            (6, b'I') => Method::Invite,
+            (3, b'A') => Method::Ack,
+            (3, b'B') => Method::Bye,
+            (6, b'C') => Method::Cancel,
+            (7, b'O') => Method::Options,
+            (8, b'R') => Method::Register,
+            (5, b'P') => Method::Prack,
+            (9, b'S') => Method::Subscribe,
+            (6, b'N') => Method::Notify,
+            (7, b'P') => Method::Publish,
+            (4, b'I') => Method::Info,
+            (5, b'R') => Method::Refer,
+            (7, b'M') => Method::Message,
+            (6, b'U') => Method::Update,
+            _ => return None,
+        };
+        (candidate.as_str().as_bytes() == name).then_some(candidate)
     }
 
     /// The method name as sent on the wire.

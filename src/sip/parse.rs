@@ -13,7 +13,8 @@ use smallvec::SmallVec;
 
 use super::message::INLINE_HEADERS;
 use super::message::{Checked, Entries, HeaderEntry, HeaderValue, SipMessage, StartLine};
-use super::{HeaderName, Limits, SipError, SipErrorKind, Uri};
+use super::value::KeptValueLimits;
+use super::{HeaderName, Limits, SipError, SipErrorKind, Uri, ValueLimits};
 
 /// Parses one complete SIP message with the default [`Limits`].
 ///
@@ -77,7 +78,7 @@ pub fn parse_message_with<'a>(
     let (head, start_line, request_uri) = match quick_split(input, start, limits, &mut headers) {
         Some((head, line_end)) => {
             let line = head.get(start..line_end).unwrap_or_default();
-            let (start_line, request_uri) = start_line::parse(line, start)?;
+            let (start_line, request_uri) = start_line::parse(line, start, &limits.values)?;
             (head, start_line, request_uri)
         }
         None => {
@@ -90,11 +91,13 @@ pub fn parse_message_with<'a>(
     // The checks, on the header section as text.
     let mut seen = Seen::default();
     for (index, entry) in headers.iter().enumerate() {
-        if let Some(name) = HeaderName::from_id(entry.id).filter(|&n| Seen::watches(n)) {
-            seen.add(name, &entry.value(head), index)?;
+        if WATCHED[usize::from(entry.id)] {
+            if let Some(name) = HeaderName::from_id(entry.id) {
+                seen.add(name, &entry.value(head), index, &limits.values)?;
+            }
         }
     }
-    let checked = seen.check(&start_line, request_uri, &headers, head)?;
+    let checked = seen.check(&start_line, request_uri, &headers, head, &limits.values)?;
     let rest = input.get(head_end..).unwrap_or_default();
     let body = match seen.content_length {
         Some((length, offset)) => rest
@@ -108,6 +111,7 @@ pub fn parse_message_with<'a>(
         headers: Entries::Parsed(headers),
         body,
         checked,
+        value_limits: KeptValueLimits::new(&limits.values),
     })
 }
 
@@ -196,7 +200,7 @@ fn careful_split<'a>(
     let line = input.get(start..line_end).unwrap_or_default();
     let line = core::str::from_utf8(line)
         .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
-    let (start_line, request_uri) = start_line::parse(line, start)?;
+    let (start_line, request_uri) = start_line::parse(line, start, &limits.values)?;
 
     // Cut the header fields (each with its folded continuation lines) up to
     // the empty line, and recognise their names.
@@ -338,6 +342,10 @@ fn name_and_colon(rest: &[u8]) -> Option<(u8, usize)> {
         return None;
     }
     let mut at = name_len + 1;
+    // Usually one SP, then the value.
+    if rest.get(at) == Some(&b' ') && rest.get(at + 1).is_some_and(|&b| b > b' ') {
+        return Some((id, at + 1));
+    }
     loop {
         match *rest.get(at)? {
             b' ' | b'\t' => at += 1,
@@ -419,24 +427,30 @@ struct Seen<'a> {
     content_length: Option<(usize, usize)>,
 }
 
-impl<'a> Seen<'a> {
-    /// `true` for the header fields [`Seen::add`] looks at.
-    fn watches(name: HeaderName<'_>) -> bool {
-        matches!(
-            name,
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-                | HeaderName::MaxForwards
-                | HeaderName::ContentLength
-                | HeaderName::Expires
-                | HeaderName::RetryAfter
-                | HeaderName::Warning
-        )
+/// The [`HeaderName::id`]s of the header fields [`Seen::add`] looks at.
+static WATCHED: [bool; 256] = {
+    let mut table = [false; 256];
+    let watched = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+        HeaderName::MaxForwards,
+        HeaderName::ContentLength,
+        HeaderName::Expires,
+        HeaderName::RetryAfter,
+        HeaderName::Warning,
+    ];
+    let mut i = 0;
+    while i < watched.len() {
+        table[watched[i].id() as usize] = true;
+        i += 1;
     }
+    table
+};
 
+impl<'a> Seen<'a> {
     /// Notes one header field, the `index`th, checking single-instance
     /// fields and the scalars as they come.
     fn add(
@@ -444,6 +458,7 @@ impl<'a> Seen<'a> {
         name: HeaderName<'a>,
         value: &HeaderValue<'a>,
         index: usize,
+        limits: &ValueLimits,
     ) -> Result<(), SipError> {
         let duplicate = |name| {
             Err(SipError::new(
@@ -466,7 +481,7 @@ impl<'a> Seen<'a> {
                     return duplicate(HeaderName::MaxForwards);
                 }
                 self.max_forwards = true;
-                return fields::max_forwards(value);
+                return fields::max_forwards(value, limits);
             }
             HeaderName::ContentLength => {
                 let length = fields::content_length(value)?;
@@ -481,9 +496,9 @@ impl<'a> Seen<'a> {
                     }
                 };
             }
-            HeaderName::Expires => return fields::expires(value),
+            HeaderName::Expires => return fields::expires(value, limits),
             HeaderName::RetryAfter => return fields::retry_after(value),
-            HeaderName::Warning => return fields::warning(value),
+            HeaderName::Warning => return fields::warning(value, limits),
             _ => return Ok(()),
         };
         if slot.is_some() {
@@ -502,6 +517,7 @@ impl<'a> Seen<'a> {
         request_uri: Option<Uri<'a>>,
         headers: &[HeaderEntry],
         head: &'a str,
+        limits: &ValueLimits,
     ) -> Result<Checked<'a>, SipError> {
         let head_end = head.len();
         let missing = |name| SipError::new(SipErrorKind::MissingHeader(name), head_end);
@@ -516,13 +532,13 @@ impl<'a> Seen<'a> {
         let via_id = HeaderName::Via.id();
         for entry in headers.get(first_via..vias_end).unwrap_or_default() {
             if entry.id == via_id {
-                fields::via(&entry.value(head), &mut top_via, &mut more_vias)?;
+                fields::via(&entry.value(head), &mut top_via, &mut more_vias, limits)?;
             }
         }
-        let from = fields::name_addr(&from, HeaderName::From)?;
-        let to = fields::name_addr(&to, HeaderName::To)?;
-        let call_id = fields::call_id(&call_id)?;
-        let cseq = fields::cseq(&cseq_value)?;
+        let from = fields::name_addr(&from, HeaderName::From, limits)?;
+        let to = fields::name_addr(&to, HeaderName::To, limits)?;
+        let call_id = fields::call_id(&call_id, limits)?;
+        let cseq = fields::cseq(&cseq_value, limits)?;
         if let StartLine::Request(line) = start_line {
             if line.method != cseq.method.as_str() {
                 return Err(SipError::new(
@@ -566,6 +582,7 @@ mod tests {
             max_message_size: 400,
             max_headers: 7,
             max_header_len: 60,
+            ..Limits::default()
         };
         let ok = with("l: 0\r\n\r\n");
         assert!(parse_message_with(&ok, &limits).is_ok());
@@ -734,7 +751,7 @@ mod tests {
             };
             if let Some((head, line_end)) = quick_split(&input, start, &limits, &mut quick) {
                 let split = careful_split(&input, start, &limits, &mut careful);
-                let line = start_line::parse(&head[start..line_end], start);
+                let line = start_line::parse(&head[start..line_end], start, &ValueLimits::DEFAULT);
                 match (split, line) {
                     (Ok((text, start_line, uri)), Ok(parsed)) => {
                         proptest::prop_assert_eq!(text, head);

@@ -254,34 +254,35 @@ static HOST_CLASS: [u8; 256] = {
 /// octets of at most three digits, no leading zero, each at most 255), in
 /// one pass.
 pub(crate) fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut k = 0usize;
-    let (mut value, mut digits, mut leading_zero) = (0u16, 0u8, false);
-    for &c in s.as_bytes() {
-        if c == b'.' {
-            if digits == 0 || k >= 3 {
-                return None;
-            }
-            *octets.get_mut(k)? = u8::try_from(value).ok()?;
-            k += 1;
-            (value, digits) = (0, 0);
-        } else if c.is_ascii_digit() {
-            if digits == 3 || leading_zero && digits == 1 {
-                return None;
-            }
-            leading_zero = digits == 0 && c == b'0';
-            value = value * 10 + u16::from(c - b'0');
-            digits += 1;
-        } else {
+    let b = s.as_bytes();
+    let digit = |i: usize| b.get(i).filter(|c| c.is_ascii_digit()).map(|c| c - b'0');
+    // The octet whose first digit is at `i`, and the position after it.
+    let octet = |i: usize| -> Option<(u8, usize)> {
+        let first = digit(i)?;
+        let Some(second) = digit(i + 1) else {
+            return Some((first, i + 1));
+        };
+        if first == 0 {
             return None;
         }
-        leading_zero &= digits == 1;
+        let Some(third) = digit(i + 2) else {
+            return Some((first * 10 + second, i + 2));
+        };
+        let value = u16::from(first) * 100 + u16::from(second) * 10 + u16::from(third);
+        Some((u8::try_from(value).ok()?, i + 3))
+    };
+    let mut octets = [0u8; 4];
+    let mut at = 0;
+    for (k, slot) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        (*slot, at) = octet(at)?;
     }
-    if digits == 0 || k != 3 {
-        return None;
-    }
-    *octets.get_mut(k)? = u8::try_from(value).ok()?;
-    Some(Ipv4Addr::from(octets))
+    (at == b.len()).then(|| Ipv4Addr::from(octets))
 }
 
 /// Parses the inside of an IPv6 reference. Besides standard text forms, it
@@ -663,6 +664,7 @@ impl<'a> SipUri<'a> {
     /// The rest of [`SipUri::parse_rest`] once the userinfo is known: the
     /// hostport at `host_at`, the uri-parameters and the headers, each
     /// checked in one forward scan.
+    #[inline]
     fn parse_hostport(
         s: &'a str,
         base: usize,
@@ -909,7 +911,9 @@ impl HostEnd {
 /// ends; any other octet a host cannot hold is an
 /// [`ValueErrorKind::InvalidHost`] at its position.
 pub(crate) fn scan_host(b: &[u8], from: usize, end: HostEnd) -> Result<HostScan, ValueError> {
-    let (mut i, mut seen, mut double_dot) = (from, 0u8, false);
+    // `pairs` gathers the classes two octets in a row share: its dot bit
+    // is set by two dots in a row.
+    let (mut i, mut seen, mut previous, mut pairs) = (from, 0u8, 0u8, 0u8);
     while let Some(&c) = b.get(i) {
         let class = HOST_CLASS[usize::from(c)];
         if class == HOST_INVALID {
@@ -918,16 +922,15 @@ pub(crate) fn scan_host(b: &[u8], from: usize, end: HostEnd) -> Result<HostScan,
             }
             return Err(ValueError::new(ValueErrorKind::InvalidHost, i));
         }
-        if class == HOST_DOT && i > from && b.get(i - 1) == Some(&b'.') {
-            double_dot = true;
-        }
+        pairs |= previous & class;
+        previous = class;
         seen |= class;
         i += 1;
     }
     Ok(HostScan {
         end: i,
         seen,
-        double_dot,
+        double_dot: pairs & HOST_DOT != 0,
     })
 }
 

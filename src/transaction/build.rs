@@ -8,7 +8,7 @@
 use crate::decimal::push_decimal;
 use std::net::SocketAddr;
 
-use crate::sip::{value, HeaderName, Param, SipMessage, Via};
+use crate::sip::{HeaderName, Param, SipMessage, Via};
 
 /// Appends a SIP message, field by field, into a `Vec<u8>`.
 #[derive(Debug)]
@@ -201,9 +201,7 @@ fn derived_request(
 /// differs from the source address (§18.2.1) and a value for an empty
 /// `rport` (RFC 3581 §4). A Via that does not parse is copied as written.
 fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<SocketAddr>) {
-    let all_parse = request
-        .header_values(HeaderName::Via)
-        .all(|hv| value::list::<Via>(hv.value).all(|v| v.is_ok()));
+    let all_parse = request.via().all(|v| v.is_ok());
     let Some(source) = source.filter(|_| all_parse) else {
         w.copy_all(request, HeaderName::Via);
         return;
@@ -211,16 +209,14 @@ fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<So
     let received = source.ip().to_string();
     let rport = source.port().to_string();
     let mut first = true;
-    for hv in request.header_values(HeaderName::Via) {
-        for via in value::list::<Via>(hv.value).flatten() {
-            if first {
-                first = false;
-                w.header_with("Via", |out| {
-                    write_stamped(&via, source, &received, &rport, out);
-                });
-            } else {
-                w.header_with("Via", |out| via.write(out));
-            }
+    for via in request.via().flatten() {
+        if first {
+            first = false;
+            w.header_with("Via", |out| {
+                write_stamped(&via, source, &received, &rport, out);
+            });
+        } else {
+            w.header_with("Via", |out| via.write(out));
         }
     }
 }

@@ -94,12 +94,14 @@ impl OwnedMessage {
         edit(&mut self.bytes);
     }
 
-    /// Limits that every part of these bytes is within.
+    /// Limits that every part of these bytes is within, with the value
+    /// limits the message was parsed with.
     fn unbounded(&self) -> Limits {
         Limits {
             max_message_size: self.bytes.len(),
             max_headers: self.layout.header_count() + 1,
             max_header_len: self.bytes.len(),
+            values: self.layout.value_limits(),
         }
     }
 

@@ -1,12 +1,13 @@
 //! Eager checks of the header values the parser validates: the scalars RFC
 //! 4475 asks a receiver to range-check, and the fields that identify a
-//! transaction. The value types of [`crate::sip::value`] do the parsing;
-//! this module maps their errors to message offsets.
+//! transaction. The value types of [`crate::sip::value`] do the parsing,
+//! under the message's [`ValueLimits`]; this module maps their errors to
+//! message offsets.
 
 use crate::sip::message::HeaderValue;
 use crate::sip::name_addr::NameAddr;
 use crate::sip::value::{self, CSeq, CallId, Expires, MaxForwards, Via, Warning};
-use crate::sip::{HeaderName, SipError, SipErrorKind, ValueError, ValueErrorKind};
+use crate::sip::{HeaderName, SipError, SipErrorKind, ValueError, ValueErrorKind, ValueLimits};
 
 use super::syntax::{decimal, DecimalError};
 
@@ -25,35 +26,39 @@ fn in_header(name: HeaderName<'static>, v: &HeaderValue<'_>, e: ValueError) -> S
 }
 
 /// `CSeq = 1*DIGIT LWS Method`, the number below 2³¹.
-pub(super) fn cseq<'a>(v: &HeaderValue<'a>) -> Result<CSeq<'a>, SipError> {
-    CSeq::parse(v.value).map_err(|e| in_header(HeaderName::CSeq, v, e))
+pub(super) fn cseq<'a>(v: &HeaderValue<'a>, limits: &ValueLimits) -> Result<CSeq<'a>, SipError> {
+    CSeq::parse_with(v.value, limits).map_err(|e| in_header(HeaderName::CSeq, v, e))
 }
 
 /// `Max-Forwards = 1*DIGIT`, at most 255.
-pub(super) fn max_forwards(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    MaxForwards::parse(v.value)
+pub(super) fn max_forwards(v: &HeaderValue<'_>, limits: &ValueLimits) -> Result<(), SipError> {
+    MaxForwards::parse_with(v.value, limits)
         .map(drop)
         .map_err(|e| in_header(HeaderName::MaxForwards, v, e))
 }
 
 /// `Expires = delta-seconds`, at most 2³² − 1.
-pub(super) fn expires(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    Expires::parse(v.value)
+pub(super) fn expires(v: &HeaderValue<'_>, limits: &ValueLimits) -> Result<(), SipError> {
+    Expires::parse_with(v.value, limits)
         .map(drop)
         .map_err(|e| in_header(HeaderName::Expires, v, e))
 }
 
 /// `Call-ID = callid`.
-pub(super) fn call_id<'a>(v: &HeaderValue<'a>) -> Result<CallId<'a>, SipError> {
-    CallId::parse(v.value).map_err(|e| in_header(HeaderName::CallId, v, e))
+pub(super) fn call_id<'a>(
+    v: &HeaderValue<'a>,
+    limits: &ValueLimits,
+) -> Result<CallId<'a>, SipError> {
+    CallId::parse_with(v.value, limits).map_err(|e| in_header(HeaderName::CallId, v, e))
 }
 
 /// From and To: `( name-addr / addr-spec ) *( SEMI param )`.
 pub(super) fn name_addr<'a>(
     v: &HeaderValue<'a>,
     name: HeaderName<'static>,
+    limits: &ValueLimits,
 ) -> Result<NameAddr<'a>, SipError> {
-    NameAddr::parse(v.value).map_err(|e| in_header(name, v, e))
+    NameAddr::parse_with(v.value, limits).map_err(|e| in_header(name, v, e))
 }
 
 /// Every `via-parm` of a Via value, checked; the first one, if any, is
@@ -63,8 +68,9 @@ pub(super) fn via<'a>(
     v: &HeaderValue<'a>,
     top: &mut Option<Via<'a>>,
     more: &mut bool,
+    limits: &ValueLimits,
 ) -> Result<(), SipError> {
-    value::list::<Via>(v.value)
+    value::list_with::<Via>(v.value, limits)
         .try_for_each(|r| {
             let via = r?;
             if top.is_none() {
@@ -79,8 +85,8 @@ pub(super) fn via<'a>(
 
 /// Every `warning-value` of a Warning value: a three-digit warn-code, an
 /// agent and a quoted text.
-pub(super) fn warning(v: &HeaderValue<'_>) -> Result<(), SipError> {
-    value::list::<Warning>(v.value)
+pub(super) fn warning(v: &HeaderValue<'_>, limits: &ValueLimits) -> Result<(), SipError> {
+    value::list_with::<Warning>(v.value, limits)
         .try_for_each(|r| r.map(drop))
         .map_err(|e| in_header(HeaderName::Warning, v, e))
 }
@@ -93,7 +99,10 @@ pub(super) fn retry_after(v: &HeaderValue<'_>) -> Result<(), SipError> {
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(text.len());
-    match decimal(text.get(..end).unwrap_or_default(), DELTA_SECONDS_MAX) {
+    match decimal(
+        text.as_bytes().get(..end).unwrap_or_default(),
+        DELTA_SECONDS_MAX,
+    ) {
         Ok(_) => Ok(()),
         Err(DecimalError::TooBig) => Err(SipError::new(
             SipErrorKind::ValueOutOfRange(HeaderName::RetryAfter),
@@ -115,8 +124,7 @@ pub(super) fn content_length(v: &HeaderValue<'_>) -> Result<usize, SipError> {
 /// A trimmed Content-Length value as a `usize`; `None` when it is not
 /// 1*DIGIT or does not fit.
 pub(crate) fn content_length_of(value: &[u8]) -> Option<usize> {
-    let digits = core::str::from_utf8(value).ok()?;
-    decimal(digits, usize::MAX as u64)
+    decimal(value, usize::MAX as u64)
         .ok()
         .and_then(|n| usize::try_from(n).ok())
 }
@@ -124,6 +132,8 @@ pub(crate) fn content_length_of(value: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const L: ValueLimits = ValueLimits::DEFAULT;
 
     fn hv(value: &str) -> HeaderValue<'_> {
         HeaderValue { value, offset: 100 }
@@ -135,44 +145,46 @@ mod tests {
 
     #[test]
     fn value_errors_become_message_errors_at_absolute_offsets() {
-        assert_eq!(cseq(&hv("0009\r\n  INVITE")).unwrap().seq, 9);
-        let big = err(cseq(&hv("2147483648 ACK")));
+        assert_eq!(cseq(&hv("0009\r\n  INVITE"), &L).unwrap().seq, 9);
+        let big = err(cseq(&hv("2147483648 ACK"), &L));
         assert_eq!(big.kind, SipErrorKind::ValueOutOfRange(HeaderName::CSeq));
         assert!(big.offset >= 100);
-        let bad = err(cseq(&hv("1INVITE")));
+        let bad = err(cseq(&hv("1INVITE"), &L));
         assert_eq!(bad.kind, SipErrorKind::MalformedHeader(HeaderName::CSeq));
         assert_eq!(bad.offset, 101);
         assert_eq!(
-            err(max_forwards(&hv("300"))).kind,
+            err(max_forwards(&hv("300"), &L)).kind,
             SipErrorKind::ValueOutOfRange(HeaderName::MaxForwards)
         );
         assert_eq!(
-            err(expires(&hv("4294967296"))).kind,
+            err(expires(&hv("4294967296"), &L)).kind,
             SipErrorKind::ValueOutOfRange(HeaderName::Expires)
         );
         assert_eq!(
-            err(warning(&hv("370 a \"b\", 1812 c \"d\""))).kind,
+            err(warning(&hv("370 a \"b\", 1812 c \"d\""), &L)).kind,
             SipErrorKind::MalformedHeader(HeaderName::Warning)
         );
-        assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"c\"")).is_ok());
+        assert!(warning(&hv("307 isi.edu \"a, b\", 399 x \"c\""), &L).is_ok());
         let (mut top, mut more) = (None, false);
         assert_eq!(
             err(via(
                 &hv("SIP/2.0/UDP 192.0.2.15;;,;,,"),
                 &mut top,
-                &mut more
+                &mut more,
+                &L
             ))
             .kind,
             SipErrorKind::MalformedHeader(HeaderName::Via)
         );
-        assert!(via(&hv(" , SIP/2.0/UDP a.example.com"), &mut top, &mut more).is_ok());
+        assert!(via(&hv(" , SIP/2.0/UDP a.example.com"), &mut top, &mut more, &L).is_ok());
         assert_eq!((top.as_ref().unwrap().transport, more), ("UDP", false));
-        assert!(via(&hv("SIP/2.0/TCP b"), &mut top, &mut more).is_ok());
+        assert!(via(&hv("SIP/2.0/TCP b"), &mut top, &mut more, &L).is_ok());
         assert_eq!((top.unwrap().transport, more), ("UDP", true));
         assert_eq!(
             err(name_addr(
                 &hv("\"Mr. J. User <sip:j.user@example.com>"),
-                HeaderName::To
+                HeaderName::To,
+                &L
             ))
             .kind,
             SipErrorKind::MalformedHeader(HeaderName::To)

@@ -1,15 +1,19 @@
 //! The start line: Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
 
 use crate::sip::message::{RequestLine, StartLine, StatusLine};
-use crate::sip::{SipError, SipErrorKind};
+use crate::sip::{SipError, SipErrorKind, ValueLimits};
 
 use crate::sip::Uri;
 
 use super::syntax::{is_token, is_token_byte};
 
 /// Parses the start line `line` (without its CRLF), found at `base` in the
-/// input; for a request, also gives the parsed Request-URI.
-pub(super) fn parse(line: &str, base: usize) -> Result<(StartLine<'_>, Option<Uri<'_>>), SipError> {
+/// input; for a request, also gives the Request-URI, parsed under `limits`.
+pub(super) fn parse<'a>(
+    line: &'a str,
+    base: usize,
+    limits: &ValueLimits,
+) -> Result<(StartLine<'a>, Option<Uri<'a>>), SipError> {
     let is_status = line
         .as_bytes()
         .get(..4)
@@ -17,12 +21,16 @@ pub(super) fn parse(line: &str, base: usize) -> Result<(StartLine<'_>, Option<Ur
     if is_status {
         status_line(line, base).map(|line| (StartLine::Response(line), None))
     } else {
-        request_line(line, base).map(|(line, uri)| (StartLine::Request(line), Some(uri)))
+        request_line(line, base, limits).map(|(line, uri)| (StartLine::Request(line), Some(uri)))
     }
 }
 
 /// `Method SP Request-URI SP SIP-Version`, single SPs only.
-fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
+fn request_line<'a>(
+    line: &'a str,
+    base: usize,
+    limits: &ValueLimits,
+) -> Result<(RequestLine<'a>, Uri<'a>), SipError> {
     // The usual line, `token SP uri SP SIP/2.0`, in one scan of the method:
     // the URI parser rejects any SP inside the URI.
     let bytes = line.as_bytes();
@@ -41,7 +49,7 @@ fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), S
     if usual {
         let uri_at = method_end + 1;
         let uri = line.get(uri_at..version_at - 1).unwrap_or_default();
-        let parsed = Uri::parse(uri)
+        let parsed = Uri::parse_with(uri, limits)
             .map_err(|_| SipError::new(SipErrorKind::InvalidRequestUri, base + uri_at))?;
         let line = RequestLine {
             method: line.get(..method_end).unwrap_or_default(),
@@ -50,11 +58,15 @@ fn request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), S
         };
         return Ok((line, parsed));
     }
-    general_request_line(line, base)
+    general_request_line(line, base, limits)
 }
 
 /// [`request_line`] for any line: finds the first and last SP.
-fn general_request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri<'_>), SipError> {
+fn general_request_line<'a>(
+    line: &'a str,
+    base: usize,
+    limits: &ValueLimits,
+) -> Result<(RequestLine<'a>, Uri<'a>), SipError> {
     let err = |kind, at: usize| Err(SipError::new(kind, base + at));
     // The first and last SP, and how many there are.
     let bytes = line.as_bytes();
@@ -75,7 +87,7 @@ fn general_request_line(line: &str, base: usize) -> Result<(RequestLine<'_>, Uri
     if version.is_empty() {
         return err(SipErrorKind::InvalidRequestLine, last);
     }
-    let parsed = match Uri::parse(uri) {
+    let parsed = match Uri::parse_with(uri, limits) {
         Ok(parsed) if spaces == 2 => parsed,
         _ => return err(SipErrorKind::InvalidRequestUri, first + 1),
     };
@@ -150,21 +162,24 @@ mod tests {
     use super::*;
 
     fn kind(line: &str) -> SipErrorKind {
-        parse(line, 0).expect_err(line).kind
+        parse(line, 0, &ValueLimits::DEFAULT).expect_err(line).kind
     }
 
     #[test]
     fn request_line_parts() {
-        let (StartLine::Request(line), Some(uri)) =
-            parse("INVITE sip:bob@example.com SIP/2.0", 10).unwrap()
-        else {
+        let (StartLine::Request(line), Some(uri)) = parse(
+            "INVITE sip:bob@example.com SIP/2.0",
+            10,
+            &ValueLimits::DEFAULT,
+        )
+        .unwrap() else {
             panic!("not a request");
         };
         assert_eq!(line.method, "INVITE");
         assert_eq!(line.uri, "sip:bob@example.com");
         assert_eq!(line.uri_offset, 17);
         assert_eq!(uri.as_sip().unwrap().user, Some("bob"));
-        assert!(parse("MESSAGE sip:a@b sip/2.0", 0).is_ok());
+        assert!(parse("MESSAGE sip:a@b sip/2.0", 0, &ValueLimits::DEFAULT).is_ok());
     }
 
     #[test]
@@ -175,7 +190,8 @@ mod tests {
             ("SIP/2.0 180", 180, ""),
         ];
         for (text, code, reason) in cases {
-            let (StartLine::Response(line), None) = parse(text, 0).unwrap() else {
+            let (StartLine::Response(line), None) = parse(text, 0, &ValueLimits::DEFAULT).unwrap()
+            else {
                 panic!("not a response");
             };
             assert_eq!((line.code, line.reason), (code, reason));

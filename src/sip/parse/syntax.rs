@@ -40,13 +40,13 @@ pub(crate) fn is_lws(b: u8) -> bool {
 
 /// A run of decimal digits as a `u64`, `None` when empty, not all digits, or
 /// over `max`. Stops multiplying as soon as the value passes `max`.
-pub(crate) fn decimal(digits: &str, max: u64) -> Result<u64, DecimalError> {
+pub(crate) fn decimal(digits: &[u8], max: u64) -> Result<u64, DecimalError> {
     if digits.is_empty() {
         return Err(DecimalError::NotDecimal);
     }
     let mut value: u64 = 0;
     let mut too_big = false;
-    for b in digits.bytes() {
+    for &b in digits {
         if !b.is_ascii_digit() {
             return Err(DecimalError::NotDecimal);
         }
@@ -89,17 +89,17 @@ mod tests {
 
     #[test]
     fn decimals() {
-        assert_eq!(decimal("0068", 255), Ok(68));
-        assert_eq!(decimal("300", 255), Err(DecimalError::TooBig));
+        assert_eq!(decimal(b"0068", 255), Ok(68));
+        assert_eq!(decimal(b"300", 255), Err(DecimalError::TooBig));
         assert_eq!(
-            decimal("36893488147419103232", u64::MAX),
+            decimal(b"36893488147419103232", u64::MAX),
             Err(DecimalError::TooBig)
         );
-        assert_eq!(decimal("-1", 10), Err(DecimalError::NotDecimal));
+        assert_eq!(decimal(b"-1", 10), Err(DecimalError::NotDecimal));
         assert_eq!(
-            decimal("99999999999999999999999x", 10),
+            decimal(b"99999999999999999999999x", 10),
             Err(DecimalError::NotDecimal)
         );
-        assert_eq!(decimal("", 10), Err(DecimalError::NotDecimal));
+        assert_eq!(decimal(b"", 10), Err(DecimalError::NotDecimal));
     }
 }

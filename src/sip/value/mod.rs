@@ -35,6 +35,7 @@ pub use caller_prefs::{AcceptContact, RejectContact};
 pub use content::{ContentDisposition, ContentType};
 pub use error::{ValueError, ValueErrorKind};
 pub use event::{Event, SubState, SubscriptionState};
+pub(crate) use limits::KeptValueLimits;
 pub use limits::ValueLimits;
 
 /// The methods of an Allow header (RFC 3261 §20.5).
