@@ -150,7 +150,13 @@ impl Nodes {
 
     /// Every node, in the order of their kinds then of their addition.
     pub fn ids(&self) -> Vec<NodeId> {
-        let mut ids: Vec<NodeId> = Vec::new();
+        self.id_list().into_vec()
+    }
+
+    /// [`ids`](Self::ids) without a heap allocation for a small network:
+    /// the simulator lists the nodes at every step.
+    pub(crate) fn id_list(&self) -> smallvec::SmallVec<[NodeId; 16]> {
+        let mut ids = smallvec::SmallVec::new();
         ids.extend((0..self.clients.len()).map(|i| NodeId::Client(ClientId(i))));
         ids.extend((0..self.servers.len()).map(|i| NodeId::Server(ServerId(i))));
         ids.extend((0..self.histories.len()).map(|i| NodeId::History(HistoryId(i))));

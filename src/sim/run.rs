@@ -88,7 +88,7 @@ impl Sim {
             && self.held.is_empty()
             && self
                 .nodes
-                .ids()
+                .id_list()
                 .iter()
                 .all(|id| self.nodes.busy(*id).is_none())
     }
@@ -101,7 +101,7 @@ impl Sim {
             while self.step(hook)? {
                 moved = true;
             }
-            let ids = self.nodes.ids();
+            let ids = self.nodes.id_list();
             let next_node = ids
                 .iter()
                 .filter_map(|id| self.nodes.poll_timeout(*id))
@@ -140,7 +140,7 @@ impl Sim {
     fn stuck(&self) -> SimError {
         let nodes = self
             .nodes
-            .ids()
+            .id_list()
             .into_iter()
             .filter(|id| self.nodes.poll_timeout(*id).is_some_and(|t| t <= self.now))
             .map(|id| self.nodes.name(id).to_owned())
@@ -154,7 +154,7 @@ impl Sim {
     fn not_idle(&self) -> SimError {
         let mut busy: Vec<(String, String)> = self
             .nodes
-            .ids()
+            .id_list()
             .into_iter()
             .filter_map(|id| Some((self.nodes.name(id).to_owned(), self.nodes.busy(id)?)))
             .collect();
@@ -192,7 +192,7 @@ impl Sim {
     /// Moves every node's outputs out, then delivers what is due now.
     fn step(&mut self, hook: &mut Hook<'_>) -> Result<bool, SimError> {
         let mut progress = false;
-        for id in self.nodes.ids() {
+        for id in self.nodes.id_list() {
             while let Some(action) = self.nodes.poll(id) {
                 progress = true;
                 self.count_step()?;
