@@ -163,7 +163,7 @@ fn relayed(now: Instant) -> (MsrpSwitch, Vec<(LegId, String)>) {
     while let Some(output) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = output {
             if t.leg != LegId(0) {
-                let tid = t.data[5..].split(|&b| b == b' ').next().unwrap();
+                let tid = t.slices()[0][5..].split(|&b| b == b' ').next().unwrap();
                 tids.push((t.leg, String::from_utf8(tid.to_vec()).unwrap()));
             }
         }

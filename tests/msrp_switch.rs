@@ -169,7 +169,7 @@ impl Net {
                         let n = t.leg.0;
                         let now = self.now;
                         if let Some(part) = self.parts.get_mut(&n) {
-                            for piece in t.data.chunks(57) {
+                            for piece in t.into_bytes().chunks(57) {
                                 part.handle_input(Input::Bytes(piece), now);
                             }
                         }
@@ -308,7 +308,7 @@ impl Net {
                 SwitchOutput::Transmit(t) => {
                     let now = self.now;
                     if let Some(part) = self.parts.get_mut(&t.leg.0) {
-                        part.handle_input(Input::Bytes(&t.data), now);
+                        part.handle_input(Input::Bytes(&t.into_bytes()), now);
                     }
                 }
                 SwitchOutput::Event(e) => self.switch_events.push(e),
@@ -436,7 +436,8 @@ fn the_switch_answers_non_cpim_with_415_and_unknown_paths_with_481() {
     while let Some(out) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = out {
             assert_eq!(t.leg, LegId(1), "nothing relayed");
-            let msg = oma_im::msrp::parse_message(&t.data).expect("response");
+            let bytes = t.into_bytes();
+            let msg = oma_im::msrp::parse_message(&bytes).expect("response");
             if let oma_im::msrp::StartLine::Response { code, .. } = msg.head.start {
                 codes.push(code);
             }
@@ -471,7 +472,7 @@ proptest! {
             switch.handle_input(LegId(leg), LegInput::Bytes(&bytes), now);
             while let Some(out) = switch.poll_output() {
                 if let SwitchOutput::Transmit(t) = out {
-                    prop_assert!(oma_im::msrp::parse_message(&t.data).is_ok());
+                    prop_assert!(oma_im::msrp::parse_message(&t.into_bytes()).is_ok());
                 }
             }
         }
@@ -571,7 +572,7 @@ fn an_aborted_message_is_relayed_as_aborted() {
     while let Some(out) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = out {
             if t.leg == LegId(2) {
-                to_two.push(t.data);
+                to_two.push(t.into_bytes());
             }
         }
     }
@@ -611,7 +612,7 @@ fn drain(switch: &mut MsrpSwitch) -> (BTreeMap<u64, Vec<u8>>, Vec<SwitchEvent>) 
     let mut events = Vec::new();
     while let Some(out) = switch.poll_output() {
         match out {
-            SwitchOutput::Transmit(t) => written.entry(t.leg.0).or_default().extend(t.data),
+            SwitchOutput::Transmit(t) => written.entry(t.leg.0).or_default().extend(t.into_bytes()),
             SwitchOutput::Event(e) => events.push(e),
         }
     }

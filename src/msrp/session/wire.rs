@@ -29,6 +29,10 @@ pub(crate) fn path_line(name: &str, uris: &[String]) -> Vec<u8> {
     out
 }
 
+/// The searcher for what starts an end-line inside a body, built once.
+static END_LINE_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n-------"));
+
 /// Where an end-line's transact-id could start in a body: just past each
 /// `-------` that begins a line of it (RFC 4975 §7.1.1). Found with one scan
 /// of the body, then checked against any number of transact-ids without
@@ -45,7 +49,7 @@ impl EndLineStarts {
         if body.starts_with(b"-------") {
             starts.push(7);
         }
-        starts.extend(memchr::memmem::find_iter(body, b"\r\n-------").map(|at| at + 9));
+        starts.extend(END_LINE_START.find_iter(body).map(|at| at + 9));
         Self { starts }
     }
 
@@ -119,6 +123,20 @@ pub(crate) fn write_send(
     out.extend_from_slice(b" SEND\r\n");
     out.extend_from_slice(to_line);
     out.extend_from_slice(from_line);
+    let body = body.filter(|_| fields.content_type.is_some());
+    write_send_fields(out, fields, body.is_some());
+    if let Some(body) = body {
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    write_end_line(out, transact_id, flag);
+}
+
+/// The headers of a SEND after its paths, as [`write_send`] writes them:
+/// with `has_body` (and a content type), the Content-Type and the blank
+/// line before the body. The switch writes them once for the copies of a
+/// chunk to every leg.
+pub(crate) fn write_send_fields(out: &mut Vec<u8>, fields: &SendFields<'_>, has_body: bool) {
     header(out, b"Message-ID", fields.message_id.as_bytes());
     if let Some(report) = fields.success_report {
         header(out, b"Success-Report", report.as_str().as_bytes());
@@ -131,13 +149,10 @@ pub(crate) fn write_send(
         range.write(out);
         out.extend_from_slice(b"\r\n");
     }
-    if let (Some(body), Some(ct)) = (body, fields.content_type) {
+    if let (true, Some(ct)) = (has_body, fields.content_type) {
         header(out, b"Content-Type", ct.as_bytes());
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\r\n");
     }
-    write_end_line(out, transact_id, flag);
 }
 
 /// The transaction response of RFC 4975 §7.2: To-Path the first URI of the
