@@ -210,13 +210,11 @@ impl Rng {
             // uniform below 62^n gives n uniform base-62 digits.
             let n = left.min(DIGITS_PER_DRAW);
             let mut value = self.below(BASE_POWERS[n]);
-            let mut digits = [0u8; DIGITS_PER_DRAW];
-            for slot in &mut digits[..n] {
-                *slot = ALPHABET[(value % BASE) as usize];
+            for _ in 0..n {
+                let digit = (value % BASE) as usize;
                 value /= BASE;
+                out.push(char::from(ALPHABET[digit]));
             }
-            // ASCII letters and digits: always UTF-8.
-            out.push_str(std::str::from_utf8(&digits[..n]).unwrap_or_default());
             left -= n;
         }
     }

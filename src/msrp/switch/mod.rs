@@ -419,7 +419,7 @@ impl MsrpSwitch {
                         t,
                         &relay.message_id,
                         range,
-                                                ContinuationFlag::Aborted,
+                        ContinuationFlag::Aborted,
                     );
                 }
                 self.shared.events.push_back(SwitchEvent::DeliveryFailed {
@@ -488,13 +488,9 @@ impl MsrpSwitch {
                         end: Some(0),
                         total: Some(0),
                     };
-                    let _ = self.shared.send(
-                        id,
-                        leg,
-                        &message_id,
-                        range,
-                                                ContinuationFlag::Complete,
-                    );
+                    let _ =
+                        self.shared
+                            .send(id, leg, &message_id, range, ContinuationFlag::Complete);
                     if let Some(leg) = self.legs.get_mut(&id) {
                         track(&mut self.shared, id, leg, message_id, None, now);
                     }
@@ -620,7 +616,9 @@ impl MsrpSwitch {
                         continue;
                     };
                     if self.shared.reserve_chunk(&mut rx.chunk, data.len()) {
-                        self.shared.unique_chunk(&mut rx.chunk).extend_from_slice(data);
+                        self.shared
+                            .unique_chunk(&mut rx.chunk)
+                            .extend_from_slice(data);
                         continue;
                     }
                     Err(())
