@@ -29,10 +29,6 @@ pub(crate) fn path_line(name: &str, uris: &[String]) -> Vec<u8> {
     out
 }
 
-/// The searcher for what starts an end-line inside a body, built once.
-static END_LINE_START: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\r\n-------"));
-
 /// Where an end-line's transact-id could start in a body: just past each
 /// `-------` that begins a line of it (RFC 4975 §7.1.1). Found with one scan
 /// of the body, then checked against any number of transact-ids without
@@ -49,7 +45,17 @@ impl EndLineStarts {
         if body.starts_with(b"-------") {
             starts.push(7);
         }
-        starts.extend(END_LINE_START.find_iter(body).map(|at| at + 9));
+        // Each hyphen is looked at (one byte search), and only where it
+        // follows CRLF is the rest compared.
+        for at in memchr::memchr_iter(b'-', body) {
+            let after_crlf = at
+                .checked_sub(2)
+                .and_then(|crlf| body.get(crlf..at))
+                .is_some_and(|crlf| crlf == b"\r\n");
+            if after_crlf && body.get(at..).is_some_and(|rest| rest.starts_with(b"-------")) {
+                starts.push(at + 7);
+            }
+        }
         Self { starts }
     }
 
@@ -219,6 +225,47 @@ fn write_code(out: &mut Vec<u8>, code: u16) {
 mod tests {
     use super::*;
     use crate::msrp::{parse_message, Method, StartLine};
+
+    /// Every position just past `CRLF "-------"`, or past a leading
+    /// `"-------"`, found by comparing at every offset.
+    fn reference_starts(body: &[u8]) -> Vec<usize> {
+        let mut starts: Vec<usize> = body
+            .windows(9)
+            .enumerate()
+            .filter(|(_, w)| *w == b"\r\n-------")
+            .map(|(at, _)| at + 9)
+            .collect();
+        if body.starts_with(b"-------") {
+            starts.insert(0, 7);
+        }
+        starts
+    }
+
+    #[test]
+    fn end_line_candidates_are_every_hyphen_run_after_crlf() {
+        let bodies: [&[u8]; 9] = [
+            b"",
+            b"-------abc",
+            b"------",
+            b"x\r\n-------id$\r\n",
+            b"\r\n------ six only\r\n--------- nine\r\n-------",
+            b"--\r\n-\r\r\n-------\n-------\r-------",
+            b"\r\n-----",
+            b"a-b-c\r\n-------\r\n-------",
+            b"-------\r\n-------",
+        ];
+        for body in bodies {
+            let found = EndLineStarts::scan(body);
+            assert_eq!(found.starts.to_vec(), reference_starts(body), "{body:?}");
+        }
+        let mut long = vec![b'-'; 300];
+        long.extend_from_slice(b"\r\n");
+        long.extend(std::iter::repeat_n(b'-', 300));
+        assert_eq!(
+            EndLineStarts::scan(&long).starts.to_vec(),
+            reference_starts(&long)
+        );
+    }
 
     #[test]
     fn written_send_and_response_parse_back() {

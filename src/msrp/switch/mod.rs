@@ -209,6 +209,9 @@ struct Leg {
     from_identity: Box<str>,
     /// The switch opens the connection (and sends the binding SEND).
     active: bool,
+    /// Its remote path is one URI: the participant's responses can take the
+    /// fast path ([`quick_ok`]).
+    one_uri_remote: bool,
     max_queued_bytes: usize,
     local: Local,
     to_line: Box<[u8]>,
@@ -348,6 +351,9 @@ impl MsrpSwitch {
                 accept_types: Arc::clone(&self.shared.accept_types),
                 max_size: limits.max_message_size,
             },
+            one_uri_remote: to_line
+                .strip_prefix(b"To-Path: ")
+                .is_some_and(|uris| !uris.contains(&b' ')),
             to_line,
             from_line,
             parser: MsrpStreamParser::new(limits),
@@ -941,14 +947,16 @@ impl MsrpSwitch {
             return self.failed_delivery(id, p, LegFailure::Response(code));
         }
         if let Some((_, key)) = p.from {
-            if let Some(n) = self
-                .deliveries
-                .get_mut(&key)
-                .and_then(|d| d.targets.get_mut(&id))
-            {
-                *n = n.saturating_sub(1);
+            // Only a delivery whose last chunk went out can be settled.
+            let complete = self.deliveries.get_mut(&key).is_some_and(|d| {
+                if let Some(n) = d.targets.get_mut(&id) {
+                    *n = n.saturating_sub(1);
+                }
+                d.complete
+            });
+            if complete {
+                self.settle(key);
             }
-            self.settle(key);
         }
     }
 
@@ -993,10 +1001,10 @@ fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
     let rest = rest.get(ID_LEN..)?.strip_prefix(b" 200 OK\r\nTo-Path: ")?;
     let local = leg.from_line.strip_prefix(b"From-Path: ")?;
     let rest = rest.strip_prefix(local)?.strip_prefix(b"From-Path: ")?;
-    let remote = leg.to_line.strip_prefix(b"To-Path: ")?;
-    if remote.contains(&b' ') {
+    if !leg.one_uri_remote {
         return None;
     }
+    let remote = leg.to_line.strip_prefix(b"To-Path: ")?;
     let rest = rest.strip_prefix(remote)?.strip_prefix(b"-------")?;
     let rest = rest.strip_prefix(&tid[..])?.strip_prefix(b"$\r\n")?;
     Some((tid, data.len() - rest.len()))
