@@ -52,7 +52,11 @@ impl EndLineStarts {
                 .checked_sub(2)
                 .and_then(|crlf| body.get(crlf..at))
                 .is_some_and(|crlf| crlf == b"\r\n");
-            if after_crlf && body.get(at..).is_some_and(|rest| rest.starts_with(b"-------")) {
+            if after_crlf
+                && body
+                    .get(at..)
+                    .is_some_and(|rest| rest.starts_with(b"-------"))
+            {
                 starts.push(at + 7);
             }
         }

@@ -1231,3 +1231,79 @@ fn unique_body(body: &mut Arc<Vec<u8>>) -> &mut Vec<u8> {
     }
     Arc::make_mut(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCAL: &str = "msrp://switch.example.com:2855/leg1;tcp";
+    const REMOTE: &str = "msrp://ue1.example.com:7777/p1;tcp";
+
+    fn leg_with_path(remote_path: &[&str]) -> MsrpSwitch {
+        let mut switch = MsrpSwitch::new(SwitchConfig::default());
+        let mut config = LegConfig::new(LOCAL, REMOTE, "sip:user1@example.com");
+        config.remote_path = remote_path.iter().map(|u| (*u).to_owned()).collect();
+        switch.join(LegId(1), config, Instant::now()).expect("join");
+        switch
+    }
+
+    fn ok(tid: &str, to: &str, from: &str) -> Vec<u8> {
+        format!("MSRP {tid} 200 OK\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\n-------{tid}$\r\n")
+            .into_bytes()
+    }
+
+    #[test]
+    fn a_200_as_the_switch_writes_it_takes_the_fast_path_with_its_length() {
+        let switch = leg_with_path(&[REMOTE]);
+        let leg = switch.legs.get(&LegId(1)).expect("leg");
+        let tid = "0123456789abcdef";
+        let mut bytes = ok(tid, LOCAL, REMOTE);
+        let len = bytes.len();
+        bytes.extend_from_slice(b"MSRP next");
+        assert_eq!(quick_ok(leg, &bytes), Some((*b"0123456789abcdef", len)));
+    }
+
+    fn edit(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let text = String::from_utf8(bytes.to_vec()).expect("text");
+        assert!(text.contains(from));
+        text.replace(from, to).into_bytes()
+    }
+
+    #[test]
+    fn anything_else_is_left_to_the_parser() {
+        let switch = leg_with_path(&[REMOTE]);
+        let leg = switch.legs.get(&LegId(1)).expect("leg");
+        let tid = "0123456789abcdef";
+        let whole = ok(tid, LOCAL, REMOTE);
+        let other = [
+            // Paths swapped, another leg's, a longer path.
+            ok(tid, REMOTE, LOCAL),
+            ok(tid, LOCAL, "msrp://ue2.example.com:7777/p2;tcp"),
+            ok(tid, LOCAL, &format!("{REMOTE} {REMOTE}")),
+            // Another code, a transact-id of another length, an end-line
+            // with another id or flag.
+            edit(&whole, " 200 OK", " 481 OK"),
+            ok("0123456789abcde", LOCAL, REMOTE),
+            edit(
+                &whole,
+                "-------0123456789abcdef$",
+                "-------0123456789abcdeX$",
+            ),
+            edit(&whole, "f$\r\n", "f+\r\n"),
+            // Not all there yet.
+            whole[..whole.len() - 1].to_vec(),
+        ];
+        for bytes in &other {
+            assert_eq!(
+                quick_ok(leg, bytes),
+                None,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        // A leg whose remote path has two URIs never takes it.
+        let switch = leg_with_path(&["msrp://relay.example.com:1/r;tcp", REMOTE]);
+        let leg = switch.legs.get(&LegId(1)).expect("leg");
+        assert_eq!(quick_ok(leg, &whole), None);
+    }
+}
