@@ -65,36 +65,46 @@ impl EndLineStarts {
 
     /// Whether `transact_id` would end `body` early, as
     /// [`end_line_in_body`] says.
-    pub(crate) fn ends_body(&self, body: &[u8], transact_id: &str) -> bool {
-        let id = transact_id.as_bytes();
-        self.starts
-            .iter()
-            .any(|&at| body.get(at..).is_some_and(|rest| rest.starts_with(id)))
+    pub(crate) fn ends_body(&self, body: &[u8], transact_id: &[u8]) -> bool {
+        self.starts.iter().any(|&at| {
+            body.get(at..)
+                .is_some_and(|rest| rest.starts_with(transact_id))
+        })
     }
 }
 
 /// Puts into `out` a fresh transact-id that does not end `body` early
 /// (RFC 4975 §7.1.1). `false` when none was found.
 pub(crate) fn fresh_transact_id(rng: &mut Rng, body: &[u8], out: &mut String) -> bool {
-    if body.is_empty() {
-        return fresh_transact_id_in(rng, body, &EndLineStarts::default(), out);
+    let starts = if body.is_empty() {
+        EndLineStarts::default()
+    } else {
+        EndLineStarts::scan(body)
+    };
+    for _ in 0..ID_ATTEMPTS {
+        out.clear();
+        rng.fill_token(out, ID_LEN);
+        if !starts.ends_body(body, out.as_bytes()) {
+            debug_assert!(!end_line_in_body(body, out));
+            return true;
+        }
     }
-    fresh_transact_id_in(rng, body, &EndLineStarts::scan(body), out)
+    false
 }
 
-/// [`fresh_transact_id`] with the end-line candidates of `body` found
-/// already.
+/// [`fresh_transact_id`] as bytes (the same characters from the same
+/// draws), with the end-line candidates of `body` found already: what the
+/// switch draws for each leg's copy of a chunk.
 pub(crate) fn fresh_transact_id_in(
     rng: &mut Rng,
     body: &[u8],
     starts: &EndLineStarts,
-    out: &mut String,
+    out: &mut [u8; ID_LEN],
 ) -> bool {
     for _ in 0..ID_ATTEMPTS {
-        out.clear();
-        rng.fill_token(out, ID_LEN);
+        rng.fill_token_bytes(out);
         if !starts.ends_body(body, out) {
-            debug_assert!(!end_line_in_body(body, out));
+            debug_assert!(std::str::from_utf8(out).is_ok_and(|id| !end_line_in_body(body, id)));
             return true;
         }
     }

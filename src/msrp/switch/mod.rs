@@ -119,7 +119,6 @@ use super::session::wire::{
     fresh_transact_id, fresh_transact_id_in, path_line, write_report, write_response, write_send,
     write_send_fields, EndLineStarts, SendFields, ID_LEN,
 };
-use super::write_end_line;
 use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
 use crate::hash::IdMap;
 use crate::rng::Rng;
@@ -246,7 +245,8 @@ struct Shared {
     /// answered ones are dropped once they reach the front.
     deadlines: VecDeque<Deadline>,
     sequence: u64,
-    tid: String,
+    /// The transact-id of the last transaction sent.
+    tid: TransactId,
     /// The headers after the paths of the chunk being relayed, the same in
     /// every leg's copy: written once per chunk.
     common: Vec<u8>,
@@ -309,7 +309,7 @@ impl MsrpSwitch {
                 events: VecDeque::new(),
                 deadlines: VecDeque::new(),
                 sequence: 0,
-                tid: String::new(),
+                tid: [0; ID_LEN],
                 common: Vec::new(),
                 spare: Vec::new(),
                 buffered: 0,
@@ -548,14 +548,9 @@ impl MsrpSwitch {
         if let Some(event) = self.shared.events.pop_front() {
             return Some(SwitchOutput::Event(event));
         }
-        let ready = |(_, l): &(LegId, &Leg)| l.writable && !l.queue.is_empty();
-        let id = self
+        let (id, leg) = self
             .legs
-            .after(self.cursor)
-            .find(ready)
-            .or_else(|| self.legs.iter().find(ready))
-            .map(|(id, _)| id)?;
-        let leg = self.legs.get_mut(&id)?;
+            .next_ready(self.cursor, |l| l.writable && !l.queue.is_empty())?;
         let transmit = leg.queue.pop_front()?;
         leg.queued_bytes = leg.queued_bytes.saturating_sub(transmit.len());
         self.shared.release(transmit.len());
@@ -976,9 +971,7 @@ fn track(
     from: Option<(LegId, u64)>,
     now: Instant,
 ) {
-    let Ok(tid) = TransactId::try_from(shared.tid.as_bytes()) else {
-        return;
-    };
+    let tid = shared.tid;
     shared.sequence = shared.sequence.wrapping_add(1);
     // In order: a clock read earlier than the last one does not move a
     // deadline before those already queued.
@@ -1080,6 +1073,10 @@ impl Shared {
         }
         let size = leg.to_line.len() + leg.from_line.len() + message_id.len() + 160;
         let mut out = self.buffer(size);
+        // Letters and digits: always UTF-8.
+        let Ok(tid) = std::str::from_utf8(&self.tid) else {
+            return false;
+        };
         let fields = SendFields {
             message_id,
             success_report: None,
@@ -1089,7 +1086,7 @@ impl Shared {
         };
         write_send(
             &mut out,
-            &self.tid,
+            tid,
             &leg.to_line,
             &leg.from_line,
             &fields,
@@ -1124,30 +1121,27 @@ impl Shared {
         // Start line, paths, the common headers, then the end-line (after
         // the CRLF that closes a body); room for the body too, so that
         // `LegTransmit::into_bytes` does not grow the buffer.
-        let size = 2 * self.tid.len()
-            + leg.to_line.len()
-            + leg.from_line.len()
-            + common.len()
-            + bytes.len()
-            + 32;
+        let size =
+            2 * ID_LEN + leg.to_line.len() + leg.from_line.len() + common.len() + bytes.len() + 32;
         let mut out = self.buffer(size);
         out.extend_from_slice(b"MSRP ");
-        out.extend_from_slice(self.tid.as_bytes());
+        out.extend_from_slice(&self.tid);
         out.extend_from_slice(b" SEND\r\n");
         out.extend_from_slice(&leg.to_line);
         out.extend_from_slice(&leg.from_line);
         out.extend_from_slice(common);
         let split = out.len();
+        if body.is_some() {
+            out.extend_from_slice(b"\r\n");
+        }
+        // The end-line, as `write_end_line` writes it.
+        out.extend_from_slice(b"-------");
+        out.extend_from_slice(&self.tid);
+        out.push(flag.as_byte());
+        out.extend_from_slice(b"\r\n");
         let transmit = match body {
-            Some(body) => {
-                out.extend_from_slice(b"\r\n");
-                write_end_line(&mut out, &self.tid, flag);
-                LegTransmit::with_body(id, out, split, Arc::clone(body))
-            }
-            None => {
-                write_end_line(&mut out, &self.tid, flag);
-                LegTransmit::whole(id, out)
-            }
+            Some(body) => LegTransmit::with_body(id, out, split, Arc::clone(body)),
+            None => LegTransmit::whole(id, out),
         };
         self.enqueue(id, leg, transmit, budget::CONTROL_ROOM + PENDING_COST)
     }
