@@ -43,6 +43,17 @@
 //! queue empties). Memory per leg never exceeds its bound, whatever the leg
 //! does, and the other legs are unaffected.
 //!
+//! # Transmits
+//!
+//! A relayed chunk is written once, not once per leg: every leg's
+//! [`LegTransmit`] holds its own head (start line with its transact-id,
+//! its paths, the chunk's headers) and end-line, and shares the chunk's
+//! body with the others. [`LegTransmit::slices`] gives the three for a
+//! vectored write; [`LegTransmit::into_bytes`] gives them in one buffer.
+//! The bytes are the same either way. Giving transmits back with
+//! [`recycle_transmit`](MsrpSwitch::recycle_transmit) once written lets the
+//! switch relay without allocating.
+//!
 //! # The drain contract
 //!
 //! As for [`MsrpSession`](super::session::MsrpSession): after every call
