@@ -207,9 +207,9 @@ impl Rng {
         let mut left = len;
         while left > 0 {
             let n = left.min(DIGITS_PER_DRAW);
-            let mut digits = [0u8; DIGITS_PER_DRAW];
-            self.fill_token_bytes(&mut digits[..n]);
-            out.extend(digits[..n].iter().map(|&b| char::from(b)));
+            for digit in self.draw_digits(n) {
+                out.push(char::from(digit));
+            }
             left -= n;
         }
     }
@@ -217,8 +217,7 @@ impl Rng {
     /// Fills `out` with random alphanumeric characters (ASCII), the ones
     /// [`fill_token`](Self::fill_token) appends for the same length.
     pub(crate) fn fill_token_bytes(&mut self, out: &mut [u8]) {
-        // Up to ten characters from one draw: 62^10 < 2^64, and a value
-        // uniform below 62^n gives n uniform base-62 digits.
+        // The digits of `draw_digits`, written in place.
         for group in out.chunks_mut(DIGITS_PER_DRAW) {
             let mut value = self.below(BASE_POWERS[group.len()]);
             for slot in group {
@@ -226,6 +225,17 @@ impl Rng {
                 value /= BASE;
             }
         }
+    }
+
+    /// `n` (at most ten) token characters from one draw: 62^10 < 2^64, and
+    /// a value uniform below 62^n gives n uniform base-62 digits.
+    fn draw_digits(&mut self, n: usize) -> impl Iterator<Item = u8> {
+        let mut value = self.below(BASE_POWERS[n.min(DIGITS_PER_DRAW)]);
+        (0..n).map(move |_| {
+            let digit = ALPHABET[(value % BASE) as usize];
+            value /= BASE;
+            digit
+        })
     }
 
     /// `len` random alphanumeric characters.
