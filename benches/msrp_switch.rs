@@ -1,14 +1,26 @@
 //! The MSRP switch relaying 4 KiB chunks from one leg to 10 others, next to
 //! a plain memcpy of the same bytes (10 copies of each chunk into a reused
-//! buffer). Each relayed chunk includes the sender's 200, the 10 relayed
-//! SENDs handed out, and the 10 legs' 200 responses fed back.
+//! buffer).
+//!
+//! What the row (`relay_one`) measures per chunk: the SEND fed in as bytes
+//! (parsed, its body received, its 200 written and handed out), the 10
+//! relayed SENDs written and handed out to the point a transport writes
+//! them (each [`LegTransmit::slices`]: the leg's own head, the chunk's body
+//! shared by all 10, its own end-line; their lengths summed as relayed
+//! bytes, exactly what a vectored write sends), the 10 legs' 200s written
+//! (as a participant would) and fed in as bytes, and every transmit given
+//! back with `recycle_transmit`. The floor (`copy_floor`) is what relaying
+//! the same payload by copying costs at the least: 10 copies of the 4 KiB
+//! body.
 
 mod support;
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use oma_im::msrp::switch::{LegConfig, LegId, LegInput, MsrpSwitch, SwitchConfig, SwitchOutput};
+use oma_im::msrp::switch::{
+    LegConfig, LegId, LegInput, LegTransmit, MsrpSwitch, SwitchConfig, SwitchOutput,
+};
 
 #[global_allocator]
 static A: support::Counting = support::Counting;
@@ -43,9 +55,9 @@ fn relay_one(
     switch: &mut MsrpSwitch,
     next: &[u8],
     now: Instant,
-    responses: &mut Vec<(LegId, Vec<u8>)>,
-    drain: &impl Fn(&mut MsrpSwitch, &mut Vec<(LegId, Vec<u8>)>) -> usize,
-    answer: &mut impl FnMut(&mut MsrpSwitch, &mut Vec<(LegId, Vec<u8>)>),
+    responses: &mut Vec<LegTransmit>,
+    drain: &impl Fn(&mut MsrpSwitch, &mut Vec<LegTransmit>) -> usize,
+    answer: &mut impl FnMut(&mut MsrpSwitch, &mut Vec<LegTransmit>),
 ) -> usize {
     switch.handle_input(LegId(0), LegInput::Bytes(next), now);
     let n = drain(switch, responses);
@@ -80,17 +92,18 @@ fn main() {
     let body: Vec<u8> = (0..CHUNK).map(|i| b'a' + (i % 26) as u8).collect();
     let next = send("next00001", "4097-8192/*", &body, '+');
 
-    let mut responses: Vec<(LegId, Vec<u8>)> = Vec::new();
+    let mut responses: Vec<LegTransmit> = Vec::new();
     let mut response = Vec::with_capacity(256);
-    let drain = |switch: &mut MsrpSwitch, responses: &mut Vec<(LegId, Vec<u8>)>| {
+    let drain = |switch: &mut MsrpSwitch, responses: &mut Vec<LegTransmit>| {
         let mut relayed = 0usize;
         while let Some(out) = switch.poll_output() {
             if let SwitchOutput::Transmit(t) = out {
                 if t.leg != LegId(0) {
-                    relayed += t.data.len();
-                    responses.push((t.leg, t.data));
+                    // What a vectored write of the transmit sends.
+                    relayed += black_box(t.slices()).iter().map(|s| s.len()).sum::<usize>();
+                    responses.push(t);
                 } else {
-                    switch.recycle(t.data);
+                    switch.recycle_transmit(t);
                 }
             }
         }
@@ -107,9 +120,10 @@ fn main() {
             .into_bytes()
         })
         .collect();
-    let mut answer = |switch: &mut MsrpSwitch, responses: &mut Vec<(LegId, Vec<u8>)>| {
-        for (leg, data) in responses.drain(..) {
-            let tid = data
+    let mut answer = |switch: &mut MsrpSwitch, responses: &mut Vec<LegTransmit>| {
+        for t in responses.drain(..) {
+            let leg = t.leg;
+            let tid = t.slices()[0]
                 .get(5..)
                 .and_then(|rest| rest.split(|&b| b == b' ').next())
                 .unwrap_or_default();
@@ -122,7 +136,7 @@ fn main() {
             response.extend_from_slice(tid);
             response.extend_from_slice(b"$\r\n");
             switch.handle_input(leg, LegInput::Bytes(&response), now);
-            switch.recycle(data);
+            switch.recycle_transmit(t);
         }
     };
 

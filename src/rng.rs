@@ -206,17 +206,36 @@ impl Rng {
         out.reserve(len);
         let mut left = len;
         while left > 0 {
-            // Up to ten characters from one draw: 62^10 < 2^64, and a value
-            // uniform below 62^n gives n uniform base-62 digits.
             let n = left.min(DIGITS_PER_DRAW);
-            let mut value = self.below(BASE_POWERS[n]);
-            for _ in 0..n {
-                let digit = (value % BASE) as usize;
-                value /= BASE;
-                out.push(char::from(ALPHABET[digit]));
+            for digit in self.draw_digits(n) {
+                out.push(char::from(digit));
             }
             left -= n;
         }
+    }
+
+    /// Fills `out` with random alphanumeric characters (ASCII), the ones
+    /// [`fill_token`](Self::fill_token) appends for the same length.
+    pub(crate) fn fill_token_bytes(&mut self, out: &mut [u8]) {
+        // The digits of `draw_digits`, written in place.
+        for group in out.chunks_mut(DIGITS_PER_DRAW) {
+            let mut value = self.below(BASE_POWERS[group.len()]);
+            for slot in group {
+                *slot = ALPHABET[(value % BASE) as usize];
+                value /= BASE;
+            }
+        }
+    }
+
+    /// `n` (at most ten) token characters from one draw: 62^10 < 2^64, and
+    /// a value uniform below 62^n gives n uniform base-62 digits.
+    fn draw_digits(&mut self, n: usize) -> impl Iterator<Item = u8> {
+        let mut value = self.below(BASE_POWERS[n.min(DIGITS_PER_DRAW)]);
+        (0..n).map(move |_| {
+            let digit = ALPHABET[(value % BASE) as usize];
+            value /= BASE;
+            digit
+        })
     }
 
     /// `len` random alphanumeric characters.
@@ -281,6 +300,16 @@ mod tests {
             seen[v as usize] = true;
         }
         assert!(seen.iter().all(|s| *s));
+    }
+
+    #[test]
+    fn token_bytes_are_the_token_of_the_same_draws() {
+        let (mut a, mut b) = (Rng::new(11), Rng::new(11));
+        for len in [0, 1, 10, 16, 25] {
+            let mut bytes = vec![0u8; len];
+            a.fill_token_bytes(&mut bytes);
+            assert_eq!(bytes, b.token(len).into_bytes());
+        }
     }
 
     #[test]

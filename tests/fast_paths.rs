@@ -15,7 +15,9 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use oma_im::msrp::switch::{LegConfig, LegId, LegInput, MsrpSwitch, SwitchConfig, SwitchOutput};
+use oma_im::msrp::switch::{
+    LegConfig, LegFailure, LegId, LegInput, MsrpSwitch, SwitchConfig, SwitchEvent, SwitchOutput,
+};
 use oma_im::sip::{parse_message, SipMessage};
 use oma_im::transaction::OwnedMessage;
 use proptest::prelude::*;
@@ -163,7 +165,7 @@ fn relayed(now: Instant) -> (MsrpSwitch, Vec<(LegId, String)>) {
     while let Some(output) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = output {
             if t.leg != LegId(0) {
-                let tid = t.data[5..].split(|&b| b == b' ').next().unwrap();
+                let tid = t.slices()[0][5..].split(|&b| b == b' ').next().unwrap();
                 tids.push((t.leg, String::from_utf8(tid.to_vec()).unwrap()));
             }
         }
@@ -288,4 +290,161 @@ fn the_fast_path_is_taken_for_a_response_as_the_switch_writes_it() {
     });
     assert!(relayed, "{out:?}");
     assert_eq!(deadline, None, "no transaction left waiting");
+}
+
+/// Feeds `bytes` to `leg` whole and gives what the switch hands out.
+fn answer(switch: &mut MsrpSwitch, leg: LegId, bytes: &[u8], now: Instant) -> Vec<SwitchOutput> {
+    switch.handle_input(leg, LegInput::Bytes(bytes), now);
+    std::iter::from_fn(|| switch.poll_output()).collect()
+}
+
+/// The legs that timed out and the legs the message was relayed to, once
+/// every response deadline has passed.
+fn after_deadlines(switch: &mut MsrpSwitch, now: Instant) -> (Vec<LegId>, Option<Vec<LegId>>) {
+    switch.handle_timeout(now + Duration::from_secs(3600));
+    let mut timed_out = Vec::new();
+    let mut relayed_to = None;
+    for output in std::iter::from_fn(|| switch.poll_output()) {
+        match output {
+            SwitchOutput::Event(SwitchEvent::DeliveryFailed {
+                leg,
+                cause: LegFailure::Timeout,
+                ..
+            }) => timed_out.push(leg),
+            SwitchOutput::Event(SwitchEvent::MessageRelayed { to_legs, .. }) => {
+                relayed_to = Some(to_legs)
+            }
+            _ => {}
+        }
+    }
+    (timed_out, relayed_to)
+}
+
+/// A 200 shaped as the fast path takes it, with the given transact-id and
+/// paths.
+fn ok_with(tid: &str, to: &str, from: &str) -> Vec<u8> {
+    format!("MSRP {tid} 200 OK\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\n-------{tid}$\r\n")
+        .into_bytes()
+}
+
+#[test]
+fn a_leg_cannot_answer_another_legs_transaction() {
+    // Leg 2 answers leg 1's transaction, with its own paths and with leg
+    // 1's: a transaction is matched on the leg it was sent on only.
+    let now = Instant::now();
+    let (mut switch, tids) = relayed(now);
+    let (victim, victim_tid) = &tids[0];
+    let (attacker, _) = &tids[1];
+    assert_eq!((*victim, *attacker), (LegId(1), LegId(2)));
+    for (to, from) in [
+        (switch_uri(2), participant_uri(2)),
+        (switch_uri(1), participant_uri(1)),
+    ] {
+        let out = answer(
+            &mut switch,
+            *attacker,
+            &ok_with(victim_tid, &to, &from),
+            now,
+        );
+        assert!(out.is_empty(), "{out:?}");
+    }
+    for (leg, tid) in &tids[1..] {
+        let ok = ok_with(tid, &switch_uri(leg.0), &participant_uri(leg.0));
+        answer(&mut switch, *leg, &ok, now);
+    }
+    assert_eq!(
+        after_deadlines(&mut switch, now),
+        (vec![LegId(1)], Some(vec![LegId(2), LegId(3)]))
+    );
+}
+
+/// Leg 1 sends `bytes` (whole, or octet by octet: the parser's path), then
+/// legs 2 and 3 answer their transactions: what the switch hands out, and
+/// which legs time out.
+fn leg_one_sends(bytes: &[u8], octets: bool) -> (Vec<SwitchOutput>, Vec<LegId>) {
+    let now = Instant::now();
+    let (mut switch, tids) = relayed(now);
+    let mut out = Vec::new();
+    if octets {
+        for octet in bytes {
+            out.extend(answer(
+                &mut switch,
+                LegId(1),
+                std::slice::from_ref(octet),
+                now,
+            ));
+        }
+    } else {
+        out.extend(answer(&mut switch, LegId(1), bytes, now));
+    }
+    for (other, tid) in &tids[1..] {
+        let ok = ok_with(tid, &switch_uri(other.0), &participant_uri(other.0));
+        out.extend(answer(&mut switch, *other, &ok, now));
+    }
+    let (timed_out, relayed_to) = after_deadlines(&mut switch, now);
+    if let Some(to_legs) = relayed_to {
+        out.push(SwitchOutput::Event(SwitchEvent::MessageRelayed {
+            from_leg: LegId(0),
+            message_id: "m1".into(),
+            to_legs,
+        }));
+    }
+    (out, timed_out)
+}
+
+/// `tid` with its last character changed.
+fn other_last(tid: &str) -> String {
+    let last = if tid.ends_with('Z') { 'Y' } else { 'Z' };
+    format!("{}{last}", &tid[..tid.len() - 1])
+}
+
+#[test]
+fn a_200_with_wrong_paths_or_an_unknown_transaction_gets_what_the_parser_gives_it() {
+    let now = Instant::now();
+    let (_, tids) = relayed(now);
+    let tid = &tids[0].1;
+    let own = (switch_uri(1), participant_uri(1));
+    // Shaped as the fast path takes them, each with one thing wrong.
+    let wrong_paths = [
+        // Another leg's paths, the leg's own swapped, one character off.
+        ok_with(tid, &switch_uri(2), &participant_uri(2)),
+        ok_with(tid, &own.1, &own.0),
+        ok_with(tid, &own.0.replace("leg1", "leg9"), &own.1),
+        ok_with(tid, &own.0, &own.1.replace("ue1", "ue9")),
+    ];
+    for bytes in &wrong_paths {
+        // Left to the parser: the same outcome as octet by octet.
+        assert_eq!(leg_one_sends(bytes, false), leg_one_sends(bytes, true));
+    }
+    // A transact-id the switch did not draw (of its length), and the leg's
+    // own with its last character changed: nothing is settled, whichever
+    // path takes them; the transaction times out.
+    let unknown = [
+        ok_with("ZZZZZZZZZZZZZZZZ", &own.0, &own.1),
+        ok_with(&other_last(tid), &own.0, &own.1),
+    ];
+    for bytes in &unknown {
+        let whole = leg_one_sends(bytes, false);
+        assert_eq!(whole, leg_one_sends(bytes, true));
+        assert_eq!(whole.1, vec![LegId(1)], "{whole:?}");
+    }
+}
+
+#[test]
+fn a_200_to_an_unknown_transaction_is_handled_alike_whole_and_octet_by_octet() {
+    // Same length as the switch's transact-ids: the fast path's shape.
+    let now = Instant::now();
+    let (mut whole, tids) = relayed(now);
+    let (mut octets, _) = relayed(now);
+    let (leg, _) = &tids[0];
+    let bytes = ok_with("ZZZZZZZZZZZZZZZZ", &switch_uri(1), &participant_uri(1));
+    whole.handle_input(*leg, LegInput::Bytes(&bytes), now);
+    for octet in &bytes {
+        octets.handle_input(*leg, LegInput::Bytes(std::slice::from_ref(octet)), now);
+    }
+    assert_eq!(outputs(&mut whole), outputs(&mut octets));
+    assert_eq!(
+        after_deadlines(&mut whole, now),
+        after_deadlines(&mut octets, now)
+    );
 }

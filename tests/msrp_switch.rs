@@ -169,7 +169,7 @@ impl Net {
                         let n = t.leg.0;
                         let now = self.now;
                         if let Some(part) = self.parts.get_mut(&n) {
-                            for piece in t.data.chunks(57) {
+                            for piece in t.into_bytes().chunks(57) {
                                 part.handle_input(Input::Bytes(piece), now);
                             }
                         }
@@ -308,7 +308,7 @@ impl Net {
                 SwitchOutput::Transmit(t) => {
                     let now = self.now;
                     if let Some(part) = self.parts.get_mut(&t.leg.0) {
-                        part.handle_input(Input::Bytes(&t.data), now);
+                        part.handle_input(Input::Bytes(&t.into_bytes()), now);
                     }
                 }
                 SwitchOutput::Event(e) => self.switch_events.push(e),
@@ -436,7 +436,8 @@ fn the_switch_answers_non_cpim_with_415_and_unknown_paths_with_481() {
     while let Some(out) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = out {
             assert_eq!(t.leg, LegId(1), "nothing relayed");
-            let msg = oma_im::msrp::parse_message(&t.data).expect("response");
+            let bytes = t.into_bytes();
+            let msg = oma_im::msrp::parse_message(&bytes).expect("response");
             if let oma_im::msrp::StartLine::Response { code, .. } = msg.head.start {
                 codes.push(code);
             }
@@ -471,7 +472,7 @@ proptest! {
             switch.handle_input(LegId(leg), LegInput::Bytes(&bytes), now);
             while let Some(out) = switch.poll_output() {
                 if let SwitchOutput::Transmit(t) = out {
-                    prop_assert!(oma_im::msrp::parse_message(&t.data).is_ok());
+                    prop_assert!(oma_im::msrp::parse_message(&t.into_bytes()).is_ok());
                 }
             }
         }
@@ -571,7 +572,7 @@ fn an_aborted_message_is_relayed_as_aborted() {
     while let Some(out) = switch.poll_output() {
         if let SwitchOutput::Transmit(t) = out {
             if t.leg == LegId(2) {
-                to_two.push(t.data);
+                to_two.push(t.into_bytes());
             }
         }
     }
@@ -611,7 +612,7 @@ fn drain(switch: &mut MsrpSwitch) -> (BTreeMap<u64, Vec<u8>>, Vec<SwitchEvent>) 
     let mut events = Vec::new();
     while let Some(out) = switch.poll_output() {
         match out {
-            SwitchOutput::Transmit(t) => written.entry(t.leg.0).or_default().extend(t.data),
+            SwitchOutput::Transmit(t) => written.entry(t.leg.0).or_default().extend(t.into_bytes()),
             SwitchOutput::Event(e) => events.push(e),
         }
     }
@@ -718,4 +719,98 @@ fn a_leg_leaving_before_it_answers_is_not_counted() {
         })
         .collect();
     assert_eq!(relayed, [vec![LegId(3)]]);
+}
+
+/// A chunk from leg 1 of message `m7`: the first (with its CPIM header
+/// block) or a later one, not the last.
+fn chunk_from_one(tid: &str, start: usize, body: &[u8]) -> Vec<u8> {
+    let mut send = format!(
+        "MSRP {tid} SEND\r\nTo-Path: {}\r\nFrom-Path: {}\r\nMessage-ID: m7\r\n\
+         Byte-Range: {start}-{}/*\r\nContent-Type: message/cpim\r\n\r\n",
+        switch_uri(1),
+        participant_uri(1),
+        start + body.len() - 1
+    )
+    .into_bytes();
+    send.extend_from_slice(body);
+    send.extend_from_slice(format!("\r\n-------{tid}+\r\n").as_bytes());
+    send
+}
+
+/// The body of the relayed SEND `t`.
+fn relayed_body(t: &oma_im::msrp::switch::LegTransmit) -> Vec<u8> {
+    let bytes = t.clone().into_bytes();
+    let m = oma_im::msrp::parse_message(&bytes).expect("a relayed SEND");
+    m.body.expect("a body").to_vec()
+}
+
+#[test]
+fn a_relayed_body_is_shared_by_the_legs_and_kept_until_every_copy_is_written() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=3 {
+        let leg = LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n));
+        switch.join(LegId(n), leg, now).expect("join");
+    }
+    // Leg 3 takes nothing for now: its copies stay queued.
+    switch.handle_input(LegId(3), LegInput::Blocked, now);
+    let first = b"From: <sip:x@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nfirst part ";
+    let second = b"second part, which the first one's copies must not show";
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(&chunk_from_one("a1", 1, first)),
+        now,
+    );
+    let held: Vec<_> = std::iter::from_fn(|| switch.poll_output())
+        .filter_map(|o| match o {
+            SwitchOutput::Transmit(t) if t.leg == LegId(2) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(held.len(), 1);
+    let mut before = Vec::new();
+    held[0].write_to(&mut before);
+
+    // The next chunk arrives while leg 2's copy of the first is unwritten
+    // and leg 3's still queued.
+    let start = first.len() + 1;
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(&chunk_from_one("a2", start, second)),
+        now,
+    );
+    switch.handle_input(LegId(3), LegInput::Writable, now);
+    let mut to_two = Vec::new();
+    let mut to_three = Vec::new();
+    while let Some(out) = switch.poll_output() {
+        if let SwitchOutput::Transmit(t) = out {
+            // The three ways to take the bytes agree.
+            let mut written = Vec::new();
+            t.write_to(&mut written);
+            assert_eq!(written, t.slices().concat());
+            assert_eq!(written.len(), t.len());
+            assert_eq!(written, t.clone().into_bytes());
+            match t.leg.0 {
+                2 => to_two.push(t),
+                3 => to_three.push(t),
+                _ => {}
+            }
+        }
+    }
+    let mut after = Vec::new();
+    held[0].write_to(&mut after);
+    assert_eq!(before, after, "a held copy keeps its bytes");
+    assert_eq!(to_two.len(), 1);
+    assert_eq!(to_three.len(), 2);
+    let rewritten = relayed_body(&held[0]);
+    assert!(rewritten.starts_with(b"From: <sip:user1@example.com>\r\n"));
+    assert_eq!(relayed_body(&to_three[0]), rewritten);
+    assert_eq!(relayed_body(&to_two[0]), second);
+    assert_eq!(relayed_body(&to_three[1]), second);
+    // Each leg's copy has its own head: its paths and transact-id.
+    assert_ne!(to_two[0].slices()[0], to_three[1].slices()[0]);
+    assert_eq!(to_two[0].slices()[1], to_three[1].slices()[1]);
+    for t in held.into_iter().chain(to_two).chain(to_three) {
+        switch.recycle_transmit(t);
+    }
 }

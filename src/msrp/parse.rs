@@ -413,16 +413,25 @@ fn parse_start_line<'a>(
 /// Splits `name ":" [SP] value`; returns (line offset, name, value, value offset).
 fn split_header(line: &str, at: usize) -> Result<(usize, &str, &str, usize), MsrpError> {
     let bad = |o| MsrpError::new(MsrpErrorKind::InvalidHeader, o);
-    let colon = line.find(':').ok_or(bad(at))?;
-    let name = &line[..colon];
-    if !name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) || !name.bytes().all(is_token)
-    {
+    // Byte by byte: a header line is short, and every position cut at is
+    // an ASCII character's.
+    let bytes = line.as_bytes();
+    let colon = bytes.iter().position(|&b| b == b':').ok_or(bad(at))?;
+    let name = &bytes[..colon];
+    if !name.first().is_some_and(u8::is_ascii_alphabetic) || !name.iter().all(|&b| is_token(b)) {
         return Err(bad(at));
     }
-    let raw = &line[colon + 1..];
-    let value = raw.trim_start_matches([' ', '\t']);
-    let v_at = at + colon + 1 + (raw.len() - value.len());
-    let value = value.trim_end_matches([' ', '\t']);
+    let blank = |b: &&u8| matches!(**b, b' ' | b'\t');
+    let raw = &bytes[colon + 1..];
+    let lead = raw.iter().take_while(blank).count();
+    let trail = raw[lead..].iter().rev().take_while(blank).count();
+    let v_at = at + colon + 1 + lead;
+    let (Some(name), Some(value)) = (
+        line.get(..colon),
+        line.get(colon + 1 + lead..line.len() - trail),
+    ) else {
+        return Err(bad(at));
+    };
     if !is_utf8text(value) {
         return Err(bad(v_at));
     }

@@ -60,6 +60,14 @@ impl<'a> AcceptTypes<'a> {
     /// are ignored) is accepted: some entry is `*`, or `type/*` with the same
     /// type, or the same `type/subtype`. Comparison ignores ASCII case.
     pub fn matches(&self, content_type: &str) -> bool {
+        // A value written as an entry is (the common case, found without
+        // splitting it).
+        if self
+            .iter()
+            .any(|entry| entry.eq_ignore_ascii_case(content_type))
+        {
+            return true;
+        }
         let essence = content_type.split(';').next().unwrap_or("").trim();
         self.iter().any(|entry| range_covers(entry, essence))
     }

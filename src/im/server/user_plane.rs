@@ -385,7 +385,7 @@ impl ImServer {
                     if let Some(connection) = connection {
                         outputs.push(Output::MsrpTransmit {
                             connection,
-                            bytes: t.data,
+                            bytes: t.into_bytes(),
                         });
                     }
                 }

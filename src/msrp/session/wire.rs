@@ -45,42 +45,66 @@ impl EndLineStarts {
         if body.starts_with(b"-------") {
             starts.push(7);
         }
-        starts.extend(memchr::memmem::find_iter(body, b"\r\n-------").map(|at| at + 9));
+        // Each hyphen is looked at (one byte search), and only where it
+        // follows CRLF is the rest compared.
+        for at in memchr::memchr_iter(b'-', body) {
+            let after_crlf = at
+                .checked_sub(2)
+                .and_then(|crlf| body.get(crlf..at))
+                .is_some_and(|crlf| crlf == b"\r\n");
+            if after_crlf
+                && body
+                    .get(at..)
+                    .is_some_and(|rest| rest.starts_with(b"-------"))
+            {
+                starts.push(at + 7);
+            }
+        }
         Self { starts }
     }
 
     /// Whether `transact_id` would end `body` early, as
     /// [`end_line_in_body`] says.
-    pub(crate) fn ends_body(&self, body: &[u8], transact_id: &str) -> bool {
-        let id = transact_id.as_bytes();
-        self.starts
-            .iter()
-            .any(|&at| body.get(at..).is_some_and(|rest| rest.starts_with(id)))
+    pub(crate) fn ends_body(&self, body: &[u8], transact_id: &[u8]) -> bool {
+        self.starts.iter().any(|&at| {
+            body.get(at..)
+                .is_some_and(|rest| rest.starts_with(transact_id))
+        })
     }
 }
 
 /// Puts into `out` a fresh transact-id that does not end `body` early
 /// (RFC 4975 §7.1.1). `false` when none was found.
 pub(crate) fn fresh_transact_id(rng: &mut Rng, body: &[u8], out: &mut String) -> bool {
-    if body.is_empty() {
-        return fresh_transact_id_in(rng, body, &EndLineStarts::default(), out);
+    let starts = if body.is_empty() {
+        EndLineStarts::default()
+    } else {
+        EndLineStarts::scan(body)
+    };
+    for _ in 0..ID_ATTEMPTS {
+        out.clear();
+        rng.fill_token(out, ID_LEN);
+        if !starts.ends_body(body, out.as_bytes()) {
+            debug_assert!(!end_line_in_body(body, out));
+            return true;
+        }
     }
-    fresh_transact_id_in(rng, body, &EndLineStarts::scan(body), out)
+    false
 }
 
-/// [`fresh_transact_id`] with the end-line candidates of `body` found
-/// already.
+/// [`fresh_transact_id`] as bytes (the same characters from the same
+/// draws), with the end-line candidates of `body` found already: what the
+/// switch draws for each leg's copy of a chunk.
 pub(crate) fn fresh_transact_id_in(
     rng: &mut Rng,
     body: &[u8],
     starts: &EndLineStarts,
-    out: &mut String,
+    out: &mut [u8; ID_LEN],
 ) -> bool {
     for _ in 0..ID_ATTEMPTS {
-        out.clear();
-        rng.fill_token(out, ID_LEN);
+        rng.fill_token_bytes(out);
         if !starts.ends_body(body, out) {
-            debug_assert!(!end_line_in_body(body, out));
+            debug_assert!(std::str::from_utf8(out).is_ok_and(|id| !end_line_in_body(body, id)));
             return true;
         }
     }
@@ -119,6 +143,20 @@ pub(crate) fn write_send(
     out.extend_from_slice(b" SEND\r\n");
     out.extend_from_slice(to_line);
     out.extend_from_slice(from_line);
+    let body = body.filter(|_| fields.content_type.is_some());
+    write_send_fields(out, fields, body.is_some());
+    if let Some(body) = body {
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n");
+    }
+    write_end_line(out, transact_id, flag);
+}
+
+/// The headers of a SEND after its paths, as [`write_send`] writes them:
+/// with `has_body` (and a content type), the Content-Type and the blank
+/// line before the body. The switch writes them once for the copies of a
+/// chunk to every leg.
+pub(crate) fn write_send_fields(out: &mut Vec<u8>, fields: &SendFields<'_>, has_body: bool) {
     header(out, b"Message-ID", fields.message_id.as_bytes());
     if let Some(report) = fields.success_report {
         header(out, b"Success-Report", report.as_str().as_bytes());
@@ -131,13 +169,10 @@ pub(crate) fn write_send(
         range.write(out);
         out.extend_from_slice(b"\r\n");
     }
-    if let (Some(body), Some(ct)) = (body, fields.content_type) {
+    if let (true, Some(ct)) = (has_body, fields.content_type) {
         header(out, b"Content-Type", ct.as_bytes());
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\r\n");
     }
-    write_end_line(out, transact_id, flag);
 }
 
 /// The transaction response of RFC 4975 §7.2: To-Path the first URI of the
@@ -204,6 +239,47 @@ fn write_code(out: &mut Vec<u8>, code: u16) {
 mod tests {
     use super::*;
     use crate::msrp::{parse_message, Method, StartLine};
+
+    /// Every position just past `CRLF "-------"`, or past a leading
+    /// `"-------"`, found by comparing at every offset.
+    fn reference_starts(body: &[u8]) -> Vec<usize> {
+        let mut starts: Vec<usize> = body
+            .windows(9)
+            .enumerate()
+            .filter(|(_, w)| *w == b"\r\n-------")
+            .map(|(at, _)| at + 9)
+            .collect();
+        if body.starts_with(b"-------") {
+            starts.insert(0, 7);
+        }
+        starts
+    }
+
+    #[test]
+    fn end_line_candidates_are_every_hyphen_run_after_crlf() {
+        let bodies: [&[u8]; 9] = [
+            b"",
+            b"-------abc",
+            b"------",
+            b"x\r\n-------id$\r\n",
+            b"\r\n------ six only\r\n--------- nine\r\n-------",
+            b"--\r\n-\r\r\n-------\n-------\r-------",
+            b"\r\n-----",
+            b"a-b-c\r\n-------\r\n-------",
+            b"-------\r\n-------",
+        ];
+        for body in bodies {
+            let found = EndLineStarts::scan(body);
+            assert_eq!(found.starts.to_vec(), reference_starts(body), "{body:?}");
+        }
+        let mut long = vec![b'-'; 300];
+        long.extend_from_slice(b"\r\n");
+        long.extend(std::iter::repeat_n(b'-', 300));
+        assert_eq!(
+            EndLineStarts::scan(&long).starts.to_vec(),
+            reference_starts(&long)
+        );
+    }
 
     #[test]
     fn written_send_and_response_parse_back() {

@@ -5,6 +5,7 @@
 //! chunk does not fit: 413 and teardown.
 
 use std::mem::size_of;
+use std::sync::Arc;
 
 use super::{
     FailureReport, Leg, LegId, MsrpSwitch, Pending, Receiving, Relay, Shared, SwitchEvent,
@@ -50,7 +51,8 @@ impl Shared {
     /// Makes room in `chunk` for `more` bytes, within the budget (doubling
     /// when it can, exactly what is needed when doubling does not fit);
     /// `false` when even that does not fit.
-    pub(super) fn reserve_chunk(&mut self, chunk: &mut Vec<u8>, more: usize) -> bool {
+    pub(super) fn reserve_chunk(&mut self, chunk: &mut Arc<Vec<u8>>, more: usize) -> bool {
+        let chunk = self.unique_chunk(chunk);
         let Some(need) = chunk.len().checked_add(more) else {
             return false;
         };
@@ -62,20 +64,31 @@ impl Shared {
         for target in [doubled, need] {
             if self.fits(target - capacity, CONTROL_ROOM) {
                 chunk.reserve_exact(target - chunk.len());
-                self.buffered = self
-                    .buffered
-                    .saturating_add(chunk.capacity().saturating_sub(capacity));
+                let grown = chunk.capacity().saturating_sub(capacity);
+                self.buffered = self.buffered.saturating_add(grown);
                 return true;
             }
         }
         false
     }
 
+    /// `chunk` for writing: itself unless the transmits that relay it
+    /// still share it (their bytes not written yet); else a fresh buffer,
+    /// the shared one left to them (its capacity no longer counted here:
+    /// the queued transmits count their bytes).
+    pub(super) fn unique_chunk<'c>(&mut self, chunk: &'c mut Arc<Vec<u8>>) -> &'c mut Vec<u8> {
+        if Arc::get_mut(chunk).is_none() {
+            self.release(chunk.capacity());
+            *chunk = Arc::default();
+        }
+        Arc::make_mut(chunk)
+    }
+
     /// Releases a large chunk buffer once its chunk is handled.
-    pub(super) fn trim_chunk(&mut self, chunk: &mut Vec<u8>) {
+    pub(super) fn trim_chunk(&mut self, chunk: &mut Arc<Vec<u8>>) {
         if chunk.capacity() > RETAIN_CHUNK {
             self.release(chunk.capacity());
-            *chunk = Vec::new();
+            *chunk = Arc::default();
         }
     }
 }
@@ -113,7 +126,7 @@ impl MsrpSwitch {
     /// let mut torn_down = false;
     /// while let Some(output) = switch.poll_output() {
     ///     match output {
-    ///         SwitchOutput::Transmit(t) => refused |= t.data.starts_with(b"MSRP t1 413"),
+    ///         SwitchOutput::Transmit(t) => refused |= t.into_bytes().starts_with(b"MSRP t1 413"),
     ///         SwitchOutput::Event(e) => torn_down |= e == SwitchEvent::BufferExceeded { leg: LegId(1) },
     ///     }
     /// }
@@ -160,7 +173,8 @@ impl MsrpSwitch {
                     &inc.from_first,
                     &inc.to_first,
                 );
-                self.shared.enqueue(id, leg, out, 0);
+                self.shared
+                    .enqueue(id, leg, super::LegTransmit::whole(id, out), 0);
             }
         }
         self.shared

@@ -59,9 +59,18 @@ impl Legs {
         self.legs.iter().map(|(id, leg)| (*id, &**leg))
     }
 
-    /// The legs after `cursor` (all of them without one), in id order.
-    pub(super) fn after(&self, cursor: Option<LegId>) -> impl Iterator<Item = (LegId, &Leg)> {
+    /// The first leg for which `ready` holds, taken round robin: after
+    /// `cursor` in id order, then from the first.
+    pub(super) fn next_ready(
+        &mut self,
+        cursor: Option<LegId>,
+        ready: impl Fn(&Leg) -> bool,
+    ) -> Option<(LegId, &mut Leg)> {
         let from = cursor.map_or(0, |c| self.legs.partition_point(|(id, _)| *id <= c));
-        self.legs[from..].iter().map(|(id, leg)| (*id, &**leg))
+        let at = (from..self.legs.len())
+            .chain(0..from)
+            .find(|&i| self.legs.get(i).is_some_and(|(_, leg)| ready(leg)))?;
+        let (id, leg) = self.legs.get_mut(at)?;
+        Some((*id, &mut **leg))
     }
 }

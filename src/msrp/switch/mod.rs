@@ -43,6 +43,17 @@
 //! queue empties). Memory per leg never exceeds its bound, whatever the leg
 //! does, and the other legs are unaffected.
 //!
+//! # Transmits
+//!
+//! A relayed chunk is written once, not once per leg: every leg's
+//! [`LegTransmit`] holds its own head (start line with its transact-id,
+//! its paths, the chunk's headers) and end-line, and shares the chunk's
+//! body with the others. [`LegTransmit::slices`] gives the three for a
+//! vectored write; [`LegTransmit::into_bytes`] gives them in one buffer.
+//! The bytes are the same either way. Giving transmits back with
+//! [`recycle_transmit`](MsrpSwitch::recycle_transmit) once written lets the
+//! switch relay without allocating.
+//!
 //! # The drain contract
 //!
 //! As for [`MsrpSession`](super::session::MsrpSession): after every call
@@ -73,8 +84,8 @@
 //! let mut to_bob = Vec::new();
 //! while let Some(output) = switch.poll_output() {
 //!     match output {
-//!         SwitchOutput::Transmit(t) if t.leg == LegId(2) => to_bob.push(t.data),
-//!         SwitchOutput::Transmit(t) => assert!(t.data.starts_with(b"MSRP t1 200")),
+//!         SwitchOutput::Transmit(t) if t.leg == LegId(2) => to_bob.push(t.into_bytes()),
+//!         SwitchOutput::Transmit(t) => assert!(t.into_bytes().starts_with(b"MSRP t1 200")),
 //!         SwitchOutput::Event(e) => assert!(!matches!(e, SwitchEvent::MessageRelayed { .. })),
 //!     }
 //! }
@@ -100,6 +111,7 @@ mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod quick_ok;
 mod relays;
 mod route;
 
@@ -116,7 +128,7 @@ use smallvec::SmallVec;
 use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
 use super::session::wire::{
     fresh_transact_id, fresh_transact_id_in, path_line, write_report, write_response, write_send,
-    EndLineStarts, SendFields, ID_LEN,
+    write_send_fields, EndLineStarts, SendFields, ID_LEN,
 };
 use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
 use crate::hash::IdMap;
@@ -173,16 +185,30 @@ struct Pending {
 #[derive(Debug, Clone)]
 struct Receiving {
     incoming: Incoming,
-    chunk: Vec<u8>,
+    /// The body, shared with the transmits that relay it (see
+    /// [`Shared::unique_chunk`]).
+    chunk: Arc<Vec<u8>>,
 }
 
 impl Default for Receiving {
     fn default() -> Self {
         Receiving {
             incoming: Incoming::empty(),
-            chunk: Vec::new(),
+            chunk: Arc::default(),
         }
     }
+}
+
+/// A relayed transaction's response deadline, in the order sent.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    /// When, and the transaction's sequence number.
+    key: (Instant, u64),
+    leg: LegId,
+    tid: TransactId,
+    /// Still awaiting its response: an answered one is dropped once it
+    /// reaches the front.
+    live: bool,
 }
 
 /// One leg: what it needs between messages, kept small (a session holds
@@ -194,13 +220,16 @@ struct Leg {
     from_identity: Box<str>,
     /// The switch opens the connection (and sends the binding SEND).
     active: bool,
+    /// Its remote path is one URI: the participant's responses can take the
+    /// fast path (`quick_ok`).
+    one_uri_remote: bool,
     max_queued_bytes: usize,
     local: Local,
     to_line: Box<[u8]>,
     from_line: Box<[u8]>,
     parser: MsrpStreamParser,
     receiving: Option<Box<Receiving>>,
-    queue: VecDeque<Vec<u8>>,
+    queue: VecDeque<LegTransmit>,
     queued_bytes: usize,
     writable: bool,
     congested: bool,
@@ -223,11 +252,15 @@ struct Shared {
     rng: Rng,
     events: VecDeque<SwitchEvent>,
     /// The response deadline of every transaction sent, in order (every
-    /// transaction waits the same time); answered ones are dropped once
-    /// they reach the front.
-    deadlines: VecDeque<((Instant, u64), (LegId, TransactId))>,
+    /// transaction waits the same time), with consecutive sequence numbers;
+    /// answered ones are dropped once they reach the front.
+    deadlines: VecDeque<Deadline>,
     sequence: u64,
-    tid: String,
+    /// The transact-id of the last transaction sent.
+    tid: TransactId,
+    /// The headers after the paths of the chunk being relayed, the same in
+    /// every leg's copy: written once per chunk.
+    common: Vec<u8>,
     /// Buffers given back with [`MsrpSwitch::recycle`], for the next
     /// transmits.
     spare: Vec<Vec<u8>>,
@@ -250,7 +283,8 @@ pub struct MsrpSwitch {
     legs: Legs,
     shared: Shared,
     cursor: Option<LegId>,
-    first_body: Vec<u8>,
+    /// The rewritten first chunk being relayed, shared with its transmits.
+    first_body: Arc<Vec<u8>>,
     /// Messages relayed and not yet acknowledged by every leg, by sending
     /// leg and Message-ID.
     deliveries: IdMap<u64, Delivery>,
@@ -286,7 +320,8 @@ impl MsrpSwitch {
                 events: VecDeque::new(),
                 deadlines: VecDeque::new(),
                 sequence: 0,
-                tid: String::new(),
+                tid: [0; ID_LEN],
+                common: Vec::new(),
                 spare: Vec::new(),
                 buffered: 0,
                 allowance: usize::MAX,
@@ -294,7 +329,7 @@ impl MsrpSwitch {
                 accept_types: Arc::clone(&CPIM_ONLY),
             },
             cursor: None,
-            first_body: Vec::new(),
+            first_body: Arc::default(),
             deliveries: IdMap::default(),
             last_delivery: 0,
         }
@@ -328,6 +363,9 @@ impl MsrpSwitch {
                 accept_types: Arc::clone(&self.shared.accept_types),
                 max_size: limits.max_message_size,
             },
+            one_uri_remote: to_line
+                .strip_prefix(b"To-Path: ")
+                .is_some_and(|uris| !uris.contains(&b' ')),
             to_line,
             from_line,
             parser: MsrpStreamParser::new(limits),
@@ -358,7 +396,10 @@ impl MsrpSwitch {
                 + leg.pending.len().saturating_mul(PENDING_COST),
         );
         // Its deadlines are dropped as they reach the front.
-        self.drop_stale_deadlines();
+        for p in leg.pending.values() {
+            self.shared.settled(p.deadline);
+        }
+        self.shared.drop_settled();
         for other in self.legs.values_mut() {
             for relay in other.relays.values_mut() {
                 relay.targets.retain(|t| *t != id);
@@ -396,7 +437,6 @@ impl MsrpSwitch {
                         t,
                         &relay.message_id,
                         range,
-                        None,
                         ContinuationFlag::Aborted,
                     );
                 }
@@ -419,6 +459,15 @@ impl MsrpSwitch {
         if self.shared.spare.len() < MAX_SPARE && buffer.capacity() <= MAX_SPARE_CAPACITY {
             self.shared.spare.push(buffer);
         }
+    }
+
+    /// Gives back a [`LegTransmit`] whose bytes were written (with
+    /// [`LegTransmit::slices`] or [`LegTransmit::write_to`]): its own buffer
+    /// is [recycled](Self::recycle), and its share of a relayed body
+    /// released, so that the next chunk is received into that body's buffer
+    /// once every leg's transmit of it is given back or dropped.
+    pub fn recycle_transmit(&mut self, transmit: LegTransmit) {
+        self.recycle(transmit.into_buffer());
     }
 
     /// How many legs the switch has.
@@ -457,14 +506,9 @@ impl MsrpSwitch {
                         end: Some(0),
                         total: Some(0),
                     };
-                    let _ = self.shared.send(
-                        id,
-                        leg,
-                        &message_id,
-                        range,
-                        None,
-                        ContinuationFlag::Complete,
-                    );
+                    let _ =
+                        self.shared
+                            .send(id, leg, &message_id, range, ContinuationFlag::Complete);
                     if let Some(leg) = self.legs.get_mut(&id) {
                         track(&mut self.shared, id, leg, message_id, None, now);
                     }
@@ -485,43 +529,27 @@ impl MsrpSwitch {
                 self.leave(id);
             }
         }
-        self.drop_stale_deadlines();
+        self.shared.drop_settled();
     }
 
     /// Handles every deadline at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.drop_stale_deadlines();
-        while let Some(&(key, (leg_id, tid))) = self.shared.deadlines.front() {
-            if key.0 > now {
+        self.shared.drop_settled();
+        while let Some(&d) = self.shared.deadlines.front() {
+            if d.key.0 > now {
                 break;
             }
             self.shared.deadlines.pop_front();
-            let Some(leg) = self.legs.get_mut(&leg_id) else {
+            let Some(leg) = self.legs.get_mut(&d.leg) else {
                 continue;
             };
-            if leg.pending.get(&tid).is_some_and(|p| p.deadline == key) {
-                if let Some(p) = leg.pending.remove(&tid) {
+            if leg.pending.get(&d.tid).is_some_and(|p| p.deadline == d.key) {
+                if let Some(p) = leg.pending.remove(&d.tid) {
                     self.shared.release(PENDING_COST);
-                    self.failed_delivery(leg_id, p, LegFailure::Timeout);
+                    self.failed_delivery(d.leg, p, LegFailure::Timeout);
                 }
             }
-            self.drop_stale_deadlines();
-        }
-    }
-
-    /// Drops the deadlines of answered transactions (and of legs gone)
-    /// from the front of the queue: the front is always a live one.
-    fn drop_stale_deadlines(&mut self) {
-        while let Some(&(key, (leg, tid))) = self.shared.deadlines.front() {
-            let live = self
-                .legs
-                .get(&leg)
-                .and_then(|l| l.pending.get(&tid))
-                .is_some_and(|p| p.deadline == key);
-            if live {
-                break;
-            }
-            self.shared.deadlines.pop_front();
+            self.shared.drop_settled();
         }
     }
 
@@ -531,42 +559,37 @@ impl MsrpSwitch {
         if let Some(event) = self.shared.events.pop_front() {
             return Some(SwitchOutput::Event(event));
         }
-        let ready = |(_, l): &(LegId, &Leg)| l.writable && !l.queue.is_empty();
-        let id = self
+        let (id, leg) = self
             .legs
-            .after(self.cursor)
-            .find(ready)
-            .or_else(|| self.legs.iter().find(ready))
-            .map(|(id, _)| id)?;
-        let leg = self.legs.get_mut(&id)?;
-        let data = leg.queue.pop_front()?;
-        leg.queued_bytes = leg.queued_bytes.saturating_sub(data.len());
-        self.shared.release(data.len());
+            .next_ready(self.cursor, |l| l.writable && !l.queue.is_empty())?;
+        let transmit = leg.queue.pop_front()?;
+        leg.queued_bytes = leg.queued_bytes.saturating_sub(transmit.len());
+        self.shared.release(transmit.len());
         if leg.queue.is_empty() {
             leg.congested = false;
         }
         self.cursor = Some(id);
-        Some(SwitchOutput::Transmit(LegTransmit { leg: id, data }))
+        Some(SwitchOutput::Transmit(transmit))
     }
 
     /// The earliest deadline, if any.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.shared.deadlines.front().map(|(k, _)| k.0)
+        self.shared.next_deadline().map(|d| d.key.0)
     }
 
     /// The earliest deadline and why it exists.
     pub fn poll_deadline(&self) -> Option<SwitchDeadline> {
-        let (key, (leg, tid)) = self.shared.deadlines.front()?;
+        let d = self.shared.next_deadline()?;
         let message_id = self
             .legs
-            .get(leg)
-            .and_then(|l| l.pending.get(tid))
+            .get(&d.leg)
+            .and_then(|l| l.pending.get(&d.tid))
             .map(|p| p.message_id.clone())
             .unwrap_or_else(|| Arc::from(""));
         Some(SwitchDeadline {
-            at: key.0,
+            at: d.key.0,
             reason: SwitchTimer::ResponseTimeout {
-                leg: *leg,
+                leg: d.leg,
                 message_id,
             },
         })
@@ -594,7 +617,7 @@ impl MsrpSwitch {
                         self.shared.spare_receiving.take().unwrap_or_default()
                     });
                     classify(&head, has_body, &leg.local, &mut rx.incoming);
-                    rx.chunk.clear();
+                    self.shared.unique_chunk(&mut rx.chunk).clear();
                     continue;
                 }
                 Ok(Some(StreamEvent::BodyData(data))) => {
@@ -606,7 +629,9 @@ impl MsrpSwitch {
                         continue;
                     };
                     if self.shared.reserve_chunk(&mut rx.chunk, data.len()) {
-                        rx.chunk.extend_from_slice(data);
+                        self.shared
+                            .unique_chunk(&mut rx.chunk)
+                            .extend_from_slice(data);
                         continue;
                     }
                     Err(())
@@ -680,7 +705,7 @@ impl MsrpSwitch {
                 &inc.from_first,
                 &inc.to_first,
             );
-            self.shared.enqueue(id, leg, out, 0);
+            self.shared.enqueue(id, leg, LegTransmit::whole(id, out), 0);
         }
         // RFC 4975 §7.1.3: the switch is the endpoint of the sender's leg;
         // it reports the whole message received when asked to.
@@ -711,7 +736,7 @@ impl MsrpSwitch {
                 },
                 200,
             );
-            self.shared.enqueue(id, leg, out, 0);
+            self.shared.enqueue(id, leg, LegTransmit::whole(id, out), 0);
         }
     }
 
@@ -720,7 +745,7 @@ impl MsrpSwitch {
         &mut self,
         id: LegId,
         range: ByteRange,
-        chunk: &[u8],
+        chunk: &Arc<Vec<u8>>,
         message_id: &str,
         content_type: &str,
         flag: ContinuationFlag,
@@ -737,7 +762,8 @@ impl MsrpSwitch {
                 return 413;
             }
             let identity = &leg.from_identity;
-            if rewrite_from(chunk, identity, &mut self.first_body).is_none() {
+            let first_body = unique_body(&mut self.first_body);
+            if rewrite_from(chunk, identity, first_body).is_none() {
                 return 400;
             }
             let delta = i64::try_from(self.first_body.len()).unwrap_or(i64::MAX)
@@ -775,9 +801,9 @@ impl MsrpSwitch {
             return 400;
         };
         let shifted = ByteRange { start, end, total };
-        let body: &[u8] = if first { &self.first_body } else { chunk };
+        let body = if first { &self.first_body } else { chunk };
         // A body-less chunk (an abort, `#`) is relayed body-less.
-        let content = (!content_type.is_empty()).then_some((content_type, body));
+        let body = (!content_type.is_empty()).then_some(body);
         let key = relay.delivery;
         if first {
             self.deliveries.insert(
@@ -792,15 +818,23 @@ impl MsrpSwitch {
         }
         let mut delivered = Targets::new();
         // One scan of the body for the end-line check of every leg's
-        // transact-id.
-        let ends = EndLineStarts::scan(body);
+        // transact-id, and the headers every leg's copy shares written once.
+        let ends = body.map_or_else(EndLineStarts::default, |b| EndLineStarts::scan(b));
+        let mut common = std::mem::take(&mut self.shared.common);
+        common.clear();
+        let fields = SendFields {
+            message_id: &relay.message_id,
+            success_report: None,
+            failure_report: None,
+            byte_range: Some(shifted),
+            content_type: Some(content_type).filter(|ct| !ct.is_empty()),
+        };
+        write_send_fields(&mut common, &fields, body.is_some());
         for target in &relay.targets {
             let Some(t) = self.legs.get_mut(target) else {
                 continue;
             };
-            let sent =
-                self.shared
-                    .send_with(*target, t, &relay.message_id, shifted, content, flag, &ends);
+            let sent = self.shared.relay(*target, t, &common, body, flag, &ends);
             if sent {
                 track(
                     &mut self.shared,
@@ -829,6 +863,7 @@ impl MsrpSwitch {
                 });
             }
         }
+        self.shared.common = common;
         relay.targets = delivered;
         relay.next_start = end.map_or(start, |e| e.saturating_add(1));
         relay.total = total;
@@ -877,26 +912,6 @@ impl MsrpSwitch {
         }
     }
 
-    /// Handles the `200 OK`s at the front of `data` that leg `id` sends as
-    /// the switch's own writer would (see [`quick_ok`]) while its parser
-    /// stands between messages: each is matched to its transaction by its
-    /// transact-id alone, without going through the parser. Gives the
-    /// bytes left for the parser.
-    fn quick_responses<'d>(&mut self, id: LegId, mut data: &'d [u8]) -> &'d [u8] {
-        while let Some(leg) = self.legs.get_mut(&id) {
-            if !leg.parser.is_idle() {
-                break;
-            }
-            let Some((tid, len)) = quick_ok(leg, data) else {
-                break;
-            };
-            leg.parser.skip(len);
-            data = data.get(len..).unwrap_or_default();
-            self.on_response_to(id, tid, 200);
-        }
-        data
-    }
-
     fn on_response(&mut self, id: LegId, transact_id: &str, code: u16) {
         if let Ok(tid) = TransactId::try_from(transact_id.as_bytes()) {
             self.on_response_to(id, tid, code);
@@ -911,6 +926,7 @@ impl MsrpSwitch {
         let Some(p) = leg.pending.remove(&tid) else {
             return;
         };
+        self.shared.settled(p.deadline);
         self.shared.release(PENDING_COST);
         // Its deadline is dropped when it reaches the front (at the end of
         // the input that carried the response).
@@ -918,14 +934,16 @@ impl MsrpSwitch {
             return self.failed_delivery(id, p, LegFailure::Response(code));
         }
         if let Some((_, key)) = p.from {
-            if let Some(n) = self
-                .deliveries
-                .get_mut(&key)
-                .and_then(|d| d.targets.get_mut(&id))
-            {
-                *n = n.saturating_sub(1);
+            // Only a delivery whose last chunk went out can be settled.
+            let complete = self.deliveries.get_mut(&key).is_some_and(|d| {
+                if let Some(n) = d.targets.get_mut(&id) {
+                    *n = n.saturating_sub(1);
+                }
+                d.complete
+            });
+            if complete {
+                self.settle(key);
             }
-            self.settle(key);
         }
     }
 
@@ -954,32 +972,6 @@ impl MsrpSwitch {
     }
 }
 
-/// A `200 OK` at the front of `data`, written exactly as a participant
-/// answers a SEND of the switch on `leg` (RFC 4975 §7.2): the transact-id
-/// of one of its pending transactions, `To-Path` the leg's local URI,
-/// `From-Path` the participant's URI (a one-URI path), nothing else. The
-/// stream parser accepts every such response and finds in it nothing but
-/// a 200 to that transaction; anything else (another code, another
-/// header, a longer path, bytes still to come) is left to the parser.
-/// Gives the transact-id and the response's length.
-fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
-    let rest = data.strip_prefix(b"MSRP ")?;
-    let tid: TransactId = rest.get(..ID_LEN)?.try_into().ok()?;
-    if !leg.pending.contains_key(&tid) {
-        return None;
-    }
-    let rest = rest.get(ID_LEN..)?.strip_prefix(b" 200 OK\r\nTo-Path: ")?;
-    let local = leg.from_line.strip_prefix(b"From-Path: ")?;
-    let rest = rest.strip_prefix(local)?.strip_prefix(b"From-Path: ")?;
-    let remote = leg.to_line.strip_prefix(b"To-Path: ")?;
-    if remote.contains(&b' ') {
-        return None;
-    }
-    let rest = rest.strip_prefix(remote)?.strip_prefix(b"-------")?;
-    let rest = rest.strip_prefix(&tid[..])?.strip_prefix(b"$\r\n")?;
-    Some((tid, data.len() - rest.len()))
-}
-
 /// Records the transaction just sent to `leg` (its id is `shared.tid`), a
 /// chunk of the delivery `from` (sending leg, number) if relayed.
 fn track(
@@ -990,18 +982,21 @@ fn track(
     from: Option<(LegId, u64)>,
     now: Instant,
 ) {
-    let Ok(tid) = TransactId::try_from(shared.tid.as_bytes()) else {
-        return;
-    };
+    let tid = shared.tid;
     shared.sequence = shared.sequence.wrapping_add(1);
     // In order: a clock read earlier than the last one does not move a
     // deadline before those already queued.
     let mut at = now + shared.response_timeout;
-    if let Some(&((last, _), _)) = shared.deadlines.back() {
-        at = at.max(last);
+    if let Some(last) = shared.deadlines.back() {
+        at = at.max(last.key.0);
     }
     let key = (at, shared.sequence);
-    shared.deadlines.push_back((key, (id, tid)));
+    shared.deadlines.push_back(Deadline {
+        key,
+        leg: id,
+        tid,
+        live: true,
+    });
     shared.buffered = shared.buffered.saturating_add(PENDING_COST);
     leg.pending.insert(
         tid,
@@ -1039,7 +1034,7 @@ impl Shared {
     /// Queues `data` for `leg` if it fits in the leg's queue and in the
     /// buffer budget with `room` bytes to spare (room kept for the switch's
     /// own responses); else marks the leg congested.
-    fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: Vec<u8>, room: usize) -> bool {
+    fn enqueue(&mut self, id: LegId, leg: &mut Leg, data: LegTransmit, room: usize) -> bool {
         let fits = leg
             .queued_bytes
             .checked_add(data.len())
@@ -1058,67 +1053,142 @@ impl Shared {
         true
     }
 
-    /// Writes a SEND for `leg` with a fresh transact-id (left in
-    /// `self.tid`) and queues it; `false` when the leg is congested.
+    /// Whether `leg` takes one more relayed transaction; else marks it
+    /// congested.
+    fn takes_transaction(&mut self, id: LegId, leg: &mut Leg) -> bool {
+        if leg.pending.len() < self.limits.max_pending_per_leg {
+            return true;
+        }
+        if !leg.congested {
+            leg.congested = true;
+            self.events.push_back(SwitchEvent::LegCongested(id));
+        }
+        false
+    }
+
+    /// Writes a body-less SEND for `leg` (a binding SEND, an aborted
+    /// chunk) with a fresh transact-id (left in `self.tid`) and queues it;
+    /// `false` when the leg is congested.
     fn send(
         &mut self,
         id: LegId,
         leg: &mut Leg,
         message_id: &str,
         range: ByteRange,
-        content: Option<(&str, &[u8])>,
         flag: ContinuationFlag,
     ) -> bool {
-        let ends = content.map_or_else(EndLineStarts::default, |(_, b)| EndLineStarts::scan(b));
-        self.send_with(id, leg, message_id, range, content, flag, &ends)
-    }
-
-    /// [`Shared::send`] with the end-line candidates of the body found
-    /// already.
-    #[allow(clippy::too_many_arguments)]
-    fn send_with(
-        &mut self,
-        id: LegId,
-        leg: &mut Leg,
-        message_id: &str,
-        range: ByteRange,
-        content: Option<(&str, &[u8])>,
-        flag: ContinuationFlag,
-        ends: &EndLineStarts,
-    ) -> bool {
-        if leg.pending.len() >= self.limits.max_pending_per_leg {
-            if !leg.congested {
-                leg.congested = true;
-                self.events.push_back(SwitchEvent::LegCongested(id));
-            }
+        if !self.takes_transaction(id, leg)
+            || !fresh_transact_id_in(&mut self.rng, b"", &EndLineStarts::default(), &mut self.tid)
+        {
             return false;
         }
-        let body = content.map(|(_, b)| b);
-        if !fresh_transact_id_in(&mut self.rng, body.unwrap_or_default(), ends, &mut self.tid) {
-            return false;
-        }
-        let size = leg.to_line.len()
-            + leg.from_line.len()
-            + body.map_or(0, <[u8]>::len)
-            + message_id.len()
-            + 160;
+        let size = leg.to_line.len() + leg.from_line.len() + message_id.len() + 160;
         let mut out = self.buffer(size);
+        // Letters and digits: always UTF-8.
+        let Ok(tid) = std::str::from_utf8(&self.tid) else {
+            return false;
+        };
         let fields = SendFields {
             message_id,
             success_report: None,
             failure_report: None,
             byte_range: Some(range),
-            content_type: content.map(|(ct, _)| ct),
+            content_type: None,
         };
         write_send(
             &mut out,
-            &self.tid,
+            tid,
             &leg.to_line,
             &leg.from_line,
             &fields,
-            body,
+            None,
             flag,
         );
-        self.enqueue(id, leg, out, budget::CONTROL_ROOM + PENDING_COST)
+        let transmit = LegTransmit::whole(id, out);
+        self.enqueue(id, leg, transmit, budget::CONTROL_ROOM + PENDING_COST)
     }
+
+    /// Relays a chunk to `leg` as a SEND with a fresh transact-id (left in
+    /// `self.tid`) and the leg's paths: its headers after the paths are
+    /// `common` (which announces the body when there is one), its body the
+    /// shared `body` (whose end-line candidates are `ends`), written as
+    /// [`write_send`] writes it. Queues it; `false` when the leg is
+    /// congested.
+    fn relay(
+        &mut self,
+        id: LegId,
+        leg: &mut Leg,
+        common: &[u8],
+        body: Option<&Arc<Vec<u8>>>,
+        flag: ContinuationFlag,
+        ends: &EndLineStarts,
+    ) -> bool {
+        let bytes = body.map_or(&[][..], |b| b.as_slice());
+        if !self.takes_transaction(id, leg)
+            || !fresh_transact_id_in(&mut self.rng, bytes, ends, &mut self.tid)
+        {
+            return false;
+        }
+        // Start line, paths, the common headers, then the end-line (after
+        // the CRLF that closes a body); room for the body too, so that
+        // `LegTransmit::into_bytes` does not grow the buffer.
+        let size =
+            2 * ID_LEN + leg.to_line.len() + leg.from_line.len() + common.len() + bytes.len() + 32;
+        let mut out = self.buffer(size);
+        out.extend_from_slice(b"MSRP ");
+        out.extend_from_slice(&self.tid);
+        out.extend_from_slice(b" SEND\r\n");
+        out.extend_from_slice(&leg.to_line);
+        out.extend_from_slice(&leg.from_line);
+        out.extend_from_slice(common);
+        let split = out.len();
+        if body.is_some() {
+            out.extend_from_slice(b"\r\n");
+        }
+        // The end-line, as `write_end_line` writes it.
+        out.extend_from_slice(b"-------");
+        out.extend_from_slice(&self.tid);
+        out.push(flag.as_byte());
+        out.extend_from_slice(b"\r\n");
+        let transmit = match body {
+            Some(body) => LegTransmit::with_body(id, out, split, Arc::clone(body)),
+            None => LegTransmit::whole(id, out),
+        };
+        self.enqueue(id, leg, transmit, budget::CONTROL_ROOM + PENDING_COST)
+    }
+
+    /// The transaction whose deadline is `key` was answered (or its leg
+    /// left): its deadline no longer counts. Found by its sequence number
+    /// (the deadlines' are consecutive), without a lookup.
+    fn settled(&mut self, key: (Instant, u64)) {
+        let Some(front) = self.deadlines.front() else {
+            return;
+        };
+        let at = usize::try_from(key.1.wrapping_sub(front.key.1)).unwrap_or(usize::MAX);
+        if let Some(d) = self.deadlines.get_mut(at).filter(|d| d.key == key) {
+            d.live = false;
+        }
+    }
+
+    /// Drops the deadlines of answered transactions from the front of the
+    /// queue: the front is a live one after every input.
+    fn drop_settled(&mut self) {
+        while self.deadlines.front().is_some_and(|d| !d.live) {
+            self.deadlines.pop_front();
+        }
+    }
+
+    /// The earliest deadline of a transaction awaiting its response.
+    fn next_deadline(&self) -> Option<&Deadline> {
+        self.deadlines.iter().find(|d| d.live)
+    }
+}
+
+/// `body` for writing: itself unless transmits still share it (their bytes
+/// not written yet), else a fresh buffer (the shared one stays theirs).
+fn unique_body(body: &mut Arc<Vec<u8>>) -> &mut Vec<u8> {
+    if Arc::get_mut(body).is_none() {
+        *body = Arc::default();
+    }
+    Arc::make_mut(body)
 }
