@@ -141,9 +141,7 @@ fn quick_split<'a>(
     // `from`; the line's length checked.
     let search = LineEndSearch::new();
     let line_end = |line_start: usize, from: usize| {
-        let cr = from + search.find(input.get(from..)?)?;
-        let crlf = input.get(cr..cr + 2) == Some(b"\r\n");
-        (crlf && cr - line_start <= limits.max_header_len).then_some(cr)
+        search.line_end(input, line_start, from, limits.max_header_len)
     };
     let start_line_end = line_end(start, start)?;
     let mut pos = start_line_end + 2;
@@ -202,13 +200,29 @@ impl LineEndSearch {
     }
 
     /// The position of the first CR or LF in `haystack`.
-    #[inline]
+    #[inline(always)]
     fn find(&self, haystack: &[u8]) -> Option<usize> {
         #[cfg(target_arch = "x86_64")]
         if let Some(two) = &self.avx2 {
             return two.find(haystack);
         }
         memchr::memchr2(b'\r', b'\n', haystack)
+    }
+
+    /// The CR ending the line of `input` that began at `line_start`,
+    /// searching from `from`: `None` unless it is the CR of a CRLF and the
+    /// line holds at most `max_len` octets.
+    #[inline(always)]
+    fn line_end(
+        &self,
+        input: &[u8],
+        line_start: usize,
+        from: usize,
+        max_len: usize,
+    ) -> Option<usize> {
+        let cr = from + self.find(input.get(from..)?)?;
+        let crlf = input.get(cr..cr + 2) == Some(b"\r\n");
+        (crlf && cr - line_start <= max_len).then_some(cr)
     }
 }
 
