@@ -139,10 +139,9 @@ fn quick_split<'a>(
 ) -> Option<(&'a str, usize)> {
     // The CR ending the line that began at `line_start`, searching from
     // `from`; the line's length checked.
+    let search = LineEndSearch::new();
     let line_end = |line_start: usize, from: usize| {
-        let cr = from + memchr::memchr2(b'\r', b'\n', input.get(from..)?)?;
-        let crlf = input.get(cr..cr + 2) == Some(b"\r\n");
-        (crlf && cr - line_start <= limits.max_header_len).then_some(cr)
+        search.line_end(input, line_start, from, limits.max_header_len)
     };
     let start_line_end = line_end(start, start)?;
     let mut pos = start_line_end + 2;
@@ -180,6 +179,50 @@ fn quick_split<'a>(
             end: at(value_end),
         });
         pos = end + 2;
+    }
+}
+
+/// The search for the CR or LF ending a header line: memchr2's, with the
+/// choice of vector routine (and its set-up) made once per message rather
+/// than once per line.
+struct LineEndSearch {
+    /// The AVX2 searcher, where the CPU has AVX2.
+    #[cfg(target_arch = "x86_64")]
+    avx2: Option<memchr::arch::x86_64::avx2::memchr::Two>,
+}
+
+impl LineEndSearch {
+    fn new() -> Self {
+        LineEndSearch {
+            #[cfg(target_arch = "x86_64")]
+            avx2: memchr::arch::x86_64::avx2::memchr::Two::new(b'\r', b'\n'),
+        }
+    }
+
+    /// The position of the first CR or LF in `haystack`.
+    #[inline(always)]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(two) = &self.avx2 {
+            return two.find(haystack);
+        }
+        memchr::memchr2(b'\r', b'\n', haystack)
+    }
+
+    /// The CR ending the line of `input` that began at `line_start`,
+    /// searching from `from`: `None` unless it is the CR of a CRLF and the
+    /// line holds at most `max_len` octets.
+    #[inline(always)]
+    fn line_end(
+        &self,
+        input: &[u8],
+        line_start: usize,
+        from: usize,
+        max_len: usize,
+    ) -> Option<usize> {
+        let cr = from + self.find(input.get(from..)?)?;
+        let crlf = input.get(cr..cr + 2) == Some(b"\r\n");
+        (crlf && cr - line_start <= max_len).then_some(cr)
     }
 }
 
@@ -762,6 +805,22 @@ mod tests {
                     (split, line) => proptest::prop_assert!(false, "{split:?} / {line:?}"),
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The line-end search finds the CR or LF memchr2 finds.
+        #[test]
+        fn line_end_search_agrees_with_memchr2(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"\r\n\t\x8d\x8a a:".to_vec()),
+                0..80,
+            ),
+        ) {
+            proptest::prop_assert_eq!(
+                LineEndSearch::new().find(&bytes),
+                memchr::memchr2(b'\r', b'\n', &bytes)
+            );
         }
     }
 
