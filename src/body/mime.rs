@@ -199,7 +199,14 @@ impl std::error::Error for MimeError {}
 /// `token` characters of RFC 2045 §5.1: printable US-ASCII except space and
 /// `tspecials`.
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b)
+    // A match, not a search of the tspecials string: called for every
+    // octet of every media type and parameter.
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b':' | b'\\' | b'"' | b'/' | b'['
+                | b']' | b'?' | b'='
+        )
 }
 
 fn is_token(s: &str) -> bool {

@@ -527,21 +527,95 @@ fn find_part<'a>(
     subtype: &str,
     prefer_disposition: Option<&str>,
 ) -> Result<Option<&'a [u8]>, MimeError> {
+    let mut wanted = [Wanted::new(top_level, subtype, prefer_disposition)];
+    find_parts(content_type, body, limits, &mut wanted)?;
+    let [found] = wanted;
+    Ok(found.found)
+}
+
+/// A part [`find_parts`] looks for: its type, the disposition it prefers
+/// among parts of that type, and what was found.
+struct Wanted<'w, 'a> {
+    top_level: &'w str,
+    subtype: &'w str,
+    prefer_disposition: Option<&'w str>,
+    found: Option<&'a [u8]>,
+    /// `found` has the preferred disposition (or none is preferred).
+    settled: bool,
+}
+
+impl<'w> Wanted<'w, '_> {
+    fn new(top_level: &'w str, subtype: &'w str, prefer_disposition: Option<&'w str>) -> Self {
+        Wanted {
+            top_level,
+            subtype,
+            prefer_disposition,
+            found: None,
+            settled: false,
+        }
+    }
+}
+
+/// [`find_part`] for several types at once, reading the body (and each
+/// part's header fields) once.
+fn find_parts<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MimeLimits,
+    wanted: &mut [Wanted<'_, 'a>],
+) -> Result<(), MimeError> {
     let ct = MediaType::parse_with(content_type, limits)?;
-    if ct.is(top_level, subtype) {
-        return Ok(Some(body));
+    let mut multipart = false;
+    for w in wanted.iter_mut() {
+        if ct.is(w.top_level, w.subtype) {
+            w.found = Some(body);
+            w.settled = true;
+        } else {
+            multipart |= ct.is_multipart();
+        }
     }
-    if !ct.is_multipart() {
-        return Ok(None);
+    if !multipart {
+        return Ok(());
     }
-    let multipart = Multipart::parse_content_type(body, content_type, limits)?;
-    let mut candidates = multipart
-        .parts
-        .iter()
-        .filter(|p| p.is_type(top_level, subtype));
-    let preferred =
-        prefer_disposition.and_then(|d| candidates.clone().find(|p| p.has_disposition(d)));
-    Ok(preferred.or_else(|| candidates.next()).map(|p| p.body))
+    let boundary = ct
+        .param("boundary")
+        .ok_or(MimeError::new(MimeErrorKind::MissingBoundary, 0))?
+        .unquoted();
+    let multipart = Multipart::parse(body, &boundary, limits)?;
+    for part in &multipart.parts {
+        let Some(Ok(part_type)) = part.content_type() else {
+            continue;
+        };
+        for w in wanted.iter_mut() {
+            if w.settled || !part_type.is(w.top_level, w.subtype) {
+                continue;
+            }
+            let preferred = w
+                .prefer_disposition
+                .is_none_or(|d| part.has_disposition(d));
+            if preferred || w.found.is_none() {
+                w.found = Some(part.body);
+            }
+            w.settled = preferred;
+        }
+    }
+    Ok(())
+}
+
+/// The SDP and the URI list of an INVITE body (as [`find_sdp`] and
+/// [`find_resource_lists`] find them), reading the body once.
+pub(crate) fn find_sdp_and_resource_lists<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MimeLimits,
+) -> Result<(Option<&'a [u8]>, Option<&'a [u8]>), MimeError> {
+    let mut wanted = [
+        Wanted::new("application", "sdp", None),
+        Wanted::new("application", "resource-lists+xml", Some("recipient-list")),
+    ];
+    find_parts(content_type, body, limits, &mut wanted)?;
+    let [sdp, list] = wanted;
+    Ok((sdp.found, list.found))
 }
 
 /// The SDP (`application/sdp`) of a message body, given the body's

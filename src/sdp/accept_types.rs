@@ -159,7 +159,14 @@ impl<'a, S: Into<Cow<'a, str>>> FromIterator<S> for AcceptTypes<'a> {
 fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`{|}~".contains(&b))
+            .all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
+                            | b'^' | b'_' | b'`' | b'{' | b'|' | b'}' | b'~'
+                    )
+            })
 }
 
 /// `*`, `type/*` or `type/subtype`.

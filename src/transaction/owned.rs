@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, Layout, Limits, SipError, SipMessage};
+use crate::sip::{parse_message_with, HeaderEntry, Layout, Limits, SipError, SipMessage};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
@@ -112,16 +112,35 @@ impl OwnedMessage {
     /// small.
     pub(crate) fn shrink_to_skeleton(&mut self) {
         use crate::sip::HeaderName;
-        let skeleton = {
+        let offset = |out: &Vec<u8>| u32::try_from(out.len()).unwrap_or(u32::MAX);
+        let (skeleton, layout) = {
             let msg = self.message();
             let Some(line) = msg.request_line() else {
                 return;
             };
             let mut out = Vec::with_capacity(256);
+            let mut headers = Vec::with_capacity(8);
             out.extend_from_slice(line.method.as_bytes());
+            let method = (0, offset(&out));
             out.push(b' ');
+            let uri_start = offset(&out);
             out.extend_from_slice(line.uri.as_bytes());
+            let uri = (uri_start, offset(&out));
             out.extend_from_slice(b" SIP/2.0\r\n");
+            let mut field = |out: &mut Vec<u8>, name: HeaderName<'_>, value: &str| {
+                let start = offset(out);
+                out.extend_from_slice(name.as_str().as_bytes());
+                out.extend_from_slice(b": ");
+                let value_start = offset(out);
+                out.extend_from_slice(value.as_bytes());
+                headers.push(HeaderEntry {
+                    id: name.id(),
+                    field: start,
+                    start: value_start,
+                    end: offset(out),
+                });
+                out.extend_from_slice(b"\r\n");
+            };
             for (name, value) in msg.headers() {
                 let keep = matches!(
                     name,
@@ -132,25 +151,27 @@ impl OwnedMessage {
                         | HeaderName::CSeq
                 );
                 if keep {
-                    out.extend_from_slice(name.as_str().as_bytes());
-                    out.extend_from_slice(b": ");
-                    out.extend_from_slice(value.value.as_bytes());
-                    out.extend_from_slice(b"\r\n");
+                    field(&mut out, name, value.value);
                 }
             }
-            out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-            out
+            field(&mut out, HeaderName::ContentLength, "0");
+            out.extend_from_slice(b"\r\n");
+            // The fields of a message the parser accepted, fewer, written
+            // as it found them: their offsets are the layout, no parsing
+            // needed.
+            let layout = Layout::written_request(
+                method,
+                uri,
+                headers.into_boxed_slice(),
+                offset(&out),
+                self.layout.more_vias(),
+            );
+            (out, layout)
         };
         if skeleton.len() < self.bytes.len() {
-            // Fields of a message within the limits, fewer and shorter: the
-            // skeleton is within them too.
-            if let Ok(layout) =
-                parse_message_with(&skeleton, &self.unbounded()).map(|m| Layout::of(&m))
-            {
-                self.bytes = skeleton;
-                self.bytes.shrink_to_fit();
-                self.layout = layout;
-            }
+            self.bytes = skeleton;
+            self.bytes.shrink_to_fit();
+            self.layout = layout;
         }
     }
 

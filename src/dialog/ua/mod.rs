@@ -451,15 +451,15 @@ impl UserAgent {
         let from_tag = self.rng.token(10);
         let call_id = self.rng.token(20);
         let seq = 1;
-        let session = match (&self.config.session_timer, spec.method == Method::Invite) {
-            (Some(st), true) => Some((spec.clone(), st.session_expires, st.min_se)),
-            _ => None,
-        };
-        let spec = match (&self.config.session_timer, &session) {
-            (Some(st), Some((_, se, min))) => {
-                session_timer::with_session_headers(&spec, st, *se, *min)
+        // An INVITE keeps the application's spec, for a retry after 422.
+        let (spec, session) = match (&self.config.session_timer, spec.method == Method::Invite) {
+            (Some(st), true) => {
+                let (se, min) = (st.session_expires, st.min_se);
+                let kept = spec.clone();
+                let sent = session_timer::with_session_headers(spec, st, se, min);
+                (sent, Some((kept, se, min)))
             }
-            _ => spec,
+            _ => (spec, None),
         };
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
