@@ -1177,6 +1177,25 @@ impl UserAgent {
         Ok((request, hop))
     }
 
+    /// [`route`](Self::route) for the bytes of a request the user agent
+    /// wrote itself, under a routing that does not read the request
+    /// (not [`Routing::RequestTarget`]).
+    fn route_bytes(&self, mut bytes: Vec<u8>) -> (Vec<u8>, Hop) {
+        let destination = self.config.outbound_proxy;
+        let mut transport = self.config.transport;
+        if !transport.is_reliable() && bytes.len() > self.config.max_udp_request_size {
+            transport = Transport::Tcp;
+            routing::set_top_via_transport(&mut bytes, transport);
+        }
+        (
+            bytes,
+            Hop {
+                destination,
+                transport,
+            },
+        )
+    }
+
     /// Starts a client transaction for a routed request (see
     /// [`route`](Self::route)).
     fn start_client(
