@@ -590,9 +590,7 @@ fn find_parts<'a>(
             if w.settled || !part_type.is(w.top_level, w.subtype) {
                 continue;
             }
-            let preferred = w
-                .prefer_disposition
-                .is_none_or(|d| part.has_disposition(d));
+            let preferred = w.prefer_disposition.is_none_or(|d| part.has_disposition(d));
             if preferred || w.found.is_none() {
                 w.found = Some(part.body);
             }
@@ -663,6 +661,30 @@ mod tests {
 
     fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Multipart<'a>, MimeError> {
         Multipart::parse(body, boundary, &MimeLimits::default())
+    }
+
+    #[test]
+    fn sdp_and_list_in_one_reading_as_found_apart() {
+        let limits = MimeLimits::default();
+        let body = b"--b\r\nContent-Type: application/resource-lists+xml\r\n\r\nfirst\r\n\
+            --b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n\
+            --b\r\nContent-Type: application/resource-lists+xml\r\n\
+            Content-Disposition: recipient-list\r\n\r\nsecond\r\n\
+            --b\r\nContent-Type: application/sdp\r\n\r\nv=1\r\n\r\n--b--\r\n";
+        let ct = "multipart/mixed;boundary=b";
+        let both = find_sdp_and_resource_lists(ct, body, &limits).unwrap();
+        assert_eq!(both, (Some(&b"v=0\r\n"[..]), Some(&b"second"[..])));
+        assert_eq!(both.0, find_sdp(ct, body, &limits).unwrap());
+        assert_eq!(both.1, find_resource_lists(ct, body, &limits).unwrap());
+        // Without the preferred disposition, the first list.
+        let plain = b"--b\r\nContent-Type: application/resource-lists+xml\r\n\r\none\r\n\
+            --b\r\nContent-Type: application/resource-lists+xml\r\n\r\ntwo\r\n--b--";
+        let found = find_sdp_and_resource_lists(ct, plain, &limits).unwrap();
+        assert_eq!(found, (None, Some(&b"one"[..])));
+        // A body that is itself one of them.
+        let sdp = find_sdp_and_resource_lists("application/sdp", b"v=0", &limits).unwrap();
+        assert_eq!(sdp, (Some(&b"v=0"[..]), None));
+        assert!(find_sdp_and_resource_lists("multipart/mixed", body, &limits).is_err());
     }
 
     #[test]

@@ -199,3 +199,45 @@ impl fmt::Debug for OwnedMessage {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skeleton_layout_is_the_one_a_parse_finds() {
+        let bytes = b"INVITE sip:conf@im.example.com SIP/2.0\r\n\
+            v: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-a\r\n\
+            Via: SIP/2.0/TCP 192.0.2.2:5060;branch=z9hG4bK-b\r\n\
+            Max-Forwards: 70\r\n\
+            From: <sip:a@example.com>;tag=f\r\n\
+            To: <sip:conf@im.example.com>\r\n\
+            Call-ID: c1\r\n\
+            CSeq: 1 INVITE\r\n\
+            Subject: x\r\n\
+            Content-Type: text/plain\r\n\
+            Content-Length: 5\r\n\r\nhello"
+            .to_vec();
+        let mut owned = OwnedMessage::new(bytes).unwrap();
+        owned.shrink_to_skeleton();
+        let text = std::str::from_utf8(owned.bytes()).unwrap();
+        assert_eq!(
+            text,
+            "INVITE sip:conf@im.example.com SIP/2.0\r\n\
+             Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-a\r\n\
+             Via: SIP/2.0/TCP 192.0.2.2:5060;branch=z9hG4bK-b\r\n\
+             From: <sip:a@example.com>;tag=f\r\n\
+             To: <sip:conf@im.example.com>\r\n\
+             Call-ID: c1\r\n\
+             CSeq: 1 INVITE\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        let parsed = parse_message_with(owned.bytes(), &Limits::default()).unwrap();
+        let kept = owned.message();
+        assert_eq!(kept, parsed);
+        assert_eq!(kept.request_line(), parsed.request_line());
+        assert_eq!(kept.top_via(), parsed.top_via());
+        assert_eq!(kept.body(), b"");
+        assert_eq!(owned.request_method(), Some("INVITE"));
+    }
+}
