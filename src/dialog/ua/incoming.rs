@@ -565,10 +565,9 @@ impl UserAgent {
                     return None;
                 }
                 let id = DialogId(self.fresh_id());
-                let request = self.invite_sets.get(set_key)?.request.clone();
                 let d = Dialog::from_response(
                     id,
-                    &request.message(),
+                    &self.invite_sets.get(set_key)?.request.message(),
                     response,
                     self.config.limits.max_route_set,
                 )?;

@@ -671,8 +671,8 @@ impl UserAgent {
             return Err(UaError::AlreadyFinal);
         }
         let code = spec.status;
-        let request = entry.tx.request().clone();
-        let msg = request.message();
+        // The request's view borrows the transaction: read, not copied.
+        let msg = entry.tx.request().message();
         let method = msg.method().unwrap_or_default();
         let invite = method == "INVITE";
         // A response to a dialog-creating request received outside a dialog
@@ -752,16 +752,19 @@ impl UserAgent {
             if self.dialogs.len() >= self.config.limits.max_dialogs {
                 return Err(UaError::TooManyDialogs);
             }
-            let id = DialogId(self.fresh_id());
+            // `fresh_id`, on the field: `msg` still borrows the transaction.
+            let id = DialogId(self.next_id);
+            self.next_id = self.next_id.wrapping_add(1);
             let confirmed = code >= 200;
-            if let Some(d) = Dialog::from_request(
+            let created = Dialog::from_request(
                 id,
                 &msg,
                 &to_tag,
                 contact.as_deref(),
                 confirmed,
                 self.config.limits.max_route_set,
-            ) {
+            );
+            if let Some(d) = created {
                 self.insert_dialog(d, None);
                 dialog = Some(id);
                 if let Some(e) = self.servers.get_mut(&transaction) {
@@ -839,8 +842,7 @@ impl UserAgent {
             .servers
             .get(&transaction)
             .ok_or(UaError::UnknownTransaction)?;
-        let request = entry.tx.request().clone();
-        let msg = request.message();
+        let msg = entry.tx.request().message();
         let Err(rejection) =
             crate::transaction::check_extensions(&msg, &self.config.capabilities, also_supported)
         else {
