@@ -5,10 +5,10 @@
 //! A small private writer: header fields are appended as text and the
 //! Content-Length is added by [`MessageWriter::finish`].
 
-use crate::decimal::push_decimal;
+use crate::decimal::{push_decimal, push_ipv4};
 use std::net::SocketAddr;
 
-use crate::sip::{value, HeaderName, Param, SipMessage, Via};
+use crate::sip::{value, HeaderName, SipMessage, Via};
 
 /// Appends a SIP message, field by field, into a `Vec<u8>`.
 #[derive(Debug)]
@@ -208,16 +208,12 @@ fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<So
         w.copy_all(request, HeaderName::Via);
         return;
     };
-    let received = source.ip().to_string();
-    let rport = source.port().to_string();
     let mut first = true;
     for hv in request.header_values(HeaderName::Via) {
         for via in value::list::<Via>(hv.value).flatten() {
             if first {
                 first = false;
-                w.header_with("Via", |out| {
-                    write_stamped(&via, source, &received, &rport, out);
-                });
+                w.header_with("Via", |out| write_stamped(&via, source, out));
             } else {
                 w.header_with("Via", |out| via.write(out));
             }
@@ -226,14 +222,8 @@ fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<So
 }
 
 /// Appends a top Via with `received` added and `rport` filled in
-/// (§18.2.1, RFC 3581 §4).
-fn write_stamped(
-    via: &Via<'_>,
-    source: SocketAddr,
-    received: &str,
-    rport: &str,
-    out: &mut Vec<u8>,
-) {
+/// (§18.2.1, RFC 3581 §4), both from `source`.
+fn write_stamped(via: &Via<'_>, source: SocketAddr, out: &mut Vec<u8>) {
     let same_host = match via.host {
         crate::sip::Host::Ipv4(a) => std::net::IpAddr::V4(a) == source.ip(),
         crate::sip::Host::Ipv6(a) => std::net::IpAddr::V6(a) == source.ip(),
@@ -250,20 +240,23 @@ fn write_stamped(
             continue;
         }
         if p.name.eq_ignore_ascii_case("rport") && wants_rport {
-            Param {
-                name: p.name,
-                value: Some(rport),
-            }
-            .write(out);
+            out.push(b';');
+            out.extend_from_slice(p.name.as_bytes());
+            out.push(b'=');
+            push_decimal(out, u64::from(source.port()));
         } else {
             p.write(out);
         }
     }
     if !same_host || wants_rport {
-        Param {
-            name: "received",
-            value: Some(received),
+        out.extend_from_slice(b";received=");
+        match source.ip() {
+            std::net::IpAddr::V4(a) => push_ipv4(out, a),
+            std::net::IpAddr::V6(a) => {
+                use std::io::Write;
+                // Writing into a Vec cannot fail.
+                let _ = write!(out, "{a}");
+            }
         }
-        .write(out);
     }
 }

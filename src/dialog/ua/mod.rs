@@ -253,7 +253,9 @@ pub struct UserAgent {
     /// The SIP bytes held, as counted for `Limits::max_held_bytes`.
     held: usize,
     clients: IdMap<ClientTxId, ClientEntry>,
-    client_keys: HashMap<ClientKey, ClientTxId>,
+    /// By branch and method: keys the user agent drew itself (the
+    /// responses looked up carry any), hence the fast hasher.
+    client_keys: IdMap<ClientKey, ClientTxId>,
     servers: IdMap<ServerTxId, ServerEntry>,
     server_keys: HashMap<ServerKey, ServerTxId>,
     /// Boxed: the table's spare slots then cost a pointer, not an entry.
@@ -265,7 +267,8 @@ pub struct UserAgent {
     /// Server transactions of requests received outside a dialog, by
     /// their merge key (§8.2.2.2).
     merge_keys: HashMap<MergeKey, ServerTxId>,
-    invite_sets: HashMap<InviteSetKey, InviteSet>,
+    /// By the (Call-ID, From tag) the user agent drew for the INVITE.
+    invite_sets: IdMap<InviteSetKey, InviteSet>,
     /// INVITEs answered with 2xx, by key, for 64*T1 (RFC 6026 §8.7's
     /// Accepted state): their retransmissions get the 2xx again or are
     /// absorbed, never taken for new calls.
@@ -311,13 +314,13 @@ impl UserAgent {
             next_id: 1,
             held: 0,
             clients: IdMap::default(),
-            client_keys: HashMap::new(),
+            client_keys: IdMap::default(),
             servers: IdMap::default(),
             server_keys: HashMap::new(),
             dialogs: IdMap::default(),
             index: DialogIndex::default(),
             merge_keys: HashMap::new(),
-            invite_sets: HashMap::new(),
+            invite_sets: IdMap::default(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
             answered_expiry: VecDeque::new(),
@@ -746,7 +749,8 @@ impl UserAgent {
         // Dialog state (§12.1.1, §13.3.1).
         let mut dialog = entry.dialog;
         let to_tag = entry.to_tag.clone();
-        let key = entry.key.clone();
+        // Kept by the dialog of a 2xx to INVITE only (RFC 6026 Accepted).
+        let key = (invite && (200..300).contains(&code)).then(|| entry.key.clone());
         let (destination, transport) = (entry.tx.destination(), entry.tx.transport());
         if creating {
             if self.dialogs.len() >= self.config.limits.max_dialogs {
@@ -807,7 +811,7 @@ impl UserAgent {
                 .is_some_and(|e| e.dialog.state == DialogState::Early);
             if code >= 300 && early {
                 self.remove_dialog(id, TerminationReason::FinalResponse(code));
-            } else if (200..300).contains(&code) {
+            } else if let Some(key) = key {
                 self.accept_invite(id, key, bytes.clone(), destination, transport, now);
             }
         }
