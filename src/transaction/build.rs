@@ -199,18 +199,24 @@ fn derived_request(
 /// Appends the Via fields of `request` to its response. With the `source`
 /// the request came from, the top Via gets `received` when its sent-by host
 /// differs from the source address (§18.2.1) and a value for an empty
-/// `rport` (RFC 3581 §4). A Via that does not parse is copied as written.
+/// `rport` (RFC 3581 §4). When a Via does not parse, every Via is copied as
+/// written.
 fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<SocketAddr>) {
-    let all_parse = request
-        .header_values(HeaderName::Via)
-        .all(|hv| value::list::<Via>(hv.value).all(|v| v.is_ok()));
-    let Some(source) = source.filter(|_| all_parse) else {
+    let Some(source) = source else {
         w.copy_all(request, HeaderName::Via);
         return;
     };
+    // Each Via parsed once, written as it is read; one that does not
+    // parse takes back what was written and every Via goes as written.
+    let mark = w.out.len();
     let mut first = true;
     for hv in request.header_values(HeaderName::Via) {
-        for via in value::list::<Via>(hv.value).flatten() {
+        for via in value::list::<Via>(hv.value) {
+            let Ok(via) = via else {
+                w.out.truncate(mark);
+                w.copy_all(request, HeaderName::Via);
+                return;
+            };
             if first {
                 first = false;
                 w.header_with("Via", |out| write_stamped(&via, source, out));
