@@ -454,13 +454,14 @@ impl UserAgent {
         let from_tag = self.rng.token(10);
         let call_id = self.rng.token(20);
         let seq = 1;
-        // An INVITE keeps the application's spec, for a retry after 422.
+        // An INVITE keeps the application's spec, for a retry after 422:
+        // the one sent, without the fields the session timer appended.
         let (spec, session) = match (&self.config.session_timer, spec.method == Method::Invite) {
             (Some(st), true) => {
                 let (se, min) = (st.session_expires, st.min_se);
-                let kept = spec.clone();
+                let own = spec.headers.len();
                 let sent = session_timer::with_session_headers(spec, st, se, min);
-                (sent, Some((kept, se, min)))
+                (sent, Some((own, se, min)))
             }
             _ => (spec, None),
         };
@@ -470,6 +471,11 @@ impl UserAgent {
         let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
+        let session = session.map(|(own, se, min)| {
+            let mut kept = spec;
+            kept.headers.truncate(own);
+            (kept, se, min)
+        });
         let id = self.start_client(
             (request.clone(), hop),
             branch,
