@@ -600,20 +600,31 @@ fn find_parts<'a>(
     Ok(())
 }
 
-/// The SDP and the URI list of an INVITE body (as [`find_sdp`] and
-/// [`find_resource_lists`] find them), reading the body once.
+/// The SDP and the URI list of an INVITE body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InviteBodies<'a> {
+    /// The SDP, as [`find_sdp`] finds it.
+    pub(crate) sdp: Option<&'a [u8]>,
+    /// The URI list, as [`find_resource_lists`] finds it.
+    pub(crate) resource_lists: Option<&'a [u8]>,
+}
+
+/// The SDP and the URI list of an INVITE body, reading the body once.
 pub(crate) fn find_sdp_and_resource_lists<'a>(
     content_type: &str,
     body: &'a [u8],
     limits: &MimeLimits,
-) -> Result<(Option<&'a [u8]>, Option<&'a [u8]>), MimeError> {
+) -> Result<InviteBodies<'a>, MimeError> {
     let mut wanted = [
         Wanted::new("application", "sdp", None),
         Wanted::new("application", "resource-lists+xml", Some("recipient-list")),
     ];
     find_parts(content_type, body, limits, &mut wanted)?;
     let [sdp, list] = wanted;
-    Ok((sdp.found, list.found))
+    Ok(InviteBodies {
+        sdp: sdp.found,
+        resource_lists: list.found,
+    })
 }
 
 /// The SDP (`application/sdp`) of a message body, given the body's
@@ -673,17 +684,23 @@ mod tests {
             --b\r\nContent-Type: application/sdp\r\n\r\nv=1\r\n\r\n--b--\r\n";
         let ct = "multipart/mixed;boundary=b";
         let both = find_sdp_and_resource_lists(ct, body, &limits).unwrap();
-        assert_eq!(both, (Some(&b"v=0\r\n"[..]), Some(&b"second"[..])));
-        assert_eq!(both.0, find_sdp(ct, body, &limits).unwrap());
-        assert_eq!(both.1, find_resource_lists(ct, body, &limits).unwrap());
+        assert_eq!(both.sdp, Some(&b"v=0\r\n"[..]));
+        assert_eq!(both.resource_lists, Some(&b"second"[..]));
+        assert_eq!(both.sdp, find_sdp(ct, body, &limits).unwrap());
+        assert_eq!(
+            both.resource_lists,
+            find_resource_lists(ct, body, &limits).unwrap()
+        );
         // Without the preferred disposition, the first list.
         let plain = b"--b\r\nContent-Type: application/resource-lists+xml\r\n\r\none\r\n\
             --b\r\nContent-Type: application/resource-lists+xml\r\n\r\ntwo\r\n--b--";
         let found = find_sdp_and_resource_lists(ct, plain, &limits).unwrap();
-        assert_eq!(found, (None, Some(&b"one"[..])));
+        assert_eq!(found.sdp, None);
+        assert_eq!(found.resource_lists, Some(&b"one"[..]));
         // A body that is itself one of them.
         let sdp = find_sdp_and_resource_lists("application/sdp", b"v=0", &limits).unwrap();
-        assert_eq!(sdp, (Some(&b"v=0"[..]), None));
+        assert_eq!(sdp.sdp, Some(&b"v=0"[..]));
+        assert_eq!(sdp.resource_lists, None);
         assert!(find_sdp_and_resource_lists("multipart/mixed", body, &limits).is_err());
     }
 

@@ -931,7 +931,7 @@ fn bodies_of<'a>(msg: &SipMessage<'a>, limits: &super::Limits) -> (&'a [u8], Opt
         .header(crate::sip::HeaderName::ContentType)
         .map_or("", |h| h.value);
     match find_sdp_and_resource_lists(content_type, body, &limits.layers.mime) {
-        Ok((sdp, list)) => (sdp.unwrap_or_default(), list),
+        Ok(found) => (found.sdp.unwrap_or_default(), found.resource_lists),
         Err(_) => (&[], None),
     }
 }
