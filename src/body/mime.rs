@@ -199,7 +199,22 @@ impl std::error::Error for MimeError {}
 /// `token` characters of RFC 2045 §5.1: printable US-ASCII except space and
 /// `tspecials`.
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b)
+    b.is_ascii_graphic() && !TSPECIALS[usize::from(b)]
+}
+
+/// The `tspecials` of RFC 2045 §5.1, by octet: a table, not a search of
+/// the list for every octet of every media type and parameter.
+const TSPECIALS: [bool; 256] = octet_table(b"()<>@,;:\\\"/[]?=");
+
+/// A table by octet, `true` for the octets of `set`.
+pub(crate) const fn octet_table(set: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < set.len() {
+        table[set[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 fn is_token(s: &str) -> bool {

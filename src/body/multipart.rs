@@ -527,21 +527,104 @@ fn find_part<'a>(
     subtype: &str,
     prefer_disposition: Option<&str>,
 ) -> Result<Option<&'a [u8]>, MimeError> {
+    let mut wanted = [Wanted::new(top_level, subtype, prefer_disposition)];
+    find_parts(content_type, body, limits, &mut wanted)?;
+    let [found] = wanted;
+    Ok(found.found)
+}
+
+/// A part [`find_parts`] looks for: its type, the disposition it prefers
+/// among parts of that type, and what was found.
+struct Wanted<'w, 'a> {
+    top_level: &'w str,
+    subtype: &'w str,
+    prefer_disposition: Option<&'w str>,
+    found: Option<&'a [u8]>,
+    /// `found` has the preferred disposition (or none is preferred).
+    settled: bool,
+}
+
+impl<'w> Wanted<'w, '_> {
+    fn new(top_level: &'w str, subtype: &'w str, prefer_disposition: Option<&'w str>) -> Self {
+        Wanted {
+            top_level,
+            subtype,
+            prefer_disposition,
+            found: None,
+            settled: false,
+        }
+    }
+}
+
+/// [`find_part`] for several types at once, reading the body (and each
+/// part's header fields) once.
+fn find_parts<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MimeLimits,
+    wanted: &mut [Wanted<'_, 'a>],
+) -> Result<(), MimeError> {
     let ct = MediaType::parse_with(content_type, limits)?;
-    if ct.is(top_level, subtype) {
-        return Ok(Some(body));
+    let mut multipart = false;
+    for w in wanted.iter_mut() {
+        if ct.is(w.top_level, w.subtype) {
+            w.found = Some(body);
+            w.settled = true;
+        } else {
+            multipart |= ct.is_multipart();
+        }
     }
-    if !ct.is_multipart() {
-        return Ok(None);
+    if !multipart {
+        return Ok(());
     }
-    let multipart = Multipart::parse_content_type(body, content_type, limits)?;
-    let mut candidates = multipart
-        .parts
-        .iter()
-        .filter(|p| p.is_type(top_level, subtype));
-    let preferred =
-        prefer_disposition.and_then(|d| candidates.clone().find(|p| p.has_disposition(d)));
-    Ok(preferred.or_else(|| candidates.next()).map(|p| p.body))
+    let boundary = ct
+        .param("boundary")
+        .ok_or(MimeError::new(MimeErrorKind::MissingBoundary, 0))?
+        .unquoted();
+    let multipart = Multipart::parse(body, &boundary, limits)?;
+    for part in &multipart.parts {
+        let Some(Ok(part_type)) = part.content_type() else {
+            continue;
+        };
+        for w in wanted.iter_mut() {
+            if w.settled || !part_type.is(w.top_level, w.subtype) {
+                continue;
+            }
+            let preferred = w.prefer_disposition.is_none_or(|d| part.has_disposition(d));
+            if preferred || w.found.is_none() {
+                w.found = Some(part.body);
+            }
+            w.settled = preferred;
+        }
+    }
+    Ok(())
+}
+
+/// The SDP and the URI list of an INVITE body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InviteBodies<'a> {
+    /// The SDP, as [`find_sdp`] finds it.
+    pub(crate) sdp: Option<&'a [u8]>,
+    /// The URI list, as [`find_resource_lists`] finds it.
+    pub(crate) resource_lists: Option<&'a [u8]>,
+}
+
+/// The SDP and the URI list of an INVITE body, reading the body once.
+pub(crate) fn find_sdp_and_resource_lists<'a>(
+    content_type: &str,
+    body: &'a [u8],
+    limits: &MimeLimits,
+) -> Result<InviteBodies<'a>, MimeError> {
+    let mut wanted = [
+        Wanted::new("application", "sdp", None),
+        Wanted::new("application", "resource-lists+xml", Some("recipient-list")),
+    ];
+    find_parts(content_type, body, limits, &mut wanted)?;
+    let [sdp, list] = wanted;
+    Ok(InviteBodies {
+        sdp: sdp.found,
+        resource_lists: list.found,
+    })
 }
 
 /// The SDP (`application/sdp`) of a message body, given the body's
@@ -589,6 +672,36 @@ mod tests {
 
     fn parse<'a>(body: &'a [u8], boundary: &str) -> Result<Multipart<'a>, MimeError> {
         Multipart::parse(body, boundary, &MimeLimits::default())
+    }
+
+    #[test]
+    fn sdp_and_list_in_one_reading_as_found_apart() {
+        let limits = MimeLimits::default();
+        let body = b"--b\r\nContent-Type: application/resource-lists+xml\r\n\r\nfirst\r\n\
+            --b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n\
+            --b\r\nContent-Type: application/resource-lists+xml\r\n\
+            Content-Disposition: recipient-list\r\n\r\nsecond\r\n\
+            --b\r\nContent-Type: application/sdp\r\n\r\nv=1\r\n\r\n--b--\r\n";
+        let ct = "multipart/mixed;boundary=b";
+        let both = find_sdp_and_resource_lists(ct, body, &limits).unwrap();
+        assert_eq!(both.sdp, Some(&b"v=0\r\n"[..]));
+        assert_eq!(both.resource_lists, Some(&b"second"[..]));
+        assert_eq!(both.sdp, find_sdp(ct, body, &limits).unwrap());
+        assert_eq!(
+            both.resource_lists,
+            find_resource_lists(ct, body, &limits).unwrap()
+        );
+        // Without the preferred disposition, the first list.
+        let plain = b"--b\r\nContent-Type: application/resource-lists+xml\r\n\r\none\r\n\
+            --b\r\nContent-Type: application/resource-lists+xml\r\n\r\ntwo\r\n--b--";
+        let found = find_sdp_and_resource_lists(ct, plain, &limits).unwrap();
+        assert_eq!(found.sdp, None);
+        assert_eq!(found.resource_lists, Some(&b"one"[..]));
+        // A body that is itself one of them.
+        let sdp = find_sdp_and_resource_lists("application/sdp", b"v=0", &limits).unwrap();
+        assert_eq!(sdp.sdp, Some(&b"v=0"[..]));
+        assert_eq!(sdp.resource_lists, None);
+        assert!(find_sdp_and_resource_lists("multipart/mixed", body, &limits).is_err());
     }
 
     #[test]

@@ -365,7 +365,13 @@ pub(crate) fn is_target_refresh(method: &str) -> bool {
 pub(crate) fn uri_text(uri: &Uri<'_>) -> String {
     let mut out = Vec::with_capacity(48);
     uri.write(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
+    text_of(out)
+}
+
+/// `out` as text, without a copy when it is UTF-8 (written from parsed
+/// text, it is).
+fn text_of(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A From or To address without its tag parameter, canonical.
@@ -383,7 +389,7 @@ fn without_tag(addr: &NameAddr<'_>) -> String {
     {
         p.write(&mut out);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    text_of(out)
 }
 
 /// The URI of the first Contact of `message`.

@@ -167,8 +167,11 @@ impl<'a, S: Into<Cow<'a, str>>> FromIterator<S> for AcceptTypes<'a> {
 fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`{|}~".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || TOKEN_MARKS[usize::from(b)])
 }
+
+/// The token characters that are not letters or digits, by octet.
+const TOKEN_MARKS: [bool; 256] = crate::body::mime::octet_table(b"!#$%&'*+-.^_`{|}~");
 
 /// `*`, `type/*` or `type/subtype`.
 fn is_media_range(entry: &str) -> bool {

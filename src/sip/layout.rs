@@ -78,6 +78,35 @@ impl Layout {
         }
     }
 
+    /// The layout of a request the crate wrote itself from the parts of a
+    /// parsed one, without parsing it: `method` and `uri` are the spans of
+    /// its Request-Line, `headers` its fields, `head_end` the end of its
+    /// header section (its empty line included); it has no body. Its
+    /// values are read under `value_limits`, those of the message it was
+    /// written from.
+    pub(crate) fn written_request(
+        method: (u32, u32),
+        uri: (u32, u32),
+        headers: Box<[HeaderEntry]>,
+        head_end: u32,
+        more_vias: bool,
+        value_limits: &crate::sip::ValueLimits,
+    ) -> Self {
+        Layout {
+            start: Start::Request { method, uri },
+            head_end,
+            body: (0, 0),
+            more_vias,
+            value_limits: KeptValueLimits::new(value_limits),
+            headers,
+        }
+    }
+
+    /// `true` when the Via header fields hold more than one via-parm.
+    pub(crate) fn more_vias(&self) -> bool {
+        self.more_vias
+    }
+
     /// The message whose layout this is, over `bytes` (the bytes it was
     /// parsed from); `None` if `bytes` are not those.
     pub(crate) fn view<'a>(&'a self, bytes: &'a [u8]) -> Option<SipMessage<'a>> {

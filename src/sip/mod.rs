@@ -74,6 +74,7 @@ pub use header_name::HeaderName;
 pub(crate) use layout::Layout;
 pub use lex::{unquote, CommaSplit, Param, Params, ParamsIter};
 pub use limits::Limits;
+pub(crate) use message::HeaderEntry;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};
 pub use method::{Method, MethodSet, MAX_EXTENSION_METHODS};
 pub use name_addr::{DisplayName, NameAddr};

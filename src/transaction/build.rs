@@ -5,10 +5,10 @@
 //! A small private writer: header fields are appended as text and the
 //! Content-Length is added by [`MessageWriter::finish`].
 
-use crate::decimal::push_decimal;
+use crate::decimal::{push_decimal, push_ipv4};
 use std::net::SocketAddr;
 
-use crate::sip::{HeaderName, Param, SipMessage, Via};
+use crate::sip::{HeaderName, SipMessage, Via};
 
 /// Appends a SIP message, field by field, into a `Vec<u8>`.
 #[derive(Debug)]
@@ -199,22 +199,27 @@ fn derived_request(
 /// Appends the Via fields of `request` to its response. With the `source`
 /// the request came from, the top Via gets `received` when its sent-by host
 /// differs from the source address (§18.2.1) and a value for an empty
-/// `rport` (RFC 3581 §4). A Via that does not parse is copied as written.
+/// `rport` (RFC 3581 §4). When a Via does not parse, every Via is copied as
+/// written.
 fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<SocketAddr>) {
-    let all_parse = request.via().all(|v| v.is_ok());
-    let Some(source) = source.filter(|_| all_parse) else {
+    let Some(source) = source else {
         w.copy_all(request, HeaderName::Via);
         return;
     };
-    let received = source.ip().to_string();
-    let rport = source.port().to_string();
+    // Each Via parsed once, written as it is read; one that does not
+    // parse takes back what was written and every Via goes as written.
+    let mark = w.out.len();
     let mut first = true;
-    for via in request.via().flatten() {
+    // Under the limits the request was parsed with.
+    for via in request.via() {
+        let Ok(via) = via else {
+            w.out.truncate(mark);
+            w.copy_all(request, HeaderName::Via);
+            return;
+        };
         if first {
             first = false;
-            w.header_with("Via", |out| {
-                write_stamped(&via, source, &received, &rport, out);
-            });
+            w.header_with("Via", |out| write_stamped(&via, source, out));
         } else {
             w.header_with("Via", |out| via.write(out));
         }
@@ -222,14 +227,8 @@ fn write_vias(w: &mut MessageWriter, request: &SipMessage<'_>, source: Option<So
 }
 
 /// Appends a top Via with `received` added and `rport` filled in
-/// (§18.2.1, RFC 3581 §4).
-fn write_stamped(
-    via: &Via<'_>,
-    source: SocketAddr,
-    received: &str,
-    rport: &str,
-    out: &mut Vec<u8>,
-) {
+/// (§18.2.1, RFC 3581 §4), both from `source`.
+fn write_stamped(via: &Via<'_>, source: SocketAddr, out: &mut Vec<u8>) {
     let same_host = match via.host {
         crate::sip::Host::Ipv4(a) => std::net::IpAddr::V4(a) == source.ip(),
         crate::sip::Host::Ipv6(a) => std::net::IpAddr::V6(a) == source.ip(),
@@ -246,20 +245,23 @@ fn write_stamped(
             continue;
         }
         if p.name.eq_ignore_ascii_case("rport") && wants_rport {
-            Param {
-                name: p.name,
-                value: Some(rport),
-            }
-            .write(out);
+            out.push(b';');
+            out.extend_from_slice(p.name.as_bytes());
+            out.push(b'=');
+            push_decimal(out, u64::from(source.port()));
         } else {
             p.write(out);
         }
     }
     if !same_host || wants_rport {
-        Param {
-            name: "received",
-            value: Some(received),
+        out.extend_from_slice(b";received=");
+        match source.ip() {
+            std::net::IpAddr::V4(a) => push_ipv4(out, a),
+            std::net::IpAddr::V6(a) => {
+                use std::io::Write;
+                // Writing into a Vec cannot fail.
+                let _ = write!(out, "{a}");
+            }
         }
-        .write(out);
     }
 }

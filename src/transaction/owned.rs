@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, Layout, Limits, SipError, SipMessage};
+use crate::sip::{parse_message_with, HeaderEntry, Layout, Limits, SipError, SipMessage};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
@@ -114,16 +114,35 @@ impl OwnedMessage {
     /// small.
     pub(crate) fn shrink_to_skeleton(&mut self) {
         use crate::sip::HeaderName;
-        let skeleton = {
+        let offset = |out: &Vec<u8>| u32::try_from(out.len()).unwrap_or(u32::MAX);
+        let (skeleton, layout) = {
             let msg = self.message();
             let Some(line) = msg.request_line() else {
                 return;
             };
             let mut out = Vec::with_capacity(256);
+            let mut headers = Vec::with_capacity(8);
             out.extend_from_slice(line.method.as_bytes());
+            let method = (0, offset(&out));
             out.push(b' ');
+            let uri_start = offset(&out);
             out.extend_from_slice(line.uri.as_bytes());
+            let uri = (uri_start, offset(&out));
             out.extend_from_slice(b" SIP/2.0\r\n");
+            let mut field = |out: &mut Vec<u8>, name: HeaderName<'_>, value: &str| {
+                let start = offset(out);
+                out.extend_from_slice(name.as_str().as_bytes());
+                out.extend_from_slice(b": ");
+                let value_start = offset(out);
+                out.extend_from_slice(value.as_bytes());
+                headers.push(HeaderEntry {
+                    id: name.id(),
+                    field: start,
+                    start: value_start,
+                    end: offset(out),
+                });
+                out.extend_from_slice(b"\r\n");
+            };
             for (name, value) in msg.headers() {
                 let keep = matches!(
                     name,
@@ -134,25 +153,28 @@ impl OwnedMessage {
                         | HeaderName::CSeq
                 );
                 if keep {
-                    out.extend_from_slice(name.as_str().as_bytes());
-                    out.extend_from_slice(b": ");
-                    out.extend_from_slice(value.value.as_bytes());
-                    out.extend_from_slice(b"\r\n");
+                    field(&mut out, name, value.value);
                 }
             }
-            out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
-            out
+            field(&mut out, HeaderName::ContentLength, "0");
+            out.extend_from_slice(b"\r\n");
+            // The fields of a message the parser accepted, fewer, written
+            // as it found them: their offsets are the layout, no parsing
+            // needed.
+            let layout = Layout::written_request(
+                method,
+                uri,
+                headers.into_boxed_slice(),
+                offset(&out),
+                self.layout.more_vias(),
+                &msg.value_limits(),
+            );
+            (out, layout)
         };
         if skeleton.len() < self.bytes.len() {
-            // Fields of a message within the limits, fewer and shorter: the
-            // skeleton is within them too.
-            if let Ok(layout) =
-                parse_message_with(&skeleton, &self.unbounded()).map(|m| Layout::of(&m))
-            {
-                self.bytes = skeleton;
-                self.bytes.shrink_to_fit();
-                self.layout = layout;
-            }
+            self.bytes = skeleton;
+            self.bytes.shrink_to_fit();
+            self.layout = layout;
         }
     }
 
@@ -178,5 +200,47 @@ impl fmt::Debug for OwnedMessage {
         f.debug_tuple("OwnedMessage")
             .field(&String::from_utf8_lossy(&self.bytes))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skeleton_layout_is_the_one_a_parse_finds() {
+        let bytes = b"INVITE sip:conf@im.example.com SIP/2.0\r\n\
+            v: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-a\r\n\
+            Via: SIP/2.0/TCP 192.0.2.2:5060;branch=z9hG4bK-b\r\n\
+            Max-Forwards: 70\r\n\
+            From: <sip:a@example.com>;tag=f\r\n\
+            To: <sip:conf@im.example.com>\r\n\
+            Call-ID: c1\r\n\
+            CSeq: 1 INVITE\r\n\
+            Subject: x\r\n\
+            Content-Type: text/plain\r\n\
+            Content-Length: 5\r\n\r\nhello"
+            .to_vec();
+        let mut owned = OwnedMessage::new(bytes).unwrap();
+        owned.shrink_to_skeleton();
+        let text = std::str::from_utf8(owned.bytes()).unwrap();
+        assert_eq!(
+            text,
+            "INVITE sip:conf@im.example.com SIP/2.0\r\n\
+             Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-a\r\n\
+             Via: SIP/2.0/TCP 192.0.2.2:5060;branch=z9hG4bK-b\r\n\
+             From: <sip:a@example.com>;tag=f\r\n\
+             To: <sip:conf@im.example.com>\r\n\
+             Call-ID: c1\r\n\
+             CSeq: 1 INVITE\r\n\
+             Content-Length: 0\r\n\r\n"
+        );
+        let parsed = parse_message_with(owned.bytes(), &Limits::default()).unwrap();
+        let kept = owned.message();
+        assert_eq!(kept, parsed);
+        assert_eq!(kept.request_line(), parsed.request_line());
+        assert_eq!(kept.top_via(), parsed.top_via());
+        assert_eq!(kept.body(), b"");
+        assert_eq!(owned.request_method(), Some("INVITE"));
     }
 }

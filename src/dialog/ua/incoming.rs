@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{
-    outgoing, CancelState, ClientTxId, DropReason, Event, ServerEntry, ServerTxId,
+    outgoing, CancelState, ClientTxId, DropReason, Event, Routing, ServerEntry, ServerTxId,
     TerminationReason, UaError, UserAgent,
 };
 use crate::dialog::state::is_target_refresh;
@@ -565,10 +565,9 @@ impl UserAgent {
                     return None;
                 }
                 let id = DialogId(self.fresh_id());
-                let request = self.invite_sets.get(set_key)?.request.clone();
                 let d = Dialog::from_response(
                     id,
-                    &request.message(),
+                    &self.invite_sets.get(set_key)?.request.message(),
                     response,
                     self.config.limits.max_route_set,
                 )?;
@@ -662,19 +661,28 @@ impl UserAgent {
             return;
         };
         let bytes = outgoing::ack(&self.config, &entry.dialog, branch, seq);
-        let strict = entry.dialog.first_route_is_strict();
-        let routed = OwnedMessage::with_limits(bytes, self.config.limits.sip)
-            .map_err(UaError::InvalidMessage)
-            .and_then(|ack| self.route(ack, strict));
-        let Ok((ack, hop)) = routed else {
-            // No address to ACK (a host name under `Routing::RequestTarget`):
-            // the session cannot be set up.
-            return self.remove_dialog(dialog, TerminationReason::RequestFailed(503));
+        let (bytes, hop) = if self.config.routing == Routing::RequestTarget {
+            // The next hop is read from the ACK's Route or Request-URI.
+            let strict = entry.dialog.first_route_is_strict();
+            let routed = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+                .map_err(UaError::InvalidMessage)
+                .and_then(|ack| self.route(ack, strict));
+            let Ok((ack, hop)) = routed else {
+                // No address to ACK (a host name under
+                // `Routing::RequestTarget`): the session cannot be set up.
+                return self.remove_dialog(dialog, TerminationReason::RequestFailed(503));
+            };
+            (ack.into_bytes(), hop)
+        } else {
+            // Every part of the ACK is the dialog's (taken from messages the
+            // parser accepted, written canonically) or the user agent's
+            // own: it goes out without being parsed again, nothing keeps it.
+            self.route_bytes(bytes)
         };
         self.transmit(Transmit {
             destination: hop.destination,
             transport: hop.transport,
-            bytes: ack.into_bytes(),
+            bytes,
         });
     }
 

@@ -253,7 +253,9 @@ pub struct UserAgent {
     /// The SIP bytes held, as counted for `Limits::max_held_bytes`.
     held: usize,
     clients: IdMap<ClientTxId, ClientEntry>,
-    client_keys: HashMap<ClientKey, ClientTxId>,
+    /// By branch and method: keys the user agent drew itself (the
+    /// responses looked up carry any), hence the fast hasher.
+    client_keys: IdMap<ClientKey, ClientTxId>,
     servers: IdMap<ServerTxId, ServerEntry>,
     server_keys: HashMap<ServerKey, ServerTxId>,
     /// Boxed: the table's spare slots then cost a pointer, not an entry.
@@ -265,7 +267,8 @@ pub struct UserAgent {
     /// Server transactions of requests received outside a dialog, by
     /// their merge key (§8.2.2.2).
     merge_keys: HashMap<MergeKey, ServerTxId>,
-    invite_sets: HashMap<InviteSetKey, InviteSet>,
+    /// By the (Call-ID, From tag) the user agent drew for the INVITE.
+    invite_sets: IdMap<InviteSetKey, InviteSet>,
     /// INVITEs answered with 2xx, by key, for 64*T1 (RFC 6026 §8.7's
     /// Accepted state): their retransmissions get the 2xx again or are
     /// absorbed, never taken for new calls.
@@ -311,13 +314,13 @@ impl UserAgent {
             next_id: 1,
             held: 0,
             clients: IdMap::default(),
-            client_keys: HashMap::new(),
+            client_keys: IdMap::default(),
             servers: IdMap::default(),
             server_keys: HashMap::new(),
             dialogs: IdMap::default(),
             index: DialogIndex::default(),
             merge_keys: HashMap::new(),
-            invite_sets: HashMap::new(),
+            invite_sets: IdMap::default(),
             accepted: HashMap::new(),
             accepted_expiry: VecDeque::new(),
             answered_expiry: VecDeque::new(),
@@ -451,15 +454,16 @@ impl UserAgent {
         let from_tag = self.rng.token(10);
         let call_id = self.rng.token(20);
         let seq = 1;
-        let session = match (&self.config.session_timer, spec.method == Method::Invite) {
-            (Some(st), true) => Some((spec.clone(), st.session_expires, st.min_se)),
-            _ => None,
-        };
-        let spec = match (&self.config.session_timer, &session) {
-            (Some(st), Some((_, se, min))) => {
-                session_timer::with_session_headers(&spec, st, *se, *min)
+        // An INVITE keeps the application's spec, for a retry after 422:
+        // the one sent, without the fields the session timer appended.
+        let (spec, session) = match (&self.config.session_timer, spec.method == Method::Invite) {
+            (Some(st), true) => {
+                let (se, min) = (st.session_expires, st.min_se);
+                let own = spec.headers.len();
+                let sent = session_timer::with_session_headers(spec, st, se, min);
+                (sent, Some((own, se, min)))
             }
-            _ => spec,
+            _ => (spec, None),
         };
         let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
         let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
@@ -467,6 +471,11 @@ impl UserAgent {
         let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
+        let session = session.map(|(own, se, min)| {
+            let mut kept = spec;
+            kept.headers.truncate(own);
+            (kept, se, min)
+        });
         let id = self.start_client(
             (request.clone(), hop),
             branch,
@@ -671,8 +680,8 @@ impl UserAgent {
             return Err(UaError::AlreadyFinal);
         }
         let code = spec.status;
-        let request = entry.tx.request().clone();
-        let msg = request.message();
+        // The request's view borrows the transaction: read, not copied.
+        let msg = entry.tx.request().message();
         let method = msg.method().unwrap_or_default();
         let invite = method == "INVITE";
         // A response to a dialog-creating request received outside a dialog
@@ -746,22 +755,26 @@ impl UserAgent {
         // Dialog state (§12.1.1, §13.3.1).
         let mut dialog = entry.dialog;
         let to_tag = entry.to_tag.clone();
-        let key = entry.key.clone();
+        // Kept by the dialog of a 2xx to INVITE only (RFC 6026 Accepted).
+        let key = (invite && (200..300).contains(&code)).then(|| entry.key.clone());
         let (destination, transport) = (entry.tx.destination(), entry.tx.transport());
         if creating {
             if self.dialogs.len() >= self.config.limits.max_dialogs {
                 return Err(UaError::TooManyDialogs);
             }
-            let id = DialogId(self.fresh_id());
+            // `fresh_id`, on the field: `msg` still borrows the transaction.
+            let id = DialogId(self.next_id);
+            self.next_id = self.next_id.wrapping_add(1);
             let confirmed = code >= 200;
-            if let Some(d) = Dialog::from_request(
+            let created = Dialog::from_request(
                 id,
                 &msg,
                 &to_tag,
                 contact.as_deref(),
                 confirmed,
                 self.config.limits.max_route_set,
-            ) {
+            );
+            if let Some(d) = created {
                 self.insert_dialog(d, None);
                 dialog = Some(id);
                 if let Some(e) = self.servers.get_mut(&transaction) {
@@ -804,7 +817,7 @@ impl UserAgent {
                 .is_some_and(|e| e.dialog.state == DialogState::Early);
             if code >= 300 && early {
                 self.remove_dialog(id, TerminationReason::FinalResponse(code));
-            } else if (200..300).contains(&code) {
+            } else if let Some(key) = key {
                 self.accept_invite(id, key, bytes.clone(), destination, transport, now);
             }
         }
@@ -839,8 +852,7 @@ impl UserAgent {
             .servers
             .get(&transaction)
             .ok_or(UaError::UnknownTransaction)?;
-        let request = entry.tx.request().clone();
-        let msg = request.message();
+        let msg = entry.tx.request().message();
         let Err(rejection) =
             crate::transaction::check_extensions(&msg, &self.config.capabilities, also_supported)
         else {
@@ -1175,6 +1187,25 @@ impl UserAgent {
             routing::set_top_via_transport(bytes, transport);
         });
         Ok((request, hop))
+    }
+
+    /// [`route`](Self::route) for the bytes of a request the user agent
+    /// wrote itself, under a routing that does not read the request
+    /// (not [`Routing::RequestTarget`]).
+    fn route_bytes(&self, mut bytes: Vec<u8>) -> (Vec<u8>, Hop) {
+        let destination = self.config.outbound_proxy;
+        let mut transport = self.config.transport;
+        if !transport.is_reliable() && bytes.len() > self.config.max_udp_request_size {
+            transport = Transport::Tcp;
+            routing::set_top_via_transport(&mut bytes, transport);
+        }
+        (
+            bytes,
+            Hop {
+                destination,
+                transport,
+            },
+        )
     }
 
     /// Starts a client transaction for a routed request (see

@@ -128,12 +128,11 @@ fn has_header(headers: &[(String, String)], name: &str) -> bool {
 /// `spec` with Session-Expires (and this UA's refresher wish) and Min-SE
 /// added, unless the application wrote its own Session-Expires.
 pub(super) fn with_session_headers(
-    spec: &RequestSpec,
+    mut spec: RequestSpec,
     config: &SessionTimerConfig,
     interval: u32,
     min_se: u32,
 ) -> RequestSpec {
-    let mut spec = spec.clone();
     if has_header(&spec.headers, "Session-Expires") {
         return spec;
     }
@@ -495,7 +494,7 @@ impl UserAgent {
             return;
         };
         let branch = outgoing::new_branch(&mut self.rng);
-        let sent = with_session_headers(&spec, &st, floor, floor);
+        let sent = with_session_headers(spec.clone(), &st, floor, floor);
         let bytes = outgoing::request(&self.config, &sent, &branch, &key.1, &key.0, seq);
         let Ok(request) = OwnedMessage::with_limits(bytes, self.config.limits.sip) else {
             return;

@@ -50,19 +50,22 @@ pub(crate) fn uri_key(text: &str) -> String {
     match Uri::parse(text) {
         Ok(Uri::Sip(sip)) => {
             // The user part is case-sensitive, the host is not (RFC 3261
-            // §19.1.4).
-            let mut host = sip.host.to_string();
-            host.make_ascii_lowercase();
-            let mut key = String::with_capacity(text.len());
+            // §19.1.4). Written in one buffer, without formatting.
+            let mut key = Vec::with_capacity(text.len());
             if let Some(user) = sip.user {
-                key.push_str(user);
-                key.push('@');
+                key.extend_from_slice(user.as_bytes());
+                key.push(b'@');
             }
-            key.push_str(&host);
+            let host_start = key.len();
+            sip.host.write(&mut key);
+            if let Some(host) = key.get_mut(host_start..) {
+                host.make_ascii_lowercase();
+            }
             if let Some(port) = sip.port {
-                let _ = std::fmt::Write::write_fmt(&mut key, format_args!(":{port}"));
+                key.push(b':');
+                crate::decimal::push_decimal(&mut key, u64::from(port));
             }
-            key
+            String::from_utf8(key).unwrap_or_default()
         }
         _ => text.to_ascii_lowercase(),
     }

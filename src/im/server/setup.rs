@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use crate::body::multipart::{find_resource_lists, find_sdp};
+use crate::body::multipart::{find_sdp, find_sdp_and_resource_lists};
 use crate::body::resource_lists::ResourceLists;
 use crate::body::xml::{XmlErrorKind, XmlLimits};
 use crate::dialog::{RequestSpec, ResponseSpec, ServerTxId};
@@ -268,7 +268,9 @@ impl ImServer {
             Kind::Group => self.groups.get(&uri_key(&hosted_by)).copied(),
             _ => None,
         };
-        let Some(inviter) = self.joiner(msg, who) else {
+        // The offer and the URI list, from one reading of the body.
+        let (offer, list) = bodies_of(msg, &self.config.limits);
+        let Some(inviter) = self.joiner(msg, who, offer.to_vec()) else {
             return self.reject(transaction, 400, None, now);
         };
         // Step 3: the IM Session and its IM Session Identity.
@@ -302,7 +304,7 @@ impl ImServer {
                     Ok(members)
                 }
             }
-            None => self.invitees_of(msg, &inviter.address),
+            None => self.invitees_of(list, &inviter.address),
         };
         let invitees = match invitees {
             Ok(list) => list,
@@ -326,12 +328,11 @@ impl ImServer {
         self.check_invitees(session, now);
     }
 
-    /// Reads the inviter's or joiner's INVITE.
-    fn joiner(&self, msg: &SipMessage<'_>, who: &Originator) -> Option<Joiner> {
+    /// Reads the inviter's or joiner's INVITE, whose SDP offer is `offer`.
+    fn joiner(&self, msg: &SipMessage<'_>, who: &Originator, offer: Vec<u8>) -> Option<Joiner> {
         if msg.body().len() > self.config.limits.max_body {
             return None;
         }
-        let offer = offer_of(msg, &self.config.limits);
         let requested = msg
             .session_expires()
             .and_then(Result::ok)
@@ -381,17 +382,12 @@ impl ImServer {
             .collect()
     }
 
-    /// 7.2.1.2 step 5: the URI list, deduplicated, without the inviter;
-    /// `Err(486)` over the maximum, `Err(400)` without a readable list.
-    fn invitees_of(&self, msg: &SipMessage<'_>, inviter: &str) -> Result<Vec<String>, u16> {
-        let content_type = msg
-            .header(crate::sip::HeaderName::ContentType)
-            .map_or("", |h| h.value);
+    /// 7.2.1.2 step 5: the URI list (the INVITE's `list`), deduplicated,
+    /// without the inviter; `Err(486)` over the maximum, `Err(400)` without
+    /// a readable list.
+    fn invitees_of(&self, list: Option<&[u8]>, inviter: &str) -> Result<Vec<String>, u16> {
         let layers = &self.config.limits.layers;
-        let list = find_resource_lists(content_type, msg.body(), &layers.mime)
-            .ok()
-            .flatten()
-            .ok_or(400u16)?;
+        let list = list.ok_or(400u16)?;
         let max = self.config.limits.max_adhoc_participants;
         let limits = XmlLimits {
             // The inviter is a Participant too; one entry more than the
@@ -707,7 +703,8 @@ impl ImServer {
         who: &Originator,
         now: Instant,
     ) {
-        let Some(joiner) = self.joiner(msg, who) else {
+        let offer = offer_of(msg, &self.config.limits);
+        let Some(joiner) = self.joiner(msg, who, offer) else {
             return self.reject(transaction, 400, None, now);
         };
         // 13.3.1.2: an `a=recvonly` offer is a recording leg (the IM
@@ -920,6 +917,23 @@ fn offer_direction(offer: &[u8], limits: &super::Limits) -> Option<crate::sdp::D
     let sdp = SessionDescription::parse_with_limits(offer, &limits.layers.sdp).ok()?;
     let (_, media) = sdp.msrp_media()?;
     Some(sdp.media_direction(media))
+}
+
+/// The SDP offer of an INVITE (empty when none) and its URI list, read
+/// with one parse of its body: neither when the body is over `max_body` or
+/// not readable.
+fn bodies_of<'a>(msg: &SipMessage<'a>, limits: &super::Limits) -> (&'a [u8], Option<&'a [u8]>) {
+    let body = msg.body();
+    if body.len() > limits.max_body {
+        return (&[], None);
+    }
+    let content_type = msg
+        .header(crate::sip::HeaderName::ContentType)
+        .map_or("", |h| h.value);
+    match find_sdp_and_resource_lists(content_type, body, &limits.layers.mime) {
+        Ok(found) => (found.sdp.unwrap_or_default(), found.resource_lists),
+        Err(_) => (&[], None),
+    }
 }
 
 /// The SDP offer of an INVITE (alone or in a `multipart/mixed` body), empty

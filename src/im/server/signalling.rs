@@ -63,7 +63,7 @@ impl ImServer {
                 _ => ServedUri::Conference,
             });
         }
-        let uri = crate::sip::Uri::parse(request.request_line()?.uri).ok()?;
+        let uri = request.request_uri()?;
         let sip = uri.as_sip()?;
         if sip.user.is_some() {
             return None;
