@@ -112,6 +112,7 @@ mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod pending;
 mod quick_ok;
 mod relays;
 mod route;
@@ -138,6 +139,7 @@ use crate::sdp::AcceptTypes;
 use chunk_ids::ChunkIds;
 use cpim_from::rewrite_from;
 use legs::Legs;
+use pending::PendingTable;
 use relays::Relays;
 
 type TransactId = [u8; ID_LEN];
@@ -241,7 +243,7 @@ struct Leg {
     relays: Relays,
     /// Relayed transactions awaiting the leg's response, by the transact-id
     /// the switch drew.
-    pending: IdMap<TransactId, Pending>,
+    pending: PendingTable,
 }
 
 /// What every leg operation shares, apart from the legs.
@@ -378,7 +380,7 @@ impl MsrpSwitch {
             congested: false,
             failed: false,
             relays: Relays::default(),
-            pending: IdMap::default(),
+            pending: PendingTable::default(),
         };
         self.legs.insert(id, leg);
         self.shared.events.push_back(SwitchEvent::LegJoined(id));
