@@ -2,10 +2,27 @@
 
 use super::error::{MsrpError, MsrpErrorKind};
 
-/// `token` of RFC 4975 §9.
+/// `token` of RFC 4975 §9 (one table look-up: header names are checked
+/// byte by byte).
 pub(crate) const fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// The bytes of `token`, as the grammar lists them.
+const fn is_token_by_rule(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x27 | 0x2A | 0x2B | 0x2D | 0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
 }
+
+/// [`is_token_by_rule`] of every byte.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_token_by_rule(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// `unreserved` of RFC 3986.
 pub(crate) const fn is_unreserved(b: u8) -> bool {
