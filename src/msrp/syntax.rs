@@ -54,7 +54,11 @@ pub(crate) fn is_ident(s: &str) -> bool {
 /// `utf8text` of RFC 4975 §9 (already known to be UTF-8): no control
 /// characters other than HTAB.
 pub(crate) fn is_utf8text(s: &str) -> bool {
-    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
+    // Every byte looked at, without an early exit: the compiler checks
+    // many bytes per instruction.
+    s.bytes().fold(true, |ok, b| {
+        ok & ((b == b'\t') | ((b >= 0x20) & (b != 0x7F)))
+    })
 }
 
 /// Whether `s` is a non-empty run of `token` characters.
@@ -99,4 +103,20 @@ pub(crate) fn write_3digit(out: &mut Vec<u8>, n: u16) {
         b'0' + (n / 10 % 10) as u8,
         b'0' + (n % 10) as u8,
     ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8text_is_htab_and_every_character_but_controls() {
+        for b in 0u8..0x80 {
+            let text = format!("Hello {} there", char::from(b));
+            let allowed = b == b'\t' || (0x20..0x7F).contains(&b);
+            assert_eq!(is_utf8text(&text), allowed, "{b:#x}");
+        }
+        assert!(is_utf8text("naïve façade"));
+        assert!(!is_utf8text(&format!("{}\r", "a".repeat(100))));
+    }
 }
