@@ -227,6 +227,17 @@ impl Rng {
         }
     }
 
+    /// Writes `value` in token characters (base 62, least significant
+    /// first) filling `out`: distinct values give distinct characters.
+    /// `false` when `value` needs more characters than `out` holds.
+    pub(crate) fn token_digits(mut value: usize, out: &mut [u8]) -> bool {
+        for slot in out {
+            *slot = ALPHABET[value % ALPHABET.len()];
+            value /= ALPHABET.len();
+        }
+        value == 0
+    }
+
     /// `n` (at most ten) token characters from one draw: 62^10 < 2^64, and
     /// a value uniform below 62^n gives n uniform base-62 digits.
     fn draw_digits(&mut self, n: usize) -> impl Iterator<Item = u8> {
@@ -310,6 +321,20 @@ mod tests {
             a.fill_token_bytes(&mut bytes);
             assert_eq!(bytes, b.token(len).into_bytes());
         }
+    }
+
+    #[test]
+    fn token_digits_are_distinct_for_distinct_values_that_fit() {
+        let mut seen = std::collections::HashSet::new();
+        for value in 0..62 * 62 {
+            let mut out = [0u8; 2];
+            assert!(Rng::token_digits(value, &mut out));
+            assert!(out.iter().all(u8::is_ascii_alphanumeric));
+            assert!(seen.insert(out), "{value}");
+        }
+        assert!(!Rng::token_digits(62 * 62, &mut [0u8; 2]));
+        assert!(Rng::token_digits(0, &mut []));
+        assert!(!Rng::token_digits(1, &mut []));
     }
 
     #[test]

@@ -448,3 +448,34 @@ fn a_200_to_an_unknown_transaction_is_handled_alike_whole_and_octet_by_octet() {
         after_deadlines(&mut octets, now)
     );
 }
+
+#[test]
+fn a_leg_knowing_how_the_other_legs_ids_are_made_answers_none_of_them() {
+    // The copies of one chunk have transact-ids of one random base and the
+    // leg's place: leg 2 sees its own and can tell every other leg's. On
+    // its own connection, answering them (with its own paths or theirs)
+    // settles nothing; only its own transaction is settled.
+    let now = Instant::now();
+    let (mut switch, tids) = relayed(now);
+    let base = &tids[0].1[..14];
+    assert!(tids
+        .iter()
+        .all(|(_, tid)| tid.len() == 16 && tid.starts_with(base)));
+    let (attacker, own) = &tids[1];
+    assert_eq!(*attacker, LegId(2));
+    for (victim, tid) in [&tids[0], &tids[2]] {
+        for (to, from) in [
+            (switch_uri(2), participant_uri(2)),
+            (switch_uri(victim.0), participant_uri(victim.0)),
+        ] {
+            let out = answer(&mut switch, *attacker, &ok_with(tid, &to, &from), now);
+            assert!(out.is_empty(), "{out:?}");
+        }
+    }
+    let ok = ok_with(own, &switch_uri(2), &participant_uri(2));
+    assert!(answer(&mut switch, *attacker, &ok, now).is_empty());
+    assert_eq!(
+        after_deadlines(&mut switch, now),
+        (vec![LegId(1), LegId(3)], Some(vec![LegId(2)]))
+    );
+}

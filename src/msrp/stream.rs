@@ -130,9 +130,12 @@ impl MsrpStreamParser {
 
     /// Gives back the buffer's memory once every byte fed was handed out
     /// (it keeps the capacity of the largest input otherwise), or keeps only
-    /// what is left to parse when that is much less than the capacity.
+    /// what is left to parse when that is much less than the capacity. A
+    /// buffer of at most 8 KiB is kept as it is: a common chunk (4 KiB) with
+    /// its head fits, so a stream of such chunks is received without
+    /// allocating, and what an idle connection holds stays bounded.
     pub(crate) fn release_consumed(&mut self) {
-        const RETAIN: usize = 4 * 1024;
+        const RETAIN: usize = 8 * 1024;
         if self.buf.capacity() <= RETAIN {
             return;
         }

@@ -2,10 +2,27 @@
 
 use super::error::{MsrpError, MsrpErrorKind};
 
-/// `token` of RFC 4975 §9.
+/// `token` of RFC 4975 §9 (one table look-up: header names are checked
+/// byte by byte).
 pub(crate) const fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// The bytes of `token`, as the grammar lists them.
+const fn is_token_by_rule(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x27 | 0x2A | 0x2B | 0x2D | 0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
 }
+
+/// [`is_token_by_rule`] of every byte.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_token_by_rule(b as u8);
+        b += 1;
+    }
+    table
+};
 
 /// `unreserved` of RFC 3986.
 pub(crate) const fn is_unreserved(b: u8) -> bool {
@@ -37,7 +54,11 @@ pub(crate) fn is_ident(s: &str) -> bool {
 /// `utf8text` of RFC 4975 §9 (already known to be UTF-8): no control
 /// characters other than HTAB.
 pub(crate) fn is_utf8text(s: &str) -> bool {
-    s.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
+    // Every byte looked at, without an early exit: the compiler checks
+    // many bytes per instruction.
+    s.bytes().fold(true, |ok, b| {
+        ok & ((b == b'\t') | ((b >= 0x20) & (b != 0x7F)))
+    })
 }
 
 /// Whether `s` is a non-empty run of `token` characters.
@@ -82,4 +103,20 @@ pub(crate) fn write_3digit(out: &mut Vec<u8>, n: u16) {
         b'0' + (n / 10 % 10) as u8,
         b'0' + (n % 10) as u8,
     ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8text_is_htab_and_every_character_but_controls() {
+        for b in 0u8..0x80 {
+            let text = format!("Hello {} there", char::from(b));
+            let allowed = b == b'\t' || (0x20..0x7F).contains(&b);
+            assert_eq!(is_utf8text(&text), allowed, "{b:#x}");
+        }
+        assert!(is_utf8text("naïve façade"));
+        assert!(!is_utf8text(&format!("{}\r", "a".repeat(100))));
+    }
 }

@@ -107,10 +107,12 @@
 //! ```
 
 mod budget;
+mod chunk_ids;
 mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod pending;
 mod quick_ok;
 mod relays;
 mod route;
@@ -134,8 +136,10 @@ use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, Stream
 use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
+use chunk_ids::ChunkIds;
 use cpim_from::rewrite_from;
 use legs::Legs;
+use pending::PendingTable;
 use relays::Relays;
 
 type TransactId = [u8; ID_LEN];
@@ -239,7 +243,7 @@ struct Leg {
     relays: Relays,
     /// Relayed transactions awaiting the leg's response, by the transact-id
     /// the switch drew.
-    pending: IdMap<TransactId, Pending>,
+    pending: PendingTable,
 }
 
 /// What every leg operation shares, apart from the legs.
@@ -376,7 +380,7 @@ impl MsrpSwitch {
             congested: false,
             failed: false,
             relays: Relays::default(),
-            pending: IdMap::default(),
+            pending: PendingTable::default(),
         };
         self.legs.insert(id, leg);
         self.shared.events.push_back(SwitchEvent::LegJoined(id));
@@ -830,11 +834,21 @@ impl MsrpSwitch {
             content_type: Some(content_type).filter(|ct| !ct.is_empty()),
         };
         write_send_fields(&mut common, &fields, body.is_some());
-        for target in &relay.targets {
+        // One draw for every copy's transact-id (see `chunk_ids`).
+        let ids = ChunkIds::draw(&mut self.shared.rng);
+        for (place, target) in relay.targets.iter().enumerate() {
             let Some(t) = self.legs.get_mut(target) else {
                 continue;
             };
-            let sent = self.shared.relay(*target, t, &common, body, flag, &ends);
+            let copy = ChunkCopy {
+                common: &common,
+                body,
+                flag,
+                ends: &ends,
+                ids: &ids,
+                place,
+            };
+            let sent = self.shared.relay(*target, t, &copy);
             if sent {
                 track(
                     &mut self.shared,
@@ -1108,24 +1122,22 @@ impl Shared {
         self.enqueue(id, leg, transmit, budget::CONTROL_ROOM + PENDING_COST)
     }
 
-    /// Relays a chunk to `leg` as a SEND with a fresh transact-id (left in
-    /// `self.tid`) and the leg's paths: its headers after the paths are
-    /// `common` (which announces the body when there is one), its body the
-    /// shared `body` (whose end-line candidates are `ends`), written as
-    /// [`write_send`] writes it. Queues it; `false` when the leg is
-    /// congested.
-    fn relay(
-        &mut self,
-        id: LegId,
-        leg: &mut Leg,
-        common: &[u8],
-        body: Option<&Arc<Vec<u8>>>,
-        flag: ContinuationFlag,
-        ends: &EndLineStarts,
-    ) -> bool {
+    /// Relays a chunk to `leg` as a SEND with the leg's paths and the
+    /// transact-id of its place among the chunk's targets (left in
+    /// `self.tid`), written as [`write_send`] writes it. Queues it; `false`
+    /// when the leg is congested.
+    fn relay(&mut self, id: LegId, leg: &mut Leg, copy: &ChunkCopy<'_>) -> bool {
+        let ChunkCopy {
+            common,
+            body,
+            flag,
+            ends,
+            ids,
+            place,
+        } = *copy;
         let bytes = body.map_or(&[][..], |b| b.as_slice());
         if !self.takes_transaction(id, leg)
-            || !fresh_transact_id_in(&mut self.rng, bytes, ends, &mut self.tid)
+            || !ids.leg_id(place, &mut self.rng, bytes, ends, &mut self.tid)
         {
             return false;
         }
@@ -1182,6 +1194,21 @@ impl Shared {
     fn next_deadline(&self) -> Option<&Deadline> {
         self.deadlines.iter().find(|d| d.live)
     }
+}
+
+/// What a chunk's copy to one leg is made of, besides the leg.
+#[derive(Clone, Copy)]
+struct ChunkCopy<'a> {
+    /// The headers after the paths (announcing the body when there is one).
+    common: &'a [u8],
+    /// The body, shared by every copy.
+    body: Option<&'a Arc<Vec<u8>>>,
+    flag: ContinuationFlag,
+    /// The body's end-line candidates.
+    ends: &'a EndLineStarts,
+    /// The chunk's transact-id draw, and the leg's place among its targets.
+    ids: &'a ChunkIds,
+    place: usize,
 }
 
 /// `body` for writing: itself unless transmits still share it (their bytes
