@@ -690,6 +690,57 @@ fn a_message_is_reported_relayed_once_acknowledged_and_the_sender_gets_its_succe
 }
 
 #[test]
+fn a_chunked_message_is_reported_relayed_once_every_chunk_is_answered_by_every_leg() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=3 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    let cpim = b"From: <sip:x@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhel";
+    let relayed = |events: &[SwitchEvent]| -> Vec<Vec<LegId>> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                SwitchEvent::MessageRelayed { to_legs, .. } => Some(to_legs.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    switch.handle_input(
+        LegId(1),
+        LegInput::Bytes(&chunk_from_one("t1", 1, cpim)),
+        now,
+    );
+    let (first, _) = drain(&mut switch);
+    // Leg 2 answers the first chunk before the last goes out.
+    switch.handle_input(LegId(2), LegInput::Bytes(&ok_to(&first[&2], 2)), now);
+    let mut last = chunk_from_one("t2", cpim.len() + 1, b"lo");
+    let flag_at = last.len() - 3;
+    last[flag_at] = b'$';
+    let last = String::from_utf8(last)
+        .unwrap()
+        .replace("/*\r\n", &format!("/{}\r\n", cpim.len() + 2))
+        .into_bytes();
+    switch.handle_input(LegId(1), LegInput::Bytes(&last), now);
+    let (second, events) = drain(&mut switch);
+    assert!(relayed(&events).is_empty());
+    // Both answer the last chunk; leg 3 still owes the first.
+    switch.handle_input(LegId(2), LegInput::Bytes(&ok_to(&second[&2], 2)), now);
+    switch.handle_input(LegId(3), LegInput::Bytes(&ok_to(&second[&3], 3)), now);
+    let (_, events) = drain(&mut switch);
+    assert!(relayed(&events).is_empty());
+    switch.handle_input(LegId(3), LegInput::Bytes(&ok_to(&first[&3], 3)), now);
+    let (_, events) = drain(&mut switch);
+    assert_eq!(relayed(&events), [vec![LegId(2), LegId(3)]]);
+}
+
+#[test]
 fn a_leg_leaving_before_it_answers_is_not_counted() {
     let mut switch = MsrpSwitch::new(SwitchConfig::default());
     let now = Instant::now();

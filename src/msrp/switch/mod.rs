@@ -161,8 +161,11 @@ struct Relay {
     total: Option<u64>,
 }
 
-/// The delivery of one message to the legs it goes to: which still owe a
-/// response to one of its chunks, and whether its last chunk was relayed.
+/// The delivery of a message whose last chunk was relayed, to the legs that
+/// still owe a response to one of its chunks. Recorded once the last chunk
+/// goes out (until then a chunk's responses are matched by their pending
+/// transactions alone, and its targets are its [`Relay`]'s), with the
+/// transactions then awaiting a response counted per leg.
 #[derive(Debug, Clone)]
 struct Delivery {
     /// The sending leg.
@@ -171,8 +174,6 @@ struct Delivery {
     /// The legs that have not failed, with how many of their transactions
     /// for the message await a response.
     targets: BTreeMap<LegId, u32>,
-    /// The last chunk was relayed.
-    complete: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -409,9 +410,9 @@ impl MsrpSwitch {
                 relay.targets.retain(|t| *t != id);
             }
         }
-        // What it was sending and had not finished is aborted below; what
-        // was on its way to it will not be acknowledged.
-        self.deliveries.retain(|_, d| d.from != id || d.complete);
+        // What it was sending and had not finished is aborted below (it has
+        // no delivery recorded yet); what was on its way to it will not be
+        // acknowledged.
         let mut waiting: Vec<u64> = self
             .deliveries
             .iter()
@@ -772,10 +773,8 @@ impl MsrpSwitch {
             }
             let delta = i64::try_from(self.first_body.len()).unwrap_or(i64::MAX)
                 - i64::try_from(chunk.len()).unwrap_or(i64::MAX);
-            // A message sent again from its start replaces its delivery.
-            if let Some(old) = leg.relays.get(message_id) {
-                self.deliveries.remove(&old.delivery);
-            }
+            // A message sent again from its start replaces its delivery:
+            // the old one's responses find no delivery.
             self.last_delivery = self.last_delivery.wrapping_add(1);
             Relay {
                 message_id: Arc::from(message_id),
@@ -809,17 +808,6 @@ impl MsrpSwitch {
         // A body-less chunk (an abort, `#`) is relayed body-less.
         let body = (!content_type.is_empty()).then_some(body);
         let key = relay.delivery;
-        if first {
-            self.deliveries.insert(
-                key,
-                Delivery {
-                    from: id,
-                    message_id: relay.message_id.clone(),
-                    targets: relay.targets.iter().map(|t| (*t, 0)).collect(),
-                    complete: false,
-                },
-            );
-        }
         let mut delivered = Targets::new();
         // One scan of the body for the end-line check of every leg's
         // transact-id, and the headers every leg's copy shares written once.
@@ -859,17 +847,7 @@ impl MsrpSwitch {
                     now,
                 );
                 delivered.push(*target);
-                if let Some(n) = self
-                    .deliveries
-                    .get_mut(&key)
-                    .and_then(|d| d.targets.get_mut(target))
-                {
-                    *n = n.saturating_add(1);
-                }
             } else {
-                if let Some(d) = self.deliveries.get_mut(&key) {
-                    d.targets.remove(target);
-                }
                 self.shared.events.push_back(SwitchEvent::DeliveryFailed {
                     leg: *target,
                     message_id: relay.message_id.clone(),
@@ -894,17 +872,41 @@ impl MsrpSwitch {
             }
             ContinuationFlag::Complete => {
                 leg.relays.remove(message_id);
-                if let Some(d) = self.deliveries.get_mut(&key) {
-                    d.complete = true;
-                }
+                self.record_delivery(id, key, relay);
                 self.settle(key);
             }
             ContinuationFlag::Aborted => {
                 leg.relays.remove(message_id);
-                self.deliveries.remove(&key);
             }
         }
         200
+    }
+
+    /// Records the delivery `key` of leg `from`'s message whose last chunk
+    /// `relay` just went out: its targets, each with its transactions of the
+    /// delivery still awaiting a response.
+    fn record_delivery(&mut self, from: LegId, key: u64, relay: Relay) {
+        let targets = relay
+            .targets
+            .iter()
+            .map(|t| {
+                let owed = self.legs.get(t).map_or(0, |leg| {
+                    leg.pending
+                        .values()
+                        .filter(|p| p.from == Some((from, key)))
+                        .count()
+                });
+                (*t, u32::try_from(owed).unwrap_or(u32::MAX))
+            })
+            .collect();
+        self.deliveries.insert(
+            key,
+            Delivery {
+                from,
+                message_id: relay.message_id,
+                targets,
+            },
+        );
     }
 
     /// Reports a message relayed once its last chunk went out and every
@@ -913,7 +915,7 @@ impl MsrpSwitch {
         let done = self
             .deliveries
             .get(&key)
-            .is_some_and(|d| d.complete && d.targets.values().all(|n| *n == 0));
+            .is_some_and(|d| d.targets.values().all(|n| *n == 0));
         if !done {
             return;
         }
@@ -947,15 +949,13 @@ impl MsrpSwitch {
         if code != 200 {
             return self.failed_delivery(id, p, LegFailure::Response(code));
         }
-        if let Some((_, key)) = p.from {
-            // Only a delivery whose last chunk went out can be settled.
-            let complete = self.deliveries.get_mut(&key).is_some_and(|d| {
+        // Only a delivery whose last chunk went out is recorded, and can be
+        // settled: the responses to the chunks before need no lookup.
+        if let Some((_, key)) = p.from.filter(|_| !self.deliveries.is_empty()) {
+            if let Some(d) = self.deliveries.get_mut(&key) {
                 if let Some(n) = d.targets.get_mut(&id) {
                     *n = n.saturating_sub(1);
                 }
-                d.complete
-            });
-            if complete {
                 self.settle(key);
             }
         }
