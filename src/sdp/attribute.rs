@@ -260,7 +260,7 @@ impl<'a> Attribute<'a> {
             None => (line, None),
         };
         let (name_offset, name) = trim(name_part, offset);
-        if name.is_empty() || name.contains(super::text::is_space) {
+        if name.is_empty() || name.bytes().any(|b| b == b' ' || b == b'\t') {
             return Err(invalid(name_offset));
         }
         if let Some(direction) = Direction::from_name(name) {

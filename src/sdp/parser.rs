@@ -83,14 +83,14 @@ pub(crate) fn parse<'a>(
         let raw = text.get(pos..end).unwrap_or("");
         pos = end.saturating_add(1);
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim_matches(super::text::is_space).is_empty() {
+        if line.bytes().all(|b| b == b' ' || b == b'\t') {
             continue;
         }
         lines += 1;
         if lines > limits.max_lines {
             return Err(err(SdpErrorKind::TooManyLines, line_offset));
         }
-        if let Some(bad) = line.find(['\r', '\0']) {
+        if let Some(bad) = memchr::memchr2(b'\r', b'\0', line.as_bytes()) {
             return Err(err(SdpErrorKind::InvalidCharacter, line_offset + bad));
         }
         session.line(line, line_offset, limits)?;

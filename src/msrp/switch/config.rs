@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::msrp::session::incoming::UriKey;
 use crate::msrp::session::RESPONSE_TIMEOUT;
 use crate::msrp::{self, MsrpUri};
 
@@ -49,14 +50,18 @@ impl LegConfig {
         self.anonymous_identity.as_deref().unwrap_or(&self.identity)
     }
 
-    pub(crate) fn validate(&self) -> Result<(), JoinError> {
-        MsrpUri::parse(&self.local_uri).map_err(|_| JoinError::InvalidUri)?;
-        if self.remote_path.is_empty() {
+    /// Checks the URIs and identities; the keys of the local URI and of the
+    /// participant's own URI (the last of its path), each URI parsed once.
+    pub(crate) fn validate(&self) -> Result<(UriKey, UriKey), JoinError> {
+        let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
+        let local = key(&self.local_uri)?;
+        let Some((own, path)) = self.remote_path.split_last() else {
             return Err(JoinError::InvalidUri);
-        }
-        for uri in &self.remote_path {
+        };
+        for uri in path {
             MsrpUri::parse(uri).map_err(|_| JoinError::InvalidUri)?;
         }
+        let remote = key(own)?;
         let uri_ok = |s: &str| {
             !s.is_empty()
                 && !s
@@ -66,7 +71,7 @@ impl LegConfig {
         if !uri_ok(&self.identity) || !self.anonymous_identity.as_deref().is_none_or(uri_ok) {
             return Err(JoinError::InvalidIdentity);
         }
-        Ok(())
+        Ok((local, remote))
     }
 }
 

@@ -127,7 +127,7 @@ use std::time::Instant;
 
 use smallvec::SmallVec;
 
-use super::session::incoming::{classify, Incoming, Local, UriKey, Verdict};
+use super::session::incoming::{classify, Incoming, Local, Verdict};
 use super::session::wire::{
     fresh_transact_id, fresh_transact_id_in, path_line, write_report, write_response, write_send,
     write_send_fields, EndLineStarts, SendFields, ID_LEN,
@@ -350,10 +350,7 @@ impl MsrpSwitch {
         if self.legs.len() >= self.shared.limits.max_legs {
             return Err(JoinError::TooManyLegs);
         }
-        config.validate()?;
-        let key = |uri: &str| UriKey::parse(uri).map_err(|_| JoinError::InvalidUri);
-        let local_uri = key(&config.local_uri)?;
-        let remote_uri = key(config.remote_path.last().map_or("", String::as_str))?;
+        let (local_uri, remote_uri) = config.validate()?;
         let limits = self.shared.limits.msrp;
         let to_line = path_line("To-Path", &config.remote_path).into_boxed_slice();
         let from_line =
