@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("group_session", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::group::group_session(data));

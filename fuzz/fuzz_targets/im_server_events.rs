@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("im_server_events", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::im_server::im_server_events(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("imdn_parse", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::xml::imdn_parse(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("msrp_parse_message", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::msrp::msrp_parse_message(data));

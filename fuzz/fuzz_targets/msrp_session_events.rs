@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("msrp_session_events", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::msrp_session::msrp_session_events(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("resource_lists_parse", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::xml::resource_lists_parse(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("sip_parse_message", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::sip::sip_parse_message(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::run("ua_events", data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| oma_im::fuzzing::ua::ua_events(data));

@@ -1,7 +1,8 @@
 //! Entry points for the cargo-fuzz targets in `fuzz/` (feature `fuzzing`).
 //!
 //! Each target in `fuzz/fuzz_targets/<name>.rs` calls the function registered
-//! under `<name>` in [`TARGETS`]; `tests/fuzz_corpus.rs` replays every file of
+//! under `<name>` in [`TARGETS`] directly (not through [`run`], which reaches
+//! every target and would link them all into each binary); `tests/fuzz_corpus.rs` replays every file of
 //! `fuzz/corpus/<name>/` through the same function on stable Rust. A target
 //! must never panic, whatever its input.
 
