@@ -254,3 +254,77 @@ fn an_inviter_whose_invitees_all_left_before_joining_is_answered() {
     }
     assert!(sim.server_ref(server).is_idle());
 }
+
+/// `fuzz/corpus/group_session/clients-session-kept-after-leave`: Carol set
+/// up an ad-hoc session while every copy of her INVITE was lost, and left
+/// before any provisional response. RFC 3261 §9.1 forbids her CANCEL until
+/// a provisional response arrives, so her INVITE is still retransmitted
+/// (Timer A) after the leave; the last copy, 31.5 s after the first, still
+/// reaches the focus, which invites Alice and Bob. Carol CANCELs on the
+/// 100 Trying; the focus's 200 OK crosses the CANCEL, and Carol ACKs and
+/// BYEs it (§15). Alice and Bob keep the session the focus set up, as two
+/// Participants — a session made after Carol's leave, which the fuzz
+/// target's closing leave rounds had stopped looking for too early.
+#[test]
+fn a_leave_before_any_provisional_cancels_on_the_first_and_ends_a_crossing_200() {
+    let (mut sim, server, core, c) = network();
+    let (alice, bob, carol) = (c[0], c[1], c[2]);
+    sim.auto_accept(alice, true);
+    sim.partition(carol, core);
+    let now = sim.now();
+    let carols = sim
+        .client(carol)
+        .start_ad_hoc(&["sip:alice@example.com", "sip:bob@example.com"], now)
+        .unwrap();
+    run(&mut sim, 1);
+    let now = sim.now();
+    sim.client(carol).leave(carols, now).unwrap();
+    run(&mut sim, 20);
+    let from_carol = |sim: &Sim| -> Vec<String> {
+        sim.wire()
+            .iter()
+            .filter(|r| r.from == addr("10.0.0.23:5060"))
+            .map(|r| r.first_line().to_owned())
+            .collect()
+    };
+    assert!(
+        from_carol(&sim)
+            .iter()
+            .all(|l| l.starts_with("INVITE sip:conf-factory@im.example.com ")),
+        "no CANCEL before a provisional response:\n{}",
+        sim.ladder()
+    );
+    sim.repair(carol, core);
+    run(&mut sim, 20);
+
+    let lines = from_carol(&sim);
+    let first = |m: &str| lines.iter().position(|l| l.starts_with(m));
+    let (cancel, ack, bye) = (first("CANCEL "), first("ACK "), first("BYE "));
+    assert!(cancel.is_some(), "Carol CANCELs:\n{}", sim.ladder());
+    assert!(
+        cancel < ack && ack < bye,
+        "the 200 OK crossing the CANCEL is ACKed, then ended by BYE:\n{}",
+        sim.ladder()
+    );
+    assert_eq!(sim.client_ref(carol).sessions().count(), 0);
+    // Alice and Bob are in the session the late INVITE made.
+    let alices = sim
+        .client_ref(alice)
+        .sessions()
+        .next()
+        .expect("Alice's session");
+    let bobs = sim
+        .client_ref(bob)
+        .sessions()
+        .next()
+        .expect("Bob's session");
+    assert_eq!(sim.server_ref(server).session_count(), 1);
+
+    let now = sim.now();
+    sim.client(alice).leave(alices, now).unwrap();
+    sim.client(bob).leave(bobs, now).unwrap();
+    if let Err(e) = sim.run_until_idle(Duration::from_secs(600)) {
+        panic!("not idle: {e}");
+    }
+    assert_eq!(sim.server_ref(server).session_count(), 0);
+}

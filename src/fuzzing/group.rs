@@ -39,6 +39,9 @@ const USERS: [(&str, &str); 3] = [
 ];
 /// Most operations one input drives (each runs the simulator).
 const STEPS: usize = 24;
+/// How long each closing leave round waits: past Timer B (64*T1 = 32 s)
+/// of any INVITE still being retransmitted, see [`World::settle`].
+const SETTLE_ROUND: Duration = Duration::from_secs(40);
 /// Most history references one retrieval asks for.
 const MAX_REFERENCES: usize = 3;
 
@@ -348,6 +351,14 @@ impl World {
     /// set-up whose inviter left by CANCEL after the server had invited
     /// the others) makes a session after the leave: everyone leaves again,
     /// a few rounds, until no client has a session it has not left.
+    ///
+    /// Each round waits [`SETTLE_ROUND`], longer than an INVITE client
+    /// transaction lives (Timer B, 64*T1): an inviter that left before any
+    /// provisional response may not CANCEL yet (RFC 3261 §9.1), so its
+    /// INVITE is still retransmitted after the leave, and the last one
+    /// reaching the focus up to 32 s later still sets up a session with
+    /// the others. A shorter round could see no new session and stop
+    /// just before that one is made.
     fn settle(&mut self) {
         self.sim.set_faults(Faults::NONE);
         self.run_for(Duration::from_secs(5));
@@ -367,7 +378,7 @@ impl World {
             if !more {
                 break;
             }
-            self.run_for(Duration::from_secs(10));
+            self.run_for(SETTLE_ROUND);
         }
         let store = &mut self.store;
         let idle = self
