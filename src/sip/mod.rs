@@ -78,6 +78,7 @@ pub(crate) use message::HeaderEntry;
 pub use message::{HeaderValue, RequestLine, SipMessage, StartLine, StatusLine};
 pub use method::{Method, MethodSet, MAX_EXTENSION_METHODS};
 pub use name_addr::{DisplayName, NameAddr};
+pub(crate) use parse::{check_appended, check_reason_phrase, Appended, Present};
 pub use parse::{parse_message, parse_message_with};
 pub use uri::{percent_decode, Host, SipUri, TelUri, Uri, UriHeader, UriHeaders, UriHeadersIter};
 pub use value::{

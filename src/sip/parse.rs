@@ -2,9 +2,12 @@
 //! framer has cut out): start line, header fields, the checks RFC 3261 and
 //! RFC 4475 ask a receiver to make, and the body.
 
+mod appended;
+pub(crate) use appended::{check_appended, Appended, Present};
 mod fields;
 pub(crate) use fields::content_length_of;
 mod start_line;
+pub(crate) use start_line::check_reason_phrase;
 pub(crate) mod syntax;
 
 use core::cell::OnceCell;

@@ -14,6 +14,8 @@ use crate::sip::{HeaderName, SipMessage, Via};
 #[derive(Debug)]
 pub(crate) struct MessageWriter {
     out: Vec<u8>,
+    /// Header fields written so far.
+    fields: usize,
 }
 
 impl MessageWriter {
@@ -24,7 +26,7 @@ impl MessageWriter {
         out.push(b' ');
         out.extend_from_slice(uri.as_bytes());
         out.extend_from_slice(b" SIP/2.0\r\n");
-        MessageWriter { out }
+        MessageWriter { out, fields: 0 }
     }
 
     /// Starts a response: `SIP/2.0 code reason`.
@@ -35,7 +37,7 @@ impl MessageWriter {
         out.push(b' ');
         out.extend_from_slice(reason.as_bytes());
         out.extend_from_slice(b"\r\n");
-        MessageWriter { out }
+        MessageWriter { out, fields: 0 }
     }
 
     /// Appends `name: value`.
@@ -53,7 +55,19 @@ impl MessageWriter {
         self.out.extend_from_slice(b": ");
         value(&mut self.out);
         self.out.extend_from_slice(b"\r\n");
+        self.fields += 1;
         self
+    }
+
+    /// Octets written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Header fields written so far (Content-Length is added by
+    /// [`finish`](Self::finish)).
+    pub(crate) fn fields(&self) -> usize {
+        self.fields
     }
 
     /// Appends every value of `name` in `from`, one field each, in order.

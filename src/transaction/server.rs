@@ -397,6 +397,16 @@ impl ResponseWriter {
     pub fn finish(self, body: &[u8]) -> Vec<u8> {
         self.0.finish(body)
     }
+
+    /// Octets written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Header fields written so far, Content-Length not yet among them.
+    pub(crate) fn fields(&self) -> usize {
+        self.0.fields()
+    }
 }
 
 /// The status code of a serialized response, read from its Status-Line.

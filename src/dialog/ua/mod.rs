@@ -698,6 +698,10 @@ impl UserAgent {
         let refresh =
             entry.dialog.is_some() && is_target_refresh(method) && (200..300).contains(&code);
         let to_tag = (code > 100).then_some(entry.to_tag.as_str());
+        if let Some(reason) = &spec.reason {
+            // After `SIP/2.0 NNN `.
+            crate::sip::check_reason_phrase(reason, 12).map_err(UaError::InvalidMessage)?;
+        }
         let reason = spec.reason.as_deref().unwrap_or(reason_phrase(code));
         let mut w = entry.tx.response_to_parsed(&msg, code, reason, to_tag);
         if code > 100 && (answers_initial || is_target_refresh(method)) {
@@ -711,6 +715,9 @@ impl UserAgent {
                 w.header("Record-Route", rr.value);
             }
         }
+        // What follows is appended to fields copied from the request, which
+        // the parser accepted: only the appended ones are checked below.
+        let (appended_at, copied) = (w.len(), w.fields());
         // The Contact: the response's own for a dialog-creating answer, the
         // dialog's for a refresh (and the 2xx confirming an early dialog)
         // unless the response names its own.
@@ -748,8 +755,18 @@ impl UserAgent {
         if let Some(ct) = &spec.content_type {
             w.header("Content-Type", ct);
         }
+        let appended_end = w.len();
         let bytes = w.finish(&spec.body);
-        crate::sip::parse_message_with(&bytes, &self.config.limits.sip)
+        let appended = crate::sip::Appended {
+            message: &bytes,
+            fields: appended_at..appended_end,
+            // Content-Length included.
+            other_fields: copied + 1,
+            present: crate::sip::Present::RESPONSE,
+            content_length: spec.body.len(),
+            method: None,
+        };
+        crate::sip::check_appended(&appended, &self.config.limits.sip)
             .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).

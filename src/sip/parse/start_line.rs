@@ -121,17 +121,20 @@ fn status_line(line: &str, base: usize) -> Result<StatusLine<'_>, SipError> {
     if !(100..=699).contains(&code) {
         return Err(SipError::new(SipErrorKind::InvalidStatusCode, code_at));
     }
-    // Reason-Phrase: any text but control characters other than HT.
-    if let Some(bad) = reason
+    check_reason_phrase(reason, code_at + 4)?;
+    Ok(StatusLine { code, reason })
+}
+
+/// Reason-Phrase, found at `at`: any text but control characters other
+/// than HT.
+pub(crate) fn check_reason_phrase(reason: &str, at: usize) -> Result<(), SipError> {
+    match reason
         .bytes()
         .position(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
     {
-        return Err(SipError::new(
-            SipErrorKind::InvalidReasonPhrase,
-            code_at + 4 + bad,
-        ));
+        Some(bad) => Err(SipError::new(SipErrorKind::InvalidReasonPhrase, at + bad)),
+        None => Ok(()),
     }
-    Ok(StatusLine { code, reason })
 }
 
 /// `SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT`, which must be 2.0.
