@@ -102,6 +102,12 @@ impl Layout {
         }
     }
 
+    /// The layout with `body` as the span of its body.
+    pub(crate) fn with_body(mut self, body: (u32, u32)) -> Self {
+        self.body = body;
+        self
+    }
+
     /// `true` when the Via header fields hold more than one via-parm.
     pub(crate) fn more_vias(&self) -> bool {
         self.more_vias

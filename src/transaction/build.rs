@@ -8,7 +8,9 @@
 use crate::decimal::{push_decimal, push_ipv4};
 use std::net::SocketAddr;
 
-use crate::sip::{HeaderName, SipMessage, Via};
+use smallvec::SmallVec;
+
+use crate::sip::{HeaderEntry, HeaderName, SipMessage, Via};
 
 /// Appends a SIP message, field by field, into a `Vec<u8>`.
 #[derive(Debug)]
@@ -16,6 +18,8 @@ pub(crate) struct MessageWriter {
     out: Vec<u8>,
     /// Header fields written so far.
     fields: usize,
+    /// Where the fields written with [`known_with`](Self::known_with) are.
+    known: SmallVec<[HeaderEntry; 6]>,
 }
 
 impl MessageWriter {
@@ -26,7 +30,11 @@ impl MessageWriter {
         out.push(b' ');
         out.extend_from_slice(uri.as_bytes());
         out.extend_from_slice(b" SIP/2.0\r\n");
-        MessageWriter { out, fields: 0 }
+        MessageWriter {
+            out,
+            fields: 0,
+            known: SmallVec::new(),
+        }
     }
 
     /// Starts a response: `SIP/2.0 code reason`.
@@ -37,7 +45,11 @@ impl MessageWriter {
         out.push(b' ');
         out.extend_from_slice(reason.as_bytes());
         out.extend_from_slice(b"\r\n");
-        MessageWriter { out, fields: 0 }
+        MessageWriter {
+            out,
+            fields: 0,
+            known: SmallVec::new(),
+        }
     }
 
     /// Appends `name: value`.
@@ -56,6 +68,32 @@ impl MessageWriter {
         value(&mut self.out);
         self.out.extend_from_slice(b"\r\n");
         self.fields += 1;
+        self
+    }
+
+    /// Appends `name: ` and whatever `value` writes, noting where the
+    /// field is, for a layout made without parsing the message
+    /// ([`finish_known`](Self::finish_known)).
+    pub(crate) fn known_with(
+        &mut self,
+        name: HeaderName<'static>,
+        value: impl FnOnce(&mut Vec<u8>),
+    ) -> &mut Self {
+        // Offsets fit in u32: the messages written are far smaller.
+        let field = self.out.len() as u32;
+        self.out.extend_from_slice(name.as_str().as_bytes());
+        self.out.extend_from_slice(b": ");
+        let start = self.out.len() as u32;
+        value(&mut self.out);
+        let end = self.out.len() as u32;
+        self.out.extend_from_slice(b"\r\n");
+        self.fields += 1;
+        self.known.push(HeaderEntry {
+            id: name.id(),
+            field,
+            start,
+            end,
+        });
         self
     }
 
@@ -85,6 +123,18 @@ impl MessageWriter {
             self.header(name.as_str(), value.value);
         }
         self
+    }
+
+    /// [`finish`](Self::finish), noting Content-Length with the fields
+    /// written by [`known_with`](Self::known_with): the message and where
+    /// those fields are.
+    pub(crate) fn finish_known(mut self, body: &[u8]) -> (Vec<u8>, SmallVec<[HeaderEntry; 6]>) {
+        self.known_with(HeaderName::ContentLength, |out| {
+            push_decimal(out, body.len() as u64)
+        });
+        self.out.extend_from_slice(b"\r\n");
+        self.out.extend_from_slice(body);
+        (self.out, self.known)
     }
 
     /// Appends Content-Length, the empty line and `body`; the message.

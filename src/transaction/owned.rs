@@ -75,6 +75,26 @@ impl OwnedMessage {
         }
     }
 
+    /// Keeps `bytes`, a message the crate wrote and checked, with its
+    /// `layout`, made from where it wrote each part.
+    pub(crate) fn laid_out(mut bytes: Vec<u8>, layout: Layout) -> Self {
+        bytes.shrink_to_fit();
+        let owned = OwnedMessage { bytes, layout };
+        // Every test run checks the written layout against the parser's.
+        #[cfg(debug_assertions)]
+        {
+            let parsed = parse_message_with(&owned.bytes, &owned.unbounded())
+                .expect("a checked message parses");
+            assert_eq!(
+                format!("{:?}", Layout::of(&parsed)),
+                format!("{:?}", owned.layout),
+                "the written layout of {:?}",
+                String::from_utf8_lossy(&owned.bytes)
+            );
+        }
+        owned
+    }
+
     /// The zero-copy view of the message, rebuilt from the layout kept with
     /// the bytes (no parsing).
     pub fn message(&self) -> SipMessage<'_> {

@@ -465,8 +465,7 @@ impl UserAgent {
             }
             _ => (spec, None),
         };
-        let bytes = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq);
-        let request = OwnedMessage::with_limits(bytes, self.config.limits.sip)
+        let request = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq)
             .map_err(UaError::InvalidMessage)?;
         let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
@@ -759,14 +758,14 @@ impl UserAgent {
         let bytes = w.finish(&spec.body);
         let appended = crate::sip::Appended {
             message: &bytes,
-            fields: appended_at..appended_end,
+            fields: &[appended_at..appended_end],
             // Content-Length included.
             other_fields: copied + 1,
             present: crate::sip::Present::RESPONSE,
             content_length: spec.body.len(),
             method: None,
         };
-        crate::sip::check_appended(&appended, &self.config.limits.sip)
+        crate::sip::check_appended(&appended, &self.config.limits.sip, None)
             .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).

@@ -6,7 +6,10 @@ use super::{Config, DialogRequestSpec, RequestSpec, Routing};
 use crate::decimal::{push_decimal, push_socket_addr};
 use crate::dialog::Dialog;
 use crate::rng::Rng;
-use crate::transaction::{MessageWriter, MAGIC_COOKIE};
+use crate::sip::{
+    check_appended, Appended, HeaderName, Layout, Present, SipError, SipErrorKind, Uri,
+};
+use crate::transaction::{MessageWriter, OwnedMessage, MAGIC_COOKIE};
 
 /// A new branch: the magic cookie and a random token (§8.1.1.7).
 pub(crate) fn new_branch(rng: &mut Rng) -> String {
@@ -21,7 +24,7 @@ pub(crate) const BRANCH_LEN: usize = 23;
 
 /// Appends our Via (with `rport`, RFC 3581) and Max-Forwards.
 fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
-    w.header_with("Via", |out| {
+    w.known_with(HeaderName::Via, |out| {
         out.extend_from_slice(b"SIP/2.0/");
         out.extend_from_slice(config.transport.as_str().as_bytes());
         out.push(b' ');
@@ -30,7 +33,7 @@ fn via(w: &mut MessageWriter, config: &Config, branch: &str) {
         out.extend_from_slice(branch.as_bytes());
         out.extend_from_slice(b";rport");
     });
-    w.header("Max-Forwards", "70");
+    w.known_with(HeaderName::MaxForwards, |out| out.extend_from_slice(b"70"));
 }
 
 /// Appends our Contact value: `contact` when the message (or its dialog)
@@ -55,7 +58,7 @@ pub(crate) fn write_contact(out: &mut Vec<u8>, config: &Config, contact: Option<
 }
 
 fn cseq(w: &mut MessageWriter, seq: u32, method: &str) {
-    w.header_with("CSeq", |out| {
+    w.known_with(HeaderName::CSeq, |out| {
         push_decimal(out, u64::from(seq));
         out.push(b' ');
         out.extend_from_slice(method.as_bytes());
@@ -92,6 +95,14 @@ pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
 
 /// An out-of-dialog request (§8.1.1): new branch, From tag and Call-ID;
 /// the preloaded Route of [`Routing::PreloadedRoute`] (§8.1.2).
+///
+/// Checked as the parser would check it, and laid out without parsing it
+/// again: the fields the user agent writes from values valid by
+/// construction (Via, Max-Forwards, Call-ID, CSeq, Content-Length) are
+/// taken as written; the Request-URI and every field made of the
+/// application's or the configuration's values (Route, From, To, Contact,
+/// Allow, Supported, further fields) are checked
+/// ([`check_appended`](crate::sip::check_appended)).
 pub(crate) fn request(
     config: &Config,
     spec: &RequestSpec,
@@ -99,23 +110,69 @@ pub(crate) fn request(
     from_tag: &str,
     call_id: &str,
     seq: u32,
-) -> Vec<u8> {
+) -> Result<OwnedMessage, SipError> {
+    let limits = &config.limits.sip;
     let method = spec.method.as_str();
+    let uri_at = method.len() + 1;
+    Uri::parse_with(&spec.target, &limits.values)
+        .map_err(|_| SipError::new(SipErrorKind::InvalidRequestUri, uri_at))?;
     let mut w = MessageWriter::request(method, &spec.target);
     via(&mut w, config, branch);
+    let addresses = w.len();
     if config.routing == Routing::PreloadedRoute {
         w.header("Route", &config.preloaded_route());
     }
     tagged(&mut w, "From", &spec.from, from_tag);
     w.header("To", &spec.to);
-    w.header("Call-ID", call_id);
+    let addresses = addresses..w.len();
+    w.known_with(HeaderName::CallId, |out| {
+        out.extend_from_slice(call_id.as_bytes())
+    });
     cseq(&mut w, seq, method);
+    let rest = w.len();
     w.header_with("Contact", |out| {
         write_contact(out, config, spec.contact.as_deref())
     });
     capabilities(&mut w, config);
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
-    w.finish(&spec.body)
+    let checked = [addresses, rest..w.len()];
+    let (bytes, known) = w.finish_known(&spec.body);
+    let appended = Appended {
+        message: &bytes,
+        fields: &checked,
+        other_fields: known.len(),
+        present: Present {
+            via: true,
+            max_forwards: true,
+            call_id: true,
+            cseq: true,
+            from: false,
+            to: false,
+        },
+        content_length: spec.body.len(),
+        method: Some(method),
+    };
+    let mut fields = Vec::with_capacity(known.len() + 8);
+    let more_vias = check_appended(&appended, limits, Some(&mut fields))?;
+    fields.extend_from_slice(&known);
+    fields.sort_unstable_by_key(|f| f.field);
+    // Offsets fit in u32: the message is within the size limit.
+    let head_end = (bytes.len() - spec.body.len()) as u32;
+    let layout = Layout::written_request(
+        (0, method.len() as u32),
+        (uri_at as u32, (uri_at + spec.target.len()) as u32),
+        fields.into_boxed_slice(),
+        head_end,
+        more_vias,
+        &limits.values,
+    )
+    // An empty body is the empty span, as the parser's layout has it.
+    .with_body(if spec.body.is_empty() {
+        (0, 0)
+    } else {
+        (head_end, bytes.len() as u32)
+    });
+    Ok(OwnedMessage::laid_out(bytes, layout))
 }
 
 /// A request inside `dialog` with CSeq `seq` (§12.2.1.1): Request-URI and

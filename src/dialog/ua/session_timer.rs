@@ -15,7 +15,6 @@ use super::{
 };
 use crate::dialog::DialogId;
 use crate::sip::{Method, OptionTag, Refresher, SipMessage};
-use crate::transaction::OwnedMessage;
 
 /// How this UA refreshes a session it is the refresher of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,8 +494,8 @@ impl UserAgent {
         };
         let branch = outgoing::new_branch(&mut self.rng);
         let sent = with_session_headers(spec.clone(), &st, floor, floor);
-        let bytes = outgoing::request(&self.config, &sent, &branch, &key.1, &key.0, seq);
-        let Ok(request) = OwnedMessage::with_limits(bytes, self.config.limits.sip) else {
+        let Ok(request) = outgoing::request(&self.config, &sent, &branch, &key.1, &key.0, seq)
+        else {
             return;
         };
         // The first INVITE was routed, so its retry (same target and

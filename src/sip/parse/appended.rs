@@ -19,7 +19,7 @@
 use core::ops::Range;
 
 use super::{field_parts, fields, Seen, WATCHED};
-use crate::sip::message::HeaderValue;
+use crate::sip::message::{HeaderEntry, HeaderValue};
 use crate::sip::{HeaderName, Limits, SipError, SipErrorKind};
 
 /// The single-instance fields (and Via) a message already holds before
@@ -52,8 +52,9 @@ impl Present {
 pub(crate) struct Appended<'a> {
     /// The message, whole: start line, header section and body.
     pub(crate) message: &'a [u8],
-    /// The appended fields: whole lines, each with its CRLF.
-    pub(crate) fields: Range<usize>,
+    /// The appended fields, in order: runs of whole lines, each line with
+    /// its CRLF.
+    pub(crate) fields: &'a [Range<usize>],
     /// How many header fields the message holds besides the appended ones
     /// (Content-Length included).
     pub(crate) other_fields: usize,
@@ -70,53 +71,70 @@ pub(crate) struct Appended<'a> {
 /// Checks `appended` under `limits`: `Ok` exactly when the parser accepts
 /// the whole message, but for an empty line among the appended fields
 /// (see the module documentation); on error, the cause and its offset in
-/// the message.
-pub(crate) fn check_appended(appended: &Appended<'_>, limits: &Limits) -> Result<(), SipError> {
+/// the message. Each appended field, as the parser would cut it, goes to
+/// `entries`; `Ok(true)` when one of them is a Via.
+pub(crate) fn check_appended(
+    appended: &Appended<'_>,
+    limits: &Limits,
+    mut entries: Option<&mut Vec<HeaderEntry>>,
+) -> Result<bool, SipError> {
     let message = appended.message;
     let max_size = limits.max_message_size.min(u32::MAX as usize);
     if message.len() > max_size {
         return Err(SipError::new(SipErrorKind::MessageTooLarge, max_size));
     }
-    let Range { start, end } = appended.fields;
-    let region = message.get(start..end).ok_or(SipError::new(
-        SipErrorKind::UnterminatedHeaders,
-        message.len(),
-    ))?;
-    let text = core::str::from_utf8(region)
-        .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
     let present = appended.present;
+    let end = appended.fields.last().map_or(0, |r| r.end);
     let mut seen = Seen {
         content_length: Some((appended.content_length, end)),
         max_forwards: present.max_forwards,
         ..Seen::default()
     };
     let mut count = appended.other_fields;
-    let mut at = 0;
     let mut added = Present::default();
-    while at < text.len() {
-        if text.as_bytes().get(at..at + 2) == Some(b"\r\n") {
-            return Err(SipError::new(SipErrorKind::UnterminatedHeaders, start + at));
+    for &Range { start, end } in appended.fields {
+        let region = message.get(start..end).ok_or(SipError::new(
+            SipErrorKind::UnterminatedHeaders,
+            message.len(),
+        ))?;
+        let text = core::str::from_utf8(region)
+            .map_err(|e| SipError::new(SipErrorKind::InvalidUtf8, start + e.valid_up_to()))?;
+        let mut at = 0;
+        while at < text.len() {
+            if text.as_bytes().get(at..at + 2) == Some(b"\r\n") {
+                return Err(SipError::new(SipErrorKind::UnterminatedHeaders, start + at));
+            }
+            if count >= limits.max_headers {
+                return Err(SipError::new(SipErrorKind::TooManyHeaders, start + at));
+            }
+            count += 1;
+            let field_end = field_end(text.as_bytes(), at, limits.max_header_len)
+                .map_err(|(kind, i)| SipError::new(kind, start + i))?;
+            let field = text.get(at..field_end).unwrap_or_default();
+            let parts = field_parts(field.as_bytes())
+                .map_err(|(kind, i)| SipError::new(kind, start + at + i))?;
+            if WATCHED[usize::from(parts.id)] {
+                let value = HeaderValue {
+                    value: field
+                        .get(parts.value_start..parts.value_end)
+                        .unwrap_or_default(),
+                    offset: start + at + parts.value_start,
+                };
+                let name = HeaderName::from_id(parts.id).unwrap_or(HeaderName::Via);
+                check_value(name, &value, appended, &mut seen, &mut added, limits)?;
+            }
+            if let Some(entries) = entries.as_deref_mut() {
+                // Offsets fit in u32: larger messages were refused above.
+                let offset = |i: usize| (start + at + i) as u32;
+                entries.push(HeaderEntry {
+                    id: parts.id,
+                    field: offset(0),
+                    start: offset(parts.value_start),
+                    end: offset(parts.value_end),
+                });
+            }
+            at = field_end + 2;
         }
-        if count >= limits.max_headers {
-            return Err(SipError::new(SipErrorKind::TooManyHeaders, start + at));
-        }
-        count += 1;
-        let field_end = field_end(text.as_bytes(), at, limits.max_header_len)
-            .map_err(|(kind, i)| SipError::new(kind, start + i))?;
-        let field = text.get(at..field_end).unwrap_or_default();
-        let parts = field_parts(field.as_bytes())
-            .map_err(|(kind, i)| SipError::new(kind, start + at + i))?;
-        if WATCHED[usize::from(parts.id)] {
-            let value = HeaderValue {
-                value: field
-                    .get(parts.value_start..parts.value_end)
-                    .unwrap_or_default(),
-                offset: start + at + parts.value_start,
-            };
-            let name = HeaderName::from_id(parts.id).unwrap_or(HeaderName::Via);
-            check_value(name, &value, appended, &mut seen, &mut added, limits)?;
-        }
-        at = field_end + 2;
     }
     if count > limits.max_headers {
         return Err(SipError::new(SipErrorKind::TooManyHeaders, end));
@@ -138,7 +156,7 @@ pub(crate) fn check_appended(appended: &Appended<'_>, limits: &Limits) -> Result
     if !has(present.via, added.via) {
         return missing(HeaderName::Via);
     }
-    Ok(())
+    Ok(added.via)
 }
 
 /// The value checks of the parser for the appended field `name`, and the
@@ -246,14 +264,14 @@ mod tests {
         let (m, fields) = response(extra, body);
         let appended = Appended {
             message: &m,
-            fields,
+            fields: &[fields],
             other_fields: 6,
             present: Present::RESPONSE,
             content_length: body.len(),
             method: None,
         };
         let parsed = parse_message_with(&m, limits).is_ok();
-        (check_appended(&appended, limits), parsed)
+        (check_appended(&appended, limits, None).map(drop), parsed)
     }
 
     #[test]
