@@ -348,3 +348,66 @@ fn a_recording_leg_does_not_keep_a_failed_set_up_alive() {
         panic!("not idle: {e}");
     }
 }
+
+/// Every 202 Accepted (each hop of each copy).
+fn any_202(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"SIP/2.0 202")
+}
+
+/// `fuzz/corpus/group_session/refer-timed-out-after-terminated-notify-428a7235…`:
+/// Alice asks for her session to be recorded; every 202 to her REFER is
+/// held back past the REFER's Timer F (64*T1), while the History
+/// Function's terminating NOTIFY reaches her and creates the REFER's
+/// dialog (RFC 6665 §4.1.2.4). The REFER then times out: 408 is reported
+/// and the request forgotten, but the dialog the NOTIFY created was kept
+/// for ever — no subscription on it, no deadline — and Alice's client
+/// never went idle. A REFER that fails (timeout or a non-2xx) leaves no
+/// subscription (RFC 3515 §2.4.4), so the request's dialog ends with it.
+#[test]
+fn a_refer_timing_out_after_its_terminating_notify_leaves_no_dialog() {
+    let (mut sim, _history, c) = network();
+    let alice = c[0];
+    let now = sim.now();
+    let session = sim
+        .client(alice)
+        .start_ad_hoc(&["sip:bob@example.com", "sip:carol@example.com"], now)
+        .unwrap();
+    sim.run_for(Duration::from_secs(2)).unwrap();
+    assert!(sim.client_ref(alice).is_established(session));
+    let dialogs_of_the_session = sim.client_ref(alice).user_agent().dialogs().count();
+
+    sim.delay_matching(any_202, Duration::from_secs(100));
+    let now = sim.now();
+    sim.client(alice)
+        .request_recording(session, HISTORY_URI, now)
+        .unwrap();
+    sim.run_for_with(Duration::from_secs(40), accept).unwrap();
+    let events = sim.client_events(alice);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        ClientEvent::RecordingRequestNotified {
+            terminated: true,
+            ..
+        }
+    )));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ClientEvent::RecordingRequestAnswered { status: 408, .. })));
+    assert_eq!(
+        sim.client_ref(alice).user_agent().dialogs().count(),
+        dialogs_of_the_session,
+        "the REFER's dialog ended with it:\n{}",
+        sim.ladder()
+    );
+
+    for &client in &c {
+        let sessions: Vec<_> = sim.client_ref(client).sessions().collect();
+        for s in sessions {
+            let now = sim.now();
+            let _ = sim.client(client).leave(s, now);
+        }
+    }
+    if let Err(e) = sim.run_until_idle_with(Duration::from_secs(600), accept) {
+        panic!("not idle: {e}");
+    }
+}

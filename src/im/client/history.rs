@@ -234,7 +234,8 @@ impl ImClient {
                 self.dialogs.insert(d, DialogUse::Refer(id));
             }
         } else {
-            self.recording_requests.remove(&id);
+            // Refused: a dialog a NOTIFY created ends with the request.
+            self.forget_recording_request(id);
         }
         self.event(Event::RecordingRequestAnswered {
             request: id,
@@ -281,9 +282,12 @@ impl ImClient {
         }
     }
 
-    /// The REFER of `id` got no answer (408 reported).
+    /// The REFER of `id` got no answer (408 reported). No subscription
+    /// follows a failed REFER (RFC 3515 §2.4.4): a dialog that a NOTIFY of
+    /// it created (RFC 6665 §4.1.2.4) ends with the request.
     pub(super) fn refer_timed_out(&mut self, id: RecordingRequestId) {
-        if self.recording_requests.remove(&id).is_some() {
+        if self.recording_requests.contains_key(&id) {
+            self.forget_recording_request(id);
             self.event(Event::RecordingRequestAnswered {
                 request: id,
                 status: 408,
