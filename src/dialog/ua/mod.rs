@@ -754,18 +754,18 @@ impl UserAgent {
         if let Some(ct) = &spec.content_type {
             w.header("Content-Type", ct);
         }
-        let appended_end = w.len();
+        let appended = appended_at..w.len();
         let bytes = w.finish(&spec.body);
-        let appended = crate::sip::Appended {
+        let check = crate::sip::Appended {
             message: &bytes,
-            fields: &[appended_at..appended_end],
+            fields: core::slice::from_ref(&appended),
             // Content-Length included.
             other_fields: copied + 1,
             present: crate::sip::Present::RESPONSE,
             content_length: spec.body.len(),
             method: None,
         };
-        crate::sip::check_appended(&appended, &self.config.limits.sip, None)
+        crate::sip::check_appended(&check, &self.config.limits.sip, None)
             .map_err(UaError::InvalidMessage)?;
 
         // Dialog state (§12.1.1, §13.3.1).

@@ -264,7 +264,7 @@ mod tests {
         let (m, fields) = response(extra, body);
         let appended = Appended {
             message: &m,
-            fields: &[fields],
+            fields: core::slice::from_ref(&fields),
             other_fields: 6,
             present: Present::RESPONSE,
             content_length: body.len(),
@@ -313,8 +313,10 @@ mod tests {
 
     #[test]
     fn limits_are_those_of_the_parser() {
-        let mut limits = Limits::default();
-        limits.max_headers = 7;
+        let limits = Limits {
+            max_headers: 7,
+            ..Limits::default()
+        };
         assert_eq!(check("A: 1\r\n", "", &limits), (Ok(()), true));
         let (checked, parsed) = check("A: 1\r\nB: 2\r\n", "", &limits);
         assert_eq!(
@@ -322,8 +324,10 @@ mod tests {
             Err(SipErrorKind::TooManyHeaders)
         );
         assert!(!parsed);
-        let mut limits = Limits::default();
-        limits.max_header_len = 40;
+        let limits = Limits {
+            max_header_len: 40,
+            ..Limits::default()
+        };
         let (checked, _) = check(&format!("Subject: {}\r\n", "x".repeat(40)), "", &limits);
         assert_eq!(
             checked.map_err(|e| e.kind),
