@@ -2,12 +2,16 @@
 //! index keeping only a keyed hash of it.
 //!
 //! The keys (Call-IDs, session and leg tokens) arrive in what peers send, so
-//! they are hashed with the standard library's SipHash under this index's
-//! random keys; every hit is checked against the value's owner (`is`), and a
-//! key whose hash another key holds (which a peer cannot aim at without the
-//! keys) goes to a small map of copied keys instead.
+//! they are hashed with a keyed hash (foldhash under this index's random
+//! seed); every hit is checked against the value's owner (`is`), and a key
+//! whose hash another key holds goes to a small map of copied keys instead,
+//! hashed with the standard library's SipHash. A peer that found colliding
+//! keys (which it cannot aim at without the seed) would only move them to
+//! that map: lookups stay correct, and the map is the DoS-resistant one.
 
-use std::collections::hash_map::{Entry, HashMap, RandomState};
+use std::collections::hash_map::{Entry, HashMap};
+
+use foldhash::fast::RandomState;
 use std::hash::BuildHasher;
 
 use crate::hash::IdMap;
@@ -25,7 +29,7 @@ pub(crate) struct KeyedIndex<V> {
 impl<V> Default for KeyedIndex<V> {
     fn default() -> Self {
         KeyedIndex {
-            keys: RandomState::new(),
+            keys: RandomState::default(),
             by_hash: IdMap::default(),
             overflow: HashMap::new(),
         }

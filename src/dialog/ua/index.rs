@@ -2,15 +2,18 @@
 //! copy of the identifiers.
 //!
 //! Call-IDs and tags are chosen by peers, so they are hashed with a keyed
-//! hash (the standard library's SipHash under this index's random keys):
-//! the index keeps the 64-bit hash and the dialog it names, and every hit is
-//! checked against the dialog itself. Two identifiers with the same hash
-//! (which a peer cannot aim at without the keys) are still told apart: the
-//! second one goes to a small map of copied identifiers. One table serves
+//! hash (foldhash under this index's random seed): the index keeps the
+//! 64-bit hash and the dialog it names, and every hit is checked against
+//! the dialog itself. Two identifiers with the same hash (which a peer
+//! cannot aim at without the seed) are still told apart: the second one
+//! goes to a small map of copied identifiers, hashed with the standard
+//! library's DoS-resistant SipHash. One table serves
 //! both lookups: a server holds a dialog per participant, and a table entry
 //! per dialog and key would cost more than the rest of its index.
 
-use std::collections::hash_map::{Entry, HashMap, RandomState};
+use std::collections::hash_map::{Entry, HashMap};
+
+use foldhash::fast::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use crate::dialog::DialogId;

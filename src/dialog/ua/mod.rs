@@ -714,8 +714,14 @@ impl UserAgent {
                 w.header("Record-Route", rr.value);
             }
         }
-        // What follows is appended to fields copied from the request, which
-        // the parser accepted: only the appended ones are checked below.
+        let capabilities = answers_initial || refresh;
+        if capabilities {
+            // A typed set: valid as written.
+            w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
+        }
+        // What follows is appended to fields copied from the request (and
+        // Allow), which the parser accepted: only the appended ones are
+        // checked below.
         let (appended_at, copied) = (w.len(), w.fields());
         // The Contact: the response's own for a dialog-creating answer, the
         // dialog's for a refresh (and the 2xx confirming an early dialog)
@@ -730,11 +736,10 @@ impl UserAgent {
                     .and_then(|e| e.dialog.local_contact().map(str::to_owned))
             })
         };
-        if answers_initial || refresh {
+        if capabilities {
             w.header_with("Contact", |out| {
                 outgoing::write_contact(out, &self.config, contact.as_deref())
             });
-            w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
         }
         let session = if (200..300).contains(&code) {
             self.session_uas_answer(&msg, &spec.headers)

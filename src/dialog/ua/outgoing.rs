@@ -84,12 +84,16 @@ fn extras(w: &mut MessageWriter, headers: &[(String, String)], content_type: Opt
     }
 }
 
-/// Appends Allow and Supported, for requests and responses that establish
-/// or refresh a dialog.
-pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
-    w.header_with("Allow", |out| config.capabilities.allow.write(out));
+/// Appends Allow and Supported, for requests that establish or refresh a
+/// dialog, noted for the layout ([`MessageWriter::known_with`]).
+fn capabilities(w: &mut MessageWriter, config: &Config) {
+    w.known_with(HeaderName::Allow, |out| {
+        config.capabilities.allow.write(out)
+    });
     if !config.capabilities.supported.is_empty() {
-        w.header_with("Supported", |out| config.capabilities.supported.write(out));
+        w.known_with(HeaderName::Supported, |out| {
+            config.capabilities.supported.write(out)
+        });
     }
 }
 
@@ -98,10 +102,10 @@ pub(crate) fn capabilities(w: &mut MessageWriter, config: &Config) {
 ///
 /// Checked as the parser would check it, and laid out without parsing it
 /// again: the fields the user agent writes from values valid by
-/// construction (Via, Max-Forwards, Call-ID, CSeq, Content-Length) are
-/// taken as written; the Request-URI and every field made of the
-/// application's or the configuration's values (Route, From, To, Contact,
-/// Allow, Supported, further fields) are checked
+/// construction (Via, Max-Forwards, Call-ID, CSeq, Allow, Supported,
+/// Content-Length) are taken as written; the Request-URI and every field
+/// made of the application's or the configuration's values (Route, From,
+/// To, Contact, further fields) are checked
 /// ([`check_appended`](crate::sip::check_appended)).
 pub(crate) fn request(
     config: &Config,
@@ -129,11 +133,12 @@ pub(crate) fn request(
         out.extend_from_slice(call_id.as_bytes())
     });
     cseq(&mut w, seq, method);
+    // Allow and Supported are typed sets: valid as written.
+    capabilities(&mut w, config);
     let rest = w.len();
     w.header_with("Contact", |out| {
         write_contact(out, config, spec.contact.as_deref())
     });
-    capabilities(&mut w, config);
     extras(&mut w, &spec.headers, spec.content_type.as_deref());
     let checked = [addresses, rest..w.len()];
     let (bytes, known) = w.finish_known(&spec.body);
