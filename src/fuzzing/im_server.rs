@@ -7,7 +7,7 @@
 //!
 //! Checked besides "never panics": no call leaves a deadline at or before
 //! `now`; every INVITE and SDP-carrying message the server sends parses
-//! (the user agent parses every message it builds); the server never hosts
+//! (the user agent checks every message it builds); the server never hosts
 //! more sessions than its limit.
 
 use std::net::SocketAddr;
@@ -65,10 +65,11 @@ impl World {
     fn drain(&mut self) {
         while let Some(output) = self.server.poll_output() {
             match output {
-                // Every message the user agent sends was parsed when it was
-                // built (`OwnedMessage::with_limits`); only those the
-                // world keeps (INVITEs to answer, SDPs with a path) are
-                // parsed again, to check them and read them.
+                // Every message the user agent sends was checked when it
+                // was built (the fields it did not copy or make itself,
+                // with the parser's verdict: `sip::parse::appended`); only
+                // those the world keeps (INVITEs to answer, SDPs with a
+                // path) are parsed here, to check them and read them.
                 Output::Transmit(t) => {
                     let invite = t.bytes.starts_with(b"INVITE ");
                     // Stateless answers are built from what a malformed
