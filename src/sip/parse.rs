@@ -499,6 +499,7 @@ static WATCHED: [bool; 256] = {
 impl<'a> Seen<'a> {
     /// Notes one header field, the `index`th, checking single-instance
     /// fields and the scalars as they come.
+    #[inline]
     fn add(
         &mut self,
         name: HeaderName<'a>,
