@@ -102,8 +102,8 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             &format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
-        .with_header("Refer-To", &format!("<{IDENTITY}>"))
-        .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
+        .with_header("Refer-To", format!("<{IDENTITY}>"))
+        .with_header("P-Asserted-Identity", format!("<{ALICE}>"));
         net.node(0).scripted().send(refer, now);
         // A minute: the recording stays up (its conference subscription
         // keeps a refresh deadline) until the IM Server ends it.
@@ -151,7 +151,7 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
             &format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
-        .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+        .with_header("P-Asserted-Identity", format!("<{ALICE}>"))
         .with_body("multipart/mixed;boundary=b7", body.into_bytes());
         client.send(invite, now);
         run(&mut net);

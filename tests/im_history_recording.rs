@@ -103,8 +103,8 @@ fn refer(net: &mut Net) {
         &format!("<{ALICE}>"),
         "<sip:history@im.example.com>",
     )
-    .with_header("Refer-To", &format!("<{IDENTITY}>"))
-    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
+    .with_header("Refer-To", format!("<{IDENTITY}>"))
+    .with_header("P-Asserted-Identity", format!("<{ALICE}>"));
     net.node(0).scripted().send(spec, now);
 }
 
@@ -467,8 +467,8 @@ fn ims_initiator_is_the_network_asserted_identity_of_the_refer() {
         "\"Anonymous\" <sip:anonymous@anonymous.invalid>",
         "<sip:history@im.example.com>",
     )
-    .with_header("Refer-To", &format!("<{IDENTITY}>"))
-    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("Refer-To", format!("<{IDENTITY}>"))
+    .with_header("P-Asserted-Identity", format!("<{ALICE}>"))
     .with_header("Privacy", "id");
     net.node(0).scripted().send(spec, now);
     run(&mut net);

@@ -111,7 +111,7 @@ fn invite(net: &mut Net, refs: Option<&[&str]>, pai: Option<&str>, direction: Di
     .with_header("Accept-Contact", "*;+g.oma.sip-im")
     .with_body(&ct, body.into_bytes());
     if let Some(p) = pai {
-        spec = spec.with_header("P-Asserted-Identity", &format!("<{p}>"));
+        spec = spec.with_header("P-Asserted-Identity", format!("<{p}>"));
     }
     client.send(spec, now);
 }
@@ -560,7 +560,7 @@ fn ims_requester_is_the_network_asserted_identity() {
         "\"Anonymous\" <sip:anonymous@anonymous.invalid>",
         "<sip:history@im.example.com>",
     )
-    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("P-Asserted-Identity", format!("<{ALICE}>"))
     .with_header("Privacy", "id")
     .with_body("multipart/mixed;boundary=b", body.into_bytes());
     client.send(spec, now);

@@ -393,8 +393,8 @@ mod history {
             &format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
-        .with_header("Refer-To", &format!("<{IDENTITY}>"))
-        .with_header("P-Asserted-Identity", &format!("<{ALICE}>"));
+        .with_header("Refer-To", format!("<{IDENTITY}>"))
+        .with_header("P-Asserted-Identity", format!("<{ALICE}>"));
         net.node(0).scripted().send(spec, now);
         let until = net.now() + Duration::from_secs(60);
         net.run_until(until);

@@ -39,14 +39,7 @@ pub enum ServerKey {
     /// A request whose top Via branch starts with the magic cookie: the
     /// branch, the sent-by (host lower-cased, port) and the method, with ACK
     /// counted as INVITE.
-    Branch {
-        /// The branch parameter.
-        branch: String,
-        /// The sent-by of the top Via, `host:port`, host in lower case.
-        sent_by: String,
-        /// The method (`INVITE` for ACK).
-        method: String,
-    },
+    Branch(BranchKey),
     /// An RFC 2543 request (no magic cookie): Request-URI, From tag, Call-ID,
     /// CSeq number and method (INVITE for ACK) and the top Via; the To tag
     /// for requests other than INVITE and ACK (the ACK's To tag is the one
@@ -87,17 +80,12 @@ impl ServerKey {
     fn with_method(request: &SipMessage<'_>, method: &str) -> Result<ServerKey, SipError> {
         let via = top_via(request)?;
         if let Some(branch) = via.branch().filter(|b| b.starts_with(MAGIC_COOKIE)) {
-            let mut sent_by = String::with_capacity(32);
-            let mut host = Vec::with_capacity(24);
-            via.host.write(&mut host);
-            sent_by.push_str(&String::from_utf8_lossy(&host).to_ascii_lowercase());
-            sent_by.push(':');
-            sent_by.push_str(&via.port.unwrap_or(0).to_string());
-            return Ok(ServerKey::Branch {
-                branch: branch.to_owned(),
-                sent_by,
-                method: method.to_owned(),
-            });
+            return Ok(ServerKey::Branch(BranchKey::new(
+                branch,
+                &via.host,
+                via.port.unwrap_or(0),
+                method,
+            )));
         }
         let tag =
             |r: Option<Result<crate::sip::NameAddr<'_>, SipError>>| -> Result<String, SipError> {
@@ -126,6 +114,74 @@ impl ServerKey {
             method: method.to_owned(),
             top_via: via.to_string(),
         })
+    }
+}
+
+/// The §17.2.3 key of a request with an RFC 3261 branch, held in one
+/// string (`METHOD sent-by branch`: none of the three holds a space), so
+/// that making or copying a key costs one allocation.
+///
+/// ```
+/// use oma_im::sip::parse_message;
+/// use oma_im::transaction::ServerKey;
+///
+/// let ack = parse_message(
+///     b"ACK sip:bob@example.com SIP/2.0\r\n\
+///       Via: SIP/2.0/UDP PC33.Example.COM;branch=z9hG4bK776asdhds\r\n\
+///       From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>;tag=2\r\n\
+///       Call-ID: a84b4c76e66710\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+/// )
+/// .unwrap();
+/// let ServerKey::Branch(key) = ServerKey::of_request(&ack).unwrap() else {
+///     panic!("an RFC 3261 branch")
+/// };
+/// assert_eq!(key.method(), "INVITE");
+/// assert_eq!(key.sent_by(), "pc33.example.com:0");
+/// assert_eq!(key.branch(), "z9hG4bK776asdhds");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BranchKey(String);
+
+impl BranchKey {
+    fn new(branch: &str, host: &crate::sip::Host<'_>, port: u16, method: &str) -> BranchKey {
+        let mut text = Vec::with_capacity(method.len() + branch.len() + 32);
+        text.extend_from_slice(method.as_bytes());
+        text.push(b' ');
+        let host_at = text.len();
+        host.write(&mut text);
+        text[host_at..].make_ascii_lowercase();
+        text.push(b':');
+        crate::decimal::push_decimal(&mut text, u64::from(port));
+        text.push(b' ');
+        text.extend_from_slice(branch.as_bytes());
+        // Every part is text: the method and the branch are `str`, a host
+        // writes as text.
+        BranchKey(
+            String::from_utf8(text)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
+    }
+
+    fn parts(&self) -> (&str, &str, &str) {
+        let mut parts = self.0.splitn(3, ' ');
+        let mut next = || parts.next().unwrap_or_default();
+        (next(), next(), next())
+    }
+
+    /// The method (`INVITE` for ACK).
+    pub fn method(&self) -> &str {
+        self.parts().0
+    }
+
+    /// The sent-by of the top Via, `host:port`, host in lower case (port 0
+    /// when the Via has none).
+    pub fn sent_by(&self) -> &str {
+        self.parts().1
+    }
+
+    /// The branch parameter, with the magic cookie.
+    pub fn branch(&self) -> &str {
+        self.parts().2
     }
 }
 

@@ -74,7 +74,7 @@ mod transport;
 pub use build::reason_phrase;
 pub(crate) use build::{cancel_for, MessageWriter};
 pub use client::{ClientState, ClientTransaction};
-pub use key::{ClientKey, ServerKey, MAGIC_COOKIE};
+pub use key::{BranchKey, ClientKey, ServerKey, MAGIC_COOKIE};
 pub use owned::OwnedMessage;
 pub use server::{
     response_destination, RespondError, ResponseWriter, ServerState, ServerTransaction,

@@ -170,9 +170,9 @@ fn refer(net: &mut hs::Net, pai: Option<&str>) {
         "<sip:mallory@example.com>",
         "<sip:history@im.example.com>",
     )
-    .with_header("Refer-To", &format!("<{IDENTITY}>"));
+    .with_header("Refer-To", format!("<{IDENTITY}>"));
     if let Some(p) = pai {
-        spec = spec.with_header("P-Asserted-Identity", &format!("<{p}>"));
+        spec = spec.with_header("P-Asserted-Identity", format!("<{p}>"));
     }
     net.node(0).scripted().send(spec, now);
 }
@@ -258,7 +258,7 @@ fn the_history_function_refuses_a_retrieval_with_a_forged_identity() {
         "<sip:history@im.example.com>",
     )
     .with_header("Accept-Contact", "*;+g.oma.sip-im")
-    .with_header("P-Asserted-Identity", &format!("<{ALICE}>"))
+    .with_header("P-Asserted-Identity", format!("<{ALICE}>"))
     .with_body("multipart/mixed;boundary=b", body.into_bytes());
     mallory.send(spec, now);
     run_history(&mut net);

@@ -16,7 +16,7 @@ use crate::transaction::{
     OwnedMessage, Rejection, ServerKey, ServerState, ServerTransaction, Transmit, Transport,
 };
 
-use super::{MergeKey, ResponseSpec};
+use super::{InviteSetKey, MergeKey, ResponseSpec};
 
 /// The merge key of a request received outside a dialog (§8.2.2.2).
 fn merge_key(request: &SipMessage<'_>) -> Option<MergeKey> {
@@ -517,7 +517,7 @@ impl UserAgent {
     /// dialog and its ACK, early dialogs ended by a final response.
     fn invite_response(
         &mut self,
-        set_key: &(String, String),
+        set_key: &InviteSetKey,
         response: &SipMessage<'_>,
         code: u16,
         now: Instant,
@@ -541,7 +541,7 @@ impl UserAgent {
         if code == 100 {
             return None;
         }
-        let existing = self.find_dialog(&set_key.0, &set_key.1, &to_tag);
+        let existing = self.find_dialog(set_key.call_id(), set_key.local_tag(), &to_tag);
         let dialog = match existing {
             Some(d) => {
                 let max = self.config.limits.max_route_set;
@@ -718,7 +718,7 @@ impl UserAgent {
             }
             return;
         }
-        let set_key = (call_id, from_tag);
+        let set_key = InviteSetKey::new(&call_id, &from_tag);
         let request = match self.invite_sets.get(&set_key) {
             Some(set) if set.seq == seq => set.request.clone(),
             _ => {

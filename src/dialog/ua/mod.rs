@@ -94,7 +94,26 @@ struct ServerEntry {
 /// a dialog (RFC 3261 §8.2.2.2).
 type MergeKey = (String, String, u32, String);
 
-type InviteSetKey = (String, String);
+/// An INVITE this UA sent, across its forks and retries: its Call-ID and
+/// From tag, in one shared string (`call-id from-tag`: neither holds a
+/// space), so that the client transaction, the dialogs and the expiry
+/// queue that name the set share it instead of copying it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct InviteSetKey(std::sync::Arc<str>);
+
+impl InviteSetKey {
+    fn new(call_id: &str, from_tag: &str) -> Self {
+        InviteSetKey([call_id, " ", from_tag].concat().into())
+    }
+
+    fn call_id(&self) -> &str {
+        self.0.split_once(' ').map_or(&*self.0, |(c, _)| c)
+    }
+
+    fn local_tag(&self) -> &str {
+        self.0.split_once(' ').map_or("", |(_, t)| t)
+    }
+}
 
 /// The dialogs an INVITE this UA sent created, across forks (§13.2.2.4).
 #[derive(Debug)]
@@ -469,7 +488,8 @@ impl UserAgent {
             .map_err(UaError::InvalidMessage)?;
         let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
-        let invite_set = (spec.method == Method::Invite).then_some((call_id, from_tag));
+        let invite_set =
+            (spec.method == Method::Invite).then(|| InviteSetKey::new(&call_id, &from_tag));
         let session = session.map(|(own, se, min)| {
             let mut kept = spec;
             kept.headers.truncate(own);

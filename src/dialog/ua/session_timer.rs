@@ -385,10 +385,13 @@ impl UserAgent {
             RefreshMethod::Invite => Method::Invite,
             RefreshMethod::Update => Method::Update,
         })
-        .with_header("Session-Expires", &format!("{interval};refresher=uac"))
-        .with_header("Min-SE", &min_se.to_string());
+        .with_header("Session-Expires", format!("{interval};refresher=uac"))
+        .with_header("Min-SE", min_se.to_string());
         // The peer must see `timer` supported, or it names itself refresher.
-        spec = spec.with_header("Supported", &String::from_utf8_lossy(&supported));
+        spec = spec.with_header(
+            "Supported",
+            String::from_utf8_lossy(&supported).into_owned(),
+        );
         if let (RefreshMethod::Invite, Some((ct, body))) = (method, entry.session_body.as_deref()) {
             spec = spec.with_body(ct, body.clone());
         }
@@ -494,8 +497,14 @@ impl UserAgent {
         };
         let branch = outgoing::new_branch(&mut self.rng);
         let sent = with_session_headers(spec.clone(), &st, floor, floor);
-        let Ok(request) = outgoing::request(&self.config, &sent, &branch, &key.1, &key.0, seq)
-        else {
+        let Ok(request) = outgoing::request(
+            &self.config,
+            &sent,
+            &branch,
+            key.local_tag(),
+            key.call_id(),
+            seq,
+        ) else {
             return;
         };
         // The first INVITE was routed, so its retry (same target and

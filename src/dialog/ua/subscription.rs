@@ -107,9 +107,10 @@ impl SubscribeSpec {
         }
     }
 
-    /// Adds a header field to every SUBSCRIBE of the subscription.
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    /// Adds a header field to every SUBSCRIBE of the subscription; the
+    /// value is taken as is when it is already a `String`.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 }
@@ -189,7 +190,7 @@ fn subscribe_in_dialog(sub: &Subscription, expires: u32) -> DialogRequestSpec {
     let mut spec = DialogRequestSpec::new(Method::Subscribe)
         .with_header("Event", &sub.event)
         .with_header("Accept", &sub.accept)
-        .with_header("Expires", &expires.to_string());
+        .with_header("Expires", expires.to_string());
     for (name, value) in &sub.headers {
         spec = spec.with_header(name, value);
     }
@@ -265,7 +266,7 @@ impl UserAgent {
             RequestSpec::new(Method::Subscribe, &spec.target, &spec.from, &spec.target)
                 .with_header("Event", &spec.event)
                 .with_header("Accept", &spec.accept)
-                .with_header("Expires", &spec.expires.to_string());
+                .with_header("Expires", spec.expires.to_string());
         for (name, value) in &spec.headers {
             request = request.with_header(name, value);
         }
@@ -367,7 +368,7 @@ impl UserAgent {
             .and_then(Result::ok)
             .map_or(cfg.default_expires, |e| e.0);
         let granted = asked.clamp(cfg.min_expires, cfg.max_expires.max(cfg.min_expires));
-        let ok = ResponseSpec::new(200).with_header("Expires", &granted.to_string());
+        let ok = ResponseSpec::new(200).with_header("Expires", granted.to_string());
         self.respond(transaction, ok, now)?;
         let dialog = self
             .servers
@@ -846,7 +847,7 @@ impl UserAgent {
                     return true;
                 }
                 let granted = asked.clamp(cfg.min_expires, cfg.max_expires.max(cfg.min_expires));
-                let ok = ResponseSpec::new(200).with_header("Expires", &granted.to_string());
+                let ok = ResponseSpec::new(200).with_header("Expires", granted.to_string());
                 let _ = self.respond(transaction, ok, now);
                 let expires_at = now + Duration::from_secs(u64::from(granted));
                 let body = match self.subscriptions.get_mut(&id) {

@@ -387,9 +387,9 @@ impl RequestSpec {
         self
     }
 
-    /// Adds a header field.
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    /// Adds a header field; the value is taken as is when it is already a `String`.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 
@@ -426,9 +426,9 @@ impl DialogRequestSpec {
         }
     }
 
-    /// Adds a header field.
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    /// Adds a header field; the value is taken as is when it is already a `String`.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 
@@ -480,9 +480,9 @@ impl ResponseSpec {
         self
     }
 
-    /// Adds a header field.
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    /// Adds a header field; the value is taken as is when it is already a `String`.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
         self
     }
 

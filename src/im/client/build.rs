@@ -52,10 +52,10 @@ pub(crate) fn response(
         .with_header("User-Agent", release)
         .with_header(
             config.profile.originator_header(),
-            &format!("<{}>", config.im_address),
+            format!("<{}>", config.im_address),
         );
     if allow {
-        spec = spec.with_header("Allow", &config.supported_methods.to_string());
+        spec = spec.with_header("Allow", config.supported_methods.to_string());
     }
     spec
 }

@@ -105,8 +105,8 @@ impl ImClient {
             Method::Refer,
             history_function_uri,
         )
-        .with_header("Refer-To", &format!("<{}>", identity.uri))
-        .with_header("Referred-By", &format!("<{}>", self.config.im_address));
+        .with_header("Refer-To", format!("<{}>", identity.uri))
+        .with_header("Referred-By", format!("<{}>", self.config.im_address));
         let tx = self.ua.send_request(spec, now)?;
         let id = RecordingRequestId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1);

@@ -128,7 +128,7 @@ impl ImClient {
         };
         let spec = DialogRequestSpec::new(Method::Refer)
             .with_header("Refer-To", &refer_to)
-            .with_header("Referred-By", &format!("<{}>", self.config.im_address));
+            .with_header("Referred-By", format!("<{}>", self.config.im_address));
         let tx = self.ua.send_in_dialog(dialog, spec, now)?;
         let id = self
             .ua

@@ -96,7 +96,7 @@ impl ImServer {
             .insert(call_id.id.to_owned(), (session, expires));
         let spec = self
             .focus_response(session, 200)
-            .with_header("Expires", &expires.to_string());
+            .with_header("Expires", expires.to_string());
         if self.ua.respond(transaction, spec, now).is_err() {
             self.pending_subscriptions.remove(call_id.id);
         }
@@ -143,7 +143,7 @@ impl ImServer {
         let expires = expires_of(msg);
         let spec = self
             .focus_response(session, 200)
-            .with_header("Expires", &expires.to_string());
+            .with_header("Expires", expires.to_string());
         let _ = self.ua.respond(transaction, spec, now);
         self.collect();
         if expires == 0 {

@@ -146,7 +146,7 @@ impl ImServer {
         }
         self.accept_refer(transaction, session, now);
         let trying = DialogRequestSpec::new(Method::Notify)
-            .with_header("Event", &format!("refer;id={id}"))
+            .with_header("Event", format!("refer;id={id}"))
             .with_header("Subscription-State", "active;expires=180")
             .with_body("message/sipfrag", sipfrag(100));
         let _ = self.ua.send_in_dialog(dialog, trying, now);

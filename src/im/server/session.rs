@@ -216,9 +216,18 @@ impl ImSession {
     /// gone are forgotten (the roster lists an address once, the newest
     /// entry), and so are the oldest gone entries beyond `max_gone`.
     pub fn add(&mut self, address: String, state: State, max_gone: usize) -> ParticipantId {
-        let key = super::headers::uri_key(&address);
-        self.participants
-            .retain(|p| p.is_alive() || p.recorder || super::headers::uri_key(&p.address) != key);
+        // The address's comparison form is made only when there is an
+        // entry it could replace.
+        if self
+            .participants
+            .iter()
+            .any(|p| !p.is_alive() && !p.recorder)
+        {
+            let key = super::headers::uri_key(&address);
+            self.participants.retain(|p| {
+                p.is_alive() || p.recorder || super::headers::uri_key(&p.address) != key
+            });
+        }
         let gone = self.participants.iter().filter(|p| !p.is_alive()).count();
         let mut excess = gone.saturating_sub(max_gone.saturating_sub(1));
         self.participants.retain(|p| {
@@ -241,10 +250,16 @@ impl ImSession {
     /// Whether a newer entry of the same IM Address than `p` exists (a
     /// rejoin replaced it): `p` is no longer what the roster shows.
     pub fn superseded(&self, p: &Participant) -> bool {
-        let key = super::headers::uri_key(&p.address);
-        self.participants
+        let mut newer = self
+            .participants
             .iter()
-            .any(|q| q.id > p.id && !q.recorder && super::headers::uri_key(&q.address) == key)
+            .filter(|q| q.id > p.id && !q.recorder)
+            .peekable();
+        if newer.peek().is_none() {
+            return false;
+        }
+        let key = super::headers::uri_key(&p.address);
+        newer.any(|q| super::headers::uri_key(&q.address) == key)
     }
 
     /// How many Participants are in the session or on their way in.

@@ -621,17 +621,17 @@ impl ImServer {
         .with_contact(&contact)
         .with_header("Accept-Contact", "*;+g.oma.sip-im")
         .with_header("User-Agent", &self.release)
-        .with_header("P-Asserted-Identity", &["<", &originator, ">"].concat());
+        .with_header("P-Asserted-Identity", ["<", &originator, ">"].concat());
         if let Some((address, anonymous)) = inviter {
             // RFC 3892 / RFC 5366: the inviter, unless it asked for anonymity.
             if !anonymous {
-                spec = spec.with_header("Referred-By", &["<", &address, ">"].concat());
+                spec = spec.with_header("Referred-By", ["<", &address, ">"].concat());
             }
         }
         let spec = spec
             .with_header(
                 "Session-Expires",
-                &format!("{};refresher=uas", self.config.session_expires),
+                format!("{};refresher=uas", self.config.session_expires),
             )
             .with_body("application/sdp", body);
         let sent = self.ua.send_request(spec, now);
@@ -839,7 +839,7 @@ impl ImServer {
         drop(local);
         let spec = self
             .focus_response(session, 200)
-            .with_header("Session-Expires", &format!("{interval};refresher=uac"))
+            .with_header("Session-Expires", format!("{interval};refresher=uac"))
             .with_body("application/sdp", body.clone());
         let _ = self.ua.respond(transaction, spec, now);
         self.collect();
@@ -880,7 +880,7 @@ impl ImServer {
             // the dialog keeps it for its refreshes and NOTIFYs.
             spec = spec
                 .with_contact(&focus_contact(&s.identity))
-                .with_header("P-Asserted-Identity", &["<", &s.originator, ">"].concat());
+                .with_header("P-Asserted-Identity", ["<", &s.originator, ">"].concat());
         }
         spec
     }
@@ -896,7 +896,7 @@ impl ImServer {
     ) {
         let mut spec = ResponseSpec::new(code).with_header("Server", &self.release);
         if let Some(text) = warning {
-            spec = spec.with_header("Warning", &format!("399 {} \"{text}\"", self.config.domain));
+            spec = spec.with_header("Warning", format!("399 {} \"{text}\"", self.config.domain));
         }
         // A refused request keeps nothing (RFC 3261 §8.2.7): under a flood
         // of requests the server cannot take, each is answered and

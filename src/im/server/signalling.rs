@@ -347,7 +347,7 @@ impl ImServer {
         p.refresh_at = Some(refresh_at);
         let mut spec = self
             .focus_response(session, 200)
-            .with_header("Session-Expires", &format!("{interval};refresher=uac"));
+            .with_header("Session-Expires", format!("{interval};refresher=uac"));
         if has_sdp && method == "INVITE" {
             spec = spec.with_body("application/sdp", self.local_sdp(session, participant));
         }
@@ -618,7 +618,7 @@ impl ImServer {
             return;
         };
         let spec = dialog::DialogRequestSpec::new(crate::sip::Method::Notify)
-            .with_header("Event", &format!("refer;id={}", r.id))
+            .with_header("Event", format!("refer;id={}", r.id))
             .with_header("Subscription-State", "terminated;reason=noresource")
             .with_body("message/sipfrag", sipfrag(status));
         let _ = self.ua.send_in_dialog(r.dialog, spec, now);
