@@ -99,7 +99,7 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
         let refer = RequestSpec::new(
             Method::Refer,
             "sip:history@10.0.0.2:5060",
-            &format!("<{ALICE}>"),
+            format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
         .with_header("Refer-To", format!("<{IDENTITY}>"))
@@ -148,7 +148,7 @@ fn recorded_group_session_is_retrieved_with_original_cpim_headers() {
         let invite = RequestSpec::new(
             Method::Invite,
             "sip:history@10.0.0.2:5060",
-            &format!("<{ALICE}>"),
+            format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
         .with_header("P-Asserted-Identity", format!("<{ALICE}>"))

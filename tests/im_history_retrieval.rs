@@ -105,7 +105,7 @@ fn invite(net: &mut Net, refs: Option<&[&str]>, pai: Option<&str>, direction: Di
     let mut spec = RequestSpec::new(
         Method::Invite,
         "sip:history@10.0.0.2:5060",
-        &format!("<{ALICE}>"),
+        format!("<{ALICE}>"),
         "<sip:history@im.example.com>",
     )
     .with_header("Accept-Contact", "*;+g.oma.sip-im")

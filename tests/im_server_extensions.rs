@@ -42,7 +42,7 @@ fn options(sc: &mut Scenario, target: &str) -> Vec<u8> {
         Method::Options,
         target,
         "<sip:alice@example.com>",
-        &format!("<{target}>"),
+        format!("<{target}>"),
     )
     .with_header("Accept", "application/sdp");
     sc.client("alice").ua.send_request(spec, now).unwrap();
@@ -191,7 +191,7 @@ fn a_method_not_taken_outside_a_dialog_gets_405_with_allow() {
         Method::Update,
         FACTORY,
         "<sip:alice@example.com>",
-        &format!("<{FACTORY}>"),
+        format!("<{FACTORY}>"),
     );
     sc.client("alice").ua.send_request(spec, now).unwrap();
     sc.run(5);

@@ -577,7 +577,7 @@ fn conference_package_full_state_then_partial_on_every_change() {
         Method::Subscribe,
         &identity,
         "<sip:alice@example.com>",
-        &format!("<{identity}>"),
+        format!("<{identity}>"),
     )
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")
@@ -650,7 +650,7 @@ fn subscription_to_another_package_is_refused() {
         Method::Subscribe,
         &identity,
         "<sip:alice@example.com>",
-        &format!("<{identity}>"),
+        format!("<{identity}>"),
     )
     .with_header("Event", "presence");
     sc.client("alice").ua.send_request(spec, now).unwrap();

@@ -390,7 +390,7 @@ mod history {
         let spec = RequestSpec::new(
             Method::Refer,
             "sip:history@10.0.0.2:5060",
-            &format!("<{ALICE}>"),
+            format!("<{ALICE}>"),
             "<sip:history@im.example.com>",
         )
         .with_header("Refer-To", format!("<{IDENTITY}>"))

@@ -361,7 +361,7 @@ fn client_keys_use_branch_and_cseq_method() {
         ClientKey::of_response(&parse_message(resp("INVITE").as_bytes()).unwrap()).unwrap();
     let cancel =
         ClientKey::of_response(&parse_message(resp("CANCEL").as_bytes()).unwrap()).unwrap();
-    assert_eq!(invite.branch, "z9hG4bK9");
-    assert_eq!(invite.method, "INVITE");
+    assert_eq!(invite.branch(), "z9hG4bK9");
+    assert_eq!(invite.method(), "INVITE");
     assert_ne!(invite, cancel);
 }

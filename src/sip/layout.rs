@@ -158,6 +158,15 @@ impl Layout {
         self.value_limits.get()
     }
 
+    /// The value of the first header field named `name` (a name the crate
+    /// knows: `id` is its [`HeaderName::id`](super::HeaderName)), read from
+    /// `bytes` (those the layout was made from) without a view of the
+    /// whole message.
+    pub(crate) fn first_value<'a>(&self, id: u8, bytes: &'a [u8]) -> Option<&'a str> {
+        let entry = self.headers.iter().find(|e| e.id == id && id != 0)?;
+        core::str::from_utf8(bytes.get(entry.start as usize..entry.end as usize)?).ok()
+    }
+
     /// How many header fields the message has.
     pub(crate) fn header_count(&self) -> usize {
         self.headers.len()

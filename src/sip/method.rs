@@ -217,10 +217,12 @@ impl<'a> MethodSet<'a> {
 
     /// The methods, known ones first in a fixed order, then extensions.
     pub fn iter(&self) -> impl Iterator<Item = Method<'a>> + '_ {
+        // A known method's bit is its position in `KNOWN`.
         KNOWN
             .iter()
-            .copied()
-            .filter(|m| m.bit().is_some_and(|b| self.bits & b != 0))
+            .enumerate()
+            .filter(|(at, _)| self.bits & (1 << at) != 0)
+            .map(|(_, m)| *m)
             .chain(self.extensions.iter().map(|e| Method::Extension(e)))
     }
 
@@ -278,5 +280,31 @@ mod tests {
         assert_eq!(Method::parse("invite"), Ok(Method::Extension("invite")));
         assert_eq!(Method::parse("FOO"), Ok(Method::Extension("FOO")));
         assert!(Method::parse("IN VITE").is_err());
+    }
+
+    #[test]
+    fn every_set_writes_its_methods_comma_separated() {
+        for bits in 0..1u32 << KNOWN.len() {
+            let mut set = MethodSet::new();
+            for (at, m) in KNOWN.iter().enumerate() {
+                if bits & (1 << at) != 0 {
+                    set.insert(*m);
+                }
+            }
+            if bits % 3 == 0 {
+                set.insert(Method::Extension("FOO"));
+                set.insert(Method::Extension("BAR"));
+            }
+            let mut names: Vec<&str> = (0..KNOWN.len())
+                .filter(|at| bits & (1 << at) != 0)
+                .map(|at| KNOWN[at].as_str())
+                .collect();
+            if bits % 3 == 0 {
+                names.extend(["FOO", "BAR"]);
+            }
+            let mut out = b"x".to_vec();
+            set.write(&mut out);
+            assert_eq!(out, format!("x{}", names.join(", ")).into_bytes());
+        }
     }
 }

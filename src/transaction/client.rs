@@ -83,15 +83,27 @@ impl ClientTransaction {
         config: TimerConfig,
         now: Instant,
     ) -> Self {
-        let (invite, reinvite) = {
-            let msg = request.message();
-            let invite = msg.method() == Some("INVITE");
-            let tagged = msg
+        let invite = request.request_method() == Some("INVITE");
+        let reinvite = invite
+            && request
+                .message()
                 .to()
                 .and_then(Result::ok)
                 .is_some_and(|to| to.tag().is_some());
-            (invite, invite && tagged)
-        };
+        Self::start_known(request, reinvite, destination, transport, config, now)
+    }
+
+    /// [`start`](Self::start) for a request whose sender knows whether it
+    /// is a re-INVITE (an INVITE inside a dialog), without reading its To.
+    pub(crate) fn start_known(
+        request: OwnedMessage,
+        reinvite: bool,
+        destination: SocketAddr,
+        transport: Transport,
+        config: TimerConfig,
+        now: Instant,
+    ) -> Self {
+        let invite = request.request_method() == Some("INVITE");
         let mut tx = ClientTransaction {
             invite,
             reinvite,

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::sip::{parse_message_with, HeaderEntry, Layout, Limits, SipError, SipMessage};
+use crate::sip::{
+    parse_message_with, HeaderEntry, HeaderName, Layout, Limits, SipError, SipMessage,
+};
 
 /// A SIP message that owns its bytes, validated by the parser once.
 ///
@@ -202,6 +204,30 @@ impl OwnedMessage {
     /// the message again (`None` for a response).
     pub fn request_method(&self) -> Option<&str> {
         self.layout.method(&self.bytes)
+    }
+
+    /// The value of the first `name` header field (a name the crate knows,
+    /// not [`HeaderName::Other`](crate::sip::HeaderName::Other)), as
+    /// [`SipMessage::header`] gives it, read without rebuilding the whole
+    /// view.
+    ///
+    /// ```
+    /// use oma_im::sip::HeaderName;
+    /// use oma_im::transaction::OwnedMessage;
+    ///
+    /// let m = OwnedMessage::new(
+    ///     b"OPTIONS sip:bob@example.com SIP/2.0\r\n\
+    ///       Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n\
+    ///       From: <sip:alice@example.com>;tag=1\r\nTo: <sip:bob@example.com>\r\n\
+    ///       Call-ID: a84b4c76e66710\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    ///         .to_vec(),
+    /// )?;
+    /// assert_eq!(m.header_value(HeaderName::CallId), Some("a84b4c76e66710"));
+    /// assert_eq!(m.header_value(HeaderName::Contact), None);
+    /// # Ok::<(), oma_im::sip::SipError>(())
+    /// ```
+    pub fn header_value(&self, name: HeaderName<'_>) -> Option<&str> {
+        self.layout.first_value(name.id(), &self.bytes)
     }
 
     /// The message as sent or received on the wire.

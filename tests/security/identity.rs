@@ -166,7 +166,7 @@ fn refer(net: &mut hs::Net, pai: Option<&str>) {
     let now = net.now();
     let mut spec = RequestSpec::new(
         Method::Refer,
-        &format!("sip:history@{HISTORY}"),
+        format!("sip:history@{HISTORY}"),
         "<sip:mallory@example.com>",
         "<sip:history@im.example.com>",
     )
@@ -253,8 +253,8 @@ fn the_history_function_refuses_a_retrieval_with_a_forged_identity() {
     );
     let spec = RequestSpec::new(
         Method::Invite,
-        &format!("sip:history@{HISTORY}"),
-        &format!("<{ALICE}>"),
+        format!("sip:history@{HISTORY}"),
+        format!("<{ALICE}>"),
         "<sip:history@im.example.com>",
     )
     .with_header("Accept-Contact", "*;+g.oma.sip-im")

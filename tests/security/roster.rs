@@ -17,8 +17,8 @@ fn subscribe(sc: &mut Scenario, user: &str, identity: &str) {
     let spec = RequestSpec::new(
         Method::Subscribe,
         identity,
-        &format!("<sip:{user}@example.com>"),
-        &format!("<{identity}>"),
+        format!("<sip:{user}@example.com>"),
+        format!("<{identity}>"),
     )
     .with_header("Event", "conference")
     .with_header("Accept", "application/conference-info+xml")

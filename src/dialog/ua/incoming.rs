@@ -395,7 +395,7 @@ impl UserAgent {
         };
         let Some(&id) = self.client_keys.get(&key) else {
             let code = response.status_code().unwrap_or(0);
-            if (200..300).contains(&code) && key.method == "INVITE" {
+            if (200..300).contains(&code) && key.method() == "INVITE" {
                 return self.on_stray_2xx(response, source, now);
             }
             return self.event(Event::MessageDropped {
@@ -425,7 +425,17 @@ impl UserAgent {
             return;
         };
         let code = response.status_code().unwrap_or(0);
-        let method = entry.key.method.clone();
+        // The method, as far as the code below tells methods apart (any
+        // other is "", which none of its comparisons names).
+        let method = match entry.key.method() {
+            "INVITE" => "INVITE",
+            "UPDATE" => "UPDATE",
+            "SUBSCRIBE" => "SUBSCRIBE",
+            "NOTIFY" => "NOTIFY",
+            "REFER" => "REFER",
+            "BYE" => "BYE",
+            _ => "",
+        };
         let internal = entry.internal;
         let invite_set = entry.invite_set.clone();
         let mut dialog = entry.dialog;
@@ -454,7 +464,7 @@ impl UserAgent {
                 retry_422 = Some(set_key);
             }
         } else if dialog.is_none()
-            && matches!(method.as_str(), "SUBSCRIBE" | "REFER")
+            && matches!(method, "SUBSCRIBE" | "REFER")
             && (200..300).contains(&code)
         {
             // A 2xx to a SUBSCRIBE whose subscription already ended (an
@@ -469,7 +479,7 @@ impl UserAgent {
         } else if let Some(d) = dialog.filter(|d| code >= 300 && self.is_session_refresh(*d, id)) {
             self.on_refresh_failed(d, code, Some(response), now);
         } else if let Some(d) = dialog {
-            if (200..300).contains(&code) && matches!(method.as_str(), "INVITE" | "UPDATE") {
+            if (200..300).contains(&code) && matches!(method, "INVITE" | "UPDATE") {
                 let min_se = self
                     .dialogs
                     .get(&d)
@@ -477,7 +487,7 @@ impl UserAgent {
                     .map_or(0, |s| s.min_se);
                 self.session_uac_answer(d, response, min_se, None, now);
             }
-            if (200..300).contains(&code) && is_target_refresh(&method) {
+            if (200..300).contains(&code) && is_target_refresh(method) {
                 if let Some(e) = self.dialogs.get_mut(&d) {
                     e.dialog.refresh_target(response);
                 }

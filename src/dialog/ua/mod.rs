@@ -268,6 +268,9 @@ impl DialogEntry {
 pub struct UserAgent {
     config: Config,
     rng: Rng,
+    /// The Allow value of `config.capabilities`, written once: every
+    /// dialog-creating request and response carries it.
+    allow_text: Box<[u8]>,
     next_id: u64,
     /// The SIP bytes held, as counted for `Limits::max_held_bytes`.
     held: usize,
@@ -327,8 +330,11 @@ pub struct UserAgent {
 impl UserAgent {
     /// A user agent with no transaction and no dialog.
     pub fn new(config: Config) -> Self {
+        let mut allow_text = Vec::new();
+        config.capabilities.allow.write(&mut allow_text);
         UserAgent {
             rng: Rng::new(config.seed),
+            allow_text: allow_text.into_boxed_slice(),
             config,
             next_id: 1,
             held: 0,
@@ -484,8 +490,14 @@ impl UserAgent {
             }
             _ => (spec, None),
         };
-        let request = outgoing::request(&self.config, &spec, &branch, &from_tag, &call_id, seq)
-            .map_err(UaError::InvalidMessage)?;
+        let request = outgoing::request(
+            &self.config,
+            &self.allow_text,
+            &spec,
+            (&branch, &from_tag, &call_id),
+            seq,
+        )
+        .map_err(UaError::InvalidMessage)?;
         let (request, hop) = self.route(request, false)?;
         let refer = (spec.method == Method::Refer).then(|| (call_id.clone(), from_tag.clone()));
         let invite_set =
@@ -737,7 +749,7 @@ impl UserAgent {
         let capabilities = answers_initial || refresh;
         if capabilities {
             // A typed set: valid as written.
-            w.header_with("Allow", |out| self.config.capabilities.allow.write(out));
+            w.header_with("Allow", |out| out.extend_from_slice(&self.allow_text));
         }
         // What follows is appended to fields copied from the request (and
         // Allow), which the parser accepted: only the appended ones are
@@ -747,18 +759,18 @@ impl UserAgent {
         // dialog's for a refresh (and the 2xx confirming an early dialog)
         // unless the response names its own.
         let contact = if answers_initial && entry.dialog.is_none() {
-            spec.contact.clone()
+            spec.contact.as_deref()
         } else {
-            spec.contact.clone().or_else(|| {
+            spec.contact.as_deref().or_else(|| {
                 entry
                     .dialog
                     .and_then(|d| self.dialogs.get(&d))
-                    .and_then(|e| e.dialog.local_contact().map(str::to_owned))
+                    .and_then(|e| e.dialog.local_contact())
             })
         };
         if capabilities {
             w.header_with("Contact", |out| {
-                outgoing::write_contact(out, &self.config, contact.as_deref())
+                outgoing::write_contact(out, &self.config, contact)
             });
         }
         let session = if (200..300).contains(&code) {
@@ -811,7 +823,8 @@ impl UserAgent {
                 id,
                 &msg,
                 &to_tag,
-                contact.as_deref(),
+                // A created dialog answers outside any: the response's own.
+                spec.contact.as_deref(),
                 confirmed,
                 self.config.limits.max_route_set,
             );
@@ -1261,10 +1274,12 @@ impl UserAgent {
         now: Instant,
     ) -> ClientTxId {
         let id = ClientTxId(self.fresh_id());
-        let method = request.request_method().unwrap_or_default().to_owned();
-        let key = ClientKey { branch, method };
-        let tx = ClientTransaction::start(
+        let key = ClientKey::new(&branch, request.request_method().unwrap_or_default());
+        // An INVITE inside a dialog is a re-INVITE (RFC 3261 §14).
+        let reinvite = dialog.is_some() && key.method() == "INVITE";
+        let tx = ClientTransaction::start_known(
             request,
+            reinvite,
             hop.destination,
             hop.transport,
             self.config.timers,
@@ -1333,7 +1348,7 @@ impl UserAgent {
         entry.cancel = CancelState::Sent;
         entry.tx.cancel_sent(now);
         let bytes = cancel_for(&entry.tx.request().message());
-        let branch = entry.key.branch.clone();
+        let branch = entry.key.branch().to_owned();
         // §9.1: the CANCEL goes where the INVITE went, the same way (its
         // Via is the INVITE's).
         let hop = Hop {
@@ -1416,7 +1431,7 @@ impl UserAgent {
         let Some((dialog, method, invite_set)) = self
             .clients
             .get(&id)
-            .map(|e| (e.dialog, e.key.method.clone(), e.invite_set.clone()))
+            .map(|e| (e.dialog, e.key.method().to_owned(), e.invite_set.clone()))
         else {
             return;
         };

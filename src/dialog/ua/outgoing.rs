@@ -86,10 +86,9 @@ fn extras(w: &mut MessageWriter, headers: &[(String, String)], content_type: Opt
 
 /// Appends Allow and Supported, for requests that establish or refresh a
 /// dialog, noted for the layout ([`MessageWriter::known_with`]).
-fn capabilities(w: &mut MessageWriter, config: &Config) {
-    w.known_with(HeaderName::Allow, |out| {
-        config.capabilities.allow.write(out)
-    });
+/// `allow` is the Allow value, written from `config` once.
+fn capabilities(w: &mut MessageWriter, config: &Config, allow: &[u8]) {
+    w.known_with(HeaderName::Allow, |out| out.extend_from_slice(allow));
     if !config.capabilities.supported.is_empty() {
         w.known_with(HeaderName::Supported, |out| {
             config.capabilities.supported.write(out)
@@ -106,13 +105,13 @@ fn capabilities(w: &mut MessageWriter, config: &Config) {
 /// Content-Length) are taken as written; the Request-URI and every field
 /// made of the application's or the configuration's values (Route, From,
 /// To, Contact, further fields) are checked
-/// ([`check_appended`](crate::sip::check_appended)).
+/// ([`check_appended`](crate::sip::check_appended)). `allow` is the Allow
+/// value, written from `config` once by the user agent.
 pub(crate) fn request(
     config: &Config,
+    allow: &[u8],
     spec: &RequestSpec,
-    branch: &str,
-    from_tag: &str,
-    call_id: &str,
+    (branch, from_tag, call_id): (&str, &str, &str),
     seq: u32,
 ) -> Result<OwnedMessage, SipError> {
     let limits = &config.limits.sip;
@@ -134,7 +133,7 @@ pub(crate) fn request(
     });
     cseq(&mut w, seq, method);
     // Allow and Supported are typed sets: valid as written.
-    capabilities(&mut w, config);
+    capabilities(&mut w, config, allow);
     let rest = w.len();
     w.header_with("Contact", |out| {
         write_contact(out, config, spec.contact.as_deref())

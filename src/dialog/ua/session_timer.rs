@@ -499,10 +499,9 @@ impl UserAgent {
         let sent = with_session_headers(spec.clone(), &st, floor, floor);
         let Ok(request) = outgoing::request(
             &self.config,
+            &self.allow_text,
             &sent,
-            &branch,
-            key.local_tag(),
-            key.call_id(),
+            (&branch, key.local_tag(), key.call_id()),
             seq,
         ) else {
             return;

@@ -366,12 +366,17 @@ pub struct RequestSpec {
 
 impl RequestSpec {
     /// A request without body or extra header fields.
-    pub fn new(method: Method<'static>, target: &str, from: &str, to: &str) -> Self {
+    pub fn new(
+        method: Method<'static>,
+        target: impl Into<String>,
+        from: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
         RequestSpec {
             method,
-            target: target.to_owned(),
-            from: from.to_owned(),
-            to: to.to_owned(),
+            target: target.into(),
+            from: from.into(),
+            to: to.into(),
             contact: None,
             headers: Vec::new(),
             content_type: None,
@@ -382,8 +387,8 @@ impl RequestSpec {
     /// Writes `contact` (a whole Contact value, e.g.
     /// `<sip:conf-1@im.example.com>;isfocus`) instead of the user agent's
     /// default Contact.
-    pub fn with_contact(mut self, contact: &str) -> Self {
-        self.contact = Some(contact.to_owned());
+    pub fn with_contact(mut self, contact: impl Into<String>) -> Self {
+        self.contact = Some(contact.into());
         self
     }
 
@@ -475,8 +480,8 @@ impl ResponseSpec {
 
     /// Writes `contact` (a whole Contact value) instead of the user agent's
     /// default Contact, when the response carries one.
-    pub fn with_contact(mut self, contact: &str) -> Self {
-        self.contact = Some(contact.to_owned());
+    pub fn with_contact(mut self, contact: impl Into<String>) -> Self {
+        self.contact = Some(contact.into());
         self
     }
 

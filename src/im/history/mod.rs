@@ -472,7 +472,7 @@ impl ImHistoryFunction {
         // 13.2.1.1 step 4: a Contact with the IM Session Identity, which the
         // dialog keeps for its refreshes.
         let spec = ResponseSpec::new(200)
-            .with_contact(&format!("<{identity}>;{IM_FEATURE_TAG}"))
+            .with_contact(format!("<{identity}>;{IM_FEATURE_TAG}"))
             .with_header("Server", &self.release)
             .with_body("application/sdp", body);
         self.ua.respond(tx, spec, now)?;
@@ -840,8 +840,8 @@ impl ImHistoryFunction {
         let spec = RequestSpec::new(
             Method::Invite,
             &r.target,
-            &format!("<{}>", r.initiator),
-            &format!("<{}>", r.target),
+            format!("<{}>", r.initiator),
+            format!("<{}>", r.target),
         )
         .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
         .with_header("User-Agent", &self.release)

@@ -72,7 +72,7 @@ impl ImServer {
         let from = format!("<{}>", who.address);
         let mut sent = 0;
         for uri in recipients.iter().filter(|r| uri_key(r) != me) {
-            let mut spec = RequestSpec::new(Method::Message, uri, &from, &format!("<{uri}>"))
+            let mut spec = RequestSpec::new(Method::Message, uri, &from, format!("<{uri}>"))
                 .with_header("Accept-Contact", ACCEPT_CONTACT_IM)
                 .with_body(&content_type, content.clone());
             if who.verified {

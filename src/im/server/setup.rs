@@ -12,7 +12,7 @@ use crate::dialog::{RequestSpec, ResponseSpec, ServerTxId};
 use crate::msrp::switch::{MsrpSwitch, SwitchConfig};
 use crate::sdp::offer_answer::{answer, offer, LocalParameters};
 use crate::sdp::{AcceptTypes, MsrpTransport, SessionDescription, SetupRole};
-use crate::sip::{Method, PrivValue, SipMessage};
+use crate::sip::{HeaderName, Method, PrivValue, SipMessage};
 use crate::transaction::OwnedMessage;
 
 use crate::im::trust::{originator, Originator};
@@ -526,7 +526,13 @@ impl ImServer {
 
     /// The server's MSRP URI for a leg.
     pub(super) fn leg_uri(&self, token: &str) -> String {
-        ["msrp://", &self.config.msrp_authority, "/", token, ";tcp"].concat()
+        Self::leg_uri_of(&self.config, token)
+    }
+
+    /// [`leg_uri`](Self::leg_uri) with the configuration borrowed apart
+    /// from the rest of the server.
+    pub(super) fn leg_uri_of(config: &ServerConfig, token: &str) -> String {
+        ["msrp://", &config.msrp_authority, "/", token, ";tcp"].concat()
     }
 
     /// The server's SDP parameters on a leg.
@@ -615,8 +621,8 @@ impl ImServer {
         let mut spec = RequestSpec::new(
             Method::Invite,
             uri,
-            &["<", &originator, ">"].concat(),
-            &["<", uri, ">"].concat(),
+            ["<", &originator, ">"].concat(),
+            ["<", uri, ">"].concat(),
         )
         .with_contact(&contact)
         .with_header("Accept-Contact", "*;+g.oma.sip-im")
@@ -637,8 +643,8 @@ impl ImServer {
         let sent = self.ua.send_request(spec, now);
         // The Call-ID the invitee's dialog will be found by.
         let call_id = sent.as_ref().ok().and_then(|tx| {
-            let request = self.ua.client_request(*tx)?.message();
-            Some(request.call_id()?.ok()?.id.to_owned())
+            let request = self.ua.client_request(*tx)?;
+            Some(request.header_value(HeaderName::CallId)?.to_owned())
         });
         if let Some(c) = &call_id {
             let sessions = &self.sessions;
@@ -879,7 +885,7 @@ impl ImServer {
             // 7.2.1.1 step 5: the IM Session Identity in an isfocus Contact;
             // the dialog keeps it for its refreshes and NOTIFYs.
             spec = spec
-                .with_contact(&focus_contact(&s.identity))
+                .with_contact(focus_contact(&s.identity))
                 .with_header("P-Asserted-Identity", ["<", &s.originator, ">"].concat());
         }
         spec

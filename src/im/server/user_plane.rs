@@ -50,12 +50,18 @@ impl ImServer {
         participant: ParticipantId,
         now: Instant,
     ) {
-        let anonymous_uri = self.config.anonymous_uri.clone();
-        let Some((config, remote_path, active)) =
-            self.leg_config(session, participant, anonymous_uri)
-        else {
+        let Some((config, active)) = self.leg_config(session, participant) else {
             return;
         };
+        // The address an active leg connects to, before the switch takes
+        // the path.
+        let address = active.then(|| {
+            config
+                .remote_path
+                .first()
+                .and_then(|u| Authority::from_msrp_uri(u))
+                .unwrap_or_else(|| Authority::new("", None))
+        });
         let leg = LegId(participant.0);
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
@@ -65,7 +71,6 @@ impl ImServer {
         }
         if let Some(p) = s.participant_mut(participant) {
             // Its description was needed for the leg only.
-            p.leg_params = None;
             p.remote_sdp = Vec::new();
         }
         // The Participant may have connected (and sent) before its SDP
@@ -85,12 +90,8 @@ impl ImServer {
             }
             None => s.switch.handle_input(leg, LegInput::Blocked, now),
         }
-        if active {
+        if let Some(address) = address {
             let connection = ConnectionId(self.fresh_id());
-            let address = remote_path
-                .first()
-                .and_then(|u| Authority::from_msrp_uri(u))
-                .unwrap_or_else(|| Authority::new("", None));
             self.connections
                 .insert(connection, Connection::Bound(session, participant));
             if let Some(l) = self
@@ -111,28 +112,31 @@ impl ImServer {
 
     /// The switch leg of a Participant from its completed SDP exchange.
     fn leg_config(
-        &self,
+        &mut self,
         session: SessionId,
         participant: ParticipantId,
-        anonymous_uri: String,
-    ) -> Option<(LegConfig, Vec<String>, bool)> {
-        let p = self.sessions.get(&session)?.participant(participant)?;
-        let token = p.leg.as_ref()?.token.clone();
+    ) -> Option<(LegConfig, bool)> {
+        let p = self
+            .sessions
+            .get_mut(&session)?
+            .participant_mut(participant)?;
+        let token = p.leg.as_ref()?;
+        let local_uri = Self::leg_uri_of(&self.config, &token.token);
         // Negotiated where both descriptions were parsed (none: the
-        // exchange did not give a leg).
+        // exchange did not give a leg); needed for the leg only, so taken.
         let LegParams {
             remote_path,
             active,
-        } = p.leg_params.as_deref().cloned()?;
+        } = *p.leg_params.take()?;
         let config = LegConfig {
-            local_uri: self.leg_uri(&token),
-            remote_path: remote_path.clone(),
+            local_uri,
+            remote_path,
             identity: p.address.clone(),
-            anonymous_identity: p.anonymous.then_some(anonymous_uri),
+            anonymous_identity: p.anonymous.then(|| self.config.anonymous_uri.clone()),
             active,
             max_queued_bytes: self.config.limits.max_msrp_queued_bytes_per_leg,
         };
-        Some((config, remote_path, active))
+        Some((config, active))
     }
 
     pub(super) fn msrp_connected(&mut self, connection: ConnectionId, now: Instant) {

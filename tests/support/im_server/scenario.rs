@@ -142,8 +142,8 @@ impl Scenario {
         let mut spec = RequestSpec::new(
             Method::Invite,
             target,
-            &format!("<sip:{user}@example.com>"),
-            &format!("<{target}>"),
+            format!("<sip:{user}@example.com>"),
+            format!("<{target}>"),
         );
         for (name, value) in headers {
             spec = spec.with_header(name, *value);
