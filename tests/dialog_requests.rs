@@ -13,7 +13,7 @@ use oma_im::dialog::{
 };
 use oma_im::sim::Faults;
 use oma_im::sip::{parse_message, Method, SipMessage};
-use oma_im::transaction::Transport;
+use oma_im::transaction::{Timer, Transport};
 use support::agents::Agents;
 use support::msg::{drain, response_for};
 
@@ -537,4 +537,88 @@ fn an_invite_rejected_at_once_leaves_no_dialog() {
         "{events:?}"
     );
     assert_eq!(ua.dialogs().count(), 0);
+}
+
+/// Runs `ua`'s timers up to `until`; the events they gave.
+fn run_timers(ua: &mut UserAgent, until: Instant) -> Vec<Event> {
+    let mut events = Vec::new();
+    while let Some(at) = ua.poll_timeout().filter(|at| *at <= until) {
+        ua.handle_timeout(at);
+        events.extend(drain(ua).1);
+    }
+    events
+}
+
+/// A re-INVITE (an INVITE inside a dialog) that gets 100 Trying and never a
+/// final response times out at Timer B, 64*T1 after it was sent, and the
+/// dialog ends (RFC 3261 §14.2 expects a re-INVITE answered at once,
+/// §12.2.1.2 ends a dialog on its 408); an initial INVITE that got a
+/// provisional response waits for its final one (Timer B stops in
+/// Proceeding, Figure 5): the user agent tells them apart by the dialog
+/// the request is sent in.
+#[test]
+fn a_reinvite_left_provisional_times_out_but_an_initial_invite_waits() {
+    let t0 = Instant::now();
+    let mut ua = bob();
+    let (dialog, _) = accepted_call(
+        &mut ua,
+        "<sip:p1.example.com;lr>, <sip:p2.example.com;lr>",
+        t0,
+    );
+    ua.send_in_dialog(dialog, DialogRequestSpec::new(Method::Invite), t0)
+        .unwrap();
+    let reinvite = sent(&mut ua);
+    let trying = response_for(&parse_message(&reinvite).unwrap(), 100, None, &[]);
+    deliver(&mut ua, &trying, t0 + Duration::from_millis(100));
+    drain(&mut ua);
+    assert!(run_timers(&mut ua, t0 + Duration::from_millis(31_900)).is_empty());
+    assert!(ua.dialog(dialog).is_some());
+    let events = run_timers(&mut ua, t0 + Duration::from_millis(32_100));
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::TransactionTimedOut {
+                timer: Timer::B,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&Event::DialogTerminated {
+            dialog,
+            reason: TerminationReason::RequestFailed(408)
+        }),
+        "{events:?}"
+    );
+
+    let mut ua = bob();
+    ua.send_request(
+        RequestSpec::new(
+            Method::Invite,
+            "sip:alice@192.0.2.50",
+            "<sip:bob@example.com>",
+            "<sip:alice@example.com>",
+        ),
+        t0,
+    )
+    .unwrap();
+    let invite = sent(&mut ua);
+    let ringing = response_for(
+        &parse_message(&invite).unwrap(),
+        180,
+        Some("alicetag"),
+        &["Contact: <sip:alice@192.0.2.50>"],
+    );
+    deliver(&mut ua, &ringing, t0 + Duration::from_millis(100));
+    drain(&mut ua);
+    let events = run_timers(&mut ua, t0 + Duration::from_secs(120));
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            Event::DialogTerminated { .. } | Event::ResponseReceived { .. }
+        )),
+        "{events:?}"
+    );
+    assert_eq!(ua.client_transaction_count(), 1);
 }
