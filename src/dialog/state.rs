@@ -168,6 +168,10 @@ impl Dialog {
 
     /// Sets the Contact value this side writes from now on.
     pub(crate) fn set_local_contact(&mut self, contact: &str) {
+        // A refresh usually gives the Contact it gave before.
+        if self.texts.has_contact && self.texts.get(Part::LocalContact) == contact {
+            return;
+        }
         self.texts = self.texts.with(Part::LocalContact, contact);
     }
     /// The route set, in the order of our requests' Route header: the

@@ -289,9 +289,11 @@ impl ServerTransaction {
     /// the request only its request line and the fields that identify it
     /// (Via, From, To, Call-ID, CSeq), so a rejected request does not hold
     /// its bytes (a body, long fields) while Timer H or J runs. Does nothing
-    /// before the final response.
+    /// before the final response, nor once Terminated (a non-INVITE
+    /// transaction on a reliable transport ends with its final response:
+    /// Timer J is zero), when the whole transaction is about to go.
     pub fn release_request(&mut self) {
-        if self.last_status >= 200 {
+        if self.last_status >= 200 && self.state != ServerState::Terminated {
             self.request.shrink_to_skeleton();
         }
     }

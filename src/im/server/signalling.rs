@@ -332,19 +332,20 @@ impl ImServer {
                 r.min(self.config.session_expires)
             })
             .max(self.config.min_se);
-        let Some(p) = self
-            .sessions
-            .get_mut(&session)
-            .and_then(|s| s.participant_mut(participant))
-        else {
-            return;
-        };
         let refresh_at = now + super::ServerConfig::supervision(interval);
         // One heap entry per Participant: a later deadline is picked up when
         // the pending entry fires (no growth however often it refreshes).
-        let scheduled = p.refresh_at.is_some();
-        p.interval = Some(interval);
-        p.refresh_at = Some(refresh_at);
+        // Two numbers change: the session is not counted again.
+        let refreshed = self.sessions.change_in_place(&session, |s| {
+            let p = s.participant_mut(participant)?;
+            let scheduled = p.refresh_at.is_some();
+            p.interval = Some(interval);
+            p.refresh_at = Some(refresh_at);
+            Some(scheduled)
+        });
+        let Some(Some(scheduled)) = refreshed else {
+            return;
+        };
         let mut spec = self
             .focus_response(session, 200)
             .with_header("Session-Expires", format!("{interval};refresher=uac"));
