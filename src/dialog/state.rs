@@ -166,13 +166,15 @@ impl Dialog {
             .then(|| self.texts.get(Part::LocalContact))
     }
 
-    /// Sets the Contact value this side writes from now on.
-    pub(crate) fn set_local_contact(&mut self, contact: &str) {
+    /// Sets the Contact value this side writes from now on; `true` when
+    /// it changed.
+    pub(crate) fn set_local_contact(&mut self, contact: &str) -> bool {
         // A refresh usually gives the Contact it gave before.
         if self.texts.has_contact && self.texts.get(Part::LocalContact) == contact {
-            return;
+            return false;
         }
         self.texts = self.texts.with(Part::LocalContact, contact);
+        true
     }
     /// The route set, in the order of our requests' Route header: the
     /// Record-Route of the creating response reversed (UAC), or of the
@@ -289,16 +291,18 @@ impl Dialog {
             routes.reverse();
             self.route_set = routes;
         }
-        self.refresh_target(response);
+        let _ = self.refresh_target(response);
     }
 
     /// Takes the remote target from the Contact of a target-refresh request
-    /// or its 2xx (§12.2.1.2, §12.2.2).
-    pub(crate) fn refresh_target(&mut self, message: &SipMessage<'_>) {
-        if let Some(target) = contact_uri(message) {
-            if target != self.remote_target() {
+    /// or its 2xx (§12.2.1.2, §12.2.2); `true` when it changed.
+    pub(crate) fn refresh_target(&mut self, message: &SipMessage<'_>) -> bool {
+        match contact_uri(message) {
+            Some(target) if target != self.remote_target() => {
                 self.texts = self.texts.with(Part::RemoteTarget, &target);
+                true
             }
+            _ => false,
         }
     }
 

@@ -229,13 +229,16 @@ impl UserAgent {
         if out_of_order {
             return self.respond_internal(id, 500, now);
         }
-        if let Some(entry) = self.dialogs.get_mut(&dialog) {
+        // The CSeq changes no size: the dialog is counted again only when
+        // its remote target changed.
+        let retargeted = self.dialogs.get_mut(&dialog).is_some_and(|entry| {
             entry.dialog.remote_seq = Some(seq);
-            if is_target_refresh(method) {
-                entry.dialog.refresh_target(request);
-            }
+            is_target_refresh(method) && entry.dialog.refresh_target(request)
+        });
+        if retargeted {
+            self.recount_dialog(dialog);
         }
-        self.recount_dialog(dialog);
+        self.debug_check_counted(dialog);
         if self.subscription_request(dialog, id, request, now) {
             return;
         }
@@ -488,10 +491,13 @@ impl UserAgent {
                 self.session_uac_answer(d, response, min_se, None, now);
             }
             if (200..300).contains(&code) && is_target_refresh(method) {
-                if let Some(e) = self.dialogs.get_mut(&d) {
-                    e.dialog.refresh_target(response);
+                let retargeted = self
+                    .dialogs
+                    .get_mut(&d)
+                    .is_some_and(|e| e.dialog.refresh_target(response));
+                if retargeted {
+                    self.recount_dialog(d);
                 }
-                self.recount_dialog(d);
             }
             if method == "INVITE" && (200..300).contains(&code) {
                 self.send_ack(d, response);
@@ -561,7 +567,7 @@ impl UserAgent {
                         e.dialog.confirm_with(response, max);
                         established = true;
                     } else {
-                        e.dialog.refresh_target(response);
+                        let _ = e.dialog.refresh_target(response);
                     }
                 }
                 self.recount_dialog(d);

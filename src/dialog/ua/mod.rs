@@ -843,7 +843,9 @@ impl UserAgent {
         } else if let Some(id) = dialog {
             if let (true, Some(own), Some(e)) = (refresh, &spec.contact, self.dialogs.get_mut(&id))
             {
-                e.dialog.set_local_contact(own);
+                if e.dialog.set_local_contact(own) {
+                    self.recount_dialog(id);
+                }
             }
             let established = match self.dialogs.get_mut(&id) {
                 Some(e) if (200..300).contains(&code) => {
@@ -874,6 +876,9 @@ impl UserAgent {
             } else if let Some(key) = key {
                 self.accept_invite(id, key, bytes.clone(), destination, transport, now);
             }
+        }
+        if let Some(id) = dialog {
+            self.debug_check_counted(id);
         }
         if let Some(e) = self.servers.get_mut(&transaction) {
             // The state was checked above and the bytes are a response.
@@ -1043,6 +1048,16 @@ impl UserAgent {
             let held = e.held_bytes();
             self.held = self.held.saturating_sub(e.held).saturating_add(held);
             e.held = held;
+        }
+    }
+
+    /// Debug builds: checks that dialog `id`'s bytes, as last counted, are
+    /// what it holds (the count is skipped after changes of no size).
+    pub(super) fn debug_check_counted(&self, id: DialogId) {
+        if cfg!(debug_assertions) {
+            if let Some(e) = self.dialogs.get(&id) {
+                assert_eq!(e.held, e.held_bytes(), "dialog {id:?} counted stale");
+            }
         }
     }
 

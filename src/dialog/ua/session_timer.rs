@@ -316,14 +316,15 @@ impl UserAgent {
             deadline: Some((at, kind)),
             refresh_tx: None,
         });
+        // The timer's fields change no size; a new session body does.
         if let Some(body) = body {
             entry.session_body = Some(Box::new(body));
+            self.recount_dialog(dialog);
         }
         let reason = match kind {
             SessionDeadline::Refresh => DeadlineReason::SessionRefresh { dialog },
             SessionDeadline::Expiry => DeadlineReason::SessionExpiry { dialog },
         };
-        self.recount_dialog(dialog);
         self.schedule(at, reason);
         let event = if refreshed {
             Event::SessionRefreshed {
