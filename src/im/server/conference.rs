@@ -232,7 +232,7 @@ impl ImServer {
             return;
         }
         let user = roster_user(p, &self.config.anonymous_uri);
-        let identity = s.identity.clone();
+        let identity = s.names.identity().to_owned();
         // Each subscription has its own version sequence (RFC 4575 §4.6).
         let targets: Vec<(DialogId, u64, u32)> = s
             .subscribers
@@ -283,7 +283,8 @@ impl ImServer {
                 .iter()
                 .filter(|p| !p.recorder && p.state == State::Joined)
                 .count();
-            let mut info = ConferenceInfo::new(&*s.identity, ElementState::Full, Some(version));
+            let mut info =
+                ConferenceInfo::new(s.names.identity(), ElementState::Full, Some(version));
             info.conference_state = Some(ConferenceState {
                 user_count: u32::try_from(connected).ok(),
                 active: Some(true),

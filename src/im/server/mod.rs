@@ -624,7 +624,7 @@ impl ImServer {
 
     /// The IM Session Identity of a session.
     pub fn identity(&self, session: SessionId) -> Option<&str> {
-        self.sessions.get(&session).map(|s| &*s.identity)
+        self.sessions.get(&session).map(|s| s.names.identity())
     }
 
     /// The methods a Participant listed in its Allow header (7.2.1.1: "store
@@ -705,7 +705,7 @@ impl ImServer {
     fn session_by_token(&self, token: &str) -> Option<SessionId> {
         let sessions = &self.sessions;
         self.by_token.get(token, |s, token| {
-            sessions.get(&s).is_some_and(|s| *s.token == *token)
+            sessions.get(&s).is_some_and(|s| s.names.token() == token)
         })
     }
 

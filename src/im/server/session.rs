@@ -155,20 +155,72 @@ pub(crate) struct Subscriber {
     pub version: u32,
 }
 
+/// A session's names, one after the other in one allocation: the IM
+/// Session Identity (`sip:<token>@<domain>`) and the URI hosting the
+/// session. A response on the session's behalf reads both.
+#[derive(Debug)]
+pub(crate) struct SessionNames {
+    /// The identity, then the hosting URI.
+    text: Box<str>,
+    /// Where the token ends in the identity (it starts after `sip:`).
+    token_end: u32,
+    /// Where the identity ends.
+    identity_end: u32,
+}
+
+impl SessionNames {
+    /// The names of the session `sip:<token>@<domain>` hosted by
+    /// `hosted_by`.
+    pub fn new(token: &str, domain: &str, hosted_by: &str) -> Self {
+        let text = ["sip:", token, "@", domain, hosted_by].concat();
+        // The texts are the server's own (its domain, a 16-character
+        // token) and a configured or received URI under the message size
+        // limit: the offsets fit in a u32.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        SessionNames {
+            token_end: at(4 + token.len()),
+            identity_end: at(text.len() - hosted_by.len()),
+            text: text.into_boxed_str(),
+        }
+    }
+
+    fn part(&self, start: u32, end: u32) -> &str {
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The user part of the IM Session Identity.
+    pub fn token(&self) -> &str {
+        self.part(4, self.token_end)
+    }
+
+    /// The IM Session Identity (`sip:<token>@<domain>`).
+    pub fn identity(&self) -> &str {
+        self.part(0, self.identity_end)
+    }
+
+    /// The URI hosting the session (the key of `group_sessions` /
+    /// `public_sessions`). It is also the Authenticated Originator's IM
+    /// Address of the server's messages: the Conference-factory-URI, IM
+    /// Group Identity or public conference URI (7.2.1.1 step 4).
+    pub fn hosted_by(&self) -> &str {
+        self.text
+            .get(self.identity_end as usize..)
+            .unwrap_or_default()
+    }
+
+    /// The bytes the names hold.
+    pub fn held_bytes(&self) -> usize {
+        self.text.len()
+    }
+}
+
 /// One IM Session.
 #[derive(Debug)]
 pub(crate) struct ImSession {
-    /// The user part of the IM Session Identity.
-    pub token: Box<str>,
-    /// The IM Session Identity (`sip:<token>@<domain>`).
-    pub identity: Box<str>,
-    /// The Authenticated Originator's IM Address of the server's messages:
-    /// the Conference-factory-URI, IM Group Identity or public conference
-    /// URI (7.2.1.1 step 4).
-    pub originator: Box<str>,
-    /// The URI hosting the session (the key of `group_sessions` /
-    /// `public_sessions`).
-    pub hosted_by: Box<str>,
+    /// Its identity and the URI hosting it.
+    pub names: SessionNames,
     pub participants: Vec<Participant>,
     pub next_participant: u64,
     /// The inviter of an ad-hoc or group setup.
@@ -204,12 +256,18 @@ pub(crate) struct ImSession {
 }
 
 impl ImSession {
+    /// The Participant `id`. Participants are kept in the order they were
+    /// added, which is the order of their ids: found by bisection, reading
+    /// few of them.
     pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
-        self.participants.iter().find(|p| p.id == id)
+        let i = self.participants.binary_search_by_key(&id, |p| p.id).ok()?;
+        self.participants.get(i)
     }
 
+    /// The Participant `id`, to change.
     pub fn participant_mut(&mut self, id: ParticipantId) -> Option<&mut Participant> {
-        self.participants.iter_mut().find(|p| p.id == id)
+        let i = self.participants.binary_search_by_key(&id, |p| p.id).ok()?;
+        self.participants.get_mut(i)
     }
 
     /// Adds a Participant. Earlier entries of the same IM Address that are

@@ -112,10 +112,9 @@ impl ImSession {
     /// subscribers, and its switch's legs (not the switch's MSRP buffers:
     /// those are `Limits::max_msrp_buffered_bytes`'s).
     fn held_bytes(&self, answer_room: usize) -> usize {
-        let texts = self.token.len() * 2
-            + self.identity.len()
-            + self.originator.len()
-            + self.hosted_by.len()
+        // The token is also a key of the server's index.
+        let texts = self.names.held_bytes()
+            + self.names.token().len()
             + self.deferred_answer.as_ref().map_or(0, Vec::capacity);
         let participants: usize = self
             .participants

@@ -19,7 +19,7 @@ use crate::im::trust::{originator, Originator};
 
 use super::config::{AuthorizationPolicy, GroupAccess, SessionAccess};
 use super::headers::{focus_contact, uri_key, TOO_MANY_PARTICIPANTS};
-use super::session::{ImSession, Kind, Leg, State};
+use super::session::{ImSession, Kind, Leg, SessionNames, State};
 use super::{
     AuthorizationId, EndReason, Event, ImServer, ParticipantId, PendingSetup, ServerConfig,
     SessionId,
@@ -100,7 +100,7 @@ impl ImServer {
     /// The pre-defined group a session belongs to, if any.
     fn group_of(&self, session: SessionId) -> Option<usize> {
         let s = self.sessions.get(&session)?;
-        self.groups.get(&uri_key(&s.hosted_by)).copied()
+        self.groups.get(&uri_key(s.names.hosted_by())).copied()
     }
 
     /// The access rules of the [`AccessPolicy`](super::AccessPolicy) for
@@ -139,7 +139,7 @@ impl ImServer {
                 let Some(s) = self.sessions.get(session) else {
                     return Err(404);
                 };
-                let ad_hoc = self.factories.contains_key(&uri_key(&s.hosted_by));
+                let ad_hoc = self.factories.contains_key(&uri_key(s.names.hosted_by()));
                 if !ad_hoc || self.config.access.ad_hoc_sessions == SessionAccess::Anyone {
                     return Ok(());
                 }
@@ -430,7 +430,6 @@ impl ImServer {
                 break t;
             }
         };
-        let identity = format!("sip:{token}@{}", self.config.domain);
         let switch = MsrpSwitch::new(SwitchConfig {
             rng_seed: self.rng.fork_seed(),
             limits: self.config.limits.layers.switch_limits(),
@@ -441,15 +440,14 @@ impl ImServer {
         }
         let sessions = &self.sessions;
         self.by_token.insert(&token, id, |s, t| {
-            sessions.get(&s).is_some_and(|s| *s.token == *t)
+            sessions.get(&s).is_some_and(|s| s.names.token() == t)
         });
+        let names = SessionNames::new(&token, &self.config.domain, hosted_by);
+        let identity = names.identity().to_owned();
         self.sessions.insert(
             id,
             Box::new(ImSession {
-                token: token.into(),
-                identity: identity.as_str().into(),
-                originator: hosted_by.into(),
-                hosted_by: hosted_by.into(),
+                names,
                 participants: Vec::new(),
                 next_participant: 0,
                 inviter: None,
@@ -606,8 +604,8 @@ impl ImServer {
         let max_gone = self.config.limits.max_participants;
         let s = self.sessions.get_mut(&session)?;
         let inviter = referred_by;
-        let originator = s.originator.clone();
-        let contact = focus_contact(&s.identity);
+        let originator = s.names.hosted_by().to_owned();
+        let contact = focus_contact(s.names.identity());
         let pid = s.add(uri.to_owned(), State::Failed, max_gone);
         let large_message = s.large_message;
         let sessions = &self.sessions;
@@ -885,8 +883,11 @@ impl ImServer {
             // 7.2.1.1 step 5: the IM Session Identity in an isfocus Contact;
             // the dialog keeps it for its refreshes and NOTIFYs.
             spec = spec
-                .with_contact(focus_contact(&s.identity))
-                .with_header("P-Asserted-Identity", ["<", &s.originator, ">"].concat());
+                .with_contact(focus_contact(s.names.identity()))
+                .with_header(
+                    "P-Asserted-Identity",
+                    ["<", s.names.hosted_by(), ">"].concat(),
+                );
         }
         spec
     }

@@ -953,14 +953,14 @@ impl ImServer {
             return;
         };
         self.msrp_buffered = self.msrp_buffered.saturating_sub(s.msrp_charged);
-        self.by_token.remove(&s.token, session);
+        self.by_token.remove(s.names.token(), session);
         if self
             .hosted_sessions
-            .get(&super::headers::uri_key(&s.hosted_by))
+            .get(&super::headers::uri_key(s.names.hosted_by()))
             == Some(&session)
         {
             self.hosted_sessions
-                .remove(&super::headers::uri_key(&s.hosted_by));
+                .remove(&super::headers::uri_key(s.names.hosted_by()));
         }
         for p in &s.participants {
             if let Some(c) = &p.call_id {
