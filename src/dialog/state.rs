@@ -34,16 +34,18 @@ pub enum DialogRole {
     Uas,
 }
 
-/// The texts of a dialog, in the order of [`Texts::ends`].
+/// The texts of a dialog, in the order of [`Texts::ends`]: what an
+/// in-dialog request is matched on and what its response is written with
+/// (the local Contact) first, in the buffer's first bytes.
 #[derive(Debug, Clone, Copy)]
 enum Part {
     CallId,
     LocalTag,
     RemoteTag,
+    LocalContact,
+    RemoteTarget,
     LocalUri,
     RemoteUri,
-    RemoteTarget,
-    LocalContact,
 }
 
 /// A dialog's texts (Call-ID, tags, URIs, remote target, local Contact),
@@ -99,10 +101,10 @@ const ALL_PARTS: [Part; 7] = [
     Part::CallId,
     Part::LocalTag,
     Part::RemoteTag,
+    Part::LocalContact,
+    Part::RemoteTarget,
     Part::LocalUri,
     Part::RemoteUri,
-    Part::RemoteTarget,
-    Part::LocalContact,
 ];
 
 /// The state a dialog keeps (§12.1): identifiers, the route set, the remote
@@ -228,10 +230,10 @@ impl Dialog {
                     request.call_id()?.ok()?.id,
                     from.tag()?,
                     to.tag()?,
+                    contact.unwrap_or_default(),
+                    &remote_target,
                     &without_tag(&from),
                     &without_tag(&to),
-                    &remote_target,
-                    contact.unwrap_or_default(),
                 ],
                 contact.is_some(),
             ),
@@ -268,10 +270,10 @@ impl Dialog {
                     request.call_id()?.ok()?.id,
                     local_tag,
                     from.tag()?,
+                    local_contact.unwrap_or_default(),
+                    &contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
                     &without_tag(&to),
                     &without_tag(&from),
-                    &contact_uri(request).unwrap_or_else(|| uri_text(&from.uri)),
-                    local_contact.unwrap_or_default(),
                 ],
                 local_contact.is_some(),
             ),

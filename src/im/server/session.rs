@@ -256,18 +256,36 @@ pub(crate) struct ImSession {
 }
 
 impl ImSession {
-    /// The Participant `id`. Participants are kept in the order they were
-    /// added, which is the order of their ids: found by bisection, reading
-    /// few of them.
+    /// The Participant `id`.
     pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
-        let i = self.participants.binary_search_by_key(&id, |p| p.id).ok()?;
-        self.participants.get(i)
+        self.participants.get(self.position(id)?)
     }
 
     /// The Participant `id`, to change.
     pub fn participant_mut(&mut self, id: ParticipantId) -> Option<&mut Participant> {
-        let i = self.participants.binary_search_by_key(&id, |p| p.id).ok()?;
+        let i = self.position(id)?;
         self.participants.get_mut(i)
+    }
+
+    /// Where Participant `id` is. Participants are kept in the order they
+    /// were added, with ids one above the last: `id` is at most as many
+    /// places after the first as its id is above the first's (exactly
+    /// that many when none was forgotten), and is looked for from there
+    /// back, reading the first and usually only the one sought.
+    fn position(&self, id: ParticipantId) -> Option<usize> {
+        let first = self.participants.first()?.id;
+        let above = usize::try_from(id.0.checked_sub(first.0)?).unwrap_or(usize::MAX);
+        let mut i = above.min(self.participants.len() - 1);
+        loop {
+            let here = self.participants.get(i)?.id;
+            if here == id {
+                return Some(i);
+            }
+            if here < id {
+                return None;
+            }
+            i = i.checked_sub(1)?;
+        }
     }
 
     /// Adds a Participant. Earlier entries of the same IM Address that are
@@ -332,5 +350,67 @@ impl ImSession {
             .iter()
             .filter(|p| p.is_alive() && !p.recorder)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msrp::switch::SwitchConfig;
+
+    fn session() -> ImSession {
+        ImSession {
+            names: SessionNames::new("t0k3n", "im.example.com", "sip:conf@im.example.com"),
+            participants: Vec::new(),
+            next_participant: 0,
+            inviter: None,
+            ringing_sent: false,
+            final_sent: false,
+            ok_sent: false,
+            lowest_failure: None,
+            switch: MsrpSwitch::new(SwitchConfig::default()),
+            switch_deadline: None,
+            msrp_charged: 0,
+            large_message: false,
+            large_message_relayed: false,
+            deferred_answer: None,
+            subscribers: Vec::new(),
+            dirty: false,
+            counted: 0,
+        }
+    }
+
+    #[test]
+    fn names_share_one_buffer() {
+        let s = session();
+        assert_eq!(s.names.token(), "t0k3n");
+        assert_eq!(s.names.identity(), "sip:t0k3n@im.example.com");
+        assert_eq!(s.names.hosted_by(), "sip:conf@im.example.com");
+        assert_eq!(
+            s.names.held_bytes(),
+            "sip:t0k3n@im.example.comsip:conf@im.example.com".len()
+        );
+    }
+
+    #[test]
+    fn participants_are_found_after_some_were_forgotten() {
+        let mut s = session();
+        let ids: Vec<ParticipantId> = (0..8)
+            .map(|i| s.add(format!("sip:u{i}@example.com"), State::Left, 100))
+            .collect();
+        for &id in &ids {
+            assert_eq!(s.participant(id).map(|p| p.id), Some(id));
+        }
+        // Forget every other one, the first among them: positions no longer
+        // follow the ids.
+        s.participants.retain(|p| p.id.0 % 2 == 0);
+        for &id in &ids {
+            let found = s.participant_mut(id).map(|p| p.id);
+            assert_eq!(found, (id.0 % 2 == 0).then_some(id), "{id:?}");
+        }
+        assert!(s.participant(ParticipantId(0)).is_none());
+        assert!(s.participant(ParticipantId(99)).is_none());
+        s.participants.clear();
+        assert!(s.participant(ids[0]).is_none());
     }
 }
