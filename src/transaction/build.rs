@@ -202,15 +202,91 @@ pub(crate) fn response_to(
 ) -> MessageWriter {
     let mut w = MessageWriter::response(code, reason);
     write_vias(&mut w, request, source);
+    write_identifiers(&mut w, request, to_has_tag(request), to_tag);
+    w
+}
+
+/// What every response to one request shares and [`response_to`] would
+/// parse the request again for: its Via fields (the top one stamped for
+/// the source, §18.2.1) and whether its To has a tag. A server
+/// transaction makes it once, from the request as parsed on arrival,
+/// whose top Via and To the parser has read already.
+#[derive(Debug, Clone)]
+pub(crate) struct ResponseBasis {
+    /// The Via fields of a response, each with its name and CRLF.
+    vias: Vec<u8>,
+    /// How many fields `vias` holds.
+    via_fields: usize,
+    /// The request's To has a tag.
+    to_tagged: bool,
+}
+
+impl ResponseBasis {
+    /// The basis of the responses to `request`, received from `source`.
+    pub(crate) fn of(request: &SipMessage<'_>, source: SocketAddr) -> Self {
+        // Room for the fields as written, and for what the stamp adds
+        // (`;received=` an IPv6 address, an `rport` value): one
+        // allocation.
+        let room = request
+            .header_values(HeaderName::Via)
+            .map(|v| v.value.len() + "Via: \r\n".len())
+            .sum::<usize>()
+            + 64;
+        let mut w = MessageWriter {
+            out: Vec::with_capacity(room),
+            fields: 0,
+            known: SmallVec::new(),
+        };
+        write_vias(&mut w, request, Some(source));
+        ResponseBasis {
+            vias: w.out,
+            via_fields: w.fields,
+            to_tagged: to_has_tag(request),
+        }
+    }
+
+    /// The bytes it holds.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.vias.capacity()
+    }
+
+    /// [`response_to`] with this basis, made from `request`.
+    pub(crate) fn response(
+        &self,
+        request: &SipMessage<'_>,
+        code: u16,
+        reason: &str,
+        to_tag: Option<&str>,
+    ) -> MessageWriter {
+        let mut w = MessageWriter::response(code, reason);
+        w.out.extend_from_slice(&self.vias);
+        w.fields += self.via_fields;
+        write_identifiers(&mut w, request, self.to_tagged, to_tag);
+        w
+    }
+}
+
+/// Whether the To of `request` has a tag.
+fn to_has_tag(request: &SipMessage<'_>) -> bool {
+    request
+        .to()
+        .and_then(Result::ok)
+        .is_some_and(|to| to.tag().is_some())
+}
+
+/// Appends From, To (with `to_tag` added when it has none), Call-ID and
+/// CSeq of `request`, as written.
+fn write_identifiers(
+    w: &mut MessageWriter,
+    request: &SipMessage<'_>,
+    to_tagged: bool,
+    to_tag: Option<&str>,
+) {
     w.copy_first(request, HeaderName::From);
     if let Some(to) = request.header(HeaderName::To) {
-        let has_tag = request
-            .to()
-            .and_then(Result::ok)
-            .is_some_and(|to| to.tag().is_some());
         w.header_with("To", |out| {
             out.extend_from_slice(to.value.as_bytes());
-            if let (Some(tag), false) = (to_tag, has_tag) {
+            if let (Some(tag), false) = (to_tag, to_tagged) {
                 out.extend_from_slice(b";tag=");
                 out.extend_from_slice(tag.as_bytes());
             }
@@ -218,7 +294,6 @@ pub(crate) fn response_to(
     }
     w.copy_first(request, HeaderName::CallId);
     w.copy_first(request, HeaderName::CSeq);
-    w
 }
 
 /// The ACK a client INVITE transaction sends for a non-2xx final response
@@ -327,5 +402,80 @@ fn write_stamped(via: &Via<'_>, source: SocketAddr, out: &mut Vec<u8>) {
                 let _ = write!(out, "{a}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::parse_message;
+    use crate::transaction::OwnedMessage;
+
+    /// Requests whose responses differ in every way the basis covers: one
+    /// Via or several (in one field and in two), a sent-by the source
+    /// matches or not, an empty `rport`, a stale `received`, a To with a
+    /// tag or without, compact names.
+    const REQUESTS: [&str; 4] = [
+        "MESSAGE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n\
+         Call-ID: c1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n",
+        "UPDATE sip:b@192.0.2.9 SIP/2.0\r\nv: SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2;received=1.2.3.4, \
+         SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK3\r\nVia: SIP/2.0/UDP [2001:db8::7]:5070;branch=z9hG4bK4\r\n\
+         f: <sip:a@example.com>;tag=2\r\nt: \"B\" <sip:b@example.com>;tag=9\r\n\
+         i: c2\r\nCSeq: 7 UPDATE\r\nl: 0\r\n\r\n",
+        "INVITE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.4;branch=z9hG4bK5\r\n\
+         From: sip:a@example.com;tag=3\r\nTo: sip:b@example.com\r\nCall-ID: c3\r\n\
+         CSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n",
+        "BYE sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/TLS h.example.com:5061;branch=z9hG4bK6;rport=1;received=9.9.9.9\r\n\
+         From: <sip:a@example.com>;tag=4\r\nTo: <sip:b@example.com>;tag=5\r\nCall-ID: c4\r\n\
+         CSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+    ];
+
+    #[test]
+    fn a_basis_gives_the_response_response_to_writes() {
+        let sources: [SocketAddr; 3] = [
+            "192.0.2.1:5060".parse().unwrap(),
+            "203.0.113.8:40000".parse().unwrap(),
+            "[2001:db8::7]:5070".parse().unwrap(),
+        ];
+        for text in REQUESTS {
+            let request = parse_message(text.as_bytes()).unwrap();
+            let owned = OwnedMessage::new(text.as_bytes().to_vec()).unwrap();
+            let view = owned.message();
+            for source in sources {
+                // Made from the request as parsed, used with a view of the
+                // kept bytes, as a server transaction does.
+                let basis = ResponseBasis::of(&request, source);
+                for (code, tag) in [(100, None), (180, Some("t1")), (486, Some("t2"))] {
+                    let expected =
+                        response_to(&request, code, reason_phrase(code), tag, Some(source))
+                            .finish(b"");
+                    let made = basis
+                        .response(&view, code, reason_phrase(code), tag)
+                        .finish(b"");
+                    assert_eq!(
+                        String::from_utf8_lossy(&made),
+                        String::from_utf8_lossy(&expected)
+                    );
+                    assert!(
+                        parse_message(&made).is_ok(),
+                        "{}",
+                        String::from_utf8_lossy(&made)
+                    );
+                }
+            }
+        }
+        // The stamp was exercised: a received and an rport value appear.
+        let request = parse_message(REQUESTS[0].as_bytes()).unwrap();
+        let source = "203.0.113.8:40000".parse().unwrap();
+        let made = ResponseBasis::of(&request, source)
+            .response(&request, 200, "OK", Some("x"))
+            .finish(b"");
+        let made = String::from_utf8(made).unwrap();
+        assert!(
+            made.contains(";rport=40000;received=203.0.113.8\r\n"),
+            "{made}"
+        );
+        assert!(made.contains("To: <sip:b@example.com>;tag=x\r\n"), "{made}");
     }
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::build::response_to;
+use super::build::ResponseBasis;
 use super::{OwnedMessage, Timer, TimerConfig, Timers, TransactionOutput, Transmit, Transport};
 use crate::sip::{Host, SipMessage};
 
@@ -81,7 +81,6 @@ pub struct ServerTransaction {
     invite: bool,
     state: ServerState,
     request: OwnedMessage,
-    source: SocketAddr,
     destination: SocketAddr,
     transport: Transport,
     config: TimerConfig,
@@ -90,6 +89,8 @@ pub struct ServerTransaction {
     last_response: Option<Vec<u8>>,
     last_status: u16,
     out: VecDeque<TransactionOutput>,
+    /// What each response copies from the request, made once.
+    basis: ResponseBasis,
 }
 
 impl ServerTransaction {
@@ -107,7 +108,7 @@ impl ServerTransaction {
             let msg = request.message();
             Head::of(&msg, source, transport)
         };
-        Self::start(request, head, source, transport, config, now)
+        Self::start(request, head, transport, config, now)
     }
 
     /// [`new`](Self::new) for a caller that holds the request already parsed
@@ -122,22 +123,21 @@ impl ServerTransaction {
         now: Instant,
     ) -> Self {
         let head = Head::of(parsed, source, transport);
-        Self::start(request, head, source, transport, config, now)
+        Self::start(request, head, transport, config, now)
     }
 
     fn start(
         request: OwnedMessage,
         head: Head,
-        source: SocketAddr,
         transport: Transport,
         config: TimerConfig,
         now: Instant,
     ) -> Self {
         let mut tx = ServerTransaction {
+            basis: head.basis,
             invite: head.invite,
             state: ServerState::Trying,
             request,
-            source,
             destination: head.destination,
             transport,
             config,
@@ -191,7 +191,10 @@ impl ServerTransaction {
         } else {
             response
         };
-        request.saturating_mul(2).saturating_add(response)
+        request
+            .saturating_mul(2)
+            .saturating_add(response)
+            .saturating_add(self.basis.held_bytes())
     }
 
     /// The status of the last response sent, 0 before any.
@@ -204,13 +207,10 @@ impl ServerTransaction {
     /// Call-ID and CSeq. Add fields, then `finish(body)` it and pass the
     /// bytes to [`respond`](Self::respond).
     pub fn response(&self, code: u16, reason: &str, to_tag: Option<&str>) -> ResponseWriter {
-        ResponseWriter(response_to(
-            &self.request.message(),
-            code,
-            reason,
-            to_tag,
-            Some(self.source),
-        ))
+        ResponseWriter(
+            self.basis
+                .response(&self.request.message(), code, reason, to_tag),
+        )
     }
 
     /// [`response`](Self::response) for a caller that holds the request
@@ -224,13 +224,7 @@ impl ServerTransaction {
         reason: &str,
         to_tag: Option<&str>,
     ) -> ResponseWriter {
-        ResponseWriter(response_to(
-            request,
-            code,
-            reason,
-            to_tag,
-            Some(self.source),
-        ))
+        ResponseWriter(self.basis.response(request, code, reason, to_tag))
     }
 
     /// Handles a retransmission of the request, or (INVITE) the ACK of a
@@ -363,17 +357,18 @@ struct Head {
     destination: SocketAddr,
     /// The 100 Trying an INVITE transaction sends at once (§17.2.1).
     trying: Option<Vec<u8>>,
+    basis: ResponseBasis,
 }
 
 impl Head {
     fn of(msg: &SipMessage<'_>, source: SocketAddr, transport: Transport) -> Self {
         let invite = msg.method() == Some("INVITE");
+        let basis = ResponseBasis::of(msg, source);
         Head {
             invite,
             destination: response_destination(msg, source, transport),
-            trying: invite.then(|| {
-                ResponseWriter(response_to(msg, 100, "Trying", None, Some(source))).finish(b"")
-            }),
+            trying: invite.then(|| basis.response(msg, 100, "Trying", None).finish(b"")),
+            basis,
         }
     }
 }
