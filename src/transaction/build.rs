@@ -250,6 +250,11 @@ impl ResponseBasis {
         self.vias.capacity()
     }
 
+    /// Whether the request's To has a tag.
+    pub(crate) fn to_tagged(&self) -> bool {
+        self.to_tagged
+    }
+
     /// [`response_to`] with this basis, made from `request`.
     pub(crate) fn response(
         &self,

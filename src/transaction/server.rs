@@ -169,6 +169,12 @@ impl ServerTransaction {
         &self.request
     }
 
+    /// Whether the request's To has a tag: a request without one was sent
+    /// outside any dialog (§8.2.2.2, §12.2.2).
+    pub fn request_to_tagged(&self) -> bool {
+        self.basis.to_tagged()
+    }
+
     /// Where responses go (§18.2.2).
     pub fn destination(&self) -> SocketAddr {
         self.destination

@@ -29,7 +29,7 @@ pub use types::{
     RequestSpec, ResponseSpec, ServerTxId, TerminationReason, TransactionId, UaError,
 };
 
-use super::state::{is_target_refresh, request_outside_dialog};
+use super::state::is_target_refresh;
 use super::{Dialog, DialogId, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
@@ -721,7 +721,7 @@ impl UserAgent {
         // an earlier 1xx created; it creates a dialog only when it is a 2xx,
         // or (INVITE) an early one from a 101-199: a 300-699 final response
         // creates none (§12.1.1).
-        let outside = request_outside_dialog(&msg);
+        let outside = !entry.tx.request_to_tagged();
         let answers_initial = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
             && outside
             && ((invite && code > 100) || (200..300).contains(&code));
