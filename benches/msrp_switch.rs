@@ -59,10 +59,37 @@ fn relay_one(
     drain: &impl Fn(&mut MsrpSwitch, &mut Vec<LegTransmit>) -> usize,
     answer: &mut impl FnMut(&mut MsrpSwitch, &mut Vec<LegTransmit>),
 ) -> usize {
-    switch.handle_input(LegId(0), LegInput::Bytes(next), now);
-    let n = drain(switch, responses);
-    answer(switch, responses);
+    send_in(switch, next, now);
+    let n = drain_out(switch, responses, drain);
+    answers_in(switch, responses, answer);
     n
+}
+
+/// The SEND in: parsed, its body received, its copies and its 200 written.
+#[inline(never)]
+fn send_in(switch: &mut MsrpSwitch, next: &[u8], now: Instant) {
+    switch.handle_input(LegId(0), LegInput::Bytes(next), now);
+}
+
+/// Every transmit polled, the copies' slices summed as a vectored write
+/// would send them.
+#[inline(never)]
+fn drain_out(
+    switch: &mut MsrpSwitch,
+    responses: &mut Vec<LegTransmit>,
+    drain: &impl Fn(&mut MsrpSwitch, &mut Vec<LegTransmit>) -> usize,
+) -> usize {
+    drain(switch, responses)
+}
+
+/// The legs' 200s written (as a participant would) and fed in.
+#[inline(never)]
+fn answers_in(
+    switch: &mut MsrpSwitch,
+    responses: &mut Vec<LegTransmit>,
+    answer: &mut impl FnMut(&mut MsrpSwitch, &mut Vec<LegTransmit>),
+) {
+    answer(switch, responses)
 }
 
 /// The floor: 10 copies of a 4 KiB chunk into a reused buffer.

@@ -446,6 +446,82 @@ fn the_switch_answers_non_cpim_with_415_and_unknown_paths_with_481() {
     assert_eq!(codes, [415, 481]);
 }
 
+/// RFC 4975 §7.2: a response's To-Path is the first URI of the request's
+/// From-Path and its From-Path the first URI of its To-Path. A SEND that came
+/// straight from the participant is answered on the leg's own paths (the
+/// participant's URI as the leg knows it: the same URI by §6.1); one that came
+/// through a relay is answered towards that relay, and a rejected one towards
+/// whatever it named.
+#[test]
+fn responses_go_back_to_the_first_uri_of_the_from_path() {
+    let mut switch = MsrpSwitch::new(SwitchConfig::default());
+    let now = Instant::now();
+    for n in 1..=2 {
+        switch
+            .join(
+                LegId(n),
+                LegConfig::new(&switch_uri(n), &participant_uri(n), &identity(n)),
+                now,
+            )
+            .expect("join");
+    }
+    let relay = "msrp://relay.example.net:9000/r1;tcp";
+    let send = |tid: &str, to: &str, from: &str| {
+        format!(
+            "MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\nMessage-ID: m{tid}\r\n\
+             Byte-Range: 1-2/2\r\nContent-Type: message/cpim\r\n\r\nhi\r\n-------{tid}$\r\n"
+        )
+    };
+    let cases = [
+        // Straight from the participant, its URI in other case.
+        (
+            "t001",
+            switch_uri(1).replace("switch", "SWITCH"),
+            participant_uri(1).replace("ue1", "UE1"),
+            participant_uri(1),
+            switch_uri(1),
+        ),
+        // Through a relay: the relay is the first URI of the From-Path.
+        (
+            "t002",
+            switch_uri(1),
+            format!("{relay} {}", participant_uri(1)),
+            relay.to_string(),
+            switch_uri(1),
+        ),
+        // Not for this leg (481): answered with the URIs it named.
+        (
+            "t003",
+            switch_uri(2),
+            participant_uri(1),
+            participant_uri(1),
+            switch_uri(2),
+        ),
+    ];
+    for (tid, to, from, want_to, want_from) in cases {
+        switch.handle_input(
+            LegId(1),
+            LegInput::Bytes(send(tid, &to, &from).as_bytes()),
+            now,
+        );
+        let mut responses = Vec::new();
+        while let Some(out) = switch.poll_output() {
+            if let SwitchOutput::Transmit(t) = out {
+                if t.leg == LegId(1) {
+                    responses.push(t.into_bytes());
+                }
+            }
+        }
+        assert_eq!(responses.len(), 1, "{tid}: one response");
+        let msg = oma_im::msrp::parse_message(&responses[0]).expect("response parses");
+        assert_eq!(msg.head.transact_id, tid);
+        let paths =
+            |p: &oma_im::msrp::Path<'_>| p.iter().map(|u| u.to_string()).collect::<Vec<_>>();
+        assert_eq!(paths(&msg.head.to_path), [want_to], "{tid}: To-Path");
+        assert_eq!(paths(&msg.head.from_path), [want_from], "{tid}: From-Path");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 

@@ -113,21 +113,27 @@ impl ByteRange {
     /// ```
     pub fn parse(s: &str) -> Result<Self, MsrpError> {
         const K: MsrpErrorKind = MsrpErrorKind::InvalidByteRange;
-        let dash = s.find('-').ok_or(MsrpError::new(K, s.len()))?;
-        let slash = s
-            .find('/')
+        let b = s.as_bytes();
+        let dash = b
+            .iter()
+            .position(|&c| c == b'-')
+            .ok_or(MsrpError::new(K, s.len()))?;
+        let slash = b
+            .iter()
+            .position(|&c| c == b'/')
             .filter(|&i| i > dash)
             .ok_or(MsrpError::new(K, s.len()))?;
-        let start = parse_u64(&s[..dash], K, 0)?;
-        let end = match &s[dash + 1..slash] {
-            "*" => None,
-            digits => Some(parse_u64(digits, K, dash + 1)?),
+        // `*` or digits between `from` and `to`.
+        let number = |from: usize, to: usize| match b.get(from..to) {
+            Some(b"*") => Ok(None),
+            _ => parse_u64(s.get(from..to).unwrap_or_default(), K, from).map(Some),
         };
-        let total = match &s[slash + 1..] {
-            "*" => None,
-            digits => Some(parse_u64(digits, K, slash + 1)?),
+        let start = parse_u64(s.get(..dash).unwrap_or_default(), K, 0)?;
+        let range = ByteRange {
+            start,
+            end: number(dash + 1, slash)?,
+            total: number(slash + 1, s.len())?,
         };
-        let range = ByteRange { start, end, total };
         if !range.is_consistent() {
             return Err(MsrpError::new(K, 0));
         }

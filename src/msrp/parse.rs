@@ -8,7 +8,7 @@ use super::fields::{
     ByteRange, ContinuationFlag, FailureReport, Header, Method, StartLine, Status, SuccessReport,
 };
 use super::message::{MsrpHead, MsrpMessage, Path};
-use super::syntax::{is_ident, is_token, is_token_str, is_utf8text, parse_3digit};
+use super::syntax::{is_ident, is_token, is_utf8text, parse_3digit};
 use super::uri::{MsrpUri, Scheme};
 use super::Limits;
 
@@ -280,58 +280,62 @@ pub(crate) fn parse_head_memo<'a>(
             ));
         }
         let dup = MsrpError::new(MsrpErrorKind::DuplicateHeader, at);
-        if name.eq_ignore_ascii_case("Message-ID") {
-            if msg.message_id.is_some() {
-                return Err(dup);
+        match Field::of(name) {
+            Field::MessageId => {
+                if msg.message_id.is_some() {
+                    return Err(dup);
+                }
+                if value.len() > limits.max_message_id_len {
+                    return Err(MsrpError::new(
+                        MsrpErrorKind::LimitExceeded(Limit::MessageIdLength),
+                        v_at,
+                    ));
+                }
+                if !is_ident(value) {
+                    return Err(MsrpError::new(MsrpErrorKind::InvalidMessageId, v_at));
+                }
+                msg.message_id = Some(value);
             }
-            if value.len() > limits.max_message_id_len {
-                return Err(MsrpError::new(
-                    MsrpErrorKind::LimitExceeded(Limit::MessageIdLength),
-                    v_at,
-                ));
+            Field::ByteRange => {
+                if msg.byte_range.is_some() {
+                    return Err(dup);
+                }
+                msg.byte_range = Some(ByteRange::parse(value).map_err(|e| e.shifted(v_at))?);
             }
-            if !is_ident(value) {
-                return Err(MsrpError::new(MsrpErrorKind::InvalidMessageId, v_at));
+            Field::SuccessReport => {
+                if msg.success_report.is_some() {
+                    return Err(dup);
+                }
+                msg.success_report = Some(
+                    SuccessReport::parse(value)
+                        .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
+                );
             }
-            msg.message_id = Some(value);
-        } else if name.eq_ignore_ascii_case("Byte-Range") {
-            if msg.byte_range.is_some() {
-                return Err(dup);
+            Field::FailureReport => {
+                if msg.failure_report.is_some() {
+                    return Err(dup);
+                }
+                msg.failure_report = Some(
+                    FailureReport::parse(value)
+                        .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
+                );
             }
-            msg.byte_range = Some(ByteRange::parse(value).map_err(|e| e.shifted(v_at))?);
-        } else if name.eq_ignore_ascii_case("Success-Report") {
-            if msg.success_report.is_some() {
-                return Err(dup);
+            Field::Status => {
+                if msg.status.is_some() {
+                    return Err(dup);
+                }
+                msg.status = Some(Status::parse(value).map_err(|e| e.shifted(v_at))?);
             }
-            msg.success_report = Some(
-                SuccessReport::parse(value)
-                    .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
-            );
-        } else if name.eq_ignore_ascii_case("Failure-Report") {
-            if msg.failure_report.is_some() {
-                return Err(dup);
+            Field::ContentType => {
+                if msg.content_type.is_some() {
+                    return Err(dup);
+                }
+                check_media_type(value, v_at)?;
+                msg.content_type = Some(value);
             }
-            msg.failure_report = Some(
-                FailureReport::parse(value)
-                    .ok_or(MsrpError::new(MsrpErrorKind::InvalidReportValue, v_at))?,
-            );
-        } else if name.eq_ignore_ascii_case("Status") {
-            if msg.status.is_some() {
-                return Err(dup);
-            }
-            msg.status = Some(Status::parse(value).map_err(|e| e.shifted(v_at))?);
-        } else if name.eq_ignore_ascii_case("Content-Type") {
-            if msg.content_type.is_some() {
-                return Err(dup);
-            }
-            check_media_type(value, v_at)?;
-            msg.content_type = Some(value);
-        } else if name.eq_ignore_ascii_case("To-Path") || name.eq_ignore_ascii_case("From-Path") {
-            return Err(dup);
-        } else if name.len() >= 8 && name[..8].eq_ignore_ascii_case("Content-") {
-            msg.mime_headers.push(Header { name, value });
-        } else {
-            msg.ext_headers.push(Header { name, value });
+            Field::Path => return Err(dup),
+            Field::Mime => msg.mime_headers.push(Header { name, value }),
+            Field::Extension => msg.ext_headers.push(Header { name, value }),
         }
     }
     if has_body && msg.content_type.is_none() {
@@ -341,6 +345,49 @@ pub(crate) fn parse_head_memo<'a>(
         ));
     }
     Ok(msg)
+}
+
+/// What a header name after the two paths names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    MessageId,
+    ByteRange,
+    SuccessReport,
+    FailureReport,
+    Status,
+    ContentType,
+    /// To-Path or From-Path again.
+    Path,
+    /// Another `Content-*` header.
+    Mime,
+    Extension,
+}
+
+impl Field {
+    /// The field `name` (a token) names, compared without case: one
+    /// comparison, chosen by the name's length.
+    fn of(name: &str) -> Field {
+        let is = |known: &str| name.eq_ignore_ascii_case(known);
+        let first = name.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+        match (name.len(), first) {
+            (6, b's') if is("Status") => Field::Status,
+            (7, b't') if is("To-Path") => Field::Path,
+            (9, b'f') if is("From-Path") => Field::Path,
+            (10, b'm') if is("Message-ID") => Field::MessageId,
+            (10, b'b') if is("Byte-Range") => Field::ByteRange,
+            (12, b'c') if is("Content-Type") => Field::ContentType,
+            (14, b's') if is("Success-Report") => Field::SuccessReport,
+            (14, b'f') if is("Failure-Report") => Field::FailureReport,
+            (8.., b'c')
+                if name
+                    .get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("Content-")) =>
+            {
+                Field::Mime
+            }
+            _ => Field::Extension,
+        }
+    }
 }
 
 /// Lines of a head, each with its offset, CRLF removed.
@@ -362,6 +409,13 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// `s` cut at its first SP (a start line is short: a plain loop beats a
+/// vectorised search's set-up).
+fn split_at_space(s: &str) -> Option<(&str, &str)> {
+    let sp = s.bytes().position(|b| b == b' ')?;
+    Some((s.get(..sp)?, s.get(sp + 1..)?))
+}
+
 fn parse_start_line<'a>(
     line: &'a str,
     at: usize,
@@ -371,7 +425,7 @@ fn parse_start_line<'a>(
         .strip_prefix("MSRP ")
         .ok_or(MsrpError::new(MsrpErrorKind::NotMsrp, at))?;
     let tid_at = at + 5;
-    let (tid, rest) = rest.split_once(' ').ok_or(MsrpError::new(
+    let (tid, rest) = split_at_space(rest).ok_or(MsrpError::new(
         MsrpErrorKind::InvalidMethod,
         at + line.len(),
     ))?;
@@ -385,7 +439,7 @@ fn parse_start_line<'a>(
         return Err(MsrpError::new(MsrpErrorKind::InvalidTransactId, tid_at));
     }
     let word_at = tid_at + tid.len() + 1;
-    let (word, comment) = match rest.split_once(' ') {
+    let (word, comment) = match split_at_space(rest) {
         Some((w, c)) => (w, Some(c)),
         None => (rest, None),
     };
@@ -413,23 +467,32 @@ fn parse_start_line<'a>(
 /// Splits `name ":" [SP] value`; returns (line offset, name, value, value offset).
 fn split_header(line: &str, at: usize) -> Result<(usize, &str, &str, usize), MsrpError> {
     let bad = |o| MsrpError::new(MsrpErrorKind::InvalidHeader, o);
-    // Byte by byte: a header line is short, and every position cut at is
+    // One pass over the name: a letter, then token characters up to the
+    // colon (a colon is not a token character). Every position cut at is
     // an ASCII character's.
     let bytes = line.as_bytes();
-    let colon = bytes.iter().position(|&b| b == b':').ok_or(bad(at))?;
-    let name = &bytes[..colon];
-    if !name.first().is_some_and(u8::is_ascii_alphabetic) || !name.iter().all(|&b| is_token(b)) {
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
         return Err(bad(at));
     }
-    let blank = |b: &&u8| matches!(**b, b' ' | b'\t');
-    let raw = &bytes[colon + 1..];
-    let lead = raw.iter().take_while(blank).count();
-    let trail = raw[lead..].iter().rev().take_while(blank).count();
-    let v_at = at + colon + 1 + lead;
-    let (Some(name), Some(value)) = (
-        line.get(..colon),
-        line.get(colon + 1 + lead..line.len() - trail),
-    ) else {
+    let mut colon = 1;
+    loop {
+        match bytes.get(colon) {
+            Some(b':') => break,
+            Some(&b) if is_token(b) => colon += 1,
+            _ => return Err(bad(at)),
+        }
+    }
+    let blank = |b: &u8| matches!(*b, b' ' | b'\t');
+    let mut start = colon + 1;
+    while bytes.get(start).is_some_and(blank) {
+        start += 1;
+    }
+    let mut end = bytes.len();
+    while end > start && bytes.get(end - 1).is_some_and(blank) {
+        end -= 1;
+    }
+    let v_at = at + start;
+    let (Some(name), Some(value)) = (line.get(..colon), line.get(start..end)) else {
         return Err(bad(at));
     };
     if !is_utf8text(value) {
@@ -460,17 +523,29 @@ fn parse_path<'a>(value: &'a str, at: usize, limits: &Limits) -> Result<Path<'a>
 }
 
 /// `type "/" subtype *( ";" gen-param )`: the type and subtype must be
-/// tokens; the parameters are kept as written.
+/// tokens (SP or HT may follow the subtype); the parameters are kept as
+/// written.
 fn check_media_type(value: &str, at: usize) -> Result<(), MsrpError> {
-    let bad = MsrpError::new(MsrpErrorKind::InvalidContentType, at);
-    let media = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim_end_matches([' ', '\t']);
-    let (ty, sub) = media.split_once('/').ok_or(bad.clone())?;
-    if !is_token_str(ty) || !is_token_str(sub) {
-        return Err(bad);
+    let b = value.as_bytes();
+    let token_end = |from: usize| {
+        let mut i = from;
+        while b.get(i).is_some_and(|&c| is_token(c)) {
+            i += 1;
+        }
+        i
+    };
+    let slash = token_end(0);
+    let sub_end = token_end(slash + 1);
+    let mut i = sub_end;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    let well_formed = slash > 0
+        && b.get(slash) == Some(&b'/')
+        && sub_end > slash + 1
+        && matches!(b.get(i), None | Some(b';'));
+    if !well_formed {
+        return Err(MsrpError::new(MsrpErrorKind::InvalidContentType, at));
     }
     Ok(())
 }

@@ -31,8 +31,14 @@ pub(crate) struct Incoming {
     pub(crate) transact_id: String,
     pub(crate) message_id: String,
     pub(crate) content_type: String,
-    pub(crate) to_first: String,
-    pub(crate) from_first: String,
+    /// The To-Path and From-Path lines of a response to it (the first URI
+    /// of its From-Path, the first of its To-Path): empty when the
+    /// receiver's own path lines say the same ([`Incoming::own_paths`]).
+    pub(crate) to_line: Vec<u8>,
+    pub(crate) from_line: Vec<u8>,
+    /// It came from the receiver's one-URI remote path to its local URI: a
+    /// response goes back on the receiver's own path lines.
+    pub(crate) own_paths: bool,
     pub(crate) byte_range: Option<ByteRange>,
     pub(crate) success_report: Option<SuccessReport>,
     pub(crate) failure_report: Option<FailureReport>,
@@ -46,8 +52,8 @@ impl Incoming {
         self.transact_id.capacity()
             + self.message_id.capacity()
             + self.content_type.capacity()
-            + self.to_first.capacity()
-            + self.from_first.capacity()
+            + self.to_line.capacity()
+            + self.from_line.capacity()
     }
 
     pub(crate) fn empty() -> Self {
@@ -56,12 +62,28 @@ impl Incoming {
             transact_id: String::new(),
             message_id: String::new(),
             content_type: String::new(),
-            to_first: String::new(),
-            from_first: String::new(),
+            to_line: Vec::new(),
+            from_line: Vec::new(),
+            own_paths: false,
             byte_range: None,
             success_report: None,
             failure_report: None,
             matched: false,
+        }
+    }
+
+    /// The To-Path and From-Path lines of a response to it, given the
+    /// receiver's own (`to_line` towards its remote path, `from_line` with
+    /// its local URI).
+    pub(crate) fn response_lines<'s>(
+        &'s self,
+        to_line: &'s [u8],
+        from_line: &'s [u8],
+    ) -> (&'s [u8], &'s [u8]) {
+        if self.own_paths {
+            (to_line, from_line)
+        } else {
+            (&self.to_line, &self.from_line)
         }
     }
 }
@@ -73,6 +95,9 @@ pub(crate) struct Local {
     pub(crate) remote_uri: UriKey,
     pub(crate) accept_types: std::sync::Arc<AcceptTypes<'static>>,
     pub(crate) max_size: u64,
+    /// The remote path is one URI: a request from it (a one-URI From-Path
+    /// matching it) is answered on the receiver's own path lines.
+    pub(crate) one_uri_remote: bool,
 }
 
 fn set(dst: &mut String, src: &str) {
@@ -80,12 +105,15 @@ fn set(dst: &mut String, src: &str) {
     dst.push_str(src);
 }
 
-fn set_uri(dst: &mut String, uri: Option<&MsrpUri<'_>>) {
+/// Sets `dst` to the path line `name: uri CRLF`, or empties it without a
+/// URI.
+fn set_line(dst: &mut Vec<u8>, name: &[u8], uri: Option<&MsrpUri<'_>>) {
     dst.clear();
     if let Some(uri) = uri {
-        let mut bytes = std::mem::take(dst).into_bytes();
-        uri.write(&mut bytes);
-        *dst = String::from_utf8(bytes).unwrap_or_default();
+        dst.extend_from_slice(name);
+        dst.extend_from_slice(b": ");
+        uri.write(dst);
+        dst.extend_from_slice(b"\r\n");
     }
 }
 
@@ -94,15 +122,6 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
     set(&mut inc.transact_id, head.transact_id);
     set(&mut inc.message_id, head.message_id.unwrap_or(""));
     set(&mut inc.content_type, head.content_type.unwrap_or(""));
-    if matches!(head.start, StartLine::Response { .. }) {
-        // Nothing answers a response: the paths to answer with are not
-        // needed.
-        inc.to_first.clear();
-        inc.from_first.clear();
-    } else {
-        set_uri(&mut inc.to_first, head.to_path.first());
-        set_uri(&mut inc.from_first, head.from_path.first());
-    }
     inc.byte_range = head.byte_range;
     inc.success_report = head.success_report;
     inc.failure_report = head.failure_report;
@@ -115,6 +134,20 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
         .last()
         .is_some_and(|from| local.remote_uri.matches(from));
     inc.matched = to_matches && from_matches;
+    let response = matches!(head.start, StartLine::Response { .. });
+    // A response goes to the first URI of the From-Path, from the first of
+    // the To-Path (RFC 4975 §7.2): the receiver's own remote and local
+    // URIs when the request matched them on one-URI paths.
+    inc.own_paths = !response && inc.matched && local.one_uri_remote && head.from_path.len() == 1;
+    if response || inc.own_paths {
+        // Nothing answers a response; the receiver's own lines answer the
+        // rest.
+        inc.to_line.clear();
+        inc.from_line.clear();
+    } else {
+        set_line(&mut inc.to_line, b"To-Path", head.from_path.first());
+        set_line(&mut inc.from_line, b"From-Path", head.to_path.first());
+    }
     inc.verdict = match head.start {
         StartLine::Response { code, .. } => Verdict::Response(code),
         _ if !inc.matched => match head.method() {

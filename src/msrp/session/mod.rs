@@ -247,6 +247,7 @@ impl MsrpSession {
                 remote_uri: uri_key(&last(&params.remote_path), PathSide::Remote)?,
                 accept_types: std::sync::Arc::new(params.local_accept_types.clone()),
                 max_size,
+                one_uri_remote: params.remote_path.len() == 1,
             },
             to_line: path_line("To-Path", &params.remote_path),
             from_line: path_line("From-Path", std::slice::from_ref(&local_uri)),
@@ -894,13 +895,8 @@ impl MsrpSession {
             return;
         }
         let mut out = Vec::with_capacity(192);
-        write_response(
-            &mut out,
-            &inc.transact_id,
-            code,
-            &inc.from_first,
-            &inc.to_first,
-        );
+        let (to_line, from_line) = inc.response_lines(&self.to_line, &self.from_line);
+        write_response(&mut out, &inc.transact_id, code, to_line, from_line);
         self.transmit(out);
     }
 

@@ -176,13 +176,14 @@ pub(crate) fn write_send_fields(out: &mut Vec<u8>, fields: &SendFields<'_>, has_
 }
 
 /// The transaction response of RFC 4975 §7.2: To-Path the first URI of the
-/// request's From-Path, From-Path the first URI of its To-Path.
+/// request's From-Path, From-Path the first URI of its To-Path, given as the
+/// two path lines (CRLF included).
 pub(crate) fn write_response(
     out: &mut Vec<u8>,
     transact_id: &str,
     code: u16,
-    to_uri: &str,
-    from_uri: &str,
+    to_line: &[u8],
+    from_line: &[u8],
 ) {
     out.extend_from_slice(b"MSRP ");
     out.extend_from_slice(transact_id.as_bytes());
@@ -193,8 +194,8 @@ pub(crate) fn write_response(
         out.extend_from_slice(phrase.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
-    header(out, b"To-Path", to_uri.as_bytes());
-    header(out, b"From-Path", from_uri.as_bytes());
+    out.extend_from_slice(to_line);
+    out.extend_from_slice(from_line);
     write_end_line(out, transact_id, ContinuationFlag::Complete);
 }
 
@@ -316,8 +317,8 @@ mod tests {
             &mut out,
             "tid1",
             415,
-            "msrp://a.example.com:2/t;tcp",
-            "msrp://b.example.com:1/s;tcp",
+            b"To-Path: msrp://a.example.com:2/t;tcp\r\n",
+            b"From-Path: msrp://b.example.com:1/s;tcp\r\n",
         );
         let msg = parse_message(&out).expect("response parses");
         assert!(matches!(

@@ -163,16 +163,9 @@ impl MsrpSwitch {
             self.shared.release(rx.chunk.capacity());
             let inc = &rx.incoming;
             if inc.failure_report.unwrap_or(FailureReport::Yes) != FailureReport::No {
-                let mut out = self
-                    .shared
-                    .buffer(64 + inc.from_first.len() + inc.to_first.len());
-                write_response(
-                    &mut out,
-                    &inc.transact_id,
-                    413,
-                    &inc.from_first,
-                    &inc.to_first,
-                );
+                let (to_line, from_line) = inc.response_lines(&leg.to_line, &leg.from_line);
+                let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
+                write_response(&mut out, &inc.transact_id, 413, to_line, from_line);
                 self.shared
                     .enqueue(id, leg, super::LegTransmit::whole(id, out), 0);
             }

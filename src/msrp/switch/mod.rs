@@ -225,9 +225,6 @@ struct Leg {
     from_identity: Box<str>,
     /// The switch opens the connection (and sends the binding SEND).
     active: bool,
-    /// Its remote path is one URI: the participant's responses can take the
-    /// fast path (`quick_ok`).
-    one_uri_remote: bool,
     max_queued_bytes: usize,
     local: Local,
     to_line: Box<[u8]>,
@@ -364,10 +361,8 @@ impl MsrpSwitch {
                 remote_uri,
                 accept_types: Arc::clone(&self.shared.accept_types),
                 max_size: limits.max_message_size,
+                one_uri_remote: config.remote_path.len() == 1,
             },
-            one_uri_remote: to_line
-                .strip_prefix(b"To-Path: ")
-                .is_some_and(|uris| !uris.contains(&b' ')),
             to_line,
             from_line,
             parser: MsrpStreamParser::new(limits),
@@ -697,16 +692,9 @@ impl MsrpSwitch {
             FailureReport::Partial => code != 200,
         };
         if owed {
-            let mut out = self
-                .shared
-                .buffer(64 + inc.from_first.len() + inc.to_first.len());
-            write_response(
-                &mut out,
-                &inc.transact_id,
-                code,
-                &inc.from_first,
-                &inc.to_first,
-            );
+            let (to_line, from_line) = inc.response_lines(&leg.to_line, &leg.from_line);
+            let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
+            write_response(&mut out, &inc.transact_id, code, to_line, from_line);
             self.shared.enqueue(id, leg, LegTransmit::whole(id, out), 0);
         }
         // RFC 4975 §7.1.3: the switch is the endpoint of the sender's leg;
