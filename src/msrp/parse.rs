@@ -8,7 +8,7 @@ use super::fields::{
     ByteRange, ContinuationFlag, FailureReport, Header, Method, StartLine, Status, SuccessReport,
 };
 use super::message::{MsrpHead, MsrpMessage, Path};
-use super::syntax::{is_ident, is_token, is_utf8text, parse_3digit};
+use super::syntax::{is_ident, is_name, is_token, is_utf8text, parse_3digit};
 use super::uri::{MsrpUri, Scheme};
 use super::Limits;
 
@@ -254,14 +254,14 @@ pub(crate) fn parse_head_memo<'a>(
 
     let mut headers = lines.map(|(at, line)| split_header(line, at));
     let to_path = match headers.next().transpose()? {
-        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("To-Path") => {
+        Some((_, name, value, v_at)) if is_name(name, "to-path") => {
             parse_path_memo(value, v_at, limits, memos.as_deref_mut().map(|m| &mut m.to))?
         }
         Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, at)),
         None => return Err(MsrpError::new(MsrpErrorKind::MissingToPath, head.len())),
     };
     let from_path = match headers.next().transpose()? {
-        Some((_, name, value, v_at)) if name.eq_ignore_ascii_case("From-Path") => {
+        Some((_, name, value, v_at)) if is_name(name, "from-path") => {
             parse_path_memo(value, v_at, limits, memos.map(|m| &mut m.from))?
         }
         Some((at, ..)) => return Err(MsrpError::new(MsrpErrorKind::MissingFromPath, at)),
@@ -365,26 +365,20 @@ enum Field {
 
 impl Field {
     /// The field `name` (a token) names, compared without case: one
-    /// comparison, chosen by the name's length.
+    /// comparison, chosen by the name's length and first letter.
     fn of(name: &str) -> Field {
-        let is = |known: &str| name.eq_ignore_ascii_case(known);
-        let first = name.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+        let is = |lower: &str| is_name(name, lower);
+        let first = name.as_bytes().first().map_or(0, |b| b | 0x20);
         match (name.len(), first) {
-            (6, b's') if is("Status") => Field::Status,
-            (7, b't') if is("To-Path") => Field::Path,
-            (9, b'f') if is("From-Path") => Field::Path,
-            (10, b'm') if is("Message-ID") => Field::MessageId,
-            (10, b'b') if is("Byte-Range") => Field::ByteRange,
-            (12, b'c') if is("Content-Type") => Field::ContentType,
-            (14, b's') if is("Success-Report") => Field::SuccessReport,
-            (14, b'f') if is("Failure-Report") => Field::FailureReport,
-            (8.., b'c')
-                if name
-                    .get(..8)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("Content-")) =>
-            {
-                Field::Mime
-            }
+            (6, b's') if is("status") => Field::Status,
+            (7, b't') if is("to-path") => Field::Path,
+            (9, b'f') if is("from-path") => Field::Path,
+            (10, b'm') if is("message-id") => Field::MessageId,
+            (10, b'b') if is("byte-range") => Field::ByteRange,
+            (12, b'c') if is("content-type") => Field::ContentType,
+            (14, b's') if is("success-report") => Field::SuccessReport,
+            (14, b'f') if is("failure-report") => Field::FailureReport,
+            (8.., b'c') if name.get(..8).is_some_and(|p| is_name(p, "content-")) => Field::Mime,
             _ => Field::Extension,
         }
     }

@@ -24,6 +24,15 @@ const TOKEN: [bool; 256] = {
     table
 };
 
+/// Whether the token `name` is `lower` without regard to case, where
+/// `lower` is written in lower case, letters and `-` only. Setting bit 0x20
+/// of a token byte lowers a letter and changes nothing else that `lower`
+/// could match (`-` is 0x2D; 0x0D is not a token byte), so one OR and one
+/// comparison per byte decide.
+pub(crate) fn is_name(name: &str, lower: &str) -> bool {
+    name.len() == lower.len() && name.bytes().zip(lower.bytes()).all(|(a, b)| a | 0x20 == b)
+}
+
 /// `unreserved` of RFC 3986.
 pub(crate) const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
@@ -108,6 +117,42 @@ pub(crate) fn write_3digit(out: &mut Vec<u8>, n: u16) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_name_is_eq_ignore_ascii_case_on_tokens() {
+        let names = ["to-path", "from-path", "message-id", "content-", "status"];
+        let samples = [
+            "To-Path", "TO-PATH", "to-path", "To_Path", "To-Pat", "To-Paths", "Tp-Path",
+        ];
+        for lower in names {
+            for sample in samples.iter().copied().chain([
+                "Message-ID",
+                "MESSAGE-id",
+                "Content-",
+                "STATUS",
+                "Statu~",
+            ]) {
+                if sample.bytes().all(is_token) {
+                    assert_eq!(
+                        is_name(sample, lower),
+                        sample.eq_ignore_ascii_case(lower),
+                        "{sample} / {lower}"
+                    );
+                }
+            }
+        }
+        // Every token byte against every byte of the names' alphabet.
+        for a in (0u8..=255).filter(|&b| is_token(b)) {
+            for b in (b'a'..=b'z').chain([b'-']) {
+                let (x, y) = ([a], [b]);
+                let (x, y) = (
+                    std::str::from_utf8(&x).unwrap_or("\u{0}"),
+                    std::str::from_utf8(&y).unwrap_or(""),
+                );
+                assert_eq!(is_name(x, y), x.eq_ignore_ascii_case(y), "{a:#x} / {b:#x}");
+            }
+        }
+    }
 
     #[test]
     fn utf8text_is_htab_and_every_character_but_controls() {

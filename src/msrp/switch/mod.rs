@@ -514,7 +514,9 @@ impl MsrpSwitch {
             LegInput::Bytes(data) => {
                 if !leg.failed {
                     let rest = self.quick_responses(id, data);
-                    if let (Some(leg), false) = (self.legs.get_mut(&id), rest.is_empty()) {
+                    if rest.is_empty() {
+                        // Every byte was a response taken on the fast path.
+                    } else if let Some(leg) = self.legs.get_mut(&id) {
                         leg.parser.feed(rest);
                         self.receive(id, now);
                     }

@@ -13,7 +13,10 @@ impl MsrpSwitch {
     /// transact-id alone, without going through the parser. Gives the
     /// bytes left for the parser.
     pub(super) fn quick_responses<'d>(&mut self, id: LegId, mut data: &'d [u8]) -> &'d [u8] {
-        while let Some(leg) = self.legs.get_mut(&id) {
+        while !data.is_empty() {
+            let Some(leg) = self.legs.get_mut(&id) else {
+                break;
+            };
             if !leg.parser.is_idle() {
                 break;
             }
