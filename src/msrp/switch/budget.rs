@@ -8,8 +8,7 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use super::{
-    FailureReport, Leg, LegId, MsrpSwitch, Pending, Receiving, Relay, Shared, SwitchEvent,
-    TransactId,
+    FailureReport, Leg, LegId, MsrpSwitch, Pending, Receiving, Shared, SwitchEvent, TransactId,
 };
 use crate::msrp::session::wire::write_response;
 
@@ -178,11 +177,6 @@ impl MsrpSwitch {
 
 /// What one leg's state holds, apart from its chunk buffer and queue.
 fn leg_bytes(leg: &Leg) -> usize {
-    let relays: usize = leg
-        .relays
-        .values()
-        .map(|r| 2 * r.message_id.len() + size_of::<(Box<str>, Relay)>())
-        .sum();
     size_of::<Leg>()
         + leg.from_identity.len()
         + leg.local.local_uri.held_bytes()
@@ -194,6 +188,6 @@ fn leg_bytes(leg: &Leg) -> usize {
             .receiving
             .as_ref()
             .map_or(0, |rx| size_of::<Receiving>() + rx.incoming.held_bytes())
-        + relays
+        + leg.relays.held_bytes()
         + leg.pending.capacity() * size_of::<(TransactId, Pending)>()
 }

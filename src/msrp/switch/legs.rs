@@ -59,6 +59,27 @@ impl Legs {
         self.legs.iter().map(|(id, leg)| (*id, &**leg))
     }
 
+    /// The legs whose ids are in `ids` (ascending, as a message's targets
+    /// are kept), each with the place of its id in `ids`: one walk of both
+    /// lists rather than a search per id. Ids of legs that left are skipped.
+    pub(super) fn among_mut<'s>(
+        &'s mut self,
+        ids: &'s [LegId],
+    ) -> impl Iterator<Item = (usize, LegId, &'s mut Leg)> + 's {
+        debug_assert!(ids.is_sorted(), "targets are kept in id order");
+        let mut at = 0;
+        self.legs.iter_mut().filter_map(move |(id, leg)| {
+            while ids.get(at).is_some_and(|t| t < id) {
+                at += 1;
+            }
+            if ids.get(at) != Some(id) {
+                return None;
+            }
+            at += 1;
+            Some((at - 1, *id, &mut **leg))
+        })
+    }
+
     /// The first leg for which `ready` holds, taken round robin: after
     /// `cursor` in id order, then from the first.
     pub(super) fn next_ready(
@@ -72,5 +93,40 @@ impl Legs {
             .find(|&i| self.legs.get(i).is_some_and(|(_, leg)| ready(leg)))?;
         let (id, leg) = self.legs.get_mut(at)?;
         Some((*id, &mut **leg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use crate::msrp::switch::{LegConfig, LegId, MsrpSwitch, SwitchConfig};
+
+    #[test]
+    fn among_mut_finds_each_present_id_with_its_place() {
+        let mut switch = MsrpSwitch::new(SwitchConfig::default());
+        for n in [1, 2, 3, 5, 8] {
+            let local = format!("msrp://switch.example.com:2855/leg{n};tcp");
+            let remote = format!("msrp://ue{n}.example.com:7777/p{n};tcp");
+            let config = LegConfig::new(&local, &remote, "sip:user@example.com");
+            switch.join(LegId(n), config, Instant::now()).expect("join");
+        }
+        let found = |ids: &[u64]| {
+            let ids: Vec<LegId> = ids.iter().copied().map(LegId).collect();
+            switch
+                .legs
+                .clone()
+                .among_mut(&ids)
+                .map(|(place, id, _)| (place, id.0))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(&[2, 4, 5, 9]), [(0, 2), (2, 5)]);
+        assert_eq!(found(&[0, 1, 8]), [(1, 1), (2, 8)]);
+        assert_eq!(
+            found(&[1, 2, 3, 5, 8]),
+            [(0, 1), (1, 2), (2, 3), (3, 5), (4, 8)]
+        );
+        assert_eq!(found(&[]), []);
+        assert_eq!(found(&[9]), []);
     }
 }

@@ -772,8 +772,9 @@ impl MsrpSwitch {
                 total: None,
             }
         } else {
-            match leg.relays.get(message_id) {
-                Some(relay) => relay.clone(),
+            // Out of the table while its chunk goes out, back in after.
+            match leg.relays.take(message_id) {
+                Some(relay) => relay,
                 None => return 400,
             }
         };
@@ -788,8 +789,15 @@ impl MsrpSwitch {
             shifted.end.map_or(Some(None), |e| shift(e).map(Some)),
             shifted.total.map_or(Some(None), |t| shift(t).map(Some)),
         ) else {
+            if let (false, Some(leg)) = (first, self.legs.get_mut(&id)) {
+                leg.relays.put(relay);
+            }
             return 400;
         };
+        if let (true, Some(leg)) = (first, self.legs.get_mut(&id)) {
+            // A message sent again from its start replaces the one before.
+            leg.relays.remove(message_id);
+        }
         let shifted = ByteRange { start, end, total };
         let body = if first { &self.first_body } else { chunk };
         // A body-less chunk (an abort, `#`) is relayed body-less.
@@ -811,32 +819,24 @@ impl MsrpSwitch {
         write_send_fields(&mut common, &fields, body.is_some());
         // One draw for every copy's transact-id (see `chunk_ids`).
         let ids = ChunkIds::draw(&mut self.shared.rng);
-        for (place, target) in relay.targets.iter().enumerate() {
-            let Some(t) = self.legs.get_mut(target) else {
-                continue;
-            };
-            let copy = ChunkCopy {
-                common: &common,
-                body,
-                flag,
-                ends: &ends,
-                ids: &ids,
-                place,
-            };
-            let sent = self.shared.relay(*target, t, &copy);
-            if sent {
-                track(
-                    &mut self.shared,
-                    *target,
-                    t,
-                    relay.message_id.clone(),
-                    Some((id, key)),
-                    now,
-                );
-                delivered.push(*target);
+        let mut copy = ChunkCopy {
+            common: &common,
+            body,
+            flag,
+            ends: &ends,
+            ids: &ids,
+            place: 0,
+        };
+        let shared = &mut self.shared;
+        for (place, target, t) in self.legs.among_mut(&relay.targets) {
+            copy.place = place;
+            if shared.relay(target, t, &copy) {
+                let message_id = relay.message_id.clone();
+                track(shared, target, t, message_id, Some((id, key)), now);
+                delivered.push(target);
             } else {
-                self.shared.events.push_back(SwitchEvent::DeliveryFailed {
-                    leg: *target,
+                shared.events.push_back(SwitchEvent::DeliveryFailed {
+                    leg: target,
                     message_id: relay.message_id.clone(),
                     cause: LegFailure::Congested,
                 });
@@ -850,21 +850,13 @@ impl MsrpSwitch {
             return 200;
         };
         match flag {
-            ContinuationFlag::Continuation => {
-                if let Some(existing) = leg.relays.get_mut(message_id) {
-                    *existing = relay;
-                } else {
-                    leg.relays.insert(message_id, relay);
-                }
-            }
+            ContinuationFlag::Continuation => leg.relays.put(relay),
             ContinuationFlag::Complete => {
-                leg.relays.remove(message_id);
+                leg.relays.release_if_empty();
                 self.record_delivery(id, key, relay);
                 self.settle(key);
             }
-            ContinuationFlag::Aborted => {
-                leg.relays.remove(message_id);
-            }
+            ContinuationFlag::Aborted => leg.relays.release_if_empty(),
         }
         200
     }
