@@ -590,7 +590,7 @@ pub fn parse_message_prefix<'a>(
                 at: body_len,
                 flag,
                 len,
-            } = scan_end_line(rest, head.transact_id.as_bytes(), true)
+            } = scan_end_line(rest, head.transact_id.as_bytes(), true, &mut false)
             else {
                 return Err(MsrpError::new(MsrpErrorKind::Incomplete, input.len()));
             };
@@ -636,6 +636,9 @@ const HYPHENS: &[u8] = b"\r\n-------";
 enum Candidate {
     EndLine(ContinuationFlag, usize),
     Partial,
+    /// The whole of `lead`, but not the end-line: a line of the body that
+    /// starts with `-------` (an end-line of another transaction, or text).
+    LineStart,
     No,
 }
 
@@ -646,10 +649,16 @@ fn candidate(rest: &[u8], lead: &[u8], tid: &[u8]) -> Candidate {
     if rest[..n] != lead[..n] {
         return Candidate::No;
     }
+    // Past this point a `rest` longer than `lead` starts with all of it.
+    let mismatch = if rest.len() > lead.len() {
+        Candidate::LineStart
+    } else {
+        Candidate::No
+    };
     let id = rest.get(lead.len()..).unwrap_or_default();
     let n = id.len().min(tid.len());
     if id[..n] != tid[..n] {
-        return Candidate::No;
+        return mismatch;
     }
     let fixed = lead.len() + tid.len();
     let flag = rest.get(fixed).map(|&f| ContinuationFlag::from_byte(f));
@@ -658,7 +667,7 @@ fn candidate(rest: &[u8], lead: &[u8], tid: &[u8]) -> Candidate {
         (None, ..) | (Some(Some(_)), None, _) | (Some(Some(_)), Some(b'\r'), None) => {
             Candidate::Partial
         }
-        _ => Candidate::No,
+        _ => mismatch,
     }
 }
 
@@ -669,11 +678,22 @@ fn candidate(rest: &[u8], lead: &[u8], tid: &[u8]) -> Candidate {
 /// At the very start of a body (`at_body_start`) the end-line may also
 /// follow the blank line directly, without a CRLF of its own: an empty body
 /// as some senders write it.
-pub(crate) fn scan_end_line(data: &[u8], tid: &[u8], at_body_start: bool) -> EndScan {
+///
+/// `line_starts` is set when a line of the body scanned (before what is
+/// found) starts with `-------` without being the end-line: where
+/// [`EndLineStarts::scan`](super::session::wire::EndLineStarts::scan) of the
+/// body would find a candidate.
+pub(crate) fn scan_end_line(
+    data: &[u8],
+    tid: &[u8],
+    at_body_start: bool,
+    line_starts: &mut bool,
+) -> EndScan {
     if at_body_start {
         match candidate(data, &HYPHENS[2..], tid) {
             Candidate::EndLine(flag, len) => return EndScan::Found { at: 0, flag, len },
             Candidate::Partial => return EndScan::Partial { at: 0 },
+            Candidate::LineStart => *line_starts = true,
             Candidate::No => {}
         }
     }
@@ -681,6 +701,7 @@ pub(crate) fn scan_end_line(data: &[u8], tid: &[u8], at_body_start: bool) -> End
         match candidate(&data[at..], HYPHENS, tid) {
             Candidate::EndLine(flag, len) => return EndScan::Found { at, flag, len },
             Candidate::Partial => return EndScan::Partial { at },
+            Candidate::LineStart => *line_starts = true,
             Candidate::No => {}
         }
     }

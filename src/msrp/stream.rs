@@ -92,6 +92,9 @@ pub struct MsrpStreamParser {
     /// The last To-Path and From-Path values, parsed (made with the first
     /// head, so that a connection that carries nothing costs nothing).
     memos: Option<Box<PathMemos>>,
+    /// A line of the current (or last) message's body starts with `-------`
+    /// without being its end-line.
+    line_starts: bool,
 }
 
 impl MsrpStreamParser {
@@ -105,6 +108,7 @@ impl MsrpStreamParser {
             tid: Vec::new(),
             state: State::Head(HeadScanner::default()),
             memos: None,
+            line_starts: false,
         }
     }
 
@@ -161,6 +165,14 @@ impl MsrpStreamParser {
         self.pos = 0;
     }
 
+    /// Whether a line of the body of the message being received, or of the
+    /// last one received, starts with `-------` without being its end-line
+    /// (RFC 4975 §7.1.1): `false` tells a relay that no transact-id can end
+    /// that body early, without scanning it again.
+    pub(crate) fn body_has_line_starts(&self) -> bool {
+        self.line_starts
+    }
+
     /// Whether the parser stands between two messages with nothing buffered
     /// (a good moment for the connection to close).
     pub fn is_idle(&self) -> bool {
@@ -197,6 +209,7 @@ impl MsrpStreamParser {
             Ok(None) => return Ok(None),
             Err(e) => return self.fail(e.shifted(offset)),
         };
+        self.line_starts = false;
         let (head_len, has_body) = match end {
             HeadEnd::Body {
                 head_len,
@@ -255,7 +268,8 @@ impl MsrpStreamParser {
             return Ok(None);
         };
         let data = &self.buf[self.pos..];
-        let (safe, end) = match scan_end_line(data, &self.tid, body_len == 0) {
+        let (safe, end) = match scan_end_line(data, &self.tid, body_len == 0, &mut self.line_starts)
+        {
             EndScan::Found { at, flag, len } => (at, Some((flag, len))),
             EndScan::Partial { at } => (at, None),
             EndScan::None => (data.len(), None),

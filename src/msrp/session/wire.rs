@@ -282,6 +282,52 @@ mod tests {
         );
     }
 
+    /// The pieces a body is made of, look-alike end-lines among them.
+    const PIECES: [&[u8]; 8] = [b"a", b"\r\n", b"-------", b"-", b"\r", b"\n", b"tid1", b"$"];
+
+    proptest::proptest! {
+        /// The stream parser says a body has a line starting with hyphens
+        /// exactly when the scan a relay would otherwise make finds an
+        /// end-line candidate in it, however the message is split.
+        #[test]
+        fn the_receiving_scan_sees_the_candidates_the_relay_scan_finds(
+            pieces in proptest::collection::vec(0..PIECES.len(), 0..40),
+            cuts in proptest::collection::vec(1usize..40, 1..8),
+        ) {
+            let body: Vec<u8> = pieces.iter().flat_map(|&p| PIECES[p].iter().copied()).collect();
+            let mut wire = b"MSRP tid1 SEND\r\nTo-Path: msrp://b.example.com:1/s;tcp\r\n\
+                From-Path: msrp://a.example.com:2/t;tcp\r\nMessage-ID: m1\r\n\
+                Content-Type: text/plain\r\n\r\n".to_vec();
+            wire.extend_from_slice(&body);
+            wire.extend_from_slice(b"\r\n-------tid1$\r\n");
+            let mut parser = crate::msrp::MsrpStreamParser::new(crate::msrp::Limits::default());
+            let (mut delivered, mut ended) = (Vec::new(), false);
+            let mut rest = &wire[..];
+            let mut cut = cuts.iter().cycle();
+            while !rest.is_empty() && !ended {
+                let n = (*cut.next().unwrap_or(&1)).min(rest.len());
+                parser.feed(&rest[..n]);
+                rest = &rest[n..];
+                while let Some(event) = parser.next_event().expect("parses") {
+                    match event {
+                        crate::msrp::StreamEvent::BodyData(d) => delivered.extend_from_slice(d),
+                        crate::msrp::StreamEvent::End(_) => ended = true,
+                        crate::msrp::StreamEvent::Head { .. } => {}
+                    }
+                    if ended {
+                        break;
+                    }
+                }
+            }
+            proptest::prop_assert!(ended);
+            proptest::prop_assert_eq!(
+                parser.body_has_line_starts(),
+                !EndLineStarts::scan(&delivered).starts.is_empty(),
+                "{:?}", String::from_utf8_lossy(&delivered)
+            );
+        }
+    }
+
     #[test]
     fn written_send_and_response_parse_back() {
         let to = path_line("To-Path", &["msrp://b.example.com:1/s;tcp".to_owned()]);

@@ -190,6 +190,9 @@ struct Pending {
 #[derive(Debug, Clone)]
 struct Receiving {
     incoming: Incoming,
+    /// A line of the body starts with `-------` (see
+    /// [`MsrpStreamParser::body_has_line_starts`]).
+    line_starts: bool,
     /// The body, shared with the transmits that relay it (see
     /// [`Shared::unique_chunk`]).
     chunk: Arc<Vec<u8>>,
@@ -199,6 +202,7 @@ impl Default for Receiving {
     fn default() -> Self {
         Receiving {
             incoming: Incoming::empty(),
+            line_starts: false,
             chunk: Arc::default(),
         }
     }
@@ -646,6 +650,10 @@ impl MsrpSwitch {
                 // Over the budget.
                 Err(()) => return self.exceeded(id),
             };
+            let line_starts = leg.parser.body_has_line_starts();
+            if let Some(rx) = leg.receiving.as_mut() {
+                rx.line_starts = line_starts;
+            }
             self.finish(id, flag, now);
         }
     }
@@ -682,7 +690,12 @@ impl MsrpSwitch {
                     total: None,
                 });
                 let (message_id, content_type) = (&inc.message_id, &inc.content_type);
-                self.relay_chunk(id, range, &rx.chunk, message_id, content_type, flag, now)
+                let chunk = Chunk {
+                    range,
+                    body: &rx.chunk,
+                    line_starts: rx.line_starts,
+                };
+                self.relay_chunk(id, &chunk, message_id, content_type, flag, now)
             }
         };
         let Some(leg) = self.legs.get_mut(&id) else {
@@ -736,8 +749,7 @@ impl MsrpSwitch {
     fn relay_chunk(
         &mut self,
         id: LegId,
-        range: ByteRange,
-        chunk: &Arc<Vec<u8>>,
+        received: &Chunk<'_>,
         message_id: &str,
         content_type: &str,
         flag: ContinuationFlag,
@@ -746,6 +758,7 @@ impl MsrpSwitch {
         let Some(leg) = self.legs.get_mut(&id) else {
             return 481;
         };
+        let (range, chunk) = (received.range, received.body);
         let first = range.start == 1;
         let mut relay = if first {
             if !leg.relays.contains_key(message_id)
@@ -806,7 +819,12 @@ impl MsrpSwitch {
         let mut delivered = Targets::new();
         // One scan of the body for the end-line check of every leg's
         // transact-id, and the headers every leg's copy shares written once.
-        let ends = body.map_or_else(EndLineStarts::default, |b| EndLineStarts::scan(b));
+        // A chunk relayed as received has none unless the receiving scan
+        // saw a line start with hyphens; a first chunk was rewritten.
+        let ends = match body {
+            Some(b) if first || received.line_starts => EndLineStarts::scan(b),
+            _ => EndLineStarts::default(),
+        };
         let mut common = std::mem::take(&mut self.shared.common);
         common.clear();
         let fields = SendFields {
@@ -1173,6 +1191,16 @@ impl Shared {
     fn next_deadline(&self) -> Option<&Deadline> {
         self.deadlines.iter().find(|d| d.live)
     }
+}
+
+/// A chunk as received, for relaying.
+struct Chunk<'a> {
+    /// Its Byte-Range (`1-*/*` when the SEND had none).
+    range: ByteRange,
+    body: &'a Arc<Vec<u8>>,
+    /// A line of the body starts with `-------`: the receiving scan saw
+    /// where an end-line could be, so the body is scanned for candidates.
+    line_starts: bool,
 }
 
 /// What a chunk's copy to one leg is made of, besides the leg.
