@@ -64,7 +64,7 @@ impl<'a> AcceptTypes<'a> {
         // splitting it).
         if self
             .iter()
-            .any(|entry| entry.eq_ignore_ascii_case(content_type))
+            .any(|entry| entry == content_type || entry.eq_ignore_ascii_case(content_type))
         {
             return true;
         }

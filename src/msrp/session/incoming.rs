@@ -236,11 +236,13 @@ impl UriKey {
     /// [`MsrpUri::matches`] against this key.
     pub(crate) fn matches(&self, other: &MsrpUri<'_>) -> bool {
         let (host, session_id, transport) = self.parts();
+        // Usually written as the key was: compared as bytes first.
+        let same = |a: &str, b: &str| a == b || a.eq_ignore_ascii_case(b);
         self.scheme == other.scheme
-            && host.eq_ignore_ascii_case(other.host)
             && self.port == other.port
             && session_id == other.session_id
-            && transport.eq_ignore_ascii_case(other.transport)
+            && same(host, other.host)
+            && same(transport, other.transport)
     }
 }
 
