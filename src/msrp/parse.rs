@@ -564,12 +564,24 @@ pub fn parse_message_prefix<'a>(
     input: &'a [u8],
     limits: &Limits,
 ) -> Result<(MsrpMessage<'a>, usize), MsrpError> {
+    parse_prefix(input, limits, None, &mut false)
+}
+
+/// [`parse_message_prefix`] with the path memos of a stream parser, noting
+/// in `line_starts` whether a line of the body starts with `-------` (see
+/// [`scan_end_line`]).
+pub(crate) fn parse_prefix<'a>(
+    input: &'a [u8],
+    limits: &Limits,
+    mut memos: Option<&mut PathMemos>,
+    line_starts: &mut bool,
+) -> Result<(MsrpMessage<'a>, usize), MsrpError> {
     let end = HeadScanner::default()
         .scan(input, limits)?
         .ok_or(MsrpError::new(MsrpErrorKind::Incomplete, input.len()))?;
     match end {
         HeadEnd::EndLine { head_len, line_end } => {
-            let head = parse_head(&input[..head_len], false, limits)?;
+            let head = parse_head_memo(&input[..head_len], false, limits, memos.take())?;
             let flag = check_end_line(&input[head_len..line_end], head.transact_id, head_len)?;
             Ok((
                 MsrpMessage {
@@ -584,13 +596,13 @@ pub fn parse_message_prefix<'a>(
             head_len,
             body_start,
         } => {
-            let head = parse_head(&input[..head_len], true, limits)?;
+            let head = parse_head_memo(&input[..head_len], true, limits, memos.take())?;
             let rest = &input[body_start..];
             let EndScan::Found {
                 at: body_len,
                 flag,
                 len,
-            } = scan_end_line(rest, head.transact_id.as_bytes(), true, &mut false)
+            } = scan_end_line(rest, head.transact_id.as_bytes(), true, line_starts)
             else {
                 return Err(MsrpError::new(MsrpErrorKind::Incomplete, input.len()));
             };

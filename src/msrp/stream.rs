@@ -3,8 +3,10 @@
 use super::error::{Limit, MsrpError, MsrpErrorKind};
 use super::fields::ContinuationFlag;
 use super::message::MsrpHead;
+use super::message::MsrpMessage;
 use super::parse::{
-    check_end_line, parse_head_memo, scan_end_line, EndScan, HeadEnd, HeadScanner, PathMemos,
+    check_end_line, parse_head_memo, parse_prefix, scan_end_line, EndScan, HeadEnd, HeadScanner,
+    PathMemos,
 };
 use super::Limits;
 
@@ -171,6 +173,43 @@ impl MsrpStreamParser {
     /// that body early, without scanning it again.
     pub(crate) fn body_has_line_starts(&self) -> bool {
         self.line_starts
+    }
+
+    /// The message at the front of `data`, parsed where it lies, when the
+    /// parser stands [idle](Self::is_idle) and `data` holds that message
+    /// whole: it ends with the end-line of the start line's transact-id (a
+    /// cheap look at both ends comes first, so that a message cut by the
+    /// transport costs next to nothing here). The parser then counts the
+    /// message's bytes as handled, as [`skip`](Self::skip) does, and
+    /// [`body_has_line_starts`](Self::body_has_line_starts) speaks of its
+    /// body. `None` for anything else (not idle, not whole, not valid):
+    /// nothing changed, [`feed`](Self::feed) the bytes, and the events and
+    /// errors are those the parser finds.
+    pub(crate) fn parse_whole<'d>(&mut self, data: &'d [u8]) -> Option<(MsrpMessage<'d>, usize)> {
+        if !self.is_idle() || matches!(self.state, State::Failed(_)) {
+            return None;
+        }
+        let after = data.strip_prefix(b"MSRP ")?;
+        let longest = self.limits.max_transact_id_len.min(after.len());
+        let tid = after.get(..after.get(..=longest)?.iter().position(|&b| b == b' ')?)?;
+        let end_line = data.len().checked_sub(tid.len() + 10)?;
+        let tail = data.get(end_line..)?;
+        let whole = tail.starts_with(b"-------")
+            && tail.get(7..7 + tid.len()) == Some(tid)
+            && matches!(
+                tail.get(7 + tid.len()..),
+                Some([b'$' | b'+' | b'#', b'\r', b'\n'])
+            );
+        if !whole {
+            return None;
+        }
+        let mut line_starts = false;
+        let memos = Some(&mut **self.memos.get_or_insert_with(Box::default));
+        let (message, used) = parse_prefix(data, &self.limits, memos, &mut line_starts).ok()?;
+        self.skip(used);
+        self.state = State::Head(HeadScanner::default());
+        self.line_starts = line_starts;
+        Some((message, used))
     }
 
     /// Whether the parser stands between two messages with nothing buffered

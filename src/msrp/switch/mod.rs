@@ -116,6 +116,7 @@ mod pending;
 mod quick_ok;
 mod relays;
 mod route;
+mod whole;
 
 pub use budget::PENDING_COST;
 pub use config::{JoinError, LegConfig, LegId, SwitchConfig, SwitchLimits};
@@ -518,6 +519,7 @@ impl MsrpSwitch {
             LegInput::Bytes(data) => {
                 if !leg.failed {
                     let rest = self.quick_responses(id, data);
+                    let rest = self.whole_messages(id, rest, now);
                     if rest.is_empty() {
                         // Every byte was a response taken on the fast path.
                     } else if let Some(leg) = self.legs.get_mut(&id) {
@@ -616,25 +618,17 @@ impl MsrpSwitch {
                 }
                 Ok(None) => Ok(None),
                 Ok(Some(StreamEvent::Head { head, has_body })) => {
-                    let rx = leg.receiving.get_or_insert_with(|| {
-                        self.shared.spare_receiving.take().unwrap_or_default()
-                    });
-                    classify(&head, has_body, &leg.local, &mut rx.incoming);
-                    self.shared.unique_chunk(&mut rx.chunk).clear();
+                    begin(
+                        &mut self.shared,
+                        &mut leg.receiving,
+                        &leg.local,
+                        &head,
+                        has_body,
+                    );
                     continue;
                 }
                 Ok(Some(StreamEvent::BodyData(data))) => {
-                    let Some(rx) = leg
-                        .receiving
-                        .as_mut()
-                        .filter(|rx| rx.incoming.verdict == Verdict::Accept)
-                    else {
-                        continue;
-                    };
-                    if self.shared.reserve_chunk(&mut rx.chunk, data.len()) {
-                        self.shared
-                            .unique_chunk(&mut rx.chunk)
-                            .extend_from_slice(data);
+                    if take_body(&mut self.shared, &mut leg.receiving, data) {
                         continue;
                     }
                     Err(())
@@ -981,6 +975,36 @@ impl MsrpSwitch {
         });
         self.settle(key);
     }
+}
+
+/// The head of the message a leg starts sending, classified into the
+/// leg's receiving state (the switch's spare one when it has none).
+fn begin(
+    shared: &mut Shared,
+    receiving: &mut Option<Box<Receiving>>,
+    local: &Local,
+    head: &super::MsrpHead<'_>,
+    has_body: bool,
+) {
+    let rx = receiving.get_or_insert_with(|| shared.spare_receiving.take().unwrap_or_default());
+    classify(head, has_body, local, &mut rx.incoming);
+    shared.unique_chunk(&mut rx.chunk).clear();
+}
+
+/// The next bytes of the body of the message being received, kept when it
+/// is to be relayed: `false` when they do not fit in the buffer budget.
+fn take_body(shared: &mut Shared, receiving: &mut Option<Box<Receiving>>, data: &[u8]) -> bool {
+    let Some(rx) = receiving
+        .as_mut()
+        .filter(|rx| rx.incoming.verdict == Verdict::Accept)
+    else {
+        return true;
+    };
+    if !shared.reserve_chunk(&mut rx.chunk, data.len()) {
+        return false;
+    }
+    shared.unique_chunk(&mut rx.chunk).extend_from_slice(data);
+    true
 }
 
 /// Records the transaction just sent to `leg` (its id is `shared.tid`), a
