@@ -162,7 +162,8 @@ impl MsrpSwitch {
             self.shared.release(rx.chunk.capacity());
             let inc = &rx.incoming;
             if inc.failure_report.unwrap_or(FailureReport::Yes) != FailureReport::No {
-                let (to_line, from_line) = inc.response_lines(&leg.to_line, &leg.from_line);
+                let (to_line, from_line) =
+                    inc.response_lines(leg.lines.to_line(), leg.lines.from_line());
                 let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
                 write_response(&mut out, &inc.transact_id, 413, to_line, from_line);
                 self.shared
@@ -181,8 +182,7 @@ fn leg_bytes(leg: &Leg) -> usize {
         + leg.from_identity.len()
         + leg.local.local_uri.held_bytes()
         + leg.local.remote_uri.held_bytes()
-        + leg.to_line.len()
-        + leg.from_line.len()
+        + leg.lines.held_bytes()
         + leg.parser.held_bytes()
         + leg
             .receiving

@@ -112,6 +112,7 @@ mod config;
 mod cpim_from;
 mod legs;
 mod output;
+mod path_lines;
 mod pending;
 mod quick_ok;
 mod relays;
@@ -140,6 +141,7 @@ use crate::sdp::AcceptTypes;
 use chunk_ids::ChunkIds;
 use cpim_from::rewrite_from;
 use legs::Legs;
+use path_lines::PathLines;
 use pending::PendingTable;
 use relays::Relays;
 
@@ -232,8 +234,8 @@ struct Leg {
     active: bool,
     max_queued_bytes: usize,
     local: Local,
-    to_line: Box<[u8]>,
-    from_line: Box<[u8]>,
+    /// Its To-Path and From-Path lines.
+    lines: PathLines,
     parser: MsrpStreamParser,
     receiving: Option<Box<Receiving>>,
     queue: VecDeque<LegTransmit>,
@@ -354,9 +356,10 @@ impl MsrpSwitch {
         }
         let (local_uri, remote_uri) = config.validate()?;
         let limits = self.shared.limits.msrp;
-        let to_line = path_line("To-Path", &config.remote_path).into_boxed_slice();
-        let from_line =
-            path_line("From-Path", std::slice::from_ref(&config.local_uri)).into_boxed_slice();
+        let lines = PathLines::new(
+            &path_line("To-Path", &config.remote_path),
+            &path_line("From-Path", std::slice::from_ref(&config.local_uri)),
+        );
         let leg = Leg {
             from_identity: config.from_identity().into(),
             active: config.active,
@@ -368,8 +371,7 @@ impl MsrpSwitch {
                 max_size: limits.max_message_size,
                 one_uri_remote: config.remote_path.len() == 1,
             },
-            to_line,
-            from_line,
+            lines,
             parser: MsrpStreamParser::new(limits),
             receiving: None,
             queue: VecDeque::new(),
@@ -701,7 +703,8 @@ impl MsrpSwitch {
             FailureReport::Partial => code != 200,
         };
         if owed {
-            let (to_line, from_line) = inc.response_lines(&leg.to_line, &leg.from_line);
+            let (to_line, from_line) =
+                inc.response_lines(leg.lines.to_line(), leg.lines.from_line());
             let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
             write_response(&mut out, &inc.transact_id, code, to_line, from_line);
             self.shared.enqueue(id, leg, LegTransmit::whole(id, out), 0);
@@ -725,8 +728,8 @@ impl MsrpSwitch {
             write_report(
                 &mut out,
                 &tid,
-                &leg.to_line,
-                &leg.from_line,
+                leg.lines.to_line(),
+                leg.lines.from_line(),
                 &inc.message_id,
                 ByteRange {
                     start: 1,
@@ -1117,7 +1120,7 @@ impl Shared {
         {
             return false;
         }
-        let size = leg.to_line.len() + leg.from_line.len() + message_id.len() + 160;
+        let size = leg.lines.held_bytes() + message_id.len() + 160;
         let mut out = self.buffer(size);
         // Letters and digits: always UTF-8.
         let Ok(tid) = std::str::from_utf8(&self.tid) else {
@@ -1133,8 +1136,8 @@ impl Shared {
         write_send(
             &mut out,
             tid,
-            &leg.to_line,
-            &leg.from_line,
+            leg.lines.to_line(),
+            leg.lines.from_line(),
             &fields,
             None,
             flag,
@@ -1165,14 +1168,12 @@ impl Shared {
         // Start line, paths, the common headers, then the end-line (after
         // the CRLF that closes a body); room for the body too, so that
         // `LegTransmit::into_bytes` does not grow the buffer.
-        let size =
-            2 * ID_LEN + leg.to_line.len() + leg.from_line.len() + common.len() + bytes.len() + 32;
+        let size = 2 * ID_LEN + leg.lines.held_bytes() + common.len() + bytes.len() + 32;
         let mut out = self.buffer(size);
         out.extend_from_slice(b"MSRP ");
         out.extend_from_slice(&self.tid);
         out.extend_from_slice(b" SEND\r\n");
-        out.extend_from_slice(&leg.to_line);
-        out.extend_from_slice(&leg.from_line);
+        out.extend_from_slice(leg.lines.both());
         out.extend_from_slice(common);
         let split = out.len();
         if body.is_some() {
