@@ -163,7 +163,7 @@ impl MsrpSwitch {
             let inc = &rx.incoming;
             if inc.failure_report.unwrap_or(FailureReport::Yes) != FailureReport::No {
                 let (to_line, from_line) =
-                    inc.response_lines(leg.lines.to_line(), leg.lines.from_line());
+                    inc.response_lines(leg.lines.remote_line(), leg.lines.local_line());
                 let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
                 write_response(&mut out, &inc.transact_id, 413, to_line, from_line);
                 self.shared

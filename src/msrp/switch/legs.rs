@@ -81,18 +81,25 @@ impl Legs {
     }
 
     /// The first leg for which `ready` holds, taken round robin: after
-    /// `cursor` in id order, then from the first.
+    /// `cursor` in id order, then from the first. `cursor` is the leg
+    /// taken last and the place it had then (found again by its id when
+    /// legs joined or left since). Gives the leg and its place.
     pub(super) fn next_ready(
         &mut self,
-        cursor: Option<LegId>,
+        cursor: Option<(LegId, usize)>,
         ready: impl Fn(&Leg) -> bool,
-    ) -> Option<(LegId, &mut Leg)> {
-        let from = cursor.map_or(0, |c| self.legs.partition_point(|(id, _)| *id <= c));
+    ) -> Option<(LegId, usize, &mut Leg)> {
+        let from = match cursor {
+            None => 0,
+            Some((id, at)) if self.legs.get(at).is_some_and(|(k, _)| *k == id) => at + 1,
+            Some((id, _)) => self.legs.partition_point(|(k, _)| *k <= id),
+        };
+        let ready_at = |i: &usize| self.legs.get(*i).is_some_and(|(_, leg)| ready(leg));
         let at = (from..self.legs.len())
-            .chain(0..from)
-            .find(|&i| self.legs.get(i).is_some_and(|(_, leg)| ready(leg)))?;
+            .find(ready_at)
+            .or_else(|| (0..from.min(self.legs.len())).find(ready_at))?;
         let (id, leg) = self.legs.get_mut(at)?;
-        Some((*id, &mut **leg))
+        Some((*id, at, &mut **leg))
     }
 }
 
@@ -100,17 +107,50 @@ impl Legs {
 mod tests {
     use std::time::Instant;
 
-    use crate::msrp::switch::{LegConfig, LegId, MsrpSwitch, SwitchConfig};
+    use crate::msrp::switch::{Leg, LegConfig, LegId, MsrpSwitch, SwitchConfig};
 
-    #[test]
-    fn among_mut_finds_each_present_id_with_its_place() {
+    fn with_legs(ids: &[u64]) -> MsrpSwitch {
         let mut switch = MsrpSwitch::new(SwitchConfig::default());
-        for n in [1, 2, 3, 5, 8] {
+        for &n in ids {
             let local = format!("msrp://switch.example.com:2855/leg{n};tcp");
             let remote = format!("msrp://ue{n}.example.com:7777/p{n};tcp");
             let config = LegConfig::new(&local, &remote, "sip:user@example.com");
             switch.join(LegId(n), config, Instant::now()).expect("join");
         }
+        switch
+    }
+
+    #[test]
+    fn next_ready_goes_round_robin_from_the_cursor_even_a_stale_one() {
+        let mut switch = with_legs(&[1, 2, 3, 5, 8]);
+        let legs = &mut switch.legs;
+        let mut next = |cursor: Option<(u64, usize)>, ready: &[u64]| {
+            // A leg is known by its From-Path line, which ends in its number.
+            let is = |leg: &Leg, n: &u64| {
+                let line = format!("/leg{n};tcp\r\n");
+                leg.lines.local_line().ends_with(line.as_bytes())
+            };
+            legs.next_ready(cursor.map(|(id, at)| (LegId(id), at)), |leg| {
+                ready.iter().any(|n| is(leg, n))
+            })
+            .map(|(id, at, _)| (id.0, at))
+        };
+        // From the start, then after the cursor, wrapping around.
+        assert_eq!(next(None, &[3, 8]), Some((3, 2)));
+        assert_eq!(next(Some((3, 2)), &[3, 8]), Some((8, 4)));
+        assert_eq!(next(Some((8, 4)), &[3, 8]), Some((3, 2)));
+        assert_eq!(next(Some((3, 2)), &[3]), Some((3, 2)));
+        assert_eq!(next(Some((3, 2)), &[]), None);
+        // A stale place (legs joined or left since): found by id.
+        assert_eq!(next(Some((3, 0)), &[1, 5]), Some((5, 3)));
+        // The cursor's leg left: the next id after it.
+        assert_eq!(next(Some((4, 3)), &[1, 5, 8]), Some((5, 3)));
+        assert_eq!(next(Some((9, 7)), &[2, 5]), Some((2, 1)));
+    }
+
+    #[test]
+    fn among_mut_finds_each_present_id_with_its_place() {
+        let switch = with_legs(&[1, 2, 3, 5, 8]);
         let found = |ids: &[u64]| {
             let ids: Vec<LegId> = ids.iter().copied().map(LegId).collect();
             switch

@@ -291,7 +291,7 @@ struct Shared {
 pub struct MsrpSwitch {
     legs: Legs,
     shared: Shared,
-    cursor: Option<LegId>,
+    cursor: Option<(LegId, usize)>,
     /// The rewritten first chunk being relayed, shared with its transmits.
     first_body: Arc<Vec<u8>>,
     /// Messages relayed and not yet acknowledged by every leg, by sending
@@ -566,7 +566,7 @@ impl MsrpSwitch {
         if let Some(event) = self.shared.events.pop_front() {
             return Some(SwitchOutput::Event(event));
         }
-        let (id, leg) = self
+        let (id, at, leg) = self
             .legs
             .next_ready(self.cursor, |l| l.writable && !l.queue.is_empty())?;
         let transmit = leg.queue.pop_front()?;
@@ -575,7 +575,7 @@ impl MsrpSwitch {
         if leg.queue.is_empty() {
             leg.congested = false;
         }
-        self.cursor = Some(id);
+        self.cursor = Some((id, at));
         Some(SwitchOutput::Transmit(transmit))
     }
 
@@ -704,7 +704,7 @@ impl MsrpSwitch {
         };
         if owed {
             let (to_line, from_line) =
-                inc.response_lines(leg.lines.to_line(), leg.lines.from_line());
+                inc.response_lines(leg.lines.remote_line(), leg.lines.local_line());
             let mut out = self.shared.buffer(48 + to_line.len() + from_line.len());
             write_response(&mut out, &inc.transact_id, code, to_line, from_line);
             self.shared.enqueue(id, leg, LegTransmit::whole(id, out), 0);
@@ -728,8 +728,8 @@ impl MsrpSwitch {
             write_report(
                 &mut out,
                 &tid,
-                leg.lines.to_line(),
-                leg.lines.from_line(),
+                leg.lines.remote_line(),
+                leg.lines.local_line(),
                 &inc.message_id,
                 ByteRange {
                     start: 1,
@@ -1136,8 +1136,8 @@ impl Shared {
         write_send(
             &mut out,
             tid,
-            leg.lines.to_line(),
-            leg.lines.from_line(),
+            leg.lines.remote_line(),
+            leg.lines.local_line(),
             &fields,
             None,
             flag,

@@ -29,13 +29,13 @@ impl PathLines {
         (self.from_at as usize).min(self.text.len())
     }
 
-    /// The To-Path line.
-    pub(super) fn to_line(&self) -> &[u8] {
+    /// The To-Path line, towards the participant.
+    pub(super) fn remote_line(&self) -> &[u8] {
         self.text.get(..self.split()).unwrap_or_default()
     }
 
-    /// The From-Path line.
-    pub(super) fn from_line(&self) -> &[u8] {
+    /// The From-Path line, with the switch's URI for the leg.
+    pub(super) fn local_line(&self) -> &[u8] {
         self.text.get(self.split()..).unwrap_or_default()
     }
 
@@ -60,8 +60,8 @@ mod tests {
             b"To-Path: msrp://a:1/x;tcp\r\n",
             b"From-Path: msrp://b:2/y;tcp\r\n",
         );
-        assert_eq!(lines.to_line(), b"To-Path: msrp://a:1/x;tcp\r\n");
-        assert_eq!(lines.from_line(), b"From-Path: msrp://b:2/y;tcp\r\n");
+        assert_eq!(lines.remote_line(), b"To-Path: msrp://a:1/x;tcp\r\n");
+        assert_eq!(lines.local_line(), b"From-Path: msrp://b:2/y;tcp\r\n");
         assert_eq!(
             lines.both(),
             b"To-Path: msrp://a:1/x;tcp\r\nFrom-Path: msrp://b:2/y;tcp\r\n"

@@ -48,9 +48,9 @@ fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
     let rest = data.strip_prefix(b"MSRP ")?;
     let tid: TransactId = rest.get(..ID_LEN)?.try_into().ok()?;
     let rest = rest.get(ID_LEN..)?.strip_prefix(b" 200 OK\r\nTo-Path: ")?;
-    let local = leg.lines.from_line().strip_prefix(b"From-Path: ")?;
+    let local = leg.lines.local_line().strip_prefix(b"From-Path: ")?;
     let rest = rest.strip_prefix(local)?.strip_prefix(b"From-Path: ")?;
-    let remote = leg.lines.to_line().strip_prefix(b"To-Path: ")?;
+    let remote = leg.lines.remote_line().strip_prefix(b"To-Path: ")?;
     let rest = rest.strip_prefix(remote)?.strip_prefix(b"-------")?;
     let rest = rest.strip_prefix(&tid[..])?.strip_prefix(b"$\r\n")?;
     Some((tid, data.len() - rest.len()))
