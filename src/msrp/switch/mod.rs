@@ -513,8 +513,9 @@ impl MsrpSwitch {
                     let _ =
                         self.shared
                             .send(id, leg, &message_id, range, ContinuationFlag::Complete);
+                    let at = self.shared.response_deadline(now);
                     if let Some(leg) = self.legs.get_mut(&id) {
-                        track(&mut self.shared, id, leg, message_id, None, now);
+                        track(&mut self.shared, id, leg, message_id, None, at);
                     }
                 }
             }
@@ -843,11 +844,13 @@ impl MsrpSwitch {
             place: 0,
         };
         let shared = &mut self.shared;
+        // Every copy goes out now, and waits as long.
+        let at = shared.response_deadline(now);
         for (place, target, t) in self.legs.among_mut(&relay.targets) {
             copy.place = place;
             if shared.relay(target, t, &copy) {
                 let message_id = relay.message_id.clone();
-                track(shared, target, t, message_id, Some((id, key)), now);
+                track(shared, target, t, message_id, Some((id, key)), at);
                 delivered.push(target);
             } else {
                 shared.events.push_back(SwitchEvent::DeliveryFailed {
@@ -1011,23 +1014,18 @@ fn take_body(shared: &mut Shared, receiving: &mut Option<Box<Receiving>>, data: 
 }
 
 /// Records the transaction just sent to `leg` (its id is `shared.tid`), a
-/// chunk of the delivery `from` (sending leg, number) if relayed.
+/// chunk of the delivery `from` (sending leg, number) if relayed, with its
+/// response deadline `at` (from [`Shared::response_deadline`]).
 fn track(
     shared: &mut Shared,
     id: LegId,
     leg: &mut Leg,
     message_id: Arc<str>,
     from: Option<(LegId, u64)>,
-    now: Instant,
+    at: Instant,
 ) {
     let tid = shared.tid;
     shared.sequence = shared.sequence.wrapping_add(1);
-    // In order: a clock read earlier than the last one does not move a
-    // deadline before those already queued.
-    let mut at = now + shared.response_timeout;
-    if let Some(last) = shared.deadlines.back() {
-        at = at.max(last.key.0);
-    }
     let key = (at, shared.sequence);
     shared.deadlines.push_back(Deadline {
         key,
@@ -1067,6 +1065,14 @@ impl Shared {
             }
             None => Vec::with_capacity(size),
         }
+    }
+
+    /// The response deadline of a transaction sent at `now`, in order: a
+    /// clock read earlier than the last one does not move a deadline before
+    /// those already queued.
+    fn response_deadline(&self, now: Instant) -> Instant {
+        let at = now + self.response_timeout;
+        self.deadlines.back().map_or(at, |last| at.max(last.key.0))
     }
 
     /// Queues `data` for `leg` if it fits in the leg's queue and in the
