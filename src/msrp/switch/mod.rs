@@ -939,6 +939,12 @@ impl MsrpSwitch {
         let Some(p) = leg.pending.remove(&tid) else {
             return;
         };
+        self.answered(id, p, code);
+    }
+
+    /// The response `code` of leg `id` to the transaction `p`, just taken
+    /// out of the leg's pending ones.
+    fn answered(&mut self, id: LegId, p: Pending, code: u16) {
         self.shared.settled(p.deadline);
         self.shared.release(PENDING_COST);
         // Its deadline is dropped when it reaches the front (at the end of

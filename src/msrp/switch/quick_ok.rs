@@ -25,7 +25,9 @@ impl MsrpSwitch {
             };
             leg.parser.skip(len);
             data = data.get(len..).unwrap_or_default();
-            self.on_response_to(id, tid, 200);
+            if let Some(p) = leg.pending.remove(&tid) {
+                self.answered(id, p, 200);
+            }
         }
         data
     }
