@@ -13,6 +13,7 @@ pub mod im_server;
 pub mod mime;
 pub mod msrp;
 pub mod msrp_session;
+pub mod msrp_switch;
 pub mod sdp;
 pub mod sip;
 pub mod sip_values;
@@ -44,6 +45,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("msrp_parse_message", msrp::msrp_parse_message),
     ("msrp_session_events", msrp_session::msrp_session_events),
     ("msrp_stream", msrp::msrp_stream),
+    ("msrp_switch_events", msrp_switch::msrp_switch_events),
     ("multipart_parse", mime::multipart_parse),
     ("resource_lists_parse", xml::resource_lists_parse),
     ("sdp_parse", sdp::sdp_parse),
