@@ -95,9 +95,6 @@ pub(crate) struct Local {
     pub(crate) remote_uri: UriKey,
     pub(crate) accept_types: std::sync::Arc<AcceptTypes<'static>>,
     pub(crate) max_size: u64,
-    /// The remote path is one URI: a request from it (a one-URI From-Path
-    /// matching it) is answered on the receiver's own path lines.
-    pub(crate) one_uri_remote: bool,
 }
 
 fn set(dst: &mut String, src: &str) {
@@ -117,8 +114,17 @@ fn set_line(dst: &mut Vec<u8>, name: &[u8], uri: Option<&MsrpUri<'_>>) {
     }
 }
 
-/// Session matching and the checks of RFC 4975 §7.2/§7.3 on a head.
-pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: &mut Incoming) {
+/// Session matching and the checks of RFC 4975 §7.2/§7.3 on a head, for a
+/// receiver whose remote path is one URI when `one_uri_remote` (a request
+/// from it, a one-URI From-Path matching it, is then answered on the
+/// receiver's own path lines).
+pub(crate) fn classify(
+    head: &MsrpHead<'_>,
+    has_body: bool,
+    local: &Local,
+    one_uri_remote: bool,
+    inc: &mut Incoming,
+) {
     set(&mut inc.transact_id, head.transact_id);
     set(&mut inc.message_id, head.message_id.unwrap_or(""));
     set(&mut inc.content_type, head.content_type.unwrap_or(""));
@@ -138,7 +144,7 @@ pub(crate) fn classify(head: &MsrpHead<'_>, has_body: bool, local: &Local, inc: 
     // A response goes to the first URI of the From-Path, from the first of
     // the To-Path (RFC 4975 §7.2): the receiver's own remote and local
     // URIs when the request matched them on one-URI paths.
-    inc.own_paths = !response && inc.matched && local.one_uri_remote && head.from_path.len() == 1;
+    inc.own_paths = !response && inc.matched && one_uri_remote && head.from_path.len() == 1;
     if response || inc.own_paths {
         // Nothing answers a response; the receiver's own lines answer the
         // rest.

@@ -193,6 +193,8 @@ pub struct MsrpSession {
     params: SessionParams,
     config: SessionConfig,
     local: Local,
+    /// The remote path is one URI (see [`classify`]).
+    one_uri_remote: bool,
     to_line: Vec<u8>,
     from_line: Vec<u8>,
     destination: Authority,
@@ -247,8 +249,8 @@ impl MsrpSession {
                 remote_uri: uri_key(&last(&params.remote_path), PathSide::Remote)?,
                 accept_types: std::sync::Arc::new(params.local_accept_types.clone()),
                 max_size,
-                one_uri_remote: params.remote_path.len() == 1,
             },
+            one_uri_remote: params.remote_path.len() == 1,
             to_line: path_line("To-Path", &params.remote_path),
             from_line: path_line("From-Path", std::slice::from_ref(&local_uri)),
             destination,
@@ -735,7 +737,13 @@ impl MsrpSession {
                 }
                 Ok(None) => Ok(None),
                 Ok(Some(StreamEvent::Head { head, has_body })) => {
-                    classify(&head, has_body, &self.local, &mut self.incoming);
+                    classify(
+                        &head,
+                        has_body,
+                        &self.local,
+                        self.one_uri_remote,
+                        &mut self.incoming,
+                    );
                     self.chunk.clear();
                     continue;
                 }

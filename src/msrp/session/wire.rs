@@ -16,16 +16,21 @@ const ID_ATTEMPTS: usize = 64;
 
 /// `name: uri SP uri ... CRLF`.
 pub(crate) fn path_line(name: &str, uris: &[String]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
+    path_line_text(name, uris).into_bytes()
+}
+
+/// [`path_line`] as text.
+pub(crate) fn path_line_text(name: &str, uris: &[String]) -> String {
+    let mut out = String::with_capacity(64);
+    out.push_str(name);
+    out.push_str(": ");
     for (i, uri) in uris.iter().enumerate() {
         if i > 0 {
-            out.push(b' ');
+            out.push(' ');
         }
-        out.extend_from_slice(uri.as_bytes());
+        out.push_str(uri);
     }
-    out.extend_from_slice(b"\r\n");
+    out.push_str("\r\n");
     out
 }
 

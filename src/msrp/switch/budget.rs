@@ -179,7 +179,6 @@ impl MsrpSwitch {
 /// What one leg's state holds, apart from its chunk buffer and queue.
 fn leg_bytes(leg: &Leg) -> usize {
     size_of::<Leg>()
-        + leg.from_identity.len()
         + leg.local.local_uri.held_bytes()
         + leg.local.remote_uri.held_bytes()
         + leg.lines.held_bytes()

@@ -110,9 +110,9 @@ mod budget;
 mod chunk_ids;
 mod config;
 mod cpim_from;
+mod leg_texts;
 mod legs;
 mod output;
-mod path_lines;
 mod pending;
 mod quick_ok;
 mod relays;
@@ -131,8 +131,8 @@ use smallvec::SmallVec;
 
 use super::session::incoming::{classify, Incoming, Local, Verdict};
 use super::session::wire::{
-    fresh_transact_id, fresh_transact_id_in, path_line, write_report, write_response, write_send,
-    write_send_fields, EndLineStarts, SendFields, ID_LEN,
+    fresh_transact_id, fresh_transact_id_in, path_line_text, write_report, write_response,
+    write_send, write_send_fields, EndLineStarts, SendFields, ID_LEN,
 };
 use super::{ByteRange, ContinuationFlag, FailureReport, MsrpStreamParser, StreamEvent};
 use crate::hash::IdMap;
@@ -140,8 +140,8 @@ use crate::rng::Rng;
 use crate::sdp::AcceptTypes;
 use chunk_ids::ChunkIds;
 use cpim_from::rewrite_from;
+use leg_texts::LegTexts;
 use legs::Legs;
-use path_lines::PathLines;
 use pending::PendingTable;
 use relays::Relays;
 
@@ -227,15 +227,16 @@ struct Deadline {
 /// one per participant).
 #[derive(Debug, Clone)]
 struct Leg {
-    /// The CPIM `From` of the messages it sends (its identity, or the
-    /// anonymous one).
-    from_identity: Box<str>,
     /// The switch opens the connection (and sends the binding SEND).
     active: bool,
     max_queued_bytes: usize,
     local: Local,
-    /// Its To-Path and From-Path lines.
-    lines: PathLines,
+    /// Its remote path is one URI: the participant's responses can take
+    /// the fast path (`quick_ok`), and its requests are answered on `lines`.
+    one_uri_remote: bool,
+    /// Its To-Path and From-Path lines, and the CPIM `From` of the messages
+    /// it sends (its identity, or the anonymous one).
+    lines: LegTexts,
     parser: MsrpStreamParser,
     receiving: Option<Box<Receiving>>,
     queue: VecDeque<LegTransmit>,
@@ -356,12 +357,12 @@ impl MsrpSwitch {
         }
         let (local_uri, remote_uri) = config.validate()?;
         let limits = self.shared.limits.msrp;
-        let lines = PathLines::new(
-            &path_line("To-Path", &config.remote_path),
-            &path_line("From-Path", std::slice::from_ref(&config.local_uri)),
+        let lines = LegTexts::new(
+            &path_line_text("To-Path", &config.remote_path),
+            &path_line_text("From-Path", std::slice::from_ref(&config.local_uri)),
+            config.from_identity(),
         );
         let leg = Leg {
-            from_identity: config.from_identity().into(),
             active: config.active,
             max_queued_bytes: config.max_queued_bytes,
             local: Local {
@@ -369,8 +370,8 @@ impl MsrpSwitch {
                 remote_uri,
                 accept_types: Arc::clone(&self.shared.accept_types),
                 max_size: limits.max_message_size,
-                one_uri_remote: config.remote_path.len() == 1,
             },
+            one_uri_remote: config.remote_path.len() == 1,
             lines,
             parser: MsrpStreamParser::new(limits),
             receiving: None,
@@ -624,7 +625,7 @@ impl MsrpSwitch {
                     begin(
                         &mut self.shared,
                         &mut leg.receiving,
-                        &leg.local,
+                        (&leg.local, leg.one_uri_remote),
                         &head,
                         has_body,
                     );
@@ -764,7 +765,7 @@ impl MsrpSwitch {
             {
                 return 413;
             }
-            let identity = &leg.from_identity;
+            let identity = leg.lines.identity();
             let first_body = unique_body(&mut self.first_body);
             if rewrite_from(chunk, identity, first_body).is_none() {
                 return 400;
@@ -994,12 +995,12 @@ impl MsrpSwitch {
 fn begin(
     shared: &mut Shared,
     receiving: &mut Option<Box<Receiving>>,
-    local: &Local,
+    (local, one_uri_remote): (&Local, bool),
     head: &super::MsrpHead<'_>,
     has_body: bool,
 ) {
     let rx = receiving.get_or_insert_with(|| shared.spare_receiving.take().unwrap_or_default());
-    classify(head, has_body, local, &mut rx.incoming);
+    classify(head, has_body, local, one_uri_remote, &mut rx.incoming);
     shared.unique_chunk(&mut rx.chunk).clear();
 }
 

@@ -44,7 +44,7 @@ impl MsrpSwitch {
 /// header, a longer path, bytes still to come) is left to the parser.
 /// Gives the transact-id and the response's length.
 fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
-    if !leg.local.one_uri_remote {
+    if !leg.one_uri_remote {
         return None;
     }
     let rest = data.strip_prefix(b"MSRP ")?;

@@ -20,7 +20,7 @@ impl MsrpSwitch {
         match notification_recipients(chunk, &self.shared.limits.mime) {
             None => others.map(|(t, _)| t).collect(),
             Some(to) => others
-                .filter(|(_, leg)| to.iter().any(|uri| **uri == *leg.from_identity))
+                .filter(|(_, leg)| to.iter().any(|uri| **uri == *leg.lines.identity()))
                 .map(|(t, _)| t)
                 .collect(),
         }

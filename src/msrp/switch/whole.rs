@@ -32,7 +32,7 @@ impl MsrpSwitch {
             begin(
                 &mut self.shared,
                 &mut leg.receiving,
-                &leg.local,
+                (&leg.local, leg.one_uri_remote),
                 &message.head,
                 has_body,
             );
