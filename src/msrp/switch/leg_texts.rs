@@ -6,7 +6,9 @@
 /// `To-Path: ...CRLF`, `From-Path: ...CRLF`, then the identity.
 #[derive(Debug, Clone)]
 pub(super) struct LegTexts {
-    text: Box<str>,
+    /// Bytes (the lines are read far more often than the identity, and a
+    /// byte slice needs no check of character boundaries).
+    text: Box<[u8]>,
     /// Where the From-Path line starts.
     from_at: u32,
     /// Where the identity starts.
@@ -17,44 +19,43 @@ impl LegTexts {
     /// The lines `to_line` and `from_line` (each with its CRLF) and the
     /// identity.
     pub(super) fn new(to_line: &str, from_line: &str, identity: &str) -> Self {
-        let mut text = String::with_capacity(to_line.len() + from_line.len() + identity.len());
-        text.push_str(to_line);
-        text.push_str(from_line);
-        text.push_str(identity);
+        let mut text = Vec::with_capacity(to_line.len() + from_line.len() + identity.len());
+        text.extend_from_slice(to_line.as_bytes());
+        text.extend_from_slice(from_line.as_bytes());
+        text.extend_from_slice(identity.as_bytes());
         // The texts a leg's configuration let in are far shorter than
         // 4 GiB.
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         LegTexts {
-            text: text.into_boxed_str(),
+            text: text.into_boxed_slice(),
             from_at: at(to_line.len()),
             identity_at: at(to_line.len() + from_line.len()),
         }
     }
 
-    fn part(&self, from: u32, to: usize) -> &str {
+    fn part(&self, from: u32, to: usize) -> &[u8] {
         self.text.get(from as usize..to).unwrap_or_default()
     }
 
     /// The To-Path line, towards the participant.
     pub(super) fn remote_line(&self) -> &[u8] {
-        self.part(0, self.from_at as usize).as_bytes()
+        self.part(0, self.from_at as usize)
     }
 
     /// The From-Path line, with the switch's URI for the leg.
     pub(super) fn local_line(&self) -> &[u8] {
         self.part(self.from_at, self.identity_at as usize)
-            .as_bytes()
     }
 
     /// Both lines, To-Path first.
     pub(super) fn both(&self) -> &[u8] {
-        self.part(0, self.identity_at as usize).as_bytes()
+        self.part(0, self.identity_at as usize)
     }
 
     /// The CPIM `From` of the messages the leg sends (its identity, or the
-    /// anonymous one).
+    /// anonymous one): the text it was made from.
     pub(super) fn identity(&self) -> &str {
-        self.part(self.identity_at, self.text.len())
+        std::str::from_utf8(self.part(self.identity_at, self.text.len())).unwrap_or_default()
     }
 
     /// The bytes it holds.
