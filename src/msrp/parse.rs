@@ -22,6 +22,10 @@ pub(crate) enum HeadEnd {
     EndLine { head_len: usize, line_end: usize },
 }
 
+/// Where the lines of a head end (the offset of each CR), as far as there
+/// is room.
+pub(crate) type LineEnds = arrayvec::ArrayVec<u32, 24>;
+
 /// Finds the end of a head line by line, keeping its place between calls so
 /// that a stream parser never rescans a line.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +41,18 @@ impl HeadScanner {
         &mut self,
         buf: &[u8],
         limits: &Limits,
+    ) -> Result<Option<HeadEnd>, MsrpError> {
+        self.scan_noting(buf, limits, &mut LineEnds::new())
+    }
+
+    /// [`HeadScanner::scan`], noting in `ends` where each line of the head
+    /// (start line and header lines) ends, while there is room: what
+    /// [`parse_head_memo`] would otherwise search for again.
+    pub(crate) fn scan_noting(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+        ends: &mut LineEnds,
     ) -> Result<Option<HeadEnd>, MsrpError> {
         let max = limits.max_header_size;
         loop {
@@ -63,7 +79,15 @@ impl HeadScanner {
             let line = &rest[..i - 1];
             let start = self.line_start;
             self.line_start = lf + 1;
+            // The line's CR (a head shorter than 4 GiB: else nothing is
+            // noted and the lines are found again).
+            let note = |ends: &mut LineEnds| {
+                if let Ok(cr) = u32::try_from(lf - 1) {
+                    let _ = ends.try_push(cr);
+                }
+            };
             if start == 0 {
+                note(ends);
                 continue;
             }
             if line.is_empty() {
@@ -78,6 +102,7 @@ impl HeadScanner {
                     line_end: lf + 1,
                 }));
             }
+            note(ends);
         }
     }
 }
@@ -234,19 +259,22 @@ pub(crate) fn parse_head<'a>(
     has_body: bool,
     limits: &Limits,
 ) -> Result<MsrpHead<'a>, MsrpError> {
-    parse_head_memo(head, has_body, limits, None)
+    parse_head_memo(head, has_body, limits, None, &[])
 }
 
-/// [`parse_head`] with the path memos of a stream parser.
+/// [`parse_head`] with the path memos of a stream parser, and where the
+/// first lines end when they are known already (`ends`, from
+/// [`HeadScanner::scan_noting`]).
 pub(crate) fn parse_head_memo<'a>(
     head: &'a [u8],
     has_body: bool,
     limits: &Limits,
     mut memos: Option<&mut PathMemos>,
+    ends: &[u32],
 ) -> Result<MsrpHead<'a>, MsrpError> {
     let text = std::str::from_utf8(head)
         .map_err(|e| MsrpError::new(MsrpErrorKind::InvalidUtf8, e.valid_up_to()))?;
-    let mut lines = Lines { text, at: 0 };
+    let mut lines = Lines { text, at: 0, ends };
     let (at, start_line) = lines
         .next()
         .ok_or(MsrpError::new(MsrpErrorKind::NotMsrp, 0))?;
@@ -385,21 +413,30 @@ impl Field {
 }
 
 /// Lines of a head, each with its offset, CRLF removed.
-struct Lines<'a> {
+struct Lines<'a, 'e> {
     text: &'a str,
     at: usize,
+    /// Where the next lines end (their CRs), when known.
+    ends: &'e [u32],
 }
 
-impl<'a> Iterator for Lines<'a> {
+impl<'a> Iterator for Lines<'a, '_> {
     type Item = (usize, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
-        // Every LF of a head follows a CR (checked by the head scanner).
-        let end = memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |lf| lf.saturating_sub(1));
+        let end = match self.ends.split_first() {
+            Some((&cr, later)) if (cr as usize) >= self.at => {
+                self.ends = later;
+                cr as usize - self.at
+            }
+            // Every LF of a head follows a CR (checked by the head scanner).
+            _ => memchr(b'\n', rest.as_bytes()).map_or(rest.len(), |lf| lf.saturating_sub(1)),
+        };
+        let line = rest.get(..end)?;
         let at = self.at;
         self.at += end + 2;
-        Some((at, &rest[..end]))
+        Some((at, line))
     }
 }
 
@@ -576,12 +613,13 @@ pub(crate) fn parse_prefix<'a>(
     mut memos: Option<&mut PathMemos>,
     line_starts: &mut bool,
 ) -> Result<(MsrpMessage<'a>, usize), MsrpError> {
+    let mut ends = LineEnds::new();
     let end = HeadScanner::default()
-        .scan(input, limits)?
+        .scan_noting(input, limits, &mut ends)?
         .ok_or(MsrpError::new(MsrpErrorKind::Incomplete, input.len()))?;
     match end {
         HeadEnd::EndLine { head_len, line_end } => {
-            let head = parse_head_memo(&input[..head_len], false, limits, memos.take())?;
+            let head = parse_head_memo(&input[..head_len], false, limits, memos.take(), &ends)?;
             let flag = check_end_line(&input[head_len..line_end], head.transact_id, head_len)?;
             Ok((
                 MsrpMessage {
@@ -596,7 +634,7 @@ pub(crate) fn parse_prefix<'a>(
             head_len,
             body_start,
         } => {
-            let head = parse_head_memo(&input[..head_len], true, limits, memos.take())?;
+            let head = parse_head_memo(&input[..head_len], true, limits, memos.take(), &ends)?;
             let rest = &input[body_start..];
             let EndScan::Found {
                 at: body_len,

@@ -274,6 +274,7 @@ impl MsrpStreamParser {
             has_body,
             &self.limits,
             Some(self.memos.get_or_insert_with(Box::default)),
+            &[],
         ) {
             Ok(head) => head,
             Err(e) => {
