@@ -47,15 +47,32 @@ fn quick_ok(leg: &Leg, data: &[u8]) -> Option<(TransactId, usize)> {
     if !leg.one_uri_remote {
         return None;
     }
-    let rest = data.strip_prefix(b"MSRP ")?;
-    let tid: TransactId = rest.get(..ID_LEN)?.try_into().ok()?;
-    let rest = rest.get(ID_LEN..)?.strip_prefix(b" 200 OK\r\nTo-Path: ")?;
     let local = leg.lines.local_line().strip_prefix(b"From-Path: ")?;
-    let rest = rest.strip_prefix(local)?.strip_prefix(b"From-Path: ")?;
     let remote = leg.lines.remote_line().strip_prefix(b"To-Path: ")?;
-    let rest = rest.strip_prefix(remote)?.strip_prefix(b"-------")?;
-    let rest = rest.strip_prefix(&tid[..])?.strip_prefix(b"$\r\n")?;
-    Some((tid, data.len() - rest.len()))
+    // `MSRP tid 200 OK CRLF To-Path: local From-Path: remote -------tid$ CRLF`
+    // (`local` and `remote` end in CRLF): where each part starts.
+    const START: &[u8] = b"MSRP ";
+    const OK: &[u8] = b" 200 OK\r\nTo-Path: ";
+    const FROM: &[u8] = b"From-Path: ";
+    const END: &[u8] = b"-------";
+    let ok_at = START.len() + ID_LEN;
+    let local_at = ok_at + OK.len();
+    let from_at = local_at + local.len();
+    let remote_at = from_at + FROM.len();
+    let end_at = remote_at + remote.len();
+    let end_tid_at = end_at + END.len();
+    let len = end_tid_at + ID_LEN + 3;
+    let data = data.get(..len)?;
+    let tid: TransactId = data.get(START.len()..ok_at)?.try_into().ok()?;
+    let whole = data.starts_with(START)
+        && data.get(ok_at..local_at) == Some(OK)
+        && data.get(local_at..from_at) == Some(local)
+        && data.get(from_at..remote_at) == Some(FROM)
+        && data.get(remote_at..end_at) == Some(remote)
+        && data.get(end_at..end_tid_at) == Some(END)
+        && data.get(end_tid_at..end_tid_at + ID_LEN) == Some(&tid[..])
+        && data.get(len - 3..) == Some(b"$\r\n");
+    whole.then_some((tid, len))
 }
 
 #[cfg(test)]
