@@ -53,6 +53,7 @@ pub(super) fn call_id<'a>(
 }
 
 /// From and To: `( name-addr / addr-spec ) *( SEMI param )`.
+#[inline]
 pub(super) fn name_addr<'a>(
     v: &HeaderValue<'a>,
     name: HeaderName<'static>,
@@ -64,6 +65,7 @@ pub(super) fn name_addr<'a>(
 /// Every `via-parm` of a Via value, checked; the first one, if any, is
 /// stored into `top` when `top` is empty; `more` is set when one comes
 /// after the one in `top`.
+#[inline]
 pub(super) fn via<'a>(
     v: &HeaderValue<'a>,
     top: &mut Option<Via<'a>>,
