@@ -786,3 +786,75 @@ fn failure_report_partial_hears_only_failures() {
     assert_eq!(p.received().len(), 1);
     assert_eq!(p.received()[0].message_id, ok);
 }
+
+/// Everything a session hands out.
+fn drain_session(s: &mut MsrpSession) -> Vec<Output> {
+    std::iter::from_fn(|| s.poll_output()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// A session takes input that holds whole messages where it lies (not
+    /// through its stream parser's buffer); that gives exactly what the
+    /// parser gives the same bytes cut into small pieces: the same
+    /// transmits and events, whatever Alice sends (chunked or not, accepted
+    /// or not) and with a message that is not MSRP at the end.
+    #[test]
+    fn whole_and_split_input_give_the_same_output(
+        messages in proptest::collection::vec(
+            (0usize..3000, proptest::sample::select(vec!["text/plain", "image/png", "message/cpim"])),
+            1..5),
+        piece in 1usize..9,
+        glued in any::<bool>(),
+        garbage in any::<bool>(),
+    ) {
+        let now = Instant::now();
+        let mut alice_config = config(1);
+        alice_config.chunk_size = NonZeroUsize::new(1024).unwrap_or(NonZeroUsize::MIN);
+        let mut alice_params = SessionParams::new(ALICE, BOB, true);
+        alice_params.remote_accept_types = AcceptTypes::from_iter(["*"]);
+        let mut alice = MsrpSession::new(alice_params, alice_config).expect("alice");
+        let bob = || {
+            let mut b = MsrpSession::new(SessionParams::new(BOB, ALICE, false), config(2)).expect("bob");
+            b.handle_input(Input::Connected, now);
+            b
+        };
+        let (mut whole, mut split) = (bob(), bob());
+        alice.handle_input(Input::Connected, now);
+        for (size, content_type) in &messages {
+            let body: Vec<u8> = (0..*size).map(|i| b"ab\r\n-------c"[i % 12]).collect();
+            let _ = alice.send_message(content_type, &body, SendOptions::default(), now);
+        }
+        let mut wire: Vec<Vec<u8>> = drain_session(&mut alice)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Transmit(t) => Some(t.data),
+                Output::Event(_) => None,
+            })
+            .collect();
+        if garbage {
+            wire.push(b"MSRP x SEND\r\nTo-Path: nonsense\r\n\r\n-------x$\r\n".to_vec());
+        }
+        prop_assert!(!wire.is_empty());
+        let (mut got_whole, mut got_split) = (Vec::new(), Vec::new());
+        if glued {
+            whole.handle_input(Input::Bytes(&wire.concat()), now);
+            got_whole.extend(drain_session(&mut whole));
+        }
+        for message in &wire {
+            if !glued {
+                whole.handle_input(Input::Bytes(message), now);
+                got_whole.extend(drain_session(&mut whole));
+            }
+            for bytes in message.chunks(piece) {
+                split.handle_input(Input::Bytes(bytes), now);
+            }
+            if !glued {
+                got_split.extend(drain_session(&mut split));
+            }
+        }
+        got_split.extend(drain_session(&mut split));
+        prop_assert_eq!(got_whole, got_split);
+    }
+}

@@ -335,8 +335,11 @@ impl MsrpSession {
                 if self.connection != Connection::Connected || self.failed {
                     return;
                 }
-                self.parser.feed(data);
-                self.receive(now);
+                let rest = self.receive_whole(data, now);
+                if !rest.is_empty() && !self.failed {
+                    self.parser.feed(rest);
+                    self.receive(now);
+                }
             }
             Input::Closed => self.shut(),
         }
@@ -722,6 +725,43 @@ impl MsrpSession {
         self.deadlines.clear();
         self.transactions.clear();
         self.event(Event::Closed);
+    }
+
+    /// Handles the whole messages at the front of `data`, parsed where they
+    /// lie while the stream parser stands between messages (see
+    /// [`MsrpStreamParser::parse_whole`]): the same outcome as through the
+    /// parser, which gets the bytes left (given back).
+    fn receive_whole<'d>(&mut self, mut data: &'d [u8], now: Instant) -> &'d [u8] {
+        while !data.is_empty() && !self.failed {
+            let Some((message, used)) = self.parser.parse_whole(data) else {
+                break;
+            };
+            data = data.get(used..).unwrap_or_default();
+            let room = self.room();
+            let has_body = message.body.is_some();
+            classify(
+                &message.head,
+                has_body,
+                &self.local,
+                self.one_uri_remote,
+                &mut self.incoming,
+            );
+            self.chunk.clear();
+            let body = message.body.unwrap_or_default();
+            if self.incoming.verdict == Verdict::Accept && !body.is_empty() {
+                if !budget::reserve_chunk(&mut self.chunk, body.len(), room) {
+                    self.exceeded();
+                    return &[];
+                }
+                self.chunk.extend_from_slice(body);
+            }
+            self.finish(message.flag, now);
+            if self.failed {
+                return &[];
+            }
+            budget::trim_chunk(&mut self.chunk);
+        }
+        data
     }
 
     /// Runs the stream parser over what was fed.
