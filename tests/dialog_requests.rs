@@ -247,7 +247,8 @@ fn a_481_to_an_in_dialog_request_ends_the_dialog() {
     let (_, events) = drain(&mut ua);
     assert!(events.contains(&Event::DialogTerminated {
         dialog,
-        reason: TerminationReason::RequestFailed(481)
+        reason: TerminationReason::RequestFailed(481),
+        owner: None
     }));
     assert!(ua.dialog(dialog).is_none());
 }
@@ -273,7 +274,8 @@ fn an_in_dialog_request_timing_out_ends_the_dialog() {
     assert!(
         events.contains(&Event::DialogTerminated {
             dialog,
-            reason: TerminationReason::Timeout
+            reason: TerminationReason::Timeout,
+            owner: None
         }),
         "{events:?}"
     );
@@ -587,7 +589,8 @@ fn a_reinvite_left_provisional_times_out_but_an_initial_invite_waits() {
     assert!(
         events.contains(&Event::DialogTerminated {
             dialog,
-            reason: TerminationReason::RequestFailed(408)
+            reason: TerminationReason::RequestFailed(408),
+            owner: None
         }),
         "{events:?}"
     );

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use oma_im::dialog::{
-    Config, DeadlineReason, DialogState, Event, RequestSpec, ResponseSpec, TerminationReason,
+    Config, DeadlineReason, DialogOwner, DialogState, Event, RequestSpec, ResponseSpec,
+    TerminationReason,
 };
 use oma_im::sim::{AgentId, Faults, NodeId, Nodes, Sim, SimEvent};
 use oma_im::sip::{parse_message, Method};
@@ -195,6 +196,63 @@ fn call_on_a_perfect_udp_network() {
         invite.top_via().unwrap().unwrap().branch()
     );
     assert_eq!(ok.body(), SDP);
+}
+
+/// What the application keeps with a dialog comes back from the user agent
+/// and in the dialog's termination, and only for that dialog.
+#[test]
+fn the_owner_kept_with_a_dialog_comes_back_when_it_ends() {
+    let mut p = pair(PERFECT, 3, Transport::Tcp);
+    let now = p.sim.now();
+    p.sim.agent(p.alice).send_request(invite(), now).unwrap();
+    let (alice, bob) = (p.alice, p.bob);
+    let mut call = call_hook(alice, bob);
+    let mut kept = None;
+    let hook = |nodes: &mut Nodes, node: NodeId, event: &SimEvent, now: Instant| {
+        if let (NodeId::Agent(b), SimEvent::Agent(Event::DialogEstablished { dialog })) =
+            (node, event)
+        {
+            if b == bob {
+                let ua = nodes.agent(bob);
+                assert_eq!(ua.dialog_owner(*dialog), None, "nothing kept yet");
+                assert!(ua.set_dialog_owner(*dialog, Some(DialogOwner(7, 9))));
+                assert_eq!(ua.dialog_owner(*dialog), Some(DialogOwner(7, 9)));
+                kept = Some(*dialog);
+            }
+        }
+        call(nodes, node, event, now);
+    };
+    p.sim
+        .run_for_with(Duration::from_millis(100), hook)
+        .unwrap();
+    let dialog = kept.expect("bob's dialog was established");
+    let ended = |agent: AgentId| -> Vec<Event> {
+        p.sim
+            .events()
+            .iter()
+            .filter(|r| r.node == NodeId::Agent(agent))
+            .filter_map(|r| match &r.event {
+                SimEvent::Agent(e @ Event::DialogTerminated { .. }) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        ended(bob),
+        [Event::DialogTerminated {
+            dialog,
+            reason: TerminationReason::ByeReceived,
+            owner: Some(DialogOwner(7, 9)),
+        }]
+    );
+    assert!(
+        matches!(&ended(alice)[..], [Event::DialogTerminated { owner: None, .. }]),
+        "alice kept nothing with hers"
+    );
+    // The dialog is gone, and with it what was kept.
+    let ua = p.sim.agent(bob);
+    assert_eq!(ua.dialog_owner(dialog), None);
+    assert!(!ua.set_dialog_owner(dialog, Some(DialogOwner(1, 1))));
 }
 
 #[test]

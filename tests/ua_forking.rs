@@ -104,7 +104,8 @@ fn two_forks_second_2xx_is_acked_and_byed() {
     assert!(events.contains(&Event::DialogEstablished { dialog: early[0] }));
     assert!(events.contains(&Event::DialogTerminated {
         dialog: early[1],
-        reason: TerminationReason::FinalResponse(200)
+        reason: TerminationReason::FinalResponse(200),
+        owner: None
     }));
 
     // Fork B answers too: ACKed, then released with BYE.

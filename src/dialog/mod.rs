@@ -35,7 +35,7 @@
 mod state;
 mod ua;
 
-pub use state::{Dialog, DialogId, DialogRole, DialogState};
+pub use state::{Dialog, DialogId, DialogOwner, DialogRole, DialogState};
 pub use ua::{
     ClientTxId, Config, Deadline, DeadlineReason, DialogRequestSpec, DropReason, Event, Input,
     Limits, Output, RefreshMethod, RequestSpec, ResponseSpec, Routing, ServerTxId,

@@ -9,6 +9,21 @@ use crate::sip::{HeaderName, NameAddr, SipMessage, Uri};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DialogId(pub(crate) u64);
 
+/// Two numbers the application keeps with a dialog in its
+/// [`UserAgent`](super::UserAgent), given back by
+/// [`UserAgent::dialog_owner`](super::UserAgent::dialog_owner) and in the
+/// dialog's [`Event::DialogTerminated`](super::Event::DialogTerminated): the
+/// application finds its own state from a dialog without a map of its own.
+///
+/// ```
+/// use oma_im::dialog::DialogOwner;
+///
+/// let owner = DialogOwner(7, 2); // e.g. a session and a member of it
+/// assert_eq!(owner.0, 7);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DialogOwner(pub u64, pub u64);
+
 impl fmt::Display for DialogId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "dialog#{}", self.0)

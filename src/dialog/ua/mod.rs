@@ -30,7 +30,7 @@ pub use types::{
 };
 
 use super::state::is_target_refresh;
-use super::{Dialog, DialogId, DialogState};
+use super::{Dialog, DialogId, DialogOwner, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
@@ -164,6 +164,8 @@ struct DialogEntry {
     subscriptions: SmallVec<[SubscriptionId; 1]>,
     /// Its bytes as last counted in the UA's byte budget.
     held: usize,
+    /// What the application keeps with it.
+    owner: Option<DialogOwner>,
 }
 
 /// What an entry costs beyond the texts it holds: its own size and the
@@ -944,6 +946,27 @@ impl UserAgent {
         self.dialogs.get(&id).map(|e| &e.dialog)
     }
 
+    /// What the application keeps with dialog `id`
+    /// ([`set_dialog_owner`](Self::set_dialog_owner)).
+    pub fn dialog_owner(&self, id: DialogId) -> Option<DialogOwner> {
+        self.dialogs.get(&id).and_then(|e| e.owner)
+    }
+
+    /// Keeps `owner` with dialog `id` (or nothing, with `None`) until the
+    /// dialog ends, when [`Event::DialogTerminated`] gives it back; `false`
+    /// when there is no such dialog. One lookup then finds the dialog and
+    /// what the application made of it, with no map of the application's
+    /// own to keep in step.
+    pub fn set_dialog_owner(&mut self, id: DialogId, owner: Option<DialogOwner>) -> bool {
+        match self.dialogs.get_mut(&id) {
+            Some(e) => {
+                e.owner = owner;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The dialog of the implicit subscription of out-of-dialog REFER
     /// `refer` when a NOTIFY created it before the REFER's 2xx arrived
     /// (RFC 6665 §4.1.2.4, RFC 3515 §2.4.4), while the REFER's transaction
@@ -1596,6 +1619,7 @@ impl UserAgent {
                 session_body: None,
                 subscriptions: SmallVec::new(),
                 held: 0,
+                owner: None,
             }),
         );
         self.recount_dialog(id);
@@ -1617,7 +1641,11 @@ impl UserAgent {
             }
             self.release_invite_set(&key);
         }
-        self.event(Event::DialogTerminated { dialog: id, reason });
+        self.event(Event::DialogTerminated {
+            dialog: id,
+            reason,
+            owner: entry.owner,
+        });
     }
 
     /// Starts the UAS core's retransmission of a 2xx to INVITE.

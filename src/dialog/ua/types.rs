@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::{SubscriptionEnd, SubscriptionId};
-use crate::dialog::DialogId;
+use crate::dialog::{DialogId, DialogOwner};
 use crate::sip::{Method, SipError, SipMessage};
 use crate::transaction::{OwnedMessage, Timer, Transmit, Transport};
 
@@ -161,6 +161,10 @@ pub enum Event {
         dialog: DialogId,
         /// Why.
         reason: TerminationReason,
+        /// What the application kept with it
+        /// ([`UserAgent::set_dialog_owner`](super::UserAgent::set_dialog_owner)),
+        /// if anything.
+        owner: Option<DialogOwner>,
     },
     /// A transaction timed out (timer B, F or H).
     TransactionTimedOut {

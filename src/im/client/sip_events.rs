@@ -49,7 +49,7 @@ impl ImClient {
             dialog::Event::DialogEarly { dialog } | dialog::Event::DialogEstablished { dialog } => {
                 self.on_dialog_created(dialog)
             }
-            dialog::Event::DialogTerminated { dialog, reason } => {
+            dialog::Event::DialogTerminated { dialog, reason, .. } => {
                 self.on_dialog_terminated(dialog, reason, now)
             }
             dialog::Event::NotifyReceived {

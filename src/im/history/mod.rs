@@ -922,7 +922,7 @@ impl ImHistoryFunction {
                 dialog,
                 response,
             } => self.on_response(transaction, dialog, &response, now),
-            dialog::Event::DialogTerminated { dialog, reason } => {
+            dialog::Event::DialogTerminated { dialog, reason, .. } => {
                 self.on_dialog_terminated(dialog, reason, now)
             }
             dialog::Event::NotifyReceived {

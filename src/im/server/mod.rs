@@ -248,7 +248,6 @@ pub struct ImServer {
     by_token: KeyedIndex<SessionId>,
     /// Sessions by the Call-ID of a Participant's dialog.
     by_call_id: KeyedIndex<SessionId>,
-    by_dialog: IdMap<DialogId, (SessionId, ParticipantId)>,
     by_client_tx: IdMap<ClientTxId, (SessionId, ParticipantId)>,
     /// INVITEs CANCELled and not yet answered with a final response: a
     /// 2xx that crosses the CANCEL gets ACK and BYE (RFC 3261 §9.1).
@@ -346,7 +345,6 @@ impl ImServer {
             sessions: sessions::Sessions::default(),
             by_token: KeyedIndex::default(),
             by_call_id: KeyedIndex::default(),
-            by_dialog: IdMap::default(),
             by_client_tx: IdMap::default(),
             cancelled_invites: std::collections::HashSet::new(),
             by_server_tx: IdMap::default(),
@@ -726,7 +724,6 @@ impl ImServer {
         self.sessions.release_spare();
         self.by_token.release_spare();
         self.by_call_id.release_spare();
-        self.by_dialog.release_spare();
         self.by_client_tx.release_spare();
         self.by_server_tx.release_spare();
         self.by_leg_token.release_spare();

@@ -201,7 +201,11 @@ impl ImServer {
                     self.cancel_session(session, now);
                 }
             }
-            dialog::Event::DialogTerminated { dialog, reason } => {
+            dialog::Event::DialogTerminated {
+                dialog,
+                reason,
+                owner,
+            } => {
                 if let Some(session) = self.by_subscription.remove(&dialog) {
                     if let Some(s) = self.sessions.get_mut(&session) {
                         if let Some(i) = s.subscribers.iter().position(|x| x.dialog == dialog) {
@@ -210,7 +214,7 @@ impl ImServer {
                         }
                     }
                 }
-                if let Some((session, participant)) = self.by_dialog.remove(&dialog) {
+                if let Some((session, participant)) = owner.map(member_of) {
                     let why = match reason {
                         TerminationReason::ByeReceived => LeaveReason::Departed,
                         TerminationReason::ByeSent => LeaveReason::Removed,
@@ -263,7 +267,7 @@ impl ImServer {
             .find(|p| p.call_id.as_deref() == Some(call_id.as_str()) && p.is_alive());
         let Some(p) = found else {
             // A refused INVITE's dialog, or one of a Participant gone.
-            if !self.by_dialog.contains_key(&dialog) {
+            if self.ua.dialog_owner(dialog).is_none() {
                 let _ = self.ua.terminate_dialog(dialog);
                 self.ua_drop_terminated();
             }
@@ -275,7 +279,8 @@ impl ImServer {
         // An invitee's early dialog is its own business until the 2xx; its
         // failure is handled from the final response.
         if p.dialog == Some(dialog) && !matches!(p.state, State::Inviting(_)) {
-            self.by_dialog.insert(dialog, (session, p.id));
+            self.ua
+                .set_dialog_owner(dialog, Some(owner_of(session, p.id)));
         }
     }
 
@@ -308,7 +313,7 @@ impl ImServer {
             let _ = self.ua.respond(transaction, spec, now);
             return self.collect();
         }
-        let Some(&(session, participant)) = self.by_dialog.get(&dialog) else {
+        let Some((session, participant)) = self.ua.dialog_owner(dialog).map(member_of) else {
             return self.reject(transaction, 481, None, now);
         };
         let method = msg.method().unwrap_or_default();
@@ -490,7 +495,8 @@ impl ImServer {
             answer_inviter = false;
         }
         if let Some(d) = dialog {
-            self.by_dialog.insert(d, (session, participant));
+            self.ua
+                .set_dialog_owner(d, Some(owner_of(session, participant)));
         }
         if let Some(at) = refresh_at {
             self.schedule(at, Timer::Refresh(session, participant));
@@ -758,7 +764,7 @@ impl ImServer {
             .and_then(|s| s.participant(participant))
             .and_then(|p| p.dialog);
         if let Some(d) = dialog {
-            self.by_dialog.remove(&d);
+            self.ua.set_dialog_owner(d, None);
             let _ = self.ua.bye(d, now);
             self.collect();
         }
@@ -907,7 +913,7 @@ impl ImServer {
             self.cancel_invitation(session, participant, tx, address, referral, now);
         }
         for d in byes {
-            self.by_dialog.remove(&d);
+            self.ua.set_dialog_owner(d, None);
             let _ = self.ua.bye(d, now);
         }
         self.collect();
@@ -967,7 +973,7 @@ impl ImServer {
                 self.by_call_id.remove(c, session);
             }
             if let Some(d) = p.dialog {
-                self.by_dialog.remove(&d);
+                self.ua.set_dialog_owner(d, None);
             }
             match p.state {
                 State::Inviting(tx) => {
@@ -988,4 +994,15 @@ impl ImServer {
         }
         self.event(Event::SessionEnded { session, reason });
     }
+}
+
+/// What the server keeps with a Participant's dialog in its user agent:
+/// the session and the Participant.
+fn owner_of(session: SessionId, participant: ParticipantId) -> dialog::DialogOwner {
+    dialog::DialogOwner(session.0, participant.0)
+}
+
+/// The session and Participant of a dialog's [`owner_of`].
+fn member_of(owner: dialog::DialogOwner) -> (SessionId, ParticipantId) {
+    (SessionId(owner.0), ParticipantId(owner.1))
 }
