@@ -71,6 +71,7 @@ pub mod rng;
 pub mod sdp;
 pub mod sim;
 pub mod sip;
+mod slab;
 mod spare;
 pub mod transaction;
 

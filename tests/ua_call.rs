@@ -246,7 +246,10 @@ fn the_owner_kept_with_a_dialog_comes_back_when_it_ends() {
         }]
     );
     assert!(
-        matches!(&ended(alice)[..], [Event::DialogTerminated { owner: None, .. }]),
+        matches!(
+            &ended(alice)[..],
+            [Event::DialogTerminated { owner: None, .. }]
+        ),
         "alice kept nothing with hers"
     );
     // The dialog is gone, and with it what was kept.

@@ -24,6 +24,15 @@ pub struct DialogId(pub(crate) u64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DialogOwner(pub u64, pub u64);
 
+impl crate::slab::SlabKey for DialogId {
+    fn from_raw(raw: u64) -> Self {
+        DialogId(raw)
+    }
+    fn raw(self) -> u64 {
+        self.0
+    }
+}
+
 impl fmt::Display for DialogId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "dialog#{}", self.0)

@@ -580,7 +580,7 @@ impl UserAgent {
                 if !self.dialog_room() {
                     return None;
                 }
-                let id = DialogId(self.fresh_id());
+                let id = self.new_dialog_id()?;
                 let d = Dialog::from_response(
                     id,
                     &self.invite_sets.get(set_key)?.request.message(),
@@ -640,7 +640,7 @@ impl UserAgent {
             return None;
         }
         let request = self.clients.get(&id)?.tx.request().clone();
-        let dialog_id = DialogId(self.fresh_id());
+        let dialog_id = self.new_dialog_id()?;
         let dialog = Dialog::from_response(
             dialog_id,
             &request.message(),
@@ -747,7 +747,9 @@ impl UserAgent {
         if !self.dialog_room() {
             return;
         }
-        let id = DialogId(self.fresh_id());
+        let Some(id) = self.new_dialog_id() else {
+            return;
+        };
         let Some(dialog) = Dialog::from_response(
             id,
             &request.message(),

@@ -34,6 +34,7 @@ use super::{Dialog, DialogId, DialogOwner, DialogState};
 use crate::hash::IdMap;
 use crate::rng::Rng;
 use crate::sip::{parse_message_with, HeaderName, Method};
+use crate::slab::Slab;
 use crate::spare::Spare;
 use crate::transaction::{
     cancel_for, reason_phrase, ClientKey, ClientState, ClientTransaction, OwnedMessage, ServerKey,
@@ -283,7 +284,7 @@ pub struct UserAgent {
     servers: IdMap<ServerTxId, ServerEntry>,
     server_keys: HashMap<ServerKey, ServerTxId>,
     /// Boxed: the table's spare slots then cost a pointer, not an entry.
-    dialogs: IdMap<DialogId, Box<DialogEntry>>,
+    dialogs: Slab<DialogId, Box<DialogEntry>>,
     /// Dialogs by key (§12), and by (Call-ID, remote tag): an INVITE
     /// outside any dialog that names one of them is a stale copy of the
     /// request that created it.
@@ -344,7 +345,7 @@ impl UserAgent {
             client_keys: IdMap::default(),
             servers: IdMap::default(),
             server_keys: HashMap::new(),
-            dialogs: IdMap::default(),
+            dialogs: Slab::default(),
             index: DialogIndex::default(),
             merge_keys: HashMap::new(),
             invite_sets: IdMap::default(),
@@ -817,9 +818,9 @@ impl UserAgent {
             if self.dialogs.len() >= self.config.limits.max_dialogs {
                 return Err(UaError::TooManyDialogs);
             }
-            // `fresh_id`, on the field: `msg` still borrows the transaction.
-            let id = DialogId(self.next_id);
-            self.next_id = self.next_id.wrapping_add(1);
+            // The slab's key, on the field: `msg` still borrows the
+            // transaction.
+            let id = self.dialogs.vacant_key().ok_or(UaError::TooManyDialogs)?;
             let confirmed = code >= 200;
             let created = Dialog::from_request(
                 id,
@@ -1595,8 +1596,20 @@ impl UserAgent {
         self.schedule(at, DeadlineReason::AnsweredInvite);
     }
 
+    /// The id of the next dialog [`insert_dialog`](Self::insert_dialog)
+    /// stores, made just before it; `None` when the table is full.
+    fn new_dialog_id(&self) -> Option<DialogId> {
+        self.dialogs.vacant_key()
+    }
+
+    /// Stores `dialog`, made with the id [`new_dialog_id`](Self::new_dialog_id)
+    /// gave just before.
     fn insert_dialog(&mut self, dialog: Dialog, invite_set: Option<InviteSetKey>) {
         let id = dialog.id;
+        if self.dialogs.vacant_key() != Some(id) {
+            debug_assert!(false, "{id} is not the table's next key");
+            return;
+        }
         let dialogs = &self.dialogs;
         self.index.insert(id, dialog.ids(), |d| {
             dialogs.get(&d).map(|e| e.dialog.ids())
@@ -1607,21 +1620,18 @@ impl UserAgent {
         {
             set.dialogs.push(id);
         }
-        self.dialogs.insert(
-            id,
-            Box::new(DialogEntry {
-                dialog,
-                ack: None,
-                pending_2xx: None,
-                invite_set: invite_set.map(Box::new),
-                bye_reason: None,
-                session: None,
-                session_body: None,
-                subscriptions: SmallVec::new(),
-                held: 0,
-                owner: None,
-            }),
-        );
+        self.dialogs.insert(Box::new(DialogEntry {
+            dialog,
+            ack: None,
+            pending_2xx: None,
+            invite_set: invite_set.map(Box::new),
+            bye_reason: None,
+            session: None,
+            session_body: None,
+            subscriptions: SmallVec::new(),
+            held: 0,
+            owner: None,
+        }));
         self.recount_dialog(id);
     }
 

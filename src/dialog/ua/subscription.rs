@@ -723,7 +723,7 @@ impl UserAgent {
             return None;
         }
         let seq = sub.pending.as_ref().map_or(1, |(_, seq)| *seq);
-        let id = DialogId(self.fresh_id());
+        let id = self.new_dialog_id()?;
         let mut dialog = Dialog::from_request(
             id,
             request,
@@ -761,7 +761,7 @@ impl UserAgent {
         let sent = sent.message();
         let seq = sent.cseq()?.ok()?.seq;
         let contact = sent.header(HeaderName::Contact).map(|h| h.value);
-        let id = DialogId(self.fresh_id());
+        let id = self.new_dialog_id()?;
         let mut dialog = Dialog::from_request(
             id,
             request,

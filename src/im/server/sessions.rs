@@ -8,14 +8,13 @@ use std::mem::size_of;
 
 use super::session::{ImSession, Participant, State, Subscriber};
 use super::SessionId;
-use crate::hash::IdMap;
-use crate::spare::Spare;
+use crate::slab::Slab;
 
 /// The sessions, by id, with the count of their bytes.
 #[derive(Debug, Default)]
 pub(super) struct Sessions {
     /// Boxed: the table's spare slots then cost a pointer, not a session.
-    map: IdMap<SessionId, Box<ImSession>>,
+    map: Slab<SessionId, Box<ImSession>>,
     /// Sessions changed since the last count.
     dirty: Vec<SessionId>,
     /// The bytes of every session, as last counted.
@@ -60,9 +59,17 @@ impl Sessions {
         Some(r)
     }
 
-    pub(super) fn insert(&mut self, id: SessionId, session: Box<ImSession>) {
-        self.map.insert(id, session);
+    /// The id the next [`insert`](Self::insert) gives; `None` when the
+    /// table is full.
+    pub(super) fn vacant_id(&self) -> Option<SessionId> {
+        self.map.vacant_key()
+    }
+
+    /// Stores `session`; its id, the last [`vacant_id`](Self::vacant_id).
+    pub(super) fn insert(&mut self, session: Box<ImSession>) -> Option<SessionId> {
+        let id = self.map.insert(session)?;
         let _ = self.get_mut(&id);
+        Some(id)
     }
 
     pub(super) fn remove(&mut self, id: &SessionId) -> Option<Box<ImSession>> {

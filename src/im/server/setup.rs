@@ -423,7 +423,7 @@ impl ImServer {
         if self.sessions.len() >= self.config.limits.max_sessions {
             return None;
         }
-        let id = SessionId(self.fresh_id());
+        let id = self.sessions.vacant_id()?;
         let token = loop {
             let t = self.rng.token(16);
             if self.session_by_token(&t).is_none() {
@@ -444,28 +444,26 @@ impl ImServer {
         });
         let names = SessionNames::new(&token, &self.config.domain, hosted_by);
         let identity = names.identity().to_owned();
-        self.sessions.insert(
-            id,
-            Box::new(ImSession {
-                names,
-                participants: Vec::new(),
-                next_participant: 0,
-                inviter: None,
-                ringing_sent: false,
-                final_sent: false,
-                ok_sent: false,
-                lowest_failure: None,
-                switch,
-                switch_deadline: None,
-                msrp_charged: 0,
-                large_message: false,
-                large_message_relayed: false,
-                deferred_answer: None,
-                subscribers: Vec::new(),
-                dirty: false,
-                counted: 0,
-            }),
-        );
+        let stored = self.sessions.insert(Box::new(ImSession {
+            names,
+            participants: Vec::new(),
+            next_participant: 0,
+            inviter: None,
+            ringing_sent: false,
+            final_sent: false,
+            ok_sent: false,
+            lowest_failure: None,
+            switch,
+            switch_deadline: None,
+            msrp_charged: 0,
+            large_message: false,
+            large_message_relayed: false,
+            deferred_answer: None,
+            subscribers: Vec::new(),
+            dirty: false,
+            counted: 0,
+        }));
+        debug_assert_eq!(stored, Some(id), "the id is the table's next key");
         self.event(Event::SessionCreated {
             session: id,
             identity,

@@ -25,6 +25,15 @@ pub struct MemoryUse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub(crate) u64);
 
+impl crate::slab::SlabKey for SessionId {
+    fn from_raw(raw: u64) -> Self {
+        SessionId(raw)
+    }
+    fn raw(self) -> u64 {
+        self.0
+    }
+}
+
 /// Identifies a Participant inside its IM Session (also the id of its leg
 /// on the session's MSRP switch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
