@@ -63,6 +63,7 @@ pub mod dialog;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod hash;
+mod hash_slots;
 pub mod im;
 mod keyed;
 mod limits;

@@ -105,6 +105,53 @@ fn refresh_restarts_supervision() {
     assert_eq!(sc.requests_to("BYE", "alice").len(), 1);
 }
 
+/// RFC 3261 §12.2.2 / RFC 3311 §5.2: the 2xx to a target refresh carries
+/// the Contact of the server's side of the dialog: for the inviter and an
+/// invitee alike, the isfocus Contact with the IM Session Identity
+/// (7.2.1.1 step 5) the dialog was created with, and the Authenticated
+/// Originator's address in P-Asserted-Identity (steps 2 to 4).
+#[test]
+fn the_200_to_an_update_carries_the_dialogs_isfocus_contact() {
+    let mut sc = alice_and_bob();
+    let focus = header(&sc.responses_to("alice").last().unwrap().clone(), "Contact")
+        .expect("the 200 to the INVITE has a Contact");
+    assert!(focus.contains("isfocus"), "{focus}");
+    let invite_to_bob = sc.requests_to("INVITE", "bob");
+    assert_eq!(
+        header(&invite_to_bob[0], "Contact").as_deref(),
+        Some(&*focus)
+    );
+    for user in ["alice", "bob"] {
+        let dialog = dialog_of(&mut sc, user);
+        let now = sc.now();
+        sc.client(user)
+            .ua
+            .send_in_dialog(
+                dialog,
+                DialogRequestSpec::new(Method::Update)
+                    .with_header("Session-Expires", "1800;refresher=uac"),
+                now,
+            )
+            .unwrap();
+        sc.run(5);
+        let ok = sc
+            .sent_by_server()
+            .into_iter()
+            .rev()
+            .find(|r| {
+                let m = parse_message(&r.bytes).unwrap();
+                m.status_code() == Some(200)
+                    && m.cseq().unwrap().unwrap().method.as_str() == "UPDATE"
+            })
+            .map(|r| r.bytes.clone())
+            .expect("200 to UPDATE");
+        let m = parse_message(&ok).unwrap();
+        assert_eq!(m.contact().count(), 1, "{user}: one Contact");
+        assert_eq!(header(&ok, "Contact").as_deref(), Some(&*focus), "{user}");
+        assert!(header(&ok, "P-Asserted-Identity").is_some(), "{user}");
+    }
+}
+
 #[test]
 fn session_ends_when_the_last_participant_leaves() {
     let mut sc = alice_and_bob();

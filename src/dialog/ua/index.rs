@@ -11,13 +11,13 @@
 //! both lookups: a server holds a dialog per participant, and a table entry
 //! per dialog and key would cost more than the rest of its index.
 
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use crate::dialog::DialogId;
-use crate::hash::IdMap;
+use crate::hash_slots::HashSlots;
 use crate::spare::Spare;
 
 /// A dialog's identifiers: Call-ID, local tag, remote tag.
@@ -30,7 +30,7 @@ pub(super) type Ids<'a> = (&'a str, &'a str, &'a str);
 #[derive(Debug, Default)]
 pub(super) struct DialogIndex {
     keys: RandomState,
-    by_remote: IdMap<u64, DialogId>,
+    by_remote: HashSlots<DialogId>,
     /// Dialogs whose (Call-ID, remote tag) hashes like another dialog's.
     overflow: HashMap<(String, String, String), DialogId>,
 }
@@ -52,7 +52,7 @@ impl DialogIndex {
     ) -> Option<DialogId> {
         let (call_id, local, remote) = key;
         match self.by_remote.get(&self.hash(call_id, remote)) {
-            Some(&d) if ids(d) == Some(key) => Some(d),
+            Some(d) if ids(d) == Some(key) => Some(d),
             _ if self.overflow.is_empty() => None,
             _ => self
                 .overflow
@@ -70,7 +70,7 @@ impl DialogIndex {
     ) -> Option<DialogId> {
         let same = |d: DialogId| ids(d).is_some_and(|(c, _, r)| (c, r) == (call_id, remote));
         match self.by_remote.get(&self.hash(call_id, remote)) {
-            Some(&d) if same(d) => Some(d),
+            Some(d) if same(d) => Some(d),
             _ => self
                 .overflow
                 .iter()
@@ -89,17 +89,13 @@ impl DialogIndex {
     ) {
         let (call_id, local, remote) = of_d;
         let hash = self.hash(call_id, remote);
-        match self.by_remote.entry(hash) {
-            Entry::Vacant(v) => {
-                v.insert(d);
+        match self.by_remote.get(&hash) {
+            Some(other) if ids(other).is_some_and(|other| other != of_d) => {
+                let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
+                self.overflow.insert(key, d);
             }
-            Entry::Occupied(mut o) => {
-                if ids(*o.get()).is_none_or(|other| other == of_d) {
-                    o.insert(d);
-                } else {
-                    let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
-                    self.overflow.insert(key, d);
-                }
+            _ => {
+                self.by_remote.insert(hash, d);
             }
         }
     }
@@ -107,7 +103,7 @@ impl DialogIndex {
     /// Forgets dialog `d`, indexed under `of_d`.
     pub(super) fn remove(&mut self, d: DialogId, (call_id, local, remote): Ids<'_>) {
         let hash = self.hash(call_id, remote);
-        if self.by_remote.get(&hash) == Some(&d) {
+        if self.by_remote.get(&hash) == Some(d) {
             self.by_remote.remove(&hash);
         } else if !self.overflow.is_empty() {
             let key = (call_id.to_owned(), local.to_owned(), remote.to_owned());
@@ -179,6 +175,6 @@ mod tests {
         assert_eq!(index.find(table[1].1, ids), Some(DialogId(8)));
         index.remove(DialogId(8), table[1].1);
         assert!(index.overflow.is_empty());
-        assert_eq!(index.by_remote.get(&hash), Some(&DialogId(7)));
+        assert_eq!(index.by_remote.get(&hash), Some(DialogId(7)));
     }
 }

@@ -890,6 +890,21 @@ impl ImServer {
         spec
     }
 
+    /// [`focus_response`](Self::focus_response) to a target refresh inside
+    /// a Participant's dialog: its Contact is the one the dialog keeps
+    /// (the isfocus Contact it was created with), written by the user
+    /// agent, so it is neither made again nor compared with the kept one.
+    pub(super) fn focus_refresh_response(&self, session: SessionId, code: u16) -> ResponseSpec {
+        let spec = ResponseSpec::new(code).with_header("Server", &self.release);
+        match self.sessions.get(&session) {
+            Some(s) => spec.with_header(
+                "P-Asserted-Identity",
+                ["<", s.names.hosted_by(), ">"].concat(),
+            ),
+            None => spec,
+        }
+    }
+
     /// A final failure to an INVITE no session holds (any more): Server,
     /// and a Warning for 486. The transaction is forgotten once answered.
     pub(super) fn reject(

@@ -352,7 +352,7 @@ impl ImServer {
             return;
         };
         let mut spec = self
-            .focus_response(session, 200)
+            .focus_refresh_response(session, 200)
             .with_header("Session-Expires", format!("{interval};refresher=uac"));
         if has_sdp && method == "INVITE" {
             spec = spec.with_body("application/sdp", self.local_sdp(session, participant));
