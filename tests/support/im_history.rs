@@ -330,7 +330,7 @@ impl ScriptedPeer {
                         let mut spec =
                             ResponseSpec::new(200).with_body("application/sdp", body.clone());
                         for (n, v) in &self.script.ok_headers {
-                            spec = spec.with_header(n, v);
+                            spec = spec.with_header(n.clone(), v);
                         }
                         self.ua.respond(*transaction, spec, now).unwrap();
                         self.dialog = self.ua.dialogs().map(|d| d.id()).max();

@@ -922,7 +922,7 @@ impl UserAgent {
         };
         let mut spec = ResponseSpec::new(rejection.status);
         spec.reason = Some(rejection.reason);
-        if let Some((name, value)) = &rejection.header {
+        if let Some((name, value)) = rejection.header {
             spec = spec.with_header(name, value);
         }
         self.respond(transaction, spec, now)?;

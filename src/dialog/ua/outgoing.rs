@@ -10,6 +10,7 @@ use crate::sip::{
     check_appended, Appended, HeaderName, Layout, Present, SipError, SipErrorKind, Uri,
 };
 use crate::transaction::{MessageWriter, OwnedMessage, MAGIC_COOKIE};
+use std::borrow::Cow;
 
 /// A new branch: the magic cookie and a random token (§8.1.1.7).
 pub(crate) fn new_branch(rng: &mut Rng) -> String {
@@ -75,7 +76,11 @@ fn tagged(w: &mut MessageWriter, name: &str, addr: &str, tag: &str) {
     });
 }
 
-fn extras(w: &mut MessageWriter, headers: &[(String, String)], content_type: Option<&str>) {
+fn extras(
+    w: &mut MessageWriter,
+    headers: &[(Cow<'static, str>, String)],
+    content_type: Option<&str>,
+) {
     for (name, value) in headers {
         w.header(name, value);
     }

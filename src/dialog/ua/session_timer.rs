@@ -7,6 +7,7 @@
 //! the interval, `uas` its receiver; each side turns it into "this UA
 //! refreshes" or "the peer refreshes" ([`SessionTimer::local_refresher`]).
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use super::{
@@ -120,7 +121,7 @@ fn refresher_str(r: Refresher) -> &'static str {
     }
 }
 
-fn has_header(headers: &[(String, String)], name: &str) -> bool {
+fn has_header(headers: &[(Cow<'static, str>, String)], name: &str) -> bool {
     headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
 }
 
@@ -139,8 +140,8 @@ pub(super) fn with_session_headers(
         Some(r) => format!("{interval};refresher={}", refresher_str(r)),
         None => interval.to_string(),
     };
-    spec.headers.push(("Session-Expires".to_owned(), value));
-    spec.headers.push(("Min-SE".to_owned(), min_se.to_string()));
+    spec.headers.push(("Session-Expires".into(), value));
+    spec.headers.push(("Min-SE".into(), min_se.to_string()));
     spec
 }
 
@@ -188,7 +189,7 @@ impl UserAgent {
     pub(super) fn session_uas_answer(
         &self,
         request: &SipMessage<'_>,
-        headers: &[(String, String)],
+        headers: &[(Cow<'static, str>, String)],
     ) -> Option<UasAnswer> {
         let st = self.config.session_timer.as_ref()?;
         if !matches!(request.method(), Some("INVITE" | "UPDATE"))

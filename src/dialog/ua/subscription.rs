@@ -21,6 +21,7 @@
 //!   `terminated;reason=timeout`; [`UserAgent::terminate_subscription`]
 //!   ends it with a reason.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
@@ -74,7 +75,7 @@ impl Default for SubscriptionConfig {
 /// // Header fields of the application's own (e.g. Accept-Contact) go in
 /// // the SUBSCRIBE, its refreshes and the unsubscribe.
 /// let spec = spec.with_header("User-Agent", "IM-client/OMA1.0 demo/1");
-/// assert_eq!(spec.headers, [("User-Agent".to_owned(), "IM-client/OMA1.0 demo/1".to_owned())]);
+/// assert_eq!(spec.headers, [("User-Agent".into(), "IM-client/OMA1.0 demo/1".to_owned())]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscribeSpec {
@@ -90,7 +91,7 @@ pub struct SubscribeSpec {
     pub expires: u32,
     /// More header fields (name, value), in every SUBSCRIBE of the
     /// subscription: the initial one, refreshes and the unsubscribe.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
 }
 
 impl SubscribeSpec {
@@ -109,8 +110,12 @@ impl SubscribeSpec {
 
     /// Adds a header field to every SUBSCRIBE of the subscription; the
     /// value is taken as is when it is already a `String`.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 }
@@ -164,7 +169,7 @@ pub(super) struct Subscription {
     event_key: EventKey,
     accept: String,
     /// Subscriber: the application's extra header fields of every SUBSCRIBE.
-    headers: Vec<(String, String)>,
+    headers: Vec<(Cow<'static, str>, String)>,
     /// Subscriber: the duration it asks for; notifier: the one granted.
     expires: u32,
     /// When it expires.
@@ -192,7 +197,7 @@ fn subscribe_in_dialog(sub: &Subscription, expires: u32) -> DialogRequestSpec {
         .with_header("Accept", &sub.accept)
         .with_header("Expires", expires.to_string());
     for (name, value) in &sub.headers {
-        spec = spec.with_header(name, value);
+        spec = spec.with_header(name.clone(), value);
     }
     spec
 }
@@ -268,7 +273,7 @@ impl UserAgent {
                 .with_header("Accept", &spec.accept)
                 .with_header("Expires", spec.expires.to_string());
         for (name, value) in &spec.headers {
-            request = request.with_header(name, value);
+            request = request.with_header(name.clone(), value);
         }
         let parsed = crate::sip::Event::parse(&spec.event).map_err(|_| UaError::NotAllowed)?;
         let event_key: EventKey = (

@@ -1,5 +1,6 @@
 //! What goes into and comes out of a [`UserAgent`](super::UserAgent).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -361,7 +362,7 @@ pub struct RequestSpec {
     /// dialog keeps it for its target-refresh requests and responses.
     pub contact: Option<String>,
     /// Further header fields, in order.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// The body's Content-Type, when there is a body.
     pub content_type: Option<String>,
     /// The body.
@@ -397,8 +398,12 @@ impl RequestSpec {
     }
 
     /// Adds a header field; the value is taken as is when it is already a `String`.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
@@ -417,7 +422,7 @@ pub struct DialogRequestSpec {
     /// The method (not ACK or CANCEL).
     pub method: Method<'static>,
     /// Further header fields.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// The body's Content-Type, when there is a body.
     pub content_type: Option<String>,
     /// The body.
@@ -436,8 +441,12 @@ impl DialogRequestSpec {
     }
 
     /// Adds a header field; the value is taken as is when it is already a `String`.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 
@@ -462,7 +471,7 @@ pub struct ResponseSpec {
     /// dialog keeps it for its target-refresh requests and responses.
     pub contact: Option<String>,
     /// Further header fields.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'static, str>, String)>,
     /// The body's Content-Type, when there is a body.
     pub content_type: Option<String>,
     /// The body.
@@ -490,8 +499,12 @@ impl ResponseSpec {
     }
 
     /// Adds a header field; the value is taken as is when it is already a `String`.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    pub fn with_header(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 

@@ -146,7 +146,7 @@ impl Scenario {
             format!("<{target}>"),
         );
         for (name, value) in headers {
-            spec = spec.with_header(name, *value);
+            spec = spec.with_header(name.to_string(), *value);
         }
         if !content_type.is_empty() {
             spec = spec.with_body(content_type, body);
