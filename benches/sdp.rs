@@ -39,6 +39,21 @@ a=path:msrp://[2001:db8::2]:8888/b0b;tcp\r\n\
 a=setup:active\r\n\
 a=sendrecv\r\n";
 
+/// Iterations per round: `SDP_BENCH_ITERS` (for a profile under
+/// callgrind), else `full`.
+fn iters(full: u64) -> u64 {
+    std::env::var("SDP_BENCH_ITERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(full)
+}
+
+/// [`SessionDescription::parse`] as a function of its own, for a profile.
+#[inline(never)]
+fn parse_offer(offer: &[u8]) -> usize {
+    SessionDescription::parse(offer).map_or(0, |s| s.media.len())
+}
+
 fn main() {
     let mut local = LocalParameters::new(
         42,
@@ -51,8 +66,8 @@ fn main() {
     local.accept_wrapped_types = Some(AcceptTypes::from_iter(["*"]));
     local.max_size = Some(65_536);
 
-    support::measure("sdp parse OMA IM offer", 10, 200_000, || {
-        SessionDescription::parse(black_box(OFFER)).map(|s| s.media.len())
+    support::measure("sdp parse OMA IM offer", 10, iters(200_000), || {
+        parse_offer(black_box(OFFER))
     });
 
     let parsed = SessionDescription::parse(OFFER).expect("offer");
@@ -60,7 +75,7 @@ fn main() {
     support::measure(
         "sdp write OMA IM offer (reused buffer)",
         10,
-        200_000,
+        iters(200_000),
         || {
             out.clear();
             black_box(&parsed).write(&mut out);
@@ -68,14 +83,14 @@ fn main() {
         },
     );
 
-    support::measure("sdp parse + answer + write", 10, 100_000, || {
+    support::measure("sdp parse + answer + write", 10, iters(100_000), || {
         out.clear();
         let offer = SessionDescription::parse(black_box(OFFER)).expect("offer");
         answer(&offer, &local).write(&mut out);
         out.len()
     });
 
-    support::measure("sdp answer only (parsed offer)", 10, 200_000, || {
+    support::measure("sdp answer only (parsed offer)", 10, iters(200_000), || {
         answer(black_box(&parsed), &local).media.len()
     });
 
@@ -83,7 +98,7 @@ fn main() {
     support::measure(
         "sdp answer_for_inviter (parsed inputs)",
         10,
-        200_000,
+        iters(200_000),
         || {
             answer_for_inviter(black_box(&parsed), black_box(&invitee), &local)
                 .media
@@ -92,7 +107,7 @@ fn main() {
     );
 
     let built = answer(&parsed, &local);
-    support::measure("sdp negotiate", 10, 200_000, || {
+    support::measure("sdp negotiate", 10, iters(200_000), || {
         negotiate(black_box(&built), black_box(&parsed), Side::Answerer).map(|n| n.is_active())
     });
 }
