@@ -83,8 +83,8 @@ pub(crate) struct Participant {
     pub local_sdp: Vec<u8>,
     /// The `o=` session id of the server's offer to an invitee.
     pub sdp_id: u64,
-    /// A joiner's SDP offer, until its leg joins.
-    pub remote_sdp: Vec<u8>,
+    /// A joiner's SDP offer, read once, until the server answers it.
+    pub offer: Option<Box<super::setup::HeldOffer>>,
     /// The switch leg's parameters, when they were negotiated where both
     /// descriptions were parsed already (taken when the leg joins).
     pub leg_params: Option<Box<super::LegParams>>,
@@ -124,7 +124,7 @@ impl Participant {
             allow: None,
             local_sdp: Vec::new(),
             sdp_id: 0,
-            remote_sdp: Vec::new(),
+            offer: None,
             leg_params: None,
             interval: None,
             refresh_at: None,

@@ -157,12 +157,10 @@ impl Participant {
             p.remote_path.iter().map(String::len).sum::<usize>()
                 + size_of::<String>() * p.remote_path.len()
         });
+        let offer = self.offer.as_ref().map_or(0, |o| o.held_bytes());
         let remote = match self.state {
-            State::Inviting(_) => self
-                .remote_sdp
-                .capacity()
-                .max(answer_room.saturating_mul(3)),
-            _ => self.remote_sdp.capacity(),
+            State::Inviting(_) => offer.max(answer_room.saturating_mul(3)),
+            _ => offer,
         };
         // The Call-ID is also a key of the server's index.
         self.address.len()

@@ -40,8 +40,41 @@ struct Joiner {
     call_id: String,
     allow: Option<String>,
     anonymous: bool,
-    offer: Vec<u8>,
+    /// Its SDP offer, read once; `None` when the body is not one.
+    offer: Option<Box<HeldOffer>>,
     interval: u32,
+}
+
+/// An SDP offer, parsed once when its INVITE arrives and kept, owned,
+/// until the server answers it: the check against operator policy and the
+/// answer read the same description.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldOffer {
+    pub(crate) sdp: SessionDescription<'static>,
+    /// The octets of its text: about what its owned fields hold.
+    pub(crate) len: usize,
+}
+
+impl HeldOffer {
+    /// `offer`, parsed under `limits`; `None` when it is not SDP.
+    fn read(offer: &[u8], limits: &super::Limits) -> Option<Box<HeldOffer>> {
+        let sdp = SessionDescription::parse_with_limits(offer, &limits.layers.sdp).ok()?;
+        Some(Box::new(HeldOffer {
+            sdp: sdp.into_owned(),
+            len: offer.len(),
+        }))
+    }
+
+    /// The direction of its MSRP media.
+    fn direction(&self) -> Option<crate::sdp::Direction> {
+        let (_, media) = self.sdp.msrp_media()?;
+        Some(self.sdp.media_direction(media))
+    }
+
+    /// What holding it costs, as the session budget counts it.
+    pub(crate) fn held_bytes(&self) -> usize {
+        std::mem::size_of::<HeldOffer>() + 2 * self.len
+    }
 }
 
 impl ImServer {
@@ -68,8 +101,9 @@ impl ImServer {
             return self.reject(transaction, 400, None, now);
         };
         if let Target::Session(session) = target {
-            if is_recv_only(&offer_of(&msg, &self.config.limits), &self.config.limits) {
-                return self.join(session, transaction, &msg, &who, now);
+            let offer = self.read_offer(&msg);
+            if is_recv_only(offer.as_deref()) {
+                return self.join(session, transaction, &msg, &who, offer, now);
             }
         }
         if let Err(code) = self.admission(&target, &who, &msg) {
@@ -232,15 +266,23 @@ impl ImServer {
             Target::Group(index) => {
                 let identity = self.config.groups[index].identity.clone();
                 match self.hosted_sessions.get(&uri_key(&identity)).copied() {
-                    Some(session) => self.join(session, transaction, &msg, &who, now),
+                    Some(session) => {
+                        self.join(session, transaction, &msg, &who, self.read_offer(&msg), now)
+                    }
                     None => self.set_up(transaction, &msg, &who, Kind::Group, identity, now),
                 }
             }
-            Target::Session(session) => self.join(session, transaction, &msg, &who, now),
+            Target::Session(session) => {
+                self.join(session, transaction, &msg, &who, self.read_offer(&msg), now)
+            }
             Target::Public(uri) => match self.hosted_sessions.get(&uri_key(&uri)).copied() {
-                Some(session) => self.join(session, transaction, &msg, &who, now),
+                Some(session) => {
+                    self.join(session, transaction, &msg, &who, self.read_offer(&msg), now)
+                }
                 None => match self.create_session(Kind::Public, &uri) {
-                    Some(session) => self.join(session, transaction, &msg, &who, now),
+                    Some(session) => {
+                        self.join(session, transaction, &msg, &who, self.read_offer(&msg), now)
+                    }
                     None => self.reject(transaction, 503, None, now),
                 },
             },
@@ -270,7 +312,8 @@ impl ImServer {
         };
         // The offer and the URI list, from one reading of the body.
         let (offer, list) = bodies_of(msg, &self.config.limits);
-        let Some(inviter) = self.joiner(msg, who, offer.to_vec()) else {
+        let offer = HeldOffer::read(offer, &self.config.limits);
+        let Some(inviter) = self.joiner(msg, who, offer) else {
             return self.reject(transaction, 400, None, now);
         };
         // Step 3: the IM Session and its IM Session Identity.
@@ -279,7 +322,7 @@ impl ImServer {
         };
         // Step 4: the SDP offer against operator policy (RFC 3264: 488),
         // parsed once.
-        let Some(direction) = self.offer_allowed(&inviter.offer) else {
+        let Some(direction) = self.offer_allowed(inviter.offer.as_deref()) else {
             self.drop_session(session, EndReason::Rejected(488), now);
             return self.reject(transaction, 488, None, now);
         };
@@ -328,8 +371,18 @@ impl ImServer {
         self.check_invitees(session, now);
     }
 
+    /// The SDP offer of an INVITE, read once.
+    fn read_offer(&self, msg: &SipMessage<'_>) -> Option<Box<HeldOffer>> {
+        HeldOffer::read(offer_of(msg, &self.config.limits), &self.config.limits)
+    }
+
     /// Reads the inviter's or joiner's INVITE, whose SDP offer is `offer`.
-    fn joiner(&self, msg: &SipMessage<'_>, who: &Originator, offer: Vec<u8>) -> Option<Joiner> {
+    fn joiner(
+        &self,
+        msg: &SipMessage<'_>,
+        who: &Originator,
+        offer: Option<Box<HeldOffer>>,
+    ) -> Option<Joiner> {
         if msg.body().len() > self.config.limits.max_body {
             return None;
         }
@@ -362,9 +415,8 @@ impl ImServer {
     /// types operator policy allows.
     /// Whether an SDP offer is one the server takes (MSRP over TCP, a
     /// content type in common), and then the direction of its MSRP media.
-    fn offer_allowed(&self, offer: &[u8]) -> Option<crate::sdp::Direction> {
-        let sdp =
-            SessionDescription::parse_with_limits(offer, &self.config.limits.layers.sdp).ok()?;
+    fn offer_allowed(&self, offer: Option<&HeldOffer>) -> Option<crate::sdp::Direction> {
+        let sdp = &offer?.sdp;
         let (_, media) = sdp.msrp_media()?;
         let allowed = self.allowed_types();
         let takes = media.msrp_transport() == Some(MsrpTransport::Tcp)
@@ -492,7 +544,7 @@ impl ImServer {
             p.allow = j.allow;
             p.anonymous = j.anonymous;
             p.verified = j.verified;
-            p.remote_sdp = j.offer;
+            p.offer = j.offer;
             p.interval = Some(j.interval);
             p.leg = Some(Leg {
                 token: token.as_str().into(),
@@ -703,9 +755,9 @@ impl ImServer {
         transaction: ServerTxId,
         msg: &SipMessage<'_>,
         who: &Originator,
+        offer: Option<Box<HeldOffer>>,
         now: Instant,
     ) {
-        let offer = offer_of(msg, &self.config.limits);
         let Some(joiner) = self.joiner(msg, who, offer) else {
             return self.reject(transaction, 400, None, now);
         };
@@ -714,7 +766,7 @@ impl ImServer {
         // names the initiator of the recording, believed only from the
         // trust domain (a P-Asserted-Identity, if any, is the History
         // Function's own).
-        let recorder = is_recv_only(&joiner.offer, &self.config.limits);
+        let recorder = is_recv_only(joiner.offer.as_deref());
         if recorder {
             let initiator = msg
                 .from()
@@ -740,7 +792,7 @@ impl ImServer {
         if !self.session_room(msg.size()) {
             return self.reject(transaction, 503, None, now);
         }
-        if self.offer_allowed(&joiner.offer).is_none() {
+        if self.offer_allowed(joiner.offer.as_deref()).is_none() {
             self.reject(transaction, 488, None, now);
             return self.end_if_empty(session, now);
         }
@@ -814,27 +866,31 @@ impl ImServer {
         let State::Answering(transaction) = p.state else {
             return;
         };
-        let offer_body = p.remote_sdp.clone();
         let token = p.leg.as_ref().map(|l| l.token.clone()).unwrap_or_default();
         let interval = p.interval.unwrap_or(self.config.session_expires);
         let path = self.leg_uri(&token);
         let sdp_id = self.rng.next_u64() >> 1;
         let local = Self::local_parameters(&self.config, sdp_id, &path);
-        let sdp_limits = self.config.limits.layers.sdp;
-        let Ok(their_offer) = SessionDescription::parse_with_limits(&offer_body, &sdp_limits)
+        // The offer as read when the INVITE arrived: not parsed again.
+        let Some(their_offer) = self
+            .sessions
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+            .and_then(|p| p.offer.as_deref())
+            .map(|o| &o.sdp)
         else {
             return;
         };
         let ours = match invitee_answer {
-            Some(a) => crate::sdp::offer_answer::answer_for_inviter(&their_offer, a, &local),
-            None => answer(&their_offer, &local),
+            Some(a) => crate::sdp::offer_answer::answer_for_inviter(their_offer, a, &local),
+            None => answer(their_offer, &local),
         };
         let body = ours.to_bytes();
         // The switch leg's parameters, while both descriptions are parsed
         // (the joiner offered: the server answers).
         let leg_params = super::LegParams::negotiate(
             &ours,
-            &their_offer,
+            their_offer,
             crate::sdp::offer_answer::Side::Answerer,
         );
         drop(ours);
@@ -928,15 +984,8 @@ impl ImServer {
 }
 
 /// Whether an SDP offer's MSRP media is `recvonly` (a recording leg).
-fn is_recv_only(offer: &[u8], limits: &super::Limits) -> bool {
-    offer_direction(offer, limits) == Some(crate::sdp::Direction::RecvOnly)
-}
-
-/// The direction of an SDP offer's MSRP media.
-fn offer_direction(offer: &[u8], limits: &super::Limits) -> Option<crate::sdp::Direction> {
-    let sdp = SessionDescription::parse_with_limits(offer, &limits.layers.sdp).ok()?;
-    let (_, media) = sdp.msrp_media()?;
-    Some(sdp.media_direction(media))
+fn is_recv_only(offer: Option<&HeldOffer>) -> bool {
+    offer.and_then(HeldOffer::direction) == Some(crate::sdp::Direction::RecvOnly)
 }
 
 /// The SDP offer of an INVITE (empty when none) and its URI list, read
@@ -958,10 +1007,10 @@ fn bodies_of<'a>(msg: &SipMessage<'a>, limits: &super::Limits) -> (&'a [u8], Opt
 
 /// The SDP offer of an INVITE (alone or in a `multipart/mixed` body), empty
 /// when there is none or the body is over `max_body`.
-fn offer_of(msg: &SipMessage<'_>, limits: &super::Limits) -> Vec<u8> {
+fn offer_of<'a>(msg: &SipMessage<'a>, limits: &super::Limits) -> &'a [u8] {
     let body = msg.body();
     if body.len() > limits.max_body {
-        return Vec::new();
+        return &[];
     }
     let content_type = msg
         .header(crate::sip::HeaderName::ContentType)
@@ -970,5 +1019,4 @@ fn offer_of(msg: &SipMessage<'_>, limits: &super::Limits) -> Vec<u8> {
         .ok()
         .flatten()
         .unwrap_or_default()
-        .to_vec()
 }

@@ -70,8 +70,8 @@ impl ImServer {
             return;
         }
         if let Some(p) = s.participant_mut(participant) {
-            // Its description was needed for the leg only.
-            p.remote_sdp = Vec::new();
+            // Its description was needed for the answer only.
+            p.offer = None;
         }
         // The Participant may have connected (and sent) before its SDP
         // exchange completed here.
