@@ -283,8 +283,9 @@ pub struct UserAgent {
     client_keys: IdMap<ClientKey, ClientTxId>,
     servers: IdMap<ServerTxId, ServerEntry>,
     server_keys: HashMap<ServerKey, ServerTxId>,
-    /// Boxed: the table's spare slots then cost a pointer, not an entry.
-    dialogs: Slab<DialogId, Box<DialogEntry>>,
+    /// In place, in chunks that never move: a dialog is read without a box
+    /// to follow.
+    dialogs: Slab<DialogId, DialogEntry>,
     /// Dialogs by key (§12), and by (Call-ID, remote tag): an INVITE
     /// outside any dialog that names one of them is a stale copy of the
     /// request that created it.
@@ -1620,7 +1621,7 @@ impl UserAgent {
         {
             set.dialogs.push(id);
         }
-        self.dialogs.insert(Box::new(DialogEntry {
+        self.dialogs.insert(DialogEntry {
             dialog,
             ack: None,
             pending_2xx: None,
@@ -1631,7 +1632,7 @@ impl UserAgent {
             subscriptions: SmallVec::new(),
             held: 0,
             owner: None,
-        }));
+        });
         self.recount_dialog(id);
     }
 

@@ -13,8 +13,9 @@ use crate::slab::Slab;
 /// The sessions, by id, with the count of their bytes.
 #[derive(Debug, Default)]
 pub(super) struct Sessions {
-    /// Boxed: the table's spare slots then cost a pointer, not a session.
-    map: Slab<SessionId, Box<ImSession>>,
+    /// In place, in chunks that never move: a session is read without a
+    /// box to follow.
+    map: Slab<SessionId, ImSession>,
     /// Sessions changed since the last count.
     dirty: Vec<SessionId>,
     /// The bytes of every session, as last counted.
@@ -23,7 +24,7 @@ pub(super) struct Sessions {
 
 impl Sessions {
     pub(super) fn get(&self, id: &SessionId) -> Option<&ImSession> {
-        self.map.get(id).map(|s| &**s)
+        self.map.get(id)
     }
 
     /// The session, to change: it is counted again at the next
@@ -34,7 +35,7 @@ impl Sessions {
             s.dirty = true;
             self.dirty.push(*id);
         }
-        Some(&mut **s)
+        Some(s)
     }
 
     /// Runs `change` on the session, for a change of its plain fields only
@@ -66,13 +67,13 @@ impl Sessions {
     }
 
     /// Stores `session`; its id, the last [`vacant_id`](Self::vacant_id).
-    pub(super) fn insert(&mut self, session: Box<ImSession>) -> Option<SessionId> {
+    pub(super) fn insert(&mut self, session: ImSession) -> Option<SessionId> {
         let id = self.map.insert(session)?;
         let _ = self.get_mut(&id);
         Some(id)
     }
 
-    pub(super) fn remove(&mut self, id: &SessionId) -> Option<Box<ImSession>> {
+    pub(super) fn remove(&mut self, id: &SessionId) -> Option<ImSession> {
         let s = self.map.remove(id)?;
         self.held = self.held.saturating_sub(s.counted);
         Some(s)

@@ -496,7 +496,7 @@ impl ImServer {
         });
         let names = SessionNames::new(&token, &self.config.domain, hosted_by);
         let identity = names.identity().to_owned();
-        let stored = self.sessions.insert(Box::new(ImSession {
+        let stored = self.sessions.insert(ImSession {
             names,
             participants: Vec::new(),
             next_participant: 0,
@@ -514,7 +514,7 @@ impl ImServer {
             subscribers: Vec::new(),
             dirty: false,
             counted: 0,
-        }));
+        });
         debug_assert_eq!(stored, Some(id), "the id is the table's next key");
         self.event(Event::SessionCreated {
             session: id,
