@@ -131,9 +131,15 @@ impl ImSession {
             .sum();
         // A subscriber's Call-ID is also a key of the server's index.
         let subscribers: usize = self.subscribers.iter().map(|s| 2 * s.call_id.len()).sum();
+        // Participants in place are in the session's own size.
+        let spilled = if self.participants.spilled() {
+            self.participants.capacity() * size_of::<Participant>()
+        } else {
+            0
+        };
         size_of::<ImSession>()
             + texts
-            + self.participants.capacity() * size_of::<Participant>()
+            + spilled
             + participants
             + self.subscribers.capacity() * size_of::<Subscriber>()
             + subscribers

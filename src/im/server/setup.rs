@@ -498,7 +498,7 @@ impl ImServer {
         let identity = names.identity().to_owned();
         let stored = self.sessions.insert(ImSession {
             names,
-            participants: Vec::new(),
+            participants: smallvec::SmallVec::new(),
             next_participant: 0,
             inviter: None,
             ringing_sent: false,
