@@ -218,7 +218,6 @@ impl SessionNames {
     }
 }
 
-/// One IM Session.
 /// The Participants a session holds in place: a session is sized for five
 /// (an inviter and four invitees, the size issue 16 sizes sessions for),
 /// where they cost what a vector of five would; a session of two leaves
@@ -226,6 +225,7 @@ impl SessionNames {
 /// allocation.
 pub(crate) const INLINE_PARTICIPANTS: usize = 5;
 
+/// One IM Session.
 #[derive(Debug)]
 pub(crate) struct ImSession {
     /// Its identity and the URI hosting it.
