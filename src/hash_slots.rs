@@ -119,13 +119,7 @@ impl<V: SlabKey> HashSlots<V> {
         // to its home does, so that no probe meets a gap before its key.
         let mask = self.mask();
         let mut next = (hole + 1) & mask;
-        loop {
-            let Some(&(k, raw)) = self.slots.get(next) else {
-                break;
-            };
-            if k == 0 {
-                break;
-            }
+        while let Some(&(k, raw)) = self.slots.get(next).filter(|slot| slot.0 != 0) {
             let home = self.home(k);
             if (next.wrapping_sub(home) & mask) >= (next.wrapping_sub(hole) & mask) {
                 if let Some(slot) = self.slots.get_mut(hole) {
