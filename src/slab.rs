@@ -40,6 +40,11 @@ pub(crate) struct Slab<K, T> {
     len: usize,
     /// Insertions so far: the upper half of the keys.
     inserted: u32,
+    /// Removals since [`release_spare`](Slab::release_spare) last worked.
+    removed: usize,
+    /// Chunks given back (left empty) because no value was in them: used
+    /// again, whole, before the table grows.
+    released: Vec<usize>,
     key: std::marker::PhantomData<K>,
 }
 
@@ -59,6 +64,8 @@ impl<K, T> Default for Slab<K, T> {
             free: NONE,
             len: 0,
             inserted: 0,
+            removed: 0,
+            released: Vec::new(),
             key: std::marker::PhantomData,
         }
     }
@@ -88,9 +95,10 @@ impl<K: SlabKey, T> Slab<K, T> {
     /// The key the next [`insert`](Self::insert) returns; `None` when the
     /// table has no place left (2³² − 1 values).
     pub(crate) fn vacant_key(&self) -> Option<K> {
-        let place = match self.free {
-            NONE => u32::try_from(self.places()).ok().filter(|&p| p != NONE)?,
-            free => free,
+        let place = match (self.free, self.released.last()) {
+            (NONE, Some(&chunk)) => u32::try_from(chunk * CHUNK).ok()?,
+            (NONE, None) => u32::try_from(self.places()).ok().filter(|&p| p != NONE)?,
+            (free, _) => free,
         };
         let raw = (u64::from(self.inserted.wrapping_add(1)) << 32) | u64::from(place);
         Some(K::from_raw(raw))
@@ -100,6 +108,11 @@ impl<K: SlabKey, T> Slab<K, T> {
     /// when the table has no place left.
     pub(crate) fn insert(&mut self, value: T) -> Option<K> {
         let key = self.vacant_key()?;
+        if self.free == NONE {
+            if let Some(chunk) = self.released.pop() {
+                self.restore(chunk);
+            }
+        }
         let (stamp, place) = split(key.raw());
         let full = Slot::Full { stamp, value };
         let mut next_free = None;
@@ -161,7 +174,27 @@ impl<K: SlabKey, T> Slab<K, T> {
         // `place` < NONE: it was given by `vacant_key`.
         self.free = place as u32;
         self.len -= 1;
+        self.removed += 1;
         Some(value)
+    }
+
+    /// Gives chunk `chunk`, released, its places back, all free.
+    fn restore(&mut self, chunk: usize) {
+        let base = chunk * CHUNK;
+        let head = self.free;
+        let places = (0..CHUNK)
+            .map(|i| Slot::Free {
+                next: if i + 1 < CHUNK {
+                    (base + i + 1) as u32
+                } else {
+                    head
+                },
+            })
+            .collect();
+        if let Some(c) = self.chunks.get_mut(chunk) {
+            *c = places;
+            self.free = base as u32;
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -180,15 +213,21 @@ impl<K: SlabKey, T> Slab<K, T> {
         })
     }
 
-    /// Gives back the chunks after the last value (amortized O(1) per
-    /// removal: it runs when at most a quarter of the places are taken,
-    /// and then rebuilds the free list once); the insertion count goes
-    /// on, so old keys still find nothing.
+    /// Gives back the memory of chunks no value is in: those at the end go,
+    /// those between others are left empty (their places are used again,
+    /// whole, before the table grows). It works once at least half as many
+    /// values were removed as there are places since it last did, so that
+    /// its walk over the places costs O(1) per removal however often it is
+    /// called; the insertion count goes on, so old keys still find nothing.
+    /// Values never move: a table whose every chunk keeps one value keeps
+    /// every chunk.
     pub(crate) fn release_spare(&mut self) {
         let places = self.places();
-        if places <= CHUNK || self.len.saturating_mul(4) > places {
+        if places <= CHUNK || self.removed < places / 2 {
             return;
         }
+        self.removed = 0;
+        let empty = |c: &Vec<Slot<T>>| c.iter().all(|s| matches!(s, Slot::Free { .. }));
         // Free places at the end go, and with them any chunk left empty.
         while let Some(last) = self.chunks.last_mut() {
             while matches!(last.last(), Some(Slot::Free { .. })) {
@@ -198,6 +237,14 @@ impl<K: SlabKey, T> Slab<K, T> {
                 break;
             }
             self.chunks.pop();
+        }
+        let count = self.chunks.len();
+        self.released.retain(|&c| c < count);
+        for (c, chunk) in self.chunks.iter_mut().enumerate() {
+            if c + 1 < count && !chunk.is_empty() && empty(chunk) {
+                *chunk = Vec::new();
+                self.released.push(c);
+            }
         }
         self.chunks.shrink_to_fit();
         // The free places left, lowest first: filled before the end grows.
@@ -214,7 +261,7 @@ impl<K: SlabKey, T> Slab<K, T> {
     /// The table's own memory (its places, not what the values hold).
     #[cfg(test)]
     fn capacity_bytes(&self) -> usize {
-        self.chunks.len() * CHUNK * std::mem::size_of::<Slot<T>>()
+        self.chunks.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<Slot<T>>()
     }
 }
 
@@ -269,11 +316,61 @@ mod tests {
         assert_eq!(slab.values().count(), 11);
     }
 
+    #[test]
+    fn chunks_emptied_between_others_are_given_back_and_used_again_first() {
+        let mut slab: Slab<u64, usize> = Slab::default();
+        let keys: Vec<u64> = (0..10 * CHUNK).map(|i| slab.insert(i).unwrap()).collect();
+        let full = slab.capacity_bytes();
+        // Chunks 2 to 7 emptied, and all of chunk 9 but its first value.
+        let gone: Vec<usize> = (2 * CHUNK..8 * CHUNK)
+            .chain(9 * CHUNK + 1..10 * CHUNK)
+            .collect();
+        for &i in &gone {
+            assert_eq!(slab.remove(&keys[i]), Some(i));
+        }
+        slab.release_spare();
+        assert_eq!(slab.removed, 0, "it worked");
+        assert_eq!(slab.released.len(), 6);
+        assert!(
+            slab.capacity_bytes() <= full * 4 / 10,
+            "six chunks of ten given back"
+        );
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(slab.get(k).copied(), (!gone.contains(&i)).then_some(i));
+        }
+        // Called again with no removal since, it does nothing.
+        slab.release_spare();
+        assert_eq!(slab.released.len(), 6);
+        // The free places at the end went: 9 chunks and one place left.
+        assert_eq!(slab.places(), 9 * CHUNK + 1);
+        // New values fill the given-back chunks before the table grows at
+        // its end again; no key comes back.
+        let again: Vec<u64> = (0..gone.len())
+            .map(|i| slab.insert(1000 + i).unwrap())
+            .collect();
+        assert!(slab.released.is_empty());
+        assert_eq!(slab.places(), 10 * CHUNK);
+        let first_new: Vec<usize> = again[..6 * CHUNK].iter().map(|&k| split(k).1).collect();
+        assert!(first_new
+            .iter()
+            .all(|&p| (2 * CHUNK..8 * CHUNK).contains(&p)));
+        assert_eq!(slab.capacity_bytes(), full);
+        for k in &again {
+            assert!(!keys.contains(k));
+        }
+        for (i, k) in again.iter().enumerate() {
+            assert_eq!(slab.get(k), Some(&(1000 + i)));
+        }
+        assert_eq!(slab.len(), 10 * CHUNK);
+    }
+
     proptest! {
         /// Against a map of the keys it gave: every operation agrees, and
         /// a key is never given twice.
         #[test]
-        fn behaves_as_a_map_of_the_keys_it_gives(ops in proptest::collection::vec((0u8..4, 0usize..64), 0..400)) {
+        fn behaves_as_a_map_of_the_keys_it_gives(
+            ops in proptest::collection::vec((0u8..4, 0usize..64), 0..1200),
+        ) {
             let mut slab: Slab<u64, _> = Slab::default();
             let mut model = std::collections::HashMap::new();
             let mut given = std::collections::HashSet::new();
@@ -295,10 +392,16 @@ mod tests {
                     _ => slab.release_spare(),
                 }
                 prop_assert_eq!(slab.len(), model.len());
-                for &k in &keys {
-                    prop_assert_eq!(slab.get(&k), model.get(&k));
+                if i % 64 == 0 {
+                    for &k in &keys {
+                        prop_assert_eq!(slab.get(&k), model.get(&k));
+                    }
                 }
             }
+            for &k in &keys {
+                prop_assert_eq!(slab.get(&k), model.get(&k));
+            }
+            prop_assert_eq!(slab.values().count(), model.len());
         }
     }
 }
