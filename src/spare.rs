@@ -14,6 +14,7 @@ use std::hash::{BuildHasher, Hash};
 const SMALL: usize = 64;
 
 /// Whether `capacity` holds at most a quarter used, and what to shrink to.
+#[inline]
 fn target(len: usize, capacity: usize) -> Option<usize> {
     (capacity > SMALL && len.saturating_mul(4) <= capacity).then(|| len.saturating_mul(2))
 }
@@ -25,6 +26,9 @@ pub(crate) trait Spare {
 }
 
 impl<K: Eq + Hash, V, S: BuildHasher> Spare for HashMap<K, V, S> {
+    // Called after every input on every table: the check, inlined,
+    // is what it costs.
+    #[inline]
     fn release_spare(&mut self) {
         if let Some(to) = target(self.len(), self.capacity()) {
             self.shrink_to(to);
@@ -33,6 +37,9 @@ impl<K: Eq + Hash, V, S: BuildHasher> Spare for HashMap<K, V, S> {
 }
 
 impl<T: Eq + Hash, S: BuildHasher> Spare for HashSet<T, S> {
+    // Called after every input on every table: the check, inlined,
+    // is what it costs.
+    #[inline]
     fn release_spare(&mut self) {
         if let Some(to) = target(self.len(), self.capacity()) {
             self.shrink_to(to);
@@ -41,6 +48,9 @@ impl<T: Eq + Hash, S: BuildHasher> Spare for HashSet<T, S> {
 }
 
 impl<T> Spare for VecDeque<T> {
+    // Called after every input on every table: the check, inlined,
+    // is what it costs.
+    #[inline]
     fn release_spare(&mut self) {
         if let Some(to) = target(self.len(), self.capacity()) {
             self.shrink_to(to);
@@ -49,6 +59,9 @@ impl<T> Spare for VecDeque<T> {
 }
 
 impl<T: Ord> Spare for BinaryHeap<T> {
+    // Called after every input on every table: the check, inlined,
+    // is what it costs.
+    #[inline]
     fn release_spare(&mut self) {
         if let Some(to) = target(self.len(), self.capacity()) {
             self.shrink_to(to);
