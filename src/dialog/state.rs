@@ -77,25 +77,57 @@ enum Part {
 /// participant, and these change rarely (a target refresh).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Texts {
-    text: Box<str>,
+    text: TextsText,
     /// Where each [`Part`] ends in `text`.
     ends: [u32; 7],
     /// Whether the local Contact was given (else the user agent's default).
     has_contact: bool,
 }
 
+/// Octets of a dialog's texts kept in the dialog itself: a lookup that
+/// checks its identifiers reads them where the dialog is, without one more
+/// allocation to reach.
+const INLINE_TEXTS: usize = 192;
+
+/// The text of [`Texts`]: in place, or boxed when longer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TextsText {
+    Inline(arrayvec::ArrayString<INLINE_TEXTS>),
+    Boxed(Box<str>),
+}
+
+impl TextsText {
+    fn as_str(&self) -> &str {
+        match self {
+            TextsText::Inline(text) => text,
+            TextsText::Boxed(text) => text,
+        }
+    }
+}
+
 impl Texts {
     fn new(parts: [&str; 7], has_contact: bool) -> Self {
-        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let total: usize = parts.iter().map(|p| p.len()).sum();
         let mut ends = [0u32; 7];
+        let mut at = 0usize;
         for (end, part) in ends.iter_mut().zip(parts) {
-            text.push_str(part);
+            at += part.len();
             // Parts come from one parsed message, whose length fits in a
             // u32 (the parser's size limit).
-            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            *end = u32::try_from(at).unwrap_or(u32::MAX);
         }
+        let text = if total <= INLINE_TEXTS {
+            let mut inline = arrayvec::ArrayString::new();
+            for part in parts {
+                // Fits: the total was checked.
+                let _ = inline.try_push_str(part);
+            }
+            TextsText::Inline(inline)
+        } else {
+            TextsText::Boxed(parts.concat().into_boxed_str())
+        };
         Texts {
-            text: text.into_boxed_str(),
+            text,
             ends,
             has_contact,
         }
@@ -105,6 +137,7 @@ impl Texts {
         let i = part as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text
+            .as_str()
             .get(start..self.ends[i] as usize)
             .unwrap_or_default()
     }
@@ -443,4 +476,35 @@ fn route_set(message: &SipMessage<'_>, max_routes: usize) -> Option<Vec<String>>
         routes.push(rr.ok()?.to_string());
     }
     Some(routes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Kept in place or boxed, a dialog's texts read back as given,
+        /// and replacing one (a target refresh) crosses the boundary
+        /// either way.
+        #[test]
+        fn texts_read_back_in_place_or_boxed(
+            parts in proptest::collection::vec("[a-z0-9@:.;<>=-]{0,60}", 7),
+            replaced in 0usize..7,
+            value in "[a-z0-9@:.;<>=-]{0,200}",
+        ) {
+            let given: [&str; 7] = std::array::from_fn(|i| parts[i].as_str());
+            let texts = Texts::new(given, true);
+            let total: usize = parts.iter().map(String::len).sum();
+            prop_assert_eq!(matches!(texts.text, TextsText::Inline(_)), total <= INLINE_TEXTS);
+            for (i, part) in ALL_PARTS.into_iter().enumerate() {
+                prop_assert_eq!(texts.get(part), given[i]);
+            }
+            let changed = texts.with(ALL_PARTS[replaced], &value);
+            for (i, part) in ALL_PARTS.into_iter().enumerate() {
+                let expected = if i == replaced { value.as_str() } else { given[i] };
+                prop_assert_eq!(changed.get(part), expected);
+            }
+        }
+    }
 }
