@@ -157,37 +157,71 @@ pub(crate) struct Subscriber {
     pub version: u32,
 }
 
-/// A session's names, one after the other in one allocation: the IM
-/// Session Identity (`sip:<token>@<domain>`) and the URI hosting the
-/// session. A response on the session's behalf reads both.
+/// A session's names, one after the other: the IM Session Identity
+/// (`sip:<token>@<domain>`) and the URI hosting the session. A response on
+/// the session's behalf reads both, so they are kept in the session itself
+/// when they fit in [`INLINE_NAMES`] octets (they usually do: a
+/// 16-character token, the server's domain, a factory or group URI), else
+/// in one allocation.
 #[derive(Debug)]
 pub(crate) struct SessionNames {
     /// The identity, then the hosting URI.
-    text: Box<str>,
+    text: NamesText,
     /// Where the token ends in the identity (it starts after `sip:`).
     token_end: u32,
     /// Where the identity ends.
     identity_end: u32,
 }
 
+/// Octets of names kept in the session itself.
+pub(crate) const INLINE_NAMES: usize = 120;
+
+/// The text of [`SessionNames`]: in place, or boxed when longer.
+#[derive(Debug)]
+enum NamesText {
+    Inline(arrayvec::ArrayString<INLINE_NAMES>),
+    Boxed(Box<str>),
+}
+
+impl NamesText {
+    fn new(parts: [&str; 5]) -> NamesText {
+        let mut inline = arrayvec::ArrayString::new();
+        for part in parts {
+            if inline.try_push_str(part).is_err() {
+                return NamesText::Boxed(parts.concat().into_boxed_str());
+            }
+        }
+        NamesText::Inline(inline)
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            NamesText::Inline(text) => text,
+            NamesText::Boxed(text) => text,
+        }
+    }
+}
+
 impl SessionNames {
     /// The names of the session `sip:<token>@<domain>` hosted by
     /// `hosted_by`.
     pub fn new(token: &str, domain: &str, hosted_by: &str) -> Self {
-        let text = ["sip:", token, "@", domain, hosted_by].concat();
+        let text = NamesText::new(["sip:", token, "@", domain, hosted_by]);
+        let len = text.as_str().len();
         // The texts are the server's own (its domain, a 16-character
         // token) and a configured or received URI under the message size
         // limit: the offsets fit in a u32.
         let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         SessionNames {
             token_end: at(4 + token.len()),
-            identity_end: at(text.len() - hosted_by.len()),
-            text: text.into_boxed_str(),
+            identity_end: at(len - hosted_by.len()),
+            text,
         }
     }
 
     fn part(&self, start: u32, end: u32) -> &str {
         self.text
+            .as_str()
             .get(start as usize..end as usize)
             .unwrap_or_default()
     }
@@ -208,13 +242,17 @@ impl SessionNames {
     /// Group Identity or public conference URI (7.2.1.1 step 4).
     pub fn hosted_by(&self) -> &str {
         self.text
+            .as_str()
             .get(self.identity_end as usize..)
             .unwrap_or_default()
     }
 
-    /// The bytes the names hold.
+    /// The octets the names hold beyond their own size.
     pub fn held_bytes(&self) -> usize {
-        self.text.len()
+        match &self.text {
+            NamesText::Inline(_) => 0,
+            NamesText::Boxed(text) => text.len(),
+        }
     }
 }
 
@@ -392,15 +430,26 @@ mod tests {
     }
 
     #[test]
-    fn names_share_one_buffer() {
+    fn names_share_one_buffer_in_place_when_they_fit() {
         let s = session();
         assert_eq!(s.names.token(), "t0k3n");
         assert_eq!(s.names.identity(), "sip:t0k3n@im.example.com");
         assert_eq!(s.names.hosted_by(), "sip:conf@im.example.com");
+        assert_eq!(s.names.held_bytes(), 0, "in place");
+        // Longer names go to one allocation, read the same.
+        let domain = "d".repeat(INLINE_NAMES);
+        let long = SessionNames::new("t0k3n", &domain, "sip:conf@im.example.com");
+        assert_eq!(long.token(), "t0k3n");
+        assert_eq!(long.identity(), format!("sip:t0k3n@{domain}"));
+        assert_eq!(long.hosted_by(), "sip:conf@im.example.com");
         assert_eq!(
-            s.names.held_bytes(),
-            "sip:t0k3n@im.example.comsip:conf@im.example.com".len()
+            long.held_bytes(),
+            format!("sip:t0k3n@{domain}sip:conf@im.example.com").len()
         );
+        // Exactly full still fits.
+        let fit = "d".repeat(INLINE_NAMES - "sip:t0k3n@".len() - "sip:c".len());
+        let full = SessionNames::new("t0k3n", &fit, "sip:c");
+        assert_eq!((full.held_bytes(), full.hosted_by()), (0, "sip:c"));
     }
 
     #[test]
