@@ -167,6 +167,9 @@ struct DialogEntry {
     held: usize,
     /// What the application keeps with it.
     owner: Option<DialogOwner>,
+    /// A deadline the application keeps with it (the UA does not act on
+    /// it).
+    deadline: Option<Instant>,
 }
 
 /// What an entry costs beyond the texts it holds: its own size and the
@@ -969,6 +972,30 @@ impl UserAgent {
         }
     }
 
+    /// The deadline the application keeps with dialog `id`
+    /// ([`set_dialog_deadline`](Self::set_dialog_deadline)).
+    pub fn dialog_deadline(&self, id: DialogId) -> Option<Instant> {
+        self.dialogs.get(&id).and_then(|e| e.deadline)
+    }
+
+    /// Keeps `deadline` with dialog `id` (or none, with `None`) for the
+    /// application, which reads it back with
+    /// [`dialog_deadline`](Self::dialog_deadline); the user agent does
+    /// not act on it (it is not one of its
+    /// [`poll_timeout`](Self::poll_timeout) deadlines). `false` when there
+    /// is no such dialog. State the application changes on every request
+    /// of a dialog (a refresh deadline) is then read and written where the
+    /// dialog is, with nothing else to look up.
+    pub fn set_dialog_deadline(&mut self, id: DialogId, deadline: Option<Instant>) -> bool {
+        match self.dialogs.get_mut(&id) {
+            Some(e) => {
+                e.deadline = deadline;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The dialog of the implicit subscription of out-of-dialog REFER
     /// `refer` when a NOTIFY created it before the REFER's 2xx arrived
     /// (RFC 6665 §4.1.2.4, RFC 3515 §2.4.4), while the REFER's transaction
@@ -1632,6 +1659,7 @@ impl UserAgent {
             subscriptions: SmallVec::new(),
             held: 0,
             owner: None,
+            deadline: None,
         });
         self.recount_dialog(id);
     }

@@ -147,6 +147,7 @@
 mod conference;
 mod config;
 mod headers;
+mod hosts;
 mod pager;
 mod refer;
 mod session;
@@ -261,6 +262,9 @@ pub struct ImServer {
     groups: HashMap<String, usize>,
     /// Public conference URIs (URI keys) to the URI as configured.
     publics: HashMap<String, String>,
+    /// The configured hosting URIs, numbered (a session's and its
+    /// dialogs' `host`).
+    hosts: hosts::Hosts,
     /// The live session of a group or public conference (by URI key).
     hosted_sessions: HashMap<String, SessionId>,
     pending_auth: HashMap<AuthorizationId, PendingSetup>,
@@ -336,6 +340,7 @@ impl ImServer {
             .enumerate()
             .map(|(i, g)| (headers::uri_key(&g.identity), i))
             .collect();
+        let hosts = hosts::Hosts::of(&config);
         ImServer {
             rng: Rng::with_stream(config.seed, 0x5eed_1a5e),
             ua: UserAgent::new(ua_config),
@@ -352,6 +357,7 @@ impl ImServer {
             factories,
             groups,
             publics,
+            hosts,
             hosted_sessions: HashMap::new(),
             pending_auth: HashMap::new(),
             pending_subscriptions: HashMap::new(),
@@ -744,12 +750,14 @@ impl ImServer {
 
     fn is_live(&self, at: Instant, timer: Timer) -> bool {
         match timer {
-            // A refresh moves `refresh_at` later without a new entry.
+            // A refresh moves the dialog's deadline later without a new
+            // entry.
             Timer::Refresh(s, p) => self
                 .sessions
                 .get(&s)
                 .and_then(|s| s.participant(p))
-                .and_then(|p| p.refresh_at)
+                .and_then(|p| p.dialog)
+                .and_then(|d| self.ua.dialog_deadline(d))
                 .is_some_and(|r| r >= at),
             Timer::Invitation(s, p) => self
                 .sessions

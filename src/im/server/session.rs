@@ -92,8 +92,6 @@ pub(crate) struct Participant {
     pub leg_params: Option<Box<super::LegParams>>,
     /// RFC 4028 interval it refreshes with, when the server supervises it.
     pub interval: Option<u32>,
-    /// When it is released unless it refreshes.
-    pub refresh_at: Option<Instant>,
     pub leg: Option<Leg>,
     /// A recording leg (an `a=recvonly` join, 13.3.1.2): it only receives,
     /// is not in the roster, and does not keep the session alive.
@@ -129,7 +127,6 @@ impl Participant {
             offer: None,
             leg_params: None,
             interval: None,
-            refresh_at: None,
             leg: None,
             recorder: false,
             alerting: false,
@@ -271,7 +268,12 @@ pub(crate) struct ImSession {
     /// In place up to [`INLINE_PARTICIPANTS`]: a refresh or a message
     /// finds its Participant without one more allocation to follow.
     pub participants: SmallVec<[Participant; INLINE_PARTICIPANTS]>,
-    pub next_participant: u64,
+    /// The last Participant id given (ids fit in 32 bits: the server keeps
+    /// one with each Participant's dialog next to the session's host).
+    pub next_participant: u32,
+    /// The index of the URI hosting it among the configured ones
+    /// (`ImServer::hosts`).
+    pub host: u32,
     /// The inviter of an ad-hoc or group setup.
     pub inviter: Option<ParticipantId>,
     /// A 180 went to the inviter.
@@ -363,8 +365,16 @@ impl ImSession {
                 true
             }
         });
-        self.next_participant = self.next_participant.wrapping_add(1);
-        let id = ParticipantId(self.next_participant);
+        // The next id in 32 bits, none of a Participant still kept (after
+        // 2^32 additions the numbers come round again).
+        loop {
+            self.next_participant = self.next_participant.checked_add(1).unwrap_or(1);
+            let taken = u64::from(self.next_participant);
+            if !self.participants.iter().any(|p| p.id.0 == taken) {
+                break;
+            }
+        }
+        let id = ParticipantId(u64::from(self.next_participant));
         // A session gains participants one by one, a few in all: no spare
         // capacity kept for the whole session's life.
         self.participants.reserve_exact(1);
@@ -412,6 +422,7 @@ mod tests {
             names: SessionNames::new("t0k3n", "im.example.com", "sip:conf@im.example.com"),
             participants: SmallVec::new(),
             next_participant: 0,
+            host: 0,
             inviter: None,
             ringing_sent: false,
             final_sent: false,
@@ -450,6 +461,20 @@ mod tests {
         let fit = "d".repeat(INLINE_NAMES - "sip:t0k3n@".len() - "sip:c".len());
         let full = SessionNames::new("t0k3n", &fit, "sip:c");
         assert_eq!((full.held_bytes(), full.hosted_by()), (0, "sip:c"));
+    }
+
+    #[test]
+    fn participant_ids_stay_in_32_bits_and_skip_the_ones_kept() {
+        let mut s = session();
+        s.next_participant = u32::MAX - 1;
+        let last = s.add("sip:a@example.com".into(), State::Joined, 100);
+        assert_eq!(last.0, u64::from(u32::MAX));
+        // Round again: 1 is taken by nobody, then 2 is.
+        let first = s.add("sip:b@example.com".into(), State::Joined, 100);
+        assert_eq!(first.0, 1);
+        s.next_participant = u32::MAX;
+        let next = s.add("sip:c@example.com".into(), State::Joined, 100);
+        assert_eq!(next.0, 2, "1 is still a Participant's");
     }
 
     #[test]

@@ -38,28 +38,6 @@ impl Sessions {
         Some(s)
     }
 
-    /// Runs `change` on the session, for a change of its plain fields only
-    /// (numbers, flags, instants): what it holds stays the same, so it is
-    /// not counted again, and its Participants and legs are not read.
-    /// Debug builds check that the count did not move.
-    pub(super) fn change_in_place<R>(
-        &mut self,
-        id: &SessionId,
-        change: impl FnOnce(&mut ImSession) -> R,
-    ) -> Option<R> {
-        let s = self.map.get_mut(id)?;
-        #[cfg(debug_assertions)]
-        let before = s.held_bytes(0);
-        let r = change(s);
-        #[cfg(debug_assertions)]
-        debug_assert_eq!(
-            before,
-            s.held_bytes(0),
-            "a change in place grew or shrank the session"
-        );
-        Some(r)
-    }
-
     /// The id the next [`insert`](Self::insert) gives; `None` when the
     /// table is full.
     pub(super) fn vacant_id(&self) -> Option<SessionId> {

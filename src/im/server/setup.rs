@@ -494,12 +494,14 @@ impl ImServer {
         self.by_token.insert(&token, id, |s, t| {
             sessions.get(&s).is_some_and(|s| s.names.token() == t)
         });
+        let host = self.hosts.number(hosted_by);
         let names = SessionNames::new(&token, &self.config.domain, hosted_by);
         let identity = names.identity().to_owned();
         let stored = self.sessions.insert(ImSession {
             names,
             participants: smallvec::SmallVec::new(),
             next_participant: 0,
+            host,
             inviter: None,
             ringing_sent: false,
             final_sent: false,
@@ -916,8 +918,14 @@ impl ImServer {
         p.state = State::Joined;
         p.local_sdp = body;
         p.leg_params = leg_params.map(Box::new);
-        p.refresh_at = Some(refresh_at);
+        // The dialog the 200 made is found when the user agent reports it
+        // (`on_dialog_created` starts its supervision then); one known
+        // already (an early one) starts it now.
+        let dialog = p.dialog;
         let (address, verified) = (p.address.clone(), p.verified);
+        if let Some(d) = dialog {
+            self.ua.set_dialog_deadline(d, Some(refresh_at));
+        }
         self.schedule(refresh_at, super::Timer::Refresh(session, participant));
         self.event(Event::ParticipantJoined {
             session,
@@ -950,8 +958,20 @@ impl ImServer {
     /// a Participant's dialog: its Contact is the one the dialog keeps
     /// (the isfocus Contact it was created with), written by the user
     /// agent, so it is neither made again nor compared with the kept one.
-    pub(super) fn focus_refresh_response(&self, session: SessionId, code: u16) -> ResponseSpec {
+    ///
+    /// The session is not read: its host comes with the dialog's owner
+    /// (`owner_of`), so a refresh reads the dialog and nothing else.
+    pub(super) fn focus_refresh_response(
+        &self,
+        session: SessionId,
+        host: u32,
+        code: u16,
+    ) -> ResponseSpec {
         let spec = ResponseSpec::new(code).with_header("Server", &self.release);
+        if let Some(asserted) = self.hosts.asserted(host) {
+            return spec.with_header("P-Asserted-Identity", asserted);
+        }
+        // Hosted at a URI not configured (none is): read from the session.
         match self.sessions.get(&session) {
             Some(s) => spec.with_header(
                 "P-Asserted-Identity",

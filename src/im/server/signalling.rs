@@ -214,7 +214,7 @@ impl ImServer {
                         }
                     }
                 }
-                if let Some((session, participant)) = owner.map(member_of) {
+                if let Some((session, participant, _)) = owner.map(member_of) {
                     let why = match reason {
                         TerminationReason::ByeReceived => LeaveReason::Departed,
                         TerminationReason::ByeSent => LeaveReason::Removed,
@@ -258,9 +258,12 @@ impl ImServer {
             self.ua_drop_terminated();
             return;
         };
+        let supervision = super::ServerConfig::supervision;
+        let default_interval = self.config.session_expires;
         let Some(s) = self.sessions.get_mut(&session) else {
             return;
         };
+        let host = s.host;
         let found = s
             .participants
             .iter_mut()
@@ -279,8 +282,16 @@ impl ImServer {
         // An invitee's early dialog is its own business until the 2xx; its
         // failure is handled from the final response.
         if p.dialog == Some(dialog) && !matches!(p.state, State::Inviting(_)) {
+            let joined = p.state == State::Joined;
+            let interval = p.interval.unwrap_or(default_interval);
             self.ua
-                .set_dialog_owner(dialog, Some(owner_of(session, p.id)));
+                .set_dialog_owner(dialog, Some(owner_of(session, p.id, host)));
+            // Answered before its dialog was known (the 2xx made it): the
+            // supervision scheduled then starts on the dialog now.
+            if joined && self.ua.dialog_deadline(dialog).is_none() {
+                self.ua
+                    .set_dialog_deadline(dialog, Some(now + supervision(interval)));
+            }
         }
     }
 
@@ -313,7 +324,7 @@ impl ImServer {
             let _ = self.ua.respond(transaction, spec, now);
             return self.collect();
         }
-        let Some((session, participant)) = self.ua.dialog_owner(dialog).map(member_of) else {
+        let Some((session, participant, host)) = self.ua.dialog_owner(dialog).map(member_of) else {
             return self.reject(transaction, 481, None, now);
         };
         let method = msg.method().unwrap_or_default();
@@ -338,21 +349,15 @@ impl ImServer {
             })
             .max(self.config.min_se);
         let refresh_at = now + super::ServerConfig::supervision(interval);
-        // One heap entry per Participant: a later deadline is picked up when
-        // the pending entry fires (no growth however often it refreshes).
-        // Two numbers change: the session is not counted again.
-        let refreshed = self.sessions.change_in_place(&session, |s| {
-            let p = s.participant_mut(participant)?;
-            let scheduled = p.refresh_at.is_some();
-            p.interval = Some(interval);
-            p.refresh_at = Some(refresh_at);
-            Some(scheduled)
-        });
-        let Some(Some(scheduled)) = refreshed else {
-            return;
-        };
+        // The deadline lives with the dialog, and the host comes with its
+        // owner: a refresh reads and writes the dialog only, not the
+        // session. One heap entry per Participant: a later deadline is
+        // picked up when the pending entry fires (no growth however often
+        // it refreshes).
+        let scheduled = self.ua.dialog_deadline(dialog).is_some();
+        self.ua.set_dialog_deadline(dialog, Some(refresh_at));
         let mut spec = self
-            .focus_refresh_response(session, 200)
+            .focus_refresh_response(session, host, 200)
             .with_header("Session-Expires", format!("{interval};refresher=uac"));
         if has_sdp && method == "INVITE" {
             spec = spec.with_body("application/sdp", self.local_sdp(session, participant));
@@ -483,7 +488,7 @@ impl ImServer {
         let address = p.address.clone();
         let refresh_at = interval.map(|i| now + super::ServerConfig::supervision(i));
         p.interval = interval;
-        p.refresh_at = refresh_at;
+        let host = s.host;
         let inviter = s.inviter;
         let mut answer_inviter = !s.final_sent;
         // A Large Message goes once, to the recipients in the session when
@@ -496,7 +501,8 @@ impl ImServer {
         }
         if let Some(d) = dialog {
             self.ua
-                .set_dialog_owner(d, Some(owner_of(session, participant)));
+                .set_dialog_owner(d, Some(owner_of(session, participant, host)));
+            self.ua.set_dialog_deadline(d, refresh_at);
         }
         if let Some(at) = refresh_at {
             self.schedule(at, Timer::Refresh(session, participant));
@@ -734,17 +740,18 @@ impl ImServer {
         participant: ParticipantId,
         now: Instant,
     ) {
-        if let Some(p) = self
+        let dialog = self
             .sessions
-            .get_mut(&session)
-            .and_then(|s| s.participant_mut(participant))
-        {
+            .get(&session)
+            .and_then(|s| s.participant(participant))
+            .and_then(|p| p.dialog);
+        if let Some(d) = dialog {
             // Refreshed since this entry was scheduled: wait for the new
             // deadline.
-            if let Some(at) = p.refresh_at.filter(|at| *at > now) {
+            if let Some(at) = self.ua.dialog_deadline(d).filter(|at| *at > now) {
                 return self.schedule(at, Timer::Refresh(session, participant));
             }
-            p.refresh_at = None;
+            self.ua.set_dialog_deadline(d, None);
         }
         self.remove_participant(session, participant, LeaveReason::SessionExpired, now);
     }
@@ -806,7 +813,9 @@ impl ImServer {
         } else {
             State::Left
         };
-        p.refresh_at = None;
+        if let Some(d) = p.dialog {
+            self.ua.set_dialog_deadline(d, None);
+        }
         let (method, why) = disconnection(reason);
         p.disconnection = Some(Box::new((method, why.to_owned())));
         let leg = p.leg.take();
@@ -997,12 +1006,42 @@ impl ImServer {
 }
 
 /// What the server keeps with a Participant's dialog in its user agent:
-/// the session and the Participant.
-fn owner_of(session: SessionId, participant: ParticipantId) -> dialog::DialogOwner {
-    dialog::DialogOwner(session.0, participant.0)
+/// the session, and the Participant (its id fits in 32 bits) with the
+/// number of the URI hosting the session (`ImServer::hosts`), so that a
+/// refresh is answered without reading the session.
+fn owner_of(session: SessionId, participant: ParticipantId, host: u32) -> dialog::DialogOwner {
+    debug_assert!(participant.0 <= u64::from(u32::MAX), "ids fit in 32 bits");
+    dialog::DialogOwner(
+        session.0,
+        u64::from(host) << 32 | (participant.0 & 0xffff_ffff),
+    )
 }
 
-/// The session and Participant of a dialog's [`owner_of`].
-fn member_of(owner: dialog::DialogOwner) -> (SessionId, ParticipantId) {
-    (SessionId(owner.0), ParticipantId(owner.1))
+/// The session, Participant and host of a dialog's [`owner_of`].
+fn member_of(owner: dialog::DialogOwner) -> (SessionId, ParticipantId, u32) {
+    (
+        SessionId(owner.0),
+        ParticipantId(owner.1 & 0xffff_ffff),
+        (owner.1 >> 32) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialogs_owner_gives_back_its_session_participant_and_host() {
+        for (session, participant, host) in [
+            (0, 1, 0),
+            (u64::MAX, u64::from(u32::MAX), u32::MAX),
+            (7 << 32 | 3, 2, 5),
+        ] {
+            let owner = owner_of(SessionId(session), ParticipantId(participant), host);
+            assert_eq!(
+                member_of(owner),
+                (SessionId(session), ParticipantId(participant), host)
+            );
+        }
+    }
 }

@@ -1183,20 +1183,16 @@ impl Shared {
         // `LegTransmit::into_bytes` does not grow the buffer.
         let size = 2 * ID_LEN + leg.lines.held_bytes() + common.len() + bytes.len() + 32;
         let mut out = self.buffer(size);
-        out.extend_from_slice(b"MSRP ");
-        out.extend_from_slice(&self.tid);
-        out.extend_from_slice(b" SEND\r\n");
+        // The fixed-size parts are put together where they are made, so
+        // that a copy takes four appends.
+        out.extend_from_slice(&start_line(&self.tid));
         out.extend_from_slice(leg.lines.both());
         out.extend_from_slice(common);
         let split = out.len();
-        if body.is_some() {
-            out.extend_from_slice(b"\r\n");
-        }
-        // The end-line, as `write_end_line` writes it.
-        out.extend_from_slice(b"-------");
-        out.extend_from_slice(&self.tid);
-        out.push(flag.as_byte());
-        out.extend_from_slice(b"\r\n");
+        // The end-line, as `write_end_line` writes it, after the CRLF that
+        // closes a body.
+        let end = end_line(&self.tid, flag);
+        out.extend_from_slice(if body.is_some() { &end } else { &end[2..] });
         let transmit = match body {
             Some(body) => LegTransmit::with_body(id, out, split, Arc::clone(body)),
             None => LegTransmit::whole(id, out),
@@ -1229,6 +1225,26 @@ impl Shared {
     fn next_deadline(&self) -> Option<&Deadline> {
         self.deadlines.iter().find(|d| d.live)
     }
+}
+
+/// `MSRP tid SEND CRLF`, the start line of a relayed copy.
+fn start_line(tid: &TransactId) -> [u8; ID_LEN + 12] {
+    let mut line = [0; ID_LEN + 12];
+    line[..5].copy_from_slice(b"MSRP ");
+    line[5..5 + ID_LEN].copy_from_slice(tid);
+    line[5 + ID_LEN..].copy_from_slice(b" SEND\r\n");
+    line
+}
+
+/// `CRLF -------tid flag CRLF`: the CRLF closing a body, then the
+/// end-line.
+fn end_line(tid: &TransactId, flag: ContinuationFlag) -> [u8; ID_LEN + 12] {
+    let mut line = [0; ID_LEN + 12];
+    line[..9].copy_from_slice(b"\r\n-------");
+    line[9..9 + ID_LEN].copy_from_slice(tid);
+    line[9 + ID_LEN] = flag.as_byte();
+    line[10 + ID_LEN..].copy_from_slice(b"\r\n");
+    line
 }
 
 /// A chunk as received, for relaying.
