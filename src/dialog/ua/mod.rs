@@ -8,7 +8,6 @@ mod outgoing;
 mod routing;
 mod session_timer;
 mod subscription;
-mod tag;
 mod types;
 
 use std::cmp::Reverse;
@@ -294,8 +293,6 @@ pub struct UserAgent {
     /// outside any dialog that names one of them is a stale copy of the
     /// request that created it.
     index: DialogIndex,
-    /// The local tags of the dialogs it creates as UAS, which name them.
-    tags: tag::DialogTags,
     /// Server transactions of requests received outside a dialog, by
     /// their merge key (§8.2.2.2).
     merge_keys: HashMap<MergeKey, ServerTxId>,
@@ -344,7 +341,6 @@ impl UserAgent {
         config.capabilities.allow.write(&mut allow_text);
         UserAgent {
             rng: Rng::new(config.seed),
-            tags: tag::DialogTags::new(config.seed),
             allow_text: allow_text.into_boxed_slice(),
             config,
             next_id: 1,
@@ -551,17 +547,12 @@ impl UserAgent {
         Ok(id)
     }
 
-    /// The dialog with key (Call-ID, local tag, remote tag): the one a
-    /// local tag of this user agent names, when its key is that one (no
-    /// index lookup), else the one the index finds.
+    /// The dialog with key (Call-ID, local tag, remote tag).
     fn find_dialog(&self, call_id: &str, local: &str, remote: &str) -> Option<DialogId> {
         let dialogs = &self.dialogs;
-        let ids = |d: DialogId| dialogs.get(&d).map(|e| e.dialog.ids());
-        let key = (call_id, local, remote);
-        if let Some(d) = self.tags.dialog(local).filter(|&d| ids(d) == Some(key)) {
-            return Some(d);
-        }
-        self.index.find(key, ids)
+        self.index.find((call_id, local, remote), |d| {
+            dialogs.get(&d).map(|e| e.dialog.ids())
+        })
     }
 
     /// Sends a request inside a dialog (BYE, re-INVITE, UPDATE, INFO,
@@ -727,26 +718,6 @@ impl UserAgent {
             return Err(UaError::AlreadyFinal);
         }
         let code = spec.status;
-        // The first response with a To tag that creates an INVITE's dialog
-        // takes a tag naming that dialog (the next the table makes): a
-        // request inside it then finds it from its To tag.
-        if entry.tx.is_invite()
-            && (101..300).contains(&code)
-            && entry.dialog.is_none()
-            && !entry.tx.request_to_tagged()
-            && entry.tx.last_status() <= 100
-        {
-            if let Some(id) = self.dialogs.vacant_key() {
-                let tag = self.tags.tag(id);
-                if let Some(e) = self.servers.get_mut(&transaction) {
-                    e.to_tag = tag;
-                }
-            }
-        }
-        let entry = self
-            .servers
-            .get(&transaction)
-            .ok_or(UaError::UnknownTransaction)?;
         // The request's view borrows the transaction: read, not copied.
         let msg = entry.tx.request().message();
         let method = msg.method().unwrap_or_default();
