@@ -258,6 +258,109 @@ fn the_owner_kept_with_a_dialog_comes_back_when_it_ends() {
     assert!(!ua.set_dialog_owner(dialog, Some(DialogOwner(1, 1))));
 }
 
+/// The status of the response `ua` sends to `bytes`, received from Alice.
+fn status_of(ua: &mut oma_im::dialog::UserAgent, bytes: &[u8], now: Instant) -> Option<u16> {
+    ua.handle_input(
+        oma_im::dialog::Input::Datagram {
+            bytes,
+            source: addr(1),
+            transport: Transport::Tcp,
+        },
+        now,
+    );
+    let mut status = None;
+    while let Some(out) = ua.poll_output() {
+        if let oma_im::dialog::Output::Transmit(t) = out {
+            status = status.or(parse_message(&t.bytes).ok().and_then(|m| m.status_code()));
+        }
+    }
+    status
+}
+
+/// A request inside a dialog is matched on the dialog's whole key (RFC
+/// 3261 §12.2.2): a peer that saw the To tag of Bob's dialog and sends BYE
+/// with it under another Call-ID or another From tag gets 481, and the
+/// dialog stays, with the deadline the application keeps with it
+/// (`set_dialog_deadline`); the BYE with the whole key ends it, and the
+/// deadline with it.
+#[test]
+fn a_request_finds_its_dialog_only_with_the_whole_key() {
+    let mut p = pair(PERFECT, 5, Transport::Tcp);
+    let now = p.sim.now();
+    p.sim.agent(p.alice).send_request(invite(), now).unwrap();
+    let bob = p.bob;
+    let mut established = None;
+    let hook = |nodes: &mut Nodes, node: NodeId, event: &SimEvent, now: Instant| match (node, event)
+    {
+        (
+            NodeId::Agent(b),
+            SimEvent::Agent(Event::RequestReceived {
+                transaction,
+                dialog: None,
+                ..
+            }),
+        ) if b == bob => {
+            let spec = ResponseSpec::new(200).with_body("application/sdp", SDP.to_vec());
+            nodes.agent(bob).respond(*transaction, spec, now).unwrap();
+        }
+        (NodeId::Agent(b), SimEvent::Agent(Event::DialogEstablished { dialog })) if b == bob => {
+            established = Some(*dialog);
+        }
+        _ => {}
+    };
+    p.sim
+        .run_for_with(Duration::from_millis(100), hook)
+        .unwrap();
+    let dialog = established.expect("bob's dialog");
+    let ok = p
+        .sim
+        .wire()
+        .iter()
+        .find(|r| r.from_node == Some(bob.into()) && r.first_line().starts_with("SIP/2.0 200"))
+        .map(|r| r.bytes.clone())
+        .expect("bob's 200");
+    let ok = parse_message(&ok).unwrap();
+    let to = ok.to().unwrap().unwrap();
+    let from = ok.from().unwrap().unwrap();
+    let (to_tag, from_tag) = (to.tag().unwrap(), from.tag().unwrap());
+    let call_id = ok.call_id().unwrap().unwrap().id;
+    let deadline = now + Duration::from_secs(90);
+    let ua = p.sim.agent(bob);
+    assert!(ua.set_dialog_deadline(dialog, Some(deadline)));
+    let bye = |call_id: &str, from_tag: &str, branch: &str| {
+        format!(
+            "BYE sip:bob@192.0.2.2 SIP/2.0\r\n\
+             Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK{branch}\r\n\
+             Max-Forwards: 70\r\n\
+             From: <sip:alice@example.com>;tag={from_tag}\r\n\
+             To: <sip:bob@example.com>;tag={to_tag}\r\n\
+             Call-ID: {call_id}\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let forged_call = format!("{call_id}x");
+    assert_eq!(
+        status_of(ua, &bye(&forged_call, from_tag, "f1"), now),
+        Some(481)
+    );
+    assert_eq!(
+        status_of(ua, &bye(call_id, "another", "f2"), now),
+        Some(481)
+    );
+    assert_eq!(
+        ua.dialog(dialog).map(|d| d.state()),
+        Some(DialogState::Confirmed)
+    );
+    assert_eq!(ua.dialog_deadline(dialog), Some(deadline));
+    assert_eq!(status_of(ua, &bye(call_id, from_tag, "ok"), now), Some(200));
+    assert_eq!(
+        ua.dialog(dialog),
+        None,
+        "the BYE with the whole key ended it"
+    );
+    assert_eq!(ua.dialog_deadline(dialog), None);
+}
+
 #[test]
 fn call_over_tcp_sends_every_message_once() {
     let mut p = pair(Faults::lossy(0, 0, Duration::ZERO), 2, Transport::Tcp);
