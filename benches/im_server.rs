@@ -497,7 +497,7 @@ fn scale_iters() -> u64 {
 
 /// Issue #16, rows 3 and 5: live heap per established 5-party session, and
 /// the cost of one in-dialog UPDATE with `count` sessions hosted.
-fn scale_bench(count: usize) {
+fn scale_bench(count: usize) -> f64 {
     let mut w = World::new(count + 10);
     let start = Instant::now();
     let (per_session, heap, oks) = host(&mut w, count);
@@ -530,7 +530,7 @@ fn scale_bench(count: usize) {
     let mut queue = ends.iter();
     let mut start = 0;
     let mut answered = 0u64;
-    support::measure(
+    let row = support::measure(
         &format!("session refresh (UPDATE) with {count} sessions"),
         rounds,
         iters,
@@ -560,6 +560,7 @@ fn scale_bench(count: usize) {
             w.sip_out.clear();
         },
     );
+    row.ns_per_op
 }
 
 /// 100 000 never-answered ad-hoc session requests over UDP (the invitees
@@ -643,7 +644,14 @@ fn main() {
     } else {
         vec![10, 20]
     };
-    for count in counts {
-        scale_bench(count);
+    let rows: Vec<(usize, f64)> = counts.iter().map(|&n| (n, scale_bench(n))).collect();
+    // Row 5: the largest count against the smallest, from this run.
+    if let (Some(&(small, a)), Some(&(large, b))) = (rows.first(), rows.last()) {
+        if large > small {
+            println!(
+                "row scale: UPDATE with {large} sessions {b:.0} ns vs {small} sessions {a:.0} ns = {:.2}x (goal <= 1.5x)",
+                b / a
+            );
+        }
     }
 }
