@@ -495,72 +495,160 @@ fn scale_iters() -> u64 {
         .unwrap_or_else(|| iters(2000))
 }
 
-/// Issue #16, rows 3 and 5: live heap per established 5-party session, and
-/// the cost of one in-dialog UPDATE with `count` sessions hosted.
-fn scale_bench(count: usize) -> f64 {
-    let mut w = World::new(count + 10);
-    let start = Instant::now();
-    let (per_session, heap, oks) = host(&mut w, count);
-    println!(
-        "{count} idle 5-party sessions: {heap:.0} B live heap each ({:.1} MiB; goal <= 10 000 B), \
-         {per_session:.0} B resident each, set up in {:.1?}",
-        heap * count as f64 / 1048576.0,
-        start.elapsed()
-    );
-    assert_eq!(w.server.session_count(), count);
-    let (rounds, iters) = (5, scale_iters());
-    let calls = iters.min(1000) + u64::from(rounds) * iters;
-    // The UPDATEs, to sessions 7 919 apart, each with a CSeq above the last.
-    let mut cseq = 2u32;
-    let mut i = 0usize;
-    let mut next_update = || {
-        cseq += 1;
-        i = (i + 7919) % oks.len();
-        in_dialog(&oks[i], "UPDATE", cseq, true)
-    };
-    // The row: the server's work on an UPDATE it received, and its 200
-    // drained. The requests are built before the clock starts, one after
-    // the other in one buffer, as a server reads them from a connection.
-    let mut stream = Vec::new();
-    let mut ends = Vec::new();
-    for _ in 0..calls {
-        stream.extend_from_slice(&next_update());
-        ends.push(stream.len());
+/// A server hosting `count` idle 5-party sessions (issue #16, row 3: its
+/// live heap per session, printed), with the UPDATEs of row 5 written
+/// before the clock starts: one after the other in one buffer, as a server
+/// reads them from a connection, to sessions 7 919 apart, each with a CSeq
+/// above the last.
+struct Hosted {
+    count: usize,
+    w: World,
+    oks: Vec<Vec<u8>>,
+    stream: Vec<u8>,
+    ends: Vec<usize>,
+    /// UPDATEs of `stream` sent so far, and the 200s they got.
+    sent: usize,
+    answered: usize,
+    cseq: u32,
+    at: usize,
+    /// The best round so far (ns per UPDATE), and the allocations and
+    /// bytes of the timed UPDATEs.
+    best: f64,
+    allocations: (u64, u64),
+    timed: u64,
+}
+
+impl Hosted {
+    fn new(count: usize, updates: u64) -> Self {
+        let mut w = World::new(count + 10);
+        let start = Instant::now();
+        let (per_session, heap, oks) = host(&mut w, count);
+        println!(
+            "{count} idle 5-party sessions: {heap:.0} B live heap each ({:.1} MiB; goal <= 10 000 B), \
+             {per_session:.0} B resident each, set up in {:.1?}",
+            heap * count as f64 / 1048576.0,
+            start.elapsed()
+        );
+        assert_eq!(w.server.session_count(), count);
+        let mut hosted = Hosted {
+            count,
+            w,
+            oks,
+            stream: Vec::new(),
+            ends: Vec::new(),
+            sent: 0,
+            answered: 0,
+            cseq: 2,
+            at: 0,
+            best: f64::INFINITY,
+            allocations: (0, 0),
+            timed: 0,
+        };
+        for _ in 0..updates {
+            let update = hosted.next_update();
+            hosted.stream.extend_from_slice(&update);
+            hosted.ends.push(hosted.stream.len());
+        }
+        hosted
     }
-    let mut queue = ends.iter();
-    let mut start = 0;
-    let mut answered = 0u64;
-    let row = support::measure(
-        &format!("session refresh (UPDATE) with {count} sessions"),
-        rounds,
-        iters,
-        || {
-            let end = *queue.next().expect("one UPDATE per call");
-            w.sip(&stream[start..end]);
-            start = end;
-            answered += w
-                .sip_out
-                .iter()
-                .filter(|m| m.starts_with(b"SIP/2.0 200"))
-                .count() as u64;
-            w.sip_out.clear();
-        },
-    );
-    assert_eq!(answered, calls, "every UPDATE answered 200");
-    drop(stream);
+
+    /// The next UPDATE, made now.
+    fn next_update(&mut self) -> Vec<u8> {
+        self.cseq += 1;
+        self.at = (self.at + 7919) % self.oks.len();
+        in_dialog(&self.oks[self.at], "UPDATE", self.cseq, true)
+    }
+
+    /// The row: the server's work on the next UPDATE of the stream, and its
+    /// 200 drained.
+    fn update(&mut self) {
+        let start = self.sent.checked_sub(1).map_or(0, |i| self.ends[i]);
+        let end = self.ends[self.sent];
+        self.sent += 1;
+        self.w.sip(&self.stream[start..end]);
+        self.answered += self
+            .w
+            .sip_out
+            .iter()
+            .filter(|m| m.starts_with(b"SIP/2.0 200"))
+            .count();
+        self.w.sip_out.clear();
+    }
+
+    /// `warm` UPDATEs, then a round of `iters` timed ones.
+    fn round(&mut self, warm: u64, iters: u64) {
+        for _ in 0..warm {
+            self.update();
+        }
+        let (a0, b0) = support::allocation_counts();
+        let start = Instant::now();
+        for _ in 0..iters {
+            self.update();
+        }
+        let ns = start.elapsed().as_nanos() as f64 / iters as f64;
+        let (a1, b1) = support::allocation_counts();
+        self.best = self.best.min(ns);
+        self.allocations.0 += a1 - a0;
+        self.allocations.1 += b1 - b0;
+        self.timed += iters;
+    }
+}
+
+/// Issue #16, rows 3 and 5, for each of `counts`: the live heap per
+/// established 5-party session, and the cost of one in-dialog UPDATE.
+/// Every count's server is set up first; then their rounds alternate (each
+/// after a warm-up of its own), so that the machine's drift over the run
+/// falls on every count alike; each count's best round is its figure.
+fn scale_rows(counts: &[usize]) {
+    let (rounds, iters) = (5, scale_iters());
+    let warm = iters.min(200);
+    let updates = u64::from(rounds) * (warm + iters);
+    let mut hosted: Vec<Hosted> = counts.iter().map(|&n| Hosted::new(n, updates)).collect();
+    for _ in 0..rounds {
+        for h in &mut hosted {
+            h.round(warm, iters);
+        }
+    }
+    for h in &hosted {
+        assert_eq!(h.answered, h.sent, "every UPDATE answered 200");
+        let ops = h.timed as f64;
+        println!(
+            "{:<48} {:>12.1} ns/op {:>8.2} allocs/op {:>10.1} bytes/op",
+            format!("session refresh (UPDATE) with {} sessions", h.count),
+            h.best,
+            h.allocations.0 as f64 / ops,
+            h.allocations.1 as f64 / ops
+        );
+    }
+    // Row 5: the largest count against the smallest, from this run.
+    if let (Some(small), Some(large)) = (hosted.first(), hosted.last()) {
+        if large.count > small.count {
+            println!(
+                "row scale: UPDATE with {} sessions {:.0} ns vs {} sessions {:.0} ns = {:.2}x (goal <= 1.5x)",
+                large.count,
+                large.best,
+                small.count,
+                small.best,
+                large.best / small.best
+            );
+        }
+    }
     // The same with each request built in the loop (parsing the 200 it
     // answers, formatting the UPDATE): how this row was measured before.
-    support::measure(
-        &format!("  the same, each UPDATE built in the loop ({count} sessions)"),
-        rounds,
-        iters,
-        || {
-            let update = next_update();
-            w.sip(&update);
-            w.sip_out.clear();
-        },
-    );
-    row.ns_per_op
+    for h in &mut hosted {
+        h.stream = Vec::new();
+        let count = h.count;
+        support::measure(
+            &format!("  the same, each UPDATE built in the loop ({count} sessions)"),
+            rounds,
+            iters,
+            || {
+                let update = h.next_update();
+                h.w.sip(&update);
+                h.w.sip_out.clear();
+            },
+        );
+    }
 }
 
 /// 100 000 never-answered ad-hoc session requests over UDP (the invitees
@@ -644,14 +732,5 @@ fn main() {
     } else {
         vec![10, 20]
     };
-    let rows: Vec<(usize, f64)> = counts.iter().map(|&n| (n, scale_bench(n))).collect();
-    // Row 5: the largest count against the smallest, from this run.
-    if let (Some(&(small, a)), Some(&(large, b))) = (rows.first(), rows.last()) {
-        if large > small {
-            println!(
-                "row scale: UPDATE with {large} sessions {b:.0} ns vs {small} sessions {a:.0} ns = {:.2}x (goal <= 1.5x)",
-                b / a
-            );
-        }
-    }
+    scale_rows(&counts);
 }
