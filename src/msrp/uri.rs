@@ -69,23 +69,51 @@ fn err(offset: usize) -> MsrpError {
     MsrpError::new(MsrpErrorKind::InvalidUri, offset)
 }
 
-/// Checks a run of `allowed` characters and `pct-encoded` triplets.
-fn check_chars(s: &str, base: usize, allowed: impl Fn(u8) -> bool) -> Result<(), MsrpError> {
+/// The octets of `userinfo` (unreserved, sub-delims and `:`), of a host
+/// name (`reg-name` without `;`, which ends it) and of a `session-id`
+/// (unreserved, `+`, `=` and `/`), as tables.
+static USERINFO: [bool; 256] = table(0);
+static HOST: [bool; 256] = table(1);
+static SESSION: [bool; 256] = table(2);
+
+const fn table(part: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = match part {
+            0 => is_unreserved(c) || is_sub_delim(c) || c == b':',
+            1 => is_unreserved(c) || (is_sub_delim(c) && c != b';'),
+            _ => is_unreserved(c) || matches!(c, b'+' | b'=' | b'/'),
+        };
+        i += 1;
+    }
+    t
+}
+
+/// Checks a run of `allowed` octets and `pct-encoded` triplets.
+fn check_chars(s: &str, base: usize, allowed: &[bool; 256]) -> Result<(), MsrpError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if c == b'%' {
+        if allowed[usize::from(c)] {
+            i += 1;
+        } else if c == b'%' {
             match (b.get(i + 1), b.get(i + 2)) {
                 (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
                 _ => return Err(err(base + i)),
             }
-        } else if allowed(c) {
-            i += 1;
         } else {
             return Err(err(base + i));
         }
     }
     Ok(())
+}
+
+/// Where the octet `c` first is in `s` (an ASCII delimiter: a whole
+/// character, never inside another's encoding).
+fn find(s: &str, c: u8) -> Option<usize> {
+    memchr::memchr(c, s.as_bytes())
 }
 
 impl<'a> MsrpUri<'a> {
@@ -101,31 +129,27 @@ impl<'a> MsrpUri<'a> {
         let rest = s.get(at..).ok_or(err(at))?;
         // `@` can occur only in the userinfo: neither session-id, transport
         // nor URI-parameter tokens allow it.
-        let (userinfo, rest) = match rest.find('@') {
+        let (userinfo, rest) = match find(rest, b'@') {
             Some(i) => {
                 let user = &rest[..i];
-                check_chars(user, at, |c| {
-                    is_unreserved(c) || is_sub_delim(c) || c == b':'
-                })?;
+                check_chars(user, at, &USERINFO)?;
                 at += i + 1;
                 (Some(user), &rest[i + 1..])
             }
             None => (None, rest),
         };
-        let end = rest.find(['/', ';']).unwrap_or(rest.len());
+        let end = memchr::memchr2(b'/', b';', rest.as_bytes()).unwrap_or(rest.len());
         let (host, port) = split_host_port(&rest[..end], at)?;
         at += end;
         let mut rest = &rest[end..];
         let session_id = match rest.strip_prefix('/') {
             Some(after) => {
-                let end = after.find(';').unwrap_or(after.len());
+                let end = find(after, b';').unwrap_or(after.len());
                 let id = &after[..end];
                 if id.is_empty() {
                     return Err(err(at + 1));
                 }
-                check_chars(id, at + 1, |c| {
-                    is_unreserved(c) || matches!(c, b'+' | b'=' | b'/')
-                })?;
+                check_chars(id, at + 1, &SESSION)?;
                 at += 1 + end;
                 rest = &after[end..];
                 Some(id)
@@ -134,7 +158,7 @@ impl<'a> MsrpUri<'a> {
         };
         let after = rest.strip_prefix(';').ok_or(err(at))?;
         at += 1;
-        let (transport, params) = match after.find(';') {
+        let (transport, params) = match find(after, b';') {
             Some(i) => (&after[..i], Some(&after[i + 1..])),
             None => (after, None),
         };
@@ -231,7 +255,7 @@ fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
 /// reg-name / IPv4 address.
 fn split_host_port(s: &str, base: usize) -> Result<(&str, Option<u16>), MsrpError> {
     let (host, rest) = if s.starts_with('[') {
-        let close = s.find(']').ok_or(err(base))?;
+        let close = find(s, b']').ok_or(err(base))?;
         let inner = &s[1..close];
         if inner.is_empty()
             || !inner
@@ -242,14 +266,12 @@ fn split_host_port(s: &str, base: usize) -> Result<(&str, Option<u16>), MsrpErro
         }
         (&s[..=close], &s[close + 1..])
     } else {
-        let end = s.find(':').unwrap_or(s.len());
+        let end = find(s, b':').unwrap_or(s.len());
         let host = &s[..end];
         if host.is_empty() {
             return Err(err(base));
         }
-        check_chars(host, base, |c| {
-            is_unreserved(c) || (is_sub_delim(c) && c != b';')
-        })?;
+        check_chars(host, base, &HOST)?;
         (host, &s[end..])
     };
     let port_at = base + host.len();
